@@ -1,0 +1,1 @@
+"""Typed client for the Octopus Energy USA Kraken GraphQL API."""

@@ -1,0 +1,64 @@
+"""Python types for the Kraken schema's custom scalars, used by the generated models.
+
+codegen.toml maps each GraphQL scalar to a type here or in the standard library, and names the
+parse (wire -> Python) and serialize (Python -> wire) functions below. This module must not import
+anything from the rest of `oeus_kraken`: generated model modules import it while the package may
+still be initialising.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeAlias, Union
+
+# A JSON value as `json.loads` returns it (GenericScalar, JSONString).
+JSONValue: TypeAlias = Union[dict[str, Any], list[Any], str, int, float, bool, None]
+
+def parse_decimal(value: object) -> object:
+    """Kraken sends Decimal as a string ("20.00380"); keep every digit.
+
+    A JSON number is converted through its shortest repr, so 0.1 becomes Decimal("0.1") rather
+    than the binary float's 55 digits. Anything else is left for pydantic to reject with a clear
+    validation error.
+    """
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            return value
+    return value
+
+def serialize_decimal(value: Decimal) -> str:
+    """Send Decimals as strings: a JSON float would lose digits."""
+    return str(value)
+
+def serialize_datetime(value: _dt.datetime) -> str:
+    return value.isoformat()
+
+def serialize_date(value: _dt.date) -> str:
+    return value.isoformat()
+
+def parse_json_string(value: object) -> object:
+    """JSONString fields carry JSON encoded inside a string; decode it to a value."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+def serialize_json_string(value: JSONValue) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+def parse_big_int(value: object) -> object:
+    """BigInt may arrive as a string when it exceeds JavaScript's safe integer range."""
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    return value
