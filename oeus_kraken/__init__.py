@@ -1,1 +1,140 @@
-"""Typed client for the Octopus Energy USA Kraken GraphQL API."""
+"""Typed client for the Octopus Energy USA Kraken GraphQL API.
+
+    from oeus_kraken import KrakenClient, OrganizationSecretKey, TEST_URL
+
+    async with KrakenClient(TEST_URL, credentials=OrganizationSecretKey("sk_live_...")) as kraken:
+        viewer = await kraken.get_viewer()
+
+Everything a user needs is importable from here: the two clients, the credentials, the errors, and
+the result, input and enum models generated from the schema (loaded on first use, to keep
+`import oeus_kraken` fast).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from ._client import KrakenClient, SyncKrakenClient
+from ._config import PRODUCTION_URL, TEST_URL
+from ._credentials import APIKey, Credentials, EmailPassword, OrganizationSecretKey, RefreshToken
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    ConfigurationError,
+    GraphQLError,
+    InvalidResponseError,
+    KrakenError,
+    PermissionDeniedError,
+    RateLimitError,
+)
+
+if TYPE_CHECKING:
+    from oeus_kraken_generated import (
+        AccountStatus,
+        ConciseRatesInput,
+        GetAccount,
+        GetAccountAccount,
+        GetAccountAccountProperties,
+        GetAccountAccountPropertiesElectricityMeterPoints,
+        GetAccountAccountPropertiesRichAddress,
+        GetAccountLedgers,
+        GetAccountLedgersAccount,
+        GetAccountLedgersAccountLedgers,
+        GetAccountLedgersAccountLedgersTransactions,
+        GetAccountLedgersAccountLedgersTransactionsEdges,
+        GetAccountLedgersAccountLedgersTransactionsEdgesNode,
+        GetAccountLedgersAccountLedgersTransactionsEdgesNodeAmounts,
+        GetAccountLedgersAccountLedgersTransactionsPageInfo,
+        GetKrakenToken,
+        GetKrakenTokenObtainKrakenToken,
+        GetProducts,
+        GetProductsProducts,
+        GetProductsWithRates,
+        GetProductsWithRatesProductsWithConciseApplicableRates,
+        GetProductsWithRatesProductsWithConciseApplicableRatesRates,
+        GetTdspByPostalCode,
+        GetTdspByPostalCodeTdspByPostalcode,
+        GetViewer,
+        GetViewerViewer,
+        GetViewerViewerAccounts,
+        KrakenToken,
+        LoadZone,
+        ObtainJSONWebTokenInput,
+        ProductInput,
+        RefreshKrakenToken,
+        RefreshKrakenTokenObtainKrakenToken,
+        ServiceProvider,
+    )
+
+__all__ = [  # noqa: RUF022 (grouped: hand-written names, then generated models)
+    "PRODUCTION_URL",
+    "TEST_URL",
+    "APIConnectionError",
+    "APIKey",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "Credentials",
+    "EmailPassword",
+    "GraphQLError",
+    "InvalidResponseError",
+    "KrakenClient",
+    "KrakenError",
+    "OrganizationSecretKey",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RefreshToken",
+    "SyncKrakenClient",
+    # Generated from schema.graphql + queries/ (tests/test_public_api.py fails when an operation
+    # adds a model that is missing here).
+    "AccountStatus",
+    "ConciseRatesInput",
+    "GetAccount",
+    "GetAccountAccount",
+    "GetAccountAccountProperties",
+    "GetAccountAccountPropertiesElectricityMeterPoints",
+    "GetAccountAccountPropertiesRichAddress",
+    "GetAccountLedgers",
+    "GetAccountLedgersAccount",
+    "GetAccountLedgersAccountLedgers",
+    "GetAccountLedgersAccountLedgersTransactions",
+    "GetAccountLedgersAccountLedgersTransactionsEdges",
+    "GetAccountLedgersAccountLedgersTransactionsEdgesNode",
+    "GetAccountLedgersAccountLedgersTransactionsEdgesNodeAmounts",
+    "GetAccountLedgersAccountLedgersTransactionsPageInfo",
+    "GetKrakenToken",
+    "GetKrakenTokenObtainKrakenToken",
+    "GetProducts",
+    "GetProductsProducts",
+    "GetProductsWithRates",
+    "GetProductsWithRatesProductsWithConciseApplicableRates",
+    "GetProductsWithRatesProductsWithConciseApplicableRatesRates",
+    "GetTdspByPostalCode",
+    "GetTdspByPostalCodeTdspByPostalcode",
+    "GetViewer",
+    "GetViewerViewer",
+    "GetViewerViewerAccounts",
+    "KrakenToken",
+    "LoadZone",
+    "ObtainJSONWebTokenInput",
+    "ProductInput",
+    "RefreshKrakenToken",
+    "RefreshKrakenTokenObtainKrakenToken",
+    "ServiceProvider",
+]
+
+# The generated names above: loaded on first access by __getattr__ below.
+_GENERATED_MODELS = frozenset(__all__) - frozenset(globals())
+
+
+def __getattr__(name: str) -> object:
+    """Load a generated model from its module the first time it is used."""
+    if name not in _GENERATED_MODELS:
+        raise AttributeError(f"module 'oeus_kraken' has no attribute {name!r}")
+    value = getattr(importlib.import_module("oeus_kraken_generated"), name)
+    globals()[name] = value
+    return value

@@ -14,7 +14,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeAlias, Union
 
 # A JSON value as `json.loads` returns it (GenericScalar, JSONString).
-JSONValue: TypeAlias = Union[dict[str, Any], list[Any], str, int, float, bool, None]
+JSONValue: TypeAlias = Union[dict[str, Any], list[Any], str, int, float, bool, None]  # noqa: UP007
+# (Union, not `|`: pydantic evaluates this alias at runtime, also on Python 3.10.)
+
 
 def parse_decimal(value: object) -> object:
     """Kraken sends Decimal as a string ("20.00380"); keep every digit.
@@ -32,15 +34,19 @@ def parse_decimal(value: object) -> object:
             return value
     return value
 
+
 def serialize_decimal(value: Decimal) -> str:
     """Send Decimals as strings: a JSON float would lose digits."""
     return str(value)
 
+
 def serialize_datetime(value: _dt.datetime) -> str:
     return value.isoformat()
 
+
 def serialize_date(value: _dt.date) -> str:
     return value.isoformat()
+
 
 def parse_json_string(value: object) -> object:
     """JSONString fields carry JSON encoded inside a string; decode it to a value."""
@@ -51,8 +57,10 @@ def parse_json_string(value: object) -> object:
             return value
     return value
 
+
 def serialize_json_string(value: JSONValue) -> str:
     return json.dumps(value, separators=(",", ":"))
+
 
 def parse_big_int(value: object) -> object:
     """BigInt may arrive as a string when it exceeds JavaScript's safe integer range."""

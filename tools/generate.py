@@ -47,7 +47,7 @@ PER_RUN_MODULES = {"__init__.py", "async_client.py", "async_base_client.py", *SY
 def _codegen(config: dict[str, Any]) -> None:
     # ariadne-codegen prints its settings and file list; keep `make generate` quiet.
     with contextlib.redirect_stdout(io.StringIO()):
-        run_codegen(config)
+        run_codegen(config)  # type: ignore[no-untyped-call]
 
 
 def generate(config: dict[str, Any], output_root: Path) -> Path:
@@ -55,7 +55,7 @@ def generate(config: dict[str, Any], output_root: Path) -> Path:
     config = copy.deepcopy(config)
     settings = config["tool"]["ariadne-codegen"]
     settings["target_package_path"] = str(output_root)
-    package_name = settings["target_package_name"]
+    package_name: str = settings["target_package_name"]
     package = output_root / package_name
 
     # ariadne-codegen never deletes: start from nothing so a removed operation leaves no module.
@@ -73,9 +73,7 @@ def generate(config: dict[str, Any], output_root: Path) -> Path:
         _codegen(sync_config)
         sync_package = Path(scratch) / package_name
 
-        shared = sorted(
-            p.name for p in sync_package.glob("*.py") if p.name not in PER_RUN_MODULES
-        )
+        shared = sorted(p.name for p in sync_package.glob("*.py") if p.name not in PER_RUN_MODULES)
         _, differ, missing = filecmp.cmpfiles(package, sync_package, shared, shallow=False)
         if differ or missing:
             raise SystemExit(
@@ -83,13 +81,15 @@ def generate(config: dict[str, Any], output_root: Path) -> Path:
             )
         for name in SYNC_ONLY_MODULES:
             shutil.copyfile(sync_package / name, package / name)
+    # PEP 561 marker: type checkers read the generated package's annotations.
+    (package / "py.typed").write_text("")
     return package
 
 
 def _differences(expected: Path, actual: Path) -> list[str]:
     """A unified diff of every file that differs, is missing or is extra in `actual`."""
     lines: list[str] = []
-    names = sorted({p.name for p in expected.glob("*.py")} | {p.name for p in actual.glob("*.py")})
+    names = sorted({p.name for p in expected.iterdir()} | {p.name for p in actual.iterdir()})
     for name in names:
         want, have = expected / name, actual / name
         want_text = want.read_text().splitlines(keepends=True) if want.exists() else []

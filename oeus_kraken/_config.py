@@ -1,0 +1,147 @@
+"""Client options shared by both clients: validation, defaults and reading the environment."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+from ._credentials import APIKey, Credentials, EmailPassword, OrganizationSecretKey, RefreshToken
+from ._errors import ConfigurationError
+
+PRODUCTION_URL = "https://api.oeus-kraken.energy/v1/graphql/"
+TEST_URL = "https://api.oeus-kraken.systems/v1/graphql/"
+
+# Short connect (an unreachable host fails fast), generous read (large account queries).
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+DEFAULT_REFRESH_MARGIN = 300.0
+
+# The operations the US docs mark "Authentication not required", and the token requests
+# themselves: these go out without an Authorization header.
+PUBLIC_OPERATIONS = frozenset(
+    {
+        "getProducts",
+        "getProductsWithRates",
+        "getTdspByPostalCode",
+        "getKrakenToken",
+        "refreshKrakenToken",
+    }
+)
+
+_CREDENTIAL_TYPES = (OrganizationSecretKey, EmailPassword, APIKey, RefreshToken)
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    url: str
+    credentials: Credentials | None
+    refresh_margin: float
+    timeout: httpx.Timeout
+
+    @classmethod
+    def build(
+        cls,
+        url: str,
+        credentials: Credentials | None,
+        refresh_margin: float,
+        timeout: float | httpx.Timeout | None,
+    ) -> ClientConfig:
+        return cls(
+            url=check_url(url),
+            credentials=check_credentials(credentials),
+            refresh_margin=check_refresh_margin(refresh_margin),
+            timeout=check_timeout(timeout),
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: object) -> str:
+    if not isinstance(url, str) or not url:
+        raise ConfigurationError(f"url must be a non-empty string, got {type(url).__name__}")
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigurationError(
+            f"url must be an http(s) URL such as {PRODUCTION_URL!r}, got {url!r}"
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigurationError(
+            f"refusing plain http:// for {parts.hostname!r}: credentials and tokens would travel "
+            "unencrypted. Use https://, or http:// only on a loopback address (127.0.0.1, "
+            "localhost) such as a local sandbox."
+        )
+    return url
+
+
+def check_credentials(credentials: object) -> Credentials | None:
+    if credentials is None or isinstance(credentials, _CREDENTIAL_TYPES):
+        return credentials
+    raise ConfigurationError(
+        "credentials must be OrganizationSecretKey, APIKey, EmailPassword or RefreshToken, got "
+        f"{type(credentials).__name__}"
+    )
+
+
+def check_refresh_margin(refresh_margin: object) -> float:
+    if isinstance(refresh_margin, bool) or not isinstance(refresh_margin, (int, float)):
+        raise ConfigurationError("refresh_margin must be a number of seconds")
+    if not 0 <= refresh_margin < 3600:
+        raise ConfigurationError(
+            "refresh_margin must be at least 0 and less than 3600 seconds (a Kraken token "
+            f"lasts an hour), got {refresh_margin}"
+        )
+    return float(refresh_margin)
+
+
+def check_timeout(timeout: object) -> httpx.Timeout:
+    if timeout is None:
+        return httpx.Timeout(None)
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ConfigurationError(
+            "timeout must be a positive number of seconds, an httpx.Timeout, or None for none"
+        )
+    return httpx.Timeout(float(timeout), connect=min(float(timeout), DEFAULT_TIMEOUT.connect or 5))
+
+
+def _env(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def credentials_from_env(environ: Mapping[str, str] | None = None) -> Credentials | None:
+    """The credential named by KRAKEN_* variables, in the documented order of precedence:
+    organization secret key, API key, email and password, refresh token. None if none is set."""
+    env = os.environ if environ is None else environ
+    if key := _env(env, "KRAKEN_ORGANIZATION_SECRET_KEY"):
+        return OrganizationSecretKey(key)
+    if key := _env(env, "KRAKEN_API_KEY"):
+        return APIKey(key)
+    email, password = _env(env, "KRAKEN_EMAIL"), _env(env, "KRAKEN_PASSWORD")
+    if email and password:
+        return EmailPassword(email, password)
+    if email or password:
+        missing = "KRAKEN_PASSWORD" if email else "KRAKEN_EMAIL"
+        raise ConfigurationError(
+            f"KRAKEN_EMAIL and KRAKEN_PASSWORD go together, but {missing} is not set"
+        )
+    if token := _env(env, "KRAKEN_REFRESH_TOKEN"):
+        return RefreshToken(token)
+    return None
+
+
+def url_from_env(environ: Mapping[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    return _env(env, "KRAKEN_URL") or PRODUCTION_URL

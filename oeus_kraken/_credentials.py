@@ -1,0 +1,106 @@
+"""Credentials a client can obtain a Kraken token with.
+
+Each is a frozen value object. Its repr shows the kind of credential and never the secret, so a
+client or credential can be logged or printed safely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, TypeAlias
+
+from ._errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from oeus_kraken_generated.input_types import ObtainJSONWebTokenInput
+
+__all__ = ["APIKey", "Credentials", "EmailPassword", "OrganizationSecretKey", "RefreshToken"]
+
+_REDACTED = "'***'"
+
+
+def _require_text(kind: str, field: str, value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(f"{kind}: `{field}` must be a non-empty string")
+
+
+def _token_input(**fields: str) -> ObtainJSONWebTokenInput:
+    # Imported here: the generated package imports oeus_kraken._scalars, so a module-level import
+    # would make `import oeus_kraken` depend on import order.
+    from oeus_kraken_generated.input_types import ObtainJSONWebTokenInput
+
+    return ObtainJSONWebTokenInput.model_validate(fields)
+
+
+@dataclass(frozen=True, repr=False)
+class OrganizationSecretKey:
+    """An affiliate organisation's live secret key (`sk_live_...`)."""
+
+    key: str
+    description: ClassVar[str] = "organization secret key"
+
+    def __post_init__(self) -> None:
+        _require_text(type(self).__name__, "key", self.key)
+
+    def __repr__(self) -> str:
+        return f"OrganizationSecretKey(key={_REDACTED})"
+
+    def token_input(self) -> ObtainJSONWebTokenInput:
+        return _token_input(organizationSecretKey=self.key)
+
+
+@dataclass(frozen=True, repr=False)
+class EmailPassword:
+    """A customer's email address and password."""
+
+    email: str
+    password: str
+    description: ClassVar[str] = "email and password"
+
+    def __post_init__(self) -> None:
+        _require_text(type(self).__name__, "email", self.email)
+        _require_text(type(self).__name__, "password", self.password)
+
+    def __repr__(self) -> str:
+        return f"EmailPassword(email={self.email!r}, password={_REDACTED})"
+
+    def token_input(self) -> ObtainJSONWebTokenInput:
+        return _token_input(email=self.email, password=self.password)
+
+
+@dataclass(frozen=True, repr=False)
+class APIKey:
+    """An account user's API key."""
+
+    key: str
+    description: ClassVar[str] = "API key"
+
+    def __post_init__(self) -> None:
+        _require_text(type(self).__name__, "key", self.key)
+
+    def __repr__(self) -> str:
+        return f"APIKey(key={_REDACTED})"
+
+    def token_input(self) -> ObtainJSONWebTokenInput:
+        return _token_input(APIKey=self.key)
+
+
+@dataclass(frozen=True, repr=False)
+class RefreshToken:
+    """A Kraken refresh token. With it alone, the client works until the refresh token expires."""
+
+    token: str
+    description: ClassVar[str] = "refresh token"
+
+    def __post_init__(self) -> None:
+        _require_text(type(self).__name__, "token", self.token)
+
+    def __repr__(self) -> str:
+        return f"RefreshToken(token={_REDACTED})"
+
+    def token_input(self) -> ObtainJSONWebTokenInput:
+        return _token_input(refreshToken=self.token)
+
+
+Credentials: TypeAlias = OrganizationSecretKey | EmailPassword | APIKey | RefreshToken
+"""Any one kind of credential."""
