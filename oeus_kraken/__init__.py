@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from ._client import KrakenClient, SyncKrakenClient
 from ._config import PRODUCTION_URL, TEST_URL
 from ._credentials import APIKey, Credentials, EmailPassword, OrganizationSecretKey, RefreshToken
 from ._errors import (
@@ -30,6 +29,8 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
 )
+from ._pagination import apaginate, paginate
+from ._tokens import TokenInfo
 
 if TYPE_CHECKING:
     from oeus_kraken_generated import (
@@ -69,6 +70,8 @@ if TYPE_CHECKING:
         ServiceProvider,
     )
 
+    from ._client import KrakenClient, SyncKrakenClient
+
 __all__ = [  # noqa: RUF022 (grouped: hand-written names, then generated models)
     "PRODUCTION_URL",
     "TEST_URL",
@@ -89,6 +92,9 @@ __all__ = [  # noqa: RUF022 (grouped: hand-written names, then generated models)
     "RateLimitError",
     "RefreshToken",
     "SyncKrakenClient",
+    "TokenInfo",
+    "apaginate",
+    "paginate",
     # Generated from schema.graphql + queries/ (tests/test_public_api.py fails when an operation
     # adds a model that is missing here).
     "AccountStatus",
@@ -127,14 +133,17 @@ __all__ = [  # noqa: RUF022 (grouped: hand-written names, then generated models)
     "ServiceProvider",
 ]
 
-# The generated names above: loaded on first access by __getattr__ below.
-_GENERATED_MODELS = frozenset(__all__) - frozenset(globals())
+# Loaded on first access by __getattr__ below: the clients (so that the generated package,
+# which imports oeus_kraken._scalars, can be imported on its own too) and the generated models
+# (so that `import oeus_kraken` does not build a model class per schema type up front).
+_CLIENTS = frozenset({"KrakenClient", "SyncKrakenClient"})
+_LAZY = frozenset(__all__) - frozenset(globals())
 
 
 def __getattr__(name: str) -> object:
-    """Load a generated model from its module the first time it is used."""
-    if name not in _GENERATED_MODELS:
+    if name not in _LAZY:
         raise AttributeError(f"module 'oeus_kraken' has no attribute {name!r}")
-    value = getattr(importlib.import_module("oeus_kraken_generated"), name)
+    module = "oeus_kraken._client" if name in _CLIENTS else "oeus_kraken_generated"
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

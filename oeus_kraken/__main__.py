@@ -1,14 +1,8 @@
-"""The `oeus-kraken` command line (subcommands arrive with the sandbox issue)."""
+"""`python -m oeus_kraken`: the same as the `oeus-kraken` command."""
 
 from __future__ import annotations
 
-import sys
-
-
-def main(argv: list[str] | None = None) -> int:
-    print("oeus-kraken: no subcommands yet; see README.md", file=sys.stderr)
-    return 2
-
+from ._cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -37,7 +37,7 @@ from ._config import (
 from ._credentials import Credentials
 from ._errors import APIConnectionError, APITimeoutError, InvalidResponseError, KrakenError
 from ._responses import TokenRejectedError, read_response
-from ._tokens import TokenManager, TokenRequest, TokenUse, UseToken
+from ._tokens import TokenInfo, TokenManager, TokenRequest, TokenUse, UseToken
 
 if TYPE_CHECKING:
     from oeus_kraken_generated.fragments import KrakenToken
@@ -109,9 +109,17 @@ class _ClientCommon:
             operation_name=operation_name,
         )
 
-    @staticmethod
-    def _read(response: httpx.Response, operation_name: str | None) -> None:
-        response.extensions[_DATA_KEY] = read_response(response, operation_name)
+    def _read(
+        self, response: httpx.Response, operation_name: str | None, token: str | None
+    ) -> None:
+        """Decode the answer. If the API rejected `token`, forget exactly that token before the
+        error propagates, so that no later call sends it again."""
+        try:
+            response.extensions[_DATA_KEY] = read_response(response, operation_name)
+        except TokenRejectedError as rejected:
+            if token is not None:
+                self._tokens.token_rejected(token, rejected.error_code)
+            raise
 
     def get_data(self, response: Any) -> dict[str, Any]:
         data = response.extensions.get(_DATA_KEY)
@@ -173,6 +181,12 @@ class KrakenClient(_ClientCommon, GeneratedAsyncClient):
         """A client for KRAKEN_URL with the credential the KRAKEN_* variables name."""
         return cls(url_from_env(environ), credentials=credentials_from_env(environ), **options)
 
+    async def authenticate(self) -> TokenInfo:
+        """Make sure a usable token is held (obtaining or refreshing it if needed) and describe
+        it. Optional: every operation does this by itself. Useful to check credentials early."""
+        await self._token()
+        return self._tokens.token_info()
+
     async def aclose(self) -> None:
         """Close the HTTP client, unless it was passed in (its owner closes it)."""
         if self._owns_http_client:
@@ -191,16 +205,15 @@ class KrakenClient(_ClientCommon, GeneratedAsyncClient):
         token = None if operation_name in PUBLIC_OPERATIONS else await self._token()
         response = await self._send(query, operation_name, variables, token, dict(kwargs))
         try:
-            self._read(response, operation_name)
-        except TokenRejectedError as rejected:
+            self._read(response, operation_name, token)
+        except TokenRejectedError:
             if token is None:
                 raise
-            # Once: forget the token this call used, get a fresh one, retry. A second rejection
-            # propagates.
-            self._tokens.token_rejected(token, rejected.error_code)
+            # Once: the rejected token is forgotten; get a fresh one and retry. A second
+            # rejection propagates.
             token = await self._token()
             response = await self._send(query, operation_name, variables, token, dict(kwargs))
-            self._read(response, operation_name)
+            self._read(response, operation_name, token)
         return response
 
     async def _send(
@@ -271,6 +284,12 @@ class SyncKrakenClient(_ClientCommon, GeneratedSyncClient):
         """A client for KRAKEN_URL with the credential the KRAKEN_* variables name."""
         return cls(url_from_env(environ), credentials=credentials_from_env(environ), **options)
 
+    def authenticate(self) -> TokenInfo:
+        """Make sure a usable token is held (obtaining or refreshing it if needed) and describe
+        it. Optional: every operation does this by itself. Useful to check credentials early."""
+        self._token()
+        return self._tokens.token_info()
+
     def close(self) -> None:
         """Close the HTTP client, unless it was passed in (its owner closes it)."""
         if self._owns_http_client:
@@ -289,14 +308,13 @@ class SyncKrakenClient(_ClientCommon, GeneratedSyncClient):
         token = None if operation_name in PUBLIC_OPERATIONS else self._token()
         response = self._send(query, operation_name, variables, token, dict(kwargs))
         try:
-            self._read(response, operation_name)
-        except TokenRejectedError as rejected:
+            self._read(response, operation_name, token)
+        except TokenRejectedError:
             if token is None:
                 raise
-            self._tokens.token_rejected(token, rejected.error_code)
             token = self._token()
             response = self._send(query, operation_name, variables, token, dict(kwargs))
-            self._read(response, operation_name)
+            self._read(response, operation_name, token)
         return response
 
     def _send(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -82,6 +81,8 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # rare path; keeps `email` out of import time
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

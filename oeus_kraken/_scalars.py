@@ -35,17 +35,22 @@ def parse_decimal(value: object) -> object:
     return value
 
 
-def serialize_decimal(value: Decimal) -> str:
+# The serializers pass anything that is not their type through unchanged: ariadne-codegen calls
+# them on optional operation arguments even when they are unset (UNSET) or None, and the client
+# then drops UNSET and sends None as null.
+
+
+def serialize_decimal(value: object) -> object:
     """Send Decimals as strings: a JSON float would lose digits."""
-    return str(value)
+    return str(value) if isinstance(value, Decimal) else value
 
 
-def serialize_datetime(value: _dt.datetime) -> str:
-    return value.isoformat()
+def serialize_datetime(value: object) -> object:
+    return value.isoformat() if isinstance(value, _dt.datetime) else value
 
 
-def serialize_date(value: _dt.date) -> str:
-    return value.isoformat()
+def serialize_date(value: object) -> object:
+    return value.isoformat() if isinstance(value, _dt.date) else value
 
 
 def parse_json_string(value: object) -> object:

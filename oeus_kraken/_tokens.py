@@ -21,12 +21,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
 from typing import TYPE_CHECKING, Any
-
-import jwt
 
 from ._credentials import Credentials, RefreshToken
 from ._errors import AuthenticationError, KrakenError, RateLimitError
@@ -87,27 +85,49 @@ class TokenRequest:
 
 
 @dataclass(frozen=True)
+class TokenInfo:
+    """What the client knows about the token it holds. The token itself is a secret: it is not
+    part of the repr; read `.token` only to hand it to something that needs it."""
+
+    expires_at: datetime | None  # from the `exp` claim; None if the token has none
+    refresh_expires_at: datetime | None  # when the refresh token stops working, if known
+    claims: dict[str, Any]  # the token's claims (`sub`, `gty`, `iat`, `exp`, ...)
+    token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class HeldToken:
     token: str
+    claims: dict[str, Any]
     expires_at: float | None  # None: the token carries no readable `exp`
 
 
-def token_expiry(token: str, payload: object) -> float | None:
-    """The `exp` claim: from the `payload` the API returned, else from the JWT itself.
+def token_claims(token: str, payload: object) -> dict[str, Any]:
+    """The token's claims: the `payload` the API returned, else the JWT decoded.
 
     The signature is not verified: we cannot (the key is Kraken's) and need not (we only read when
     to refresh; the API verifies the token on every call).
     """
-    claims: Any = payload
-    if not isinstance(claims, dict) or "exp" not in claims:
-        try:
-            claims = jwt.decode(token, options={"verify_signature": False})
-        except jwt.PyJWTError:
-            return None
+    if isinstance(payload, dict) and "exp" in payload:
+        return payload
+    import jwt  # PyJWT costs ~40 ms to import; Kraken's `payload` usually makes it unnecessary.
+
+    try:
+        decoded: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return payload if isinstance(payload, dict) else {}
+    return decoded
+
+
+def claim_expiry(claims: dict[str, Any]) -> float | None:
     exp = claims.get("exp")
     if isinstance(exp, (int, float)) and not isinstance(exp, bool):
         return float(exp)
     return None
+
+
+def _datetime(timestamp: float | None) -> datetime | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, tz=timezone.utc)
 
 
 def _iso(timestamp: float) -> str:
@@ -197,11 +217,24 @@ class TokenManager:
             TokenUse.OBTAIN, self.credentials.token_input(), self.credentials.description
         )
 
+    def token_info(self) -> TokenInfo:
+        """The held token, described. Call after the client has obtained one."""
+        held = self._token
+        if held is None:
+            raise AuthenticationError("no Kraken token is held (it was just rejected); try again")
+        return TokenInfo(
+            expires_at=_datetime(held.expires_at),
+            refresh_expires_at=_datetime(self._refresh_expires_at),
+            claims=dict(held.claims),
+            token=held.token,
+        )
+
     # -- outcomes ----------------------------------------------------------------------------
 
     def token_received(self, step: TokenRequest, result: KrakenToken) -> None:
-        expires_at = token_expiry(result.token, result.payload)
-        self._token = HeldToken(result.token, expires_at)
+        claims = token_claims(result.token, result.payload)
+        expires_at = claim_expiry(claims)
+        self._token = HeldToken(result.token, claims, expires_at)
         if result.refresh_token:
             self._refresh_token = result.refresh_token
             self._refresh_expires_at = (
@@ -233,7 +266,7 @@ class TokenManager:
             return
         now = self.clock()
         if isinstance(error, AuthenticationError):
-            raise self._remember(error, now) from error
+            raise self._remember(error, now)
         self._consecutive_failures += 1
         backoff = min(
             TOKEN_RETRY_BACKOFF * 2 ** (self._consecutive_failures - 1), TOKEN_RETRY_BACKOFF_CAP

@@ -1,0 +1,116 @@
+"""Walking a Relay connection page by page: `paginate` (sync) and `apaginate` (async).
+
+You say how to fetch one page; the helper asks for pages until `pageInfo.hasNextPage` is false,
+yielding every node:
+
+    for tx in paginate(
+        lambda first, after: client.get_account_ledgers(
+            number, first=first, after=after
+        ).account.ledgers[0].transactions,
+        page_size=50,
+    ):
+        print(tx.posted_date, tx.title)
+
+The paging decisions live in `Pager` (no I/O); the two functions only drive it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from typing import Generic, Protocol, TypeVar
+
+from ._errors import ConfigurationError, InvalidResponseError
+
+__all__ = ["Connection", "apaginate", "paginate"]
+
+Node = TypeVar("Node")
+NodeT_co = TypeVar("NodeT_co", covariant=True)
+
+DEFAULT_PAGE_SIZE = 50
+DEFAULT_MAX_PAGES = 1000
+
+
+class PageInfo(Protocol):
+    @property
+    def has_next_page(self) -> bool: ...
+
+    @property
+    def end_cursor(self) -> str | None: ...
+
+
+class Edge(Protocol[NodeT_co]):
+    @property
+    def node(self) -> NodeT_co | None: ...
+
+
+class Connection(Protocol[NodeT_co]):
+    """What the generated models of a Relay connection look like (`pageInfo` + `edges`)."""
+
+    @property
+    def page_info(self) -> PageInfo: ...
+
+    @property
+    def edges(self) -> Sequence[Edge[NodeT_co] | None]: ...
+
+
+class Pager(Generic[Node]):
+    """Decides which page to ask for next and what a page contributes."""
+
+    def __init__(self, page_size: int, max_pages: int | None) -> None:
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+            raise ConfigurationError(f"page_size must be a positive integer, got {page_size!r}")
+        if max_pages is not None and (not isinstance(max_pages, int) or max_pages < 1):
+            raise ConfigurationError(f"max_pages must be a positive integer, got {max_pages!r}")
+        self.page_size = page_size
+        self.max_pages = max_pages
+        self.pages = 0
+        self.after: str | None = None
+        self.done = False
+
+    def wants_more(self) -> bool:
+        return not self.done and (self.max_pages is None or self.pages < self.max_pages)
+
+    def receive(self, connection: Connection[Node] | None) -> list[Node]:
+        """The nodes of one page; afterwards `wants_more` says whether to fetch another."""
+        self.pages += 1
+        if connection is None:
+            self.done = True
+            return []
+        info = connection.page_info
+        if info.has_next_page and (not info.end_cursor or info.end_cursor == self.after):
+            # A server bug would otherwise make us fetch the same page forever.
+            raise InvalidResponseError(
+                "pagination: the API said there is a next page but gave no new cursor "
+                f"(page {self.pages}, cursor {info.end_cursor!r})"
+            )
+        self.after = info.end_cursor
+        self.done = not info.has_next_page
+        return [
+            edge.node for edge in connection.edges if edge is not None and edge.node is not None
+        ]
+
+
+def paginate(
+    fetch_page: Callable[[int, str | None], Connection[Node] | None],
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    max_pages: int | None = DEFAULT_MAX_PAGES,
+) -> Iterator[Node]:
+    """Yield every node of a connection. `fetch_page(first, after)` returns one page (or None
+    when the parent object is missing); at most `max_pages` pages are fetched (None: no cap)."""
+    pager: Pager[Node] = Pager(page_size, max_pages)
+    while pager.wants_more():
+        yield from pager.receive(fetch_page(pager.page_size, pager.after))
+
+
+async def apaginate(
+    fetch_page: Callable[[int, str | None], Awaitable[Connection[Node] | None]],
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    max_pages: int | None = DEFAULT_MAX_PAGES,
+) -> AsyncIterator[Node]:
+    """The async twin of `paginate`: `fetch_page(first, after)` is awaited for each page."""
+    pager: Pager[Node] = Pager(page_size, max_pages)
+    while pager.wants_more():
+        for node in pager.receive(await fetch_page(pager.page_size, pager.after)):
+            yield node

@@ -1,0 +1,231 @@
+"""The sandbox's ASGI application.
+
+    POST /v1/graphql/      GraphQL (GET serves the GraphiQL explorer)
+    GET  /sandbox/faults   the fault switches;  POST a JSON object to change them, e.g.
+                           {"token_rate_limit": 2, "expire_tokens": true}
+    POST /sandbox/reset    faults off, counters zero, issued tokens forgotten
+    GET  /sandbox/stats    requests by operation name, token requests
+
+HTTP-level faults (delay, 502 with an HTML body, 429 with Retry-After) are applied here, before
+GraphQL runs; KT-CT faults are raised by the resolvers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ariadne.asgi import GraphQL
+from ariadne.asgi.handlers import GraphQLHTTPHandler
+from ariadne.explorer import ExplorerGraphiQL
+from graphql import GraphQLSchema
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.types import Message, Receive, Scope, Send
+
+from ._auth import DEFAULT_ACCESS_TOKEN_LIFETIME, DEFAULT_REFRESH_TOKEN_LIFETIME
+from ._errors import ERROR_LOGGER_NAME, format_error
+from ._resolvers import RequestContext
+from ._schema import executable_schema
+from ._state import SandboxState
+
+__all__ = ["GRAPHQL_PATH", "SandboxApp", "create_app"]
+
+GRAPHQL_PATH = "/v1/graphql/"
+_OPERATION = re.compile(r"\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
+_ACTIONS = ("expire_tokens", "revoke_refresh_tokens")
+
+BAD_GATEWAY_HTML = (
+    "<html><head><title>502 Bad Gateway</title></head>"
+    "<body><h1>502 Bad Gateway</h1><p>The upstream server did not answer (sandbox fault).</p>"
+    "</body></html>"
+)
+TOO_MANY_REQUESTS_HTML = (
+    "<html><head><title>429 Too Many Requests</title></head>"
+    "<body><h1>429 Too Many Requests</h1><p>Slow down (sandbox fault).</p></body></html>"
+)
+
+
+class _KrakenHTTPHandler(GraphQLHTTPHandler):
+    """Kraken answers every GraphQL result, errors included, with HTTP 200."""
+
+    async def create_json_response(
+        self, request: Request, result: dict[Any, Any], success: bool
+    ) -> Response:
+        return JSONResponse(result, status_code=200)
+
+
+def operation_name(body: bytes) -> str:
+    """The operation name a GraphQL POST body names, for the request counters."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return "(invalid)"
+    if not isinstance(payload, dict):
+        return "(invalid)"
+    name = payload.get("operationName")
+    if isinstance(name, str) and name:
+        return name
+    query = payload.get("query")
+    match = _OPERATION.search(query) if isinstance(query, str) else None
+    return match.group(1) if match else "(anonymous)"
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
+class SandboxApp:
+    """ASGI app serving one `SandboxState`."""
+
+    def __init__(self, state: SandboxState, schema: GraphQLSchema) -> None:
+        self.state = state
+        self.graphql = GraphQL(
+            schema,
+            context_value=self._context,
+            error_formatter=format_error,
+            http_handler=_KrakenHTTPHandler(),
+            logger=ERROR_LOGGER_NAME,
+            explorer=ExplorerGraphiQL(title="oeus-kraken sandbox"),
+        )
+
+    def _context(self, request: Request, data: object) -> RequestContext:
+        return RequestContext(self.state, request.headers.get("authorization"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            await send({"type": "websocket.close", "code": 1000})
+            return
+        path: str = scope["path"]
+        if path in (GRAPHQL_PATH, GRAPHQL_PATH.rstrip("/")):
+            await self._graphql_endpoint(scope, receive, send)
+        elif path.startswith("/sandbox/"):
+            response = await self._control(Request(scope, receive))
+            await response(scope, receive, send)
+        else:
+            response = PlainTextResponse(
+                f"oeus-kraken sandbox: the GraphQL endpoint is {GRAPHQL_PATH}\n", status_code=404
+            )
+            await response(scope, receive, send)
+
+    @staticmethod
+    async def _lifespan(receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _graphql_endpoint(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST":
+            await self.graphql(scope, receive, send)  # the explorer, or 405
+            return
+        body = await _read_body(receive)
+        self.state.switches.record_request(operation_name(body))
+        faults = self.state.faults
+        if faults.delay > 0:
+            await asyncio.sleep(faults.delay)
+        response: Response | None = None
+        if self.state.switches.take("bad_gateway"):
+            response = HTMLResponse(BAD_GATEWAY_HTML, status_code=502)
+        elif self.state.switches.take("too_many_requests"):
+            response = HTMLResponse(
+                TOO_MANY_REQUESTS_HTML,
+                status_code=429,
+                headers={"Retry-After": str(faults.retry_after)},
+            )
+        if response is not None:
+            await response(scope, receive, send)
+            return
+        await self.graphql(scope, _replay(body, receive), send)
+
+    async def _control(self, request: Request) -> Response:
+        path = request.url.path.rstrip("/")
+        if path == "/sandbox/stats" and request.method == "GET":
+            return JSONResponse(self.state.stats.to_json())
+        if path == "/sandbox/faults" and request.method == "GET":
+            return JSONResponse(self.state.faults.to_json())
+        if path == "/sandbox/faults" and request.method == "POST":
+            return await self._set_faults(request)
+        if path == "/sandbox/reset" and request.method == "POST":
+            self.state.reset()
+            return JSONResponse({"reset": True})
+        return JSONResponse(
+            {
+                "error": f"no {request.method} {request.url.path}",
+                "endpoints": [
+                    "GET /sandbox/faults",
+                    "POST /sandbox/faults",
+                    "POST /sandbox/reset",
+                    "GET /sandbox/stats",
+                ],
+            },
+            status_code=404,
+        )
+
+    async def _set_faults(self, request: Request) -> Response:
+        try:
+            changes = json.loads(await request.body())
+        except ValueError:
+            return JSONResponse({"error": "the body must be a JSON object"}, status_code=400)
+        if not isinstance(changes, dict):
+            return JSONResponse({"error": "the body must be a JSON object"}, status_code=400)
+        actions = {name: bool(changes.pop(name)) for name in _ACTIONS if name in changes}
+        try:
+            faults = self.state.set_faults(**changes)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        if actions.get("expire_tokens"):
+            self.state.expire_tokens()
+        if actions.get("revoke_refresh_tokens"):
+            self.state.revoke_refresh_tokens()
+        return JSONResponse(faults.to_json())
+
+
+def create_app(
+    state: SandboxState | None = None,
+    *,
+    clock: Callable[[], float] | None = None,
+    access_token_lifetime: float = DEFAULT_ACCESS_TOKEN_LIFETIME,
+    refresh_token_lifetime: float = DEFAULT_REFRESH_TOKEN_LIFETIME,
+) -> SandboxApp:
+    """The sandbox ASGI app serving `state`, or a new SandboxState made from the options.
+
+    Builds (or reuses) the executable schema, so the first call in a process takes a second or two.
+    """
+    if state is None:
+        state = SandboxState(
+            clock=clock,
+            access_token_lifetime=access_token_lifetime,
+            refresh_token_lifetime=refresh_token_lifetime,
+        )
+    return SandboxApp(state, executable_schema())

@@ -1,0 +1,70 @@
+"""Everything one sandbox server knows: seeded data, tokens, faults, counters, and its clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from ._auth import (
+    DEFAULT_ACCESS_TOKEN_LIFETIME,
+    DEFAULT_REFRESH_TOKEN_LIFETIME,
+    SANDBOX_ISSUER,
+    SANDBOX_SIGNING_KEY,
+    TokenService,
+)
+from ._data import SandboxData
+from ._faults import Faults, FaultSwitches, SandboxStats
+
+__all__ = ["SandboxState"]
+
+
+class SandboxState:
+    """Shared by the ASGI app (server thread) and whoever controls it (test thread)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] | None = None,
+        access_token_lifetime: float = DEFAULT_ACCESS_TOKEN_LIFETIME,
+        refresh_token_lifetime: float = DEFAULT_REFRESH_TOKEN_LIFETIME,
+        signing_key: str = SANDBOX_SIGNING_KEY,
+        issuer: str = SANDBOX_ISSUER,
+        data: SandboxData | None = None,
+    ) -> None:
+        self.clock: Callable[[], float] = clock or time.time
+        self.data = data or SandboxData.seeded()
+        # The token service reads the clock through this object, so `state.clock = ...` moves both.
+        self.tokens = TokenService(
+            self.data,
+            clock=lambda: self.clock(),
+            signing_key=signing_key,
+            issuer=issuer,
+            access_token_lifetime=access_token_lifetime,
+            refresh_token_lifetime=refresh_token_lifetime,
+        )
+        self.switches = FaultSwitches()
+
+    @property
+    def faults(self) -> Faults:
+        return self.switches.faults
+
+    def set_faults(self, **changes: object) -> Faults:
+        """Change fault switches, e.g. `set_faults(token_rate_limit=1, delay=0.5)`."""
+        return self.switches.set(**changes)
+
+    @property
+    def stats(self) -> SandboxStats:
+        return self.switches.stats
+
+    def expire_tokens(self) -> None:
+        """Every access token issued so far now gets KT-CT-1124."""
+        self.tokens.expire_access_tokens()
+
+    def revoke_refresh_tokens(self) -> None:
+        """Every refresh token issued so far now gets KT-CT-1135."""
+        self.tokens.revoke_refresh_tokens()
+
+    def reset(self) -> None:
+        """Faults off, counters zero, issued tokens forgotten."""
+        self.switches.reset()
+        self.tokens.reset()

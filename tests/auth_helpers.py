@@ -1,0 +1,442 @@
+"""Test doubles for the auth suite (tests/test_auth.py).
+
+- `FakeClock`: the time the client sees (its `clock=` keyword); tests move it by hand.
+- `FakeKraken`: a scripted Kraken endpoint behind pytest-httpx. It answers by GraphQL operation
+  name, issues real JWTs (with an `exp` claim from the fake clock) and records every request, so a
+  test can count token requests and data requests exactly.
+- `Driver`: runs the same test body against `KrakenClient` (awaiting) and `SyncKrakenClient`
+  (calling directly, or from threads for concurrency).
+
+Every secret here is a distinctive string, so the secrets test can look for it anywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Union
+
+import httpx
+import jwt
+
+from oeus_kraken import (
+    APIKey,
+    EmailPassword,
+    KrakenClient,
+    OrganizationSecretKey,
+    RefreshToken,
+    SyncKrakenClient,
+)
+
+URL = "https://kraken.example.test/v1/graphql/"
+START = 1_750_000_000.0  # the fake clock's first reading (Unix seconds)
+TOKEN_LIFETIME = 3600  # what Kraken gives an access token (exp - iat)
+MARGIN = 300  # the refresh_margin the tests give their clients
+REFRESH_LIFETIME = 7 * 86400
+
+# Distinctive secrets: if one of these strings turns up in a log or a repr, it leaked.
+ORG_KEY = "sk_live_ORGSECRET-d41c9f0e7b"
+API_KEY_VALUE = "APIKEYSECRET-5e8a21c7"
+EMAIL = "ada@example.com"  # not a secret
+PASSWORD = "PASSWORDSECRET-93b1f6"
+REFRESH_TOKEN_VALUE = "REFRESHSECRET-given-0a7c"
+
+CREDENTIALS = {
+    "organization_secret_key": OrganizationSecretKey(ORG_KEY),
+    "api_key": APIKey(API_KEY_VALUE),
+    "email_password": EmailPassword(EMAIL, PASSWORD),
+    "refresh_token": RefreshToken(REFRESH_TOKEN_VALUE),
+}
+# What each credential puts in the `input` variable of the token request.
+TOKEN_INPUTS = {
+    "organization_secret_key": {"organizationSecretKey": ORG_KEY},
+    "api_key": {"APIKey": API_KEY_VALUE},
+    "email_password": {"email": EMAIL, "password": PASSWORD},
+    "refresh_token": {"refreshToken": REFRESH_TOKEN_VALUE},
+}
+
+# Signs the fake server's JWTs. The client never checks signatures (it cannot: the key is
+# Kraken's), so any key works; long enough that PyJWT does not warn.
+SIGNING_KEY = "oeus-kraken-test-suite-signing-key-0123456789"
+
+OBTAIN = "getKrakenToken"
+REFRESH = "refreshKrakenToken"
+TOKEN_OPERATIONS = (OBTAIN, REFRESH)
+
+VIEWER_DATA: dict[str, Any] = {
+    "viewer": {
+        "id": "1",
+        "givenName": "Ada",
+        "familyName": "Lovelace",
+        "email": EMAIL,
+        "accounts": [
+            {"__typename": "AccountType", "number": "A-1234ABCD", "status": "ACTIVE", "balance": 0}
+        ],
+    }
+}
+PRODUCTS_DATA: dict[str, Any] = {
+    "products": [
+        {
+            "id": "101",
+            "code": "FREE-NIGHTS-12M",
+            "displayName": "Free Nights",
+            "fullName": "Free Nights 12",
+            "description": "Free electricity at night",
+            "term": 12,
+            "prepay": False,
+            "basedOnTimeOfUse": True,
+            "isWholesale": False,
+            "availableFrom": "2024-01-01T00:00:00+00:00",
+            "availableTo": None,
+            "generationCredit": None,
+        }
+    ]
+}
+PRODUCTS_WITH_RATES_DATA: dict[str, Any] = {
+    "productsWithConciseApplicableRates": [
+        {
+            "id": "101",
+            "displayName": "Free Nights",
+            "fullName": "Free Nights 12",
+            "description": None,
+            "term": 12,
+            "prepay": False,
+            "rates": [
+                {
+                    "serviceProvider": "ONCOR",
+                    "loadZone": "LZ_NORTH",
+                    "kwhUsage": "1000",
+                    "totalApplicableRate": "15.2",
+                    "totalApplicableRateWithMonthlySubscriptionFees": "16.1",
+                    "serviceProviderConsumptionRate": "4.5",
+                    "serviceProviderStandingRate": "3.42",
+                    "loadZoneConsumptionRate": "9.1",
+                }
+            ],
+        }
+    ]
+}
+TDSP_DATA: dict[str, Any] = {
+    "tdspByPostalcode": [{"serviceProvider": "ONCOR", "loadZone": "LZ_NORTH"}]
+}
+DEFAULT_DATA: dict[str, dict[str, Any]] = {
+    "getViewer": VIEWER_DATA,
+    "getProducts": PRODUCTS_DATA,
+    "getProductsWithRates": PRODUCTS_WITH_RATES_DATA,
+    "getTdspByPostalCode": TDSP_DATA,
+}
+
+
+class FakeClock:
+    """A clock the test moves by hand: `clock()` reads it, `clock.advance(s)` moves it."""
+
+    def __init__(self, now: float = START) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def make_jwt(*, iat: float, exp: float, serial: int) -> str:
+    claims = {
+        "sub": "kraken|account-user:1234",
+        "gty": "API-KEY",
+        "tokenUse": "access",
+        "iss": "https://api.oeus-kraken.energy/v1/graphql/",
+        "iat": int(iat),
+        "exp": int(exp),
+        "origIat": int(iat),
+        "serial": serial,  # makes every token distinct
+    }
+    return jwt.encode(claims, SIGNING_KEY, algorithm="HS256")
+
+
+# -- answers ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One request the fake server received."""
+
+    operation: str | None
+    query: str
+    variables: dict[str, Any]
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def authorization(self) -> str | None:
+        return self.headers.get("authorization")
+
+    @property
+    def is_token_request(self) -> bool:
+        return self.operation in TOKEN_OPERATIONS
+
+
+@dataclass(frozen=True)
+class Delayed:
+    """Answer `response` after `seconds` (asyncio.sleep for the async client, time.sleep for
+    the sync one), so that concurrent calls really overlap."""
+
+    seconds: float
+    response: httpx.Response
+
+
+Answer = Union[httpx.Response, Delayed, Awaitable[httpx.Response]]  # noqa: UP007 (runtime alias on 3.10)
+Reply = Callable[[Sent], Answer]
+
+
+def json_response(
+    body: object, *, status: int = 200, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    return httpx.Response(status, json=body, headers=headers)
+
+
+def data_response(data: dict[str, Any]) -> httpx.Response:
+    return json_response({"data": data})
+
+
+def error_response(
+    code: str,
+    *,
+    message: str = "Kraken said no.",
+    error_type: str = "AUTHORIZATION",
+    data: dict[str, Any] | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """A GraphQL error answer as Kraken sends it: HTTP 200, the KT-CT code in extensions."""
+    error = {
+        "message": message,
+        "locations": [{"line": 2, "column": 3}],
+        "path": ["obtainKrakenToken"],
+        "extensions": {
+            "errorType": error_type,
+            "errorCode": code,
+            "errorDescription": message,
+        },
+    }
+    return json_response({"data": data, "errors": [error]}, status=status, headers=headers)
+
+
+def error_reply(code: str, **options: Any) -> Reply:
+    return lambda _sent: error_response(code, **options)
+
+
+def response_reply(response: httpx.Response) -> Reply:
+    return lambda _sent: response
+
+
+class FakeKraken:
+    """A scripted Kraken GraphQL endpoint.
+
+    Each operation answers from its queue (`queue`) while it has entries, then with its default
+    (`set_default`): token operations issue a fresh token, data operations return sample data.
+    """
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.sent: list[Sent] = []
+        self.issued_tokens: list[str] = []
+        self.issued_refresh_tokens: list[str] = []
+        # What the next issued token says: overridable per test.
+        self.token_lifetime: float = TOKEN_LIFETIME
+        self.refresh_lifetime: float | None = REFRESH_LIFETIME
+        self._queues: dict[str, deque[Reply]] = defaultdict(deque)
+        self._defaults: dict[str, Reply] = {OBTAIN: self.issue_token, REFRESH: self.issue_token}
+        self._lock = threading.Lock()
+
+    # -- scripting -------------------------------------------------------------------------
+
+    def queue(self, operation: str, *replies: Reply) -> None:
+        """Answer the next requests for `operation` with `replies`, in order."""
+        self._queues[operation].extend(replies)
+
+    def set_default(self, operation: str, reply: Reply) -> None:
+        self._defaults[operation] = reply
+
+    def issue_token(self, _sent: Sent | None = None) -> httpx.Response:
+        """A successful token answer: a fresh JWT, its claims as `payload`, a refresh token."""
+        return data_response({"obtainKrakenToken": self.new_token()})
+
+    def new_token(
+        self,
+        *,
+        lifetime: float | None = None,
+        token: str | None = None,
+        payload: Any = ...,  # default: the token's claims
+        refresh_expires_in: Any = ...,  # default: now + refresh_lifetime
+    ) -> dict[str, Any]:
+        """The `obtainKrakenToken` object for a newly issued token, recorded as issued."""
+        now = self.clock()
+        with self._lock:
+            serial = len(self.issued_tokens) + 1
+            exp = now + (self.token_lifetime if lifetime is None else lifetime)
+            value = token or make_jwt(iat=now, exp=exp, serial=serial)
+            refresh = f"REFRESHSECRET-issued-{serial:03d}"
+            self.issued_tokens.append(value)
+            self.issued_refresh_tokens.append(refresh)
+        if payload is ...:
+            payload = jwt.decode(value, options={"verify_signature": False})
+        if refresh_expires_in is ...:
+            refresh_expires_in = (
+                None if self.refresh_lifetime is None else now + self.refresh_lifetime
+            )
+        return {
+            "token": value,
+            "payload": payload,
+            "refreshToken": refresh,
+            "refreshExpiresIn": None if refresh_expires_in is None else int(refresh_expires_in),
+        }
+
+    # -- what was sent ---------------------------------------------------------------------
+
+    def requests(self, *operations: str) -> list[Sent]:
+        """Requests received, all or only those for `operations`."""
+        return [s for s in self.sent if not operations or s.operation in operations]
+
+    @property
+    def token_requests(self) -> list[Sent]:
+        return [s for s in self.sent if s.is_token_request]
+
+    @property
+    def data_requests(self) -> list[Sent]:
+        return [s for s in self.sent if not s.is_token_request]
+
+    # -- pytest-httpx callbacks ------------------------------------------------------------
+
+    def _receive(self, request: httpx.Request) -> tuple[Sent, Reply]:
+        body = json.loads(request.content)
+        sent = Sent(
+            operation=body.get("operationName"),
+            query=body.get("query", ""),
+            variables=body.get("variables") or {},
+            headers=request.headers,
+            content=request.content,
+        )
+        with self._lock:
+            self.sent.append(sent)
+            queue = self._queues[sent.operation or ""]
+            reply = queue.popleft() if queue else self._defaults.get(sent.operation or "")
+        if reply is None:
+            data = DEFAULT_DATA.get(sent.operation or "")
+            if data is None:
+                return sent, response_reply(httpx.Response(599, text=f"unscripted {sent}"))
+            reply = response_reply(data_response(data))
+        return sent, reply
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        sent, reply = self._receive(request)
+        answer = reply(sent)
+        if isinstance(answer, Delayed):
+            time.sleep(answer.seconds)
+            answer = answer.response
+        assert isinstance(answer, httpx.Response), "an async reply given to the sync client"
+        return answer
+
+    async def ahandle(self, request: httpx.Request) -> httpx.Response:
+        sent, reply = self._receive(request)
+        answer = reply(sent)
+        if isinstance(answer, Delayed):
+            await asyncio.sleep(answer.seconds)
+            answer = answer.response
+        if inspect.isawaitable(answer):
+            answer = await answer
+        return answer
+
+
+def meeting_point(kind: str, parties: int, then: Reply, *, timeout: float = 1.0) -> Reply:
+    """A reply that answers only once `parties` requests are in flight at the same time, then
+    answers each with `then`. If they never are (the client serialises requests), it gives up
+    after `timeout` and answers HTTP 500, so the test fails instead of hanging."""
+    too_late = httpx.Response(500, text="the requests did not overlap: the client serialised them")
+    if kind == "async":
+        arrived = 0
+        everyone: asyncio.Event | None = None
+
+        async def async_reply(sent: Sent) -> httpx.Response:
+            nonlocal arrived, everyone
+            if everyone is None:
+                everyone = asyncio.Event()
+            arrived += 1
+            if arrived >= parties:
+                everyone.set()
+            try:
+                await asyncio.wait_for(everyone.wait(), timeout)
+            except asyncio.TimeoutError:
+                return too_late
+            answer = then(sent)
+            assert isinstance(answer, httpx.Response)
+            return answer
+
+        return async_reply
+
+    barrier = threading.Barrier(parties, timeout=timeout)
+
+    def sync_reply(sent: Sent) -> httpx.Response:
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            return too_late
+        answer = then(sent)
+        assert isinstance(answer, httpx.Response)
+        return answer
+
+    return sync_reply
+
+
+# -- running one test against both clients ---------------------------------------------------
+
+
+@dataclass
+class Driver:
+    """One client under test, whichever kind, driven the same way."""
+
+    kind: str  # "async" or "sync"
+    client: KrakenClient | SyncKrakenClient
+    server: FakeKraken
+
+    async def call(self, method: str = "get_viewer", *args: Any, **kwargs: Any) -> Any:
+        """Call an operation method: awaited on the async client, directly on the sync one."""
+        result = getattr(self.client, method)(*args, **kwargs)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    async def concurrently(
+        self, count: int, method: str = "get_viewer", *, return_exceptions: bool = False
+    ) -> list[Any]:
+        """`count` calls at once: asyncio tasks on the async client, threads on the sync one.
+        Returns their results; raises the first exception unless `return_exceptions`."""
+        if self.kind == "async":
+            calls = (self.call(method) for _ in range(count))
+            return list(await asyncio.gather(*calls, return_exceptions=return_exceptions))
+        client = self.client
+        assert isinstance(client, SyncKrakenClient)
+        start = threading.Barrier(count, timeout=5)
+
+        def one() -> Any:
+            start.wait()  # release all threads together
+            return getattr(client, method)()
+
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            futures = [pool.submit(one) for _ in range(count)]
+            if return_exceptions:
+                return [f.exception(timeout=10) or f.result() for f in futures]
+            return [f.result(timeout=10) for f in futures]
+
+    async def close(self) -> None:
+        if isinstance(self.client, KrakenClient):
+            await self.client.aclose()
+        else:
+            self.client.close()

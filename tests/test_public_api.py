@@ -1,0 +1,172 @@
+"""What `oeus_kraken` exports, and that importing it stays cheap.
+
+Users import everything from `oeus_kraken`, never from `oeus_kraken_generated`: the clients,
+credentials and errors, and every result, input and enum model the operations use.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import oeus_kraken_generated
+import pytest
+
+import oeus_kraken
+
+EXPECTED_ALL = [
+    # Hand-written.
+    "PRODUCTION_URL",
+    "TEST_URL",
+    "APIConnectionError",
+    "APIKey",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "Credentials",
+    "EmailPassword",
+    "GraphQLError",
+    "InvalidResponseError",
+    "KrakenClient",
+    "KrakenError",
+    "OrganizationSecretKey",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RefreshToken",
+    "SyncKrakenClient",
+    "TokenInfo",
+    "apaginate",
+    "paginate",
+    # Generated from schema.graphql + queries/.
+    "AccountStatus",
+    "ConciseRatesInput",
+    "GetAccount",
+    "GetAccountAccount",
+    "GetAccountAccountProperties",
+    "GetAccountAccountPropertiesElectricityMeterPoints",
+    "GetAccountAccountPropertiesRichAddress",
+    "GetAccountLedgers",
+    "GetAccountLedgersAccount",
+    "GetAccountLedgersAccountLedgers",
+    "GetAccountLedgersAccountLedgersTransactions",
+    "GetAccountLedgersAccountLedgersTransactionsEdges",
+    "GetAccountLedgersAccountLedgersTransactionsEdgesNode",
+    "GetAccountLedgersAccountLedgersTransactionsEdgesNodeAmounts",
+    "GetAccountLedgersAccountLedgersTransactionsPageInfo",
+    "GetKrakenToken",
+    "GetKrakenTokenObtainKrakenToken",
+    "GetProducts",
+    "GetProductsProducts",
+    "GetProductsWithRates",
+    "GetProductsWithRatesProductsWithConciseApplicableRates",
+    "GetProductsWithRatesProductsWithConciseApplicableRatesRates",
+    "GetTdspByPostalCode",
+    "GetTdspByPostalCodeTdspByPostalcode",
+    "GetViewer",
+    "GetViewerViewer",
+    "GetViewerViewerAccounts",
+    "KrakenToken",
+    "LoadZone",
+    "ObtainJSONWebTokenInput",
+    "ProductInput",
+    "RefreshKrakenToken",
+    "RefreshKrakenTokenObtainKrakenToken",
+    "ServiceProvider",
+]
+
+# Generated names that are plumbing, not models: the generated clients and their base classes,
+# ariadne-codegen's own exceptions (the clients raise KrakenError instead) and the model base.
+GENERATED_PLUMBING_PREFIXES = ("Generated", "GraphQLClient")
+GENERATED_PLUMBING = {"AsyncBaseClient", "BaseModel"}
+
+
+def generated_models() -> dict[str, str]:
+    """Every result, input and enum model the generated package defines, with its module."""
+    return {
+        name: module
+        for name, module in oeus_kraken_generated._LAZY_IMPORTS.items()
+        if not name.startswith(GENERATED_PLUMBING_PREFIXES) and name not in GENERATED_PLUMBING
+    }
+
+
+def run_python(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a fresh interpreter (nothing imported yet), outside the repository."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_all_is_exactly_the_intended_public_names() -> None:
+    assert len(oeus_kraken.__all__) == len(set(oeus_kraken.__all__)), "duplicates in __all__"
+    assert sorted(oeus_kraken.__all__) == sorted(EXPECTED_ALL)
+
+
+@pytest.mark.parametrize("name", EXPECTED_ALL)
+def test_every_public_name_is_importable_from_oeus_kraken(name: str) -> None:
+    assert getattr(oeus_kraken, name) is not None
+
+
+def test_generated_models_are_the_generated_classes_themselves() -> None:
+    for name in generated_models():
+        assert getattr(oeus_kraken, name) is getattr(oeus_kraken_generated, name), name
+
+
+def test_every_generated_model_is_re_exported() -> None:
+    """A new operation's result models must be importable from `oeus_kraken`."""
+    models = generated_models()
+    assert "GetViewer" in models  # the filter above does not drop the models themselves
+    missing = sorted(set(models) - set(oeus_kraken.__all__))
+    assert not missing, (
+        f"generated models not exported by oeus_kraken: {missing}. Add them to "
+        "oeus_kraken/__init__.py (the TYPE_CHECKING import from oeus_kraken_generated and "
+        "__all__), and to EXPECTED_ALL in this test."
+    )
+
+
+def test_star_import_gives_every_public_name(tmp_path: Path) -> None:
+    result = run_python(
+        "import json\n"
+        "namespace = {}\n"
+        "exec('from oeus_kraken import *', namespace)\n"
+        "print(json.dumps(sorted(k for k in namespace if k != '__builtins__')))\n",
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == sorted(EXPECTED_ALL)
+
+
+def test_clients_import_in_a_fresh_interpreter(tmp_path: Path) -> None:
+    result = run_python("from oeus_kraken import KrakenClient, SyncKrakenClient", tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_importing_oeus_kraken_does_not_load_the_model_modules(tmp_path: Path) -> None:
+    """Models load on first use, so `import oeus_kraken` stays fast as operations are added."""
+    model_modules = sorted(
+        {f"oeus_kraken_generated{module}" for module in generated_models().values()}
+    )
+    assert "oeus_kraken_generated.get_account_ledgers" in model_modules
+    result = run_python(
+        "import json, sys\n"
+        "import oeus_kraken\n"
+        "after_import = sorted(sys.modules)\n"
+        "oeus_kraken.GetAccountLedgers\n"
+        "after_use = sorted(sys.modules)\n"
+        "print(json.dumps([after_import, after_use]))\n",
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    after_import, after_use = json.loads(result.stdout)
+
+    loaded_eagerly = sorted(set(model_modules) & set(after_import))
+    assert not loaded_eagerly, f"`import oeus_kraken` loaded model modules: {loaded_eagerly}"
+    # ... and the check above can see them: first use of a model loads its module.
+    assert "oeus_kraken_generated.get_account_ledgers" in after_use

@@ -1,0 +1,580 @@
+"""tools/schema_tool.py: `make schema` (fetch) and `make schema-check SCHEMA=...` (check).
+
+The schema-change tests edit a copy of the real schema.graphql and compare it with the original
+against the real queries/, so they break if an edit no longer applies or our operations move.
+Building the full schema takes most of a second, so each schema is built once per module.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import graphql
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOL = ROOT / "tools" / "schema_tool.py"
+SCHEMA = ROOT / "schema.graphql"
+QUERIES = ROOT / "queries"
+
+
+def _import_tool():
+    spec = importlib.util.spec_from_file_location("schema_tool", TOOL)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module
+
+
+schema_tool = _import_tool()
+
+
+def edit(sdl: str, *replacements: tuple[str, str]) -> str:
+    """`sdl` with each (old, new) applied; each `old` must occur exactly once."""
+    for old, new in replacements:
+        assert sdl.count(old) == 1, f"the edit no longer applies: {old!r}"
+        sdl = sdl.replace(old, new)
+    return sdl
+
+
+# Lines of schema.graphql the edits below change.
+TDSP_FIELD = "  tdspByPostalcode(postalCode: String!): [TdspType] # guessed return type\n"
+DAILY_READINGS_FIELD = (
+    "  dailyReadings(input: DailyReadingInput!): [DailyReadingType] # guessed: list\n"
+)
+REFRESH_EXPIRES_IN = (
+    "# A Unix timestamp representing the point in time at which the refresh token will expire.\n"
+    "  refreshExpiresIn: Int\n"
+)
+LAST_LOAD_ZONE = "  LZ_WEST\n}"
+
+# Removes a root field getTdspByPostalCode selects, and renames a field selected in the
+# KrakenToken fragment that getKrakenToken and refreshKrakenToken both spread.
+BREAKS_VALIDATION = (
+    (TDSP_FIELD, ""),
+    (REFRESH_EXPIRES_IN, REFRESH_EXPIRES_IN.replace("refreshExpiresIn", "refreshExpiresAt")),
+)
+# Adds a type and a root field returning it, adds a value to an enum we receive (dangerous),
+# and removes a root field none of our operations use (breaking, but not for us).
+HARMLESS_TO_US = (
+    (
+        TDSP_FIELD,
+        TDSP_FIELD + "  tdspHolidays(year: Int!): [TdspHolidayType]\n",
+    ),
+    (LAST_LOAD_ZONE, "  LZ_WEST\n  LZ_AEN\n}\n\ntype TdspHolidayType {\n  date: Date\n}"),
+    (DAILY_READINGS_FIELD, ""),
+)
+
+
+def build(sdl: str) -> graphql.GraphQLSchema:
+    # The edits are known-valid SDL: skipping SDL validation halves the build time. The real
+    # schema.graphql goes through the tool's own fully validating loader (`current`).
+    return graphql.build_schema(sdl, assume_valid_sdl=True)
+
+
+@pytest.fixture(scope="module")
+def current_sdl() -> str:
+    return SCHEMA.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def current():
+    return schema_tool.load_schema(SCHEMA)
+
+
+@pytest.fixture(scope="module")
+def breaks_validation(current_sdl):
+    return build(edit(current_sdl, *BREAKS_VALIDATION))
+
+
+@pytest.fixture(scope="module")
+def harmless_to_us(current_sdl):
+    return build(edit(current_sdl, *HARMLESS_TO_US))
+
+
+def line_of(path, text):
+    """The 1-based number of the line of `path` containing `text`."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, 1) if text in line)
+
+
+def change(changes, description):
+    """The change with `description` (so a failure shows every change there is)."""
+    found = [c for c in changes if c.description == description]
+    assert found, f"{description!r} not in {[c.description for c in changes]}"
+    return found[0]
+
+
+# --- Our operations and the committed schema --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "operation_file", sorted(QUERIES.rglob("*.graphql")), ids=lambda path: path.name
+)
+def test_every_operation_file_validates_against_schema_graphql(current, operation_file):
+    # One document per file: fragments are shared within a file only.
+    document = graphql.parse(operation_file.read_text(encoding="utf-8"))
+
+    errors = graphql.validate(current, document)
+
+    assert [error.message for error in errors] == []
+
+
+def test_comparing_the_schema_with_itself_reports_nothing_changed_for_us(current):
+    report = schema_tool.compare(current, current, QUERIES)
+
+    assert (report.breaking, report.dangerous) == ((), ())
+    assert (report.added_types, report.added_fields) == ((), ())
+    assert report.broken_operations == ()
+    assert report.exit_code == 0
+    assert "Nothing changed for us" in report.render()
+
+
+# A small schema and operation, for testing the commands quickly.
+SMALL_SDL = """\
+type Query {
+  viewer(id: ID, locale: String): Viewer
+}
+
+type Viewer {
+  id: ID!
+  email: String
+}
+"""
+SMALL_OPERATION = """\
+query getViewer($id: ID!) {
+  viewer(id: $id) {
+    id
+    email
+  }
+}
+"""
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    """A small schema.graphql and a queries/ folder with one operation that validates on it."""
+    schema = tmp_path / "schema.graphql"
+    schema.write_text(SMALL_SDL, encoding="utf-8")
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    (queries / "viewer.graphql").write_text(SMALL_OPERATION, encoding="utf-8")
+    return schema, queries
+
+
+# --- check: what a candidate schema does to our operations ------------------------------------
+
+
+def test_check_names_operations_that_no_longer_validate_and_exits_1(current, breaks_validation):
+    report = schema_tool.compare(current, breaks_validation, QUERIES)
+
+    removed = change(report.breaking, "Query.tdspByPostalcode was removed.")
+    assert removed.type == "FIELD_REMOVED"
+    assert removed.used_by == ("getTdspByPostalCode",)
+    renamed = change(report.breaking, "ObtainKrakenJSONWebToken.refreshExpiresIn was removed.")
+    assert renamed.used_by == ("getKrakenToken", "refreshKrakenToken")
+    failing = {file.path: file.broken_operations for file in report.failing_files}
+    assert failing == {
+        "queries/products.graphql": ("getTdspByPostalCode",),
+        # The error is in the KrakenToken fragment: both operations spreading it break.
+        "queries/auth.graphql": ("getKrakenToken", "refreshKrakenToken"),
+    }
+    assert report.exit_code == 1
+    text = report.render()
+    assert "FIELD_REMOVED: Query.tdspByPostalcode was removed.  [used by getTdspByPostalCode]" in (
+        text
+    )
+    assert "FAIL  queries/products.graphql: getTdspByPostalCode no longer validates" in text
+    tdsp_line = line_of(QUERIES / "products.graphql", "tdspByPostalcode(")
+    assert (
+        f"queries/products.graphql:{tdsp_line}:3: Cannot query field 'tdspByPostalcode' on type"
+        in text
+    )
+    assert text.splitlines()[-1].startswith(
+        "BREAKS US: 3 operations no longer validate (getKrakenToken, refreshKrakenToken, "
+        "getTdspByPostalCode); 2 breaking changes touch what our operations use"
+    )
+
+
+def test_check_reports_changes_that_do_not_touch_our_operations_and_exits_0(
+    current, harmless_to_us
+):
+    report = schema_tool.compare(current, harmless_to_us, QUERIES)
+
+    assert report.failing_files == ()
+    assert report.added_types == ("TdspHolidayType",)
+    assert report.added_fields == ("Query.tdspHolidays",)
+    new_value = change(report.dangerous, "LZ_AEN was added to enum type LoadZone.")
+    assert new_value.type == "VALUE_ADDED_TO_ENUM"
+    assert new_value.used_by == ("getProductsWithRates", "getTdspByPostalCode")
+    unused = change(report.breaking, "Query.dailyReadings was removed.")
+    assert unused.used_by == ()
+    assert report.exit_code == 0
+    text = report.render()
+    assert "Only added (safe for us): 1 type, 1 field" in text
+    assert "VALUE_ADDED_TO_ENUM: LZ_AEN was added to enum type LoadZone.  [used by" in text
+    assert "FIELD_REMOVED: Query.dailyReadings was removed.\n" in text
+    assert text.splitlines()[-1].startswith("Does not break us: every operation validates")
+
+
+def test_check_command_on_the_real_schema_exits_1_naming_what_breaks(tmp_path, current_sdl):
+    candidate = tmp_path / "candidate.graphql"
+    candidate.write_text(edit(current_sdl, *BREAKS_VALIDATION), encoding="utf-8")
+
+    # From outside the repository: --schema and --queries default to the repository's.
+    result = subprocess.run(
+        [sys.executable, str(TOOL), "check", str(candidate)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+    assert (result.returncode, result.stderr) == (1, "")
+    assert result.stdout.startswith(f"Comparing schema.graphql with {candidate}.")
+    assert "FIELD_REMOVED: Query.tdspByPostalcode was removed." in result.stdout
+    assert "FAIL  queries/products.graphql: getTdspByPostalCode no longer validates" in (
+        result.stdout
+    )
+    assert "FAIL  queries/auth.graphql: getKrakenToken, refreshKrakenToken" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("replacement", "exit_code", "expected"),
+    [
+        (
+            ("  email: String\n", "  email: String\n  givenName: String\n"),
+            0,
+            ["Only added (safe for us): 0 types, 1 field", "Nothing changed for us"],
+        ),
+        # Still validates, but our generated model says str and the server would send an int.
+        (
+            ("  email: String\n", "  email: Int\n"),
+            1,
+            [
+                "FIELD_CHANGED_KIND: Viewer.email changed type from String to Int."
+                "  [used by getViewer]",
+                "ok    ",  # it still validates
+                "BREAKS US: 1 breaking change touches what our operations use",
+            ],
+        ),
+        (
+            ("  email: String\n", ""),
+            1,
+            [
+                "FIELD_REMOVED: Viewer.email was removed.  [used by getViewer]",
+                "viewer.graphql: getViewer no longer validates",
+                "BREAKS US: 1 operation no longer validates (getViewer)",
+            ],
+        ),
+        # Breaking for whoever passes `locale`; we do not.
+        (
+            ("locale: String", "locale: Int"),
+            0,
+            [
+                "ARG_CHANGED_KIND: Query.viewer arg locale has changed type from String to Int.\n",
+                "Does not break us",
+            ],
+        ),
+        (
+            ("id: ID,", "id: Int,"),
+            1,
+            [
+                "ARG_CHANGED_KIND: Query.viewer arg id has changed type from ID to Int."
+                "  [used by getViewer]",
+                "Variable '$id' of type 'ID!' used in position expecting type 'Int'.",
+            ],
+        ),
+    ],
+    ids=[
+        "field-added",
+        "selected-field-changes-type",
+        "selected-field-removed",
+        "unused-argument-changes-type",
+        "passed-argument-changes-type",
+    ],
+)
+def test_check_exit_code_says_whether_the_candidate_breaks_us(
+    workspace, tmp_path, capsys, replacement, exit_code, expected
+):
+    schema, queries = workspace
+    candidate = tmp_path / "candidate.graphql"
+    candidate.write_text(edit(SMALL_SDL, replacement), encoding="utf-8")
+
+    code = schema_tool.main(
+        ["check", str(candidate), "--schema", str(schema), "--queries", str(queries)]
+    )
+
+    out, err = capsys.readouterr()
+    assert (code, err) == (exit_code, "")
+    for line in expected:
+        assert line in out
+    assert schema.read_text(encoding="utf-8") == SMALL_SDL  # check never writes
+
+
+def test_check_help_documents_the_exit_codes(capsys):
+    with pytest.raises(SystemExit) as exited:
+        schema_tool.main(["check", "--help"])
+
+    assert exited.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "Exit 0: nothing breaks us; 1: an operation no longer validates" in help_text
+    assert "2: bad input" in help_text
+
+
+# --- check: bad input -------------------------------------------------------------------------
+
+
+def assert_one_line_error(stderr, *fragments):
+    assert stderr.startswith("schema: ")
+    assert stderr.endswith("\n")
+    assert stderr.count("\n") == 1, stderr
+    assert "Traceback" not in stderr
+    for fragment in fragments:
+        assert fragment in stderr
+
+
+@pytest.mark.parametrize(
+    ("candidate_text", "expected"),
+    [
+        (None, "cannot read schema"),
+        ("type Query {", "is not a valid GraphQL schema: Syntax Error"),
+        ("type Query {\n  viewer: Nope\n}\n", "is not a valid GraphQL schema: Unknown type"),
+        ("type Query\n", "is not a valid GraphQL schema: Type Query must define one or more"),
+        ("not graphql at all", "is not a valid GraphQL schema: Syntax Error"),
+    ],
+    ids=["missing", "unfinished", "unknown-type", "no-fields", "garbage"],
+)
+def test_check_rejects_a_bad_candidate_with_one_line_and_exit_2(
+    workspace, tmp_path, capsys, candidate_text, expected
+):
+    schema, queries = workspace
+    candidate = tmp_path / "candidate.graphql"
+    if candidate_text is not None:
+        candidate.write_text(candidate_text, encoding="utf-8")
+
+    code = schema_tool.main(
+        ["check", str(candidate), "--schema", str(schema), "--queries", str(queries)]
+    )
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert_one_line_error(err, str(candidate), expected)
+
+
+def test_check_rejects_a_missing_queries_folder_with_exit_2(workspace, tmp_path, capsys):
+    schema, _ = workspace
+
+    code = schema_tool.main(
+        ["check", str(schema), "--schema", str(schema), "--queries", str(tmp_path / "nope")]
+    )
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert_one_line_error(err, "operations folder", "not found")
+
+
+def test_check_command_with_a_missing_file_prints_one_line_and_exits_2(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(TOOL), "check", str(tmp_path / "missing.graphql")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert_one_line_error(result.stderr, "missing.graphql", "No such file or directory")
+
+
+# --- fetch ------------------------------------------------------------------------------------
+
+URL = "https://kraken.test/v1/graphql/"
+TOKEN = "tok-5ecret-jwt"  # a stand-in for a Kraken token
+# The small schema, one field added.
+NEW_SMALL_SDL = SMALL_SDL.replace("  email: String\n", "  email: String\n  givenName: String\n")
+
+
+def introspection(sdl):
+    """What a GraphQL server serving `sdl` answers to the introspection query."""
+    result = graphql.graphql_sync(graphql.build_schema(sdl), graphql.get_introspection_query())
+    assert result.errors is None
+    return {"data": result.data}
+
+
+@pytest.fixture
+def env(monkeypatch):
+    monkeypatch.setenv("KRAKEN_URL", URL)
+    monkeypatch.delenv("KRAKEN_TOKEN", raising=False)
+    return monkeypatch
+
+
+def fetch(schema, queries):
+    return schema_tool.main(["fetch", "--schema", str(schema), "--queries", str(queries)])
+
+
+@pytest.mark.parametrize("token", [None, TOKEN], ids=["without-token", "with-token"])
+def test_fetch_replaces_the_schema_with_a_header_and_the_introspected_sdl(
+    workspace, env, httpx_mock, capsys, token
+):
+    schema, queries = workspace
+    if token:
+        env.setenv("KRAKEN_TOKEN", token)
+    httpx_mock.add_response(url=URL, method="POST", json=introspection(NEW_SMALL_SDL))
+
+    code = fetch(schema, queries)
+
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    request = httpx_mock.get_request()
+    assert "__schema" in json.loads(request.content)["query"]
+    # Kraken takes the bare token: no "Bearer", and no header at all without a token.
+    assert request.headers.get("Authorization") == token
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    text = schema.read_text(encoding="utf-8")
+    header, sdl = text.split("\n\n", 1)
+    assert f"# Introspected from {URL} on {today} (UTC)" in header
+    assert all(line.startswith("#") for line in header.splitlines())
+    assert sdl == graphql.print_schema(graphql.build_schema(NEW_SMALL_SDL)) + "\n"
+    assert "Only added (safe for us): 0 types, 1 field" in out
+    assert "Nothing changed for us" in out
+    assert f"Replaced {schema}. Next: `make generate`." in out
+    if token:
+        assert token not in out + text
+
+
+def test_fetch_that_breaks_an_operation_still_replaces_the_schema_but_exits_1(
+    workspace, env, httpx_mock, capsys
+):
+    schema, queries = workspace
+    without_email = SMALL_SDL.replace("  email: String\n", "")
+    httpx_mock.add_response(url=URL, json=introspection(without_email))
+
+    code = fetch(schema, queries)
+
+    out, _ = capsys.readouterr()
+    assert code == 1
+    assert "FIELD_REMOVED: Viewer.email was removed.  [used by getViewer]" in out
+    assert "FAIL  " in out
+    assert "viewer.graphql: getViewer no longer validates" in out
+    assert "but it breaks us" in out
+    assert "email" not in schema.read_text(encoding="utf-8")
+
+
+def test_fetch_without_a_current_schema_writes_one(workspace, env, httpx_mock, capsys):
+    schema, queries = workspace
+    schema.unlink()
+    httpx_mock.add_response(url=URL, json=introspection(SMALL_SDL))
+
+    code = fetch(schema, queries)
+
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert out.startswith(f"No current schema to compare {URL} (introspected) with.")
+    assert graphql.build_schema(schema.read_text(encoding="utf-8")).get_type("Viewer")
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (httpx.ConnectError("[Errno 111] Connection refused"), "cannot reach"),
+        (httpx.ReadTimeout("timed out"), "no answer in time (ReadTimeout)"),
+        (httpx.Response(502), "answered HTTP 502 Bad Gateway"),
+        (httpx.Response(401), "answered HTTP 401 Unauthorized;"),
+        (httpx.Response(200, html="<h1>Welcome</h1>"), "did not answer with JSON (text/html"),
+        (
+            httpx.Response(200, json={"errors": [{"message": "Introspection is disabled"}]}),
+            "refused the introspection query: Introspection is disabled",
+        ),
+        (httpx.Response(200, json={"data": {"viewer": None}}), "no usable introspection result"),
+        (httpx.Response(200, json=[1, 2]), "did not answer with a GraphQL response"),
+    ],
+    ids=[
+        "connect-error",
+        "timeout",
+        "http-502",
+        "http-401",
+        "not-json",
+        "graphql-errors",
+        "not-introspection",
+        "json-not-an-object",
+    ],
+)
+def test_fetch_failure_prints_one_line_exits_3_and_leaves_the_schema_alone(
+    workspace, env, httpx_mock, capsys, answer, expected
+):
+    schema, queries = workspace
+    before = sorted(schema.parent.iterdir())
+    if isinstance(answer, Exception):
+        httpx_mock.add_exception(answer, url=URL)
+    else:
+        httpx_mock.add_callback(lambda request: answer, url=URL)
+
+    code = fetch(schema, queries)
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (3, "")
+    assert_one_line_error(err, URL, expected, "left unchanged")
+    assert schema.read_text(encoding="utf-8") == SMALL_SDL
+    assert sorted(schema.parent.iterdir()) == before  # no temporary file left behind
+
+
+def test_fetch_401_tells_you_to_set_kraken_token(workspace, env, httpx_mock, capsys):
+    schema, queries = workspace
+    httpx_mock.add_response(url=URL, status_code=401)
+
+    fetch(schema, queries)
+
+    assert "(set KRAKEN_TOKEN to a Kraken token" in capsys.readouterr().err
+
+
+def test_fetch_never_prints_the_token_even_when_the_server_echoes_it(
+    workspace, env, httpx_mock, capsys
+):
+    schema, queries = workspace
+    env.setenv("KRAKEN_TOKEN", TOKEN)
+    httpx_mock.add_response(url=URL, json={"errors": [{"message": f"Invalid token {TOKEN}"}]})
+
+    code = fetch(schema, queries)
+
+    out, err = capsys.readouterr()
+    assert code == 3
+    assert "Invalid token ***" in err
+    assert TOKEN not in out + err
+
+
+def test_fetch_schema_returns_the_introspected_schema(httpx_mock):
+    httpx_mock.add_response(url=URL, json=introspection(SMALL_SDL))
+
+    schema = schema_tool.fetch_schema(URL, None)
+
+    assert graphql.print_schema(schema) == graphql.print_schema(graphql.build_schema(SMALL_SDL))
+
+
+def test_fetch_command_with_an_unreachable_endpoint_prints_one_line_and_exits_3(workspace):
+    schema, queries = workspace
+    unreachable = "http://127.0.0.1:9/v1/graphql/"  # the discard port: nothing listens
+    env = {k: v for k, v in os.environ.items() if k != "KRAKEN_TOKEN"}
+    env["KRAKEN_URL"] = unreachable
+
+    result = subprocess.run(
+        [sys.executable, str(TOOL), "fetch", "--schema", str(schema), "--queries", str(queries)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+
+    assert (result.returncode, result.stdout) == (3, "")
+    assert_one_line_error(result.stderr, f"cannot reach {unreachable}", "left unchanged")
+    assert schema.read_text(encoding="utf-8") == SMALL_SDL
