@@ -8,9 +8,10 @@ INSTALLED := $(VENV)/.installed
 SCHEMA ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install generate check-generated lint typecheck pytest test schema schema-check clean
+.PHONY: help demo install generate check-generated lint typecheck pytest test schema schema-check clean
 
 help:
+	@echo "make demo             the client against a local Kraken sandbox (no network, no credentials)"
 	@echo "make test             install, check generated code, lint, typecheck, run the tests"
 	@echo "make generate         rebuild generated/ from schema.graphql + queries/ + codegen.toml"
 	@echo "make check-generated  fail if generated/ is not what make generate produces"
@@ -24,6 +25,9 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
+
+demo: $(INSTALLED)
+	$(BIN)/python tools/demo.py
 
 generate: $(INSTALLED)
 	$(BIN)/python tools/generate.py

@@ -248,7 +248,7 @@ class KrakenClient(_ClientCommon, GeneratedAsyncClient):
                 except KrakenError as error:
                     self._tokens.token_request_failed(step, error)
                 else:
-                    self._tokens.token_received(step, token)
+                    return self._tokens.token_received(step, token)
 
     async def _request_token(self, step: TokenRequest) -> KrakenToken:
         logger.debug("Requesting a Kraken token (%s) with %s", step.use.value, step.credential)
@@ -346,7 +346,7 @@ class SyncKrakenClient(_ClientCommon, GeneratedSyncClient):
                 except KrakenError as error:
                     self._tokens.token_request_failed(step, error)
                 else:
-                    self._tokens.token_received(step, token)
+                    return self._tokens.token_received(step, token)
 
     def _request_token(self, step: TokenRequest) -> KrakenToken:
         logger.debug("Requesting a Kraken token (%s) with %s", step.use.value, step.credential)

@@ -100,6 +100,7 @@ class HeldToken:
     token: str
     claims: dict[str, Any]
     expires_at: float | None  # None: the token carries no readable `exp`
+    refresh_at: float | None  # when to stop using it and refresh: see TokenManager.refresh_time
 
 
 def token_claims(token: str, payload: object) -> dict[str, Any]:
@@ -159,14 +160,23 @@ class TokenManager:
 
     # -- decisions ---------------------------------------------------------------------------
 
-    def current_token(self, margin: float | None = None) -> str | None:
-        """The held token if it is good for at least `margin` (default `refresh_margin`) more
-        seconds."""
+    def refresh_time(self, expires_at: float | None, now: float) -> float | None:
+        """When to refresh a token received at `now`: `refresh_margin` seconds before it expires,
+        or halfway through its remaining life if it arrives with less than the margin left (a
+        short-lived token, or our clock ahead of the API's). Without the second rule such a
+        token would be refreshed again on every call."""
+        if expires_at is None:
+            return None
+        refresh_at = expires_at - self.refresh_margin
+        return refresh_at if refresh_at > now else now + max(0.0, expires_at - now) / 2
+
+    def current_token(self, *, until_expiry: bool = False) -> str | None:
+        """The held token if it is not due for refresh (or, with `until_expiry`, not expired)."""
         held = self._token
         if held is None:
             return None
-        margin = self.refresh_margin if margin is None else margin
-        if held.expires_at is not None and held.expires_at - margin <= self.clock():
+        deadline = held.expires_at if until_expiry else held.refresh_at
+        if deadline is not None and deadline <= self.clock():
             return None
         return held.token
 
@@ -186,7 +196,7 @@ class TokenManager:
         if self._failure is not None and now < self._failure_until:
             # While token requests are cooling down, a token inside its refresh margin but not
             # yet expired still works: keep using it rather than fail.
-            still_valid = self.current_token(margin=0.0)
+            still_valid = self.current_token(until_expiry=True)
             if still_valid is not None:
                 return UseToken(still_valid)
             raise self._remembered_failure(now)
@@ -231,10 +241,15 @@ class TokenManager:
 
     # -- outcomes ----------------------------------------------------------------------------
 
-    def token_received(self, step: TokenRequest, result: KrakenToken) -> None:
+    def token_received(self, step: TokenRequest, result: KrakenToken) -> str:
+        """Hold the new token and return it: the caller uses it for the call that asked for it,
+        whatever its expiry says (the API, not our clock, has the last word on that)."""
         claims = token_claims(result.token, result.payload)
         expires_at = claim_expiry(claims)
-        self._token = HeldToken(result.token, claims, expires_at)
+        now = self.clock()
+        self._token = HeldToken(
+            result.token, claims, expires_at, self.refresh_time(expires_at, now)
+        )
         if result.refresh_token:
             self._refresh_token = result.refresh_token
             self._refresh_expires_at = (
@@ -255,6 +270,14 @@ class TokenManager:
                 step.credential,
                 _iso(expires_at),
             )
+            if expires_at - now < self.refresh_margin:
+                logger.warning(
+                    "Kraken token arrived with %.0f s to live, less than refresh_margin (%.0f s): "
+                    "a short-lived token or a clock difference with the API",
+                    expires_at - now,
+                    self.refresh_margin,
+                )
+        return result.token
 
     def token_request_failed(self, step: TokenRequest, error: KrakenError) -> None:
         """Record a failed token request. Returns if the client should ask `next_step` again

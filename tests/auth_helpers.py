@@ -19,7 +19,6 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -398,6 +397,35 @@ def meeting_point(kind: str, parties: int, then: Reply, *, timeout: float = 1.0)
 # -- running one test against both clients ---------------------------------------------------
 
 
+# A call that takes longer than this is stuck (a deadlock in the client): the test fails instead
+# of hanging. A timeout, not a sleep: passing tests never wait for it.
+STUCK_AFTER = 5.0
+
+
+def run_in_threads(count: int, call: Callable[[], Any]) -> list[tuple[Any, BaseException | None]]:
+    """Run `call` in `count` daemon threads released together; (result, exception) for each.
+    Daemon threads, so that a deadlocked call fails the test and does not hang pytest's exit."""
+    start = threading.Barrier(count, timeout=STUCK_AFTER)
+    outcomes: list[tuple[Any, BaseException | None]] = [(None, None)] * count
+
+    def one(i: int) -> None:
+        try:
+            start.wait()
+            outcomes[i] = (call(), None)
+        except BaseException as exc:  # handed to the test thread
+            outcomes[i] = (None, exc)
+
+    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + STUCK_AFTER
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = sum(thread.is_alive() for thread in threads)
+    assert not stuck, f"{stuck} of {count} calls did not finish within {STUCK_AFTER} s (deadlock?)"
+    return outcomes
+
+
 @dataclass
 class Driver:
     """One client under test, whichever kind, driven the same way."""
@@ -407,10 +435,16 @@ class Driver:
     server: FakeKraken
 
     async def call(self, method: str = "get_viewer", *args: Any, **kwargs: Any) -> Any:
-        """Call an operation method: awaited on the async client, directly on the sync one."""
-        result = getattr(self.client, method)(*args, **kwargs)
-        if inspect.isawaitable(result):
-            result = await result
+        """Call an operation method: awaited on the async client, in a thread on the sync one
+        (so that a stuck call fails the test instead of hanging it)."""
+        if self.kind == "async":
+            call = getattr(self.client, method)(*args, **kwargs)
+            return await asyncio.wait_for(call, STUCK_AFTER)
+        ((result, error),) = run_in_threads(
+            1, lambda: getattr(self.client, method)(*args, **kwargs)
+        )
+        if error is not None:
+            raise error
         return result
 
     async def concurrently(
@@ -421,19 +455,12 @@ class Driver:
         if self.kind == "async":
             calls = (self.call(method) for _ in range(count))
             return list(await asyncio.gather(*calls, return_exceptions=return_exceptions))
-        client = self.client
-        assert isinstance(client, SyncKrakenClient)
-        start = threading.Barrier(count, timeout=5)
-
-        def one() -> Any:
-            start.wait()  # release all threads together
-            return getattr(client, method)()
-
-        with ThreadPoolExecutor(max_workers=count) as pool:
-            futures = [pool.submit(one) for _ in range(count)]
-            if return_exceptions:
-                return [f.exception(timeout=10) or f.result() for f in futures]
-            return [f.result(timeout=10) for f in futures]
+        outcomes = run_in_threads(count, getattr(self.client, method))
+        if not return_exceptions:
+            for _, error in outcomes:
+                if error is not None:
+                    raise error
+        return [error if error is not None else result for result, error in outcomes]
 
     async def close(self) -> None:
         if isinstance(self.client, KrakenClient):
