@@ -30,6 +30,7 @@ from ._errors import (
     RateLimitError,
 )
 from ._pagination import apaginate, paginate
+from ._token_store import FileTokenStore, StoredTokens, TokenStore
 from ._tokens import TokenInfo
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ __all__ = [  # noqa: RUF022 (grouped: hand-written names, then generated models)
     "ConfigurationError",
     "Credentials",
     "EmailPassword",
+    "FileTokenStore",
     "GraphQLError",
     "InvalidResponseError",
     "KrakenClient",
@@ -91,8 +93,10 @@ __all__ = [  # noqa: RUF022 (grouped: hand-written names, then generated models)
     "PermissionDeniedError",
     "RateLimitError",
     "RefreshToken",
+    "StoredTokens",
     "SyncKrakenClient",
     "TokenInfo",
+    "TokenStore",
     "apaginate",
     "paginate",
     # Generated from schema.graphql + queries/ (tests/test_public_api.py fails when an operation

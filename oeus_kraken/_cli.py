@@ -28,6 +28,7 @@ from ._errors import (
     KrakenError,
     RateLimitError,
 )
+from ._token_store import FileTokenStore, default_token_store_path
 
 EXIT_CODES = {
     "ok": 0,
@@ -63,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", help="GraphQL endpoint (default: KRAKEN_URL, else production)")
     common.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    common.add_argument(
+        "--no-token-cache",
+        action="store_true",
+        help="do not read or write the token cache (~/.cache/oeus-kraken/tokens.json)",
+    )
     creds = common.add_argument_group("credentials (prefer the KRAKEN_* environment variables)")
     creds.add_argument("--organization-secret-key", metavar="KEY")
     creds.add_argument("--api-key", metavar="KEY")
@@ -117,7 +123,12 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
 
 
 def _client(args: argparse.Namespace) -> SyncKrakenClient:
-    return SyncKrakenClient(args.url or url_from_env(), credentials=_credentials(args))
+    # Tokens are cached between runs (owner-only file) so that running a command twice within a
+    # token's lifetime asks the API for one token, not two.
+    store = None if args.no_token_cache else FileTokenStore(default_token_store_path())
+    return SyncKrakenClient(
+        args.url or url_from_env(), credentials=_credentials(args), token_store=store
+    )
 
 
 def _jsonable(value: Any) -> Any:

@@ -26,10 +26,12 @@ from oeus_kraken_generated.sync_client import GeneratedSyncClient
 from typing_extensions import Self
 
 from ._config import (
+    DEFAULT_MAX_RETRIES,
     DEFAULT_REFRESH_MARGIN,
     DEFAULT_TIMEOUT,
     PRODUCTION_URL,
     PUBLIC_OPERATIONS,
+    TOKEN_OPERATIONS,
     ClientConfig,
     credentials_from_env,
     url_from_env,
@@ -37,6 +39,8 @@ from ._config import (
 from ._credentials import Credentials
 from ._errors import APIConnectionError, APITimeoutError, InvalidResponseError, KrakenError
 from ._responses import TokenRejectedError, read_response
+from ._retry import RetryPolicy, is_mutation
+from ._token_store import TokenStore, store_key
 from ._tokens import TokenInfo, TokenManager, TokenRequest, TokenUse, UseToken
 
 if TYPE_CHECKING:
@@ -63,15 +67,45 @@ class _ClientCommon:
         credentials: Credentials | None,
         refresh_margin: float,
         timeout: float | httpx.Timeout | None,
+        max_retries: int,
+        token_store: TokenStore | None,
+        allow_insecure_http: bool,
         clock: Callable[[], float] | None,
     ) -> ClientConfig:
-        self._config = ClientConfig.build(url, credentials, refresh_margin, timeout)
-        self._tokens = TokenManager(
-            self._config.credentials,
-            refresh_margin=self._config.refresh_margin,
-            clock=clock or time.time,
+        config = ClientConfig.build(
+            url, credentials, refresh_margin, timeout, max_retries, allow_insecure_http
         )
-        return self._config
+        self._config = config
+        self._retry = RetryPolicy(max_retries=config.max_retries)
+        self._tokens = TokenManager(
+            config.credentials,
+            refresh_margin=config.refresh_margin,
+            clock=clock or time.time,
+            store=token_store,
+            store_key=store_key(config.url, config.credentials) if config.credentials else "",
+        )
+        return config
+
+    def _retry_delay(
+        self, retries_done: int, error: KrakenError, query: str, operation_name: str | None
+    ) -> float | None:
+        """How long to wait before sending this request again, or None to raise `error`."""
+        if operation_name in TOKEN_OPERATIONS:
+            # Token requests are paced by TokenManager's shared cooldown instead; retrying them
+            # here too would multiply attempts against the endpoint most prone to lock-outs.
+            return None
+        delay = self._retry.delay(retries_done, error, mutation=is_mutation(query))
+        if delay is not None:
+            logger.warning(
+                "%s failed (%s: %s); retry %d of %d in %.1f s",
+                operation_name or "GraphQL request",
+                type(error).__name__,
+                error.error_code or error.status_code or "no answer",
+                retries_done + 1,
+                self._retry.max_retries,
+                delay,
+            )
+        return delay
 
     @property
     def credentials(self) -> Credentials | None:
@@ -163,10 +197,22 @@ class KrakenClient(_ClientCommon, GeneratedAsyncClient):
         credentials: Credentials | None = None,
         refresh_margin: float = DEFAULT_REFRESH_MARGIN,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        token_store: TokenStore | None = None,
         http_client: httpx.AsyncClient | None = None,
+        allow_insecure_http: bool = False,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        config = self._setup(url, credentials, refresh_margin, timeout, clock)
+        config = self._setup(
+            url,
+            credentials,
+            refresh_margin,
+            timeout,
+            max_retries,
+            token_store,
+            allow_insecure_http,
+            clock,
+        )
         self._owns_http_client = http_client is None
         # The generated HttpClient protocol is narrower than httpx's real signature (positional
         # vs keyword-only `json`), so httpx.AsyncClient does not match it structurally.
@@ -202,6 +248,24 @@ class KrakenClient(_ClientCommon, GeneratedAsyncClient):
         variables: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
+        retries_done = 0
+        while True:
+            try:
+                return await self._execute_once(query, operation_name, variables, kwargs)
+            except KrakenError as error:
+                delay = self._retry_delay(retries_done, error, query, operation_name)
+                if delay is None:
+                    raise
+            retries_done += 1
+            await asyncio.sleep(delay)
+
+    async def _execute_once(
+        self,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        kwargs: dict[str, Any],
+    ) -> httpx.Response:
         token = None if operation_name in PUBLIC_OPERATIONS else await self._token()
         response = await self._send(query, operation_name, variables, token, dict(kwargs))
         try:
@@ -234,7 +298,7 @@ class KrakenClient(_ClientCommon, GeneratedAsyncClient):
         return response  # type: ignore[return-value]
 
     async def _token(self) -> str:
-        step = self._tokens.next_step()
+        step = self._tokens.next_step(refresh_under_way=self._token_lock.locked())
         if isinstance(step, UseToken):
             return step.token
         # Single flight: one caller requests, the others wait here and then find its token.
@@ -268,10 +332,22 @@ class SyncKrakenClient(_ClientCommon, GeneratedSyncClient):
         credentials: Credentials | None = None,
         refresh_margin: float = DEFAULT_REFRESH_MARGIN,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        token_store: TokenStore | None = None,
         http_client: httpx.Client | None = None,
+        allow_insecure_http: bool = False,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        config = self._setup(url, credentials, refresh_margin, timeout, clock)
+        config = self._setup(
+            url,
+            credentials,
+            refresh_margin,
+            timeout,
+            max_retries,
+            token_store,
+            allow_insecure_http,
+            clock,
+        )
         self._owns_http_client = http_client is None
         super().__init__(
             url=config.url,
@@ -305,6 +381,24 @@ class SyncKrakenClient(_ClientCommon, GeneratedSyncClient):
         variables: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
+        retries_done = 0
+        while True:
+            try:
+                return self._execute_once(query, operation_name, variables, kwargs)
+            except KrakenError as error:
+                delay = self._retry_delay(retries_done, error, query, operation_name)
+                if delay is None:
+                    raise
+            retries_done += 1
+            time.sleep(delay)
+
+    def _execute_once(
+        self,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        kwargs: dict[str, Any],
+    ) -> httpx.Response:
         token = None if operation_name in PUBLIC_OPERATIONS else self._token()
         response = self._send(query, operation_name, variables, token, dict(kwargs))
         try:
@@ -333,7 +427,7 @@ class SyncKrakenClient(_ClientCommon, GeneratedSyncClient):
         return response  # type: ignore[return-value]
 
     def _token(self) -> str:
-        step = self._tokens.next_step()
+        step = self._tokens.next_step(refresh_under_way=self._token_lock.locked())
         if isinstance(step, UseToken):
             return step.token
         with self._token_lock:

@@ -19,6 +19,7 @@ TEST_URL = "https://api.oeus-kraken.systems/v1/graphql/"
 # Short connect (an unreachable host fails fast), generous read (large account queries).
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_REFRESH_MARGIN = 300.0
+DEFAULT_MAX_RETRIES = 2
 
 # The operations the US docs mark "Authentication not required", and the token requests
 # themselves: these go out without an Authorization header.
@@ -32,6 +33,8 @@ PUBLIC_OPERATIONS = frozenset(
     }
 )
 
+TOKEN_OPERATIONS = frozenset({"getKrakenToken", "refreshKrakenToken"})
+
 _CREDENTIAL_TYPES = (OrganizationSecretKey, EmailPassword, APIKey, RefreshToken)
 
 
@@ -41,6 +44,7 @@ class ClientConfig:
     credentials: Credentials | None
     refresh_margin: float
     timeout: httpx.Timeout
+    max_retries: int
 
     @classmethod
     def build(
@@ -49,12 +53,15 @@ class ClientConfig:
         credentials: Credentials | None,
         refresh_margin: float,
         timeout: float | httpx.Timeout | None,
+        max_retries: int,
+        allow_insecure_http: bool,
     ) -> ClientConfig:
         return cls(
-            url=check_url(url),
+            url=check_url(url, allow_insecure_http=allow_insecure_http),
             credentials=check_credentials(credentials),
             refresh_margin=check_refresh_margin(refresh_margin),
             timeout=check_timeout(timeout),
+            max_retries=check_max_retries(max_retries),
         )
 
 
@@ -67,7 +74,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def check_url(url: object) -> str:
+def check_url(url: object, *, allow_insecure_http: bool = False) -> str:
     if not isinstance(url, str) or not url:
         raise ConfigurationError(f"url must be a non-empty string, got {type(url).__name__}")
     parts = urlsplit(url)
@@ -75,11 +82,11 @@ def check_url(url: object) -> str:
         raise ConfigurationError(
             f"url must be an http(s) URL such as {PRODUCTION_URL!r}, got {url!r}"
         )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not _is_loopback(parts.hostname) and not allow_insecure_http:
         raise ConfigurationError(
             f"refusing plain http:// for {parts.hostname!r}: credentials and tokens would travel "
             "unencrypted. Use https://, or http:// only on a loopback address (127.0.0.1, "
-            "localhost) such as a local sandbox."
+            "localhost) such as a local sandbox; allow_insecure_http=True overrides this."
         )
     return url
 
@@ -102,6 +109,14 @@ def check_refresh_margin(refresh_margin: object) -> float:
             f"lasts an hour), got {refresh_margin}"
         )
     return float(refresh_margin)
+
+
+def check_max_retries(max_retries: object) -> int:
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ConfigurationError(
+            f"max_retries must be a whole number of retries, 0 or more, got {max_retries!r}"
+        )
+    return max_retries
 
 
 def check_timeout(timeout: object) -> httpx.Timeout:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._credentials import Credentials, RefreshToken
 from ._errors import AuthenticationError, KrakenError, RateLimitError
+from ._token_store import StoredTokens, TokenStore
 
 if TYPE_CHECKING:
     from oeus_kraken_generated.fragments import KrakenToken
@@ -145,6 +146,8 @@ class TokenManager:
         *,
         refresh_margin: float,
         clock: Callable[[], float] = time.time,
+        store: TokenStore | None = None,
+        store_key: str = "",
     ) -> None:
         self.credentials = credentials
         self.refresh_margin = refresh_margin
@@ -157,6 +160,37 @@ class TokenManager:
         self._failure: KrakenError | None = None
         self._failure_until = 0.0
         self._consecutive_failures = 0
+        self._store = store if credentials is not None else None
+        self._store_key = store_key
+        self._load()
+
+    # -- persistence (opt-in) ----------------------------------------------------------------
+
+    def _load(self) -> None:
+        stored = self._store.load(self._store_key) if self._store is not None else None
+        if stored is None:
+            return
+        expires_at = claim_expiry(stored.claims)
+        self._token = HeldToken(
+            stored.token, stored.claims, expires_at, self.refresh_time(expires_at, self.clock())
+        )
+        if stored.refresh_token:
+            self._refresh_token = stored.refresh_token
+            self._refresh_expires_at = stored.refresh_expires_at
+        logger.debug("Kraken token loaded from the token store")
+
+    def _save(self) -> None:
+        if self._store is None:
+            return
+        held = self._token
+        self._store.save(
+            self._store_key,
+            None
+            if held is None
+            else StoredTokens(
+                held.claims, held.token, self._refresh_token, self._refresh_expires_at
+            ),
+        )
 
     # -- decisions ---------------------------------------------------------------------------
 
@@ -180,10 +214,13 @@ class TokenManager:
             return None
         return held.token
 
-    def next_step(self) -> UseToken | TokenRequest:
+    def next_step(self, *, refresh_under_way: bool = False) -> UseToken | TokenRequest:
         """What the client must do to have a usable token. Raises AuthenticationError when no
-        token can be had (no credentials, credentials recently rejected, refresh token dead)."""
-        token = self.current_token()
+        token can be had (no credentials, credentials recently rejected, refresh token dead).
+
+        `refresh_under_way`: another caller is obtaining a token right now. A token that is due
+        for refresh but not expired is then still used, rather than waited on."""
+        token = self.current_token(until_expiry=refresh_under_way)
         if token is not None:
             return UseToken(token)
         if self.credentials is None:
@@ -257,6 +294,7 @@ class TokenManager:
             )
         self._failure = None
         self._consecutive_failures = 0
+        self._save()
         if expires_at is None:
             logger.warning(
                 "Kraken token from %s has no readable exp claim; it will be replaced only when "
@@ -286,6 +324,7 @@ class TokenManager:
             logger.info("Kraken refresh token rejected (%s); dropping it", error.error_code)
             self._refresh_token = None
             self._refresh_expires_at = None
+            self._save()
             return
         now = self.clock()
         if isinstance(error, AuthenticationError):
@@ -316,6 +355,7 @@ class TokenManager:
         ):
             self._refresh_token = None
             self._refresh_expires_at = None
+        self._save()
 
     # -- remembered failures -----------------------------------------------------------------
 

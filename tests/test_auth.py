@@ -97,11 +97,13 @@ def server(httpx_mock: HTTPXMock, clock: FakeClock, kind: str) -> FakeKraken:
 async def connect(
     kind: str, clock: FakeClock, server: FakeKraken
 ) -> AsyncIterator[Callable[..., Driver]]:
-    """Make a client of the test's kind on the fake server (API key, fake clock, margin 300 s)."""
+    """Make a client of the test's kind on the fake server (API key, fake clock, margin 300 s).
+    Retries are off: these rules are about what one call does; tests/test_faults.py covers
+    retrying."""
     made: list[Driver] = []
 
     def connect(credentials: Any = CREDENTIALS["api_key"], **options: Any) -> Driver:
-        options = {"clock": clock, "refresh_margin": MARGIN, **options}
+        options = {"clock": clock, "refresh_margin": MARGIN, "max_retries": 0, **options}
         client = CLIENT_CLASSES[kind](URL, credentials=credentials, **options)
         driver = Driver(kind, client, server)
         made.append(driver)

@@ -28,6 +28,7 @@ EXPECTED_ALL = [
     "ConfigurationError",
     "Credentials",
     "EmailPassword",
+    "FileTokenStore",
     "GraphQLError",
     "InvalidResponseError",
     "KrakenClient",
@@ -36,8 +37,10 @@ EXPECTED_ALL = [
     "PermissionDeniedError",
     "RateLimitError",
     "RefreshToken",
+    "StoredTokens",
     "SyncKrakenClient",
     "TokenInfo",
+    "TokenStore",
     "apaginate",
     "paginate",
     # Generated from schema.graphql + queries/.

@@ -72,3 +72,37 @@ class ResultParsingHookPlugin(Plugin):
         position = module.body.index(imports[-1]) + 1 if imports else 0
         module.body[position:position] = prelude
         return module
+
+
+_OPEN_ENUM_BASE = '''
+class OpenEnum(str, Enum):
+    """An enum that accepts values the schema did not list when the client was generated.
+
+    Kraken adds enum values over time. An unknown value becomes a member of its own (its name and
+    value are the string received) instead of failing the whole response; known values are the
+    usual members, so `status is AccountStatus.ACTIVE` keeps working.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value
+        member._value_ = value
+        return member
+'''
+
+
+class OpenEnumsPlugin(Plugin):
+    """Makes every generated enum an `OpenEnum` (above): tolerant of values added to the API."""
+
+    def generate_enums_module(self, module: ast.Module) -> ast.Module:
+        prelude = ast.parse("from typing import Any\n" + _OPEN_ENUM_BASE).body
+        imports = [n for n in module.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        position = module.body.index(imports[-1]) + 1 if imports else 0
+        module.body[position:position] = prelude
+        for node in module.body:
+            if isinstance(node, ast.ClassDef) and node.name != "OpenEnum":
+                node.bases = [ast.Name(id="OpenEnum")]
+        return module

@@ -2,9 +2,28 @@
 # Regenerate with `make generate` (tools/generate.py); edit queries/ or codegen.toml instead.
 
 from enum import Enum
+from typing import Any
 
 
-class AccountStatus(str, Enum):
+class OpenEnum(str, Enum):
+    """An enum that accepts values the schema did not list when the client was generated.
+
+    Kraken adds enum values over time. An unknown value becomes a member of its own (its name and
+    value are the string received) instead of failing the whole response; known values are the
+    usual members, so `status is AccountStatus.ACTIVE` keeps working.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value
+        member._value_ = value
+        return member
+
+
+class AccountStatus(OpenEnum):
     PENDING = "PENDING"
     INCOMPLETE = "INCOMPLETE"
     WITHDRAWN = "WITHDRAWN"
@@ -15,7 +34,7 @@ class AccountStatus(str, Enum):
     VOID = "VOID"
 
 
-class ServiceProvider(str, Enum):
+class ServiceProvider(OpenEnum):
     ONCOR = "ONCOR"
     CENTERPOINT = "CENTERPOINT"
     AEP_TCC = "AEP_TCC"
@@ -23,7 +42,7 @@ class ServiceProvider(str, Enum):
     TNMP = "TNMP"
 
 
-class LoadZone(str, Enum):
+class LoadZone(OpenEnum):
     LZ_HOUSTON = "LZ_HOUSTON"
     LZ_NORTH = "LZ_NORTH"
     LZ_SOUTH = "LZ_SOUTH"

@@ -1,0 +1,167 @@
+"""What every benchmarked client talks to: one `httpx.MockTransport` answering with fixed bytes.
+
+Each client under test gets its own `httpx.Client` / `httpx.AsyncClient` over the same
+`FakeKraken` handler, which answers a token request with a far-future Kraken JWT and every other
+request with the response bytes of the case being measured. The handler does the same constant
+work for every client, so differences between clients are differences in the clients.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import jwt
+
+URL = "https://api.oeus-kraken.energy/v1/graphql/"
+API_KEY = "sk_live_bench0000000000000000"  # noqa: S105 (a fake credential for a mock server)
+JWT_KEY = "bench-signing-key-not-a-secret-000000"  # noqa: S105 (signs fake tokens only)
+
+SMALL_ACCOUNTS = 1
+# getAccount with this many properties (each with a rich address and one meter point) is
+# ~35 KB, the size of the issue's "viewer with 100 accounts x 3 properties" answer. getViewer
+# cannot get there: it selects only number/status/balance per account (~80 bytes each).
+BIG_PROPERTIES = 105
+BIG_ACCOUNT_NUMBER = "A-1B2C3D4E"
+
+
+def _compact(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def kraken_jwt(now: float | None = None) -> str:
+    """A token shaped like a Kraken one, expiring in ten years: the client never refreshes it."""
+    issued_at = int(time.time() if now is None else now)
+    claims = {
+        "sub": "kraken|account-user:123456",
+        "gty": "API-KEY",
+        "iss": URL,
+        "iat": issued_at,
+        "exp": issued_at + 10 * 365 * 24 * 3600,
+    }
+    return jwt.encode(claims, JWT_KEY, algorithm="HS256")
+
+
+def token_body(token: str) -> bytes:
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return _compact(
+        {
+            "data": {
+                "obtainKrakenToken": {
+                    "token": token,
+                    "payload": claims,
+                    "refreshToken": "bench-refresh-token-0000000000",
+                    "refreshExpiresIn": claims["exp"],
+                }
+            }
+        }
+    )
+
+
+def viewer_body(accounts: int) -> bytes:
+    """A getViewer answer for an account user with `accounts` accounts."""
+    statuses = ("ACTIVE", "ACTIVE", "ACTIVE", "PENDING", "WITHDRAWN")
+    return _compact(
+        {
+            "data": {
+                "viewer": {
+                    "id": "123456",
+                    "givenName": "Maria",
+                    "familyName": "Hernandez",
+                    "email": "maria.hernandez@example.com",
+                    "accounts": [
+                        {
+                            "__typename": "AccountType",
+                            "number": f"A-{0x1B2C3D4E + i:08X}",
+                            "status": statuses[i % len(statuses)],
+                            "balance": (i * 7919) % 50000 - 10000,
+                        }
+                        for i in range(accounts)
+                    ],
+                }
+            }
+        }
+    )
+
+
+_STREETS = ("Westheimer Rd", "Main St", "Elm St", "Richmond Ave", "Montrose Blvd", "Kirby Dr")
+_TOWNS = (
+    ("Houston", "77002"),
+    ("Dallas", "75201"),
+    ("Austin", "78701"),
+    ("Corpus Christi", "78401"),
+    ("Fort Worth", "76102"),
+)
+
+
+def account_body(properties: int) -> bytes:
+    """A getAccount answer for an account with `properties` properties, each with a rich
+    address and one electricity meter point (its 22-digit ESI ID as `mpan`)."""
+    props = []
+    for i in range(properties):
+        street = f"{100 + 37 * i} {_STREETS[i % len(_STREETS)]}, Apt {1 + i % 40}"
+        town, postcode = _TOWNS[i % len(_TOWNS)]
+        props.append(
+            {
+                "id": str(2_000_000 + i),
+                "address": f"{street}, {town}, TX {postcode}",
+                "postcode": postcode,
+                "richAddress": {
+                    "streetAddress": street,
+                    "locality": town,
+                    "administrativeArea": "TX",
+                    "postalCode": postcode,
+                    "country": "US",
+                },
+                "electricityMeterPoints": [
+                    {
+                        "id": str(3_000_000 + i),
+                        "mpan": f"1008901{i:015d}",
+                        "status": "ON_SUPPLY" if i % 9 else "PENDING_SUPPLY",
+                    }
+                ],
+            }
+        )
+    return _compact(
+        {
+            "data": {
+                "account": {
+                    "number": BIG_ACCOUNT_NUMBER,
+                    "status": "ACTIVE",
+                    "balance": 12345,
+                    "properties": props,
+                }
+            }
+        }
+    )
+
+
+@dataclass
+class FakeKraken:
+    """The handler of every client's MockTransport. `body` is what data requests get; the last
+    request's JSON body is kept so the raw-httpx and gql runs send exactly what ours sent."""
+
+    token: str
+    body: bytes
+    last_request: bytes = b""
+
+    def __post_init__(self) -> None:
+        self._token_body = token_body(self.token)
+        self._headers = {"content-type": "application/json"}
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        content = request.content
+        self.last_request = content
+        # The token mutation is the only request whose query names obtainKrakenToken.
+        body = self._token_body if b"obtainKrakenToken" in content else self.body
+        return httpx.Response(200, content=body, headers=self._headers)
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self)
+
+    def sent_payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = json.loads(self.last_request)
+        return payload

@@ -1,0 +1,60 @@
+"""When to retry a failed GraphQL request, and after how long. No I/O: both clients ask
+`RetryPolicy.delay` and sleep (or not) themselves.
+
+Why not tenacity or httpx's transport retries: httpx retries only failed connects, and a generic
+retry library knows neither which failures are safe to repeat for a *mutation* (only those where
+the request provably never executed) nor that Kraken signals rate limits inside HTTP 200 bodies
+(KT-CT-1199). The decision below is that knowledge; the waiting is one `sleep` call.
+
+    queries    retried after: connection errors, timeouts, HTTP 5xx, 429, KT-CT-1199, CDN 403
+    mutations  retried only after: a failed connect (the request never left), 429 or KT-CT-1199
+               (refused before execution). Never after a timeout or a reset mid-response.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import httpx
+
+from ._errors import APIConnectionError, APIStatusError, KrakenError, RateLimitError
+
+# httpx errors raised before a single byte of the request was sent.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def is_mutation(document: str) -> bool:
+    """Whether a GraphQL document is a mutation (our generated documents hold one operation,
+    optionally followed by fragments)."""
+    return document.lstrip().startswith("mutation")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 2
+    base_delay: float = 0.5  # first backoff; doubles each attempt, with jitter
+    max_delay: float = 8.0  # cap on a computed backoff
+    max_retry_after: float = 30.0  # a longer Retry-After is returned to the caller, not slept
+
+    def delay(self, retries_done: int, error: KrakenError, *, mutation: bool) -> float | None:
+        """Seconds to wait before retrying after `error`, or None to raise it."""
+        if retries_done >= self.max_retries or not self._retryable(error, mutation):
+            return None
+        if isinstance(error, RateLimitError) and error.retry_after is not None:
+            if error.retry_after > self.max_retry_after:
+                return None
+            return float(error.retry_after)
+        backoff = min(self.max_delay, self.base_delay * 2.0**retries_done)
+        return backoff * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not cryptography)
+
+    @staticmethod
+    def _retryable(error: KrakenError, mutation: bool) -> bool:
+        if isinstance(error, RateLimitError):
+            # 429 / KT-CT-1199 are refused before execution; a CDN 403 page likewise.
+            return True
+        if isinstance(error, APIConnectionError):
+            return not mutation or isinstance(error.__cause__, _NOT_SENT)
+        if isinstance(error, APIStatusError):
+            return not mutation and error.status_code is not None and error.status_code >= 500
+        return False
