@@ -17,7 +17,6 @@ Every client except ours carries the same Authorization header as a default head
 from __future__ import annotations
 
 import json
-
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -112,12 +111,9 @@ def sync_calls(case: Case) -> Iterator[dict[str, SyncCall]]:
         payload = fake.sent_payload()
 
         raw = stack.enter_context(httpx.Client(transport=fake.transport(), headers=auth))
-        generated = GeneratedSyncClient(
-            url=URL,
-            http_client=stack.enter_context(  # type: ignore[arg-type]
-                httpx.Client(transport=fake.transport(), headers=auth)
-            ),
-        )
+        generated_http = stack.enter_context(httpx.Client(transport=fake.transport(), headers=auth))
+        # The generated HttpClient protocol is narrower than httpx's signature (see _client.py).
+        generated = GeneratedSyncClient(url=URL, http_client=generated_http)  # type: ignore[arg-type]
         gql_client = GqlClient(
             transport=HTTPXTransport(url=URL, transport=fake.transport(), headers=auth)
         )
@@ -169,12 +165,10 @@ async def async_calls(case: Case) -> AsyncIterator[dict[str, AsyncCall]]:
         raw = await stack.enter_async_context(
             httpx.AsyncClient(transport=fake.transport(), headers=auth)
         )
-        generated = GeneratedAsyncClient(
-            url=URL,
-            http_client=await stack.enter_async_context(  # type: ignore[arg-type]
-                httpx.AsyncClient(transport=fake.transport(), headers=auth)
-            ),
+        generated_http = await stack.enter_async_context(
+            httpx.AsyncClient(transport=fake.transport(), headers=auth)
         )
+        generated = GeneratedAsyncClient(url=URL, http_client=generated_http)  # type: ignore[arg-type]
         gql_client = GqlClient(
             transport=HTTPXAsyncTransport(url=URL, transport=fake.transport(), headers=auth)
         )

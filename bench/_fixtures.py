@@ -17,8 +17,8 @@ import httpx
 import jwt
 
 URL = "https://api.oeus-kraken.energy/v1/graphql/"
-API_KEY = "sk_live_bench0000000000000000"  # noqa: S105 (a fake credential for a mock server)
-JWT_KEY = "bench-signing-key-not-a-secret-000000"  # noqa: S105 (signs fake tokens only)
+API_KEY = "sk_live_bench0000000000000000"
+JWT_KEY = "bench-signing-key-not-a-secret-000000"
 
 SMALL_ACCOUNTS = 1
 # getAccount with this many properties (each with a rich address and one meter point) is

@@ -134,7 +134,7 @@ def per_call(report: Report, calls: int, repeats: int) -> None:
             }
             for name, us in micros.items():
                 ratio = us / baseline
-                row = Row(f"{label}: {name}", f"{us:8.1f} µs/call  {ratio:5.2f}x raw")
+                row = Row(f"{label}: {name}", f"{us:.1f} µs/call, {ratio:.2f}x raw")
                 if name == "raw httpx":
                     row.target = "(baseline)"
                 elif name == "oeus_kraken" and PER_CALL_TARGET_RATIO is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -122,13 +123,21 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
     return credentials_from_env()
 
 
+# The commands that call operations needing a token (products are public).
+_NEEDS_CREDENTIALS = frozenset({"token", "viewer", "account"})
+
+
 def _client(args: argparse.Namespace) -> SyncKrakenClient:
+    credentials = _credentials(args)
+    if credentials is None and args.command in _NEEDS_CREDENTIALS:
+        raise AuthenticationError(
+            "no credentials: set KRAKEN_API_KEY, KRAKEN_ORGANIZATION_SECRET_KEY, KRAKEN_EMAIL + "
+            "KRAKEN_PASSWORD or KRAKEN_REFRESH_TOKEN, or pass the matching option (see --help)"
+        )
     # Tokens are cached between runs (owner-only file) so that running a command twice within a
     # token's lifetime asks the API for one token, not two.
     store = None if args.no_token_cache else FileTokenStore(default_token_store_path())
-    return SyncKrakenClient(
-        args.url or url_from_env(), credentials=_credentials(args), token_store=store
-    )
+    return SyncKrakenClient(args.url or url_from_env(), credentials=credentials, token_store=store)
 
 
 def _jsonable(value: Any) -> Any:
@@ -149,7 +158,10 @@ def _table(rows: Sequence[Sequence[object]], header: Sequence[str], out: TextIO)
 
 
 def _dollars(cents: int | None) -> str:
-    return "" if cents is None else f"${Decimal(cents) / 100:,.2f}"
+    if cents is None:
+        return ""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}${Decimal(abs(cents)) / 100:,.2f}"
 
 
 def _cmd_token(client: SyncKrakenClient, args: argparse.Namespace, out: TextIO) -> None:
@@ -252,7 +264,15 @@ def _cmd_sandbox(args: argparse.Namespace, out: TextIO) -> None:
         from .sandbox import serve
     except ImportError as exc:
         raise ConfigurationError(str(exc)) from exc
-    serve(port=args.port, out=out)
+    try:
+        serve(port=args.port, out=out)
+    except ValueError as exc:  # a port out of range
+        raise ConfigurationError(str(exc)) from exc
+    except OSError as exc:  # e.g. the port is in use
+        raise ConfigurationError(
+            f"could not serve on port {args.port}: {exc.strerror or exc}; "
+            "choose another --port (0: any free port)"
+        ) from exc
 
 
 _COMMANDS: dict[str, Callable[[SyncKrakenClient, argparse.Namespace, TextIO], None]] = {
@@ -275,15 +295,28 @@ def _exit_code(error: KrakenError) -> int:
     return EXIT_CODES["error"]
 
 
+def _run(args: argparse.Namespace, out: TextIO) -> None:
+    # A failure is reported in one line by main(). Without a handler of its own, the library's
+    # log warnings (token request backoff, retries, token cache) would reach stderr as well,
+    # through logging's last-resort handler.
+    quiet = logging.NullHandler()
+    library_logger = logging.getLogger("oeus_kraken")
+    library_logger.addHandler(quiet)
+    try:
+        with _client(args) as client:
+            _COMMANDS[args.command](client, args, out)
+    finally:
+        library_logger.removeHandler(quiet)
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = _parser().parse_args(argv)
     try:
         if args.command == "sandbox":
             _cmd_sandbox(args, out)
-            return EXIT_CODES["ok"]
-        with _client(args) as client:
-            _COMMANDS[args.command](client, args, out)
+        else:
+            _run(args, out)
     except KrakenError as error:
         print(f"oeus-kraken {args.command}: {error}", file=sys.stderr)
         return _exit_code(error)

@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 import pydantic
@@ -53,6 +53,25 @@ logger = logging.getLogger("oeus_kraken")
 _Result = TypeVar("_Result", bound=pydantic.BaseModel)
 # Where execute() leaves the decoded `data`, so parse_result() does not decode the body again.
 _DATA_KEY = "oeus_kraken.data"
+_OPERATION_KEY = "oeus_kraken.operation"
+
+
+class _Envelope(pydantic.BaseModel, Generic[_Result]):
+    """A GraphQL response body with no errors: `{"data": <the result model>}`."""
+
+    data: _Result
+
+
+_envelopes: dict[type[pydantic.BaseModel], Any] = {}
+
+
+def _envelope(model: type[_Result]) -> type[_Envelope[_Result]]:
+    """`_Envelope[model]`, built once per model (pydantic caches it too, but keying the cache
+    costs more than this dict lookup)."""
+    envelope = _envelopes.get(model)
+    if envelope is None:
+        envelope = _envelopes[model] = _Envelope[model]  # type: ignore[valid-type]
+    return envelope
 
 
 class _ClientCommon:
@@ -146,8 +165,14 @@ class _ClientCommon:
     def _read(
         self, response: httpx.Response, operation_name: str | None, token: str | None
     ) -> None:
-        """Decode the answer. If the API rejected `token`, forget exactly that token before the
-        error propagates, so that no later call sends it again."""
+        """Check the answer before it is handed back to the generated method. If the API
+        rejected `token`, forget exactly that token before the error propagates, so that no later
+        call sends it again."""
+        response.extensions[_OPERATION_KEY] = operation_name
+        if response.status_code == 200 and b'"errors"' not in response.content:
+            # The common case: no GraphQL errors. parse_result validates the bytes straight into
+            # the result model (pydantic's JSON mode, no intermediate Python dicts).
+            return
         try:
             response.extensions[_DATA_KEY] = read_response(response, operation_name)
         except TokenRejectedError as rejected:
@@ -158,10 +183,15 @@ class _ClientCommon:
     def get_data(self, response: Any) -> dict[str, Any]:
         data = response.extensions.get(_DATA_KEY)
         if data is None:
-            data = read_response(response, None)
+            data = read_response(response, response.extensions.get(_OPERATION_KEY))
         return data  # type: ignore[no-any-return]
 
     def parse_result(self, model: type[_Result], response: Any) -> _Result:
+        if _DATA_KEY not in response.extensions:
+            try:
+                return _envelope(model).model_validate_json(response.content).data
+            except pydantic.ValidationError:
+                pass  # not JSON, no `data`, or a mismatch: the slow path below says which
         data = self.get_data(response)
         try:
             return model.model_validate(data)
@@ -174,6 +204,7 @@ class _ClientCommon:
             raise InvalidResponseError(
                 f"the answer does not match the {model.__name__} model generated from "
                 f"schema.graphql ({problems}). The API may have changed: see `make schema`.",
+                operation_name=response.extensions.get(_OPERATION_KEY),
                 status_code=response.status_code,
             ) from exc
 
