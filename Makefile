@@ -8,11 +8,12 @@ INSTALLED := $(VENV)/.installed
 SCHEMA ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help demo install generate check-generated lint typecheck pytest test schema schema-check clean
+.PHONY: help demo bench install generate check-generated lint typecheck pytest test schema schema-check clean
 
 help:
 	@echo "make demo             the client against a local Kraken sandbox (no network, no credentials)"
 	@echo "make test             install, check generated code, lint, typecheck, run the tests"
+	@echo "make bench            per-call cost, import time, generate time, memory (bench/results.json)"
 	@echo "make generate         rebuild generated/ from schema.graphql + queries/ + codegen.toml"
 	@echo "make check-generated  fail if generated/ is not what make generate produces"
 	@echo "make schema           replace schema.graphql by introspecting KRAKEN_URL"
@@ -28,6 +29,9 @@ $(INSTALLED): pyproject.toml
 
 demo: $(INSTALLED)
 	$(BIN)/python tools/demo.py
+
+bench: $(INSTALLED)
+	$(BIN)/python bench/run.py
 
 generate: $(INSTALLED)
 	$(BIN)/python tools/generate.py
