@@ -44,7 +44,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 
 typecheck: $(INSTALLED)
-	$(BIN)/mypy oeus_kraken examples tools
+	$(BIN)/mypy oeus_kraken examples tools bench
 
 pytest: $(INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -48,9 +48,8 @@ def main() -> None:
             profiler.disable()
 
     flavour = "async" if args.use_async else "sync"
-    print(
-        f"{args.client} ({flavour}), {case.description}, {len(case.body):,} bytes, {args.calls:,} calls"
-    )
+    size = f"{len(case.body):,} bytes"
+    print(f"{args.client} ({flavour}), {case.description}, {size}, {args.calls:,} calls")
     pstats.Stats(profiler).strip_dirs().sort_stats(args.sort).print_stats(args.top)
 
 

@@ -43,8 +43,12 @@ EXIT_CODES = {
 EPILOG = f"""\
 credentials (first found wins): --organization-secret-key, --api-key, --email + --password,
 --refresh-token, else the environment: KRAKEN_ORGANIZATION_SECRET_KEY, KRAKEN_API_KEY,
-KRAKEN_EMAIL + KRAKEN_PASSWORD, KRAKEN_REFRESH_TOKEN. The URL comes from --url, else KRAKEN_URL,
-else production ({PRODUCTION_URL}); the test API is {TEST_URL}.
+KRAKEN_EMAIL + KRAKEN_PASSWORD, KRAKEN_REFRESH_TOKEN. Prefer the environment: options show in
+`ps` and in shell history.
+
+URL: --url, else KRAKEN_URL, else production
+  production  {PRODUCTION_URL}
+  test API    {TEST_URL}
 
 exit codes: 0 ok, 1 API error, 2 bad arguments, 3 authentication failed, 4 API unreachable,
 5 rate limited.
@@ -53,6 +57,15 @@ try it with no account and no network:
   oeus-kraken sandbox &                          # prints its URL and demo credentials
   KRAKEN_URL=<that url> KRAKEN_API_KEY=<demo key> oeus-kraken viewer
 """
+
+# For each command's own --help (argparse wraps it): where its credentials and URL come from, and
+# what it exits with.
+COMMAND_EPILOG = (
+    "Credentials come from the options above, else KRAKEN_ORGANIZATION_SECRET_KEY, "
+    "KRAKEN_API_KEY, KRAKEN_EMAIL + KRAKEN_PASSWORD or KRAKEN_REFRESH_TOKEN; the URL from --url, "
+    "else KRAKEN_URL. Exit codes: 0 ok, 1 API error, 2 bad arguments, 3 authentication failed, "
+    "4 API unreachable, 5 rate limited."
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,41 +84,63 @@ def _parser() -> argparse.ArgumentParser:
         help="do not read or write the token cache (~/.cache/oeus-kraken/tokens.json)",
     )
     creds = common.add_argument_group("credentials (prefer the KRAKEN_* environment variables)")
-    creds.add_argument("--organization-secret-key", metavar="KEY")
-    creds.add_argument("--api-key", metavar="KEY")
-    creds.add_argument("--email")
-    creds.add_argument("--password")
-    creds.add_argument("--refresh-token", metavar="TOKEN")
+    creds.add_argument(
+        "--organization-secret-key",
+        metavar="KEY",
+        help="an affiliate organisation's secret key (KRAKEN_ORGANIZATION_SECRET_KEY)",
+    )
+    creds.add_argument(
+        "--api-key", metavar="KEY", help="an account user's API key (KRAKEN_API_KEY)"
+    )
+    creds.add_argument("--email", help="a customer's email, with --password (KRAKEN_EMAIL)")
+    creds.add_argument("--password", help="the customer's password (KRAKEN_PASSWORD)")
+    creds.add_argument(
+        "--refresh-token", metavar="TOKEN", help="a Kraken refresh token (KRAKEN_REFRESH_TOKEN)"
+    )
+
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            parents=[common],
+            help=summary,
+            description=description,
+            epilog=COMMAND_EPILOG,
+        )
 
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sandbox = commands.add_parser(
         "sandbox",
         help="run a local Kraken sandbox server (no network, demo credentials)",
-        description="Run the local Kraken sandbox on 127.0.0.1 until interrupted. It prints its "
-        "URL and the demo credentials. Needs the 'sandbox' extra: "
+        description="Run the local Kraken sandbox on 127.0.0.1 until interrupted (Ctrl-C). It "
+        "prints its URL and the demo credentials. Needs the 'sandbox' extra: "
         "pip install 'oeus-kraken[sandbox]'.",
     )
     sandbox.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
-    commands.add_parser(
+    command(
         "token",
-        parents=[common],
-        help="obtain a token and show its expiry and claims",
-        description="Obtain a Kraken token with the given credentials and print when it expires "
-        "and its claims. The token itself is printed only with --show-token.",
+        "obtain a token and show its expiry and claims",
+        "Obtain a Kraken token with the given credentials (or reuse the cached one) and print "
+        "when it expires and its claims. The token itself is printed only with --show-token.",
     ).add_argument("--show-token", action="store_true", help="also print the token (a secret)")
-    commands.add_parser(
-        "viewer", parents=[common], help="who you are, and your accounts with balances"
+    command(
+        "viewer",
+        "who you are, and your accounts with balances",
+        "Print the account user the credentials belong to, and their accounts with status and "
+        "balance.",
     )
-    account = commands.add_parser(
-        "account", parents=[common], help="one account: status, balance, properties, ESI IDs"
-    )
-    account.add_argument("number", help="account number, e.g. A-1234ABCD")
-    products = commands.add_parser(
+    command(
+        "account",
+        "one account: status, balance, properties, ESI IDs",
+        "Print one account: its status and balance, and its properties with their ESI IDs.",
+    ).add_argument("number", help="account number, e.g. A-1234ABCD")
+    command(
         "products",
-        parents=[common],
-        help="products; with --postal-code, their rates there (no credentials needed)",
+        "products; with --postal-code, their rates there (no credentials needed)",
+        "List the products on offer. With --postal-code, find the TDSP serving it and list "
+        "each product's rate there. Public data: no credentials needed.",
+    ).add_argument(
+        "--postal-code", metavar="ZIP", help="a Texas postal code, e.g. 75001: show rates there"
     )
-    products.add_argument("--postal-code", metavar="ZIP", help="Texas postal code, e.g. 75001")
     return parser
 
 

@@ -59,6 +59,9 @@ _OPERATION_KEY = "oeus_kraken.operation"
 class _Envelope(pydantic.BaseModel, Generic[_Result]):
     """A GraphQL response body with no errors: `{"data": <the result model>}`."""
 
+    # Built on first use: defining it must not cost import time.
+    model_config = pydantic.ConfigDict(defer_build=True)
+
     data: _Result
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import logging
 import threading
 import time
 from collections import defaultdict, deque
@@ -467,3 +468,54 @@ class Driver:
             await self.client.aclose()
         else:
             self.client.close()
+
+
+# -- faults and secrets (tests/test_faults.py, tests/test_token_store.py) ----------------------
+
+
+class Raising:
+    """A reply that raises an httpx transport error instead of answering, as pytest-httpx's
+    `add_exception` does (a refused connection, a reset, a timeout). Keeps every exception it
+    raised, so a test can check that the client's error was raised `from` it."""
+
+    def __init__(self, error: type[httpx.TransportError], message: str) -> None:
+        self.error = error
+        self.message = message
+        self.raised: list[httpx.TransportError] = []
+
+    def __call__(self, _sent: Sent) -> httpx.Response:
+        exc = self.error(self.message)
+        self.raised.append(exc)
+        raise exc
+
+
+# Every secret a FakeKraken test can involve besides the tokens the server issues.
+CREDENTIAL_SECRETS = (ORG_KEY, API_KEY_VALUE, PASSWORD, REFRESH_TOKEN_VALUE)
+
+
+def secrets_of(server: FakeKraken) -> list[str]:
+    """The credentials, and every access token (and its JWT signature) and refresh token the
+    server has issued so far."""
+    return [
+        *CREDENTIAL_SECRETS,
+        *server.issued_tokens,
+        *(token.rsplit(".", 1)[-1] for token in server.issued_tokens),
+        *server.issued_refresh_tokens,
+    ]
+
+
+def leaked_secrets(
+    records: list[logging.LogRecord], secrets: list[str], *texts: str
+) -> list[tuple[str, str]]:
+    """(secret, where) for each secret found in a log record (message, arguments, traceback)
+    or in one of `texts` (error messages and reprs). Empty if nothing leaked."""
+    places = {f"text {i}": text for i, text in enumerate(texts)}
+    for i, record in enumerate(records):
+        where = f"log record {i} ({record.name} {record.levelname})"
+        places[where] = record.getMessage()
+        places[f"{where} args"] = repr(record.args)
+        if record.exc_info:
+            places[f"{where} traceback"] = logging.Formatter().formatException(record.exc_info)
+    return [
+        (secret, where) for secret in secrets for where, text in places.items() if secret in text
+    ]

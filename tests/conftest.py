@@ -9,6 +9,9 @@
 `make_client` builds the client named by the `client_kind` parameter ("async", "sync"), so a test
 that uses it runs once per client. Requests never leave the process: pytest-httpx intercepts every
 httpx transport, and `fake_kraken` answers each request by its GraphQL operation name.
+
+`sandbox` is different: the local Kraken sandbox (oeus_kraken.sandbox) on a loopback port, one
+server for the session, reset before each test that uses it, its time set by `sandbox_clock`.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ from __future__ import annotations
 import inspect
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import jwt
@@ -26,6 +29,9 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from oeus_kraken import TEST_URL, KrakenClient, SyncKrakenClient
+
+if TYPE_CHECKING:
+    from oeus_kraken.sandbox import SandboxServer
 
 CLIENT_KINDS = ("async", "sync")
 
@@ -196,3 +202,52 @@ def fake_kraken(httpx_mock: HTTPXMock) -> FakeKraken:
     fake = FakeKraken()
     httpx_mock.add_callback(fake.respond, is_reusable=True, is_optional=True)
     return fake
+
+
+# -- the local Kraken sandbox, over real loopback HTTP -----------------------------------------
+
+
+class SandboxClock:
+    """The time the sandbox server sees: real time (or an instant it was frozen at) plus an
+    offset. Give it to a client as `clock=` too, and `advance` moves time for both."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self.frozen_at: float | None = None
+
+    def __call__(self) -> float:
+        return (time.time() if self.frozen_at is None else self.frozen_at) + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+    def freeze(self) -> None:
+        """Stop the clock at now: tokens issued from here on are identical for one user."""
+        self.frozen_at = time.time()
+
+    def reset(self) -> None:
+        self.offset = 0.0
+        self.frozen_at = None
+
+
+@pytest.fixture(scope="session")
+def sandbox_clock() -> SandboxClock:
+    return SandboxClock()
+
+
+@pytest.fixture(scope="session")
+def _sandbox_server(sandbox_clock: SandboxClock) -> Iterator[SandboxServer]:
+    # Imported here: the sandbox is an optional extra, and only the tests using it need it.
+    from oeus_kraken.sandbox import SandboxServer
+
+    with SandboxServer(clock=sandbox_clock) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(_sandbox_server: SandboxServer, sandbox_clock: SandboxClock) -> SandboxServer:
+    """The session's sandbox server (`.url`), as new: no faults, counters at zero, no tokens
+    issued, and `sandbox_clock` back at real time."""
+    sandbox_clock.reset()
+    _sandbox_server.reset()
+    return _sandbox_server

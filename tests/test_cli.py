@@ -1,0 +1,486 @@
+"""The `oeus-kraken` command line, against the local Kraken sandbox.
+
+Most runs are in-process (`main([...], out=...)`, with the environment patched); where a real
+process matters (what reaches stderr, exit status, signals) the command runs as
+`python -m oeus_kraken`. Every run starts from a clean environment: no KRAKEN_* variables from the
+developer's shell, and the token cache in a temporary directory.
+
+The contract: output is a readable table, or JSON with --json; the token itself is printed only
+with --show-token; a failure prints exactly one line to stderr, never a traceback, and exits
+with the code for its kind (EXIT_CODES: 1 API error, 2 bad arguments, 3 authentication,
+4 unreachable, 5 rate limited).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+from conftest import SandboxClock
+
+from oeus_kraken._cli import EXIT_CODES, main
+from oeus_kraken.sandbox import (
+    DEMO_ACCOUNT_NUMBERS,
+    DEMO_API_KEY,
+    DEMO_EMAIL,
+    DEMO_ORGANIZATION_SECRET_KEY,
+    DEMO_PASSWORD,
+    OTHER_ACCOUNT_NUMBER,
+    SANDBOX_SIGNING_KEY,
+    SandboxServer,
+)
+
+UNREACHABLE_URL = "http://127.0.0.1:9/v1/graphql/"  # the discard port: nothing listens there
+JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
+MONEY = r"-?\$\d[\d,]*\.\d\d"
+SANDBOX_URL = r"http://127\.0\.0\.1:\d+/v1/graphql/"
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int | str | None
+    out: str
+    err: str
+
+    @property
+    def err_lines(self) -> list[str]:
+        return self.err.splitlines()
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith("KRAKEN_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def sandbox_env(clean_env: None, monkeypatch: pytest.MonkeyPatch, sandbox: SandboxServer) -> None:
+    """KRAKEN_URL names the sandbox; no credentials yet."""
+    monkeypatch.setenv("KRAKEN_URL", sandbox.url)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
+    """Runs `oeus-kraken ARGS...` in this process."""
+
+    def run(*argv: str) -> Run:
+        out = io.StringIO()
+        try:
+            code: int | str | None = main(list(argv), out=out)
+        except SystemExit as exit_:  # argparse: --help, usage errors
+            code = exit_.code
+        captured = capsys.readouterr()
+        return Run(code, out.getvalue() + captured.out, captured.err)
+
+    return run
+
+
+def run_process(*argv: str, env: Mapping[str, str], tmp_path: Path) -> Run:
+    """Runs `python -m oeus_kraken ARGS...` with only `env` as its KRAKEN_* environment."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
+    environ |= {"XDG_CACHE_HOME": str(tmp_path / "cache"), **env}
+    result = subprocess.run(
+        [sys.executable, "-m", "oeus_kraken", *argv],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return Run(result.returncode, result.stdout, result.stderr)
+
+
+def assert_one_error_line(run: Run, command: str, code: str) -> str:
+    """The failure contract: the exit code for its kind, one line on stderr, no traceback."""
+    assert run.code == EXIT_CODES[code], run
+    assert "Traceback" not in run.err
+    [line] = run.err_lines
+    assert line.startswith(f"oeus-kraken {command}: ")
+    return line
+
+
+def table(output: str, header: tuple[str, ...]) -> list[str]:
+    """The rows of the table in `output` with these column names, checking its layout: the header,
+    a line of dashes under each column, then one line per row."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header[0]))
+    head, rule = lines[start], lines[start + 1]
+    assert set(rule) <= {"-", " "}, rule
+    columns = [m.start() for m in re.finditer(r"-+", rule)]
+    assert len(columns) == len(header), (head, rule)
+    for column, name in zip(columns, header, strict=True):
+        assert head[column:].startswith(name), (head, name)
+    return lines[start + 2 :]
+
+
+# -- --help ----------------------------------------------------------------------------------------
+
+
+def test_help_names_every_command_the_credentials_and_the_exit_codes(
+    cli: Callable[..., Run], clean_env: None
+) -> None:
+    run = cli("--help")
+    assert run.code == 0
+    for command in ("sandbox", "token", "viewer", "account", "products"):
+        assert re.search(rf"^\s+{command}\s+\w", run.out, re.MULTILINE), command
+    for variable in (
+        "KRAKEN_URL",
+        "KRAKEN_ORGANIZATION_SECRET_KEY",
+        "KRAKEN_API_KEY",
+        "KRAKEN_EMAIL",
+        "KRAKEN_PASSWORD",
+        "KRAKEN_REFRESH_TOKEN",
+    ):
+        assert variable in run.out
+    assert "3 authentication failed" in run.out
+    assert "4 API unreachable" in run.out
+    assert "5 rate limited" in run.out
+
+
+CREDENTIAL_OPTIONS = (
+    "--organization-secret-key",
+    "--api-key",
+    "--email",
+    "--password",
+    "--refresh-token",
+    "KRAKEN_API_KEY",
+)
+CLIENT_OPTIONS = ("--json", "--url", *CREDENTIAL_OPTIONS, "Exit codes")
+
+
+@pytest.mark.parametrize(
+    ("command", "mentions"),
+    [
+        ("token", ("expires", "--show-token", *CLIENT_OPTIONS)),
+        ("viewer", ("accounts", "balance", *CLIENT_OPTIONS)),
+        ("account", ("ESI IDs", "number", *CLIENT_OPTIONS)),
+        ("products", ("--postal-code", "no credentials needed", *CLIENT_OPTIONS)),
+        ("sandbox", ("--port", "0: any free port", "demo credentials", "Ctrl-C")),
+    ],
+)
+def test_each_command_has_help_saying_what_it_does_and_naming_its_options(
+    cli: Callable[..., Run], clean_env: None, command: str, mentions: tuple[str, ...]
+) -> None:
+    run = cli(command, "--help")
+    assert run.code == 0
+    usage, description = run.out.split("\n\n")[:2]
+    assert usage.startswith(f"usage: oeus-kraken {command}")
+    assert not description.startswith("options:")  # a sentence on what the command does
+    flat = " ".join(run.out.split())  # argparse wraps lines
+    for mention in mentions:
+        assert mention in flat, mention
+    assert run.err == ""
+
+
+# -- token -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def frozen_sandbox(sandbox: SandboxServer, sandbox_clock: SandboxClock) -> SandboxServer:
+    """With the sandbox's clock stopped, every token it issues a user is the same string, so the
+    token one run printed can be looked for in another run's output."""
+    sandbox_clock.freeze()
+    return sandbox
+
+
+def shown_token(run: Run) -> str:
+    [token] = [line.removeprefix("token: ") for line in run.out.splitlines() if "token: " in line]
+    return token
+
+
+def test_token_prints_expiry_and_claims_but_not_the_token_unless_asked(
+    cli: Callable[..., Run],
+    sandbox_env: None,
+    frozen_sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+
+    plain = cli("token")
+    shown = cli("token", "--show-token")
+
+    assert plain.code == shown.code == 0
+    assert plain.err == shown.err == ""
+    token = shown_token(shown)
+    claims = jwt.decode(
+        token, SANDBOX_SIGNING_KEY, algorithms=["HS256"], options={"verify_exp": False}
+    )
+    assert token not in plain.out
+    assert not JWT.search(plain.out)
+    assert re.search(r"^token expires at: +\d{4}-\d\d-\d\dT", plain.out, re.MULTILINE)
+    assert re.search(r"^refresh token expires at: +\d{4}-\d\d-\d\dT", plain.out, re.MULTILINE)
+    assert f"  sub: {claims['sub']}" in plain.out.splitlines()
+    assert "  gty: API-KEY" in plain.out.splitlines()
+    assert f"  exp: {claims['exp']}" in plain.out.splitlines()
+    assert plain.out in shown.out  # --show-token adds the token and changes nothing else
+
+
+def test_token_as_a_process_with_credentials_from_the_environment(
+    cli: Callable[..., Run],
+    sandbox_env: None,
+    frozen_sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    env = {"KRAKEN_URL": frozen_sandbox.url, "KRAKEN_API_KEY": DEMO_API_KEY}
+
+    run = run_process("token", env=env, tmp_path=tmp_path / "process")
+
+    assert run.code == 0, run.err
+    assert run.err == ""
+    assert "token expires at:" in run.out
+    assert "  sub: kraken|account-user:1001" in run.out.splitlines()
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    token = shown_token(cli("token", "--show-token"))  # the same token: the clock is stopped
+    assert token not in run.out
+    assert not JWT.search(run.out)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("token",),
+        ("token", "--show-token"),
+        ("viewer",),
+        ("account", DEMO_ACCOUNT_NUMBERS[0]),
+        ("products",),
+        ("products", "--postal-code", "75001"),
+    ],
+    ids=" ".join,
+)
+def test_json_output_is_json(
+    cli: Callable[..., Run],
+    sandbox_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    argv: tuple[str, ...],
+) -> None:
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    run = cli(*argv, "--json")
+    assert run.code == 0, run.err
+    document = json.loads(run.out)
+    if argv[0] == "token":
+        assert set(document) >= {"expires_at", "refresh_token_expires_at", "claims"}
+        assert document["claims"]["gty"] == "API-KEY"
+        assert ("token" in document) == ("--show-token" in argv)
+    elif argv[0] == "viewer":
+        numbers = [a["number"] for a in document["viewer"]["accounts"]]
+        assert numbers == list(DEMO_ACCOUNT_NUMBERS)
+    elif argv[0] == "account":
+        assert document["account"]["number"] == DEMO_ACCOUNT_NUMBERS[0]
+    elif "--postal-code" in argv:
+        products = document["productsWithConciseApplicableRates"]
+        assert products
+        assert {r["serviceProvider"] for p in products for r in p["rates"]} == {"ONCOR"}
+    else:
+        assert "OCTOPUS-12M-FIXED" in [p["code"] for p in document["products"]]
+
+
+# -- tables ----------------------------------------------------------------------------------------
+
+
+def test_viewer_prints_the_user_and_a_table_of_accounts(
+    cli: Callable[..., Run], sandbox_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KRAKEN_EMAIL", DEMO_EMAIL)
+    monkeypatch.setenv("KRAKEN_PASSWORD", DEMO_PASSWORD)
+    run = cli("viewer")
+    assert run.code == 0, run.err
+    assert run.out.splitlines()[0].endswith(f"<{DEMO_EMAIL}>")
+    rows = table(run.out, ("account", "status", "balance"))
+    assert [row.split()[0] for row in rows] == list(DEMO_ACCOUNT_NUMBERS)
+    for row in rows:
+        assert re.fullmatch(rf"A-\w{{8}} +ACTIVE +{MONEY}", row), row
+    assert "$-" not in run.out  # a debit reads -$12.34
+
+
+def test_account_prints_its_status_balance_and_a_table_of_properties(
+    cli: Callable[..., Run], sandbox_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", DEMO_ORGANIZATION_SECRET_KEY)
+    number = DEMO_ACCOUNT_NUMBERS[0]
+    run = cli("account", number)
+    assert run.code == 0, run.err
+    assert re.fullmatch(rf"{number} +ACTIVE +balance {MONEY}", run.out.splitlines()[0])
+    [row] = table(run.out, ("property", "postal code", "ESI IDs"))
+    assert re.search(r", TX \d{5} +\d{5} +\d{17}$", row), row
+
+
+def test_products_need_no_credentials_and_print_a_table(
+    cli: Callable[..., Run], sandbox_env: None, sandbox: SandboxServer
+) -> None:
+    run = cli("products")
+    assert run.code == 0, run.err
+    rows = table(run.out, ("code", "name", "term"))
+    assert any(re.fullmatch(r"OCTOPUS-12M-FIXED +Octopus 12M Fixed +12", row) for row in rows)
+    assert sandbox.stats.token_requests == 0
+
+
+def test_products_for_a_postal_code_print_its_tdsp_and_their_rates_there(
+    cli: Callable[..., Run], sandbox_env: None
+) -> None:
+    run = cli("products", "--postal-code", "75001")
+    assert run.code == 0, run.err
+    assert run.out.splitlines()[0] == "75001: TDSP ONCOR, load zone LZ_NORTH"
+    rows = table(run.out, ("product", "term", "cents/kWh at 1000 kWh"))
+    assert any(re.fullmatch(r"Octopus 12M Fixed +12 +20\.22770", row) for row in rows), rows
+
+
+# -- failures: one line on stderr, an exit code per kind ---------------------------------------
+
+
+def test_an_unreachable_api_is_one_line_on_stderr_and_exit_4(tmp_path: Path) -> None:
+    # A real process: only there would the library's own log warnings (token request backoff,
+    # retries) reach stderr next to the error line.
+    env = {"KRAKEN_API_KEY": DEMO_API_KEY}
+    run = run_process("viewer", "--url", UNREACHABLE_URL, env=env, tmp_path=tmp_path)
+    line = assert_one_error_line(run, "viewer", "unreachable")
+    assert "could not reach the Kraken API" in line
+    assert run.out == ""
+
+
+def test_an_unreachable_api_in_process(cli: Callable[..., Run], clean_env: None) -> None:
+    run = cli("token", "--url", UNREACHABLE_URL, "--api-key", DEMO_API_KEY)
+    assert "could not reach" in assert_one_error_line(run, "token", "unreachable")
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (("token", "--api-key", "sk_test_not_a_key"), "KT-CT-1139"),
+        (("viewer", "--email", DEMO_EMAIL, "--password", "not-the-password"), "KT-CT-1138"),
+        (("token", "--organization-secret-key", "sk_test_org_not_a_key"), "KT-CT-1140"),
+    ],
+    ids=["api-key", "email-password", "organization-secret-key"],
+)
+def test_bad_credentials_exit_3(
+    cli: Callable[..., Run], sandbox_env: None, argv: tuple[str, ...], code: str
+) -> None:
+    run = cli(*argv)
+    line = assert_one_error_line(run, argv[0], "auth")
+    assert code in line
+    assert argv[-1] not in line  # the secret is not repeated
+
+
+def test_no_credentials_for_a_command_that_needs_them_exit_3_saying_what_to_set(
+    cli: Callable[..., Run], sandbox_env: None, sandbox: SandboxServer
+) -> None:
+    line = assert_one_error_line(cli("viewer"), "viewer", "auth")
+    assert "KRAKEN_API_KEY" in line
+    assert "--help" in line
+    assert sandbox.stats.requests == 0
+
+
+def test_a_rate_limited_token_request_exits_5_not_3(
+    cli: Callable[..., Run], sandbox_env: None, sandbox: SandboxServer
+) -> None:
+    sandbox.set_faults(token_rate_limit=1)
+    run = cli("token", "--api-key", DEMO_API_KEY)
+    line = assert_one_error_line(run, "token", "rate_limited")
+    assert "KT-CT-1199" in line
+    assert "not a credentials problem" in line
+
+
+def test_another_users_account_exits_1_with_kt_ct_4177(
+    cli: Callable[..., Run], sandbox_env: None
+) -> None:
+    run = cli("account", OTHER_ACCOUNT_NUMBER, "--api-key", DEMO_API_KEY)
+    assert "KT-CT-4177" in assert_one_error_line(run, "account", "error")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("viewer", "--email", DEMO_EMAIL), ("token", "--password", DEMO_PASSWORD)],
+    ids=["email-only", "password-only"],
+)
+def test_email_and_password_go_together(
+    cli: Callable[..., Run], sandbox_env: None, sandbox: SandboxServer, argv: tuple[str, ...]
+) -> None:
+    line = assert_one_error_line(cli(*argv), argv[0], "usage")
+    assert line.endswith("--email and --password go together")
+    assert DEMO_PASSWORD not in line
+    assert sandbox.stats.requests == 0
+
+
+def test_kraken_email_without_kraken_password_names_the_missing_variable(
+    cli: Callable[..., Run], sandbox_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KRAKEN_EMAIL", DEMO_EMAIL)
+    line = assert_one_error_line(cli("viewer"), "viewer", "usage")
+    assert "KRAKEN_PASSWORD is not set" in line
+
+
+def test_a_plain_http_url_off_loopback_is_refused_before_sending_credentials(
+    cli: Callable[..., Run], clean_env: None
+) -> None:
+    run = cli("token", "--url", "http://example.com/v1/graphql/", "--api-key", DEMO_API_KEY)
+    assert "refusing plain http://" in assert_one_error_line(run, "token", "usage")
+
+
+# -- sandbox ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def test_sandbox_on_a_port_in_use_exits_2_in_one_line(
+    cli: Callable[..., Run], clean_env: None, sandbox: SandboxServer, busy_port: int
+) -> None:
+    # (`sandbox` is requested so that the schema is already built in this process.)
+    line = assert_one_error_line(cli("sandbox", "--port", str(busy_port)), "sandbox", "usage")
+    assert "in use" in line
+    assert "--port" in line
+
+
+def test_sandbox_on_a_port_out_of_range_exits_2_in_one_line(
+    cli: Callable[..., Run], clean_env: None
+) -> None:
+    line = assert_one_error_line(cli("sandbox", "--port", "70000"), "sandbox", "usage")
+    assert "65535" in line
+
+
+def test_sandbox_prints_its_url_and_demo_credentials_and_stops_on_sigint(tmp_path: Path) -> None:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
+    environ["XDG_CACHE_HOME"] = str(tmp_path)
+    with subprocess.Popen(
+        [sys.executable, "-m", "oeus_kraken", "sandbox", "--port", "0"],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            banner = [process.stdout.readline()]
+            while banner[-1] and not banner[-1].startswith("Faults"):
+                banner.append(process.stdout.readline())
+            match = re.match(rf"oeus-kraken sandbox on ({SANDBOX_URL}) ", banner[0])
+            assert match, banner
+            answer = httpx.post(match[1], json={"query": "{ products { code } }"}, timeout=10)
+            assert answer.json()["data"]["products"]
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    text = "".join(banner)
+    for secret in (DEMO_ORGANIZATION_SECRET_KEY, DEMO_API_KEY, DEMO_EMAIL, DEMO_PASSWORD):
+        assert secret in text
