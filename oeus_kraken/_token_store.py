@@ -71,14 +71,14 @@ class FileTokenStore:
 
     def _read(self) -> dict[str, Any]:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return {}
         except OSError as exc:
             logger.warning("token store %s unreadable (%s); ignoring it", self.path, exc.strerror)
             return {}
         try:
-            document = json.loads(text)
+            document = json.loads(raw)  # bytes: not UTF-8 is a ValueError here, like bad JSON
         except ValueError:
             logger.warning("token store %s is not valid JSON; ignoring it", self.path)
             return {}
@@ -94,16 +94,26 @@ class FileTokenStore:
         entry = self._read().get(key)
         if not isinstance(entry, dict):
             return None
-        try:
-            return StoredTokens(
-                claims=dict(entry["claims"]),
-                token=str(entry["token"]),
-                refresh_token=entry.get("refresh_token"),
-                refresh_expires_at=entry.get("refresh_expires_at"),
+        claims, token = entry.get("claims"), entry.get("token")
+        refresh_token = entry.get("refresh_token")
+        refresh_expires_at = entry.get("refresh_expires_at")
+        if not (
+            isinstance(claims, dict)
+            and isinstance(token, str)
+            and token
+            and (refresh_token is None or isinstance(refresh_token, str))
+            and (
+                refresh_expires_at is None
+                or (
+                    isinstance(refresh_expires_at, (int, float))
+                    and not isinstance(refresh_expires_at, bool)
+                )
             )
-        except (KeyError, TypeError, ValueError):
+        ):
+            # Wrong types would otherwise surface later, as a crash far from the file.
             logger.warning("token store %s has a malformed entry; ignoring it", self.path)
             return None
+        return StoredTokens(claims, token, refresh_token, refresh_expires_at)
 
     def save(self, key: str, tokens: StoredTokens | None) -> None:
         entries = self._read()

@@ -121,11 +121,25 @@ def token_claims(token: str, payload: object) -> dict[str, Any]:
     return decoded
 
 
-def claim_expiry(claims: dict[str, Any]) -> float | None:
-    exp = claims.get("exp")
-    if isinstance(exp, (int, float)) and not isinstance(exp, bool):
-        return float(exp)
+# The last second a datetime can hold (9999-12-31T23:59:59Z).
+_LAST_UNIX_TIME = 253_402_300_799
+
+
+def _unix_time(value: object) -> float | None:
+    """`value` as a Unix time, or None if it is not one a datetime can hold (not a number, NaN,
+    negative, past the year 9999): an answer's or a store's garbage must not crash the client
+    when it is logged or turned into a datetime."""
+    if (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and 0 <= value <= _LAST_UNIX_TIME
+    ):
+        return float(value)
     return None
+
+
+def claim_expiry(claims: dict[str, Any]) -> float | None:
+    return _unix_time(claims.get("exp"))
 
 
 def _datetime(timestamp: float | None) -> datetime | None:
@@ -176,7 +190,7 @@ class TokenManager:
         )
         if stored.refresh_token:
             self._refresh_token = stored.refresh_token
-            self._refresh_expires_at = stored.refresh_expires_at
+            self._refresh_expires_at = _unix_time(stored.refresh_expires_at)
         logger.debug("Kraken token loaded from the token store")
 
     def _save(self) -> None:
@@ -290,7 +304,7 @@ class TokenManager:
         if result.refresh_token:
             self._refresh_token = result.refresh_token
             self._refresh_expires_at = (
-                float(result.refresh_expires_in) if result.refresh_expires_in else None
+                _unix_time(result.refresh_expires_in) if result.refresh_expires_in else None
             )
         self._failure = None
         self._consecutive_failures = 0

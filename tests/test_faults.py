@@ -14,6 +14,10 @@ them (`auth_helpers.Raising`). Token requests are never retried by the call they
 paced by `TokenManager`'s cooldown instead, so the "mutations are retried only when the request
 never left" rule has no data mutation to show it on at client level; it is proven on
 `RetryPolicy` directly, and at client level through the token path.
+
+At the end: a hypothesis property (any status, body and headers give a model or a KrakenError,
+nothing else), and hundreds of concurrent calls meeting a rate-limited refresh, on FakeKraken and
+again over real HTTP on the local sandbox (the `sandbox` fixture of conftest.py).
 """
 
 from __future__ import annotations
@@ -24,13 +28,14 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from auth_helpers import (
     API_KEY_VALUE,
     CREDENTIALS,
+    DEFAULT_DATA,
     MARGIN,
     OBTAIN,
     REFRESH,
@@ -49,6 +54,7 @@ from auth_helpers import (
     json_response,
     leaked_secrets,
     make_jwt,
+    run_in_threads,
     secrets_of,
 )
 from hypothesis import given, settings
@@ -70,11 +76,18 @@ from oeus_kraken import (
     InvalidResponseError,
     KrakenClient,
     KrakenError,
+    OrganizationSecretKey,
     RateLimitError,
     SyncKrakenClient,
+    TokenInfo,
 )
 from oeus_kraken._retry import RetryPolicy, is_mutation
 from oeus_kraken._tokens import TOKEN_RETRY_BACKOFF
+
+if TYPE_CHECKING:
+    from conftest import SandboxClock
+
+    from oeus_kraken.sandbox import SandboxServer
 
 CLIENT_CLASSES = {"async": KrakenClient, "sync": SyncKrakenClient}
 
@@ -91,7 +104,7 @@ class Waits:
     """The client's waits between attempts, recorded instead of slept. Each returns at once and
     moves the fake clock on by its length, as if the waits happened one after another."""
 
-    def __init__(self, clock: FakeClock) -> None:
+    def __init__(self, clock: FakeClock | SandboxClock) -> None:
         self.clock = clock
         self.delays: list[float] = []
         self._lock = threading.Lock()
@@ -144,13 +157,17 @@ def server(httpx_mock: HTTPXMock, clock: FakeClock, kind: str) -> FakeKraken:
     return fake
 
 
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> Waits:
-    """Replaces the sleeps `oeus_kraken._client` makes between attempts (and only those)."""
+def record_waits(monkeypatch: pytest.MonkeyPatch, clock: FakeClock | SandboxClock) -> Waits:
+    """Replace the sleeps `oeus_kraken._client` makes between attempts (and only those)."""
     recorded = Waits(clock)
     monkeypatch.setattr(oeus_kraken._client, "time", _ModuleWith(time, sleep=recorded.sleep))
     monkeypatch.setattr(oeus_kraken._client, "asyncio", _ModuleWith(asyncio, sleep=recorded.asleep))
     return recorded
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> Waits:
+    return record_waits(monkeypatch, clock)
 
 
 @pytest.fixture
@@ -668,6 +685,38 @@ async def test_a_revoked_refresh_token_is_dropped_and_the_primary_credential_obt
     assert_no_secret_leaked(logs, server)
 
 
+# what the token answer says -> the token requests two calls an hour apart make
+UNUSABLE_TIMES: dict[str, tuple[dict[str, Any], list[str]]] = {
+    "exp after the year 9999": ({"payload": {"exp": 2**70}}, [OBTAIN]),
+    "exp a huge float": ({"payload": {"exp": 1e300}}, [OBTAIN]),
+    "exp negative": ({"payload": {"exp": -1}}, [OBTAIN]),
+    "refreshExpiresIn negative and huge": ({"refresh_expires_in": -(2**70)}, [OBTAIN, REFRESH]),
+}
+
+
+@pytest.mark.parametrize("times", list(UNUSABLE_TIMES))
+async def test_a_token_answer_with_times_no_datetime_can_hold_is_used_not_a_crash(
+    kraken: Driver, server: FakeKraken, clock: FakeClock, logs: pytest.LogCaptureFixture, times: str
+) -> None:
+    """Such a time is treated as unknown: a token without a usable `exp` is used until the API
+    rejects it; a refresh token without a usable expiry is tried. `authenticate()` describes the
+    token without an OverflowError (the property test below found that one)."""
+    answer, token_requests = UNUSABLE_TIMES[times]
+    server.queue(
+        OBTAIN, lambda _s: data_response({"obtainKrakenToken": server.new_token(**answer)})
+    )
+
+    await kraken.call("get_viewer")
+    clock.advance(TOKEN_LIFETIME + 1)
+    await kraken.call("get_viewer")
+    info = await kraken.call("authenticate")
+
+    assert operations(server.token_requests) == token_requests
+    assert info.token == server.issued_tokens[-1]
+    assert info.refresh_expires_at is None or info.refresh_expires_at.year < 10000
+    assert_no_secret_leaked(logs, server)
+
+
 # -- answers that are not GraphQL answers ----------------------------------------------------
 
 # body of an HTTP 200 -> words the error quotes from it
@@ -862,30 +911,70 @@ graphql_errors = st.lists(
     | json_values,
     max_size=3,
 )
-timestamps = st.integers(-(2**70), 2**70) | st.floats() | json_values
+# Unix times, sensible and not: within and far outside what a datetime can hold, negative, float.
+timestamps = (
+    st.sampled_from([START + TOKEN_LIFETIME, -1, 0, 253402300800, 2**63, -(2**70), 1e300])
+    | st.integers(-(2**70), 2**70)
+    | st.floats()
+    | json_values
+)
+jwts = st.builds(make_jwt, iat=st.just(START), exp=st.integers(0, 2**40), serial=st.just(1))
 token_objects = st.fixed_dictionaries(
     {
-        "token": st.builds(
-            make_jwt, iat=st.just(START), exp=st.integers(0, 2**40), serial=st.just(1)
-        )
-        | json_values,
+        "token": jwts | json_values,
         "payload": st.fixed_dictionaries({"exp": timestamps}) | json_values,
+        "refreshToken": st.text(max_size=12) | st.none() | json_values,
+        "refreshExpiresIn": timestamps,
+    }
+)
+accounts = st.fixed_dictionaries(
+    {
+        "__typename": st.sampled_from(["AccountType", "AccountInterface"]) | json_values,
+        "number": st.text(max_size=10) | json_values,
+        "status": st.sampled_from(["ACTIVE", "SUSPENDED_FOR_AUDIT"]) | json_values,
+        "balance": st.integers() | json_values,
+    }
+)
+viewers = st.fixed_dictionaries(
+    {
+        "id": st.text(max_size=4) | json_values,
+        "givenName": st.text(max_size=4),
+        "familyName": st.text(max_size=4),
+        "email": st.text(max_size=4) | json_values,
+        "accounts": st.lists(accounts | st.none(), max_size=2) | json_values,
+    }
+)
+products = st.fixed_dictionaries(
+    {"id": st.text(max_size=4) | json_values},
+    optional={
+        "availableFrom": st.sampled_from(["2024-01-01T00:00:00+00:00", "2024-13-45"]) | json_values,
+        "generationCredit": st.sampled_from(["1.25", "NaN", "1e999999", "x"]) | json_values,
+        "term": st.integers() | json_values,
     },
-    optional={"refreshToken": st.text(max_size=12) | json_values, "refreshExpiresIn": timestamps},
 )
 datas = (
     json_values
     | st.fixed_dictionaries({"obtainKrakenToken": token_objects | json_values})
-    | st.fixed_dictionaries({"viewer": st.just(VIEWER_DATA["viewer"]) | json_values})
-    | st.fixed_dictionaries({"products": json_values})
+    | st.fixed_dictionaries({"viewer": viewers | st.just(VIEWER_DATA["viewer"]) | json_values})
+    | st.fixed_dictionaries({"products": st.lists(products | st.none(), max_size=2) | json_values})
 )
 graphql_bodies = st.fixed_dictionaries({}, optional={"data": datas, "errors": graphql_errors})
+token_bodies = st.fixed_dictionaries(
+    {"data": st.fixed_dictionaries({"obtainKrakenToken": token_objects})}
+)
+
+
+def _encoded(value: object) -> bytes:
+    return json.dumps(value).encode()  # may hold NaN/Infinity, which json.loads accepts
+
+
 bodies = st.one_of(
     st.binary(max_size=64),
     st.text(max_size=64).map(str.encode),
-    json_values.map(lambda v: json.dumps(v).encode()),
-    graphql_bodies.map(lambda v: json.dumps(v).encode()),
-    graphql_bodies.map(lambda v: json.dumps(v).encode()[: len(json.dumps(v)) // 2]),
+    json_values.map(_encoded),
+    graphql_bodies.map(_encoded),
+    graphql_bodies.map(_encoded).map(lambda b: b[: len(b) // 2]),  # truncated
+    token_bodies.map(_encoded),
 )
 header_values = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30).map(
     str.strip
@@ -896,51 +985,70 @@ headers = st.fixed_dictionaries(
         "Content-Type": st.sampled_from(["application/json", "text/html", "text/plain"])
         | header_values,
         "Retry-After": st.integers(-5, 10**6).map(str)
-        | st.sampled_from(["1.5", "nan", "inf", "Wed, 21 Oct 2015 07:28:00 GMT"])
+        | st.sampled_from(["1.5", "nan", "inf", "1e400", "Wed, 21 Oct 2015 07:28:00 GMT"])
         | header_values,
     },
 )
+# 200 and the statuses the client treats specially often; any other from 100 to 599 too.
 statuses = st.just(200) | st.sampled_from([401, 403, 429, 500, 502, 503]) | st.integers(100, 599)
 answers = st.tuples(statuses, bodies, headers)
+# What the token request gets: mostly a 200 with a token object of any shape and expiry.
+token_answers = st.tuples(st.just(200) | statuses, token_bodies.map(_encoded) | bodies, headers)
+exchanges = st.tuples(st.just("the call"), answers) | st.tuples(
+    st.just("the token request"), token_answers
+)
 MODELS = {"get_viewer": GetViewer, "get_products": GetProducts}
 
 
-@settings(max_examples=400, deadline=None, database=None)
+@settings(max_examples=500, deadline=None, database=None)
 @given(
-    answer=answers,
+    exchange=exchanges,
     method=st.sampled_from(list(MODELS)),
-    to=st.sampled_from(["the call", "the token request"]),
+    later=st.sampled_from([0.0, TOKEN_LIFETIME - MARGIN + 1, TOKEN_LIFETIME + 1, 30 * 86400.0]),
 )
 def test_any_http_answer_gives_a_valid_model_or_a_kraken_error_never_anything_else(
-    answer: tuple[int, bytes, dict[str, str]], method: str, to: str
+    exchange: tuple[str, tuple[int, bytes, dict[str, str]]], method: str, later: float
 ) -> None:
-    """Any status (100-599), any body (binary, text, JSON, GraphQL-shaped JSON, truncated), any
-    Content-Type and Retry-After, answering the call or the token request before it."""
-    status, body, answer_headers = answer
+    """Any status (100-599), any body (binary, text, JSON, GraphQL-shaped JSON with any `data`
+    and `errors`, truncated JSON, token answers with any expiry), any Content-Type and
+    Retry-After, answering the call or the token request before it. Then, `later` seconds on
+    (the token fresh, due for refresh, expired, or its refresh token too), `authenticate()` and
+    the call again, with every answer well-formed: each step returns or raises a KrakenError."""
+    to, (status, body, answer_headers) = exchange
+    clock = FakeClock()
+    kraken = FakeKraken(clock)
+    answered = False
 
     def handle(request: httpx.Request) -> httpx.Response:
+        nonlocal answered
         operation = json.loads(request.content).get("operationName")
-        if (operation == OBTAIN) == (to == "the token request"):
+        is_token_request = operation in (OBTAIN, REFRESH)
+        if not answered and is_token_request == (to == "the token request"):
+            answered = True
             return httpx.Response(status, content=body, headers=answer_headers)
-        if operation == OBTAIN:
-            return FakeKraken(FakeClock()).issue_token()
-        return data_response(VIEWER_DATA)
+        if is_token_request:
+            return kraken.issue_token()
+        return data_response(DEFAULT_DATA[operation])
+
+    def step(call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except KrakenError:
+            return None
 
     with (
         httpx.Client(transport=httpx.MockTransport(handle)) as http,
         SyncKrakenClient(
-            URL,
-            credentials=APIKey(API_KEY_VALUE),
-            max_retries=0,
-            http_client=http,
-            clock=FakeClock(),
+            URL, credentials=APIKey(API_KEY_VALUE), max_retries=0, http_client=http, clock=clock
         ) as client,
     ):
-        try:
-            result = getattr(client, method)()
-        except KrakenError:
-            return
-    assert isinstance(result, MODELS[method])
+        result = step(getattr(client, method))
+        assert result is None or isinstance(result, MODELS[method])
+        clock.advance(later)
+        info = step(client.authenticate)
+        assert info is None or isinstance(info, TokenInfo)
+        result = step(getattr(client, method))
+        assert result is None or isinstance(result, MODELS[method])
 
 
 # -- token requests under load -----------------------------------------------------------------
@@ -956,8 +1064,8 @@ async def test_calls_across_an_expiry_whose_refresh_is_rate_limited_make_3_token
     calls: int,
 ) -> None:
     """200 tasks (async) or 50 threads (sync) need a token just after it expired; the refresh
-    they share is answered KT-CT-1199 (slowly, so that they all pile up behind it). The retries
-    wait (moving the fake clock) past the cooldown; one more refresh then serves everyone."""
+    they share is answered KT-CT-1199 (slowly, so that they all pile up behind it). Callers that
+    meet the cooldown wait (moving the fake clock) past it; one more refresh then serves all."""
     await kraken.call("get_viewer")
     clock.advance(TOKEN_LIFETIME + 1)
     server.queue(REFRESH, lambda sent: Delayed(0.05, rate_limited()(sent)))
@@ -966,9 +1074,59 @@ async def test_calls_across_an_expiry_whose_refresh_is_rate_limited_make_3_token
 
     assert len(outcomes) == calls
     failures = [o for o in outcomes if not isinstance(o, GetViewer)]
-    assert all(isinstance(f, RateLimitError) for f in failures), failures[:3]
+    # Each call ends in a result or a KrakenError, never anything else; and with the default
+    # retries each outlasts the cooldown, so in fact each ends in a result.
+    assert all(isinstance(f, KrakenError) for f in failures), failures[:3]
+    assert failures == [], failures[:3]
     token_requests = operations(server.token_requests)
     assert len(token_requests) <= 3
     assert token_requests[:2] == [OBTAIN, REFRESH]
     assert set(token_requests[2:]) <= {REFRESH}  # a rate limit does not drop the refresh token
     assert_no_secret_leaked(logs, server, *failures)
+
+
+@pytest.mark.parametrize(("kind", "calls"), [("async", 200), ("sync", 50)])
+async def test_on_the_sandbox_a_rate_limited_refresh_under_load_makes_3_token_requests_at_most(
+    sandbox: SandboxServer,
+    sandbox_clock: SandboxClock,
+    monkeypatch: pytest.MonkeyPatch,
+    logs: pytest.LogCaptureFixture,
+    kind: str,
+    calls: int,
+) -> None:
+    """The same over real loopback HTTP: the sandbox's `token_rate_limit` fault answers the
+    shared refresh KT-CT-1199; its own counters say how many token requests arrived."""
+    from oeus_kraken.sandbox import DEMO_ORGANIZATION_SECRET_KEY
+
+    waits = record_waits(monkeypatch, sandbox_clock)
+    options: dict[str, Any] = {"credentials": OrganizationSecretKey(DEMO_ORGANIZATION_SECRET_KEY)}
+    if kind == "async":
+        async with KrakenClient(sandbox.url, clock=sandbox_clock, **options) as client:
+            await client.get_viewer()
+            sandbox_clock.advance(TOKEN_LIFETIME + 1)
+            sandbox.set_faults(token_rate_limit=1)
+            outcomes = await asyncio.gather(
+                *(client.get_viewer() for _ in range(calls)), return_exceptions=True
+            )
+    else:
+        with SyncKrakenClient(sandbox.url, clock=sandbox_clock, **options) as sync_client:
+            sync_client.get_viewer()
+            sandbox_clock.advance(TOKEN_LIFETIME + 1)
+            sandbox.set_faults(token_rate_limit=1)
+            outcomes = [
+                error or result for result, error in run_in_threads(calls, sync_client.get_viewer)
+            ]
+
+    assert len(outcomes) == calls
+    failures = [o for o in outcomes if not isinstance(o, GetViewer)]
+    # Each call ends in a result or a KrakenError, never anything else; and with the default
+    # retries each outlasts the cooldown, so in fact each ends in a result.
+    assert all(isinstance(f, KrakenError) for f in failures), failures[:3]
+    assert failures == [], failures[:3]
+    stats = sandbox.stats
+    assert stats.token_requests <= 3  # the first token, the refused refresh, at most one more
+    assert stats.count(OBTAIN) == 1
+    assert 1 <= stats.count(REFRESH) <= 2
+    assert waits.delays  # the rate-limited callers waited before retrying
+    leaks = leaked_secrets(logs.records, [DEMO_ORGANIZATION_SECRET_KEY], logs.text)
+    assert not leaks, sorted({where for _, where in leaks})
