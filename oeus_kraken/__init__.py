@@ -13,6 +13,7 @@ the result, input and enum models generated from the schema (loaded on first use
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING
 
 from ._config import PRODUCTION_URL, TEST_URL
@@ -136,6 +137,9 @@ __all__ = [  # noqa: RUF022 (grouped: hand-written names, then generated models)
     "RefreshKrakenTokenObtainKrakenToken",
     "ServiceProvider",
 ]
+
+# A library logs; the application decides where records go (none by default, not stderr).
+logging.getLogger("oeus_kraken").addHandler(logging.NullHandler())
 
 # Loaded on first access by __getattr__ below: the clients (so that the generated package,
 # which imports oeus_kraken._scalars, can be imported on its own too) and the generated models

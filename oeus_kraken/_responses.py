@@ -8,6 +8,7 @@ may answer 403/5xx with an HTML page instead.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -40,10 +41,10 @@ AUTHENTICATION_REASONS = {
     "KT-CT-1136": "the token request needs both email and password",
     "KT-CT-1137": "the token request had a wrong combination of credential fields",
     "KT-CT-1138": "the email and password were not accepted",
-    "KT-CT-1139": "authentication failed; check the credential",
+    "KT-CT-1139": "the credential was not accepted (for an API key: check the key)",
     "KT-CT-1140": "the organization secret key was not accepted",
-    "KT-CT-1141": "authentication failed; check the credential",
-    "KT-CT-1142": "authentication failed; check the credential",
+    "KT-CT-1141": "the credential was not accepted",
+    "KT-CT-1142": "the credential was not accepted",
     "KT-CT-1143": "the Authorization header is not a valid credential",
     "KT-CT-1144": "the Authorization header is not a valid credential",
     "KT-CT-1146": "the account user's password has expired; reset it, then use the new one",
@@ -92,8 +93,22 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
+_HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_HTML_TAG = re.compile(r"<[^>]*>")
+
+
 def body_excerpt(response: httpx.Response) -> str:
-    text = response.content[: BODY_EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
+    """A short, readable excerpt of an unexpected body: an HTML page's title (or its text
+    without tags), else the start of the body."""
+    raw = response.content[: BODY_EXCERPT_CHARS * 20]
+    if _is_html(response):
+        title = _HTML_TITLE.search(raw)
+        text = raw.decode("utf-8", errors="replace")
+        text = "HTML page: " + (
+            title.group(1).decode("utf-8", errors="replace") if title else _HTML_TAG.sub(" ", text)
+        )
+    else:
+        text = raw[: BODY_EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
     text = " ".join(text.split())
     if len(text) > BODY_EXCERPT_CHARS:
         text = text[:BODY_EXCERPT_CHARS] + "..."
@@ -108,7 +123,7 @@ def _is_html(response: httpx.Response) -> bool:
 def _describe(errors: list[dict[str, Any]]) -> str:
     parts = []
     for error in errors[:3]:
-        message = str(error.get("message", "")).strip() or "(no message)"
+        message = str(error.get("message", "")).strip().rstrip(".") or "(no message)"
         code = error_code(error)
         parts.append(f"{code}: {message}" if code else message)
     if len(errors) > 3:

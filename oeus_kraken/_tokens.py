@@ -19,6 +19,7 @@ Rules it implements (see the README's "How the client handles tokens"):
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -339,6 +340,20 @@ class TokenManager:
             self._refresh_token = None
             self._refresh_expires_at = None
             self._save()
+            if isinstance(self.credentials, RefreshToken):
+                # Nothing else to obtain a token with. Remembered rather than raised: a held
+                # token that has not expired yet is still used until it does (see next_step).
+                dead = AuthenticationError(
+                    "The refresh token was rejected and the client has no other credential to "
+                    f"obtain a new token with ({error.error_code}). Create the client with a new "
+                    "RefreshToken, or with an APIKey, OrganizationSecretKey or EmailPassword.",
+                    operation_name=error.operation_name,
+                    status_code=error.status_code,
+                    error_code=error.error_code,
+                    errors=error.errors,
+                )
+                dead.__cause__ = error
+                self._remember(dead, self.clock(), forever=True)
             return
         now = self.clock()
         if isinstance(error, AuthenticationError):
@@ -389,7 +404,7 @@ class TokenManager:
         if self._failure_until == float("inf"):
             wait = "until it is given new credentials"
         else:
-            wait = f"for {self._failure_until - now:.0f} more seconds"
+            wait = f"for {max(1, math.ceil(self._failure_until - now))} more seconds"
         message = (
             f"{failure.message} (an earlier token request failed this way; the client will not "
             f"request a token again {wait})"
@@ -402,5 +417,10 @@ class TokenManager:
             "data": failure.data,
         }
         if isinstance(failure, RateLimitError):
-            return RateLimitError(message, retry_after=self._failure_until - now, **context)
-        return type(failure)(message, **context)
+            fresh: KrakenError = RateLimitError(
+                message, retry_after=self._failure_until - now, **context
+            )
+        else:
+            fresh = type(failure)(message, **context)
+        fresh.__cause__ = failure
+        return fresh

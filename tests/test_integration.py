@@ -274,12 +274,6 @@ async def test_a_refresh_token_only_client_raises_authentication_error_once_it_i
         pytest.param(
             RefreshToken("not-a-refresh-token"),
             "KT-CT-1135",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known gap: a RefreshToken-only client reports a rejected refresh token "
-                "without the API's KT-CT code (TokenManager.next_step raises a new "
-                "AuthenticationError with error_code=None)",
-            ),
         ),
     ],
     ids=["organization_secret_key", "api_key", "email_password", "refresh_token"],
