@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,11 +61,13 @@ def show_refresh(server: SandboxServer) -> None:
 
 
 def main() -> int:
-    with SandboxServer(clock=clock) as server:
+    with tempfile.TemporaryDirectory() as cache_dir, SandboxServer(clock=clock) as server:
         print(f"Kraken sandbox running at {server.url}")
         env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
         env["KRAKEN_URL"] = server.url
         env["KRAKEN_ORGANIZATION_SECRET_KEY"] = DEMO_ORGANIZATION_SECRET_KEY
+        # The command line caches tokens; keep the demo's sandbox tokens out of the user's cache.
+        env["XDG_CACHE_HOME"] = cache_dir
         try:
             step("Token via the organisation secret key (oeus-kraken token)")
             run(env, "-m", "oeus_kraken", "token")
