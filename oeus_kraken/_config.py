@@ -12,6 +12,7 @@ import httpx
 
 from ._credentials import APIKey, Credentials, EmailPassword, OrganizationSecretKey, RefreshToken
 from ._errors import ConfigurationError
+from ._tokens import TokenUse
 
 PRODUCTION_URL = "https://api.oeus-kraken.energy/v1/graphql/"
 TEST_URL = "https://api.oeus-kraken.systems/v1/graphql/"
@@ -21,19 +22,14 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_REFRESH_MARGIN = 300.0
 DEFAULT_MAX_RETRIES = 2
 
+# The token requests (getKrakenToken, refreshKrakenToken).
+TOKEN_OPERATIONS = frozenset(use.value for use in TokenUse)
+
 # The operations the US docs mark "Authentication not required", and the token requests
 # themselves: these go out without an Authorization header.
-PUBLIC_OPERATIONS = frozenset(
-    {
-        "getProducts",
-        "getProductsWithRates",
-        "getTdspByPostalCode",
-        "getKrakenToken",
-        "refreshKrakenToken",
-    }
+PUBLIC_OPERATIONS = (
+    frozenset({"getProducts", "getProductsWithRates", "getTdspByPostalCode"}) | TOKEN_OPERATIONS
 )
-
-TOKEN_OPERATIONS = frozenset({"getKrakenToken", "refreshKrakenToken"})
 
 _CREDENTIAL_TYPES = (OrganizationSecretKey, EmailPassword, APIKey, RefreshToken)
 

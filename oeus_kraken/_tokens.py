@@ -255,13 +255,8 @@ class TokenManager:
         if self._refresh_token is not None and (
             self._refresh_expires_at is None or self._refresh_expires_at > now
         ):
-            from oeus_kraken_generated.input_types import ObtainJSONWebTokenInput
-
-            return TokenRequest(
-                TokenUse.REFRESH,
-                ObtainJSONWebTokenInput(refreshToken=self._refresh_token),
-                "refresh token",
-            )
+            refresh = RefreshToken(self._refresh_token)
+            return TokenRequest(TokenUse.REFRESH, refresh.token_input(), refresh.description)
         if self._refresh_token is not None:
             logger.info("Kraken refresh token expired at %s", _iso(self._refresh_expires_at or 0))
             self._refresh_token = None
