@@ -6,7 +6,8 @@ client, all over the same `FakeKraken` answers:
 
 - `raw httpx`: `client.post(url, json=payload).json()`, the payload being exactly what our
   client sent;
-- `generated`: the ariadne-codegen client without our layer (`model_validate` of `get_data`);
+- `generated`: a plain ariadne-codegen client of the same operations, without our layer
+  (`_plain_client`: its default base client, `model_validate` of `get_data`);
 - `gql`: gql 4 with its httpx transport, the document parsed once up front; it returns dicts;
 - `oeus_kraken`: `SyncKrakenClient` / `KrakenClient` with an API key, after one warm-up call that
   obtained the token.
@@ -34,11 +35,10 @@ from _fixtures import (
     kraken_jwt,
     viewer_body,
 )
+from _plain_client import plain_clients
 from gql import Client as GqlClient
 from gql import GraphQLRequest, gql
 from gql.transport.httpx import HTTPXAsyncTransport, HTTPXTransport
-from oeus_kraken_generated.async_client import GeneratedAsyncClient
-from oeus_kraken_generated.sync_client import GeneratedSyncClient
 from pydantic import BaseModel
 
 from oeus_kraken import APIKey, KrakenClient, SyncKrakenClient
@@ -112,8 +112,7 @@ def sync_calls(case: Case) -> Iterator[dict[str, SyncCall]]:
 
         raw = stack.enter_context(httpx.Client(transport=fake.transport(), headers=auth))
         generated_http = stack.enter_context(httpx.Client(transport=fake.transport(), headers=auth))
-        # The generated HttpClient protocol is narrower than httpx's signature (see _client.py).
-        generated = GeneratedSyncClient(url=URL, http_client=generated_http)  # type: ignore[arg-type]
+        generated = plain_clients()[1](url=URL, http_client=generated_http)
         gql_client = GqlClient(
             transport=HTTPXTransport(url=URL, transport=fake.transport(), headers=auth)
         )
@@ -168,7 +167,7 @@ async def async_calls(case: Case) -> AsyncIterator[dict[str, AsyncCall]]:
         generated_http = await stack.enter_async_context(
             httpx.AsyncClient(transport=fake.transport(), headers=auth)
         )
-        generated = GeneratedAsyncClient(url=URL, http_client=generated_http)  # type: ignore[arg-type]
+        generated = plain_clients()[0](url=URL, http_client=generated_http)
         gql_client = GqlClient(
             transport=HTTPXAsyncTransport(url=URL, transport=fake.transport(), headers=auth)
         )

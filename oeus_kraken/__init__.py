@@ -28,6 +28,7 @@ from ._errors import (
     InvalidResponseError,
     KrakenError,
     PermissionDeniedError,
+    QueryTooLargeError,
     RateLimitError,
 )
 from ._pagination import apaginate, paginate
@@ -72,6 +73,7 @@ if TYPE_CHECKING:
         ServiceProvider,
     )
 
+    from ._auth import KrakenAuth
     from ._client import KrakenClient, SyncKrakenClient
 
 __all__ = [  # noqa: RUF022 (grouped: hand-written names, then generated models)
@@ -88,10 +90,12 @@ __all__ = [  # noqa: RUF022 (grouped: hand-written names, then generated models)
     "FileTokenStore",
     "GraphQLError",
     "InvalidResponseError",
+    "KrakenAuth",
     "KrakenClient",
     "KrakenError",
     "OrganizationSecretKey",
     "PermissionDeniedError",
+    "QueryTooLargeError",
     "RateLimitError",
     "RefreshToken",
     "StoredTokens",
@@ -141,17 +145,22 @@ __all__ = [  # noqa: RUF022 (grouped: hand-written names, then generated models)
 # A library logs; the application decides where records go (none by default, not stderr).
 logging.getLogger("oeus_kraken").addHandler(logging.NullHandler())
 
-# Loaded on first access by __getattr__ below: the clients (so that the generated package,
-# which imports oeus_kraken._scalars, can be imported on its own too) and the generated models
-# (so that `import oeus_kraken` does not build a model class per schema type up front).
-_CLIENTS = frozenset({"KrakenClient", "SyncKrakenClient"})
+# Loaded on first access by __getattr__ below: the clients and the auth (the generated package
+# they come from imports oeus_kraken.scalars and oeus_kraken.base, so it must be importable while
+# this package initialises), and the generated models (so that `import oeus_kraken` does not
+# build a model class per schema type up front).
+_HAND_WRITTEN = {
+    "KrakenClient": "oeus_kraken._client",
+    "SyncKrakenClient": "oeus_kraken._client",
+    "KrakenAuth": "oeus_kraken._auth",
+}
 _LAZY = frozenset(__all__) - frozenset(globals())
 
 
 def __getattr__(name: str) -> object:
     if name not in _LAZY:
         raise AttributeError(f"module 'oeus_kraken' has no attribute {name!r}")
-    module = "oeus_kraken._client" if name in _CLIENTS else "oeus_kraken_generated"
+    module = _HAND_WRITTEN.get(name, "oeus_kraken_generated")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

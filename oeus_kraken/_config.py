@@ -12,7 +12,6 @@ import httpx
 
 from ._credentials import APIKey, Credentials, EmailPassword, OrganizationSecretKey, RefreshToken
 from ._errors import ConfigurationError
-from ._tokens import TokenUse
 
 PRODUCTION_URL = "https://api.oeus-kraken.energy/v1/graphql/"
 TEST_URL = "https://api.oeus-kraken.systems/v1/graphql/"
@@ -21,14 +20,21 @@ TEST_URL = "https://api.oeus-kraken.systems/v1/graphql/"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_REFRESH_MARGIN = 300.0
 DEFAULT_MAX_RETRIES = 2
+# The largest answer read, counted after decompression (a small gzip can expand to gigabytes).
+DEFAULT_MAX_RESPONSE_BYTES = 50_000_000
 
-# The token requests (getKrakenToken, refreshKrakenToken).
-TOKEN_OPERATIONS = frozenset(use.value for use in TokenUse)
-
-# The operations the US docs mark "Authentication not required", and the token requests
-# themselves: these go out without an Authorization header.
-PUBLIC_OPERATIONS = (
-    frozenset({"getProducts", "getProductsWithRates", "getTdspByPostalCode"}) | TOKEN_OPERATIONS
+# The root fields the Kraken API serves without authentication (the US docs mark them
+# "Authentication not required"). An operation that selects only these is sent with no token and
+# works without credentials; codegen infers it per operation (oeus_kraken.codegen.plugins), and
+# the sandbox serves them to anyone. This is the one list.
+PUBLIC_ROOT_FIELDS = frozenset(
+    {
+        "obtainKrakenToken",
+        "products",
+        "productsWithConciseApplicableRates",
+        "tdspByPostalcode",
+        "getFanClubDiscount",
+    }
 )
 
 _CREDENTIAL_TYPES = (OrganizationSecretKey, EmailPassword, APIKey, RefreshToken)
@@ -41,6 +47,7 @@ class ClientConfig:
     refresh_margin: float
     timeout: httpx.Timeout
     max_retries: int
+    max_response_bytes: int
 
     @classmethod
     def build(
@@ -51,6 +58,7 @@ class ClientConfig:
         timeout: float | httpx.Timeout | None,
         max_retries: int,
         allow_insecure_http: bool,
+        max_response_bytes: int,
     ) -> ClientConfig:
         return cls(
             url=check_url(url, allow_insecure_http=allow_insecure_http),
@@ -58,6 +66,7 @@ class ClientConfig:
             refresh_margin=check_refresh_margin(refresh_margin),
             timeout=check_timeout(timeout),
             max_retries=check_max_retries(max_retries),
+            max_response_bytes=check_max_response_bytes(max_response_bytes),
         )
 
 
@@ -113,6 +122,18 @@ def check_max_retries(max_retries: object) -> int:
             f"max_retries must be a whole number of retries, 0 or more, got {max_retries!r}"
         )
     return max_retries
+
+
+def check_max_response_bytes(max_response_bytes: object) -> int:
+    if (
+        isinstance(max_response_bytes, bool)
+        or not isinstance(max_response_bytes, int)
+        or max_response_bytes <= 0
+    ):
+        raise ConfigurationError(
+            f"max_response_bytes must be a positive whole number, got {max_response_bytes!r}"
+        )
+    return max_response_bytes
 
 
 def check_timeout(timeout: object) -> httpx.Timeout:

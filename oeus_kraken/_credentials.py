@@ -25,7 +25,7 @@ def _require_text(kind: str, field: str, value: object) -> None:
 
 
 def _token_input(**fields: str) -> ObtainJSONWebTokenInput:
-    # Imported here: the generated package imports oeus_kraken._scalars, so a module-level import
+    # Imported here: the generated package imports oeus_kraken.scalars, so a module-level import
     # would make `import oeus_kraken` depend on import order.
     from oeus_kraken_generated.input_types import ObtainJSONWebTokenInput
 

@@ -7,7 +7,8 @@
     ├── APIStatusError               an HTTP error status with no GraphQL answer in the body
     ├── InvalidResponseError         a 2xx answer that is not a GraphQL response (HTML, not JSON)
     ├── GraphQLError                 the API answered with GraphQL errors (KT-CT codes)
-    │   └── PermissionDeniedError    authenticated, but not allowed (KT-CT-1111, KT-CT-4177)
+    │   ├── PermissionDeniedError    authenticated, but not allowed (KT-CT-1111, KT-CT-4177)
+    │   └── QueryTooLargeError       too complex or too many nodes (KT-CT-1188, KT-CT-1189)
     ├── AuthenticationError          credentials missing or rejected, token unusable
     └── RateLimitError               HTTP 429, KT-CT-1199 or a CDN block; see .retry_after
 
@@ -35,6 +36,7 @@ __all__ = [
     "InvalidResponseError",
     "KrakenError",
     "PermissionDeniedError",
+    "QueryTooLargeError",
     "RateLimitError",
 ]
 
@@ -69,6 +71,20 @@ class KrakenError(Exception):
             f"status_code={self.status_code!r}, error_code={self.error_code!r})"
         )
 
+    def _context(self) -> dict[str, Any]:
+        return {
+            "operation_name": self.operation_name,
+            "status_code": self.status_code,
+            "error_code": self.error_code,
+            "errors": self.errors,
+            "data": self.data,
+        }
+
+    def copy(self, message: str | None = None) -> KrakenError:
+        """A new error of the same kind and context (for another caller that shares this
+        outcome), optionally with another message."""
+        return type(self)(self.message if message is None else message, **self._context())
+
 
 class ConfigurationError(KrakenError, ValueError):
     """The client was given arguments or environment it cannot work with."""
@@ -98,6 +114,11 @@ class PermissionDeniedError(GraphQLError):
     """Authenticated, but the account user or organisation may not see this."""
 
 
+class QueryTooLargeError(GraphQLError):
+    """The API refused the query as too complex (KT-CT-1188) or as asking for too many nodes
+    (KT-CT-1189). Retrying cannot help: ask for fewer fields, or fewer items per page."""
+
+
 class AuthenticationError(KrakenError):
     """Credentials are missing, were rejected, or the API would not accept the token."""
 
@@ -111,3 +132,10 @@ class RateLimitError(KrakenError):
     def __init__(self, message: str, *, retry_after: float | None = None, **context: Any) -> None:
         super().__init__(message, **context)
         self.retry_after = retry_after
+
+    def copy(self, message: str | None = None, *, retry_after: float | None = None) -> KrakenError:
+        return RateLimitError(
+            self.message if message is None else message,
+            retry_after=self.retry_after if retry_after is None else retry_after,
+            **self._context(),
+        )

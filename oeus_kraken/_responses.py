@@ -8,6 +8,7 @@ may answer 403/5xx with an HTML page instead.
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import datetime, timezone
 from typing import Any
@@ -15,52 +16,74 @@ from typing import Any
 import httpx
 
 from ._errors import (
+    APIConnectionError,
     APIStatusError,
+    APITimeoutError,
     AuthenticationError,
     GraphQLError,
     InvalidResponseError,
     KrakenError,
     PermissionDeniedError,
+    QueryTooLargeError,
     RateLimitError,
 )
-from ._tokens import REFRESH_TOKEN_REJECTED_CODES, TOKEN_REJECTED_CODES
-
-RATE_LIMIT_CODES = frozenset({"KT-CT-1199"})
-PERMISSION_CODES = frozenset({"KT-CT-1111", "KT-CT-4177"})
-
-# Plain words for the codes a user may see in an AuthenticationError.
-AUTHENTICATION_REASONS = {
-    "KT-CT-1112": "no Authorization header was sent; the operation needs credentials",
-    "KT-CT-1120": "the Kraken token has expired",
-    "KT-CT-1124": "the Kraken token's signature has expired",
-    "KT-CT-1125": "the API's token keys have rotated",
-    "KT-CT-1126": "the Kraken token's signature could not be verified",
-    "KT-CT-1127": "the Kraken token's issuer could not be verified",
-    "KT-CT-1134": "the refresh token has expired",
-    "KT-CT-1135": "the refresh token is not valid",
-    "KT-CT-1136": "the token request needs both email and password",
-    "KT-CT-1137": "the token request had a wrong combination of credential fields",
-    "KT-CT-1138": "the email and password were not accepted",
-    "KT-CT-1139": "the credential was not accepted (for an API key: check the key)",
-    "KT-CT-1140": "the organization secret key was not accepted",
-    "KT-CT-1141": "the credential was not accepted",
-    "KT-CT-1142": "the credential was not accepted",
-    "KT-CT-1143": "the Authorization header is not a valid credential",
-    "KT-CT-1144": "the Authorization header is not a valid credential",
-    "KT-CT-1146": "the account user's password has expired; reset it, then use the new one",
-    "KT-CT-1148": "multi-factor authentication is required for this account user",
-    "KT-CT-11100": "API-key authentication is not available",
-}
-AUTHENTICATION_CODES = frozenset(AUTHENTICATION_REASONS) - TOKEN_REJECTED_CODES
+from ._kt_codes import CODES, Category, KrakenCode
 
 # How much of an unexpected body an error message quotes.
 BODY_EXCERPT_CHARS = 200
+# The longest wait a Retry-After can impose. Kraken's rate-limit budget is hourly, so no honest
+# answer asks for more; a larger (or absurd: "1e999", 99999999) value is read as this.
+MAX_RETRY_AFTER = 3600.0
 
 
 class TokenRejectedError(AuthenticationError):
-    """The API would not accept the token a data call carried (KT-CT-1124 and kin, HTTP 401).
-    The client retries such a call once with a fresh token; a second rejection reaches the user
-    as this AuthenticationError."""
+    """The API would not accept the token a request carried (KT-CT-1124 and kin, HTTP 401).
+    The auth flow renews the token and resends the request once; a second rejection reaches the
+    user as this AuthenticationError."""
+
+
+# The KrakenError raised for each category of KT-CT code.
+_ERROR_CLASSES: dict[Category, type[KrakenError]] = {
+    Category.TOKEN_REJECTED: TokenRejectedError,
+    Category.REFRESH_TOKEN_REJECTED: AuthenticationError,
+    Category.BAD_CREDENTIALS: AuthenticationError,
+    Category.NOT_AUTHENTICATED: AuthenticationError,
+    Category.PERMISSION: PermissionDeniedError,
+    Category.TOO_LARGE: QueryTooLargeError,
+    Category.REQUEST_ERROR: GraphQLError,
+}
+# When errors carry several codes, the one that decides the error class: the most actionable.
+_PRECEDENCE = (
+    Category.RATE_LIMIT,
+    Category.TOKEN_REJECTED,
+    Category.REFRESH_TOKEN_REJECTED,
+    Category.BAD_CREDENTIALS,
+    Category.NOT_AUTHENTICATED,
+    Category.PERMISSION,
+    Category.TOO_LARGE,
+    Category.REQUEST_ERROR,
+)
+
+# The bytes any JSON spelling of the key "errors" must contain: the literal key, or a \u escape of
+# one of its letters (e, r, o, s). Anything else cannot be an `errors` key, so a body without
+# these is error-free without being decoded.
+_ESCAPED_ERRORS_LETTER = re.compile(rb"\\u00(?:6[5fF]|7[23])")
+
+
+def may_have_errors(content: bytes) -> bool:
+    """False only if `content` provably has no `errors` key, however the JSON spells it."""
+    return b'"errors"' in content or (
+        b"\\u00" in content and _ESCAPED_ERRORS_LETTER.search(content) is not None
+    )
+
+
+def decode_json(content: bytes) -> object:
+    """json.loads, with absurd nesting (which makes json.loads overflow the stack) reported
+    as the ValueError every other undecodable body gives."""
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def error_code(error: object) -> str | None:
@@ -79,9 +102,11 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return None if math.isnan(seconds) else min(max(0.0, seconds), MAX_RETRY_AFTER)
     from email.utils import parsedate_to_datetime  # rare path; keeps `email` out of import time
 
     try:
@@ -90,7 +115,7 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return min(max(0.0, (when - datetime.now(timezone.utc)).total_seconds()), MAX_RETRY_AFTER)
 
 
 _HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -139,44 +164,76 @@ def graphql_error(
     status_code: int,
     retry_after: float | None = None,
 ) -> KrakenError:
-    """The KrakenError subclass for a GraphQL `errors` list."""
+    """The KrakenError for a GraphQL `errors` list, chosen by the table of KT-CT codes."""
     codes = [code for code in map(error_code, errors) if code]
-    first = codes[0] if codes else None
     context: dict[str, Any] = {
         "operation_name": operation_name,
         "status_code": status_code,
         "errors": errors,
         "data": data,
     }
-    what = f"{operation_name or 'GraphQL request'}"
-    if any(code in RATE_LIMIT_CODES for code in codes):
+    what = operation_name or "GraphQL request"
+    by_category: dict[Category, KrakenCode] = {}
+    for code in codes:
+        entry = CODES.get(code)
+        if entry is not None:
+            by_category.setdefault(entry.category, entry)
+    category = next((c for c in _PRECEDENCE if c in by_category), None)
+    if category is None:
+        return GraphQLError(
+            f"{what}: {_describe(errors)}", error_code=codes[0] if codes else None, **context
+        )
+    entry = by_category[category]
+    if category is Category.RATE_LIMIT:
         return RateLimitError(
-            f"{what}: the Kraken API is rate limiting this client (KT-CT-1199, too many "
+            f"{what}: the Kraken API is rate limiting this client ({entry.code}, too many "
             "requests); wait before retrying. This is not a credentials problem.",
             retry_after=retry_after,
-            error_code="KT-CT-1199",
+            error_code=entry.code,
             **context,
         )
-    for kind, family in (
-        (TokenRejectedError, TOKEN_REJECTED_CODES),
-        (AuthenticationError, AUTHENTICATION_CODES | REFRESH_TOKEN_REJECTED_CODES),
-    ):
-        code = next((c for c in codes if c in family), None)
-        if code is not None:
-            return kind(
-                f"{what}: authentication failed: {AUTHENTICATION_REASONS[code]} ({code}). "
-                f"API said: {_describe(errors)}",
-                error_code=code,
-                **context,
-            )
-    if any(code in PERMISSION_CODES for code in codes):
-        return PermissionDeniedError(
-            f"{what}: not allowed: {_describe(errors)}. The credentials work, but this account "
-            "user or organisation may not see what was asked for.",
-            error_code=first,
-            **context,
+    if category is Category.PERMISSION:
+        message = (
+            f"{what}: not allowed: {entry.meaning} ({entry.code}). API said: {_describe(errors)}. "
+            "The credentials work, but this account user or organisation may not see what was "
+            "asked for; check the account number."
         )
-    return GraphQLError(f"{what}: {_describe(errors)}", error_code=first, **context)
+    elif category is Category.TOO_LARGE:
+        message = (
+            f"{what}: {entry.meaning} ({entry.code}). Ask for less: fewer fields, fewer items "
+            "per page (`first`), or a shorter time window. Retrying the same query cannot help."
+        )
+    elif category is Category.REQUEST_ERROR:
+        message = f"{what}: {entry.meaning} ({entry.code}). API said: {_describe(errors)}"
+    else:
+        message = (
+            f"{what}: authentication failed: {entry.meaning} ({entry.code}). "
+            f"API said: {_describe(errors)}"
+        )
+    return _ERROR_CLASSES[category](message, error_code=entry.code, **context)
+
+
+def token_rejection(response: httpx.Response) -> str | None:
+    """Why the API rejected the token `response` answers to ("HTTP 401" or the KT-CT code), or
+    None if it did not. Decodes the body only when it may hold errors."""
+    if response.status_code == 401:
+        return "HTTP 401"
+    content = response.content
+    if not may_have_errors(content):
+        return None
+    try:
+        body = decode_json(content)
+    except ValueError:
+        return None
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(errors, list):
+        return None
+    for error in errors:
+        code = error_code(error)
+        entry = CODES.get(code) if code else None
+        if entry is not None and entry.category is Category.TOKEN_REJECTED:
+            return entry.code
+    return None
 
 
 def read_response(response: httpx.Response, operation_name: str | None) -> dict[str, Any]:
@@ -213,7 +270,7 @@ def read_response(response: httpx.Response, operation_name: str | None) -> dict[
             )
         )
     try:
-        body = json.loads(response.content)
+        body = decode_json(response.content)
     except ValueError as exc:
         raise _not_graphql(response, what, context, "is not JSON") from exc
     if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
@@ -250,3 +307,34 @@ def _not_graphql(
     return APIStatusError(
         f"{what}: HTTP {status} {response.reason_phrase}: {body_excerpt(response)}", **context
     )
+
+
+def transport_error(exc: BaseException, operation_name: str | None) -> KrakenError:
+    """The KrakenError for an httpx error that left a request without an answer."""
+    what = operation_name or "GraphQL request"
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(
+            f"{what}: timed out ({type(exc).__name__}); the API did not answer in time. "
+            "Retry later, or raise timeout=.",
+            operation_name=operation_name,
+        )
+    detail = str(exc) or "no detail"
+    return APIConnectionError(
+        f"{what}: could not reach the Kraken API ({type(exc).__name__}: {detail}). "
+        "Check the URL and the network.",
+        operation_name=operation_name,
+    )
+
+
+def scrubbed(exc: BaseException) -> BaseException:
+    """`exc` without what could hold a secret, for use as a `__cause__`: an httpx error keeps
+    its type and message but loses `.request` (its body holds the credentials of a token
+    request, its headers the token) and its own chain."""
+    if isinstance(exc, httpx.HTTPError):
+        try:
+            clean: BaseException = type(exc)(str(exc))
+        except TypeError:  # an httpx error class with another constructor
+            clean = APIConnectionError(f"{type(exc).__name__}: {exc}")
+        clean.__suppress_context__ = True
+        return clean
+    return exc

@@ -37,6 +37,7 @@ class StoredTokens:
     token: str = field(repr=False)
     refresh_token: str | None = field(default=None, repr=False)
     refresh_expires_at: float | None = None
+    received_at: float | None = None  # when the token arrived, by the local clock
 
 
 class TokenStore(Protocol):
@@ -97,6 +98,7 @@ class FileTokenStore:
         claims, token = entry.get("claims"), entry.get("token")
         refresh_token = entry.get("refresh_token")
         refresh_expires_at = entry.get("refresh_expires_at")
+        received_at = entry.get("received_at")
         if not (
             isinstance(claims, dict)
             and isinstance(token, str)
@@ -113,7 +115,9 @@ class FileTokenStore:
             # Wrong types would otherwise surface later, as a crash far from the file.
             logger.warning("token store %s has a malformed entry; ignoring it", self.path)
             return None
-        return StoredTokens(claims, token, refresh_token, refresh_expires_at)
+        if not isinstance(received_at, (int, float)) or isinstance(received_at, bool):
+            received_at = None
+        return StoredTokens(claims, token, refresh_token, refresh_expires_at, received_at)
 
     def save(self, key: str, tokens: StoredTokens | None) -> None:
         entries = self._read()
@@ -125,6 +129,7 @@ class FileTokenStore:
                 "token": tokens.token,
                 "refresh_token": tokens.refresh_token,
                 "refresh_expires_at": tokens.refresh_expires_at,
+                "received_at": tokens.received_at,
             }
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -1,77 +1,70 @@
-"""The Kraken token lifecycle, written once, with no I/O.
+"""The Kraken token lifecycle as a state machine: it decides, and does no I/O and no locking.
 
-`TokenManager` decides; the async and sync clients only carry out its decisions:
+`TokenManager` holds one credential's token state. The auth flow (`_auth.KrakenAuth`) asks it what
+to do and tells it what happened, always under one lock, and carries out every decision itself
+(sending, waiting, writing the token store):
 
-    step = manager.next_step()        # UseToken(token) or a TokenRequest to send
-    ... send the TokenRequest with the generated get_kraken_token / refresh_kraken_token ...
-    manager.token_received(step, result)   or   manager.token_request_failed(step, error)
+    decide(now)  ->  UseToken(token)             attach it
+                 ->  WaitFor(flight)             another caller is requesting a token: wait
+                 ->  RequestToken(flight)        you request one (`flight.request`), then report:
+                        token_received(flight, token, now)
+                        token_request_failed(flight, error, now) -> ask again, or raise
+                        flight_abandoned(flight, error)  (no answer: connection, cancellation)
+    token_accepted(token)                        the API answered a call made with it
+    token_rejected(token, reason, now)           the API refused it (KT-CT-1124 and kin, HTTP 401)
+    pending_save()                               what to write to the token store, if anything
 
-and, when the API rejects a token on a data call, `manager.token_rejected(token, code)`.
-
-Rules it implements (see the README's "How the client handles tokens"):
-- a token is used until `refresh_margin` seconds before its `exp` claim;
-- then it is refreshed with the refresh token, unless the refresh token is past its
-  `refreshExpiresIn` (an absolute Unix time), or was rejected (KT-CT-1134/1135): then the primary
-  credential obtains a new one;
-- rejected credentials are remembered for a cooldown, so callers don't hammer the token endpoint.
+The rules (README, "How the client handles tokens"):
+- A token's life is measured from its arrival on the local clock, for as long as the token says it
+  lasts (`exp - iat`): a client clock that is ahead of or behind the API's does not matter.
+- It is used until `refresh_margin` seconds before that end (halfway through, if it lasts less
+  than the margin), then refreshed with the refresh token, unless that is past its
+  `refreshExpiresIn` or was rejected: then the primary credential obtains a new one.
+- One token request at a time: callers arriving meanwhile wait for it and share its outcome; while
+  it is under way, a token that has not yet expired is still used.
+- A failed token request is not held against later calls (they try again, through their own
+  retries), except where trying again cannot help: rejected credentials are never sent again,
+  and a rate limit is waited out for its `Retry-After` (capped).
+- A token the API rejects is forgotten (only that one). Freshly issued tokens rejected one after
+  another (two in a row) pace further token requests: 1 s, doubling to 60 s, for every caller.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from ._credentials import Credentials, RefreshToken
 from ._errors import AuthenticationError, KrakenError, RateLimitError
-from ._token_store import StoredTokens, TokenStore
+from ._kt_codes import REFRESHABLE_REJECTIONS, Category, category_of
+from ._token_store import StoredTokens
 
 if TYPE_CHECKING:
-    from oeus_kraken_generated.fragments import KrakenToken
     from oeus_kraken_generated.input_types import ObtainJSONWebTokenInput
 
 logger = logging.getLogger("oeus_kraken")
 
-# A refresh token the API rejects: drop it and obtain a new token with the primary credential.
-REFRESH_TOKEN_REJECTED_CODES = frozenset({"KT-CT-1134", "KT-CT-1135"})
-# An access token the API will not accept (expired, keys rotated, signature or issuer failed, not
-# a valid credential): obtain a new one and retry the call once.
-TOKEN_REJECTED_CODES = frozenset(
-    {"KT-CT-1124", "KT-CT-1125", "KT-CT-1126", "KT-CT-1127", "KT-CT-1143", "KT-CT-1144"}
-)
-# Only an expired signature can be cured by the refresh token; after the others the refresh token
-# was issued under the same rejected conditions, so the primary credential starts over.
-REFRESHABLE_REJECTION_CODES = frozenset({"KT-CT-1124", "KT-CT-1120"})
-
-# How long rejected credentials are remembered before the client tries them again.
-AUTH_FAILURE_COOLDOWN = 300.0
-# After a token request fails for another reason (rate limit, network, 5xx), nobody asks again
-# for this long, doubling with each consecutive failure up to the cap, or for as long as the
-# API's Retry-After says. This is what stops a token-request storm turning into a lock-out.
-TOKEN_RETRY_BACKOFF = 1.0
-TOKEN_RETRY_BACKOFF_CAP = 60.0
+# After a rate-limited token request with no Retry-After, nobody asks again for this long,
+# doubling with each consecutive rate limit up to the cap.
+RATE_LIMIT_BACKOFF = 1.0
+RATE_LIMIT_BACKOFF_CAP = 60.0
+# Pacing after freshly issued tokens are rejected one after another.
+REJECTION_BACKOFF = 1.0
+REJECTION_BACKOFF_CAP = 60.0
+# A token whose `iat` is further than this from the local clock at arrival means the clocks
+# disagree; worth one warning (the lifecycle itself is immune to it).
+CLOCK_SKEW_WARNING = 120.0
 
 
 class TokenUse(str, Enum):
-    """Which generated operation a token request goes out as."""
+    """Which operation a token request goes out as."""
 
     OBTAIN = "getKrakenToken"
     REFRESH = "refreshKrakenToken"
-
-
-@dataclass(frozen=True)
-class UseToken:
-    """The held token is good: attach it."""
-
-    token: str
-
-    def __repr__(self) -> str:
-        return "UseToken(token='***')"
 
 
 @dataclass(frozen=True)
@@ -79,11 +72,43 @@ class TokenRequest:
     """Send `obtainKrakenToken` with `input` as the `use` operation."""
 
     use: TokenUse
-    input: ObtainJSONWebTokenInput
+    input: ObtainJSONWebTokenInput = field(repr=False)
     credential: str  # what the input holds, for logs and messages ("API key", "refresh token")
 
+
+@dataclass(eq=False)
+class Flight:
+    """One token request under way, and its outcome once it ends: `error` is None for "got a
+    token" and for "ended without an answer of its own" (the waiters then decide again)."""
+
+    request: TokenRequest
+    done: bool = False
+    error: KrakenError | None = None
+
+    def finish(self, error: KrakenError | None = None) -> None:
+        self.done = True
+        self.error = error
+
+
+@dataclass(frozen=True)
+class UseToken:
+    token: str
+
     def __repr__(self) -> str:
-        return f"TokenRequest(use={self.use.name}, credential={self.credential!r})"
+        return "UseToken(token='***')"
+
+
+@dataclass(frozen=True)
+class WaitFor:
+    flight: Flight
+
+
+@dataclass(frozen=True)
+class RequestToken:
+    flight: Flight
+
+
+Decision = UseToken | WaitFor | RequestToken
 
 
 @dataclass(frozen=True)
@@ -98,11 +123,68 @@ class TokenInfo:
 
 
 @dataclass(frozen=True)
-class HeldToken:
-    token: str
+class ReceivedToken:
+    """A token answer, as the token request's response carries it."""
+
+    token: str = field(repr=False)
     claims: dict[str, Any]
-    expires_at: float | None  # None: the token carries no readable `exp`
-    refresh_at: float | None  # when to stop using it and refresh: see TokenManager.refresh_time
+    refresh_token: str | None = field(default=None, repr=False)
+    refresh_expires_in: object = None  # the API's `refreshExpiresIn`: an absolute Unix time
+
+
+@dataclass(frozen=True)
+class HeldToken:
+    token: str = field(repr=False)
+    claims: dict[str, Any]
+    received_at: float  # local clock
+    expires_at: float | None  # local clock; None: the token carries no usable lifetime
+    refresh_at: float | None  # local clock: when to stop using it and refresh
+    accepted: bool = False  # has the API answered a call made with it?
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Token requests are not made until `until` (local clock; inf: never)."""
+
+    error: KrakenError
+    until: float
+
+
+# -- time --------------------------------------------------------------------------------------
+
+# The last second a datetime can hold (9999-12-31T23:59:59Z).
+_LAST_UNIX_TIME = 253_402_300_799
+
+
+def unix_time(value: object) -> float | None:
+    """`value` as a Unix time, or None if it is not one a datetime can hold (not a number, NaN,
+    negative, past the year 9999): an answer's or a store's garbage must not crash the client."""
+    if (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and 0 <= value <= _LAST_UNIX_TIME
+    ):
+        return float(value)
+    return None
+
+
+def _datetime(timestamp: float | None) -> datetime | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, tz=timezone.utc)
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def say_seconds(seconds: float) -> str:
+    """A wait in a user's words: "1 second", "45 seconds", "3 minutes", "1 hour"."""
+    whole = max(1, math.ceil(seconds))
+    if whole < 120:
+        return f"{whole} second{'s' if whole != 1 else ''}"
+    minutes = math.ceil(whole / 60)
+    if minutes < 120:
+        return f"{minutes} minutes"
+    return f"{math.ceil(minutes / 60)} hours"
 
 
 def token_claims(token: str, payload: object) -> dict[str, Any]:
@@ -122,222 +204,213 @@ def token_claims(token: str, payload: object) -> dict[str, Any]:
     return decoded
 
 
-# The last second a datetime can hold (9999-12-31T23:59:59Z).
-_LAST_UNIX_TIME = 253_402_300_799
-
-
-def _unix_time(value: object) -> float | None:
-    """`value` as a Unix time, or None if it is not one a datetime can hold (not a number, NaN,
-    negative, past the year 9999): an answer's or a store's garbage must not crash the client
-    when it is logged or turned into a datetime."""
-    if (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and 0 <= value <= _LAST_UNIX_TIME
-    ):
-        return float(value)
-    return None
-
-
-def claim_expiry(claims: dict[str, Any]) -> float | None:
-    return _unix_time(claims.get("exp"))
-
-
-def _datetime(timestamp: float | None) -> datetime | None:
-    return None if timestamp is None else datetime.fromtimestamp(timestamp, tz=timezone.utc)
-
-
-def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat(timespec="seconds")
+# -- the state machine -------------------------------------------------------------------------
 
 
 class TokenManager:
-    """Holds the token state for one client and decides what to do next. No I/O, no locking:
-    callers serialise `next_step` .. `token_received` under their own lock."""
+    """The token state of one credential at one endpoint. Not thread-safe by itself: the auth
+    flow calls it under its lock, and never does I/O while holding it."""
 
     def __init__(
         self,
         credentials: Credentials | None,
         *,
         refresh_margin: float,
-        clock: Callable[[], float] = time.time,
-        store: TokenStore | None = None,
-        store_key: str = "",
+        has_store: bool = False,
     ) -> None:
         self.credentials = credentials
         self.refresh_margin = refresh_margin
-        self.clock = clock
-        self._token: HeldToken | None = None
+        self.flight: Flight | None = None
+        self.store_loaded = not has_store or credentials is None
+        self._held: HeldToken | None = None
         self._refresh_token: str | None = (
             credentials.token if isinstance(credentials, RefreshToken) else None
         )
-        self._refresh_expires_at: float | None = None
-        self._failure: KrakenError | None = None
-        self._failure_until = 0.0
-        self._consecutive_failures = 0
-        self._store = store if credentials is not None else None
-        self._store_key = store_key
-        self._load()
+        self._refresh_expires_at: float | None = None  # local clock
+        self._block: _Block | None = None
+        self._rate_limits_in_a_row = 0
+        self._rejections_in_a_row = 0
+        self._paced_until = 0.0
+        self._skew_warned = False
+        self._dirty = False
 
-    # -- persistence (opt-in) ----------------------------------------------------------------
+    # -- the store (loaded and saved by the driver) -------------------------------------------
 
-    def _load(self) -> None:
-        stored = self._store.load(self._store_key) if self._store is not None else None
-        if stored is None:
+    def load(self, stored: StoredTokens | None, now: float) -> None:
+        """What the token store held, read by the driver on first use."""
+        if self.store_loaded:
             return
-        expires_at = claim_expiry(stored.claims)
-        self._token = HeldToken(
-            stored.token, stored.claims, expires_at, self.refresh_time(expires_at, self.clock())
-        )
+        self.store_loaded = True
+        if stored is None or self._held is not None:
+            return
+        claims = stored.claims
+        received_at = unix_time(stored.received_at)
+        if received_at is None:
+            # Written before arrival times were kept: assume the API's clock and ours agreed.
+            received_at = unix_time(claims.get("iat")) or now
+        self._held = self._hold(stored.token, claims, received_at)
         if stored.refresh_token:
             self._refresh_token = stored.refresh_token
-            self._refresh_expires_at = _unix_time(stored.refresh_expires_at)
+            self._refresh_expires_at = unix_time(stored.refresh_expires_at)
         logger.debug("Kraken token loaded from the token store")
 
-    def _save(self) -> None:
-        if self._store is None:
-            return
-        held = self._token
-        self._store.save(
-            self._store_key,
-            None
-            if held is None
-            else StoredTokens(
-                held.claims, held.token, self._refresh_token, self._refresh_expires_at
-            ),
+    def pending_save(self) -> tuple[bool, StoredTokens | None]:
+        """(True, what to keep) when the store is out of date, else (False, None)."""
+        if not self._dirty:
+            return False, None
+        self._dirty = False
+        held = self._held
+        if held is None:
+            return True, None
+        return True, StoredTokens(
+            held.claims,
+            held.token,
+            self._refresh_token,
+            self._refresh_expires_at,
+            held.received_at,
         )
 
-    # -- decisions ---------------------------------------------------------------------------
+    # -- deciding -----------------------------------------------------------------------------
 
-    def refresh_time(self, expires_at: float | None, now: float) -> float | None:
-        """When to refresh a token received at `now`: `refresh_margin` seconds before it expires,
-        or halfway through its remaining life if it arrives with less than the margin left (a
-        short-lived token, or our clock ahead of the API's). Without the second rule such a
-        token would be refreshed again on every call."""
-        if expires_at is None:
-            return None
-        refresh_at = expires_at - self.refresh_margin
-        return refresh_at if refresh_at > now else now + max(0.0, expires_at - now) / 2
+    def _hold(self, token: str, claims: dict[str, Any], received_at: float) -> HeldToken:
+        """A token that arrived at `received_at`, with its end measured from then by its own
+        stated lifetime (`exp - iat`), so that a skewed local clock does not shorten it."""
+        exp, iat = unix_time(claims.get("exp")), unix_time(claims.get("iat"))
+        if exp is not None and iat is not None and exp > iat:
+            lifetime: float | None = exp - iat
+        elif exp is not None and exp > received_at:
+            lifetime = exp - received_at
+        else:
+            lifetime = None  # no readable lifetime: used until the API rejects it
+        if lifetime is None:
+            return HeldToken(token, claims, received_at, None, None)
+        expires_at = received_at + lifetime
+        early = lifetime - self.refresh_margin if lifetime > self.refresh_margin else lifetime / 2
+        return HeldToken(token, claims, received_at, expires_at, received_at + early)
 
-    def current_token(self, *, until_expiry: bool = False) -> str | None:
-        """The held token if it is not due for refresh (or, with `until_expiry`, not expired)."""
-        held = self._token
-        if held is None:
-            return None
-        deadline = held.expires_at if until_expiry else held.refresh_at
-        if deadline is not None and deadline <= self.clock():
-            return None
-        return held.token
-
-    def next_step(self, *, refresh_under_way: bool = False) -> UseToken | TokenRequest:
-        """What the client must do to have a usable token. Raises AuthenticationError when no
-        token can be had (no credentials, credentials recently rejected, refresh token dead).
-
-        `refresh_under_way`: another caller is obtaining a token right now. A token that is due
-        for refresh but not expired is then still used, rather than waited on."""
-        token = self.current_token(until_expiry=refresh_under_way)
-        if token is not None:
-            return UseToken(token)
+    def decide(self, now: float) -> Decision:
+        """What to do to have a usable token. Raises AuthenticationError or RateLimitError when
+        none can be had right now (no credentials, rejected credentials, a rate limit)."""
+        held = self._held
+        if held is not None and (held.refresh_at is None or now < held.refresh_at):
+            return UseToken(held.token)
+        still_valid = held is not None and held.expires_at is not None and now < held.expires_at
+        if self.flight is not None:
+            # While one caller renews the token, the others keep using it until it expires.
+            return UseToken(held.token) if still_valid and held else WaitFor(self.flight)
         if self.credentials is None:
             raise AuthenticationError(
                 "This operation needs authentication, but the client has no credentials. "
                 "Pass credentials= (OrganizationSecretKey, APIKey, EmailPassword or RefreshToken) "
                 "or set KRAKEN_* variables and use from_env()."
             )
-        now = self.clock()
-        if self._failure is not None and now < self._failure_until:
-            # While token requests are cooling down, a token inside its refresh margin but not
-            # yet expired still works: keep using it rather than fail.
-            still_valid = self.current_token(until_expiry=True)
-            if still_valid is not None:
-                return UseToken(still_valid)
-            raise self._remembered_failure(now)
+        block = self._block
+        if block is not None and now < block.until:
+            if still_valid and held is not None:
+                return UseToken(held.token)
+            raise self._blocked_error(block, now)
+        if now < self._paced_until:
+            raise AuthenticationError(
+                f"The Kraken API rejected the last {self._rejections_in_a_row} tokens it issued "
+                "to this client as soon as they were used; the client will ask for another in "
+                f"{say_seconds(self._paced_until - now)}. Check that the URL is the endpoint "
+                "that issued them (production and test are different APIs)."
+            )
+        self.flight = Flight(self._next_request(now))
+        return RequestToken(self.flight)
+
+    def _next_request(self, now: float) -> TokenRequest:
         if self._refresh_token is not None and (
-            self._refresh_expires_at is None or self._refresh_expires_at > now
+            self._refresh_expires_at is None or now < self._refresh_expires_at
         ):
             refresh = RefreshToken(self._refresh_token)
             return TokenRequest(TokenUse.REFRESH, refresh.token_input(), refresh.description)
         if self._refresh_token is not None:
-            logger.info("Kraken refresh token expired at %s", _iso(self._refresh_expires_at or 0))
-            self._refresh_token = None
-        if isinstance(self.credentials, RefreshToken):
-            raise self._remember(
-                AuthenticationError(
-                    "The refresh token has expired or was rejected, and the client has no other "
-                    "credential to obtain a new token with. Create the client with a new "
-                    "RefreshToken, or with an APIKey, OrganizationSecretKey or EmailPassword."
-                ),
-                now,
-                forever=True,
+            logger.info("Kraken refresh token expired; obtaining a new token")
+            self._drop_refresh_token()
+        credentials = self.credentials
+        assert credentials is not None
+        if isinstance(credentials, RefreshToken):
+            self.flight = None
+            error = AuthenticationError(
+                "The refresh token has expired or was rejected, and the client has no other "
+                "credential to obtain a new token with. Create the client with a new "
+                "RefreshToken, or with an APIKey, OrganizationSecretKey or EmailPassword."
             )
-        return TokenRequest(
-            TokenUse.OBTAIN, self.credentials.token_input(), self.credentials.description
-        )
+            self._block = _Block(error, math.inf)
+            raise error.copy()
+        return TokenRequest(TokenUse.OBTAIN, credentials.token_input(), credentials.description)
 
-    def token_info(self) -> TokenInfo:
-        """The held token, described. Call after the client has obtained one."""
-        held = self._token
-        if held is None:
-            raise AuthenticationError("no Kraken token is held (it was just rejected); try again")
-        return TokenInfo(
-            expires_at=_datetime(held.expires_at),
-            refresh_expires_at=_datetime(self._refresh_expires_at),
-            claims=dict(held.claims),
-            token=held.token,
-        )
+    def _blocked_error(self, block: _Block, now: float) -> KrakenError:
+        error = block.error
+        if isinstance(error, RateLimitError):
+            wait = block.until - now
+            return error.copy(
+                f"{error.operation_name or 'getKrakenToken'}: the Kraken API is rate limiting "
+                f"token requests ({error.error_code or 'HTTP 429'}); the client will ask for a "
+                f"token again in {say_seconds(wait)}. This is not a credentials problem.",
+                retry_after=wait,
+            )
+        return error.copy()
 
-    # -- outcomes ----------------------------------------------------------------------------
+    # -- outcomes -----------------------------------------------------------------------------
 
-    def token_received(self, step: TokenRequest, result: KrakenToken) -> str:
+    def _land(self, flight: Flight, error: KrakenError | None = None) -> None:
+        if self.flight is flight:
+            self.flight = None
+        flight.finish(error)
+
+    def token_received(self, flight: Flight, received: ReceivedToken, now: float) -> str:
         """Hold the new token and return it: the caller uses it for the call that asked for it,
         whatever its expiry says (the API, not our clock, has the last word on that)."""
-        claims = token_claims(result.token, result.payload)
-        expires_at = claim_expiry(claims)
-        now = self.clock()
-        self._token = HeldToken(
-            result.token, claims, expires_at, self.refresh_time(expires_at, now)
-        )
-        if result.refresh_token:
-            self._refresh_token = result.refresh_token
-            self._refresh_expires_at = (
-                _unix_time(result.refresh_expires_in) if result.refresh_expires_in else None
-            )
-        self._failure = None
-        self._consecutive_failures = 0
-        self._save()
-        if expires_at is None:
-            logger.warning(
-                "Kraken token from %s has no readable exp claim; it will be replaced only when "
-                "the API rejects it",
-                step.credential,
-            )
-        else:
-            logger.info(
-                "Kraken token %s with %s; expires at %s",
-                "refreshed" if step.use is TokenUse.REFRESH else "obtained",
-                step.credential,
-                _iso(expires_at),
-            )
-            if expires_at - now < self.refresh_margin:
-                logger.warning(
-                    "Kraken token arrived with %.0f s to live, less than refresh_margin (%.0f s): "
-                    "a short-lived token or a clock difference with the API",
-                    expires_at - now,
-                    self.refresh_margin,
-                )
-        return result.token
+        self._held = held = self._hold(received.token, received.claims, now)
+        iat = unix_time(received.claims.get("iat"))
+        skew = 0.0 if iat is None else now - iat
+        if received.refresh_token:
+            self._refresh_token = received.refresh_token
+            refresh_expires = unix_time(received.refresh_expires_in)
+            # An absolute time on the API's clock: moved onto ours by the skew.
+            self._refresh_expires_at = None if refresh_expires is None else refresh_expires + skew
+        self._block = None
+        self._rate_limits_in_a_row = 0
+        self._dirty = True
+        self._land(flight)
+        self._log_received(flight.request, held, skew)
+        return received.token
 
-    def token_request_failed(self, step: TokenRequest, error: KrakenError) -> None:
-        """Record a failed token request. Returns if the client should ask `next_step` again
-        (a rejected refresh token was dropped); otherwise raises what the caller should see."""
-        if step.use is TokenUse.REFRESH and error.error_code in REFRESH_TOKEN_REJECTED_CODES:
+    def _log_received(self, request: TokenRequest, held: HeldToken, skew: float) -> None:
+        if held.expires_at is None:
+            logger.warning(
+                "Kraken token from %s has no readable lifetime (exp, iat); it will be replaced "
+                "only when the API rejects it",
+                request.credential,
+            )
+            return
+        logger.info(
+            "Kraken token %s with %s; lasts %.0f s, until %s by the local clock",
+            "refreshed" if request.use is TokenUse.REFRESH else "obtained",
+            request.credential,
+            held.expires_at - held.received_at,
+            _iso(held.expires_at),
+        )
+        if abs(skew) > CLOCK_SKEW_WARNING and not self._skew_warned:
+            self._skew_warned = True
+            logger.warning(
+                "The local clock is %.0f s %s the Kraken API's (from the token's iat claim); "
+                "token lifetimes are measured from their arrival, so the client still works, "
+                "but check the system clock",
+                abs(skew),
+                "ahead of" if skew > 0 else "behind",
+            )
+
+    def token_request_failed(self, flight: Flight, error: KrakenError, now: float) -> bool:
+        """Record a failed token request. True: decide again (the refresh token was dropped and
+        the primary credential may obtain a token); False: raise `error` (or what it became)."""
+        category = category_of(error.error_code)
+        if flight.request.use is TokenUse.REFRESH and category is Category.REFRESH_TOKEN_REJECTED:
             logger.info("Kraken refresh token rejected (%s); dropping it", error.error_code)
-            self._refresh_token = None
-            self._refresh_expires_at = None
-            self._save()
+            self._drop_refresh_token()
             if isinstance(self.credentials, RefreshToken):
-                # Nothing else to obtain a token with. Remembered rather than raised: a held
-                # token that has not expired yet is still used until it does (see next_step).
                 dead = AuthenticationError(
                     "The refresh token was rejected and the client has no other credential to "
                     f"obtain a new token with ({error.error_code}). Create the client with a new "
@@ -347,75 +420,101 @@ class TokenManager:
                     error_code=error.error_code,
                     errors=error.errors,
                 )
-                dead.__cause__ = error
-                self._remember(dead, self.clock(), forever=True)
-            return
-        now = self.clock()
+                # Remembered rather than raised: a held token that has not expired yet is still
+                # used until it does (see decide).
+                self._block = _Block(dead, math.inf)
+            self._land(flight)
+            return True
         if isinstance(error, AuthenticationError):
-            raise self._remember(error, now)
-        self._consecutive_failures += 1
-        backoff = min(
-            TOKEN_RETRY_BACKOFF * 2 ** (self._consecutive_failures - 1), TOKEN_RETRY_BACKOFF_CAP
-        )
-        retry_after = getattr(error, "retry_after", None)
-        self._failure = error
-        self._failure_until = now + max(backoff, retry_after or 0.0)
-        logger.warning(
-            "Kraken token request failed (%s); no new token request for %.0f s",
-            type(error).__name__,
-            self._failure_until - now,
-        )
-        raise error
-
-    def token_rejected(self, token: str, error_code: str | None) -> None:
-        """A data call was refused with `token`. Forget exactly that token (a newer one that
-        another caller obtained meanwhile stays) so that `next_step` obtains a fresh one."""
-        if self._token is None or self._token.token != token:
-            return
-        logger.info("Kraken token rejected by the API (%s); obtaining a new one", error_code)
-        self._token = None
-        if error_code not in REFRESHABLE_REJECTION_CODES and not isinstance(
-            self.credentials, RefreshToken
-        ):
-            self._refresh_token = None
-            self._refresh_expires_at = None
-        self._save()
-
-    # -- remembered failures -----------------------------------------------------------------
-
-    def _remember(
-        self, error: AuthenticationError, now: float, *, forever: bool = False
-    ) -> AuthenticationError:
-        """Rejected credentials stay rejected: don't ask the API again for a while."""
-        self._failure = error
-        self._failure_until = float("inf") if forever else now + AUTH_FAILURE_COOLDOWN
-        return error
-
-    def _remembered_failure(self, now: float) -> KrakenError:
-        """A fresh error, of the same kind as the remembered one, for a caller who arrives
-        during the cooldown."""
-        failure = self._failure
-        assert failure is not None
-        if self._failure_until == float("inf"):
-            wait = "until it is given new credentials"
-        else:
-            wait = f"for {max(1, math.ceil(self._failure_until - now))} more seconds"
-        message = (
-            f"{failure.message} (an earlier token request failed this way; the client will not "
-            f"request a token again {wait})"
-        )
-        context: dict[str, Any] = {
-            "operation_name": failure.operation_name,
-            "status_code": failure.status_code,
-            "error_code": failure.error_code,
-            "errors": failure.errors,
-            "data": failure.data,
-        }
-        if isinstance(failure, RateLimitError):
-            fresh: KrakenError = RateLimitError(
-                message, retry_after=self._failure_until - now, **context
+            blocked = error.copy(
+                f"{error.message}. The client will not send this "
+                f"{flight.request.credential} again: create it with a corrected one."
             )
-        else:
-            fresh = type(failure)(message, **context)
-        fresh.__cause__ = failure
-        return fresh
+            self._block = _Block(blocked, math.inf)
+            self._land(flight, blocked)
+            return False
+        if isinstance(error, RateLimitError):
+            self._rate_limits_in_a_row += 1
+            wait = error.retry_after
+            if wait is None:
+                wait = min(
+                    RATE_LIMIT_BACKOFF * 2 ** (self._rate_limits_in_a_row - 1),
+                    RATE_LIMIT_BACKOFF_CAP,
+                )
+            self._block = _Block(error, now + wait)
+            logger.warning(
+                "Kraken token request rate limited (%s); no new token request for %s",
+                error.error_code or f"HTTP {error.status_code}",
+                say_seconds(wait),
+            )
+        self._land(flight, error)
+        return False
+
+    def flight_abandoned(self, flight: Flight, error: KrakenError | None) -> None:
+        """The token request ended without an answer: `error` (a connection failure, a timeout)
+        is shared with the callers waiting for it; None (the requesting caller was cancelled)
+        lets them decide again, one of them requesting anew."""
+        self._land(flight, error)
+
+    def token_accepted(self, token: str) -> None:
+        held = self._held
+        if held is not None and held.token == token and not held.accepted:
+            self._held = replace(held, accepted=True)
+            self._rejections_in_a_row = 0
+
+    def is_accepted(self, token: str) -> bool:
+        held = self._held
+        return held is None or held.token != token or held.accepted
+
+    def token_rejected(self, token: str, reason: str, now: float) -> None:
+        """The API refused a call made with `token`. Forget exactly that token (a newer one that
+        another caller obtained meanwhile stays), so that `decide` obtains a fresh one."""
+        held = self._held
+        if held is None or held.token != token:
+            return
+        logger.info("Kraken token rejected by the API (%s); obtaining a new one", reason)
+        self._held = None
+        self._dirty = True
+        if reason not in REFRESHABLE_REJECTIONS and not isinstance(self.credentials, RefreshToken):
+            self._drop_refresh_token()
+        if not held.accepted:
+            self._rejections_in_a_row += 1
+            if self._rejections_in_a_row >= 2:
+                pause = min(
+                    REJECTION_BACKOFF * 2 ** (self._rejections_in_a_row - 2),
+                    REJECTION_BACKOFF_CAP,
+                )
+                self._paced_until = now + pause
+                logger.warning(
+                    "The Kraken API rejected %d freshly issued tokens in a row; no new token "
+                    "request for %s",
+                    self._rejections_in_a_row,
+                    say_seconds(pause),
+                )
+
+    def _drop_refresh_token(self) -> None:
+        self._refresh_token = None
+        self._refresh_expires_at = None
+        self._dirty = True
+
+    # -- describing ---------------------------------------------------------------------------
+
+    def usable_token(self, now: float) -> str | None:
+        held = self._held
+        if held is not None and (held.refresh_at is None or now < held.refresh_at):
+            return held.token
+        return None
+
+    def token_info(self) -> TokenInfo:
+        held = self._held
+        if held is None:
+            raise AuthenticationError("no Kraken token is held (it was just rejected); try again")
+        skew = held.received_at - (unix_time(held.claims.get("iat")) or held.received_at)
+        return TokenInfo(
+            expires_at=_datetime(unix_time(held.claims.get("exp"))),
+            refresh_expires_at=_datetime(
+                None if self._refresh_expires_at is None else self._refresh_expires_at - skew
+            ),
+            claims=dict(held.claims),
+            token=held.token,
+        )

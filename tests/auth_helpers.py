@@ -321,7 +321,7 @@ class FakeKraken:
             operation=body.get("operationName"),
             query=body.get("query", ""),
             variables=body.get("variables") or {},
-            headers=request.headers,
+            headers=httpx.Headers(request.headers),  # as sent: a resent request is mutated
             content=request.content,
         )
         with self._lock:

@@ -187,7 +187,8 @@ class FakeKraken:
 
     def respond(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
-        sent = SentRequest(url=str(request.url), headers=request.headers, body=body)
+        # The headers as they were sent (a resent request is the same, mutated object).
+        sent = SentRequest(url=str(request.url), headers=httpx.Headers(request.headers), body=body)
         self.sent.append(sent)
         answers = self._answers.get(str(sent.operation_name))
         if not answers:

@@ -387,7 +387,7 @@ def test_no_credentials_for_a_command_that_needs_them_exit_3_saying_what_to_set(
 def test_a_rate_limited_token_request_exits_5_not_3(
     cli: Callable[..., Run], sandbox_env: None, sandbox: SandboxServer
 ) -> None:
-    sandbox.set_faults(token_rate_limit=1)
+    sandbox.set_faults(token_rate_limit=10)  # more than the call's retries
     run = cli("token", "--api-key", DEMO_API_KEY)
     line = assert_one_error_line(run, "token", "rate_limited")
     assert "KT-CT-1199" in line

@@ -31,10 +31,12 @@ EXPECTED_ALL = [
     "FileTokenStore",
     "GraphQLError",
     "InvalidResponseError",
+    "KrakenAuth",
     "KrakenClient",
     "KrakenError",
     "OrganizationSecretKey",
     "PermissionDeniedError",
+    "QueryTooLargeError",
     "RateLimitError",
     "RefreshToken",
     "StoredTokens",
@@ -80,10 +82,15 @@ EXPECTED_ALL = [
     "ServiceProvider",
 ]
 
-# Generated names that are plumbing, not models: the generated clients and their base classes,
-# ariadne-codegen's own exceptions (the clients raise KrakenError instead) and the model base.
-GENERATED_PLUMBING_PREFIXES = ("Generated", "GraphQLClient")
-GENERATED_PLUMBING = {"AsyncBaseClient", "BaseModel"}
+# Generated names that are plumbing, not models: the clients (exported under their own names,
+# from oeus_kraken._client) and their base classes, and the model base.
+GENERATED_PLUMBING = {
+    "KrakenClient",
+    "SyncKrakenClient",
+    "AsyncKrakenBaseClient",
+    "KrakenBaseClient",
+    "BaseModel",
+}
 
 
 def generated_models() -> dict[str, str]:
@@ -91,8 +98,17 @@ def generated_models() -> dict[str, str]:
     return {
         name: module
         for name, module in oeus_kraken_generated._LAZY_IMPORTS.items()
-        if not name.startswith(GENERATED_PLUMBING_PREFIXES) and name not in GENERATED_PLUMBING
+        if name not in GENERATED_PLUMBING
     }
+
+
+def test_no_generated_exceptions_module_ships() -> None:
+    """The clients raise KrakenError only: ariadne-codegen's own exception classes are not
+    generated (our base clients replace the ones that would raise them)."""
+    import importlib.util
+
+    assert importlib.util.find_spec("oeus_kraken_generated.exceptions") is None
+    assert not [n for n in oeus_kraken_generated.__all__ if n.startswith("GraphQLClient")]
 
 
 def run_python(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,357 @@
+"""Typed Kraken clients from `.graphql` operations (`oeus-kraken codegen`, `make generate`).
+
+    oeus-kraken codegen --queries ops/ --package my_kraken --target src/ [--schema FILE]
+
+writes the package `src/my_kraken/`: `KrakenClient` (async) and `SyncKrakenClient`, one typed
+method per operation, one set of pydantic models shared by both, on oeus_kraken's base clients
+(authentication, retries, typed errors). The schema defaults to the one oeus-kraken ships.
+
+ariadne-codegen 0.19.0 makes one client flavour per run, each with its own copy of the models.
+So `generate` runs it twice: once for the async client, models, enums and inputs; once with
+`async_client = false` into a scratch folder, from which only the sync client module and its
+base are kept, after checking that every model module is byte-identical to the first run's.
+Both runs finish in scratch space before the target is replaced, so a failed run leaves an
+existing package as it was. Output is byte-reproducible for the same inputs and pinned versions.
+
+Needs the `codegen` extra: `pip install 'oeus-kraken[codegen]'` (ariadne-codegen and the exact
+ruff and graphql-core versions it formats and prints with).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import difflib
+import filecmp
+import io
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .._errors import ConfigurationError
+
+__all__ = [
+    "CodegenError",
+    "check",
+    "generate",
+    "load_config",
+    "package_config",
+    "print_config",
+    "validate_operations",
+]
+
+ARIADNE_CODEGEN_VERSION = "0.19.0"
+BASE_CLIENTS = Path(__file__).resolve().parent / "base_clients"
+ASYNC_BASE = ("AsyncKrakenBaseClient", "async_base_client")
+SYNC_BASE = ("KrakenBaseClient", "base_client")
+ASYNC_CLIENT = ("KrakenClient", "async_client")
+SYNC_CLIENT = ("SyncKrakenClient", "sync_client")
+# Modules only the sync run contributes, and those that differ between the runs by design.
+SYNC_ONLY_MODULES = (f"{SYNC_CLIENT[1]}.py", f"{SYNC_BASE[1]}.py")
+PER_RUN_MODULES = {
+    "__init__.py",
+    f"{ASYNC_CLIENT[1]}.py",
+    f"{ASYNC_BASE[1]}.py",
+    *SYNC_ONLY_MODULES,
+}
+
+# The ariadne-codegen settings every Kraken client is generated with: our base clients and
+# plugins, the custom scalars' Python types, and import-time switches for a 1,400-type schema.
+STANDARD_SETTINGS: dict[str, Any] = {
+    "client_name": ASYNC_CLIENT[0],
+    "client_file_name": ASYNC_CLIENT[1],
+    "base_client_name": ASYNC_BASE[0],
+    "base_client_file_path": str(BASE_CLIENTS / f"{ASYNC_BASE[1]}.py"),
+    "async_client": True,
+    # No file uploads in Kraken operations.
+    "multipart_uploads": False,
+    # Only the inputs and enums the operations use: the schema would otherwise give thousands.
+    "include_all_inputs": False,
+    "include_all_enums": False,
+    # Import time: models build on first use, modules load on first attribute access.
+    "defer_model_build": True,
+    "lazy_imports": True,
+    # No timestamp, so that regenerating gives identical bytes; our header replaces it.
+    "include_comments": "stable",
+    "scalars": {
+        "DateTime": {
+            "type": "datetime.datetime",
+            "serialize": "oeus_kraken.scalars.serialize_datetime",
+        },
+        "Date": {"type": "datetime.date", "serialize": "oeus_kraken.scalars.serialize_date"},
+        "Decimal": {
+            "type": "decimal.Decimal",
+            "parse": "oeus_kraken.scalars.parse_decimal",
+            "serialize": "oeus_kraken.scalars.serialize_decimal",
+        },
+        "GenericScalar": {"type": "oeus_kraken.scalars.JSONValue"},
+        "JSONString": {
+            "type": "oeus_kraken.scalars.JSONValue",
+            "parse": "oeus_kraken.scalars.parse_json_string",
+            "serialize": "oeus_kraken.scalars.serialize_json_string",
+        },
+        "BigInt": {"type": "int", "parse": "oeus_kraken.scalars.parse_big_int"},
+    },
+}
+
+
+class CodegenError(ConfigurationError):
+    """The operations, schema or settings cannot be generated from; the message says where."""
+
+
+def _plugins() -> list[str]:
+    from .plugins import PLUGINS
+
+    return list(PLUGINS)
+
+
+def shipped_schema() -> Path:
+    """The schema oeus-kraken ships (in a wheel) or its checkout's schema.graphql."""
+    packaged = Path(__file__).resolve().parent.parent / "_resources" / "schema.graphql"
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent.parent / "schema.graphql"
+
+
+def package_config(
+    *,
+    queries: str | Path,
+    package: str,
+    target: str | Path,
+    schema: str | Path | None = None,
+    regenerate: str | None = None,
+    public_operations: list[str] | None = None,
+    authenticated_operations: list[str] | None = None,
+) -> dict[str, Any]:
+    """The full codegen config for one generated package (what `--print-config` prints)."""
+    settings = copy.deepcopy(STANDARD_SETTINGS)
+    settings.update(
+        schema_path=str(schema or shipped_schema()),
+        queries_path=str(queries),
+        target_package_path=str(target),
+        target_package_name=package,
+        plugins=_plugins(),
+    )
+    ours: dict[str, Any] = {
+        "regenerate": regenerate
+        or f"oeus-kraken codegen --queries {queries} --package {package} --target {target}"
+        + (f" --schema {schema}" if schema else ""),
+        "sync_client": {
+            "name": SYNC_CLIENT[0],
+            "module": SYNC_CLIENT[1],
+            "base_name": SYNC_BASE[0],
+            "base_module": SYNC_BASE[1],
+        },
+        "public_operations": list(public_operations or []),
+        "authenticated_operations": list(authenticated_operations or []),
+    }
+    return {"tool": {"ariadne-codegen": settings, "oeus-kraken": ours}}
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """A codegen.toml, completed with the standard settings: it needs only `schema_path`,
+    `queries_path`, `target_package_path` and `target_package_name`; anything else it sets (in
+    `[tool.ariadne-codegen]` or `[tool.oeus-kraken]`) overrides the standard. Paths in it are
+    relative to its folder."""
+    import toml  # ariadne-codegen's own dependency (the codegen extra)
+
+    path = Path(path)
+    try:
+        written = toml.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CodegenError(f"{path}: cannot read it as TOML ({exc})") from None
+    section = written.get("tool", {}).get("ariadne-codegen", {})
+    missing = [
+        key
+        for key in ("schema_path", "queries_path", "target_package_path", "target_package_name")
+        if key not in section
+    ]
+    if missing:
+        raise CodegenError(f"{path}: [tool.ariadne-codegen] needs {', '.join(missing)}")
+    folder = path.resolve().parent
+    config = package_config(
+        queries=folder / section["queries_path"],
+        package=section["target_package_name"],
+        target=folder / section["target_package_path"],
+        schema=folder / section["schema_path"],
+    )
+    for key, value in section.items():
+        if key not in ("schema_path", "queries_path", "target_package_path"):
+            config["tool"]["ariadne-codegen"][key] = value
+    config["tool"]["oeus-kraken"].update(written.get("tool", {}).get("oeus-kraken", {}))
+    return config
+
+
+def print_config(config: dict[str, Any]) -> str:
+    """`config` as a codegen.toml for plain ariadne-codegen (one client flavour per run)."""
+    import toml
+
+    return str(toml.dumps(config))
+
+
+def _require_ariadne_codegen() -> None:
+    try:
+        from ariadne_codegen.__about__ import __version__
+    except ImportError:
+        raise CodegenError(
+            "oeus-kraken codegen needs ariadne-codegen: pip install 'oeus-kraken[codegen]'"
+        ) from None
+    if __version__ != ARIADNE_CODEGEN_VERSION:
+        raise CodegenError(
+            f"oeus-kraken codegen needs ariadne-codegen=={ARIADNE_CODEGEN_VERSION} for "
+            f"reproducible output, but {__version__} is installed: "
+            "pip install 'oeus-kraken[codegen]'"
+        )
+
+
+def validate_operations(schema_path: str | Path, queries_path: str | Path) -> list[str]:
+    """Problems with the operations, one line each, naming the file, line and field
+    ("ops/usage.graphql:4:5: Cannot query field 'kwh' on type 'MeasurementType'."); empty if
+    they all validate against the schema."""
+    from graphql import GraphQLError, GraphQLSyntaxError, Source, build_schema, parse, validate
+
+    schema_file = Path(schema_path)
+    try:
+        schema = build_schema(schema_file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        return [f"{schema_file}: cannot read the schema ({exc.strerror})"]
+    except GraphQLError as exc:
+        return [f"{schema_file}: not a valid GraphQL schema: {exc.message}"]
+    queries = Path(queries_path)
+    files = sorted(queries.rglob("*.graphql")) if queries.is_dir() else [queries]
+    if not files or not all(f.is_file() for f in files):
+        return [f"{queries}: no .graphql operation files there"]
+    problems: list[str] = []
+    documents = []
+    for file in files:
+        try:
+            documents.append((file, parse(Source(file.read_text(encoding="utf-8"), str(file)))))
+        except GraphQLSyntaxError as exc:
+            problems.append(_located(file, exc))
+    if problems:
+        return problems
+    from graphql import DocumentNode
+
+    # Fragments may be defined in one file and spread in another: validate them together.
+    merged = DocumentNode(definitions=[d for _, doc in documents for d in doc.definitions])
+    for error in validate(schema, merged):
+        node = error.nodes[0] if error.nodes else None
+        source = node.loc.source.name if node and node.loc else str(queries)
+        problems.append(_located(Path(source), error))
+    return problems
+
+
+def _located(file: Path, error: Any) -> str:
+    where = f":{error.locations[0].line}:{error.locations[0].column}" if error.locations else ""
+    return f"{file}{where}: {error.message}"
+
+
+def _codegen(config: dict[str, Any]) -> None:
+    from ariadne_codegen.main import client as run_codegen
+
+    # ariadne-codegen prints its settings and file list: keep the command quiet.
+    with contextlib.redirect_stdout(io.StringIO()):
+        run_codegen(config)  # type: ignore[no-untyped-call]
+
+
+def _run_twice(config: dict[str, Any], output_root: Path) -> Path:
+    """Both runs into `output_root`; returns the package folder."""
+    config = copy.deepcopy(config)
+    settings = config["tool"]["ariadne-codegen"]
+    settings["target_package_path"] = str(output_root)
+    package = output_root / settings["target_package_name"]
+    _codegen(config)
+    with tempfile.TemporaryDirectory() as scratch:
+        sync_config = copy.deepcopy(config)
+        sync_config["tool"]["ariadne-codegen"].update(
+            async_client=False,
+            client_name=SYNC_CLIENT[0],
+            client_file_name=SYNC_CLIENT[1],
+            base_client_name=SYNC_BASE[0],
+            base_client_file_path=str(BASE_CLIENTS / f"{SYNC_BASE[1]}.py"),
+            target_package_path=scratch,
+        )
+        _codegen(sync_config)
+        sync_package = Path(scratch) / package.name
+        shared = sorted(p.name for p in sync_package.glob("*.py") if p.name not in PER_RUN_MODULES)
+        _, differ, missing = filecmp.cmpfiles(package, sync_package, shared, shallow=False)
+        if differ or missing:
+            raise CodegenError(
+                f"the sync run's models differ from the async run's: {differ + missing}"
+            )
+        for name in SYNC_ONLY_MODULES:
+            shutil.copyfile(sync_package / name, package / name)
+    _head_every_module(package, str(config["tool"]["oeus-kraken"]["regenerate"]))
+    # PEP 561 marker: type checkers read the generated package's annotations.
+    (package / "py.typed").write_text("")
+    return Path(package)
+
+
+def _head_every_module(package: Path, regenerate: str) -> None:
+    """Give modules written outside the header plugin (ariadne-codegen's operations module)
+    the same header, in place of the comment lines they start with."""
+    from .plugins import header
+
+    wanted = header(regenerate)
+    for module in sorted(package.glob("*.py")):
+        text = module.read_text(encoding="utf-8")
+        if text.startswith(wanted):
+            continue
+        lines = text.splitlines(keepends=True)
+        while lines and lines[0].startswith("#"):
+            lines.pop(0)
+        module.write_text(wanted + "\n" + "".join(lines), encoding="utf-8")
+
+
+def generate(config: dict[str, Any]) -> Path:
+    """Write the package `config` describes, replacing any earlier one; returns its folder.
+    Raises CodegenError, saying which file and field, for operations that do not validate."""
+    _require_ariadne_codegen()
+    settings = config["tool"]["ariadne-codegen"]
+    _raise_problems(validate_operations(settings["schema_path"], settings["queries_path"]))
+    target = Path(settings["target_package_path"])
+    target.mkdir(parents=True, exist_ok=True)
+    final = target / str(settings["target_package_name"])
+    with tempfile.TemporaryDirectory(dir=target, prefix=".codegen-") as scratch:
+        fresh: Path = _run_twice(config, Path(scratch))
+        if final.exists():
+            shutil.rmtree(final)
+        fresh.rename(final)
+    return final
+
+
+def check(config: dict[str, Any]) -> list[str]:
+    """A unified diff between the package on disk and what `generate` would write (empty when
+    they are the same)."""
+    _require_ariadne_codegen()
+    settings = config["tool"]["ariadne-codegen"]
+    _raise_problems(validate_operations(settings["schema_path"], settings["queries_path"]))
+    existing = Path(settings["target_package_path"]) / settings["target_package_name"]
+    with tempfile.TemporaryDirectory() as scratch:
+        fresh = _run_twice(config, Path(scratch))
+        return _differences(fresh, existing)
+
+
+def _raise_problems(problems: list[str]) -> None:
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise CodegenError(problems[0] + more)
+
+
+def _differences(expected: Path, actual: Path) -> list[str]:
+    lines: list[str] = []
+    names = sorted(
+        {p.name for p in expected.iterdir()}
+        | ({p.name for p in actual.iterdir()} if actual.is_dir() else set())
+    )
+    for name in names:
+        if name == "__pycache__":
+            continue
+        want, have = expected / name, actual / name
+        want_text = want.read_text().splitlines(keepends=True) if want.exists() else []
+        have_text = have.read_text().splitlines(keepends=True) if have.exists() else []
+        lines += difflib.unified_diff(
+            have_text, want_text, f"{actual.name}/{name}", f"regenerated/{name}"
+        )
+    return lines
