@@ -45,7 +45,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -291,24 +291,18 @@ class KrakenAuth(httpx.Auth):
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
         request.read()
         with _Steps(self._flow(request)) as steps:
-            command = steps.start()
+            command = steps.until_request_sync(steps.start())
             while command is not None:
-                if isinstance(command, httpx.Request):
-                    command = steps.send((yield command))
-                else:
-                    command = steps.run(command.run_sync)
+                command = steps.until_request_sync(steps.send((yield command)))
 
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         await request.aread()
         with _Steps(self._flow(request)) as steps:
-            command = steps.start()
+            command = await steps.until_request_async(steps.start())
             while command is not None:
-                if isinstance(command, httpx.Request):
-                    command = steps.send((yield command))
-                else:
-                    command = steps.send(await steps.attempt(command.run_async))
+                command = await steps.until_request_async(steps.send((yield command)))
 
     # -- the flow: one logic for sync and async -----------------------------------------------
 
@@ -543,19 +537,31 @@ class _Steps:
             return self._next(lambda: self.flow.throw(outcome.error))
         return self._next(lambda: self.flow.send(outcome))
 
-    def run(self, function: Callable[[], Any]) -> _Command | None:
-        try:
-            outcome = function()
-        except (KrakenError, httpx.HTTPError) as error:
-            return self.send(_Failed(error))
-        return self.send(outcome)
+    def until_request_sync(self, command: _Command | None) -> httpx.Request | None:
+        """Carry out the flow's commands, blocking, until it asks for a request to be sent."""
+        while command is not None and not isinstance(command, httpx.Request):
+            command = self.send(_outcome_of(command.run_sync))
+        return command
 
-    @staticmethod
-    async def attempt(function: Callable[[], Any]) -> Any:
-        try:
-            return await function()
-        except (KrakenError, httpx.HTTPError) as error:
-            return _Failed(error)
+    async def until_request_async(self, command: _Command | None) -> httpx.Request | None:
+        """Carry out the flow's commands, awaiting, until it asks for a request to be sent."""
+        while command is not None and not isinstance(command, httpx.Request):
+            command = self.send(await _async_outcome_of(command.run_async))
+        return command
+
+
+def _outcome_of(function: Callable[[], Any]) -> Any:
+    try:
+        return function()
+    except (KrakenError, httpx.HTTPError) as error:
+        return _Failed(error)
+
+
+async def _async_outcome_of(function: Callable[[], Awaitable[Any]]) -> Any:
+    try:
+        return await function()
+    except (KrakenError, httpx.HTTPError) as error:
+        return _Failed(error)
 
 
 class _Failed:

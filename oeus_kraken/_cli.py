@@ -30,6 +30,7 @@ from ._errors import (
     RateLimitError,
 )
 from ._token_store import FileTokenStore, default_token_store_path
+from .codegen import _command as codegen_command
 
 EXIT_CODES = {
     "ok": 0,
@@ -116,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
         "pip install 'oeus-kraken[sandbox]'.",
     )
     sandbox.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+    codegen_command.add_parser(commands)
     command(
         "token",
         "obtain a token and show its expiry and claims",
@@ -350,6 +352,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     try:
         if args.command == "sandbox":
             _cmd_sandbox(args, out)
+        elif args.command == "codegen":
+            return codegen_command.run(args, out)
         else:
             _run(args, out)
     except KrakenError as error:

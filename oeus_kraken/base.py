@@ -24,9 +24,9 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import httpx
 import pydantic
@@ -57,7 +57,12 @@ __all__ = ["AsyncKrakenBaseClient", "KrakenBaseClient"]
 logger = logging.getLogger("oeus_kraken")
 
 _Result = TypeVar("_Result", bound=pydantic.BaseModel)
+_T = TypeVar("_T")
 _HTTPClient = TypeVar("_HTTPClient", httpx.Client, httpx.AsyncClient)
+# What `execute` and `authenticate` return: the result itself (blocking client), or a coroutine
+# that gives it (async client).
+_Sent = TypeVar("_Sent", httpx.Response, Coroutine[Any, Any, httpx.Response])
+_Info = TypeVar("_Info", TokenInfo, Coroutine[Any, Any, TokenInfo])
 # Where execute() leaves the decoded `data` of an answer it had to decode (one with errors, or
 # that may have them), so that parse_result() does not decode the body again.
 _DATA_KEY = "oeus_kraken.data"
@@ -105,31 +110,31 @@ _sleep: Callable[[float], None] = time.sleep
 _asleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
-def _run_sync(flow: Generator[_Step, Any, Any], perform: Callable[[_Step], Any]) -> Any:
+def _run_sync(flow: Generator[_Step, Any, _T], perform: Callable[[_Step], Any]) -> _T:
     try:
         step = next(flow)
         while True:
             step = flow.send(perform(step))
     except StopIteration as done:
-        return done.value
+        return cast(_T, done.value)
 
 
 async def _run_async(
-    flow: Generator[_Step, Any, Any], perform: Callable[[_Step], Awaitable[Any]]
-) -> Any:
+    flow: Generator[_Step, Any, _T], perform: Callable[[_Step], Awaitable[Any]]
+) -> _T:
     try:
         step = next(flow)
         while True:
             step = flow.send(await perform(step))
     except StopIteration as done:
-        return done.value
+        return cast(_T, done.value)
 
 
 # Every client, so that a forked child can drop the connections it shares with its parent.
-_clients: weakref.WeakSet[_KrakenBaseClient[Any]] = weakref.WeakSet()
+_clients: weakref.WeakSet[_KrakenBaseClient[Any, Any, Any]] = weakref.WeakSet()
 
 
-class _KrakenBaseClient(Generic[_HTTPClient]):
+class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
     """What both clients share: options, the retry loop, reading answers. No I/O."""
 
     # Filled in by codegen for each generated client: the operations it sends without a token.
@@ -347,9 +352,33 @@ class _KrakenBaseClient(Generic[_HTTPClient]):
         request = self._build_request(query, operation_name, variables, dict(options))
         return self._call(request, operation_name, is_mutation(query))
 
-    def _authenticate_flow(self) -> Generator[_Step, Any, Any]:
+    def _authenticate_flow(self) -> Generator[_Step, Any, TokenInfo]:
         self._check_open()
-        return self._call(self._token_only_request(), None, mutation=False)
+        yield from self._call(self._token_only_request(), None, mutation=False)
+        return self.auth.token_info()
+
+    # -- the public methods, each one body for both clients: `_drive` carries the steps out,
+    # blocking (and returns the result) or awaiting (and returns an awaitable of it).
+
+    def execute(
+        self,
+        query: str,
+        operation_name: str | None = None,
+        variables: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> _Sent:
+        """Send one GraphQL operation; what every generated method calls."""
+        return cast(
+            _Sent, self._drive(self._execute_flow(query, operation_name, variables, kwargs))
+        )
+
+    def authenticate(self) -> _Info:
+        """Make sure a usable token is held (obtaining or refreshing it if needed) and describe
+        it. Optional: every operation does this by itself. Useful to check credentials early."""
+        return cast(_Info, self._drive(self._authenticate_flow()))
+
+    def _drive(self, flow: Generator[_Step, Any, _T]) -> Any:
+        raise NotImplementedError
 
     def _check_open(self) -> None:
         if self._closed or self.http_client.is_closed:
@@ -388,7 +417,13 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-class AsyncKrakenBaseClient(_KrakenBaseClient[httpx.AsyncClient]):
+class AsyncKrakenBaseClient(
+    _KrakenBaseClient[
+        httpx.AsyncClient,
+        Coroutine[Any, Any, httpx.Response],
+        Coroutine[Any, Any, TokenInfo],
+    ]
+):
     """Base of async Kraken clients. Use `async with Client(...) as client:`."""
 
     _http_client_class = httpx.AsyncClient
@@ -409,23 +444,6 @@ class AsyncKrakenBaseClient(_KrakenBaseClient[httpx.AsyncClient]):
             with contextlib.suppress(RuntimeError):
                 await self.http_client.aclose()
 
-    async def execute(
-        self,
-        query: str,
-        operation_name: str | None = None,
-        variables: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> httpx.Response:
-        """Send one GraphQL operation; what every generated method calls."""
-        flow = self._execute_flow(query, operation_name, variables, kwargs)
-        return await _run_async(flow, self._perform)  # type: ignore[no-any-return]
-
-    async def authenticate(self) -> TokenInfo:
-        """Make sure a usable token is held (obtaining or refreshing it if needed) and describe
-        it. Optional: every operation does this by itself. Useful to check credentials early."""
-        await _run_async(self._authenticate_flow(), self._perform)
-        return self.auth.token_info()
-
     def _http_for_this_loop(self) -> httpx.AsyncClient:
         """Our HTTP client, made anew when used from another event loop than the last one
         (its connections belong to the loop they were opened on)."""
@@ -435,6 +453,9 @@ class AsyncKrakenBaseClient(_KrakenBaseClient[httpx.AsyncClient]):
                 self.http_client = self._new_http_client()
             self._loop = loop
         return self.http_client
+
+    def _drive(self, flow: Generator[_Step, Any, _T]) -> Coroutine[Any, Any, _T]:
+        return _run_async(flow, self._perform)
 
     async def _perform(self, step: _Step) -> object:
         if isinstance(step, _Sleep):
@@ -446,7 +467,7 @@ class AsyncKrakenBaseClient(_KrakenBaseClient[httpx.AsyncClient]):
         return attempt.outcome
 
 
-class KrakenBaseClient(_KrakenBaseClient[httpx.Client]):
+class KrakenBaseClient(_KrakenBaseClient[httpx.Client, httpx.Response, TokenInfo]):
     """Base of blocking Kraken clients. Use `with Client(...) as client:`. Safe to share
     between threads."""
 
@@ -464,22 +485,8 @@ class KrakenBaseClient(_KrakenBaseClient[httpx.Client]):
         if self._owns_http_client:
             self.http_client.close()
 
-    def execute(
-        self,
-        query: str,
-        operation_name: str | None = None,
-        variables: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> httpx.Response:
-        """Send one GraphQL operation; what every generated method calls."""
-        flow = self._execute_flow(query, operation_name, variables, kwargs)
-        return _run_sync(flow, self._perform)  # type: ignore[no-any-return]
-
-    def authenticate(self) -> TokenInfo:
-        """Make sure a usable token is held (obtaining or refreshing it if needed) and describe
-        it. Optional: every operation does this by itself. Useful to check credentials early."""
-        _run_sync(self._authenticate_flow(), self._perform)
-        return self.auth.token_info()
+    def _drive(self, flow: Generator[_Step, Any, _T]) -> _T:
+        return _run_sync(flow, self._perform)
 
     def _perform(self, step: _Step) -> object:
         if isinstance(step, _Sleep):
@@ -494,7 +501,7 @@ class _Attempt:
     """One send of a request, under its time limit: its outcome is the response, or the error
     that left it without one (handed to the retry loop, which decides what it means)."""
 
-    def __init__(self, client: _KrakenBaseClient[Any], step: _Send) -> None:
+    def __init__(self, client: _KrakenBaseClient[Any, Any, Any], step: _Send) -> None:
         self.client = client
         self.limit = _deadline.limit(step.limit)
         self.outcome: object = None
@@ -516,7 +523,7 @@ class _Attempt:
         return False
 
 
-def _runtime_error(client: _KrakenBaseClient[Any], exc: RuntimeError) -> KrakenError:
+def _runtime_error(client: _KrakenBaseClient[Any, Any, Any], exc: RuntimeError) -> KrakenError:
     """httpx's RuntimeErrors, in our words: a closed client, or one bound to a closed loop."""
     if client.http_client.is_closed:
         return ConfigurationError(

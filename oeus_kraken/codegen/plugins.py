@@ -8,8 +8,9 @@ codegen.toml can name them in `plugins = [...]` (`oeus-kraken codegen --print-co
   model mismatch into a KrakenError and validates error-free answers straight from the bytes;
 - `OpenEnumsPlugin`: enums accept values the API adds after generation;
 - `PublicOperationsPlugin`: records which operations the API serves without authentication;
-- `SyncClientExportPlugin`: the package's `__init__` also exports the sync client (the async and
-  sync clients come from two runs; see `oeus_kraken.codegen`).
+- `PackageInitPlugin`: the package's `__init__` also exports the sync client (the async and
+  sync clients come from two runs; see `oeus_kraken.codegen`), and its lazy-import hooks are
+  annotated, so that `mypy --strict` accepts the package.
 
 Settings are read from the `[tool.oeus-kraken]` table beside `[tool.ariadne-codegen]`:
 `regenerate` (the command in the header), `public_operations` / `authenticated_operations` (to
@@ -32,7 +33,7 @@ __all__ = [
     "OpenEnumsPlugin",
     "PublicOperationsPlugin",
     "ResultParsingHookPlugin",
-    "SyncClientExportPlugin",
+    "PackageInitPlugin",
     "oeus_kraken_settings",
 ]
 
@@ -42,7 +43,7 @@ PLUGINS = [
     "oeus_kraken.codegen.plugins.ResultParsingHookPlugin",
     "oeus_kraken.codegen.plugins.OpenEnumsPlugin",
     "oeus_kraken.codegen.plugins.PublicOperationsPlugin",
-    "oeus_kraken.codegen.plugins.SyncClientExportPlugin",
+    "oeus_kraken.codegen.plugins.PackageInitPlugin",
 ]
 
 
@@ -177,15 +178,21 @@ class PublicOperationsPlugin(Plugin):
         return class_def
 
 
-class SyncClientExportPlugin(Plugin):
+class PackageInitPlugin(Plugin):
     """Makes the async run's `__init__` export the sync client and its base too, which the
-    second (sync) run generates: `[tool.oeus-kraken] sync_client = {name, module, base_name,
-    base_module}`."""
+    second (sync) run generates (`[tool.oeus-kraken] sync_client = {name, module, base_name,
+    base_module}`), and annotates its `__getattr__` and `__dir__`."""
 
     def generate_init_module(self, module: ast.Module) -> ast.Module:
+        for node in module.body:
+            if isinstance(node, ast.FunctionDef) and node.name == "__getattr__":
+                node.args.args[0].annotation = ast.Name(id="str")
+                node.returns = ast.Name(id="object")
+            elif isinstance(node, ast.FunctionDef) and node.name == "__dir__":
+                node.returns = ast.parse("list[str]", mode="eval").body
         sync = oeus_kraken_settings(self.config_dict).get("sync_client")
         if not sync:
-            return module
+            return ast.fix_missing_locations(module)
         exports = {sync["name"]: "." + sync["module"], sync["base_name"]: "." + sync["base_module"]}
         for node in module.body:
             if isinstance(node, ast.If):  # `if TYPE_CHECKING:` imports
