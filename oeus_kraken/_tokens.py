@@ -177,7 +177,9 @@ def _iso(timestamp: float) -> str:
 
 
 def say_seconds(seconds: float) -> str:
-    """A wait in a user's words: "1 second", "45 seconds", "3 minutes", "1 hour"."""
+    """A wait in a user's words: "1 second", "45 seconds", "3 minutes", "5 hours"."""
+    if not math.isfinite(seconds):
+        return "a very long time"
     whole = max(1, math.ceil(seconds))
     if whole < 120:
         return f"{whole} second{'s' if whole != 1 else ''}"

@@ -519,3 +519,41 @@ def leaked_secrets(
     return [
         (secret, where) for secret in secrets for where, text in places.items() if secret in text
     ]
+
+
+# -- the clients' waits between attempts ------------------------------------------------------
+
+
+class Waits:
+    """The client's waits between attempts, recorded instead of slept. Each returns at once and
+    moves the fake clock on by its length, as if the waits happened one after another."""
+
+    def __init__(self, clock: Callable[[], float] | Any) -> None:
+        self.clock = clock
+        self.delays: list[float] = []
+        self._lock = threading.Lock()
+
+    def _waited(self, seconds: float) -> None:
+        with self._lock:
+            self.delays.append(seconds)
+            self.clock.advance(seconds)
+
+    def sleep(self, seconds: float) -> None:
+        self._waited(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        self._waited(seconds)
+        await _real_asyncio_sleep(0)  # still a suspension point, as a real sleep is
+
+
+_real_asyncio_sleep = asyncio.sleep
+
+
+def record_waits(monkeypatch: Any, clock: Any) -> Waits:
+    """Replace the sleeps the clients make between attempts (and only those)."""
+    import oeus_kraken.base
+
+    recorded = Waits(clock)
+    monkeypatch.setattr(oeus_kraken.base, "_sleep", recorded.sleep)
+    monkeypatch.setattr(oeus_kraken.base, "_asleep", recorded.asleep)
+    return recorded

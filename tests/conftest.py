@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import auth_helpers
 import httpx
 import jwt
 import pytest
@@ -252,3 +254,60 @@ def sandbox(_sandbox_server: SandboxServer, sandbox_clock: SandboxClock) -> Sand
     sandbox_clock.reset()
     _sandbox_server.reset()
     return _sandbox_server
+
+
+# -- the auth and fault suites: a scripted Kraken (auth_helpers.FakeKraken) and a fake clock ---
+
+
+@pytest.fixture(params=CLIENT_KINDS)
+def kind(request: pytest.FixtureRequest) -> str:
+    """Which client the test runs against ("async" or "sync")."""
+    return str(request.param)
+
+
+@pytest.fixture
+def clock() -> auth_helpers.FakeClock:
+    return auth_helpers.FakeClock()
+
+
+@pytest.fixture
+def server(
+    httpx_mock: HTTPXMock, clock: auth_helpers.FakeClock, kind: str
+) -> auth_helpers.FakeKraken:
+    """A scripted Kraken behind every httpx transport, answering on the test's clock."""
+    fake = auth_helpers.FakeKraken(clock)
+    httpx_mock.add_callback(
+        fake.ahandle if kind == "async" else fake.handle, is_reusable=True, is_optional=True
+    )
+    return fake
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch, clock: auth_helpers.FakeClock) -> auth_helpers.Waits:
+    return auth_helpers.record_waits(monkeypatch, clock)
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.DEBUG)  # the root logger: oeus_kraken, httpx and httpcore records
+    return caplog
+
+
+def connector(
+    kind: str, clock: auth_helpers.FakeClock, server: auth_helpers.FakeKraken, **defaults: Any
+) -> tuple[Callable[..., auth_helpers.Driver], list[auth_helpers.Driver]]:
+    """A function making clients of `kind` on `server` (API key, `clock`, margin 300 s, then
+    `defaults`, then the call's own options), and the list of those made, to close."""
+    made: list[auth_helpers.Driver] = []
+    classes = {"async": KrakenClient, "sync": SyncKrakenClient}
+
+    def connect(
+        credentials: Any = auth_helpers.CREDENTIALS["api_key"], **options: Any
+    ) -> auth_helpers.Driver:
+        options = {"clock": clock, "refresh_margin": auth_helpers.MARGIN, **defaults, **options}
+        client = classes[kind](auth_helpers.URL, credentials=credentials, **options)
+        driver = auth_helpers.Driver(kind, client, server)
+        made.append(driver)
+        return driver
+
+    return connect, made

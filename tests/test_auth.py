@@ -44,7 +44,7 @@ from auth_helpers import (
     meeting_point,
     response_reply,
 )
-from pytest_httpx import HTTPXMock
+from conftest import connector
 
 import oeus_kraken
 from oeus_kraken import (
@@ -71,26 +71,6 @@ from oeus_kraken import (
 CLIENT_CLASSES = {"async": KrakenClient, "sync": SyncKrakenClient}
 
 
-@pytest.fixture(params=["async", "sync"])
-def kind(request: pytest.FixtureRequest) -> str:
-    """Which client the test runs against."""
-    return str(request.param)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def server(httpx_mock: HTTPXMock, clock: FakeClock, kind: str) -> FakeKraken:
-    fake = FakeKraken(clock)
-    httpx_mock.add_callback(
-        fake.ahandle if kind == "async" else fake.handle, is_reusable=True, is_optional=True
-    )
-    return fake
-
-
 @pytest.fixture
 async def connect(
     kind: str, clock: FakeClock, server: FakeKraken
@@ -98,15 +78,7 @@ async def connect(
     """Make a client of the test's kind on the fake server (API key, fake clock, margin 300 s).
     Retries are off: these rules are about what one call does; tests/test_faults.py covers
     retrying."""
-    made: list[Driver] = []
-
-    def connect(credentials: Any = CREDENTIALS["api_key"], **options: Any) -> Driver:
-        options = {"clock": clock, "refresh_margin": MARGIN, "max_retries": 0, **options}
-        client = CLIENT_CLASSES[kind](URL, credentials=credentials, **options)
-        driver = Driver(kind, client, server)
-        made.append(driver)
-        return driver
-
+    connect, made = connector(kind, clock, server, max_retries=0)
     yield connect
     for driver in made:
         await driver.close()

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +32,6 @@ import httpx
 import pytest
 from auth_helpers import (
     API_KEY_VALUE,
-    CREDENTIALS,
     DEFAULT_DATA,
     MARGIN,
     OBTAIN,
@@ -48,21 +46,22 @@ from auth_helpers import (
     FakeKraken,
     Raising,
     Sent,
+    Waits,
     data_response,
     error_response,
     json_response,
     leaked_secrets,
     make_jwt,
+    record_waits,
     run_in_threads,
     secrets_of,
 )
+from conftest import connector
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from oeus_kraken_generated.get_products import GetProducts
 from oeus_kraken_generated.get_viewer import GetViewer
-from pytest_httpx import HTTPXMock
 
-import oeus_kraken.base
 from oeus_kraken import (
     AccountStatus,
     APIConnectionError,
@@ -99,97 +98,13 @@ BACKOFF_BOUNDS = [(0.25, 0.5), (0.5, 1.0)]
 # -- fixtures --------------------------------------------------------------------------------
 
 
-class Waits:
-    """The client's waits between attempts, recorded instead of slept. Each returns at once and
-    moves the fake clock on by its length, as if the waits happened one after another."""
-
-    def __init__(self, clock: FakeClock | SandboxClock) -> None:
-        self.clock = clock
-        self.delays: list[float] = []
-        self._lock = threading.Lock()
-
-    def _waited(self, seconds: float) -> None:
-        with self._lock:
-            self.delays.append(seconds)
-            self.clock.advance(seconds)
-
-    def sleep(self, seconds: float) -> None:
-        self._waited(seconds)
-
-    async def asleep(self, seconds: float) -> None:
-        self._waited(seconds)
-        await _real_asyncio_sleep(0)  # still a suspension point, as a real sleep is
-
-
-_real_asyncio_sleep = asyncio.sleep
-
-
-class _ModuleWith:
-    """`module`, except for the attributes given: what `oeus_kraken._client` sees as `time` and
-    `asyncio`, so that only the client's own sleeps are replaced, not everyone's."""
-
-    def __init__(self, module: Any, **overrides: Any) -> None:
-        self._module = module
-        self.__dict__.update(overrides)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._module, name)
-
-
-@pytest.fixture(params=["async", "sync"])
-def kind(request: pytest.FixtureRequest) -> str:
-    """Which client the test runs against."""
-    return str(request.param)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def server(httpx_mock: HTTPXMock, clock: FakeClock, kind: str) -> FakeKraken:
-    fake = FakeKraken(clock)
-    httpx_mock.add_callback(
-        fake.ahandle if kind == "async" else fake.handle, is_reusable=True, is_optional=True
-    )
-    return fake
-
-
-def record_waits(monkeypatch: pytest.MonkeyPatch, clock: FakeClock | SandboxClock) -> Waits:
-    """Replace the sleeps the clients make between attempts (and only those)."""
-    recorded = Waits(clock)
-    monkeypatch.setattr(oeus_kraken.base, "_sleep", recorded.sleep)
-    monkeypatch.setattr(oeus_kraken.base, "_asleep", recorded.asleep)
-    return recorded
-
-
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> Waits:
-    return record_waits(monkeypatch, clock)
-
-
-@pytest.fixture
-def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.DEBUG)  # the root logger: oeus_kraken, httpx and httpcore records
-    return caplog
-
-
 @pytest.fixture
 async def connect(
     kind: str, clock: FakeClock, server: FakeKraken, waits: Waits
 ) -> AsyncIterator[Callable[..., Driver]]:
     """Make a client of the test's kind on the fake server: API key, fake clock, margin 300 s,
     default retries (override any option by keyword)."""
-    made: list[Driver] = []
-
-    def connect(credentials: Any = CREDENTIALS["api_key"], **options: Any) -> Driver:
-        options = {"clock": clock, "refresh_margin": MARGIN, **options}
-        client = CLIENT_CLASSES[kind](URL, credentials=credentials, **options)
-        driver = Driver(kind, client, server)
-        made.append(driver)
-        return driver
-
+    connect, made = connector(kind, clock, server)
     yield connect
     for driver in made:
         await driver.close()

@@ -24,6 +24,7 @@ import copy
 import difflib
 import filecmp
 import io
+import shlex
 import shutil
 import tempfile
 from pathlib import Path
@@ -133,10 +134,14 @@ def package_config(
         target_package_name=package,
         plugins=_plugins(),
     )
+    if regenerate is None:
+        words = ["oeus-kraken", "codegen", "--queries", str(queries), "--package", package]
+        words += ["--target", str(target), *(["--schema", str(schema)] if schema else [])]
+        words += [w for name in public_operations or [] for w in ("--public", name)]
+        words += [w for name in authenticated_operations or [] for w in ("--authenticated", name)]
+        regenerate = shlex.join(words)
     ours: dict[str, Any] = {
-        "regenerate": regenerate
-        or f"oeus-kraken codegen --queries {queries} --package {package} --target {target}"
-        + (f" --schema {schema}" if schema else ""),
+        "regenerate": regenerate,
         "sync_client": {
             "name": SYNC_CLIENT[0],
             "module": SYNC_CLIENT[1],

@@ -102,6 +102,7 @@ class TokenService:
         self._refresh_grants: dict[str, _RefreshGrant] = {}
         self._issued: set[str] = set()
         self._expired: set[str] = set()
+        self._expired_code = "KT-CT-1124"  # what a token made to expire is answered with
 
     # -- obtainKrakenToken -----------------------------------------------------------------------
 
@@ -215,7 +216,9 @@ class TokenService:
             raise KrakenAPIError("KT-CT-1143")
         with self._lock:
             force_expired = token in self._expired
-        if force_expired or exp <= self.clock():
+        if force_expired:
+            raise KrakenAPIError(self._expired_code)
+        if exp <= self.clock():
             raise KrakenAPIError("KT-CT-1124")
         principal = self._principal(str(claims["sub"]))
         if principal is None:
@@ -233,9 +236,11 @@ class TokenService:
 
     # -- faults ------------------------------------------------------------------------------------
 
-    def expire_access_tokens(self) -> None:
-        """Every access token issued so far is treated as expired from now on (KT-CT-1124)."""
+    def expire_access_tokens(self, code: str = "KT-CT-1124") -> None:
+        """Every access token issued so far is treated as expired from now on, answered with
+        `code`: KT-CT-1124 (the signature has expired) or KT-CT-1120 (the token has expired)."""
         with self._lock:
+            self._expired_code = code
             self._expired |= self._issued
             self._issued.clear()
 

@@ -20,6 +20,8 @@ from typing import Any, Literal
 from ariadne.utils import unwrap_graphql_error
 from graphql import GraphQLError
 
+from .._kt_codes import CODES
+
 __all__ = ["ERROR_CATALOGUE", "ErrorType", "KrakenAPIError", "format_error"]
 
 ErrorType = Literal["AUTHORIZATION", "VALIDATION", "NOT_FOUND", "APPLICATION"]
@@ -32,69 +34,15 @@ class ErrorSpec:
     description: str
 
 
-# The codes the sandbox answers with. Messages are ours, modelled on the public Kraken catalogue.
+def _description(meaning: str) -> str:
+    return meaning[:1].upper() + meaning[1:] + "."
+
+
+# The codes the sandbox answers with: the client's own table of KT-CT codes (one table, so the
+# sandbox and the client can never disagree on what a code means), with Kraken-like messages.
 ERROR_CATALOGUE: dict[str, ErrorSpec] = {
-    "KT-CT-1112": ErrorSpec(
-        "AUTHORIZATION",
-        "Authorization header not provided.",
-        "This field requires an Authorization header with a Kraken token.",
-    ),
-    "KT-CT-1124": ErrorSpec(
-        "AUTHORIZATION",
-        "Signature of the JWT has expired.",
-        "The Kraken token has expired. Refresh it, or obtain a new one.",
-    ),
-    "KT-CT-1134": ErrorSpec(
-        "AUTHORIZATION",
-        "Refresh token has expired.",
-        "The refresh token has expired. Obtain a new token with the original credentials.",
-    ),
-    "KT-CT-1135": ErrorSpec(
-        "AUTHORIZATION",
-        "Invalid refresh token.",
-        "The refresh token is not valid. Obtain a new token with the original credentials.",
-    ),
-    "KT-CT-1136": ErrorSpec(
-        "VALIDATION",
-        "Both email and password are required.",
-        "Provide both `email` and `password` to authenticate with them.",
-    ),
-    "KT-CT-1137": ErrorSpec(
-        "VALIDATION",
-        "Invalid combination of input fields.",
-        "Provide exactly one of: email and password, APIKey, organizationSecretKey, "
-        "preSignedKey, refreshToken.",
-    ),
-    "KT-CT-1138": ErrorSpec(
-        "VALIDATION",
-        "Invalid data.",
-        "Please make sure the provided details are correct.",
-    ),
-    "KT-CT-1139": ErrorSpec(
-        "AUTHORIZATION",
-        "Authentication failed.",
-        "The API key is not valid.",
-    ),
-    "KT-CT-1140": ErrorSpec(
-        "AUTHORIZATION",
-        "Invalid organization secret key.",
-        "The organization secret key is not valid.",
-    ),
-    "KT-CT-1143": ErrorSpec(
-        "AUTHORIZATION",
-        "Invalid token.",
-        "The Authorization header is not a valid Kraken token.",
-    ),
-    "KT-CT-1199": ErrorSpec(
-        "AUTHORIZATION",
-        "Too many requests.",
-        "You have made too many requests. Please try again later.",
-    ),
-    "KT-CT-4177": ErrorSpec(
-        "AUTHORIZATION",
-        "Unauthorized.",
-        "You are not allowed to see this account.",
-    ),
+    code: ErrorSpec(entry.error_type, entry.api_message, _description(entry.meaning))
+    for code, entry in CODES.items()
 }
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from ariadne import MutationType, ObjectType, QueryType, ScalarType, SchemaBindable
 from graphql import GraphQLField, GraphQLResolveInfo, GraphQLSchema
 
+from .._config import PUBLIC_ROOT_FIELDS
 from ._auth import Principal
 from ._data import Account, AccountUser, Ledger, Product, Transaction
 from ._errors import KrakenAPIError
@@ -34,10 +35,8 @@ __all__ = ["PUBLIC_FIELDS", "RequestContext", "bindables", "gate_root_fields"]
 
 Resolver = Callable[..., Any]
 
-PUBLIC_FIELDS = {
-    "Query": frozenset({"products", "productsWithConciseApplicableRates", "tdspByPostalcode"}),
-    "Mutation": frozenset({"obtainKrakenToken"}),
-}
+# The root fields served without a token: the client's one list of them.
+PUBLIC_FIELDS = {"Query": PUBLIC_ROOT_FIELDS, "Mutation": PUBLIC_ROOT_FIELDS}
 TOKEN_FIELD = "obtainKrakenToken"  # noqa: S105 (a field name)
 
 

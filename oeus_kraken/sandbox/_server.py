@@ -221,9 +221,10 @@ class SandboxServer:
         """e.g. `set_faults(token_rate_limit=2, delay=0.2)`; see `Faults` for the switches."""
         return self.state.set_faults(**changes)
 
-    def expire_tokens(self) -> None:
-        """Every access token issued so far now gets KT-CT-1124."""
-        self.state.expire_tokens()
+    def expire_tokens(self, code: str = "KT-CT-1124") -> None:
+        """Every access token issued so far now gets `code`: KT-CT-1124 (signature expired)
+        or KT-CT-1120 (token expired)."""
+        self.state.expire_tokens(code)
 
     def revoke_refresh_tokens(self) -> None:
         """Every refresh token issued so far now gets KT-CT-1135."""

@@ -56,9 +56,9 @@ class SandboxState:
     def stats(self) -> SandboxStats:
         return self.switches.stats
 
-    def expire_tokens(self) -> None:
-        """Every access token issued so far now gets KT-CT-1124."""
-        self.tokens.expire_access_tokens()
+    def expire_tokens(self, code: str = "KT-CT-1124") -> None:
+        """Every access token issued so far now gets `code` (KT-CT-1124 or KT-CT-1120)."""
+        self.tokens.expire_access_tokens(code)
 
     def revoke_refresh_tokens(self) -> None:
         """Every refresh token issued so far now gets KT-CT-1135."""

@@ -1,0 +1,101 @@
+"""`oeus-kraken codegen`: a typed client package from your own `.graphql` operations."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, TextIO
+
+DESCRIPTION = """\
+Generate an importable package DIR/NAME/ from your .graphql operations: KrakenClient (async) and
+SyncKrakenClient, one typed method per operation, with oeus-kraken's authentication, retries and
+errors. Operations that select only fields the API serves without authentication (products,
+tdspByPostalcode, ...) are sent with no token; --public / --authenticated override that per
+operation. Needs the 'codegen' extra: pip install 'oeus-kraken[codegen]'.
+
+example:
+  oeus-kraken codegen --queries ops/ --package my_kraken --target src/
+  python -c "from my_kraken import SyncKrakenClient"
+"""
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "codegen",
+        help="generate a typed client package from your own .graphql operations",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Exit codes: 0 ok (or no diff with --check), 1 --check found a diff, "
+        "2 bad operations, arguments or missing extra.",
+    )
+    parser.add_argument("--queries", metavar="DIR", help="folder (or file) of .graphql operations")
+    parser.add_argument("--package", metavar="NAME", help="the package name, e.g. my_kraken")
+    parser.add_argument("--target", metavar="DIR", help="where to write the package folder")
+    parser.add_argument(
+        "--schema", metavar="FILE", help="the GraphQL schema (default: the one oeus-kraken ships)"
+    )
+    parser.add_argument(
+        "--config", metavar="FILE", help="a codegen.toml instead of the four options above"
+    )
+    parser.add_argument(
+        "--public",
+        metavar="OPERATION",
+        action="append",
+        default=[],
+        help="send this operation with no token (repeatable)",
+    )
+    parser.add_argument(
+        "--authenticated",
+        metavar="OPERATION",
+        action="append",
+        default=[],
+        help="send this operation with a token even if it looks public (repeatable)",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 and show a diff if stale"
+    )
+    parser.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the complete codegen.toml (for plain ariadne-codegen) and exit",
+    )
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    from . import CodegenError, check, generate, load_config, package_config, print_config
+
+    if args.config:
+        config = load_config(args.config)
+        ours = config["tool"]["oeus-kraken"]
+        ours["public_operations"] = [*ours.get("public_operations", []), *args.public]
+        ours["authenticated_operations"] = [
+            *ours.get("authenticated_operations", []),
+            *args.authenticated,
+        ]
+    else:
+        missing = [f"--{n}" for n in ("queries", "package", "target") if not getattr(args, n)]
+        if missing:
+            raise CodegenError(f"give {', '.join(missing)} (or --config FILE)")
+        if not args.package.isidentifier():
+            raise CodegenError(
+                f"--package must be a Python package name (letters, digits, _), got "
+                f"{args.package!r}"
+            )
+        config = package_config(
+            queries=args.queries,
+            package=args.package,
+            target=args.target,
+            schema=args.schema,
+            public_operations=args.public,
+            authenticated_operations=args.authenticated,
+        )
+    if args.print_config:
+        print(print_config(config), end="", file=out)
+        return 0
+    if args.check:
+        diff = check(config)
+        out.writelines(diff)
+        print("codegen: stale: regenerate" if diff else "codegen: up to date", file=out)
+        return 1 if diff else 0
+    package = generate(config)
+    print(f"codegen: wrote {package}", file=out)
+    return 0

@@ -1,0 +1,343 @@
+"""The token lifecycle as a state machine, with no HTTP: (state, event) -> (state, decision).
+
+`TokenManager` decides what the auth flow does; these tests drive it directly, event by event,
+with a clock that is just a number. Each table row is one rule of the README's "How the client
+handles tokens".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from oeus_kraken import (
+    APIKey,
+    APIStatusError,
+    AuthenticationError,
+    RateLimitError,
+    RefreshToken,
+    StoredTokens,
+)
+from oeus_kraken._tokens import (
+    CLOCK_SKEW_WARNING,
+    RATE_LIMIT_BACKOFF,
+    REJECTION_BACKOFF,
+    ReceivedToken,
+    RequestToken,
+    TokenManager,
+    TokenUse,
+    UseToken,
+    WaitFor,
+    say_seconds,
+)
+
+T0 = 1_750_000_000.0
+LIFETIME = 3600.0
+MARGIN = 300.0
+
+
+def claims(*, iat: float = T0, lifetime: float = LIFETIME) -> dict[str, Any]:
+    return {"sub": "kraken|account-user:1", "iat": int(iat), "exp": int(iat + lifetime)}
+
+
+def received(name: str = "token-1", **claim_options: Any) -> ReceivedToken:
+    return ReceivedToken(name, claims(**claim_options), f"refresh-of-{name}", T0 + 7 * 86400)
+
+
+def manager(credentials: Any = None) -> TokenManager:
+    return TokenManager(credentials or APIKey("key"), refresh_margin=MARGIN)
+
+
+def holding(token: str = "token-1", *, at: float = T0, **claim_options: Any) -> TokenManager:
+    """A manager that obtained `token` at `at`."""
+    m = manager()
+    decision = m.decide(at)
+    assert isinstance(decision, RequestToken)
+    m.token_received(decision.flight, received(token, iat=at, **claim_options), at)
+    return m
+
+
+# -- deciding ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """At `now`, a manager in `state` decides `expected` ("use", "wait", "obtain", "refresh")."""
+
+    state: Callable[[], TokenManager]
+    now: float
+    expected: str
+
+
+DECISIONS = {
+    "no token yet: obtain with the credential": Row(manager, T0, "obtain"),
+    "fresh token: use it": Row(holding, T0 + 10, "use"),
+    "just before the refresh margin: use it": Row(holding, T0 + LIFETIME - MARGIN - 1, "use"),
+    "inside the refresh margin: refresh": Row(holding, T0 + LIFETIME - MARGIN + 1, "refresh"),
+    "past expiry: refresh": Row(holding, T0 + LIFETIME + 10, "refresh"),
+    "a short-lived token: refreshed halfway through its life": Row(
+        lambda: holding(lifetime=120), T0 + 61, "refresh"
+    ),
+    "a short-lived token: used before halfway": Row(lambda: holding(lifetime=120), T0 + 59, "use"),
+}
+
+
+def next_kind(m: TokenManager, now: float) -> str:
+    """What `m` decides at `now`; a token request it starts is given up at once (a decision to
+    request obliges the caller to report back, so a test that only looks must do so too)."""
+    decision = m.decide(now)
+    if isinstance(decision, RequestToken):
+        m.flight_abandoned(decision.flight, None)
+    return kind_of(decision)
+
+
+def kind_of(decision: Any) -> str:
+    if isinstance(decision, UseToken):
+        return "use"
+    if isinstance(decision, WaitFor):
+        return "wait"
+    assert isinstance(decision, RequestToken)
+    return "refresh" if decision.flight.request.use is TokenUse.REFRESH else "obtain"
+
+
+@pytest.mark.parametrize("row", list(DECISIONS.values()), ids=list(DECISIONS))
+def test_the_manager_decides_by_the_tokens_own_life(row: Row) -> None:
+    assert kind_of(row.state().decide(row.now)) == row.expected
+
+
+def test_one_token_request_at_a_time_others_wait_or_keep_using_a_valid_token() -> None:
+    m = holding()
+    refresh = m.decide(T0 + LIFETIME - 60)  # inside the margin: this caller refreshes
+    assert kind_of(refresh) == "refresh"
+    assert kind_of(m.decide(T0 + LIFETIME - 59)) == "use"  # not expired: keep using it
+    waiting = m.decide(T0 + LIFETIME + 1)  # expired while the refresh is under way: wait
+    assert isinstance(waiting, WaitFor)
+    assert isinstance(refresh, RequestToken)
+    assert waiting.flight is refresh.flight
+
+
+def test_a_received_token_ends_the_flight_and_is_used() -> None:
+    m = manager()
+    decision = m.decide(T0)
+    assert isinstance(decision, RequestToken)
+    token = m.token_received(decision.flight, received(), T0)
+    assert token == "token-1"
+    assert decision.flight.done
+    assert decision.flight.error is None
+    assert m.flight is None
+    assert m.decide(T0 + 1) == UseToken("token-1")
+
+
+# -- clock skew ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("skew", [-LIFETIME * 2, -LIFETIME, 0.0, LIFETIME, LIFETIME * 5])
+def test_a_skewed_local_clock_does_not_shorten_or_lengthen_a_tokens_life(skew: float) -> None:
+    """The API issues tokens by its clock (iat, exp); the local clock reads `skew` more. The
+    token lasts exp - iat from its arrival, whatever the two clocks say."""
+    local_now = T0 + skew
+    m = manager()
+    decision = m.decide(local_now)
+    assert isinstance(decision, RequestToken)
+    m.token_received(decision.flight, received(iat=T0), local_now)
+    assert kind_of(m.decide(local_now + 1)) == "use"
+    assert kind_of(m.decide(local_now + LIFETIME - MARGIN - 1)) == "use"
+    assert kind_of(m.decide(local_now + LIFETIME - MARGIN + 1)) == "refresh"
+
+
+def test_a_large_skew_is_warned_about_once(caplog: pytest.LogCaptureFixture) -> None:
+    m = manager()
+    for n in range(3):
+        now = T0 + CLOCK_SKEW_WARNING * 10 + n * LIFETIME
+        decision = m.decide(now)
+        assert isinstance(decision, RequestToken)
+        m.token_received(decision.flight, received(f"t{n}", iat=T0 + n * LIFETIME), now)
+    skew_warnings = [r for r in caplog.records if "clock" in r.getMessage()]
+    assert len(skew_warnings) == 1
+    assert "ahead of" in skew_warnings[0].getMessage()
+
+
+def test_a_token_without_a_readable_lifetime_is_used_until_rejected() -> None:
+    m = manager()
+    decision = m.decide(T0)
+    assert isinstance(decision, RequestToken)
+    m.token_received(decision.flight, ReceivedToken("t", {"sub": "x"}), T0)
+    assert m.decide(T0 + 10 * LIFETIME) == UseToken("t")
+
+
+# -- failures -----------------------------------------------------------------------------------
+
+
+def failing(error: Exception, now: float = T0, m: TokenManager | None = None) -> TokenManager:
+    m = m or manager()
+    decision = m.decide(now)
+    assert isinstance(decision, RequestToken)
+    again = m.token_request_failed(decision.flight, error, now)  # type: ignore[arg-type]
+    assert not again
+    assert decision.flight.done
+    return m
+
+
+def test_a_transient_failure_is_not_held_against_the_next_decision() -> None:
+    m = failing(APIStatusError("getKrakenToken: HTTP 502", status_code=502))
+    assert kind_of(m.decide(T0)) == "obtain"  # at once: no cooldown where retrying can help
+
+
+def test_rejected_credentials_are_never_tried_again() -> None:
+    m = failing(AuthenticationError("bad key", error_code="KT-CT-1139"))
+    for later in (0, 1, 3600, 86400 * 365):
+        with pytest.raises(AuthenticationError, match="will not send this API key again"):
+            m.decide(T0 + later)
+
+
+def test_a_rate_limit_blocks_token_requests_for_its_retry_after_only() -> None:
+    m = failing(RateLimitError("slow down", retry_after=42, error_code="KT-CT-1199"))
+    with pytest.raises(RateLimitError) as blocked:
+        m.decide(T0 + 12)
+    assert blocked.value.retry_after == pytest.approx(30)
+    assert "30 seconds" in str(blocked.value)
+    assert "credentials" not in str(blocked.value).replace("not a credentials problem", "")
+    assert kind_of(m.decide(T0 + 42)) == "obtain"
+
+
+def test_a_rate_limit_without_retry_after_backs_off_doubling() -> None:
+    m = failing(RateLimitError("slow down", error_code="KT-CT-1199"))
+    assert next_kind(m, T0 + RATE_LIMIT_BACKOFF) == "obtain"
+    failing(RateLimitError("again", error_code="KT-CT-1199"), T0 + RATE_LIMIT_BACKOFF, m)
+    with pytest.raises(RateLimitError):
+        m.decide(T0 + RATE_LIMIT_BACKOFF * 2.5)
+    assert kind_of(m.decide(T0 + RATE_LIMIT_BACKOFF * 3)) == "obtain"
+
+
+def test_a_rate_limited_refresh_keeps_the_valid_token_in_use() -> None:
+    m = holding()
+    failing(RateLimitError("slow", retry_after=600), T0 + LIFETIME - 100, m)
+    assert m.decide(T0 + LIFETIME - 50) == UseToken("token-1")
+
+
+def test_a_rejected_refresh_token_is_dropped_and_the_credential_obtains() -> None:
+    m = holding()
+    decision = m.decide(T0 + LIFETIME - 60)
+    assert kind_of(decision) == "refresh"
+    assert isinstance(decision, RequestToken)
+    error = AuthenticationError("refresh rejected", error_code="KT-CT-1135")
+    assert m.token_request_failed(decision.flight, error, T0 + LIFETIME - 60)  # decide again
+    assert kind_of(m.decide(T0 + LIFETIME + 1)) == "obtain"
+
+
+def test_a_refresh_token_only_client_is_dead_once_its_refresh_token_is_rejected() -> None:
+    m = manager(RefreshToken("given"))
+    decision = m.decide(T0)
+    assert kind_of(decision) == "refresh"
+    assert isinstance(decision, RequestToken)
+    error = AuthenticationError("refresh rejected", error_code="KT-CT-1134")
+    m.token_request_failed(decision.flight, error, T0)
+    with pytest.raises(AuthenticationError, match="no other credential"):
+        m.decide(T0 + 1)
+
+
+def test_no_credentials_raise_before_anything_is_sent() -> None:
+    with pytest.raises(AuthenticationError, match="no credentials"):
+        TokenManager(None, refresh_margin=MARGIN).decide(T0)
+
+
+# -- rejections ---------------------------------------------------------------------------------
+
+
+def test_a_rejection_forgets_exactly_the_rejected_token() -> None:
+    m = holding("token-1")
+    m.token_rejected("an-older-token", "KT-CT-1124", T0)
+    assert m.decide(T0 + 1) == UseToken("token-1")  # not the token rejected: kept
+    m.token_rejected("token-1", "KT-CT-1124", T0 + 2)
+    assert kind_of(m.decide(T0 + 3)) == "refresh"  # 1124: the refresh token may renew it
+
+
+def test_a_rejection_other_than_expiry_drops_the_refresh_token_too() -> None:
+    m = holding()
+    m.token_rejected("token-1", "KT-CT-1125", T0)
+    assert kind_of(m.decide(T0 + 1)) == "obtain"
+
+
+def test_fresh_tokens_rejected_in_a_row_pace_token_requests() -> None:
+    m = manager()
+    for n in range(1, 4):
+        now = T0 + 100 * n
+        decision = m.decide(now)
+        assert isinstance(decision, RequestToken)
+        m.token_received(decision.flight, received(f"t{n}", iat=now), now)
+        m.token_rejected(f"t{n}", "HTTP 401", now)
+        if n == 1:
+            assert next_kind(m, now) == "obtain"  # one rejection: renew at once
+        else:
+            pause = REJECTION_BACKOFF * 2 ** (n - 2)
+            with pytest.raises(AuthenticationError, match="rejected the last"):
+                m.decide(now + pause - 0.1)
+
+
+def test_an_accepted_token_resets_the_pacing() -> None:
+    m = holding("t1")
+    m.token_rejected("t1", "HTTP 401", T0)
+    decision = m.decide(T0)
+    assert isinstance(decision, RequestToken)
+    m.token_received(decision.flight, received("t2"), T0)
+    m.token_accepted("t2")
+    m.token_rejected("t2", "HTTP 401", T0 + 1)  # accepted before: not a fresh rejection
+    decision = m.decide(T0 + 1)
+    assert isinstance(decision, RequestToken)  # renewed at once, no pause
+
+
+# -- the token store: the manager says what to save, never writes --------------------------------
+
+
+def test_the_manager_reports_what_to_save_and_loads_what_was_stored() -> None:
+    m = TokenManager(APIKey("k"), refresh_margin=MARGIN, has_store=True)
+    assert not m.store_loaded
+    stored = StoredTokens(claims(), "stored-token", "stored-refresh", T0 + 86400, T0)
+    m.load(stored, T0 + 10)
+    assert m.store_loaded
+    assert m.decide(T0 + 20) == UseToken("stored-token")
+    assert m.pending_save() == (False, None)  # nothing changed yet
+
+    m.token_rejected("stored-token", "KT-CT-1124", T0 + 30)
+    changed, tokens = m.pending_save()
+    assert changed
+    assert tokens is None  # forget it
+    decision = m.decide(T0 + 31)
+    assert kind_of(decision) == "refresh"
+    assert isinstance(decision, RequestToken)
+    m.token_received(decision.flight, received("new", iat=T0 + 31), T0 + 31)
+    changed, tokens = m.pending_save()
+    assert changed
+    assert tokens is not None
+    assert tokens.token == "new"
+    assert tokens.received_at == T0 + 31
+
+
+def test_abandoned_flight_without_an_error_lets_waiters_decide_again() -> None:
+    m = manager()
+    first = m.decide(T0)
+    assert isinstance(first, RequestToken)
+    m.flight_abandoned(first.flight, None)
+    assert first.flight.done
+    assert first.flight.error is None
+    assert kind_of(m.decide(T0)) == "obtain"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (0.2, "1 second"),
+        (1, "1 second"),
+        (1.5, "2 seconds"),
+        (59, "59 seconds"),
+        (3600, "60 minutes"),
+        (3 * 86400, "72 hours"),
+        (math.inf, "a very long time"),
+    ],
+)
+def test_waits_are_said_in_a_users_words(seconds: float, words: str) -> None:
+    assert say_seconds(seconds) == words
