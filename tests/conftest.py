@@ -112,7 +112,7 @@ def make_kraken_jwt(*, expires_in: float = 3600, now: float | None = None, **cla
 def token_response(
     token: str | None = None,
     *,
-    refresh_token: str | None = "fake-refresh-token",  # noqa: S107 (not a secret)
+    refresh_token: str | None = "fake-refresh-token",
     refresh_expires_in: float = 7 * 24 * 3600,
     now: float | None = None,
 ) -> dict[str, Any]:

@@ -31,9 +31,9 @@ from .._config import PUBLIC_ROOT_FIELDS
 __all__ = [
     "GeneratedFileHeaderPlugin",
     "OpenEnumsPlugin",
+    "PackageInitPlugin",
     "PublicOperationsPlugin",
     "ResultParsingHookPlugin",
-    "PackageInitPlugin",
     "oeus_kraken_settings",
 ]
 
