@@ -24,7 +24,14 @@ from gql import Client as GqlClient
 from gql import gql
 from gql.transport.httpx import HTTPXAsyncTransport, HTTPXTransport
 
-from oeus_kraken import APIKey, AuthenticationError, KrakenAuth, KrakenClient, SyncKrakenClient
+from oeus_kraken import (
+    APIKey,
+    AuthenticationError,
+    KrakenAuth,
+    KrakenClient,
+    StoredTokens,
+    SyncKrakenClient,
+)
 from oeus_kraken.sandbox import DEMO_API_KEY, SandboxServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -238,3 +245,44 @@ def test_one_kraken_auth_serves_one_endpoint(sandbox: SandboxServer) -> None:
         client.post(sandbox.url, json=BODY)
         with pytest.raises(ConfigurationError, match="needs its own KrakenAuth"):
             client.post(sandbox.url.replace("/v1/graphql/", "/other/"), json=BODY)
+
+
+# -- the drivers do the I/O: the token store is read and written off the event loop -------------
+
+
+class RecordingStore:
+    """A TokenStore that notes which thread each load and save ran on."""
+
+    def __init__(self) -> None:
+        self.threads: list[tuple[str, int]] = []
+        self.saved: dict[str, StoredTokens | None] = {}
+
+    def load(self, key: str) -> StoredTokens | None:
+        self.threads.append(("load", threading.get_ident()))
+        return self.saved.get(key)
+
+    def save(self, key: str, tokens: StoredTokens | None) -> None:
+        self.threads.append(("save", threading.get_ident()))
+        self.saved[key] = tokens
+
+
+async def test_the_async_client_reads_and_writes_the_token_store_in_a_worker_thread(
+    sandbox: SandboxServer,
+) -> None:
+    store = RecordingStore()
+    loop_thread = threading.get_ident()
+    async with KrakenClient(
+        sandbox.url, credentials=APIKey(DEMO_API_KEY), token_store=store
+    ) as kraken:
+        await kraken.get_viewer()
+    assert [what for what, _ in store.threads] == ["load", "save"]
+    assert all(thread != loop_thread for _, thread in store.threads)
+
+
+def test_the_sync_client_uses_the_token_store_from_the_calling_thread(
+    sandbox: SandboxServer,
+) -> None:
+    store = RecordingStore()
+    with SyncKrakenClient(sandbox.url, credentials=APIKey(DEMO_API_KEY), token_store=store) as k:
+        k.get_viewer()
+    assert store.threads == [("load", threading.get_ident()), ("save", threading.get_ident())]
