@@ -3,12 +3,14 @@ consistent with two processes at once, a kill mid-write, and files it did not ma
 
 from __future__ import annotations
 
+import ast
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -57,6 +59,34 @@ def raw(path: Path) -> sqlite3.Connection:
 def slot(n: int) -> datetime:
     """The start of the n-th 15-minute interval of DAY."""
     return DAY_START + n * INTERVAL
+
+
+# --- What it depends on -----------------------------------------------------------------------
+
+
+def test_the_usage_store_imports_no_client_module() -> None:
+    """It must work with no API client at all (and survive the client's rewrite)."""
+    client_modules = {"_client", "_tokens", "_responses", "_config", "_retry"}
+    package = Path(_store.__file__).parent
+    for source in package.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = {(node.module or "").split(".")[-1], *(a.name for a in node.names)}
+                assert not names & client_modules, f"{source.name} imports {names & client_modules}"
+
+
+def test_importing_the_usage_package_loads_no_optional_extra(tmp_path: Path) -> None:
+    code = (
+        "import sys, oeus_kraken.usage\n"
+        "print(sorted(m for m in ('matplotlib', 'pyarrow', 'platformdirs', 'httpx') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    # httpx comes with `import oeus_kraken` (the parent package), not with the store.
+    assert result.stdout.strip() in ("[]", "['httpx']")
 
 
 # --- Opening ---------------------------------------------------------------------------------
@@ -299,6 +329,22 @@ def test_fetched_at_must_be_aware(store: UsageStore) -> None:
         store.upsert(day_intervals(DAY), fetched_at=datetime(2026, 12, 1))
 
 
+def test_one_store_can_be_written_from_several_threads_at_once(store: UsageStore) -> None:
+    days = [DAY + timedelta(days=n) for n in range(8)]
+
+    def write(day: date) -> int:
+        pages = day_intervals(day)
+        return sum(
+            store.upsert(pages[i : i + 10], fetched_at=FETCHED).inserted for i in range(0, 96, 10)
+        )
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        inserted = list(pool.map(write, days))
+    assert inserted == [96] * 8
+    assert store.status()[0].intervals == 8 * 96
+    assert store.missing(ESI, DAY_START, local_day_bounds(days[-1])[1]) == []
+
+
 # --- Accounts -----------------------------------------------------------------------------------
 
 
@@ -524,30 +570,35 @@ def test_status_of_an_empty_store_is_empty(store: UsageStore) -> None:
 # --- Two processes at once ----------------------------------------------------------------------
 
 WRITER = """
-    import sys
+    import sys, time
     from datetime import date, datetime, timezone
     from decimal import Decimal
     from pathlib import Path
     from oeus_kraken.usage import INTERVAL, Interval, UsageStore, local_range_bounds
 
-    path, go = sys.argv[1], Path(sys.argv[2])
-    start, end = local_range_bounds(date(2026, 1, 1), date(2026, 1, 31))
+    path, go, direction = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+    start, end = local_range_bounds(date(2026, 1, 1), date(2026, 12, 31))
     intervals = [
         Interval("10443720000000001", start + i * INTERVAL, start + (i + 1) * INTERVAL,
                  Decimal("0.25"))
         for i in range((end - start) // INTERVAL)
     ]
+    pages = [intervals[i:i + 100] for i in range(0, len(intervals), 100)]
+    if direction == "backward":
+        pages.reverse()
     print("ready", flush=True)
     while not go.exists():
         pass
     inserted = revised = unchanged = 0
+    began = time.time()
     with UsageStore(path) as store:
-        for page in range(0, len(intervals), 100):  # a sync writes one page at a time
-            result = store.upsert(intervals[page:page + 100], fetched_at=datetime.now(timezone.utc))
+        for page in pages:  # a sync writes one page at a time
+            result = store.upsert(page, fetched_at=datetime.now(timezone.utc))
             inserted += result.inserted
             revised += result.revised
             unchanged += result.unchanged
-    print(inserted, revised, unchanged, flush=True)
+        ended = time.time()
+    print(inserted, revised, unchanged, began, ended, flush=True)
 """
 
 
@@ -555,25 +606,33 @@ def test_two_processes_writing_the_same_intervals_at_once_neither_corrupts_nor_d
     store_path: Path, tmp_path: Path
 ) -> None:
     go = tmp_path / "go"
-    writers = [child(WRITER, store_path, go) for _ in range(2)]
+    # One from January on, one from December back: whoever comes second finds the pages the
+    # first wrote unchanged, but must never count them as its own or write them twice.
+    writers = [child(WRITER, store_path, go, direction) for direction in ("forward", "backward")]
     for writer in writers:
         assert writer.stdout is not None
         assert writer.stdout.readline().strip() == "ready", writer.communicate()[1]
-    go.touch()  # both start together
+    go.touch()  # both start together, on a store file that neither has created yet
     totals = []
+    spans = []
     for writer in writers:
         out, err = writer.communicate(timeout=120)
         assert writer.returncode == 0, err
-        totals.append([int(n) for n in out.split()])
+        *counts, began, ended = out.split()
+        totals.append([int(n) for n in counts])
+        spans.append((float(began), float(ended)))
 
-    january = 31 * 96
+    # They did write at once: each began before the other had ended. (SQLite's busy handler
+    # is not fair, so one may well wait for nearly all of the other's pages.)
+    assert max(began for began, _ in spans) < min(ended for _, ended in spans), spans
+    year = 365 * 96
     # Every interval was inserted by exactly one of them, and found unchanged by the other.
-    assert sum(inserted for inserted, _, _ in totals) == january
+    assert sum(inserted for inserted, _, _ in totals) == year
     assert sum(revised for _, revised, _ in totals) == 0
-    assert sum(unchanged for _, _, unchanged in totals) == january
+    assert sum(unchanged for _, _, unchanged in totals) == year
     with raw(store_path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert conn.execute("SELECT count(*) FROM intervals").fetchone()[0] == january
+        assert conn.execute("SELECT count(*) FROM intervals").fetchone()[0] == year
         assert conn.execute("SELECT count(*) FROM meters").fetchone()[0] == 1
 
 
@@ -643,7 +702,80 @@ def test_the_sync_lock_is_refused_within_one_process_too(store_path: Path) -> No
             pass
 
 
+WRITE_LOCK_HOLDER = """
+    import sqlite3, sys
+
+    conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")  # a sync in the middle of writing a page, forever
+    print("writing", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_while_another_process_writes_the_store_opens_and_reads_and_a_write_waits_then_says_so(
+    store_path: Path,
+) -> None:
+    with UsageStore(store_path) as store:
+        store.upsert(day_intervals(DAY), fetched_at=FETCHED)
+    holder = child(WRITE_LOCK_HOLDER, store_path)
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "writing", holder.communicate()[1]
+        with UsageStore(store_path, busy_timeout=0.2) as store:
+            assert store.status()[0].intervals == 96  # readers never wait in WAL mode
+            with pytest.raises(UsageStoreError, match="stayed busy"):
+                store.upsert(day_intervals(DAY + timedelta(days=1)), fetched_at=FETCHED)
+            assert store.status()[0].intervals == 96
+    finally:
+        holder.communicate("\n", timeout=30)
+
+
 # --- A kill mid-write ---------------------------------------------------------------------------
+
+SELF_KILLING_WRITER = """
+    import os, signal, sys
+    from datetime import datetime, timedelta, timezone
+    from decimal import Decimal
+    from oeus_kraken.usage import Interval, UsageStore
+
+    BATCH = 50_000  # more than one chunk: the first is written before the kill
+    start = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    step = timedelta(minutes=15)
+
+    def batch(number, kill_at=None):
+        first = start + number * BATCH * step
+        for i in range(BATCH):
+            if i == kill_at:
+                os.kill(os.getpid(), signal.SIGKILL)  # inside the transaction, half written
+            yield Interval("10443720000000001", first + i * step, first + (i + 1) * step,
+                           Decimal(i % 97) / 100)
+
+    with UsageStore(sys.argv[1]) as store:
+        store.upsert(batch(0), fetched_at=datetime.now(timezone.utc))
+        store.upsert(batch(1), fetched_at=datetime.now(timezone.utc))
+        store.upsert(batch(2, kill_at=30_000), fetched_at=datetime.now(timezone.utc))
+    print("not killed")
+"""
+
+
+def test_a_process_killed_inside_an_upsert_leaves_only_whole_upserts_behind(
+    store_path: Path,
+) -> None:
+    writer = child(SELF_KILLING_WRITER, store_path)
+    out, err = writer.communicate(timeout=120)
+    assert writer.returncode == -signal.SIGKILL, (out, err)
+
+    with raw(store_path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with UsageStore(store_path) as store:
+        [status] = store.status()
+        assert status.intervals == 2 * 50_000  # the third upsert left nothing
+        assert status.gaps == ()
+        end = datetime(2020, 1, 1, tzinfo=UTC) + 100_000 * INTERVAL
+        assert store.coverage(ESI) == (datetime(2020, 1, 1, tzinfo=UTC), end)
+        more = [Interval(ESI, end, end + INTERVAL, Decimal("1"))]
+        assert store.upsert(more, fetched_at=FETCHED) == UpsertResult(1, 0, 0)
+
 
 KILLED_WRITER = """
     import sys
@@ -668,7 +800,7 @@ KILLED_WRITER = """
 """
 
 
-def test_a_process_killed_mid_upsert_leaves_a_consistent_store_that_opens_and_resumes(
+def test_a_process_killed_from_outside_while_writing_leaves_a_consistent_store(
     store_path: Path,
 ) -> None:
     UsageStore(store_path).close()

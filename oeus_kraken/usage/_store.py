@@ -336,6 +336,13 @@ class UsageStore:
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         target = len(_MIGRATIONS)
+        # A store already ours and current needs no write lock: opening it (for `status`, say)
+        # must not queue behind a long sync's writes.
+        if (
+            conn.execute("PRAGMA application_id").fetchone()[0] == _APPLICATION_ID
+            and conn.execute("PRAGMA user_version").fetchone()[0] == target
+        ):
+            return
         conn.execute("BEGIN IMMEDIATE")  # two processes opening a new file: one migrates
         try:
             application_id = conn.execute("PRAGMA application_id").fetchone()[0]
