@@ -303,6 +303,10 @@ def test_one_upsert_may_mix_esi_ids_and_span_more_than_a_chunk(store: UsageStore
         ),
         (Interval(ESI, slot(5), slot(4), Decimal(1)), "end after it starts"),
         (Interval(ESI, slot(5), slot(5), Decimal(1)), "end after it starts"),
+        (
+            Interval(ESI, slot(0), slot(0) + timedelta(days=1, seconds=1), Decimal(1)),
+            "within a day",
+        ),
         (Interval(ESI, slot(5) + timedelta(microseconds=1), slot(6), Decimal(1)), "whole seconds"),
         (Interval(ESI, slot(5), slot(6), 0.25), "must be a Decimal, not float"),  # type: ignore[arg-type]
         (Interval(ESI, slot(5), slot(6), Decimal("NaN")), "finite"),

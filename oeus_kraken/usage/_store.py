@@ -8,10 +8,13 @@ The store knows nothing of the API. The sync engine is a loop over it:
 
     with store.sync_lock():
         sync_id = store.begin_sync(esi_id, started_at=now)
-        for start, end in store.gaps_due(esi_id, since, now - window, now) + [(now - window, now)]:
+        recent = now - revision_window                  # e.g. 3 days: Kraken may still revise
+        for start, end in store.gaps_due(esi_id, since, recent, now):  # older gaps, backed off
             for page in fetch(start, end):              # the API: not this module's business
                 store.upsert(page, fetched_at=now)      # one transaction per page
             store.record_gap_attempt(esi_id, start, end, at=now)  # what is still missing
+        for page in fetch(recent, now):                 # the window: every run, no backoff
+            store.upsert(page, fetched_at=now)
         store.finish_sync(sync_id, finished_at=..., requests=..., intervals=..., revised=...)
 
 Layout and guarantees:
@@ -491,10 +494,10 @@ class UsageStore:
                 _epoch(begins if begins.tzinfo is None else ends, "interval time")  # raises
             start = int(begins.timestamp())  # aware: exact, whatever the time zone
             end = int(ends.timestamp())
-            if end <= start or begins.microsecond or ends.microsecond:
+            if not 0 < end - start <= _LONGEST_INTERVAL or begins.microsecond or ends.microsecond:
                 raise ConfigurationError(
                     f"interval {begins.isoformat()} - {ends.isoformat()} of ESI ID {esi_id} "
-                    "must end after it starts, on whole seconds"
+                    "must end after it starts, within a day, on whole seconds"
                 )
             value = interval.value
             value_text = (type(value) is Decimal and canonical.get(value)) or decimal_text(
