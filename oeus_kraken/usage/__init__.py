@@ -1,0 +1,58 @@
+"""Keep your usage locally: every interval reading, in one SQLite file, complete and current.
+
+    from oeus_kraken.usage import UsageStore
+
+    with UsageStore() as store:                  # ~/.local/share/oeus-kraken/usage.sqlite3
+        for status in store.status():
+            print(status.esi_id, status.covered, len(status.gaps))
+        store.export("A-1234ABCD", date(2026, 3, 1), date(2026, 3, 31), interval="day",
+                     format="csv", out="march.csv")
+
+The store needs no API client: a sync fills it (`upsert`, with the gap and sync bookkeeping),
+and export, status and chart read it with no request. Times in and out are aware datetimes,
+UTC in the store; dates are Texas local (America/Chicago) dates.
+"""
+
+from __future__ import annotations
+
+from ._chart import chart
+from ._errors import MissingExtraError, UsageStoreError, UsageStoreLockedError
+from ._export import AGGREGATE_COLUMNS, INTERVAL_COLUMNS
+from ._models import Gap, Interval, SyncRecord, UpsertResult, UsageStatus
+from ._store import GAP_RETRY_FIRST, GAP_RETRY_MAX, UsageStore, default_usage_store_path
+from ._time import (
+    INTERVAL,
+    TEXAS,
+    intervals_in_day,
+    local_date,
+    local_day_bounds,
+    local_days,
+    local_range_bounds,
+    to_local,
+)
+
+__all__ = [
+    "AGGREGATE_COLUMNS",
+    "GAP_RETRY_FIRST",
+    "GAP_RETRY_MAX",
+    "INTERVAL",
+    "INTERVAL_COLUMNS",
+    "TEXAS",
+    "Gap",
+    "Interval",
+    "MissingExtraError",
+    "SyncRecord",
+    "UpsertResult",
+    "UsageStatus",
+    "UsageStore",
+    "UsageStoreError",
+    "UsageStoreLockedError",
+    "chart",
+    "default_usage_store_path",
+    "intervals_in_day",
+    "local_date",
+    "local_day_bounds",
+    "local_days",
+    "local_range_bounds",
+    "to_local",
+]

@@ -1,0 +1,58 @@
+"""The errors the usage store raises, beside the client's own tree.
+
+    KrakenError (oeus_kraken)
+    ├── ConfigurationError            bad arguments (a naive datetime, an unknown format...)
+    ├── UsageStoreError               the store file cannot be used as asked
+    │   └── UsageStoreLockedError     another sync holds the store's sync lock
+    └── MissingExtraError             an optional extra (parquet, chart) is not installed
+                                      (also an ImportError)
+
+Messages name the store's path and say what to do; they never carry usage values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .._errors import KrakenError
+
+__all__ = ["MissingExtraError", "UsageStoreError", "UsageStoreLockedError"]
+
+
+class UsageStoreError(KrakenError):
+    """The usage store cannot be opened, read or written as asked."""
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class UsageStoreLockedError(UsageStoreError):
+    """Another sync holds the store's sync lock (`UsageStore.sync_lock`).
+
+    `holder_pid` and `holder_host` name the process holding it, when it wrote them down.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path,
+        holder_pid: int | None = None,
+        holder_host: str | None = None,
+    ) -> None:
+        super().__init__(message, path=path)
+        self.holder_pid = holder_pid
+        self.holder_host = holder_host
+
+
+class MissingExtraError(KrakenError, ImportError):
+    """A feature needs an optional extra that is not installed (`pip install 'oeus-kraken[X]'`)."""
+
+    def __init__(self, feature: str, extra: str, module: str) -> None:
+        super().__init__(
+            f"{feature} needs {module}, which comes with an optional extra: "
+            f"pip install 'oeus-kraken[{extra}]'"
+        )
+        self.extra = extra
+        self.module = module

@@ -1,0 +1,1063 @@
+"""`UsageStore`: every interval reading we have received, kept locally in one SQLite file.
+
+Why a local store: usage changes every few hours, but other Kraken clients ask for all of it
+every few minutes and get locked out. With a store, a sync asks only for what is missing or may
+still be revised, and everything else (export, status, chart) reads the file with no request.
+
+The store knows nothing of the API. The sync engine is a loop over it:
+
+    with store.sync_lock():
+        sync_id = store.begin_sync(esi_id, started_at=now)
+        recent = now - revision_window                  # e.g. 3 days: Kraken may still revise
+        for start, end in store.gaps_due(esi_id, since, recent, now):  # older gaps, backed off
+            for page in fetch(start, end):              # the API: not this module's business
+                store.upsert(page, fetched_at=now)      # one transaction per page
+            store.record_gap_attempt(esi_id, start, end, at=now)  # what is still missing
+        for page in fetch(recent, now):                 # the window: every run, no backoff
+            store.upsert(page, fetched_at=now)
+        store.finish_sync(sync_id, finished_at=..., requests=..., intervals=..., revised=...)
+
+Layout and guarantees:
+- One row per (ESI ID, interval start), times as UTC epoch seconds. Values and costs are
+  Decimals kept as canonical text ("0.25", never a float), so equal numbers compare equal and
+  the API's digits survive.
+- WAL mode; every write is one transaction (BEGIN IMMEDIATE ... COMMIT), so a process killed at
+  any point leaves the file as it was after the last commit. synchronous=NORMAL: a power cut can
+  lose the last commits, never consistency (the next sync fetches them again).
+- The schema version is `PRAGMA user_version`, the file is marked as ours by
+  `PRAGMA application_id`, and `_MIGRATIONS[n]` takes a file from version n to n + 1.
+- `sync_lock()` is an OS file lock beside the database (released by the OS if its holder dies):
+  two syncs at once would both spend requests on the same data.
+- Gap backoff, per 15-minute slot: after the n-th attempt that did not deliver it, a slot is due
+  again after min(1 h * 2**(n-1), 7 days): 1 h, 2 h, 4 h, ... 128 h, then weekly.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import itertools
+import os
+import socket
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from .._errors import ConfigurationError
+from ._errors import UsageStoreError, UsageStoreLockedError
+from ._models import Gap, Interval, SyncRecord, UpsertResult, UsageStatus
+from ._time import TEXAS
+
+__all__ = [
+    "GAP_RETRY_FIRST",
+    "GAP_RETRY_MAX",
+    "SLOT_SECONDS",
+    "UsageStore",
+    "default_usage_store_path",
+]
+
+SLOT_SECONDS = 900
+"""The grid `missing()` and the gap bookkeeping work on: 15-minute slots, aligned in UTC."""
+
+GAP_RETRY_FIRST = timedelta(hours=1)
+"""A missing slot asked for once is asked for again after this long..."""
+GAP_RETRY_MAX = timedelta(days=7)
+"""... doubling after every attempt that does not deliver it, up to this."""
+
+# "OEUK" in the file header: a SQLite file we did not create is refused, not migrated.
+_APPLICATION_ID = 0x4F45554B
+# How far before a range's start a row may begin and still reach into it: rows are 15 minutes
+# in ERCOT, and nothing the API sends is longer than a day.
+_LONGEST_INTERVAL = 86_400
+# Rows converted and compared per step of one upsert: bounds memory on a huge iterable.
+_CHUNK = 20_000
+
+
+def default_usage_store_path() -> Path:
+    """`usage.sqlite3` in the user's data directory (platformdirs: XDG on Linux,
+    ~/Library/Application Support on macOS, %LOCALAPPDATA% on Windows)."""
+    import platformdirs  # only when no path is given: most callers never pay for it
+
+    return platformdirs.user_data_path("oeus-kraken", appauthor=False) / "usage.sqlite3"
+
+
+# --- Schema -----------------------------------------------------------------------------------
+
+
+def _schema_v1(conn: sqlite3.Connection) -> None:
+    conn.executescript(
+        """
+        CREATE TABLE meters (
+            id INTEGER PRIMARY KEY,
+            esi_id TEXT NOT NULL UNIQUE
+        );
+        CREATE TABLE account_meters (
+            account_number TEXT NOT NULL,
+            meter INTEGER NOT NULL REFERENCES meters (id),
+            PRIMARY KEY (account_number, meter)
+        ) WITHOUT ROWID;
+        CREATE TABLE intervals (
+            meter INTEGER NOT NULL REFERENCES meters (id),
+            start_at INTEGER NOT NULL,      -- UTC epoch seconds
+            end_at INTEGER NOT NULL,
+            value TEXT NOT NULL,            -- canonical Decimal text, kWh
+            unit TEXT NOT NULL,
+            cost TEXT,                      -- canonical Decimal text, cents
+            source TEXT,
+            read_at INTEGER,
+            fetched_at INTEGER NOT NULL,    -- when the current value was received
+            revisions INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (meter, start_at)
+        ) WITHOUT ROWID;
+        CREATE TABLE gap_attempts (
+            meter INTEGER NOT NULL REFERENCES meters (id),
+            slot INTEGER NOT NULL,          -- UTC epoch seconds of a missing 15-minute slot
+            attempts INTEGER NOT NULL,
+            last_attempt INTEGER NOT NULL,
+            next_due INTEGER NOT NULL,
+            PRIMARY KEY (meter, slot)
+        ) WITHOUT ROWID;
+        CREATE TABLE syncs (
+            id INTEGER PRIMARY KEY,
+            meter INTEGER NOT NULL REFERENCES meters (id),
+            started_at INTEGER NOT NULL,
+            finished_at INTEGER,
+            requests INTEGER NOT NULL DEFAULT 0,
+            intervals INTEGER NOT NULL DEFAULT 0,
+            revised INTEGER NOT NULL DEFAULT 0,
+            stopped_reason TEXT
+        );
+        CREATE INDEX syncs_by_meter ON syncs (meter, started_at);
+        """
+    )
+
+
+# _MIGRATIONS[n] takes a file at schema version n to n + 1, inside the opening transaction; a
+# new schema change is a new function appended here (never an edit of an old one). The current
+# version is len(_MIGRATIONS).
+_MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_schema_v1,)
+
+
+# --- Conversions ------------------------------------------------------------------------------
+
+
+def _epoch(instant: datetime, what: str) -> int:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ConfigurationError(
+            f"{what} {instant.isoformat()} has no time zone; the usage store needs aware "
+            "datetimes (e.g. datetime.now(timezone.utc))"
+        )
+    return int(instant.timestamp())  # aware: exact, whatever the time zone
+
+
+def _instant(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+def _slot_floor(seconds: int) -> int:
+    return seconds - seconds % SLOT_SECONDS
+
+
+def _slot_ceil(seconds: int) -> int:
+    return -(-seconds // SLOT_SECONDS) * SLOT_SECONDS
+
+
+_canonical_cache: dict[Decimal, str] = {}
+
+
+def _decimal_text(value: object, what: str) -> str:
+    """A Decimal as fixed-point text without trailing zeros: equal numbers give equal text."""
+    if type(value) is not Decimal:
+        raise ConfigurationError(
+            f"interval {what} must be a Decimal, not {type(value).__name__} (a float would "
+            "lose the API's digits)"
+        )
+    try:
+        return _canonical_cache[value]
+    except KeyError:
+        pass
+    if not value.is_finite():
+        raise ConfigurationError(f"interval {what} must be a finite number, not {value}")
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    if len(_canonical_cache) > 100_000:  # usage values repeat a lot; keep the cache bounded
+        _canonical_cache.clear()
+    _canonical_cache[value] = text
+    return text
+
+
+def _split_runs(runs: list[tuple[int, int]], holes: list[int]) -> list[tuple[int, int]]:
+    """`runs` without the slots in `holes` (sorted)."""
+    if not holes:
+        return runs
+    out: list[tuple[int, int]] = []
+    for start, end in runs:
+        cursor = start
+        for hole in holes[bisect.bisect_left(holes, start) : bisect.bisect_left(holes, end)]:
+            if hole > cursor:
+                out.append((cursor, hole))
+            cursor = hole + SLOT_SECONDS
+        if cursor < end:
+            out.append((cursor, end))
+    return out
+
+
+# An intervals row as inserted: meter, start, end, value, unit, cost, source, read_at, fetched.
+# Absent cost, source and read_at travel as "" and -1 and become NULL in SQL (NULLIF): binding
+# None costs the sqlite3 module an adapter lookup per value, which halved the write rate.
+_Row = tuple[int, int, int, str, str, str, str, int, int]
+_NO_TEXT = ""  # the SQL below spells these out: NULLIF(?, ''), NULLIF(?, -1)
+_NO_TIME = -1
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What an export or chart reads: the meters of one ESI ID or of one account."""
+
+    label: str
+    meters: tuple[tuple[int, str], ...]  # (meter id, ESI ID), sorted by ESI ID
+
+
+# --- The store ----------------------------------------------------------------------------------
+
+
+class UsageStore:
+    """Interval usage of any number of ESI IDs in one SQLite file (see the module docstring).
+
+    `path` None means `default_usage_store_path()`. `busy_timeout` is how long a write waits for
+    another process's write transaction (each is short: one page of intervals) before
+    `UsageStoreError`. One instance may be used from several threads.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, busy_timeout: float = 30.0
+    ) -> None:
+        self.path = Path(path) if path is not None else default_usage_store_path()
+        self._lock = threading.RLock()
+        self._meters: dict[str, int] = {}  # committed ESI ID -> meter id (ids never change)
+        self._pending_meters: dict[str, int] = {}  # created in the open transaction
+        self._closed = False
+        self._conn = self._open(busy_timeout)
+
+    def __repr__(self) -> str:
+        return f"UsageStore({str(self.path)!r})"
+
+    def __enter__(self) -> UsageStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    # --- Opening and migrating ---------------------------------------------------------------
+
+    def _open(self, busy_timeout: float) -> sqlite3.Connection:
+        try:
+            if not self.path.exists():
+                # Usage shows when someone is home: owner-only, like the token cache.
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        except OSError as exc:
+            raise UsageStoreError(
+                f"cannot create the usage store {self.path}: {exc.strerror}; give a writable "
+                "path (--db PATH)",
+                path=self.path,
+            ) from exc
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise UsageStoreError(
+                f"cannot open the usage store {self.path}: {exc}", path=self.path
+            ) from exc
+        try:
+            mode = self._enter_wal_mode(conn, busy_timeout)
+            if mode != "wal":
+                raise UsageStoreError(
+                    f"the usage store {self.path} cannot use WAL mode (got {mode!r}); put it "
+                    "on a local file system",
+                    path=self.path,
+                )
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate(conn)
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if _is_busy(exc):
+                raise self._busy_error() from exc
+            raise UsageStoreError(
+                f"cannot open the usage store {self.path}: {exc}", path=self.path
+            ) from exc
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise UsageStoreError(
+                f"{self.path} is not an oeus-kraken usage store, or it is damaged ({exc}); "
+                "move it aside and sync again, or give another path",
+                path=self.path,
+            ) from exc
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @staticmethod
+    def _enter_wal_mode(conn: sqlite3.Connection, busy_timeout: float) -> str:
+        # Switching a new file to WAL needs it to itself, and SQLite answers "locked" at once,
+        # without its busy handler, while another process does the same: retry until the
+        # busy timeout. (Once switched, WAL is recorded in the file and this returns at once.)
+        deadline = time.monotonic() + busy_timeout
+        while True:
+            try:
+                return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.01)
+
+    def _busy_error(self) -> UsageStoreError:
+        return UsageStoreError(
+            f"the usage store {self.path} stayed busy: another process kept a write open "
+            "longer than the busy timeout; try again, or raise busy_timeout",
+            path=self.path,
+        )
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        target = len(_MIGRATIONS)
+        # A store already ours and current needs no write lock: opening it (for `status`, say)
+        # must not queue behind a long sync's writes.
+        if (
+            conn.execute("PRAGMA application_id").fetchone()[0] == _APPLICATION_ID
+            and conn.execute("PRAGMA user_version").fetchone()[0] == target
+        ):
+            return
+        conn.execute("BEGIN IMMEDIATE")  # two processes opening a new file: one migrates
+        try:
+            application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if application_id == 0 and version == 0:
+                if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                    raise UsageStoreError(
+                        f"{self.path} is a SQLite database of something else, not an "
+                        "oeus-kraken usage store; give another path",
+                        path=self.path,
+                    )
+                conn.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
+            elif application_id != _APPLICATION_ID:
+                raise UsageStoreError(
+                    f"{self.path} is a SQLite database of something else, not an oeus-kraken "
+                    "usage store; give another path",
+                    path=self.path,
+                )
+            if version > target:
+                raise UsageStoreError(
+                    f"the usage store {self.path} has schema version {version}, newer than "
+                    f"this oeus-kraken knows ({target}); upgrade oeus-kraken",
+                    path=self.path,
+                )
+            for step in range(version, target):
+                _MIGRATIONS[step](conn)
+                # executescript() commits an open transaction: reopen it so that the version
+                # bump and the next step stay atomic with what follows.
+                if not conn.in_transaction:
+                    conn.execute("BEGIN IMMEDIATE")
+                conn.execute(f"PRAGMA user_version = {step + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    @property
+    def schema_version(self) -> int:
+        with self._reading() as conn:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+    # --- Transactions ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _sqlite_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise self._busy_error() from exc
+            raise UsageStoreError(f"usage store {self.path}: {exc}", path=self.path) from exc
+        except sqlite3.DatabaseError as exc:
+            raise UsageStoreError(
+                f"usage store {self.path} is damaged ({exc}); move it aside and sync again",
+                path=self.path,
+            ) from exc
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it is committed, or none of it."""
+        with self._lock, self._sqlite_errors():
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                self._pending_meters.clear()
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            self._meters.update(self._pending_meters)
+            self._pending_meters.clear()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: every statement in it sees the same snapshot."""
+        with self._lock, self._sqlite_errors():
+            conn = self._connection()
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._closed:
+            raise UsageStoreError(f"the usage store {self.path} is closed", path=self.path)
+        return self._conn
+
+    def _meter(self, conn: sqlite3.Connection, esi_id: str, *, create: bool) -> int | None:
+        meter = self._meters.get(esi_id) or self._pending_meters.get(esi_id)
+        if meter is not None:
+            return meter
+        if not isinstance(esi_id, str) or not esi_id.strip():
+            raise ConfigurationError(f"an ESI ID must be a non-empty string, not {esi_id!r}")
+        row = conn.execute("SELECT id FROM meters WHERE esi_id = ?", (esi_id,)).fetchone()
+        if row is not None:
+            self._meters[esi_id] = row[0]
+            return int(row[0])
+        if not create:
+            return None
+        cursor = conn.execute("INSERT INTO meters (esi_id) VALUES (?)", (esi_id,))
+        assert cursor.lastrowid is not None
+        self._pending_meters[esi_id] = cursor.lastrowid
+        return cursor.lastrowid
+
+    # --- Intervals ----------------------------------------------------------------------------
+
+    def upsert(self, intervals: Iterable[Interval], *, fetched_at: datetime) -> UpsertResult:
+        """Store `intervals` in one transaction: new ones inserted, changed ones replaced.
+
+        An interval whose value, unit, cost or end differs from the stored one is a revision:
+        it replaces the row, and the row's revision count goes up. One that is identical is
+        left alone (its source and read_at too). When one call holds the same (ESI ID, start)
+        twice, the last one wins.
+        """
+        fetched = _epoch(fetched_at, "fetched_at")
+        counts = [0, 0, 0]
+        iterator = iter(intervals)
+        with self._writing() as conn:
+            while chunk := list(itertools.islice(iterator, _CHUNK)):
+                self._upsert_chunk(conn, chunk, fetched, counts)
+        return UpsertResult(inserted=counts[0], revised=counts[1], unchanged=counts[2])
+
+    def _upsert_chunk(
+        self, conn: sqlite3.Connection, chunk: list[Interval], fetched: int, counts: list[int]
+    ) -> None:
+        # The hot loop of a sync (a year is 35,040 intervals per ESI ID): plain locals, and one
+        # tuple per row that serves the INSERT, the comparison and the UPDATE alike.
+        by_meter: dict[int, dict[int, _Row]] = {}
+        chunk_meters: dict[str, int] = {}
+        decimal_text = _decimal_text
+        canonical = _canonical_cache  # decimal_text's cache, looked up here without a call
+        for interval in chunk:
+            esi_id = interval.esi_id
+            meter = chunk_meters.get(esi_id)
+            if meter is None:
+                meter = self._meter(conn, esi_id, create=True)
+                assert meter is not None
+                chunk_meters[esi_id] = meter
+            begins, ends = interval.start, interval.end
+            if begins.tzinfo is None or ends.tzinfo is None:
+                _epoch(begins if begins.tzinfo is None else ends, "interval time")  # raises
+            start = int(begins.timestamp())  # aware: exact, whatever the time zone
+            end = int(ends.timestamp())
+            if not 0 < end - start <= _LONGEST_INTERVAL or begins.microsecond or ends.microsecond:
+                raise ConfigurationError(
+                    f"interval {begins.isoformat()} - {ends.isoformat()} of ESI ID {esi_id} "
+                    "must end after it starts, within a day, on whole seconds"
+                )
+            value = interval.value
+            value_text = (type(value) is Decimal and canonical.get(value)) or decimal_text(
+                value, "value"
+            )
+            cost = interval.cost
+            read_at = interval.read_at
+            if read_at is None:
+                read_at_s = _NO_TIME
+            elif read_at.tzinfo is None:
+                read_at_s = _epoch(read_at, "read_at")  # raises
+            else:
+                read_at_s = int(read_at.timestamp())
+            rows = by_meter.get(meter)
+            if rows is None:
+                rows = by_meter[meter] = {}
+            rows[start] = (
+                meter,
+                start,
+                end,
+                value_text,
+                interval.unit,
+                _NO_TEXT if cost is None else decimal_text(cost, "cost"),
+                interval.source or _NO_TEXT,
+                read_at_s,
+                fetched,
+            )
+
+        for meter, rows in by_meter.items():
+            low, high = min(rows), max(rows)
+            existing = {
+                found[0]: found[1:]  # start -> (end, value, unit, cost), like row[2:6]
+                for found in conn.execute(
+                    "SELECT start_at, end_at, value, unit, COALESCE(cost, '') FROM intervals "
+                    "WHERE meter = ? AND start_at BETWEEN ? AND ?",
+                    (meter, low, high),
+                )
+            }
+            if existing:
+                inserts = []
+                updates = []
+                for start, row in rows.items():
+                    old = existing.get(start)
+                    if old is None:
+                        inserts.append(row)
+                    elif old != row[2:6]:
+                        updates.append(row)
+            else:  # a first sync: nothing to compare with
+                inserts, updates = list(rows.values()), []
+            counts[0] += len(inserts)
+            counts[1] += len(updates)
+            counts[2] += len(rows) - len(inserts) - len(updates)
+            if inserts:
+                conn.executemany(
+                    "INSERT INTO intervals (meter, start_at, end_at, value, unit, cost, source, "
+                    "read_at, fetched_at) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), "
+                    "NULLIF(?, -1), ?)",
+                    inserts,
+                )
+                self._forget_filled_gaps(conn, meter, low, high, inserts)
+            if updates:
+                conn.executemany(  # numbered parameters: the same row tuple as the INSERT
+                    "UPDATE intervals SET end_at = ?3, value = ?4, unit = ?5, "
+                    "cost = NULLIF(?6, ''), source = NULLIF(?7, ''), read_at = NULLIF(?8, -1), "
+                    "fetched_at = ?9, revisions = revisions + 1 WHERE meter = ?1 AND start_at = ?2",
+                    updates,
+                )
+
+    @staticmethod
+    def _forget_filled_gaps(
+        conn: sqlite3.Connection, meter: int, low: int, high: int, inserts: list[_Row]
+    ) -> None:
+        """Drop the retry bookkeeping of slots that just arrived (one query when there is none)."""
+        recorded = [
+            slot
+            for (slot,) in conn.execute(
+                "SELECT slot FROM gap_attempts WHERE meter = ? AND slot >= ? AND slot < ?",
+                (meter, low, high + _LONGEST_INTERVAL),
+            )
+        ]
+        if not recorded:
+            return
+        spans = sorted((row[1], row[2]) for row in inserts)
+        starts = [start for start, _ in spans]
+        filled = []
+        for slot in recorded:
+            i = bisect.bisect_right(starts, slot) - 1
+            if i >= 0 and spans[i][0] <= slot < spans[i][1]:
+                filled.append((meter, slot))
+        conn.executemany("DELETE FROM gap_attempts WHERE meter = ? AND slot = ?", filled)
+
+    def intervals(self, esi_id: str, start: datetime, end: datetime) -> list[Interval]:
+        """The stored intervals of `esi_id` starting in [start, end), in order."""
+        low, high = _epoch(start, "start"), _epoch(end, "end")
+        with self._reading() as conn:
+            meter = self._meter(conn, esi_id, create=False)
+            if meter is None:
+                return []
+            return [
+                Interval(
+                    esi_id=esi_id,
+                    start=_instant(s),
+                    end=_instant(e),
+                    value=Decimal(value),
+                    unit=unit,
+                    cost=None if cost is None else Decimal(cost),
+                    source=source,
+                    read_at=None if read_at is None else _instant(read_at),
+                )
+                for s, e, value, unit, cost, source, read_at in conn.execute(
+                    "SELECT start_at, end_at, value, unit, cost, source, read_at FROM intervals "
+                    "WHERE meter = ? AND start_at >= ? AND start_at < ? ORDER BY start_at",
+                    (meter, low, high),
+                )
+            ]
+
+    # --- Accounts ---------------------------------------------------------------------------
+
+    def link(self, account_number: str, esi_id: str) -> None:
+        """Record that `esi_id` is a meter of `account_number` (idempotent)."""
+        if not isinstance(account_number, str) or not account_number.strip():
+            raise ConfigurationError(
+                f"an account number must be a non-empty string, not {account_number!r}"
+            )
+        with self._writing() as conn:
+            meter = self._meter(conn, esi_id, create=True)
+            conn.execute(
+                "INSERT OR IGNORE INTO account_meters (account_number, meter) VALUES (?, ?)",
+                (account_number, meter),
+            )
+
+    def esi_ids(self, account_number: str | None = None) -> list[str]:
+        """The ESI IDs linked to `account_number`, or every ESI ID in the store when None."""
+        with self._reading() as conn:
+            if account_number is None:
+                query = conn.execute("SELECT esi_id FROM meters ORDER BY esi_id")
+            else:
+                query = conn.execute(
+                    "SELECT m.esi_id FROM account_meters a JOIN meters m ON m.id = a.meter "
+                    "WHERE a.account_number = ? ORDER BY m.esi_id",
+                    (account_number,),
+                )
+            return [esi_id for (esi_id,) in query]
+
+    def accounts(self) -> list[str]:
+        """Every account number with a linked ESI ID."""
+        with self._reading() as conn:
+            return [
+                account
+                for (account,) in conn.execute(
+                    "SELECT DISTINCT account_number FROM account_meters ORDER BY account_number"
+                )
+            ]
+
+    # --- Coverage and gaps -------------------------------------------------------------------
+
+    def coverage(self, esi_id: str) -> tuple[datetime, datetime] | None:
+        """(first interval start, last interval end) in UTC, or None when nothing is stored."""
+        with self._reading() as conn:
+            meter = self._meter(conn, esi_id, create=False)
+            if meter is None:
+                return None
+            first, last = conn.execute(
+                "SELECT MIN(start_at), MAX(end_at) FROM intervals WHERE meter = ?", (meter,)
+            ).fetchone()
+        return None if first is None else (_instant(first), _instant(last))
+
+    def missing(
+        self, esi_id: str, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime]]:
+        """The runs of 15-minute slots in [start, end) that no stored interval covers (UTC).
+
+        `start` and `end` are widened to the 15-minute grid.
+        """
+        low, high = self._slot_range(start, end)
+        with self._reading() as conn:
+            meter = self._meter(conn, esi_id, create=False)
+            runs = [(low, high)] if meter is None else self._missing(conn, meter, low, high)
+        return [(_instant(a), _instant(b)) for a, b in runs]
+
+    @staticmethod
+    def _slot_range(start: datetime, end: datetime) -> tuple[int, int]:
+        low, high = _slot_floor(_epoch(start, "start")), _slot_ceil(_epoch(end, "end"))
+        if high < low:
+            raise ConfigurationError(
+                f"the range ends ({end.isoformat()}) before it starts ({start.isoformat()})"
+            )
+        return low, high
+
+    @staticmethod
+    def _missing(
+        conn: sqlite3.Connection, meter: int, low: int, high: int
+    ) -> list[tuple[int, int]]:
+        runs: list[tuple[int, int]] = []
+        cursor = low  # everything before it is covered (or outside the range)
+        for start, end in conn.execute(
+            "SELECT start_at, end_at FROM intervals WHERE meter = ? AND start_at >= ? "
+            "AND start_at < ? ORDER BY start_at",
+            (meter, low - _LONGEST_INTERVAL, high),
+        ):
+            if start > cursor:
+                gap_start, gap_end = _slot_floor(cursor), _slot_ceil(start)
+                if runs and runs[-1][1] >= gap_start:  # partial slots: merge what touches
+                    runs[-1] = (runs[-1][0], gap_end)
+                else:
+                    runs.append((gap_start, gap_end))
+            cursor = max(cursor, end)
+        if cursor < high:
+            gap_start = _slot_floor(cursor)
+            if runs and runs[-1][1] >= gap_start:
+                runs[-1] = (runs[-1][0], high)
+            else:
+                runs.append((gap_start, high))
+        return runs
+
+    def record_gap_attempt(self, esi_id: str, start: datetime, end: datetime, at: datetime) -> None:
+        """Note that a sync asked for [start, end) at `at`; the slots still missing back off.
+
+        Call it after storing what the request returned. Slots that arrived later are
+        forgotten by `upsert`.
+        """
+        low, high = self._slot_range(start, end)
+        attempted = _epoch(at, "at")
+        first, most = int(GAP_RETRY_FIRST.total_seconds()), int(GAP_RETRY_MAX.total_seconds())
+        # Doubling from GAP_RETRY_FIRST, capped; the exponent is capped too so the shift cannot
+        # overflow however often a slot is tried.
+        doublings = max(0, (most // first).bit_length())
+        with self._writing() as conn:
+            meter = self._meter(conn, esi_id, create=True)
+            assert meter is not None
+            slots = (
+                (meter, slot, attempted, attempted + first, first, doublings, most)
+                for run_start, run_end in self._missing(conn, meter, low, high)
+                for slot in range(run_start, run_end, SLOT_SECONDS)
+            )
+            conn.executemany(
+                "INSERT INTO gap_attempts (meter, slot, attempts, last_attempt, next_due) "
+                "VALUES (?, ?, 1, ?, ?) ON CONFLICT (meter, slot) DO UPDATE SET "
+                "attempts = attempts + 1, last_attempt = excluded.last_attempt, "
+                "next_due = excluded.last_attempt + MIN(? * (1 << MIN(attempts, ?)), ?)",
+                slots,
+            )
+
+    def gaps_due(
+        self, esi_id: str, start: datetime, end: datetime, now: datetime
+    ) -> list[tuple[datetime, datetime]]:
+        """The missing runs in [start, end) a sync should ask for at `now` (UTC).
+
+        A slot is due if it was never asked for, or its backoff has run out.
+        """
+        low, high = self._slot_range(start, end)
+        current = _epoch(now, "now")
+        with self._reading() as conn:
+            meter = self._meter(conn, esi_id, create=False)
+            if meter is None:
+                return [(_instant(low), _instant(high))] if high > low else []
+            runs = self._missing(conn, meter, low, high)
+            waiting = [
+                slot
+                for (slot,) in conn.execute(
+                    "SELECT slot FROM gap_attempts WHERE meter = ? AND slot >= ? AND slot < ? "
+                    "AND next_due > ? ORDER BY slot",
+                    (meter, low, high, current),
+                )
+            ]
+        return [(_instant(a), _instant(b)) for a, b in _split_runs(runs, waiting)]
+
+    # --- Sync bookkeeping ----------------------------------------------------------------------
+
+    def begin_sync(self, esi_id: str, *, started_at: datetime) -> int:
+        """Open a sync record of `esi_id`; returns its id for `finish_sync`."""
+        started = _epoch(started_at, "started_at")
+        with self._writing() as conn:
+            meter = self._meter(conn, esi_id, create=True)
+            cursor = conn.execute(
+                "INSERT INTO syncs (meter, started_at) VALUES (?, ?)", (meter, started)
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    def finish_sync(
+        self,
+        sync_id: int,
+        *,
+        finished_at: datetime,
+        requests: int,
+        intervals: int,
+        revised: int,
+        stopped_reason: str | None = None,
+    ) -> None:
+        """Close a sync record with what it cost and received.
+
+        `stopped_reason` None means it ran to the end; otherwise say why it stopped early (e.g.
+        "rate limit budget low", "max requests reached"): `status` shows it.
+        """
+        finished = _epoch(finished_at, "finished_at")
+        for name, count in (("requests", requests), ("intervals", intervals), ("revised", revised)):
+            if not isinstance(count, int) or count < 0:
+                raise ConfigurationError(f"{name} must be a count (int >= 0), not {count!r}")
+        with self._writing() as conn:
+            cursor = conn.execute(
+                "UPDATE syncs SET finished_at = ?, requests = ?, intervals = ?, revised = ?, "
+                "stopped_reason = ? WHERE id = ?",
+                (finished, requests, intervals, revised, stopped_reason, sync_id),
+            )
+            if cursor.rowcount != 1:
+                raise ConfigurationError(f"no sync {sync_id!r} in {self.path} to finish")
+
+    def record_sync(
+        self,
+        esi_id: str,
+        *,
+        started_at: datetime,
+        finished_at: datetime,
+        requests: int,
+        intervals: int,
+        revised: int,
+        stopped_reason: str | None = None,
+    ) -> int:
+        """`begin_sync` and `finish_sync` at once, for a sync recorded after the fact."""
+        sync_id = self.begin_sync(esi_id, started_at=started_at)
+        self.finish_sync(
+            sync_id,
+            finished_at=finished_at,
+            requests=requests,
+            intervals=intervals,
+            revised=revised,
+            stopped_reason=stopped_reason,
+        )
+        return sync_id
+
+    def last_sync(self, esi_id: str) -> SyncRecord | None:
+        """The most recently started sync of `esi_id` (finished or not), or None."""
+        with self._reading() as conn:
+            meter = self._meter(conn, esi_id, create=False)
+            return None if meter is None else self._last_sync(conn, meter, esi_id)
+
+    @staticmethod
+    def _last_sync(conn: sqlite3.Connection, meter: int, esi_id: str) -> SyncRecord | None:
+        row = conn.execute(
+            "SELECT id, started_at, finished_at, requests, intervals, revised, stopped_reason "
+            "FROM syncs WHERE meter = ? ORDER BY started_at DESC, id DESC LIMIT 1",
+            (meter,),
+        ).fetchone()
+        if row is None:
+            return None
+        sync_id, started, finished, requests, intervals, revised, reason = row
+        return SyncRecord(
+            id=sync_id,
+            esi_id=esi_id,
+            started_at=_instant(started),
+            finished_at=None if finished is None else _instant(finished),
+            requests=requests,
+            intervals=intervals,
+            revised=revised,
+            stopped_reason=reason,
+        )
+
+    def requests_used(self, esi_id: str | None = None) -> int:
+        """API requests recorded by the syncs of `esi_id`, or of every ESI ID when None."""
+        with self._reading() as conn:
+            if esi_id is None:
+                row = conn.execute("SELECT COALESCE(SUM(requests), 0) FROM syncs").fetchone()
+            else:
+                meter = self._meter(conn, esi_id, create=False)
+                if meter is None:
+                    return 0
+                row = conn.execute(
+                    "SELECT COALESCE(SUM(requests), 0) FROM syncs WHERE meter = ?", (meter,)
+                ).fetchone()
+            return int(row[0])
+
+    @contextlib.contextmanager
+    def sync_lock(self, *, timeout: float = 0.0) -> Iterator[None]:
+        """Hold the store's sync lock: a second sync (any process) waits up to `timeout`
+        seconds, then gets `UsageStoreLockedError` naming the holder.
+
+        An OS lock on `<path>.lock`, so it is released when its holder exits or is killed. Not
+        re-entrant: a second `sync_lock()` in the same process is refused like any other.
+        """
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise UsageStoreError(
+                f"cannot create the sync lock {lock_path}: {exc.strerror}", path=self.path
+            ) from exc
+        try:
+            deadline = time.monotonic() + timeout
+            while not _try_lock(fd):
+                if time.monotonic() >= deadline:
+                    raise _locked_error(self.path, fd, timeout)
+                time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+            try:
+                # Who holds it, for the error the next one gets (the lock is not in the file).
+                os.ftruncate(fd, 0)
+                os.lseek(fd, 0, os.SEEK_SET)
+                os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
+                yield
+            finally:
+                os.ftruncate(fd, 0)
+                _unlock(fd)
+        finally:
+            os.close(fd)
+
+    # --- Status -------------------------------------------------------------------------------
+
+    def status(self) -> list[UsageStatus]:
+        """Per account and ESI ID (unlinked ESI IDs last): what is stored, the gaps inside the
+        covered range with their retry state, the last sync and the requests used."""
+        statuses = []
+        with self._reading() as conn:
+            pairs = conn.execute(
+                "SELECT a.account_number, m.id, m.esi_id FROM meters m "
+                "LEFT JOIN account_meters a ON a.meter = m.id "
+                "ORDER BY a.account_number IS NULL, a.account_number, m.esi_id"
+            ).fetchall()
+            for account, meter, esi_id in pairs:
+                count, revisions, first, last = conn.execute(
+                    "SELECT count(*), COALESCE(SUM(revisions), 0), MIN(start_at), MAX(end_at) "
+                    "FROM intervals WHERE meter = ?",
+                    (meter,),
+                ).fetchone()
+                gaps: list[Gap] = []
+                if first is not None:
+                    for start, end in self._missing(conn, meter, first, last):
+                        attempts, next_due = conn.execute(
+                            "SELECT COALESCE(MAX(attempts), 0), MIN(next_due) FROM gap_attempts "
+                            "WHERE meter = ? AND slot >= ? AND slot < ?",
+                            (meter, start, end),
+                        ).fetchone()
+                        gaps.append(
+                            Gap(
+                                start=_instant(start).astimezone(TEXAS),
+                                end=_instant(end).astimezone(TEXAS),
+                                attempts=attempts,
+                                next_attempt_at=None
+                                if next_due is None
+                                else _instant(next_due).astimezone(TEXAS),
+                            )
+                        )
+                (requests,) = conn.execute(
+                    "SELECT COALESCE(SUM(requests), 0) FROM syncs WHERE meter = ?", (meter,)
+                ).fetchone()
+                statuses.append(
+                    UsageStatus(
+                        account_number=account,
+                        esi_id=esi_id,
+                        intervals=count,
+                        revisions=revisions,
+                        covered=None
+                        if first is None
+                        else (_instant(first).astimezone(TEXAS), _instant(last).astimezone(TEXAS)),
+                        gaps=tuple(gaps),
+                        last_sync=self._last_sync(conn, meter, esi_id),
+                        requests_used=requests,
+                    )
+                )
+        return statuses
+
+    # --- Export -------------------------------------------------------------------------------
+
+    def export(
+        self,
+        target: str,
+        from_date: date,
+        to_date: date,
+        *,
+        interval: Literal["15m", "hour", "day"] = "15m",
+        format: Literal["csv", "json", "parquet"] = "csv",
+        out: str | os.PathLike[str] | BinaryIO,
+    ) -> int:
+        """Write the usage of `target` (an account number or an ESI ID) for Texas local dates
+        `from_date` to `to_date` (both included); returns the number of rows written.
+
+        See `oeus_kraken.usage._export` for the columns. CSV and JSON go to a path or a binary
+        stream; Parquet to a directory (a dataset partitioned by ESI ID and date).
+        """
+        from ._export import export
+
+        return export(self, target, from_date, to_date, interval=interval, format=format, out=out)
+
+    def _target(self, conn: sqlite3.Connection, target: str) -> _Target:
+        """The meters of an account number, or the one meter of an ESI ID."""
+        if not isinstance(target, str) or not target.strip():
+            raise ConfigurationError(f"give an account number or an ESI ID, not {target!r}")
+        meters = conn.execute(
+            "SELECT m.id, m.esi_id FROM account_meters a JOIN meters m ON m.id = a.meter "
+            "WHERE a.account_number = ? ORDER BY m.esi_id",
+            (target,),
+        ).fetchall()
+        if not meters:
+            meters = conn.execute(
+                "SELECT id, esi_id FROM meters WHERE esi_id = ?", (target,)
+            ).fetchall()
+        if not meters:
+            raise UsageStoreError(
+                f"the usage store {self.path} has no account or ESI ID {target!r}; run "
+                "`oeus-kraken usage sync` for it first",
+                path=self.path,
+            )
+        return _Target(target, tuple((int(m), str(e)) for m, e in meters))
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY / SQLITE_LOCKED (sqlite_errorname is Python 3.11+; the text is everywhere)."""
+    name = getattr(exc, "sqlite_errorname", "")
+    return name in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in str(exc) or "busy" in str(exc)
+
+
+# --- The OS lock behind sync_lock --------------------------------------------------------------
+
+if sys.platform == "win32":
+    import msvcrt
+
+    # msvcrt locks are mandatory byte-range locks: lock a byte far past the holder's note so
+    # that others can still read who holds it.
+    _LOCK_OFFSET = 1 << 20
+
+    def _try_lock(fd: int) -> bool:
+        os.lseek(fd, _LOCK_OFFSET, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, _LOCK_OFFSET, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        # flock: held per open file, so a second sync_lock() in this process conflicts too.
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _locked_error(path: Path, fd: int, timeout: float) -> UsageStoreLockedError:
+    pid: int | None = None
+    host: str | None = None
+    with contextlib.suppress(OSError, ValueError):
+        os.lseek(fd, 0, os.SEEK_SET)
+        note = os.read(fd, 200).decode("utf-8", "replace").split()
+        if len(note) >= 2:
+            pid, host = int(note[0]), note[1]
+    holder = f"process {pid} on {host}" if pid is not None else "another process"
+    waited = f" (waited {timeout:g} s)" if timeout > 0 else ""
+    return UsageStoreLockedError(
+        f"another sync is running on the usage store {path}: {holder} holds its lock{waited}; "
+        "wait for it to finish, or use another --db",
+        path=path,
+        holder_pid=pid,
+        holder_host=host,
+    )

@@ -1,0 +1,77 @@
+"""Texas local days, and the UTC instants they start and end at.
+
+The store keeps every interval in UTC; people ask for days. A Texas day is a day in
+America/Chicago, so it is 23, 24 or 25 hours long and holds 92, 96 or 100 fifteen-minute
+intervals (the spring-forward and fall-back days). Every conversion between the two goes through
+here, so that export, status and chart agree on where a day begins.
+
+Chicago's UTC offsets are whole hours (-6 and -5), so a local hour starts on a UTC hour and a
+15-minute slot is the same slot in either clock: only days need the time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from .._errors import ConfigurationError
+
+__all__ = [
+    "INTERVAL",
+    "TEXAS",
+    "intervals_in_day",
+    "local_date",
+    "local_day_bounds",
+    "local_days",
+    "local_range_bounds",
+    "to_local",
+]
+
+TEXAS = ZoneInfo("America/Chicago")
+"""The time zone of Texas local dates (ERCOT), as the API and its users mean them."""
+
+INTERVAL = timedelta(minutes=15)
+"""The length of one interval reading in ERCOT."""
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC instants a Texas local day starts and ends at: [start, end).
+
+    Midnight exists exactly once on every Chicago day (DST changes at 02:00), so this is never
+    ambiguous.
+    """
+    start = datetime.combine(day, time(), TEXAS).astimezone(timezone.utc)
+    end = datetime.combine(day + timedelta(days=1), time(), TEXAS).astimezone(timezone.utc)
+    return start, end
+
+
+def local_days(first: date, last: date) -> list[date]:
+    """Every local date from `first` to `last`, both included."""
+    if last < first:
+        raise ConfigurationError(f"the date range ends ({last}) before it starts ({first})")
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def local_range_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """The UTC instants [start, end) covering local dates `first` to `last`, both included."""
+    if last < first:
+        raise ConfigurationError(f"the date range ends ({last}) before it starts ({first})")
+    return local_day_bounds(first)[0], local_day_bounds(last)[1]
+
+
+def intervals_in_day(day: date) -> int:
+    """How many 15-minute intervals a Texas local day holds: 92, 96 or 100."""
+    start, end = local_day_bounds(day)
+    return (end - start) // INTERVAL
+
+
+def to_local(instant: datetime) -> datetime:
+    """An aware instant as Texas local time (for display)."""
+    if instant.tzinfo is None:
+        raise ConfigurationError(f"{instant.isoformat()} has no time zone; give an aware datetime")
+    return instant.astimezone(TEXAS)
+
+
+def local_date(instant: datetime) -> date:
+    """The Texas local date an aware instant falls on."""
+    return to_local(instant).date()
