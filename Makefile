@@ -17,17 +17,24 @@ help:
 	@echo "make demo             the client against a local Kraken sandbox (no network, no credentials)"
 	@echo "make test             install, check generated code, lint, typecheck, run the tests"
 	@echo "make bench            per-call cost, import time, generate time, memory (bench/results.json)"
+	@echo "make install          create .venv with the package (editable) and the dev tools; reruns only when pyproject.toml changes"
 	@echo "make generate         rebuild generated/ from schema.graphql + queries/ + codegen.toml"
 	@echo "make check-generated  fail if generated/ is not what make generate produces"
+	@echo "make lint             ruff check and ruff format --check"
+	@echo "make typecheck        mypy --strict on oeus_kraken, examples, tools and bench"
+	@echo "make pytest           the tests alone (PYTEST_ARGS=... passes options, e.g. -m 'not slow')"
 	@echo "make schema           refresh schema.graphql from KRAKEN_URL (left as it is when the types are the same)"
 	@echo "make schema-check SCHEMA=path | URL=url   dry run: what a candidate file or endpoint changes for us"
+	@echo "make clean            remove .venv and the tools' caches"
+	@echo "make help             this list"
 
 install: $(INSTALLED)
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade 'pip>=25.1'
+	# --group: the PEP 735 dependency group in pyproject.toml (needs pip 25.1).
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[sandbox]' --group dev
 	touch $@
 
 demo: $(INSTALLED)

@@ -29,9 +29,7 @@ def main() -> None:
         raise SystemExit("cannot load tools/generate.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    import toml
-
-    config = toml.load(module.CONFIG_FILE)
+    config = module.tomllib.loads(module.CONFIG_FILE.read_text(encoding="utf-8"))
     started = time.perf_counter()
     package = module.generate(config, output_root)
     elapsed = time.perf_counter() - started

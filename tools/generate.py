@@ -32,8 +32,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import toml
 from ariadne_codegen.main import client as run_codegen
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI (the dev dependency group installs it there)
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = ROOT / "codegen.toml"
@@ -107,7 +111,7 @@ def main() -> int:
 
     os.chdir(ROOT)  # codegen.toml paths are relative to the repository root
     sys.path.insert(0, str(ROOT / "tools"))  # codegen_plugins
-    config = toml.load(CONFIG_FILE)
+    config = tomllib.loads(CONFIG_FILE.read_text(encoding="utf-8"))
     settings = config["tool"]["ariadne-codegen"]
     output_root = ROOT / settings["target_package_path"]
 
