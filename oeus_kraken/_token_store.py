@@ -237,9 +237,11 @@ class FileTokenStore:
         """The file's bytes, or None if there is no file we should read. Opened without blocking
         (a FIFO would otherwise wait for a writer forever) and checked through the open file
         descriptor, so what is checked is what is read, even if the path is swapped meanwhile."""
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+        # O_NOCTTY: a terminal device at the path must not become our controlling terminal.
+        flags |= getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
         try:
-            fd = os.open(self.path, flags | getattr(os, "O_BINARY", 0))
+            fd = os.open(self.path, flags)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -272,7 +274,8 @@ class FileTokenStore:
             logger.warning("token store %s unreadable (%s); ignoring it", self.path, exc.strerror)
             return None
         finally:
-            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def _check_folder_mode(self) -> None:
         if self._warned_folder_mode or os.name == "nt":  # Windows has ACLs, not mode bits

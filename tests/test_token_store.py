@@ -685,6 +685,7 @@ _WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_concurrent_processes_never_lose_each_others_entries(tmp_path: Path, path: Path) -> None:
     go = tmp_path / "go"
     ready = [tmp_path / f"ready-{w}" for w in range(WRITERS)]
