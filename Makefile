@@ -6,6 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SCHEMA ?=
+# Set on the command line only (`make schema-check URL=...`): not taken from an environment
+# variable that happens to be called URL.
+URL =
 
 .DEFAULT_GOAL := help
 .PHONY: help demo bench install generate check-generated lint typecheck pytest test schema schema-check clean
@@ -14,17 +17,24 @@ help:
 	@echo "make demo             the client against a local Kraken sandbox (no network, no credentials)"
 	@echo "make test             install, check generated code, lint, typecheck, run the tests"
 	@echo "make bench            per-call cost, import time, generate time, memory (bench/results.json)"
+	@echo "make install          create .venv with the package (editable) and the dev tools; reruns only when pyproject.toml changes"
 	@echo "make generate         rebuild generated/ from schema.graphql + queries/ + codegen.toml"
 	@echo "make check-generated  fail if generated/ is not what make generate produces"
-	@echo "make schema           replace schema.graphql by introspecting KRAKEN_URL"
-	@echo "make schema-check SCHEMA=path   report what a candidate schema breaks for us"
+	@echo "make lint             ruff check and ruff format --check"
+	@echo "make typecheck        mypy --strict on oeus_kraken, examples, tools and bench"
+	@echo "make pytest           the tests alone (PYTEST_ARGS=... passes options, e.g. -m 'not slow')"
+	@echo "make schema           refresh schema.graphql from KRAKEN_URL (left as it is when the types are the same)"
+	@echo "make schema-check SCHEMA=path | URL=url   dry run: what a candidate file or endpoint changes for us"
+	@echo "make clean            remove .venv and the tools' caches"
+	@echo "make help             this list"
 
 install: $(INSTALLED)
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade 'pip>=25.1'
+	# --group: the PEP 735 dependency group in pyproject.toml (needs pip 25.1).
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[sandbox,codegen,parquet,chart]' --group dev
 	touch $@
 
 demo: $(INSTALLED)
@@ -54,9 +64,10 @@ test: install check-generated lint typecheck pytest
 schema: $(INSTALLED)
 	$(BIN)/python tools/schema_tool.py fetch
 
+# A dry run: compares schema.graphql with a candidate file or with what a live endpoint answers.
 schema-check: $(INSTALLED)
-	@test -n "$(SCHEMA)" || { echo "usage: make schema-check SCHEMA=path/to/candidate.graphql"; exit 2; }
-	$(BIN)/python tools/schema_tool.py check "$(SCHEMA)"
+	@test -n "$(SCHEMA)$(URL)" || { echo "usage: make schema-check SCHEMA=path/to/candidate.graphql, or URL=https://host/v1/graphql/"; exit 2; }
+	$(BIN)/python tools/schema_tool.py check $(if $(URL),--url "$(URL)",) $(if $(SCHEMA),"$(SCHEMA)",)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -9,31 +9,20 @@ spent inside `generate()` alone.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import sys
 import time
 from pathlib import Path
+
+from oeus_kraken.codegen import generate, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
-    output_root = Path(sys.argv[1]).resolve()
-    # What tools/generate.py's main() does before generating: codegen.toml paths are relative to
-    # the repository root, and the codegen plugins live in tools/.
-    os.chdir(ROOT)
-    sys.path.insert(0, str(ROOT / "tools"))
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "tools" / "generate.py")
-    if spec is None or spec.loader is None:
-        raise SystemExit("cannot load tools/generate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    import toml
-
-    config = toml.load(module.CONFIG_FILE)
+    config = load_config(ROOT / "codegen.toml")
+    config["tool"]["ariadne-codegen"]["target_package_path"] = str(Path(sys.argv[1]).resolve())
     started = time.perf_counter()
-    package = module.generate(config, output_root)
+    package = generate(config)
     elapsed = time.perf_counter() - started
     if not (package / "sync_client.py").is_file():
         raise SystemExit(f"generate() wrote no sync client under {package}")

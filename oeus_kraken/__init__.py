@@ -34,6 +34,7 @@ from ._errors import (
 from ._pagination import apaginate, paginate
 from ._token_store import FileTokenStore, StoredTokens, TokenStore
 from ._tokens import TokenInfo
+from ._version import __version__ as __version__  # public, though not in __all__
 
 if TYPE_CHECKING:
     from oeus_kraken_generated import (

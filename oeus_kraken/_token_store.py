@@ -2,20 +2,46 @@
 lifetime asks the API for one token, not two.
 
 `FileTokenStore(path)` keeps one JSON file, readable by its owner only (0600), replaced
-atomically. Entries are keyed by a SHA-256 fingerprint of the URL and credential, so one file can
-serve several accounts and a token is never used with credentials it was not issued for. A
-corrupt or unrecognised file is ignored with a warning and rewritten on the next save: a token
-cache must never stop the client from working.
+atomically, and changed only under a lock file beside it (`<name>.lock`), so processes sharing
+the file never lose each other's entries. One file can serve several accounts: a client hands the
+store a fingerprint of its URL and credential (`store_key`), and the file holds only a salted
+scrypt hash of that fingerprint, with a random salt of its own. A leaked file therefore names no
+credential and cannot be used to test password guesses offline any faster than scrypt allows,
+one file at a time.
+
+The file is read only if it is a regular file of at most `MAX_STORE_BYTES`, opened without
+blocking: a FIFO, a device or a symlink to one, an oversized file, JSON nested too deeply, or a
+file in another format are ignored with a warning and replaced on the next save. A token cache
+must never stop the client from working: no method here raises, whatever the file holds or
+the disk does; problems are logged (with the store's path, never a token or credential).
+
+The file's shape (format 2):
+
+    {"format": "oeus-kraken-tokens/2", "salt": "<base64, 32 random bytes>",
+     "entries": {"<hex scrypt(key, salt)>": {"claims": {...}, "token": "...",
+                                             "refresh_token": "..." | null,
+                                             "refresh_expires_at": 1767225600.0 | null,
+                                             "received_at": 1767200000.0 | null}}}
+
+Format 1 files (keyed by an unsalted SHA-256 of the credential) are migrated the first time
+they are read: the reader's own entry is kept under its salted key; the others cannot be re-keyed
+without their credentials, so they are dropped (each of those costs one token request later).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
+import functools
 import hashlib
 import json
 import logging
 import os
+import secrets
+import stat
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,7 +52,30 @@ __all__ = ["FileTokenStore", "StoredTokens", "TokenStore", "default_token_store_
 
 logger = logging.getLogger("oeus_kraken")
 
-_FORMAT = "oeus-kraken-tokens/1"
+_FORMAT = "oeus-kraken-tokens/2"
+_FORMAT_1 = "oeus-kraken-tokens/1"
+
+# A token file holds a few kilobytes per credential: anything bigger than this is not ours (or is
+# hostile) and is ignored rather than read into memory. Saving drops the least recently saved
+# entries to stay under it.
+MAX_STORE_BYTES = 1_000_000
+
+# How long a save waits for another process to finish its own save before giving up on this one
+# (the token is still used in memory). A save holds the lock for a few milliseconds, so only a
+# stuck or stopped process makes anyone wait this long.
+LOCK_TIMEOUT = 5.0
+
+_SALT_BYTES = 32
+_MIN_SALT_BYTES = 16
+# scrypt's "interactive" parameters (about 16 MB and 40 ms per hash): costly for someone trying
+# guesses against a leaked file, paid by a client once per store file per credential. Fixed by the
+# format version, never read from the file, so a hostile file cannot make us hash for hours.
+_SCRYPT_N = 2**14
+_SCRYPT_R = 8
+_SCRYPT_P = 1
+
+_OWNER_ONLY = 0o077  # permission bits that must be clear on the file
+_OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH  # ... and on its folder, which could swap the file
 
 
 @dataclass(frozen=True)
@@ -41,7 +90,13 @@ class StoredTokens:
 
 
 class TokenStore(Protocol):
-    """Anything with these two methods can keep tokens (a keyring, a database...)."""
+    """Anything with these two methods can keep tokens (a keyring, a database...).
+
+    `key` is `store_key(url, credentials)`: a SHA-256 fingerprint of the URL and credential. It
+    names no secret, but it is unsalted, so a store that keeps keys where others could read them
+    should hash them again with a salt of its own, as FileTokenStore does. A store must not raise:
+    a token cache that fails should lose tokens, not calls.
+    """
 
     def load(self, key: str) -> StoredTokens | None: ...
 
@@ -61,88 +116,269 @@ def default_token_store_path() -> Path:
     return Path(cache) / "oeus-kraken" / "tokens.json"
 
 
+@functools.lru_cache(maxsize=64)
+def _salted(key: str, salt: bytes) -> str:
+    """The name `key` has in a file with this salt. Cached: a client saves each new token under
+    the same key, and scrypt is deliberately slow."""
+    return hashlib.scrypt(
+        key.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
+    ).hex()
+
+
+@dataclass(repr=False)  # its entries hold tokens
+class _Contents:
+    """What a read found. `salt` is None when there is no usable file in format 2."""
+
+    salt: bytes | None = None
+    entries: dict[str, Any] = field(default_factory=dict)
+    format_1: bool = False
+
+
+def _entry_document(tokens: StoredTokens) -> dict[str, Any]:
+    return {
+        "claims": tokens.claims,
+        "token": tokens.token,
+        "refresh_token": tokens.refresh_token,
+        "refresh_expires_at": tokens.refresh_expires_at,
+        "received_at": tokens.received_at,
+    }
+
+
+def _valid_entry(entry: object) -> StoredTokens | None:
+    if not isinstance(entry, dict):
+        return None
+    claims, token = entry.get("claims"), entry.get("token")
+    refresh_token = entry.get("refresh_token")
+    refresh_expires_at = entry.get("refresh_expires_at")
+    if not (
+        isinstance(claims, dict)
+        and isinstance(token, str)
+        and token
+        and (refresh_token is None or isinstance(refresh_token, str))
+        and (
+            refresh_expires_at is None
+            or (
+                isinstance(refresh_expires_at, (int, float))
+                and not isinstance(refresh_expires_at, bool)
+            )
+        )
+    ):
+        return None
+    received_at = entry.get("received_at")
+    if not isinstance(received_at, (int, float)) or isinstance(received_at, bool):
+        received_at = None  # absent (written by an older version) or garbage: not used
+    return StoredTokens(claims, token, refresh_token, refresh_expires_at, received_at)
+
+
 class FileTokenStore:
-    """Tokens in one owner-only JSON file."""
+    """Tokens in one owner-only JSON file, shared safely by threads and processes."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self._warned_folder_mode = False
+        self._warned_file_mode = False
 
     def __repr__(self) -> str:
         return f"FileTokenStore({str(self.path)!r})"
 
-    def _read(self) -> dict[str, Any]:
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return {}
-        except OSError as exc:
-            logger.warning("token store %s unreadable (%s); ignoring it", self.path, exc.strerror)
-            return {}
+    @property
+    def lock_path(self) -> Path:
+        """The lock file every save takes (it stays in place, empty, between saves)."""
+        return self.path.with_name(self.path.name + ".lock")
+
+    # -- the two methods of TokenStore ------------------------------------------------------
+
+    def load(self, key: str) -> StoredTokens | None:
+        contents = self._read()
+        if contents.format_1:
+            return self._migrate_format_1(key, contents.entries.get(key))
+        if contents.salt is None:
+            return None
+        entry = contents.entries.get(_salted(key, contents.salt))
+        if entry is None:
+            return None
+        tokens = _valid_entry(entry)
+        if tokens is None:
+            # Wrong types would otherwise surface later, as a crash far from the file.
+            logger.warning("token store %s has a malformed entry; ignoring it", self.path)
+        return tokens
+
+    def save(self, key: str, tokens: StoredTokens | None) -> None:
+        self._update(key, None if tokens is None else _entry_document(tokens))
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _read(self) -> _Contents:
+        raw = self._read_bytes()
+        if raw is None:
+            return _Contents()
         try:
             document = json.loads(raw)  # bytes: not UTF-8 is a ValueError here, like bad JSON
         except ValueError:
             logger.warning("token store %s is not valid JSON; ignoring it", self.path)
-            return {}
-        if not isinstance(document, dict) or document.get("format") != _FORMAT:
+            return _Contents()
+        except RecursionError:
+            logger.warning("token store %s is nested too deeply to read; ignoring it", self.path)
+            return _Contents()
+        if not isinstance(document, dict) or document.get("format") not in (_FORMAT, _FORMAT_1):
             logger.warning(
                 "token store %s is not an oeus-kraken token file; ignoring it", self.path
             )
-            return {}
+            return _Contents()
         entries = document.get("entries")
-        return entries if isinstance(entries, dict) else {}
-
-    def load(self, key: str) -> StoredTokens | None:
-        entry = self._read().get(key)
-        if not isinstance(entry, dict):
-            return None
-        claims, token = entry.get("claims"), entry.get("token")
-        refresh_token = entry.get("refresh_token")
-        refresh_expires_at = entry.get("refresh_expires_at")
-        received_at = entry.get("received_at")
-        if not (
-            isinstance(claims, dict)
-            and isinstance(token, str)
-            and token
-            and (refresh_token is None or isinstance(refresh_token, str))
-            and (
-                refresh_expires_at is None
-                or (
-                    isinstance(refresh_expires_at, (int, float))
-                    and not isinstance(refresh_expires_at, bool)
-                )
-            )
-        ):
-            # Wrong types would otherwise surface later, as a crash far from the file.
-            logger.warning("token store %s has a malformed entry; ignoring it", self.path)
-            return None
-        if not isinstance(received_at, (int, float)) or isinstance(received_at, bool):
-            received_at = None
-        return StoredTokens(claims, token, refresh_token, refresh_expires_at, received_at)
-
-    def save(self, key: str, tokens: StoredTokens | None) -> None:
-        entries = self._read()
-        if tokens is None:
-            entries.pop(key, None)
-        else:
-            entries[key] = {
-                "claims": tokens.claims,
-                "token": tokens.token,
-                "refresh_token": tokens.refresh_token,
-                "refresh_expires_at": tokens.refresh_expires_at,
-                "received_at": tokens.received_at,
-            }
+        entries = entries if isinstance(entries, dict) else {}
+        if document["format"] == _FORMAT_1:
+            return _Contents(entries=entries, format_1=True)
+        salt = document.get("salt")
         try:
+            salt_bytes = base64.b64decode(salt, validate=True) if isinstance(salt, str) else b""
+        except binascii.Error:
+            salt_bytes = b""
+        if len(salt_bytes) < _MIN_SALT_BYTES:
+            logger.warning("token store %s has no valid salt; ignoring it", self.path)
+            return _Contents()
+        return _Contents(salt_bytes, entries)
+
+    def _read_bytes(self) -> bytes | None:
+        """The file's bytes, or None if there is no file we should read. Opened without blocking
+        (a FIFO would otherwise wait for a writer forever) and checked through the open file
+        descriptor, so what is checked is what is read, even if the path is swapped meanwhile."""
+        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+        # O_NOCTTY: a terminal device at the path must not become our controlling terminal.
+        flags |= getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        try:
+            fd = os.open(self.path, flags)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            logger.warning("token store %s unreadable (%s); ignoring it", self.path, exc.strerror)
+            return None
+        try:
+            info = os.fstat(fd)
+            self._check_folder_mode()
+            if not stat.S_ISREG(info.st_mode):
+                logger.warning("token store %s is not a regular file; ignoring it", self.path)
+                return None
+            self._check_file_mode(info.st_mode)
+            chunks: list[bytes] = []
+            size = 0
+            while size <= MAX_STORE_BYTES:  # st_size could lie (a file still growing)
+                chunk = os.read(fd, MAX_STORE_BYTES + 1 - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            if size > MAX_STORE_BYTES:
+                logger.warning(
+                    "token store %s is larger than %d bytes; ignoring it",
+                    self.path,
+                    MAX_STORE_BYTES,
+                )
+                return None
+            return b"".join(chunks)
+        except OSError as exc:
+            logger.warning("token store %s unreadable (%s); ignoring it", self.path, exc.strerror)
+            return None
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def _check_folder_mode(self) -> None:
+        if self._warned_folder_mode or os.name == "nt":  # Windows has ACLs, not mode bits
+            return
+        with contextlib.suppress(OSError):
+            if os.stat(self.path.parent).st_mode & _OTHERS_WRITE:
+                self._warned_folder_mode = True
+                logger.warning(
+                    "token store %s is in a folder that other users can write to, so they could "
+                    "replace it; keep it in a folder only you can write to (chmod go-w)",
+                    self.path,
+                )
+
+    def _check_file_mode(self, mode: int) -> None:
+        if self._warned_file_mode or os.name == "nt" or not mode & _OWNER_ONLY:
+            return
+        self._warned_file_mode = True
+        logger.warning(
+            "token store %s can be read or written by other users (mode %03o); it should be "
+            "readable by its owner only (chmod 600); it is rewritten that way on the next save",
+            self.path,
+            stat.S_IMODE(mode),
+        )
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _migrate_format_1(self, key: str, entry: object) -> StoredTokens | None:
+        tokens = _valid_entry(entry)
+        logger.info(
+            "token store %s is in the old format (unsalted keys); rewriting it in the new format",
+            self.path,
+        )
+        self._update(key, None if tokens is None else _entry_document(tokens))
+        return tokens
+
+    def _update(self, key: str, entry: dict[str, Any] | None) -> None:
+        """Set (or with None, drop) `key`'s entry: a read-modify-write under the lock file, so
+        concurrent writers each see the other's entries. Never raises."""
+        try:
+            self._check_folder_mode()
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            # Written under a temporary name with 0600 from the start, then renamed over the old
-            # file: readers see the old file or the new one, never half of one.
-            fd, temp = tempfile.mkstemp(prefix=".tokens-", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    json.dump({"format": _FORMAT, "entries": entries}, out)
-                os.replace(temp, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-                raise
+            with self._locked():
+                contents = self._read()
+                salt = contents.salt or secrets.token_bytes(_SALT_BYTES)
+                # A format 1 file's other entries are keyed by unsalted hashes: dropped.
+                entries = contents.entries if contents.salt is not None else {}
+                name = _salted(key, salt)
+                entries.pop(name, None)  # re-added last: entries stay in order of saving
+                if entry is not None:
+                    entries[name] = entry
+                body = self._document(salt, entries)
+                if body is not None:
+                    self._replace(body)
+        except TimeoutError:
+            logger.warning(
+                "could not write token store %s (another process held its lock file %s for "
+                "more than %g s)",
+                self.path,
+                self.lock_path,
+                LOCK_TIMEOUT,
+            )
         except OSError as exc:
             logger.warning("could not write token store %s (%s)", self.path, exc.strerror)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        # Imported here: only a save needs it, and `import oeus_kraken` stays quick.
+        import filelock
+
+        with filelock.FileLock(self.lock_path, timeout=LOCK_TIMEOUT, mode=0o600):
+            yield
+
+    def _document(self, salt: bytes, entries: dict[str, Any]) -> bytes | None:
+        """The file's new bytes, without the oldest entries if they would not fit the cap."""
+        salt_text = base64.b64encode(salt).decode()
+        while True:
+            try:
+                body = json.dumps({"format": _FORMAT, "salt": salt_text, "entries": entries})
+            except (TypeError, ValueError):  # claims that JSON cannot carry: not saved
+                logger.warning("could not write token store %s (unserialisable token)", self.path)
+                return None
+            if len(body) <= MAX_STORE_BYTES:  # ASCII (ensure_ascii): characters are bytes
+                return body.encode()
+            if len(entries) <= 1:
+                logger.warning("could not write token store %s (entry too large)", self.path)
+                return None
+            del entries[next(iter(entries))]
+
+    def _replace(self, body: bytes) -> None:
+        # Written under a temporary name with 0600 from the start, then renamed over the old
+        # file: readers see the old file or the new one, never half of one.
+        fd, temp = tempfile.mkstemp(prefix=".tokens-", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(body)
+            os.replace(temp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise

@@ -578,3 +578,291 @@ def test_fetch_command_with_an_unreachable_endpoint_prints_one_line_and_exits_3(
     assert (result.returncode, result.stdout) == (3, "")
     assert_one_line_error(result.stderr, f"cannot reach {unreachable}", "left unchanged")
     assert schema.read_text(encoding="utf-8") == SMALL_SDL
+
+
+# --- fetch keeps our annotations; guessed parts -----------------------------------------------
+
+
+def introspection_of(schema):
+    """What a GraphQL server serving `schema` answers to the introspection query."""
+    result = graphql.graphql_sync(schema, graphql.get_introspection_query(descriptions=True))
+    assert result.errors is None
+    return {"data": result.data}
+
+
+@pytest.fixture
+def schema_copy(tmp_path, current_sdl):
+    """A copy of the real schema.graphql, for fetch to keep or replace."""
+    copy = tmp_path / "schema.graphql"
+    copy.write_text(current_sdl, encoding="utf-8")
+    return copy
+
+
+def test_a_no_change_refresh_leaves_schema_graphql_byte_for_byte_with_comments_and_guessed_markers(
+    schema_copy, current, current_sdl, env, httpx_mock, capsys
+):
+    before = schema_copy.read_bytes()
+    assert before.count(b"# guessed") > 40  # what there is to lose
+    httpx_mock.add_response(url=URL, json=introspection_of(current))
+
+    code = fetch(schema_copy, QUERIES)
+
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    assert schema_copy.read_bytes() == before
+    assert sorted(p.name for p in schema_copy.parent.iterdir()) == ["schema.graphql"]
+    assert f"Left {schema_copy} as it is: {URL} has the same types" in out
+    assert "comments and guessed markers stay" in out
+    assert "Replaced" not in out
+    assert "49 parts (marked in 44 comments): all agree with" in out
+
+
+def test_descriptions_and_field_order_alone_do_not_count_as_a_change(
+    workspace, env, httpx_mock, capsys
+):
+    schema, queries = workspace
+    annotated = "# our note, which no server sends back\n" + SMALL_SDL
+    schema.write_text(annotated, encoding="utf-8")
+    described = (
+        '"The root."\ntype Query {\n  "Who is asking."\n'
+        "  viewer(locale: String, id: ID): Viewer\n}\n"
+        '\n"A user."\ntype Viewer {\n  email: String\n  id: ID!\n}\n'
+    )
+    httpx_mock.add_response(url=URL, json=introspection(described))
+
+    code = fetch(schema, queries)
+
+    assert code == 0
+    assert schema.read_text(encoding="utf-8") == annotated
+    assert "Left " in capsys.readouterr().out
+
+
+def test_a_deprecation_counts_as_a_change_and_the_new_schema_is_written_with_its_descriptions(
+    workspace, env, httpx_mock, capsys
+):
+    # find_breaking_changes does not see a deprecation; the full comparison does.
+    schema, queries = workspace
+    served = SMALL_SDL.replace(
+        "  email: String\n", '  "Where we write to."\n  email: String @deprecated(reason: "gone")\n'
+    )
+    httpx_mock.add_response(url=URL, json=introspection(served))
+
+    code = fetch(schema, queries)
+
+    assert code == 0
+    text = schema.read_text(encoding="utf-8")
+    assert '@deprecated(reason: "gone")' in text
+    assert '"""Where we write to."""' in text
+    assert f"Replaced {schema}." in capsys.readouterr().out
+
+
+# Edits of the real schema that confirm, contradict and leave unknown some guessed parts.
+AVAILABILITY_FIELD = "  availabilityStatus: String # guessed (probably an enum server-side)\n"
+INTERVAL_TYPE = "type IntervalReadingType { # guessed name"
+INTERVAL_FIELD = "intervalReadings(input: IntervalReadingInput!): [IntervalReadingType] # guessed"
+DAILY_TYPE = "type DailyReadingType { # guessed name"
+LIVE_SCHEMA_EDITS = (
+    # The guessed String is an enum there.
+    (
+        AVAILABILITY_FIELD,
+        '  "Whether it can be bought."\n  availabilityStatus: ProductAvailability\n',
+    ),
+    ("enum UsagePeriod {", "enum ProductAvailability {\n  AVAILABLE\n}\n\nenum UsagePeriod {"),
+    # The guessed type name is another.
+    (INTERVAL_TYPE, "type IntervalReading {"),
+    (INTERVAL_FIELD, INTERVAL_FIELD.replace("[IntervalReadingType]", "[IntervalReading]")),
+    # The type and the only field returning it are not there at all.
+    (DAILY_READINGS_FIELD, ""),
+    (DAILY_TYPE, "type UnusedDailyReadingType {"),
+)
+
+
+@pytest.fixture(scope="module")
+def live_schema(current_sdl):
+    return build(edit(current_sdl, *LIVE_SCHEMA_EDITS))
+
+
+def test_a_changed_type_is_reported_against_its_guessed_marker_and_the_file_replaced(
+    schema_copy, live_schema, env, httpx_mock, capsys
+):
+    httpx_mock.add_response(url=URL, json=introspection_of(live_schema))
+
+    code = fetch(schema_copy, QUERIES)
+
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")  # none of our operations uses what changed
+
+    def line(text):
+        return f"{schema_copy}:{line_of(SCHEMA, text)}"
+
+    expected = [
+        f"contradicted  {line(AVAILABILITY_FIELD.strip())}  ProductType.availabilityStatus: "
+        "String guessed, ProductAvailability there  [# guessed (probably an enum server-side)]",
+        f"contradicted  {line(INTERVAL_TYPE)}  IntervalReadingType: no type IntervalReadingType;"
+        " it is IntervalReading there (Query.intervalReadings: [IntervalReading])",
+        f"confirmed     {line('meterPointId: String # guessed (could be ID)')}  "
+        "IntervalReadingType.meterPointId: String as guessed (on IntervalReading, its name there)",
+        f"contradicted  {line(DAILY_READINGS_FIELD.strip())}  Query.dailyReadings: "
+        "Query has no dailyReadings there",
+        f"unknown       {line(DAILY_TYPE)}  DailyReadingType: no type DailyReadingType, nor any "
+        "field of ours that has it",
+        f"unknown       {line('readAt: DateTime # guessed')}  DailyReadingType.readAt: no type",
+        f"confirmed     {line(TDSP_FIELD.strip())}  Query.tdspByPostalcode: [TdspType] as guessed",
+        f"confirmed     {line('# guessed type names (ProductRatesType')}  EflType: an object "
+        "type there, as guessed",
+    ]
+    for text in expected:
+        assert text in out
+    assert "5 contradicted, 6 left unknown, 38 confirmed" in out
+    written = schema_copy.read_text(encoding="utf-8")
+    assert "# guessed" not in written  # replaced: the report above is what is left of them
+    assert '"""Whether it can be bought."""' in written
+    assert f"# Introspected from {URL}" in written
+    assert f"Replaced {schema_copy}. Next: `make generate`." in out
+
+
+def test_the_guessed_markers_of_schema_graphql_are_found_on_what_they_mark(current_sdl):
+    parts = schema_tool.find_guessed_parts(current_sdl)
+
+    subjects_by_line = {}
+    for part in parts:
+        subjects_by_line.setdefault(part.line, []).append(part.subject)
+    assert len(parts) == 49
+    assert len(subjects_by_line) == 44
+    assert sum("guessed" in line for line in current_sdl.splitlines()) == 46  # 2 mark nothing
+
+    def at(text):
+        return subjects_by_line[line_of(SCHEMA, text)]
+
+    assert at(TDSP_FIELD.strip()) == ["Query.tdspByPostalcode"]  # at the end of a field
+    assert at("): [AddressLookupType] # guessed: list") == ["Query.addressLookup"]  # multi-line
+    assert at(INTERVAL_TYPE) == ["IntervalReadingType"]  # at the end of a type's first line
+    assert at("# guessed name; only ANNUALLY") == ["UsagePeriod"]  # above a type
+    assert at("element type name guessed") == ["Query.products"]  # above a field
+    assert at("# guessed type names (ProductRatesType") == [
+        "ProductRatesType",
+        "RateGroupType",
+        "ConsumptionRateType",
+        "StandingRateType",
+        "EflType",
+    ]
+    # The file header and the convention note mention "# guessed" but mark nothing.
+    assert line_of(SCHEMA, 'are marked "# guessed" below') not in subjects_by_line
+    assert line_of(SCHEMA, 'Convention: "# guessed"') not in subjects_by_line
+
+
+def test_guessed_in_a_description_or_a_comment_apart_from_any_definition_marks_nothing():
+    sdl = (
+        "# guessed: the file header\n"
+        "\n"
+        '"""A guessed description is no marker."""\n'
+        "type Query {\n"
+        "  # guessed, but a blank line follows\n"
+        "\n"
+        '  viewer: Viewer @deprecated(reason: "guessed in a string # guessed")\n'
+        "}\n"
+        "\n"
+        "type Viewer {\n"
+        "  id: ID # guessed\n"
+        "}\n"
+        "\n"
+        "enum Zone {\n"
+        "  # guessed value\n"
+        "  WEST\n"
+        "}\n"
+    )
+
+    parts = schema_tool.find_guessed_parts(sdl)
+
+    assert [(p.line, p.subject) for p in parts] == [(11, "Viewer.id"), (15, "Zone.WEST")]
+
+
+# A small schema whose file marks two guesses.
+GUESSED_SMALL_SDL = SMALL_SDL.replace("  email: String\n", "  email: String # guessed\n").replace(
+    "type Viewer {", "type Viewer { # guessed name"
+)
+
+
+def test_check_with_a_url_is_a_dry_run_that_judges_the_guesses_and_writes_nothing(
+    workspace, env, httpx_mock, capsys
+):
+    schema, queries = workspace
+    schema.write_text(GUESSED_SMALL_SDL, encoding="utf-8")
+    httpx_mock.add_response(
+        url=URL, json=introspection(SMALL_SDL.replace("email: String", "email: Int"))
+    )
+
+    code = schema_tool.main(
+        ["check", "--url", URL, "--schema", str(schema), "--queries", str(queries)]
+    )
+
+    out, err = capsys.readouterr()
+    assert (code, err) == (1, "")  # getViewer selects email: our model says str
+    assert f"contradicted  {schema}:7  Viewer.email: String guessed, Int there  [# guessed]" in out
+    assert f"contradicted  {schema}:5  Viewer: an object type there, but differs: email is Int" in (
+        out
+    )
+    assert "Dry run: `make schema` would replace" in out
+    assert schema.read_text(encoding="utf-8") == GUESSED_SMALL_SDL
+
+
+def test_check_with_a_url_serving_the_same_types_says_make_schema_would_keep_the_file(
+    workspace, env, httpx_mock, capsys
+):
+    schema, queries = workspace
+    schema.write_text(GUESSED_SMALL_SDL, encoding="utf-8")
+    httpx_mock.add_response(url=URL, json=introspection(SMALL_SDL))
+
+    code = schema_tool.main(
+        ["check", "--url", URL, "--schema", str(schema), "--queries", str(queries)]
+    )
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "2 parts (marked in 2 comments): all agree with" in out
+    assert "Dry run: `make schema` would leave" in out
+
+
+def test_check_with_an_unreachable_url_prints_one_line_and_exits_3(
+    workspace, env, httpx_mock, capsys
+):
+    schema, queries = workspace
+    httpx_mock.add_exception(httpx.ConnectError("[Errno 111] Connection refused"), url=URL)
+
+    code = schema_tool.main(
+        ["check", "--url", URL, "--schema", str(schema), "--queries", str(queries)]
+    )
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (3, "")
+    assert_one_line_error(err, f"cannot reach {URL}", "nothing compared")
+
+
+@pytest.mark.parametrize(
+    "arguments", [["check"], ["check", "candidate.graphql", "--url", URL]], ids=["none", "both"]
+)
+def test_check_needs_exactly_one_of_a_candidate_file_and_a_url(arguments, capsys):
+    with pytest.raises(SystemExit) as exited:
+        schema_tool.main(arguments)
+
+    assert exited.value.code == 2
+    assert "candidate" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("variable", "expected"),
+    [
+        ("URL=https://kraken.test/v1/graphql/", 'check --url "https://kraken.test/v1/graphql/"'),
+        ("SCHEMA=candidate.graphql", 'check  "candidate.graphql"'),
+    ],
+)
+def test_make_schema_check_passes_a_url_or_a_file_to_the_tool(variable, expected):
+    result = subprocess.run(
+        ["make", "-n", "schema-check", variable],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert f"tools/schema_tool.py {expected}" in result.stdout

@@ -1,6 +1,7 @@
 """The opt-in token store (`token_store=FileTokenStore(path)`): one token per URL and credential,
-kept between clients and runs, in a file only its owner can read; a store that cannot be read or
-written never stops a call.
+kept between clients, runs and processes, in a file only its owner can read, keyed by salted
+hashes a leaked file cannot be tested against; a store that cannot be read or written, or holds
+something hostile, never stops a call.
 
 Clients of both kinds run on `FakeKraken` (behind pytest-httpx, counting token requests exactly)
 with a `FakeClock`; the store files live in pytest's `tmp_path`. Every warning a test provokes is
@@ -9,10 +10,17 @@ checked for secrets: the store's path may be in it, a token or credential may no
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hashlib
 import json
 import logging
 import os
 import stat
+import subprocess
+import sys
+import textwrap
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -35,8 +43,11 @@ from auth_helpers import (
     Sent,
     error_response,
     leaked_secrets,
+    run_in_threads,
     secrets_of,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pytest_httpx import HTTPXMock
 
 import oeus_kraken._token_store
@@ -44,7 +55,8 @@ from oeus_kraken import APIKey, EmailPassword, FileTokenStore, KrakenClient, Syn
 from oeus_kraken._token_store import StoredTokens, store_key
 
 CLIENT_CLASSES = {"async": KrakenClient, "sync": SyncKrakenClient}
-STORE_FORMAT = "oeus-kraken-tokens/1"
+STORE_FORMAT = "oeus-kraken-tokens/2"
+FORMAT_1 = "oeus-kraken-tokens/1"
 
 
 @pytest.fixture
@@ -111,6 +123,26 @@ def entries(path: Path) -> dict[str, Any]:
     return dict(document["entries"])
 
 
+def salt_of(path: Path) -> bytes:
+    return base64.b64decode(json.loads(path.read_text())["salt"])
+
+
+def scrypt_name(key: str, salt: bytes) -> str:
+    """What the module docstring promises an entry is called: scrypt(key, the file's salt)."""
+    return hashlib.scrypt(key.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32).hex()
+
+
+def store_file(entries_by_key: dict[str, Any], salt: bytes = b"s" * 32) -> bytes:
+    """A format 2 file holding these entries under the names their keys have with `salt`."""
+    named = {scrypt_name(key, salt): entry for key, entry in entries_by_key.items()}
+    document = {"format": STORE_FORMAT, "salt": base64.b64encode(salt).decode(), "entries": named}
+    return json.dumps(document).encode()
+
+
+def tokens(token: str = "TOKENSECRET-1") -> StoredTokens:
+    return StoredTokens({"exp": START + TOKEN_LIFETIME}, token, "REFRESHSECRET-1", START + 86400)
+
+
 # Small synchronous file helpers: the async tests call these rather than pathlib directly.
 
 
@@ -131,9 +163,31 @@ def write(path: Path, content: bytes) -> None:
     path.write_bytes(content)
 
 
+def is_regular_file(path: Path) -> bool:
+    return stat.S_ISREG(path.lstat().st_mode)
+
+
+def make_fifo(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)
+
+
+def make_symlink(path: Path, target: str) -> None:
+    path.parent.mkdir(parents=True)
+    path.symlink_to(target)
+
+
+def exists(path: Path) -> bool:
+    return path.exists()
+
+
 def files_beside(path: Path) -> list[str]:
     """What the store's folder holds (nothing if it is not a folder)."""
     return sorted(os.listdir(path.parent)) if path.parent.is_dir() else []
+
+
+# What a store leaves in its folder: the file, and the (empty) lock file its saves take.
+STORE_FILES = ["tokens.json", "tokens.json.lock"]
 
 
 def assert_no_secret_leaked(logs: pytest.LogCaptureFixture, server: FakeKraken) -> None:
@@ -182,8 +236,9 @@ async def test_the_store_is_one_owner_only_file_replaced_atomically_with_no_temp
     await kraken.call("get_viewer")  # refreshed: the file is written again
 
     assert operations(server.token_requests) == [OBTAIN, REFRESH]
-    assert files_beside(path) == ["tokens.json"]  # no .tokens-* left behind
+    assert files_beside(path) == STORE_FILES  # no .tokens-* left behind
     assert mode(path) == 0o600
+    assert mode(path.with_name("tokens.json.lock")) == 0o600
     assert inode(path) != first_inode  # a new file renamed over the old, not rewritten
     (entry,) = entries(path).values()
     assert entry["token"] == server.issued_tokens[-1]
@@ -213,7 +268,7 @@ async def test_a_failed_write_keeps_the_previous_file_whole_and_leaves_no_tempor
 
     assert viewer.viewer is not None
     assert read(path) == before
-    assert files_beside(path) == ["tokens.json"]
+    assert files_beside(path) == STORE_FILES
     assert any("No space left" in w for w in warnings_about(logs, path))
     assert_no_secret_leaked(logs, server)
 
@@ -276,7 +331,7 @@ async def test_a_different_credential_or_url_does_not_reuse_the_stored_token(
     assert len(stored) == 2  # one file, one entry for each
     text = read(path).decode()
     for secret in (API_KEY_VALUE, PASSWORD, "APIKEYSECRET-other-77f0"):
-        assert secret not in text  # entries are keyed by a fingerprint, not the credential
+        assert secret not in text  # entries are keyed by a salted hash, not the credential
 
 
 def test_the_store_key_is_a_fingerprint_of_url_and_credential_never_the_secret() -> None:
@@ -319,8 +374,12 @@ async def test_a_token_the_api_rejected_is_never_handed_to_a_later_client(
 
 def _malformed_entry() -> bytes:
     key = store_key(URL, CREDENTIALS["api_key"])
-    entry = {"claims": {"exp": START + 3600}, "token": "t", "refresh_token": 5}
-    return json.dumps({"format": STORE_FORMAT, "entries": {key: entry}}).encode()
+    return store_file({key: {"claims": {"exp": START + 3600}, "token": "t", "refresh_token": 5}})
+
+
+def _too_large() -> bytes:
+    padding = "x" * oeus_kraken._token_store.MAX_STORE_BYTES
+    return json.dumps({"format": STORE_FORMAT, "salt": "c2FsdA==" * 4, "padding": padding}).encode()
 
 
 # file content -> the words of the warning
@@ -335,6 +394,18 @@ UNTRUSTED_FILES: dict[str, tuple[bytes, str]] = {
         "not an oeus-kraken token file",
     ),
     "an entry of the wrong types": (_malformed_entry(), "malformed entry"),
+    "JSON nested 100000 deep": (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    "an object nested 100000 deep": (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "too deeply"),
+    "larger than the size cap": (_too_large(), "larger than 1000000 bytes"),
+    "our format without a salt": (b'{"format": "oeus-kraken-tokens/2", "entries": {}}', "salt"),
+    "a salt that is not base64": (
+        b'{"format": "oeus-kraken-tokens/2", "salt": "%%%", "entries": {}}',
+        "no valid salt",
+    ),
+    "a salt too short to be ours": (
+        b'{"format": "oeus-kraken-tokens/2", "salt": "c2FsdA==", "entries": {}}',
+        "no valid salt",
+    ),
 }
 
 
@@ -458,3 +529,372 @@ def test_a_client_with_a_store_but_no_credentials_neither_reads_nor_writes_it(
     assert not path.parent.exists()
     (request,) = httpx_mock.get_requests()
     assert "authorization" not in request.headers
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_fifo_at_the_path_is_ignored_without_hanging(
+    connect: Callable[..., Driver],
+    server: FakeKraken,
+    path: Path,
+    logs: pytest.LogCaptureFixture,
+    kind: str,
+) -> None:
+    make_fifo(path)
+    try:
+        # The constructor reads the store: in a thread, so that a hang fails the test.
+        ((kraken, error),) = run_in_threads(1, lambda: connect(kind))
+    finally:
+        _release_a_reader_waiting_on(path)
+    assert error is None
+
+    viewer = await kraken.call("get_viewer")
+
+    assert viewer.viewer is not None
+    assert any("not a regular file" in w for w in warnings_about(logs, path))
+    assert is_regular_file(path)  # the save replaced the FIFO with our file
+    (entry,) = entries(path).values()
+    assert entry["token"] == server.issued_tokens[0]
+
+
+def _release_a_reader_waiting_on(fifo: Path) -> None:
+    """If a reader is stuck opening the FIFO, give it a writer (and so an end of file)."""
+    with contextlib.suppress(OSError):  # no reader waiting (ENXIO): nothing to release
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_symlink_to_dev_zero_is_ignored_without_reading_it(
+    connect: Callable[..., Driver],
+    server: FakeKraken,
+    path: Path,
+    logs: pytest.LogCaptureFixture,
+    kind: str,
+) -> None:
+    # Read to its end, /dev/zero would fill memory: the store must not read it at all.
+    make_symlink(path, "/dev/zero")
+
+    viewer = await connect(kind).call("get_viewer")
+
+    assert viewer.viewer is not None
+    assert any("not a regular file" in w for w in warnings_about(logs, path))
+    assert is_regular_file(path)  # replaced by our file, not written through the link
+    assert len(entries(path)) == 1
+
+
+# -- a leaked file --------------------------------------------------------------------------
+
+
+def test_a_leaked_store_file_holds_neither_a_credential_nor_its_unsalted_fingerprint(
+    path: Path,
+) -> None:
+    """Whoever reads the file cannot check a guessed password against it with a plain hash: the
+    names are salted, slow hashes of the fingerprint."""
+    credentials = [APIKey(API_KEY_VALUE), EmailPassword(EMAIL, PASSWORD)]
+    for credential in credentials:
+        FileTokenStore(path).save(store_key(URL, credential), tokens())
+
+    text = read(path).decode()
+    for credential in credentials:
+        fingerprint = store_key(URL, credential)
+        assert fingerprint not in text
+        assert hashlib.sha256(fingerprint.encode()).hexdigest() not in text
+    for secret in (API_KEY_VALUE, PASSWORD, EMAIL):
+        assert secret not in text
+    assert len(entries(path)) == 2
+
+
+def test_each_store_file_has_its_own_random_salt_so_names_differ_between_files(
+    tmp_path: Path,
+) -> None:
+    key = store_key(URL, APIKey(API_KEY_VALUE))
+    first, second = tmp_path / "one" / "tokens.json", tmp_path / "two" / "tokens.json"
+    FileTokenStore(first).save(key, tokens())
+    FileTokenStore(second).save(key, tokens())
+
+    assert len(salt_of(first)) == 32
+    assert salt_of(first) != salt_of(second)
+    assert entries(first).keys() != entries(second).keys()
+    # The name is scrypt(fingerprint, this file's salt), as the module docstring says.
+    assert list(entries(first)) == [scrypt_name(key, salt_of(first))]
+
+
+def test_the_salt_is_kept_so_later_stores_and_saves_find_their_entries(path: Path) -> None:
+    key, other = store_key(URL, APIKey(API_KEY_VALUE)), store_key(URL, EmailPassword(EMAIL, "p"))
+    FileTokenStore(path).save(key, tokens("TOKENSECRET-first"))
+    salt = salt_of(path)
+    FileTokenStore(path).save(other, tokens("TOKENSECRET-other"))
+
+    assert salt_of(path) == salt
+    later = FileTokenStore(path)
+    assert later.load(key) == tokens("TOKENSECRET-first")
+    assert later.load(other) == tokens("TOKENSECRET-other")
+    later.save(key, None)  # forgetting one keeps the other
+    assert FileTokenStore(path).load(key) is None
+    assert FileTokenStore(path).load(other) == tokens("TOKENSECRET-other")
+
+
+# -- files from before the salt --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_format_1_file_is_migrated_keeping_this_clients_token_and_dropping_unsalted_names(
+    connect: Callable[..., Driver],
+    server: FakeKraken,
+    path: Path,
+    logs: pytest.LogCaptureFixture,
+    kind: str,
+) -> None:
+    await connect(kind).call("get_viewer")  # a valid token, which we put in an old-format file
+    (ours,) = entries(path).values()
+    fingerprint = store_key(URL, CREDENTIALS["api_key"])
+    someone_elses = store_key(URL, APIKey("APIKEYSECRET-other-77f0"))
+    old = {"format": FORMAT_1, "entries": {fingerprint: ours, someone_elses: ours}}
+    write(path, json.dumps(old).encode())
+
+    await connect(kind).call("get_viewer")
+
+    assert operations(server.token_requests) == [OBTAIN]  # the old file's token was used
+    text = read(path).decode()
+    assert fingerprint not in text
+    assert someone_elses not in text
+    assert entries(path) == {scrypt_name(fingerprint, salt_of(path)): ours}
+    assert any("old format" in r.getMessage() for r in logs.records)
+    assert_no_secret_leaked(logs, server)
+
+
+# -- processes and threads sharing one file ---------------------------------------------------
+
+WRITERS, KEYS_EACH = 8, 10
+
+# One writer process: waits for the go-ahead file, then saves KEYS_EACH entries of its own. Logs
+# go to stderr, so a save that failed (a lock timeout, say) fails the test.
+_WRITER = textwrap.dedent(
+    """
+    import logging, os, sys, time
+    from oeus_kraken._token_store import FileTokenStore, StoredTokens
+
+    logging.basicConfig(level=logging.WARNING)
+    path, writer, keys, ready, go = sys.argv[1:]
+    store = FileTokenStore(path)
+    open(ready, "w").close()
+    while not os.path.exists(go):
+        time.sleep(0.001)
+    for i in range(int(keys)):
+        store.save(f"writer-{writer}-key-{i}", StoredTokens({"exp": 1}, f"token-{writer}-{i}"))
+    """
+)
+
+
+@pytest.mark.slow
+def test_concurrent_processes_never_lose_each_others_entries(tmp_path: Path, path: Path) -> None:
+    go = tmp_path / "go"
+    ready = [tmp_path / f"ready-{w}" for w in range(WRITERS)]
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(path), str(w), str(KEYS_EACH), str(ready[w]), go],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for w in range(WRITERS)
+    ]
+    try:
+        _wait_for(lambda: all(r.exists() for r in ready), "the writers to start")
+        go.touch()  # all at once, for the most contention
+        outcomes = [writer.communicate(timeout=120) for writer in writers]
+    finally:
+        for writer in writers:
+            writer.kill()
+            writer.wait()
+
+    for writer, (_, stderr) in zip(writers, outcomes, strict=True):
+        assert writer.returncode == 0, stderr.decode()
+        assert stderr == b"", stderr.decode()
+    stored = entries(path)
+    expected = {f"token-{w}-{i}" for w in range(WRITERS) for i in range(KEYS_EACH)}
+    assert {entry["token"] for entry in stored.values()} == expected
+    assert len(stored) == WRITERS * KEYS_EACH
+    later = FileTokenStore(path)  # and each is found under its key (two, to keep scrypt cheap)
+    for key, token in [("writer-0-key-0", "token-0-0"), ("writer-7-key-9", "token-7-9")]:
+        found = later.load(key)
+        assert found is not None
+        assert found.token == token
+
+
+def _wait_for(condition: Callable[[], bool], what: str) -> None:
+    """A guard against a stuck subprocess, not a measurement: passing tests never wait long."""
+    for _ in range(6000):
+        if condition():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_threads_with_stores_of_their_own_never_lose_each_others_entries(path: Path) -> None:
+    counter = iter(range(4))
+
+    def writer() -> None:
+        w, store = next(counter), FileTokenStore(path)
+        for i in range(5):
+            store.save(f"thread-{w}-key-{i}", StoredTokens({"exp": 1}, f"token-{w}-{i}"))
+
+    outcomes = run_in_threads(4, writer)
+
+    assert [error for _, error in outcomes] == [None] * 4
+    tokens_stored = {entry["token"] for entry in entries(path).values()}
+    assert tokens_stored == {f"token-{w}-{i}" for w in range(4) for i in range(5)}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_save_that_cannot_take_the_lock_in_time_gives_up_with_a_warning_and_calls_work(
+    connect: Callable[..., Driver],
+    server: FakeKraken,
+    path: Path,
+    logs: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    import filelock
+
+    monkeypatch.setattr(oeus_kraken._token_store, "LOCK_TIMEOUT", 0.05)
+    kraken = connect(kind)
+    with filelock.FileLock(path.with_name("tokens.json.lock")):  # another process, stuck
+        viewer = await kraken.call("get_viewer")
+        again = await kraken.call("get_viewer")
+
+    assert viewer.viewer is not None
+    assert again.viewer is not None
+    assert operations(server.sent) == [OBTAIN, "getViewer", "getViewer"]  # kept in memory
+    assert not exists(path)
+    assert any("held its lock file" in w for w in warnings_about(logs, path))
+    assert_no_secret_leaked(logs, server)
+
+
+# -- permissions ----------------------------------------------------------------------------
+
+
+def test_a_folder_others_can_write_to_is_warned_about_once_per_store(
+    path: Path, logs: pytest.LogCaptureFixture
+) -> None:
+    path.parent.mkdir(parents=True)
+    path.parent.chmod(0o777)
+    key = store_key(URL, APIKey(API_KEY_VALUE))
+
+    store = FileTokenStore(path)
+    store.load(key)
+    store.save(key, tokens())
+    store.load(key)
+    store.save(key, None)
+    FileTokenStore(path).load(key)  # a new store warns anew
+
+    folder_warnings = [w for w in warnings_about(logs, path) if "other users can write" in w]
+    assert len(folder_warnings) == 2
+    assert "chmod go-w" in folder_warnings[0]
+
+
+def test_a_store_file_others_can_read_is_warned_about_once_and_rewritten_owner_only(
+    path: Path, logs: pytest.LogCaptureFixture
+) -> None:
+    key = store_key(URL, APIKey(API_KEY_VALUE))
+    FileTokenStore(path).save(key, tokens())
+    path.chmod(0o644)
+
+    store = FileTokenStore(path)
+    assert store.load(key) == tokens()  # still used: it is ours, only too open
+    store.load(key)
+    store.save(key, tokens("TOKENSECRET-2"))
+
+    file_warnings = [w for w in warnings_about(logs, path) if "other users (mode 644)" in w]
+    assert len(file_warnings) == 1
+    assert mode(path) == 0o600
+    assert not [w for w in warnings_about(logs, path) if "can write to" in w]  # folder is 0700
+
+
+def test_an_owner_only_store_in_an_owner_only_folder_warns_about_nothing(
+    path: Path, logs: pytest.LogCaptureFixture
+) -> None:
+    key = store_key(URL, APIKey(API_KEY_VALUE))
+    FileTokenStore(path).save(key, tokens())
+    FileTokenStore(path).load(key)
+
+    assert warnings_about(logs, path) == []
+
+
+# -- the size cap -----------------------------------------------------------------------------
+
+
+def test_saving_past_the_size_cap_drops_the_least_recently_saved_entries(
+    path: Path, logs: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(oeus_kraken._token_store, "MAX_STORE_BYTES", 4000)  # room for 3 below
+    store = FileTokenStore(path)
+
+    def save(name: str, size: int = 1000) -> None:
+        store.save(f"key-{name}", tokens(name * size))
+
+    for name in "abc":
+        save(name)
+    save("a")  # saved again: now the newest
+    save("d")  # one too many: the least recently saved ("b") goes
+
+    assert len(read(path)) <= 4000
+    kept = {name for name in "abcd" if store.load(f"key-{name}") is not None}
+    assert kept == {"c", "a", "d"}
+
+    save("e", size=5000)  # could never fit: not saved, and nothing else lost
+    assert store.load("key-e") is None
+    assert {name for name in "acd" if store.load(f"key-{name}") is not None} == {"a", "c", "d"}
+    assert any("entry too large" in w for w in warnings_about(logs, path))
+
+
+# -- whatever the file holds -----------------------------------------------------------------
+
+_FUZZ_SALT = b"fuzz-salt-0123456789abcdefghijkl"
+_FUZZ_KEY = store_key(URL, APIKey(API_KEY_VALUE))
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=12,
+)
+_ENTRY_VALUES = st.fixed_dictionaries(
+    {},
+    optional={
+        "claims": _JSON_VALUES,
+        "token": _JSON_VALUES | st.text(min_size=1),
+        "refresh_token": _JSON_VALUES,
+        "refresh_expires_at": _JSON_VALUES,
+    },
+)
+_DOCUMENTS = st.fixed_dictionaries(
+    {},
+    optional={
+        "format": st.sampled_from([STORE_FORMAT, FORMAT_1, "oeus-kraken-tokens/3"]) | _JSON_VALUES,
+        "salt": st.sampled_from([base64.b64encode(_FUZZ_SALT).decode(), "", "%%"]) | _JSON_VALUES,
+        "entries": _JSON_VALUES
+        | st.dictionaries(
+            st.sampled_from([scrypt_name(_FUZZ_KEY, _FUZZ_SALT), _FUZZ_KEY]),
+            _ENTRY_VALUES | _JSON_VALUES,
+        ),
+    },
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(content=st.binary(max_size=300) | _DOCUMENTS.map(lambda d: json.dumps(d).encode()))
+def test_whatever_the_file_holds_the_store_never_raises_and_returns_only_well_formed_tokens(
+    path: Path, content: bytes
+) -> None:
+    write(path, content)
+    store = FileTokenStore(path)
+
+    found = store.load(_FUZZ_KEY)
+
+    if found is not None:
+        assert isinstance(found.claims, dict)
+        assert isinstance(found.token, str)
+        assert found.token
+        assert found.refresh_token is None or isinstance(found.refresh_token, str)
+        assert found.refresh_expires_at is None or isinstance(found.refresh_expires_at, float | int)
+    store.save(_FUZZ_KEY, tokens())  # and the file works again afterwards
+    assert FileTokenStore(path).load(_FUZZ_KEY) == tokens()

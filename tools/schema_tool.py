@@ -1,26 +1,36 @@
 """Refresh schema.graphql from a live Kraken endpoint, and report what a schema change does to us.
 
 Usage:
-    python tools/schema_tool.py fetch         what `make schema` runs
-    python tools/schema_tool.py check PATH    what `make schema-check SCHEMA=PATH` runs
+    python tools/schema_tool.py fetch             what `make schema` runs
+    python tools/schema_tool.py check PATH        what `make schema-check SCHEMA=PATH` runs
+    python tools/schema_tool.py check --url URL   what `make schema-check URL=URL` runs
 
 `fetch` sends graphql-core's introspection query to KRAKEN_URL (default: the test endpoint
 https://api.oeus-kraken.systems/v1/graphql/), with `Authorization: <KRAKEN_TOKEN>` (the bare
 token, as Kraken expects) when KRAKEN_TOKEN is set. On success it prints the report below,
-comparing the current schema.graphql with the introspected schema, then replaces schema.graphql
-(atomically: a temporary file in the same folder, renamed over it) with a header naming the URL
-and the UTC date, followed by the printed SDL. If the endpoint cannot be reached or does not
-answer with an introspection result, it prints one line to stderr and leaves schema.graphql as
-it was. The token is never printed.
+comparing the current schema.graphql with the introspected schema. If both have the same types
+(compared without descriptions and in name order: schema.graphql keeps its notes in `#`
+comments, which a server cannot send back), schema.graphql is left byte for byte as it is, with
+its comments and `# guessed` markers. Otherwise it is replaced (atomically: a temporary file in
+the same folder, renamed over it) by a header naming the URL and the UTC date, followed by the
+printed SDL with the server's descriptions. If the endpoint cannot be reached or does not answer
+with an introspection result, it prints one line to stderr and leaves schema.graphql as it was.
+The token is never printed.
 
-`check PATH` prints the same report comparing schema.graphql with the candidate schema at PATH,
-and changes nothing.
+`check PATH` prints the same report comparing schema.graphql with the candidate schema at PATH;
+`check --url URL` introspects URL (with KRAKEN_TOKEN, as `fetch` does) and compares with that.
+Both are dry runs: they change nothing, and say whether `fetch` would replace the file.
 
 The report lists:
   * breaking and dangerous changes (graphql-core's find_breaking_changes and
     find_dangerous_changes), one line each, marked `[used by ...]` with our operations that
     select, pass or receive what changed (judged against the current schema);
   * how many types and fields were only added (safe for us);
+  * each part of schema.graphql marked as guessed (a `#` comment containing "guessed", on a type,
+    field or enum value or just above it), and whether the new schema confirmed the guess (the
+    type, or the field with the type we wrote, is there), contradicted it (it is not, or differs;
+    a type absent under our name but found under another, through the fields that return it,
+    was misnamed), or left it unknown (neither the type nor any field that has it is there);
   * every file in queries/, validated as one document (fragments are shared within a file)
     against the new schema, with the operations that no longer validate and why.
 
@@ -35,8 +45,8 @@ Exit codes (both commands):
      touches a type or field one of our operations uses (`fetch` has still replaced the file)
   2  bad input: a schema file that is missing or does not build, queries/ missing or not
      parsing, schema.graphql not writable, or bad arguments
-  3  `fetch` only: the endpoint could not be reached or gave no usable introspection result;
-     schema.graphql is unchanged
+  3  `fetch` and `check --url`: the endpoint could not be reached or gave no usable
+     introspection result; schema.graphql is unchanged
 """
 
 from __future__ import annotations
@@ -56,17 +66,27 @@ from typing import Any
 import httpx
 from graphql import (
     DocumentNode,
+    EnumTypeDefinitionNode,
+    EnumTypeExtensionNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLError,
     GraphQLInputObjectType,
     GraphQLInterfaceType,
+    GraphQLNamedType,
     GraphQLObjectType,
+    GraphQLScalarType,
     GraphQLSchema,
     GraphQLType,
+    GraphQLUnionType,
     InlineFragmentNode,
     OperationDefinitionNode,
+    Token,
+    TokenKind,
+    TypeDefinitionNode,
+    TypeExtensionNode,
     TypeInfo,
     TypeInfoVisitor,
     VariableDefinitionNode,
@@ -77,6 +97,8 @@ from graphql import (
     find_dangerous_changes,
     get_introspection_query,
     get_named_type,
+    introspection_from_schema,
+    lexicographic_sort_schema,
     parse,
     print_schema,
     type_from_ast,
@@ -172,6 +194,10 @@ class Report:
     added_types: tuple[str, ...]
     added_fields: tuple[str, ...]
     files: tuple[OperationFile, ...]
+    # Whether the new schema has exactly the old one's types (descriptions and order aside).
+    same_types: bool = False
+    # What the new schema says about each part of the old schema file marked as guessed.
+    guesses: tuple[GuessVerdict, ...] = ()
 
     @property
     def failing_files(self) -> tuple[OperationFile, ...]:
@@ -207,6 +233,7 @@ class Report:
                 f"Only added (safe for us): {_count(len(self.added_types), 'type')}, "
                 f"{_count(len(self.added_fields), 'field')}"
             )
+            lines.extend(self._guess_lines())
         lines.append("")
         operations = sum(len(f.operations) for f in self.files)
         lines.append(
@@ -226,6 +253,27 @@ class Report:
         lines.append("")
         lines.append(self._verdict())
         return "\n".join(lines)
+
+    def _guess_lines(self) -> list[str]:
+        if not self.guesses:
+            return []
+        comments = len({verdict.part.line for verdict in self.guesses})
+        title = (
+            f"Guessed parts of {self.old_label}: {_count(len(self.guesses), 'part')} "
+            f"(marked in {_count(comments, 'comment')})"
+        )
+        if self.same_types:
+            return ["", f"{title}: all agree with {self.new_label}, which has the same types."]
+        counts = {v: sum(g.verdict == v for g in self.guesses) for v in GUESS_VERDICTS}
+        lines = [
+            "",
+            f"{title}, judged by {self.new_label}: "
+            + ", ".join(f"{n} {GUESS_VERDICT_WORDS[v]}" for v, n in counts.items()),
+        ]
+        order = {v: i for i, v in enumerate(GUESS_VERDICTS)}
+        for guess in sorted(self.guesses, key=lambda g: (order[g.verdict], g.part.line)):
+            lines.append(f"  {guess.render(self.old_label or '')}")
+        return lines
 
     def _verdict(self) -> str:
         if self.breaks_us:
@@ -299,13 +347,25 @@ def build_checked_schema(sdl: str, label: str) -> GraphQLSchema:
 
 def load_schema(path: Path) -> GraphQLSchema:
     """Read and build the schema file at `path`; ToolError (exit 2) if that fails."""
+    return read_schema(path)[1]
+
+
+def read_schema(path: Path) -> tuple[str, GraphQLSchema]:
+    """The schema file at `path`: its text and the schema it builds; ToolError (exit 2)."""
     label = display_path(path)
     try:
         sdl = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else error
         raise ToolError(f"cannot read schema {label}: {reason}") from None
-    return build_checked_schema(sdl, label)
+    return sdl, build_checked_schema(sdl, label)
+
+
+def canonical_sdl(schema: GraphQLSchema) -> str:
+    """`schema` printed without descriptions, types and fields in name order: two schemas with
+    the same types print the same, however each was written down or described."""
+    bare = build_client_schema(introspection_from_schema(schema, descriptions=False))
+    return print_schema(lexicographic_sort_schema(bare))
 
 
 def _operation_name(node: OperationDefinitionNode) -> str:
@@ -502,8 +562,10 @@ def compare(
     *,
     old_label: str = "the old schema",
     new_label: str = "the new schema",
+    old_sdl: str | None = None,
 ) -> Report:
-    """Report what replacing `old_schema` (None: there is none) by `new_schema` does to us."""
+    """Report what replacing `old_schema` (None: there is none) by `new_schema` does to us;
+    with `old_sdl` (the old schema's file text), what it says about the parts marked guessed."""
     docs = load_operations(queries_dir)
     files = tuple(_validate_file(new_schema, doc) for doc in docs)
     queries_label = display_path(queries_dir).rstrip("/") + "/"
@@ -519,9 +581,265 @@ def compare(
         for c in find_dangerous_changes(old_schema, new_schema)
     )
     added_types, added_fields = _additions(old_schema, new_schema)
-    return Report(
-        old_label, new_label, queries_label, breaking, dangerous, added_types, added_fields, files
+    # Any change found above means different types; only without one is the (slower) full
+    # comparison needed, for what those lists do not cover (deprecations, say).
+    same_types = not (breaking or dangerous or added_types or added_fields) and (
+        canonical_sdl(old_schema) == canonical_sdl(new_schema)
     )
+    guesses = (
+        judge_guesses(find_guessed_parts(old_sdl), old_schema, new_schema)
+        if old_sdl is not None
+        else ()
+    )
+    return Report(
+        old_label,
+        new_label,
+        queries_label,
+        breaking,
+        dangerous,
+        added_types,
+        added_fields,
+        files,
+        same_types,
+        guesses,
+    )
+
+
+# --- Guessed parts ----------------------------------------------------------------------------
+
+GUESS_VERDICTS = ("contradicted", "unknown", "confirmed")
+GUESS_VERDICT_WORDS = {
+    "contradicted": "contradicted",
+    "unknown": "left unknown",
+    "confirmed": "confirmed",
+}
+_GUESSED = re.compile(r"\bguessed\b")
+# "guessed type names (ProductRatesType, RateGroupType, ...)": every name listed is a subject.
+_NAME_LIST = re.compile(r"\(([_A-Za-z]\w*(?:\s*,\s*[_A-Za-z]\w*)+)\)")
+
+
+@dataclass(frozen=True)
+class GuessedPart:
+    """A type ("ProductType") or a member ("ProductType.band", "LoadZone.LZ_WEST") that a
+    comment in the schema file marks as guessed."""
+
+    line: int  # the comment's line in the schema file
+    note: str  # the comment's text
+    subject: str
+
+
+@dataclass(frozen=True)
+class GuessVerdict:
+    """What a new schema says about a guessed part: one of GUESS_VERDICTS, and why."""
+
+    part: GuessedPart
+    verdict: str
+    detail: str
+
+    def render(self, file_label: str) -> str:
+        where = f"{file_label}:{self.part.line}"
+        note = _one_line(self.part.note, 80)
+        return f"{self.verdict:<12}  {where}  {self.part.subject}: {self.detail}  [# {note}]"
+
+
+def _token_key(token: Token) -> int:
+    return token.start
+
+
+def find_guessed_parts(sdl: str) -> tuple[GuessedPart, ...]:
+    """Every part of `sdl` a comment marks as guessed: a comment containing "guessed" at the end
+    of a type's first line or of a member's last line, or in the comment block right above a
+    type or member. Comments anywhere else (file headers, conventions) mark nothing."""
+    try:
+        document = parse(sdl)
+    except GraphQLError:
+        return ()
+    starting: dict[int, str] = {}  # first token of a definition or member -> its subject
+    ending: dict[int, str] = {}  # last token of a member -> its subject
+    named_on_line: dict[int, str] = {}  # line of a type definition's name -> the type
+    defined: set[str] = set()
+    for definition in document.definitions:
+        if not isinstance(definition, (TypeDefinitionNode, TypeExtensionNode)):
+            continue
+        type_name = definition.name.value
+        if isinstance(definition, TypeDefinitionNode) and definition.loc is not None:
+            defined.add(type_name)
+            starting[_token_key(definition.loc.start_token)] = type_name
+            if definition.name.loc is not None:
+                named_on_line[definition.name.loc.start_token.line] = type_name
+        members: list[Any] = list(getattr(definition, "fields", None) or ())
+        if isinstance(definition, (EnumTypeDefinitionNode, EnumTypeExtensionNode)):
+            members = list(definition.values or ())
+        for member in members:
+            if member.loc is not None:
+                subject = f"{type_name}.{member.name.value}"
+                starting[_token_key(member.loc.start_token)] = subject
+                ending[_token_key(member.loc.end_token)] = subject
+
+    parts: list[GuessedPart] = []
+    token: Token | None = document.loc.start_token if document.loc else None
+    while token is not None:
+        if token.kind == TokenKind.COMMENT and _GUESSED.search(token.value or ""):
+            marked = _commented_subject(token, starting, ending, named_on_line)
+            if marked is not None:
+                note = (token.value or "").strip()
+                parts.append(GuessedPart(token.line, note, marked))
+                if "." not in marked:  # a type: the names it lists are guessed too
+                    for listed in _NAME_LIST.findall(note):
+                        names = [name.strip() for name in listed.split(",")]
+                        if all(name in defined for name in names):
+                            parts.extend(
+                                GuessedPart(token.line, note, name)
+                                for name in names
+                                if name != marked
+                            )
+        token = token.next
+    return tuple(parts)
+
+
+def _commented_subject(
+    comment: Token,
+    starting: Mapping[int, str],
+    ending: Mapping[int, str],
+    named_on_line: Mapping[int, str],
+) -> str | None:
+    before = comment.prev
+    if before is not None and before.kind != TokenKind.SOF and before.line == comment.line:
+        # At the end of a line: the member that ends there, or the type named there.
+        if before.kind != TokenKind.COMMENT and _token_key(before) in ending:
+            return ending[_token_key(before)]
+        return named_on_line.get(comment.line)
+    # A whole-line comment: the type or member right after its comment block (no blank line).
+    last = comment
+    after = comment.next
+    while after is not None and after.kind == TokenKind.COMMENT and after.line == last.line + 1:
+        last, after = after, after.next
+    if after is None or after.line != last.line + 1:
+        return None
+    return starting.get(_token_key(after))
+
+
+def _kind(type_: GraphQLNamedType) -> str:
+    kinds: list[tuple[type[GraphQLNamedType], str]] = [
+        (GraphQLObjectType, "an object type"),
+        (GraphQLInterfaceType, "an interface"),
+        (GraphQLInputObjectType, "an input type"),
+        (GraphQLEnumType, "an enum"),
+        (GraphQLUnionType, "a union"),
+        (GraphQLScalarType, "a scalar"),
+    ]
+    return next((word for cls, word in kinds if isinstance(type_, cls)), "a type")
+
+
+def _members(type_: GraphQLNamedType) -> dict[str, str]:
+    """A type's fields with their types, an enum's values, or a union's member types."""
+    if isinstance(type_, (GraphQLObjectType, GraphQLInterfaceType, GraphQLInputObjectType)):
+        return {name: str(field.type) for name, field in type_.fields.items()}
+    if isinstance(type_, GraphQLEnumType):
+        return dict.fromkeys(type_.values, "")
+    if isinstance(type_, GraphQLUnionType):
+        return {member.name: "" for member in type_.types}
+    return {}
+
+
+def _list_some(names: Sequence[str], limit: int = 6) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+class _GuessJudge:
+    """Judges guessed parts of `old` against `new`."""
+
+    def __init__(self, old: GraphQLSchema, new: GraphQLSchema) -> None:
+        self.old, self.new = old, new
+        # Where the old schema uses each named type: (owner type, field).
+        self.fields_of_type: dict[str, list[tuple[str, str]]] = {}
+        for owner_name, owner in old.type_map.items():
+            if isinstance(owner, (GraphQLObjectType, GraphQLInterfaceType, GraphQLInputObjectType)):
+                for field_name, field in owner.fields.items():
+                    named = get_named_type(field.type).name
+                    self.fields_of_type.setdefault(named, []).append((owner_name, field_name))
+
+    def new_names(self, type_name: str) -> dict[str, str]:
+        """For a type the new schema lacks: the other names it has there, each with a field
+        (in both schemas) that has it, judged by the fields that have it in the old schema."""
+        names: dict[str, str] = {}
+        for owner_name, field_name in self.fields_of_type.get(type_name, ()):
+            owner = self.new.type_map.get(owner_name)
+            members = (
+                owner.fields
+                if isinstance(
+                    owner, (GraphQLObjectType, GraphQLInterfaceType, GraphQLInputObjectType)
+                )
+                else {}
+            )
+            field = members.get(field_name)
+            if field is not None:
+                named = get_named_type(field.type).name
+                if named != type_name:
+                    names.setdefault(named, f"{owner_name}.{field_name}: {field.type}")
+        return names
+
+    def judge(self, part: GuessedPart) -> GuessVerdict:
+        type_name, _, member = part.subject.partition(".")
+        verdict, detail = (
+            self._judge_member(type_name, member) if member else self._judge_type(type_name)
+        )
+        return GuessVerdict(part, verdict, detail)
+
+    def _judge_type(self, name: str) -> tuple[str, str]:
+        ours = self.old.type_map.get(name)
+        theirs = self.new.type_map.get(name)
+        if ours is None:
+            return "unknown", "not a type of the old schema"
+        if theirs is None:
+            renamed = self.new_names(name)
+            if renamed:
+                other, where = next(iter(renamed.items()))
+                return "contradicted", f"no type {name}; it is {other} there ({where})"
+            return "unknown", f"no type {name}, nor any field of ours that has it"
+        if _kind(theirs) != _kind(ours):
+            return "contradicted", f"{_kind(theirs)} there, not {_kind(ours)}"
+        our_members, their_members = _members(ours), _members(theirs)
+        missing = [m for m in our_members if m not in their_members]
+        differ = [
+            f"{m} is {their_members[m]}, not {our_members[m]}"
+            for m in our_members
+            if m in their_members and their_members[m] != our_members[m]
+        ]
+        if missing or differ:
+            problems = ([f"lacks {_list_some(missing)}"] if missing else []) + differ[:3]
+            return "contradicted", f"{_kind(theirs)} there, but differs: " + "; ".join(problems)
+        extra = [m for m in their_members if m not in our_members]
+        also = f", and has {_list_some(extra)} too" if extra else ""
+        return "confirmed", f"{_kind(theirs)} there, as guessed{also}"
+
+    def _judge_member(self, type_name: str, member: str) -> tuple[str, str]:
+        ours_type = self.old.type_map.get(type_name)
+        ours = _members(ours_type).get(member) if ours_type is not None else None
+        owner_name, renamed = type_name, ""
+        if owner_name not in self.new.type_map:
+            others = list(self.new_names(type_name))
+            if len(others) != 1:
+                return "unknown", f"no type {type_name}, nor any field of ours that has it"
+            owner_name = others[0]
+            renamed = f" (on {owner_name}, its name there)"
+        their_members = _members(self.new.type_map[owner_name])
+        if member not in their_members:
+            return "contradicted", f"{owner_name} has no {member} there"
+        theirs = their_members[member]
+        if ours is None or theirs == ours:
+            shown = f"{theirs} " if theirs else ""
+            return "confirmed", f"{shown}as guessed{renamed}"
+        return "contradicted", f"{ours} guessed, {theirs} there{renamed}"
+
+
+def judge_guesses(
+    parts: Iterable[GuessedPart], old: GraphQLSchema, new: GraphQLSchema
+) -> tuple[GuessVerdict, ...]:
+    """What `new` says about each guessed part of `old`."""
+    judge = _GuessJudge(old, new)
+    return tuple(judge.judge(part) for part in parts)
 
 
 # --- Fetching ---------------------------------------------------------------------------------
@@ -659,18 +977,44 @@ def write_atomically(path: Path, text: str) -> None:
 Output = Callable[[str], None]
 
 
-def run_check(candidate: Path, schema_path: Path, queries_dir: Path, out: Output = print) -> int:
+def _introspect(url: str, token: str | None, consequence: str) -> GraphQLSchema:
+    try:
+        return fetch_schema(url, token)
+    except FetchError as error:
+        raise ToolError(f"{error}; {consequence} ({error.hint})", error.exit_code) from None
+
+
+def run_check(
+    candidate: Path | None,
+    schema_path: Path,
+    queries_dir: Path,
+    out: Output = print,
+    *,
+    url: str | None = None,
+    token: str | None = None,
+) -> int:
+    """Compare schema.graphql with the candidate file, or with what `url` introspects to;
+    write nothing. Exactly one of `candidate` and `url`."""
     _require_folder(queries_dir)
-    new = load_schema(candidate)  # first: a bad candidate fails before the big build
-    old = load_schema(schema_path)
-    report = compare(
-        old,
-        new,
-        queries_dir,
-        old_label=display_path(schema_path),
-        new_label=display_path(candidate),
-    )
+    label = display_path(schema_path)
+    if url is not None:
+        new = _introspect(url, token, "nothing compared")
+        new_label = f"{display_url(url)} (introspected)"
+    elif candidate is not None:
+        new = load_schema(candidate)  # first: a bad candidate fails before the big build
+        new_label = display_path(candidate)
+    else:
+        raise ToolError("check needs a candidate schema file or --url")
+    old_sdl, old = read_schema(schema_path)
+    report = compare(old, new, queries_dir, old_label=label, new_label=new_label, old_sdl=old_sdl)
     out(report.render())
+    if report.same_types:
+        out(f"\nDry run: `make schema` would leave {label} as it is (same types).")
+    else:
+        out(
+            f"\nDry run: `make schema` would replace {label}, and its comments and guessed"
+            " markers with it (what the new schema says about each guess is above)."
+        )
     return report.exit_code
 
 
@@ -679,17 +1023,25 @@ def run_fetch(
 ) -> int:
     label = display_path(schema_path)
     _require_folder(queries_dir)
-    try:
-        new = fetch_schema(url, token)
-    except FetchError as error:
-        raise ToolError(
-            f"{error}; {label} left unchanged ({error.hint})", error.exit_code
-        ) from None
-    old = load_schema(schema_path) if schema_path.exists() else None
+    new = _introspect(url, token, f"{label} left unchanged")
+    old_sdl, old = read_schema(schema_path) if schema_path.exists() else (None, None)
     report = compare(
-        old, new, queries_dir, old_label=label, new_label=f"{display_url(url)} (introspected)"
+        old,
+        new,
+        queries_dir,
+        old_label=label,
+        new_label=f"{display_url(url)} (introspected)",
+        old_sdl=old_sdl,
     )
     out(report.render())
+    if report.same_types:
+        # Rewriting would only lose what the server cannot give back: our comments, the
+        # "# guessed" markers, the header saying where the schema came from.
+        out(
+            f"\nLeft {label} as it is: {display_url(url)} has the same types (descriptions and"
+            " order aside), so its comments and guessed markers stay. Nothing to generate."
+        )
+        return report.exit_code
     text = schema_file_text(new, url, datetime.now(timezone.utc), schema_path.name)
     write_atomically(schema_path, text)
     if report.breaks_us:
@@ -736,12 +1088,19 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check",
         parents=[paths],
-        help="report what a candidate schema breaks for us (exit 0, 1 or 2)",
-        description="Report what replacing the schema file by CANDIDATE would change for us."
+        help="report what a candidate schema breaks for us (exit 0, 1, 2 or 3)",
+        description="Report what replacing the schema file by CANDIDATE, or by what --url"
+        " introspects to, would change for us; write nothing."
         " Exit 0: nothing breaks us; 1: an operation no longer validates, or a breaking change"
-        " touches what our operations use; 2: bad input.",
+        " touches what our operations use; 2: bad input; 3: --url unreachable or unusable.",
     )
-    check.add_argument("candidate", type=Path, help="the candidate schema (SDL)")
+    candidate = check.add_mutually_exclusive_group(required=True)
+    candidate.add_argument("candidate", type=Path, nargs="?", help="the candidate schema (SDL)")
+    candidate.add_argument(
+        "--url",
+        help=f"introspect this GraphQL endpoint instead (sending {TOKEN_ENV} if set); exit 3"
+        " if it cannot be reached",
+    )
     return parser
 
 
@@ -758,7 +1117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if args.command == "check":
-            return run_check(args.candidate, args.schema, args.queries, out)
+            return run_check(
+                args.candidate, args.schema, args.queries, out, url=args.url, token=token
+            )
         url = os.environ.get(URL_ENV) or DEFAULT_URL
         return run_fetch(args.schema, args.queries, url, token, out)
     except ToolError as error:

@@ -26,6 +26,7 @@ import filecmp
 import io
 import shlex
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -109,10 +110,9 @@ def _plugins() -> list[str]:
 
 def shipped_schema() -> Path:
     """The schema oeus-kraken ships (in a wheel) or its checkout's schema.graphql."""
-    packaged = Path(__file__).resolve().parent.parent / "_resources" / "schema.graphql"
-    if packaged.is_file():
-        return packaged
-    return Path(__file__).resolve().parent.parent.parent / "schema.graphql"
+    from .._resources import schema_path
+
+    return schema_path()
 
 
 def package_config(
@@ -159,11 +159,14 @@ def load_config(path: str | Path) -> dict[str, Any]:
     `queries_path`, `target_package_path` and `target_package_name`; anything else it sets (in
     `[tool.ariadne-codegen]` or `[tool.oeus-kraken]`) overrides the standard. Paths in it are
     relative to its folder."""
-    import toml  # ariadne-codegen's own dependency (the codegen extra)
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python 3.10: the same parser from PyPI (the codegen extra)
+        import tomli as tomllib
 
     path = Path(path)
     try:
-        written = toml.loads(path.read_text(encoding="utf-8"))
+        written = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CodegenError(f"{path}: cannot read it as TOML ({exc})") from None
     section = written.get("tool", {}).get("ariadne-codegen", {})
@@ -190,7 +193,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
 
 def print_config(config: dict[str, Any]) -> str:
     """`config` as a codegen.toml for plain ariadne-codegen (one client flavour per run)."""
-    import toml
+    import toml  # the codegen extra (and ariadne-codegen's own dependency)
 
     return str(toml.dumps(config))
 

@@ -7,7 +7,6 @@ process shares it.
 
 from __future__ import annotations
 
-import importlib.resources
 import inspect
 import threading
 from collections.abc import Callable
@@ -17,30 +16,14 @@ from typing import Any
 from ariadne import make_executable_schema
 from graphql import GraphQLEnumType, GraphQLSchema
 
+from .._resources import schema_path
 from ._fake import install_defaults
 from ._resolvers import bindables, gate_root_fields
 
 __all__ = ["executable_schema", "schema_path"]
 
-SCHEMA_FILE = "schema.graphql"
-
 _lock = threading.Lock()
 _cache: dict[Path, GraphQLSchema] = {}
-
-
-def schema_path() -> Path:
-    """Where schema.graphql is: inside the package in a wheel (force-included there), else the
-    repository root two levels above this package (an editable install or a checkout)."""
-    packaged = importlib.resources.files(__package__ or "oeus_kraken.sandbox") / SCHEMA_FILE
-    if packaged.is_file():
-        return Path(str(packaged))
-    checkout = Path(__file__).resolve().parent.parent.parent / SCHEMA_FILE
-    if checkout.is_file():
-        return checkout
-    raise FileNotFoundError(
-        f"cannot find {SCHEMA_FILE}: looked in the oeus_kraken.sandbox package ({packaged}) "
-        f"and the repository root ({checkout})"
-    )
 
 
 def executable_schema(path: Path | None = None) -> GraphQLSchema:
