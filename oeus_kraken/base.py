@@ -51,6 +51,7 @@ from ._responses import may_have_errors, read_response, scrubbed, transport_erro
 from ._retry import RetryPolicy, is_mutation
 from ._token_store import TokenStore
 from ._tokens import TokenInfo, TokenUse
+from ._transport import async_transport, sync_transport
 
 __all__ = ["AsyncKrakenBaseClient", "KrakenBaseClient"]
 
@@ -143,6 +144,10 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
     kraken_unset: ClassVar[object] = None
     _http_client_class: ClassVar[type[httpx.Client] | type[httpx.AsyncClient]]
 
+    @staticmethod
+    def _transport_factory() -> Any:
+        raise NotImplementedError
+
     def __init__(
         self,
         url: str = PRODUCTION_URL,
@@ -188,7 +193,11 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         _clients.add(self)
 
     def _new_http_client(self) -> _HTTPClient:
-        return self._http_client_class(timeout=self._config.timeout)  # type: ignore[return-value]
+        # Our transport cuts every socket operation to the attempt's time limit (_transport).
+        transport = self._transport_factory()
+        return self._http_client_class(  # type: ignore[return-value]
+            timeout=self._config.timeout, transport=transport
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Self:
@@ -427,6 +436,7 @@ class AsyncKrakenBaseClient(
     """Base of async Kraken clients. Use `async with Client(...) as client:`."""
 
     _http_client_class = httpx.AsyncClient
+    _transport_factory = staticmethod(async_transport)
 
     _loop: asyncio.AbstractEventLoop | None = None  # the loop http_client was last used on
 
@@ -439,10 +449,14 @@ class AsyncKrakenBaseClient(
     async def aclose(self) -> None:
         """Close the HTTP client, unless it was passed in (its owner closes it)."""
         self._closed = True
-        if self._owns_http_client:
-            # Its event loop may be gone (closed): then there is nothing left to close cleanly.
-            with contextlib.suppress(RuntimeError):
-                await self.http_client.aclose()
+        if not self._owns_http_client:
+            return
+        if self._loop is not None and self._loop.is_closed():
+            # Its connections belong to an event loop that is gone: they cannot be closed
+            # cleanly from this one, only dropped.
+            return
+        with contextlib.suppress(RuntimeError):
+            await self.http_client.aclose()
 
     def _http_for_this_loop(self) -> httpx.AsyncClient:
         """Our HTTP client, made anew when used from another event loop than the last one
@@ -472,6 +486,7 @@ class KrakenBaseClient(_KrakenBaseClient[httpx.Client, httpx.Response, TokenInfo
     between threads."""
 
     _http_client_class = httpx.Client
+    _transport_factory = staticmethod(sync_transport)
 
     def __enter__(self) -> Self:
         return self

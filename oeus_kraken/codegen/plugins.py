@@ -8,6 +8,7 @@ codegen.toml can name them in `plugins = [...]` (`oeus-kraken codegen --print-co
   model mismatch into a KrakenError and validates error-free answers straight from the bytes;
 - `OpenEnumsPlugin`: enums accept values the API adds after generation;
 - `PublicOperationsPlugin`: records which operations the API serves without authentication;
+- `RedactSecretsPlugin`: tokens, passwords and keys in models show as '***' in repr and str;
 - `PackageInitPlugin`: the package's `__init__` also exports the sync client (the async and
   sync clients come from two runs; see `oeus_kraken.codegen`), and its lazy-import hooks are
   annotated, so that `mypy --strict` accepts the package.
@@ -33,6 +34,7 @@ __all__ = [
     "OpenEnumsPlugin",
     "PackageInitPlugin",
     "PublicOperationsPlugin",
+    "RedactSecretsPlugin",
     "ResultParsingHookPlugin",
     "oeus_kraken_settings",
 ]
@@ -43,6 +45,7 @@ PLUGINS = [
     "oeus_kraken.codegen.plugins.ResultParsingHookPlugin",
     "oeus_kraken.codegen.plugins.OpenEnumsPlugin",
     "oeus_kraken.codegen.plugins.PublicOperationsPlugin",
+    "oeus_kraken.codegen.plugins.RedactSecretsPlugin",
     "oeus_kraken.codegen.plugins.PackageInitPlugin",
 ]
 
@@ -176,6 +179,60 @@ class PublicOperationsPlugin(Plugin):
             0, ast.parse(f"kraken_public_operations = frozenset({{{names}}})").body[0]
         )
         return class_def
+
+
+# Model fields (by Python name) whose values are secrets: credentials and tokens, in inputs
+# (ObtainJSONWebTokenInput) and results (obtainKrakenToken, smart-device and OAuth tokens).
+SECRET_FIELD_NAMES = frozenset(
+    {"token", "password", "api_key", "auth_code", "client_secret", "secret", "secret_key"}
+)
+SECRET_FIELD_SUFFIXES = ("_token", "_password", "_secret", "_secret_key", "_api_key", "signed_key")
+
+_REDACTING_REPR = f"""
+
+# Secrets in models (tokens, passwords, keys) show as '***' in repr() and str(), so that logging
+# or printing a model cannot leak one; the attribute itself (e.g. `result.token`) and
+# model_dump() give the value.
+_SECRET_FIELD_NAMES = frozenset({{{", ".join(repr(n) for n in sorted(SECRET_FIELD_NAMES))}}})
+_SECRET_FIELD_SUFFIXES = {SECRET_FIELD_SUFFIXES!r}
+
+
+class _Redacted:
+    def __repr__(self) -> str:
+        return "'***'"
+
+
+_REDACTED = _Redacted()
+
+
+def _is_secret_field(name: Optional[str]) -> bool:
+    return name is not None and (
+        name in _SECRET_FIELD_NAMES or name.endswith(_SECRET_FIELD_SUFFIXES)
+    )
+"""
+
+_REDACTING_METHOD = """
+    def __repr_args__(self) -> Iterator[tuple[Optional[str], Any]]:
+        for name, value in super().__repr_args__():
+            secret = value is not None and _is_secret_field(name)
+            yield name, _REDACTED if secret else value
+"""
+
+
+class RedactSecretsPlugin(Plugin):
+    """Makes the generated `BaseModel` show secret fields (`SECRET_FIELD_NAMES`, and names ending
+    in `SECRET_FIELD_SUFFIXES`) as '***' in repr and str."""
+
+    def copy_code(self, copied_code: str) -> str:
+        marker = "class BaseModel(PydanticBaseModel):"
+        if marker not in copied_code:
+            return copied_code
+        head, _, body = copied_code.partition(marker)
+        first_import = head.index("from pydantic")
+        imports = "from collections.abc import Iterator\nfrom typing import Any, Optional\n\n"
+        head = head[:first_import] + imports + head[first_import:]
+        redacting = head.rstrip() + "\n" + _REDACTING_REPR + "\n\n" + marker + body.rstrip()
+        return redacting + "\n" + _REDACTING_METHOD
 
 
 class PackageInitPlugin(Plugin):

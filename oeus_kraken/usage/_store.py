@@ -91,8 +91,19 @@ def default_usage_store_path() -> Path:
 # --- Schema -----------------------------------------------------------------------------------
 
 
+def _run_statements(conn: sqlite3.Connection, script: str) -> None:
+    """Each statement of `script` on its own, inside the caller's transaction: executescript()
+    would commit that transaction first, letting a second process opening the same new file
+    start the same migration between two statements."""
+    for statement in script.split(";"):
+        lines = [line.split("--")[0] for line in statement.splitlines()]
+        if "".join(lines).strip():
+            conn.execute("\n".join(lines))
+
+
 def _schema_v1(conn: sqlite3.Connection) -> None:
-    conn.executescript(
+    _run_statements(
+        conn,
         """
         CREATE TABLE meters (
             id INTEGER PRIMARY KEY,
@@ -135,7 +146,7 @@ def _schema_v1(conn: sqlite3.Connection) -> None:
             stopped_reason TEXT
         );
         CREATE INDEX syncs_by_meter ON syncs (meter, started_at);
-        """
+        """,
     )
 
 
@@ -371,11 +382,9 @@ class UsageStore:
                     path=self.path,
                 )
             for step in range(version, target):
+                # Each step runs inside this one transaction (see _run_statements): a second
+                # process opening the file meanwhile waits, then finds the new version.
                 _MIGRATIONS[step](conn)
-                # executescript() commits an open transaction: reopen it so that the version
-                # bump and the next step stay atomic with what follows.
-                if not conn.in_transaction:
-                    conn.execute("BEGIN IMMEDIATE")
                 conn.execute(f"PRAGMA user_version = {step + 1}")
             conn.execute("COMMIT")
         except BaseException:
