@@ -446,18 +446,18 @@ def test_a_forked_child_gets_a_working_sync_client_even_with_a_token_request_und
 def test_a_forked_child_can_use_the_async_client_in_its_own_event_loop(
     sandbox: SandboxServer,
 ) -> None:
-    kraken = KrakenClient(sandbox.url, credentials=APIKey(DEMO_API_KEY))
+    clients = [KrakenClient(sandbox.url, credentials=APIKey(DEMO_API_KEY))]
 
     async def use_then_close() -> None:
-        await kraken.get_viewer()
-        await kraken.aclose()
+        await clients[0].get_viewer()
+        await clients[0].aclose()
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)  # as in the second-event-loop test
-        asyncio.run(kraken.get_viewer())  # used in the parent: a pooled connection, a token
-        status = fork_and_call(lambda: asyncio.run(kraken.get_viewer()))
+        asyncio.run(clients[0].get_viewer())  # used in the parent: a pooled connection, a token
+        status = fork_and_call(lambda: asyncio.run(clients[0].get_viewer()))
         asyncio.run(use_then_close())
-        del kraken
+        clients.clear()  # the parent's client, with its first loop's connection, collected here
         gc.collect()
     assert status == 0
 
