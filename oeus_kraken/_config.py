@@ -28,7 +28,19 @@ TOKEN_OPERATIONS = frozenset(use.value for use in TokenUse)
 # The operations the US docs mark "Authentication not required", and the token requests
 # themselves: these go out without an Authorization header.
 PUBLIC_OPERATIONS = (
-    frozenset({"getProducts", "getProductsWithRates", "getTdspByPostalCode"}) | TOKEN_OPERATIONS
+    frozenset(
+        {
+            "getProducts",
+            "getProductsWithRates",
+            "getRatesForEsiId",
+            "getRatesForServiceProvider",
+            "getRatesForLoadZone",
+            "getRatesForUsage",
+            "getTdspByPostalCode",
+            "getFanClubDiscount",
+        }
+    )
+    | TOKEN_OPERATIONS
 )
 
 _CREDENTIAL_TYPES = (OrganizationSecretKey, EmailPassword, APIKey, RefreshToken)
