@@ -667,6 +667,11 @@ def _required_arguments(field: GraphQLField) -> bool:
     return any(is_required_argument(argument) for argument in field.args.values())
 
 
+# Root fields whose arguments are all optional in the schema, but which have seeded behaviour and
+# refuse to run without one (tested with their arguments above).
+NEEDS_SOME_ARGUMENT = frozenset({"addressLookup"})
+
+
 def _selection(type_: GraphQLObjectType, depth: int) -> str:
     """Every leaf field (and, `depth` > 1, every object field's leaves) needing no arguments."""
     parts = ["__typename"]
@@ -692,7 +697,7 @@ def test_the_fallback_executes_a_broad_query_without_errors(
     roots = sorted(
         (name, field)
         for name, field in schema.query_type.fields.items()
-        if not _required_arguments(field)
+        if not _required_arguments(field) and name not in NEEDS_SOME_ARGUMENT
     )
     assert len(roots) >= 20
     selections = []
@@ -711,15 +716,16 @@ def test_the_fallback_executes_a_broad_query_without_errors(
     assert "errors" not in body, body["errors"][:3]
     assert set(body["data"]) == {name for name, _ in roots}
     assert all(value is not None for value in body["data"].values())
-    # Same query, same answer: the fabricated data is deterministic.
-    assert post(http, server, query, authorization=token) == body
+    # Same query, same answer: the fabricated data is deterministic. (The points budget moves
+    # with every request, and the Fan Club discount with the hour.)
+    again = post(http, server, query, authorization=token)
+    live = {"rateLimitInfo", "getFanClubDiscount"}
+    assert {k: v for k, v in again["data"].items() if k not in live} == {
+        k: v for k, v in body["data"].items() if k not in live
+    }
     mutation = """mutation {
-      acquireOauthTokens(input: {accountNumber: "A-1", authCode: "c", state: "s"}) {
-        tokensAcquired
-      }
-      createSmartDeviceToken(
-        input: {accountNumber: "A-1", deviceType: THERMOSTATS, deviceVendor: ECOBEE}
-      ) { state }
+      refreshQuote(input: {code: "Q-1"}) { __typename }
+      decommissionSmartDevice(input: {deviceId: "d-1"}) { __typename }
     }"""
     body = post(http, server, mutation, authorization=token)
     assert "errors" not in body, body

@@ -34,6 +34,11 @@ class ErrorSpec:
 
 # The codes the sandbox answers with. Messages are ours, modelled on the public Kraken catalogue.
 ERROR_CATALOGUE: dict[str, ErrorSpec] = {
+    "KT-CT-1111": ErrorSpec(
+        "AUTHORIZATION",
+        "Unauthorized.",
+        "The token is valid, but it does not carry the permission this field needs.",
+    ),
     "KT-CT-1112": ErrorSpec(
         "AUTHORIZATION",
         "Authorization header not provided.",
@@ -85,15 +90,35 @@ ERROR_CATALOGUE: dict[str, ErrorSpec] = {
         "Invalid token.",
         "The Authorization header is not a valid Kraken token.",
     ),
+    "KT-CT-1188": ErrorSpec(
+        "VALIDATION",
+        "Query is too complex.",
+        "The query's complexity is over the limit of 200: ask for fewer fields or smaller pages.",
+    ),
+    "KT-CT-1189": ErrorSpec(
+        "VALIDATION",
+        "Query exceeds maximum node count.",
+        "The query could return more than 10,000 nodes: ask for smaller pages.",
+    ),
     "KT-CT-1199": ErrorSpec(
         "AUTHORIZATION",
         "Too many requests.",
         "You have made too many requests. Please try again later.",
     ),
+    "KT-CT-1201": ErrorSpec(
+        "VALIDATION",
+        "Invalid pagination parameters.",
+        "This connection must be paginated with `first` (1 to 100).",
+    ),
     "KT-CT-4177": ErrorSpec(
         "AUTHORIZATION",
         "Unauthorized.",
         "You are not allowed to see this account.",
+    ),
+    "KT-CT-8413": ErrorSpec(
+        "VALIDATION",
+        "Invalid data.",
+        "Please make sure the provided details are correct.",
     ),
 }
 
