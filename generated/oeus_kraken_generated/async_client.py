@@ -1118,6 +1118,7 @@ class GeneratedAsyncClient(AsyncBaseClient):
               edges {
                 cursor
                 node {
+                  __typename
                   ... on IntervalMeasurementType {
                     startAt
                     endAt
@@ -1128,6 +1129,7 @@ class GeneratedAsyncClient(AsyncBaseClient):
                     readAt
                     metaData {
                       utilityFilters {
+                        __typename
                         ... on ElectricityFiltersOutput {
                           marketSupplyPointId
                           readingDirection
@@ -1226,6 +1228,7 @@ class GeneratedAsyncClient(AsyncBaseClient):
               edges {
                 cursor
                 node {
+                  __typename
                   ... on IntervalMeasurementType {
                     startAt
                     endAt
@@ -1236,6 +1239,7 @@ class GeneratedAsyncClient(AsyncBaseClient):
                     readAt
                     metaData {
                       utilityFilters {
+                        __typename
                         ... on ElectricityFiltersOutput {
                           marketSupplyPointId
                           readingDirection

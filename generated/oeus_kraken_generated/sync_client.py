@@ -1116,6 +1116,7 @@ class GeneratedSyncClient(BaseClient):
               edges {
                 cursor
                 node {
+                  __typename
                   ... on IntervalMeasurementType {
                     startAt
                     endAt
@@ -1126,6 +1127,7 @@ class GeneratedSyncClient(BaseClient):
                     readAt
                     metaData {
                       utilityFilters {
+                        __typename
                         ... on ElectricityFiltersOutput {
                           marketSupplyPointId
                           readingDirection
@@ -1224,6 +1226,7 @@ class GeneratedSyncClient(BaseClient):
               edges {
                 cursor
                 node {
+                  __typename
                   ... on IntervalMeasurementType {
                     startAt
                     endAt
@@ -1234,6 +1237,7 @@ class GeneratedSyncClient(BaseClient):
                     readAt
                     metaData {
                       utilityFilters {
+                        __typename
                         ... on ElectricityFiltersOutput {
                           marketSupplyPointId
                           readingDirection
