@@ -159,12 +159,12 @@ def _neighbours(customers: list[Premise]) -> list[Premise]:
 
 
 def _homes() -> list[Premise]:
-    """Three homes in every ZIP code the sandbox knows."""
+    """Three homes in every ZIP code the sandbox knows, numbered 1xxx, 2xxx and 3xxx."""
     found = []
     for z, (postal_code, codes) in enumerate(sorted(TDSPS_BY_POSTAL_CODE.items())):
         tdsp = TDSPS_BY_CODE[codes[0]]
         for i in range(3):
-            number = str(100 + int(unit_random(z, i, 33) * 9000))
+            number = str((i + 1) * 1000 + int(unit_random(z, i, 33) * 900))
             street = f"{number} {_STREETS[(z + i) % len(_STREETS)]}"
             esi_id = _esi_id(tdsp.esi_id_prefix, z, i, 34)
             found.append(

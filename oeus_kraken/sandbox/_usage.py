@@ -20,8 +20,8 @@ History starts at `USAGE_START` (2025-12-01, Texas time) and runs up to the sand
   from that moment on, the share of intervals that arrive late and the share that are revised: a
   revised interval first arrives as an ESTIMATE with a value up to 20 % off, and `REVISION_DELAY`
   (2 days) after its delivery the ACTUAL value replaces it (with a new `readAt`). Nothing already
-  delivered disappears when the knob moves: each interval is judged by the settings in force at
-  its delivery (late) or revision time (revised). The seeded settings revise nothing.
+  delivered changes or disappears when the knob moves: each interval is judged by the settings in
+  force when it was due (late) or delivered (revised). The seeded settings revise nothing.
 
 Texas local days are America/Chicago days, so one has 92, 96 or 100 intervals; `measurements`
 takes `timezone` for its day boundaries (`startOn`/`endOn`, DAY_INTERVAL totals) and answers times
@@ -131,9 +131,10 @@ class FeedSettings:
     gap_filled_at: float | None = None
 
     def at(self, when: float) -> FeedEpoch:
+        """The settings for something due at `when`: those set strictly before it."""
         current = self.epochs[0]
         for epoch in self.epochs:
-            if epoch.since > when:
+            if epoch.since >= when:
                 break
             current = epoch
         return current
@@ -312,7 +313,7 @@ def reading(meter: Meter, start: int, now: float, feed: FeedSettings) -> Reading
     if _in_gap(start):
         if feed.gap_filled_at is None or feed.gap_filled_at > now:
             return None
-        delivered = max(normal, math.ceil(feed.gap_filled_at))
+        delivered = max(normal, int(feed.gap_filled_at))
     elif unit_random(meter.seed, index, _SALT_LATE) < feed.at(normal).late_share:
         delivered = normal + LATE_DELAY
     else:
@@ -321,7 +322,7 @@ def reading(meter: Meter, start: int, now: float, feed: FeedSettings) -> Reading
         return None
     value = true_value(meter, start)
     revised_at = delivered + REVISION_DELAY
-    if unit_random(meter.seed, index, _SALT_REVISED) < feed.at(revised_at).revised_share:
+    if unit_random(meter.seed, index, _SALT_REVISED) < feed.at(delivered).revised_share:
         if revised_at > now:
             return Reading(start, _estimate(meter, start, value), delivered, estimated=True)
         return Reading(start, value, revised_at, estimated=False)
