@@ -446,6 +446,8 @@ def test_public_queries_need_no_header(http: httpx.Client, server: SandboxServer
         ("78401", [("AEP_TCC", "LZ_SOUTH")]),
         ("79601", [("AEP_TNC", "LZ_SOUTH")]),
         ("76401", [("TNMP", "LZ_WEST")]),
+        ("77573", [("TNMP", "LZ_WEST"), ("CENTERPOINT", "LZ_HOUSTON")]),
+        ("78205", []),  # San Antonio: a municipal utility, no retail choice
         ("75001-1234", [("ONCOR", "LZ_NORTH")]),
         ("10001", []),
     ],

@@ -109,7 +109,7 @@ TDSPS_BY_POSTAL_CODE: dict[str, tuple[str, ...]] = {
     "79601": ("AEP_TNC",),  # Abilene
     "76903": ("AEP_TNC",),  # San Angelo
     "76401": ("TNMP",),  # Stephenville
-    "77573": ("TNMP",),  # League City
+    "77573": ("TNMP", "CENTERPOINT"),  # League City: two TDSPs serve parts of it
 }
 
 # Energy-charge adjustment per ERCOT load zone, cents per kWh.

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,41 +138,46 @@ class _Walker:
                     yield from self._fields(fragment.selection_set, inner)
 
     def connection(
-        self, node: FieldNode, field_type: Any, field_args: Mapping[str, Any]
+        self, nodes: Sequence[FieldNode], field_type: Any, field_args: Mapping[str, Any]
     ) -> ConnectionCost:
-        n = _page_size(node, field_args, self.variables)
+        """The cost of one connection field, selected by `nodes` (one response key: GraphQL
+        merges repeated selections of it, and so does the count)."""
+        n = _page_size(nodes[0], field_args, self.variables)
         connection_type = get_named_type(field_type)
         per_edge_fields, nested_weight, nested_nodes = 0, 0, 0
-        for child, parent in self._fields(node.selection_set, connection_type):
-            if child.name.value != "edges":
+        # A field is counted once per path below the edge, so a field selected both directly
+        # and through a fragment counts once.
+        counted: set[tuple[str, ...]] = set()
+        stack: list[tuple[FieldNode, Any, tuple[str, ...]]] = [
+            (child, parent, ())
+            for node in nodes
+            for child, parent in self._fields(node.selection_set, connection_type)
+            if child.name.value == "edges"
+        ]
+        while stack:
+            field_node, parent_type, above = stack.pop()
+            name = field_node.name.value
+            definition = getattr(get_named_type(parent_type), "fields", {}).get(name)
+            if definition is None:  # __typename, or a field the schema lacks
                 continue
-            # A field is counted once per path below the edge, so a field selected both
-            # directly and through a fragment counts once.
-            counted: set[tuple[str, ...]] = set()
-            stack: list[tuple[FieldNode, Any, tuple[str, ...]]] = [(child, parent, ())]
-            while stack:
-                field_node, parent_type, above = stack.pop()
-                name = field_node.name.value
-                definition = getattr(get_named_type(parent_type), "fields", {}).get(name)
-                if definition is None:  # __typename, or a field the schema lacks
-                    continue
-                path = (*above, name) if field_node is not child else ()
-                nested = bool(path) and _is_connection(definition.type)
-                if path and path not in counted:
-                    counted.add(path)
-                    per_edge_fields += 1
-                    if nested:
-                        inner = self.connection(field_node, definition.type, definition.args)
-                        nested_weight += inner.weight
-                        nested_nodes += inner.nodes
+            path = (*above, name) if above or name != "edges" else ()
+            nested = bool(path) and _is_connection(definition.type)
+            if path and path not in counted:
+                counted.add(path)
+                per_edge_fields += 1
                 if nested:
-                    continue
-                stack.extend(
-                    (grandchild, grandparent, path)
-                    for grandchild, grandparent in self._fields(
-                        field_node.selection_set, definition.type
-                    )
+                    same = [field_node]  # its repeated selections were merged above
+                    inner = self.connection(same, definition.type, definition.args)
+                    nested_weight += inner.weight
+                    nested_nodes += inner.nodes
+            if nested:
+                continue
+            stack.extend(
+                (grandchild, grandparent, path or ("edges",))
+                for grandchild, grandparent in self._fields(
+                    field_node.selection_set, definition.type
                 )
+            )
         return ConnectionCost(
             weight=n * (per_edge_fields + nested_weight), nodes=n * (1 + nested_nodes)
         )
@@ -188,11 +193,7 @@ def connection_cost(info: GraphQLResolveInfo) -> ConnectionCost:
     """The weight and nodes of the connection field `info` resolves (see the module docstring)."""
     walker = _Walker(info.schema, info.fragments, info.variable_values)
     field = info.parent_type.fields[info.field_name]
-    total = ConnectionCost(0, 0)
-    for node in info.field_nodes:
-        cost = walker.connection(node, field.type, field.args)
-        total = ConnectionCost(total.weight + cost.weight, total.nodes + cost.nodes)
-    return total
+    return walker.connection(info.field_nodes, field.type, field.args)
 
 
 # -- the hourly points budget ----------------------------------------------------------------------
