@@ -213,6 +213,20 @@ CODES: dict[str, KrakenCode] = dict(
         ),
         _code("KT-CT-1199", Category.RATE_LIMIT, "too many requests", "Too many requests.", _AUTH),
         _code(
+            "KT-CT-1201",
+            Category.REQUEST_ERROR,
+            "the page size is missing or out of range: paginate with `first` (1 to 100)",
+            "Invalid pagination parameters.",
+            _VALID,
+        ),
+        _code(
+            "KT-CT-8413",
+            Category.REQUEST_ERROR,
+            "the details given were not accepted",
+            "Invalid data.",
+            _VALID,
+        ),
+        _code(
             "KT-CT-4177",
             Category.PERMISSION,
             "the account was not found, or is not visible to these credentials",

@@ -16,7 +16,10 @@ import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import AnyClient, SandboxClock, build_client, call, close_client
@@ -26,18 +29,29 @@ from oeus_kraken import (
     APIStatusError,
     AuthenticationError,
     ConciseRatesInput,
+    CreateQuoteInput,
     Credentials,
+    ElectricityFiltersInput,
+    ElectricityMeterPointConsumptionInput,
     EmailPassword,
+    GetAccountBillsAccountBillsEdgesNodeStatementType,
     GetAccountLedgersAccountLedgersTransactions,
     GraphQLError,
     KrakenClient,
     KrakenError,
+    KrakenFlexDeviceTypes,
+    LinkedObjectType,
+    LoadZone,
+    MeasurementPageEdgesNodeIntervalMeasurementType,
     OrganizationSecretKey,
     PermissionDeniedError,
+    ProviderChoices,
     RateLimitError,
+    ReadingFrequencyType,
     RefreshToken,
     ServiceProvider,
     SyncKrakenClient,
+    UtilityFiltersInput,
     apaginate,
     paginate,
 )
@@ -517,3 +531,171 @@ def test_20_threads_on_a_fresh_sync_client_make_one_token_request(sandbox: Sandb
 
     assert emails == [DEMO_EMAIL] * 20
     assert traffic.operations() == {"getKrakenToken": 1, "getViewer": 20}
+
+
+# -- the US surface, through both clients (the sandbox's own specs are in test_sandbox.py) --------
+
+HOME_PROPERTY, HOME_ESI_ID = "5101", "10443720004512388"
+WHOLESALE_ESI_ID = "10089010023806217"
+
+
+async def test_every_us_operation_answers_through_the_client(
+    connect: Callable[..., AnyClient], sandbox: SandboxServer
+) -> None:
+    client = connect(OrganizationSecretKey(DEMO_ORGANIZATION_SECRET_KEY))
+    account = DEMO_ACCOUNT_NUMBERS[0]
+    day = {"start_on": date(2026, 3, 8), "end_on": date(2026, 3, 8)}
+
+    usage = await call(client, "get_measurements", account_number=account, first=100, **day)
+    [home] = usage.account.properties
+    assert home.electricity_meter_points[0].mpan == HOME_ESI_ID
+    assert home.measurements.total_count == 92  # spring forward
+    interval = home.measurements.edges[0].node
+    assert isinstance(interval, MeasurementPageEdgesNodeIntervalMeasurementType)
+    assert interval.duration_in_seconds == 900
+    assert isinstance(interval.value, Decimal)
+    assert interval.start_at == datetime(2026, 3, 8, tzinfo=ZoneInfo("America/Chicago"))
+    one = await call(
+        client,
+        "get_property_measurements",
+        property_id=HOME_PROPERTY,
+        first=10,
+        utility_filters=[
+            UtilityFiltersInput(
+                electricity_filters=ElectricityFiltersInput(
+                    reading_frequency_type=ReadingFrequencyType.DAY_INTERVAL
+                )
+            )
+        ],
+        **day,
+    )
+    [total] = one.property_.measurements.edges  # `property` is a builtin: codegen adds _
+    assert total.node.duration_in_seconds == 23 * 3600
+    window = {
+        "from_datetime": datetime(2026, 8, 3, tzinfo=ZoneInfo("America/Chicago")),
+        "to_datetime": datetime(2026, 8, 4, tzinfo=ZoneInfo("America/Chicago")),
+    }
+    readings = await call(
+        client,
+        "get_interval_readings",
+        account_number=DEMO_ACCOUNT_NUMBERS[1],
+        esi_id=WHOLESALE_ESI_ID,
+        **window,
+    )
+    assert len(readings.interval_readings) == 96
+    assert all(isinstance(r.price, Decimal) for r in readings.interval_readings)
+    daily = await call(
+        client, "get_daily_readings", account_number=account, esi_id=HOME_ESI_ID, **window
+    )
+    [reading] = daily.daily_readings
+    assert reading.daily_usage > 0
+
+    [premise] = (await call(client, "lookup_address_by_esi_id", esi_id=HOME_ESI_ID)).address_lookup
+    assert (premise.service_provider, premise.load_zone) == (
+        ServiceProvider.ONCOR,
+        LoadZone.LZ_NORTH,
+    )
+    building = await call(
+        client, "lookup_address_by_street_address", address="1100 Louisiana St", post_code="77002"
+    )
+    assert len(building.address_lookup) == 3
+
+    quote = await call(
+        client,
+        "create_quote",
+        input=CreateQuoteInput(
+            postcode="75201",
+            brand_code="OCTOPUS_ENERGY_USA",
+            electricity_meter_points=[
+                ElectricityMeterPointConsumptionInput(
+                    mpan=HOME_ESI_ID, is_estimate=False, annual_consumption_standard=14000
+                )
+            ],
+        ),
+    )
+    quoted = quote.create_quote.quote.quoted_products
+    assert quoted
+    assert all(q.estimated_details.kwh_usage == 14000 for q in quoted)
+    own = await call(client, "create_customer_quote", account_number=account)
+    assert own.customer_create_quote.quote.postcode == "75201"
+
+    payments = await call(client, "get_account_payments", account_number=account, first=5)
+    assert payments.account.payments.total_count == 24
+    assert all(type(e.node.amount) is int for e in payments.account.payments.edges)
+    bills = await call(client, "get_account_bills", account_number=account, first=3)
+    statement = bills.account.bills.edges[0].node
+    assert isinstance(statement, GetAccountBillsAccountBillsEdgesNodeStatementType)
+    assert type(statement.closing_balance) is int
+
+    stored = await call(
+        client,
+        "update_metadata",
+        linked_object_type=LinkedObjectType.ACCOUNT,
+        identifier=account,
+        key="affiliate",
+        value={"ref": 12},
+    )
+    assert stored.update_metadata.metadata.value == {"ref": 12}
+    token = await call(
+        client,
+        "create_smart_device_token",
+        account_number=account,
+        device_type=KrakenFlexDeviceTypes.THERMOSTATS,
+        device_vendor=ProviderChoices.ECOBEE,
+    )
+    state = token.create_smart_device_token.state
+    acquired = await call(
+        client, "acquire_oauth_tokens", account_number=account, auth_code="code", state=state
+    )
+    assert acquired.acquire_oauth_tokens.tokens_acquired is True
+
+    budget = (await call(client, "get_rate_limit_info")).rate_limit_info.points_allowance_rate_limit
+    assert budget.limit == 100_000
+    assert 0 < budget.used_points < 1000
+
+
+async def test_the_public_us_operations_request_no_token(
+    connect: Callable[..., AnyClient], sandbox: SandboxServer
+) -> None:
+    traffic = Traffic(sandbox)
+    client = connect(APIKey(DEMO_API_KEY))
+
+    discount = (await call(client, "get_fan_club_discount")).get_fan_club_discount
+    assert discount.discount_amount in (Decimal("0.0"), Decimal("0.2"), Decimal("0.5"))
+    for method, kwargs in (
+        ("get_rates_for_esi_id", {"esi_id": HOME_ESI_ID, "kwh_usage": Decimal("1500")}),
+        ("get_rates_for_service_provider", {"service_provider": ServiceProvider.TNMP}),
+        ("get_rates_for_load_zone", {"load_zone": LoadZone.LZ_SOUTH}),
+        ("get_rates_for_usage", {"kwh_usage": Decimal("500")}),
+    ):
+        products = (await call(client, method, **kwargs)).products_with_concise_applicable_rates
+        assert products, method
+        assert all(rate.total_applicable_rate > 0 for p in products for rate in p.rates)
+
+    assert traffic.token_requests == 0
+
+
+async def test_us_permission_and_cap_refusals_raise_typed_errors_and_are_not_retried(
+    connect: Callable[..., AnyClient], sandbox: SandboxServer
+) -> None:
+    client = connect(APIKey(DEMO_API_KEY))
+    traffic = Traffic(sandbox)
+
+    with pytest.raises(PermissionDeniedError) as denied:
+        await call(client, "lookup_address_by_esi_id", esi_id=HOME_ESI_ID)
+    assert denied.value.error_code == "KT-CT-1111"
+    with pytest.raises(GraphQLError) as too_big:
+        await call(client, "get_measurements", account_number=DEMO_ACCOUNT_NUMBERS[0], first=101)
+    assert too_big.value.error_code == "KT-CT-1201"
+
+    assert traffic.operations() == {
+        "getKrakenToken": 1,
+        "lookupAddressByEsiId": 1,
+        "getMeasurements": 1,
+    }
+
+    organization = connect(OrganizationSecretKey(DEMO_ORGANIZATION_SECRET_KEY))
+    with pytest.raises(GraphQLError) as complex_:
+        await call(organization, "get_measurements", account_number=OTHER_ACCOUNT_NUMBER, first=100)
+    assert complex_.value.error_code == "KT-CT-1188"
+    assert traffic.operations()["getMeasurements"] == 2  # sent once

@@ -21,17 +21,25 @@ from conftest import FakeKraken, build_client, call, close_client, token_respons
 import oeus_kraken
 from oeus_kraken import (
     TEST_URL,
+    AccountPaymentStatusOptions,
     AccountStatus,
     APIKey,
     ConciseRatesInput,
+    CreateQuoteInput,
     Credentials,
+    ElectricityFiltersInput,
+    ElectricityMeterPointConsumptionInput,
     EmailPassword,
+    KrakenFlexDeviceTypes,
+    LinkedObjectType,
     LoadZone,
     ObtainJSONWebTokenInput,
     OrganizationSecretKey,
     ProductInput,
+    ProviderChoices,
     RefreshToken,
     ServiceProvider,
+    UtilityFiltersInput,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,6 +187,238 @@ PRODUCTS_WITH_RATES = {
 
 TDSP_HOUSTON = {"tdspByPostalcode": [{"serviceProvider": "CENTERPOINT", "loadZone": "LZ_HOUSTON"}]}
 
+# -- the US surface ------------------------------------------------------------------------------
+
+PROPERTY_ID = "559031"
+CURSOR = "bWVhc3VyZW1lbnQ6MTc3Mjk0OTYwMA=="
+OAUTH_STATE = "9fe2c4e93f654fdbb24c02b15259716c"
+
+
+def _money(amount: str, per_kwh: str) -> dict[str, Any]:
+    return {
+        "estimatedAmount": amount,
+        "costCurrency": "USD",
+        "pricePerUnit": {"amount": per_kwh, "unit": "KILOWATT_HOURS"},
+    }
+
+
+# One interval of the spring-forward day, on a wholesale agreement (so with its cost in cents).
+MEASUREMENT_PAGE = {
+    "totalCount": 92,
+    "pageInfo": {"hasNextPage": True, "endCursor": CURSOR},
+    "edges": [
+        {
+            "cursor": CURSOR,
+            "node": {
+                "__typename": "IntervalMeasurementType",
+                "startAt": "2026-03-08T00:00:00-06:00",
+                "endAt": "2026-03-08T00:15:00-06:00",
+                "durationInSeconds": 900,
+                "value": "0.318",
+                "unit": "kwh",
+                "source": "ERCOT_AMS",
+                "readAt": "2026-03-08T04:00:00-06:00",
+                "metaData": {
+                    "utilityFilters": {
+                        "__typename": "ElectricityFiltersOutput",
+                        "marketSupplyPointId": ESI_ID,
+                        "readingDirection": "CONSUMPTION",
+                        "readingQuality": "ACTUAL",
+                        "readingFrequencyType": "RAW_INTERVAL",
+                    },
+                    "statistics": [
+                        {
+                            "type": "CONSUMPTION_COST",
+                            "label": "Consumption cost",
+                            "value": "0.318",
+                            "costExclTax": _money("3.3314", "10.4760"),
+                            "costInclTax": _money("3.3979", "10.6852"),
+                        }
+                    ],
+                },
+            },
+        }
+    ],
+}
+METER_POINTS = [{"mpan": ESI_ID}]
+MEASUREMENTS = {
+    "account": {
+        "number": ACCOUNT_NUMBER,
+        "properties": [
+            {
+                "id": PROPERTY_ID,
+                "electricityMeterPoints": METER_POINTS,
+                "measurements": MEASUREMENT_PAGE,
+            }
+        ],
+    }
+}
+PROPERTY_MEASUREMENTS = {
+    "property": {
+        "id": PROPERTY_ID,
+        "electricityMeterPoints": METER_POINTS,
+        "measurements": MEASUREMENT_PAGE,
+    }
+}
+INTERVAL_READINGS = {
+    "intervalReadings": [
+        {
+            "meterPointId": ESI_ID,
+            "fromDatetime": "2026-08-01T00:00:00-05:00",
+            "toDatetime": "2026-08-01T00:15:00-05:00",
+            "consumption": "0.472",
+            "price": "3.5728",
+        }
+    ]
+}
+DAILY_READINGS = {
+    "dailyReadings": [
+        {
+            "meterPointId": ESI_ID,
+            "readAt": "2026-08-02T00:00:00-05:00",
+            "meterReading": "32518.422",
+            "dailyUsage": "53.257",
+            "source": "ERCOT_AMS",
+        }
+    ]
+}
+PREMISE = {
+    "esiId": ESI_ID,
+    "houseNumber": "4500",
+    "address": "4500 Belt Line Rd",
+    "address2": None,
+    "city": "Addison",
+    "state": "TX",
+    "postCode": "75001",
+    "serviceProvider": "ONCOR",
+    "loadZone": "LZ_NORTH",
+    "isCustomer": {"isOeCustomer": True},
+}
+CONCISE_RATE = {
+    "serviceProvider": "ONCOR",
+    "loadZone": "LZ_NORTH",
+    "kwhUsage": "1500",
+    "totalApplicableRate": "20.08420",
+    "totalApplicableRateWithMonthlySubscriptionFees": "20.08420",
+    "totalApplicableDayRate": None,
+    "totalApplicableNightRate": None,
+    "totalApplicableDayRateWithMonthlySubscriptionFees": None,
+    "totalApplicableNightRateWithMonthlySubscriptionFees": None,
+    "serviceProviderConsumptionRate": "5.60320",
+    "serviceProviderConsumptionRateUnitType": "KWH_CONSUMPTION",
+    "serviceProviderStandingRate": "423.00000",
+    "serviceProviderStandingRateUnitType": "MONTHS_ON_SUPPLY",
+    "loadZoneConsumptionRate": "14.20150",
+    "loadZoneConsumptionRateUnitType": "KWH_CONSUMPTION",
+    "loadZoneDayTimeConsumptionRate": None,
+    "loadZoneDayTimeRateUnitType": None,
+    "loadZoneNightTimeConsumptionRate": None,
+    "loadZoneNightTimeRateUnitType": None,
+}
+CONCISE_RATES = {
+    "productsWithConciseApplicableRates": [
+        {**PRODUCTS_WITH_RATES["productsWithConciseApplicableRates"][0], "rates": [CONCISE_RATE]}
+    ]
+}
+QUOTE = {
+    "quoteId": "880001",
+    "code": "Q-D6D81",
+    "postcode": "75001",
+    "quotedProducts": [
+        {
+            "id": "880001-1207",
+            "name": "Octopus 12",
+            "recommended": True,
+            "monthlyAmount": 23432,
+            "annualAmount": 281179,
+            "expiresAt": "2027-01-01T04:35:11+00:00",
+            "serviceProvider": "ONCOR",
+            "loadZone": "LZ_NORTH",
+            "product": {
+                "id": "1207",
+                "code": "OCTOPUS-12M-FIXED-0125",
+                "displayName": "Octopus 12",
+                "fullName": "Octopus 12 Month Fixed",
+                "description": "A fixed rate for 12 months.",
+                "term": 12,
+            },
+            "estimatedDetails": {
+                "kwhUsage": "14000",
+                "usagePeriod": "ANNUALLY",
+                "dayPercentage": "100",
+                "nightPercentage": "0",
+                "monthlyCostEstimate": "23431.61",
+                "annualCostEstimate": "281179.32",
+                "applicableRates": {
+                    key: CONCISE_RATE[key]
+                    for key in (
+                        "serviceProvider",
+                        "loadZone",
+                        "kwhUsage",
+                        "totalApplicableRate",
+                        "totalApplicableRateWithMonthlySubscriptionFees",
+                        "totalApplicableDayRate",
+                        "totalApplicableNightRate",
+                        "serviceProviderConsumptionRate",
+                        "serviceProviderStandingRate",
+                        "loadZoneConsumptionRate",
+                    )
+                },
+            },
+        }
+    ],
+}
+PAGE_INFO = {"hasNextPage": True, "endCursor": "YXJyYXljb25uZWN0aW9uOjA="}
+PAYMENTS = {
+    "account": {
+        "number": ACCOUNT_NUMBER,
+        "payments": {
+            "totalCount": 24,
+            "pageInfo": PAGE_INFO,
+            "edges": [
+                {
+                    "node": {
+                        "id": "700056",
+                        "status": "CLEARED",
+                        "amount": 19011,
+                        "paymentDate": "2025-12-17",
+                        "reference": "PMT-1B2C3D4E-700056",
+                        "transactionType": "DD_REGULAR_COLLECTION",
+                        "surchargeAmount": 0,
+                    }
+                }
+            ],
+        },
+    }
+}
+BILLS = {
+    "account": {
+        "number": ACCOUNT_NUMBER,
+        "bills": {
+            "totalCount": 24,
+            "pageInfo": PAGE_INFO,
+            "edges": [
+                {
+                    "node": {
+                        "__typename": "StatementType",
+                        "id": "1700055",
+                        "billType": "STATEMENT",
+                        "fromDate": "2025-11-01",
+                        "toDate": "2025-11-30",
+                        "issuedDate": "2025-12-03",
+                        "temporaryUrl": "https://example.com/bills/1700055.pdf",
+                        "paymentDueDate": "2025-12-24",
+                        "openingBalance": -16054,
+                        "closingBalance": -10911,
+                        "totalCharges": {"netTotal": 18639, "taxTotal": 372, "grossTotal": 19011},
+                        "totalCredits": {"netTotal": 700, "taxTotal": 0, "grossTotal": 700},
+                    }
+                }
+            ],
+        },
+    }
+}
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -270,6 +510,264 @@ OPERATIONS = [
         {"postalCode": "77002"},
         TDSP_HOUSTON,
         public=True,
+    ),
+]
+OPERATIONS += [
+    Operation(
+        "get_measurements",
+        "getMeasurements",
+        "GetMeasurements",
+        {
+            "account_number": ACCOUNT_NUMBER,
+            "first": 100,
+            "start_on": date(2026, 3, 8),
+            "end_on": date(2026, 3, 8),
+            "utility_filters": [
+                UtilityFiltersInput(
+                    electricity_filters=ElectricityFiltersInput(market_supply_point_id=ESI_ID)
+                )
+            ],
+        },
+        # timezone was not given: left out, so the operation's own default (America/Chicago)
+        # applies; the filter sends only the field set, not the schema's defaults.
+        {
+            "accountNumber": ACCOUNT_NUMBER,
+            "first": 100,
+            "startOn": "2026-03-08",
+            "endOn": "2026-03-08",
+            "utilityFilters": [{"electricityFilters": {"marketSupplyPointId": ESI_ID}}],
+        },
+        MEASUREMENTS,
+    ),
+    Operation(
+        "get_property_measurements",
+        "getPropertyMeasurements",
+        "GetPropertyMeasurements",
+        {
+            "property_id": PROPERTY_ID,
+            "first": 50,
+            "after": CURSOR,
+            "start_at": datetime(2026, 3, 8, tzinfo=CENTRAL_STANDARD),
+            "end_at": datetime(2026, 3, 9, tzinfo=CENTRAL_DAYLIGHT),
+            "timezone": "America/Chicago",
+        },
+        {
+            "propertyId": PROPERTY_ID,
+            "first": 50,
+            "after": CURSOR,
+            "startAt": "2026-03-08T00:00:00-06:00",
+            "endAt": "2026-03-09T00:00:00-05:00",
+            "timezone": "America/Chicago",
+        },
+        PROPERTY_MEASUREMENTS,
+    ),
+    Operation(
+        "get_interval_readings",
+        "getIntervalReadings",
+        "GetIntervalReadings",
+        {
+            "account_number": ACCOUNT_NUMBER,
+            "esi_id": ESI_ID,
+            "from_datetime": datetime(2026, 8, 1, tzinfo=CENTRAL_DAYLIGHT),
+            "to_datetime": datetime(2026, 8, 2, tzinfo=CENTRAL_DAYLIGHT),
+        },
+        {
+            "accountNumber": ACCOUNT_NUMBER,
+            "esiId": ESI_ID,
+            "fromDatetime": "2026-08-01T00:00:00-05:00",
+            "toDatetime": "2026-08-02T00:00:00-05:00",
+        },
+        INTERVAL_READINGS,
+    ),
+    Operation(
+        "get_daily_readings",
+        "getDailyReadings",
+        "GetDailyReadings",
+        {
+            "account_number": ACCOUNT_NUMBER,
+            "esi_id": ESI_ID,
+            "from_datetime": datetime(2026, 8, 1, tzinfo=CENTRAL_DAYLIGHT),
+            "to_datetime": datetime(2026, 9, 1, tzinfo=CENTRAL_DAYLIGHT),
+        },
+        {
+            "accountNumber": ACCOUNT_NUMBER,
+            "esiId": ESI_ID,
+            "fromDatetime": "2026-08-01T00:00:00-05:00",
+            "toDatetime": "2026-09-01T00:00:00-05:00",
+        },
+        DAILY_READINGS,
+    ),
+    Operation(
+        "lookup_address_by_esi_id",
+        "lookupAddressByEsiId",
+        "LookupAddressByEsiId",
+        {"esi_id": ESI_ID},
+        {"esiId": ESI_ID},
+        {"addressLookup": [PREMISE]},
+    ),
+    Operation(
+        "lookup_address_by_street_address",
+        "lookupAddressByStreetAddress",
+        "LookupAddressByStreetAddress",
+        {"address": "4500 Belt Line Rd", "post_code": "75001"},
+        {"address": "4500 Belt Line Rd", "postCode": "75001"},
+        {"addressLookup": [PREMISE]},
+    ),
+    Operation(
+        "get_rates_for_esi_id",
+        "getRatesForEsiId",
+        "GetRatesForEsiId",
+        {"esi_id": ESI_ID, "kwh_usage": Decimal("1500")},
+        {"esiId": ESI_ID, "kwhUsage": "1500"},
+        CONCISE_RATES,
+        public=True,
+    ),
+    Operation(
+        "get_rates_for_service_provider",
+        "getRatesForServiceProvider",
+        "GetRatesForServiceProvider",
+        {"service_provider": ServiceProvider.ONCOR},
+        {"serviceProvider": "ONCOR"},
+        CONCISE_RATES,
+        public=True,
+    ),
+    Operation(
+        "get_rates_for_load_zone",
+        "getRatesForLoadZone",
+        "GetRatesForLoadZone",
+        {"load_zone": LoadZone.LZ_NORTH, "filter_products_by": ProductInput(id="1207")},
+        {"loadZone": "LZ_NORTH", "filterProductsBy": {"id": "1207"}},
+        CONCISE_RATES,
+        public=True,
+    ),
+    Operation(
+        "get_rates_for_usage",
+        "getRatesForUsage",
+        "GetRatesForUsage",
+        {"kwh_usage": Decimal("1500")},
+        {"kwhUsage": "1500"},
+        CONCISE_RATES,
+        public=True,
+    ),
+    Operation(
+        "create_quote",
+        "createQuote",
+        "CreateQuote",
+        {
+            "input": CreateQuoteInput(
+                postcode="75001",
+                brand_code="OCTOPUS_ENERGY_USA",
+                electricity_meter_points=[
+                    ElectricityMeterPointConsumptionInput(
+                        mpan=ESI_ID, is_estimate=False, annual_consumption_standard=14000
+                    )
+                ],
+            )
+        },
+        {
+            "input": {
+                "postcode": "75001",
+                "brandCode": "OCTOPUS_ENERGY_USA",
+                "electricityMeterPoints": [
+                    {"mpan": ESI_ID, "isEstimate": False, "annualConsumptionStandard": 14000}
+                ],
+            }
+        },
+        {"createQuote": {"quote": QUOTE}},
+    ),
+    Operation(
+        "create_customer_quote",
+        "createCustomerQuote",
+        "CreateCustomerQuote",
+        {"account_number": ACCOUNT_NUMBER},
+        {"accountNumber": ACCOUNT_NUMBER},
+        {"customerCreateQuote": {"quote": QUOTE}},
+    ),
+    Operation(
+        "get_account_payments",
+        "getAccountPayments",
+        "GetAccountPayments",
+        {
+            "account_number": ACCOUNT_NUMBER,
+            "status": AccountPaymentStatusOptions.CLEARED,
+            "first": 10,
+        },
+        {"accountNumber": ACCOUNT_NUMBER, "status": "CLEARED", "first": 10},
+        PAYMENTS,
+    ),
+    Operation(
+        "get_account_bills",
+        "getAccountBills",
+        "GetAccountBills",
+        {"account_number": ACCOUNT_NUMBER, "from_date": date(2025, 1, 1), "first": 12},
+        {"accountNumber": ACCOUNT_NUMBER, "fromDate": "2025-01-01", "first": 12},
+        BILLS,
+    ),
+    Operation(
+        "update_metadata",
+        "updateMetadata",
+        "UpdateMetadata",
+        {
+            "linked_object_type": LinkedObjectType.ACCOUNT,
+            "identifier": ACCOUNT_NUMBER,
+            "key": "affiliate",
+            "value": {"ref": 12, "campaign": "fall"},
+        },
+        # A JSONString travels as a string holding the JSON.
+        {
+            "linkedObjectType": "ACCOUNT",
+            "identifier": ACCOUNT_NUMBER,
+            "key": "affiliate",
+            "value": '{"ref":12,"campaign":"fall"}',
+        },
+        {"updateMetadata": {"metadata": {"key": "affiliate", "value": '{"ref": 12}'}}},
+    ),
+    Operation(
+        "create_smart_device_token",
+        "createSmartDeviceToken",
+        "CreateSmartDeviceToken",
+        {
+            "account_number": ACCOUNT_NUMBER,
+            "device_type": KrakenFlexDeviceTypes.THERMOSTATS,
+            "device_vendor": ProviderChoices.ECOBEE,
+        },
+        {"accountNumber": ACCOUNT_NUMBER, "deviceType": "THERMOSTATS", "deviceVendor": "ECOBEE"},
+        {"createSmartDeviceToken": {"state": OAUTH_STATE}},
+    ),
+    Operation(
+        "acquire_oauth_tokens",
+        "acquireOauthTokens",
+        "AcquireOauthTokens",
+        {"account_number": ACCOUNT_NUMBER, "auth_code": "vendor-code-123", "state": OAUTH_STATE},
+        {"accountNumber": ACCOUNT_NUMBER, "authCode": "vendor-code-123", "state": OAUTH_STATE},
+        {"acquireOauthTokens": {"tokensAcquired": True}},
+    ),
+    Operation(
+        "get_fan_club_discount",
+        "getFanClubDiscount",
+        "GetFanClubDiscount",
+        {},
+        {},
+        {"getFanClubDiscount": {"discountAmount": "0.2"}},
+        public=True,
+    ),
+    Operation(
+        "get_rate_limit_info",
+        "getRateLimitInfo",
+        "GetRateLimitInfo",
+        {},
+        {},
+        {
+            "rateLimitInfo": {
+                "pointsAllowanceRateLimit": {
+                    "limit": 50000,
+                    "remainingPoints": 49984,
+                    "usedPoints": 16,
+                    "ttl": 1796189719,
+                    "isBlocked": False,
+                }
+            }
+        },
     ),
 ]
 OPERATIONS_BY_METHOD = {operation.method: operation for operation in OPERATIONS}

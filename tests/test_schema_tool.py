@@ -51,6 +51,8 @@ TDSP_FIELD = "  tdspByPostalcode(postalCode: String!): [TdspType] # guessed retu
 DAILY_READINGS_FIELD = (
     "  dailyReadings(input: DailyReadingInput!): [DailyReadingType] # guessed: list\n"
 )
+# A Query field none of our operations use.
+UNUSED_FIELD = "  activeDomesticSignupRewardScheme: ReferralSchemeType\n"
 REFRESH_EXPIRES_IN = (
     "# A Unix timestamp representing the point in time at which the refresh token will expire.\n"
     "  refreshExpiresIn: Int\n"
@@ -71,7 +73,7 @@ HARMLESS_TO_US = (
         TDSP_FIELD + "  tdspHolidays(year: Int!): [TdspHolidayType]\n",
     ),
     (LAST_LOAD_ZONE, "  LZ_WEST\n  LZ_AEN\n}\n\ntype TdspHolidayType {\n  date: Date\n}"),
-    (DAILY_READINGS_FIELD, ""),
+    (UNUSED_FIELD, ""),
 )
 
 
@@ -215,14 +217,26 @@ def test_check_reports_changes_that_do_not_touch_our_operations_and_exits_0(
     assert report.added_fields == ("Query.tdspHolidays",)
     new_value = change(report.dangerous, "LZ_AEN was added to enum type LoadZone.")
     assert new_value.type == "VALUE_ADDED_TO_ENUM"
-    assert new_value.used_by == ("getProductsWithRates", "getTdspByPostalCode")
-    unused = change(report.breaking, "Query.dailyReadings was removed.")
+    # Every operation that receives a LoadZone.
+    assert new_value.used_by == (
+        "createCustomerQuote",
+        "createQuote",
+        "getProductsWithRates",
+        "getRatesForEsiId",
+        "getRatesForLoadZone",
+        "getRatesForServiceProvider",
+        "getRatesForUsage",
+        "getTdspByPostalCode",
+        "lookupAddressByEsiId",
+        "lookupAddressByStreetAddress",
+    )
+    unused = change(report.breaking, "Query.activeDomesticSignupRewardScheme was removed.")
     assert unused.used_by == ()
     assert report.exit_code == 0
     text = report.render()
     assert "Only added (safe for us): 1 type, 1 field" in text
     assert "VALUE_ADDED_TO_ENUM: LZ_AEN was added to enum type LoadZone.  [used by" in text
-    assert "FIELD_REMOVED: Query.dailyReadings was removed.\n" in text
+    assert "FIELD_REMOVED: Query.activeDomesticSignupRewardScheme was removed.\n" in text
     assert text.splitlines()[-1].startswith("Does not break us: every operation validates")
 
 
@@ -614,7 +628,7 @@ def test_a_no_change_refresh_leaves_schema_graphql_byte_for_byte_with_comments_a
     assert f"Left {schema_copy} as it is: {URL} has the same types" in out
     assert "comments and guessed markers stay" in out
     assert "Replaced" not in out
-    assert "49 parts (marked in 44 comments): all agree with" in out
+    assert "52 parts (marked in 47 comments): all agree with" in out
 
 
 def test_descriptions_and_field_order_alone_do_not_count_as_a_change(
@@ -690,7 +704,9 @@ def test_a_changed_type_is_reported_against_its_guessed_marker_and_the_file_repl
     code = fetch(schema_copy, QUERIES)
 
     out, err = capsys.readouterr()
-    assert (code, err) == (0, "")  # none of our operations uses what changed
+    # Our readings operations use what changed: reported (exit 1), and the file still replaced.
+    assert (code, err) == (1, "")
+    assert "getDailyReadings" in out
 
     def line(text):
         return f"{schema_copy}:{line_of(SCHEMA, text)}"
@@ -713,12 +729,13 @@ def test_a_changed_type_is_reported_against_its_guessed_marker_and_the_file_repl
     ]
     for text in expected:
         assert text in out
-    assert "5 contradicted, 6 left unknown, 38 confirmed" in out
+    assert "5 contradicted, 6 left unknown, 41 confirmed" in out
     written = schema_copy.read_text(encoding="utf-8")
     assert "# guessed" not in written  # replaced: the report above is what is left of them
     assert '"""Whether it can be bought."""' in written
     assert f"# Introspected from {URL}" in written
-    assert f"Replaced {schema_copy}. Next: `make generate`." in out
+    assert f"Replaced {schema_copy}" in out
+    assert f"`git checkout {schema_copy}` to go back" in out  # it breaks us: say how to undo
 
 
 def test_the_guessed_markers_of_schema_graphql_are_found_on_what_they_mark(current_sdl):
@@ -727,9 +744,9 @@ def test_the_guessed_markers_of_schema_graphql_are_found_on_what_they_mark(curre
     subjects_by_line = {}
     for part in parts:
         subjects_by_line.setdefault(part.line, []).append(part.subject)
-    assert len(parts) == 49
-    assert len(subjects_by_line) == 44
-    assert sum("guessed" in line for line in current_sdl.splitlines()) == 46  # 2 mark nothing
+    assert len(parts) == 52
+    assert len(subjects_by_line) == 47
+    assert sum("guessed" in line for line in current_sdl.splitlines()) == 49  # 2 mark nothing
 
     def at(text):
         return subjects_by_line[line_of(SCHEMA, text)]

@@ -13,7 +13,14 @@ from oeus_kraken.scalars import (
 )
 
 from .base_model import BaseModel
-from .enums import LoadZone, ServiceProvider
+from .enums import (
+    LoadZone,
+    QuotePaymentMethodChoices,
+    ReadingDirectionType,
+    ReadingFrequencyType,
+    ReadingQualityType,
+    ServiceProvider,
+)
 
 
 class ObtainJSONWebTokenInput(BaseModel):
@@ -25,6 +32,101 @@ class ObtainJSONWebTokenInput(BaseModel):
     )
     pre_signed_key: Optional[str] = Field(alias="preSignedKey", default=None)
     refresh_token: Optional[str] = Field(alias="refreshToken", default=None)
+
+
+class UtilityFiltersInput(BaseModel):
+    electricity_filters: Optional["ElectricityFiltersInput"] = Field(
+        alias="electricityFilters", default=None
+    )
+    gas_filters: Optional["GasFiltersInput"] = Field(alias="gasFilters", default=None)
+
+
+class ElectricityFiltersInput(BaseModel):
+    reading_frequency_type: Optional[ReadingFrequencyType] = Field(
+        alias="readingFrequencyType", default=ReadingFrequencyType.RAW_INTERVAL
+    )
+    market_supply_point_id: Optional[str] = Field(
+        alias="marketSupplyPointId", default=None
+    )
+    device_id: Optional[str] = Field(alias="deviceId", default=None)
+    reading_direction: Optional[ReadingDirectionType] = Field(
+        alias="readingDirection", default=ReadingDirectionType.CONSUMPTION
+    )
+    register_id: Optional[str] = Field(alias="registerId", default=None)
+    reading_quality: Optional[ReadingQualityType] = Field(
+        alias="readingQuality", default=ReadingQualityType.COMBINED
+    )
+
+
+class GasFiltersInput(BaseModel):
+    reading_frequency_type: Optional[ReadingFrequencyType] = Field(
+        alias="readingFrequencyType", default=ReadingFrequencyType.RAW_INTERVAL
+    )
+    market_supply_point_id: Optional[str] = Field(
+        alias="marketSupplyPointId", default=None
+    )
+    device_id: Optional[str] = Field(alias="deviceId", default=None)
+    register_id: Optional[str] = Field(alias="registerId", default=None)
+
+
+class ElectricityMeterPointConsumptionInput(BaseModel):
+    profile_class: Optional[int] = Field(alias="profileClass", default=None)
+    mpan: Optional[str] = None
+    is_estimate: bool = Field(alias="isEstimate")
+    annual_consumption_standard: Optional[int] = Field(
+        alias="annualConsumptionStandard", default=None
+    )
+    annual_consumption_day: Optional[int] = Field(
+        alias="annualConsumptionDay", default=None
+    )
+    annual_consumption_night: Optional[int] = Field(
+        alias="annualConsumptionNight", default=None
+    )
+
+
+class GasMeterPointConsumptionInput(BaseModel):
+    mprn: Optional[str] = None
+    is_estimate: bool = Field(alias="isEstimate")
+    annual_consumption: Optional[int] = Field(alias="annualConsumption", default=None)
+
+
+class CreateQuoteInput(BaseModel):
+    postcode: str
+    electricity_meter_points: Optional[
+        list[Optional["ElectricityMeterPointConsumptionInput"]]
+    ] = Field(alias="electricityMeterPoints", default=None)
+    gas_meter_points: Optional[list[Optional["GasMeterPointConsumptionInput"]]] = Field(
+        alias="gasMeterPoints", default=None
+    )
+    position: Optional["PositionInput"] = None
+    gsp_group_id: Optional[str] = Field(alias="gspGroupId", default="")
+    affiliate_session_id: Optional[str] = Field(alias="affiliateSessionId", default="")
+    affiliate_organisation_id: Optional[str] = Field(
+        alias="affiliateOrganisationId", default=""
+    )
+    restrict_to_affiliate_products: Optional[bool] = Field(
+        alias="restrictToAffiliateProducts", default=False
+    )
+    brand_code: str = Field(alias="brandCode")
+    address: Optional["QuoteAddressInput"] = None
+    is_business: Optional[bool] = Field(alias="isBusiness", default=False)
+    has_consented_to_industry_data_search: Optional[bool] = Field(
+        alias="hasConsentedToIndustryDataSearch", default=False
+    )
+    payment_method: Optional[QuotePaymentMethodChoices] = Field(
+        alias="paymentMethod", default=QuotePaymentMethodChoices.DIRECTDEBIT
+    )
+
+
+class PositionInput(BaseModel):
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+
+
+class QuoteAddressInput(BaseModel):
+    address_line_1: Optional[str] = Field(alias="addressLine1", default="")
+    address_line_2: Optional[str] = Field(alias="addressLine2", default="")
+    address_line_3: Optional[str] = Field(alias="addressLine3", default="")
 
 
 class ProductInput(BaseModel):

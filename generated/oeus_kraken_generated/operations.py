@@ -2,14 +2,33 @@
 # Regenerate with `make generate`; edit the .graphql operations instead.
 
 __all__ = [
+    "ACQUIRE_OAUTH_TOKENS_GQL",
+    "CREATE_CUSTOMER_QUOTE_GQL",
+    "CREATE_QUOTE_GQL",
+    "CREATE_SMART_DEVICE_TOKEN_GQL",
+    "GET_ACCOUNT_BILLS_GQL",
     "GET_ACCOUNT_GQL",
     "GET_ACCOUNT_LEDGERS_GQL",
+    "GET_ACCOUNT_PAYMENTS_GQL",
+    "GET_DAILY_READINGS_GQL",
+    "GET_FAN_CLUB_DISCOUNT_GQL",
+    "GET_INTERVAL_READINGS_GQL",
     "GET_KRAKEN_TOKEN_GQL",
+    "GET_MEASUREMENTS_GQL",
     "GET_PRODUCTS_GQL",
     "GET_PRODUCTS_WITH_RATES_GQL",
+    "GET_PROPERTY_MEASUREMENTS_GQL",
+    "GET_RATES_FOR_ESI_ID_GQL",
+    "GET_RATES_FOR_LOAD_ZONE_GQL",
+    "GET_RATES_FOR_SERVICE_PROVIDER_GQL",
+    "GET_RATES_FOR_USAGE_GQL",
+    "GET_RATE_LIMIT_INFO_GQL",
     "GET_TDSP_BY_POSTAL_CODE_GQL",
     "GET_VIEWER_GQL",
+    "LOOKUP_ADDRESS_BY_ESI_ID_GQL",
+    "LOOKUP_ADDRESS_BY_STREET_ADDRESS_GQL",
     "REFRESH_KRAKEN_TOKEN_GQL",
+    "UPDATE_METADATA_GQL",
 ]
 
 GET_VIEWER_GQL = """
@@ -56,6 +75,58 @@ query getAccount($accountNumber: String!) {
 }
 """
 
+LOOKUP_ADDRESS_BY_ESI_ID_GQL = """
+query lookupAddressByEsiId($esiId: String!) {
+  addressLookup(esiId: $esiId) {
+    ...AddressLookupResult
+  }
+}
+
+fragment AddressLookupResult on AddressLookupType {
+  esiId
+  houseNumber
+  address
+  address2
+  city
+  state
+  postCode
+  serviceProvider
+  loadZone
+  isCustomer {
+    isOeCustomer
+  }
+}
+"""
+
+LOOKUP_ADDRESS_BY_STREET_ADDRESS_GQL = """
+query lookupAddressByStreetAddress($address: String!, $postCode: String!, $address2: String, $city: String, $state: String) {
+  addressLookup(
+    address: $address
+    postCode: $postCode
+    address2: $address2
+    city: $city
+    state: $state
+  ) {
+    ...AddressLookupResult
+  }
+}
+
+fragment AddressLookupResult on AddressLookupType {
+  esiId
+  houseNumber
+  address
+  address2
+  city
+  state
+  postCode
+  serviceProvider
+  loadZone
+  isCustomer {
+    isOeCustomer
+  }
+}
+"""
+
 GET_KRAKEN_TOKEN_GQL = """
 mutation getKrakenToken($input: ObtainJSONWebTokenInput!) {
   obtainKrakenToken(input: $input) {
@@ -83,6 +154,87 @@ fragment KrakenToken on ObtainKrakenJSONWebToken {
   payload
   refreshToken
   refreshExpiresIn
+}
+"""
+
+GET_ACCOUNT_PAYMENTS_GQL = """
+query getAccountPayments($accountNumber: String!, $status: AccountPaymentStatusOptions, $reason: PaymentReasonOptions, $ledgerId: String, $first: Int, $after: String) {
+  account(accountNumber: $accountNumber) {
+    number
+    payments(
+      status: $status
+      reason: $reason
+      ledgerId: $ledgerId
+      first: $first
+      after: $after
+    ) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          status
+          amount
+          paymentDate
+          reference
+          transactionType
+          surchargeAmount
+        }
+      }
+    }
+  }
+}
+"""
+
+GET_ACCOUNT_BILLS_GQL = """
+query getAccountBills($accountNumber: String!, $fromDate: Date, $toDate: Date, $first: Int, $after: String) {
+  account(accountNumber: $accountNumber) {
+    number
+    bills(fromDate: $fromDate, toDate: $toDate, first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          __typename
+          id
+          billType
+          fromDate
+          toDate
+          issuedDate
+          temporaryUrl
+          ... on StatementType {
+            paymentDueDate
+            openingBalance
+            closingBalance
+            totalCharges {
+              netTotal
+              taxTotal
+              grossTotal
+            }
+            totalCredits {
+              netTotal
+              taxTotal
+              grossTotal
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+GET_FAN_CLUB_DISCOUNT_GQL = """
+query getFanClubDiscount {
+  getFanClubDiscount {
+    discountAmount
+  }
 }
 """
 
@@ -118,6 +270,19 @@ query getAccountLedgers($accountNumber: String!, $ledgerNumber: String, $first: 
           }
         }
       }
+    }
+  }
+}
+"""
+
+UPDATE_METADATA_GQL = """
+mutation updateMetadata($linkedObjectType: LinkedObjectType!, $identifier: String!, $key: String!, $value: JSONString!) {
+  updateMetadata(
+    input: {linkedObjectType: $linkedObjectType, identifier: $identifier, key: $key, value: $value}
+  ) {
+    metadata {
+      key
+      value
     }
   }
 }
@@ -176,6 +341,487 @@ query getTdspByPostalCode($postalCode: String!) {
   tdspByPostalcode(postalCode: $postalCode) {
     serviceProvider
     loadZone
+  }
+}
+"""
+
+GET_RATES_FOR_ESI_ID_GQL = """
+query getRatesForEsiId($esiId: String!, $kwhUsage: Decimal, $filterProductsBy: ProductInput) {
+  productsWithConciseApplicableRates(filterProductsBy: $filterProductsBy) {
+    id
+    displayName
+    fullName
+    description
+    term
+    prepay
+    rates(filterRatesBy: {esiId: $esiId, kwhUsage: $kwhUsage}) {
+      ...ConciseRate
+    }
+  }
+}
+
+fragment ConciseRate on ConciseRatesOutput {
+  serviceProvider
+  loadZone
+  kwhUsage
+  totalApplicableRate
+  totalApplicableRateWithMonthlySubscriptionFees
+  totalApplicableDayRate
+  totalApplicableNightRate
+  totalApplicableDayRateWithMonthlySubscriptionFees
+  totalApplicableNightRateWithMonthlySubscriptionFees
+  serviceProviderConsumptionRate
+  serviceProviderConsumptionRateUnitType
+  serviceProviderStandingRate
+  serviceProviderStandingRateUnitType
+  loadZoneConsumptionRate
+  loadZoneConsumptionRateUnitType
+  loadZoneDayTimeConsumptionRate
+  loadZoneDayTimeRateUnitType
+  loadZoneNightTimeConsumptionRate
+  loadZoneNightTimeRateUnitType
+}
+"""
+
+GET_RATES_FOR_SERVICE_PROVIDER_GQL = """
+query getRatesForServiceProvider($serviceProvider: ServiceProvider!, $kwhUsage: Decimal, $filterProductsBy: ProductInput) {
+  productsWithConciseApplicableRates(filterProductsBy: $filterProductsBy) {
+    id
+    displayName
+    fullName
+    description
+    term
+    prepay
+    rates(filterRatesBy: {serviceProvider: $serviceProvider, kwhUsage: $kwhUsage}) {
+      ...ConciseRate
+    }
+  }
+}
+
+fragment ConciseRate on ConciseRatesOutput {
+  serviceProvider
+  loadZone
+  kwhUsage
+  totalApplicableRate
+  totalApplicableRateWithMonthlySubscriptionFees
+  totalApplicableDayRate
+  totalApplicableNightRate
+  totalApplicableDayRateWithMonthlySubscriptionFees
+  totalApplicableNightRateWithMonthlySubscriptionFees
+  serviceProviderConsumptionRate
+  serviceProviderConsumptionRateUnitType
+  serviceProviderStandingRate
+  serviceProviderStandingRateUnitType
+  loadZoneConsumptionRate
+  loadZoneConsumptionRateUnitType
+  loadZoneDayTimeConsumptionRate
+  loadZoneDayTimeRateUnitType
+  loadZoneNightTimeConsumptionRate
+  loadZoneNightTimeRateUnitType
+}
+"""
+
+GET_RATES_FOR_LOAD_ZONE_GQL = """
+query getRatesForLoadZone($loadZone: LoadZone!, $kwhUsage: Decimal, $filterProductsBy: ProductInput) {
+  productsWithConciseApplicableRates(filterProductsBy: $filterProductsBy) {
+    id
+    displayName
+    fullName
+    description
+    term
+    prepay
+    rates(filterRatesBy: {loadZone: $loadZone, kwhUsage: $kwhUsage}) {
+      ...ConciseRate
+    }
+  }
+}
+
+fragment ConciseRate on ConciseRatesOutput {
+  serviceProvider
+  loadZone
+  kwhUsage
+  totalApplicableRate
+  totalApplicableRateWithMonthlySubscriptionFees
+  totalApplicableDayRate
+  totalApplicableNightRate
+  totalApplicableDayRateWithMonthlySubscriptionFees
+  totalApplicableNightRateWithMonthlySubscriptionFees
+  serviceProviderConsumptionRate
+  serviceProviderConsumptionRateUnitType
+  serviceProviderStandingRate
+  serviceProviderStandingRateUnitType
+  loadZoneConsumptionRate
+  loadZoneConsumptionRateUnitType
+  loadZoneDayTimeConsumptionRate
+  loadZoneDayTimeRateUnitType
+  loadZoneNightTimeConsumptionRate
+  loadZoneNightTimeRateUnitType
+}
+"""
+
+GET_RATES_FOR_USAGE_GQL = """
+query getRatesForUsage($kwhUsage: Decimal!, $filterProductsBy: ProductInput) {
+  productsWithConciseApplicableRates(filterProductsBy: $filterProductsBy) {
+    id
+    displayName
+    fullName
+    description
+    term
+    prepay
+    rates(filterRatesBy: {kwhUsage: $kwhUsage}) {
+      ...ConciseRate
+    }
+  }
+}
+
+fragment ConciseRate on ConciseRatesOutput {
+  serviceProvider
+  loadZone
+  kwhUsage
+  totalApplicableRate
+  totalApplicableRateWithMonthlySubscriptionFees
+  totalApplicableDayRate
+  totalApplicableNightRate
+  totalApplicableDayRateWithMonthlySubscriptionFees
+  totalApplicableNightRateWithMonthlySubscriptionFees
+  serviceProviderConsumptionRate
+  serviceProviderConsumptionRateUnitType
+  serviceProviderStandingRate
+  serviceProviderStandingRateUnitType
+  loadZoneConsumptionRate
+  loadZoneConsumptionRateUnitType
+  loadZoneDayTimeConsumptionRate
+  loadZoneDayTimeRateUnitType
+  loadZoneNightTimeConsumptionRate
+  loadZoneNightTimeRateUnitType
+}
+"""
+
+CREATE_QUOTE_GQL = """
+mutation createQuote($input: CreateQuoteInput!) {
+  createQuote(input: $input) {
+    quote {
+      ...QuoteDetails
+    }
+  }
+}
+
+fragment QuoteDetails on QuoteType {
+  quoteId
+  code
+  postcode
+  quotedProducts {
+    id
+    name
+    recommended
+    monthlyAmount
+    annualAmount
+    expiresAt
+    serviceProvider
+    loadZone
+    product {
+      id
+      code
+      displayName
+      fullName
+      description
+      term
+    }
+    estimatedDetails {
+      kwhUsage
+      usagePeriod
+      dayPercentage
+      nightPercentage
+      monthlyCostEstimate
+      annualCostEstimate
+      applicableRates {
+        serviceProvider
+        loadZone
+        kwhUsage
+        totalApplicableRate
+        totalApplicableRateWithMonthlySubscriptionFees
+        totalApplicableDayRate
+        totalApplicableNightRate
+        serviceProviderConsumptionRate
+        serviceProviderStandingRate
+        loadZoneConsumptionRate
+      }
+    }
+  }
+}
+"""
+
+CREATE_CUSTOMER_QUOTE_GQL = """
+mutation createCustomerQuote($accountNumber: String!) {
+  customerCreateQuote(input: {accountNumber: $accountNumber}) {
+    quote {
+      ...QuoteDetails
+    }
+  }
+}
+
+fragment QuoteDetails on QuoteType {
+  quoteId
+  code
+  postcode
+  quotedProducts {
+    id
+    name
+    recommended
+    monthlyAmount
+    annualAmount
+    expiresAt
+    serviceProvider
+    loadZone
+    product {
+      id
+      code
+      displayName
+      fullName
+      description
+      term
+    }
+    estimatedDetails {
+      kwhUsage
+      usagePeriod
+      dayPercentage
+      nightPercentage
+      monthlyCostEstimate
+      annualCostEstimate
+      applicableRates {
+        serviceProvider
+        loadZone
+        kwhUsage
+        totalApplicableRate
+        totalApplicableRateWithMonthlySubscriptionFees
+        totalApplicableDayRate
+        totalApplicableNightRate
+        serviceProviderConsumptionRate
+        serviceProviderStandingRate
+        loadZoneConsumptionRate
+      }
+    }
+  }
+}
+"""
+
+GET_RATE_LIMIT_INFO_GQL = """
+query getRateLimitInfo {
+  rateLimitInfo {
+    pointsAllowanceRateLimit {
+      limit
+      remainingPoints
+      usedPoints
+      ttl
+      isBlocked
+    }
+  }
+}
+"""
+
+CREATE_SMART_DEVICE_TOKEN_GQL = """
+mutation createSmartDeviceToken($accountNumber: String!, $deviceType: KrakenFlexDeviceTypes!, $deviceVendor: ProviderChoices!) {
+  createSmartDeviceToken(
+    input: {accountNumber: $accountNumber, deviceType: $deviceType, deviceVendor: $deviceVendor}
+  ) {
+    state
+  }
+}
+"""
+
+ACQUIRE_OAUTH_TOKENS_GQL = """
+mutation acquireOauthTokens($accountNumber: String!, $authCode: String!, $state: String!) {
+  acquireOauthTokens(
+    input: {accountNumber: $accountNumber, authCode: $authCode, state: $state}
+  ) {
+    tokensAcquired
+  }
+}
+"""
+
+GET_MEASUREMENTS_GQL = """
+query getMeasurements($accountNumber: String!, $first: Int!, $after: String, $startAt: DateTime, $endAt: DateTime, $startOn: Date, $endOn: Date, $timezone: String = "America/Chicago", $utilityFilters: [UtilityFiltersInput]) {
+  account(accountNumber: $accountNumber) {
+    number
+    properties {
+      id
+      electricityMeterPoints {
+        mpan
+      }
+      measurements(
+        first: $first
+        after: $after
+        startAt: $startAt
+        endAt: $endAt
+        startOn: $startOn
+        endOn: $endOn
+        timezone: $timezone
+        utilityFilters: $utilityFilters
+      ) {
+        ...MeasurementPage
+      }
+    }
+  }
+}
+
+fragment MeasurementPage on MeasurementConnection {
+  totalCount
+  pageInfo {
+    hasNextPage
+    endCursor
+  }
+  edges {
+    cursor
+    node {
+      __typename
+      ... on IntervalMeasurementType {
+        startAt
+        endAt
+        durationInSeconds
+        value
+        unit
+        source
+        readAt
+        metaData {
+          utilityFilters {
+            __typename
+            ... on ElectricityFiltersOutput {
+              marketSupplyPointId
+              readingDirection
+              readingQuality
+              readingFrequencyType
+            }
+          }
+          statistics {
+            type
+            label
+            value
+            costExclTax {
+              estimatedAmount
+              costCurrency
+              pricePerUnit {
+                amount
+                unit
+              }
+            }
+            costInclTax {
+              estimatedAmount
+              costCurrency
+              pricePerUnit {
+                amount
+                unit
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+GET_PROPERTY_MEASUREMENTS_GQL = """
+query getPropertyMeasurements($propertyId: ID!, $first: Int!, $after: String, $startAt: DateTime, $endAt: DateTime, $startOn: Date, $endOn: Date, $timezone: String = "America/Chicago", $utilityFilters: [UtilityFiltersInput]) {
+  property(id: $propertyId) {
+    id
+    electricityMeterPoints {
+      mpan
+    }
+    measurements(
+      first: $first
+      after: $after
+      startAt: $startAt
+      endAt: $endAt
+      startOn: $startOn
+      endOn: $endOn
+      timezone: $timezone
+      utilityFilters: $utilityFilters
+    ) {
+      ...MeasurementPage
+    }
+  }
+}
+
+fragment MeasurementPage on MeasurementConnection {
+  totalCount
+  pageInfo {
+    hasNextPage
+    endCursor
+  }
+  edges {
+    cursor
+    node {
+      __typename
+      ... on IntervalMeasurementType {
+        startAt
+        endAt
+        durationInSeconds
+        value
+        unit
+        source
+        readAt
+        metaData {
+          utilityFilters {
+            __typename
+            ... on ElectricityFiltersOutput {
+              marketSupplyPointId
+              readingDirection
+              readingQuality
+              readingFrequencyType
+            }
+          }
+          statistics {
+            type
+            label
+            value
+            costExclTax {
+              estimatedAmount
+              costCurrency
+              pricePerUnit {
+                amount
+                unit
+              }
+            }
+            costInclTax {
+              estimatedAmount
+              costCurrency
+              pricePerUnit {
+                amount
+                unit
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+GET_INTERVAL_READINGS_GQL = """
+query getIntervalReadings($accountNumber: String!, $esiId: String!, $fromDatetime: DateTime!, $toDatetime: DateTime!) {
+  intervalReadings(
+    input: {accountNumber: $accountNumber, esiId: $esiId, fromDatetime: $fromDatetime, toDatetime: $toDatetime}
+  ) {
+    meterPointId
+    fromDatetime
+    toDatetime
+    consumption
+    price
+  }
+}
+"""
+
+GET_DAILY_READINGS_GQL = """
+query getDailyReadings($accountNumber: String!, $esiId: String!, $fromDatetime: DateTime!, $toDatetime: DateTime!) {
+  dailyReadings(
+    input: {accountNumber: $accountNumber, esiId: $esiId, fromDatetime: $fromDatetime, toDatetime: $toDatetime}
+  ) {
+    meterPointId
+    readAt
+    meterReading
+    dailyUsage
+    source
   }
 }
 """

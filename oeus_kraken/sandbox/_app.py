@@ -3,8 +3,12 @@
     POST /v1/graphql/      GraphQL (GET serves the GraphiQL explorer)
     GET  /sandbox/faults   the fault switches;  POST a JSON object to change them, e.g.
                            {"token_rate_limit": 2, "expire_tokens": true}
-    POST /sandbox/reset    faults off, counters zero, issued tokens forgotten
+    POST /sandbox/reset    faults off, counters zero, issued tokens forgotten, usage knobs and
+                           points budgets back to their seeded state
     GET  /sandbox/stats    requests by operation name, token requests
+    GET  /sandbox/usage    the usage knobs;  POST a JSON object to turn them (see _usage.py):
+                           {"late_share": 0.05, "revised_share": 0.05} from now on, and/or
+                           {"fill_gap": true} to deliver the seeded gap now
 
 HTTP-level faults (delay, 502 with an HTML body, 429 with Retry-After) are applied here, before
 GraphQL runs; KT-CT faults are raised by the resolvers.
@@ -21,7 +25,8 @@ from typing import Any
 from ariadne.asgi import GraphQL
 from ariadne.asgi.handlers import GraphQLHTTPHandler
 from ariadne.explorer import ExplorerGraphiQL
-from graphql import GraphQLSchema
+from ariadne.types import GraphQLResult
+from graphql import DocumentNode, GraphQLSchema
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.types import Message, Receive, Scope, Send
@@ -37,6 +42,7 @@ __all__ = ["GRAPHQL_PATH", "SandboxApp", "create_app"]
 GRAPHQL_PATH = "/v1/graphql/"
 _OPERATION = re.compile(r"\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
 _ACTIONS = ("expire_tokens", "revoke_refresh_tokens")
+_USAGE_KNOBS = frozenset({"late_share", "revised_share", "fill_gap"})
 
 BAD_GATEWAY_HTML = (
     "<html><head><title>502 Bad Gateway</title></head>"
@@ -50,7 +56,26 @@ TOO_MANY_REQUESTS_HTML = (
 
 
 class _KrakenHTTPHandler(GraphQLHTTPHandler):
-    """Kraken answers every GraphQL result, errors included, with HTTP 200."""
+    """Kraken answers every GraphQL result, errors included, with HTTP 200. A request over a
+    complexity or node cap answers only that error, and every answer is charged to the caller's
+    points (`RequestContext.finish`)."""
+
+    async def execute_graphql_query(
+        self,
+        request: Any,
+        data: Any,
+        *,
+        context_value: Any = None,
+        query_document: DocumentNode | None = None,
+    ) -> GraphQLResult:
+        if context_value is None:
+            context_value = await self.get_context_for_request(request, data)
+        success, result = await super().execute_graphql_query(
+            request, data, context_value=context_value, query_document=query_document
+        )
+        if isinstance(context_value, RequestContext) and isinstance(result, dict):
+            result = context_value.finish(result)
+        return success, result
 
     async def create_json_response(
         self, request: Request, result: dict[Any, Any], success: bool
@@ -176,6 +201,10 @@ class SandboxApp:
             return JSONResponse(self.state.faults.to_json())
         if path == "/sandbox/faults" and request.method == "POST":
             return await self._set_faults(request)
+        if path == "/sandbox/usage" and request.method == "GET":
+            return JSONResponse(self.state.usage.settings.to_json())
+        if path == "/sandbox/usage" and request.method == "POST":
+            return await self._set_usage(request)
         if path == "/sandbox/reset" and request.method == "POST":
             self.state.reset()
             return JSONResponse({"reset": True})
@@ -187,6 +216,8 @@ class SandboxApp:
                     "POST /sandbox/faults",
                     "POST /sandbox/reset",
                     "GET /sandbox/stats",
+                    "GET /sandbox/usage",
+                    "POST /sandbox/usage",
                 ],
             },
             status_code=404,
@@ -209,6 +240,32 @@ class SandboxApp:
         if actions.get("revoke_refresh_tokens"):
             self.state.revoke_refresh_tokens()
         return JSONResponse(faults.to_json())
+
+    async def _set_usage(self, request: Request) -> Response:
+        try:
+            changes = json.loads(await request.body())
+        except ValueError:
+            changes = None
+        if not isinstance(changes, dict) or not set(changes) <= _USAGE_KNOBS or not changes:
+            return JSONResponse(
+                {
+                    "error": "the body must be a JSON object with some of "
+                    + ", ".join(sorted(_USAGE_KNOBS))
+                },
+                status_code=400,
+            )
+        try:
+            if "late_share" in changes or "revised_share" in changes:
+                current = self.state.usage.settings.epochs[-1]
+                self.state.set_usage_churn(
+                    late_share=changes.get("late_share", current.late_share),
+                    revised_share=changes.get("revised_share", current.revised_share),
+                )
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        if changes.get("fill_gap"):
+            self.state.fill_usage_gap()
+        return JSONResponse(self.state.usage.settings.to_json())
 
 
 def create_app(

@@ -34,5 +34,6 @@ def banner(url: str) -> str:
             "oeus-kraken viewer",
             f"Faults and counters: GET/POST {control}/faults, GET {control}/stats, "
             f"POST {control}/reset",
+            f"Usage knobs (late, revised and missing intervals): GET/POST {control}/usage",
         ]
     )

@@ -109,7 +109,7 @@ TDSPS_BY_POSTAL_CODE: dict[str, tuple[str, ...]] = {
     "79601": ("AEP_TNC",),  # Abilene
     "76903": ("AEP_TNC",),  # San Angelo
     "76401": ("TNMP",),  # Stephenville
-    "77573": ("TNMP",),  # League City
+    "77573": ("TNMP", "CENTERPOINT"),  # League City: two TDSPs serve parts of it
 }
 
 # Energy-charge adjustment per ERCOT load zone, cents per kWh.
@@ -222,6 +222,18 @@ PRODUCTS: tuple[Product, ...] = (
         monthly_fee=Decimal("500"),
         prepay=True,
         available_from=datetime(2024, 1, 1, tzinfo=_CENTRAL),
+    ),
+    Product(
+        id="60",
+        code="OCTOPUS-WHOLESALE-MTM",
+        display_name="Octopus Wholesale",
+        full_name="Octopus Wholesale Month-to-Month",
+        description="Pay the ERCOT real-time price plus a fixed adder, every 15 minutes.",
+        term=None,
+        energy_rate=Decimal("9.80000"),  # a typical month's average, for rate comparisons
+        monthly_fee=Decimal("1000"),
+        is_wholesale=True,
+        available_from=datetime(2024, 6, 1, tzinfo=_CENTRAL),
     ),
     Product(
         id="9",
@@ -423,6 +435,10 @@ class Account:
     properties: tuple[Property, ...]
     ledgers: tuple[Ledger, ...]
     brand: str = "OCTOPUS_ENERGY_USA"
+    # Not GraphQL fields: the product the account's agreement is on (a `Product.id`), and how
+    # its payments are made (an AccountPaymentTransactionTypeChoices value).
+    product_id: str = "21"
+    payment_method: str = "DD_REGULAR_COLLECTION"
 
     @property
     def balance(self) -> int:
@@ -454,7 +470,7 @@ class Account:
 
 
 # Monthly kWh for a typical North Texas home, January to December.
-_MONTHLY_KWH = (1020, 910, 880, 940, 1180, 1560, 1890, 1960, 1610, 1140, 920, 1050)
+MONTHLY_KWH = (1020, 910, 880, 940, 1180, 1560, 1890, 1960, 1610, 1140, 920, 1050)
 _CREDIT_TITLES = ("Referral credit", "Goodwill credit", "Autopay discount")
 
 
@@ -478,7 +494,7 @@ def _ledger_entries(
     drafts: list[tuple[date, str, str, Amounts, str | None]] = []
     for i in range(months):
         year, month = _month(*first_month, i + 1)  # billed at the start of the next month
-        kwh = _MONTHLY_KWH[(first_month[1] - 1 + i) % 12]
+        kwh = MONTHLY_KWH[(first_month[1] - 1 + i) % 12]
         net = int((Decimal(kwh) * rate).to_integral_value()) + 423
         tax = int((Decimal(net) * Decimal("0.01997")).to_integral_value())  # gross receipts
         charge = Amounts(net, tax)
@@ -549,6 +565,8 @@ def _build_accounts() -> tuple[Account, ...]:
                     ("10089010023806217",),
                 ),
             ),
+            product_id="60",  # wholesale: its measurements carry costs
+            payment_method="CREDIT_CARD",
             ledgers=(
                 Ledger(
                     "8102",
@@ -583,7 +601,27 @@ def _build_accounts() -> tuple[Account, ...]:
                     "AEP_TCC",
                     ("10032789456123007",),
                 ),
+                # Two rentals: an account with several properties, whose measurements cost
+                # several connections per request.
+                Property(
+                    "5202",
+                    "3301 North 10th Street",
+                    "McAllen",
+                    "78501",
+                    "AEP_TCC",
+                    ("10032789517730442",),
+                ),
+                Property(
+                    "5203",
+                    "27 West Beauregard Avenue",
+                    "San Angelo",
+                    "76903",
+                    "AEP_TNC",
+                    ("10204049061285531",),
+                ),
             ),
+            product_id="22",
+            payment_method="DEBIT_CARD",
             ledgers=(
                 Ledger(
                     "8201",
@@ -625,6 +663,17 @@ class SandboxData:
 
     def account(self, number: str) -> Account | None:
         return next((a for a in self.accounts if a.number == number), None)
+
+    def find_property(self, property_id: str) -> tuple[Account, Property] | None:
+        """The property with this id, and the account it belongs to."""
+        for account in self.accounts:
+            for prop in account.properties:
+                if prop.id == property_id:
+                    return account, prop
+        return None
+
+    def product(self, product_id: str) -> Product | None:
+        return next((p for p in self.products if p.id == product_id), None)
 
     def accounts_of(self, user: AccountUser) -> Iterator[Account]:
         for number in user.account_numbers:

@@ -4,7 +4,11 @@
     server.stats.count("getKrakenToken")      # how many requests carried that operation name
 
 Counted faults (`token_rate_limit`, `data_rate_limit`, `bad_gateway`, `too_many_requests`) are
-used up one per request; `delay` and `retry_after` stay until changed or reset.
+used up one per request; `delay`, `retry_after` and `points_allowance` stay until changed or reset.
+`points_allowance` sets every caller's hourly points budget (the one `rateLimitInfo` reports and
+KT-CT-1199 enforces once spent), so a test can run a budget down in a few requests.
+
+The usage knobs (late and revised intervals, the gap) are not faults: see SandboxState.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ class Faults:
     too_many_requests: int = 0  # the next N GraphQL requests: HTTP 429 with Retry-After
     retry_after: int = 30  # seconds, for the 429 answers
     delay: float = 0.0  # seconds added before every GraphQL answer
+    # Points a caller may spend per hour (see _limits.py); 0: Kraken's own allowances (50,000
+    # for an account user, 100,000 for an organisation).
+    points_allowance: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

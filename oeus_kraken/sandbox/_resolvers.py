@@ -1,11 +1,17 @@
 """Resolvers with behaviour: authentication, the seeded US data, pagination, scalars.
 
 Every root field goes through `gate`: it checks the Authorization header (a bad or expired token
-fails every field, public ones included, as on Kraken), applies the data rate-limit fault, and
-refuses protected fields without a token (KT-CT-1112). Only `products`,
-`productsWithConciseApplicableRates`, `tdspByPostalcode`, `obtainKrakenToken` and introspection
-are public. Resolvers of object types fall back to the default resolver when their parent is not
-seeded data (a fabricated object from `_fake.py`).
+fails every field, public ones included, as on Kraken), applies the data rate-limit fault,
+refuses protected fields without a token (KT-CT-1112), and refuses every field once the caller's
+hourly points are spent (KT-CT-1199). Only `products`, `productsWithConciseApplicableRates`,
+`tdspByPostalcode`, `getFanClubDiscount`, `obtainKrakenToken` and introspection are public.
+Resolvers of object types fall back to the default resolver when their parent is not seeded data
+(a fabricated object from `_fake.py`).
+
+`RequestContext` also keeps the request's cost (see `_limits.py`): every connection resolver
+charges it, a request over a cap is refused as a whole, and `finish` charges the caller's points.
+The US surface's resolvers (usage, addresses, quotes, money, metadata, devices, Fan Club, budget)
+are in `_us_resolvers.py`.
 """
 
 # GraphQL argument names are camelCase, and resolvers take them as keyword arguments.
@@ -27,11 +33,27 @@ from ._auth import Principal
 from ._data import Account, AccountUser, Ledger, Product, Transaction
 from ._errors import KrakenAPIError
 from ._fake import default_resolver
+from ._limits import (
+    COMPLEXITY_LIMIT,
+    NODE_LIMIT,
+    Allowance,
+    PointsBudget,
+    connection_cost,
+    is_nested_connection,
+)
 from ._pagination import connection
 from ._rates import concise_rates, filter_products, product_rates, tdsps_for_postal_code
 from ._state import SandboxState
+from ._usage import FeedSettings
 
-__all__ = ["PUBLIC_FIELDS", "RequestContext", "bindables", "gate_root_fields"]
+__all__ = [
+    "PUBLIC_FIELDS",
+    "RequestContext",
+    "bindables",
+    "context_of",
+    "gate_root_fields",
+    "visible_account",
+]
 
 Resolver = Callable[..., Any]
 
@@ -50,6 +72,14 @@ class RequestContext:
         self._principal: Principal | None = None
         self._auth_error: KrakenAPIError | None = None
         self._rate_limited: bool | None = None
+        self._now: float | None = None
+        self._feed: FeedSettings | None = None
+        self._allowance: Allowance | None = None
+        # The request's cost so far (see _limits.py), and the cap it broke, if any.
+        self.complexity = 1
+        self.nodes = 0
+        self.refusal: KrakenAPIError | None = None
+        self.executed = False  # some root field other than obtainKrakenToken ran
 
     def principal(self) -> Principal | None:
         """Who the Authorization header speaks for (checked once per request)."""
@@ -73,6 +103,83 @@ class RequestContext:
         if principal is None:
             raise KrakenAPIError("KT-CT-1112")
         return principal
+
+    def now(self) -> float:
+        """The sandbox time of this request (read once, so every field agrees)."""
+        if self._now is None:
+            self._now = self.state.clock()
+        return self._now
+
+    def now_datetime(self) -> datetime:
+        return datetime.fromtimestamp(self.now(), tz=timezone.utc)
+
+    def feed(self) -> FeedSettings:
+        """The usage knobs as this request sees them."""
+        if self._feed is None:
+            self._feed = self.state.usage.settings
+        return self._feed
+
+    def _caller(self) -> tuple[str, str] | None:
+        """(budget key, principal kind) of whoever the request speaks for; None if its token
+        was refused."""
+        if self._auth_error is not None:
+            return None
+        principal = self._principal
+        if principal is None:
+            return ("anonymous", "anonymous")
+        return (principal.subject, principal.kind)
+
+    def allowance(self) -> Allowance:
+        """The caller's points allowance as it stood when the request arrived."""
+        if self._allowance is None:
+            key, kind = self._caller() or ("anonymous", "anonymous")
+            limit = PointsBudget.limit_for(kind, self.state.faults.points_allowance)
+            self._allowance = self.state.budget.allowance(key, limit, self.now())
+        return self._allowance
+
+    def charge_connection(self, info: GraphQLResolveInfo) -> None:
+        """Add the connection `info` resolves to the request's cost; refuse the request
+        (KT-CT-1189, then KT-CT-1188) once it is over a cap."""
+        if is_nested_connection(info):
+            return  # counted with the connection it sits in
+        cost = connection_cost(info)
+        self.nodes += cost.nodes
+        self.complexity += cost.complexity
+        if self.refusal is None and self.nodes > NODE_LIMIT:
+            self.refusal = KrakenAPIError(
+                "KT-CT-1189",
+                description=(
+                    f"The query could return {self.nodes:,} nodes; the limit is "
+                    f"{NODE_LIMIT:,}. Ask for smaller pages."
+                ),
+            )
+        elif self.refusal is None and self.complexity > COMPLEXITY_LIMIT:
+            self.refusal = KrakenAPIError(
+                "KT-CT-1188",
+                description=(
+                    f"The query's complexity is {self.complexity}; the limit is "
+                    f"{COMPLEXITY_LIMIT}. Ask for fewer fields or smaller pages."
+                ),
+            )
+        if self.refusal is not None:
+            raise self.refusal
+
+    def finish(self, result: dict[str, Any]) -> dict[str, Any]:
+        """The response for `result`, and the caller's points charged for it: a request over a
+        cap answers only that error (and costs 1 point); an executed one costs its complexity."""
+        points = self.complexity if self.executed else 0
+        if self.refusal is not None:
+            result = {
+                "data": None,
+                "errors": [
+                    {"message": self.refusal.message, "extensions": self.refusal.extensions()}
+                ],
+            }
+            points = 1
+        caller = self._caller() if self._checked else None
+        if points and caller is not None:
+            self.state.budget.charge(caller[0], points, self.now())
+        return result
 
     def data_rate_limited(self) -> bool:
         """Whether the data rate-limit fault applies to this request (decided once)."""
@@ -103,6 +210,16 @@ def _gated(resolver: Resolver, *, public: bool, token_field: bool) -> Resolver:
         principal = context.principal()
         if principal is None and not public:
             raise KrakenAPIError("KT-CT-1112")
+        if not token_field:
+            if context.allowance().blocked:
+                raise KrakenAPIError(
+                    "KT-CT-1199",
+                    description=(
+                        "This hour's points are spent; a new allowance starts at Unix time "
+                        f"{context.allowance().resets_at}."
+                    ),
+                )
+            context.executed = True
         return resolver(parent, info, **arguments)
 
     return gated
@@ -141,7 +258,7 @@ def resolve_viewer(_: object, info: GraphQLResolveInfo) -> AccountUser | None:
     return data.user(principal.id)
 
 
-def _visible_account(info: GraphQLResolveInfo, account_number: str) -> Account:
+def visible_account(info: GraphQLResolveInfo, account_number: str) -> Account:
     context = context_of(info)
     principal = context.require_principal()
     account = context.state.data.account(account_number)
@@ -152,7 +269,7 @@ def _visible_account(info: GraphQLResolveInfo, account_number: str) -> Account:
 
 @query.field("account")
 def resolve_account(_: object, info: GraphQLResolveInfo, accountNumber: str) -> Account:
-    return _visible_account(info, accountNumber)
+    return visible_account(info, accountNumber)
 
 
 @query.field("properties")
@@ -162,7 +279,7 @@ def resolve_properties(
     accountNumber: str,
     active: bool | None = None,
 ) -> list[Any]:
-    return list(_visible_account(info, accountNumber).properties)
+    return list(visible_account(info, accountNumber).properties)
 
 
 @query.field("products")
@@ -306,6 +423,7 @@ def resolve_ledger_transactions(
 ) -> Any:
     if not isinstance(parent, Ledger):
         return default_resolver(parent, info)
+    context_of(info).charge_connection(info)
     entries = _filter_types(list(parent.entries), transactionTypes)
     return connection(entries, first=first, after=after, before=before, last=last)
 
@@ -327,6 +445,7 @@ def resolve_account_transactions(
 ) -> Any:
     if not isinstance(parent, Account):
         return default_resolver(parent, info)
+    context_of(info).charge_connection(info)
     entries = [
         entry
         for ledger in parent.ledgers

@@ -19,6 +19,7 @@ from graphql import GraphQLEnumType, GraphQLSchema
 from .._resources import schema_path
 from ._fake import install_defaults
 from ._resolvers import bindables, gate_root_fields
+from ._us_resolvers import us_bindables
 
 __all__ = ["executable_schema", "schema_path"]
 
@@ -32,7 +33,9 @@ def executable_schema(path: Path | None = None) -> GraphQLSchema:
     with _lock:
         schema = _cache.get(resolved)
         if schema is None:
-            schema = make_executable_schema(resolved.read_text(encoding="utf-8"), *bindables())
+            schema = make_executable_schema(
+                resolved.read_text(encoding="utf-8"), *bindables(), *us_bindables()
+            )
             _fix_enum_parse_value(schema)
             install_defaults(schema)
             gate_root_fields(schema)

@@ -25,6 +25,7 @@ from ._auth import DEFAULT_ACCESS_TOKEN_LIFETIME, DEFAULT_REFRESH_TOKEN_LIFETIME
 from ._banner import banner
 from ._faults import Faults, SandboxStats
 from ._state import SandboxState
+from ._usage import FeedSettings
 
 __all__ = ["DEFAULT_PORT", "LOOPBACK_HOST", "SandboxServer", "check_host", "serve"]
 
@@ -234,8 +235,22 @@ class SandboxServer:
     def stats(self) -> SandboxStats:
         return self.state.stats
 
+    # -- usage knobs (see SandboxState and _usage.py) --------------------------------------------
+
+    def set_usage_churn(
+        self, *, late_share: float = 0.05, revised_share: float = 0.05
+    ) -> FeedSettings:
+        """From now (sandbox time) on, `late_share` of intervals arrive two days late and
+        `revised_share` arrive as estimates that are revised two days later."""
+        return self.state.set_usage_churn(late_share=late_share, revised_share=revised_share)
+
+    def fill_usage_gap(self) -> FeedSettings:
+        """Deliver the seeded gap's intervals now (sandbox time)."""
+        return self.state.fill_usage_gap()
+
     def reset(self) -> None:
-        """Faults off, counters zero, issued tokens forgotten."""
+        """Faults off, counters zero, issued tokens forgotten, usage knobs and points budgets
+        back to their seeded state."""
         self.state.reset()
 
 

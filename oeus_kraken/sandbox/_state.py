@@ -1,4 +1,5 @@
-"""Everything one sandbox server knows: seeded data, tokens, faults, counters, and its clock."""
+"""Everything one sandbox server knows: seeded data, tokens, faults, counters, the usage knobs,
+the points budgets, what mutations stored, and its clock."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from ._auth import (
 )
 from ._data import SandboxData
 from ._faults import Faults, FaultSwitches, SandboxStats
+from ._limits import PointsBudget
+from ._quotes import QuoteBook
+from ._stores import DeviceLinks, MetadataStore
+from ._usage import FeedSettings, Meter, UsageFeed, meters
 
 __all__ = ["SandboxState"]
 
@@ -43,6 +48,12 @@ class SandboxState:
             refresh_token_lifetime=refresh_token_lifetime,
         )
         self.switches = FaultSwitches()
+        self.meters: dict[str, Meter] = meters(self.data)
+        self.usage = UsageFeed()
+        self.budget = PointsBudget()
+        self.quotes = QuoteBook(self.data)
+        self.metadata = MetadataStore()
+        self.devices = DeviceLinks()
 
     @property
     def faults(self) -> Faults:
@@ -64,7 +75,26 @@ class SandboxState:
         """Every refresh token issued so far now gets KT-CT-1135."""
         self.tokens.revoke_refresh_tokens()
 
+    def set_usage_churn(
+        self, *, late_share: float = 0.05, revised_share: float = 0.05
+    ) -> FeedSettings:
+        """From now (sandbox time) on, `late_share` of intervals arrive two days late and
+        `revised_share` arrive as estimates and are revised two days later (see `_usage.py`)."""
+        return self.usage.set_churn(
+            self.clock(), late_share=late_share, revised_share=revised_share
+        )
+
+    def fill_usage_gap(self) -> FeedSettings:
+        """Deliver the seeded gap's intervals now (sandbox time)."""
+        return self.usage.fill_gap(self.clock())
+
     def reset(self) -> None:
-        """Faults off, counters zero, issued tokens forgotten."""
+        """Faults off, counters zero, issued tokens forgotten, usage knobs and points budgets
+        back to their seeded state, stored metadata and device links gone."""
         self.switches.reset()
         self.tokens.reset()
+        self.usage.reset()
+        self.budget.reset()
+        self.quotes.reset()
+        self.metadata.reset()
+        self.devices.reset()
