@@ -34,6 +34,9 @@ class Faults:
     # Points a caller may spend per hour (see _limits.py); 0: Kraken's own allowances (50,000
     # for an account user, 100,000 for an organisation).
     points_allowance: int = 0
+    # The complexity cap a request must stay under (KT-CT-1188); 0: Kraken's 200. Lower it to see
+    # a client split what it asks for.
+    complexity_limit: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

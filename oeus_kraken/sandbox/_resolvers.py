@@ -153,12 +153,14 @@ class RequestContext:
                     f"{NODE_LIMIT:,}. Ask for smaller pages."
                 ),
             )
-        elif self.refusal is None and self.complexity > COMPLEXITY_LIMIT:
+        elif self.refusal is None and self.complexity > (
+            limit := self.state.faults.complexity_limit or COMPLEXITY_LIMIT
+        ):
             self.refusal = KrakenAPIError(
                 "KT-CT-1188",
                 description=(
                     f"The query's complexity is {self.complexity}; the limit is "
-                    f"{COMPLEXITY_LIMIT}. Ask for fewer fields or smaller pages."
+                    f"{limit}. Ask for fewer fields or smaller pages."
                 ),
             )
         if self.refusal is not None:

@@ -18,6 +18,17 @@ from __future__ import annotations
 from ._chart import chart
 from ._errors import MissingExtraError, UsageStoreError, UsageStoreLockedError
 from ._export import AGGREGATE_COLUMNS, INTERVAL_COLUMNS
+from ._fetch import (
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_WINDOW_PAGES,
+    MeterPoint,
+    UsageOptions,
+    UsagePage,
+    aiter_usage,
+    aiter_usage_pages,
+    iter_usage,
+    iter_usage_pages,
+)
 from ._models import Gap, Interval, SyncRecord, UpsertResult, UsageStatus
 from ._store import GAP_RETRY_FIRST, GAP_RETRY_MAX, UsageStore, default_usage_store_path
 from ._time import (
@@ -33,6 +44,8 @@ from ._time import (
 
 __all__ = [
     "AGGREGATE_COLUMNS",
+    "DEFAULT_PAGE_SIZE",
+    "DEFAULT_WINDOW_PAGES",
     "GAP_RETRY_FIRST",
     "GAP_RETRY_MAX",
     "INTERVAL",
@@ -40,16 +53,23 @@ __all__ = [
     "TEXAS",
     "Gap",
     "Interval",
+    "MeterPoint",
     "MissingExtraError",
     "SyncRecord",
     "UpsertResult",
+    "UsageOptions",
+    "UsagePage",
     "UsageStatus",
     "UsageStore",
     "UsageStoreError",
     "UsageStoreLockedError",
+    "aiter_usage",
+    "aiter_usage_pages",
     "chart",
     "default_usage_store_path",
     "intervals_in_day",
+    "iter_usage",
+    "iter_usage_pages",
     "local_date",
     "local_day_bounds",
     "local_days",

@@ -1,0 +1,362 @@
+"""Walking an account's interval usage over a time span, page by page: `iter_usage` (sync) and
+`aiter_usage` (async), or page by page with `iter_usage_pages` / `aiter_usage_pages`.
+
+    from datetime import date
+    from oeus_kraken.usage import iter_usage
+
+    for interval in iter_usage(kraken, "A-1234ABCD", date(2026, 3, 1), date(2026, 3, 31)):
+        print(interval.esi_id, interval.start, interval.value)      # kWh, UTC start
+
+What it asks the API for, and why:
+- The account's properties first (`getAccount`: one request), then each property's intervals on
+  its own (`getPropertyMeasurements`). A request that reaches every property of an account costs
+  each property's share of Kraken's complexity cap (KT-CT-1188) at once: three properties at 100
+  intervals a page already break it. One property at a time costs the same on every account.
+- Pages of `page_size` intervals, default 100: Kraken requires `first` on measurements and caps it
+  at 100, and the biggest page is the fewest requests against the hourly budget.
+- Windows of `window_pages` pages, default 20 (2,000 intervals, about 21 days): each window is its
+  own `startAt`/`endAt` request series. A window is a whole number of pages, so every page but the
+  last of the span is full (the request count stays at the floor, intervals / page size); and a
+  window is small enough to be the unit a sync saves and resumes, and a failed page costs at most
+  its window again.
+- If Kraken still refuses a page as too complex or too large (KT-CT-1188, KT-CT-1189: its real
+  formula is not published), the page is asked for again at half the size, down to 1 interval,
+  and that smaller size is kept for the rest of the window.
+
+Dates are Texas local (America/Chicago) dates, both ends included, so a day asked for is that local
+day (92, 96 or 100 intervals); aware datetimes are used as given. Intervals come back in UTC.
+
+The walk is decided once, without I/O (`_walk`); the sync and async functions only carry out its
+calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, TypedDict
+
+from typing_extensions import Unpack
+
+from .._errors import ConfigurationError, InvalidResponseError, QueryTooLargeError
+from ._models import Interval
+from ._time import INTERVAL, local_range_bounds
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "DEFAULT_WINDOW_PAGES",
+    "MeterPoint",
+    "UsageOptions",
+    "UsagePage",
+    "aiter_usage",
+    "aiter_usage_pages",
+    "iter_usage",
+    "iter_usage_pages",
+    "usage_windows",
+]
+
+DEFAULT_PAGE_SIZE = 100
+DEFAULT_WINDOW_PAGES = 20
+MAX_PAGE_SIZE = 100  # Kraken's cap on `first` for measurements
+
+
+@dataclass(frozen=True)
+class MeterPoint:
+    """One ESI ID of an account, on the property it belongs to."""
+
+    account_number: str
+    property_id: str
+    esi_id: str
+
+
+@dataclass(frozen=True)
+class UsagePage:
+    """One answered request: the intervals of one page of one meter point's window."""
+
+    meter: MeterPoint
+    window: tuple[datetime, datetime]  # UTC, [start, end)
+    intervals: list[Interval]
+    last_of_window: bool  # no further page in this window
+    page_size: int  # the `first` it was asked with
+
+
+@dataclass(frozen=True)
+class _Call:
+    """Call the client's operation `method` with `arguments`; a QueryTooLargeError comes back
+    as the outcome (the walk decides what it means), any other error propagates."""
+
+    method: str
+    arguments: dict[str, Any]
+
+    def sync(self, client: Any) -> Any:
+        try:
+            return getattr(client, self.method)(**self.arguments)
+        except QueryTooLargeError as too_large:
+            return too_large
+
+    async def async_(self, client: Any) -> Any:
+        try:
+            return await getattr(client, self.method)(**self.arguments)
+        except QueryTooLargeError as too_large:
+            return too_large
+
+
+_Step = _Call | UsagePage
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ConfigurationError(
+            f"a datetime for usage must be aware (with a time zone), got {moment.isoformat()}; "
+            "or give Texas local dates"
+        )
+    return moment.astimezone(timezone.utc)
+
+
+def span_bounds(start: date | datetime, end: date | datetime) -> tuple[datetime, datetime]:
+    """[start, end) in UTC on the 15-minute grid: local dates count whole days, both included;
+    datetimes are used as given (rounded out to whole intervals)."""
+    if isinstance(start, datetime) or isinstance(end, datetime):
+        if not (isinstance(start, datetime) and isinstance(end, datetime)):
+            raise ConfigurationError("give both ends as dates, or both as aware datetimes")
+        first, last = _utc(start), _utc(end)
+    else:
+        if end < start:
+            raise ConfigurationError(f"the span ends ({end}) before it starts ({start})")
+        return local_range_bounds(start, end)
+    grid = int(INTERVAL.total_seconds())
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    floor = (int((first - epoch).total_seconds()) // grid) * grid
+    ceil = -((-int((last - epoch).total_seconds())) // grid) * grid
+    if ceil <= floor:
+        raise ConfigurationError(f"the span ends ({end}) before it starts ({start})")
+    return epoch + timedelta(seconds=floor), epoch + timedelta(seconds=ceil)
+
+
+def usage_windows(
+    start: datetime, end: datetime, *, page_size: int, window_pages: int
+) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut into windows of `window_pages` pages of `page_size` intervals."""
+    length = INTERVAL * page_size * window_pages
+    windows = []
+    cursor = start
+    while cursor < end:
+        windows.append((cursor, min(cursor + length, end)))
+        cursor += length
+    return windows
+
+
+def _check_sizes(page_size: object, window_pages: object) -> tuple[int, int]:
+    for name, value, top in (
+        ("page_size", page_size, MAX_PAGE_SIZE),
+        ("window_pages", window_pages, 10_000),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+            raise ConfigurationError(
+                f"{name} must be a whole number from 1 to {top}, got {value!r}"
+            )
+    return int(page_size), int(window_pages)  # type: ignore[call-overload]
+
+
+def _meters(account_number: str, answer: Any, esi_id: str | None) -> list[MeterPoint]:
+    account = answer.account
+    if account is None:
+        raise InvalidResponseError(f"getAccount: no account {account_number} in the answer")
+    meters = [
+        MeterPoint(account_number, prop.id, point.mpan)
+        for prop in account.properties or []
+        if prop is not None and prop.id is not None
+        for point in prop.electricity_meter_points or []
+        if point is not None
+    ]
+    if esi_id is None:
+        return meters
+    chosen = [m for m in meters if m.esi_id == esi_id]
+    if not chosen:
+        known = ", ".join(m.esi_id for m in meters) or "none"
+        raise ConfigurationError(
+            f"ESI ID {esi_id} is not on account {account_number} (its ESI IDs: {known})"
+        )
+    return chosen
+
+
+def interval_of(esi_id: str, node: Any) -> Interval | None:
+    """A measurement node as an Interval (None for a node that is not an interval)."""
+    if getattr(node, "typename__", None) != "IntervalMeasurementType":
+        return None
+    cost: Decimal | None = None
+    meta = node.meta_data
+    for statistic in (meta.statistics or []) if meta is not None else []:
+        if statistic is None or getattr(statistic.type_, "value", None) != "CONSUMPTION_COST":
+            continue
+        amount = statistic.cost_incl_tax or statistic.cost_excl_tax
+        if amount is not None:
+            cost = amount.estimated_amount
+    unit = "kWh" if str(node.unit).lower() == "kwh" else str(node.unit)
+    return Interval(
+        esi_id=esi_id,
+        start=node.start_at.astimezone(timezone.utc),
+        end=node.end_at.astimezone(timezone.utc),
+        value=node.value,
+        unit=unit,
+        cost=cost,
+        source=node.source or None,
+        read_at=node.read_at.astimezone(timezone.utc) if node.read_at else None,
+    )
+
+
+class UsageOptions(TypedDict, total=False):
+    """What the usage walks take besides the span: `esi_id` (one ESI ID of the account; default
+    all), `page_size` (intervals a request, 1 to 100), `window_pages` (pages a window)."""
+
+    esi_id: str | None
+    page_size: int
+    window_pages: int
+
+
+def _walk(
+    account_number: str,
+    start: date | datetime,
+    end: date | datetime,
+    *,
+    esi_id: str | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    window_pages: int = DEFAULT_WINDOW_PAGES,
+) -> Generator[_Step, Any, None]:
+    page_size, window_pages = _check_sizes(page_size, window_pages)
+    first, last = span_bounds(start, end)
+    answer = yield _Call("get_account", {"account_number": account_number})
+    for meter in _meters(account_number, answer, esi_id):
+        windows = usage_windows(first, last, page_size=page_size, window_pages=window_pages)
+        for window in windows:
+            yield from _walk_window(meter, window, page_size, window_pages)
+
+
+def _walk_window(
+    meter: MeterPoint, window: tuple[datetime, datetime], page_size: int, window_pages: int
+) -> Generator[_Step, Any, None]:
+    size, after = page_size, None
+    # More pages than the window can hold means the API keeps promising a next page.
+    pages_left = window_pages * page_size + 10
+    while pages_left:
+        pages_left -= 1
+        answer = yield _Call(
+            "get_property_measurements",
+            {
+                "property_id": meter.property_id,
+                "first": size,
+                "after": after,
+                "start_at": window[0],
+                "end_at": window[1],
+            },
+        )
+        if isinstance(answer, QueryTooLargeError):
+            if size == 1:
+                raise answer
+            size = max(1, size // 2)  # the same page again, smaller
+            continue
+        page = answer.property_.measurements if answer.property_ is not None else None
+        if page is None:
+            yield UsagePage(meter, window, [], True, size)
+            return
+        intervals = [
+            interval
+            for edge in page.edges
+            if edge is not None
+            for interval in [interval_of(meter.esi_id, edge.node)]
+            if interval is not None
+        ]
+        done = not page.page_info.has_next_page
+        yield UsagePage(meter, window, intervals, done, size)
+        if done:
+            return
+        if not page.page_info.end_cursor or page.page_info.end_cursor == after:
+            raise InvalidResponseError(
+                "getPropertyMeasurements: the API says there is a next page but gives no new "
+                "cursor to ask for it; stopping rather than asking for the same page again",
+                operation_name="getPropertyMeasurements",
+            )
+        after = page.page_info.end_cursor
+    raise InvalidResponseError(
+        "getPropertyMeasurements: the API kept answering with more pages than the window "
+        "holds intervals; stopping",
+        operation_name="getPropertyMeasurements",
+    )
+
+
+class _Walker:
+    """Steps a walk: its next call or page after each outcome (None when it is done)."""
+
+    def __init__(self, walk: Generator[_Step, Any, None]) -> None:
+        self.walk = walk
+
+    def next(self, outcome: object = None) -> _Step | None:
+        try:
+            return self.walk.send(outcome)
+        except StopIteration:
+            return None
+
+
+def iter_usage_pages(
+    client: Any,
+    account_number: str,
+    start: date | datetime,
+    end: date | datetime,
+    **options: Unpack[UsageOptions],
+) -> Iterator[UsagePage]:
+    """Every page of the account's (or `esi_id=` one ESI ID's) intervals in the span, with a
+    `SyncKrakenClient` (or any client with the generated operations)."""
+    walker = _Walker(_walk(account_number, start, end, **options))
+    step = walker.next()
+    while step is not None:
+        if isinstance(step, UsagePage):
+            yield step
+            step = walker.next()
+        else:
+            step = walker.next(step.sync(client))
+
+
+async def aiter_usage_pages(
+    client: Any,
+    account_number: str,
+    start: date | datetime,
+    end: date | datetime,
+    **options: Unpack[UsageOptions],
+) -> AsyncIterator[UsagePage]:
+    """`iter_usage_pages` with a `KrakenClient` (async)."""
+    walker = _Walker(_walk(account_number, start, end, **options))
+    step = walker.next()
+    while step is not None:
+        if isinstance(step, UsagePage):
+            yield step
+            step = walker.next()
+        else:
+            step = walker.next(await step.async_(client))
+
+
+def iter_usage(
+    client: Any,
+    account_number: str,
+    start: date | datetime,
+    end: date | datetime,
+    **options: Unpack[UsageOptions],
+) -> Iterator[Interval]:
+    """Every interval of the account (or `esi_id=` one ESI ID) in the span, oldest first per
+    ESI ID; options as for `iter_usage_pages`."""
+    for page in iter_usage_pages(client, account_number, start, end, **options):
+        yield from page.intervals
+
+
+async def aiter_usage(
+    client: Any,
+    account_number: str,
+    start: date | datetime,
+    end: date | datetime,
+    **options: Unpack[UsageOptions],
+) -> AsyncIterator[Interval]:
+    """`iter_usage` with a `KrakenClient` (async)."""
+    async for page in aiter_usage_pages(client, account_number, start, end, **options):
+        for interval in page.intervals:
+            yield interval

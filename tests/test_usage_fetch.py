@@ -1,0 +1,177 @@
+"""Walking an account's interval usage: `iter_usage` / `aiter_usage`, against the sandbox.
+
+The sandbox serves a year of 15-minute usage per ESI ID (with both DST days, late intervals and
+a gap) and enforces Kraken's page cap (`first` <= 100) and complexity cap (KT-CT-1188).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from oeus_kraken import (
+    APIKey,
+    ConfigurationError,
+    KrakenClient,
+    OrganizationSecretKey,
+    SyncKrakenClient,
+)
+from oeus_kraken.sandbox import (
+    DEMO_ACCOUNT_NUMBERS,
+    DEMO_API_KEY,
+    DEMO_ORGANIZATION_SECRET_KEY,
+    OTHER_ACCOUNT_NUMBER,
+    SandboxServer,
+)
+from oeus_kraken.usage import (
+    INTERVAL,
+    UsagePage,
+    aiter_usage_pages,
+    intervals_in_day,
+    iter_usage_pages,
+    local_date,
+)
+
+ACCOUNT = DEMO_ACCOUNT_NUMBERS[0]
+
+
+async def pages(kind: str, url: str, account: str, start: Any, end: Any, **options: Any) -> list[UsagePage]:  # fmt: skip
+    """Every page of the walk, with the client of `kind` ("async" or "sync")."""
+    credentials = (
+        OrganizationSecretKey(DEMO_ORGANIZATION_SECRET_KEY)
+        if account == OTHER_ACCOUNT_NUMBER
+        else APIKey(DEMO_API_KEY)
+    )
+    if kind == "async":
+        async with KrakenClient(url, credentials=credentials) as kraken:
+            walk: AsyncIterator[UsagePage] = aiter_usage_pages(
+                kraken, account, start, end, **options
+            )
+            return [page async for page in walk]
+    with SyncKrakenClient(url, credentials=credentials) as sync_kraken:
+        return list(iter_usage_pages(sync_kraken, account, start, end, **options))
+
+
+def intervals(walked: list[UsagePage]) -> list[Any]:
+    return [interval for page in walked for interval in page.intervals]
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"), [(date(2026, 3, 8), 92), (date(2026, 11, 1), 100), (date(2026, 6, 2), 96)]
+)
+async def test_a_local_day_asked_for_is_that_texas_day(
+    sandbox: SandboxServer, kind: str, day: date, expected: int
+) -> None:
+    walked = intervals(await pages(kind, sandbox.url, ACCOUNT, day, day))
+    assert len(walked) == expected == intervals_in_day(day)
+    assert {local_date(i.start) for i in walked} == {day}
+    assert all(i.end - i.start == INTERVAL for i in walked)
+    assert all(i.start.tzinfo is timezone.utc and i.unit == "kWh" for i in walked)
+
+
+async def test_a_window_spanning_both_dst_days_has_every_interval_once(
+    sandbox: SandboxServer, kind: str
+) -> None:
+    start, end = date(2026, 3, 1), date(2026, 11, 7)  # both change days, many windows
+    walked = await pages(kind, sandbox.url, ACCOUNT, start, end, page_size=100, window_pages=5)
+    got = intervals(walked)
+    starts = [i.start for i in got]
+    assert len(starts) == len(set(starts))  # no interval twice
+    assert starts == sorted(starts)
+    days: dict[date, int] = {}
+    for i in got:
+        days[local_date(i.start)] = days.get(local_date(i.start), 0) + 1
+    assert days[date(2026, 3, 8)] == 92
+    assert days[date(2026, 11, 1)] == 100
+    # Every day is complete except where the sandbox holds intervals back (its gap, late ones).
+    short = {d for d, n in days.items() if n != intervals_in_day(d)}
+    assert short <= {date(2026, 7, 14)} | {d for d in days if d >= date(2026, 11, 1)}
+
+
+async def test_a_window_needing_many_pages_asks_for_full_pages_only(
+    sandbox: SandboxServer, kind: str
+) -> None:
+    walked = await pages(kind, sandbox.url, ACCOUNT, date(2026, 4, 1), date(2026, 4, 30))
+    got = intervals(walked)
+    assert len(got) == 30 * 96  # April 2026, long since delivered in full
+    requests = sandbox.stats.operations["getPropertyMeasurements"]
+    assert requests == len(walked)
+    assert requests <= -(-len(got) // 100) + 2  # the floor, plus a partial page per window
+    assert all(p.page_size == 100 for p in walked)
+
+
+async def test_a_request_over_the_complexity_cap_is_split_instead_of_failing(
+    sandbox: SandboxServer, kind: str
+) -> None:
+    sandbox.set_faults(complexity_limit=50)  # a 100-interval page costs about 78
+    walked = await pages(kind, sandbox.url, ACCOUNT, date(2026, 5, 1), date(2026, 5, 1))
+    assert len(intervals(walked)) == 96
+    assert {p.page_size for p in walked} == {50}
+    assert sandbox.stats.operations["getPropertyMeasurements"] == 1 + len(walked)  # 1 refused
+
+
+async def test_an_account_with_several_properties_is_walked_one_property_at_a_time(
+    sandbox: SandboxServer, kind: str
+) -> None:
+    """Asking for the three properties at once at 100 a page breaks the cap (KT-CT-1188); one
+    property at a time never does."""
+    day = date(2026, 10, 5)
+    walked = await pages(kind, sandbox.url, OTHER_ACCOUNT_NUMBER, day, day)
+    by_esi: dict[str, int] = {}
+    for i in intervals(walked):
+        by_esi[i.esi_id] = by_esi.get(i.esi_id, 0) + 1
+    assert len(by_esi) == 3
+    assert set(by_esi.values()) == {96}
+
+
+async def test_one_esi_id_can_be_chosen_and_an_unknown_one_is_refused_by_name(
+    sandbox: SandboxServer, kind: str
+) -> None:
+    day = date(2026, 10, 5)
+    every = intervals(await pages(kind, sandbox.url, OTHER_ACCOUNT_NUMBER, day, day))
+    one = sorted({i.esi_id for i in every})[1]
+    chosen = intervals(await pages(kind, sandbox.url, OTHER_ACCOUNT_NUMBER, day, day, esi_id=one))
+    assert {i.esi_id for i in chosen} == {one}
+
+    with pytest.raises(ConfigurationError, match="ESI ID 1000 is not on account"):
+        await pages(kind, sandbox.url, OTHER_ACCOUNT_NUMBER, day, day, esi_id="1000")
+
+
+async def test_costs_come_with_the_intervals_of_a_wholesale_meter_only(
+    sandbox: SandboxServer, kind: str
+) -> None:
+    day = date(2026, 8, 10)
+    got = intervals(await pages(kind, sandbox.url, DEMO_ACCOUNT_NUMBERS[1], day, day))
+    fixed = intervals(await pages(kind, sandbox.url, ACCOUNT, day, day))
+    assert got
+    assert all(i.cost is not None for i in got) != all(i.cost is not None for i in fixed)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        (date(2026, 3, 2), date(2026, 3, 1), "ends"),
+        (datetime(2026, 3, 1), datetime(2026, 3, 2), "aware"),  # noqa: DTZ001
+        (date(2026, 3, 1), datetime(2026, 3, 2, tzinfo=timezone.utc), "both ends"),
+    ],
+)
+def test_a_bad_span_is_refused_before_any_request(
+    sandbox: SandboxServer, start: Any, end: Any, message: str
+) -> None:
+    with (
+        SyncKrakenClient(sandbox.url, credentials=APIKey(DEMO_API_KEY)) as kraken,
+        pytest.raises(ConfigurationError, match=message),
+    ):
+        list(iter_usage_pages(kraken, ACCOUNT, start, end))
+    assert sandbox.stats.requests == 0
+
+
+def test_aware_datetimes_are_used_as_given_on_the_15_minute_grid(sandbox: SandboxServer) -> None:
+    start = datetime(2026, 6, 1, 12, 7, tzinfo=timezone.utc)
+    with SyncKrakenClient(sandbox.url, credentials=APIKey(DEMO_API_KEY)) as kraken:
+        walked = list(iter_usage_pages(kraken, ACCOUNT, start, start + timedelta(hours=1)))
+    got = intervals(walked)
+    assert [i.start.minute for i in got] == [0, 15, 30, 45, 0]
