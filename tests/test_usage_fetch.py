@@ -38,7 +38,9 @@ from oeus_kraken.usage import (
 ACCOUNT = DEMO_ACCOUNT_NUMBERS[0]
 
 
-async def pages(kind: str, url: str, account: str, start: Any, end: Any, **options: Any) -> list[UsagePage]:  # fmt: skip
+async def pages(
+    kind: str, url: str, account: str, start: Any, end: Any, **options: Any
+) -> list[UsagePage]:
     """Every page of the walk, with the client of `kind` ("async" or "sync")."""
     credentials = (
         OrganizationSecretKey(DEMO_ORGANIZATION_SECRET_KEY)
@@ -154,7 +156,7 @@ async def test_costs_come_with_the_intervals_of_a_wholesale_meter_only(
     ("start", "end", "message"),
     [
         (date(2026, 3, 2), date(2026, 3, 1), "ends"),
-        (datetime(2026, 3, 1), datetime(2026, 3, 2), "aware"),  # noqa: DTZ001
+        (datetime(2026, 3, 1), datetime(2026, 3, 2), "aware"),
         (date(2026, 3, 1), datetime(2026, 3, 2, tzinfo=timezone.utc), "both ends"),
     ],
 )
