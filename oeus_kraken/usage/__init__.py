@@ -31,6 +31,15 @@ from ._fetch import (
 )
 from ._models import Gap, Interval, SyncRecord, UpsertResult, UsageStatus
 from ._store import GAP_RETRY_FIRST, GAP_RETRY_MAX, UsageStore, default_usage_store_path
+from ._sync import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_HISTORY,
+    REVISION_WINDOW,
+    SyncProgress,
+    SyncReport,
+    sync_usage,
+    sync_usage_blocking,
+)
 from ._time import (
     INTERVAL,
     TEXAS,
@@ -44,18 +53,23 @@ from ._time import (
 
 __all__ = [
     "AGGREGATE_COLUMNS",
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_HISTORY",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_WINDOW_PAGES",
     "GAP_RETRY_FIRST",
     "GAP_RETRY_MAX",
     "INTERVAL",
     "INTERVAL_COLUMNS",
+    "REVISION_WINDOW",
     "TEXAS",
     "Gap",
     "Interval",
     "MeterPoint",
     "MissingExtraError",
+    "SyncProgress",
     "SyncRecord",
+    "SyncReport",
     "UpsertResult",
     "UsageOptions",
     "UsagePage",
@@ -74,5 +88,7 @@ __all__ = [
     "local_day_bounds",
     "local_days",
     "local_range_bounds",
+    "sync_usage",
+    "sync_usage_blocking",
     "to_local",
 ]

@@ -1,0 +1,270 @@
+"""Usage sync: a local store kept complete and current, at the lowest request cost.
+
+Against the sandbox, whose seeded year of usage has both DST days, late intervals, a gap that a
+knob fills, revisions that a knob makes, and an hourly points budget. Time is the sandbox's clock,
+moved by the tests; the sync's `now` follows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SandboxClock
+
+from oeus_kraken import APIKey, KrakenClient, SyncKrakenClient
+from oeus_kraken.sandbox import (
+    DEMO_ACCOUNT_NUMBERS,
+    DEMO_API_KEY,
+    GAP_INTERVALS,
+    GAP_START,
+    SandboxServer,
+)
+from oeus_kraken.usage import (
+    REVISION_WINDOW,
+    SyncReport,
+    UsageStore,
+    UsageStoreLockedError,
+    local_day_bounds,
+    sync_usage,
+    sync_usage_blocking,
+)
+
+ACCOUNT = DEMO_ACCOUNT_NUMBERS[0]
+SINCE = date(2026, 9, 1)
+GAP = datetime.fromtimestamp(GAP_START, tz=timezone.utc)
+
+
+def sandbox_now(clock: SandboxClock) -> datetime:
+    return datetime.fromtimestamp(clock(), tz=timezone.utc)
+
+
+def sync(
+    kind: str, sandbox: SandboxServer, clock: SandboxClock, store: UsageStore, **options: Any
+) -> SyncReport:
+    """One sync of ACCOUNT with the client of `kind`, at the sandbox's now."""
+    options = {"since": SINCE, "now": sandbox_now(clock), **options}
+    credentials = APIKey(DEMO_API_KEY)
+    if kind == "async":
+
+        async def run() -> SyncReport:
+            async with KrakenClient(sandbox.url, credentials=credentials, clock=clock) as kraken:
+                return await sync_usage(kraken, store, [ACCOUNT], **options)
+
+        return asyncio.run(run())
+    with SyncKrakenClient(sandbox.url, credentials=credentials, clock=clock) as sync_kraken:
+        return sync_usage_blocking(sync_kraken, store, [ACCOUNT], **options)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Any:
+    with UsageStore(tmp_path / "usage.sqlite3") as opened:
+        yield opened
+
+
+def measurement_requests(sandbox: SandboxServer) -> int:
+    return sandbox.stats.operations.get("getPropertyMeasurements", 0)
+
+
+def test_a_first_sync_costs_the_floor_and_a_second_only_the_revision_window(
+    sandbox: SandboxServer, sandbox_clock: SandboxClock, store: UsageStore, kind: str
+) -> None:
+    sandbox_clock.freeze()
+    first = sync(kind, sandbox, sandbox_clock, store)
+    assert first.stopped_reason is None
+    pages_first = measurement_requests(sandbox)
+    assert pages_first <= -(-first.intervals // 100) + 3  # the floor, plus a few
+
+    second = sync(kind, sandbox, sandbox_clock, store)
+    pages_second = measurement_requests(sandbox) - pages_first
+    window_intervals = REVISION_WINDOW // timedelta(minutes=15)
+    assert pages_second <= -(-window_intervals // 100) + 1  # only the revision window
+    assert second.inserted == 0
+    assert "synced 1 ESI ID" in second.message
+
+
+def test_a_revised_value_replaces_the_old_one_and_is_counted(
+    sandbox: SandboxServer, sandbox_clock: SandboxClock, store: UsageStore, kind: str
+) -> None:
+    sandbox_clock.freeze()
+    sandbox.set_usage_churn(late_share=0.0, revised_share=0.5)  # half the new ones: estimates
+    sandbox_clock.advance(12 * 3600)  # half a day of intervals arrive, many estimated
+    sync(kind, sandbox, sandbox_clock, store)
+    esi_id = store.esi_ids(ACCOUNT)[0]
+    recent = sandbox_now(sandbox_clock) - timedelta(hours=10)
+    before = {
+        i.start: i.value for i in store.intervals(esi_id, recent, recent + timedelta(hours=4))
+    }
+
+    sandbox_clock.advance(2 * 86400 + 3600)  # the estimates are replaced by actual readings
+    report = sync(kind, sandbox, sandbox_clock, store)
+
+    after = {i.start: i.value for i in store.intervals(esi_id, recent, recent + timedelta(hours=4))}
+    changed = {start for start in before if after.get(start) != before[start]}
+    assert report.revised >= len(changed) > 0
+    [status] = [s for s in store.status() if s.esi_id == esi_id]
+    assert status.revisions >= len(changed)
+
+
+def test_a_gap_is_reported_then_filled_once_the_sandbox_delivers_it(
+    sandbox: SandboxServer, sandbox_clock: SandboxClock, store: UsageStore, kind: str
+) -> None:
+    since = date(2026, 7, 13)
+    sandbox_clock.freeze()
+    sync(kind, sandbox, sandbox_clock, store, since=since)
+    esi_id = store.esi_ids(ACCOUNT)[0]
+    [status] = [s for s in store.status() if s.esi_id == esi_id]
+    gap = [g for g in status.gaps if g.start <= GAP < g.end or g.start == GAP]
+    assert gap, status.gaps
+    assert store.missing(esi_id, GAP, GAP + timedelta(minutes=15 * GAP_INTERVALS))
+
+    # Right after, the gap is not asked for again (its backoff: an hour first)...
+    pages = measurement_requests(sandbox)
+    sync(kind, sandbox, sandbox_clock, store, since=since)
+    window_pages = -(-(REVISION_WINDOW // timedelta(minutes=15)) // 100)
+    assert measurement_requests(sandbox) - pages <= window_pages
+
+    # ... and once delivered and due, it is filled.
+    sandbox.fill_usage_gap()
+    sandbox_clock.advance(3600 + 60)
+    sync(kind, sandbox, sandbox_clock, store, since=since)
+    assert store.missing(esi_id, GAP, GAP + timedelta(minutes=15 * GAP_INTERVALS)) == []
+
+
+@pytest.mark.parametrize(("day", "count"), [(date(2026, 3, 8), 92), (date(2026, 11, 1), 100)])
+def test_dst_days_have_92_and_100_intervals_and_correct_day_totals(
+    sandbox: SandboxServer,
+    sandbox_clock: SandboxClock,
+    store: UsageStore,
+    tmp_path: Path,
+    day: date,
+    count: int,
+) -> None:
+    sync("sync", sandbox, sandbox_clock, store, since=day)
+    esi_id = store.esi_ids(ACCOUNT)[0]
+    start, end = local_day_bounds(day)
+    stored = store.intervals(esi_id, start, end)
+    assert len(stored) == count
+
+    out = tmp_path / "day.csv"
+    store.export(ACCOUNT, day, day, interval="day", format="csv", out=out)
+    [row] = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert Decimal(row["kwh"]) == sum(i.value for i in stored)
+    hours = tmp_path / "hours.csv"
+    store.export(ACCOUNT, day, day, interval="hour", format="csv", out=hours)
+    assert len(hours.read_text().splitlines()) == 1 + count // 4  # 23 or 25 hours
+
+
+def test_two_syncs_at_once_on_one_store_one_is_refused_with_a_clear_line(
+    sandbox: SandboxServer, sandbox_clock: SandboxClock, store: UsageStore
+) -> None:
+    with store.sync_lock(), pytest.raises(UsageStoreLockedError) as refused:
+        sync("sync", sandbox, sandbox_clock, store)
+    assert str(store.path) in str(refused.value)
+    assert measurement_requests(sandbox) == 0  # refused before any request
+
+
+def test_the_budget_stop_leaves_a_resumable_store_and_the_next_run_resumes(
+    sandbox: SandboxServer, sandbox_clock: SandboxClock, store: UsageStore, kind: str
+) -> None:
+    sandbox_clock.freeze()
+    sandbox.set_faults(points_allowance=2_000)  # about 25 pages at the sandbox's 78 points each
+    stopped = sync(kind, sandbox, sandbox_clock, store)
+    assert stopped.stopped_reason == "budget"
+    assert "points left this hour" in stopped.message
+    assert "run again" in stopped.message
+    esi_id = store.esi_ids(ACCOUNT)[0]
+    start = local_day_bounds(SINCE)[0]
+    partial = len(store.intervals(esi_id, start, sandbox_now(sandbox_clock)))
+    assert partial > 0
+
+    sandbox_clock.advance(3600)  # the allowance renews
+    sandbox.set_faults(points_allowance=0)
+    resumed = sync(kind, sandbox, sandbox_clock, store)
+    assert resumed.stopped_reason is None
+    assert resumed.inserted > 0
+    assert resumed.inserted + partial >= resumed.intervals - 300  # only what was missing, again
+
+
+def test_max_requests_caps_one_run(
+    sandbox: SandboxServer, sandbox_clock: SandboxClock, store: UsageStore
+) -> None:
+    report = sync("sync", sandbox, sandbox_clock, store, max_requests=5)
+    assert report.stopped_reason == "max-requests"
+    assert report.requests == 5
+    assert sandbox.stats.requests - sandbox.stats.token_requests == 5
+
+
+def test_a_rate_limit_stops_the_sync_at_once_without_retrying_into_it(
+    sandbox: SandboxServer, sandbox_clock: SandboxClock, store: UsageStore
+) -> None:
+    sandbox.set_faults(data_rate_limit=1_000)
+    with SyncKrakenClient(sandbox.url, credentials=APIKey(DEMO_API_KEY), max_retries=0) as kraken:
+        report = sync_usage_blocking(kraken, store, [ACCOUNT], since=SINCE)
+    assert report.stopped_reason == "rate-limited"
+    assert "run again" in report.message
+    assert sandbox.stats.requests - sandbox.stats.token_requests == 1
+
+
+KILLED_SYNC = textwrap.dedent(
+    """
+    import sys
+    from datetime import date
+    from oeus_kraken import APIKey, SyncKrakenClient
+    from oeus_kraken.usage import UsageStore, sync_usage_blocking
+
+    url, db, key, account = sys.argv[1:5]
+
+    def progress(p):
+        print("page", p.requests, flush=True)
+
+    with SyncKrakenClient(url, credentials=APIKey(key)) as kraken, UsageStore(db) as store:
+        sync_usage_blocking(kraken, store, [account], since=date(2026, 9, 1), progress=progress,
+                            concurrency=1)
+    print("done", flush=True)
+    """
+)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_a_sync_killed_between_pages_leaves_a_consistent_store_that_the_next_run_completes(
+    sandbox: SandboxServer, sandbox_clock: SandboxClock, tmp_path: Path
+) -> None:
+    db = tmp_path / "killed.sqlite3"
+    with subprocess.Popen(
+        [sys.executable, "-c", KILLED_SYNC, sandbox.url, str(db), DEMO_API_KEY, ACCOUNT],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as child:
+        assert child.stdout is not None
+        pages = 0
+        for line in child.stdout:
+            if line.startswith("page"):
+                pages += 1
+            if pages == 8:
+                os.kill(child.pid, signal.SIGKILL)
+                break
+        child.wait(30)
+    assert child.returncode == -signal.SIGKILL
+
+    with UsageStore(db) as store:  # opens: consistent
+        esi_id = store.esi_ids(ACCOUNT)[0]
+        kept = len(store.intervals(esi_id, local_day_bounds(SINCE)[0], sandbox_now(sandbox_clock)))
+        assert kept > 0
+        report = sync("sync", sandbox, sandbox_clock, store)
+        assert report.stopped_reason is None
+        total = len(store.intervals(esi_id, local_day_bounds(SINCE)[0], sandbox_now(sandbox_clock)))
+    assert report.inserted == total - kept
+    # What the killed run had stored was not asked for again: the floor of the rest, plus a few.
+    assert report.requests <= -(-(total - kept) // 100) + 6
