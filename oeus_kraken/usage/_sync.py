@@ -20,8 +20,10 @@ interval or 100). Each span is walked like `iter_usage_pages` (full pages of 100
 pages, pages halved if refused as too complex), property by property.
 
 It stops early, leaving the store consistent and the next run resuming where this one stopped:
-- when `rateLimitInfo` says fewer than `budget_reserve` of the hour's points are left (read at
-  the start and every `BUDGET_CHECK_EVERY` requests): the rest of the hour stays yours;
+- when `rateLimitInfo` says fewer than `budget_reserve` (10 %) of the hour's points are left
+  (read at the start, then again when half of what is left above the reserve may have been
+  spent at the points per request seen, at most `BUDGET_CHECK_MAX_GAP` requests apart): the rest
+  of the hour stays yours;
 - at `max_requests` requests;
 - at the first KT-CT-1199 (rate limited): it never asks again into a rate limit; the message says
   when to run again (the API's Retry-After).
@@ -62,7 +64,7 @@ from ._store import UsageStore
 from ._time import INTERVAL, local_day_bounds, to_local
 
 __all__ = [
-    "BUDGET_CHECK_EVERY",
+    "BUDGET_CHECK_MAX_GAP",
     "DEFAULT_CONCURRENCY",
     "DEFAULT_HISTORY",
     "REVISION_WINDOW",
@@ -75,7 +77,7 @@ __all__ = [
 REVISION_WINDOW = timedelta(days=3)
 DEFAULT_HISTORY = timedelta(days=366)
 DEFAULT_CONCURRENCY = 4
-BUDGET_CHECK_EVERY = 25
+BUDGET_CHECK_MAX_GAP = 200
 DEFAULT_BUDGET_RESERVE = 0.10  # of the hour's points
 
 
@@ -122,7 +124,8 @@ class _Run:
     revised: int = 0
     done_windows: int = 0
     total_windows: int = 0
-    since_check: int = BUDGET_CHECK_EVERY  # a budget check is due at the first page
+    next_check: int = 1  # the request count at which the budget is read next
+    points_seen: tuple[int, int] | None = None  # (requests, remaining points) at the last read
     stopped_reason: str | None = None
     stop_message: str = ""
     retry_after: float | None = None
@@ -143,15 +146,28 @@ class _Run:
             if self.stopped_reason is not None:
                 return False
             self.requests += 1
-            self.since_check += 1
             return True
 
     def budget_check_due(self) -> bool:
         with self.lock:
-            if self.since_check < BUDGET_CHECK_EVERY:
+            if self.requests < self.next_check:
                 return False
-            self.since_check = 0
+            self.next_check = self.requests + 1  # until the read says more
             return True
+
+    def budget_read(self, remaining: int, reserve: int) -> None:
+        """Schedule the next read: when half of what is left above the reserve may be spent, at
+        the points per request seen so far (the sandbox's 78 a page; the first read assumes
+        100), and at most BUDGET_CHECK_MAX_GAP requests on."""
+        with self.lock:
+            cost = 100.0
+            if self.points_seen is not None:
+                requests, points = self.points_seen
+                if self.requests > requests and points > remaining:
+                    cost = (points - remaining) / (self.requests - requests)
+            self.points_seen = (self.requests, remaining)
+            room = max(0.0, remaining - reserve) / 2 / max(cost, 1.0)
+            self.next_check = self.requests + min(BUDGET_CHECK_MAX_GAP, max(1, int(room)))
 
     def page_done(self, esi_id: str, page: UsagePage, result: Any) -> None:
         with self.lock:
@@ -265,6 +281,7 @@ class _Budget:
         if points is None or points.remaining_points is None or not points.limit:
             return True
         reserve = math.ceil(points.limit * run.budget_reserve)
+        run.budget_read(points.remaining_points, reserve)
         if points.remaining_points < reserve or points.is_blocked:
             renews = ""
             if points.ttl:
