@@ -175,5 +175,12 @@ def credentials_from_env(environ: Mapping[str, str] | None = None) -> Credential
 
 
 def url_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """KRAKEN_URL, or production when it is not set. Set but empty is an error: a typo'd
+    `KRAKEN_URL=$TEST` must not send test credentials to production."""
     env = os.environ if environ is None else environ
+    if "KRAKEN_URL" in env and not env["KRAKEN_URL"].strip():
+        raise ConfigurationError(
+            "KRAKEN_URL is set but empty; set it to the GraphQL endpoint (e.g. "
+            f"{TEST_URL}), or unset it for production"
+        )
     return _env(env, "KRAKEN_URL") or PRODUCTION_URL

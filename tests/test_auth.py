@@ -1023,3 +1023,9 @@ async def test_an_answer_that_does_not_match_the_model_gives_invalid_response_er
     assert not isinstance(raised.value, pydantic.ValidationError)
     # pydantic's error quotes the values it rejected, which could be secrets: not chained.
     assert raised.value.__cause__ is None
+
+
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_from_env_refuses_a_kraken_url_that_is_set_but_empty(kind: str, empty: str) -> None:
+    with pytest.raises(ConfigurationError, match="KRAKEN_URL is set but empty"):
+        CLIENT_CLASSES[kind].from_env({"KRAKEN_URL": empty, "KRAKEN_API_KEY": "k"})
