@@ -352,9 +352,7 @@ def test_a_rate_limited_token_request_exits_5_not_3(
     assert "not a credentials problem" in line
 
 
-def test_another_users_account_exits_1_with_kt_ct_4177(
-    cli: Cli, sandbox_env: None
-) -> None:
+def test_another_users_account_exits_1_with_kt_ct_4177(cli: Cli, sandbox_env: None) -> None:
     run = cli("account", OTHER_ACCOUNT_NUMBER, "--api-key", DEMO_API_KEY)
     assert "KT-CT-4177" in assert_one_error_line(run, "account", "error")
 
@@ -408,9 +406,7 @@ def test_sandbox_on_a_port_in_use_exits_2_in_one_line(
     assert "--port" in line
 
 
-def test_sandbox_on_a_port_out_of_range_exits_2_in_one_line(
-    cli: Cli, clean_env: None
-) -> None:
+def test_sandbox_on_a_port_out_of_range_exits_2_in_one_line(cli: Cli, clean_env: None) -> None:
     line = assert_one_error_line(cli("sandbox", "--port", "70000"), "sandbox", "usage")
     assert "65535" in line
 

@@ -119,6 +119,8 @@ def message(error: KrakenError, call: Invocation) -> str:
             "(KT-CT-4177): check the account number; `oeus-kraken viewer` lists the accounts "
             "an account user's credentials see"
         )
+    if isinstance(error, RateLimitError):
+        return _rate_limited(error)
     if isinstance(error, PermissionDeniedError) and getattr(call.args, "auth", None) == (
         "organisation"
     ):
@@ -127,6 +129,24 @@ def message(error: KrakenError, call: Invocation) -> str:
             "KRAKEN_ORGANIZATION_SECRET_KEY)"
         )
     return text
+
+
+def _rate_limited(error: RateLimitError) -> str:
+    """In a user's words, from the error's fields: what said no, and when to run again (the
+    library's own text speaks to a program that will retry, this process will not)."""
+    from .._tokens import say_seconds
+
+    said = error.error_code or (f"HTTP {error.status_code}" if error.status_code else None)
+    where = f"{error.operation_name}: " if error.operation_name else ""
+    code = f" ({said})" if said else ""
+    if error.retry_after:
+        when = f"run the command again in {say_seconds(error.retry_after)}"
+    else:
+        when = "run the command again later (Kraken renews its allowance every hour)"
+    return (
+        f"{where}the Kraken API is rate limiting these requests{code}; this is not a "
+        f"credentials problem: {when}"
+    )
 
 
 @contextlib.contextmanager

@@ -31,6 +31,7 @@ from ._common import (
     check_date_range,
     local_date,
     logging_options,
+    non_empty_path,
     output_format,
     positive_int,
 )
@@ -74,7 +75,7 @@ def register(commands: Any, api: Any) -> None:
         type=local_date,
         help="the oldest Texas local date to keep (default: the library's, a year back)",
     )
-    sync.add_argument("--db", metavar="PATH", type=Path, help=DB_HELP)
+    sync.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
     sync.add_argument(
         "--max-requests",
         metavar="N",
@@ -112,8 +113,10 @@ def register(commands: Any, api: Any) -> None:
     formats.add_argument(
         "--parquet", action="store_true", help="a Parquet dataset (needs --out DIR)"
     )
-    export.add_argument("--db", metavar="PATH", type=Path, help=DB_HELP)
-    export.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
+    export.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
+    export.add_argument(
+        "--out", metavar="PATH", type=non_empty_path, help="write here instead of to stdout"
+    )
 
     status = add_command(
         commands,
@@ -127,7 +130,7 @@ def register(commands: Any, api: Any) -> None:
         parents=[local],
         auth=None,
     )
-    status.add_argument("--db", metavar="PATH", type=Path, help=DB_HELP)
+    status.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
     status_formats = status.add_mutually_exclusive_group()
     status_formats.add_argument("--json", action="store_true", help="print JSON (with each gap)")
     status_formats.add_argument("--csv", action="store_true", help="print CSV")
@@ -149,14 +152,12 @@ def register(commands: Any, api: Any) -> None:
     )
     chart.add_argument("--from", dest="first", metavar="DATE", type=local_date, required=True)
     chart.add_argument("--to", dest="last", metavar="DATE", type=local_date, required=True)
-    chart.add_argument("--out", metavar="FILE.png", type=Path, required=True)
-    chart.add_argument("--db", metavar="PATH", type=Path, help=DB_HELP)
+    chart.add_argument("--out", metavar="FILE.png", type=non_empty_path, required=True)
+    chart.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
 
 
 def _store_path(args: argparse.Namespace) -> Path:
     if args.db is not None:
-        if not str(args.db).strip():
-            raise ConfigurationError("--db is empty: give the store's path")
         return Path(args.db)
     from ..usage import default_usage_store_path
 
@@ -370,7 +371,6 @@ def run_sync(call: Invocation) -> int:
     from ..usage import UsageStore
 
     args = call.args
-    sync_usage_blocking = _sync_function()
     options: dict[str, Any] = {
         name: value
         for name, value in (
@@ -383,6 +383,7 @@ def run_sync(call: Invocation) -> int:
     if len(args.accounts) == 1:
         call.account = args.accounts[0]
     client = call.client()  # URL and credentials checked before the store is touched
+    sync_usage_blocking = _sync_function()
     progress = Progress()
     try:
         with UsageStore(_store_path(args)) as store:
