@@ -329,8 +329,9 @@ class Progress:
                     file=self._stream,
                     desc="usage sync",
                     unit="window",
+                    # tqdm writes the postfix as ", <text>".
                     bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
-                    "windows, {postfix} [{elapsed}<{remaining}]",
+                    "windows{postfix} [{elapsed}<{remaining}]",
                     dynamic_ncols=True,
                     leave=False,
                 )
