@@ -11,6 +11,7 @@ Python's stdout buffered (the failure comes at the last flush) and unbuffered (a
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -145,3 +146,12 @@ def test_a_pipe_that_stays_open_gets_everything_and_exit_0(
     )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 1 + 7 * 96
+
+
+def test_no_stdout_at_all_is_quiet(env: dict[str, str]) -> None:
+    # `>&-`: the process starts with file descriptor 1 closed, and Python's sys.stdout is None.
+    command = f"exec {shlex.quote(sys.executable)} -m oeus_kraken products >&-"
+    result = subprocess.run(
+        ["sh", "-c", command], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (result.returncode, result.stderr) == (EXIT_CODES["ok"], "")

@@ -330,7 +330,8 @@ def _checked_url(url: str, source: str, allow_insecure_http: bool) -> str:
                 "(127.0.0.1, localhost) such as a sandbox; --allow-insecure-http overrides this."
             ) from None
         raise ConfigurationError(
-            f"{url!r} (from {source}) is not an http(s) URL: expected e.g. {PRODUCTION_URL}"
+            f"{url!r} (from {source}) is not an http(s) URL with a host: expected e.g. "
+            f"{PRODUCTION_URL}"
         ) from None
 
 

@@ -200,9 +200,10 @@ def _run(argv: Sequence[str], out: TextIO) -> int:
         call.close()
 
 
-def _flush(*streams: TextIO) -> None:
+def _flush(*streams: TextIO | None) -> None:
     for stream in streams:
-        stream.flush()
+        if stream is not None:  # sys.stdout is None when the process has no fd 1 (`>&-`)
+            stream.flush()
 
 
 def _discard_stdout() -> None:

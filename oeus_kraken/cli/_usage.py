@@ -15,6 +15,7 @@ CSV and JSON columns are those of `usage export` (without the store's `revisions
 
 from __future__ import annotations
 
+import argparse
 import itertools
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -52,8 +53,6 @@ Each has its own --help."""
 
 
 def register(commands: Any, api: Any) -> None:
-    import argparse
-
     usage = add_command(
         commands,
         "usage",
