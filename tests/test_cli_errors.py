@@ -135,6 +135,7 @@ def test_missing_credentials_exit_2_as_a_process(tmp_path: Path, sandbox: Sandbo
         (("esi", ESI_ID), "an organisation's"),
         (("address", "--street", "2415 Elm St", "--postal-code", "75201"), "an organisation's"),
         (("quote", "--postal-code", "75201"), "an organisation's"),
+        (("quote", "--account", ACCOUNT), "an account user's or an organisation's"),
         (("usage", "sync", ACCOUNT), "an account user's or an organisation's"),
     ],
     ids=lambda v: v if isinstance(v, str) else " ".join(v[:2]),

@@ -84,8 +84,8 @@ def register(commands: Any, api: Any) -> None:
         "(createQuote): give its --postal-code, and its --esi-id if known (with only --esi-id, "
         "the postal code is looked up). --annual-kwh is the premise's usage a year; without "
         "it, Kraken estimates one. Or quote an existing customer's premise with --account "
-        "(customerCreateQuote, for an account user too). Each run creates a quote: it is a "
-        "mutation, never retried blindly.",
+        "(customerCreateQuote, which the account's user may call too). Each run creates a "
+        "quote: it is a mutation, never retried blindly.",
         run=run_quote,
         parents=[api],
         auth="organisation",
@@ -350,6 +350,7 @@ def run_quote(call: Invocation) -> None:
                 f"--account quotes that account's own premise: leave out {', '.join(given)}"
             )
         call.account = args.account
+        args.auth = "account user or organisation"  # customerCreateQuote: the account's user too
         answer: Any = call.client().create_customer_quote(args.account)
         payload = answer.customer_create_quote
     else:
