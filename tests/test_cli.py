@@ -13,24 +13,36 @@ with the code for its kind (EXIT_CODES: 1 API error, 2 bad arguments, 3 authenti
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import re
 import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import jwt
 import pytest
+from cli_helpers import (
+    JWT,
+    MONEY,
+    SANDBOX_URL,
+    UNREACHABLE_URL,
+    Cli,
+    Run,
+    assert_one_error_line,
+    clean_env,
+    cli,
+    process_env,
+    run_process,
+    sandbox_env,
+    table,
+)
 from conftest import SandboxClock
 
-from oeus_kraken._cli import EXIT_CODES, main
 from oeus_kraken.sandbox import (
     DEMO_ACCOUNT_NUMBERS,
     DEMO_API_KEY,
@@ -42,100 +54,33 @@ from oeus_kraken.sandbox import (
     SandboxServer,
 )
 
-UNREACHABLE_URL = "http://127.0.0.1:9/v1/graphql/"  # the discard port: nothing listens there
-JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
-MONEY = r"-?\$\d[\d,]*\.\d\d"
-SANDBOX_URL = r"http://127\.0\.0\.1:\d+/v1/graphql/"
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int | str | None
-    out: str
-    err: str
-
-    @property
-    def err_lines(self) -> list[str]:
-        return self.err.splitlines()
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("KRAKEN_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-
-
-@pytest.fixture
-def sandbox_env(clean_env: None, monkeypatch: pytest.MonkeyPatch, sandbox: SandboxServer) -> None:
-    """KRAKEN_URL names the sandbox; no credentials yet."""
-    monkeypatch.setenv("KRAKEN_URL", sandbox.url)
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """Runs `oeus-kraken ARGS...` in this process."""
-
-    def run(*argv: str) -> Run:
-        out = io.StringIO()
-        try:
-            code: int | str | None = main(list(argv), out=out)
-        except SystemExit as exit_:  # argparse: --help, usage errors
-            code = exit_.code
-        captured = capsys.readouterr()
-        return Run(code, out.getvalue() + captured.out, captured.err)
-
-    return run
-
-
-def run_process(*argv: str, env: Mapping[str, str], tmp_path: Path) -> Run:
-    """Runs `python -m oeus_kraken ARGS...` with only `env` as its KRAKEN_* environment."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
-    environ |= {"XDG_CACHE_HOME": str(tmp_path / "cache"), **env}
-    result = subprocess.run(
-        [sys.executable, "-m", "oeus_kraken", *argv],
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    return Run(result.returncode, result.stdout, result.stderr)
-
-
-def assert_one_error_line(run: Run, command: str, code: str) -> str:
-    """The failure contract: the exit code for its kind, one line on stderr, no traceback."""
-    assert run.code == EXIT_CODES[code], run
-    assert "Traceback" not in run.err
-    [line] = run.err_lines
-    assert line.startswith(f"oeus-kraken {command}: ")
-    return line
-
-
-def table(output: str, header: tuple[str, ...]) -> list[str]:
-    """The rows of the table in `output` with these column names, checking its layout: the header,
-    a line of dashes under each column, then one line per row."""
-    lines = output.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(header[0]))
-    head, rule = lines[start], lines[start + 1]
-    assert set(rule) <= {"-", " "}, rule
-    columns = [m.start() for m in re.finditer(r"-+", rule)]
-    assert len(columns) == len(header), (head, rule)
-    for column, name in zip(columns, header, strict=True):
-        assert head[column:].startswith(name), (head, name)
-    return lines[start + 2 :]
+__all__ = ["clean_env", "cli", "sandbox_env"]  # fixtures, used by name
 
 
 # -- --help ----------------------------------------------------------------------------------------
 
+COMMANDS = (
+    "sandbox",
+    "codegen",
+    "token",
+    "viewer",
+    "account",
+    "products",
+    "rates",
+    "quote",
+    "fan-club",
+    "esi",
+    "address",
+    "usage",
+)
+
 
 def test_help_names_every_command_the_credentials_and_the_exit_codes(
-    cli: Callable[..., Run], clean_env: None
+    cli: Cli, clean_env: None
 ) -> None:
     run = cli("--help")
     assert run.code == 0
-    for command in ("sandbox", "token", "viewer", "account", "products"):
+    for command in COMMANDS:
         assert re.search(rf"^\s+{command}\s+\w", run.out, re.MULTILINE), command
     for variable in (
         "KRAKEN_URL",
@@ -149,6 +94,9 @@ def test_help_names_every_command_the_credentials_and_the_exit_codes(
     assert "3 authentication failed" in run.out
     assert "4 API unreachable" in run.out
     assert "5 rate limited" in run.out
+    assert "141 output closed early" in run.out
+    for word in ("cents", "kWh", '"units"'):  # what the amounts are in
+        assert word in run.out
 
 
 CREDENTIAL_OPTIONS = (
@@ -169,13 +117,23 @@ CLIENT_OPTIONS = ("--json", "--url", *CREDENTIAL_OPTIONS, "Exit codes")
         ("viewer", ("accounts", "balance", *CLIENT_OPTIONS)),
         ("account", ("ESI IDs", "number", *CLIENT_OPTIONS)),
         ("products", ("--postal-code", "no credentials needed", *CLIENT_OPTIONS)),
-        ("sandbox", ("--port", "0: any free port", "demo credentials", "Ctrl-C")),
+        ("rates", ("--esi-id", "--postal-code", "--kwh", "cents per kWh", *CLIENT_OPTIONS)),
+        ("quote", ("--postal-code", "--esi-id", "--annual-kwh", "mutation", *CLIENT_OPTIONS)),
+        ("fan-club", ("wind", "Auth: public", *CLIENT_OPTIONS)),
+        ("esi", ("ESI_ID", "TDSP", "Auth: organisation", *CLIENT_OPTIONS)),
+        ("address", ("--street", "--postal-code", "--unit", *CLIENT_OPTIONS)),
+        ("usage", ("--from", "--to", "--interval", "--csv", "both ends", *CLIENT_OPTIONS)),
+        ("usage sync", ("--since", "--db", "--max-requests", "--concurrency", *CLIENT_OPTIONS)),
+        ("usage export", ("--from", "--parquet", "--db", "--out", "No API request")),
+        ("usage status", ("--db", "gaps", "No API request")),
+        ("usage chart", ("--out", "'chart' extra", "No API request")),
+        ("sandbox", ("--port", "0: any free port", "demo credentials", "Ctrl-C", "--log-level")),
     ],
 )
 def test_each_command_has_help_saying_what_it_does_and_naming_its_options(
-    cli: Callable[..., Run], clean_env: None, command: str, mentions: tuple[str, ...]
+    cli: Cli, clean_env: None, command: str, mentions: tuple[str, ...]
 ) -> None:
-    run = cli(command, "--help")
+    run = cli(*command.split(), "--help")
     assert run.code == 0
     usage, description = run.out.split("\n\n")[:2]
     assert usage.startswith(f"usage: oeus-kraken {command}")
@@ -203,7 +161,7 @@ def shown_token(run: Run) -> str:
 
 
 def test_token_prints_expiry_and_claims_but_not_the_token_unless_asked(
-    cli: Callable[..., Run],
+    cli: Cli,
     sandbox_env: None,
     frozen_sandbox: SandboxServer,
     monkeypatch: pytest.MonkeyPatch,
@@ -230,7 +188,7 @@ def test_token_prints_expiry_and_claims_but_not_the_token_unless_asked(
 
 
 def test_token_as_a_process_with_credentials_from_the_environment(
-    cli: Callable[..., Run],
+    cli: Cli,
     sandbox_env: None,
     frozen_sandbox: SandboxServer,
     monkeypatch: pytest.MonkeyPatch,
@@ -263,7 +221,7 @@ def test_token_as_a_process_with_credentials_from_the_environment(
     ids=" ".join,
 )
 def test_json_output_is_json(
-    cli: Callable[..., Run],
+    cli: Cli,
     sandbox_env: None,
     monkeypatch: pytest.MonkeyPatch,
     argv: tuple[str, ...],
@@ -293,7 +251,7 @@ def test_json_output_is_json(
 
 
 def test_viewer_prints_the_user_and_a_table_of_accounts(
-    cli: Callable[..., Run], sandbox_env: None, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, sandbox_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KRAKEN_EMAIL", DEMO_EMAIL)
     monkeypatch.setenv("KRAKEN_PASSWORD", DEMO_PASSWORD)
@@ -308,7 +266,7 @@ def test_viewer_prints_the_user_and_a_table_of_accounts(
 
 
 def test_account_prints_its_status_balance_and_a_table_of_properties(
-    cli: Callable[..., Run], sandbox_env: None, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, sandbox_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", DEMO_ORGANIZATION_SECRET_KEY)
     number = DEMO_ACCOUNT_NUMBERS[0]
@@ -320,7 +278,7 @@ def test_account_prints_its_status_balance_and_a_table_of_properties(
 
 
 def test_products_need_no_credentials_and_print_a_table(
-    cli: Callable[..., Run], sandbox_env: None, sandbox: SandboxServer
+    cli: Cli, sandbox_env: None, sandbox: SandboxServer
 ) -> None:
     run = cli("products")
     assert run.code == 0, run.err
@@ -330,7 +288,7 @@ def test_products_need_no_credentials_and_print_a_table(
 
 
 def test_products_for_a_postal_code_print_its_tdsp_and_their_rates_there(
-    cli: Callable[..., Run], sandbox_env: None
+    cli: Cli, sandbox_env: None
 ) -> None:
     run = cli("products", "--postal-code", "75001")
     assert run.code == 0, run.err
@@ -352,7 +310,7 @@ def test_an_unreachable_api_is_one_line_on_stderr_and_exit_4(tmp_path: Path) -> 
     assert run.out == ""
 
 
-def test_an_unreachable_api_in_process(cli: Callable[..., Run], clean_env: None) -> None:
+def test_an_unreachable_api_in_process(cli: Cli, clean_env: None) -> None:
     run = cli("token", "--url", UNREACHABLE_URL, "--api-key", DEMO_API_KEY)
     assert "could not reach" in assert_one_error_line(run, "token", "unreachable")
 
@@ -367,7 +325,7 @@ def test_an_unreachable_api_in_process(cli: Callable[..., Run], clean_env: None)
     ids=["api-key", "email-password", "organization-secret-key"],
 )
 def test_bad_credentials_exit_3(
-    cli: Callable[..., Run], sandbox_env: None, argv: tuple[str, ...], code: str
+    cli: Cli, sandbox_env: None, argv: tuple[str, ...], code: str
 ) -> None:
     run = cli(*argv)
     line = assert_one_error_line(run, argv[0], "auth")
@@ -375,17 +333,17 @@ def test_bad_credentials_exit_3(
     assert argv[-1] not in line  # the secret is not repeated
 
 
-def test_no_credentials_for_a_command_that_needs_them_exit_3_saying_what_to_set(
-    cli: Callable[..., Run], sandbox_env: None, sandbox: SandboxServer
+def test_no_credentials_for_a_command_that_needs_them_exit_2_saying_what_to_set(
+    cli: Cli, sandbox_env: None, sandbox: SandboxServer
 ) -> None:
-    line = assert_one_error_line(cli("viewer"), "viewer", "auth")
+    line = assert_one_error_line(cli("viewer"), "viewer", "usage")
     assert "KRAKEN_API_KEY" in line
     assert "--help" in line
     assert sandbox.stats.requests == 0
 
 
 def test_a_rate_limited_token_request_exits_5_not_3(
-    cli: Callable[..., Run], sandbox_env: None, sandbox: SandboxServer
+    cli: Cli, sandbox_env: None, sandbox: SandboxServer
 ) -> None:
     sandbox.set_faults(token_rate_limit=10)  # more than the call's retries
     run = cli("token", "--api-key", DEMO_API_KEY)
@@ -394,9 +352,7 @@ def test_a_rate_limited_token_request_exits_5_not_3(
     assert "not a credentials problem" in line
 
 
-def test_another_users_account_exits_1_with_kt_ct_4177(
-    cli: Callable[..., Run], sandbox_env: None
-) -> None:
+def test_another_users_account_exits_1_with_kt_ct_4177(cli: Cli, sandbox_env: None) -> None:
     run = cli("account", OTHER_ACCOUNT_NUMBER, "--api-key", DEMO_API_KEY)
     assert "KT-CT-4177" in assert_one_error_line(run, "account", "error")
 
@@ -407,7 +363,7 @@ def test_another_users_account_exits_1_with_kt_ct_4177(
     ids=["email-only", "password-only"],
 )
 def test_email_and_password_go_together(
-    cli: Callable[..., Run], sandbox_env: None, sandbox: SandboxServer, argv: tuple[str, ...]
+    cli: Cli, sandbox_env: None, sandbox: SandboxServer, argv: tuple[str, ...]
 ) -> None:
     line = assert_one_error_line(cli(*argv), argv[0], "usage")
     assert line.endswith("--email and --password go together")
@@ -416,7 +372,7 @@ def test_email_and_password_go_together(
 
 
 def test_kraken_email_without_kraken_password_names_the_missing_variable(
-    cli: Callable[..., Run], sandbox_env: None, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, sandbox_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KRAKEN_EMAIL", DEMO_EMAIL)
     line = assert_one_error_line(cli("viewer"), "viewer", "usage")
@@ -424,7 +380,7 @@ def test_kraken_email_without_kraken_password_names_the_missing_variable(
 
 
 def test_a_plain_http_url_off_loopback_is_refused_before_sending_credentials(
-    cli: Callable[..., Run], clean_env: None
+    cli: Cli, clean_env: None
 ) -> None:
     run = cli("token", "--url", "http://example.com/v1/graphql/", "--api-key", DEMO_API_KEY)
     assert "refusing plain http://" in assert_one_error_line(run, "token", "usage")
@@ -442,7 +398,7 @@ def busy_port() -> Iterator[int]:
 
 
 def test_sandbox_on_a_port_in_use_exits_2_in_one_line(
-    cli: Callable[..., Run], clean_env: None, sandbox: SandboxServer, busy_port: int
+    cli: Cli, clean_env: None, sandbox: SandboxServer, busy_port: int
 ) -> None:
     # (`sandbox` is requested so that the schema is already built in this process.)
     line = assert_one_error_line(cli("sandbox", "--port", str(busy_port)), "sandbox", "usage")
@@ -450,37 +406,111 @@ def test_sandbox_on_a_port_in_use_exits_2_in_one_line(
     assert "--port" in line
 
 
-def test_sandbox_on_a_port_out_of_range_exits_2_in_one_line(
-    cli: Callable[..., Run], clean_env: None
-) -> None:
+def test_sandbox_on_a_port_out_of_range_exits_2_in_one_line(cli: Cli, clean_env: None) -> None:
     line = assert_one_error_line(cli("sandbox", "--port", "70000"), "sandbox", "usage")
     assert "65535" in line
 
 
-def test_sandbox_prints_its_url_and_demo_credentials_and_stops_on_sigint(tmp_path: Path) -> None:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
-    environ["XDG_CACHE_HOME"] = str(tmp_path)
+QUIET_LINE = "Requests are not logged (--log-level info logs each one).\n"
+
+
+@dataclass(frozen=True)
+class SandboxConsole:
+    banner: list[str]  # stdout up to the banner's last line
+    rest: str  # stdout after it
+    err: str
+    code: int | None
+
+
+def run_sandbox_console(tmp_path: Path, *options: str, requests: int = 2) -> SandboxConsole:
+    """`oeus-kraken sandbox --port 0 OPTIONS` as a process: read its banner, send it `requests`
+    GraphQL requests, stop it with Ctrl-C (SIGINT), and collect everything it printed."""
     with subprocess.Popen(
-        [sys.executable, "-m", "oeus_kraken", "sandbox", "--port", "0"],
-        env=environ,
+        [sys.executable, "-m", "oeus_kraken", "sandbox", "--port", "0", *options],
+        env=process_env({}, tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     ) as process:
         try:
             assert process.stdout is not None
+            last = QUIET_LINE if "--log-level" not in options else "Usage knobs"
             banner = [process.stdout.readline()]
-            while banner[-1] and not banner[-1].startswith("Faults"):
+            while banner[-1] and not banner[-1].startswith(last):
                 banner.append(process.stdout.readline())
             match = re.match(rf"oeus-kraken sandbox on ({SANDBOX_URL}) ", banner[0])
             assert match, banner
-            answer = httpx.post(match[1], json={"query": "{ products { code } }"}, timeout=10)
-            assert answer.json()["data"]["products"]
+            for _ in range(requests):
+                answer = httpx.post(match[1], json={"query": "{ products { code } }"}, timeout=10)
+                assert answer.json()["data"]["products"]
         finally:
             process.send_signal(signal.SIGINT)
-            _, err = process.communicate(timeout=30)
-    assert process.returncode == 0, err
-    assert "Traceback" not in err
-    text = "".join(banner)
+            rest, err = process.communicate(timeout=30)
+    return SandboxConsole(banner, rest, err, process.returncode)
+
+
+def test_sandbox_prints_its_url_and_demo_credentials_and_stops_on_sigint(tmp_path: Path) -> None:
+    console = run_sandbox_console(tmp_path)
+
+    assert console.code == 0, console.err
+    assert "Traceback" not in console.err
+    text = "".join(console.banner)
     for secret in (DEMO_ORGANIZATION_SECRET_KEY, DEMO_API_KEY, DEMO_EMAIL, DEMO_PASSWORD):
         assert secret in text
+
+
+def test_the_sandbox_console_is_one_banner_and_then_quiet(tmp_path: Path) -> None:
+    console = run_sandbox_console(tmp_path, requests=3)
+
+    assert console.code == 0, console.err
+    assert console.err == ""  # no uvicorn start-up, request or shutdown lines
+    assert console.banner[-1] == QUIET_LINE
+    assert console.rest == ""
+    assert sum("oeus-kraken sandbox on" in line for line in console.banner) == 1
+
+
+def test_the_sandbox_logs_start_up_and_each_request_at_log_level_info(tmp_path: Path) -> None:
+    console = run_sandbox_console(tmp_path, "--log-level", "info", requests=3)
+
+    assert console.code == 0, console.err
+    assert "Started server process" in console.err
+    assert len(re.findall(r'"POST /v1/graphql/ HTTP/1\.1" 200', console.err)) == 3
+    assert QUIET_LINE not in [*console.banner, console.rest]
+    assert "Traceback" not in console.err
+
+
+# -- -v: the library's logs ------------------------------------------------------------------------
+
+
+def test_without_verbose_a_failure_is_one_line_and_with_it_the_retries_come_first(
+    tmp_path: Path,
+) -> None:
+    env = {"KRAKEN_API_KEY": DEMO_API_KEY, "KRAKEN_URL": UNREACHABLE_URL}
+
+    quiet = run_process("viewer", env=env, tmp_path=tmp_path)
+    verbose = run_process("viewer", "-v", env=env, tmp_path=tmp_path)
+
+    assert_one_error_line(quiet, "viewer", "unreachable")
+    *logs, last = verbose.err_lines
+    assert verbose.code == quiet.code
+    assert last == quiet.err_lines[0]
+    assert logs, verbose.err
+    assert all(line.startswith("oeus-kraken: WARNING: ") for line in logs), logs
+    assert any("retry 1 of" in line for line in logs), logs
+
+
+def test_very_verbose_logs_each_request_and_never_a_secret(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    env = {"KRAKEN_URL": sandbox.url, "KRAKEN_EMAIL": DEMO_EMAIL, "KRAKEN_PASSWORD": DEMO_PASSWORD}
+
+    run = run_process("token", "-vv", "--show-token", env=env, tmp_path=tmp_path)
+
+    assert run.code == 0, run.err
+    assert re.search(r"HTTP Request: POST .*/v1/graphql/ .*200", run.err), run.err
+    assert "Requesting a Kraken token" in run.err
+    token = shown_token(run)
+    assert token
+    for secret in (DEMO_PASSWORD, token):
+        assert secret not in run.err
+    assert not JWT.search(run.err)

@@ -143,6 +143,7 @@ def test_the_wheel_requires_no_development_tools(metadata: Message) -> None:
         "platformdirs",
         "pydantic",
         "pyjwt",
+        "tqdm",
         "typing-extensions",
     }
 

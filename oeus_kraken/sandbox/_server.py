@@ -8,13 +8,14 @@
 
 from __future__ import annotations
 
+import copy
 import socket
 import sys
 import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import TextIO
+from typing import Any, TextIO
 
 import uvicorn
 from typing_extensions import Self
@@ -82,15 +83,27 @@ class _Uvicorn(uvicorn.Server):
             self._on_started()
 
 
+# The log levels at which uvicorn's start-up lines and its line per request are shown.
+_VERBOSE_LEVELS = frozenset({"info", "debug", "trace"})
+
+
+def _logging_config() -> dict[str, Any]:
+    """uvicorn's own logging set-up, with its request lines on stderr like the rest of its log:
+    stdout is the banner's, which a script may read the URL from."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    return config
+
+
 def _config(app: SandboxApp, port: int, *, log_level: str, quiet: bool) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=LOOPBACK_HOST,
         port=port,
         # quiet: don't reconfigure the host process's logging (a test run, an embedding program).
-        log_config=None if quiet else LOGGING_CONFIG,
+        log_config=None if quiet else _logging_config(),
         log_level=log_level,
-        access_log=not quiet,
+        access_log=not quiet and log_level in _VERBOSE_LEVELS,
         lifespan="off",
         ws="none",
         timeout_graceful_shutdown=2,
@@ -263,12 +276,14 @@ def serve(
     clock: Callable[[], float] | None = None,
     access_token_lifetime: float = DEFAULT_ACCESS_TOKEN_LIFETIME,
     refresh_token_lifetime: float = DEFAULT_REFRESH_TOKEN_LIFETIME,
-    log_level: str = "info",
+    log_level: str = "warning",
 ) -> None:
     """Serve the sandbox in the foreground; returns after Ctrl-C. `port=0` picks a free port.
 
     Once it accepts connections, prints its URL and the demo credentials to `out` (default
-    stdout), then calls `on_ready(url)` if given. uvicorn logs requests to stderr.
+    stdout), then calls `on_ready(url)` if given. Quiet after that at the default `log_level`
+    ("warning": problems only); at "info" (or "debug", "trace") uvicorn logs its start-up and
+    a line per request to stderr.
     """
     check_host(host)
     _check_port(port)
@@ -282,7 +297,10 @@ def serve(
 
     def ready() -> None:
         stream = out or sys.stdout
-        print(banner(url), file=stream, flush=True)
+        print(banner(url), file=stream)
+        if log_level not in _VERBOSE_LEVELS:
+            print("Requests are not logged (--log-level info logs each one).", file=stream)
+        stream.flush()
         if on_ready is not None:
             on_ready(url)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ._chart import chart
 from ._errors import MissingExtraError, UsageStoreError, UsageStoreLockedError
-from ._export import AGGREGATE_COLUMNS, INTERVAL_COLUMNS
+from ._export import AGGREGATE_COLUMNS, INTERVAL_COLUMNS, UsageTotal, aggregate
 from ._fetch import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_WINDOW_PAGES,
@@ -77,6 +77,8 @@ __all__ = [
     "UsageStore",
     "UsageStoreError",
     "UsageStoreLockedError",
+    "UsageTotal",
+    "aggregate",
     "aiter_usage",
     "aiter_usage_pages",
     "chart",

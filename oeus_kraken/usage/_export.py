@@ -31,10 +31,12 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -43,13 +45,14 @@ from urllib.parse import quote
 
 from .._errors import ConfigurationError
 from ._errors import MissingExtraError, UsageStoreError
+from ._models import Interval
 from ._store import SLOT_SECONDS, _decimal_text
 from ._time import TEXAS, local_day_bounds, local_range_bounds
 
 if TYPE_CHECKING:
     from ._store import UsageStore
 
-__all__ = ["AGGREGATE_COLUMNS", "INTERVAL_COLUMNS", "export"]
+__all__ = ["AGGREGATE_COLUMNS", "INTERVAL_COLUMNS", "UsageTotal", "aggregate", "export"]
 
 INTERVAL_COLUMNS = (
     "esi_id",
@@ -173,6 +176,81 @@ def _buckets(rows: Iterator[tuple[Any, ...]], esi_id: str, interval: str) -> Ite
         count += 1
     if count:
         yield _bucket(esi_id, bucket_start, bucket_end, kwh, cost, count)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageTotal:
+    """The usage of one ESI ID over one Texas local hour or day (what `aggregate` gives)."""
+
+    esi_id: str
+    start: datetime
+    """UTC, like `Interval.start`: the local hour or day starts here..."""
+    end: datetime
+    """... and ends here (a local day is 23, 24 or 25 hours)."""
+    kwh: Decimal
+    cost: Decimal | None
+    """In cents: the sum when every interval in the bucket has a cost, else None."""
+    intervals: int
+    """How many intervals were summed..."""
+    expected_intervals: int
+    """... and how many the bucket should hold (4 an hour; 92, 96 or 100 a day)."""
+
+
+def aggregate(
+    intervals: Iterable[Interval], interval: Literal["hour", "day"]
+) -> Iterator[UsageTotal]:
+    """Sum intervals into Texas local hours or days, as `export` sums the store's: a bucket
+    with no interval is not given, and one with fewer than expected shows it in `intervals`.
+
+    `intervals` is read as a stream, as `iter_usage` gives it: each ESI ID's intervals
+    together and in time order, each once, in kWh. Anything else is a ConfigurationError (a
+    total over unordered or repeated intervals would be silently wrong).
+    """
+    if interval not in ("hour", "day"):
+        raise ConfigurationError(f"interval must be hour or day, not {interval!r}")
+    finished: set[str] = set()
+    for esi_id, group in itertools.groupby(intervals, key=lambda i: i.esi_id):
+        if esi_id in finished:
+            raise ConfigurationError(
+                f"the intervals of ESI ID {esi_id} are not together: give each ESI ID's "
+                "intervals in one run"
+            )
+        finished.add(esi_id)
+        for record in _buckets(_ordered_rows(esi_id, group), esi_id, interval):
+            _, start, end, kwh, cost, count, expected = record
+            yield UsageTotal(
+                esi_id=esi_id,
+                start=datetime.fromtimestamp(start, timezone.utc),
+                end=datetime.fromtimestamp(end, timezone.utc),
+                kwh=Decimal(kwh),
+                cost=None if cost is None else Decimal(cost),
+                intervals=count,
+                expected_intervals=expected,
+            )
+
+
+def _ordered_rows(esi_id: str, intervals: Iterable[Interval]) -> Iterator[tuple[Any, ...]]:
+    """One ESI ID's intervals as the rows `_buckets` sums, checked for order and unit."""
+    previous = None
+    for item in intervals:
+        if item.unit != "kWh" and item.unit.lower() != "kwh":
+            raise ConfigurationError(
+                f"the interval of ESI ID {esi_id} at {item.start.isoformat()} is in "
+                f"{item.unit!r}, not kWh; only kWh intervals are summed"
+            )
+        if item.start.utcoffset() is None or item.end.utcoffset() is None:
+            raise ConfigurationError(
+                f"the interval of ESI ID {esi_id} at {item.start.isoformat()} has no time "
+                "zone; intervals need aware datetimes"
+            )
+        start = int(item.start.timestamp())
+        if previous is not None and start <= previous:
+            raise ConfigurationError(
+                f"the intervals of ESI ID {esi_id} are not in time order, each once: "
+                f"{item.start.isoformat()} came after {_utc(previous)}"
+            )
+        previous = start
+        yield (start, int(item.end.timestamp()), item.value, item.unit, item.cost)
 
 
 def _bucket(

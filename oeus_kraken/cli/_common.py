@@ -1,0 +1,388 @@
+"""What every command shares: exit codes, the options for reaching the API, checks of what a user
+types (refused before any request, saying the expected shape), and the client they build.
+
+A command is registered with `add_command(...)` and runs as `run(call)`, where `call` is an
+`Invocation`: the parsed options, the output stream, and the client, made on first use from the
+URL and credentials the options or the environment name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO
+from urllib.parse import urlsplit
+
+from .._config import PRODUCTION_URL, TEST_URL, check_url, credentials_from_env
+from .._credentials import APIKey, Credentials, EmailPassword, OrganizationSecretKey, RefreshToken
+from .._errors import ConfigurationError, KrakenError
+
+if TYPE_CHECKING:
+    from .._client import SyncKrakenClient
+
+EXIT_CODES = {
+    "ok": 0,
+    "error": 1,  # any other KrakenError (GraphQL error, invalid response, HTTP status)
+    "usage": 2,  # bad arguments or environment (also: credentials missing, extra not installed)
+    "auth": 3,  # credentials rejected
+    "unreachable": 4,  # could not reach the API (network, DNS, timeout)
+    "rate_limited": 5,  # rate limited; try again later
+    "interrupted": 130,  # Ctrl-C
+    "broken_pipe": 141,  # the output's reader went away (`| head`): 128 + SIGPIPE, as for `yes`
+}
+
+EXIT_CODES_TEXT = (
+    "0 ok, 1 API error, 2 bad arguments or environment, 3 authentication failed, "
+    "4 API unreachable, 5 rate limited, 141 output closed early (| head)"
+)
+
+# Who may call a command's operations, as each command's help says.
+Auth = Literal["public", "account user or organisation", "organisation"]
+
+_CREDENTIAL_HELP = (
+    "Credentials come from the options above, else KRAKEN_ORGANIZATION_SECRET_KEY, "
+    "KRAKEN_API_KEY, KRAKEN_EMAIL + KRAKEN_PASSWORD or KRAKEN_REFRESH_TOKEN; the URL from --url, "
+    "else KRAKEN_URL, else production."
+)
+
+
+class NotFoundError(KrakenError):
+    """The API answered, and what was asked for is not there (exit 1)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, like every other failure of the command."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_CODES["usage"], f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+# -- what a user types, checked before any request ------------------------------------------------
+
+ACCOUNT_NUMBER_EXAMPLE = "A-1234ABCD"
+# Kraken account numbers are "A-" and 8 characters, hex in every one seen (A-5F3C9D21); any
+# letter is accepted, in either case, so that an unseen real variant is not refused.
+_ACCOUNT_NUMBER = re.compile(r"A-[0-9A-Z]{8}", re.IGNORECASE)
+ESI_ID_EXAMPLE = "10443720004512388"
+# ESI IDs are digits: 17 for most TDSPs, 22 for some (CenterPoint's long form).
+_ESI_ID = re.compile(r"[0-9]{17,22}")
+_POSTAL_CODE = re.compile(r"([0-9]{5})(-[0-9]{4})?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def account_number(text: str) -> str:
+    """An account number as Kraken writes it (upper case), or an argparse error saying the shape."""
+    candidate = text.strip()
+    if not _ACCOUNT_NUMBER.fullmatch(candidate):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a Kraken account number: expected A- and 8 letters or digits, "
+            f"e.g. {ACCOUNT_NUMBER_EXAMPLE}"
+        )
+    return candidate.upper()
+
+
+def esi_id(text: str) -> str:
+    candidate = text.strip()
+    if not _ESI_ID.fullmatch(candidate):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ESI ID: expected 17 to 22 digits, e.g. {ESI_ID_EXAMPLE}"
+        )
+    return candidate
+
+
+def account_or_esi_id(text: str) -> str:
+    candidate = text.strip()
+    if _ESI_ID.fullmatch(candidate):
+        return candidate
+    if _ACCOUNT_NUMBER.fullmatch(candidate):
+        return candidate.upper()
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is neither an account number (A- and 8 letters or digits, e.g. "
+        f"{ACCOUNT_NUMBER_EXAMPLE}) nor an ESI ID (17 to 22 digits, e.g. {ESI_ID_EXAMPLE})"
+    )
+
+
+def postal_code(text: str) -> str:
+    """The 5-digit ZIP code of a ZIP or ZIP+4 (what the API is asked with)."""
+    match = _POSTAL_CODE.fullmatch(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a US postal code: expected 5 digits or ZIP+4, e.g. 75001 or "
+            "75001-1234"
+        )
+    return match[1]
+
+
+def local_date(text: str) -> date:
+    """A Texas local date (America/Chicago), YYYY-MM-DD."""
+    candidate = text.strip()
+    try:
+        if not _DATE.fullmatch(candidate):
+            raise ValueError
+        return date.fromisoformat(candidate)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date: expected YYYY-MM-DD (a Texas local date), e.g. 2026-03-08"
+        ) from None
+
+
+def positive_kwh(text: str) -> Decimal:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or not 0 < value <= 10_000_000:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an amount of energy: expected a number of kWh above 0, e.g. 1000"
+        )
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value
+
+
+def non_empty_path(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the path is empty")
+    return Path(text)
+
+
+def check_date_range(first: date, last: date) -> None:
+    if last < first:
+        raise ConfigurationError(
+            f"--to {last} is before --from {first}: the range is both dates and every day "
+            "between (give --to on or after --from)"
+        )
+
+
+# -- options ---------------------------------------------------------------------------------------
+
+
+def logging_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="the library's logs on stderr (retries, token requests; never secrets); -vv: "
+        "also each HTTP request",
+    )
+    return parent
+
+
+def api_options() -> argparse.ArgumentParser:
+    """The options of every command that calls the API."""
+    parent = argparse.ArgumentParser(add_help=False, parents=[logging_options()])
+    parent.add_argument(
+        "--url",
+        help=f"GraphQL endpoint (default: KRAKEN_URL, else production {PRODUCTION_URL}; "
+        f"test API: {TEST_URL})",
+    )
+    parent.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow an http:// URL that is not on this machine (credentials and tokens then "
+        "travel unencrypted)",
+    )
+    parent.add_argument(
+        "--no-token-cache",
+        action="store_true",
+        help="do not read or write the token cache (~/.cache/oeus-kraken/tokens.json)",
+    )
+    creds = parent.add_argument_group("credentials (prefer the KRAKEN_* environment variables)")
+    creds.add_argument(
+        "--organization-secret-key",
+        metavar="KEY",
+        help="an affiliate organisation's secret key (KRAKEN_ORGANIZATION_SECRET_KEY)",
+    )
+    creds.add_argument(
+        "--api-key", metavar="KEY", help="an account user's API key (KRAKEN_API_KEY)"
+    )
+    creds.add_argument("--email", help="a customer's email, with --password (KRAKEN_EMAIL)")
+    creds.add_argument("--password", help="the customer's password (KRAKEN_PASSWORD)")
+    creds.add_argument(
+        "--refresh-token", metavar="TOKEN", help="a Kraken refresh token (KRAKEN_REFRESH_TOKEN)"
+    )
+    return parent
+
+
+def add_formats(parser: argparse.ArgumentParser, *, csv: bool) -> None:
+    """--json, and --csv for a command whose output is a table."""
+    formats = parser.add_mutually_exclusive_group()
+    formats.add_argument(
+        "--json", action="store_true", help="print JSON (the API's numbers, with their units)"
+    )
+    if csv:
+        formats.add_argument(
+            "--csv", action="store_true", help="print CSV: a header line, then one line per row"
+        )
+
+
+def output_format(args: argparse.Namespace) -> Literal["table", "json", "csv"]:
+    if getattr(args, "json", False):
+        return "json"
+    if getattr(args, "csv", False):
+        return "csv"
+    return "table"
+
+
+Run = Callable[["Invocation"], int | None]
+
+
+def add_command(
+    commands: Any,
+    name: str,
+    *,
+    summary: str | None,
+    description: str,
+    run: Run,
+    parents: Sequence[argparse.ArgumentParser],
+    auth: Auth | None,
+    epilog: str | None = None,
+    prog: str | None = None,
+) -> argparse.ArgumentParser:
+    """A subcommand. `summary` None leaves it out of the top-level list (the `usage` verbs,
+    which `usage --help` names). `auth` None: the command does not call the API."""
+    if epilog is None:
+        epilog = _CREDENTIAL_HELP if auth is not None else ""
+        epilog += f" Exit codes: {EXIT_CODES_TEXT}."
+    if auth is not None:
+        description += f" Auth: {auth}."
+    options: dict[str, Any] = {
+        "parents": list(parents),
+        "description": description,
+        # Wrapped here too: a command whose description is laid out by hand keeps the epilog's
+        # lines as they are.
+        "epilog": textwrap.fill(epilog.strip(), width=92),
+    }
+    if summary is not None:
+        options["help"] = summary
+    if prog is not None:
+        options["prog"] = prog
+    parser: argparse.ArgumentParser = commands.add_parser(name, **options)
+    parser.set_defaults(run=run, auth=auth)
+    return parser
+
+
+# -- the client ------------------------------------------------------------------------------------
+
+
+def _credentials(args: argparse.Namespace) -> Credentials | None:
+    if args.organization_secret_key:
+        return OrganizationSecretKey(args.organization_secret_key)
+    if args.api_key:
+        return APIKey(args.api_key)
+    if args.email or args.password:
+        if not (args.email and args.password):
+            raise ConfigurationError("--email and --password go together")
+        return EmailPassword(args.email, args.password)
+    if args.refresh_token:
+        return RefreshToken(args.refresh_token)
+    return credentials_from_env()
+
+
+def api_url(args: argparse.Namespace) -> tuple[str, str]:
+    """The endpoint, and where it came from (for messages). An empty --url or KRAKEN_URL is a
+    mistake (a variable that did not expand, a script's empty default), not a wish for
+    production: it is refused rather than sent there."""
+    if args.url is not None:
+        if not args.url.strip():
+            raise ConfigurationError(
+                "--url is empty: give the GraphQL endpoint, e.g. --url "
+                f"{TEST_URL}, or leave --url out (then KRAKEN_URL, else production)"
+            )
+        return args.url.strip(), "--url"
+    from_env = os.environ.get("KRAKEN_URL")
+    if from_env is not None:
+        if not from_env.strip():
+            raise ConfigurationError(
+                "KRAKEN_URL is set but empty: set it to the GraphQL endpoint, or unset it "
+                "(`unset KRAKEN_URL`) to use production"
+            )
+        return from_env.strip(), "KRAKEN_URL"
+    return PRODUCTION_URL, "the default, production"
+
+
+def _checked_url(url: str, source: str, allow_insecure_http: bool) -> str:
+    try:
+        return check_url(url, allow_insecure_http=allow_insecure_http)
+    except ConfigurationError:
+        parts = urlsplit(url)
+        if parts.scheme == "http" and parts.hostname:
+            raise ConfigurationError(
+                f"refusing plain http:// for {parts.hostname!r} (from {source}): credentials "
+                "and tokens would travel unencrypted. Use https://, or http:// on this machine "
+                "(127.0.0.1, localhost) such as a sandbox; --allow-insecure-http overrides this."
+            ) from None
+        raise ConfigurationError(
+            f"{url!r} (from {source}) is not an http(s) URL with a host: expected e.g. "
+            f"{PRODUCTION_URL}"
+        ) from None
+
+
+_WHOSE = {
+    "account user or organisation": "an account user's or an organisation's credentials",
+    "organisation": "an organisation's credentials (its secret key)",
+}
+
+
+@dataclass
+class Invocation:
+    """One run of one command: what it was given, and what it made (closed by `close`)."""
+
+    command: str
+    args: argparse.Namespace
+    out: TextIO
+    url: str | None = None
+    url_source: str | None = None
+    account: str | None = None  # the account number asked about, for error messages
+    _client: SyncKrakenClient | None = field(default=None, repr=False)
+
+    def client(self) -> SyncKrakenClient:
+        if self._client is None:
+            self._client = self._make_client()
+        return self._client
+
+    def _make_client(self) -> SyncKrakenClient:
+        from .._client import SyncKrakenClient
+        from .._token_store import FileTokenStore, default_token_store_path
+
+        args = self.args
+        self.url, self.url_source = api_url(args)
+        url = _checked_url(self.url, self.url_source, args.allow_insecure_http)
+        credentials = _credentials(args)
+        if credentials is None and args.auth != "public":
+            raise ConfigurationError(
+                f"no credentials: {self.command} needs {_WHOSE[args.auth]}. Set "
+                "KRAKEN_ORGANIZATION_SECRET_KEY, KRAKEN_API_KEY, KRAKEN_EMAIL + KRAKEN_PASSWORD "
+                "or KRAKEN_REFRESH_TOKEN, or pass the matching option (see --help)"
+            )
+        # Tokens are cached between runs (an owner-only file) so that running a command twice
+        # within a token's lifetime asks the API for one token, not two.
+        store = None if args.no_token_cache else FileTokenStore(default_token_store_path())
+        return SyncKrakenClient(
+            url,
+            credentials=credentials,
+            token_store=store,
+            allow_insecure_http=args.allow_insecure_http,
+        )
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None

@@ -1,0 +1,241 @@
+"""`main`: the parser of every command, and what happens around a command's run.
+
+Around every run: a failure is one line on stderr, `oeus-kraken COMMAND: what happened`, never a
+traceback, with an exit code for its kind (EXIT_CODES); the library's logs reach stderr only
+with -v; and a reader that goes away early (`| head -1`, `| grep -q`) ends the command quietly
+with 141, the shell's code for a broken pipe (the usual convention: flush inside the guard, then
+point stdout at /dev/null so that the interpreter's last flush has nowhere to fail).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from typing import TextIO
+
+from .._config import PRODUCTION_URL, TEST_URL
+from .._errors import (
+    APIConnectionError,
+    AuthenticationError,
+    ConfigurationError,
+    KrakenError,
+    PermissionDeniedError,
+    RateLimitError,
+)
+from .._version import __version__
+from . import _accounts, _market, _premises, _sandbox, _usage, _usage_store
+from ._common import EXIT_CODES, Invocation, Parser, api_options
+
+EPILOG = f"""\
+credentials (first found wins): --organization-secret-key, --api-key, --email + --password,
+--refresh-token, else the environment: KRAKEN_ORGANIZATION_SECRET_KEY, KRAKEN_API_KEY,
+KRAKEN_EMAIL + KRAKEN_PASSWORD, KRAKEN_REFRESH_TOKEN. Prefer the environment: options show in
+`ps` and in shell history.
+
+URL: --url, else KRAKEN_URL, else production (an empty one is an error, not production)
+  production  {PRODUCTION_URL}
+  test API    {TEST_URL}
+
+units: balances and payments are cents in the API, shown as dollars; rates are cents per kWh;
+usage is kWh. --json keeps the API's numbers and adds a "units" object; --csv names the unit
+in each column (balance_cents).
+
+interval usage: `usage ACCOUNT --from DATE --to DATE` asks the API; `usage sync`, `export`,
+`status` and `chart` keep and read a local store (see `oeus-kraken usage --help`).
+
+exit codes: 0 ok, 1 API error, 2 bad arguments or environment (also: no credentials),
+3 authentication failed, 4 API unreachable, 5 rate limited, 130 interrupted,
+141 output closed early (e.g. `| head`).
+
+try it with no account and no network:
+  oeus-kraken sandbox &                          # prints its URL and demo credentials
+  KRAKEN_URL=<that url> KRAKEN_API_KEY=<demo key> oeus-kraken viewer
+"""
+
+
+def build_parser() -> Parser:
+    from ..codegen import _command as codegen_command
+
+    parser = Parser(
+        prog="oeus-kraken",
+        description="Octopus Energy USA Kraken API from the command line.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"oeus-kraken {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    api = api_options()
+    _sandbox.register(commands)
+    codegen_command.add_parser(commands)
+    commands.choices["codegen"].set_defaults(run=None, auth=None)
+    _accounts.register(commands, api)
+    _market.register(commands, api)
+    _premises.register(commands, api)
+    _usage.register(commands, api)
+    _usage_store.register(commands, api)
+    return parser
+
+
+def route(argv: Sequence[str]) -> list[str]:
+    """`usage sync ...` (two words) as the command "usage sync"; `usage ACCOUNT ...` as is."""
+    words = list(argv)
+    for i, word in enumerate(words):
+        if word.startswith("-"):
+            continue  # the top level has options only before the command (--help, --version)
+        following = words[i + 1] if i + 1 < len(words) else None
+        if word == "usage" and following in _usage.STORE_VERBS:
+            return [*words[:i], f"usage {following}", *words[i + 2 :]]
+        break
+    return words
+
+
+def exit_code(error: KrakenError) -> int:
+    from ..usage import MissingExtraError
+
+    if isinstance(error, (ConfigurationError, MissingExtraError)):
+        return EXIT_CODES["usage"]
+    if isinstance(error, AuthenticationError):
+        return EXIT_CODES["auth"]
+    if isinstance(error, APIConnectionError):
+        return EXIT_CODES["unreachable"]
+    if isinstance(error, RateLimitError):
+        return EXIT_CODES["rate_limited"]
+    return EXIT_CODES["error"]
+
+
+def message(error: KrakenError, call: Invocation) -> str:
+    """The error's own words, with what this run knows and the library does not: which URL,
+    from where; which account; which option to change."""
+    text = str(error)
+    if isinstance(error, APIConnectionError) and call.url and call.url not in text:
+        return f"{text} (URL {call.url}, from {call.url_source})"
+    if error.error_code == "KT-CT-4177" and call.account:
+        return (
+            f"account {call.account} not found, or not visible to these credentials "
+            "(KT-CT-4177): check the account number; `oeus-kraken viewer` lists the accounts "
+            "an account user's credentials see"
+        )
+    if isinstance(error, RateLimitError):
+        return _rate_limited(error)
+    if isinstance(error, PermissionDeniedError) and getattr(call.args, "auth", None) == (
+        "organisation"
+    ):
+        return (
+            f"{text} ({call.command} is for affiliates: it needs an organisation's secret key, "
+            "KRAKEN_ORGANIZATION_SECRET_KEY)"
+        )
+    return text
+
+
+def _rate_limited(error: RateLimitError) -> str:
+    """In a user's words, from the error's fields: what said no, and when to run again (the
+    library's own text speaks to a program that will retry, this process will not)."""
+    from .._tokens import say_seconds
+
+    said = error.error_code or (f"HTTP {error.status_code}" if error.status_code else None)
+    where = f"{error.operation_name}: " if error.operation_name else ""
+    code = f" ({said})" if said else ""
+    if error.retry_after:
+        when = f"run the command again in {say_seconds(error.retry_after)}"
+    else:
+        when = "run the command again later (Kraken renews its allowance every hour)"
+    return (
+        f"{where}the Kraken API is rate limiting these requests{code}; this is not a "
+        f"credentials problem: {when}"
+    )
+
+
+@contextlib.contextmanager
+def library_logs(verbosity: int) -> Iterator[None]:
+    """The library's log records on stderr with -v (INFO) or -vv (DEBUG, and httpx's line per
+    request); none otherwise (a failure is reported once, by main)."""
+    library = logging.getLogger("oeus_kraken")
+    http = logging.getLogger("httpx")
+    levels = library.level, http.level
+    handler: logging.Handler
+    if verbosity:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("oeus-kraken: %(levelname)s: %(message)s"))
+        library.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
+        if verbosity > 1:
+            http.setLevel(logging.INFO)
+            http.addHandler(handler)
+    else:
+        handler = logging.NullHandler()
+    library.addHandler(handler)
+    try:
+        yield
+    finally:
+        library.removeHandler(handler)
+        http.removeHandler(handler)
+        library.setLevel(levels[0])
+        http.setLevel(levels[1])
+
+
+def _say(line: str) -> None:
+    """One line on stderr; a closed stderr is not worth a traceback."""
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)
+
+
+def _run(argv: Sequence[str], out: TextIO) -> int:
+    args = build_parser().parse_args(route(argv))
+    call = Invocation(command=args.command, args=args, out=out)
+    try:
+        if args.command == "codegen":
+            from ..codegen import _command as codegen_command
+
+            return codegen_command.run(args, out)
+        with library_logs(getattr(args, "verbose", 0)):
+            code = args.run(call)
+        return EXIT_CODES["ok"] if code is None else int(code)
+    except KrakenError as error:
+        _say(f"oeus-kraken {args.command}: {message(error, call)}")
+        return exit_code(error)
+    finally:
+        call.close()
+
+
+def _flush(*streams: TextIO | None) -> None:
+    for stream in streams:
+        if stream is not None:  # sys.stdout is None when the process has no fd 1 (`>&-`)
+            stream.flush()
+
+
+def _discard_stdout() -> None:
+    """Point file descriptor 1 at /dev/null: what is still buffered for the gone reader is
+    dropped there when the interpreter flushes at exit, instead of failing again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+    """Run `oeus-kraken ARGV...` (default: sys.argv[1:]), printing to `out` (default stdout);
+    returns the exit code. argparse's --help and argument errors raise SystemExit."""
+    stream = out if out is not None else sys.stdout
+    arguments = sys.argv[1:] if argv is None else argv
+    try:
+        try:
+            code = _run(arguments, stream)
+        except SystemExit:  # argparse: --help printed, or an argument error
+            _flush(sys.stdout)
+            raise
+        except KeyboardInterrupt:
+            return EXIT_CODES["interrupted"]
+        _flush(stream, sys.stdout)
+        return code
+    except BrokenPipeError:
+        if stream is sys.stdout or out is None:
+            _discard_stdout()
+        return EXIT_CODES["broken_pipe"]

@@ -1,0 +1,180 @@
+"""How a command's answer is printed: a table for people, CSV or JSON for programs.
+
+One description serves all three. A command gives its rows as raw values (cents, kWh, UTC
+datetimes) and, per column, a heading for the table with how to show a value there (dollars and
+cents, Texas time), and a key for CSV and JSON that names the unit (`balance_cents`). So the
+table reads well, and CSV and JSON keep the API's numbers. JSON of a whole API answer (`--json`
+on most commands) is the answer as the API's field names give it, with a top-level "units" object
+naming the unit of every amount in it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Literal, TextIO
+
+Format = Literal["table", "json", "csv"]
+
+# What the API's amounts are in, by field name: the "units" object of --json documents.
+BALANCE_UNITS = {"balance": "cents (an integer; positive when the account is in credit)"}
+RATE_UNITS = {
+    "kwhUsage": "kWh a month (the usage the total rates are worked out for)",
+    "totalApplicableRate": "cents per kWh",
+    "totalApplicableRateWithMonthlySubscriptionFees": "cents per kWh",
+    "totalApplicableDayRate": "cents per kWh",
+    "totalApplicableNightRate": "cents per kWh",
+    "totalApplicableDayRateWithMonthlySubscriptionFees": "cents per kWh",
+    "totalApplicableNightRateWithMonthlySubscriptionFees": "cents per kWh",
+    "serviceProviderConsumptionRate": "cents per kWh",
+    "serviceProviderStandingRate": "cents per month",
+    "loadZoneConsumptionRate": "cents per kWh",
+    "loadZoneDayTimeConsumptionRate": "cents per kWh",
+    "loadZoneNightTimeConsumptionRate": "cents per kWh",
+    "term": "months",
+}
+
+
+def decimal_text(value: Decimal) -> str:
+    """Fixed-point text without trailing zeros: 1.250 -> "1.25" (the store's export writes the
+    same)."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def dollars(cents: int | Decimal | None, places: int = 2) -> str:
+    """Cents as dollars: 8100 -> "$81.00", -1234 -> "-$12.34"."""
+    if cents is None:
+        return ""
+    amount = Decimal(cents) / 100
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.{places}f}"
+
+
+def kwh(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:,.3f}"
+
+
+def local_time(instant: datetime | None) -> str:
+    """Texas local time with its zone abbreviation, so that the repeated hour of the fall-back
+    day reads as two hours (01:00 CDT, 01:00 CST)."""
+    if instant is None:
+        return ""
+    from ..usage import TEXAS  # the usage package only when a time is shown
+
+    return instant.astimezone(TEXAS).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def plain(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if hasattr(value, "value") and isinstance(value.value, str):  # an enum
+        return value.value
+    return str(value)
+
+
+def machine(value: object) -> Any:
+    """A raw value as CSV and JSON carry it: exact decimals as text, times ISO 8601."""
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    if isinstance(value, datetime):
+        if value.utcoffset() == timezone.utc.utcoffset(None):
+            return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "value") and isinstance(value.value, str):  # an enum
+        return value.value
+    return value
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    """The table's heading."""
+    key: str
+    """CSV's heading and JSON's key: names the unit where there is one."""
+    show: Callable[[Any], str] = plain
+    """How the table shows a value."""
+    in_table: bool = True
+    """False: in CSV and JSON only."""
+
+
+def jsonable(value: Any) -> Any:
+    """A result model as the API's JSON (its field names, decimals as text)."""
+    dump = getattr(value, "model_dump", None)  # a pydantic model, without importing pydantic
+    if callable(dump):
+        return dump(mode="json", by_alias=True)
+    return value
+
+
+def print_json(document: Any, out: TextIO, units: Mapping[str, str] | None = None) -> None:
+    document = jsonable(document)
+    if units:
+        document = {**document, "units": dict(units)}
+    print(json.dumps(document, indent=2, ensure_ascii=False), file=out)
+
+
+def print_table(rows: Sequence[Sequence[object]], header: Sequence[str], out: TextIO) -> None:
+    cells = [[str(h) for h in header], *[["" if c is None else str(c) for c in r] for r in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    for n, row in enumerate(cells):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), file=out)
+        if n == 0:
+            print("  ".join("-" * w for w in widths), file=out)
+    if not rows:
+        print("(none)", file=out)
+
+
+def write_rows(
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[object]],
+    fmt: Format,
+    out: TextIO,
+) -> int:
+    """Print `rows` (raw values, one per column) as a table, CSV or a JSON list of objects;
+    CSV and JSON are written as the rows come. Returns the number of rows."""
+    if fmt == "table":
+        shown = [i for i, c in enumerate(columns) if c.in_table]
+        materialised = [[columns[i].show(row[i]) for i in shown] for row in rows]
+        print_table(materialised, [columns[i].title for i in shown], out)
+        return len(materialised)
+    keys = [c.key for c in columns]
+    count = 0
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(keys)
+        for row in rows:
+            writer.writerow([_csv_value(v) for v in row])
+            count += 1
+        return count
+    out.write("[")
+    for row in rows:
+        record = dict(zip(keys, (machine(v) for v in row), strict=True))
+        out.write(",\n  " if count else "\n  ")
+        out.write(json.dumps(record, ensure_ascii=False))
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+    return count
+
+
+def _csv_value(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return machine(value)
+
+
+def rows_of(items: Iterable[Any], *getters: Callable[[Any], object]) -> Iterator[list[object]]:
+    """One row per item, one value per getter."""
+    for item in items:
+        yield [get(item) for get in getters]

@@ -1,0 +1,54 @@
+"""`oeus-kraken sandbox`: the local Kraken sandbox in the foreground, until Ctrl-C.
+
+Quiet by default: one banner with its URL and the demo credentials, then nothing but warnings.
+`--log-level info` adds uvicorn's start-up lines and a line per request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._errors import ConfigurationError
+from ._common import EXIT_CODES_TEXT, Invocation, add_command
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+def register(commands: Any) -> None:
+    sandbox = add_command(
+        commands,
+        "sandbox",
+        summary="run a local Kraken sandbox server (no network, demo credentials)",
+        description="Run the local Kraken sandbox on 127.0.0.1 until interrupted (Ctrl-C). It "
+        "prints its URL and the demo credentials, then stays quiet (--log-level info: a line "
+        "per request). Needs the 'sandbox' extra: pip install 'oeus-kraken[sandbox]'.",
+        run=run_sandbox,
+        parents=[],
+        auth=None,
+        epilog=f"Exit codes: {EXIT_CODES_TEXT}.",
+    )
+    sandbox.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+    sandbox.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="warning",
+        help="the server's log on stderr: warning (default) shows problems only; info adds "
+        "its start-up lines and one line per request",
+    )
+
+
+def run_sandbox(call: Invocation) -> None:
+    try:
+        from ..sandbox import serve
+    except ImportError as exc:
+        raise ConfigurationError(str(exc)) from exc
+    port = call.args.port
+    try:
+        serve(port=port, out=call.out, log_level=call.args.log_level)
+    except ValueError as exc:  # a port out of range
+        raise ConfigurationError(str(exc)) from exc
+    except OSError as exc:  # e.g. the port is in use
+        raise ConfigurationError(
+            f"could not serve on port {port}: {exc.strerror or exc}; "
+            "choose another --port (0: any free port)"
+        ) from exc

@@ -1,0 +1,400 @@
+"""`usage sync|export|status|chart`: the local usage store (`oeus_kraken.usage.UsageStore`).
+
+`sync` is the only one that calls the API; `export`, `status` and `chart` read the store file
+and make no request (and need no credentials). They never create a store: a path with none is
+said so. The store lives at `--db PATH`, default `default_usage_store_path()` (the user's data
+directory).
+
+They are reached as `oeus-kraken usage VERB ...`: `main` turns the two words into one command
+name ("usage sync"), so that `usage ACCOUNT ...` (the API) and these share the word `usage`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import io
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any, TextIO
+
+from .._errors import ConfigurationError
+from . import _output as output
+from ._common import (
+    EXIT_CODES,
+    Invocation,
+    account_number,
+    account_or_esi_id,
+    add_command,
+    check_date_range,
+    local_date,
+    logging_options,
+    non_empty_path,
+    output_format,
+    positive_int,
+)
+from ._output import Column
+from ._usage import add_range_options
+
+DB_HELP = "the usage store (default: usage.sqlite3 in your data directory)"
+
+# How each way a sync can stop early exits (None: it completed).
+SYNC_EXIT_CODES = {
+    None: EXIT_CODES["ok"],
+    "max-requests": EXIT_CODES["ok"],  # the cap asked for: done as asked, resumable
+    "budget": EXIT_CODES["rate_limited"],  # the hour's points are low: run again later
+    "rate-limited": EXIT_CODES["rate_limited"],
+}
+
+
+def register(commands: Any, api: Any) -> None:
+    local = logging_options()
+
+    sync = add_command(
+        commands,
+        "usage sync",
+        summary=None,
+        prog="oeus-kraken usage sync",
+        description="Bring the local usage store up to date for these accounts (default: "
+        "every account the credentials see). Asks only for what the store lacks and the last "
+        "days Kraken may still revise; complete older days cost no request. Stops early, "
+        "resumable, when the hour's rate-limit budget runs low or at --max-requests. A "
+        "progress bar on a terminal.",
+        run=run_sync,
+        parents=[api],
+        auth="account user or organisation",
+    )
+    sync.add_argument(
+        "accounts", metavar="ACCOUNT", nargs="*", type=account_number, help="account numbers"
+    )
+    sync.add_argument(
+        "--since",
+        metavar="DATE",
+        type=local_date,
+        help="the oldest Texas local date to keep (default: the library's, a year back)",
+    )
+    sync.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
+    sync.add_argument(
+        "--max-requests",
+        metavar="N",
+        type=positive_int,
+        help="stop after N API requests (resumable: the next run goes on)",
+    )
+    sync.add_argument(
+        "--concurrency",
+        metavar="N",
+        type=positive_int,
+        help="ESI IDs synced at once (default: the library's, 4)",
+    )
+    sync.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    export = add_command(
+        commands,
+        "usage export",
+        summary=None,
+        prog="oeus-kraken usage export",
+        description="Write stored usage of an account (or one ESI ID) for Texas local dates, "
+        "both ends included, as CSV (a header line, then one line per interval), JSON, or a "
+        "Parquet dataset partitioned by ESI ID and date (--parquet --out DIR). No API request.",
+        run=run_export,
+        parents=[local],
+        auth=None,
+    )
+    add_range_options(
+        export,
+        target=account_or_esi_id,
+        target_help="account number (A-1234ABCD) or ESI ID",
+    )
+    formats = export.add_mutually_exclusive_group()
+    formats.add_argument("--csv", action="store_true", help="CSV (the default)")
+    formats.add_argument("--json", action="store_true", help="a JSON list of objects")
+    formats.add_argument(
+        "--parquet", action="store_true", help="a Parquet dataset (needs --out DIR)"
+    )
+    export.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
+    export.add_argument(
+        "--out", metavar="PATH", type=non_empty_path, help="write here instead of to stdout"
+    )
+
+    status = add_command(
+        commands,
+        "usage status",
+        summary=None,
+        prog="oeus-kraken usage status",
+        description="What the local usage store holds, per account and ESI ID: the covered "
+        "range (Texas time), the gaps in it, the last sync and the API requests used. No API "
+        "request.",
+        run=run_status,
+        parents=[local],
+        auth=None,
+    )
+    status.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
+    status_formats = status.add_mutually_exclusive_group()
+    status_formats.add_argument("--json", action="store_true", help="print JSON (with each gap)")
+    status_formats.add_argument("--csv", action="store_true", help="print CSV")
+
+    chart = add_command(
+        commands,
+        "usage chart",
+        summary=None,
+        prog="oeus-kraken usage chart",
+        description="Draw stored usage as a PNG: kWh per Texas local day, and the average "
+        "day's 15-minute shape. No API request. Needs the 'chart' extra: "
+        "pip install 'oeus-kraken[chart]'.",
+        run=run_chart,
+        parents=[local],
+        auth=None,
+    )
+    chart.add_argument(
+        "target", metavar="ACCOUNT", type=account_or_esi_id, help="account number or ESI ID"
+    )
+    chart.add_argument("--from", dest="first", metavar="DATE", type=local_date, required=True)
+    chart.add_argument("--to", dest="last", metavar="DATE", type=local_date, required=True)
+    chart.add_argument("--out", metavar="FILE.png", type=non_empty_path, required=True)
+    chart.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
+
+
+def _store_path(args: argparse.Namespace) -> Path:
+    if args.db is not None:
+        return Path(args.db)
+    from ..usage import default_usage_store_path
+
+    return default_usage_store_path()
+
+
+def _existing_store(args: argparse.Namespace) -> Any:
+    """The store at --db, which must exist already: reading never creates one."""
+    from ..usage import UsageStore, UsageStoreError
+
+    path = _store_path(args)
+    if not path.exists():
+        raise UsageStoreError(
+            f"no usage store at {path}: `oeus-kraken usage sync` makes one (or give --db PATH)",
+            path=path,
+        )
+    return UsageStore(path)
+
+
+# -- export ----------------------------------------------------------------------------------------
+
+
+def run_export(call: Invocation) -> None:
+    args = call.args
+    check_date_range(args.first, args.last)
+    fmt = "parquet" if args.parquet else "json" if args.json else "csv"
+    if fmt == "parquet" and args.out is None:
+        raise ConfigurationError("--parquet writes a dataset (a directory): give --out DIR")
+    with _existing_store(args) as store:
+        options: dict[str, Any] = {"interval": args.interval, "format": fmt}
+        if args.out is not None:
+            rows = store.export(args.target, args.first, args.last, out=args.out, **options)
+            print(f"wrote {rows} rows to {args.out}", file=call.out)
+            return
+        _export_to(call.out, store, args, options)
+
+
+def _export_to(out: TextIO, store: Any, args: argparse.Namespace, options: dict[str, Any]) -> None:
+    """To our stdout's bytes as they come; to any other text stream (tests) through a buffer."""
+    binary = getattr(out, "buffer", None)
+    if binary is not None:
+        out.flush()
+        store.export(args.target, args.first, args.last, out=binary, **options)
+        binary.flush()
+        return
+    buffer = io.BytesIO()
+    store.export(args.target, args.first, args.last, out=buffer, **options)
+    out.write(buffer.getvalue().decode("utf-8"))
+
+
+# -- status ----------------------------------------------------------------------------------------
+
+STATUS_COLUMNS = (
+    Column("account", "account_number"),
+    Column("ESI ID", "esi_id"),
+    Column("intervals", "intervals"),
+    Column("from", "covered_from", output.local_time),
+    Column("to", "covered_to", output.local_time),
+    Column("gaps", "gaps"),
+    Column("missing", "missing_intervals"),
+    Column("last sync", "last_sync", lambda v: v or "never"),
+    Column("requests", "requests_used"),
+    Column("revisions", "revisions", in_table=False),
+)
+
+
+def _last_sync(status: Any) -> str | None:
+    record = status.last_sync
+    if record is None:
+        return None
+    if record.finished_at is None:
+        return f"{output.local_time(record.started_at)} (unfinished)"
+    shown = output.local_time(record.finished_at)
+    return f"{shown} (stopped: {record.stopped_reason})" if record.stopped_reason else shown
+
+
+def _missing(status: Any) -> int:
+    from ..usage import INTERVAL
+
+    return sum((gap.end - gap.start) // INTERVAL for gap in status.gaps)
+
+
+def run_status(call: Invocation) -> None:
+    from ..usage import UsageStore
+
+    args, fmt, out = call.args, output_format(call.args), call.out
+    path = _store_path(args)
+    if not path.exists():
+        if fmt == "table":
+            print(f"no usage store at {path} yet: `oeus-kraken usage sync` makes one", file=out)
+        else:
+            output.write_rows(STATUS_COLUMNS, [], fmt, out)
+        return
+    with UsageStore(path) as store:
+        statuses = store.status()
+    if fmt == "json":
+        print(json.dumps([_status_document(s) for s in statuses], indent=2), file=out)
+        return
+    if fmt == "table":
+        print(f"usage store {path}", file=out)
+    rows = [
+        [
+            s.account_number,
+            s.esi_id,
+            s.intervals,
+            s.covered[0] if s.covered else None,
+            s.covered[1] if s.covered else None,
+            len(s.gaps),
+            _missing(s),
+            _last_sync(s),
+            s.requests_used,
+            s.revisions,
+        ]
+        for s in statuses
+    ]
+    output.write_rows(STATUS_COLUMNS, rows, fmt, out)
+
+
+def _status_document(status: Any) -> dict[str, Any]:
+    def jsonable(value: Any) -> Any:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, (list, tuple)):
+            return [jsonable(v) for v in value]
+        return output.machine(value)
+
+    document: dict[str, Any] = jsonable(status)
+    document["missing_intervals"] = _missing(status)
+    return document
+
+
+# -- chart -----------------------------------------------------------------------------------------
+
+
+def run_chart(call: Invocation) -> None:
+    from ..usage import chart
+
+    args = call.args
+    check_date_range(args.first, args.last)
+    with _existing_store(args) as store:
+        path = chart(store, args.target, args.first, args.last, args.out)
+    print(f"wrote {path}", file=call.out)
+
+
+# -- sync ------------------------------------------------------------------------------------------
+
+
+class Progress:
+    """A progress bar on stderr while a sync runs, when stderr is a terminal (tqdm): windows
+    done of the estimate, with intervals received and requests made. Nothing otherwise.
+
+    Called from the sync's worker threads, after each page."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream if stream is not None else sys.stderr
+        self._lock = threading.Lock()
+        self._bar: Any = None
+        self._shown = _is_terminal(self._stream)
+
+    def __call__(self, progress: Any) -> None:
+        if not self._shown:
+            return
+        with self._lock:
+            if self._bar is None:
+                from tqdm import tqdm
+
+                self._bar = tqdm(
+                    total=max(progress.total_windows, 1),
+                    file=self._stream,
+                    desc="usage sync",
+                    unit="window",
+                    # tqdm writes the postfix as ", <text>".
+                    bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                    "windows{postfix} [{elapsed}<{remaining}]",
+                    dynamic_ncols=True,
+                    leave=False,
+                )
+            bar = self._bar
+            if progress.total_windows > bar.total:  # gaps found on the way add windows
+                bar.total = progress.total_windows
+            bar.n = min(progress.done_windows, bar.total)
+            bar.set_postfix_str(
+                f"{progress.intervals:,} intervals, {progress.requests:,} requests", refresh=False
+            )
+            bar.refresh()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def _sync_function() -> Any:
+    try:
+        from ..usage import sync_usage_blocking  # type: ignore[attr-defined]
+    except ImportError:  # the sync engine is not in this version of the package
+        raise ConfigurationError(
+            "usage sync is not available in this version of oeus-kraken"
+        ) from None
+    return sync_usage_blocking
+
+
+def run_sync(call: Invocation) -> int:
+    from ..usage import UsageStore
+
+    args = call.args
+    options: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("since", args.since),
+            ("max_requests", args.max_requests),
+            ("concurrency", args.concurrency),
+        )
+        if value is not None
+    }
+    if len(args.accounts) == 1:
+        call.account = args.accounts[0]
+    client = call.client()  # URL and credentials checked before the store is touched
+    sync_usage_blocking = _sync_function()
+    progress = Progress()
+    try:
+        with UsageStore(_store_path(args)) as store:
+            report = sync_usage_blocking(
+                client, store, args.accounts or None, progress=progress, **options
+            )
+    finally:
+        progress.close()
+    if args.json:
+        print(json.dumps(dataclasses.asdict(report), indent=2), file=call.out)
+    else:
+        print(report.message, file=call.out)
+    return SYNC_EXIT_CODES.get(report.stopped_reason, EXIT_CODES["error"])

@@ -1,0 +1,157 @@
+"""Piping into `head`, `less` or `grep -q` is quiet: a reader that goes away early ends the
+command with no traceback and no "Exception ignored" line, exiting 0 (everything was written
+before it left) or 141 (the shell's code for a broken pipe).
+
+Real processes and real pipes: the reader either closes its end before the command writes
+anything (every write fails: always 141), or reads the first line and then closes it, as
+`head -1` does (the race the issue saw go wrong 7 runs in 10). Each is run several times, with
+Python's stdout buffered (the failure comes at the last flush) and unbuffered (at a print).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from cli_helpers import process_env
+from usage_helpers import ESI, FETCHED, day_intervals
+
+from oeus_kraken.cli import EXIT_CODES
+from oeus_kraken.sandbox import DEMO_ACCOUNT_NUMBERS, DEMO_API_KEY, SandboxServer
+from oeus_kraken.usage import UsageStore
+
+RUNS = 3
+BROKEN = EXIT_CODES["broken_pipe"]
+
+
+def run_into_pipe(
+    argv: list[str], env: dict[str, str], *, read_first_line: bool, buffered: bool
+) -> tuple[int, str]:
+    """`python -m oeus_kraken ARGV` with stdout a pipe whose reader leaves early."""
+    environ = dict(env)
+    if buffered:
+        environ.pop("PYTHONUNBUFFERED", None)
+    else:
+        environ["PYTHONUNBUFFERED"] = "1"
+    reader, writer = os.pipe()
+    with subprocess.Popen(
+        [sys.executable, "-m", "oeus_kraken", *argv],
+        stdout=writer,
+        stderr=subprocess.PIPE,
+        env=environ,
+        text=True,
+    ) as process:
+        os.close(writer)
+        if read_first_line:
+            seen = b""
+            while b"\n" not in seen:
+                chunk = os.read(reader, 1)
+                if not chunk:
+                    break
+                seen += chunk
+        os.close(reader)
+        assert process.stderr is not None
+        err = process.stderr.read()
+    return process.returncode, err
+
+
+@pytest.fixture
+def env(sandbox: SandboxServer, tmp_path: Path) -> dict[str, str]:
+    return process_env({"KRAKEN_URL": sandbox.url, "KRAKEN_API_KEY": DEMO_API_KEY}, tmp_path)
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    path = tmp_path / "usage.sqlite3"
+    with UsageStore(path) as store:
+        first = date(2026, 7, 1)
+        for n in range(7):
+            store.upsert(day_intervals(first + timedelta(days=n)), fetched_at=FETCHED)
+    return path
+
+
+COMMANDS = {
+    "viewer --json": ["viewer", "--json"],
+    "products --postal-code": ["products", "--postal-code", "75001"],
+    "usage --csv": [
+        "usage",
+        DEMO_ACCOUNT_NUMBERS[0],
+        "--from",
+        "2026-07-01",
+        "--to",
+        "2026-07-07",
+        "--csv",
+    ],
+    "--help": ["--help"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("buffered", [True, False], ids=["buffered", "unbuffered"])
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_a_reader_gone_before_the_first_write_means_exit_141_and_nothing_on_stderr(
+    env: dict[str, str], name: str, buffered: bool
+) -> None:
+    # (argparse itself drops a failed write of --help, unbuffered: that run exits 0, as quietly.)
+    expected = {BROKEN, EXIT_CODES["ok"]} if name == "--help" else {BROKEN}
+    for _ in range(RUNS):
+        code, err = run_into_pipe(COMMANDS[name], env, read_first_line=False, buffered=buffered)
+        assert err == ""
+        assert code in expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("buffered", [True, False], ids=["buffered", "unbuffered"])
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_head_1_is_quiet_whenever_the_reader_leaves(
+    env: dict[str, str], name: str, buffered: bool
+) -> None:
+    for _ in range(RUNS):
+        code, err = run_into_pipe(COMMANDS[name], env, read_first_line=True, buffered=buffered)
+        assert err == ""
+        assert code in (EXIT_CODES["ok"], BROKEN)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("read_first_line", [False, True], ids=["closed", "head-1"])
+def test_usage_export_to_a_closed_pipe_is_quiet(
+    env: dict[str, str], store_path: Path, read_first_line: bool
+) -> None:
+    # The export writes the store's rows to stdout's bytes, not through print().
+    argv = ["usage", "export", ESI, "--from", "2026-07-01", "--to", "2026-07-07"]
+    for _ in range(RUNS):
+        code, err = run_into_pipe(
+            [*argv, "--db", str(store_path)], env, read_first_line=read_first_line, buffered=True
+        )
+        assert err == ""
+        assert code == BROKEN if not read_first_line else code in (EXIT_CODES["ok"], BROKEN)
+
+
+def test_a_pipe_that_stays_open_gets_everything_and_exit_0(
+    env: dict[str, str], store_path: Path
+) -> None:
+    argv = ["usage", "export", ESI, "--from", "2026-07-01", "--to", "2026-07-07"]
+    result = subprocess.run(
+        [sys.executable, "-m", "oeus_kraken", *argv, "--db", str(store_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 1 + 7 * 96
+
+
+def test_no_stdout_at_all_is_quiet(env: dict[str, str]) -> None:
+    # `>&-`: the process starts with file descriptor 1 closed, and Python's sys.stdout is None.
+    command = f"exec {shlex.quote(sys.executable)} -m oeus_kraken products >&-"
+    result = subprocess.run(
+        ["sh", "-c", command], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (result.returncode, result.stderr) == (EXIT_CODES["ok"], "")
