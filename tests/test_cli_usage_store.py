@@ -321,3 +321,48 @@ def test_the_progress_bar_is_silent_when_stderr_is_not_a_terminal() -> None:
     bar(progress(1, 4, 100, 2))
     bar.close()
     assert piped.getvalue() == ""
+
+
+# -- sync, end to end against the sandbox ---------------------------------------------------------
+
+
+def test_sync_fills_the_store_and_a_second_sync_costs_only_the_recent_days(
+    cli: Cli,
+    sandbox_env: None,
+    sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    db = str(tmp_path / "usage.sqlite3")
+    since = (datetime.now(timezone.utc) - timedelta(days=10)).date().isoformat()
+
+    first = cli("usage", "sync", "A-5F3C9D21", "--since", since, "--db", db)
+    assert first.code == 0, first.err
+    assert first.out.startswith("synced 1 ESI ID of 1 account:")
+    pages = sandbox.stats.operations["getPropertyMeasurements"]
+
+    second = cli("usage", "sync", "A-5F3C9D21", "--since", since, "--db", db, "--json")
+    assert second.code == 0, second.err
+    report = json.loads(second.out)
+    assert report["stopped_reason"] is None
+    assert report["inserted"] == 0
+    assert sandbox.stats.operations["getPropertyMeasurements"] - pages <= 4  # 3 days, 100 a page
+
+    status = cli("usage", "status", "--db", db, "--json")
+    assert status.code == 0
+    assert "A-5F3C9D21" in status.out
+
+
+def test_sync_stopped_by_max_requests_says_so_and_exits_0(
+    cli: Cli,
+    sandbox_env: None,
+    sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    run = cli("usage", "sync", "--max-requests", "3", "--db", str(tmp_path / "u.sqlite3"))
+    assert run.code == 0, run.err
+    assert "stopped at --max-requests 3" in run.out
+    assert sandbox.stats.requests - sandbox.stats.token_requests == 3

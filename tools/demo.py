@@ -114,12 +114,6 @@ def show_refresh(server: SandboxServer) -> None:
         raise SystemExit("demo: expected exactly one refresh")
 
 
-def has_usage_sync() -> bool:
-    import oeus_kraken.usage
-
-    return hasattr(oeus_kraken.usage, "sync_usage_blocking")
-
-
 def usage_store_steps(demo: Demo) -> None:
     """Issue 12's local store: a month synced, its status, a second sync that costs only the
     recent days, a day exported as CSV."""
@@ -170,10 +164,7 @@ def steps(demo: Demo) -> None:
     demo.example("usage_month_to_csv.py", ACCOUNT, USAGE_MONTH, month_csv)
     demo.step(f"All transactions of {ACCOUNT}, page by page (examples/list_transactions.py)")
     demo.example("list_transactions.py", ACCOUNT)
-    if has_usage_sync():
-        usage_store_steps(demo)
-    else:
-        demo.step("The local usage store: skipped (usage sync is not in this version)")
+    usage_store_steps(demo)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

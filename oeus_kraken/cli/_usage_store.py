@@ -358,18 +358,8 @@ def _is_terminal(stream: TextIO) -> bool:
         return False
 
 
-def _sync_function() -> Any:
-    try:
-        from ..usage import sync_usage_blocking  # type: ignore[attr-defined]
-    except ImportError:  # the sync engine is not in this version of the package
-        raise ConfigurationError(
-            "usage sync is not available in this version of oeus-kraken"
-        ) from None
-    return sync_usage_blocking
-
-
 def run_sync(call: Invocation) -> int:
-    from ..usage import UsageStore
+    from ..usage import UsageStore, sync_usage_blocking
 
     args = call.args
     options: dict[str, Any] = {
@@ -384,7 +374,6 @@ def run_sync(call: Invocation) -> int:
     if len(args.accounts) == 1:
         call.account = args.accounts[0]
     client = call.client()  # URL and credentials checked before the store is touched
-    sync_usage_blocking = _sync_function()
     progress = Progress()
     try:
         with UsageStore(_store_path(args)) as store:
