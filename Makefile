@@ -22,7 +22,7 @@ help:
 	@echo "make check-generated  fail if generated/ is not what make generate produces"
 	@echo "make lint             ruff check and ruff format --check"
 	@echo "make typecheck        mypy --strict on oeus_kraken, examples, tools and bench"
-	@echo "make pytest           the tests alone (PYTEST_ARGS=... passes options, e.g. -m 'not slow')"
+	@echo "make pytest           the tests alone, on every core (PYTEST_ARGS=... passes options, e.g. -m 'not slow')"
 	@echo "make schema           refresh schema.graphql from KRAKEN_URL (left as it is when the types are the same)"
 	@echo "make schema-check SCHEMA=path | URL=url   dry run: what a candidate file or endpoint changes for us"
 	@echo "make clean            remove .venv and the tools' caches"
@@ -57,7 +57,7 @@ typecheck: $(INSTALLED)
 	$(BIN)/mypy oeus_kraken examples tools bench
 
 pytest: $(INSTALLED)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 test: install check-generated lint typecheck pytest
 
