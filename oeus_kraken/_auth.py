@@ -38,7 +38,6 @@ authentication) go out with no Authorization header and no token.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -78,6 +77,8 @@ from ._tokens import (
 )
 
 if TYPE_CHECKING:
+    import asyncio
+
     from oeus_kraken_generated.fragments import KrakenToken
 
 __all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "PUBLIC_EXTENSION", "KrakenAuth"]
@@ -186,9 +187,8 @@ class _Wait:
             return self.auth._lock.wait_for(lambda: self.flight.done, self.timeout)
 
     async def run_async(self) -> bool:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # another event loop library (trio): poll
+        loop = _running_loop()
+        if loop is None:  # another event loop library (trio): poll
             import anyio
 
             deadline = time.monotonic() + self.timeout
@@ -197,12 +197,17 @@ class _Wait:
                 await anyio.sleep(0.005)
             return self.flight.done
         woken = loop.create_future()
-        with self.auth._lock:
+        with self.auth._mutex:
             if self.flight.done:
                 return True
             self.auth._async_waiters.setdefault(self.flight, []).append((loop, woken))
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.shield(woken), self.timeout)
+        # A timer rather than asyncio.wait_for: a thousand callers may wait at once, and
+        # wait_for costs each of them a task and two more futures.
+        timer = loop.call_later(self.timeout, _resolve, woken)  # out of time: woken, not done
+        try:
+            await woken
+        finally:
+            timer.cancel()
         return self.flight.done
 
 
@@ -212,6 +217,15 @@ _Command = httpx.Request | _Read | _Blocking | _Wait
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    import asyncio
+
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _interruption_cause(exc: BaseException | None) -> BaseException | None:
@@ -268,12 +282,21 @@ class KrakenAuth(httpx.Auth):
             has_store=token_store is not None,
         )
         self._endpoint: str | None = None
-        self._lock = threading.Condition()
-        self._async_waiters: dict[Flight, list[tuple[asyncio.AbstractEventLoop, Any]]] = {}
+        # The last URL found to be at _endpoint, as an object and as text (see _bind).
+        self._bound_url: httpx.URL | None = None
+        self._bound_text: str | None = None
+        self._new_locks()
         _instances.add(self)
 
     def __repr__(self) -> str:
         return f"KrakenAuth(credentials={self.credentials!r})"
+
+    def _new_locks(self) -> None:
+        # One lock: `_mutex` for the short sections of every request (taking it is a C call;
+        # entering the Condition is a Python one), `_lock`, the Condition over it, for waiting.
+        self._mutex = threading.RLock()
+        self._lock = threading.Condition(self._mutex)
+        self._async_waiters: dict[Flight, list[tuple[asyncio.AbstractEventLoop, Any]]] = {}
 
     # -- what others may ask ------------------------------------------------------------------
 
@@ -291,18 +314,18 @@ class KrakenAuth(httpx.Auth):
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
         request.read()
         with _Steps(self._flow(request)) as steps:
-            command = steps.until_request_sync(steps.start())
-            while command is not None:
-                command = steps.until_request_sync(steps.send((yield command)))
+            outgoing = steps.next_request_sync(None)
+            while outgoing is not None:
+                outgoing = steps.next_request_sync((yield outgoing))
 
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         await request.aread()
         with _Steps(self._flow(request)) as steps:
-            command = await steps.until_request_async(steps.start())
-            while command is not None:
-                command = await steps.until_request_async(steps.send((yield command)))
+            outgoing = await steps.next_request_async(None)
+            while outgoing is not None:
+                outgoing = await steps.next_request_async((yield outgoing))
 
     # -- the flow: one logic for sync and async -----------------------------------------------
 
@@ -318,17 +341,19 @@ class KrakenAuth(httpx.Auth):
             return
         resent = False
         while True:
-            token = yield from self._token(request)
+            # Most requests find a fresh token held (the manager says so: `usable_token`), and
+            # need none of `_token`'s commands.
+            token = self._usable_token() or (yield from self._token(request))
             request.headers["Authorization"] = token
             request.extensions[SENT_EXTENSION] = True
             response = yield _Read((yield request), self.max_response_bytes)
             reason = token_rejection(response)
             if reason is None:
                 if not self._manager.is_accepted(token):
-                    with self._lock:
+                    with self._mutex:
                         self._manager.token_accepted(token)
                 return
-            with self._lock:
+            with self._mutex:
                 self._manager.token_rejected(token, reason, self._clock())
             yield from self._persist()
             if resent:
@@ -336,6 +361,15 @@ class KrakenAuth(httpx.Auth):
             resent = True
 
     def _bind(self, url: httpx.URL) -> None:
+        # The URL of the last request (our clients send the same URL object every time; others
+        # an equal one) was checked already: parsing it again would cost more than the rest
+        # of the flow.
+        if url is self._bound_url:
+            return
+        whole = str(url)
+        if whole == self._bound_text:
+            self._bound_url = url
+            return
         endpoint = str(url.copy_with(query=None, fragment=None))
         if self._endpoint is None:
             self._endpoint = endpoint
@@ -344,6 +378,13 @@ class KrakenAuth(httpx.Auth):
                 f"this KrakenAuth holds a token for {self._endpoint}; a request to {endpoint} "
                 "needs its own KrakenAuth (tokens of one Kraken API are not valid at another)."
             )
+        self._bound_url, self._bound_text = url, whole
+
+    def _usable_token(self) -> str | None:
+        if not self._manager.store_loaded:
+            return None
+        with self._mutex:
+            return self._manager.usable_token(self._clock())
 
     def _token(self, request: httpx.Request) -> Generator[_Command, Any, str]:
         if not self._manager.store_loaded:
@@ -356,7 +397,7 @@ class KrakenAuth(httpx.Auth):
             with self._lock:
                 self._manager.load(stored, self._clock())
         while True:
-            with self._lock:
+            with self._mutex:
                 decision = self._manager.decide(self._clock())
             if isinstance(decision, UseToken):
                 return decision.token
@@ -428,7 +469,14 @@ class KrakenAuth(httpx.Auth):
     def _wake(self, flight: Flight) -> None:
         """Wake whoever waits for `flight` (call with the lock held)."""
         self._lock.notify_all()
-        for loop, future in self._async_waiters.pop(flight, []):
+        waiters = self._async_waiters.pop(flight, None)
+        if not waiters:
+            return
+        here = _running_loop()
+        for loop, future in waiters:
+            if loop is here:
+                _resolve(future)  # this thread runs that loop: no need to write to its pipe
+                continue
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody left to wake there
                 loop.call_soon_threadsafe(_resolve, future)
 
@@ -472,8 +520,7 @@ class KrakenAuth(httpx.Auth):
     def _after_fork_in_child(self) -> None:
         """In a forked child, the parent's threads are gone: a lock one of them held would be
         held forever, and a token request one of them made will never end here."""
-        self._lock = threading.Condition()
-        self._async_waiters = {}
+        self._new_locks()
         flight = self._manager.flight
         if flight is not None:
             self._manager.flight_abandoned(flight, None)
@@ -519,32 +566,35 @@ class _Steps:
     def __exit__(self, *exc_info: object) -> None:
         self.flow.close()
 
-    def _next(self, advance: Callable[[], _Command]) -> _Command | None:
+    def _next(self, advance: Callable[[Any], _Command], value: Any) -> _Command | None:
         try:
-            command = advance()
+            command = advance(value)
         except StopIteration:
             if not self.sent_any:
                 raise TokenReady from None
             return None
-        self.sent_any = self.sent_any or isinstance(command, httpx.Request)
+        if not self.sent_any and isinstance(command, httpx.Request):
+            self.sent_any = True
         return command
 
-    def start(self) -> _Command | None:
-        return self._next(lambda: next(self.flow))
-
     def send(self, outcome: object) -> _Command | None:
+        """The flow's next command after `outcome` (None to start it)."""
         if isinstance(outcome, _Failed):
-            return self._next(lambda: self.flow.throw(outcome.error))
-        return self._next(lambda: self.flow.send(outcome))
+            return self._next(self.flow.throw, outcome.error)
+        return self._next(self.flow.send, outcome)
 
-    def until_request_sync(self, command: _Command | None) -> httpx.Request | None:
-        """Carry out the flow's commands, blocking, until it asks for a request to be sent."""
+    def next_request_sync(self, outcome: object) -> httpx.Request | None:
+        """Give the flow `outcome`, then carry out its commands, blocking, until it asks for a
+        request to be sent (None: it is done)."""
+        command = self.send(outcome)
         while command is not None and not isinstance(command, httpx.Request):
             command = self.send(_outcome_of(command.run_sync))
         return command
 
-    async def until_request_async(self, command: _Command | None) -> httpx.Request | None:
-        """Carry out the flow's commands, awaiting, until it asks for a request to be sent."""
+    async def next_request_async(self, outcome: object) -> httpx.Request | None:
+        """Give the flow `outcome`, then carry out its commands, awaiting, until it asks for a
+        request to be sent (None: it is done)."""
+        command = self.send(outcome)
         while command is not None and not isinstance(command, httpx.Request):
             command = self.send(await _async_outcome_of(command.run_async))
         return command

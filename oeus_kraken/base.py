@@ -18,15 +18,13 @@ the steps out, one blocking, one awaiting.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 import httpx
 import pydantic
@@ -47,11 +45,17 @@ from ._config import (
 )
 from ._credentials import Credentials
 from ._errors import ConfigurationError, InvalidResponseError, KrakenError
-from ._responses import may_have_errors, read_response, scrubbed, transport_error
+from ._responses import answer_may_have_errors, read_response, scrubbed, transport_error
 from ._retry import RetryPolicy, is_mutation
 from ._token_store import TokenStore
 from ._tokens import TokenInfo, TokenUse
-from ._transport import async_transport, sync_transport
+
+if TYPE_CHECKING:
+    import asyncio
+
+# asyncio (~12 ms) and our transport (httpcore, ~15 ms) are imported when first needed: by the
+# first async call, by the first client that makes its own http_client. `import oeus_kraken`
+# and the blocking client need neither.
 
 __all__ = ["AsyncKrakenBaseClient", "KrakenBaseClient"]
 
@@ -70,45 +74,52 @@ _DATA_KEY = "oeus_kraken.data"
 _OPERATION_KEY = "oeus_kraken.operation"
 
 
-class _Envelope(pydantic.BaseModel, Generic[_Result]):
-    """A GraphQL response body with no errors: `{"data": <the result model>}`."""
-
-    # Built on first use: defining it must not cost import time.
-    model_config = pydantic.ConfigDict(defer_build=True)
-
-    data: _Result
-
-
+# The validator of `{"data": <result model>}` for each result model: what parse_result validates
+# an answer with no errors into, straight from its bytes.
 _envelopes: dict[type[pydantic.BaseModel], Any] = {}
 
 
-def _envelope(model: type[_Result]) -> type[_Envelope[_Result]]:
-    envelope = _envelopes.get(model)
-    if envelope is None:
-        envelope = _envelopes[model] = _Envelope[model]  # type: ignore[valid-type]
-    return envelope
+def _envelope_validator(model: type[_Result]) -> Any:
+    """The validator of `{"data": model}`, made on first use (a model class made at import
+    would cost import time), called without model_validate_json's Python wrapper."""
+    validator = _envelopes.get(model)
+    if validator is None:
+        envelope = pydantic.create_model(f"{model.__name__}Envelope", data=(model, ...))
+        validator = _envelopes[model] = envelope.__pydantic_validator__
+    return validator  # a pydantic_core.SchemaValidator (or pydantic's wrapper for plugins)
 
 
 # -- the steps of one call ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class _Send:
-    request: httpx.Request
-    limit: float | None  # this attempt's time limit, in seconds
+    __slots__ = ("limit", "request")
+
+    def __init__(self, request: httpx.Request, limit: float | None) -> None:
+        self.request = request
+        self.limit = limit  # this attempt's time limit, in seconds
 
 
-@dataclass(frozen=True)
 class _Sleep:
-    seconds: float
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
 
 
 _Step = _Send | _Sleep
 _READY = object()  # the outcome of a token-only request when a token was already held
 
+
+async def _asyncio_sleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
 # What the retries sleep with (tests replace these to record the waits instead).
 _sleep: Callable[[float], None] = time.sleep
-_asleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+_asleep: Callable[[float], Awaitable[None]] = _asyncio_sleep
 
 
 def _run_sync(flow: Generator[_Step, Any, _T], perform: Callable[[_Step], Any]) -> _T:
@@ -189,6 +200,7 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         self._retry = RetryPolicy(max_retries=config.max_retries)
         self._owns_http_client = http_client is None
         self.http_client: _HTTPClient = http_client or self._new_http_client()
+        self._request_template: _Template | None = None
         self._closed = False
         _clients.add(self)
 
@@ -240,17 +252,32 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
                 f"{operation_name or 'execute'}: unknown option(s) {sorted(options)}; an "
                 "operation method takes its variables and `headers=`, `timeout=`, `extensions=`"
             )
+        extensions[PUBLIC_EXTENSION] = operation_name in self.kraken_public_operations
+        body = _body(query, operation_name, self._variables(variables))
+        template = None if headers else self._template()
+        if template is None:
+            return self._request_by_httpx(body, headers, timeout, extensions)
+        if "timeout" not in extensions:  # as build_request does: the caller's extension wins
+            chosen = (
+                self.http_client.timeout
+                if timeout is httpx.USE_CLIENT_DEFAULT
+                else httpx.Timeout(timeout)
+            )
+            extensions["timeout"] = chosen.as_dict()
+        return template.request(body, extensions)
+
+    def _request_by_httpx(
+        self,
+        body: bytes,
+        headers: Any,
+        timeout: Any,
+        extensions: dict[str, Any],
+    ) -> httpx.Request:
+        """The request as http_client.build_request makes it: the general path, and what the
+        fast one (`_Template`) must equal."""
         if headers:
             # The token is ours to attach: a caller's Authorization would be a stale token.
             headers = {k: v for k, v in dict(headers).items() if k.lower() != "authorization"}
-        extensions[PUBLIC_EXTENSION] = operation_name in self.kraken_public_operations
-        body = to_json(
-            {
-                "query": query,
-                "operationName": operation_name,
-                "variables": self._variables(variables),
-            }
-        )
         return self.http_client.build_request(
             "POST",
             self.url,
@@ -259,6 +286,17 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
             timeout=timeout,
             extensions=extensions,
         )
+
+    def _template(self) -> _Template | None:
+        """What this client's requests share, if the fast path may build them now (else None:
+        build_request builds each one, with whatever the http_client has)."""
+        http = self.http_client
+        template = self._request_template
+        if template is None or not template.matches(http):
+            template = self._request_template = _Template.build(http, self.url)
+        if template.usable and not http.cookies and not http.params:
+            return template
+        return None  # cookies and params are merged by httpx's rules: left to httpx
 
     def _token_only_request(self) -> httpx.Request:
         return self.http_client.build_request(
@@ -315,7 +353,7 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         """Raise the KrakenError an answer carries; leave the decoded `data` of an answer that
         had to be decoded for parse_result."""
         response.extensions[_OPERATION_KEY] = operation_name
-        if response.status_code == 200 and not may_have_errors(response.content):
+        if response.status_code == 200 and not answer_may_have_errors(response):
             return  # the common case: parse_result validates the bytes straight into the model
         response.extensions[_DATA_KEY] = read_response(response, operation_name)
 
@@ -330,7 +368,8 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         """The answer validated into the operation's result model."""
         if _DATA_KEY not in response.extensions:
             try:
-                return _envelope(model).model_validate_json(response.content).data
+                envelope = _envelope_validator(model).validate_json(response.content)
+                return envelope.data  # type: ignore[no-any-return]
             except pydantic.ValidationError:
                 pass  # not JSON, no `data`, or a mismatch: the slow path below says which
         data = self.get_data(response)
@@ -358,7 +397,8 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         options: dict[str, Any],
     ) -> Generator[_Step, Any, Any]:
         self._check_open()
-        request = self._build_request(query, operation_name, variables, dict(options))
+        # `options` is execute's own **kwargs: _build_request may take from it.
+        request = self._build_request(query, operation_name, variables, options)
         return self._call(request, operation_name, is_mutation(query))
 
     def _authenticate_flow(self) -> Generator[_Step, Any, TokenInfo]:
@@ -426,6 +466,110 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# -- building requests fast ---------------------------------------------------------------------
+# http_client.build_request parses the endpoint URL, merges the client's headers and makes the
+# body anew on every call: more than the rest of our layer costs together. What is the same for
+# every call is made once, here, and reused while the http_client is as it was when it was made
+# (`_Template.matches`); otherwise, and for a call with its own `headers=`, build_request builds
+# the request as before (`_request_by_httpx`).
+
+# The start of each operation's body, up to its variables: documents are constants, so each is
+# encoded once. Bounded, for callers that send documents made on the fly.
+_body_starts: dict[tuple[str, str | None], bytes] = {}
+_MAX_BODY_STARTS = 256
+
+
+def _body(query: str, operation_name: str | None, variables: dict[str, Any]) -> bytes:
+    """`to_json({"query": query, "operationName": operation_name, "variables": variables})`,
+    byte for byte."""
+    key = (query, operation_name)
+    start = _body_starts.get(key)
+    if start is None:
+        start = b'{"query":%s,"operationName":%s,"variables":' % (
+            to_json(query),
+            to_json(operation_name),
+        )
+        if len(_body_starts) >= _MAX_BODY_STARTS:
+            _body_starts.clear()
+        _body_starts[key] = start
+    return start + to_json(variables) + b"}"
+
+
+# What build_request's result depends on besides its arguments. A subclass of httpx's clients
+# that overrides one of these may build requests its own way: such clients get no template.
+_REQUEST_BUILDERS = ("build_request", "_merge_url", "_merge_headers", "_merge_cookies")
+_FRAMING = (b"content-length", b"transfer-encoding")
+_LENGTHS_KEPT = 32
+
+
+class _Template:
+    """The URL and headers of every request a client sends, as build_request made them once;
+    `request` gives a request equal to build_request's for one body. `usable` is False when
+    the http_client builds requests its own way (then it always does)."""
+
+    __slots__ = ("_by_length", "client", "client_headers", "encoding", "headers", "url", "usable")
+
+    def __init__(
+        self,
+        client: httpx.Client | httpx.AsyncClient,
+        client_headers: list[tuple[bytes, bytes]],
+        probe: httpx.Request | None,
+    ) -> None:
+        self.client = client
+        self.client_headers = client_headers  # http_client.headers.raw when this was made
+        raw = probe.headers.raw if probe is not None else []
+        # build_request puts Content-Length last; the client's own would make its rules ours.
+        self.usable = bool(raw) and raw[-1] == (b"Content-Length", b"1")
+        self.usable = self.usable and not any(key.lower() in _FRAMING for key, _ in raw[:-1])
+        self.url = probe.url if probe is not None else httpx.URL()
+        self.headers = httpx.Headers(raw[:-1])  # all but Content-Length
+        self.encoding = self.headers.encoding
+        self._by_length: dict[int, httpx.Headers] = {}
+
+    @classmethod
+    def build(cls, client: httpx.Client | httpx.AsyncClient, url: str) -> _Template:
+        kind = httpx.Client if isinstance(client, httpx.Client) else httpx.AsyncClient
+        client_headers = client.headers.raw
+        if any(
+            getattr(type(client), name) is not getattr(kind, name) for name in _REQUEST_BUILDERS
+        ):
+            return cls(client, client_headers, None)
+        probe = client.build_request(
+            "POST", url, content=b"0", headers={"Content-Type": "application/json"}
+        )
+        return cls(client, client_headers, probe)
+
+    def matches(self, client: httpx.Client | httpx.AsyncClient) -> bool:
+        return client is self.client and client.headers.raw == self.client_headers
+
+    def request(self, body: bytes, extensions: dict[str, Any]) -> httpx.Request:
+        request = httpx.Request(
+            "POST",
+            self.url,
+            headers=self._headers_for(len(body)),  # copied by Request
+            stream=httpx.ByteStream(body),
+            extensions=extensions,
+        )
+        request.headers.encoding = self.encoding  # known: spares httpx finding it out again
+        # The same URL object for every request (URLs are immutable): the auth flow then knows
+        # it at a glance (KrakenAuth._bind).
+        request.url = self.url
+        request.read()  # as build_request leaves it: the body read, ready to send again
+        return request
+
+    def _headers_for(self, length: int) -> httpx.Headers:
+        """Our headers with Content-Length: `length` last; one operation's bodies often have
+        one length (the same variables), so each length's are kept (a few)."""
+        headers = self._by_length.get(length)
+        if headers is None:
+            headers = httpx.Headers(self.headers, encoding=self.encoding)
+            headers["Content-Length"] = str(length)
+            if len(self._by_length) >= _LENGTHS_KEPT:
+                self._by_length.clear()
+            self._by_length[length] = headers
+        return headers
+
+
 class AsyncKrakenBaseClient(
     _KrakenBaseClient[
         httpx.AsyncClient,
@@ -436,7 +580,12 @@ class AsyncKrakenBaseClient(
     """Base of async Kraken clients. Use `async with Client(...) as client:`."""
 
     _http_client_class = httpx.AsyncClient
-    _transport_factory = staticmethod(async_transport)
+
+    @staticmethod
+    def _transport_factory() -> httpx.AsyncHTTPTransport:
+        from ._transport import async_transport
+
+        return async_transport()
 
     _loop: asyncio.AbstractEventLoop | None = None  # the loop http_client was last used on
 
@@ -461,6 +610,8 @@ class AsyncKrakenBaseClient(
     def _http_for_this_loop(self) -> httpx.AsyncClient:
         """Our HTTP client, made anew when used from another event loop than the last one
         (its connections belong to the loop they were opened on)."""
+        import asyncio  # loaded: this runs in its event loop
+
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             if self._loop is not None and self._owns_http_client:
@@ -486,7 +637,12 @@ class KrakenBaseClient(_KrakenBaseClient[httpx.Client, httpx.Response, TokenInfo
     between threads."""
 
     _http_client_class = httpx.Client
-    _transport_factory = staticmethod(sync_transport)
+
+    @staticmethod
+    def _transport_factory() -> httpx.HTTPTransport:
+        from ._transport import sync_transport
+
+        return sync_transport()
 
     def __enter__(self) -> Self:
         return self
