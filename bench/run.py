@@ -327,9 +327,13 @@ def concurrency(report: Report, settings: Settings) -> None:
     payload = {"query": GET_VIEWER_GQL, "operationName": case.operation, "variables": {}}
 
     async def gathered(calls: Callable[[], Awaitable[object]]) -> float:
-        started = time.perf_counter()
-        await asyncio.gather(*(calls() for _ in range(CONCURRENT_CALLS)))
-        return time.perf_counter() - started
+        _settle()  # neither pays for the other's garbage
+        try:
+            started = time.perf_counter()
+            await asyncio.gather(*(calls() for _ in range(CONCURRENT_CALLS)))
+            return time.perf_counter() - started
+        finally:
+            gc.unfreeze()
 
     async def one_round() -> tuple[float, float, int]:
         async with concurrent_clients(case) as (fake, ours, raw):
@@ -338,12 +342,8 @@ def concurrency(report: Report, settings: Settings) -> None:
                 return (await raw.post(fake_url, json=payload)).json()
 
             fake_url = str(ours.url)
-            _settle()
-            try:
-                raw_wall = await gathered(call_raw)
-                ours_wall = await gathered(ours.get_viewer)
-            finally:
-                gc.unfreeze()
+            raw_wall = await gathered(call_raw)
+            ours_wall = await gathered(ours.get_viewer)
             return raw_wall, ours_wall, fake.token_requests
 
     runs = [asyncio.run(one_round()) for _ in range(settings.concurrent_rounds)]

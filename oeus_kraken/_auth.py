@@ -211,7 +211,64 @@ class _Wait:
         return self.flight.done
 
 
-_Command = httpx.Request | _Read | _Blocking | _Wait
+class _Then:
+    """One step of the other auth's flow (`_Steps.then`): start it on `request`, or give it the
+    answer to its last request. Its outcome: the next request it wants sent, or _THEN_DONE."""
+
+    def __init__(
+        self,
+        steps: _Steps,
+        request: httpx.Request | None,
+        answer: httpx.Response | None = None,
+    ) -> None:
+        self.steps = steps
+        self.request = request
+        self.answer = answer
+
+    def run_sync(self) -> object:
+        steps, then = self.steps, self.steps.then
+        assert then is not None
+        try:
+            if self.request is not None:
+                steps.then_flow = then.sync_auth_flow(self.request)
+                return next(steps.then_flow)
+            return steps.then_flow.send(self.answer)
+        except StopIteration:
+            return _THEN_DONE
+
+    async def run_async(self) -> object:
+        steps, then = self.steps, self.steps.then
+        assert then is not None
+        try:
+            if self.request is not None:
+                steps.then_flow = then.async_auth_flow(self.request)
+                return await steps.then_flow.__anext__()
+            return await steps.then_flow.asend(self.answer)
+        except StopAsyncIteration:
+            return _THEN_DONE
+
+
+_THEN_DONE = object()
+
+_Command = httpx.Request | _Read | _Blocking | _Wait | _Then
+
+
+class ThenTheirs(httpx.Auth):
+    """A KrakenAuth followed by another auth on every request it sends: how our clients apply
+    an auth set on the http_client they were given (ours attaches the Kraken token; theirs may
+    add what their gateway or proxy wants, after it)."""
+
+    def __init__(self, ours: KrakenAuth, theirs: httpx.Auth) -> None:
+        self.ours = ours
+        self.theirs = theirs
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+        return self.ours.sync_auth_flow(request, self.theirs)
+
+    def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        return self.ours.async_auth_flow(request, self.theirs)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
@@ -311,18 +368,23 @@ class KrakenAuth(httpx.Auth):
 
     # -- the drivers: carry out the flow's commands -------------------------------------------
 
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+    def sync_auth_flow(
+        self, request: httpx.Request, then: httpx.Auth | None = None
+    ) -> Generator[httpx.Request, httpx.Response]:
+        """httpx's blocking driver. `then`: another auth, run on each request this one sends
+        (what our clients do with an http_client's own auth)."""
         request.read()
-        with _Steps(self._flow(request)) as steps:
+        with _Steps(self._flow(request), then) as steps:
             outgoing = steps.next_request_sync(None)
             while outgoing is not None:
                 outgoing = steps.next_request_sync((yield outgoing))
 
     async def async_auth_flow(
-        self, request: httpx.Request
+        self, request: httpx.Request, then: httpx.Auth | None = None
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """httpx's async driver; `then` as for sync_auth_flow."""
         await request.aread()
-        with _Steps(self._flow(request)) as steps:
+        with _Steps(self._flow(request), then) as steps:
             outgoing = await steps.next_request_async(None)
             while outgoing is not None:
                 outgoing = await steps.next_request_async((yield outgoing))
@@ -554,17 +616,26 @@ class _Steps:
     """Steps a flow generator: its next command after each outcome. A KrakenError raised while
     carrying out a command is thrown into the flow at the yield that asked for it, so that the
     flow (not the driver) decides what it means. Leaving the `with` closes the flow, so that a
-    flow httpx abandons still cleans up (its token request ends, its waiters wake)."""
+    flow httpx abandons still cleans up (its token request ends, its waiters wake).
 
-    def __init__(self, flow: Generator[_Command, Any, None]) -> None:
+    With `then` (another httpx.Auth), each request the flow asks to send goes through that
+    auth's own flow first, one `_Then` command per step of it; the last answer it got is the
+    flow's outcome."""
+
+    def __init__(self, flow: Generator[_Command, Any, None], then: httpx.Auth | None) -> None:
         self.flow = flow
         self.sent_any = False
+        self.then = then
+        self.then_flow: Any = None  # then's flow for the request under way, while it runs
+        self.then_answer: httpx.Response | None = None  # what its last request got
 
     def __enter__(self) -> _Steps:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.flow.close()
+        if isinstance(self.then_flow, Generator):  # an async one is closed by its event loop
+            self.then_flow.close()
 
     def _next(self, advance: Callable[[Any], _Command], value: Any) -> _Command | None:
         try:
@@ -573,12 +644,23 @@ class _Steps:
             if not self.sent_any:
                 raise TokenReady from None
             return None
-        if not self.sent_any and isinstance(command, httpx.Request):
+        if isinstance(command, httpx.Request):
             self.sent_any = True
+            if self.then is not None:
+                return _Then(self, command)  # their auth starts on it
         return command
 
     def send(self, outcome: object) -> _Command | None:
         """The flow's next command after `outcome` (None to start it)."""
+        if self.then_flow is not None:
+            if isinstance(outcome, httpx.Response):  # to a request of then's flow
+                self.then_answer = outcome
+                return _Then(self, None, outcome)
+            if isinstance(outcome, httpx.Request):  # then's flow asks for it to be sent
+                return outcome
+            self.then_flow = None  # then's flow is done: its last answer is ours
+            if outcome is _THEN_DONE:
+                outcome = self.then_answer
         if isinstance(outcome, _Failed):
             return self._next(self.flow.throw, outcome.error)
         return self._next(self.flow.send, outcome)

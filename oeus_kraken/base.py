@@ -32,7 +32,14 @@ from pydantic_core import to_json
 from typing_extensions import Self
 
 from . import _deadline
-from ._auth import PUBLIC_EXTENSION, SENT_EXTENSION, TOKEN_ONLY_EXTENSION, KrakenAuth, TokenReady
+from ._auth import (
+    PUBLIC_EXTENSION,
+    SENT_EXTENSION,
+    TOKEN_ONLY_EXTENSION,
+    KrakenAuth,
+    ThenTheirs,
+    TokenReady,
+)
 from ._config import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
@@ -198,6 +205,9 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
             clock=clock,
         )
         self._retry = RetryPolicy(max_retries=config.max_retries)
+        if http_client is not None:
+            self._check_their_auth(http_client.auth)
+        self._then_theirs: ThenTheirs | None = None
         self._owns_http_client = http_client is None
         self.http_client: _HTTPClient = http_client or self._new_http_client()
         self._request_template: _Template | None = None
@@ -226,6 +236,28 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(url={self.url!r}, credentials={self.credentials!r})"
+
+    # -- whose auth ----------------------------------------------------------------------------
+
+    def _auth_for(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Auth:
+        """Ours, then the http_client's own auth if it has one: it runs on every request we
+        send (token requests too), after ours has attached the token."""
+        theirs = http.auth
+        if theirs is None:
+            return self.auth
+        chained = self._then_theirs
+        if chained is None or chained.theirs is not theirs:
+            self._check_their_auth(theirs)
+            chained = self._then_theirs = ThenTheirs(self.auth, theirs)
+        return chained
+
+    def _check_their_auth(self, theirs: httpx.Auth | None) -> None:
+        if isinstance(theirs, KrakenAuth):
+            raise ConfigurationError(
+                f"the http_client given to {type(self).__name__} has a KrakenAuth of its own: "
+                "two would each manage a token. Pass credentials= to the client and an "
+                "http_client without auth, or use that KrakenAuth with a plain httpx client."
+            )
 
     # -- building and reading ------------------------------------------------------------------
 
@@ -291,12 +323,13 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         """What this client's requests share, if the fast path may build them now (else None:
         build_request builds each one, with whatever the http_client has)."""
         http = self.http_client
+        if http.cookies or http.params:
+            return None  # merged into each request by httpx's rules: left to httpx
         template = self._request_template
         if template is None or not template.matches(http):
+            # Made without cookies or params (just checked), so it holds none.
             template = self._request_template = _Template.build(http, self.url)
-        if template.usable and not http.cookies and not http.params:
-            return template
-        return None  # cookies and params are merged by httpx's rules: left to httpx
+        return template if template.usable else None
 
     def _token_only_request(self) -> httpx.Request:
         return self.http_client.build_request(
@@ -628,7 +661,7 @@ class AsyncKrakenBaseClient(
             return None
         http = self._http_for_this_loop()
         with _Attempt(self, step) as attempt:
-            attempt.outcome = await http.send(step.request, auth=self.auth)
+            attempt.outcome = await http.send(step.request, auth=self._auth_for(http))
         return attempt.outcome
 
 
@@ -664,7 +697,8 @@ class KrakenBaseClient(_KrakenBaseClient[httpx.Client, httpx.Response, TokenInfo
             _sleep(step.seconds)
             return None
         with _Attempt(self, step) as attempt:
-            attempt.outcome = self.http_client.send(step.request, auth=self.auth)
+            http = self.http_client
+            attempt.outcome = http.send(step.request, auth=self._auth_for(http))
         return attempt.outcome
 
 
