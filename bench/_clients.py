@@ -177,6 +177,13 @@ def sync_calls(case: Case) -> Iterator[dict[str, SyncCall]]:
         yield calls
 
 
+async def _our_async_client(stack: AsyncExitStack, transport: httpx.MockTransport) -> KrakenClient:
+    """A KrakenClient with an API key over `transport`, closed with `stack`."""
+    http = await stack.enter_async_context(httpx.AsyncClient(transport=transport))
+    client = KrakenClient(URL, credentials=APIKey(API_KEY), http_client=http)
+    return await stack.enter_async_context(client)
+
+
 @asynccontextmanager
 async def async_calls(case: Case) -> AsyncIterator[dict[str, AsyncCall]]:
     """One call per client for `case`, async flavour; clients are closed on exit."""
@@ -184,15 +191,7 @@ async def async_calls(case: Case) -> AsyncIterator[dict[str, AsyncCall]]:
     auth = {"Authorization": fake.token}
     floor = _floor_envelope(case.model)
     async with AsyncExitStack() as stack:
-        ours = await stack.enter_async_context(
-            KrakenClient(
-                URL,
-                credentials=APIKey(API_KEY),
-                http_client=await stack.enter_async_context(
-                    httpx.AsyncClient(transport=fake.transport())
-                ),
-            )
-        )
+        ours = await _our_async_client(stack, fake.transport())
         first = await getattr(ours, case.method)(**case.kwargs)  # obtains the token
         payload = fake.sent_payload()
 
@@ -249,15 +248,7 @@ async def concurrent_clients(case: Case) -> AsyncIterator[tuple[FakeKraken, Krak
     over a transport that answers after a turn of the loop, so concurrent calls overlap."""
     fake = FakeKraken(token=kraken_jwt(), body=case.body)
     async with AsyncExitStack() as stack:
-        ours = await stack.enter_async_context(
-            KrakenClient(
-                URL,
-                credentials=APIKey(API_KEY),
-                http_client=await stack.enter_async_context(
-                    httpx.AsyncClient(transport=fake.overlapping_transport())
-                ),
-            )
-        )
+        ours = await _our_async_client(stack, fake.overlapping_transport())
         raw = await stack.enter_async_context(
             httpx.AsyncClient(
                 transport=fake.overlapping_transport(), headers={"Authorization": fake.token}

@@ -13,7 +13,8 @@ http_client runs after ours, and the caches the fast path keeps stay small.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,8 +116,13 @@ def general_path(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
     return switch
 
 
-def http_client(kind: str, kraken: Kraken, **options: Any) -> httpx.Client | httpx.AsyncClient:
-    transport = httpx.MockTransport(kraken.handle)
+def http_client(
+    kind: str,
+    kraken: Kraken,
+    handler: Callable[[httpx.Request], httpx.Response] | None = None,
+    **options: Any,
+) -> httpx.Client | httpx.AsyncClient:
+    transport = httpx.MockTransport(handler or kraken.handle)
     if kind == "sync":
         return httpx.Client(transport=transport, **options)
     return httpx.AsyncClient(transport=transport, **options)
@@ -134,14 +140,31 @@ async def close(http: httpx.Client | httpx.AsyncClient) -> None:
         http.close()  # noqa: ASYNC212 (a blocking client, closed without I/O: MockTransport)
 
 
+@asynccontextmanager
+async def opened(
+    kind: str,
+    kraken: Kraken,
+    handler: Callable[[httpx.Request], httpx.Response] | None = None,
+    **options: Any,
+) -> AsyncIterator[tuple[Any, Any]]:
+    """(the caller's http_client, our client over it), both closed on exit."""
+    http = http_client(kind, kraken, handler, **options)
+    client = client_for(kind, http, kraken.clock)
+    try:
+        yield http, client
+    finally:
+        await close_client(client)
+        await close(http)
+
+
 async def both_paths(
-    general_path: Callable[[bool], None], run: Callable[[bool], Any]
+    general_path: Callable[[bool], None], run: Callable[[], Any]
 ) -> tuple[Any, Any]:
-    """run(general=False), then run(general=True): what each observed."""
-    fast = await run(False)
+    """What `run` observed on the fast path, then on the general one."""
+    fast = await run()
     general_path(True)
     try:
-        general = await run(True)
+        general = await run()
     finally:
         general_path(False)
     return fast, general
@@ -153,16 +176,12 @@ async def both_paths(
 async def test_the_fast_path_sends_the_http_clients_headers_as_build_request_does(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run(general: bool) -> list[Seen]:
+    async def run() -> list[Seen]:
         kraken = Kraken()
-        http = http_client(
-            kind, kraken, headers={"User-Agent": "my-app/2.0", "X-Team": "energy", "Accept": "*/*"}
-        )
-        client = client_for(kind, http, kraken.clock)
-        await call(client, "get_viewer")
-        await call(client, "get_viewer")
-        await close_client(client)
-        await close(http)
+        headers = {"User-Agent": "my-app/2.0", "X-Team": "energy", "Accept": "*/*"}
+        async with opened(kind, kraken, headers=headers) as (_, client):
+            await call(client, "get_viewer")
+            await call(client, "get_viewer")
         return kraken.seen
 
     fast, general = await both_paths(general_path, run)
@@ -177,19 +196,16 @@ async def test_the_fast_path_sends_the_http_clients_headers_as_build_request_doe
 async def test_a_change_to_http_client_headers_after_the_first_call_is_sent_from_the_next_call(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run(general: bool) -> list[Seen]:
+    async def run() -> list[Seen]:
         kraken = Kraken()
-        http = http_client(kind, kraken, headers={"X-Version": "1"})
-        client = client_for(kind, http, kraken.clock)
-        await call(client, "get_viewer")
-        http.headers["X-Version"] = "2"  # changed in place
-        await call(client, "get_viewer")
-        http.headers = httpx.Headers({"X-Other": "replaced"})  # replaced
-        await call(client, "get_viewer")
-        del http.headers["X-Other"]
-        await call(client, "get_viewer")
-        await close_client(client)
-        await close(http)
+        async with opened(kind, kraken, headers={"X-Version": "1"}) as (http, client):
+            await call(client, "get_viewer")
+            http.headers["X-Version"] = "2"  # changed in place
+            await call(client, "get_viewer")
+            http.headers = httpx.Headers({"X-Other": "replaced"})  # replaced
+            await call(client, "get_viewer")
+            del http.headers["X-Other"]
+            await call(client, "get_viewer")
         return kraken.data_requests()
 
     fast, general = await both_paths(general_path, run)
@@ -205,20 +221,17 @@ async def test_a_change_to_http_client_headers_after_the_first_call_is_sent_from
 async def test_cookies_of_the_http_client_and_from_answers_are_sent_as_build_request_sends_them(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run(general: bool) -> list[Seen]:
+    async def run() -> list[Seen]:
         kraken = Kraken()
-        http = http_client(kind, kraken)
-        client = client_for(kind, http, kraken.clock)
-        await call(client, "get_viewer")  # no cookies yet: the template
-        kraken.set_cookie = "session=abc123; Path=/; Secure"
-        await call(client, "get_viewer")  # answered with a cookie
-        await call(client, "get_viewer")  # sends it back
-        http.cookies.clear()
-        await call(client, "get_viewer")  # none again
-        http.cookies.set("region", "tx", domain="kraken.example.test")
-        await call(client, "get_viewer")
-        await close_client(client)
-        await close(http)
+        async with opened(kind, kraken) as (http, client):
+            await call(client, "get_viewer")  # no cookies yet: the template
+            kraken.set_cookie = "session=abc123; Path=/; Secure"
+            await call(client, "get_viewer")  # answered with a cookie
+            await call(client, "get_viewer")  # sends it back
+            http.cookies.clear()
+            await call(client, "get_viewer")  # none again
+            http.cookies.set("region", "tx", domain="kraken.example.test")
+            await call(client, "get_viewer")
         return kraken.data_requests()
 
     fast, general = await both_paths(general_path, run)
@@ -229,7 +242,7 @@ async def test_cookies_of_the_http_client_and_from_answers_are_sent_as_build_req
 async def test_the_http_clients_event_hooks_see_the_same_requests_and_answers_on_both_paths(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run(general: bool) -> tuple[list[Seen], list[str]]:
+    async def run() -> tuple[list[Seen], list[str]]:
         kraken = Kraken()
         log: list[str] = []
 
@@ -251,12 +264,10 @@ async def test_the_http_clients_event_hooks_see_the_same_requests_and_answers_on
             if kind == "sync"
             else {"request": [async_on_request], "response": [async_on_response]}
         )
-        http = http_client(kind, kraken, event_hooks=hooks, headers={"X-Team": "energy"})
-        client = client_for(kind, http, kraken.clock)
-        await call(client, "get_viewer")
-        await call(client, "get_viewer")
-        await close_client(client)
-        await close(http)
+        options = {"event_hooks": hooks, "headers": {"X-Team": "energy"}}
+        async with opened(kind, kraken, **options) as (_, client):
+            await call(client, "get_viewer")
+            await call(client, "get_viewer")
         return kraken.seen, log
 
     fast, general = await both_paths(general_path, run)
@@ -269,15 +280,14 @@ async def test_the_http_clients_event_hooks_see_the_same_requests_and_answers_on
 async def test_an_http_client_with_params_or_a_base_url_gets_what_build_request_makes(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run(general: bool) -> list[Seen]:
+    async def run() -> list[Seen]:
         kraken = Kraken()
-        http = http_client(kind, kraken, params={"tenant": "tx"}, base_url="https://other.test/")
-        client = client_for(kind, http, kraken.clock)
-        await call(client, "get_viewer")
-        http.params = httpx.QueryParams()
-        await call(client, "get_viewer")
-        await close_client(client)
-        await close(http)
+        async with opened(
+            kind, kraken, params={"tenant": "tx"}, base_url="https://other.test/"
+        ) as (http, client):
+            await call(client, "get_viewer")
+            http.params = httpx.QueryParams()
+            await call(client, "get_viewer")
         return kraken.seen
 
     fast, general = await both_paths(general_path, run)
@@ -291,18 +301,15 @@ async def test_an_http_client_with_params_or_a_base_url_gets_what_build_request_
 async def test_a_per_call_timeout_is_the_requests_timeout_on_both_paths(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run(general: bool) -> list[Seen]:
+    async def run() -> list[Seen]:
         kraken = Kraken()
-        http = http_client(kind, kraken, timeout=httpx.Timeout(20.0, connect=2.0))
-        client = client_for(kind, http, kraken.clock)
-        await call(client, "get_viewer")
-        await call(client, "get_viewer", timeout=3.5)
-        await call(client, "get_viewer", timeout=httpx.Timeout(1.0, read=7.0))
-        await call(client, "get_viewer", timeout=None)
-        http.timeout = httpx.Timeout(9.0)
-        await call(client, "get_viewer")
-        await close_client(client)
-        await close(http)
+        async with opened(kind, kraken, timeout=httpx.Timeout(20.0, connect=2.0)) as (http, client):
+            await call(client, "get_viewer")
+            await call(client, "get_viewer", timeout=3.5)
+            await call(client, "get_viewer", timeout=httpx.Timeout(1.0, read=7.0))
+            await call(client, "get_viewer", timeout=None)
+            http.timeout = httpx.Timeout(9.0)
+            await call(client, "get_viewer")
         return kraken.data_requests()
 
     fast, general = await both_paths(general_path, run)
@@ -319,19 +326,16 @@ async def test_a_per_call_timeout_is_the_requests_timeout_on_both_paths(
 async def test_per_call_headers_are_sent_and_a_callers_authorization_is_not(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run(general: bool) -> list[Seen]:
+    async def run() -> list[Seen]:
         kraken = Kraken()
-        http = http_client(kind, kraken, headers={"X-Team": "energy"})
-        client = client_for(kind, http, kraken.clock)
-        await call(client, "get_viewer")
-        await call(
-            client,
-            "get_viewer",
-            headers={"X-Request-Id": "r-42", "X-Team": "billing", "Authorization": "stale"},
-        )
-        await call(client, "get_viewer")
-        await close_client(client)
-        await close(http)
+        async with opened(kind, kraken, headers={"X-Team": "energy"}) as (_, client):
+            await call(client, "get_viewer")
+            await call(
+                client,
+                "get_viewer",
+                headers={"X-Request-Id": "r-42", "X-Team": "billing", "Authorization": "stale"},
+            )
+            await call(client, "get_viewer")
         return kraken.data_requests()
 
     fast, general = await both_paths(general_path, run)
@@ -351,17 +355,14 @@ async def test_per_call_headers_are_sent_and_a_callers_authorization_is_not(
 async def test_a_token_renewed_between_calls_is_the_one_the_next_call_sends(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run(general: bool) -> tuple[list[Seen], list[str]]:
+    async def run() -> tuple[list[Seen], list[str]]:
         kraken = Kraken()
-        http = http_client(kind, kraken)
-        client = client_for(kind, http, kraken.clock)
-        await call(client, "get_viewer")
-        await call(client, "get_viewer")
-        kraken.clock.advance(LIFETIME - MARGIN + 1)  # due for refresh
-        await call(client, "get_viewer")
-        await call(client, "get_viewer")
-        await close_client(client)
-        await close(http)
+        async with opened(kind, kraken) as (_, client):
+            await call(client, "get_viewer")
+            await call(client, "get_viewer")
+            kraken.clock.advance(LIFETIME - MARGIN + 1)  # due for refresh
+            await call(client, "get_viewer")
+            await call(client, "get_viewer")
         return kraken.seen, kraken.tokens
 
     fast, general = await both_paths(general_path, run)
@@ -384,7 +385,7 @@ async def test_a_token_renewed_between_calls_is_the_one_the_next_call_sends(
 async def test_a_token_rejected_mid_stream_is_replaced_and_the_call_resent_with_the_new_one(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run(general: bool) -> tuple[list[Seen], list[str]]:
+    async def run() -> tuple[list[Seen], list[str]]:
         kraken = Kraken()
         rejected: set[str] = set()
         handle = kraken.handle
@@ -396,19 +397,11 @@ async def test_a_token_rejected_mid_stream_is_replaced_and_the_call_resent_with_
                 return httpx.Response(401, json={"errors": [{"message": "expired"}]})
             return response
 
-        transport = httpx.MockTransport(rejecting)
-        http: httpx.Client | httpx.AsyncClient = (
-            httpx.Client(transport=transport)
-            if kind == "sync"
-            else httpx.AsyncClient(transport=transport)
-        )
-        client = client_for(kind, http, kraken.clock)
-        await call(client, "get_viewer")
-        rejected.add(kraken.tokens[0])  # the API stops accepting it (a revocation)
-        await call(client, "get_viewer")
-        await call(client, "get_viewer")
-        await close_client(client)
-        await close(http)
+        async with opened(kind, kraken, rejecting) as (_, client):
+            await call(client, "get_viewer")
+            rejected.add(kraken.tokens[0])  # the API stops accepting it (a revocation)
+            await call(client, "get_viewer")
+            await call(client, "get_viewer")
         return kraken.seen, kraken.tokens
 
     fast, general = await both_paths(general_path, run)
@@ -544,15 +537,12 @@ class Challenge(httpx.Auth):
 async def test_an_auth_on_the_http_client_runs_after_ours_on_every_request(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run(general: bool) -> tuple[list[Seen], list[str | None]]:
+    async def run() -> tuple[list[Seen], list[str | None]]:
         kraken = Kraken()
         gateway = GatewayKey()
-        http = http_client(kind, kraken, auth=gateway)
-        client = client_for(kind, http, kraken.clock)
-        await call(client, "get_viewer")
-        await call(client, "get_viewer")
-        await close_client(client)
-        await close(http)
+        async with opened(kind, kraken, auth=gateway) as (_, client):
+            await call(client, "get_viewer")
+            await call(client, "get_viewer")
         return kraken.seen, gateway.saw_tokens
 
     fast, general = await both_paths(general_path, run)
@@ -574,19 +564,11 @@ async def test_an_http_client_auth_of_several_steps_gives_our_flow_its_last_answ
             return httpx.Response(407, headers={"x-nonce": "abc"})
         return kraken.handle(request)
 
-    transport = httpx.MockTransport(guarded)
-    http: httpx.Client | httpx.AsyncClient = (
-        httpx.Client(transport=transport, auth=Challenge())
-        if kind == "sync"
-        else httpx.AsyncClient(transport=transport, auth=Challenge())
-    )
-    client = client_for(kind, http, kraken.clock)
-    viewer = await call(client, "get_viewer")
+    async with opened(kind, kraken, guarded, auth=Challenge()) as (_, client):
+        viewer = await call(client, "get_viewer")
     assert viewer.viewer is not None
     assert viewer.viewer.email == "ada@example.com"
     assert [s.operation for s in kraken.seen] == ["getKrakenToken", "getViewer"]
-    await close_client(client)
-    await close(http)
 
 
 async def test_an_http_client_with_a_kraken_auth_of_its_own_is_refused(kind: str) -> None:
@@ -594,11 +576,8 @@ async def test_an_http_client_with_a_kraken_auth_of_its_own_is_refused(kind: str
     own = KrakenAuth(API_KEY)
     with pytest.raises(ConfigurationError, match="KrakenAuth of its own"):
         client_for(kind, http_client(kind, kraken, auth=own), kraken.clock)
-    http = http_client(kind, kraken)
-    client = client_for(kind, http, kraken.clock)
-    http.auth = own  # set later: refused at the next call, before anything is sent
-    with pytest.raises(ConfigurationError, match="KrakenAuth of its own"):
-        await call(client, "get_viewer")
+    async with opened(kind, kraken) as (http, client):
+        http.auth = own  # set later: refused at the next call, before anything is sent
+        with pytest.raises(ConfigurationError, match="KrakenAuth of its own"):
+            await call(client, "get_viewer")
     assert kraken.seen == []
-    await close_client(client)
-    await close(http)
