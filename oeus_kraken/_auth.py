@@ -634,8 +634,8 @@ class _Steps:
 
     def __exit__(self, *exc_info: object) -> None:
         self.flow.close()
-        if isinstance(self.then_flow, Generator):  # an async one is closed by its event loop
-            self.then_flow.close()
+        if self.then_flow is not None and hasattr(self.then_flow, "close"):
+            self.then_flow.close()  # (an async one has aclose: its event loop closes it)
 
     def _next(self, advance: Callable[[Any], _Command], value: Any) -> _Command | None:
         try:

@@ -262,10 +262,12 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
     # -- building and reading ------------------------------------------------------------------
 
     def _variables(self, variables: dict[str, Any] | None) -> dict[str, Any]:
+        if not variables:
+            return {}
         unset = self.kraken_unset
         return {
             key: _jsonable(value)
-            for key, value in (variables or {}).items()
+            for key, value in variables.items()
             if value is not unset or unset is None
         }
 
@@ -276,14 +278,19 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         variables: dict[str, Any] | None,
         options: dict[str, Any],
     ) -> httpx.Request:
-        headers = options.pop("headers", None)
-        timeout = options.pop("timeout", httpx.USE_CLIENT_DEFAULT)
-        extensions = dict(options.pop("extensions", None) or {})
+        headers: Any = None
+        timeout: Any = httpx.USE_CLIENT_DEFAULT
+        extensions: dict[str, Any] = {}
         if options:
-            raise ConfigurationError(
-                f"{operation_name or 'execute'}: unknown option(s) {sorted(options)}; an "
-                "operation method takes its variables and `headers=`, `timeout=`, `extensions=`"
-            )
+            headers = options.pop("headers", None)
+            timeout = options.pop("timeout", timeout)
+            extensions = dict(options.pop("extensions", None) or {})
+            if options:
+                raise ConfigurationError(
+                    f"{operation_name or 'execute'}: unknown option(s) {sorted(options)}; an "
+                    "operation method takes its variables and `headers=`, `timeout=`, "
+                    "`extensions=`"
+                )
         extensions[PUBLIC_EXTENSION] = operation_name in self.kraken_public_operations
         body = _body(query, operation_name, self._variables(variables))
         template = None if headers else self._template()
@@ -358,17 +365,17 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
     def _outcome(
         self, outcome: object, request: httpx.Request, operation_name: str | None, sent: bool
     ) -> Any:
+        if isinstance(outcome, httpx.Response):
+            self._check(outcome, operation_name)
+            return outcome
         if outcome is _READY:
             return None
         if isinstance(outcome, KrakenError):
             raise outcome  # from the auth flow (a token request's failure): retried like any
-        if isinstance(outcome, BaseException):
-            # No answer. Before the request itself left, the failure was its token request's.
-            what = operation_name if sent else _token_operation(self.auth)
-            raise transport_error(outcome, what) from scrubbed(outcome)
-        assert isinstance(outcome, httpx.Response)
-        self._check(outcome, operation_name)
-        return outcome
+        assert isinstance(outcome, BaseException)
+        # No answer. Before the request itself left, the failure was its token request's.
+        what = operation_name if sent else _token_operation(self.auth)
+        raise transport_error(outcome, what) from scrubbed(outcome)
 
     def _log_retry(self, error: KrakenError, retries_done: int, delay: float) -> None:
         logger.warning(
@@ -717,6 +724,8 @@ class _Attempt:
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> bool:
         self.limit.__exit__(None, None, None)
+        if exc is None:
+            return False
         if isinstance(exc, (httpx.HTTPError, KrakenError)):
             self.outcome = exc
             return True
