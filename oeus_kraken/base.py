@@ -134,8 +134,8 @@ def _run_sync(flow: Generator[_Step, Any, _T], perform: Callable[[_Step], Any]) 
         step = next(flow)
         while True:
             step = flow.send(perform(step))
-    except StopIteration as done:
-        return cast(_T, done.value)
+    except StopIteration as done:  # what the flow returned: a _T
+        return done.value  # type: ignore[no-any-return]
 
 
 async def _run_async(
@@ -145,8 +145,8 @@ async def _run_async(
         step = next(flow)
         while True:
             step = flow.send(await perform(step))
-    except StopIteration as done:
-        return cast(_T, done.value)
+    except StopIteration as done:  # what the flow returned: a _T
+        return done.value  # type: ignore[no-any-return]
 
 
 # Every client, so that a forked child can drop the connections it shares with its parent.
@@ -407,8 +407,9 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
     def parse_result(self, model: type[_Result], response: Any) -> _Result:
         """The answer validated into the operation's result model."""
         if _DATA_KEY not in response.extensions:
+            validator = _envelopes.get(model) or _envelope_validator(model)
             try:
-                envelope = _envelope_validator(model).validate_json(response.content)
+                envelope = validator.validate_json(response.content)
                 return envelope.data  # type: ignore[no-any-return]
             except pydantic.ValidationError:
                 pass  # not JSON, no `data`, or a mismatch: the slow path below says which
@@ -457,9 +458,9 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         **kwargs: Any,
     ) -> _Sent:
         """Send one GraphQL operation; what every generated method calls."""
-        return cast(
-            _Sent, self._drive(self._execute_flow(query, operation_name, variables, kwargs))
-        )
+        # `_drive` gives Any: the response (blocking client) or a coroutine of it (async).
+        flow = self._execute_flow(query, operation_name, variables, kwargs)
+        return self._drive(flow)  # type: ignore[no-any-return]
 
     def authenticate(self) -> _Info:
         """Make sure a usable token is held (obtaining or refreshing it if needed) and describe
@@ -709,21 +710,24 @@ class KrakenBaseClient(_KrakenBaseClient[httpx.Client, httpx.Response, TokenInfo
         return attempt.outcome
 
 
-class _Attempt:
-    """One send of a request, under its time limit: its outcome is the response, or the error
-    that left it without one (handed to the retry loop, which decides what it means)."""
+class _Attempt(_deadline.limit):
+    """One send of a request, under its time limit (entered as the deadline): its outcome is
+    the response, or the error that left it without one (handed to the retry loop, which
+    decides what it means)."""
+
+    __slots__ = ("client", "outcome")
 
     def __init__(self, client: _KrakenBaseClient[Any, Any, Any], step: _Send) -> None:
+        _deadline.limit.__init__(self, step.limit)
         self.client = client
-        self.limit = _deadline.limit(step.limit)
         self.outcome: object = None
 
-    def __enter__(self) -> _Attempt:
-        self.limit.__enter__()
+    def __enter__(self) -> _Attempt:  # type: ignore[override]
+        _deadline.limit.__enter__(self)
         return self
 
-    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> bool:
-        self.limit.__exit__(None, None, None)
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> bool:  # type: ignore[override]
+        _deadline.limit.__exit__(self)
         if exc is None:
             return False
         if isinstance(exc, (httpx.HTTPError, KrakenError)):
