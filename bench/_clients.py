@@ -13,7 +13,9 @@ zero-argument call per client, all over the same `FakeKraken` answers:
   (`_plain_client`: its default base client, `model_validate` of `get_data`);
 - `gql`: gql 4 with its httpx transport, the document parsed once up front; it returns dicts;
 - `oeus_kraken`: `SyncKrakenClient` / `KrakenClient` with an API key, after one warm-up call that
-  obtained the token.
+  obtained the token;
+- `httpx + KrakenAuth`: raw httpx again, authenticated by our `KrakenAuth` instead of a fixed
+  header: what the auth flow itself costs a request.
 
 Every client except ours carries the same Authorization header as a default header.
 """
@@ -47,7 +49,14 @@ from gql import GraphQLRequest, gql
 from gql.transport.httpx import HTTPXAsyncTransport, HTTPXTransport
 from pydantic import BaseModel
 
-from oeus_kraken import APIKey, GetAccount, GetViewer, KrakenClient, SyncKrakenClient
+from oeus_kraken import (
+    APIKey,
+    GetAccount,
+    GetViewer,
+    KrakenAuth,
+    KrakenClient,
+    SyncKrakenClient,
+)
 
 SyncCall = Callable[[], object]
 AsyncCall = Callable[[], Awaitable[object]]
@@ -57,7 +66,8 @@ FLOOR = "pydantic floor"
 GENERATED = "generated"
 GQL = "gql"
 OURS = "oeus_kraken"
-CLIENTS = (RAW, FLOOR, GENERATED, GQL, OURS)
+AUTH = "httpx + KrakenAuth"
+CLIENTS = (RAW, FLOOR, GENERATED, GQL, OURS, AUTH)
 
 
 @dataclass(frozen=True)
@@ -116,7 +126,7 @@ def _check(results: dict[str, object], body: bytes) -> None:
     for name, result in results.items():
         if isinstance(result, BaseModel):
             data: object = result.model_dump(by_alias=True, mode="json")
-        elif name == RAW:
+        elif name in (RAW, AUTH):
             data = cast("dict[str, object]", result)["data"]
         else:
             data = result
@@ -170,8 +180,19 @@ def sync_calls(case: Case) -> Iterator[dict[str, SyncCall]]:
         def call_ours() -> object:
             return getattr(ours, case.method)(**case.kwargs)
 
+        authed = stack.enter_context(
+            httpx.Client(transport=fake.transport(), auth=KrakenAuth(APIKey(API_KEY)))
+        )
+
+        def call_authed() -> object:
+            return authed.post(URL, json=payload).json()
+
         calls: dict[str, SyncCall] = dict(
-            zip(CLIENTS, (call_raw, call_floor, call_generated, call_gql, call_ours), strict=True)
+            zip(
+                CLIENTS,
+                (call_raw, call_floor, call_generated, call_gql, call_ours, call_authed),
+                strict=True,
+            )
         )
         _check({name: call() for name, call in calls.items()} | {"first": first}, case.body)
         yield calls
@@ -231,8 +252,19 @@ async def async_calls(case: Case) -> AsyncIterator[dict[str, AsyncCall]]:
             result: object = await getattr(ours, case.method)(**case.kwargs)
             return result
 
+        authed = await stack.enter_async_context(
+            httpx.AsyncClient(transport=fake.transport(), auth=KrakenAuth(APIKey(API_KEY)))
+        )
+
+        async def call_authed() -> object:
+            return (await authed.post(URL, json=payload)).json()
+
         calls: dict[str, AsyncCall] = dict(
-            zip(CLIENTS, (call_raw, call_floor, call_generated, call_gql, call_ours), strict=True)
+            zip(
+                CLIENTS,
+                (call_raw, call_floor, call_generated, call_gql, call_ours, call_authed),
+                strict=True,
+            )
         )
         results = {name: await call() for name, call in calls.items()}
         _check(results | {"first": first}, case.body)
