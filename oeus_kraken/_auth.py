@@ -34,6 +34,14 @@ commands, blocking or awaiting: they are the only code that differs between sync
 
 Requests marked public (`PUBLIC_EXTENSION`, set by our clients for operations that need no
 authentication) go out with no Authorization header and no token.
+
+Our clients also run the auth of the http_client they were given, if it has one, after ours on
+every request ours sends (`ThenTheirs`): the drivers step that auth's own flow as one more
+command (`_Then`), so the flow above stays the one logic.
+
+Every request pays for this flow, so its common case is short: a request to the URL it saw last
+skips the endpoint check, and a fresh token held is used without `_token`'s commands (still the
+token manager's decision: `usable_token`).
 """
 
 from __future__ import annotations
