@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import threading
 import time
@@ -208,15 +209,61 @@ class _Wait:
         with self.auth._mutex:
             if self.flight.done:
                 return True
-            self.auth._async_waiters.setdefault(self.flight, []).append((loop, woken))
-        # A timer rather than asyncio.wait_for: a thousand callers may wait at once, and
-        # wait_for costs each of them a task and two more futures.
-        timer = loop.call_later(self.timeout, _resolve, woken)  # out of time: woken, not done
-        try:
-            await woken
-        finally:
-            timer.cancel()
+            gates = self.auth._async_waiters.setdefault(self.flight, {})
+            gate = gates.get(loop) or gates.setdefault(loop, _Gate(loop))
+            gate.add(time.monotonic() + self.timeout, woken)
+        await woken  # woken when the flight ends, or at this caller's deadline
         return self.flight.done
+
+
+class _Gate:
+    """The callers on one event loop waiting for one flight: each awaits its own future (a
+    cancelled caller cancels only its own), and one timer serves all their deadlines (a
+    thousand callers may wait at once: asyncio.wait_for would cost each a task and two more
+    futures, a timer each a heap entry). Used from its loop's thread only."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.waiting: list[tuple[float, asyncio.Future[None]]] = []
+        self.timer: asyncio.TimerHandle | None = None
+        self.timer_at = math.inf
+
+    def add(self, deadline: float, future: asyncio.Future[None]) -> None:
+        self.waiting.append((deadline, future))
+        if deadline < self.timer_at:
+            self._arm(deadline)
+
+    def _arm(self, deadline: float) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer_at = deadline
+        self.timer = self.loop.call_later(max(0.0, deadline - time.monotonic()), self._expire)
+
+    def _expire(self) -> None:
+        """Wake the callers whose deadline has come (they find the flight not done)."""
+        self.timer, self.timer_at = None, math.inf
+        now = time.monotonic() + _TIMER_SLACK
+        still = [(deadline, future) for deadline, future in self.waiting if deadline > now]
+        for deadline, future in self.waiting:
+            if deadline <= now:
+                _resolve(future)
+        self.waiting = still
+        if still:
+            self._arm(min(deadline for deadline, _ in still))
+
+    def open(self) -> None:
+        """The flight ended: wake everyone."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        for _, future in self.waiting:
+            _resolve(future)
+        self.waiting = []
+
+
+# A timer may fire a little early (the loop's clock resolution): callers whose deadline is this
+# close count as due.
+_TIMER_SLACK = 0.001
 
 
 class _Then:
@@ -361,7 +408,7 @@ class KrakenAuth(httpx.Auth):
         # entering the Condition is a Python one), `_lock`, the Condition over it, for waiting.
         self._mutex = threading.RLock()
         self._lock = threading.Condition(self._mutex)
-        self._async_waiters: dict[Flight, list[tuple[asyncio.AbstractEventLoop, Any]]] = {}
+        self._async_waiters: dict[Flight, dict[asyncio.AbstractEventLoop, _Gate]] = {}
 
     # -- what others may ask ------------------------------------------------------------------
 
@@ -539,16 +586,16 @@ class KrakenAuth(httpx.Auth):
     def _wake(self, flight: Flight) -> None:
         """Wake whoever waits for `flight` (call with the lock held)."""
         self._lock.notify_all()
-        waiters = self._async_waiters.pop(flight, None)
-        if not waiters:
+        gates = self._async_waiters.pop(flight, None)
+        if not gates:
             return
         here = _running_loop()
-        for loop, future in waiters:
+        for loop, gate in gates.items():
             if loop is here:
-                _resolve(future)  # this thread runs that loop: no need to write to its pipe
+                gate.open()  # this thread runs that loop: no need to write to its pipe
                 continue
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody left to wake there
-                loop.call_soon_threadsafe(_resolve, future)
+                loop.call_soon_threadsafe(gate.open)
 
     def _persist(self) -> Generator[_Command, Any, None]:
         store, endpoint, credentials = self.token_store, self._endpoint, self.credentials

@@ -12,6 +12,7 @@ http_client runs after ours, and the caches the fast path keeps stay small.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -23,7 +24,14 @@ import pytest
 from auth_helpers import VIEWER_DATA, FakeClock, make_jwt
 from conftest import call, close_client
 
-from oeus_kraken import APIKey, ConfigurationError, KrakenAuth, KrakenClient, SyncKrakenClient
+from oeus_kraken import (
+    APIKey,
+    APITimeoutError,
+    ConfigurationError,
+    KrakenAuth,
+    KrakenClient,
+    SyncKrakenClient,
+)
 from oeus_kraken import base as base_module
 from oeus_kraken._auth import PUBLIC_EXTENSION
 
@@ -581,3 +589,43 @@ async def test_an_http_client_with_a_kraken_auth_of_its_own_is_refused(kind: str
         with pytest.raises(ConfigurationError, match="KrakenAuth of its own"):
             await call(client, "get_viewer")
     assert kraken.seen == []
+
+
+# -- many callers waiting for one token request ------------------------------------------------
+
+
+async def test_callers_waiting_for_a_hung_token_request_each_stop_at_their_own_deadline() -> None:
+    kraken = Kraken()
+    release = asyncio.Event()
+
+    async def hanging(request: httpx.Request) -> httpx.Response:
+        if json.loads(request.content).get("operationName") == "getKrakenToken":
+            await release.wait()
+        return kraken.handle(request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(hanging)) as http:
+        client = KrakenClient(URL, credentials=API_KEY, http_client=http, max_retries=0)
+        ended: list[str] = []
+
+        async def caller(name: str, **options: Any) -> Any:
+            try:
+                return await client.get_viewer(**options)
+            finally:
+                ended.append(name)
+
+        owner = asyncio.create_task(caller("owner"))  # its token request hangs
+        await asyncio.sleep(0.01)
+        later = asyncio.create_task(caller("later", timeout=0.4))
+        sooner = asyncio.create_task(caller("sooner", timeout=0.2))
+        patient = asyncio.create_task(caller("patient"))
+        with pytest.raises(APITimeoutError, match="no Kraken token arrived"):
+            await asyncio.wait_for(sooner, 5)  # (a bound, so that a broken wait fails the test)
+        assert ended == ["sooner"]
+        with pytest.raises(APITimeoutError, match="no Kraken token arrived"):
+            await asyncio.wait_for(later, 5)
+        assert ended == ["sooner", "later"]
+        release.set()  # the token arrives: the owner and the patient caller go on
+        assert (await asyncio.wait_for(owner, 5)).viewer is not None
+        assert (await asyncio.wait_for(patient, 5)).viewer is not None
+        await client.aclose()
+    assert [s.operation for s in kraken.seen].count("getKrakenToken") == 1
