@@ -8,6 +8,7 @@ work for every client, so differences between clients are differences in the cli
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -21,9 +22,11 @@ API_KEY = "sk_live_bench0000000000000000"
 JWT_KEY = "bench-signing-key-not-a-secret-000000"
 
 SMALL_ACCOUNTS = 1
+# The size of the "big" answers: the issue's 35 KB.
+BIG_BYTES = 35_000
 # getAccount with this many properties (each with a rich address and one meter point) is
-# ~35 KB, the size of the issue's "viewer with 100 accounts x 3 properties" answer. getViewer
-# cannot get there: it selects only number/status/balance per account (~80 bytes each).
+# ~35 KB: a deep answer (four levels of models). getViewer reaches the same size with many
+# accounts (viewer_accounts_for): a flat one (one list of small models).
 BIG_PROPERTIES = 105
 BIG_ACCOUNT_NUMBER = "A-1B2C3D4E"
 
@@ -87,6 +90,14 @@ def viewer_body(accounts: int) -> bytes:
     )
 
 
+def viewer_accounts_for(size: int) -> int:
+    """The fewest accounts that make a getViewer answer of at least `size` bytes."""
+    accounts = 1
+    while len(viewer_body(accounts)) < size:
+        accounts += 1
+    return accounts
+
+
 _STREETS = ("Westheimer Rd", "Main St", "Elm St", "Richmond Ave", "Montrose Blvd", "Kirby Dr")
 _TOWNS = (
     ("Houston", "77002"),
@@ -147,6 +158,7 @@ class FakeKraken:
     token: str
     body: bytes
     last_request: bytes = b""
+    token_requests: int = 0
 
     def __post_init__(self) -> None:
         self._token_body = token_body(self.token)
@@ -156,11 +168,25 @@ class FakeKraken:
         content = request.content
         self.last_request = content
         # The token mutation is the only request whose query names obtainKrakenToken.
-        body = self._token_body if b"obtainKrakenToken" in content else self.body
+        if b"obtainKrakenToken" in content:
+            self.token_requests += 1
+            body = self._token_body
+        else:
+            body = self.body
         return httpx.Response(200, content=body, headers=self._headers)
+
+    async def answer_later(self, request: httpx.Request) -> httpx.Response:
+        """The same answer after a turn of the event loop, as a network would give: concurrent
+        calls then really overlap (and wait for one token request together)."""
+        await asyncio.sleep(0)
+        return self(request)
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self)
+
+    def overlapping_transport(self) -> httpx.MockTransport:
+        """For async clients: answers after a turn of the loop (`answer_later`)."""
+        return httpx.MockTransport(self.answer_later)
 
     def sent_payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = json.loads(self.last_request)

@@ -1,6 +1,6 @@
 """Where our client's time goes: cProfile over repeated calls, token already held.
 
-    .venv/bin/python bench/profile_client.py                  # sync, ~35 KB getAccount
+    .venv/bin/python bench/profile_client.py                  # sync, ~35 KB getAccount (--case)
     .venv/bin/python bench/profile_client.py --async --case small --sort tottime
 
 Not part of `make bench`; for whoever optimises a hot path.
@@ -18,7 +18,7 @@ from _clients import async_calls, cases, sync_calls
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", choices=[c.key for c in cases()], default="big")
+    parser.add_argument("--case", choices=[c.key for c in cases()], default="account")
     parser.add_argument("--async", dest="use_async", action="store_true", help="KrakenClient")
     parser.add_argument("--client", default="oeus_kraken", help="which client to profile")
     parser.add_argument("--calls", type=int, default=2_000)

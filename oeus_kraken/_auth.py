@@ -34,13 +34,21 @@ commands, blocking or awaiting: they are the only code that differs between sync
 
 Requests marked public (`PUBLIC_EXTENSION`, set by our clients for operations that need no
 authentication) go out with no Authorization header and no token.
+
+Our clients also run the auth of the http_client they were given, if it has one, after ours on
+every request ours sends (`ThenTheirs`): the drivers step that auth's own flow as one more
+command (`_Then`), so the flow above stays the one logic.
+
+Every request pays for this flow, so its common case is short: a request to the URL it saw last
+skips the endpoint check, and a fresh token held is used without `_token`'s commands (still the
+token manager's decision: `usable_token`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
+import math
 import os
 import threading
 import time
@@ -78,6 +86,8 @@ from ._tokens import (
 )
 
 if TYPE_CHECKING:
+    import asyncio
+
     from oeus_kraken_generated.fragments import KrakenToken
 
 __all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "PUBLIC_EXTENSION", "KrakenAuth"]
@@ -186,9 +196,8 @@ class _Wait:
             return self.auth._lock.wait_for(lambda: self.flight.done, self.timeout)
 
     async def run_async(self) -> bool:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # another event loop library (trio): poll
+        loop = _running_loop()
+        if loop is None:  # another event loop library (trio): poll
             import anyio
 
             deadline = time.monotonic() + self.timeout
@@ -197,21 +206,138 @@ class _Wait:
                 await anyio.sleep(0.005)
             return self.flight.done
         woken = loop.create_future()
-        with self.auth._lock:
+        with self.auth._mutex:
             if self.flight.done:
                 return True
-            self.auth._async_waiters.setdefault(self.flight, []).append((loop, woken))
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.shield(woken), self.timeout)
+            gates = self.auth._async_waiters.setdefault(self.flight, {})
+            gate = gates.get(loop) or gates.setdefault(loop, _Gate(loop))
+            gate.add(time.monotonic() + self.timeout, woken)
+        await woken  # woken when the flight ends, or at this caller's deadline
         return self.flight.done
 
 
-_Command = httpx.Request | _Read | _Blocking | _Wait
+class _Gate:
+    """The callers on one event loop waiting for one flight: each awaits its own future (a
+    cancelled caller cancels only its own), and one timer serves all their deadlines (a
+    thousand callers may wait at once: asyncio.wait_for would cost each a task and two more
+    futures, a timer each a heap entry). Used from its loop's thread only."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.waiting: list[tuple[float, asyncio.Future[None]]] = []
+        self.timer: asyncio.TimerHandle | None = None
+        self.timer_at = math.inf
+
+    def add(self, deadline: float, future: asyncio.Future[None]) -> None:
+        self.waiting.append((deadline, future))
+        if deadline < self.timer_at:
+            self._arm(deadline)
+
+    def _arm(self, deadline: float) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer_at = deadline
+        self.timer = self.loop.call_later(max(0.0, deadline - time.monotonic()), self._expire)
+
+    def _expire(self) -> None:
+        """Wake the callers whose deadline has come (they find the flight not done)."""
+        self.timer, self.timer_at = None, math.inf
+        now = time.monotonic() + _TIMER_SLACK
+        still = [(deadline, future) for deadline, future in self.waiting if deadline > now]
+        for deadline, future in self.waiting:
+            if deadline <= now:
+                _resolve(future)
+        self.waiting = still
+        if still:
+            self._arm(min(deadline for deadline, _ in still))
+
+    def open(self) -> None:
+        """The flight ended: wake everyone."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        for _, future in self.waiting:
+            _resolve(future)
+        self.waiting = []
+
+
+# A timer may fire a little early (the loop's clock resolution): callers whose deadline is this
+# close count as due.
+_TIMER_SLACK = 0.001
+
+
+class _Then:
+    """One step of the other auth's flow (`_Steps.then`): start it on `request`, or give it the
+    answer to its last request. Its outcome: the next request it wants sent, or _THEN_DONE."""
+
+    def __init__(
+        self,
+        steps: _Steps,
+        request: httpx.Request | None,
+        answer: httpx.Response | None = None,
+    ) -> None:
+        self.steps = steps
+        self.request = request
+        self.answer = answer
+
+    def run_sync(self) -> object:
+        steps, then = self.steps, self.steps.then
+        assert then is not None
+        try:
+            if self.request is not None:
+                steps.then_flow = then.sync_auth_flow(self.request)
+                return next(steps.then_flow)
+            return steps.then_flow.send(self.answer)
+        except StopIteration:
+            return _THEN_DONE
+
+    async def run_async(self) -> object:
+        steps, then = self.steps, self.steps.then
+        assert then is not None
+        try:
+            if self.request is not None:
+                steps.then_flow = then.async_auth_flow(self.request)
+                return await steps.then_flow.__anext__()
+            return await steps.then_flow.asend(self.answer)
+        except StopAsyncIteration:
+            return _THEN_DONE
+
+
+_THEN_DONE = object()
+
+_Command = httpx.Request | _Read | _Blocking | _Wait | _Then
+
+
+class ThenTheirs(httpx.Auth):
+    """A KrakenAuth followed by another auth on every request it sends: how our clients apply
+    an auth set on the http_client they were given (ours attaches the Kraken token; theirs may
+    add what their gateway or proxy wants, after it)."""
+
+    def __init__(self, ours: KrakenAuth, theirs: httpx.Auth) -> None:
+        self.ours = ours
+        self.theirs = theirs
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+        return self.ours.sync_auth_flow(request, self.theirs)
+
+    def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        return self.ours.async_auth_flow(request, self.theirs)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    import asyncio
+
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _interruption_cause(exc: BaseException | None) -> BaseException | None:
@@ -268,12 +394,21 @@ class KrakenAuth(httpx.Auth):
             has_store=token_store is not None,
         )
         self._endpoint: str | None = None
-        self._lock = threading.Condition()
-        self._async_waiters: dict[Flight, list[tuple[asyncio.AbstractEventLoop, Any]]] = {}
+        # The last URL found to be at _endpoint, as an object and as text (see _bind).
+        self._bound_url: httpx.URL | None = None
+        self._bound_text: str | None = None
+        self._new_locks()
         _instances.add(self)
 
     def __repr__(self) -> str:
         return f"KrakenAuth(credentials={self.credentials!r})"
+
+    def _new_locks(self) -> None:
+        # One lock: `_mutex` for the short sections of every request (taking it is a C call;
+        # entering the Condition is a Python one), `_lock`, the Condition over it, for waiting.
+        self._mutex = threading.RLock()
+        self._lock = threading.Condition(self._mutex)
+        self._async_waiters: dict[Flight, dict[asyncio.AbstractEventLoop, _Gate]] = {}
 
     # -- what others may ask ------------------------------------------------------------------
 
@@ -288,21 +423,26 @@ class KrakenAuth(httpx.Auth):
 
     # -- the drivers: carry out the flow's commands -------------------------------------------
 
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+    def sync_auth_flow(
+        self, request: httpx.Request, then: httpx.Auth | None = None
+    ) -> Generator[httpx.Request, httpx.Response]:
+        """httpx's blocking driver. `then`: another auth, run on each request this one sends
+        (what our clients do with an http_client's own auth)."""
         request.read()
-        with _Steps(self._flow(request)) as steps:
-            command = steps.until_request_sync(steps.start())
-            while command is not None:
-                command = steps.until_request_sync(steps.send((yield command)))
+        with _Steps(self._flow(request), then) as steps:
+            outgoing = steps.next_request_sync(None)
+            while outgoing is not None:
+                outgoing = steps.next_request_sync((yield outgoing))
 
     async def async_auth_flow(
-        self, request: httpx.Request
+        self, request: httpx.Request, then: httpx.Auth | None = None
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """httpx's async driver; `then` as for sync_auth_flow."""
         await request.aread()
-        with _Steps(self._flow(request)) as steps:
-            command = await steps.until_request_async(steps.start())
-            while command is not None:
-                command = await steps.until_request_async(steps.send((yield command)))
+        with _Steps(self._flow(request), then) as steps:
+            outgoing = await steps.next_request_async(None)
+            while outgoing is not None:
+                outgoing = await steps.next_request_async((yield outgoing))
 
     # -- the flow: one logic for sync and async -----------------------------------------------
 
@@ -318,17 +458,19 @@ class KrakenAuth(httpx.Auth):
             return
         resent = False
         while True:
-            token = yield from self._token(request)
+            # Most requests find a fresh token held (the manager says so: `usable_token`), and
+            # need none of `_token`'s commands.
+            token = self._usable_token() or (yield from self._token(request))
             request.headers["Authorization"] = token
             request.extensions[SENT_EXTENSION] = True
             response = yield _Read((yield request), self.max_response_bytes)
             reason = token_rejection(response)
             if reason is None:
                 if not self._manager.is_accepted(token):
-                    with self._lock:
+                    with self._mutex:
                         self._manager.token_accepted(token)
                 return
-            with self._lock:
+            with self._mutex:
                 self._manager.token_rejected(token, reason, self._clock())
             yield from self._persist()
             if resent:
@@ -336,6 +478,15 @@ class KrakenAuth(httpx.Auth):
             resent = True
 
     def _bind(self, url: httpx.URL) -> None:
+        # The URL of the last request (our clients send the same URL object every time; others
+        # an equal one) was checked already: parsing it again would cost more than the rest
+        # of the flow.
+        if url is self._bound_url:
+            return
+        whole = str(url)
+        if whole == self._bound_text:
+            self._bound_url = url
+            return
         endpoint = str(url.copy_with(query=None, fragment=None))
         if self._endpoint is None:
             self._endpoint = endpoint
@@ -344,6 +495,13 @@ class KrakenAuth(httpx.Auth):
                 f"this KrakenAuth holds a token for {self._endpoint}; a request to {endpoint} "
                 "needs its own KrakenAuth (tokens of one Kraken API are not valid at another)."
             )
+        self._bound_url, self._bound_text = url, whole
+
+    def _usable_token(self) -> str | None:
+        if not self._manager.store_loaded:
+            return None
+        with self._mutex:
+            return self._manager.usable_token(self._clock())
 
     def _token(self, request: httpx.Request) -> Generator[_Command, Any, str]:
         if not self._manager.store_loaded:
@@ -356,7 +514,7 @@ class KrakenAuth(httpx.Auth):
             with self._lock:
                 self._manager.load(stored, self._clock())
         while True:
-            with self._lock:
+            with self._mutex:
                 decision = self._manager.decide(self._clock())
             if isinstance(decision, UseToken):
                 return decision.token
@@ -428,9 +586,16 @@ class KrakenAuth(httpx.Auth):
     def _wake(self, flight: Flight) -> None:
         """Wake whoever waits for `flight` (call with the lock held)."""
         self._lock.notify_all()
-        for loop, future in self._async_waiters.pop(flight, []):
+        gates = self._async_waiters.pop(flight, None)
+        if not gates:
+            return
+        here = _running_loop()
+        for loop, gate in gates.items():
+            if loop is here:
+                gate.open()  # this thread runs that loop: no need to write to its pipe
+                continue
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody left to wake there
-                loop.call_soon_threadsafe(_resolve, future)
+                loop.call_soon_threadsafe(gate.open)
 
     def _persist(self) -> Generator[_Command, Any, None]:
         store, endpoint, credentials = self.token_store, self._endpoint, self.credentials
@@ -472,8 +637,7 @@ class KrakenAuth(httpx.Auth):
     def _after_fork_in_child(self) -> None:
         """In a forked child, the parent's threads are gone: a lock one of them held would be
         held forever, and a token request one of them made will never end here."""
-        self._lock = threading.Condition()
-        self._async_waiters = {}
+        self._new_locks()
         flight = self._manager.flight
         if flight is not None:
             self._manager.flight_abandoned(flight, None)
@@ -507,44 +671,67 @@ class _Steps:
     """Steps a flow generator: its next command after each outcome. A KrakenError raised while
     carrying out a command is thrown into the flow at the yield that asked for it, so that the
     flow (not the driver) decides what it means. Leaving the `with` closes the flow, so that a
-    flow httpx abandons still cleans up (its token request ends, its waiters wake)."""
+    flow httpx abandons still cleans up (its token request ends, its waiters wake).
 
-    def __init__(self, flow: Generator[_Command, Any, None]) -> None:
+    With `then` (another httpx.Auth), each request the flow asks to send goes through that
+    auth's own flow first, one `_Then` command per step of it; the last answer it got is the
+    flow's outcome."""
+
+    def __init__(self, flow: Generator[_Command, Any, None], then: httpx.Auth | None) -> None:
         self.flow = flow
         self.sent_any = False
+        self.then = then
+        self.then_flow: Any = None  # then's flow for the request under way, while it runs
+        self.then_answer: httpx.Response | None = None  # what its last request got
 
     def __enter__(self) -> _Steps:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.flow.close()
+        if self.then_flow is not None and hasattr(self.then_flow, "close"):
+            self.then_flow.close()  # (an async one has aclose: its event loop closes it)
 
-    def _next(self, advance: Callable[[], _Command]) -> _Command | None:
+    def _next(self, advance: Callable[[Any], _Command], value: Any) -> _Command | None:
         try:
-            command = advance()
+            command = advance(value)
         except StopIteration:
             if not self.sent_any:
                 raise TokenReady from None
             return None
-        self.sent_any = self.sent_any or isinstance(command, httpx.Request)
+        if isinstance(command, httpx.Request):
+            self.sent_any = True
+            if self.then is not None:
+                return _Then(self, command)  # their auth starts on it
         return command
 
-    def start(self) -> _Command | None:
-        return self._next(lambda: next(self.flow))
-
     def send(self, outcome: object) -> _Command | None:
+        """The flow's next command after `outcome` (None to start it)."""
+        if self.then_flow is not None:
+            if isinstance(outcome, httpx.Response):  # to a request of then's flow
+                self.then_answer = outcome
+                return _Then(self, None, outcome)
+            if isinstance(outcome, httpx.Request):  # then's flow asks for it to be sent
+                return outcome
+            self.then_flow = None  # then's flow is done: its last answer is ours
+            if outcome is _THEN_DONE:
+                outcome = self.then_answer
         if isinstance(outcome, _Failed):
-            return self._next(lambda: self.flow.throw(outcome.error))
-        return self._next(lambda: self.flow.send(outcome))
+            return self._next(self.flow.throw, outcome.error)
+        return self._next(self.flow.send, outcome)
 
-    def until_request_sync(self, command: _Command | None) -> httpx.Request | None:
-        """Carry out the flow's commands, blocking, until it asks for a request to be sent."""
+    def next_request_sync(self, outcome: object) -> httpx.Request | None:
+        """Give the flow `outcome`, then carry out its commands, blocking, until it asks for a
+        request to be sent (None: it is done)."""
+        command = self.send(outcome)
         while command is not None and not isinstance(command, httpx.Request):
             command = self.send(_outcome_of(command.run_sync))
         return command
 
-    async def until_request_async(self, command: _Command | None) -> httpx.Request | None:
-        """Carry out the flow's commands, awaiting, until it asks for a request to be sent."""
+    async def next_request_async(self, outcome: object) -> httpx.Request | None:
+        """Give the flow `outcome`, then carry out its commands, awaiting, until it asks for a
+        request to be sent (None: it is done)."""
+        command = self.send(outcome)
         while command is not None and not isinstance(command, httpx.Request):
             command = self.send(await _async_outcome_of(command.run_async))
         return command

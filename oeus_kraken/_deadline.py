@@ -9,9 +9,7 @@ and each asyncio task has its own, so concurrent calls never see each other's de
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 _deadline: ContextVar[float | None] = ContextVar("oeus_kraken_deadline", default=None)
 
@@ -35,17 +33,25 @@ def shorten(timeout: float | None) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
-@contextmanager
-def limit(seconds: float | None) -> Iterator[None]:
+class limit:  # noqa: N801 (used as a function: `with limit(seconds):`)
     """Everything inside runs under a deadline `seconds` from now (an earlier deadline already
-    set is kept); None sets none."""
-    if seconds is None:
-        yield
-        return
-    deadline = time.monotonic() + seconds
-    outer = _deadline.get()
-    token = _deadline.set(deadline if outer is None else min(outer, deadline))
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
+    set is kept); None sets none. A class rather than a @contextmanager: it is entered on every
+    request, and this is several times cheaper."""
+
+    __slots__ = ("_seconds", "_token")
+
+    def __init__(self, seconds: float | None) -> None:
+        self._seconds = seconds
+        self._token: Token[float | None] | None = None
+
+    def __enter__(self) -> None:
+        if self._seconds is None:
+            return
+        deadline = time.monotonic() + self._seconds
+        outer = _deadline.get()
+        self._token = _deadline.set(deadline if outer is None else min(outer, deadline))
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._token is not None:
+            _deadline.reset(self._token)
+            self._token = None

@@ -6,27 +6,31 @@ with a codegen.toml naming these classes) gets one typed method per operation; e
 `execute` and then `parse_result` (or `get_data`), which live here:
 
 - `execute` sends the operation through `KrakenAuth` (which obtains, refreshes and attaches the
-  token, or sends none for an operation the API serves without authentication), retries what is
-  safe to retry, with capped backoff and `Retry-After`, and gives each attempt a time limit;
+  token, or sends none for an operation the API serves without authentication), then through
+  the http_client's own auth if it has one, retries what is safe to retry, with capped backoff
+  and `Retry-After`, and gives each attempt a time limit;
 - `parse_result` validates the answer into the operation's result model, straight from the
   response bytes when it carries no errors;
 - everything raised is a `KrakenError`.
 
 The retry loop is written once, as a generator of steps (`_call`); the two classes only carry
 the steps out, one blocking, one awaiting.
+
+A call costs less than the httpx code people write by hand (`make bench`): requests are built
+from a per-client template (`_Template`: the URL parsed and the http_client's headers merged
+once, each document encoded once) while the http_client stays as it was, and by its own
+build_request otherwise, so its headers, cookies, params, hooks, transport and auth all apply.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 import httpx
 import pydantic
@@ -34,7 +38,14 @@ from pydantic_core import to_json
 from typing_extensions import Self
 
 from . import _deadline
-from ._auth import PUBLIC_EXTENSION, SENT_EXTENSION, TOKEN_ONLY_EXTENSION, KrakenAuth, TokenReady
+from ._auth import (
+    PUBLIC_EXTENSION,
+    SENT_EXTENSION,
+    TOKEN_ONLY_EXTENSION,
+    KrakenAuth,
+    ThenTheirs,
+    TokenReady,
+)
 from ._config import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
@@ -47,11 +58,17 @@ from ._config import (
 )
 from ._credentials import Credentials
 from ._errors import ConfigurationError, InvalidResponseError, KrakenError
-from ._responses import may_have_errors, read_response, scrubbed, transport_error
+from ._responses import answer_may_have_errors, read_response, scrubbed, transport_error
 from ._retry import RetryPolicy, is_mutation
 from ._token_store import TokenStore
 from ._tokens import TokenInfo, TokenUse
-from ._transport import async_transport, sync_transport
+
+if TYPE_CHECKING:
+    import asyncio
+
+# asyncio (~12 ms) and our transport (httpcore, ~15 ms) are imported when first needed: by the
+# first async call, by the first client that makes its own http_client. `import oeus_kraken`
+# and the blocking client need neither.
 
 __all__ = ["AsyncKrakenBaseClient", "KrakenBaseClient"]
 
@@ -70,45 +87,52 @@ _DATA_KEY = "oeus_kraken.data"
 _OPERATION_KEY = "oeus_kraken.operation"
 
 
-class _Envelope(pydantic.BaseModel, Generic[_Result]):
-    """A GraphQL response body with no errors: `{"data": <the result model>}`."""
-
-    # Built on first use: defining it must not cost import time.
-    model_config = pydantic.ConfigDict(defer_build=True)
-
-    data: _Result
-
-
+# The validator of `{"data": <result model>}` for each result model: what parse_result validates
+# an answer with no errors into, straight from its bytes.
 _envelopes: dict[type[pydantic.BaseModel], Any] = {}
 
 
-def _envelope(model: type[_Result]) -> type[_Envelope[_Result]]:
-    envelope = _envelopes.get(model)
-    if envelope is None:
-        envelope = _envelopes[model] = _Envelope[model]  # type: ignore[valid-type]
-    return envelope
+def _envelope_validator(model: type[_Result]) -> Any:
+    """The validator of `{"data": model}`, made on first use (a model class made at import
+    would cost import time), called without model_validate_json's Python wrapper."""
+    validator = _envelopes.get(model)
+    if validator is None:
+        envelope = pydantic.create_model(f"{model.__name__}Envelope", data=(model, ...))
+        validator = _envelopes[model] = envelope.__pydantic_validator__
+    return validator  # a pydantic_core.SchemaValidator (or pydantic's wrapper for plugins)
 
 
 # -- the steps of one call ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class _Send:
-    request: httpx.Request
-    limit: float | None  # this attempt's time limit, in seconds
+    __slots__ = ("limit", "request")
+
+    def __init__(self, request: httpx.Request, limit: float | None) -> None:
+        self.request = request
+        self.limit = limit  # this attempt's time limit, in seconds
 
 
-@dataclass(frozen=True)
 class _Sleep:
-    seconds: float
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
 
 
 _Step = _Send | _Sleep
 _READY = object()  # the outcome of a token-only request when a token was already held
 
+
+async def _asyncio_sleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
 # What the retries sleep with (tests replace these to record the waits instead).
 _sleep: Callable[[float], None] = time.sleep
-_asleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+_asleep: Callable[[float], Awaitable[None]] = _asyncio_sleep
 
 
 def _run_sync(flow: Generator[_Step, Any, _T], perform: Callable[[_Step], Any]) -> _T:
@@ -116,8 +140,8 @@ def _run_sync(flow: Generator[_Step, Any, _T], perform: Callable[[_Step], Any]) 
         step = next(flow)
         while True:
             step = flow.send(perform(step))
-    except StopIteration as done:
-        return cast(_T, done.value)
+    except StopIteration as done:  # what the flow returned: a _T
+        return done.value  # type: ignore[no-any-return]
 
 
 async def _run_async(
@@ -127,8 +151,8 @@ async def _run_async(
         step = next(flow)
         while True:
             step = flow.send(await perform(step))
-    except StopIteration as done:
-        return cast(_T, done.value)
+    except StopIteration as done:  # what the flow returned: a _T
+        return done.value  # type: ignore[no-any-return]
 
 
 # Every client, so that a forked child can drop the connections it shares with its parent.
@@ -187,8 +211,12 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
             clock=clock,
         )
         self._retry = RetryPolicy(max_retries=config.max_retries)
+        if http_client is not None:
+            self._check_their_auth(http_client.auth)
+        self._then_theirs: ThenTheirs | None = None
         self._owns_http_client = http_client is None
         self.http_client: _HTTPClient = http_client or self._new_http_client()
+        self._request_template: _Template | None = None
         self._closed = False
         _clients.add(self)
 
@@ -215,13 +243,37 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(url={self.url!r}, credentials={self.credentials!r})"
 
+    # -- whose auth ----------------------------------------------------------------------------
+
+    def _auth_for(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Auth:
+        """Ours, then the http_client's own auth if it has one: it runs on every request we
+        send (token requests too), after ours has attached the token."""
+        theirs = http.auth
+        if theirs is None:
+            return self.auth
+        chained = self._then_theirs
+        if chained is None or chained.theirs is not theirs:
+            self._check_their_auth(theirs)
+            chained = self._then_theirs = ThenTheirs(self.auth, theirs)
+        return chained
+
+    def _check_their_auth(self, theirs: httpx.Auth | None) -> None:
+        if isinstance(theirs, KrakenAuth):
+            raise ConfigurationError(
+                f"the http_client given to {type(self).__name__} has a KrakenAuth of its own: "
+                "two would each manage a token. Pass credentials= to the client and an "
+                "http_client without auth, or use that KrakenAuth with a plain httpx client."
+            )
+
     # -- building and reading ------------------------------------------------------------------
 
     def _variables(self, variables: dict[str, Any] | None) -> dict[str, Any]:
+        if not variables:
+            return {}
         unset = self.kraken_unset
         return {
             key: _jsonable(value)
-            for key, value in (variables or {}).items()
+            for key, value in variables.items()
             if value is not unset or unset is None
         }
 
@@ -232,25 +284,45 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         variables: dict[str, Any] | None,
         options: dict[str, Any],
     ) -> httpx.Request:
-        headers = options.pop("headers", None)
-        timeout = options.pop("timeout", httpx.USE_CLIENT_DEFAULT)
-        extensions = dict(options.pop("extensions", None) or {})
+        headers: Any = None
+        timeout: Any = httpx.USE_CLIENT_DEFAULT
+        extensions: dict[str, Any] = {}
         if options:
-            raise ConfigurationError(
-                f"{operation_name or 'execute'}: unknown option(s) {sorted(options)}; an "
-                "operation method takes its variables and `headers=`, `timeout=`, `extensions=`"
+            headers = options.pop("headers", None)
+            timeout = options.pop("timeout", timeout)
+            extensions = dict(options.pop("extensions", None) or {})
+            if options:
+                raise ConfigurationError(
+                    f"{operation_name or 'execute'}: unknown option(s) {sorted(options)}; an "
+                    "operation method takes its variables and `headers=`, `timeout=`, "
+                    "`extensions=`"
+                )
+        extensions[PUBLIC_EXTENSION] = operation_name in self.kraken_public_operations
+        body = _body(query, operation_name, self._variables(variables))
+        template = None if headers else self._template()
+        if template is None:
+            return self._request_by_httpx(body, headers, timeout, extensions)
+        if "timeout" not in extensions:  # as build_request does: the caller's extension wins
+            chosen = (
+                self.http_client.timeout
+                if timeout is httpx.USE_CLIENT_DEFAULT
+                else httpx.Timeout(timeout)
             )
+            extensions["timeout"] = chosen.as_dict()
+        return template.request(body, extensions)
+
+    def _request_by_httpx(
+        self,
+        body: bytes,
+        headers: Any,
+        timeout: Any,
+        extensions: dict[str, Any],
+    ) -> httpx.Request:
+        """The request as http_client.build_request makes it: the general path, and what the
+        fast one (`_Template`) must equal."""
         if headers:
             # The token is ours to attach: a caller's Authorization would be a stale token.
             headers = {k: v for k, v in dict(headers).items() if k.lower() != "authorization"}
-        extensions[PUBLIC_EXTENSION] = operation_name in self.kraken_public_operations
-        body = to_json(
-            {
-                "query": query,
-                "operationName": operation_name,
-                "variables": self._variables(variables),
-            }
-        )
         return self.http_client.build_request(
             "POST",
             self.url,
@@ -259,6 +331,18 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
             timeout=timeout,
             extensions=extensions,
         )
+
+    def _template(self) -> _Template | None:
+        """What this client's requests share, if the fast path may build them now (else None:
+        build_request builds each one, with whatever the http_client has)."""
+        http = self.http_client
+        if http.cookies or http.params:
+            return None  # merged into each request by httpx's rules: left to httpx
+        template = self._request_template
+        if template is None or not template.matches(http):
+            # Made without cookies or params (just checked), so it holds none.
+            template = self._request_template = _Template.build(http, self.url)
+        return template if template.usable else None
 
     def _token_only_request(self) -> httpx.Request:
         return self.http_client.build_request(
@@ -287,17 +371,17 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
     def _outcome(
         self, outcome: object, request: httpx.Request, operation_name: str | None, sent: bool
     ) -> Any:
+        if isinstance(outcome, httpx.Response):
+            self._check(outcome, operation_name)
+            return outcome
         if outcome is _READY:
             return None
         if isinstance(outcome, KrakenError):
             raise outcome  # from the auth flow (a token request's failure): retried like any
-        if isinstance(outcome, BaseException):
-            # No answer. Before the request itself left, the failure was its token request's.
-            what = operation_name if sent else _token_operation(self.auth)
-            raise transport_error(outcome, what) from scrubbed(outcome)
-        assert isinstance(outcome, httpx.Response)
-        self._check(outcome, operation_name)
-        return outcome
+        assert isinstance(outcome, BaseException)
+        # No answer. Before the request itself left, the failure was its token request's.
+        what = operation_name if sent else _token_operation(self.auth)
+        raise transport_error(outcome, what) from scrubbed(outcome)
 
     def _log_retry(self, error: KrakenError, retries_done: int, delay: float) -> None:
         logger.warning(
@@ -315,7 +399,7 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         """Raise the KrakenError an answer carries; leave the decoded `data` of an answer that
         had to be decoded for parse_result."""
         response.extensions[_OPERATION_KEY] = operation_name
-        if response.status_code == 200 and not may_have_errors(response.content):
+        if response.status_code == 200 and not answer_may_have_errors(response):
             return  # the common case: parse_result validates the bytes straight into the model
         response.extensions[_DATA_KEY] = read_response(response, operation_name)
 
@@ -329,8 +413,10 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
     def parse_result(self, model: type[_Result], response: Any) -> _Result:
         """The answer validated into the operation's result model."""
         if _DATA_KEY not in response.extensions:
+            validator = _envelopes.get(model) or _envelope_validator(model)
             try:
-                return _envelope(model).model_validate_json(response.content).data
+                envelope = validator.validate_json(response.content)
+                return envelope.data  # type: ignore[no-any-return]
             except pydantic.ValidationError:
                 pass  # not JSON, no `data`, or a mismatch: the slow path below says which
         data = self.get_data(response)
@@ -358,7 +444,8 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         options: dict[str, Any],
     ) -> Generator[_Step, Any, Any]:
         self._check_open()
-        request = self._build_request(query, operation_name, variables, dict(options))
+        # `options` is execute's own **kwargs: _build_request may take from it.
+        request = self._build_request(query, operation_name, variables, options)
         return self._call(request, operation_name, is_mutation(query))
 
     def _authenticate_flow(self) -> Generator[_Step, Any, TokenInfo]:
@@ -377,9 +464,9 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         **kwargs: Any,
     ) -> _Sent:
         """Send one GraphQL operation; what every generated method calls."""
-        return cast(
-            _Sent, self._drive(self._execute_flow(query, operation_name, variables, kwargs))
-        )
+        # `_drive` gives Any: the response (blocking client) or a coroutine of it (async).
+        flow = self._execute_flow(query, operation_name, variables, kwargs)
+        return self._drive(flow)  # type: ignore[no-any-return]
 
     def authenticate(self) -> _Info:
         """Make sure a usable token is held (obtaining or refreshing it if needed) and describe
@@ -426,6 +513,110 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# -- building requests fast ---------------------------------------------------------------------
+# http_client.build_request parses the endpoint URL, merges the client's headers and makes the
+# body anew on every call: more than the rest of our layer costs together. What is the same for
+# every call is made once, here, and reused while the http_client is as it was when it was made
+# (`_Template.matches`); otherwise, and for a call with its own `headers=`, build_request builds
+# the request as before (`_request_by_httpx`).
+
+# The start of each operation's body, up to its variables: documents are constants, so each is
+# encoded once. Bounded, for callers that send documents made on the fly.
+_body_starts: dict[tuple[str, str | None], bytes] = {}
+_MAX_BODY_STARTS = 256
+
+
+def _body(query: str, operation_name: str | None, variables: dict[str, Any]) -> bytes:
+    """`to_json({"query": query, "operationName": operation_name, "variables": variables})`,
+    byte for byte."""
+    key = (query, operation_name)
+    start = _body_starts.get(key)
+    if start is None:
+        start = b'{"query":%s,"operationName":%s,"variables":' % (
+            to_json(query),
+            to_json(operation_name),
+        )
+        if len(_body_starts) >= _MAX_BODY_STARTS:
+            _body_starts.clear()
+        _body_starts[key] = start
+    return start + to_json(variables) + b"}"
+
+
+# What build_request's result depends on besides its arguments. A subclass of httpx's clients
+# that overrides one of these may build requests its own way: such clients get no template.
+_REQUEST_BUILDERS = ("build_request", "_merge_url", "_merge_headers", "_merge_cookies")
+_FRAMING = (b"content-length", b"transfer-encoding")
+_LENGTHS_KEPT = 32
+
+
+class _Template:
+    """The URL and headers of every request a client sends, as build_request made them once;
+    `request` gives a request equal to build_request's for one body. `usable` is False when
+    the http_client builds requests its own way (then it always does)."""
+
+    __slots__ = ("_by_length", "client", "client_headers", "encoding", "headers", "url", "usable")
+
+    def __init__(
+        self,
+        client: httpx.Client | httpx.AsyncClient,
+        client_headers: list[tuple[bytes, bytes]],
+        probe: httpx.Request | None,
+    ) -> None:
+        self.client = client
+        self.client_headers = client_headers  # http_client.headers.raw when this was made
+        raw = probe.headers.raw if probe is not None else []
+        # build_request puts Content-Length last; the client's own would make its rules ours.
+        self.usable = bool(raw) and raw[-1] == (b"Content-Length", b"1")
+        self.usable = self.usable and not any(key.lower() in _FRAMING for key, _ in raw[:-1])
+        self.url = probe.url if probe is not None else httpx.URL()
+        self.headers = httpx.Headers(raw[:-1])  # all but Content-Length
+        self.encoding = self.headers.encoding
+        self._by_length: dict[int, httpx.Headers] = {}
+
+    @classmethod
+    def build(cls, client: httpx.Client | httpx.AsyncClient, url: str) -> _Template:
+        kind = httpx.Client if isinstance(client, httpx.Client) else httpx.AsyncClient
+        client_headers = client.headers.raw
+        if any(
+            getattr(type(client), name) is not getattr(kind, name) for name in _REQUEST_BUILDERS
+        ):
+            return cls(client, client_headers, None)
+        probe = client.build_request(
+            "POST", url, content=b"0", headers={"Content-Type": "application/json"}
+        )
+        return cls(client, client_headers, probe)
+
+    def matches(self, client: httpx.Client | httpx.AsyncClient) -> bool:
+        return client is self.client and client.headers.raw == self.client_headers
+
+    def request(self, body: bytes, extensions: dict[str, Any]) -> httpx.Request:
+        request = httpx.Request(
+            "POST",
+            self.url,
+            headers=self._headers_for(len(body)),  # copied by Request
+            stream=httpx.ByteStream(body),
+            extensions=extensions,
+        )
+        request.headers.encoding = self.encoding  # known: spares httpx finding it out again
+        # The same URL object for every request (URLs are immutable): the auth flow then knows
+        # it at a glance (KrakenAuth._bind).
+        request.url = self.url
+        request.read()  # as build_request leaves it: the body read, ready to send again
+        return request
+
+    def _headers_for(self, length: int) -> httpx.Headers:
+        """Our headers with Content-Length: `length` last; one operation's bodies often have
+        one length (the same variables), so each length's are kept (a few)."""
+        headers = self._by_length.get(length)
+        if headers is None:
+            headers = httpx.Headers(self.headers, encoding=self.encoding)
+            headers["Content-Length"] = str(length)
+            if len(self._by_length) >= _LENGTHS_KEPT:
+                self._by_length.clear()
+            self._by_length[length] = headers
+        return headers
+
+
 class AsyncKrakenBaseClient(
     _KrakenBaseClient[
         httpx.AsyncClient,
@@ -436,7 +627,12 @@ class AsyncKrakenBaseClient(
     """Base of async Kraken clients. Use `async with Client(...) as client:`."""
 
     _http_client_class = httpx.AsyncClient
-    _transport_factory = staticmethod(async_transport)
+
+    @staticmethod
+    def _transport_factory() -> httpx.AsyncHTTPTransport:
+        from ._transport import async_transport
+
+        return async_transport()
 
     _loop: asyncio.AbstractEventLoop | None = None  # the loop http_client was last used on
 
@@ -461,6 +657,8 @@ class AsyncKrakenBaseClient(
     def _http_for_this_loop(self) -> httpx.AsyncClient:
         """Our HTTP client, made anew when used from another event loop than the last one
         (its connections belong to the loop they were opened on)."""
+        import asyncio  # loaded: this runs in its event loop
+
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             if self._loop is not None and self._owns_http_client:
@@ -477,7 +675,7 @@ class AsyncKrakenBaseClient(
             return None
         http = self._http_for_this_loop()
         with _Attempt(self, step) as attempt:
-            attempt.outcome = await http.send(step.request, auth=self.auth)
+            attempt.outcome = await http.send(step.request, auth=self._auth_for(http))
         return attempt.outcome
 
 
@@ -486,7 +684,12 @@ class KrakenBaseClient(_KrakenBaseClient[httpx.Client, httpx.Response, TokenInfo
     between threads."""
 
     _http_client_class = httpx.Client
-    _transport_factory = staticmethod(sync_transport)
+
+    @staticmethod
+    def _transport_factory() -> httpx.HTTPTransport:
+        from ._transport import sync_transport
+
+        return sync_transport()
 
     def __enter__(self) -> Self:
         return self
@@ -508,25 +711,31 @@ class KrakenBaseClient(_KrakenBaseClient[httpx.Client, httpx.Response, TokenInfo
             _sleep(step.seconds)
             return None
         with _Attempt(self, step) as attempt:
-            attempt.outcome = self.http_client.send(step.request, auth=self.auth)
+            http = self.http_client
+            attempt.outcome = http.send(step.request, auth=self._auth_for(http))
         return attempt.outcome
 
 
-class _Attempt:
-    """One send of a request, under its time limit: its outcome is the response, or the error
-    that left it without one (handed to the retry loop, which decides what it means)."""
+class _Attempt(_deadline.limit):
+    """One send of a request, under its time limit (entered as the deadline): its outcome is
+    the response, or the error that left it without one (handed to the retry loop, which
+    decides what it means)."""
+
+    __slots__ = ("client", "outcome")
 
     def __init__(self, client: _KrakenBaseClient[Any, Any, Any], step: _Send) -> None:
+        _deadline.limit.__init__(self, step.limit)
         self.client = client
-        self.limit = _deadline.limit(step.limit)
         self.outcome: object = None
 
-    def __enter__(self) -> _Attempt:
-        self.limit.__enter__()
+    def __enter__(self) -> _Attempt:  # type: ignore[override]
+        _deadline.limit.__enter__(self)
         return self
 
-    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> bool:
-        self.limit.__exit__(None, None, None)
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> bool:  # type: ignore[override]
+        _deadline.limit.__exit__(self)
+        if exc is None:
+            return False
         if isinstance(exc, (httpx.HTTPError, KrakenError)):
             self.outcome = exc
             return True
