@@ -328,18 +328,28 @@ def _not_graphql(
 def transport_error(exc: BaseException, operation_name: str | None) -> KrakenError:
     """The KrakenError for an httpx error that left a request without an answer."""
     what = operation_name or "GraphQL request"
+    where = _where(exc)
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(
-            f"{what}: timed out ({type(exc).__name__}); the API did not answer in time. "
+            f"{what}: timed out ({type(exc).__name__}); the API{where} did not answer in time. "
             "Retry later, or raise timeout=.",
             operation_name=operation_name,
         )
     detail = str(exc) or "no detail"
     return APIConnectionError(
-        f"{what}: could not reach the Kraken API ({type(exc).__name__}: {detail}). "
+        f"{what}: could not reach the Kraken API{where} ({type(exc).__name__}: {detail}). "
         "Check the URL and the network.",
         operation_name=operation_name,
     )
+
+
+def _where(exc: BaseException) -> str:
+    """ " at <URL>" of the request `exc` is about (without userinfo or query), or ""."""
+    try:
+        url = exc.request.url  # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):  # not an httpx error, or no request attached
+        return ""
+    return f" at {url.copy_with(username=None, password=None, query=None)}"
 
 
 def scrubbed(exc: BaseException) -> BaseException:

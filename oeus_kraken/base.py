@@ -57,7 +57,7 @@ from ._config import (
     url_from_env,
 )
 from ._credentials import Credentials
-from ._errors import ConfigurationError, InvalidResponseError, KrakenError
+from ._errors import ConfigurationError, InvalidResponseError, KrakenError, RateLimitError
 from ._responses import answer_may_have_errors, read_response, scrubbed, transport_error
 from ._retry import RetryPolicy, is_mutation
 from ._token_store import TokenStore
@@ -84,6 +84,9 @@ _Info = TypeVar("_Info", TokenInfo, Coroutine[Any, Any, TokenInfo])
 # Where execute() leaves the decoded `data` of an answer it had to decode (one with errors, or
 # that may have them), so that parse_result() does not decode the body again.
 _DATA_KEY = "oeus_kraken.data"
+# A per-call option (`extensions={NO_RATE_LIMIT_RETRY_EXTENSION: True}`): a rate limit is raised
+# at once instead of retried, for callers that stop and resume rather than wait (usage sync).
+NO_RATE_LIMIT_RETRY_EXTENSION = "oeus_kraken.no_rate_limit_retry"
 _OPERATION_KEY = "oeus_kraken.operation"
 
 
@@ -362,6 +365,10 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
                 return self._outcome(outcome, request, operation_name, sent)
             except KrakenError as error:
                 delay = self._retry.delay(retries_done, error, mutation=mutation and sent)
+                if isinstance(error, RateLimitError) and request.extensions.get(
+                    NO_RATE_LIMIT_RETRY_EXTENSION
+                ):
+                    delay = None  # the caller would rather stop than ask again into a limit
                 if delay is None:
                     raise
                 self._log_retry(error, retries_done, delay)

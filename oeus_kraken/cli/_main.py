@@ -111,7 +111,8 @@ def message(error: KrakenError, call: Invocation) -> str:
     """The error's own words, with what this run knows and the library does not: which URL,
     from where; which account; which option to change."""
     text = str(error)
-    if isinstance(error, APIConnectionError) and call.url and call.url not in text:
+    if isinstance(error, APIConnectionError) and call.url:
+        # The library names the URL it tried; the run adds where that URL came from.
         return f"{text} (URL {call.url}, from {call.url_source})"
     if error.error_code == "KT-CT-4177" and call.account:
         return (

@@ -197,11 +197,21 @@ class _Store:
         return await anyio.to_thread.run_sync(self.operation, store)
 
 
+# Every call of a sync asks the client not to retry a rate limit: the sync stops and resumes.
+_NO_RATE_LIMIT_RETRY = {"extensions": {"oeus_kraken.no_rate_limit_retry": True}}
+
+
 @dataclass(frozen=True)
 class _Api:
-    """An API call whose KrakenError is the outcome (the plan decides what it means)."""
+    """An API call whose KrakenError is the outcome (the plan decides what it means); a rate
+    limit is never retried into."""
 
     call: _Call
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "call", _Call(self.call.method, {**self.call.arguments, **_NO_RATE_LIMIT_RETRY})
+        )
 
     def sync(self, client: Any, _store: UsageStore) -> Any:
         try:
