@@ -323,6 +323,12 @@ class FileTokenStore:
         try:
             self._check_folder_mode()
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Hashed before taking the lock (the hash is cached), so the lock is held for
+            # milliseconds, not scrypt's tens of them, and eight processes saving at once do
+            # not queue behind each other's hashing. A salt that changed meanwhile is rehashed.
+            salt_now = self._read().salt
+            if salt_now is not None:
+                _salted(key, salt_now)
             with self._locked():
                 contents = self._read()
                 salt = contents.salt or secrets.token_bytes(_SALT_BYTES)
