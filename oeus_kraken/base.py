@@ -74,7 +74,8 @@ __all__ = ["AsyncKrakenBaseClient", "KrakenBaseClient"]
 
 logger = logging.getLogger("oeus_kraken")
 
-_Result = TypeVar("_Result", bound=pydantic.BaseModel)
+# The bound a string: naming pydantic.BaseModel here would load its machinery on import.
+_Result = TypeVar("_Result", bound="pydantic.BaseModel")
 _T = TypeVar("_T")
 _HTTPClient = TypeVar("_HTTPClient", httpx.Client, httpx.AsyncClient)
 # What `execute` and `authenticate` return: the result itself (blocking client), or a coroutine

@@ -296,3 +296,34 @@ def test_importing_oeus_kraken_does_not_load_the_model_modules(tmp_path: Path) -
     assert not loaded_eagerly, f"`import oeus_kraken` loaded model modules: {loaded_eagerly}"
     # ... and the check above can see them: first use of a model loads its module.
     assert "oeus_kraken_generated.get_account_ledgers" in after_use
+
+
+def test_importing_the_clients_loads_none_of_pydantics_model_machinery(tmp_path: Path) -> None:
+    """pydantic.BaseModel costs about 40 ms to import; it is loaded by the first model, not by
+    `from oeus_kraken import KrakenClient, SyncKrakenClient`."""
+    result = run_python(
+        "import json, sys\n"
+        "from oeus_kraken import KrakenClient, SyncKrakenClient\n"
+        "after_import = sorted(sys.modules)\n"
+        "import oeus_kraken\n"
+        "oeus_kraken.GetAccountLedgers\n"
+        "print(json.dumps([after_import, sorted(sys.modules)]))\n",
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    after_import, after_use = json.loads(result.stdout)
+    machinery = {"pydantic.main", "oeus_kraken_generated.base_model"}
+    assert not machinery & set(after_import)
+    assert machinery <= set(after_use)  # ... which the check above would see
+
+
+def test_unset_is_one_marker_wherever_it_is_imported_from() -> None:
+    from oeus_kraken_generated import base_model
+
+    import oeus_kraken.unset
+
+    assert base_model.UNSET is oeus_kraken.unset.UNSET
+    assert base_model.UnsetType is oeus_kraken.unset.UnsetType
+    clients = (oeus_kraken.KrakenClient, oeus_kraken.SyncKrakenClient)
+    assert all(client.kraken_unset is oeus_kraken.unset.UNSET for client in clients)
+    assert not oeus_kraken.unset.UNSET

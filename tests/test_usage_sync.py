@@ -42,7 +42,7 @@ from oeus_kraken.usage import (
 )
 
 ACCOUNT = DEMO_ACCOUNT_NUMBERS[0]
-SINCE = date(2026, 9, 1)
+SINCE = date(2026, 10, 20)  # six weeks: many pages, a few seconds
 GAP = datetime.fromtimestamp(GAP_START, tz=timezone.utc)
 
 
@@ -122,7 +122,10 @@ def test_a_gap_is_reported_then_filled_once_the_sandbox_delivers_it(
 ) -> None:
     since = date(2026, 7, 13)
     sandbox_clock.freeze()
-    sync(kind, sandbox, sandbox_clock, store, since=since)
+    # A sync's "now" a few days after the gap: the revision window is past it, and the sync
+    # fetches days, not months.
+    now = GAP + timedelta(days=5)
+    sync(kind, sandbox, sandbox_clock, store, since=since, now=now)
     esi_id = store.esi_ids(ACCOUNT)[0]
     [status] = [s for s in store.status() if s.esi_id == esi_id]
     gap = [g for g in status.gaps if g.start <= GAP < g.end or g.start == GAP]
@@ -131,14 +134,13 @@ def test_a_gap_is_reported_then_filled_once_the_sandbox_delivers_it(
 
     # Right after, the gap is not asked for again (its backoff: an hour first)...
     pages = measurement_requests(sandbox)
-    sync(kind, sandbox, sandbox_clock, store, since=since)
+    sync(kind, sandbox, sandbox_clock, store, since=since, now=now)
     window_pages = -(-(REVISION_WINDOW // timedelta(minutes=15)) // 100)
     assert measurement_requests(sandbox) - pages <= window_pages
 
     # ... and once delivered and due, it is filled.
     sandbox.fill_usage_gap()
-    sandbox_clock.advance(3600 + 60)
-    sync(kind, sandbox, sandbox_clock, store, since=since)
+    sync(kind, sandbox, sandbox_clock, store, since=since, now=now + timedelta(seconds=3600 + 60))
     assert store.missing(esi_id, GAP, GAP + timedelta(minutes=15 * GAP_INTERVALS)) == []
 
 
@@ -227,14 +229,14 @@ KILLED_SYNC = textwrap.dedent(
     from oeus_kraken import APIKey, SyncKrakenClient
     from oeus_kraken.usage import UsageStore, sync_usage_blocking
 
-    url, db, key, account = sys.argv[1:5]
+    url, db, key, account, since = sys.argv[1:6]
 
     def progress(p):
         print("page", p.requests, flush=True)
 
     with SyncKrakenClient(url, credentials=APIKey(key)) as kraken, UsageStore(db) as store:
-        sync_usage_blocking(kraken, store, [account], since=date(2026, 9, 1), progress=progress,
-                            concurrency=1)
+        sync_usage_blocking(kraken, store, [account], since=date.fromisoformat(since),
+                            progress=progress, concurrency=1)
     print("done", flush=True)
     """
 )
@@ -246,7 +248,16 @@ def test_a_sync_killed_between_pages_leaves_a_consistent_store_that_the_next_run
 ) -> None:
     db = tmp_path / "killed.sqlite3"
     with subprocess.Popen(
-        [sys.executable, "-c", KILLED_SYNC, sandbox.url, str(db), DEMO_API_KEY, ACCOUNT],
+        [
+            sys.executable,
+            "-c",
+            KILLED_SYNC,
+            sandbox.url,
+            str(db),
+            DEMO_API_KEY,
+            ACCOUNT,
+            SINCE.isoformat(),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     ) as child:

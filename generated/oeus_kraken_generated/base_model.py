@@ -4,16 +4,10 @@
 from collections.abc import Iterator
 from typing import Any, Optional
 
+from oeus_kraken.unset import UNSET as UNSET
+from oeus_kraken.unset import UnsetType as UnsetType
 from pydantic import BaseModel as PydanticBaseModel
 from pydantic import ConfigDict
-
-
-class UnsetType:
-    def __bool__(self) -> bool:
-        return False
-
-
-UNSET = UnsetType()
 
 
 # Secrets in models (tokens, passwords, keys) show as '***' in repr() and str(), so that logging

@@ -12,9 +12,9 @@ from oeus_kraken.scalars import (
     serialize_decimal,
     serialize_json_string,
 )
+from oeus_kraken.unset import UNSET
 
 from .base_client import KrakenBaseClient
-from .base_model import UNSET
 from .operations import (
     ACQUIRE_OAUTH_TOKENS_GQL,
     CREATE_CUSTOMER_QUOTE_GQL,

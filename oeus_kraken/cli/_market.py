@@ -238,7 +238,7 @@ def _rate_rows(products: list[Any]) -> list[list[object]]:
 
 
 def run_rates(call: Invocation) -> None:
-    from oeus_kraken_generated.base_model import UNSET
+    from oeus_kraken.unset import UNSET
 
     client, fmt, out, args = call.client(), output_format(call.args), call.out, call.args
     kwh = UNSET if args.kwh is None else args.kwh  # not given: the API's default

@@ -9,6 +9,8 @@ codegen.toml can name them in `plugins = [...]` (`oeus-kraken codegen --print-co
 - `OpenEnumsPlugin`: enums accept values the API adds after generation;
 - `PublicOperationsPlugin`: records which operations the API serves without authentication;
 - `RedactSecretsPlugin`: tokens, passwords and keys in models show as '***' in repr and str;
+- `LightUnsetPlugin`: the clients take their UNSET marker from `oeus_kraken.unset`, not from
+  `base_model`, so that importing a client does not load pydantic's model machinery;
 - `PackageInitPlugin`: the package's `__init__` also exports the sync client (the async and
   sync clients come from two runs; see `oeus_kraken.codegen`), and its lazy-import hooks are
   annotated, so that `mypy --strict` accepts the package.
@@ -31,6 +33,7 @@ from .._config import PUBLIC_ROOT_FIELDS
 
 __all__ = [
     "GeneratedFileHeaderPlugin",
+    "LightUnsetPlugin",
     "OpenEnumsPlugin",
     "PackageInitPlugin",
     "PublicOperationsPlugin",
@@ -46,6 +49,7 @@ PLUGINS = [
     "oeus_kraken.codegen.plugins.OpenEnumsPlugin",
     "oeus_kraken.codegen.plugins.PublicOperationsPlugin",
     "oeus_kraken.codegen.plugins.RedactSecretsPlugin",
+    "oeus_kraken.codegen.plugins.LightUnsetPlugin",
     "oeus_kraken.codegen.plugins.PackageInitPlugin",
 ]
 
@@ -233,6 +237,45 @@ class RedactSecretsPlugin(Plugin):
         head = head[:first_import] + imports + head[first_import:]
         redacting = head.rstrip() + "\n" + _REDACTING_REPR + "\n\n" + marker + body.rstrip()
         return redacting + "\n" + _REDACTING_METHOD
+
+
+class LightUnsetPlugin(Plugin):
+    """Makes `oeus_kraken.unset` the one home of the UNSET marker (arguments not given).
+
+    ariadne-codegen defines it in `base_model.py`, beside the pydantic `BaseModel`, and the
+    clients import it from there: so `import` of a client loaded pydantic's whole model
+    machinery (about 40 ms) before any model was needed. `base_model` re-exports it, so code
+    importing it from there keeps working, and it is the same object everywhere.
+    """
+
+    _DEFINITION = re.compile(
+        r"^class UnsetType:\n    def __bool__\(self\) -> bool:\n        return False\n+"
+        r"UNSET = UnsetType\(\)\n+",
+        re.MULTILINE,
+    )
+    _REEXPORT = (
+        "from oeus_kraken.unset import UNSET as UNSET\n"
+        "from oeus_kraken.unset import UnsetType as UnsetType\n"
+    )
+
+    def copy_code(self, copied_code: str) -> str:
+        if not self._DEFINITION.search(copied_code):
+            return copied_code
+        code = self._DEFINITION.sub("", copied_code)
+        first_pydantic = code.index("from pydantic")
+        return code[:first_pydantic] + self._REEXPORT + code[first_pydantic:]
+
+    # Matched on the formatted code: the top-level import only (the TYPE_CHECKING one, of
+    # UnsetType, is indented and costs nothing).
+    _CLIENT_IMPORT = re.compile(r"^from \.base_model import UNSET\n", re.MULTILINE)
+
+    def generate_client_code(self, generated_code: str) -> str:
+        code, found = self._CLIENT_IMPORT.subn("", generated_code)
+        if not found:
+            return generated_code
+        # Among the absolute imports: before the first relative one.
+        head, relative, rest = code.partition("\n\nfrom .")
+        return head + "\nfrom oeus_kraken.unset import UNSET" + relative + rest
 
 
 class PackageInitPlugin(Plugin):

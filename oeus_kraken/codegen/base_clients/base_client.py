@@ -1,9 +1,8 @@
-"""This package's blocking base client: oeus_kraken.base.KrakenBaseClient, with the package's
-own UNSET marker (arguments not given are left out of the request)."""
+"""This package's blocking base client: oeus_kraken.base.KrakenBaseClient, marking
+which UNSET the package's methods use (arguments not given are left out of the request)."""
 
 from oeus_kraken.base import KrakenBaseClient as _KrakenBaseClient
-
-from .base_model import UNSET
+from oeus_kraken.unset import UNSET
 
 
 class KrakenBaseClient(_KrakenBaseClient):
