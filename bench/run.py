@@ -20,8 +20,9 @@
 4. Memory: allocated blocks and RSS after 50,000 calls against after the first 1,000, ours and
    raw httpx, each in a fresh interpreter.
 5. Import time of `from oeus_kraken import KrakenClient, SyncKrakenClient` against `import httpx,
-   pydantic`: fresh interpreters with `-I` and bytecode already cached, min of 5.
-6. `make generate` wall time, and the usage store's figures (bench/usage_store.py).
+   pydantic`: fresh interpreters with `-I` and bytecode already cached, min of 30 (see IMPORT_RUNS).
+6. `make generate` wall time, the usage store's figures (bench/usage_store.py), and a usage sync's
+   requests and memory beside their floors (bench/usage_sync.py).
 
 Prints the figures and which targets hold, and writes them to bench/results.json with the
 machine's CPU count, load and Python version. `--quick` shortens every part for a look while
@@ -132,6 +133,7 @@ class Settings:
     import_runs: int = IMPORT_RUNS
     generate_runs: int = GENERATE_RUNS
     usage_store: bool = True
+    usage_sync: bool = True
 
     @classmethod
     def quick(cls) -> Settings:
@@ -146,6 +148,7 @@ class Settings:
             import_runs=3,
             generate_runs=1,
             usage_store=False,
+            usage_sync=False,
         )
 
 
@@ -600,6 +603,47 @@ def usage_store(report: Report) -> None:
     report.results["usage_store"] = figures
 
 
+def usage_sync(report: Report) -> None:
+    """bench/usage_sync.py: a first sync of an ESI ID-year and a re-run, in requests and memory,
+    beside their floors."""
+    with tempfile.TemporaryDirectory() as scratch:
+        output = Path(scratch) / "usage_sync.json"
+        completed = subprocess.run(  # noqa: S603 (our own interpreter, our own script)
+            [sys.executable, str(HERE / "usage_sync.py"), "--json", str(output)],
+            capture_output=True,
+            text=True,
+            check=False,  # exits 1 when one of its targets is missed: reported below
+        )
+        print("\nusage sync, one ESI ID-year against the sandbox\n" + completed.stdout.rstrip())
+        if not output.exists():
+            print(completed.stderr, file=sys.stderr)
+            report.check("usage sync benchmark", "did not run", "runs", False)
+            return
+        figures: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
+    few, memory_target = figures["few"], figures["memory_target_mb"]
+    first, floor = figures["first_sync_requests"], figures["first_sync_floor"]
+    report.check(
+        "usage sync: first sync of an ESI ID-year",
+        f"{first} requests for {figures['first_sync_intervals']:,} intervals (floor {floor})",
+        f"<= floor + {few}",
+        first <= floor + few,
+    )
+    rerun, window = figures["rerun_requests"], figures["revision_window_pages"]
+    report.check(
+        "usage sync: re-run right after",
+        f"{rerun} requests (revision window {window} pages)",
+        f"<= window + {few}",
+        rerun <= window + few,
+    )
+    report.check(
+        "usage sync: peak memory of the year's sync",
+        f"{figures['peak_memory_mb']:.1f} MB",
+        f"< {memory_target:.0f} MB",
+        figures["peak_memory_mb"] < memory_target,
+    )
+    report.results["usage_sync"] = figures
+
+
 # -- report -------------------------------------------------------------------------------------
 
 
@@ -665,6 +709,8 @@ def main() -> int:
     generate_time(report, settings)
     if settings.usage_store:
         usage_store(report)
+    if settings.usage_sync:
+        usage_sync(report)
     env["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
 
     print_targets(report.targets)

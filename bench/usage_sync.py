@@ -111,6 +111,8 @@ def main() -> int:
         "rerun_requests": second.requests,
         "revision_window_pages": window_pages,
         "peak_memory_mb": peak / 2**20,
+        "few": FEW,  # the targets, so that `make bench` checks the same ones
+        "memory_target_mb": MEMORY_TARGET_MB,
         "since": since.isoformat(),
         "date": date.today().isoformat(),
     }
