@@ -57,7 +57,7 @@ typecheck: $(INSTALLED)
 	$(BIN)/mypy oeus_kraken examples tools bench
 
 pytest: $(INSTALLED)
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 test: install check-generated lint typecheck pytest
 

@@ -195,25 +195,26 @@ def test_a_script_using_the_package_passes_mypy_strict_and_a_misspelt_field_fail
     assert '"MyAccountsViewerAccounts" has no attribute "balanse"' in bad.stdout
 
 
-def test_the_same_inputs_give_the_same_bytes(project: Path, tmp_path: Path) -> None:
-    run = codegen(
-        "--queries", project / "ops", "--package", "my_kraken", "--target", tmp_path, cwd=project
-    )
-    assert run.returncode == 0, run.stderr
-    first, second = project / "src" / "my_kraken", tmp_path / "my_kraken"
-    names = sorted(p.name for p in first.glob("*.py"))
-    assert names == sorted(p.name for p in second.glob("*.py"))
-    # Only the header line naming the command differs (its paths were written differently).
-    for name in names:
-        assert (
-            first.joinpath(name).read_text().splitlines()[2:]
-            == (second.joinpath(name).read_text().splitlines()[2:])
-        ), name
-    before = {name: first.joinpath(name).read_bytes() for name in names}
-    again = codegen("--queries", "ops", "--package", "my_kraken", "--target", "src", "--check",
-                    cwd=project)  # fmt: skip
+def test_the_same_inputs_give_the_same_bytes_and_check_shows_any_difference(
+    project: Path,
+) -> None:
+    # --check regenerates from the same inputs into a scratch folder and compares every byte.
+    package = project / "src" / "my_kraken"
+    before = {p.name: p.read_bytes() for p in package.glob("*.py")}
+    check = ("--queries", "ops", "--package", "my_kraken", "--target", "src", "--check")
+    again = codegen(*check, cwd=project)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert {name: first.joinpath(name).read_bytes() for name in names} == before  # only checked
+    assert {p.name: p.read_bytes() for p in package.glob("*.py")} == before  # it writes nothing
+
+    edited = package / "sync_client.py"
+    edited.write_bytes(before["sync_client.py"].replace(b"def my_accounts", b"def my_acounts"))
+    try:
+        stale = codegen(*check, cwd=project)
+    finally:
+        edited.write_bytes(before["sync_client.py"])
+    assert stale.returncode == 1, stale.stdout + stale.stderr
+    assert "sync_client.py" in stale.stdout + stale.stderr
+    assert "my_acounts" in stale.stdout + stale.stderr
 
 
 @pytest.mark.parametrize(
