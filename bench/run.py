@@ -577,21 +577,29 @@ def generate_time(report: Report, settings: Settings) -> None:
     }
 
 
-def usage_store(report: Report) -> None:
+def _run_figures_script(report: Report, script: str, title: str) -> Any:
+    """Run bench/<script> in its own process, print its table, and return the figures it wrote
+    (None, and a failed check, if it wrote none)."""
     with tempfile.TemporaryDirectory() as scratch:
-        output = Path(scratch) / "usage_store.json"
+        output = Path(scratch) / "figures.json"
         completed = subprocess.run(  # noqa: S603 (our own interpreter, our own script)
-            [sys.executable, str(HERE / "usage_store.py"), "--json", str(output)],
+            [sys.executable, str(HERE / script), "--json", str(output)],
             capture_output=True,
             text=True,
-            check=False,  # exits 1 when one of its targets is missed: reported below
+            check=False,  # exits 1 when one of its targets is missed: reported by the caller
         )
-        print("\n" + completed.stdout.rstrip())
+        print(f"\n{title}{completed.stdout.rstrip()}")
         if not output.exists():
             print(completed.stderr, file=sys.stderr)
-            report.check("usage store benchmark", "did not run", "runs", False)
-            return
-        figures: list[dict[str, Any]] = json.loads(output.read_text(encoding="utf-8"))
+            report.check(f"{script} benchmark", "did not run", "runs", False)
+            return None
+        return json.loads(output.read_text(encoding="utf-8"))
+
+
+def usage_store(report: Report) -> None:
+    figures: list[dict[str, Any]] | None = _run_figures_script(report, "usage_store.py", "")
+    if figures is None:
+        return
     for figure in figures:
         if figure["holds"] is not None:
             report.check(
@@ -606,20 +614,10 @@ def usage_store(report: Report) -> None:
 def usage_sync(report: Report) -> None:
     """bench/usage_sync.py: a first sync of an ESI ID-year and a re-run, in requests and memory,
     beside their floors."""
-    with tempfile.TemporaryDirectory() as scratch:
-        output = Path(scratch) / "usage_sync.json"
-        completed = subprocess.run(  # noqa: S603 (our own interpreter, our own script)
-            [sys.executable, str(HERE / "usage_sync.py"), "--json", str(output)],
-            capture_output=True,
-            text=True,
-            check=False,  # exits 1 when one of its targets is missed: reported below
-        )
-        print("\nusage sync, one ESI ID-year against the sandbox\n" + completed.stdout.rstrip())
-        if not output.exists():
-            print(completed.stderr, file=sys.stderr)
-            report.check("usage sync benchmark", "did not run", "runs", False)
-            return
-        figures: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
+    title = "usage sync, one ESI ID-year against the sandbox\n"
+    figures: dict[str, Any] | None = _run_figures_script(report, "usage_sync.py", title)
+    if figures is None:
+        return
     few, memory_target = figures["few"], figures["memory_target_mb"]
     first, floor = figures["first_sync_requests"], figures["first_sync_floor"]
     report.check(

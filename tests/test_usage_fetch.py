@@ -74,19 +74,24 @@ async def test_a_local_day_asked_for_is_that_texas_day(
     assert all(i.start.tzinfo is timezone.utc and i.unit == "kWh" for i in walked)
 
 
+def intervals_per_local_day(walked: list[Any]) -> dict[date, int]:
+    """How many intervals each Texas day got, after checking none came twice or out of order."""
+    starts = [i.start for i in intervals(walked)]
+    assert len(starts) == len(set(starts))  # no interval twice
+    assert starts == sorted(starts)
+    days: dict[date, int] = {}
+    for start in starts:
+        days[local_date(start)] = days.get(local_date(start), 0) + 1
+    return days
+
+
 @pytest.mark.parametrize(("day", "count"), [(date(2026, 3, 8), 92), (date(2026, 11, 1), 100)])
 async def test_a_window_spanning_a_dst_change_has_every_interval_once(
     sandbox: SandboxServer, kind: str, day: date, count: int
 ) -> None:
     start, end = day - timedelta(days=6), day + timedelta(days=5)  # many windows either side
     walked = await pages(kind, sandbox.url, ACCOUNT, start, end, page_size=100, window_pages=2)
-    got = intervals(walked)
-    starts = [i.start for i in got]
-    assert len(starts) == len(set(starts))  # no interval twice
-    assert starts == sorted(starts)
-    days: dict[date, int] = {}
-    for i in got:
-        days[local_date(i.start)] = days.get(local_date(i.start), 0) + 1
+    days = intervals_per_local_day(walked)
     assert set(days) == {start + timedelta(days=n) for n in range((end - start).days + 1)}
     assert days[day] == count
     # Every day is complete except where the sandbox holds intervals back (late ones).
@@ -101,13 +106,7 @@ async def test_a_window_spanning_both_dst_days_has_every_interval_once(
     # eight months at 100 a page is some 230 requests.
     start, end = date(2026, 3, 1), date(2026, 11, 7)
     walked = await pages("async", sandbox.url, ACCOUNT, start, end, page_size=100, window_pages=5)
-    got = intervals(walked)
-    starts = [i.start for i in got]
-    assert len(starts) == len(set(starts))  # no interval twice
-    assert starts == sorted(starts)
-    days: dict[date, int] = {}
-    for i in got:
-        days[local_date(i.start)] = days.get(local_date(i.start), 0) + 1
+    days = intervals_per_local_day(walked)
     assert days[date(2026, 3, 8)] == 92
     assert days[date(2026, 11, 1)] == 100
     # Every day is complete except where the sandbox holds intervals back (its gap, late ones).
