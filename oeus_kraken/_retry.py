@@ -37,9 +37,14 @@ class RetryPolicy:
     max_delay: float = 8.0  # cap on a computed backoff
     max_retry_after: float = 30.0  # a longer Retry-After is returned to the caller, not slept
 
-    def delay(self, retries_done: int, error: KrakenError, *, mutation: bool) -> float | None:
-        """Seconds to wait before retrying after `error`, or None to raise it."""
+    def delay(
+        self, retries_done: int, error: KrakenError, *, mutation: bool, rate_limits: bool = True
+    ) -> float | None:
+        """Seconds to wait before retrying after `error`, or None to raise it. `rate_limits=False`
+        raises a rate limit at once, for a caller that stops and resumes rather than waits."""
         if retries_done >= self.max_retries or not self._retryable(error, mutation):
+            return None
+        if isinstance(error, RateLimitError) and not rate_limits:
             return None
         if isinstance(error, RateLimitError) and error.retry_after is not None:
             if error.retry_after > self.max_retry_after:

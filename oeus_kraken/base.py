@@ -57,7 +57,7 @@ from ._config import (
     url_from_env,
 )
 from ._credentials import Credentials
-from ._errors import ConfigurationError, InvalidResponseError, KrakenError, RateLimitError
+from ._errors import ConfigurationError, InvalidResponseError, KrakenError
 from ._responses import answer_may_have_errors, read_response, scrubbed, transport_error
 from ._retry import RetryPolicy, is_mutation
 from ._token_store import TokenStore
@@ -365,11 +365,12 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
             try:
                 return self._outcome(outcome, request, operation_name, sent)
             except KrakenError as error:
-                delay = self._retry.delay(retries_done, error, mutation=mutation and sent)
-                if isinstance(error, RateLimitError) and request.extensions.get(
-                    NO_RATE_LIMIT_RETRY_EXTENSION
-                ):
-                    delay = None  # the caller would rather stop than ask again into a limit
+                delay = self._retry.delay(
+                    retries_done,
+                    error,
+                    mutation=mutation and sent,
+                    rate_limits=not request.extensions.get(NO_RATE_LIMIT_RETRY_EXTENSION),
+                )
                 if delay is None:
                     raise
                 self._log_retry(error, retries_done, delay)

@@ -350,6 +350,17 @@ def test_retry_policy_waits_exactly_retry_after_and_gives_up_on_a_longer_one() -
     assert policy.delay(0, RateLimitError("slow", retry_after=30.5), mutation=False) is None
 
 
+def test_retry_policy_raises_a_rate_limit_at_once_for_a_caller_that_will_not_wait() -> None:
+    policy = RetryPolicy()
+    limited = RateLimitError("slow", retry_after=2)
+    refused = APIConnectionError("refused")
+    refused.__cause__ = httpx.ConnectError("refused")
+
+    assert policy.delay(0, limited, mutation=False, rate_limits=False) is None
+    assert policy.delay(0, limited, mutation=False) == 2.0
+    assert policy.delay(0, refused, mutation=False, rate_limits=False) is not None
+
+
 def test_retry_policy_stops_after_max_retries_and_zero_disables_retries() -> None:
     error = APIConnectionError("refused")
     error.__cause__ = httpx.ConnectError("refused")

@@ -274,36 +274,12 @@ def test_clients_import_in_a_fresh_interpreter(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_importing_oeus_kraken_does_not_load_the_model_modules(tmp_path: Path) -> None:
-    """Models load on first use, so `import oeus_kraken` stays fast as operations are added."""
-    model_modules = sorted(
-        {f"oeus_kraken_generated{module}" for module in generated_models().values()}
-    )
-    assert "oeus_kraken_generated.get_account_ledgers" in model_modules
+def modules_after(importing: str, tmp_path: Path) -> tuple[set[str], set[str]]:
+    """The modules loaded in a fresh interpreter after `importing`, and after then using a model
+    (`oeus_kraken.GetAccountLedgers`)."""
     result = run_python(
         "import json, sys\n"
-        "import oeus_kraken\n"
-        "after_import = sorted(sys.modules)\n"
-        "oeus_kraken.GetAccountLedgers\n"
-        "after_use = sorted(sys.modules)\n"
-        "print(json.dumps([after_import, after_use]))\n",
-        tmp_path,
-    )
-    assert result.returncode == 0, result.stderr
-    after_import, after_use = json.loads(result.stdout)
-
-    loaded_eagerly = sorted(set(model_modules) & set(after_import))
-    assert not loaded_eagerly, f"`import oeus_kraken` loaded model modules: {loaded_eagerly}"
-    # ... and the check above can see them: first use of a model loads its module.
-    assert "oeus_kraken_generated.get_account_ledgers" in after_use
-
-
-def test_importing_the_clients_loads_none_of_pydantics_model_machinery(tmp_path: Path) -> None:
-    """pydantic.BaseModel costs about 40 ms to import; it is loaded by the first model, not by
-    `from oeus_kraken import KrakenClient, SyncKrakenClient`."""
-    result = run_python(
-        "import json, sys\n"
-        "from oeus_kraken import KrakenClient, SyncKrakenClient\n"
+        f"{importing}\n"
         "after_import = sorted(sys.modules)\n"
         "import oeus_kraken\n"
         "oeus_kraken.GetAccountLedgers\n"
@@ -312,9 +288,32 @@ def test_importing_the_clients_loads_none_of_pydantics_model_machinery(tmp_path:
     )
     assert result.returncode == 0, result.stderr
     after_import, after_use = json.loads(result.stdout)
+    return set(after_import), set(after_use)
+
+
+def test_importing_oeus_kraken_does_not_load_the_model_modules(tmp_path: Path) -> None:
+    """Models load on first use, so `import oeus_kraken` stays fast as operations are added."""
+    model_modules = sorted(
+        {f"oeus_kraken_generated{module}" for module in generated_models().values()}
+    )
+    assert "oeus_kraken_generated.get_account_ledgers" in model_modules
+    after_import, after_use = modules_after("import oeus_kraken", tmp_path)
+
+    loaded_eagerly = sorted(set(model_modules) & after_import)
+    assert not loaded_eagerly, f"`import oeus_kraken` loaded model modules: {loaded_eagerly}"
+    # ... and the check above can see them: first use of a model loads its module.
+    assert "oeus_kraken_generated.get_account_ledgers" in after_use
+
+
+def test_importing_the_clients_loads_none_of_pydantics_model_machinery(tmp_path: Path) -> None:
+    """pydantic.BaseModel costs about 40 ms to import; it is loaded by the first model, not by
+    `from oeus_kraken import KrakenClient, SyncKrakenClient`."""
+    after_import, after_use = modules_after(
+        "from oeus_kraken import KrakenClient, SyncKrakenClient", tmp_path
+    )
     machinery = {"pydantic.main", "oeus_kraken_generated.base_model"}
-    assert not machinery & set(after_import)
-    assert machinery <= set(after_use)  # ... which the check above would see
+    assert not machinery & after_import
+    assert machinery <= after_use  # ... which the check above would see
 
 
 def test_unset_is_one_marker_wherever_it_is_imported_from() -> None:

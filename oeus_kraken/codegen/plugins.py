@@ -271,10 +271,10 @@ class LightUnsetPlugin(Plugin):
 
     def generate_client_code(self, generated_code: str) -> str:
         code, found = self._CLIENT_IMPORT.subn("", generated_code)
-        if not found:
+        head, relative, rest = code.partition("\n\nfrom .")
+        if not found or not relative:  # nothing to move, or nowhere safe to put it: as it was
             return generated_code
         # Among the absolute imports: before the first relative one.
-        head, relative, rest = code.partition("\n\nfrom .")
         return head + "\nfrom oeus_kraken.unset import UNSET" + relative + rest
 
 

@@ -90,15 +90,16 @@ class _Call:
     method: str
     arguments: dict[str, Any]
 
-    def sync(self, client: Any) -> Any:
+    def sync(self, client: Any, **options: Any) -> Any:
+        """`options`: more keyword arguments for the method (httpx request options)."""
         try:
-            return getattr(client, self.method)(**self.arguments)
+            return getattr(client, self.method)(**self.arguments, **options)
         except QueryTooLargeError as too_large:
             return too_large
 
-    async def async_(self, client: Any) -> Any:
+    async def async_(self, client: Any, **options: Any) -> Any:
         try:
-            return await getattr(client, self.method)(**self.arguments)
+            return await getattr(client, self.method)(**self.arguments, **options)
         except QueryTooLargeError as too_large:
             return too_large
 

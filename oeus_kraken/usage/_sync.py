@@ -198,6 +198,8 @@ class _Store:
 
 
 # Every call of a sync asks the client not to retry a rate limit: the sync stops and resumes.
+# The request extension `oeus_kraken.base.NO_RATE_LIMIT_RETRY_EXTENSION` names, spelt out here
+# because the usage package imports nothing of the client's.
 _NO_RATE_LIMIT_RETRY = {"extensions": {"oeus_kraken.no_rate_limit_retry": True}}
 
 
@@ -208,20 +210,15 @@ class _Api:
 
     call: _Call
 
-    def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "call", _Call(self.call.method, {**self.call.arguments, **_NO_RATE_LIMIT_RETRY})
-        )
-
     def sync(self, client: Any, _store: UsageStore) -> Any:
         try:
-            return self.call.sync(client)
+            return self.call.sync(client, **_NO_RATE_LIMIT_RETRY)
         except KrakenError as error:
             return error
 
     async def async_(self, client: Any, _store: UsageStore) -> Any:
         try:
-            return await self.call.async_(client)
+            return await self.call.async_(client, **_NO_RATE_LIMIT_RETRY)
         except KrakenError as error:
             return error
 
