@@ -403,10 +403,13 @@ def meeting_point(kind: str, parties: int, then: Reply, *, timeout: float = 1.0)
 STUCK_AFTER = 5.0
 
 
-def run_in_threads(count: int, call: Callable[[], Any]) -> list[tuple[Any, BaseException | None]]:
+def run_in_threads(
+    count: int, call: Callable[[], Any], *, limit: float = STUCK_AFTER
+) -> list[tuple[Any, BaseException | None]]:
     """Run `call` in `count` daemon threads released together; (result, exception) for each.
-    Daemon threads, so that a deadlocked call fails the test and does not hang pytest's exit."""
-    start = threading.Barrier(count, timeout=STUCK_AFTER)
+    Daemon threads, so that a deadlocked call fails the test (after `limit` seconds) and does
+    not hang pytest's exit."""
+    start = threading.Barrier(count, timeout=limit)
     outcomes: list[tuple[Any, BaseException | None]] = [(None, None)] * count
 
     def one(i: int) -> None:
@@ -419,11 +422,11 @@ def run_in_threads(count: int, call: Callable[[], Any]) -> list[tuple[Any, BaseE
     threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(count)]
     for thread in threads:
         thread.start()
-    deadline = time.monotonic() + STUCK_AFTER
+    deadline = time.monotonic() + limit
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     stuck = sum(thread.is_alive() for thread in threads)
-    assert not stuck, f"{stuck} of {count} calls did not finish within {STUCK_AFTER} s (deadlock?)"
+    assert not stuck, f"{stuck} of {count} calls did not finish within {limit} s (deadlock?)"
     return outcomes
 
 

@@ -74,13 +74,14 @@ class HostileServer:
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind(("127.0.0.1", 0))
         self._listener.listen(64)
+        self._port = self._listener.getsockname()[1]  # still known once the server is closed
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._listener.getsockname()[1]}/v1/graphql/"
+        return f"http://127.0.0.1:{self._port}/v1/graphql/"
 
     def operations(self) -> list[str | None]:
         with self._lock:

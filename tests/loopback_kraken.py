@@ -1,0 +1,312 @@
+"""A scripted Kraken on a real loopback socket, and the four ways of calling it, for the auth
+safety suite (tests/test_auth_safety.py).
+
+    kraken = LoopbackKraken(token_faults=[cdn_403()] * 2)
+    with HostileServer(kraken) as server:
+        caller = Caller.make("raw-sync", server.url)
+        email = viewer_email(await caller.call())
+
+`LoopbackKraken` is the `answer` of a `HostileServer` (which records every request exactly as
+it arrived, body included). It answers a token request (any request whose document selects
+`obtainKrakenToken`) with its `token_faults` in turn, then with a fresh token; any other request
+with `data` (the viewer by default; a redirect, a token, or None: never answer); and everything
+with HTTP 502 while `down`. It keeps the tokens it issued, so that a test can look for them in
+what another server received.
+
+`Caller` is one of KINDS: our two clients, and raw `httpx.AsyncClient` / `httpx.Client` with a
+`KrakenAuth`; `call()` makes one viewer call, `concurrently(n)` n at once (asyncio tasks, or
+threads). Blocking calls run in daemon threads with a time limit, so that a stuck call fails
+its test instead of hanging the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import jwt
+from auth_helpers import CREDENTIAL_SECRETS, CREDENTIALS, VIEWER_DATA, make_jwt, run_in_threads
+from hostile_server import HostileServer, Request
+
+from oeus_kraken import Credentials, KrakenAuth, KrakenClient, SyncKrakenClient
+
+KINDS = ("async", "sync", "raw-async", "raw-sync")
+CLIENT_KINDS = ("async", "sync")
+RAW_KINDS = ("raw-async", "raw-sync")
+
+# The credential the suite calls with by default: the issue's example, a distinctive secret.
+CREDENTIAL = CREDENTIALS["organization_secret_key"]
+
+VIEWER_QUERY = "query getViewer { viewer { id givenName familyName email accounts { number } } }"
+VIEWER_BODY = {"query": VIEWER_QUERY, "operationName": "getViewer"}
+
+# Raw httpx clients' time limit: loopback servers answer at once, and httpx's 5 s default would
+# only make a failing test slow (a TLS handshake with a plain HTTP server, say).
+RAW_TIMEOUT = 2.0
+
+# A call that takes longer than this is stuck: the test fails instead of hanging. A limit, not
+# a sleep: passing tests never wait for it.
+STUCK_AFTER = 20.0
+
+Pieces = Iterable[tuple[bytes, float]]
+
+
+# -- raw HTTP answers ----------------------------------------------------------------------------
+
+
+def http_answer(
+    status: str, body: bytes = b"", *, content_type: str = "application/json", **headers: str
+) -> bytes:
+    """A whole HTTP/1.1 answer; `headers` by name, underscores for dashes (Retry_After=...)."""
+    lines = [f"HTTP/1.1 {status}", f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
+    lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def json_answer(body: object, status: str = "200 OK", **headers: str) -> bytes:
+    return http_answer(status, json.dumps(body).encode(), **headers)
+
+
+def html_answer(status: str, title: str, **headers: str) -> bytes:
+    """An error page as a CDN or a load balancer sends it."""
+    page = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
+    return http_answer(status, page.encode(), content_type="text/html; charset=utf-8", **headers)
+
+
+def kt_ct_1199() -> bytes:
+    """Kraken's rate limit: HTTP 200, the code in the GraphQL error, no Retry-After."""
+    error = {
+        "message": "Too many requests.",
+        "path": ["obtainKrakenToken"],
+        "extensions": {"errorType": "RATE_LIMIT", "errorCode": "KT-CT-1199"},
+    }
+    return json_answer({"data": None, "errors": [error]})
+
+
+def too_many_requests(retry_after: int) -> bytes:
+    return html_answer(
+        "429 Too Many Requests", "429 Too Many Requests", Retry_After=str(retry_after)
+    )
+
+
+def cdn_403() -> bytes:
+    return html_answer("403 Forbidden", "403 Forbidden")
+
+
+def bad_gateway() -> bytes:
+    return html_answer("502 Bad Gateway", "502 Bad Gateway")
+
+
+def redirect(status: int, location: str) -> bytes:
+    reasons = {301: "Moved Permanently", 302: "Found", 303: "See Other"}
+    reasons |= {307: "Temporary Redirect", 308: "Permanent Redirect"}
+    return http_answer(f"{status} {reasons[status]}", Location=location)
+
+
+# -- the scripted Kraken -------------------------------------------------------------------------
+
+
+def is_token_request(request: Request) -> bool:
+    return b"obtainKrakenToken" in request.body
+
+
+class LoopbackKraken:
+    """The `answer` of a HostileServer that behaves as Kraken, with faults (see the module)."""
+
+    def __init__(
+        self,
+        *,
+        token_faults: Iterable[bytes] = (),
+        data: Callable[[], bytes] | None = lambda: json_answer({"data": VIEWER_DATA}),
+    ) -> None:
+        self.token_faults = deque(token_faults)
+        self.data = data
+        self.down = False
+        self.issued: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Request) -> Pieces:
+        if self.down:
+            return [(bad_gateway(), 0.0)]
+        if not is_token_request(request):
+            return [] if self.data is None else [(self.data(), 0.0)]
+        with self._lock:
+            fault = self.token_faults.popleft() if self.token_faults else None
+        return [(fault or self.token_answer(), 0.0)]
+
+    def token_answer(self) -> bytes:
+        """A fresh token, as obtainKrakenToken answers it; recorded as issued."""
+        now = time.time()
+        with self._lock:
+            serial = len(self.issued) + 1
+            token = make_jwt(iat=now, exp=now + 3600, serial=serial)
+            refresh = f"REFRESHSECRET-loopback-{serial:03d}"
+            self.issued += [token, refresh]
+        token_object = {
+            "token": token,
+            "payload": jwt.decode(token, options={"verify_signature": False}),
+            "refreshToken": refresh,
+            "refreshExpiresIn": int(now + 7 * 86400),
+        }
+        return json_answer({"data": {"obtainKrakenToken": token_object}})
+
+    def secrets(self) -> list[str]:
+        """Every credential of the suite, and each token (and JWT signature) issued here."""
+        signatures = [token.rsplit(".", 1)[-1] for token in self.issued if token.count(".") == 2]
+        return [*CREDENTIAL_SECRETS, *self.issued, *signatures]
+
+
+def token_requests(server: HostileServer) -> list[Request]:
+    return [r for r in server.requests if is_token_request(r)]
+
+
+def data_requests(server: HostileServer) -> list[Request]:
+    return [r for r in server.requests if not is_token_request(r)]
+
+
+def secrets_received(server: HostileServer, secrets: list[str]) -> list[tuple[str, Request]]:
+    """(secret, request) for each secret found anywhere in a request the server received: its
+    request line, any header, its body."""
+    found = []
+    for request in server.requests:
+        text = f"{request.method} {request.path}\n{request.headers!r}\n"
+        text += request.body.decode("utf-8", "replace")
+        found += [(secret, request) for secret in secrets if secret in text]
+    return found
+
+
+def origin(url: str) -> str:
+    """scheme://host:port, as an error message names an origin."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+# -- the four ways of calling ----------------------------------------------------------------------
+
+
+@dataclass
+class Caller:
+    """Our async or sync client, or a raw httpx client with a KrakenAuth, at one Kraken URL."""
+
+    kind: str
+    url: str
+    client: KrakenClient | SyncKrakenClient | None = None  # our clients
+    http: httpx.AsyncClient | httpx.Client | None = None  # raw, or the http_client given to ours
+
+    @classmethod
+    def make(
+        cls,
+        kind: str,
+        url: str,
+        credentials: Credentials = CREDENTIAL,
+        *,
+        follow_redirects: bool | None = None,
+        max_retries: int | None = None,
+        **options: Any,
+    ) -> Caller:
+        """`follow_redirects`: for our clients, None lets them make their own http_client, a
+        bool gives them one made with it; raw httpx clients get it as given (False if None).
+        `max_retries` applies to our clients only (raw httpx does not retry). `options` go to
+        our clients' constructor, or to KrakenAuth's."""
+        is_async = kind in ("async", "raw-async")
+        http_class = httpx.AsyncClient if is_async else httpx.Client
+        if kind in RAW_KINDS:
+            auth = KrakenAuth(credentials, url=url, **options)
+            http = http_class(
+                auth=auth, follow_redirects=bool(follow_redirects), timeout=RAW_TIMEOUT
+            )
+            return cls(kind, url, http=http)
+        http = None if follow_redirects is None else http_class(follow_redirects=follow_redirects)
+        if max_retries is not None:
+            options["max_retries"] = max_retries
+        client_class = KrakenClient if is_async else SyncKrakenClient
+        client = client_class(url, credentials=credentials, http_client=http, **options)
+        return cls(kind, url, client=client, http=http)
+
+    @property
+    def is_async(self) -> bool:
+        return self.kind in ("async", "raw-async")
+
+    def _call_now(self) -> Any:
+        """One viewer call (a coroutine when async): the GetViewer model from our clients, the
+        httpx.Response from a raw client."""
+        if self.client is not None:
+            return self.client.get_viewer()
+        assert self.http is not None
+        return self.http.post(self.url, json=VIEWER_BODY)
+
+    async def call(self) -> Any:
+        return await self.run(self._call_now)
+
+    async def concurrently(self, count: int) -> list[Any]:
+        """`count` viewer calls at once: each one's result, or the exception it raised."""
+        if self.is_async:
+            calls = asyncio.gather(
+                *(self._call_now() for _ in range(count)), return_exceptions=True
+            )
+            return list(await asyncio.wait_for(calls, STUCK_AFTER))
+        return in_threads(count, self._call_now)
+
+    async def execute(self, query: str, operation_name: str | None) -> Any:
+        """The base clients' public execute(): what every generated method calls."""
+        assert self.client is not None
+        client = self.client
+        return await self.run(lambda: client.execute(query, operation_name, {}))
+
+    async def run(self, call: Callable[[], Any]) -> Any:
+        """`call()`, awaited if async, in a daemon thread if blocking; raises what it raised."""
+        if self.is_async:
+            return await asyncio.wait_for(call(), STUCK_AFTER)
+        (outcome,) = in_threads(1, call)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    async def post_with_its_auth(self, url: str) -> httpx.Response:
+        """POST the viewer query to `url` through this caller's KrakenAuth: the raw client's,
+        or our client's own (`client.auth`, in a raw httpx client of the same kind)."""
+        if self.client is None:
+            assert self.http is not None
+            http = self.http
+            return await self.run(lambda: http.post(url, json=VIEWER_BODY))
+        http_class = httpx.AsyncClient if self.is_async else httpx.Client
+        borrower = Caller(
+            self.kind, url, http=http_class(auth=self.client.auth, timeout=RAW_TIMEOUT)
+        )
+        try:
+            return await borrower.run(lambda: borrower.http.post(url, json=VIEWER_BODY))
+        finally:
+            await borrower.close()
+
+    async def close(self) -> None:
+        if isinstance(self.client, KrakenClient):
+            await self.client.aclose()
+        elif self.client is not None:
+            self.client.close()
+        if isinstance(self.http, httpx.AsyncClient):
+            await self.http.aclose()
+        elif self.http is not None:
+            self.http.close()
+
+
+def viewer_email(result: Any) -> str:
+    """The viewer's email from a call's result: a GetViewer model, or a raw httpx.Response."""
+    if isinstance(result, httpx.Response):
+        assert result.status_code == 200, (result.status_code, result.text[:200])
+        return str(result.json()["data"]["viewer"]["email"])
+    return str(result.viewer.email)
+
+
+def in_threads(count: int, call: Callable[[], Any]) -> list[Any]:
+    """`call` in `count` daemon threads released together: each one's result, or the exception
+    it raised."""
+    outcomes = run_in_threads(count, call, limit=STUCK_AFTER)
+    return [result if error is None else error for result, error in outcomes]

@@ -1,0 +1,455 @@
+"""Auth safety (issue 19, "Behaviour to reach", items 1-5): the credential goes to one endpoint
+only, token requests are never redirected, short rate limits are waited out, a dead endpoint is
+not stormed, and a mutation is known by its parsed operation type.
+
+One section per item, each test named for its item. Each behaviour runs over the kinds of caller
+it applies to (`loopback_kraken.KINDS`): our async and sync clients, and raw httpx.AsyncClient and
+httpx.Client with a KrakenAuth. Every server is real, on loopback: a scripted Kraken
+(`LoopbackKraken`) behind a `HostileServer`, which records every request exactly as it arrived,
+so a test can count token requests and search what "another origin" received for any secret.
+Where another origin is involved there are two servers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any
+
+import httpx
+import pytest
+from auth_helpers import EMAIL
+from hostile_server import HostileServer
+from loopback_kraken import (
+    CLIENT_KINDS,
+    CREDENTIAL,
+    KINDS,
+    RAW_KINDS,
+    Caller,
+    LoopbackKraken,
+    cdn_403,
+    data_requests,
+    json_answer,
+    kt_ct_1199,
+    origin,
+    redirect,
+    secrets_received,
+    token_requests,
+    too_many_requests,
+    viewer_email,
+)
+
+from oeus_kraken import (
+    PRODUCTION_URL,
+    TEST_URL,
+    APIStatusError,
+    AuthenticationError,
+    ConfigurationError,
+    KrakenAuth,
+    KrakenError,
+    LinkedObjectType,
+    RateLimitError,
+    SyncKrakenClient,
+)
+
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+# -- 1. One endpoint -------------------------------------------------------------------------------
+
+
+def recording_transport(sent: list[httpx.Request]) -> httpx.MockTransport:
+    """Records each request; answers a token request with a token, anything else the viewer."""
+    kraken = LoopbackKraken()
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if b"obtainKrakenToken" in request.read():
+            raw = kraken.token_answer()
+        else:
+            raw = json_answer({"data": {"viewer": {"email": EMAIL}}})
+        return httpx.Response(200, content=raw.partition(b"\r\n\r\n")[2])
+
+    return httpx.MockTransport(handle)
+
+
+@pytest.mark.parametrize(
+    ("options", "endpoint", "elsewhere"),
+    [({}, PRODUCTION_URL, TEST_URL), ({"url": TEST_URL}, TEST_URL, PRODUCTION_URL)],
+    ids=["url defaults to PRODUCTION_URL", "url=TEST_URL"],
+)
+@pytest.mark.parametrize("kind", RAW_KINDS)
+async def test_one_endpoint_kraken_auth_serves_its_url_which_defaults_to_production(
+    kind: str, options: dict[str, Any], endpoint: str, elsewhere: str
+) -> None:
+    """A request to the auth's own URL is served (a token request, then the request); one to
+    the other Kraken URL is refused before anything is sent."""
+    sent: list[httpx.Request] = []
+    auth = KrakenAuth(CREDENTIAL, **options)
+    http_class = httpx.AsyncClient if kind == "raw-async" else httpx.Client
+    caller = Caller(kind, endpoint, http=http_class(auth=auth, transport=recording_transport(sent)))
+    try:
+        assert viewer_email(await caller.call()) == EMAIL
+        assert [origin(str(r.url)) for r in sent] == [origin(endpoint)] * 2
+        with pytest.raises(ConfigurationError) as refused:
+            await caller.post_with_its_auth(elsewhere)
+    finally:
+        await caller.close()
+    assert len(sent) == 2  # nothing more was sent, anywhere
+    assert origin(endpoint) in str(refused.value)
+    assert origin(elsewhere) in str(refused.value)
+
+
+# The clients' scheme rule: https://, or http:// on loopback only, unless allow_insecure_http.
+GOOD_URLS = {
+    "http://127.0.0.1:8000/v1/graphql/": {},
+    "http://localhost:8000/v1/graphql/": {},
+    "http://[::1]:8000/v1/graphql/": {},
+    "https://kraken.example.net/graphql": {},
+    "http://kraken.example.net/v1/graphql/": {"allow_insecure_http": True},
+}
+BAD_URLS = (
+    "http://kraken.example.net/v1/graphql/",  # plain http off loopback: the key in clear
+    "http://10.0.0.8/v1/graphql/",
+    "ftp://api.oeus-kraken.energy/v1/graphql/",
+    "api.oeus-kraken.energy/v1/graphql/",
+    "https:///v1/graphql/",
+    "",
+)
+
+
+@pytest.mark.parametrize("url", list(GOOD_URLS))
+def test_one_endpoint_kraken_auth_accepts_any_url_the_clients_accept(url: str) -> None:
+    SyncKrakenClient(url, **GOOD_URLS[url]).close()  # the rule the auth must share
+    KrakenAuth(CREDENTIAL, url=url, **GOOD_URLS[url])
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_one_endpoint_a_bad_kraken_auth_url_is_a_configuration_error_at_construction(
+    url: str,
+) -> None:
+    with pytest.raises(ConfigurationError):
+        SyncKrakenClient(url)  # the rule the auth must share
+    with pytest.raises(ConfigurationError):
+        KrakenAuth(CREDENTIAL, url=url)
+
+
+OTHER_ORIGINS = {
+    "another port": lambda endpoint, other: other,
+    "another host": lambda endpoint, other: endpoint.replace("127.0.0.1", "localhost"),
+    "another scheme": lambda endpoint, other: endpoint.replace("http://", "https://"),
+}
+
+
+@pytest.mark.parametrize("token_held", [False, True], ids=["no token yet", "token held"])
+@pytest.mark.parametrize("elsewhere", list(OTHER_ORIGINS))
+@pytest.mark.parametrize("kind", KINDS)
+async def test_one_endpoint_a_request_to_another_origin_is_refused_before_anything_is_sent(
+    kind: str, elsewhere: str, token_held: bool
+) -> None:
+    """Through a raw client's KrakenAuth, or our client's own (`client.auth`, bound to the
+    client's url): a request to another origin (scheme, host or port) gets no token request,
+    no credential and no token. Nothing reaches either server ("another host" is the endpoint's
+    own server under another name)."""
+    kraken, other_kraken = LoopbackKraken(), LoopbackKraken()
+    with HostileServer(kraken) as endpoint, HostileServer(other_kraken) as other:
+        other_url = OTHER_ORIGINS[elsewhere](endpoint.url, other.url)
+        caller = Caller.make(kind, endpoint.url)
+        try:
+            if token_held:
+                assert viewer_email(await caller.call()) == EMAIL
+            received = len(endpoint.requests)
+            with pytest.raises(ConfigurationError) as refused:
+                await caller.post_with_its_auth(other_url)
+        finally:
+            await caller.close()
+        assert other.requests == []
+        assert len(endpoint.requests) == received
+    message = str(refused.value)
+    assert origin(endpoint.url) in message
+    assert origin(other_url) in message
+    assert not [secret for secret in kraken.secrets() if secret in message]
+
+
+# -- 2. Token requests are never redirected --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "follow_redirects",
+    [None, False, True],
+    ids=["own http_client", "http_client follow_redirects=False", "follow_redirects=True"],
+)
+@pytest.mark.parametrize("status", REDIRECTS)
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_token_requests_are_never_redirected_by_our_clients_a_3xx_is_an_api_status_error(
+    kind: str, status: int, follow_redirects: bool | None
+) -> None:
+    """The error names the status and the Location's origin, not its path or query; nothing is
+    sent to the Location."""
+    with HostileServer(LoopbackKraken()) as other:
+        location = f"{origin(other.url)}/collect/LOCATIONPATH?grab=LOCATIONQUERY"
+        kraken = LoopbackKraken(token_faults=[redirect(status, location)])
+        with HostileServer(kraken) as endpoint:
+            caller = Caller.make(
+                kind, endpoint.url, follow_redirects=follow_redirects, max_retries=0
+            )
+            try:
+                with pytest.raises(APIStatusError) as raised:
+                    await caller.call()
+            finally:
+                await caller.close()
+            assert other.requests == []
+            assert len(token_requests(endpoint)) == 1
+    message = str(raised.value)
+    assert raised.value.status_code == status
+    assert str(status) in message
+    assert origin(other.url) in message
+    assert "LOCATIONPATH" not in message
+    assert "LOCATIONQUERY" not in message
+    assert not [secret for secret in kraken.secrets() if secret in message]
+
+
+@pytest.mark.parametrize("status", REDIRECTS)
+@pytest.mark.parametrize("kind", RAW_KINDS)
+async def test_token_requests_are_never_redirected_raw_httpx_following_them_sends_no_credential(
+    kind: str, status: int
+) -> None:
+    """httpx follows the redirect inside the auth flow: 307/308 would re-POST the token request,
+    key included. The other origin answers anything with a token of its own, as a thief would:
+    the call still raises a KrakenError, and nothing the other origin received holds a secret."""
+    thief = LoopbackKraken(data=None)
+    thief.data = thief.token_answer
+    with HostileServer(thief) as other:
+        kraken = LoopbackKraken(token_faults=[redirect(status, other.url)])
+        with HostileServer(kraken) as endpoint:
+            caller = Caller.make(kind, endpoint.url, follow_redirects=True)
+            try:
+                with pytest.raises(KrakenError):
+                    await caller.call()
+            finally:
+                await caller.close()
+        leaks = secrets_received(other, kraken.secrets())
+    assert not leaks, [(secret, request.method, request.path) for secret, request in leaks]
+
+
+@pytest.mark.parametrize("status", REDIRECTS)
+@pytest.mark.parametrize("kind", KINDS)
+async def test_token_requests_are_never_redirected_and_a_redirected_data_request_keeps_the_token(
+    kind: str, status: int
+) -> None:
+    """The data request (not the token request) is redirected to another origin, by an
+    http_client that follows redirects: the token goes nowhere but the endpoint. How the call
+    ends is not the point here (an error, or the other origin's answer)."""
+    with HostileServer(LoopbackKraken()) as other:
+        kraken = LoopbackKraken(data=lambda: redirect(status, other.url))
+        with HostileServer(kraken) as endpoint:
+            caller = Caller.make(kind, endpoint.url, follow_redirects=True, max_retries=0)
+            try:
+                with contextlib.suppress(KrakenError):
+                    await caller.call()
+            finally:
+                await caller.close()
+            assert data_requests(endpoint), "the data request never reached the endpoint"
+        assert kraken.issued, "no token was issued: the test proves nothing"
+        leaks = secrets_received(other, kraken.secrets())
+        assert not leaks, [(secret, request.method, request.path) for secret, request in leaks]
+        assert not [r for r in other.requests if "authorization" in r.headers]
+
+
+# -- 3. Short rate limits are waited out -----------------------------------------------------------
+
+# How the token request is rate-limited: each answers the first two token requests.
+RATE_LIMITS = {
+    "KT-CT-1199": kt_ct_1199,
+    "HTTP 429 Retry-After: 1": lambda: too_many_requests(1),
+    "CDN 403 page": cdn_403,
+}
+
+
+@pytest.mark.parametrize("rate_limit", list(RATE_LIMITS))
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_short_rate_limits_are_waited_out_by_20_concurrent_callers_with_3_token_requests(
+    kind: str, rate_limit: str
+) -> None:
+    """Twice rate-limited, then OK: with max_retries=3 every caller waits out each gate (about
+    a second) and retries; the callers waiting together share one token request."""
+    kraken = LoopbackKraken(token_faults=[RATE_LIMITS[rate_limit]() for _ in range(2)])
+    with HostileServer(kraken) as endpoint:
+        caller = Caller.make(kind, endpoint.url, max_retries=3)
+        try:
+            outcomes = await caller.concurrently(20)
+        finally:
+            await caller.close()
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        assert failures == [], f"{len(failures)} of 20 failed, the first: {failures[0]!r}"
+        assert {viewer_email(o) for o in outcomes} == {EMAIL}
+        assert len(token_requests(endpoint)) <= 3
+
+
+@pytest.mark.parametrize("rate_limit", list(RATE_LIMITS))
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_short_rate_limits_are_waited_out_a_single_call_with_retries_left_succeeds(
+    kind: str, rate_limit: str
+) -> None:
+    kraken = LoopbackKraken(token_faults=[RATE_LIMITS[rate_limit]() for _ in range(2)])
+    with HostileServer(kraken) as endpoint:
+        caller = Caller.make(kind, endpoint.url, max_retries=3)
+        try:
+            assert viewer_email(await caller.call()) == EMAIL
+        finally:
+            await caller.close()
+        assert len(token_requests(endpoint)) == 3
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_short_rate_limits_are_waited_out_but_a_gate_over_30_s_raises_at_once(
+    kind: str,
+) -> None:
+    """Retry-After: 60 on a 429 to the token request: RateLimitError with .retry_after, at once
+    (no wait); the gate stays closed, so the next call is refused at once without a request."""
+    kraken = LoopbackKraken(token_faults=[too_many_requests(60)])
+    with HostileServer(kraken) as endpoint:
+        caller = Caller.make(kind, endpoint.url, max_retries=3)
+        try:
+            started = time.monotonic()
+            with pytest.raises(RateLimitError) as first:
+                await caller.call()
+            with pytest.raises(RateLimitError) as again:
+                await caller.call()
+            elapsed = time.monotonic() - started
+        finally:
+            await caller.close()
+        assert len(token_requests(endpoint)) == 1
+    assert elapsed < 1.5, f"the calls waited {elapsed:.1f} s for a 60 s gate"
+    assert first.value.retry_after == pytest.approx(60, abs=1)
+    assert again.value.retry_after is not None
+    assert 55 < again.value.retry_after <= 60
+
+
+# -- 4. No storm on a dead endpoint ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_no_storm_on_a_dead_endpoint_3_token_requests_at_most_then_recovery_at_once(
+    kind: str,
+) -> None:
+    """Every request answers 502: at most one token request per retry wave, whatever the number
+    of callers; each caller gets a KrakenError that is not an AuthenticationError. After the
+    endpoint recovers, the next call succeeds at once: no wait or error is left over."""
+    kraken = LoopbackKraken()
+    kraken.down = True
+    with HostileServer(kraken) as endpoint:
+        caller = Caller.make(kind, endpoint.url, max_retries=2)
+        try:
+            outcomes = await caller.concurrently(20)
+            stormed = len(token_requests(endpoint))
+            kraken.down = False
+            started = time.monotonic()
+            email = viewer_email(await caller.call())
+            recovery = time.monotonic() - started
+        finally:
+            await caller.close()
+    assert stormed <= 3, f"{stormed} token requests to a dead endpoint"
+    wrong = [
+        o for o in outcomes if not isinstance(o, KrakenError) or isinstance(o, AuthenticationError)
+    ]
+    assert wrong == [], wrong[:3]
+    assert email == EMAIL
+    assert recovery < 0.75, f"the first call after recovery took {recovery:.2f} s"
+
+
+# -- 5. Mutations are known by their parsed operation type -----------------------------------------
+
+# Legal spellings of one operation, as (document, operation_name): each has a mutation and a
+# query twin of the same shape. Sent with execute(), the method every generated method calls.
+MUTATIONS = {
+    "opening with a comment": ("# Pays the bill.\nmutation payBill { payBill { id } }", "payBill"),
+    "with a fragment first": (
+        "fragment Paid on Payment { id }\nmutation payBill { payBill { ...Paid } }",
+        "payBill",
+    ),
+    "after leading commas": (",,, mutation payBill { payBill { id } }", "payBill"),
+    "after a byte-order mark": ("\ufeffmutation payBill { payBill { id } }", "payBill"),
+    "chosen by operation_name after a query": (
+        "query listBills { bills { id } }\nmutation payBill { payBill { id } }",
+        "payBill",
+    ),
+    "anonymous, with no space": ("mutation{payBill{id}}", None),
+}
+QUERIES = {
+    "opening with a comment": ("# Lists the bills.\nquery listBills { bills { id } }", "listBills"),
+    "with a fragment first": (
+        "fragment Owed on Bill { id }\nquery listBills { bills { ...Owed } }",
+        "listBills",
+    ),
+    "after leading commas": (",,, query listBills { bills { id } }", "listBills"),
+    "after a byte-order mark": ("\ufeffquery listBills { bills { id } }", "listBills"),
+    "chosen by operation_name after a mutation": (
+        "mutation payBill { payBill { id } }\nquery listBills { bills { id } }",
+        "listBills",
+    ),
+    "shorthand, with no keyword": ("{bills{id}}", None),
+    "after a comment that says mutation": (
+        "# Not a mutation: it only reads.\nquery listBills { bills { id } }",
+        "listBills",
+    ),
+    "named mutationLog": ("query mutationLog { bills { id } }", "mutationLog"),
+}
+# Each attempt's time limit: the server never answers a data request, so every attempt times out
+# after the request left.
+ATTEMPT_LIMIT = 0.3
+
+
+async def data_attempts(kind: str, max_retries: int, send: Any) -> int:
+    """How many data requests reached a server that never answers them, when `send(caller)`
+    runs on a client with `max_retries` (the call ends in a KrakenError: a timeout)."""
+    kraken = LoopbackKraken(data=None)
+    with HostileServer(kraken) as endpoint:
+        caller = Caller.make(kind, endpoint.url, max_retries=max_retries, timeout=ATTEMPT_LIMIT)
+        try:
+            with pytest.raises(KrakenError):
+                await send(caller)
+        finally:
+            await caller.close()
+        return len(data_requests(endpoint))
+
+
+@pytest.mark.parametrize("spelling", list(MUTATIONS))
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_mutations_are_known_by_their_parsed_operation_type_and_never_retried_after_a_timeout(
+    kind: str, spelling: str
+) -> None:
+    document, operation_name = MUTATIONS[spelling]
+    attempts = await data_attempts(kind, 2, lambda c: c.execute(document, operation_name))
+    assert attempts == 1, f"a mutation {spelling} was sent {attempts} times"
+
+
+@pytest.mark.parametrize("spelling", list(QUERIES))
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_mutations_are_known_by_their_parsed_operation_type_so_a_query_alike_is_retried(
+    kind: str, spelling: str
+) -> None:
+    """max_retries=1 (one retry shows it, and waits less than two)."""
+    document, operation_name = QUERIES[spelling]
+    attempts = await data_attempts(kind, 1, lambda c: c.execute(document, operation_name))
+    assert attempts == 2, f"a query {spelling} was sent {attempts} times, not 1 + 1 retry"
+
+
+# Our generated methods, sent with max_retries=1: how many attempts each may make.
+OUR_OPERATIONS = {
+    "update_metadata (a mutation)": (
+        lambda client: client.update_metadata(LinkedObjectType.ACCOUNT, "A-1234ABCD", "k", 1),
+        1,
+    ),
+    "get_viewer (a query)": (lambda client: client.get_viewer(), 2),
+}
+
+
+@pytest.mark.parametrize("operation", list(OUR_OPERATIONS))
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_mutations_are_known_by_their_parsed_operation_type_for_our_own_operations(
+    kind: str, operation: str
+) -> None:
+    method, expected = OUR_OPERATIONS[operation]
+    attempts = await data_attempts(kind, 1, lambda c: c.run(lambda: method(c.client)))
+    assert attempts == expected
