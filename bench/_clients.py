@@ -181,7 +181,7 @@ def sync_calls(case: Case) -> Iterator[dict[str, SyncCall]]:
             return getattr(ours, case.method)(**case.kwargs)
 
         authed = stack.enter_context(
-            httpx.Client(transport=fake.transport(), auth=KrakenAuth(APIKey(API_KEY)))
+            httpx.Client(transport=fake.transport(), auth=KrakenAuth(APIKey(API_KEY), url=URL))
         )
 
         def call_authed() -> object:
@@ -253,7 +253,7 @@ async def async_calls(case: Case) -> AsyncIterator[dict[str, AsyncCall]]:
             return result
 
         authed = await stack.enter_async_context(
-            httpx.AsyncClient(transport=fake.transport(), auth=KrakenAuth(APIKey(API_KEY)))
+            httpx.AsyncClient(transport=fake.transport(), auth=KrakenAuth(APIKey(API_KEY), url=URL))
         )
 
         async def call_authed() -> object:

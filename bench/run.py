@@ -87,14 +87,17 @@ IMPORT_RUNS = 30
 GENERATE_RUNS = 3
 
 # The targets of issue 13.
-SMALL_TARGET_RATIO = 0.85  # of raw httpx
+SMALL_TARGET_RATIO = 0.75  # of raw httpx
 FLOOR_TARGET_RATIO = 1.03  # of the pydantic floor, for the ~35 KB answers
-CONCURRENT_TARGET_RATIO = 0.9  # of raw httpx's wall time
+CONCURRENT_TARGET_RATIO = 0.85  # of raw httpx's wall time
 IMPORT_TARGET_MS = 40.0  # added over `import httpx, pydantic`
 # "No growth beyond raw httpx": ours may grow by at most raw's growth plus one block per 100
 # calls over the measured calls (a leak of one object per call would be 100 times that).
 MEMORY_SLACK_BLOCKS_PER_CALL = 0.01
 GENERATE_TARGET_S = 5.0  # an earlier issue's
+# How much of our code one call walks, and how big the auth/call core is (issue 19).
+FUNCTIONS_TARGET = 20  # distinct hand-written functions in one steady-state get_viewer()
+CORE_LINES_TARGET = 1200
 
 OURS_IMPORT = "from oeus_kraken import KrakenClient, SyncKrakenClient"
 BASE_IMPORT = "import httpx, pydantic"
@@ -392,7 +395,7 @@ def concurrency(report: Report, settings: Settings) -> None:
         f"{CONCURRENT_CALLS} concurrent async calls",
         f"{ratio:.2f}x raw httpx's wall time (min {ours_ms:.0f} vs {raw_ms:.0f} ms), "
         f"token requests {sorted(set(token_requests))}",
-        f"<= {CONCURRENT_TARGET_RATIO:.1f}x, exactly 1 token request",
+        f"<= {CONCURRENT_TARGET_RATIO:.2f}x, exactly 1 token request",
         ratio <= CONCURRENT_TARGET_RATIO and set(token_requests) == {1},
     )
     report.results["concurrency"] = {
@@ -596,6 +599,28 @@ def _run_figures_script(report: Report, script: str, title: str) -> Any:
         return json.loads(output.read_text(encoding="utf-8"))
 
 
+def call_path(report: Report) -> None:
+    """bench/call_path.py: the functions one get_viewer() walks, and the core's size."""
+    figures: dict[str, Any] | None = _run_figures_script(report, "call_path.py", "")
+    if figures is None:
+        return
+    for flavour in ("sync", "async"):
+        count = figures[f"functions_{flavour}"]
+        report.check(
+            f"hand-written functions one {flavour} get_viewer() runs",
+            str(count),
+            f"<= {FUNCTIONS_TARGET}",
+            count <= FUNCTIONS_TARGET,
+        )
+    report.check(
+        "auth/call core lines",
+        f"{figures['core_lines']:,}",
+        f"<= {CORE_LINES_TARGET:,}",
+        figures["core_lines"] <= CORE_LINES_TARGET,
+    )
+    report.results["call_path"] = figures
+
+
 def usage_store(report: Report) -> None:
     figures: list[dict[str, Any]] | None = _run_figures_script(report, "usage_store.py", "")
     if figures is None:
@@ -699,6 +724,7 @@ def main() -> int:
         f"load average {env['load_average_1m_at_start']}"
     )
     report = Report()
+    call_path(report)
     per_call(report, settings)
     sweep(report, settings)
     concurrency(report, settings)

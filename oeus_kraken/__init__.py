@@ -182,6 +182,7 @@ if TYPE_CHECKING:
     )
 
     from ._auth import KrakenAuth
+    from ._call import CallOptions
     from ._client import KrakenClient, SyncKrakenClient
 
 __all__ = [  # noqa: RUF022 (grouped: hand-written names, then generated models)
@@ -192,6 +193,7 @@ __all__ = [  # noqa: RUF022 (grouped: hand-written names, then generated models)
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
+    "CallOptions",
     "ConfigurationError",
     "Credentials",
     "EmailPassword",
@@ -368,6 +370,7 @@ _HAND_WRITTEN = {
     "KrakenClient": "oeus_kraken._client",
     "SyncKrakenClient": "oeus_kraken._client",
     "KrakenAuth": "oeus_kraken._auth",
+    "CallOptions": "oeus_kraken._call",
 }
 _LAZY = frozenset(__all__) - frozenset(globals())
 

@@ -23,20 +23,6 @@ DEFAULT_MAX_RETRIES = 2
 # The largest answer read, counted after decompression (a small gzip can expand to gigabytes).
 DEFAULT_MAX_RESPONSE_BYTES = 50_000_000
 
-# The root fields the Kraken API serves without authentication (the US docs mark them
-# "Authentication not required"). An operation that selects only these is sent with no token and
-# works without credentials; codegen infers it per operation (oeus_kraken.codegen.plugins), and
-# the sandbox serves them to anyone. This is the one list.
-PUBLIC_ROOT_FIELDS = frozenset(
-    {
-        "obtainKrakenToken",
-        "products",
-        "productsWithConciseApplicableRates",
-        "tdspByPostalcode",
-        "getFanClubDiscount",
-    }
-)
-
 _CREDENTIAL_TYPES = (OrganizationSecretKey, EmailPassword, APIKey, RefreshToken)
 
 

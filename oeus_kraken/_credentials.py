@@ -7,12 +7,9 @@ client or credential can be logged or printed safely.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, TypeAlias
+from typing import ClassVar, TypeAlias
 
 from ._errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from oeus_kraken_generated.input_types import ObtainJSONWebTokenInput
 
 __all__ = ["APIKey", "Credentials", "EmailPassword", "OrganizationSecretKey", "RefreshToken"]
 
@@ -22,14 +19,6 @@ _REDACTED = "'***'"
 def _require_text(kind: str, field: str, value: object) -> None:
     if not isinstance(value, str) or not value.strip():
         raise ConfigurationError(f"{kind}: `{field}` must be a non-empty string")
-
-
-def _token_input(**fields: str) -> ObtainJSONWebTokenInput:
-    # Imported here: the generated package imports oeus_kraken.scalars, so a module-level import
-    # would make `import oeus_kraken` depend on import order.
-    from oeus_kraken_generated.input_types import ObtainJSONWebTokenInput
-
-    return ObtainJSONWebTokenInput.model_validate(fields)
 
 
 @dataclass(frozen=True, repr=False)
@@ -45,8 +34,9 @@ class OrganizationSecretKey:
     def __repr__(self) -> str:
         return f"OrganizationSecretKey(key={_REDACTED})"
 
-    def token_input(self) -> ObtainJSONWebTokenInput:
-        return _token_input(organizationSecretKey=self.key)
+    def token_variables(self) -> dict[str, str]:
+        """The `input` of the token request (ObtainJSONWebTokenInput): it holds the secret."""
+        return {"organizationSecretKey": self.key}
 
 
 @dataclass(frozen=True, repr=False)
@@ -64,8 +54,8 @@ class EmailPassword:
     def __repr__(self) -> str:
         return f"EmailPassword(email={self.email!r}, password={_REDACTED})"
 
-    def token_input(self) -> ObtainJSONWebTokenInput:
-        return _token_input(email=self.email, password=self.password)
+    def token_variables(self) -> dict[str, str]:
+        return {"email": self.email, "password": self.password}
 
 
 @dataclass(frozen=True, repr=False)
@@ -81,8 +71,8 @@ class APIKey:
     def __repr__(self) -> str:
         return f"APIKey(key={_REDACTED})"
 
-    def token_input(self) -> ObtainJSONWebTokenInput:
-        return _token_input(APIKey=self.key)
+    def token_variables(self) -> dict[str, str]:
+        return {"APIKey": self.key}
 
 
 @dataclass(frozen=True, repr=False)
@@ -98,8 +88,8 @@ class RefreshToken:
     def __repr__(self) -> str:
         return f"RefreshToken(token={_REDACTED})"
 
-    def token_input(self) -> ObtainJSONWebTokenInput:
-        return _token_input(refreshToken=self.token)
+    def token_variables(self) -> dict[str, str]:
+        return {"refreshToken": self.token}
 
 
 Credentials: TypeAlias = OrganizationSecretKey | EmailPassword | APIKey | RefreshToken

@@ -11,7 +11,9 @@ from __future__ import annotations
 import time
 from contextvars import ContextVar, Token
 
-_deadline: ContextVar[float | None] = ContextVar("oeus_kraken_deadline", default=None)
+# The deadline itself, for the hot paths that read it without a call (ContextVar.get is C).
+DEADLINE: ContextVar[float | None] = ContextVar("oeus_kraken_deadline", default=None)
+_deadline = DEADLINE
 
 
 def current() -> float | None:

@@ -71,7 +71,8 @@ class KrakenError(Exception):
             f"status_code={self.status_code!r}, error_code={self.error_code!r})"
         )
 
-    def _context(self) -> dict[str, Any]:
+    def context(self) -> dict[str, Any]:
+        """What the error carries besides its message, as keyword arguments."""
         return {
             "operation_name": self.operation_name,
             "status_code": self.status_code,
@@ -83,7 +84,7 @@ class KrakenError(Exception):
     def copy(self, message: str | None = None) -> KrakenError:
         """A new error of the same kind and context (for another caller that shares this
         outcome), optionally with another message."""
-        return type(self)(self.message if message is None else message, **self._context())
+        return type(self)(self.message if message is None else message, **self.context())
 
 
 class ConfigurationError(KrakenError, ValueError):
@@ -137,5 +138,5 @@ class RateLimitError(KrakenError):
         return RateLimitError(
             self.message if message is None else message,
             retry_after=self.retry_after if retry_after is None else retry_after,
-            **self._context(),
+            **self.context(),
         )

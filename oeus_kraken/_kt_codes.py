@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
-__all__ = ["CODES", "Category", "KrakenCode", "category_of", "codes_in"]
+__all__ = ["CODES", "PUBLIC_ROOT_FIELDS", "Category", "KrakenCode", "category_of", "codes_in"]
 
 ErrorType = Literal["AUTHORIZATION", "VALIDATION", "NOT_FOUND", "APPLICATION"]
 
@@ -249,3 +249,18 @@ def category_of(code: str | None) -> Category | None:
 
 def codes_in(category: Category) -> frozenset[str]:
     return frozenset(code for code, entry in CODES.items() if entry.category is category)
+
+
+# Beside the codes, the API's other published fact about authentication: the root fields it
+# serves without it (the US docs mark them "Authentication not required"). An operation that
+# selects only these is sent with no token and works without credentials; codegen infers that
+# per operation (oeus_kraken.codegen.plugins), and the sandbox serves them to anyone.
+PUBLIC_ROOT_FIELDS = frozenset(
+    {
+        "obtainKrakenToken",
+        "products",
+        "productsWithConciseApplicableRates",
+        "tdspByPostalcode",
+        "getFanClubDiscount",
+    }
+)

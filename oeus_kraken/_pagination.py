@@ -11,15 +11,17 @@ yielding every node:
     ):
         print(tx.posted_date, tx.title)
 
-The paging decisions live in `Pager` (no I/O); the two functions only drive it.
+The walk is written once, as a flow of effects (`_pages`: fetch this page, emit that node); the
+two functions carry it out with the one stepper (`_steps`), blocking or awaiting.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from typing import Generic, Protocol, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Sequence
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from ._errors import ConfigurationError, InvalidResponseError
+from ._steps import Emit, iterate_async, iterate_sync
 
 __all__ = ["Connection", "apaginate", "paginate"]
 
@@ -90,6 +92,20 @@ class Pager(Generic[Node]):
         ]
 
 
+class _Fetch(NamedTuple):
+    """Fetch the page of `first` nodes after `after`."""
+
+    first: int
+    after: str | None
+
+
+def _pages(page_size: int, max_pages: int | None) -> Generator[_Fetch | Emit, Any, None]:
+    pager: Pager[Any] = Pager(page_size, max_pages)
+    while pager.wants_more():
+        for node in pager.receive((yield _Fetch(pager.page_size, pager.after))):
+            yield Emit(node)
+
+
 def paginate(
     fetch_page: Callable[[int, str | None], Connection[Node] | None],
     *,
@@ -98,9 +114,8 @@ def paginate(
 ) -> Iterator[Node]:
     """Yield every node of a connection. `fetch_page(first, after)` returns one page (or None
     when the parent object is missing); at most `max_pages` pages are fetched (None: no cap)."""
-    pager: Pager[Node] = Pager(page_size, max_pages)
-    while pager.wants_more():
-        yield from pager.receive(fetch_page(pager.page_size, pager.after))
+    for emitted in iterate_sync(_pages(page_size, max_pages), lambda fetch: fetch_page(*fetch)):
+        yield emitted.item
 
 
 async def apaginate(
@@ -110,7 +125,5 @@ async def apaginate(
     max_pages: int | None = DEFAULT_MAX_PAGES,
 ) -> AsyncIterator[Node]:
     """The async twin of `paginate`: `fetch_page(first, after)` is awaited for each page."""
-    pager: Pager[Node] = Pager(page_size, max_pages)
-    while pager.wants_more():
-        for node in pager.receive(await fetch_page(pager.page_size, pager.after)):
-            yield node
+    async for emitted in iterate_async(_pages(page_size, max_pages), lambda f: fetch_page(*f)):
+        yield emitted.item

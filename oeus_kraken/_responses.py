@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 
+from . import _deadline
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -70,10 +72,6 @@ _PRECEDENCE = (
 _ESCAPED_ERRORS_LETTER = re.compile(rb"\\u00(?:6[5fF]|7[23])")
 
 
-# Where answer_may_have_errors keeps its finding, on the response.
-_MAY_HAVE_ERRORS_KEY = "oeus_kraken.may_have_errors"
-
-
 def may_have_errors(content: bytes) -> bool:
     """False only if `content` provably has no `errors` key, however the JSON spells it."""
     # A one-byte search is a memchr, some twenty times faster than a longer one: most answers
@@ -85,13 +83,44 @@ def may_have_errors(content: bytes) -> bool:
     )
 
 
-def answer_may_have_errors(response: httpx.Response) -> bool:
-    """`may_have_errors` of the response's body, searched once however often it is asked (the
-    auth flow asks, then the client: a 35 KB body takes ~17 µs to search)."""
-    known = response.extensions.get(_MAY_HAVE_ERRORS_KEY)
-    if known is None:
-        known = response.extensions[_MAY_HAVE_ERRORS_KEY] = may_have_errors(response.content)
-    return bool(known)
+def read_capped(response: httpx.Response, limit: int) -> None:
+    """Read a streamed answer's body, decompressed, up to `limit` bytes and the attempt's
+    deadline: a gzip bomb or a trickling server is cut off, not read to its end."""
+    deadline = _deadline.DEADLINE.get()
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > limit or (deadline is not None and time.monotonic() >= deadline):
+            raise _stopped_reading(response, limit, len(body))
+    # httpx has no public way to give a streamed response the body read from it: this is what
+    # its own Response.read() does, so that httpx and everyone after us find the body read.
+    response._content = bytes(body)
+
+
+async def aread_capped(response: httpx.Response, limit: int) -> None:
+    """read_capped, awaiting."""
+    deadline = _deadline.DEADLINE.get()
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit or (deadline is not None and time.monotonic() >= deadline):
+            raise _stopped_reading(response, limit, len(body))
+    response._content = bytes(body)  # (as read_capped)
+
+
+def _stopped_reading(response: httpx.Response, limit: int, size: int) -> KrakenError:
+    if size > limit:
+        return InvalidResponseError(
+            f"the answer is larger than max_response_bytes ({limit:,} bytes after "
+            "decompression); it was not read further. Ask for less (smaller pages), or raise "
+            "max_response_bytes=.",
+            status_code=response.status_code,
+        )
+    return APITimeoutError(
+        "the call's time limit passed while the answer was still arriving; retry later, or "
+        "raise timeout=.",
+        status_code=response.status_code,
+    )
 
 
 def decode_json(content: bytes) -> object:
@@ -235,7 +264,7 @@ def token_rejection(response: httpx.Response) -> str | None:
     None if it did not. Decodes the body only when it may hold errors."""
     if response.status_code == 401:
         return "HTTP 401"
-    if not answer_may_have_errors(response):
+    if not may_have_errors(response.content):
         return None
     try:
         body = decode_json(response.content)
@@ -326,21 +355,27 @@ def _not_graphql(
 
 
 def transport_error(exc: BaseException, operation_name: str | None) -> KrakenError:
-    """The KrakenError for an httpx error that left a request without an answer."""
+    """The KrakenError for an httpx error that left a request without an answer, raised `from`
+    it scrubbed (see `scrubbed`). Raise it outside the `except` that caught `exc`, or the
+    original, request and all, becomes its __context__."""
     what = operation_name or "GraphQL request"
     where = _where(exc)
+    error: KrakenError
     if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(
+        error = APITimeoutError(
             f"{what}: timed out ({type(exc).__name__}); the API{where} did not answer in time. "
             "Retry later, or raise timeout=.",
             operation_name=operation_name,
         )
-    detail = str(exc) or "no detail"
-    return APIConnectionError(
-        f"{what}: could not reach the Kraken API{where} ({type(exc).__name__}: {detail}). "
-        "Check the URL and the network.",
-        operation_name=operation_name,
-    )
+    else:
+        detail = str(exc) or "no detail"
+        error = APIConnectionError(
+            f"{what}: could not reach the Kraken API{where} ({type(exc).__name__}: {detail}). "
+            "Check the URL and the network.",
+            operation_name=operation_name,
+        )
+    error.__cause__ = scrubbed(exc)
+    return error
 
 
 def _where(exc: BaseException) -> str:

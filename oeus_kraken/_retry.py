@@ -9,6 +9,9 @@ the request provably never executed) nor that Kraken signals rate limits inside 
     queries    retried after: connection errors, timeouts, HTTP 5xx, 429, KT-CT-1199, CDN 403
     mutations  retried only after: a failed connect (the request never left), 429 or KT-CT-1199
                (refused before execution). Never after a timeout or a reset mid-response.
+
+A failure of the token request a call needed is retried like a query's (the call itself never
+left); a rate-limited one is waited out until its gate opens (`gate`), like a Retry-After.
 """
 
 from __future__ import annotations
@@ -24,12 +27,6 @@ from ._errors import APIConnectionError, APIStatusError, KrakenError, RateLimitE
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-def is_mutation(document: str) -> bool:
-    """Whether a GraphQL document is a mutation (our generated documents hold one operation,
-    optionally followed by fragments)."""
-    return document.lstrip().startswith("mutation")
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
     max_retries: int = 2
@@ -38,18 +35,25 @@ class RetryPolicy:
     max_retry_after: float = 30.0  # a longer Retry-After is returned to the caller, not slept
 
     def delay(
-        self, retries_done: int, error: KrakenError, *, mutation: bool, rate_limits: bool = True
+        self,
+        retries_done: int,
+        error: KrakenError,
+        *,
+        mutation: bool,
+        rate_limits: bool = True,
+        gate: float | None = None,
     ) -> float | None:
         """Seconds to wait before retrying after `error`, or None to raise it. `rate_limits=False`
-        raises a rate limit at once, for a caller that stops and resumes rather than waits."""
+        raises a rate limit at once, for a caller that stops and resumes rather than waits;
+        `gate` is when the client's own rate-limit gate opens, for an answer that said nothing."""
         if retries_done >= self.max_retries or not self._retryable(error, mutation):
             return None
-        if isinstance(error, RateLimitError) and not rate_limits:
-            return None
-        if isinstance(error, RateLimitError) and error.retry_after is not None:
-            if error.retry_after > self.max_retry_after:
+        if isinstance(error, RateLimitError):
+            if not rate_limits:
                 return None
-            return float(error.retry_after)
+            wait = error.retry_after if error.retry_after is not None else gate
+            if wait is not None:
+                return None if wait > self.max_retry_after else float(wait)
         backoff = min(self.max_delay, self.base_delay * 2.0**retries_done)
         return backoff * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not cryptography)
 

@@ -9,12 +9,14 @@ timeout at its deadline whatever the server does.
 
 It wraps httpcore's network backend (a public httpcore interface), which httpx's transport keeps
 in a private attribute: if a future httpx moves it, the transport is used as it is, and the
-deadline is still checked between chunks of the answer (`_auth._Read`), only not within one.
+deadline is still checked between chunks of the answer (`_responses.read_capped`), only not
+within one.
 """
 
 from __future__ import annotations
 
 import ssl
+import time
 import typing
 from typing import Any
 
@@ -27,9 +29,10 @@ __all__ = ["async_transport", "sync_transport"]
 
 
 def _cut(timeout: float | None, error: type[Exception]) -> float | None:
-    left = _deadline.remaining()
-    if left is None:
+    deadline = _deadline.DEADLINE.get()  # (read directly: this runs on every socket operation)
+    if deadline is None:
         return timeout
+    left = deadline - time.monotonic()
     if left <= 0:
         raise error("the call's time limit has passed")
     return left if timeout is None else min(timeout, left)

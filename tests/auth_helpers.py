@@ -554,9 +554,9 @@ _real_asyncio_sleep = asyncio.sleep
 
 def record_waits(monkeypatch: Any, clock: Any) -> Waits:
     """Replace the sleeps the clients make between attempts (and only those)."""
-    import oeus_kraken.base
+    import oeus_kraken._steps
 
     recorded = Waits(clock)
-    monkeypatch.setattr(oeus_kraken.base, "_sleep", recorded.sleep)
-    monkeypatch.setattr(oeus_kraken.base, "_asleep", recorded.asleep)
+    monkeypatch.setattr(oeus_kraken._steps, "sleep", recorded.sleep)
+    monkeypatch.setattr(oeus_kraken._steps, "asleep", recorded.asleep)
     return recorded

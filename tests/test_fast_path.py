@@ -1,10 +1,10 @@
 """The fast path builds the same requests as the general one, and keeps every promise it makes.
 
-Our clients build a request from a per-client template (`oeus_kraken.base._Template`: the URL
-parsed and the http_client's headers merged once) instead of calling `http_client.build_request`
-on every call, and fall back to build_request whenever the template cannot promise the same
-request. These tests run each scenario twice, once as the clients run (fast) and once with the
-template switched off (general: build_request for every request), against a deterministic fake
+Our clients build a request from what build_request made once (`oeus_kraken._call.
+RequestBuilder`: the URL parsed and the http_client's headers merged once) instead of calling
+`http_client.build_request` on every call, and fall back to build_request whenever that cannot
+promise the same request. These tests run each scenario twice, once as the clients run (fast)
+and once with that switched off (general: build_request for every request), against a fake
 Kraken, and require the two to send byte-for-byte the same requests and see the same hooks, and
 the fast run to show what the scenario is about. Also here: an auth set on the caller's
 http_client runs after ours, and the caches the fast path keeps stay small.
@@ -31,9 +31,8 @@ from oeus_kraken import (
     KrakenAuth,
     KrakenClient,
     SyncKrakenClient,
+    _call,
 )
-from oeus_kraken import base as base_module
-from oeus_kraken._auth import PUBLIC_EXTENSION
 
 URL = "https://kraken.example.test/v1/graphql/"
 API_KEY = APIKey("APIKEYSECRET-fast-path")
@@ -116,8 +115,8 @@ def general_path(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
     """`general_path(True)` makes every client build every request with build_request."""
 
     def switch(on: bool) -> None:
-        if on:
-            monkeypatch.setattr(base_module._KrakenBaseClient, "_template", lambda self: None)
+        if on:  # no client qualifies for the fast path
+            monkeypatch.setattr(_call, "_PLAIN_CLIENTS", ())
         else:
             monkeypatch.undo()
 
@@ -445,18 +444,23 @@ def sync_client_with(http: httpx.Client, clock: FakeClock | None = None) -> Sync
 def test_a_request_from_the_template_equals_build_requests_for_the_same_call(
     options: dict[str, Any], operation: str | None, variables: dict[str, Any] | None
 ) -> None:
-    with httpx.Client(**options) as http, sync_client_with(http) as client:
+    with httpx.Client(**options) as http:
+        builder = _call.RequestBuilder(URL)
         query = "query getViewer { viewer { id } }"
+        body = _call.request_body(query, operation, variables or {})
         for extra in ({}, {"timeout": 2.0}, {"extensions": {"trace": "t-1"}}):
-            fast = client._build_request(query, operation, variables, dict(extra))
-            body = base_module._body(query, operation, client._variables(variables))
-            general = client._request_by_httpx(
-                body,
-                None,
-                extra.get("timeout", httpx.USE_CLIENT_DEFAULT),
-                {**extra.get("extensions", {}), PUBLIC_EXTENSION: False},
+            timeout = extra.get("timeout", httpx.USE_CLIENT_DEFAULT)
+            extensions = extra.get("extensions")
+            fast = builder.build(http, body, None, timeout, extensions)
+            general = http.build_request(
+                "POST",
+                URL,
+                content=body,
+                headers={"Content-Type": "application/json"},
+                timeout=timeout,
+                extensions=extensions,
             )
-            assert client._template() is not None
+            assert builder._usable  # it was the fast path
             assert (fast.method, fast.url, fast.headers.raw, fast.content) == (
                 general.method,
                 general.url,
@@ -478,7 +482,7 @@ def test_the_body_is_the_json_of_query_operation_name_and_variables_byte_for_byt
         ('query { x(s: "\\"quoted\\" ✓") }', None, {"list": [1, 2.5, None, True], "s": "é\n"}),
     ]:
         expected = to_json({"query": query, "operationName": name, "variables": variables})
-        assert base_module._body(query, name, variables) == expected
+        assert _call.request_body(query, name, variables) == expected
 
 
 def test_an_http_client_class_that_builds_requests_its_own_way_keeps_doing_so() -> None:
@@ -498,7 +502,7 @@ def test_an_http_client_class_that_builds_requests_its_own_way_keeps_doing_so() 
     ):
         client.get_viewer()
         client.get_viewer()
-        assert client._template() is None
+        assert not client._requests._usable
     assert [s.header("x-signature") for s in kraken.data_requests()] == ["signed", "signed"]
     assert len(built) == 2  # once for each call: the template did not build in its stead
 
@@ -509,12 +513,11 @@ def test_the_caches_of_the_fast_path_stay_small_whatever_is_sent() -> None:
         httpx.Client(transport=httpx.MockTransport(kraken.handle)) as http,
         sync_client_with(http, kraken.clock) as client,
     ):
-        for n in range(2 * base_module._MAX_BODY_STARTS):  # each document, each length new
+        for n in range(2 * _call._MAX_BODY_STARTS):  # each document, each length new
             client.execute(f"query getViewer{n} {{ viewer {{ id }} }}" + " " * n, f"q{n}")
-        template = client._template()
-        assert template is not None
-        assert len(base_module._body_starts) <= base_module._MAX_BODY_STARTS
-        assert len(template._by_length) <= base_module._LENGTHS_KEPT
+        assert client._requests._usable
+        assert len(_call._body_starts) <= _call._MAX_BODY_STARTS
+        assert len(client._requests._by_length) <= _call._LENGTHS_KEPT
 
 
 # -- an auth set on the caller's http_client ------------------------------------------------------

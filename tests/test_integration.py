@@ -43,6 +43,7 @@ from oeus_kraken import (
     LinkedObjectType,
     LoadZone,
     MeasurementPageEdgesNodeIntervalMeasurementType,
+    ObtainJSONWebTokenInput,
     OrganizationSecretKey,
     PermissionDeniedError,
     ProviderChoices,
@@ -134,7 +135,8 @@ async def refresh_token_from_a_first_client(client_kind: str, sandbox: SandboxSe
     """A refresh token as a user gets one: from a token request made with another client."""
     first = build_client(client_kind, url=sandbox.url)
     try:
-        result = await call(first, "get_kraken_token", input=APIKey(DEMO_API_KEY).token_input())
+        token_input = ObtainJSONWebTokenInput.model_validate(APIKey(DEMO_API_KEY).token_variables())
+        result = await call(first, "get_kraken_token", input=token_input)
     finally:
         await close_client(first)
     refresh_token: str = result.obtain_kraken_token.refresh_token

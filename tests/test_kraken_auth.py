@@ -40,8 +40,8 @@ BODY = {"query": VIEWER, "operationName": "whoAmI"}
 CALLS = 20
 
 
-def auth() -> KrakenAuth:
-    return KrakenAuth(APIKey(DEMO_API_KEY))
+def auth(sandbox: SandboxServer) -> KrakenAuth:
+    return KrakenAuth(APIKey(DEMO_API_KEY), url=sandbox.url)
 
 
 def in_threads(count: int, call: Any) -> list[Any]:
@@ -75,7 +75,7 @@ def viewer_email(body: dict[str, Any]) -> str:
 def test_raw_httpx_client_with_kraken_auth_makes_one_token_request_for_20_calls(
     sandbox: SandboxServer,
 ) -> None:
-    with httpx.Client(auth=auth()) as client:
+    with httpx.Client(auth=auth(sandbox)) as client:
         bodies = in_threads(CALLS, lambda: client.post(sandbox.url, json=BODY).json())
     assert {viewer_email(b) for b in bodies} == {"demo@example.com"}
     assert sandbox.stats.token_requests == 1
@@ -84,7 +84,7 @@ def test_raw_httpx_client_with_kraken_auth_makes_one_token_request_for_20_calls(
 async def test_raw_httpx_async_client_with_kraken_auth_makes_one_token_request_for_20_calls(
     sandbox: SandboxServer,
 ) -> None:
-    async with httpx.AsyncClient(auth=auth()) as client:
+    async with httpx.AsyncClient(auth=auth(sandbox)) as client:
         responses = await asyncio.gather(
             *(client.post(sandbox.url, json=BODY) for _ in range(CALLS))
         )
@@ -96,7 +96,7 @@ def test_the_token_is_sent_bare_and_the_token_request_carries_no_authorization(
     sandbox: SandboxServer,
 ) -> None:
     seen: list[httpx.Request] = []
-    with httpx.Client(auth=auth(), event_hooks={"request": [seen.append]}) as client:
+    with httpx.Client(auth=auth(sandbox), event_hooks={"request": [seen.append]}) as client:
         client.post(sandbox.url, json=BODY, headers={"Authorization": "stale-token"})
     token_request, data_request = seen
     assert token_request.url == data_request.url == httpx.URL(sandbox.url)
@@ -110,7 +110,7 @@ def test_the_token_is_sent_bare_and_the_token_request_carries_no_authorization(
 def test_gql_sync_transport_with_kraken_auth_makes_one_token_request_for_20_calls(
     sandbox: SandboxServer,
 ) -> None:
-    client = GqlClient(transport=HTTPXTransport(url=sandbox.url, auth=auth()))
+    client = GqlClient(transport=HTTPXTransport(url=sandbox.url, auth=auth(sandbox)))
     document = gql(VIEWER)
     with client as session:
         lock = threading.Lock()  # a gql sync session is not thread-safe; the auth is shared
@@ -127,7 +127,7 @@ def test_gql_sync_transport_with_kraken_auth_makes_one_token_request_for_20_call
 async def test_gql_async_transport_with_kraken_auth_makes_one_token_request_for_20_calls(
     sandbox: SandboxServer,
 ) -> None:
-    client = GqlClient(transport=HTTPXAsyncTransport(url=sandbox.url, auth=auth()))
+    client = GqlClient(transport=HTTPXAsyncTransport(url=sandbox.url, auth=auth(sandbox)))
     document = gql(VIEWER)
     async with client as session:
         results = await asyncio.gather(*(session.execute(document) for _ in range(CALLS)))
@@ -177,7 +177,7 @@ def test_a_plain_ariadne_codegen_sync_client_given_an_http_client_with_kraken_au
     sandbox: SandboxServer, plain_client_package: tuple[Any, Any]
 ) -> None:
     _, sync_client = plain_client_package
-    with httpx.Client(auth=auth()) as http:
+    with httpx.Client(auth=auth(sandbox)) as http:
         client = sync_client(url=sandbox.url, http_client=http)
         results = in_threads(CALLS, client.who_am_i)
     assert {r.viewer.email for r in results} == {"demo@example.com"}
@@ -188,7 +188,7 @@ async def test_a_plain_ariadne_codegen_async_client_given_an_http_client_with_kr
     sandbox: SandboxServer, plain_client_package: tuple[Any, Any]
 ) -> None:
     async_client, _ = plain_client_package
-    async with httpx.AsyncClient(auth=auth()) as http:
+    async with httpx.AsyncClient(auth=auth(sandbox)) as http:
         client = async_client(url=sandbox.url, http_client=http)
         results = await asyncio.gather(*(client.who_am_i() for _ in range(CALLS)))
     assert {r.viewer.email for r in results} == {"demo@example.com"}
@@ -202,7 +202,7 @@ async def test_a_plain_ariadne_codegen_async_client_given_an_http_client_with_kr
 def test_an_expired_token_is_renewed_once_and_the_request_resent_on_raw_httpx(
     sandbox: SandboxServer, code: str
 ) -> None:
-    with httpx.Client(auth=auth()) as client:
+    with httpx.Client(auth=auth(sandbox)) as client:
         assert viewer_email(client.post(sandbox.url, json=BODY).json()) == "demo@example.com"
         sandbox.expire_tokens(code)
         assert viewer_email(client.post(sandbox.url, json=BODY).json()) == "demo@example.com"
@@ -232,19 +232,29 @@ async def test_kt_ct_1120_renews_and_resends_once_on_both_clients(
 
 
 def test_kraken_auth_without_credentials_refuses_before_sending(sandbox: SandboxServer) -> None:
-    with httpx.Client(auth=KrakenAuth()) as client, pytest.raises(AuthenticationError):
+    with (
+        httpx.Client(auth=KrakenAuth(url=sandbox.url)) as client,
+        pytest.raises(AuthenticationError),
+    ):
         client.post(sandbox.url, json=BODY)
     assert sandbox.stats.requests == 0
 
 
-def test_one_kraken_auth_serves_one_endpoint(sandbox: SandboxServer) -> None:
+def test_one_kraken_auth_serves_the_origin_of_its_url_and_refuses_any_other(
+    sandbox: SandboxServer,
+) -> None:
     from oeus_kraken import ConfigurationError
 
-    shared = auth()
+    shared = auth(sandbox)
     with httpx.Client(auth=shared) as client:
         client.post(sandbox.url, json=BODY)
-        with pytest.raises(ConfigurationError, match="needs its own KrakenAuth"):
-            client.post(sandbox.url.replace("/v1/graphql/", "/other/"), json=BODY)
+        # Another path of the same origin gets the same token (the origin is the unit of trust).
+        other_path = client.post(sandbox.url.replace("/v1/graphql/", "/v1/graphql"), json=BODY)
+        assert other_path.request.headers["authorization"] == shared.token_info().token
+        another_origin = sandbox.url.replace("127.0.0.1", "localhost")
+        with pytest.raises(ConfigurationError, match="refused before anything was sent"):
+            client.post(another_origin, json=BODY)
+    assert sandbox.stats.token_requests == 1
 
 
 # -- the drivers do the I/O: the token store is read and written off the event loop -------------

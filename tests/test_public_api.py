@@ -25,6 +25,7 @@ EXPECTED_ALL = [
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
+    "CallOptions",
     "ConfigurationError",
     "Credentials",
     "EmailPassword",

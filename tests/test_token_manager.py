@@ -1,8 +1,8 @@
 """The token lifecycle as a state machine, with no HTTP: (state, event) -> (state, decision).
 
-`TokenManager` decides what the auth flow does; these tests drive it directly, event by event,
-with a clock that is just a number. Each table row is one rule of the README's "How the client
-handles tokens".
+`TokenState` decides what the auth flow does; these tests drive it directly, event by event,
+with a clock that is just a number; each decision is a new call's (its wave: the next request).
+Each table row is one rule of the README's "How the client handles tokens".
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from oeus_kraken._tokens import (
     REJECTION_BACKOFF,
     ReceivedToken,
     RequestToken,
-    TokenManager,
+    TokenState,
     TokenUse,
     UseToken,
     WaitFor,
@@ -48,14 +48,18 @@ def received(name: str = "token-1", **claim_options: Any) -> ReceivedToken:
     return ReceivedToken(name, claims(**claim_options), f"refresh-of-{name}", T0 + 7 * 86400)
 
 
-def manager(credentials: Any = None) -> TokenManager:
-    return TokenManager(credentials or APIKey("key"), refresh_margin=MARGIN)
+def decide(m: TokenState, now: float) -> Any:
+    return m.decide(now, m.next_wave())
 
 
-def holding(token: str = "token-1", *, at: float = T0, **claim_options: Any) -> TokenManager:
+def manager(credentials: Any = None) -> TokenState:
+    return TokenState(credentials or APIKey("key"), refresh_margin=MARGIN)
+
+
+def holding(token: str = "token-1", *, at: float = T0, **claim_options: Any) -> TokenState:
     """A manager that obtained `token` at `at`."""
     m = manager()
-    decision = m.decide(at)
+    decision = decide(m, at)
     assert isinstance(decision, RequestToken)
     m.token_received(decision.flight, received(token, iat=at, **claim_options), at)
     return m
@@ -68,7 +72,7 @@ def holding(token: str = "token-1", *, at: float = T0, **claim_options: Any) -> 
 class Row:
     """At `now`, a manager in `state` decides `expected` ("use", "wait", "obtain", "refresh")."""
 
-    state: Callable[[], TokenManager]
+    state: Callable[[], TokenState]
     now: float
     expected: str
 
@@ -86,10 +90,10 @@ DECISIONS = {
 }
 
 
-def next_kind(m: TokenManager, now: float) -> str:
+def next_kind(m: TokenState, now: float) -> str:
     """What `m` decides at `now`; a token request it starts is given up at once (a decision to
     request obliges the caller to report back, so a test that only looks must do so too)."""
-    decision = m.decide(now)
+    decision = decide(m, now)
     if isinstance(decision, RequestToken):
         m.flight_abandoned(decision.flight, None)
     return kind_of(decision)
@@ -106,15 +110,15 @@ def kind_of(decision: Any) -> str:
 
 @pytest.mark.parametrize("row", list(DECISIONS.values()), ids=list(DECISIONS))
 def test_the_manager_decides_by_the_tokens_own_life(row: Row) -> None:
-    assert kind_of(row.state().decide(row.now)) == row.expected
+    assert kind_of(decide(row.state(), row.now)) == row.expected
 
 
 def test_one_token_request_at_a_time_others_wait_or_keep_using_a_valid_token() -> None:
     m = holding()
-    refresh = m.decide(T0 + LIFETIME - 60)  # inside the margin: this caller refreshes
+    refresh = decide(m, T0 + LIFETIME - 60)  # inside the margin: this caller refreshes
     assert kind_of(refresh) == "refresh"
-    assert kind_of(m.decide(T0 + LIFETIME - 59)) == "use"  # not expired: keep using it
-    waiting = m.decide(T0 + LIFETIME + 1)  # expired while the refresh is under way: wait
+    assert kind_of(decide(m, T0 + LIFETIME - 59)) == "use"  # not expired: keep using it
+    waiting = decide(m, T0 + LIFETIME + 1)  # expired while the refresh is under way: wait
     assert isinstance(waiting, WaitFor)
     assert isinstance(refresh, RequestToken)
     assert waiting.flight is refresh.flight
@@ -122,14 +126,14 @@ def test_one_token_request_at_a_time_others_wait_or_keep_using_a_valid_token() -
 
 def test_a_received_token_ends_the_flight_and_is_used() -> None:
     m = manager()
-    decision = m.decide(T0)
+    decision = decide(m, T0)
     assert isinstance(decision, RequestToken)
     token = m.token_received(decision.flight, received(), T0)
     assert token == "token-1"
     assert decision.flight.done
     assert decision.flight.error is None
     assert m.flight is None
-    assert m.decide(T0 + 1) == UseToken("token-1")
+    assert decide(m, T0 + 1) == UseToken("token-1")
 
 
 # -- clock skew ---------------------------------------------------------------------------------
@@ -141,19 +145,19 @@ def test_a_skewed_local_clock_does_not_shorten_or_lengthen_a_tokens_life(skew: f
     token lasts exp - iat from its arrival, whatever the two clocks say."""
     local_now = T0 + skew
     m = manager()
-    decision = m.decide(local_now)
+    decision = decide(m, local_now)
     assert isinstance(decision, RequestToken)
     m.token_received(decision.flight, received(iat=T0), local_now)
-    assert kind_of(m.decide(local_now + 1)) == "use"
-    assert kind_of(m.decide(local_now + LIFETIME - MARGIN - 1)) == "use"
-    assert kind_of(m.decide(local_now + LIFETIME - MARGIN + 1)) == "refresh"
+    assert kind_of(decide(m, local_now + 1)) == "use"
+    assert kind_of(decide(m, local_now + LIFETIME - MARGIN - 1)) == "use"
+    assert kind_of(decide(m, local_now + LIFETIME - MARGIN + 1)) == "refresh"
 
 
 def test_a_large_skew_is_warned_about_once(caplog: pytest.LogCaptureFixture) -> None:
     m = manager()
     for n in range(3):
         now = T0 + CLOCK_SKEW_WARNING * 10 + n * LIFETIME
-        decision = m.decide(now)
+        decision = decide(m, now)
         assert isinstance(decision, RequestToken)
         m.token_received(decision.flight, received(f"t{n}", iat=T0 + n * LIFETIME), now)
     skew_warnings = [r for r in caplog.records if "clock" in r.getMessage()]
@@ -163,18 +167,18 @@ def test_a_large_skew_is_warned_about_once(caplog: pytest.LogCaptureFixture) -> 
 
 def test_a_token_without_a_readable_lifetime_is_used_until_rejected() -> None:
     m = manager()
-    decision = m.decide(T0)
+    decision = decide(m, T0)
     assert isinstance(decision, RequestToken)
     m.token_received(decision.flight, ReceivedToken("t", {"sub": "x"}), T0)
-    assert m.decide(T0 + 10 * LIFETIME) == UseToken("t")
+    assert decide(m, T0 + 10 * LIFETIME) == UseToken("t")
 
 
 # -- failures -----------------------------------------------------------------------------------
 
 
-def failing(error: Exception, now: float = T0, m: TokenManager | None = None) -> TokenManager:
+def failing(error: Exception, now: float = T0, m: TokenState | None = None) -> TokenState:
     m = m or manager()
-    decision = m.decide(now)
+    decision = decide(m, now)
     assert isinstance(decision, RequestToken)
     again = m.token_request_failed(decision.flight, error, now)  # type: ignore[arg-type]
     assert not again
@@ -184,24 +188,41 @@ def failing(error: Exception, now: float = T0, m: TokenManager | None = None) ->
 
 def test_a_transient_failure_is_not_held_against_the_next_decision() -> None:
     m = failing(APIStatusError("getKrakenToken: HTTP 502", status_code=502))
-    assert kind_of(m.decide(T0)) == "obtain"  # at once: no cooldown where retrying can help
+    assert next_kind(m, T0) == "obtain"  # at once: no cooldown where retrying can help
+
+
+def test_a_failed_request_is_shared_by_its_whole_wave_and_the_next_wave_sends_one() -> None:
+    m = manager()
+    wave = m.next_wave()
+    request = m.decide(T0, wave)
+    assert isinstance(request, RequestToken)
+    assert isinstance(m.decide(T0, wave), WaitFor)  # a caller arriving meanwhile waits
+    m.token_request_failed(request.flight, APIStatusError("HTTP 502", status_code=502), T0)
+    # Callers of that wave arriving after it ended share its failure, sending nothing.
+    with pytest.raises(APIStatusError):
+        m.decide(T0 + 1, wave)
+    # Their retry is the next wave: one of them sends one request, the others wait for it.
+    retry = decide(m, T0 + 2)
+    assert isinstance(retry, RequestToken)
+    assert retry.flight.number == request.flight.number + 1
+    assert isinstance(m.decide(T0 + 2, retry.flight.number), WaitFor)
 
 
 def test_rejected_credentials_are_never_tried_again() -> None:
     m = failing(AuthenticationError("bad key", error_code="KT-CT-1139"))
     for later in (0, 1, 3600, 86400 * 365):
         with pytest.raises(AuthenticationError, match="will not send this API key again"):
-            m.decide(T0 + later)
+            decide(m, T0 + later)
 
 
 def test_a_rate_limit_blocks_token_requests_for_its_retry_after_only() -> None:
     m = failing(RateLimitError("slow down", retry_after=42, error_code="KT-CT-1199"))
     with pytest.raises(RateLimitError) as blocked:
-        m.decide(T0 + 12)
+        decide(m, T0 + 12)
     assert blocked.value.retry_after == pytest.approx(30)
     assert "30 seconds" in str(blocked.value)
     assert "credentials" not in str(blocked.value).replace("not a credentials problem", "")
-    assert kind_of(m.decide(T0 + 42)) == "obtain"
+    assert kind_of(decide(m, T0 + 42)) == "obtain"
 
 
 def test_a_rate_limit_without_retry_after_backs_off_doubling() -> None:
@@ -209,40 +230,40 @@ def test_a_rate_limit_without_retry_after_backs_off_doubling() -> None:
     assert next_kind(m, T0 + RATE_LIMIT_BACKOFF) == "obtain"
     failing(RateLimitError("again", error_code="KT-CT-1199"), T0 + RATE_LIMIT_BACKOFF, m)
     with pytest.raises(RateLimitError):
-        m.decide(T0 + RATE_LIMIT_BACKOFF * 2.5)
-    assert kind_of(m.decide(T0 + RATE_LIMIT_BACKOFF * 3)) == "obtain"
+        decide(m, T0 + RATE_LIMIT_BACKOFF * 2.5)
+    assert kind_of(decide(m, T0 + RATE_LIMIT_BACKOFF * 3)) == "obtain"
 
 
 def test_a_rate_limited_refresh_keeps_the_valid_token_in_use() -> None:
     m = holding()
     failing(RateLimitError("slow", retry_after=600), T0 + LIFETIME - 100, m)
-    assert m.decide(T0 + LIFETIME - 50) == UseToken("token-1")
+    assert decide(m, T0 + LIFETIME - 50) == UseToken("token-1")
 
 
 def test_a_rejected_refresh_token_is_dropped_and_the_credential_obtains() -> None:
     m = holding()
-    decision = m.decide(T0 + LIFETIME - 60)
+    decision = decide(m, T0 + LIFETIME - 60)
     assert kind_of(decision) == "refresh"
     assert isinstance(decision, RequestToken)
     error = AuthenticationError("refresh rejected", error_code="KT-CT-1135")
     assert m.token_request_failed(decision.flight, error, T0 + LIFETIME - 60)  # decide again
-    assert kind_of(m.decide(T0 + LIFETIME + 1)) == "obtain"
+    assert kind_of(decide(m, T0 + LIFETIME + 1)) == "obtain"
 
 
 def test_a_refresh_token_only_client_is_dead_once_its_refresh_token_is_rejected() -> None:
     m = manager(RefreshToken("given"))
-    decision = m.decide(T0)
+    decision = decide(m, T0)
     assert kind_of(decision) == "refresh"
     assert isinstance(decision, RequestToken)
     error = AuthenticationError("refresh rejected", error_code="KT-CT-1134")
     m.token_request_failed(decision.flight, error, T0)
     with pytest.raises(AuthenticationError, match="no other credential"):
-        m.decide(T0 + 1)
+        decide(m, T0 + 1)
 
 
 def test_no_credentials_raise_before_anything_is_sent() -> None:
     with pytest.raises(AuthenticationError, match="no credentials"):
-        TokenManager(None, refresh_margin=MARGIN).decide(T0)
+        TokenState(None, refresh_margin=MARGIN).decide(T0, 1)
 
 
 # -- rejections ---------------------------------------------------------------------------------
@@ -251,22 +272,22 @@ def test_no_credentials_raise_before_anything_is_sent() -> None:
 def test_a_rejection_forgets_exactly_the_rejected_token() -> None:
     m = holding("token-1")
     m.token_rejected("an-older-token", "KT-CT-1124", T0)
-    assert m.decide(T0 + 1) == UseToken("token-1")  # not the token rejected: kept
+    assert decide(m, T0 + 1) == UseToken("token-1")  # not the token rejected: kept
     m.token_rejected("token-1", "KT-CT-1124", T0 + 2)
-    assert kind_of(m.decide(T0 + 3)) == "refresh"  # 1124: the refresh token may renew it
+    assert kind_of(decide(m, T0 + 3)) == "refresh"  # 1124: the refresh token may renew it
 
 
 def test_a_rejection_other_than_expiry_drops_the_refresh_token_too() -> None:
     m = holding()
     m.token_rejected("token-1", "KT-CT-1125", T0)
-    assert kind_of(m.decide(T0 + 1)) == "obtain"
+    assert kind_of(decide(m, T0 + 1)) == "obtain"
 
 
 def test_fresh_tokens_rejected_in_a_row_pace_token_requests() -> None:
     m = manager()
     for n in range(1, 4):
         now = T0 + 100 * n
-        decision = m.decide(now)
+        decision = decide(m, now)
         assert isinstance(decision, RequestToken)
         m.token_received(decision.flight, received(f"t{n}", iat=now), now)
         m.token_rejected(f"t{n}", "HTTP 401", now)
@@ -275,18 +296,18 @@ def test_fresh_tokens_rejected_in_a_row_pace_token_requests() -> None:
         else:
             pause = REJECTION_BACKOFF * 2 ** (n - 2)
             with pytest.raises(AuthenticationError, match="rejected the last"):
-                m.decide(now + pause - 0.1)
+                decide(m, now + pause - 0.1)
 
 
 def test_an_accepted_token_resets_the_pacing() -> None:
     m = holding("t1")
     m.token_rejected("t1", "HTTP 401", T0)
-    decision = m.decide(T0)
+    decision = decide(m, T0)
     assert isinstance(decision, RequestToken)
     m.token_received(decision.flight, received("t2"), T0)
     m.token_accepted("t2")
     m.token_rejected("t2", "HTTP 401", T0 + 1)  # accepted before: not a fresh rejection
-    decision = m.decide(T0 + 1)
+    decision = decide(m, T0 + 1)
     assert isinstance(decision, RequestToken)  # renewed at once, no pause
 
 
@@ -294,19 +315,19 @@ def test_an_accepted_token_resets_the_pacing() -> None:
 
 
 def test_the_manager_reports_what_to_save_and_loads_what_was_stored() -> None:
-    m = TokenManager(APIKey("k"), refresh_margin=MARGIN, has_store=True)
-    assert not m.store_loaded
+    m = TokenState(APIKey("k"), refresh_margin=MARGIN, has_store=True)
+    assert not m.loaded
     stored = StoredTokens(claims(), "stored-token", "stored-refresh", T0 + 86400, T0)
     m.load(stored, T0 + 10)
-    assert m.store_loaded
-    assert m.decide(T0 + 20) == UseToken("stored-token")
+    assert m.loaded
+    assert decide(m, T0 + 20) == UseToken("stored-token")
     assert m.pending_save() == (False, None)  # nothing changed yet
 
     m.token_rejected("stored-token", "KT-CT-1124", T0 + 30)
     changed, tokens = m.pending_save()
     assert changed
     assert tokens is None  # forget it
-    decision = m.decide(T0 + 31)
+    decision = decide(m, T0 + 31)
     assert kind_of(decision) == "refresh"
     assert isinstance(decision, RequestToken)
     m.token_received(decision.flight, received("new", iat=T0 + 31), T0 + 31)
@@ -319,12 +340,12 @@ def test_the_manager_reports_what_to_save_and_loads_what_was_stored() -> None:
 
 def test_abandoned_flight_without_an_error_lets_waiters_decide_again() -> None:
     m = manager()
-    first = m.decide(T0)
+    first = decide(m, T0)
     assert isinstance(first, RequestToken)
     m.flight_abandoned(first.flight, None)
     assert first.flight.done
     assert first.flight.error is None
-    assert kind_of(m.decide(T0)) == "obtain"
+    assert kind_of(decide(m, T0)) == "obtain"
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from typing import Any
 from ariadne_codegen.plugins.base import Plugin
 from graphql import FieldNode, GraphQLSchema, OperationDefinitionNode, OperationType
 
-from .._config import PUBLIC_ROOT_FIELDS
+from .._kt_codes import PUBLIC_ROOT_FIELDS
 
 __all__ = [
     "GeneratedFileHeaderPlugin",

@@ -28,7 +28,7 @@ from typing import Any
 from ariadne import MutationType, ObjectType, QueryType, ScalarType, SchemaBindable
 from graphql import GraphQLField, GraphQLResolveInfo, GraphQLSchema
 
-from .._config import PUBLIC_ROOT_FIELDS
+from .._kt_codes import PUBLIC_ROOT_FIELDS
 from ._auth import Principal
 from ._data import Account, AccountUser, Ledger, Product, Transaction
 from ._errors import KrakenAPIError

@@ -49,6 +49,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import partial
 from typing import Any
 
+from .._call import NO_RATE_LIMIT_RETRY
 from .._errors import ConfigurationError, KrakenError, QueryTooLargeError, RateLimitError
 from ._fetch import (
     DEFAULT_PAGE_SIZE,
@@ -198,9 +199,7 @@ class _Store:
 
 
 # Every call of a sync asks the client not to retry a rate limit: the sync stops and resumes.
-# The request extension `oeus_kraken.base.NO_RATE_LIMIT_RETRY_EXTENSION` names, spelt out here
-# because the usage package imports nothing of the client's.
-_NO_RATE_LIMIT_RETRY = {"extensions": {"oeus_kraken.no_rate_limit_retry": True}}
+_NO_RATE_LIMIT_RETRY = {"options": NO_RATE_LIMIT_RETRY}
 
 
 @dataclass(frozen=True)

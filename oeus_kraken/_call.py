@@ -1,0 +1,229 @@
+"""One GraphQL call, from request to checked answer: what both clients run for every operation.
+
+    build:  RequestBuilder.build ──► Call (the request, and what the call's flow needs to know)
+    send:   retrying(attempt):  each attempt has its deadline; a failure is retried or raised
+                                as RetryPolicy says (never a mutation that may have run)
+            attempt:            a public operation is sent bare; any other goes through
+                                KrakenAuth.authorized (the token, renewed and resent once if
+                                rejected); the answer's KrakenError, if it carries one, is raised
+    parse:  the client's parse_result validates the answer into the operation's model
+
+Build and parse are pure; the send is a flow of effects (`_steps`) that each client carries out
+its own way, blocking or awaiting: one logic for both.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from pydantic_core import to_json
+
+from ._auth import KrakenAuth, TokenCaller
+from ._errors import KrakenError
+from ._responses import may_have_errors, read_response, transport_error
+from ._retry import RetryPolicy
+from ._steps import Effect, Send, Sleep
+
+__all__ = ["NO_RATE_LIMIT_RETRY", "Call", "CallOptions", "RequestBuilder", "attempt", "retrying"]
+
+logger = logging.getLogger("oeus_kraken")
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """What an operation method takes besides its variables and httpx's `headers=`/`timeout=`/
+    `extensions=`: `options=CallOptions(...)`."""
+
+    retry_rate_limits: bool = True  # False: a rate limit is raised at once, never waited out
+
+
+DEFAULT_OPTIONS = CallOptions()
+# For callers that stop and resume rather than wait (a usage sync).
+NO_RATE_LIMIT_RETRY = CallOptions(retry_rate_limits=False)
+
+
+@dataclass(slots=True)
+class Call(TokenCaller):
+    """One call under way: its request, what its flow must know, what its attempts leave."""
+
+    operation: str | None = None
+    mutation: bool = False  # never retried once it may have run
+    public: bool = False  # served without authentication: sent with no token
+    limit: float | None = None  # each attempt's time limit in seconds (the read timeout)
+    retry_rate_limits: bool = True
+
+
+def retrying(
+    attempt: Callable[[], Generator[Effect, Any, _T]], call: Call, policy: RetryPolicy
+) -> Generator[Effect, Any, _T]:
+    """`attempt` until it succeeds, or retrying is unsafe or used up."""
+    retries = 0
+    while True:
+        call.deadline = None if call.limit is None else time.monotonic() + call.limit
+        call.sent = False
+        call.gate = None
+        try:
+            return (yield from attempt())
+        except KrakenError as error:
+            delay = policy.delay(
+                retries,
+                error,
+                mutation=call.mutation and call.sent,
+                rate_limits=call.retry_rate_limits,
+                gate=call.gate,
+            )
+            if delay is None:
+                raise
+            logger.warning(
+                "%s failed (%s: %s); retry %d of %d in %.1f s",
+                error.operation_name or "GraphQL request",
+                type(error).__name__,
+                error.error_code or error.status_code or "no answer",
+                retries + 1,
+                policy.max_retries,
+                delay,
+            )
+        retries += 1
+        yield Sleep(delay)
+
+
+def attempt(auth: KrakenAuth, call: Call) -> Generator[Effect, Any, httpx.Response]:
+    """Send the call's request once (its token renewed and the request resent once if the API
+    rejects the token); the answer, or the KrakenError it carries."""
+    failure: KrakenError | None = None
+    try:
+        if call.public:
+            call.request.headers.pop("Authorization", None)
+            call.sent = True
+            response: httpx.Response = yield Send(call.request, call.deadline)
+        else:
+            response = yield from auth.authorized(call)
+    except httpx.HTTPError as exc:  # no answer (a token request's are KrakenErrors already)
+        failure = transport_error(exc, call.operation)
+    if failure is not None:
+        raise failure
+    if response.status_code != 200 or may_have_errors(response.content):
+        read_response(response, call.operation)  # raises what the answer carries, if anything
+    return response
+
+
+# -- building requests ----------------------------------------------------------------------------
+
+# The start of each operation's body, up to its variables: documents are constants, so each is
+# encoded once. Bounded, for callers that send documents made on the fly.
+_body_starts: dict[tuple[str, str | None], bytes] = {}
+_MAX_BODY_STARTS = 256
+
+
+def request_body(query: str, operation_name: str | None, variables: dict[str, Any]) -> bytes:
+    """`to_json({"query": ..., "operationName": ..., "variables": ...})`, byte for byte."""
+    start = _body_starts.get((query, operation_name))
+    if start is None:
+        if len(_body_starts) >= _MAX_BODY_STARTS:
+            _body_starts.clear()
+        start = _body_starts[(query, operation_name)] = b'{"query":%s,"operationName":%s,' % (
+            to_json(query),
+            to_json(operation_name),
+        )
+    return start + b'"variables":' + to_json(variables) + b"}"
+
+
+_PLAIN_CLIENTS = (httpx.Client, httpx.AsyncClient)
+_FRAMING = (b"content-length", b"transfer-encoding")
+_LENGTHS_KEPT = 32
+
+
+class RequestBuilder:
+    """Builds a client's requests exactly as its http_client's `build_request` would.
+
+    build_request parses the endpoint URL and merges the http_client's headers anew for every
+    call: more than the rest of a call costs. So while the http_client is a plain httpx client
+    with no cookies or params and the same headers as last time, and the call brings no headers
+    of its own, the URL and headers build_request made once are reused; otherwise build_request
+    builds the request. (tests/test_fast_path.py checks that both give the same requests.)
+    """
+
+    __slots__ = ("_by_length", "_client", "_client_headers", "_headers", "_url", "_usable", "url")
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._client: httpx.Client | httpx.AsyncClient | None = None
+        self._client_headers: list[tuple[bytes, bytes]] = []
+        self._url = httpx.URL(url)
+        self._headers = httpx.Headers()
+        self._by_length: dict[int, httpx.Headers] = {}
+        self._usable = False
+
+    def build(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        body: bytes,
+        headers: Mapping[str, str] | None,
+        timeout: Any,
+        extensions: Mapping[str, Any] | None,
+    ) -> httpx.Request:
+        # Cookies and params are merged into each request by httpx's rules: left to httpx.
+        fast = not (headers or http.cookies or http.params)
+        if fast and not (http is self._client and http.headers.raw == self._client_headers):
+            self._remember(http)
+        if not (fast and self._usable):
+            return http.build_request(
+                "POST",
+                self.url,
+                content=body,
+                # The token is the client's to attach: a caller's Authorization would be stale.
+                headers={
+                    "Content-Type": "application/json",
+                    **{k: v for k, v in (headers or {}).items() if k.lower() != "authorization"},
+                },
+                timeout=timeout,
+                extensions=extensions,
+            )
+        extensions = dict(extensions or {})
+        if "timeout" not in extensions:  # as build_request does: the caller's extension wins
+            chosen = http.timeout if timeout is httpx.USE_CLIENT_DEFAULT else httpx.Timeout(timeout)
+            extensions["timeout"] = chosen.as_dict()
+        length = len(body)
+        request = httpx.Request(
+            "POST",
+            self._url,
+            headers=self._by_length.get(length) or self._headers_for(length),
+            stream=httpx.ByteStream(body),
+            extensions=extensions,
+        )
+        request.read()  # as build_request leaves it: the body read, ready to send again
+        return request
+
+    def _remember(self, http: httpx.Client | httpx.AsyncClient) -> None:
+        """Take what build_request makes for `http` as it is now. Not usable: a subclass of
+        httpx's clients (it may build requests its own way), or headers of the http_client's
+        own that would set the body's framing."""
+        self._client, self._client_headers = http, http.headers.raw
+        self._by_length.clear()
+        self._usable = False
+        if type(http) not in _PLAIN_CLIENTS:
+            return
+        probe = http.build_request(
+            "POST", self.url, content=b"0", headers={"Content-Type": "application/json"}
+        )
+        raw = probe.headers.raw
+        if raw[-1] != (b"Content-Length", b"1") or any(k.lower() in _FRAMING for k, _ in raw[:-1]):
+            return
+        self._url, self._headers, self._usable = probe.url, httpx.Headers(raw[:-1]), True
+
+    def _headers_for(self, length: int) -> httpx.Headers:
+        """Our headers with Content-Length last; an operation's bodies often have one length
+        (the same variables), so each length's are kept (a few)."""
+        headers = httpx.Headers(self._headers)
+        headers["Content-Length"] = str(length)
+        if len(self._by_length) >= _LENGTHS_KEPT:
+            self._by_length.clear()
+        self._by_length[length] = headers
+        return headers
