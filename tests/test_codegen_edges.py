@@ -286,8 +286,8 @@ def test_a_run_that_fails_midway_leaves_no_folder_behind(
 @pytest.mark.parametrize(
     ("name", "says"),
     [
-        ("my-kraken", "use letters, digits and _"),
-        ("2fast", "use letters, digits and _"),
+        ("my-kraken", "it is not a Python identifier"),
+        ("2fast", "it is not a Python identifier"),
         ("class", "is a Python keyword"),
         ("None", "is a Python keyword"),
         ("__main__", "are Python's own"),

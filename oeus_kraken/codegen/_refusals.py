@@ -53,7 +53,7 @@ def package_name_problem(name: str, package: Path) -> str | None:
     if keyword.iskeyword(name):
         why = f"it is a Python keyword (`import {name}` is a syntax error)"
     elif not name.isidentifier():
-        why = "use letters, digits and _, not starting with a digit"
+        why = "it is not a Python identifier (letters, digits and _, not starting with a digit)"
     elif name.startswith("__") and name.endswith("__"):
         why = "names with leading and trailing __ are Python's own"
     elif name in sys.stdlib_module_names:
