@@ -11,7 +11,13 @@ So `generate` runs it twice: once for the async client, models, enums and inputs
 `async_client = false` into a scratch folder, from which only the sync client module and its
 base are kept, after checking that every model module is byte-identical to the first run's.
 Both runs finish in scratch space before the target is replaced, so a failed run leaves an
-existing package as it was. Output is byte-reproducible for the same inputs and pinned versions.
+existing package as it was. Output is byte-reproducible for the same inputs and pinned versions,
+wherever they are: the header's regenerating command names paths relative to the target.
+
+Before anything is written, `_refusals` refuses what cannot give a working package (a bad
+package name, a file where a folder must be, an operation that cannot be a method of its own),
+and `_manifest` refuses to replace a folder holding any file an earlier run did not write. Each
+refusal is a CodegenError of one line; `oeus-kraken codegen` prints it and exits 2.
 
 Needs the `codegen` extra: `pip install 'oeus-kraken[codegen]'` (ariadne-codegen and the exact
 ruff and graphql-core versions it formats and prints with).
@@ -21,9 +27,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import difflib
 import filecmp
 import io
+import os
 import shlex
 import shutil
 import sys
@@ -31,10 +37,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .._errors import ConfigurationError
+from ._differences import differences
+from ._errors import CodegenError, ForeignFileError, shown
+from ._manifest import MANIFEST, refuse_foreign, write_manifest
+from ._operations import validate_operations
+from ._refusals import refuse_unusable
 
 __all__ = [
+    "MANIFEST",
     "CodegenError",
+    "ForeignFileError",
     "check",
     "generate",
     "load_config",
@@ -98,10 +110,6 @@ STANDARD_SETTINGS: dict[str, Any] = {
 }
 
 
-class CodegenError(ConfigurationError):
-    """The operations, schema or settings cannot be generated from; the message says where."""
-
-
 def _plugins() -> list[str]:
     from .plugins import PLUGINS
 
@@ -134,9 +142,10 @@ def package_config(
         target_package_name=package,
         plugins=_plugins(),
     )
-    if regenerate is None:
-        words = ["oeus-kraken", "codegen", "--queries", str(queries), "--package", package]
-        words += ["--target", str(target), *(["--schema", str(schema)] if schema else [])]
+    if regenerate is None:  # run in the target folder: the same words in every clone
+        words = ["oeus-kraken", "codegen", "--queries", _from_target(queries, target)]
+        words += ["--package", package, "--target", "."]
+        words += ["--schema", _from_target(schema, target)] if schema else []
         words += [w for name in public_operations or [] for w in ("--public", name)]
         words += [w for name in authenticated_operations or [] for w in ("--authenticated", name)]
         regenerate = shlex.join(words)
@@ -152,6 +161,16 @@ def package_config(
         "authenticated_operations": list(authenticated_operations or []),
     }
     return {"tool": {"ariadne-codegen": settings, "oeus-kraken": ours}}
+
+
+def _from_target(path: str | Path, target: str | Path) -> str:
+    """`path` relative to the `target` folder, with / between names: so the header of a file
+    names no folder outside the project, and a clone anywhere regenerates the same bytes."""
+    try:
+        relative = os.path.relpath(os.path.abspath(path), os.path.abspath(target))
+    except ValueError:  # Windows: on another drive, so there is no relative path
+        relative = str(path)
+    return Path(relative).as_posix()
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
@@ -178,11 +197,14 @@ def load_config(path: str | Path) -> dict[str, Any]:
     if missing:
         raise CodegenError(f"{path}: [tool.ariadne-codegen] needs {', '.join(missing)}")
     folder = path.resolve().parent
+    target = folder / section["target_package_path"]
+    regenerate = ["oeus-kraken", "codegen", "--config", _from_target(path.resolve(), target)]
     config = package_config(
         queries=folder / section["queries_path"],
         package=section["target_package_name"],
-        target=folder / section["target_package_path"],
+        target=target,
         schema=folder / section["schema_path"],
+        regenerate=shlex.join(regenerate),
     )
     for key, value in section.items():
         if key not in ("schema_path", "queries_path", "target_package_path"):
@@ -213,54 +235,16 @@ def _require_ariadne_codegen() -> None:
         )
 
 
-def validate_operations(schema_path: str | Path, queries_path: str | Path) -> list[str]:
-    """Problems with the operations, one line each, naming the file, line and field
-    ("ops/usage.graphql:4:5: Cannot query field 'kwh' on type 'MeasurementType'."); empty if
-    they all validate against the schema."""
-    from graphql import GraphQLError, GraphQLSyntaxError, Source, build_schema, parse, validate
-
-    schema_file = Path(schema_path)
-    try:
-        schema = build_schema(schema_file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        return [f"{schema_file}: cannot read the schema ({exc.strerror})"]
-    except GraphQLError as exc:
-        return [f"{schema_file}: not a valid GraphQL schema: {exc.message}"]
-    queries = Path(queries_path)
-    files = sorted(queries.rglob("*.graphql")) if queries.is_dir() else [queries]
-    if not files or not all(f.is_file() for f in files):
-        return [f"{queries}: no .graphql operation files there"]
-    problems: list[str] = []
-    documents = []
-    for file in files:
-        try:
-            documents.append((file, parse(Source(file.read_text(encoding="utf-8"), str(file)))))
-        except GraphQLSyntaxError as exc:
-            problems.append(_located(file, exc))
-    if problems:
-        return problems
-    from graphql import DocumentNode
-
-    # Fragments may be defined in one file and spread in another: validate them together.
-    merged = DocumentNode(definitions=[d for _, doc in documents for d in doc.definitions])
-    for error in validate(schema, merged):
-        node = error.nodes[0] if error.nodes else None
-        source = node.loc.source.name if node and node.loc else str(queries)
-        problems.append(_located(Path(source), error))
-    return problems
-
-
-def _located(file: Path, error: Any) -> str:
-    where = f":{error.locations[0].line}:{error.locations[0].column}" if error.locations else ""
-    return f"{file}{where}: {error.message}"
-
-
 def _codegen(config: dict[str, Any]) -> None:
+    from ariadne_codegen.exceptions import CodeGenException
     from ariadne_codegen.main import client as run_codegen
 
     # ariadne-codegen prints its settings and file list: keep the command quiet.
-    with contextlib.redirect_stdout(io.StringIO()):
-        run_codegen(config)  # type: ignore[no-untyped-call]
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            run_codegen(config)  # type: ignore[no-untyped-call]
+    except CodeGenException as exc:  # what the checks before it did not foresee
+        raise CodegenError(f"ariadne-codegen: {' '.join(str(exc).split())}") from exc
 
 
 def _run_twice(config: dict[str, Any], output_root: Path) -> Path:
@@ -293,6 +277,7 @@ def _run_twice(config: dict[str, Any], output_root: Path) -> Path:
     _head_every_module(package, str(config["tool"]["oeus-kraken"]["regenerate"]))
     # PEP 561 marker: type checkers read the generated package's annotations.
     (package / "py.typed").write_text("")
+    write_manifest(package)
     return Path(package)
 
 
@@ -313,53 +298,58 @@ def _head_every_module(package: Path, regenerate: str) -> None:
 
 
 def generate(config: dict[str, Any]) -> Path:
-    """Write the package `config` describes, replacing any earlier one; returns its folder.
-    Raises CodegenError, saying which file and field, for operations that do not validate."""
+    """Write the package `config` describes, replacing one an earlier run wrote; returns its
+    folder. Raises CodegenError, in one line and having written nothing, for operations that do
+    not validate, a bad package name or path, and ForeignFileError for a folder there holding a
+    file codegen did not write (or one it wrote and someone changed since)."""
     _require_ariadne_codegen()
     settings = config["tool"]["ariadne-codegen"]
-    _raise_problems(validate_operations(settings["schema_path"], settings["queries_path"]))
+    refuse_unusable(settings, replacing=True)
     target = Path(settings["target_package_path"])
-    target.mkdir(parents=True, exist_ok=True)
     final = target / str(settings["target_package_name"])
-    with tempfile.TemporaryDirectory(dir=target, prefix=".codegen-") as scratch:
-        fresh: Path = _run_twice(config, Path(scratch))
-        if final.exists():
-            shutil.rmtree(final)
-        fresh.rename(final)
+    made = [p for p in (target, *target.parents) if not os.path.lexists(p)]  # deepest first
+    try:
+        _write(config, target, final)
+    except BaseException:  # a failure, or Ctrl-C: leave no folder this run made
+        for folder in made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
     return final
+
+
+def _write(config: dict[str, Any], target: Path, final: Path) -> None:
+    """Generate into a scratch folder beside `final`, then put it in `final`'s place."""
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target, prefix=".codegen-") as scratch:
+            fresh: Path = _run_twice(config, Path(scratch))
+            refuse_foreign(final)  # again: the run takes seconds, and files may have come
+            _replace(final, fresh, Path(scratch) / ".replaced")
+    except OSError as exc:
+        raise CodegenError(f"cannot write {shown(final)}: {exc.strerror or exc}") from exc
+
+
+def _replace(final: Path, fresh: Path, old: Path) -> None:
+    """Put `fresh` where `final` is, by renames in one folder. The old package goes (with the
+    scratch folder) only once the new one is in place, and is put back if it cannot be."""
+    if final.exists():
+        final.rename(old)
+    try:
+        fresh.rename(final)
+    except OSError:
+        if old.exists():
+            old.rename(final)
+        raise
 
 
 def check(config: dict[str, Any]) -> list[str]:
     """A unified diff between the package on disk and what `generate` would write (empty when
-    they are the same)."""
+    they are the same). Refuses, as `generate` does, what cannot give a working package."""
     _require_ariadne_codegen()
     settings = config["tool"]["ariadne-codegen"]
-    _raise_problems(validate_operations(settings["schema_path"], settings["queries_path"]))
+    refuse_unusable(settings, replacing=False)
     existing = Path(settings["target_package_path"]) / settings["target_package_name"]
     with tempfile.TemporaryDirectory() as scratch:
         fresh = _run_twice(config, Path(scratch))
-        return _differences(fresh, existing)
-
-
-def _raise_problems(problems: list[str]) -> None:
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise CodegenError(problems[0] + more)
-
-
-def _differences(expected: Path, actual: Path) -> list[str]:
-    lines: list[str] = []
-    names = sorted(
-        {p.name for p in expected.iterdir()}
-        | ({p.name for p in actual.iterdir()} if actual.is_dir() else set())
-    )
-    for name in names:
-        if name == "__pycache__":
-            continue
-        want, have = expected / name, actual / name
-        want_text = want.read_text().splitlines(keepends=True) if want.exists() else []
-        have_text = have.read_text().splitlines(keepends=True) if have.exists() else []
-        lines += difflib.unified_diff(
-            have_text, want_text, f"{actual.name}/{name}", f"regenerated/{name}"
-        )
-    return lines
+        return differences(fresh, existing)

@@ -10,7 +10,9 @@ Generate an importable package DIR/NAME/ from your .graphql operations: KrakenCl
 SyncKrakenClient, one typed method per operation, with oeus-kraken's authentication, retries and
 errors. Operations that select only fields the API serves without authentication (products,
 tdspByPostalcode, ...) are sent with no token; --public / --authenticated override that per
-operation. Needs the 'codegen' extra: pip install 'oeus-kraken[codegen]'.
+operation. It replaces DIR/NAME/ only when an earlier run wrote every file in it, unchanged
+(NAME/codegen-manifest.json records them); otherwise it refuses and changes nothing. Needs the
+'codegen' extra: pip install 'oeus-kraken[codegen]'.
 
 example:
   oeus-kraken codegen --queries ops/ --package my_kraken --target src/
@@ -25,7 +27,9 @@ def add_parser(commands: Any) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Exit codes: 0 ok (or no diff with --check), 1 --check found a diff, "
-        "2 bad operations, arguments or missing extra.",
+        "2 refused, with one line and nothing written: bad operations, package name or paths, "
+        "a package folder holding a file codegen did not write (or one edited since), bad "
+        "arguments, or the missing extra.",
     )
     parser.add_argument("--queries", metavar="DIR", help="folder (or file) of .graphql operations")
     parser.add_argument("--package", metavar="NAME", help="the package name, e.g. my_kraken")
@@ -75,11 +79,6 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         missing = [f"--{n}" for n in ("queries", "package", "target") if not getattr(args, n)]
         if missing:
             raise CodegenError(f"give {', '.join(missing)} (or --config FILE)")
-        if not args.package.isidentifier():
-            raise CodegenError(
-                f"--package must be a Python package name (letters, digits, _), got "
-                f"{args.package!r}"
-            )
         config = package_config(
             queries=args.queries,
             package=args.package,

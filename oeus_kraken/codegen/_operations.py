@@ -1,0 +1,162 @@
+"""The user's `.graphql` operations: read, parsed, and checked before anything is generated.
+
+ariadne-codegen, given an operation it cannot turn into a method, raises from deep inside with
+no file or line (`NotSupported`, `ParsingError`), or worse, writes a package that does not work:
+two operations whose names give one method name (`getViewer`, `get_viewer`) leave one method
+silently lost, and an operation named like a module or method the package already has replaces
+it. So every operation is checked here first, and each problem is one line that starts with the
+file, line and column ("ops/usage.graphql:4:5: ..."), as graphql-core's own validation says it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # graphql-core comes with the codegen extra: imported where it is used
+    from graphql import DocumentNode, OperationDefinitionNode
+
+__all__ = ["GENERATED_MODULES", "method_name", "validate_operations"]
+
+# Modules every generated package has besides one per operation (ariadne-codegen's defaults
+# for the enums, inputs, fragments and models; ExtractOperationsPlugin's operations module;
+# both runs' clients and bases): an operation that would be one of them would replace it.
+GENERATED_MODULES = frozenset(
+    {
+        "__init__",
+        "async_base_client",
+        "async_client",
+        "base_client",
+        "base_model",
+        "enums",
+        "fragments",
+        "input_types",
+        "operations",
+        "sync_client",
+    }
+)
+
+
+def validate_operations(schema_path: str | Path, queries_path: str | Path) -> list[str]:
+    """Problems with the operations, one line each, naming the file, line and field
+    ("ops/usage.graphql:4:5: Cannot query field 'kwh' on type 'MeasurementType'."); empty if
+    they all validate against the schema and each can be a method of its own."""
+    from graphql import DocumentNode, GraphQLError, build_schema, validate
+
+    documents, problems = _parsed(Path(queries_path))
+    problems = problems or _shape_problems(documents)
+    if problems:  # found without the schema, which takes a second to build
+        return problems
+    schema_file = Path(schema_path)
+    try:
+        schema = build_schema(schema_file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        return [f"{schema_file}: cannot read the schema ({exc.strerror})"]
+    except GraphQLError as exc:
+        return [f"{schema_file}: not a valid GraphQL schema: {exc.message}"]
+    # Fragments may be defined in one file and spread in another: validate them together.
+    merged = DocumentNode(definitions=[d for doc in documents for d in doc.definitions])
+    return [_located(_source_of(error, queries_path), error) for error in validate(schema, merged)]
+
+
+def _source_of(error: Any, queries_path: str | Path) -> str:
+    node = error.nodes[0] if error.nodes else None
+    return str(node.loc.source.name) if node and node.loc else str(queries_path)
+
+
+def _parsed(queries: Path) -> tuple[list[DocumentNode], list[str]]:
+    """Every operation file under `queries` parsed (each node knows its file), or the problems."""
+    from graphql import GraphQLSyntaxError, Source, parse
+
+    files = sorted(queries.rglob("*.graphql")) if queries.is_dir() else [queries]
+    if not files or not all(f.is_file() for f in files):
+        return [], [f"{queries}: no .graphql operation files there"]
+    documents, problems = [], []
+    for file in files:
+        try:
+            documents.append(parse(Source(file.read_text(encoding="utf-8"), str(file))))
+        except GraphQLSyntaxError as exc:
+            problems.append(_located(str(file), exc))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{file}: cannot read it ({exc})")
+    return documents, problems
+
+
+def _located(file: str, error: Any) -> str:
+    where = f":{error.locations[0].line}:{error.locations[0].column}" if error.locations else ""
+    return f"{file}{where}: {error.message}"
+
+
+def _operations(documents: list[DocumentNode]) -> Iterator[OperationDefinitionNode]:
+    from graphql import OperationDefinitionNode
+
+    for document in documents:
+        yield from (d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+
+
+def _where(node: OperationDefinitionNode) -> str:
+    from graphql import get_location
+
+    if node.loc is None:  # parsed from a Source: never, but graphql-core types it optional
+        return "?"
+    at = get_location(node.loc.source, node.loc.start)
+    return f"{node.loc.source.name}:{at.line}:{at.column}"
+
+
+def method_name(operation_name: str) -> str:
+    """The method (and module) name ariadne-codegen gives an operation: `getViewer` and
+    `get_viewer` both give `get_viewer`; a keyword or builtin gets a trailing `_`."""
+    from ariadne_codegen.utils import process_name
+
+    return str(process_name(operation_name, convert_to_snake_case=True))
+
+
+def _client_attributes() -> frozenset[str]:
+    from ..base import AsyncKrakenBaseClient, KrakenBaseClient
+
+    return frozenset(dir(AsyncKrakenBaseClient)) | frozenset(dir(KrakenBaseClient))
+
+
+def _shape_problems(documents: list[DocumentNode]) -> list[str]:
+    """What would stop each operation from being a method of its own, one line each."""
+    problems: list[str] = []
+    taken: dict[str, OperationDefinitionNode] = {}  # by method name: the first operation
+    reserved = GENERATED_MODULES | _client_attributes()
+    for operation in _operations(documents):
+        problem = _shape_problem(operation, taken, reserved)
+        if problem:
+            problems.append(f"{_where(operation)}: {problem}")
+    return problems
+
+
+def _shape_problem(
+    operation: OperationDefinitionNode,
+    taken: dict[str, OperationDefinitionNode],
+    reserved: frozenset[str],
+) -> str | None:
+    """Why `operation` cannot be a method: no name, a subscription, or a method name another
+    operation in `taken` has, or a module or base-client attribute (`reserved`)."""
+    from graphql import OperationType
+
+    kind = operation.operation.value
+    if operation.name is None:
+        return f"this {kind} has no name: name it ({kind} myName {{ ... }}); it names the method"
+    name = operation.name.value
+    if operation.operation is OperationType.SUBSCRIPTION:
+        return (
+            f"subscription {name}: the generated clients send queries and mutations over "
+            "HTTP and cannot subscribe; remove it"
+        )
+    method = method_name(name)
+    first = taken.setdefault(method, operation)
+    if first is not operation and first.name is not None:
+        return (
+            f"operation {name} and operation {first.name.value} ({_where(first)}) would both "
+            f"be the method {method}(): rename one of them"
+        )
+    if method in GENERATED_MODULES:
+        return f"operation {name} would be {method}.py, a module every package has: rename it"
+    if method in reserved:
+        return f"operation {name} would be {method}(), replacing the client's own: rename it"
+    return None

@@ -1,0 +1,449 @@
+"""`oeus-kraken codegen` at its edges: it never deletes what it did not write, and it refuses, in
+one line with exit 2 and nothing written, what cannot give a working package.
+
+Run as a user runs it: the `oeus-kraken` command in a subprocess, in temporary folders. Every
+refusal is checked the same way: exit status 2, nothing on stdout, one line on stderr and no
+traceback, and the folder tree (bytes, modes, links) exactly as it was. The Python API behind the
+command raises the same refusal as a ConfigurationError (a KrakenError) with the same words.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oeus_kraken import ConfigurationError, KrakenError
+from oeus_kraken.codegen import (
+    MANIFEST,
+    CodegenError,
+    ForeignFileError,
+    generate,
+    package_config,
+)
+from oeus_kraken.codegen._manifest import refuse_foreign
+from oeus_kraken.codegen._refusals import runtime_modules
+
+OEUS_KRAKEN = Path(sys.executable).parent / "oeus-kraken"
+VIEWER = "# Who am I?\nquery getViewer {\n  viewer {\n    email\n  }\n}\n"
+
+Tree = dict[str, tuple[int, bytes | None]]
+
+
+def codegen(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`oeus-kraken codegen ARGS...` in `cwd`, as a user types it."""
+    return subprocess.run(
+        [str(OEUS_KRAKEN), "codegen", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def tree(folder: Path) -> Tree:
+    """Every entry under `folder`: its mode, and its bytes (a link's target; None for a folder)."""
+    entries: Tree = {}
+    for path in sorted(folder.rglob("*")):
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            content: bytes | None = os.readlink(path).encode()
+        else:
+            content = None if stat.S_ISDIR(mode) else path.read_bytes()
+        entries[path.relative_to(folder).as_posix()] = (mode, content)
+    return entries
+
+
+def refused(run: subprocess.CompletedProcess[str], *words: str) -> str:
+    """The one line a refusal printed, after checking it is a refusal that says `words`."""
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stdout == ""
+    assert "Traceback" not in run.stderr
+    [line] = run.stderr.splitlines()
+    assert line.startswith("oeus-kraken codegen: "), line
+    for word in words:
+        assert word in line, line
+    return line
+
+
+def refused_unchanged(folder: Path, *args: str, words: tuple[str, ...] = ()) -> str:
+    """Run codegen in `folder`, check it refused (saying `words`) and left it as it was."""
+    before = tree(folder)
+    line = refused(codegen(*args, cwd=folder), *words)
+    assert tree(folder) == before
+    return line
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def ops(tmp_path: Path) -> Path:
+    """A user's project folder with one good operation in ops/."""
+    write(tmp_path / "ops" / "viewer.graphql", VIEWER)
+    return tmp_path
+
+
+MAKE = ("--queries", "ops", "--package", "my_kraken", "--target", "src")
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project whose src/my_kraken an earlier codegen run wrote (copy it before changing it)."""
+    project = tmp_path_factory.mktemp("generated")
+    write(project / "ops" / "viewer.graphql", VIEWER)
+    run = codegen(*MAKE, cwd=project)
+    assert run.returncode == 0, run.stderr
+    return project
+
+
+def copy_of(project: Path, where: Path) -> Path:
+    shutil.copytree(project, where, symlinks=True)
+    return where
+
+
+# 1. codegen never deletes what it did not write.
+
+
+@pytest.mark.parametrize(
+    ("mine", "named"),
+    [
+        ({"handwritten.py": "MINE\n"}, "handwritten.py"),
+        ({"sub/notes.txt": "MINE\n"}, "sub/notes.txt"),
+        ({"sub/": None, "handwritten.py": "MINE\n"}, "handwritten.py"),  # the issue's case
+        ({"sub/": None}, "sub"),
+        ({"__init__.py": "from .app import main\n", "app.py": "main = 1\n"}, "__init__.py"),
+    ],
+    ids=["at the top", "in a subfolder", "issue 20", "an empty subfolder", "an application"],
+)
+def test_codegen_refuses_to_replace_a_folder_holding_a_file_it_did_not_write(
+    ops: Path, mine: dict[str, str | None], named: str
+) -> None:
+    package = ops / "src" / "my_kraken"
+    for name, text in mine.items():
+        if text is None:
+            (package / name).mkdir(parents=True)
+        else:
+            write(package / name, text)
+    line = refused_unchanged(ops, *MAKE, words=(f"src/my_kraken/{named} was not written",))
+    assert "refusing to replace src/my_kraken" in line
+
+
+@pytest.mark.slow
+def test_codegen_refuses_a_folder_it_wrote_once_a_file_is_added_to_it(
+    generated: Path, tmp_path: Path
+) -> None:
+    # Even a module that carries the generated header: the manifest, not the header, says
+    # which files a run wrote.
+    project = copy_of(generated, tmp_path / "project")
+    header = (project / "src" / "my_kraken" / "get_viewer.py").read_text()
+    write(project / "src" / "my_kraken" / "extra.py", header)
+    refused_unchanged(project, *MAKE, words=("src/my_kraken/extra.py was not written",))
+
+
+@pytest.mark.slow
+def test_codegen_refuses_to_replace_a_generated_file_edited_since_it_was_written(
+    generated: Path, tmp_path: Path
+) -> None:
+    """An edited generated file is no longer codegen's: it is refused, not overwritten, since
+    the edit may be someone's only copy of their work (`--check` shows it)."""
+    project = copy_of(generated, tmp_path / "project")
+    edited = project / "src" / "my_kraken" / "sync_client.py"
+    edited.write_text(edited.read_text() + "# my fix\n")
+    refused_unchanged(
+        project, *MAKE, words=("src/my_kraken/sync_client.py was changed since", "--check")
+    )
+
+
+@pytest.mark.slow
+def test_codegen_replaces_a_folder_it_wrote_earlier_byte_code_caches_included(
+    generated: Path, tmp_path: Path
+) -> None:
+    project = copy_of(generated, tmp_path / "project")
+    package = project / "src" / "my_kraken"
+    write(package / "__pycache__" / "sync_client.cpython-311.pyc", "byte code")
+    write(project / "ops" / "viewer.graphql", VIEWER.replace("email", "email\n    fullName"))
+    run = codegen(*MAKE, cwd=project)
+    assert run.returncode == 0, run.stderr
+    assert "full_name" in (package / "get_viewer.py").read_text()
+    assert not (package / "__pycache__").exists()
+    assert MANIFEST in os.listdir(package)
+
+
+@pytest.mark.slow
+def test_the_same_inputs_at_two_absolute_paths_give_identical_bytes_and_check_passes_in_a_clone(
+    generated: Path, tmp_path: Path
+) -> None:
+    # A clone at another path, generated with absolute paths from yet another folder.
+    clone = copy_of(generated, tmp_path / "somewhere" / "else" / "clone")
+    shutil.rmtree(clone / "src" / "my_kraken")
+    absolute = ("--queries", clone / "ops", "--package", "my_kraken", "--target", clone / "src")
+    run = codegen(*absolute, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert tree(clone / "src") == tree(generated / "src")
+    for module in (clone / "src" / "my_kraken").glob("*.py"):
+        assert str(tmp_path) not in module.read_text(), module.name
+    header = (clone / "src" / "my_kraken" / "async_client.py").read_text().splitlines()[1]
+    assert "`oeus-kraken codegen --queries ../ops --package my_kraken --target .`" in header
+
+    check = codegen(*absolute, "--check", cwd=tmp_path)
+    assert (check.returncode, check.stdout) == (0, "codegen: up to date\n"), check.stderr
+
+
+@pytest.mark.slow
+def test_a_folder_written_before_manifests_is_proved_by_its_headers(
+    generated: Path, tmp_path: Path
+) -> None:
+    package = copy_of(generated / "src" / "my_kraken", tmp_path / "my_kraken")
+    (package / MANIFEST).unlink()
+    refuse_foreign(package)  # headers on every module, and the empty py.typed: codegen's
+
+    (package / "py.typed").write_text("partial\n")
+    with pytest.raises(ForeignFileError, match=r"py\.typed was not written by codegen"):
+        refuse_foreign(package)
+    (package / "py.typed").write_text("")
+    (package / "helpers.py").write_text("def mine() -> None: ...\n")
+    with pytest.raises(ForeignFileError, match=r"helpers\.py was not written") as refusal:
+        refuse_foreign(package)
+    assert refusal.value.path == package / "helpers.py"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("spoil", "says"),
+    [
+        (lambda p: (p / MANIFEST).write_text("{not json"), "is not a manifest codegen can read"),
+        (lambda p: (p / "link.py").symlink_to(p / "enums.py"), "link.py was not written"),
+        (lambda p: write(p / "__pycache__" / "x" / "y.pyc", ""), "__pycache__/x/y.pyc was not"),
+        (lambda p: write(p / "__pycache__" / "notes.txt", ""), "__pycache__/notes.txt was not"),
+    ],
+    ids=["a broken manifest", "a link", "a folder in the cache", "a file in the cache"],
+)
+def test_nothing_but_generated_files_and_their_byte_code_counts_as_codegens(
+    generated: Path, tmp_path: Path, spoil: Any, says: str
+) -> None:
+    package = copy_of(generated / "src" / "my_kraken", tmp_path / "my_kraken")
+    spoil(package)
+    with pytest.raises(ForeignFileError, match=says.replace(".", r"\.")):
+        refuse_foreign(package)
+
+
+@pytest.mark.slow
+def test_a_file_written_into_the_folder_while_codegen_runs_stops_it(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import oeus_kraken.codegen as codegen_module
+
+    project = copy_of(generated, tmp_path / "project")
+    package = project / "src" / "my_kraken"
+    before = tree(package)
+
+    def run_while_someone_writes(config: dict[str, Any], output_root: Path) -> Path:
+        """Stands in for the seconds-long run, during which someone saves a file there."""
+        (package / "mine.py").write_text("MINE\n")
+        return Path(shutil.copytree(package, output_root / "my_kraken"))
+
+    monkeypatch.setattr(codegen_module, "_run_twice", run_while_someone_writes)
+    config = package_config(queries=project / "ops", package="my_kraken", target=project / "src")
+    with pytest.raises(ForeignFileError, match=r"mine\.py was not written by codegen"):
+        generate(config)
+    after = tree(package)
+    assert after.pop("mine.py")[1] == b"MINE\n"
+    assert after == before
+    assert os.listdir(project / "src") == ["my_kraken"]  # and no scratch folder left
+
+
+def test_a_run_that_fails_midway_leaves_no_folder_behind(
+    ops: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import oeus_kraken.codegen as codegen_module
+
+    def fail(config: dict[str, Any], output_root: Path) -> Path:
+        (output_root / "my_kraken").mkdir()
+        raise CodegenError("ariadne-codegen: something no check foresaw")
+
+    monkeypatch.setattr(codegen_module, "_run_twice", fail)
+    config = package_config(queries=ops / "ops", package="my_kraken", target=ops / "src" / "new")
+    with pytest.raises(CodegenError, match="no check foresaw"):
+        generate(config)
+    assert sorted(p.name for p in ops.iterdir()) == ["ops"]  # src/ and src/new/ are gone too
+
+
+# 2. codegen refuses bad names, operations and paths.
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("my-kraken", "it is not a Python identifier"),
+        ("2fast", "it is not a Python identifier"),
+        ("class", "is a Python keyword"),
+        ("None", "is a Python keyword"),
+        ("__main__", "are Python's own"),
+        ("typing", "shadow the standard library's typing"),
+        ("sys", "shadow the standard library's sys"),
+        ("json", "shadow the standard library's json"),
+        ("httpx", "shadow httpx, which the generated code needs"),
+        ("pydantic", "shadow pydantic, which the generated code needs"),
+        ("oeus_kraken", "shadow oeus_kraken, which the generated code needs"),
+        ("anyio", "shadow anyio, which the generated code needs"),  # httpx's own dependency
+    ],
+)
+def test_codegen_refuses_a_package_name_that_is_no_identifier_a_keyword_or_a_shadow(
+    ops: Path, name: str, says: str
+) -> None:
+    args = ("--queries", "ops", "--package", name, "--target", "src")
+    refused_unchanged(ops, *args, words=(repr(name), "cannot be the Python package name", says))
+    assert not (ops / "src").exists()
+
+
+@pytest.mark.slow
+def test_the_refused_names_cover_every_module_the_generated_code_imports(generated: Path) -> None:
+    imported: set[str] = set()
+    for module in (generated / "src" / "my_kraken").glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    assert imported
+    assert imported - set(sys.stdlib_module_names) - runtime_modules() == set()
+    assert {"httpx", "pydantic", "oeus_kraken"} <= runtime_modules()
+
+
+@pytest.mark.slow
+def test_a_soft_keyword_is_a_package_name_that_imports(ops: Path) -> None:
+    run = codegen("--queries", "ops", "--package", "match", "--target", "src", cwd=ops)
+    assert run.returncode == 0, run.stderr
+    imported = subprocess.run(
+        [sys.executable, "-c", "import match; from match import SyncKrakenClient"],
+        cwd=ops / "src",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert imported.returncode == 0, imported.stderr
+
+
+@pytest.mark.slow  # each reads the operations: 2-4 s
+@pytest.mark.parametrize(
+    ("files", "says"),
+    [
+        (
+            {"a.graphql": VIEWER, "b.graphql": "\n\nquery get_viewer { viewer { email } }\n"},
+            "ops/b.graphql:3:1: operation get_viewer and operation getViewer "
+            "(ops/a.graphql:2:1) would both be the method get_viewer()",
+        ),
+        (
+            {"a.graphql": VIEWER, "b.graphql": VIEWER},
+            "ops/b.graphql:2:1: operation getViewer and operation getViewer (ops/a.graphql:2:1)",
+        ),
+        (
+            {"s.graphql": "subscription onReading { viewer { email } }\n"},
+            "ops/s.graphql:1:1: subscription onReading: the generated clients",
+        ),
+        (
+            {"anon.graphql": "{ viewer { email } }\n"},
+            "ops/anon.graphql:1:1: this query has no name",
+        ),
+        (
+            {"anon.graphql": "# mine\nmutation { viewer { email } }\n"},
+            "ops/anon.graphql:2:1: this mutation has no name",
+        ),
+        (
+            {"x.graphql": "query execute { viewer { email } }\n"},
+            "ops/x.graphql:1:1: operation execute would be execute(), replacing the client's",
+        ),
+        (
+            {"x.graphql": "query enums { viewer { email } }\n"},
+            "ops/x.graphql:1:1: operation enums would be enums.py, a module every package has",
+        ),
+    ],
+    ids=[
+        "one method",
+        "one name",
+        "subscription",
+        "anonymous",
+        "anonymous mutation",
+        "a client method",
+        "a module",
+    ],
+)
+def test_codegen_refuses_operations_that_cannot_each_be_a_method(
+    tmp_path: Path, files: dict[str, str], says: str
+) -> None:
+    for name, text in files.items():
+        write(tmp_path / "ops" / name, text)
+    refused_unchanged(tmp_path, *MAKE, words=(says,))
+
+
+def link_the_package_to_ops(project: Path) -> None:
+    (project / "src").mkdir()
+    (project / "src" / "my_kraken").symlink_to(project / "ops")
+
+
+@pytest.mark.parametrize(
+    ("make", "target", "says"),
+    [
+        (lambda d: write(d / "src", "a file\n"), "src", "the target src is not a folder"),
+        (lambda d: write(d / "src", "a file\n"), "src/sub", "(src is a file)"),
+        (lambda d: (d / "src").symlink_to(d / "nowhere"), "src", "the target src is not a"),
+        (
+            lambda d: write(d / "src" / "my_kraken", "a file\n"),
+            "src",
+            "src/my_kraken is a file, not a package folder",
+        ),
+        (link_the_package_to_ops, "src", "src/my_kraken is a symbolic link"),
+    ],
+    ids=[
+        "target is a file",
+        "target under a file",
+        "target links nowhere",
+        "package is a file",
+        "package is a link",
+    ],
+)
+def test_codegen_refuses_a_target_or_package_path_that_is_a_file(
+    ops: Path, make: Any, target: str, says: str
+) -> None:
+    make(ops)
+    args = ("--queries", "ops", "--package", "my_kraken", "--target", target)
+    refused_unchanged(ops, *args, words=(says,))
+
+
+@pytest.mark.parametrize(
+    ("package", "files", "prepare"),
+    [
+        ("class", {}, None),
+        ("my_kraken", {"x.graphql": "{ viewer { email } }\n"}, None),
+        ("my_kraken", {}, lambda d: write(d / "src" / "my_kraken" / "mine.py", "MINE\n")),
+        ("my_kraken", {}, lambda d: write(d / "src", "a file\n")),
+    ],
+    ids=["a keyword", "an anonymous operation", "a foreign file", "a file as target"],
+)
+def test_the_python_api_raises_the_refusal_the_command_prints(
+    ops: Path, package: str, files: dict[str, str], prepare: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, text in files.items():
+        write(ops / "ops" / name, text)
+    if prepare:
+        prepare(ops)
+    line = refused(codegen("--queries", "ops", "--package", package, "--target", "src", cwd=ops))
+    monkeypatch.chdir(ops)
+    with pytest.raises(CodegenError) as refusal:
+        generate(package_config(queries="ops", package=package, target="src"))
+    assert isinstance(refusal.value, ConfigurationError)
+    assert isinstance(refusal.value, KrakenError)
+    assert line == f"oeus-kraken codegen: {refusal.value}"
