@@ -18,7 +18,7 @@ help:
 	@echo "make test             install, check generated code, lint, typecheck, run the tests"
 	@echo "make bench            per-call cost, import time, generate time, memory (bench/results.json)"
 	@echo "make install          create .venv with the package (editable) and the dev tools; reruns only when pyproject.toml changes"
-	@echo "make generate         rebuild generated/ from schema.graphql + queries/ + codegen.toml"
+	@echo "make generate         rebuild generated/ from schema.graphql + queries/ + codegen.toml (FAIL_ON_DEPRECATED=1: refuse if an operation uses a deprecated element)"
 	@echo "make check-generated  fail if generated/ is not what make generate produces"
 	@echo "make lint             ruff check and ruff format --check"
 	@echo "make typecheck        mypy --strict on oeus_kraken, examples, tools and bench"
@@ -44,7 +44,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/run.py
 
 generate: $(INSTALLED)
-	$(BIN)/python tools/generate.py
+	$(BIN)/python tools/generate.py $(if $(FAIL_ON_DEPRECATED),--fail-on-deprecated,)
 
 check-generated: $(INSTALLED)
 	$(BIN)/python tools/generate.py --check

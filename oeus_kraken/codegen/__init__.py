@@ -13,6 +13,10 @@ base are kept, after checking that every model module is byte-identical to the f
 Both runs finish in scratch space before the target is replaced, so a failed run leaves an
 existing package as it was. Output is byte-reproducible for the same inputs and pinned versions.
 
+Deprecated elements the operations use are said once each, in one line naming the file and
+line (`deprecations`, from `oeus_kraken.schema`); ariadne-codegen's own DeprecationWarnings,
+Python warning dumps naming site-packages, are silenced while it runs.
+
 Needs the `codegen` extra: `pip install 'oeus-kraken[codegen]'` (ariadne-codegen and the exact
 ruff and graphql-core versions it formats and prints with).
 """
@@ -28,6 +32,7 @@ import shlex
 import shutil
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +41,12 @@ from .._errors import ConfigurationError
 __all__ = [
     "CodegenError",
     "check",
+    "deprecations",
     "generate",
     "load_config",
     "package_config",
     "print_config",
+    "say_deprecations",
     "validate_operations",
 ]
 
@@ -255,11 +262,44 @@ def _located(file: Path, error: Any) -> str:
     return f"{file}{where}: {error.message}"
 
 
-def _codegen(config: dict[str, Any]) -> None:
-    from ariadne_codegen.main import client as run_codegen
+def deprecations(config: dict[str, Any]) -> list[str]:
+    """One line per deprecated element the operations use ("ops/a.graphql:3: field
+    ProductType.oldField is deprecated: <reason>"); empty when they use none. Problems with the
+    schema or the operations are left for `generate` and `check` to report."""
+    from ..schema import deprecation_lines
 
-    # ariadne-codegen prints its settings and file list: keep the command quiet.
-    with contextlib.redirect_stdout(io.StringIO()):
+    settings = config["tool"]["ariadne-codegen"]
+    try:
+        return deprecation_lines(settings["schema_path"], settings["queries_path"])
+    except ConfigurationError:
+        return []
+
+
+def say_deprecations(config: dict[str, Any], *, fail: bool, prefix: str) -> bool:
+    """Print `deprecations` on stderr, one line each; with `fail`, if there are any, say that
+    nothing will be written and return True (the caller then exits 1 without generating)."""
+    lines = deprecations(config)
+    for line in lines:
+        print(line, file=sys.stderr)
+    if fail and lines:
+        count = f"{len(lines)} deprecated element{'s' if len(lines) > 1 else ''}"
+        print(
+            f"{prefix}: the operations use {count} (--fail-on-deprecated): nothing written",
+            file=sys.stderr,
+        )
+        return True
+    return False
+
+
+def _codegen(config: dict[str, Any]) -> None:
+    # ariadne-codegen prints its settings and file list: keep the command quiet. It also warns
+    # of deprecated elements as Python warnings (`deprecations` says them once, in one line
+    # each), and turns DeprecationWarnings on for the whole process when imported: both stay
+    # inside this block.
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        from ariadne_codegen.main import client as run_codegen
+
+        warnings.simplefilter("ignore", DeprecationWarning)  # after the import's own filter
         run_codegen(config)  # type: ignore[no-untyped-call]
 
 
