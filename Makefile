@@ -9,6 +9,7 @@ SCHEMA ?=
 # Set on the command line only (`make schema-check URL=...`): not taken from an environment
 # variable that happens to be called URL.
 URL =
+ALLOW_BREAKING =
 
 .DEFAULT_GOAL := help
 .PHONY: help demo bench install generate check-generated lint typecheck pytest test schema schema-check clean
@@ -23,7 +24,7 @@ help:
 	@echo "make lint             ruff check and ruff format --check"
 	@echo "make typecheck        mypy --strict on oeus_kraken, examples, tools and bench"
 	@echo "make pytest           the tests alone, on every core (PYTEST_ARGS=... passes options, e.g. -m 'not slow')"
-	@echo "make schema           refresh schema.graphql from KRAKEN_URL (left as it is when the types are the same)"
+	@echo "make schema           refresh schema.graphql from KRAKEN_URL (left as it is when the types are the same, or when it breaks one of our operations: ALLOW_BREAKING=1 writes it anyway)"
 	@echo "make schema-check SCHEMA=path | URL=url   dry run: what a candidate file or endpoint changes for us"
 	@echo "make clean            remove .venv and the tools' caches"
 	@echo "make help             this list"
@@ -62,7 +63,7 @@ pytest: $(INSTALLED)
 test: install check-generated lint typecheck pytest
 
 schema: $(INSTALLED)
-	$(BIN)/python tools/schema_tool.py fetch
+	$(BIN)/python tools/schema_tool.py fetch $(if $(ALLOW_BREAKING),--allow-breaking,)
 
 # A dry run: compares schema.graphql with a candidate file or with what a live endpoint answers.
 schema-check: $(INSTALLED)
