@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import graphql
+import httpx
 import pytest
 from cli_helpers import Cli, Run, clean_env, cli
 
@@ -524,7 +525,7 @@ def test_markdown_renders_the_breaks_and_changes_as_tables(cli: Cli, project: Pa
     assert ["breaking", "`FIELD_REMOVED`", "Viewer.email was removed.", "`selectsEmail`"] in (
         changes
     )
-    assert "Fine: `readsZone`, `selectsNickname`." in run.out
+    assert ("`readsZone`", "fine", "`ops/readsZone.graphql:1`") in rows
 
 
 def test_a_pipe_in_a_reason_does_not_break_the_markdown_table(cli: Cli, project: Path) -> None:
@@ -723,6 +724,30 @@ def test_an_endpoint_is_introspected_as_new_and_gives_the_verdict_of_the_file(
     [request] = httpx_mock.get_requests()  # type: ignore[attr-defined]
     assert "Authorization" not in request.headers  # no credentials: asked as anyone may
     assert "includeDeprecated: true" in json.loads(request.content)["query"]
+
+
+def test_a_server_that_refuses_deprecated_arguments_in_introspection_is_asked_without(
+    cli: Cli, project: Path, httpx_mock: object
+) -> None:
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        query = json.loads(request.content)["query"]
+        asked.append(query)
+        if "args(includeDeprecated: true)" in query:
+            error = "Unknown argument 'includeDeprecated' on field '__Field.args'."
+            return httpx.Response(200, json={"errors": [{"message": error}]})
+        result = graphql.graphql_sync(graphql.build_schema(NEW_SDL), query)
+        return httpx.Response(200, json={"data": result.data})
+
+    httpx_mock.add_callback(answer, url=INTROSPECTED_URL, is_reusable=True)  # type: ignore[attr-defined]
+    write_operations(project, "selectsNickname", "usesOldField")
+
+    run = cli("schema", "diff", "old.graphql", INTROSPECTED_URL, "--queries", "ops", "--no-builtin")
+
+    assert (run.code, run.err) == (0, "")
+    assert len(asked) == 2
+    assert verdicts(run) == {"selectsNickname": "fine", "usesOldField": "deprecated"}
 
 
 @pytest.mark.parametrize(

@@ -265,9 +265,11 @@ def _located(file: Path, error: Any) -> str:
 def deprecations(config: dict[str, Any]) -> list[str]:
     """One line per deprecated element the operations use ("ops/a.graphql:3: field
     ProductType.oldField is deprecated: <reason>"); empty when they use none. Problems with the
-    schema or the operations are left for `generate` and `check` to report."""
-    from ..schema import deprecation_lines
-
+    schema or the operations (or a missing extra) are left for `generate` and `check` to report."""
+    try:
+        from ..schema import deprecation_lines
+    except ImportError:  # no graphql-core: generate() says which extra to install
+        return []
     settings = config["tool"]["ariadne-codegen"]
     try:
         return deprecation_lines(settings["schema_path"], settings["queries_path"])

@@ -173,12 +173,14 @@ def _operation_rows(diff: SchemaDiff) -> list[str]:
             if use.coordinate in op.newly_deprecated:
                 what += " (newly deprecated)"
             rows.append(_row(_code(op.name), "deprecated", _code(str(use.location)), _cell(what)))
+        if op.verdict == "fine":
+            rows.append(_row(_code(op.name), "fine", _code(str(op.location or op.folder)), ""))
     return rows
 
 
 def render_markdown(diff: SchemaDiff) -> str:
-    """The report as Markdown: a verdict, a table of the operations that break or use deprecated
-    elements, the names of those that are fine, and a table of the schema changes."""
+    """The report as Markdown: a verdict, a table of the operations (a row per break and per
+    deprecated element, one for each operation that is fine), and a table of the changes."""
     old = _code(diff.old_label or "")
     title = (
         f"### Schema diff: {old} → {_code(diff.new_label)}"
@@ -186,11 +188,8 @@ def render_markdown(diff: SchemaDiff) -> str:
         else (f"### Operations against {_code(diff.new_label)}")
     )
     lines = [title, "", f"**{verdict_line(diff)}**", "", f"{_summary(diff)} ({_folders(diff)})."]
-    if any(op.verdict != "fine" for op in diff.operations):
+    if diff.operations:
         lines += ["", *_operation_rows(diff)]
-    fine = [_code(op.name) for op in diff.with_verdict("fine")]
-    if fine:
-        lines += ["", f"Fine: {', '.join(fine)}."]
     for found in diff.unattached:
         lines += ["", f"Error outside any operation: {_break_cell(found)}"]
     if diff.skipped:
