@@ -9,6 +9,7 @@ SCHEMA ?=
 # Set on the command line only (`make schema-check URL=...`): not taken from an environment
 # variable that happens to be called URL.
 URL =
+ALLOW_BREAKING =
 
 .DEFAULT_GOAL := help
 .PHONY: help demo bench install generate check-generated lint typecheck pytest test schema schema-check clean
@@ -18,12 +19,12 @@ help:
 	@echo "make test             install, check generated code, lint, typecheck, run the tests"
 	@echo "make bench            per-call cost, import time, generate time, memory (bench/results.json)"
 	@echo "make install          create .venv with the package (editable) and the dev tools; reruns only when pyproject.toml changes"
-	@echo "make generate         rebuild generated/ from schema.graphql + queries/ + codegen.toml"
+	@echo "make generate         rebuild generated/ from schema.graphql + queries/ + codegen.toml (FAIL_ON_DEPRECATED=1: refuse if an operation uses a deprecated element)"
 	@echo "make check-generated  fail if generated/ is not what make generate produces"
 	@echo "make lint             ruff check and ruff format --check"
 	@echo "make typecheck        mypy --strict on oeus_kraken, examples, tools and bench"
 	@echo "make pytest           the tests alone, on every core (PYTEST_ARGS=... passes options, e.g. -m 'not slow')"
-	@echo "make schema           refresh schema.graphql from KRAKEN_URL (left as it is when the types are the same)"
+	@echo "make schema           refresh schema.graphql from KRAKEN_URL (left as it is when the types are the same, or when it breaks one of our operations: ALLOW_BREAKING=1 writes it anyway)"
 	@echo "make schema-check SCHEMA=path | URL=url   dry run: what a candidate file or endpoint changes for us"
 	@echo "make clean            remove .venv and the tools' caches"
 	@echo "make help             this list"
@@ -44,7 +45,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/run.py
 
 generate: $(INSTALLED)
-	$(BIN)/python tools/generate.py
+	$(BIN)/python tools/generate.py $(if $(FAIL_ON_DEPRECATED),--fail-on-deprecated,)
 
 check-generated: $(INSTALLED)
 	$(BIN)/python tools/generate.py --check
@@ -62,7 +63,7 @@ pytest: $(INSTALLED)
 test: install check-generated lint typecheck pytest
 
 schema: $(INSTALLED)
-	$(BIN)/python tools/schema_tool.py fetch
+	$(BIN)/python tools/schema_tool.py fetch $(if $(ALLOW_BREAKING),--allow-breaking,)
 
 # A dry run: compares schema.graphql with a candidate file or with what a live endpoint answers.
 schema-check: $(INSTALLED)

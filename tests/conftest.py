@@ -12,6 +12,7 @@ httpx transport, and `fake_kraken` answers each request by its GraphQL operation
 
 `sandbox` is different: the local Kraken sandbox (oeus_kraken.sandbox) on a loopback port, one
 server for the session, reset before each test that uses it, its time set by `sandbox_clock`.
+`shipped_schema` is schema.graphql, built once for the session.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from oeus_kraken import TEST_URL, KrakenClient, SyncKrakenClient
 
 if TYPE_CHECKING:
     from oeus_kraken.sandbox import SandboxServer
+    from oeus_kraken.schema import LoadedSchema
 
 CLIENT_KINDS = ("async", "sync")
 
@@ -254,6 +256,21 @@ def sandbox(_sandbox_server: SandboxServer, sandbox_clock: SandboxClock) -> Sand
     sandbox_clock.reset()
     _sandbox_server.reset()
     return _sandbox_server
+
+
+# -- schema.graphql, built once per session (26k lines: seconds to parse and validate) ----------
+
+
+@pytest.fixture(scope="session")
+def shipped_schema() -> LoadedSchema:
+    """schema.graphql as `oeus_kraken.schema` loads it (label "schema.graphql"): its text and the
+    validated schema. Shared: never mutate it."""
+    from pathlib import Path
+
+    from oeus_kraken.schema import read_schema_file
+
+    path = Path(__file__).resolve().parent.parent / "schema.graphql"
+    return read_schema_file(path, "schema.graphql")
 
 
 # -- the auth and fault suites: a scripted Kraken (auth_helpers.FakeKraken) and a fake clock ---

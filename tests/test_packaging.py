@@ -152,14 +152,20 @@ def test_the_wheel_requires_no_development_tools(metadata: Message) -> None:
 
 
 @pytest.mark.slow
-def test_the_wheel_carries_the_schema_exactly_once_beside_its_accessor(
+def test_the_wheel_carries_the_schema_and_our_operations_exactly_once_beside_their_accessor(
     wheel: zipfile.ZipFile,
 ) -> None:
-    schemas = [n for n in wheel.namelist() if n.endswith(".graphql")]
+    files = [n for n in wheel.namelist() if n.endswith(".graphql")]
+    operations = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "queries").rglob("*"))
 
-    assert schemas == ["oeus_kraken/_resources/schema.graphql"]
+    assert sorted(files) == sorted(
+        ["oeus_kraken/_resources/schema.graphql"]
+        + [f"oeus_kraken/_resources/{name}" for name in operations]
+    )
     assert "oeus_kraken/_resources/__init__.py" in wheel.namelist()
-    assert wheel.read(schemas[0]) == (ROOT / "schema.graphql").read_bytes()
+    for name in files:
+        original = ROOT / name.removeprefix("oeus_kraken/_resources/")
+        assert wheel.read(name) == original.read_bytes()
 
 
 @pytest.mark.slow
@@ -187,6 +193,7 @@ def test_an_installed_wheel_finds_the_schema_inside_itself(
         "print(oeus_kraken.__file__)\n"
         "print(oeus_kraken._resources.schema_path())\n"
         "print(oeus_kraken.sandbox.schema_path())\n"
+        "print(oeus_kraken._resources.queries_path())\n"
     )
     # PYTHONPATH comes before the editable install's path entry, so the wheel's copy is imported.
     result = subprocess.run(
@@ -199,16 +206,18 @@ def test_an_installed_wheel_finds_the_schema_inside_itself(
         timeout=60,
     )
 
-    package_file, resource_schema, sandbox_schema = result.stdout.splitlines()
+    package_file, resource_schema, sandbox_schema, queries = result.stdout.splitlines()
     assert package_file == str(unpacked / "oeus_kraken" / "__init__.py")
     expected = unpacked / "oeus_kraken" / "_resources" / "schema.graphql"
     assert resource_schema == sandbox_schema == str(expected)
+    assert queries == str(unpacked / "oeus_kraken" / "_resources" / "queries")
 
 
-def test_a_checkout_reads_the_repository_schema() -> None:
-    from oeus_kraken._resources import schema_path
+def test_a_checkout_reads_the_repository_schema_and_operations() -> None:
+    from oeus_kraken._resources import queries_path, schema_path
 
     assert schema_path() == ROOT / "schema.graphql"
+    assert queries_path() == ROOT / "queries"
 
 
 # -- declared dependencies ----------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 The schema-change tests edit a copy of the real schema.graphql and compare it with the original
 against the real queries/, so they break if an edit no longer applies or our operations move.
-Building the full schema takes most of a second, so each schema is built once per module.
+Building the full schema takes seconds, so each schema is built once per module (the real one
+once per session: the `shipped_schema` fixture); tests that need more than that are `slow`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -84,13 +86,14 @@ def build(sdl: str) -> graphql.GraphQLSchema:
 
 
 @pytest.fixture(scope="module")
-def current_sdl() -> str:
-    return SCHEMA.read_text(encoding="utf-8")
+def current_sdl(shipped_schema) -> str:
+    return shipped_schema.sdl
 
 
 @pytest.fixture(scope="module")
-def current():
-    return schema_tool.load_schema(SCHEMA)
+def current(shipped_schema):
+    # Built by the same engine the tool's load_schema uses (oeus_kraken.schema), once a session.
+    return shipped_schema.schema
 
 
 @pytest.fixture(scope="module")
@@ -134,11 +137,13 @@ def test_every_operation_file_validates_against_schema_graphql(current, operatio
 def test_comparing_the_schema_with_itself_reports_nothing_changed_for_us(current):
     report = schema_tool.compare(current, current, QUERIES)
 
-    assert (report.breaking, report.dangerous) == ((), ())
-    assert (report.added_types, report.added_fields) == ((), ())
+    assert report.diff.changes == ()
+    assert {op.verdict for op in report.diff.operations} == {"fine"}
     assert report.broken_operations == ()
     assert report.exit_code == 0
-    assert "Nothing changed for us" in report.render()
+    text = report.render()
+    assert "Schema changes: 0 breaking, 0 dangerous, 0 safe" in text
+    assert text.splitlines()[-1] == "FINE: no operation breaks or uses a deprecated element."
 
 
 # A small schema and operation, for testing the commands quickly.
@@ -179,31 +184,33 @@ def workspace(tmp_path):
 def test_check_names_operations_that_no_longer_validate_and_exits_1(current, breaks_validation):
     report = schema_tool.compare(current, breaks_validation, QUERIES)
 
-    removed = change(report.breaking, "Query.tdspByPostalcode was removed.")
+    removed = change(report.diff.group("breaking"), "Query.tdspByPostalcode was removed.")
     assert removed.type == "FIELD_REMOVED"
     assert removed.used_by == ("getTdspByPostalCode",)
-    renamed = change(report.breaking, "ObtainKrakenJSONWebToken.refreshExpiresIn was removed.")
+    renamed = change(
+        report.diff.group("breaking"), "ObtainKrakenJSONWebToken.refreshExpiresIn was removed."
+    )
     assert renamed.used_by == ("getKrakenToken", "refreshKrakenToken")
-    failing = {file.path: file.broken_operations for file in report.failing_files}
-    assert failing == {
-        "queries/products.graphql": ("getTdspByPostalCode",),
-        # The error is in the KrakenToken fragment: both operations spreading it break.
-        "queries/auth.graphql": ("getKrakenToken", "refreshKrakenToken"),
+    broken = {op.name: [str(b.location) for b in op.breaks] for op in report.diff.operations}
+    tdsp_line = line_of(QUERIES / "products.graphql", "tdspByPostalcode(")
+    # The error is in the KrakenToken fragment: both operations spreading it break there.
+    token_line = line_of(QUERIES / "auth.graphql", "refreshExpiresIn")
+    assert {name: where for name, where in broken.items() if where} == {
+        "getTdspByPostalCode": [f"queries/products.graphql:{tdsp_line}"],
+        "getKrakenToken": [f"queries/auth.graphql:{token_line}"],
+        "refreshKrakenToken": [f"queries/auth.graphql:{token_line}"],
     }
     assert report.exit_code == 1
     text = report.render()
-    assert "FIELD_REMOVED: Query.tdspByPostalcode was removed.  [used by getTdspByPostalCode]" in (
+    assert "FIELD_REMOVED  Query.tdspByPostalcode was removed.  [used by getTdspByPostalCode]" in (
         text
     )
-    assert "FAIL  queries/products.graphql: getTdspByPostalCode no longer validates" in text
-    tdsp_line = line_of(QUERIES / "products.graphql", "tdspByPostalcode(")
     assert (
-        f"queries/products.graphql:{tdsp_line}:3: Cannot query field 'tdspByPostalcode' on type"
-        in text
-    )
-    assert text.splitlines()[-1].startswith(
-        "BREAKS US: 3 operations no longer validate (getKrakenToken, refreshKrakenToken, "
-        "getTdspByPostalCode); 2 breaking changes touch what our operations use"
+        f"queries/products.graphql:{tdsp_line}: field Query.tdspByPostalcode: Cannot query field"
+        " 'tdspByPostalcode' on type 'Query'. [FIELD_REMOVED: Query.tdspByPostalcode was removed.]"
+    ) in text
+    assert text.splitlines()[-1] == (
+        "BREAKS: 3 operations break (getKrakenToken, refreshKrakenToken, getTdspByPostalCode)."
     )
 
 
@@ -212,10 +219,12 @@ def test_check_reports_changes_that_do_not_touch_our_operations_and_exits_0(
 ):
     report = schema_tool.compare(current, harmless_to_us, QUERIES)
 
-    assert report.failing_files == ()
-    assert report.added_types == ("TdspHolidayType",)
-    assert report.added_fields == ("Query.tdspHolidays",)
-    new_value = change(report.dangerous, "LZ_AEN was added to enum type LoadZone.")
+    assert report.broken_operations == ()
+    assert [(c.type, c.coordinate) for c in report.diff.group("safe")] == [
+        ("FIELD_ADDED", "Query.tdspHolidays"),
+        ("TYPE_ADDED", "TdspHolidayType"),
+    ]
+    new_value = change(report.diff.group("dangerous"), "LZ_AEN was added to enum type LoadZone.")
     assert new_value.type == "VALUE_ADDED_TO_ENUM"
     # Every operation that receives a LoadZone.
     assert new_value.used_by == (
@@ -230,16 +239,19 @@ def test_check_reports_changes_that_do_not_touch_our_operations_and_exits_0(
         "lookupAddressByEsiId",
         "lookupAddressByStreetAddress",
     )
-    unused = change(report.breaking, "Query.activeDomesticSignupRewardScheme was removed.")
+    unused = change(
+        report.diff.group("breaking"), "Query.activeDomesticSignupRewardScheme was removed."
+    )
     assert unused.used_by == ()
     assert report.exit_code == 0
     text = report.render()
-    assert "Only added (safe for us): 1 type, 1 field" in text
-    assert "VALUE_ADDED_TO_ENUM: LZ_AEN was added to enum type LoadZone.  [used by" in text
-    assert "FIELD_REMOVED: Query.activeDomesticSignupRewardScheme was removed.\n" in text
-    assert text.splitlines()[-1].startswith("Does not break us: every operation validates")
+    assert "Schema changes: 1 breaking, 1 dangerous, 2 safe" in text
+    assert "VALUE_ADDED_TO_ENUM  LZ_AEN was added to enum type LoadZone.  [used by" in text
+    assert "FIELD_REMOVED        Query.activeDomesticSignupRewardScheme was removed.\n" in text
+    assert text.splitlines()[-1] == "FINE: no operation breaks or uses a deprecated element."
 
 
+@pytest.mark.slow  # a process building both schemas
 def test_check_command_on_the_real_schema_exits_1_naming_what_breaks(tmp_path, current_sdl):
     candidate = tmp_path / "candidate.graphql"
     candidate.write_text(edit(current_sdl, *BREAKS_VALIDATION), encoding="utf-8")
@@ -256,11 +268,10 @@ def test_check_command_on_the_real_schema_exits_1_naming_what_breaks(tmp_path, c
 
     assert (result.returncode, result.stderr) == (1, "")
     assert result.stdout.startswith(f"Comparing schema.graphql with {candidate}.")
-    assert "FIELD_REMOVED: Query.tdspByPostalcode was removed." in result.stdout
-    assert "FAIL  queries/products.graphql: getTdspByPostalCode no longer validates" in (
-        result.stdout
-    )
-    assert "FAIL  queries/auth.graphql: getKrakenToken, refreshKrakenToken" in result.stdout
+    assert "FIELD_REMOVED  Query.tdspByPostalcode was removed." in result.stdout
+    for name in ("getTdspByPostalCode", "getKrakenToken", "refreshKrakenToken"):
+        assert re.search(rf"^{name} +breaks +queries/", result.stdout, re.MULTILINE), name
+    assert "Dry run: `make schema` would replace schema.graphql" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -269,26 +280,27 @@ def test_check_command_on_the_real_schema_exits_1_naming_what_breaks(tmp_path, c
         (
             ("  email: String\n", "  email: String\n  givenName: String\n"),
             0,
-            ["Only added (safe for us): 0 types, 1 field", "Nothing changed for us"],
+            ["FIELD_ADDED  Viewer.givenName was added.", "FINE: no operation breaks"],
         ),
         # Still validates, but our generated model says str and the server would send an int.
         (
             ("  email: String\n", "  email: Int\n"),
             1,
             [
-                "FIELD_CHANGED_KIND: Viewer.email changed type from String to Int."
+                "FIELD_CHANGED_KIND  Viewer.email changed type from String to Int."
                 "  [used by getViewer]",
-                "ok    ",  # it still validates
-                "BREAKS US: 1 breaking change touches what our operations use",
+                "viewer.graphql:4: field Viewer.email: still validates, but breaks:",
+                "BREAKS: 1 operation breaks (getViewer).",
             ],
         ),
         (
             ("  email: String\n", ""),
             1,
             [
-                "FIELD_REMOVED: Viewer.email was removed.  [used by getViewer]",
-                "viewer.graphql: getViewer no longer validates",
-                "BREAKS US: 1 operation no longer validates (getViewer)",
+                "FIELD_REMOVED  Viewer.email was removed.  [used by getViewer]",
+                "viewer.graphql:4: field Viewer.email: Cannot query field 'email' on type "
+                "'Viewer'. [FIELD_REMOVED: Viewer.email was removed.]",
+                "BREAKS: 1 operation breaks (getViewer).",
             ],
         ),
         # Breaking for whoever passes `locale`; we do not.
@@ -296,17 +308,18 @@ def test_check_command_on_the_real_schema_exits_1_naming_what_breaks(tmp_path, c
             ("locale: String", "locale: Int"),
             0,
             [
-                "ARG_CHANGED_KIND: Query.viewer arg locale has changed type from String to Int.\n",
-                "Does not break us",
+                "ARG_CHANGED_KIND  Query.viewer arg locale has changed type from String to Int.\n",
+                "FINE: no operation breaks",
             ],
         ),
         (
             ("id: ID,", "id: Int,"),
             1,
             [
-                "ARG_CHANGED_KIND: Query.viewer arg id has changed type from ID to Int."
+                "ARG_CHANGED_KIND  Query.viewer arg id has changed type from ID to Int."
                 "  [used by getViewer]",
-                "Variable '$id' of type 'ID!' used in position expecting type 'Int'.",
+                "viewer.graphql:2: argument Query.viewer(id:): Variable '$id' of type 'ID!' used"
+                " in position expecting type 'Int'.",
             ],
         ),
     ],
@@ -342,7 +355,7 @@ def test_check_help_documents_the_exit_codes(capsys):
 
     assert exited.value.code == 0
     help_text = " ".join(capsys.readouterr().out.split())
-    assert "Exit 0: nothing breaks us; 1: an operation no longer validates" in help_text
+    assert "Exit 0: nothing breaks us; 1: an operation breaks (it no longer validates" in help_text
     assert "2: bad input" in help_text
 
 
@@ -459,29 +472,63 @@ def test_fetch_replaces_the_schema_with_a_header_and_the_introspected_sdl(
     assert f"# Introspected from {URL} on {today} (UTC)" in header
     assert all(line.startswith("#") for line in header.splitlines())
     assert sdl == graphql.print_schema(graphql.build_schema(NEW_SMALL_SDL)) + "\n"
-    assert "Only added (safe for us): 0 types, 1 field" in out
-    assert "Nothing changed for us" in out
+    assert "FIELD_ADDED  Viewer.givenName was added." in out
+    assert "FINE: no operation breaks or uses a deprecated element." in out
     assert f"Replaced {schema}. Next: `make generate`." in out
     if token:
         assert token not in out + text
 
 
-def test_fetch_that_breaks_an_operation_still_replaces_the_schema_but_exits_1(
+WITHOUT_EMAIL = SMALL_SDL.replace("  email: String\n", "")
+
+
+def test_fetch_refuses_a_schema_that_breaks_an_operation_saying_which_and_exits_1(
     workspace, env, httpx_mock, capsys
 ):
     schema, queries = workspace
-    without_email = SMALL_SDL.replace("  email: String\n", "")
-    httpx_mock.add_response(url=URL, json=introspection(without_email))
+    httpx_mock.add_response(url=URL, json=introspection(WITHOUT_EMAIL))
 
     code = fetch(schema, queries)
 
+    out, err = capsys.readouterr()
+    assert (code, err) == (1, "")
+    assert "FIELD_REMOVED  Viewer.email was removed.  [used by getViewer]" in out
+    assert "viewer.graphql:4: field Viewer.email: Cannot query field 'email'" in out
+    assert out.rstrip().endswith(
+        f"Left {schema} as it is: {URL} breaks 1 of our operations (getViewer). Fix queries/"
+        " first (the reasons are above), or `make schema ALLOW_BREAKING=1` to write it anyway."
+    )
+    assert schema.read_text(encoding="utf-8") == SMALL_SDL
+    assert sorted(p.name for p in schema.parent.iterdir()) == ["queries", "schema.graphql"]
+
+
+def test_fetch_with_allow_breaking_writes_a_breaking_schema_and_still_exits_1(
+    workspace, env, httpx_mock, capsys
+):
+    schema, queries = workspace
+    httpx_mock.add_response(url=URL, json=introspection(WITHOUT_EMAIL))
+
+    code = schema_tool.main(
+        ["fetch", "--allow-breaking", "--schema", str(schema), "--queries", str(queries)]
+    )
+
     out, _ = capsys.readouterr()
     assert code == 1
-    assert "FIELD_REMOVED: Viewer.email was removed.  [used by getViewer]" in out
-    assert "FAIL  " in out
-    assert "viewer.graphql: getViewer no longer validates" in out
-    assert "but it breaks us" in out
+    assert "though it breaks us" in out
+    assert f"`git checkout {schema}` to go back" in out
     assert "email" not in schema.read_text(encoding="utf-8")
+
+
+def test_make_schema_passes_allow_breaking_to_the_tool():
+    result = subprocess.run(
+        ["make", "-n", "schema", "ALLOW_BREAKING=1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert "tools/schema_tool.py fetch --allow-breaking" in result.stdout
 
 
 def test_fetch_without_a_current_schema_writes_one(workspace, env, httpx_mock, capsys):
@@ -574,6 +621,7 @@ def test_fetch_schema_returns_the_introspected_schema(httpx_mock):
     assert graphql.print_schema(schema) == graphql.print_schema(graphql.build_schema(SMALL_SDL))
 
 
+@pytest.mark.slow  # a process
 def test_fetch_command_with_an_unreachable_endpoint_prints_one_line_and_exits_3(workspace):
     schema, queries = workspace
     unreachable = "http://127.0.0.1:9/v1/graphql/"  # the discard port: nothing listens
@@ -612,6 +660,7 @@ def schema_copy(tmp_path, current_sdl):
     return copy
 
 
+@pytest.mark.slow  # introspects the full schema, then compares it in full
 def test_a_no_change_refresh_leaves_schema_graphql_byte_for_byte_with_comments_and_guessed_markers(
     schema_copy, current, current_sdl, env, httpx_mock, capsys
 ):
@@ -696,17 +745,21 @@ def live_schema(current_sdl):
     return build(edit(current_sdl, *LIVE_SCHEMA_EDITS))
 
 
+@pytest.mark.slow  # introspects the full schema
 def test_a_changed_type_is_reported_against_its_guessed_marker_and_the_file_replaced(
     schema_copy, live_schema, env, httpx_mock, capsys
 ):
     httpx_mock.add_response(url=URL, json=introspection_of(live_schema))
 
-    code = fetch(schema_copy, QUERIES)
+    code = schema_tool.main(
+        ["fetch", "--allow-breaking", "--schema", str(schema_copy), "--queries", str(QUERIES)]
+    )
 
     out, err = capsys.readouterr()
-    # Our readings operations use what changed: reported (exit 1), and the file still replaced.
+    # Our readings operations use what changed: reported (exit 1), and the file replaced, as
+    # --allow-breaking asks.
     assert (code, err) == (1, "")
-    assert "getDailyReadings" in out
+    assert re.search(r"^getDailyReadings +breaks", out, re.MULTILINE)
 
     def line(text):
         return f"{schema_copy}:{line_of(SCHEMA, text)}"
@@ -738,6 +791,7 @@ def test_a_changed_type_is_reported_against_its_guessed_marker_and_the_file_repl
     assert f"`git checkout {schema_copy}` to go back" in out  # it breaks us: say how to undo
 
 
+@pytest.mark.slow  # walks every token of the full schema
 def test_the_guessed_markers_of_schema_graphql_are_found_on_what_they_mark(current_sdl):
     parts = schema_tool.find_guessed_parts(current_sdl)
 

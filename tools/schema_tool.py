@@ -1,9 +1,9 @@
 """Refresh schema.graphql from a live Kraken endpoint, and report what a schema change does to us.
 
 Usage:
-    python tools/schema_tool.py fetch             what `make schema` runs
-    python tools/schema_tool.py check PATH        what `make schema-check SCHEMA=PATH` runs
-    python tools/schema_tool.py check --url URL   what `make schema-check URL=URL` runs
+    python tools/schema_tool.py fetch [--allow-breaking]   what `make schema` runs
+    python tools/schema_tool.py check PATH                 what `make schema-check SCHEMA=PATH` runs
+    python tools/schema_tool.py check --url URL            what `make schema-check URL=URL` runs
 
 `fetch` sends graphql-core's introspection query to KRAKEN_URL (default: the test endpoint
 https://api.oeus-kraken.systems/v1/graphql/), with `Authorization: <KRAKEN_TOKEN>` (the bare
@@ -11,38 +11,38 @@ token, as Kraken expects) when KRAKEN_TOKEN is set. On success it prints the rep
 comparing the current schema.graphql with the introspected schema. If both have the same types
 (compared without descriptions and in name order: schema.graphql keeps its notes in `#`
 comments, which a server cannot send back), schema.graphql is left byte for byte as it is, with
-its comments and `# guessed` markers. Otherwise it is replaced (atomically: a temporary file in
-the same folder, renamed over it) by a header naming the URL and the UTC date, followed by the
-printed SDL with the server's descriptions. If the endpoint cannot be reached or does not answer
-with an introspection result, it prints one line to stderr and leaves schema.graphql as it was.
-The token is never printed.
+its comments and `# guessed` markers. If the new schema breaks one of our operations, it is not
+written either: the report says which operations and why, and `--allow-breaking` (`make schema
+ALLOW_BREAKING=1`) writes it anyway, for when queries/ is to be fixed against it. Otherwise it
+is replaced (atomically: a temporary file in the same folder, renamed over it) by a header
+naming the URL and the UTC date, followed by the printed SDL with the server's descriptions. If
+the endpoint cannot be reached or does not answer with an introspection result, it prints one
+line to stderr and leaves schema.graphql as it was. The token is never printed.
 
 `check PATH` prints the same report comparing schema.graphql with the candidate schema at PATH;
 `check --url URL` introspects URL (with KRAKEN_TOKEN, as `fetch` does) and compares with that.
 Both are dry runs: they change nothing, and say whether `fetch` would replace the file.
 
-The report lists:
-  * breaking and dangerous changes (graphql-core's find_breaking_changes and
-    find_dangerous_changes), one line each, marked `[used by ...]` with our operations that
-    select, pass or receive what changed (judged against the current schema);
-  * how many types and fields were only added (safe for us);
-  * each part of schema.graphql marked as guessed (a `#` comment containing "guessed", on a type,
-    field or enum value or just above it), and whether the new schema confirmed the guess (the
-    type, or the field with the type we wrote, is there), contradicted it (it is not, or differs;
-    a type absent under our name but found under another, through the fields that return it,
-    was misnamed), or left it unknown (neither the type nor any field that has it is there);
-  * every file in queries/, validated as one document (fragments are shared within a file)
-    against the new schema, with the operations that no longer validate and why.
-
-An operation can still validate and yet break: a field we select that becomes nullable or
-changes type, or a required field added to an input type we send. That is why a breaking change
-that touches what our operations use counts as breaking us, not only a failed validation.
+The report is `oeus-kraken schema diff`'s, from the same engine (oeus_kraken.schema), for the
+operations in queries/:
+  * the breaking, dangerous and safe changes (graphql-core's find_breaking_changes and
+    find_dangerous_changes, newly deprecated elements with their reasons, additions), each
+    marked `[used by ...]` with our operations that use what changed;
+  * each operation's verdict against the new schema: breaks (it no longer validates, or a
+    breaking change touches what it selects or sends: file:line, the field and the change),
+    deprecated (each deprecated element it uses, with the reason), or fine;
+and, beside it, each part of schema.graphql marked as guessed (a `#` comment containing
+"guessed", on a type, field or enum value or just above it), and whether the new schema
+confirmed the guess (the type, or the field with the type we wrote, is there), contradicted it
+(it is not, or differs; a type absent under our name but found under another, through the fields
+that return it, was misnamed), or left it unknown (neither the type nor any field that has it is
+there).
 
 Exit codes (both commands):
   0  nothing in the new schema breaks our operations (breaking changes to things we do not use,
-     and dangerous changes, are reported but do not fail)
-  1  some operation in queries/ no longer validates against the new schema, or a breaking change
-     touches a type or field one of our operations uses (`fetch` has still replaced the file)
+     dangerous changes and deprecations are reported but do not fail)
+  1  some operation in queries/ breaks against the new schema (`fetch` then leaves the file as
+     it was, unless --allow-breaking)
   2  bad input: a schema file that is missing or does not build, queries/ missing or not
      parsing, schema.graphql not writable, or bad arguments
   3  `fetch` and `check --url`: the endpoint could not be reached or gave no usable
@@ -65,12 +65,8 @@ from typing import Any
 
 import httpx
 from graphql import (
-    DocumentNode,
     EnumTypeDefinitionNode,
     EnumTypeExtensionNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLError,
     GraphQLInputObjectType,
@@ -79,32 +75,32 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
-    GraphQLType,
     GraphQLUnionType,
-    InlineFragmentNode,
-    OperationDefinitionNode,
     Token,
     TokenKind,
     TypeDefinitionNode,
     TypeExtensionNode,
-    TypeInfo,
-    TypeInfoVisitor,
-    VariableDefinitionNode,
-    Visitor,
     build_client_schema,
-    build_schema,
-    find_breaking_changes,
-    find_dangerous_changes,
     get_introspection_query,
     get_named_type,
     introspection_from_schema,
     lexicographic_sort_schema,
     parse,
     print_schema,
-    type_from_ast,
-    validate,
-    validate_schema,
-    visit,
+)
+
+from oeus_kraken.schema import (
+    IntrospectionError,
+    LoadedSchema,
+    OperationsError,
+    SchemaDiff,
+    SchemaFileError,
+    diff_schemas,
+    display_url,
+    read_operations,
+    render_text,
+    schema_from_introspection,
+    schema_from_sdl,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,11 +116,6 @@ EXIT_OK = 0
 EXIT_BREAKS_US = 1
 EXIT_BAD_INPUT = 2
 EXIT_FETCH_FAILED = 3
-
-# In graphql-core's change descriptions: "Type.field arg name ...", "Type.field", a name.
-_ARGUMENT = re.compile(r"\b([_A-Za-z][_0-9A-Za-z]*\.[_A-Za-z][_0-9A-Za-z]*) arg ([_A-Za-z]\w*)\b")
-_COORDINATE = re.compile(r"\b[_A-Za-z][_0-9A-Za-z]*\.[_A-Za-z][_0-9A-Za-z]*\b")
-_NAME = re.compile(r"\b[_A-Za-z][_0-9A-Za-z]*\b")
 
 
 class ToolError(Exception):
@@ -147,174 +138,61 @@ class FetchError(ToolError):
 
 
 @dataclass(frozen=True)
-class SchemaChange:
-    """One breaking or dangerous change, with our operations that use what changed."""
-
-    type: str  # graphql-core's BreakingChangeType / DangerousChangeType name
-    description: str
-    used_by: tuple[str, ...]
-
-    def render(self) -> str:
-        used = f"  [used by {', '.join(self.used_by)}]" if self.used_by else ""
-        return f"{self.type}: {self.description}{used}"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One validation error in an operation file, with the operations it breaks."""
-
-    location: str  # path:line:column
-    message: str
-    operations: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class OperationFile:
-    """An operation file validated against the new schema."""
-
-    path: str
-    operations: tuple[str, ...]
-    problems: tuple[Problem, ...]
-
-    @property
-    def broken_operations(self) -> tuple[str, ...]:
-        broken = {op for problem in self.problems for op in problem.operations}
-        return tuple(op for op in self.operations if op in broken)
-
-
-@dataclass(frozen=True)
 class Report:
-    """What changes between two schemas, for the operations in queries/."""
+    """What changes between two schemas for the operations in queries/ (`diff`, the engine's),
+    and what the new schema says about the old schema file's guessed parts."""
 
-    old_label: str | None  # None: there was no current schema to compare with
-    new_label: str
-    queries_label: str
-    breaking: tuple[SchemaChange, ...]
-    dangerous: tuple[SchemaChange, ...]
-    added_types: tuple[str, ...]
-    added_fields: tuple[str, ...]
-    files: tuple[OperationFile, ...]
+    diff: SchemaDiff
     # Whether the new schema has exactly the old one's types (descriptions and order aside).
     same_types: bool = False
     # What the new schema says about each part of the old schema file marked as guessed.
     guesses: tuple[GuessVerdict, ...] = ()
 
     @property
-    def failing_files(self) -> tuple[OperationFile, ...]:
-        return tuple(f for f in self.files if f.problems)
+    def breaks_us(self) -> bool:
+        return self.diff.verdict == "breaks"
 
     @property
     def broken_operations(self) -> tuple[str, ...]:
-        return tuple(op for f in self.files for op in f.broken_operations)
-
-    @property
-    def breaking_for_us(self) -> tuple[SchemaChange, ...]:
-        return tuple(c for c in self.breaking if c.used_by)
-
-    @property
-    def breaks_us(self) -> bool:
-        return bool(self.failing_files or self.breaking_for_us)
+        return tuple(op.name for op in self.diff.with_verdict("breaks"))
 
     @property
     def exit_code(self) -> int:
         return EXIT_BREAKS_US if self.breaks_us else EXIT_OK
 
     def render(self) -> str:
-        lines: list[str] = []
-        if self.old_label is None:
-            lines.append(f"No current schema to compare {self.new_label} with.")
-        else:
-            lines.append(f"Comparing {self.old_label} with {self.new_label}.")
-            lines.append("")
-            for title, changes in (("Breaking", self.breaking), ("Dangerous", self.dangerous)):
-                lines.append(f"{title} changes: {len(changes) or 'none'}")
-                lines.extend(f"  {change.render()}" for change in changes)
-            lines.append(
-                f"Only added (safe for us): {_count(len(self.added_types), 'type')}, "
-                f"{_count(len(self.added_fields), 'field')}"
-            )
-            lines.extend(self._guess_lines())
-        lines.append("")
-        operations = sum(len(f.operations) for f in self.files)
-        lines.append(
-            f"Operations in {self.queries_label}: {_count(operations, 'operation')} in "
-            f"{_count(len(self.files), 'file')}, validated against {self.new_label}"
-        )
-        for file in self.files:
-            if not file.problems:
-                lines.append(f"  ok    {file.path}: {', '.join(file.operations)}")
-                continue
-            broken = file.broken_operations
-            lines.append(
-                f"  FAIL  {file.path}: "
-                + (f"{', '.join(broken)} {_validate(len(broken))}" if broken else "invalid")
-            )
-            lines.extend(f"        {p.location}: {p.message}" for p in file.problems)
-        lines.append("")
-        lines.append(self._verdict())
+        lines = [render_text(self.diff)]
+        if self.diff.old_label is None:
+            lines.insert(0, f"No current schema to compare {self.diff.new_label} with.\n")
+        lines.extend(self._guess_lines())
         return "\n".join(lines)
 
     def _guess_lines(self) -> list[str]:
         if not self.guesses:
             return []
+        old_label = self.diff.old_label or ""
+        new_label = self.diff.new_label
         comments = len({verdict.part.line for verdict in self.guesses})
         title = (
-            f"Guessed parts of {self.old_label}: {_count(len(self.guesses), 'part')} "
+            f"Guessed parts of {old_label}: {_count(len(self.guesses), 'part')} "
             f"(marked in {_count(comments, 'comment')})"
         )
         if self.same_types:
-            return ["", f"{title}: all agree with {self.new_label}, which has the same types."]
+            return ["", f"{title}: all agree with {new_label}, which has the same types."]
         counts = {v: sum(g.verdict == v for g in self.guesses) for v in GUESS_VERDICTS}
         lines = [
             "",
-            f"{title}, judged by {self.new_label}: "
+            f"{title}, judged by {new_label}: "
             + ", ".join(f"{n} {GUESS_VERDICT_WORDS[v]}" for v, n in counts.items()),
         ]
         order = {v: i for i, v in enumerate(GUESS_VERDICTS)}
         for guess in sorted(self.guesses, key=lambda g: (order[g.verdict], g.part.line)):
-            lines.append(f"  {guess.render(self.old_label or '')}")
+            lines.append(f"  {guess.render(old_label)}")
         return lines
-
-    def _verdict(self) -> str:
-        if self.breaks_us:
-            reasons = []
-            if self.failing_files:
-                broken = self.broken_operations
-                count = len(broken) or len(self.failing_files)
-                noun = "operation" if broken else "file"
-                names = f" ({', '.join(broken)})" if broken else ""
-                reasons.append(f"{_count(count, noun)} {_validate(count)}{names}")
-            if self.breaking_for_us:
-                count = len(self.breaking_for_us)
-                touch = "touches" if count == 1 else "touch"
-                reasons.append(
-                    f"{_count(count, 'breaking change')} {touch} what our operations use"
-                    " (marked [used by ...])"
-                )
-            return f"BREAKS US: {'; '.join(reasons)}."
-        if self.breaking or self.dangerous:
-            verdict = (
-                "Does not break us: every operation validates and no breaking change touches "
-                "what our operations use."
-            )
-            if any(c.used_by for c in self.dangerous):
-                verdict += (
-                    " Review the dangerous changes marked [used by ...]: e.g. a new enum value"
-                    " is one our generated enums do not know yet."
-                )
-            return verdict
-        return (
-            "Nothing changed for us: no breaking or dangerous changes, and every operation "
-            f"in {self.queries_label} validates."
-        )
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _validate(n: int) -> str:
-    return "no longer validates" if n == 1 else "no longer validate"
 
 
 # --- Schemas and operations -------------------------------------------------------------------
@@ -336,13 +214,9 @@ def _one_line(text: str, limit: int = 300) -> str:
 def build_checked_schema(sdl: str, label: str) -> GraphQLSchema:
     """Build and validate a schema from SDL; ToolError (exit 2) naming `label` if it fails."""
     try:
-        schema = build_schema(sdl)
-    except (GraphQLError, TypeError, ValueError) as error:
-        raise ToolError(f"{label} is not a valid GraphQL schema: {_one_line(str(error))}") from None
-    errors = validate_schema(schema)
-    if errors:
-        raise ToolError(f"{label} is not a valid GraphQL schema: {_one_line(errors[0].message)}")
-    return schema
+        return schema_from_sdl(sdl, label)
+    except SchemaFileError as error:
+        raise ToolError(str(error)) from None
 
 
 def load_schema(path: Path) -> GraphQLSchema:
@@ -368,191 +242,9 @@ def canonical_sdl(schema: GraphQLSchema) -> str:
     return print_schema(lexicographic_sort_schema(bare))
 
 
-def _operation_name(node: OperationDefinitionNode) -> str:
-    return node.name.value if node.name else f"<anonymous {node.operation.value}>"
-
-
-class _SpreadCollector(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: set[str] = set()
-
-    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
-        self.names.add(node.name.value)
-
-
-@dataclass(frozen=True)
-class _OperationDocument:
-    path: str
-    document: DocumentNode
-
-    @property
-    def operations(self) -> tuple[OperationDefinitionNode, ...]:
-        return tuple(d for d in self.document.definitions if isinstance(d, OperationDefinitionNode))
-
-    def fragments_of(self) -> dict[str, set[str]]:
-        """Each operation's name -> the fragments it spreads, directly or through fragments."""
-        direct: dict[str, set[str]] = {}
-        for definition in self.document.definitions:
-            if isinstance(definition, FragmentDefinitionNode):
-                collector = _SpreadCollector()
-                visit(definition, collector)
-                direct[definition.name.value] = collector.names
-        result: dict[str, set[str]] = {}
-        for operation in self.operations:
-            collector = _SpreadCollector()
-            visit(operation, collector)
-            seen: set[str] = set()
-            pending = list(collector.names)
-            while pending:
-                name = pending.pop()
-                if name not in seen:
-                    seen.add(name)
-                    pending.extend(direct.get(name, ()))
-            result[_operation_name(operation)] = seen
-        return result
-
-
 def _require_folder(queries_dir: Path) -> None:
     if not queries_dir.is_dir():
         raise ToolError(f"operations folder {display_path(queries_dir)} not found")
-
-
-def load_operations(queries_dir: Path) -> list[_OperationDocument]:
-    """Parse every .graphql file under `queries_dir`, each as one document."""
-    _require_folder(queries_dir)
-    documents = []
-    for path in sorted(queries_dir.rglob("*.graphql")):
-        label = display_path(path)
-        try:
-            document = parse(path.read_text(encoding="utf-8"))
-        except GraphQLError as error:
-            raise ToolError(f"{label} does not parse: {_one_line(error.message)}") from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise ToolError(f"cannot read {label}: {error}") from None
-        documents.append(_OperationDocument(label, document))
-    return documents
-
-
-def _validate_file(schema: GraphQLSchema, doc: _OperationDocument) -> OperationFile:
-    operations = tuple(_operation_name(op) for op in doc.operations)
-    fragments_of = doc.fragments_of()
-    problems = []
-    for error in validate(schema, doc.document):
-        affected: set[str] = set()
-        for position in error.positions or ():
-            for definition in doc.document.definitions:
-                loc = definition.loc
-                if loc is None or not loc.start <= position < loc.end:
-                    continue
-                if isinstance(definition, OperationDefinitionNode):
-                    affected.add(_operation_name(definition))
-                elif isinstance(definition, FragmentDefinitionNode):
-                    name = definition.name.value
-                    affected.update(op for op, frags in fragments_of.items() if name in frags)
-        if not error.positions:
-            affected.update(operations)
-        where = doc.path
-        if error.locations:
-            where += f":{error.locations[0].line}:{error.locations[0].column}"
-        problems.append(
-            Problem(where, error.message, tuple(op for op in operations if op in affected))
-        )
-    return OperationFile(doc.path, operations, tuple(problems))
-
-
-class _UsageCollector(Visitor):
-    """Collect the types and `Type.field` coordinates one definition uses."""
-
-    def __init__(self, schema: GraphQLSchema, type_info: TypeInfo) -> None:
-        super().__init__()
-        self.schema = schema
-        self.type_info = type_info
-        self.used: set[str] = set()
-
-    def _use_type(self, type_: GraphQLType | None) -> None:
-        if type_ is None:
-            return
-        named = get_named_type(type_)
-        if named.name in self.used:
-            return
-        self.used.add(named.name)
-        # Our generated input models carry every field of an input type we send.
-        if isinstance(named, GraphQLInputObjectType):
-            for field_name, field in named.fields.items():
-                self.used.add(f"{named.name}.{field_name}")
-                self._use_type(field.type)
-
-    def enter_operation_definition(self, _node: OperationDefinitionNode, *_: object) -> None:
-        self._use_type(self.type_info.get_type())
-
-    def enter_fragment_definition(self, _node: FragmentDefinitionNode, *_: object) -> None:
-        self._use_type(self.type_info.get_type())
-
-    def enter_inline_fragment(self, _node: InlineFragmentNode, *_: object) -> None:
-        self._use_type(self.type_info.get_type())
-
-    def enter_variable_definition(self, node: VariableDefinitionNode, *_: object) -> None:
-        self._use_type(type_from_ast(self.schema, node.type))
-
-    def enter_field(self, node: FieldNode, *_: object) -> None:
-        parent = self.type_info.get_parent_type()
-        field = self.type_info.get_field_def()
-        if parent is None or field is None or node.name.value.startswith("__"):
-            return
-        self.used.add(f"{parent.name}.{node.name.value}")
-        self._use_type(field.type)
-        for argument in node.arguments or ():
-            arg = field.args.get(argument.name.value)
-            if arg is not None:
-                self.used.add(f"{parent.name}.{node.name.value}({argument.name.value}:)")
-                self._use_type(arg.type)
-
-
-def _usage(schema: GraphQLSchema, docs: Iterable[_OperationDocument]) -> dict[str, set[str]]:
-    """Map each type name and `Type.field` our operations use to the operations using it."""
-    users: dict[str, set[str]] = {}
-    for doc in docs:
-        by_definition: dict[str, set[str]] = {}
-        fragments: dict[str, set[str]] = {}
-        for definition in doc.document.definitions:
-            if not isinstance(definition, (OperationDefinitionNode, FragmentDefinitionNode)):
-                continue
-            type_info = TypeInfo(schema)
-            collector = _UsageCollector(schema, type_info)
-            visit(definition, TypeInfoVisitor(type_info, collector))
-            if isinstance(definition, FragmentDefinitionNode):
-                fragments[definition.name.value] = collector.used
-            else:
-                by_definition[_operation_name(definition)] = collector.used
-        for operation, spread in doc.fragments_of().items():
-            used = set(by_definition.get(operation, ()))
-            for fragment in spread:
-                used |= fragments.get(fragment, set())
-            for key in used:
-                users.setdefault(key, set()).add(operation)
-    return users
-
-
-def _used_by(description: str, users: Mapping[str, set[str]]) -> tuple[str, ...]:
-    # A description naming an argument ("Query.x arg y has changed type ...") concerns only the
-    # operations passing it; one naming a field ("Query.x was removed.", "A required arg y on
-    # Query.x was added.") those selecting it; any other ("LZ_X was added to enum type
-    # LoadZone.") those using a type it names.
-    keys = [f"{field}({arg}:)" for field, arg in _ARGUMENT.findall(description)]
-    keys = keys or _COORDINATE.findall(description) or _NAME.findall(description)
-    return tuple(sorted({op for key in keys for op in users.get(key, ())}))
-
-
-def _additions(old: GraphQLSchema, new: GraphQLSchema) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    types = tuple(n for n in new.type_map if n not in old.type_map and not n.startswith("__"))
-    fields: list[str] = []
-    with_fields = (GraphQLObjectType, GraphQLInterfaceType, GraphQLInputObjectType)
-    for name, new_type in new.type_map.items():
-        old_type = old.type_map.get(name)
-        if isinstance(new_type, with_fields) and isinstance(old_type, with_fields):
-            fields.extend(f"{name}.{f}" for f in new_type.fields if f not in old_type.fields)
-    return types, tuple(fields)
 
 
 def compare(
@@ -566,43 +258,26 @@ def compare(
 ) -> Report:
     """Report what replacing `old_schema` (None: there is none) by `new_schema` does to us;
     with `old_sdl` (the old schema's file text), what it says about the parts marked guessed."""
-    docs = load_operations(queries_dir)
-    files = tuple(_validate_file(new_schema, doc) for doc in docs)
-    queries_label = display_path(queries_dir).rstrip("/") + "/"
+    _require_folder(queries_dir)
+    try:
+        folder = read_operations(queries_dir, display_path(queries_dir))
+    except OperationsError as error:
+        raise ToolError(str(error)) from None
+    old = LoadedSchema(old_label, old_schema) if old_schema is not None else None
+    diff = diff_schemas(old, LoadedSchema(new_label, new_schema), [folder])
     if old_schema is None:
-        return Report(None, new_label, queries_label, (), (), (), (), files)
-    users = _usage(old_schema, docs)
-    breaking = tuple(
-        SchemaChange(c.type.name, c.description, _used_by(c.description, users))
-        for c in find_breaking_changes(old_schema, new_schema)
-    )
-    dangerous = tuple(
-        SchemaChange(c.type.name, c.description, _used_by(c.description, users))
-        for c in find_dangerous_changes(old_schema, new_schema)
-    )
-    added_types, added_fields = _additions(old_schema, new_schema)
-    # Any change found above means different types; only without one is the (slower) full
-    # comparison needed, for what those lists do not cover (deprecations, say).
-    same_types = not (breaking or dangerous or added_types or added_fields) and (
-        canonical_sdl(old_schema) == canonical_sdl(new_schema)
+        return Report(diff)
+    # A change found means different types; only without one is the (slower) full comparison
+    # needed, for what the engine does not list (a description, say).
+    same_types = not diff.changes and (
+        old_schema is new_schema or canonical_sdl(old_schema) == canonical_sdl(new_schema)
     )
     guesses = (
         judge_guesses(find_guessed_parts(old_sdl), old_schema, new_schema)
         if old_sdl is not None
         else ()
     )
-    return Report(
-        old_label,
-        new_label,
-        queries_label,
-        breaking,
-        dangerous,
-        added_types,
-        added_fields,
-        files,
-        same_types,
-        guesses,
-    )
+    return Report(diff, same_types, guesses)
 
 
 # --- Guessed parts ----------------------------------------------------------------------------
@@ -845,14 +520,6 @@ def judge_guesses(
 # --- Fetching ---------------------------------------------------------------------------------
 
 
-def display_url(url: str) -> str:
-    """`url` without any user:password part."""
-    try:
-        return str(httpx.URL(url).copy_with(userinfo=b""))
-    except (httpx.InvalidURL, TypeError, ValueError):
-        return url
-
-
 def fetch_schema(url: str, token: str | None, client: httpx.Client | None = None) -> GraphQLSchema:
     """Introspect the GraphQL endpoint at `url`; FetchError if there is no usable answer.
 
@@ -911,19 +578,10 @@ def fetch_schema(url: str, token: str | None, client: httpx.Client | None = None
             f"{shown} refused the introspection query: {message}",
             f"if introspection needs a token, set {TOKEN_ENV}",
         )
-    data = answer.get("data")
     try:
-        if not isinstance(data, dict) or not isinstance(data.get("__schema"), dict):
-            raise TypeError("no data.__schema in the answer")
-        schema = build_client_schema(data)  # type: ignore[arg-type]
-        schema_errors = validate_schema(schema)
-        if schema_errors:
-            raise TypeError(schema_errors[0].message)
-    except (GraphQLError, TypeError, ValueError, KeyError, AttributeError) as error:
-        raise FetchError(
-            f"{shown} gave no usable introspection result: {_one_line(str(error))}", check_url
-        ) from None
-    return schema
+        return schema_from_introspection(answer.get("data"), shown)
+    except IntrospectionError as error:
+        raise FetchError(str(error), check_url) from None
 
 
 def schema_file_text(schema: GraphQLSchema, url: str, when: datetime, file_name: str) -> str:
@@ -1019,7 +677,13 @@ def run_check(
 
 
 def run_fetch(
-    schema_path: Path, queries_dir: Path, url: str, token: str | None, out: Output = print
+    schema_path: Path,
+    queries_dir: Path,
+    url: str,
+    token: str | None,
+    out: Output = print,
+    *,
+    allow_breaking: bool = False,
 ) -> int:
     label = display_path(schema_path)
     _require_folder(queries_dir)
@@ -1042,12 +706,21 @@ def run_fetch(
             " order aside), so its comments and guessed markers stay. Nothing to generate."
         )
         return report.exit_code
+    if report.breaks_us and not allow_breaking:
+        broken = report.broken_operations
+        out(
+            f"\nLeft {label} as it is: {display_url(url)} breaks "
+            f"{len(broken)} of our operations"
+            f" ({', '.join(broken) or 'see above'}). Fix queries/ first (the reasons are above),"
+            " or `make schema ALLOW_BREAKING=1` to write it anyway."
+        )
+        return report.exit_code
     text = schema_file_text(new, url, datetime.now(timezone.utc), schema_path.name)
     write_atomically(schema_path, text)
     if report.breaks_us:
         out(
-            f"\nReplaced {label}, but it breaks us (see above): fix queries/ before"
-            f" `make generate`, or `git checkout {label}` to go back."
+            f"\nReplaced {label} (--allow-breaking), though it breaks us (see above): fix"
+            f" queries/ before `make generate`, or `git checkout {label}` to go back."
         )
     else:
         out(f"\nReplaced {label}. Next: `make generate`.")
@@ -1076,14 +749,20 @@ def _parser() -> argparse.ArgumentParser:
         help="the folder of operation files (default: queries/ in the repository root)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
+    fetch = commands.add_parser(
         "fetch",
         parents=[paths],
         help=f"introspect {URL_ENV} and replace the schema file (exit 0, 1, 2 or 3)",
         description=f"Introspect {URL_ENV} (default {DEFAULT_URL}), sending {TOKEN_ENV} if set,"
-        " report the changes, and replace the schema file. Exit 0: nothing breaks us; 1:"
-        " replaced, but it breaks us; 2: bad input; 3: endpoint unreachable or unusable, file"
-        " unchanged.",
+        " report the changes, and replace the schema file unless it breaks one of our"
+        " operations. Exit 0: nothing breaks us; 1: it breaks an operation, and the file is"
+        " left as it was (with --allow-breaking: replaced all the same); 2: bad input; 3:"
+        " endpoint unreachable or unusable, file unchanged.",
+    )
+    fetch.add_argument(
+        "--allow-breaking",
+        action="store_true",
+        help="replace the schema file even if it breaks one of our operations (exit 1 still)",
     )
     check = commands.add_parser(
         "check",
@@ -1091,8 +770,9 @@ def _parser() -> argparse.ArgumentParser:
         help="report what a candidate schema breaks for us (exit 0, 1, 2 or 3)",
         description="Report what replacing the schema file by CANDIDATE, or by what --url"
         " introspects to, would change for us; write nothing."
-        " Exit 0: nothing breaks us; 1: an operation no longer validates, or a breaking change"
-        " touches what our operations use; 2: bad input; 3: --url unreachable or unusable.",
+        " Exit 0: nothing breaks us; 1: an operation breaks (it no longer validates, or a"
+        " breaking change touches what it uses); 2: bad input; 3: --url unreachable or"
+        " unusable.",
     )
     candidate = check.add_mutually_exclusive_group(required=True)
     candidate.add_argument("candidate", type=Path, nargs="?", help="the candidate schema (SDL)")
@@ -1121,7 +801,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.candidate, args.schema, args.queries, out, url=args.url, token=token
             )
         url = os.environ.get(URL_ENV) or DEFAULT_URL
-        return run_fetch(args.schema, args.queries, url, token, out)
+        return run_fetch(
+            args.schema, args.queries, url, token, out, allow_breaking=args.allow_breaking
+        )
     except ToolError as error:
         print(redact(f"schema: {error}"), file=sys.stderr)
         return error.exit_code

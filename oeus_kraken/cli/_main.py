@@ -27,7 +27,7 @@ from .._errors import (
     RateLimitError,
 )
 from .._version import __version__
-from . import _accounts, _market, _premises, _sandbox, _usage, _usage_store
+from . import _accounts, _market, _premises, _sandbox, _schema, _usage, _usage_store
 from ._common import EXIT_CODES, Invocation, Parser, api_options
 
 EPILOG = f"""\
@@ -46,6 +46,9 @@ in each column (balance_cents).
 
 interval usage: `usage ACCOUNT --from DATE --to DATE` asks the API; `usage sync`, `export`,
 `status` and `chart` keep and read a local store (see `oeus-kraken usage --help`).
+
+schema changes: `schema diff OLD NEW --queries DIR` says which of your operations a new schema
+breaks, and which use deprecated elements (exit 1 when one breaks; see its --help).
 
 exit codes: 0 ok, 1 API error, 2 bad arguments or environment (also: no credentials),
 3 authentication failed, 4 API unreachable, 5 rate limited, 130 interrupted,
@@ -72,6 +75,7 @@ def build_parser() -> Parser:
     _sandbox.register(commands)
     codegen_command.add_parser(commands)
     commands.choices["codegen"].set_defaults(run=None, auth=None)
+    _schema.register(commands)
     _accounts.register(commands, api)
     _market.register(commands, api)
     _premises.register(commands, api)

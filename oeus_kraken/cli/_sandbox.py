@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._errors import ConfigurationError
-from ._common import EXIT_CODES_TEXT, Invocation, add_command
+from ._common import EXIT_CODES_TEXT, Invocation, add_command, non_empty_path
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
@@ -21,13 +21,21 @@ def register(commands: Any) -> None:
         summary="run a local Kraken sandbox server (no network, demo credentials)",
         description="Run the local Kraken sandbox on 127.0.0.1 until interrupted (Ctrl-C). It "
         "prints its URL and the demo credentials, then stays quiet (--log-level info: a line "
-        "per request). Needs the 'sandbox' extra: pip install 'oeus-kraken[sandbox]'.",
+        "per request). --schema serves another schema (tomorrow's, say): fields the seeded "
+        "data does not fit resolve to typed placeholders. Needs the 'sandbox' extra: pip "
+        "install 'oeus-kraken[sandbox]'.",
         run=run_sandbox,
         parents=[],
         auth=None,
         epilog=f"Exit codes: {EXIT_CODES_TEXT}.",
     )
     sandbox.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+    sandbox.add_argument(
+        "--schema",
+        metavar="FILE",
+        type=non_empty_path,
+        help="serve this schema file instead of the one oeus-kraken ships",
+    )
     sandbox.add_argument(
         "--log-level",
         choices=LOG_LEVELS,
@@ -44,8 +52,8 @@ def run_sandbox(call: Invocation) -> None:
         raise ConfigurationError(str(exc)) from exc
     port = call.args.port
     try:
-        serve(port=port, out=call.out, log_level=call.args.log_level)
-    except ValueError as exc:  # a port out of range
+        serve(port=port, out=call.out, log_level=call.args.log_level, schema=call.args.schema)
+    except ValueError as exc:  # a port out of range, a schema file that is no schema
         raise ConfigurationError(str(exc)) from exc
     except OSError as exc:  # e.g. the port is in use
         raise ConfigurationError(

@@ -19,6 +19,10 @@ package name, a file where a folder must be, an operation that cannot be a metho
 and `_manifest` refuses to replace a folder holding any file an earlier run did not write. Each
 refusal is a CodegenError of one line; `oeus-kraken codegen` prints it and exits 2.
 
+Deprecated elements the operations use are said once each, in one line naming the file and
+line (`deprecations`, from `oeus_kraken.schema`); ariadne-codegen's own DeprecationWarnings,
+Python warning dumps naming site-packages, are silenced while it runs.
+
 Needs the `codegen` extra: `pip install 'oeus-kraken[codegen]'` (ariadne-codegen and the exact
 ruff and graphql-core versions it formats and prints with).
 """
@@ -34,9 +38,11 @@ import shlex
 import shutil
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
+from .._errors import ConfigurationError
 from ._differences import differences
 from ._errors import CodegenError, ForeignFileError, shown
 from ._manifest import MANIFEST, refuse_foreign, write_manifest
@@ -48,10 +54,12 @@ __all__ = [
     "CodegenError",
     "ForeignFileError",
     "check",
+    "deprecations",
     "generate",
     "load_config",
     "package_config",
     "print_config",
+    "say_deprecations",
     "validate_operations",
 ]
 
@@ -235,16 +243,51 @@ def _require_ariadne_codegen() -> None:
         )
 
 
-def _codegen(config: dict[str, Any]) -> None:
-    from ariadne_codegen.exceptions import CodeGenException
-    from ariadne_codegen.main import client as run_codegen
-
-    # ariadne-codegen prints its settings and file list: keep the command quiet.
+def deprecations(config: dict[str, Any]) -> list[str]:
+    """One line per deprecated element the operations use ("ops/a.graphql:3: field
+    ProductType.oldField is deprecated: <reason>"); empty when they use none. Problems with the
+    schema or the operations (or a missing extra) are left for `generate` and `check` to report."""
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        from ..schema import deprecation_lines
+    except ImportError:  # no graphql-core: generate() says which extra to install
+        return []
+    settings = config["tool"]["ariadne-codegen"]
+    try:
+        return deprecation_lines(settings["schema_path"], settings["queries_path"])
+    except ConfigurationError:
+        return []
+
+
+def say_deprecations(config: dict[str, Any], *, fail: bool, prefix: str) -> bool:
+    """Print `deprecations` on stderr, one line each; with `fail`, if there are any, say that
+    nothing will be written and return True (the caller then exits 1 without generating)."""
+    lines = deprecations(config)
+    for line in lines:
+        print(line, file=sys.stderr)
+    if fail and lines:
+        count = f"{len(lines)} deprecated element{'s' if len(lines) > 1 else ''}"
+        print(
+            f"{prefix}: the operations use {count} (--fail-on-deprecated): nothing written",
+            file=sys.stderr,
+        )
+        return True
+    return False
+
+
+def _codegen(config: dict[str, Any]) -> None:
+    # ariadne-codegen prints its settings and file list: keep the command quiet. It also warns
+    # of deprecated elements as Python warnings (`deprecations` says them once, in one line
+    # each), and turns DeprecationWarnings on for the whole process when imported: both stay
+    # inside this block.
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        from ariadne_codegen.exceptions import CodeGenException
+        from ariadne_codegen.main import client as run_codegen
+
+        warnings.simplefilter("ignore", DeprecationWarning)  # after the import's own filter
+        try:
             run_codegen(config)  # type: ignore[no-untyped-call]
-    except CodeGenException as exc:  # what the checks before it did not foresee
-        raise CodegenError(f"ariadne-codegen: {' '.join(str(exc).split())}") from exc
+        except CodeGenException as exc:  # what the checks before it did not foresee
+            raise CodegenError(f"ariadne-codegen: {' '.join(str(exc).split())}") from exc
 
 
 def _run_twice(config: dict[str, Any], output_root: Path) -> Path:

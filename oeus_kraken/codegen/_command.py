@@ -26,10 +26,12 @@ def add_parser(commands: Any) -> None:
         help="generate a typed client package from your own .graphql operations",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Exit codes: 0 ok (or no diff with --check), 1 --check found a diff, "
-        "2 refused, with one line and nothing written: bad operations, package name or paths, "
-        "a package folder holding a file codegen did not write (or one edited since), bad "
-        "arguments, or the missing extra.",
+        epilog="Each deprecated element an operation uses is one line on stderr: "
+        "'FILE:LINE: field Type.field is deprecated: REASON'. Exit codes: 0 ok (or no diff "
+        "with --check), 1 --check found a diff, or --fail-on-deprecated and an operation uses "
+        "a deprecated element (nothing written), 2 refused, with one line and nothing written: "
+        "bad operations, package name or paths, a package folder holding a file codegen did "
+        "not write (or one edited since), bad arguments, or the missing extra.",
     )
     parser.add_argument("--queries", metavar="DIR", help="folder (or file) of .graphql operations")
     parser.add_argument("--package", metavar="NAME", help="the package name, e.g. my_kraken")
@@ -58,6 +60,11 @@ def add_parser(commands: Any) -> None:
         "--check", action="store_true", help="write nothing; exit 1 and show a diff if stale"
     )
     parser.add_argument(
+        "--fail-on-deprecated",
+        action="store_true",
+        help="exit 1, writing nothing, if an operation uses a deprecated element",
+    )
+    parser.add_argument(
         "--print-config",
         action="store_true",
         help="print the complete codegen.toml (for plain ariadne-codegen) and exit",
@@ -65,7 +72,15 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    from . import CodegenError, check, generate, load_config, package_config, print_config
+    from . import (
+        CodegenError,
+        check,
+        generate,
+        load_config,
+        package_config,
+        print_config,
+        say_deprecations,
+    )
 
     if args.config:
         config = load_config(args.config)
@@ -90,6 +105,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.print_config:
         print(print_config(config), end="", file=out)
         return 0
+    if say_deprecations(config, fail=args.fail_on_deprecated, prefix="oeus-kraken codegen"):
+        return 1
     if args.check:
         diff = check(config)
         out.writelines(diff)

@@ -20,6 +20,7 @@ import asyncio
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ariadne.asgi import GraphQL
@@ -274,10 +275,13 @@ def create_app(
     clock: Callable[[], float] | None = None,
     access_token_lifetime: float = DEFAULT_ACCESS_TOKEN_LIFETIME,
     refresh_token_lifetime: float = DEFAULT_REFRESH_TOKEN_LIFETIME,
+    schema: Path | None = None,
 ) -> SandboxApp:
-    """The sandbox ASGI app serving `state`, or a new SandboxState made from the options.
+    """The sandbox ASGI app serving `state`, or a new SandboxState made from the options;
+    `schema`: another schema file to serve instead of schema.graphql (see `_schema`).
 
     Builds (or reuses) the executable schema, so the first call in a process takes a second or two.
+    ValueError for a schema file that cannot be read or is not a valid schema.
     """
     if state is None:
         state = SandboxState(
@@ -285,4 +289,4 @@ def create_app(
             access_token_lifetime=access_token_lifetime,
             refresh_token_lifetime=refresh_token_lifetime,
         )
-    return SandboxApp(state, executable_schema())
+    return SandboxApp(state, executable_schema(schema))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ._data import (
     DEMO_ACCOUNT_NUMBERS,
     DEMO_API_KEY,
@@ -16,13 +18,19 @@ from ._data import (
 __all__ = ["banner"]
 
 
-def banner(url: str) -> str:
+def banner(url: str, schema: Path | None = None) -> str:
     """A few lines for a terminal: the endpoint, the demo credentials, a first command."""
     control = url.removesuffix("/v1/graphql/") + "/sandbox"
     accounts = ", ".join(DEMO_ACCOUNT_NUMBERS)
+    serving = (
+        [f"Serving the schema in {schema}: fields the seeded data does not fit are placeholders."]
+        if schema is not None
+        else []
+    )
     return "\n".join(
         [
             f"oeus-kraken sandbox on {url} (Ctrl-C to stop; GraphiQL at the same URL)",
+            *serving,
             "Demo credentials (sandbox only, not valid anywhere else):",
             f"  organization secret key  {DEMO_ORGANIZATION_SECRET_KEY}  (sees every account)",
             f"  email / password         {DEMO_EMAIL} / {DEMO_PASSWORD}  (accounts {accounts})",

@@ -28,7 +28,14 @@ from graphql import (
     GraphQLUnionType,
 )
 
-__all__ = ["FakeObject", "default_resolver", "fabricate", "install_defaults", "resolve_type"]
+__all__ = [
+    "FakeObject",
+    "default_resolver",
+    "fabricate",
+    "fabricating_resolver",
+    "install_defaults",
+    "resolve_type",
+]
 
 # Below this many path segments a nullable object field is still built; deeper ones are null.
 MAX_FAKE_DEPTH = 12
@@ -82,6 +89,12 @@ def default_resolver(parent: object, info: GraphQLResolveInfo, **_arguments: obj
     if value is _MISSING or (value is None and isinstance(info.return_type, GraphQLNonNull)):
         return fabricate(info.return_type, info)
     return value
+
+
+def fabricating_resolver(_parent: object, info: GraphQLResolveInfo, **_arguments: object) -> object:
+    """A typed placeholder, whatever the parent holds: for a field whose seeded value is of
+    another type (served under a schema where the field's type changed)."""
+    return fabricate(info.return_type, info)
 
 
 def _depth(info: GraphQLResolveInfo) -> int:

@@ -1,8 +1,17 @@
-"""The executable schema: schema.graphql plus the sandbox's resolvers, built once per process.
+"""The executable schema: schema.graphql (or another schema file) plus the sandbox's resolvers,
+built once per process and file.
 
 Building it from ~700 KB of SDL takes a second or two, so `executable_schema()` caches it. The
 schema holds no server state (resolvers find it in the request context), so every server in the
 process shares it.
+
+Another schema (`oeus-kraken sandbox --schema FILE`: tomorrow's schema, before Kraken ships it)
+gets the resolvers of schema.graphql where they still fit: a field of the same type, whose
+arguments the resolver still takes. Every other field resolves to a typed placeholder, as
+fields without seeded data always have (`_fake.py`): a field that is new, or whose type changed
+(the seeded value would be of the old type). Custom scalars keep their parsing and printing. So
+any operation that validates against the other schema executes, with the seeded data wherever
+the two schemas agree.
 """
 
 from __future__ import annotations
@@ -14,10 +23,21 @@ from pathlib import Path
 from typing import Any
 
 from ariadne import make_executable_schema
-from graphql import GraphQLEnumType, GraphQLSchema
+from graphql import (
+    GraphQLArgument,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    Undefined,
+    validate_schema,
+)
 
 from .._resources import schema_path
-from ._fake import install_defaults
+from ._fake import fabricating_resolver, install_defaults
 from ._resolvers import bindables, gate_root_fields
 from ._us_resolvers import us_bindables
 
@@ -28,19 +48,90 @@ _cache: dict[Path, GraphQLSchema] = {}
 
 
 def executable_schema(path: Path | None = None) -> GraphQLSchema:
-    """The sandbox's executable schema for `path` (default: `schema_path()`), built on first use."""
-    resolved = (path or schema_path()).resolve()
+    """The sandbox's executable schema for `path` (default: `schema_path()`), built on first use.
+    ValueError, saying why, for a file that cannot be read or is not a valid schema."""
+    shipped = schema_path().resolve()
+    resolved = (path or shipped).resolve()
     with _lock:
         schema = _cache.get(resolved)
         if schema is None:
-            schema = make_executable_schema(
-                resolved.read_text(encoding="utf-8"), *bindables(), *us_bindables()
-            )
-            _fix_enum_parse_value(schema)
+            schema = _bound(shipped) if resolved == shipped else _other(resolved, shipped)
             install_defaults(schema)
             gate_root_fields(schema)
             _cache[resolved] = schema
         return schema
+
+
+def _bound(shipped: Path) -> GraphQLSchema:
+    """schema.graphql with the sandbox's resolvers (not yet gated or defaulted)."""
+    sdl = shipped.read_text(encoding="utf-8")
+    schema = make_executable_schema(sdl, *bindables(), *us_bindables())
+    _fix_enum_parse_value(schema)
+    return schema
+
+
+def _other(path: Path, shipped: Path) -> GraphQLSchema:
+    """The schema at `path`, with the resolvers and scalars of schema.graphql where they fit."""
+    try:
+        schema = make_executable_schema(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ValueError(f"cannot read schema {path}: {error.strerror or error}") from None
+    except GraphQLError as error:
+        where = f" (line {error.locations[0].line})" if error.locations else ""
+        raise ValueError(f"{path} is not a valid GraphQL schema: {error.message}{where}") from None
+    except (TypeError, ValueError) as error:
+        message = " ".join(str(error).split())
+        raise ValueError(f"{path} is not a valid GraphQL schema: {message}") from None
+    errors = validate_schema(schema)
+    if errors:
+        raise ValueError(f"{path} is not a valid GraphQL schema: {errors[0].message}")
+    _fix_enum_parse_value(schema)
+    _adopt(schema, _bound(shipped))
+    return schema
+
+
+def _adopt(schema: GraphQLSchema, shipped: GraphQLSchema) -> None:
+    for name, type_ in schema.type_map.items():
+        ours = shipped.type_map.get(name)
+        if name.startswith("__") or ours is None:
+            continue
+        if isinstance(type_, GraphQLScalarType) and isinstance(ours, GraphQLScalarType):
+            type_.serialize = ours.serialize  # type: ignore[method-assign]
+            type_.parse_value = ours.parse_value  # type: ignore[method-assign]
+            type_.parse_literal = ours.parse_literal  # type: ignore[method-assign]
+        elif isinstance(type_, GraphQLObjectType) and isinstance(ours, GraphQLObjectType):
+            for field_name, field in type_.fields.items():
+                our_field = ours.fields.get(field_name)
+                if our_field is None:
+                    continue  # new: the default resolver finds no seeded value, and fabricates
+                if _fits(field, our_field):
+                    field.resolve = our_field.resolve
+                else:  # the seeded value, if any, is of the old type: a placeholder instead
+                    field.resolve = fabricating_resolver
+
+
+def _fits(field: GraphQLField, ours: GraphQLField) -> bool:
+    """Whether our resolver serves `field`: the same type, and it takes the field's arguments
+    (every one may be given; those it cannot do without are required)."""
+    if str(field.type) != str(ours.type):
+        return False
+    resolver = ours.resolve
+    if resolver is None:
+        return True
+    required = [name for name, arg in field.args.items() if _required(arg)]
+    return _takes(resolver, list(field.args)) and _takes(resolver, required)
+
+
+def _required(argument: GraphQLArgument) -> bool:
+    return isinstance(argument.type, GraphQLNonNull) and argument.default_value is Undefined
+
+
+def _takes(resolver: Callable[..., Any], names: list[str]) -> bool:
+    try:
+        inspect.signature(resolver).bind(None, None, **dict.fromkeys(names))
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _takes_two_arguments(function: Callable[..., Any]) -> bool:

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
@@ -115,7 +116,8 @@ class SandboxServer:
 
     Use as a context manager (or call `start()` / `stop()`). `port=0` picks a free port; `url` is
     the GraphQL endpoint once started. The fault switches and counters are on the server object
-    (they delegate to `state`).
+    (they delegate to `state`). `schema`: another schema file to serve instead of schema.graphql
+    (fields the seeded data does not fit resolve to typed placeholders).
     """
 
     def __init__(
@@ -128,6 +130,7 @@ class SandboxServer:
         refresh_token_lifetime: float = DEFAULT_REFRESH_TOKEN_LIFETIME,
         startup_timeout: float = 30.0,
         log_level: str = "warning",
+        schema: Path | None = None,
     ) -> None:
         self.host = check_host(host)
         self.port = _check_port(port)
@@ -138,6 +141,7 @@ class SandboxServer:
         )
         self.startup_timeout = startup_timeout
         self.log_level = log_level
+        self.schema = schema
         self._socket: socket.socket | None = None
         self._server: _Uvicorn | None = None
         self._thread: threading.Thread | None = None
@@ -166,7 +170,8 @@ class SandboxServer:
         """Start serving; returns once the server accepts connections."""
         if self._thread is not None:
             raise RuntimeError("the sandbox server is already started")
-        app = create_app(self.state)  # the schema is built here, in the caller's thread
+        # The schema is built here, in the caller's thread (ValueError if it is no schema).
+        app = create_app(self.state, schema=self.schema)
         sock = _bind(self.port)
         started = threading.Event()
         server = _Uvicorn(_config(app, 0, log_level=self.log_level, quiet=True), started.set)
@@ -277,8 +282,11 @@ def serve(
     access_token_lifetime: float = DEFAULT_ACCESS_TOKEN_LIFETIME,
     refresh_token_lifetime: float = DEFAULT_REFRESH_TOKEN_LIFETIME,
     log_level: str = "warning",
+    schema: Path | None = None,
 ) -> None:
-    """Serve the sandbox in the foreground; returns after Ctrl-C. `port=0` picks a free port.
+    """Serve the sandbox in the foreground; returns after Ctrl-C. `port=0` picks a free port;
+    `schema`: another schema file to serve instead of schema.graphql (ValueError if it is no
+    schema).
 
     Once it accepts connections, prints its URL and the demo credentials to `out` (default
     stdout), then calls `on_ready(url)` if given. Quiet after that at the default `log_level`
@@ -291,13 +299,14 @@ def serve(
         clock=clock,
         access_token_lifetime=access_token_lifetime,
         refresh_token_lifetime=refresh_token_lifetime,
+        schema=schema,
     )
     sock = _bind(port)
     url = _url(sock)
 
     def ready() -> None:
         stream = out or sys.stdout
-        print(banner(url), file=stream)
+        print(banner(url, schema), file=stream)
         if log_level not in _VERBOSE_LEVELS:
             print("Requests are not logged (--log-level info logs each one).", file=stream)
         stream.flush()

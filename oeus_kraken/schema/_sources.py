@@ -1,0 +1,205 @@
+"""Where a schema to compare comes from: a schema file (SDL), or a GraphQL endpoint, introspected.
+
+An endpoint is asked through the package's own client (`SyncKrakenClient.execute`), so it gets
+the usual authentication, retries and typed errors: with credentials (the KRAKEN_* variables, as
+every command reads them) it sends a token; without, the introspection query is one of the
+client's public operations (`kraken_public_operations`), asked as anyone may, which a public
+endpoint answers. The introspection query asks for deprecated arguments and input fields too
+(`includeDeprecated`), so that a deprecated argument is seen as deprecated, not as removed; a
+server that does not know that argument is asked again without it.
+
+Failures are typed: `SchemaFileError` (a file missing, unreadable, not a valid schema) is a
+ConfigurationError, what a user fixes in their command; `IntrospectionError` is an endpoint that
+answered, but not with a usable schema (an error status, a page that is not GraphQL, GraphQL
+errors, an answer that is no schema): an APIConnectionError, because for whoever wanted the
+schema the endpoint is as good as unreachable. What else the client raises (unreachable,
+credentials refused, rate limited) passes through unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from graphql import (
+    GraphQLError as GraphQLCoreError,
+)
+from graphql import (
+    GraphQLSchema,
+    build_client_schema,
+    build_schema,
+    get_introspection_query,
+    validate_schema,
+)
+
+from .._client import SyncKrakenClient
+from .._credentials import Credentials
+from .._errors import (
+    APIConnectionError,
+    APIStatusError,
+    ConfigurationError,
+    GraphQLError,
+    InvalidResponseError,
+)
+from .._token_store import TokenStore
+
+__all__ = [
+    "IntrospectionError",
+    "LoadedSchema",
+    "SchemaFileError",
+    "display_url",
+    "introspect",
+    "is_url",
+    "one_line",
+    "read_schema_file",
+    "schema_from_introspection",
+    "schema_from_sdl",
+]
+
+INTROSPECTION_OPERATION = "IntrospectionQuery"
+
+
+class SchemaFileError(ConfigurationError):
+    """A schema file that is missing, unreadable, or not a valid GraphQL schema."""
+
+
+class IntrospectionError(APIConnectionError):
+    """An endpoint answered, but gave no usable introspection result."""
+
+
+@dataclass(frozen=True)
+class LoadedSchema:
+    """A schema and what to call it in a report: a file's path, or an endpoint's URL."""
+
+    label: str
+    schema: GraphQLSchema
+    sdl: str | None = None  # a file's text (None for an endpoint)
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """`text` with its whitespace runs as single spaces, cut to `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def is_url(source: str) -> bool:
+    """Whether a command-line schema source names an endpoint rather than a file."""
+    return urlsplit(source.strip()).scheme.lower() in ("http", "https")
+
+
+def display_url(url: str) -> str:
+    """`url` without any user:password part (it must never be printed)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def schema_from_sdl(sdl: str, label: str, *, check_sdl: bool = True) -> GraphQLSchema:
+    """Build and validate a schema from SDL; SchemaFileError naming `label` if it fails.
+    `check_sdl` False skips the SDL rules (duplicate names, unknown directives: half the build
+    time), for a file that another step validates anyway."""
+    try:
+        schema = build_schema(sdl, assume_valid_sdl=not check_sdl)
+    except GraphQLCoreError as error:
+        where = f" (line {error.locations[0].line})" if error.locations else ""
+        raise SchemaFileError(
+            f"{label} is not a valid GraphQL schema: {one_line(error.message)}{where}"
+        ) from None
+    except (TypeError, ValueError) as error:
+        raise SchemaFileError(
+            f"{label} is not a valid GraphQL schema: {one_line(str(error))}"
+        ) from None
+    errors = validate_schema(schema)
+    if errors:
+        raise SchemaFileError(
+            f"{label} is not a valid GraphQL schema: {one_line(errors[0].message)}"
+        )
+    return schema
+
+
+def read_schema_file(
+    path: Path, label: str | None = None, *, check_sdl: bool = True
+) -> LoadedSchema:
+    """The schema file at `path`, built and validated; SchemaFileError if that fails."""
+    shown = label or str(path)
+    try:
+        sdl = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise SchemaFileError(f"cannot read schema {shown}: {reason}") from None
+    return LoadedSchema(shown, schema_from_sdl(sdl, shown, check_sdl=check_sdl), sdl)
+
+
+def schema_from_introspection(data: Any, label: str) -> GraphQLSchema:
+    """The schema an introspection answer's `data` describes; IntrospectionError if it is none."""
+    try:
+        if not isinstance(data, dict) or not isinstance(data.get("__schema"), dict):
+            raise TypeError("no data.__schema in the answer")
+        schema = build_client_schema(data)  # type: ignore[arg-type]
+        errors = validate_schema(schema)
+        if errors:
+            raise TypeError(errors[0].message)
+    except (GraphQLCoreError, TypeError, ValueError, KeyError, AttributeError) as error:
+        raise IntrospectionError(
+            f"{label} gave no usable introspection result: {one_line(str(error))}"
+        ) from None
+    return schema
+
+
+class _AnyoneMayAsk(SyncKrakenClient):
+    """Our client, with the introspection query among the operations sent with no token."""
+
+    kraken_public_operations = SyncKrakenClient.kraken_public_operations | {INTROSPECTION_OPERATION}
+
+
+def introspect(
+    url: str,
+    *,
+    credentials: Credentials | None = None,
+    token_store: TokenStore | None = None,
+    allow_insecure_http: bool = False,
+) -> LoadedSchema:
+    """The schema the endpoint at `url` serves, asked with `credentials` (None: with no token)."""
+    client_class = SyncKrakenClient if credentials is not None else _AnyoneMayAsk
+    with client_class(
+        url,
+        credentials=credentials,
+        token_store=token_store,
+        allow_insecure_http=allow_insecure_http,
+    ) as client:
+        return _introspect(client, display_url(url))
+
+
+def _introspect(client: SyncKrakenClient, label: str) -> LoadedSchema:
+    try:
+        try:
+            data = _ask(client, input_value_deprecation=True)
+        except GraphQLError:
+            # A server on an older GraphQL implementation refuses `includeDeprecated` there.
+            data = _ask(client, input_value_deprecation=False)
+    except GraphQLError as error:
+        said = str(error).removeprefix(f"{INTROSPECTION_OPERATION}: ")
+        raise IntrospectionError(
+            f"{label} refused the introspection query: {one_line(said)} (if it needs "
+            "credentials that may introspect, set them in the KRAKEN_* variables)",
+            error_code=error.error_code,
+        ) from None
+    except (APIStatusError, InvalidResponseError) as error:
+        raise IntrospectionError(
+            f"{label} gave no usable introspection result: {one_line(str(error))}",
+            status_code=error.status_code,
+        ) from None
+    return LoadedSchema(label, schema_from_introspection(data, label))
+
+
+def _ask(client: SyncKrakenClient, *, input_value_deprecation: bool) -> Any:
+    query = get_introspection_query(
+        descriptions=True, input_value_deprecation=input_value_deprecation
+    )
+    response = client.execute(query, INTROSPECTION_OPERATION)
+    return client.get_data(response)
