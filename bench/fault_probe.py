@@ -50,6 +50,7 @@ SERVER = textwrap.dedent(
     class Server:
         def __init__(self, answer):
             self.answer, self.ops, self.lock = answer, [], threading.Lock()
+            self.received = []  # every request's head and body, as bytes
             self.sock = socket.socket(); self.sock.bind(("127.0.0.1", 0)); self.sock.listen(64)
             threading.Thread(target=self.accept, daemon=True).start()
         url = property(lambda self: f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1/graphql/")
@@ -71,12 +72,18 @@ SERVER = textwrap.dedent(
                         if not chunk: return
                         buf += chunk
                     head, _, rest = buf.partition(b"\r\n\r\n")
-                    length = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0])
+                    length = int(([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")] or [b"0"])[0])
                     while len(rest) < length:
-                        rest += conn.recv(65536)
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            with self.lock:
+                                self.received.append(head + rest)
+                            return
+                        rest += chunk
                     body, buf = rest[:length], rest[length:]
-                    op = json.loads(body).get("operationName")
+                    op = json.loads(body or b"{}").get("operationName")
                     with self.lock:
+                        self.received.append(head + body)
                         self.ops.append(op)
                         n = self.ops.count(op)
                     for piece, pause in self.answer(op, n, head):
@@ -262,6 +269,74 @@ SCENARIOS: dict[str, str] = {
         kept = sum(store.load(f"key-{n}-{i}") is not None for n in range(8) for i in range(10))
         report(f"{kept}/80 entries kept")
     """,
+    "11 raw httpx + KrakenAuth: a request to another origin": r"""
+        def answer(op, n, head):
+            return [(response(token_body() if op == "getKrakenToken" else VIEWER), 0)]
+        ours, other = Server(answer), Server(answer)
+        import httpx
+        with httpx.Client(auth=kraken_auth(APIKey("sk_live_PROBE_SECRET"), ours.url)) as http:
+            error = error_of(lambda: http.post(other.url, json={"query": "{ viewer { id } }"}))
+        leaked = any(b"sk_live_PROBE_SECRET" in r for r in other.received)
+        report(f"{kind_of(error)}; the other origin got {len(other.received)} requests, "
+               f"the key: {'YES' if leaked else 'no'}")
+    """,
+    "12 token request answered 307 to another origin (http_client follows redirects)": r"""
+        def thief(op, n, head):
+            return [(response(token_body() if op == "getKrakenToken" else VIEWER), 0)]
+        other = Server(thief)
+        def answer(op, n, head):
+            if op == "getKrakenToken":
+                return [(response(b"", "307 Temporary Redirect", f"Location: {other.url}\r\n"), 0)]
+            return [(response(VIEWER), 0)]
+        s = Server(answer)
+        import httpx
+        with httpx.Client(follow_redirects=True) as http:
+            with SyncKrakenClient(s.url, credentials=APIKey("sk_live_PROBE_SECRET"), http_client=http, max_retries=0) as k:
+                error = error_of(k.get_viewer)
+        leaked = any(b"sk_live_PROBE_SECRET" in r for r in other.received)
+        report(f"{kind_of(error)}; the other origin got the key: {'YES' if leaked else 'no'}")
+    """,
+    "13 token request KT-CT-1199 x2 then OK; 20 concurrent calls, max_retries=3": r"""
+        LIMITED = json.dumps({"errors": [{"message": "Too many requests.", "extensions": {"errorCode": "KT-CT-1199", "errorType": "AUTHORIZATION"}}]}).encode()
+        def answer(op, n, head):
+            if op == "getKrakenToken" and n <= 2:
+                return [(response(LIMITED), 0)]
+            return [(response(token_body() if op == "getKrakenToken" else VIEWER), 0)]
+        s = Server(answer)
+        from concurrent.futures import ThreadPoolExecutor
+        with SyncKrakenClient(s.url, credentials=APIKey("k"), max_retries=3) as k:
+            with ThreadPoolExecutor(20) as pool:
+                outcomes = list(pool.map(lambda _: ok(k.get_viewer), range(20)))
+        report(f"{outcomes.count(True)}/20 calls succeeded, {s.tokens()} token requests")
+    """,
+    "14 every answer 502 (a dead endpoint); 20 concurrent calls, max_retries=2": r"""
+        dead = [True]
+        def answer(op, n, head):
+            if dead[0]:
+                return [(response(b"<html>bad gateway</html>", "502 Bad Gateway"), 0)]
+            return [(response(token_body() if op == "getKrakenToken" else VIEWER), 0)]
+        s = Server(answer)
+        from concurrent.futures import ThreadPoolExecutor
+        with SyncKrakenClient(s.url, credentials=APIKey("k"), max_retries=2) as k:
+            with ThreadPoolExecutor(20) as pool:
+                outcomes = list(pool.map(lambda _: ok(k.get_viewer), range(20)))
+            storm = s.tokens()
+            dead[0] = False
+            started = time.monotonic()
+            after = ok(k.get_viewer)
+        report(f"{outcomes.count(True)}/20 succeeded, {storm} token requests; after recovery: "
+               f"{'ok' if after else 'FAILED'} in {time.monotonic() - started:.2f} s")
+    """,
+    "15 a mutation opening with a comment, unanswered; max_retries=2": r"""
+        def answer(op, n, head):
+            if op == "payNow":
+                return [(b"", 30)]  # never answers in time
+            return [(response(token_body() if op == "getKrakenToken" else VIEWER), 0)]
+        s = Server(answer)
+        with SyncKrakenClient(s.url, credentials=APIKey("k"), max_retries=2, timeout=0.5) as k:
+            error = error_of(lambda: k.execute("# pays the bill\nmutation payNow { updateMetadata(input: {}) { ok } }", "payNow", {}))
+        report(f"{kind_of(error)}; the mutation was sent {s.count('payNow')} times")
+    """,
 }
 
 PRELUDE = textwrap.dedent(
@@ -293,6 +368,13 @@ PRELUDE = textwrap.dedent(
 
     def report(line):
         print(json.dumps(line), flush=True)
+
+    def kraken_auth(credentials, url):
+        from oeus_kraken import KrakenAuth
+        try:
+            return KrakenAuth(credentials, url=url)
+        except TypeError:  # a client from before KrakenAuth took its endpoint
+            return KrakenAuth(credentials)
     """
 )
 

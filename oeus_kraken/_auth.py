@@ -118,7 +118,8 @@ class TokenCaller:
     request: httpx.Request  # the caller's request: its headers go on the token request too
     deadline: float | None = None  # when this attempt ends (time.monotonic()); None: never
     wave: int = 0  # the first token request whose outcome it shares (0: from the next one)
-    gate: float | None = None  # after a rate-limited token request: seconds until it may retry
+    retries_left: int = 0  # of the caller's call: may it retry a failed token request?
+    retry_in: float | None = None  # after a failed token request: when to retry with the others
     sent: bool = False  # did the request itself leave (not only its token request)?
 
 
@@ -211,7 +212,7 @@ class KrakenAuth(httpx.Auth):
 
     def ensure_token(self, caller: TokenCaller) -> Generator[Effect, Any, str]:
         """Effects that end with a usable token, or raise why none can be had now (having set
-        the caller's wave and gate for its retry)."""
+        the caller's wave and `retry_in` for its retry)."""
         if caller.wave == 0:
             caller.wave = self._state.next_wave()
         try:
@@ -234,7 +235,7 @@ class KrakenAuth(httpx.Auth):
         except KrakenError:
             with self._lock:
                 caller.wave = self._state.next_wave()
-                caller.gate = self._state.gate_left(self._clock())
+                caller.retry_in = self._state.join_retry(self._clock(), caller.retries_left)
             raise
 
     def _wait(self, flight: Flight, deadline: float | None) -> Generator[Effect, Any, None]:
@@ -310,7 +311,7 @@ class KrakenAuth(httpx.Auth):
             error = transport_error(cause, flight.request.use.value)
         with self._lock:
             if not flight.done:
-                self._state.flight_abandoned(flight, error)
+                self._state.flight_abandoned(flight, error, self._clock())
 
     def _token_accepted(self, token: str) -> None:
         with self._lock:

@@ -68,7 +68,8 @@ def retrying(
     while True:
         call.deadline = None if call.limit is None else time.monotonic() + call.limit
         call.sent = False
-        call.gate = None
+        call.retries_left = policy.max_retries - retries
+        call.retry_in = None
         try:
             return (yield from attempt())
         except KrakenError as error:
@@ -77,7 +78,7 @@ def retrying(
                 error,
                 mutation=call.mutation and call.sent,
                 rate_limits=call.retry_rate_limits,
-                gate=call.gate,
+                together=call.retry_in,
             )
             if delay is None:
                 raise

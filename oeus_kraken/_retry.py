@@ -11,7 +11,8 @@ the request provably never executed) nor that Kraken signals rate limits inside 
                (refused before execution). Never after a timeout or a reset mid-response.
 
 A failure of the token request a call needed is retried like a query's (the call itself never
-left); a rate-limited one is waited out until its gate opens (`gate`), like a Retry-After.
+left), at the moment every caller that shared it retries (`together`): when a rate-limit gate
+opens (like a Retry-After), or when the failed request's retry wave is due.
 """
 
 from __future__ import annotations
@@ -41,19 +42,21 @@ class RetryPolicy:
         *,
         mutation: bool,
         rate_limits: bool = True,
-        gate: float | None = None,
+        together: float | None = None,
     ) -> float | None:
         """Seconds to wait before retrying after `error`, or None to raise it. `rate_limits=False`
         raises a rate limit at once, for a caller that stops and resumes rather than waits;
-        `gate` is when the client's own rate-limit gate opens, for an answer that said nothing."""
+        `together`: for a failed token request, when its callers retry together."""
         if retries_done >= self.max_retries or not self._retryable(error, mutation):
             return None
         if isinstance(error, RateLimitError):
             if not rate_limits:
                 return None
-            wait = error.retry_after if error.retry_after is not None else gate
+            wait = error.retry_after if error.retry_after is not None else together
             if wait is not None:
                 return None if wait > self.max_retry_after else float(wait)
+        elif together is not None:
+            return together
         backoff = min(self.max_delay, self.base_delay * 2.0**retries_done)
         return backoff * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not cryptography)
 

@@ -22,8 +22,10 @@ The rules (README, "How the client handles tokens"):
 - Token requests are numbered. A caller carries a *wave*: the first request whose outcome it
   shares. A new call's wave is the next request; after a failure, the one after that failure.
   So a failed request is shared by every caller of its wave, even one that arrives after it
-  ended, and each retry wave sends one request, however many callers retry (no storm); yet a
-  call that starts after a failure tries again at once.
+  ended. A request that failed in passing (5xx, no answer) sets when its wave retries, once for
+  all (a backoff with one jitter), and a new call arriving before then, while callers wait to
+  retry, shares that failure and retries with them: one request per retry wave, however many
+  callers (no storm). With nobody waiting to retry, a new call tries again at once.
 - Rejected credentials are never sent again. A rate limit closes a gate for its `Retry-After`,
   or 1 s doubling while they repeat (capped at 60 s): no token request until then.
 - A token the API rejects is forgotten (only that one). Freshly issued tokens rejected one after
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
@@ -54,6 +57,10 @@ RATE_LIMIT_BACKOFF_CAP = 60.0
 # A gate this close to opening is waited for in place, not raised (timers may fire a little
 # early, and a caller told to wait until the gate opens must then find it open).
 GATE_SLACK = 0.05
+# After a token request fails in passing, its wave retries this long after (doubling while they
+# fail in a row, with jitter, capped), as a call's own retries would back off.
+RETRY_BACKOFF = 0.5
+RETRY_BACKOFF_CAP = 8.0
 # Pacing after freshly issued tokens are rejected one after another.
 REJECTION_BACKOFF = 1.0
 REJECTION_BACKOFF_CAP = 60.0
@@ -209,6 +216,9 @@ class TokenState:
         self.flight: Flight | None = None
         self.flights_started = 0
         self._last_failure: Flight | None = None  # the last request, if it failed in passing
+        self._failures_in_a_row = 0
+        self._retry_at = 0.0  # when callers that shared the last failure retry (local clock)
+        self._retrying = False  # does any of them have a retry left?
         self._gate: _Gate | None = None
         self._refresh_token = credentials.token if isinstance(credentials, RefreshToken) else None
         self._refresh_expires_at: float | None = None  # local clock
@@ -254,8 +264,11 @@ class TokenState:
                 return Pause(gate.until - now)
             raise self._gated(gate, now)
         failed = self._last_failure
-        if failed is not None and failed.number >= wave and failed.error is not None:
-            raise failed.error.copy()  # this caller's wave already tried, and failed
+        if failed is not None and failed.error is not None:
+            if failed.number >= wave:  # this caller's wave already tried, and failed
+                raise failed.error.copy()
+            if self._retrying and now < self._retry_at - GATE_SLACK:  # join the retry wave
+                raise failed.error.copy()
         if now < self._paced_until:
             raise AuthenticationError(
                 f"The Kraken API rejected the last {self._rejections_in_a_row} tokens it issued "
@@ -268,12 +281,17 @@ class TokenState:
         self.flight = Flight(self.flights_started, request)
         return RequestToken(self.flight)
 
-    def gate_left(self, now: float) -> float | None:
-        """Seconds until a rate-limit gate opens, if one is closed."""
+    def join_retry(self, now: float, retries_left: int) -> float | None:
+        """For a caller whose token request failed: seconds until it retries with the others
+        (a rate-limit gate opens, or the last failure's retry wave is due; None if neither),
+        counting it among those the retry wave waits for if it has retries left."""
         gate = self._gate
-        if gate is None or not isinstance(gate.error, RateLimitError) or now >= gate.until:
+        if gate is not None and isinstance(gate.error, RateLimitError) and now < gate.until:
+            return gate.until - now
+        if self._last_failure is None:
             return None
-        return gate.until - now
+        self._retrying = self._retrying or retries_left > 0
+        return max(0.0, self._retry_at - now)
 
     def _next_request(self, now: float) -> TokenRequest:
         refresh = self._refresh_token
@@ -323,7 +341,7 @@ class TokenState:
             expires = unix_time(received.refresh_expires_in)  # on the API's clock: moved to ours
             self._refresh_expires_at = None if expires is None else expires + skew
         self._gate = self._last_failure = None
-        self._rate_limits_in_a_row = 0
+        self._rate_limits_in_a_row = self._failures_in_a_row = 0
         self._dirty = True
         self._land(flight)
         self._log_received(flight.request, held, skew)
@@ -365,17 +383,24 @@ class TokenState:
                 say_seconds(wait),
             )
         else:
-            self._last_failure = flight
+            self._failed_in_passing(flight, now)
         self._land(flight, error)
         return False
 
-    def flight_abandoned(self, flight: Flight, error: KrakenError | None) -> None:
+    def flight_abandoned(self, flight: Flight, error: KrakenError | None, now: float) -> None:
         """The token request ended without an answer: `error` (a connection failure, a
         timeout) is its wave's outcome; None (its caller was cancelled) lets the waiters decide
         again, one of them requesting anew."""
         if error is not None:
-            self._last_failure = flight
+            self._failed_in_passing(flight, now)
         self._land(flight, error)
+
+    def _failed_in_passing(self, flight: Flight, now: float) -> None:
+        self._last_failure = flight
+        self._failures_in_a_row += 1
+        backoff = min(RETRY_BACKOFF * 2 ** (self._failures_in_a_row - 1), RETRY_BACKOFF_CAP)
+        self._retry_at = now + backoff * random.uniform(0.5, 1.0)  # noqa: S311 (jitter)
+        self._retrying = False
 
     def token_accepted(self, token: str) -> None:
         held = self.held

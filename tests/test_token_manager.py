@@ -95,7 +95,7 @@ def next_kind(m: TokenState, now: float) -> str:
     request obliges the caller to report back, so a test that only looks must do so too)."""
     decision = decide(m, now)
     if isinstance(decision, RequestToken):
-        m.flight_abandoned(decision.flight, None)
+        m.flight_abandoned(decision.flight, None, now)
     return kind_of(decision)
 
 
@@ -342,7 +342,7 @@ def test_abandoned_flight_without_an_error_lets_waiters_decide_again() -> None:
     m = manager()
     first = decide(m, T0)
     assert isinstance(first, RequestToken)
-    m.flight_abandoned(first.flight, None)
+    m.flight_abandoned(first.flight, None, T0)
     assert first.flight.done
     assert first.flight.error is None
     assert kind_of(decide(m, T0)) == "obtain"
