@@ -34,9 +34,11 @@ from ._store import GAP_RETRY_FIRST, GAP_RETRY_MAX, UsageStore, default_usage_st
 from ._sync import (
     DEFAULT_CONCURRENCY,
     DEFAULT_HISTORY,
+    INTERRUPT_GRACE,
     REVISION_WINDOW,
     SyncProgress,
     SyncReport,
+    UsageSyncInterrupted,
     sync_usage,
     sync_usage_blocking,
 )
@@ -59,6 +61,7 @@ __all__ = [
     "DEFAULT_WINDOW_PAGES",
     "GAP_RETRY_FIRST",
     "GAP_RETRY_MAX",
+    "INTERRUPT_GRACE",
     "INTERVAL",
     "INTERVAL_COLUMNS",
     "REVISION_WINDOW",
@@ -77,6 +80,7 @@ __all__ = [
     "UsageStore",
     "UsageStoreError",
     "UsageStoreLockedError",
+    "UsageSyncInterrupted",
     "UsageTotal",
     "aggregate",
     "aiter_usage",
