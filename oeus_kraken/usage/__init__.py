@@ -16,7 +16,7 @@ UTC in the store; dates are Texas local (America/Chicago) dates.
 from __future__ import annotations
 
 from ._chart import chart
-from ._errors import MissingExtraError, UsageStoreError, UsageStoreLockedError
+from ._errors import MissingExtraError, NoUsageError, UsageStoreError, UsageStoreLockedError
 from ._export import AGGREGATE_COLUMNS, INTERVAL_COLUMNS, UsageTotal, aggregate
 from ._fetch import (
     DEFAULT_PAGE_SIZE,
@@ -70,6 +70,7 @@ __all__ = [
     "Interval",
     "MeterPoint",
     "MissingExtraError",
+    "NoUsageError",
     "SyncProgress",
     "SyncRecord",
     "SyncReport",

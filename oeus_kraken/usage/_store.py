@@ -1126,14 +1126,17 @@ class UsageStore:
         to_date: date,
         *,
         interval: Literal["15m", "hour", "day"] = "15m",
-        format: Literal["csv", "json", "parquet"] = "csv",
+        format: Literal["csv", "json", "parquet"] | None = None,
         out: str | os.PathLike[str] | BinaryIO,
     ) -> int:
         """Write the usage of `target` (an account number or an ESI ID) for Texas local dates
-        `from_date` to `to_date` (both included); returns the number of rows written.
+        `from_date` to `to_date` (both included, up to today); returns the number of rows
+        written (0: an empty but readable CSV, JSON or dataset).
 
-        See `oeus_kraken.usage._export` for the columns. CSV and JSON go to a path or a binary
-        stream; Parquet to a directory (a dataset partitioned by ESI ID and date).
+        See `oeus_kraken.usage._export` for the columns and guarantees. `format` None follows
+        `out`'s extension (.csv, .json, .parquet; CSV otherwise), and one that contradicts it
+        is refused. CSV and JSON go to a path or a binary stream; Parquet to a directory (a
+        dataset partitioned by date, one file per ESI ID and date), swapped in whole.
         """
         from ._export import export
 
