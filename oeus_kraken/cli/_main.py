@@ -28,7 +28,7 @@ from .._errors import (
 )
 from .._version import __version__
 from . import _accounts, _market, _premises, _sandbox, _usage, _usage_store
-from ._common import EXIT_CODES, Invocation, Parser, api_options
+from ._common import EXIT_CODES, Invocation, Parser, api_options, shown_url
 
 EPILOG = f"""\
 credentials (first found wins): --organization-secret-key, --api-key, --email + --password,
@@ -48,8 +48,10 @@ interval usage: `usage ACCOUNT --from DATE --to DATE` asks the API; `usage sync`
 `status` and `chart` keep and read a local store (see `oeus-kraken usage --help`).
 
 exit codes: 0 ok, 1 API error, 2 bad arguments or environment (also: no credentials),
-3 authentication failed, 4 API unreachable, 5 rate limited, 130 interrupted,
-141 output closed early (e.g. `| head`).
+3 authentication failed, 4 API unreachable, 5 rate limited, 6 usage sync stopped early by the
+hour's budget or --max-requests (resumable), 7 usage sync: some accounts failed (the others
+synced), 8 no rows in the range asked for, 130 interrupted, 141 output closed early
+(e.g. `| head`).
 
 try it with no account and no network:
   oeus-kraken sandbox &                          # prints its URL and demo credentials
@@ -94,10 +96,12 @@ def route(argv: Sequence[str]) -> list[str]:
 
 
 def exit_code(error: KrakenError) -> int:
-    from ..usage import MissingExtraError
+    from ..usage import MissingExtraError, NoUsageError
 
     if isinstance(error, (ConfigurationError, MissingExtraError)):
         return EXIT_CODES["usage"]
+    if isinstance(error, NoUsageError):
+        return EXIT_CODES["no_rows"]
     if isinstance(error, AuthenticationError):
         return EXIT_CODES["auth"]
     if isinstance(error, APIConnectionError):
@@ -113,7 +117,7 @@ def message(error: KrakenError, call: Invocation) -> str:
     text = str(error)
     if isinstance(error, APIConnectionError) and call.url:
         # The library names the URL it tried; the run adds where that URL came from.
-        return f"{text} (URL {call.url}, from {call.url_source})"
+        return f"{text} (URL {shown_url(call.url)}, from {call.url_source})"
     if error.error_code == "KT-CT-4177" and call.account:
         return (
             f"account {call.account} not found, or not visible to these credentials "
