@@ -33,6 +33,7 @@ from ._common import (
     esi_id,
     local_date,
     output_format,
+    today_in_texas,
 )
 from ._output import Column
 
@@ -169,7 +170,9 @@ def run_usage(call: Invocation) -> None:
     if fmt != "table":
         output.write_rows(columns, rows, fmt, call.out)
         return
-    print_usage_tables(call, columns, rows, args.target, args.first, args.last, args.interval)
+    # Past today is today: the API is asked for nothing later (iter_usage), nor counted here.
+    last = max(args.first, min(args.last, today_in_texas()))
+    print_usage_tables(call, columns, rows, args.target, args.first, last, args.interval)
 
 
 def print_usage_tables(

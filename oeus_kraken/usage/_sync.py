@@ -57,6 +57,7 @@ import contextlib
 import logging
 import math
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable, Generator, Sequence
@@ -756,7 +757,7 @@ class _Threads:
         self._client, self._store, self._run = client, store, run
         for thread in self._threads:
             thread.start()
-        while not self.join(0.1):  # short waits: Ctrl-C lands between them at once
+        while not self.join(0.02):  # short waits: a Ctrl-C another thread got is seen at once
             pass
 
     def join(self, timeout: float) -> bool:
@@ -767,6 +768,9 @@ class _Threads:
         return not any(thread.is_alive() for thread in self._threads)
 
     def _work(self) -> None:
+        if hasattr(signal, "pthread_sigmask"):
+            # Ctrl-C is then delivered to the main thread, whose wait it ends at once.
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         while not self._run.abandoned:
             try:
                 sync = self._pending.get_nowait()
