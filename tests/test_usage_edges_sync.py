@@ -203,7 +203,8 @@ def test_item3_ctrl_c_in_the_blocking_api_raises_usage_sync_interrupted_with_the
         assert report.inserted > 0
         assert str(caught.value) == report.message
         [status] = store.status()
-        assert status.last_sync is not None and status.last_sync.finished
+        assert status.last_sync is not None
+        assert status.last_sync.finished
         assert status.intervals == report.inserted
     assert request_log.after(interrupted_at[0] + 0.01) == []
 
@@ -386,7 +387,7 @@ def test_item5_since_2000_costs_a_handful_more_than_since_2024_the_first_time_an
     now = BEGINNING + timedelta(days=20)  # the sandbox's first 20 days: a few pages
     old, recent = tmp_path / "old.sqlite3", tmp_path / "recent.sqlite3"
     old_first, old_gaps = sync_at(sandbox, old, date(2000, 1, 1), now)
-    recent_first, recent_gaps = sync_at(sandbox, recent, date(2024, 1, 1), now)
+    recent_first, _ = sync_at(sandbox, recent, date(2024, 1, 1), now)
     assert old_first <= recent_first + 3
     assert old_gaps <= 3  # the empty years are one range, not one row per interval
     # A span before the supply began is never asked for.
