@@ -9,6 +9,7 @@ URL and credentials the options or the environment name.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import textwrap
@@ -354,7 +355,9 @@ def api_url(args: argparse.Namespace) -> tuple[str, str]:
 def _checked_url(url: str, source: str, allow_insecure_http: bool) -> str:
     try:
         return check_url(url, allow_insecure_http=allow_insecure_http)
-    except ConfigurationError:
+    except ValueError:  # a ConfigurationError, or urllib's own for a malformed host ("[::1")
+        pass
+    with contextlib.suppress(ValueError):
         parts = urlsplit(url)
         if parts.scheme == "http" and parts.hostname:
             raise ConfigurationError(
@@ -362,10 +365,10 @@ def _checked_url(url: str, source: str, allow_insecure_http: bool) -> str:
                 "and tokens would travel unencrypted. Use https://, or http:// on this machine "
                 "(127.0.0.1, localhost) such as a sandbox; --allow-insecure-http overrides this."
             ) from None
-        raise ConfigurationError(
-            f"{shown_url(url)!r} (from {source}) is not an http(s) URL with a host: expected e.g. "
-            f"{PRODUCTION_URL}"
-        ) from None
+    raise ConfigurationError(
+        f"{shown_url(url)!r} (from {source}) is not an http(s) URL with a host: expected e.g. "
+        f"{PRODUCTION_URL}"
+    ) from None
 
 
 _WHOSE = {
