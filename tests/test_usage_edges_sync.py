@@ -416,6 +416,9 @@ def test_item8_status_counts_every_request_lookups_and_budget_checks_included(
         assert sandbox.stats.count("getRateLimitInfo") >= 1
         assert report.requests == sent
         assert store.requests_used() == sent
+        # Per ESI ID: its pages and the budget checks its walk made; the rest are the lookups.
+        lookups = sandbox.stats.count("getViewer") + sandbox.stats.count("getAccount")
+        assert sum(s.requests_used for s in store.status()) == sent - lookups
 
 
 @pytest.mark.slow

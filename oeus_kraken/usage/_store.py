@@ -947,7 +947,8 @@ class UsageStore:
         revised: int,
         stopped_reason: str | None = None,
     ) -> None:
-        """Close a sync record with what it cost and received.
+        """Close a sync record with what it cost and received (`requests` never lowers what
+        `count_request` counted).
 
         `stopped_reason` None means it ran to the end; otherwise say why it stopped early (e.g.
         "rate limit budget low", "max requests reached"): `status` shows it.
@@ -958,8 +959,9 @@ class UsageStore:
                 raise ConfigurationError(f"{name} must be a count (int >= 0), not {count!r}")
         with self._writing() as conn:
             cursor = conn.execute(
-                "UPDATE syncs SET finished_at = ?, requests = ?, intervals = ?, revised = ?, "
-                "stopped_reason = ? WHERE id = ?",
+                # MAX: requests counted one by one as they were made (count_request) stay.
+                "UPDATE syncs SET finished_at = ?, requests = MAX(requests, ?), intervals = ?, "
+                "revised = ?, stopped_reason = ? WHERE id = ?",
                 (finished, requests, intervals, revised, stopped_reason, sync_id),
             )
             if cursor.rowcount != 1:
