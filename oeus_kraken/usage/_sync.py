@@ -728,16 +728,26 @@ def _prepare(
 
 def _finish(run: _Run, syncs: list[_MeterSync], store: UsageStore) -> None:
     """Close what the plans did not: the records of abandoned ESI IDs, and the run's own."""
-    with contextlib.suppress(UsageStoreError):  # a store that failed: its error is raised
-        for sync in syncs:
-            if sync.sync_id is not None and sync.claim_close():
-                sync.close_record(None)(store)
-        if run.run_id is not None:
-            store.finish_run(
-                run.run_id,
-                finished_at=max(datetime.now(timezone.utc), run.now),
-                stopped_reason=run.stopped_reason,
+    closing = [
+        _Store(sync.close_record(None))
+        for sync in syncs
+        if sync.sync_id is not None and sync.claim_close()
+    ]
+    if run.run_id is not None:
+        finished_at = max(datetime.now(timezone.utc), run.now)
+        closing.append(
+            _Store(
+                partial(
+                    UsageStore.finish_run,
+                    run=run.run_id,
+                    finished_at=finished_at,
+                    stopped_reason=run.stopped_reason,
+                )
             )
+        )
+    with contextlib.suppress(UsageStoreError):  # a store that failed: its error is raised
+        for command in closing:
+            command.sync(None, store)
 
 
 class _Threads:
