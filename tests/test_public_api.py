@@ -73,6 +73,7 @@ EXPECTED_ALL = [
     "GetAccountAccount",
     "GetAccountAccountProperties",
     "GetAccountAccountPropertiesElectricityMeterPoints",
+    "GetAccountAccountPropertiesElectricityMeterPointsAgreements",
     "GetAccountAccountPropertiesRichAddress",
     "GetAccountBills",
     "GetAccountBillsAccount",

@@ -357,14 +357,16 @@ def _checked_url(url: str, source: str, allow_insecure_http: bool) -> str:
         return check_url(url, allow_insecure_http=allow_insecure_http)
     except ValueError:  # a ConfigurationError, or urllib's own for a malformed host ("[::1")
         pass
+    host = None
     with contextlib.suppress(ValueError):
         parts = urlsplit(url)
-        if parts.scheme == "http" and parts.hostname:
-            raise ConfigurationError(
-                f"refusing plain http:// for {parts.hostname!r} (from {source}): credentials "
-                "and tokens would travel unencrypted. Use https://, or http:// on this machine "
-                "(127.0.0.1, localhost) such as a sandbox; --allow-insecure-http overrides this."
-            ) from None
+        host = parts.hostname if parts.scheme == "http" else None
+    if host:
+        raise ConfigurationError(
+            f"refusing plain http:// for {host!r} (from {source}): credentials and tokens "
+            "would travel unencrypted. Use https://, or http:// on this machine (127.0.0.1, "
+            "localhost) such as a sandbox; --allow-insecure-http overrides this."
+        ) from None
     raise ConfigurationError(
         f"{shown_url(url)!r} (from {source}) is not an http(s) URL with a host: expected e.g. "
         f"{PRODUCTION_URL}"
