@@ -20,6 +20,7 @@ import pytest
 from cli_helpers import Cli, assert_one_error_line, clean_env, cli, run_process, sandbox_env
 from usage_helpers import ESI, FETCHED, day_intervals
 
+from oeus_kraken.cli import EXIT_CODES
 from oeus_kraken.cli._main import route
 from oeus_kraken.cli._usage_store import Progress
 from oeus_kraken.sandbox import DEMO_API_KEY, SandboxServer
@@ -127,9 +128,11 @@ def test_export_to_a_file_says_how_many_rows(
         "--out",
         str(out),
     )
-    # 3 days of 24 hours, less the hour of the gap, which has no interval at all.
-    assert run.out == f"wrote 71 rows to {out}\n"
-    assert len(out.read_text(encoding="utf-8").splitlines()) == 1 + 71
+    # 3 days of 24 hours, the hour of the gap too: it has no interval, and says so.
+    assert run.out == f"wrote 72 rows to {out}\n"
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 + 72
+    assert sum(line.endswith(",0,4,false") for line in lines) == 1
 
 
 def test_export_parquet_is_a_dataset_directory(
@@ -151,7 +154,7 @@ def test_export_parquet_is_a_dataset_directory(
 
     assert "--parquet writes a dataset" in assert_one_error_line(refused, "usage export", "usage")
     assert written.code == 0, written.err
-    assert len(list((tmp_path / "ds").glob(f"esi_id={ESI}/date=*/part-0.parquet"))) == DAYS
+    assert len(list((tmp_path / "ds").glob(f"date=*/{ESI}.parquet"))) == DAYS
 
 
 @pytest.mark.parametrize("command", ["export", "chart"])
@@ -354,7 +357,7 @@ def test_sync_fills_the_store_and_a_second_sync_costs_only_the_recent_days(
     assert "A-5F3C9D21" in status.out
 
 
-def test_sync_stopped_by_max_requests_says_so_and_exits_0(
+def test_sync_stopped_by_max_requests_says_so_and_exits_6(
     cli: Cli,
     sandbox_env: None,
     sandbox: SandboxServer,
@@ -363,6 +366,6 @@ def test_sync_stopped_by_max_requests_says_so_and_exits_0(
 ) -> None:
     monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
     run = cli("usage", "sync", "--max-requests", "3", "--db", str(tmp_path / "u.sqlite3"))
-    assert run.code == 0, run.err
+    assert run.code == EXIT_CODES["stopped"] == 6, run.err
     assert "stopped at --max-requests 3" in run.out
     assert sandbox.stats.requests - sandbox.stats.token_requests == 3

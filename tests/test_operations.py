@@ -92,7 +92,14 @@ ACCOUNT = {
                     "postalCode": "75001",
                     "country": "US",
                 },
-                "electricityMeterPoints": [{"id": "771204", "mpan": ESI_ID, "status": "ON_SUPPLY"}],
+                "electricityMeterPoints": [
+                    {
+                        "id": "771204",
+                        "mpan": ESI_ID,
+                        "status": "ON_SUPPLY",
+                        "agreements": [{"validFrom": "2024-03-01T00:00:00-06:00"}],
+                    }
+                ],
             }
         ],
     }
@@ -1047,6 +1054,9 @@ async def test_account_has_its_texas_property_and_esi_id(
     [meter_point] = home.electricity_meter_points
     # An ESI ID is an identifier, not a number: all 17 digits, as a string.
     assert meter_point.mpan == ESI_ID
+    # When its supply began: a usage sync asks for nothing before it.
+    [agreement] = meter_point.agreements
+    assert agreement.valid_from == datetime(2024, 3, 1, 6, tzinfo=timezone.utc)
 
 
 async def test_ledger_transactions_parse_dates_amounts_types_and_page_info(

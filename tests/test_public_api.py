@@ -74,6 +74,7 @@ EXPECTED_ALL = [
     "GetAccountAccount",
     "GetAccountAccountProperties",
     "GetAccountAccountPropertiesElectricityMeterPoints",
+    "GetAccountAccountPropertiesElectricityMeterPointsAgreements",
     "GetAccountAccountPropertiesRichAddress",
     "GetAccountBills",
     "GetAccountBillsAccount",

@@ -151,11 +151,16 @@ def test_a_bucket_has_a_cost_only_when_every_interval_in_it_has_one(store: Usage
     assert day["cost_cents"] == ""
 
 
-def test_dates_are_inclusive_and_days_without_data_are_not_written(store: UsageStore) -> None:
+def test_dates_are_inclusive_and_a_day_without_data_is_a_row_of_none(store: UsageStore) -> None:
     store.upsert(day_intervals(ORDINARY), fetched_at=FETCHED)
     store.upsert(day_intervals(ORDINARY + timedelta(days=2)), fetched_at=FETCHED)
     days = export_csv(store, ESI, ORDINARY, ORDINARY + timedelta(days=2), interval="day")
-    assert [d["start_local"][:10] for d in days] == ["2026-07-14", "2026-07-16"]
+    assert [d["start_local"][:10] for d in days] == ["2026-07-14", "2026-07-15", "2026-07-16"]
+    assert [(d["kwh"], d["intervals"], d["complete"]) for d in days] == [
+        ("24", "96", "true"),
+        ("", "0", "false"),
+        ("24", "96", "true"),
+    ]
 
 
 def test_an_account_exports_all_its_esi_ids_in_order(store: UsageStore) -> None:
@@ -253,7 +258,7 @@ def test_json_of_nothing_is_an_empty_list(store: UsageStore) -> None:
 # --- Parquet ------------------------------------------------------------------------------------
 
 
-def test_parquet_is_a_dataset_partitioned_by_esi_id_and_date_that_reads_back_exactly(
+def test_parquet_is_a_dataset_of_one_file_per_esi_id_and_date_that_reads_back_exactly(
     store: UsageStore, tmp_path: Path
 ) -> None:
     import pyarrow.dataset
@@ -269,17 +274,17 @@ def test_parquet_is_a_dataset_partitioned_by_esi_id_and_date_that_reads_back_exa
 
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.parquet"))
     assert files == [
-        f"esi_id={ESI}/date=2026-11-01/part-0.parquet",
-        f"esi_id={ESI}/date=2026-11-02/part-0.parquet",
-        f"esi_id={OTHER_ESI}/date=2026-11-01/part-0.parquet",
+        f"date=2026-11-01/{ESI}.parquet",
+        f"date=2026-11-01/{OTHER_ESI}.parquet",
+        f"date=2026-11-02/{ESI}.parquet",
     ]
     table = pyarrow.dataset.dataset(out, format="parquet", partitioning="hive").to_table()
     assert table.num_rows == written
     rows = table.to_pylist()
-    fall = [r for r in rows if str(r["esi_id"]) == ESI and str(r["date"]) == "2026-11-01"]
+    fall = [r for r in rows if r["esi_id"] == ESI and str(r["date"]) == "2026-11-01"]
     assert len(fall) == 100
     assert sum(r["kwh"] for r in fall) == Decimal("12.5")
-    other = [r for r in rows if str(r["esi_id"]) == OTHER_ESI]
+    other = [r for r in rows if r["esi_id"] == OTHER_ESI]
     assert {r["cost_cents"] for r in other} == {Decimal("3.3")}
     assert fall[0]["start_utc"] == datetime(2026, 11, 1, 5, tzinfo=timezone.utc)
 
@@ -290,9 +295,10 @@ def test_parquet_days_aggregate_into_the_same_layout(store: UsageStore, tmp_path
     store.upsert(day_intervals(SPRING), fetched_at=FETCHED)
     out = tmp_path / "days"
     assert store.export(ESI, SPRING, SPRING, format="parquet", interval="day", out=out) == 1
-    table = pyarrow.parquet.read_table(out / f"esi_id={ESI}" / "date=2026-03-08" / "part-0.parquet")
+    table = pyarrow.parquet.read_table(out / "date=2026-03-08" / f"{ESI}.parquet")
     [day] = table.to_pylist()
     assert (day["kwh"], day["intervals"], day["expected_intervals"]) == (Decimal(23), 92, 92)
+    assert day["complete"] is True
 
 
 def test_parquet_needs_a_directory_not_a_stream(store: UsageStore) -> None:

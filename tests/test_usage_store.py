@@ -158,23 +158,26 @@ def test_a_path_that_cannot_be_created_is_a_usage_store_error(tmp_path: Path) ->
 # --- Schema migrations ----------------------------------------------------------------------
 
 
+CURRENT = len(_store._MIGRATIONS)
+
+
 def add_tariff_column(conn: sqlite3.Connection) -> None:
-    """A synthetic v2: what a real schema change will look like."""
+    """A synthetic next version: what a real schema change will look like."""
     conn.execute("ALTER TABLE intervals ADD COLUMN tariff TEXT")
     conn.execute("UPDATE intervals SET tariff = 'fixed'")
 
 
-def test_a_v1_file_is_migrated_to_the_current_version_keeping_its_data(
+def test_a_file_is_migrated_to_the_next_version_keeping_its_data(
     store_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with UsageStore(store_path) as v1:
-        assert v1.schema_version == 1
-        v1.upsert(day_intervals(DAY), fetched_at=FETCHED)
+    with UsageStore(store_path) as current:
+        assert current.schema_version == CURRENT
+        current.upsert(day_intervals(DAY), fetched_at=FETCHED)
 
     monkeypatch.setattr(_store, "_MIGRATIONS", (*_store._MIGRATIONS, add_tariff_column))
-    with UsageStore(store_path) as v2:
-        assert v2.schema_version == 2
-        assert len(v2.intervals(ESI, DAY_START, DAY_END)) == 96
+    with UsageStore(store_path) as migrated:
+        assert migrated.schema_version == CURRENT + 1
+        assert len(migrated.intervals(ESI, DAY_START, DAY_END)) == 96
     with raw(store_path) as conn:
         assert conn.execute("SELECT DISTINCT tariff FROM intervals").fetchall() == [("fixed",)]
 
@@ -196,7 +199,7 @@ def test_a_migration_that_fails_leaves_the_file_as_it_was(
 
     monkeypatch.undo()
     with UsageStore(store_path) as again:
-        assert again.schema_version == 1
+        assert again.schema_version == CURRENT
         assert len(again.intervals(ESI, DAY_START, DAY_END)) == 96
     with raw(store_path) as conn:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(intervals)")]

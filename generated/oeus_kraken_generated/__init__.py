@@ -107,6 +107,7 @@ if TYPE_CHECKING:
         GetAccountAccount,
         GetAccountAccountProperties,
         GetAccountAccountPropertiesElectricityMeterPoints,
+        GetAccountAccountPropertiesElectricityMeterPointsAgreements,
         GetAccountAccountPropertiesRichAddress,
     )
     from .get_account_bills import (
@@ -258,6 +259,7 @@ _LAZY_IMPORTS = {
     "GetAccountAccount": ".get_account",
     "GetAccountAccountProperties": ".get_account",
     "GetAccountAccountPropertiesElectricityMeterPoints": ".get_account",
+    "GetAccountAccountPropertiesElectricityMeterPointsAgreements": ".get_account",
     "GetAccountAccountPropertiesRichAddress": ".get_account",
     "GetAccountBills": ".get_account_bills",
     "GetAccountBillsAccount": ".get_account_bills",
@@ -445,6 +447,7 @@ __all__ = [
     "GetAccountAccount",
     "GetAccountAccountProperties",
     "GetAccountAccountPropertiesElectricityMeterPoints",
+    "GetAccountAccountPropertiesElectricityMeterPointsAgreements",
     "GetAccountAccountPropertiesRichAddress",
     "GetAccountBills",
     "GetAccountBillsAccount",

@@ -69,6 +69,9 @@ query getAccount($accountNumber: String!) {
         id
         mpan
         status
+        agreements(includeInactive: true) {
+          validFrom
+        }
       }
     }
   }

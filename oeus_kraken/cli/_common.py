@@ -9,16 +9,17 @@ URL and credentials the options or the environment name.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from .._config import PRODUCTION_URL, TEST_URL, check_url, credentials_from_env
 from .._credentials import APIKey, Credentials, EmailPassword, OrganizationSecretKey, RefreshToken
@@ -28,19 +29,24 @@ if TYPE_CHECKING:
     from .._client import SyncKrakenClient
 
 EXIT_CODES = {
-    "ok": 0,
-    "error": 1,  # any other KrakenError (GraphQL error, invalid response, HTTP status)
+    "ok": 0,  # done; a usage sync: complete
+    "error": 1,  # any other KrakenError (GraphQL error, invalid response, HTTP status, the store)
     "usage": 2,  # bad arguments or environment (also: credentials missing, extra not installed)
     "auth": 3,  # credentials rejected
     "unreachable": 4,  # could not reach the API (network, DNS, timeout)
     "rate_limited": 5,  # rate limited; try again later
-    "interrupted": 130,  # Ctrl-C
+    "stopped": 6,  # a usage sync stopped early, resumable: the hour's budget, or --max-requests
+    "partial": 7,  # a usage sync: some accounts failed (named), the others synced
+    "no_rows": 8,  # nothing in the range asked for (export: an empty file still written; chart)
+    "interrupted": 130,  # Ctrl-C (128 + SIGINT)
     "broken_pipe": 141,  # the output's reader went away (`| head`): 128 + SIGPIPE, as for `yes`
 }
 
 EXIT_CODES_TEXT = (
     "0 ok, 1 API error, 2 bad arguments or environment, 3 authentication failed, "
-    "4 API unreachable, 5 rate limited, 141 output closed early (| head)"
+    "4 API unreachable, 5 rate limited, 6 usage sync stopped early by the hour's budget or "
+    "--max-requests (resumable), 7 usage sync: some accounts failed, 8 no rows in range, "
+    "130 interrupted, 141 output closed early (| head)"
 )
 
 # Who may call a command's operations, as each command's help says.
@@ -156,9 +162,37 @@ def positive_int(text: str) -> int:
 
 
 def non_empty_path(text: str) -> Path:
+    """A path, with `~` expanded as a shell would (a quoted '~/x' is still your home)."""
     if not text.strip():
         raise argparse.ArgumentTypeError("the path is empty")
-    return Path(text)
+    return Path(text).expanduser()
+
+
+def shown_url(url: str) -> str:
+    """`url` as it may be printed: without userinfo (user:password@), query or fragment, which
+    can hold secrets (an API key in ?apikey=...)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    except ValueError:
+        return "(the URL given)"
+
+
+def today_in_texas() -> date:
+    from ..usage import local_date as texas_date
+
+    return texas_date(datetime.now(timezone.utc))
+
+
+def check_not_future(first: date, option: str) -> None:
+    """Usage of a day still to come does not exist: a range starting then is refused."""
+    today = today_in_texas()
+    if first > today:
+        raise ConfigurationError(
+            f"{option} {first} is in the future (it is {today} in Texas): there is no usage "
+            f"yet; give {today} or an earlier date"
+        )
 
 
 def check_date_range(first: date, last: date) -> None:
@@ -321,18 +355,22 @@ def api_url(args: argparse.Namespace) -> tuple[str, str]:
 def _checked_url(url: str, source: str, allow_insecure_http: bool) -> str:
     try:
         return check_url(url, allow_insecure_http=allow_insecure_http)
-    except ConfigurationError:
+    except ValueError:  # a ConfigurationError, or urllib's own for a malformed host ("[::1")
+        pass
+    host = None
+    with contextlib.suppress(ValueError):
         parts = urlsplit(url)
-        if parts.scheme == "http" and parts.hostname:
-            raise ConfigurationError(
-                f"refusing plain http:// for {parts.hostname!r} (from {source}): credentials "
-                "and tokens would travel unencrypted. Use https://, or http:// on this machine "
-                "(127.0.0.1, localhost) such as a sandbox; --allow-insecure-http overrides this."
-            ) from None
+        host = parts.hostname if parts.scheme == "http" else None
+    if host:
         raise ConfigurationError(
-            f"{url!r} (from {source}) is not an http(s) URL with a host: expected e.g. "
-            f"{PRODUCTION_URL}"
+            f"refusing plain http:// for {host!r} (from {source}): credentials and tokens "
+            "would travel unencrypted. Use https://, or http:// on this machine (127.0.0.1, "
+            "localhost) such as a sandbox; --allow-insecure-http overrides this."
         ) from None
+    raise ConfigurationError(
+        f"{shown_url(url)!r} (from {source}) is not an http(s) URL with a host: expected e.g. "
+        f"{PRODUCTION_URL}"
+    ) from None
 
 
 _WHOSE = {

@@ -28,7 +28,7 @@ from .._errors import (
 )
 from .._version import __version__
 from . import _accounts, _market, _premises, _sandbox, _schema, _usage, _usage_store
-from ._common import EXIT_CODES, Invocation, Parser, api_options
+from ._common import EXIT_CODES, Invocation, Parser, api_options, shown_url
 
 EPILOG = f"""\
 credentials (first found wins): --organization-secret-key, --api-key, --email + --password,
@@ -51,8 +51,10 @@ schema changes: `schema diff OLD NEW --queries DIR` says which of your operation
 breaks, and which use deprecated elements (exit 1 when one breaks; see its --help).
 
 exit codes: 0 ok, 1 API error, 2 bad arguments or environment (also: no credentials),
-3 authentication failed, 4 API unreachable, 5 rate limited, 130 interrupted,
-141 output closed early (e.g. `| head`).
+3 authentication failed, 4 API unreachable, 5 rate limited, 6 usage sync stopped early by the
+hour's budget or --max-requests (resumable), 7 usage sync: some accounts failed (the others
+synced), 8 no rows in the range asked for, 130 interrupted, 141 output closed early
+(e.g. `| head`).
 
 try it with no account and no network:
   oeus-kraken sandbox &                          # prints its URL and demo credentials
@@ -98,10 +100,12 @@ def route(argv: Sequence[str]) -> list[str]:
 
 
 def exit_code(error: KrakenError) -> int:
-    from ..usage import MissingExtraError
+    from ..usage import MissingExtraError, NoUsageError
 
     if isinstance(error, (ConfigurationError, MissingExtraError)):
         return EXIT_CODES["usage"]
+    if isinstance(error, NoUsageError):
+        return EXIT_CODES["no_rows"]
     if isinstance(error, AuthenticationError):
         return EXIT_CODES["auth"]
     if isinstance(error, APIConnectionError):
@@ -117,7 +121,7 @@ def message(error: KrakenError, call: Invocation) -> str:
     text = str(error)
     if isinstance(error, APIConnectionError) and call.url:
         # The library names the URL it tried; the run adds where that URL came from.
-        return f"{text} (URL {call.url}, from {call.url_source})"
+        return f"{text} (URL {shown_url(call.url)}, from {call.url_source})"
     if error.error_code == "KT-CT-4177" and call.account:
         return (
             f"account {call.account} not found, or not visible to these credentials "
@@ -225,6 +229,14 @@ def _discard_stdout() -> None:
         os.close(devnull)
 
 
+def _exit_at_once(code: int) -> None:
+    """End the program now, as Ctrl-C asked: what it printed is flushed and every file it wrote
+    is closed, so what is left is the interpreter's teardown of every loaded module (a few
+    tenths of a second), and threads abandoned in a request."""
+    _flush(sys.stderr)
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     """Run `oeus-kraken ARGV...` (default: sys.argv[1:]), printing to `out` (default stdout);
     returns the exit code. argparse's --help and argument errors raise SystemExit."""
@@ -237,8 +249,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             _flush(sys.stdout)
             raise
         except KeyboardInterrupt:
-            return EXIT_CODES["interrupted"]
+            code = EXIT_CODES["interrupted"]
         _flush(stream, sys.stdout)
+        if code == EXIT_CODES["interrupted"] and argv is None:
+            _exit_at_once(code)
         return code
     except BrokenPipeError:
         if stream is sys.stdout or out is None:

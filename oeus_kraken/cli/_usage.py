@@ -10,7 +10,8 @@ CSV and JSON columns are those of `usage export` (without the store's `revisions
     15m         esi_id, start_local, end_local, start_utc, end_utc, kwh, cost_cents, source,
                 read_at_utc
     hour, day   esi_id, start_local, end_local, start_utc, end_utc, kwh, cost_cents, intervals,
-                expected_intervals
+                expected_intervals, complete
+(unlike an export, an hour or day the API gave no interval of has no row here).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ._common import (
     esi_id,
     local_date,
     output_format,
+    today_in_texas,
 )
 from ._output import Column
 
@@ -87,7 +89,7 @@ def add_range_options(parser: Any, *, target: Any, target_help: str) -> None:
         metavar="DATE",
         type=local_date,
         required=True,
-        help="last Texas local date, included",
+        help="last Texas local date, included (a date past today: today)",
     )
     parser.add_argument(
         "--interval",
@@ -126,6 +128,7 @@ def total_columns(interval: str) -> tuple[Column, ...]:
         Column("cost", "cost_cents", output.dollars),
         Column("intervals", "intervals"),
         Column("expected", "expected_intervals"),
+        Column("complete", "complete", in_table=False),
     )
 
 
@@ -143,7 +146,7 @@ def total_rows(totals: Iterable[Any]) -> Iterator[list[object]]:
     for t in totals:
         start, end = to_local(t.start), to_local(t.end)
         row = [t.esi_id, start, end, t.start, t.end, t.kwh, t.cost]
-        yield [*row, t.intervals, t.expected_intervals]
+        yield [*row, t.intervals, t.expected_intervals, t.intervals >= t.expected_intervals]
 
 
 def usage_rows(intervals: Iterable[Any], interval: str) -> Iterator[list[object]]:
@@ -167,7 +170,9 @@ def run_usage(call: Invocation) -> None:
     if fmt != "table":
         output.write_rows(columns, rows, fmt, call.out)
         return
-    print_usage_tables(call, columns, rows, args.target, args.first, args.last, args.interval)
+    # Past today is today: the API is asked for nothing later (iter_usage), nor counted here.
+    last = max(args.first, min(args.last, today_in_texas()))
+    print_usage_tables(call, columns, rows, args.target, args.first, last, args.interval)
 
 
 def print_usage_tables(

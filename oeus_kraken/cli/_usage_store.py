@@ -1,9 +1,15 @@
 """`usage sync|export|status|chart`: the local usage store (`oeus_kraken.usage.UsageStore`).
 
 `sync` is the only one that calls the API; `export`, `status` and `chart` read the store file
-and make no request (and need no credentials). They never create a store: a path with none is
-said so. The store lives at `--db PATH`, default `default_usage_store_path()` (the user's data
-directory).
+(opened read-only, so a store on read-only media serves them) and make no request (and need no
+credentials). They never create a store: a path with none is said so. The store lives at
+`--db PATH`, default `default_usage_store_path()` (the user's data directory); `~` in --db and
+--out is your home.
+
+Exit statuses of a sync (EXIT_CODES): 0 complete; 6 stopped early by the hour's budget or
+--max-requests (resumable); 5 rate limited; 7 some accounts failed and the others synced (1
+when every account failed); 130 Ctrl-C, after one line saying what was kept. An export of no
+rows, and a chart of nothing, exit 8.
 
 They are reached as `oeus-kraken usage VERB ...`: `main` turns the two words into one command
 name ("usage sync"), so that `usage ACCOUNT ...` (the API) and these share the word `usage`.
@@ -29,6 +35,7 @@ from ._common import (
     account_or_esi_id,
     add_command,
     check_date_range,
+    check_not_future,
     local_date,
     logging_options,
     non_empty_path,
@@ -40,12 +47,14 @@ from ._usage import add_range_options
 
 DB_HELP = "the usage store (default: usage.sqlite3 in your data directory)"
 
-# How each way a sync can stop early exits (None: it completed).
+# How each way a sync can end exits (None: it completed). Failed accounts come first (see
+# sync_exit_code): they need the user, a stop only time.
 SYNC_EXIT_CODES = {
     None: EXIT_CODES["ok"],
-    "max-requests": EXIT_CODES["ok"],  # the cap asked for: done as asked, resumable
-    "budget": EXIT_CODES["rate_limited"],  # the hour's points are low: run again later
+    "max-requests": EXIT_CODES["stopped"],  # the cap asked for: resumable, not complete
+    "budget": EXIT_CODES["stopped"],  # the hour's points are low: run again later
     "rate-limited": EXIT_CODES["rate_limited"],
+    "interrupted": EXIT_CODES["interrupted"],
 }
 
 
@@ -73,7 +82,8 @@ def register(commands: Any, api: Any) -> None:
         "--since",
         metavar="DATE",
         type=local_date,
-        help="the oldest Texas local date to keep (default: the library's, a year back)",
+        help="the oldest Texas local date to keep, not in the future (default: the local "
+        "midnight a year back); nothing before an ESI ID's supply began is asked for",
     )
     sync.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
     sync.add_argument(
@@ -96,8 +106,13 @@ def register(commands: Any, api: Any) -> None:
         summary=None,
         prog="oeus-kraken usage export",
         description="Write stored usage of an account (or one ESI ID) for Texas local dates, "
-        "both ends included, as CSV (a header line, then one line per interval), JSON, or a "
-        "Parquet dataset partitioned by ESI ID and date (--parquet --out DIR). No API request.",
+        "both ends included (--to past today: today), as CSV (a header line, then one line per "
+        "interval), JSON, or a Parquet dataset partitioned by date (--parquet --out DIR). The "
+        "format follows --out's extension (.csv, .json, .parquet) unless a flag names it; a "
+        "flag that contradicts the extension is refused. --interval hour or day: a row for "
+        "every hour or day, with its interval count and whether it is complete. Files are "
+        "owner-only and written whole; a Parquet --out holding an earlier export is replaced "
+        "whole, one holding anything else refused. No rows: exit 8. No API request.",
         run=run_export,
         parents=[local],
         auth=None,
@@ -140,8 +155,9 @@ def register(commands: Any, api: Any) -> None:
         "usage chart",
         summary=None,
         prog="oeus-kraken usage chart",
-        description="Draw stored usage as a PNG: kWh per Texas local day, and the average "
-        "day's 15-minute shape. No API request. Needs the 'chart' extra: "
+        description="Draw stored usage as a PNG or SVG: kWh per Texas local day, and the "
+        "average day's 15-minute shape. No API request; no usage in range: exit 8. Needs the "
+        "'chart' extra: "
         "pip install 'oeus-kraken[chart]'.",
         run=run_chart,
         parents=[local],
@@ -152,7 +168,13 @@ def register(commands: Any, api: Any) -> None:
     )
     chart.add_argument("--from", dest="first", metavar="DATE", type=local_date, required=True)
     chart.add_argument("--to", dest="last", metavar="DATE", type=local_date, required=True)
-    chart.add_argument("--out", metavar="FILE.png", type=non_empty_path, required=True)
+    chart.add_argument(
+        "--out",
+        metavar="FILE.png|FILE.svg",
+        type=non_empty_path,
+        required=True,
+        help="a PNG, or an SVG when the name ends in .svg (owner-only)",
+    )
     chart.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
 
 
@@ -165,7 +187,8 @@ def _store_path(args: argparse.Namespace) -> Path:
 
 
 def _existing_store(args: argparse.Namespace) -> Any:
-    """The store at --db, which must exist already: reading never creates one."""
+    """The store at --db, which must exist already, opened read-only: reading never creates
+    or changes one, and works on read-only media."""
     from ..usage import UsageStore, UsageStoreError
 
     path = _store_path(args)
@@ -174,38 +197,49 @@ def _existing_store(args: argparse.Namespace) -> Any:
             f"no usage store at {path}: `oeus-kraken usage sync` makes one (or give --db PATH)",
             path=path,
         )
-    return UsageStore(path)
+    return UsageStore(path, read_only=True)
 
 
 # -- export ----------------------------------------------------------------------------------------
 
 
-def run_export(call: Invocation) -> None:
+def run_export(call: Invocation) -> int:
     args = call.args
     check_date_range(args.first, args.last)
-    fmt = "parquet" if args.parquet else "json" if args.json else "csv"
-    if fmt == "parquet" and args.out is None:
+    flag = "parquet" if args.parquet else "json" if args.json else "csv" if args.csv else None
+    if flag == "parquet" and args.out is None:
         raise ConfigurationError("--parquet writes a dataset (a directory): give --out DIR")
     with _existing_store(args) as store:
-        options: dict[str, Any] = {"interval": args.interval, "format": fmt}
+        options: dict[str, Any] = {"interval": args.interval, "format": flag}
         if args.out is not None:
             rows = store.export(args.target, args.first, args.last, out=args.out, **options)
             print(f"wrote {rows} rows to {args.out}", file=call.out)
-            return
-        _export_to(call.out, store, args, options)
+        else:
+            options["format"] = flag or "csv"
+            rows = _export_to(call.out, store, args, options)
+    if rows:
+        return EXIT_CODES["ok"]
+    print(
+        f"oeus-kraken usage export: no rows: the store has no usage of {args.target} from "
+        f"{args.first} to {args.last} (an empty export was written); `oeus-kraken usage sync` "
+        "fetches it",
+        file=sys.stderr,
+    )
+    return EXIT_CODES["no_rows"]
 
 
-def _export_to(out: TextIO, store: Any, args: argparse.Namespace, options: dict[str, Any]) -> None:
+def _export_to(out: TextIO, store: Any, args: argparse.Namespace, options: dict[str, Any]) -> int:
     """To our stdout's bytes as they come; to any other text stream (tests) through a buffer."""
     binary = getattr(out, "buffer", None)
     if binary is not None:
         out.flush()
-        store.export(args.target, args.first, args.last, out=binary, **options)
+        rows = int(store.export(args.target, args.first, args.last, out=binary, **options))
         binary.flush()
-        return
+        return rows
     buffer = io.BytesIO()
-    store.export(args.target, args.first, args.last, out=buffer, **options)
+    rows = int(store.export(args.target, args.first, args.last, out=buffer, **options))
     out.write(buffer.getvalue().decode("utf-8"))
+    return rows
 
 
 # -- status ----------------------------------------------------------------------------------------
@@ -251,8 +285,9 @@ def run_status(call: Invocation) -> None:
         else:
             output.write_rows(STATUS_COLUMNS, [], fmt, out)
         return
-    with UsageStore(path) as store:
+    with UsageStore(path, read_only=True) as store:
         statuses = store.status()
+        total = store.requests_used()
     if fmt == "json":
         print(json.dumps([_status_document(s) for s in statuses], indent=2), file=out)
         return
@@ -274,6 +309,11 @@ def run_status(call: Invocation) -> None:
         for s in statuses
     ]
     output.write_rows(STATUS_COLUMNS, rows, fmt, out)
+    if fmt == "table" and total:
+        print(
+            f"API requests by all syncs: {total:,} (account lookups and budget checks included)",
+            file=out,
+        )
 
 
 def _status_document(status: Any) -> dict[str, Any]:
@@ -359,7 +399,7 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 def run_sync(call: Invocation) -> int:
-    from ..usage import UsageStore, sync_usage_blocking
+    from ..usage import UsageStore, UsageSyncInterrupted, sync_usage_blocking
 
     args = call.args
     options: dict[str, Any] = {
@@ -371,6 +411,8 @@ def run_sync(call: Invocation) -> int:
         )
         if value is not None
     }
+    if args.since is not None:
+        check_not_future(args.since, "--since")
     if len(args.accounts) == 1:
         call.account = args.accounts[0]
     client = call.client()  # URL and credentials checked before the store is touched
@@ -380,10 +422,32 @@ def run_sync(call: Invocation) -> int:
             report = sync_usage_blocking(
                 client, store, args.accounts or None, progress=progress, **options
             )
+    except UsageSyncInterrupted as stopped:
+        progress.close()
+        report = stopped.report
+    except KeyboardInterrupt:  # a second Ctrl-C while the first one's stop was winding down
+        progress.close()
+        print(
+            "oeus-kraken usage sync: interrupted again: stopped at once; what was stored is "
+            "kept and the next sync resumes",
+            file=sys.stderr,
+        )
+        return EXIT_CODES["interrupted"]
     finally:
         progress.close()
     if args.json:
         print(json.dumps(dataclasses.asdict(report), indent=2), file=call.out)
     else:
         print(report.message, file=call.out)
+    return sync_exit_code(report)
+
+
+def sync_exit_code(report: Any) -> int:
+    """Interrupted, then failed accounts (7, or 1 when none synced), then how it stopped."""
+    if report.stopped_reason == "interrupted":
+        return EXIT_CODES["interrupted"]
+    if report.failures:
+        if len(report.failures) >= report.accounts:
+            return EXIT_CODES["error"]
+        return EXIT_CODES["partial"]
     return SYNC_EXIT_CODES.get(report.stopped_reason, EXIT_CODES["error"])

@@ -28,13 +28,14 @@ from graphql import GraphQLResolveInfo
 from ._addresses import lookup
 from ._auth import Principal
 from ._billing import account_bills, account_payments
-from ._data import Account, Property
+from ._data import Account, ElectricityMeterPoint, Property
 from ._errors import KrakenAPIError
 from ._fake import default_resolver
 from ._grid import fan_club_discount
 from ._pagination import connection
 from ._quotes import quote_input
 from ._resolvers import context_of, visible_account
+from ._supply import meter_point_agreements
 from ._usage import (
     Meter,
     check_page_size,
@@ -51,6 +52,7 @@ mutation = MutationType()
 property_type = ObjectType("PropertyType")
 account_type = ObjectType("AccountType")
 statement_type = ObjectType("StatementType")
+meter_point_type = ObjectType("ElectricityMeterPointType")
 
 
 def _organization(info: GraphQLResolveInfo) -> Principal:
@@ -122,6 +124,14 @@ def resolve_measurements(
         timezone_name=str(arguments.get("timezone") or "America/Chicago"),
         utility_filters=utilityFilters,
     )
+
+
+@meter_point_type.field("agreements")
+def resolve_meter_point_agreements(parent: object, info: GraphQLResolveInfo, **_: Any) -> Any:
+    """When the meter's supply began, for a usage client not to ask for usage before it."""
+    if not isinstance(parent, ElectricityMeterPoint):
+        return default_resolver(parent, info)
+    return meter_point_agreements(context_of(info).state.data, parent.esi_id)
 
 
 def _reading_window(info: GraphQLResolveInfo, fields: Mapping[str, Any]) -> tuple[Meter, float]:
@@ -379,4 +389,4 @@ def resolve_rate_limit_info(_: object, info: GraphQLResolveInfo) -> dict[str, An
 
 
 def us_bindables() -> list[SchemaBindable]:
-    return [query, mutation, property_type, account_type, statement_type]
+    return [query, mutation, property_type, account_type, statement_type, meter_point_type]

@@ -16,7 +16,7 @@ UTC in the store; dates are Texas local (America/Chicago) dates.
 from __future__ import annotations
 
 from ._chart import chart
-from ._errors import MissingExtraError, UsageStoreError, UsageStoreLockedError
+from ._errors import MissingExtraError, NoUsageError, UsageStoreError, UsageStoreLockedError
 from ._export import AGGREGATE_COLUMNS, INTERVAL_COLUMNS, UsageTotal, aggregate
 from ._fetch import (
     DEFAULT_PAGE_SIZE,
@@ -34,9 +34,11 @@ from ._store import GAP_RETRY_FIRST, GAP_RETRY_MAX, UsageStore, default_usage_st
 from ._sync import (
     DEFAULT_CONCURRENCY,
     DEFAULT_HISTORY,
+    INTERRUPT_GRACE,
     REVISION_WINDOW,
     SyncProgress,
     SyncReport,
+    UsageSyncInterrupted,
     sync_usage,
     sync_usage_blocking,
 )
@@ -59,6 +61,7 @@ __all__ = [
     "DEFAULT_WINDOW_PAGES",
     "GAP_RETRY_FIRST",
     "GAP_RETRY_MAX",
+    "INTERRUPT_GRACE",
     "INTERVAL",
     "INTERVAL_COLUMNS",
     "REVISION_WINDOW",
@@ -67,6 +70,7 @@ __all__ = [
     "Interval",
     "MeterPoint",
     "MissingExtraError",
+    "NoUsageError",
     "SyncProgress",
     "SyncRecord",
     "SyncReport",
@@ -77,6 +81,7 @@ __all__ = [
     "UsageStore",
     "UsageStoreError",
     "UsageStoreLockedError",
+    "UsageSyncInterrupted",
     "UsageTotal",
     "aggregate",
     "aiter_usage",

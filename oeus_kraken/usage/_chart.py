@@ -14,8 +14,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._errors import MissingExtraError, UsageStoreError
-from ._time import TEXAS, local_range_bounds
+from .._errors import ConfigurationError
+from ._errors import MissingExtraError, NoUsageError, UsageStoreError
+from ._export import export_range
+from ._files import replaced_file
+from ._time import TEXAS, local_date
 
 if TYPE_CHECKING:
     from ._store import UsageStore
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["chart"]
 
 _SLOTS_PER_DAY = 96
+_FORMATS = {".png": "png", ".svg": "svg"}
 
 
 def chart(
@@ -33,14 +37,22 @@ def chart(
     out_png: str | os.PathLike[str],
 ) -> Path:
     """Draw the usage of `target` (an account number or an ESI ID; an account's meters are
-    added up) for Texas local dates `from_date` to `to_date`, both included, into `out_png`.
+    added up) for Texas local dates `from_date` to `to_date`, both included (up to today), into
+    `out_png`: a PNG, or an SVG when its name ends in .svg (written whole, owner-only).
 
     Top: kWh per local day. Bottom: the average day, kWh per 15-minute slot of local clock
     time (each slot averaged over the intervals that fell on it, so the repeated hour of the
     fall-back day counts twice and the skipped hour of spring-forward not at all).
     """
+    path = Path(out_png).expanduser()
+    image_format = _FORMATS.get(path.suffix.lower())
+    if image_format is None:
+        raise ConfigurationError(
+            "a chart is a PNG or an SVG: give --out a name ending in .png or .svg, not "
+            f"{path.name!r}"
+        )
     figure_class, canvas_class = _matplotlib()
-    low, high = (int(t.timestamp()) for t in local_range_bounds(from_date, to_date))
+    low, high = export_range(from_date, to_date, local_date(datetime.now(timezone.utc)))
     daily: dict[date, Decimal] = {}
     slot_totals = [Decimal(0)] * _SLOTS_PER_DAY
     slot_instants: list[set[int]] = [set() for _ in range(_SLOTS_PER_DAY)]
@@ -60,7 +72,7 @@ def chart(
                 slot_totals[slot] += kwh
                 slot_instants[slot].add(start)
     if not daily:
-        raise UsageStoreError(
+        raise NoUsageError(
             f"the usage store {store.path} has no usage of {target!r} from {from_date} to "
             f"{to_date}; run `oeus-kraken usage sync` for those dates first",
             path=store.path,
@@ -84,9 +96,9 @@ def chart(
     shape.set_ylabel("kWh")
     shape.set_xlim(0, 24)
     shape.set_xticks(range(0, 25, 3))
-    path = Path(out_png)
     try:
-        figure.savefig(path, format="png", dpi=100)
+        with replaced_file(path) as temporary:
+            figure.savefig(temporary, format=image_format, dpi=100)
     except OSError as exc:
         raise UsageStoreError(f"cannot write the chart {path}: {exc.strerror}") from exc
     return path

@@ -3,7 +3,8 @@
     KrakenError (oeus_kraken)
     ├── ConfigurationError            bad arguments (a naive datetime, an unknown format...)
     ├── UsageStoreError               the store file cannot be used as asked
-    │   └── UsageStoreLockedError     another sync holds the store's sync lock
+    │   ├── UsageStoreLockedError     another sync holds the store's sync lock
+    │   └── NoUsageError              nothing stored in the range asked for (a chart of it)
     └── MissingExtraError             an optional extra (parquet, chart) is not installed
                                       (also an ImportError)
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from .._errors import KrakenError
 
-__all__ = ["MissingExtraError", "UsageStoreError", "UsageStoreLockedError"]
+__all__ = ["MissingExtraError", "NoUsageError", "UsageStoreError", "UsageStoreLockedError"]
 
 
 class UsageStoreError(KrakenError):
@@ -44,6 +45,10 @@ class UsageStoreLockedError(UsageStoreError):
         super().__init__(message, path=path)
         self.holder_pid = holder_pid
         self.holder_host = holder_host
+
+
+class NoUsageError(UsageStoreError):
+    """The store has no usage of the target in the range asked for: there is nothing to draw."""
 
 
 class MissingExtraError(KrakenError, ImportError):

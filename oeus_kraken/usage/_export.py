@@ -9,21 +9,29 @@ Columns (CSV header, JSON keys, Parquet fields), ordered by ESI ID then start:
     15m         esi_id, start_local, end_local, start_utc, end_utc, kwh, cost_cents, source,
                 read_at_utc, revisions
     hour, day   esi_id, start_local, end_local, start_utc, end_utc, kwh, cost_cents, intervals,
-                expected_intervals
+                expected_intervals, complete
 
 - `*_local` are ISO 8601 with the Texas UTC offset (so the repeated 01:00 of the fall-back day
   is two distinct hours), `*_utc` ISO 8601 with "Z".
 - Hours and days are local: a local hour is a UTC hour (Chicago's offsets are whole hours), and
   a day is a local day, so the DST days have 23 and 25 hours and 92 and 100 intervals.
-- `kwh` and `cost_cents` are exact decimals (JSON: strings, Parquet: decimal128(38, 9)). In a
-  bucket, `cost_cents` is the sum only when every interval in it has a cost, else empty.
-- `intervals` is how many intervals the bucket holds, `expected_intervals` how many it should
-  (4 an hour; 92, 96 or 100 a day): a bucket with a gap shows it. Buckets with no data are not
-  written.
-- Parquet: `OUT/esi_id=<id>/date=<YYYY-MM-DD>/part-0.parquet` (Hive layout, partition values
-  percent-encoded), which DuckDB (`read_parquet('OUT/**/*.parquet', hive_partitioning=true)`),
-  Spark and pyarrow read as one dataset; the partition columns are in the paths, not the files.
-  Exporting into an existing dataset replaces the files of the partitions written.
+- `kwh` and `cost_cents` are exact decimals (JSON: strings; Parquet: a decimal as wide as the
+  exported values need, so no digit the API gave is rounded or refused). In a bucket,
+  `cost_cents` is the sum only when every interval in it has a cost, else empty.
+- Every hour or day in range has a row: `intervals` is how many intervals it holds,
+  `expected_intervals` how many it should (4 an hour; 92, 96 or 100 a day), `complete` whether
+  it holds them all; `kwh` is empty for a bucket with none. "In range" is the dates asked for,
+  from each ESI ID's first stored interval on (the store knows nothing before it) up to today
+  (usage of the future does not exist yet).
+- Parquet: `OUT/date=<YYYY-MM-DD>/<esi_id>.parquet`, one file per ESI ID and local date, each
+  holding `esi_id` as a text column (a Hive `esi_id=` folder would be typed as a number by
+  DuckDB and pyarrow, and a 22-digit ESI ID does not fit one); `date` is a Hive partition.
+  DuckDB (`read_parquet('OUT/**/*.parquet', hive_partitioning=true)`), pyarrow and pandas read
+  it as one dataset. It is written to a temporary folder beside OUT and renamed into place, so
+  a failed export leaves nothing; a folder OUT holding an earlier export (of any interval or
+  account) is replaced whole, and one holding anything else is refused. An empty range writes
+  a dataset of no rows that readers open.
+- Files are owner-only (0600, folders 0700): usage shows when someone is home.
 """
 
 from __future__ import annotations
@@ -34,20 +42,21 @@ import io
 import itertools
 import json
 import os
-import tempfile
+import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TextIO, cast
-from urllib.parse import quote
 
 from .._errors import ConfigurationError
-from ._errors import MissingExtraError, UsageStoreError
+from ._errors import UsageStoreError
+from ._files import replaced_file
 from ._models import Interval
+from ._parquet import DecimalShape, pyarrow_module, write_dataset
 from ._store import SLOT_SECONDS, _decimal_text
-from ._time import TEXAS, local_day_bounds, local_range_bounds
+from ._time import TEXAS, local_date, local_day_bounds, local_range_bounds
 
 if TYPE_CHECKING:
     from ._store import UsageStore
@@ -76,6 +85,7 @@ AGGREGATE_COLUMNS = (
     "cost_cents",
     "intervals",
     "expected_intervals",
+    "complete",
 )
 
 _INTERVALS = ("15m", "hour", "day")
@@ -86,6 +96,41 @@ _FORMATS = ("csv", "json", "parquet")
 _Record = tuple[Any, ...]
 
 
+_EXTENSIONS = {".csv": "csv", ".json": "json", ".parquet": "parquet"}
+
+
+def export_format(format: str | None, out: str | os.PathLike[str] | BinaryIO) -> str:
+    """The format asked for, or the one `out`'s extension names (CSV when it names none); a
+    format that contradicts the extension is refused, not written under the wrong name."""
+    named = None
+    if isinstance(out, (str, os.PathLike)):
+        named = _EXTENSIONS.get(Path(out).suffix.lower())
+    if format is None:
+        return named or "csv"
+    if format not in _FORMATS:
+        raise ConfigurationError(f"format must be one of {', '.join(_FORMATS)}, not {format!r}")
+    if named is not None and named != format:
+        raise ConfigurationError(
+            f"{Path(cast(str, out)).name} names {named.upper()}, but the format asked for is "
+            f"{format.upper()}: give a matching extension, or leave the format to the extension"
+        )
+    return format
+
+
+def export_range(from_date: date, to_date: date, today: date) -> tuple[int, int]:
+    """[low, high) in UTC epoch seconds for Texas dates `from_date` to `to_date`, ending with
+    today at the latest (usage of the future does not exist yet); empty when all lies ahead."""
+    if not isinstance(from_date, date) or not isinstance(to_date, date):
+        raise ConfigurationError("from_date and to_date must be dates (Texas local)")
+    if to_date < from_date:
+        raise ConfigurationError(f"the date range ends ({to_date}) before it starts ({from_date})")
+    if from_date > today:
+        low = int(local_day_bounds(today)[1].timestamp())
+        return low, low
+    low, high = (int(t.timestamp()) for t in local_range_bounds(from_date, min(to_date, today)))
+    return low, high
+
+
 def export(
     store: UsageStore,
     target: str,
@@ -93,7 +138,7 @@ def export(
     to_date: date,
     *,
     interval: Literal["15m", "hour", "day"] = "15m",
-    format: Literal["csv", "json", "parquet"] = "csv",
+    format: Literal["csv", "json", "parquet"] | None = None,
     out: str | os.PathLike[str] | BinaryIO,
 ) -> int:
     """See `UsageStore.export`; returns the number of rows written."""
@@ -101,42 +146,86 @@ def export(
         raise ConfigurationError(
             f"interval must be one of {', '.join(_INTERVALS)}, not {interval!r}"
         )
-    if format not in _FORMATS:
-        raise ConfigurationError(f"format must be one of {', '.join(_FORMATS)}, not {format!r}")
-    if not isinstance(from_date, date) or not isinstance(to_date, date):
-        raise ConfigurationError("from_date and to_date must be dates (Texas local)")
-    low, high = (int(t.timestamp()) for t in local_range_bounds(from_date, to_date))
-    columns = INTERVAL_COLUMNS if interval == "15m" else AGGREGATE_COLUMNS
-    pyarrow = _pyarrow() if format == "parquet" else None  # fail before reading anything
-
+    chosen = export_format(format, out)
+    today = local_date(datetime.now(timezone.utc))
+    low, high = export_range(from_date, to_date, today)
+    pyarrow = pyarrow_module() if chosen == "parquet" else None  # fail before reading anything
+    if chosen == "parquet" and not isinstance(out, (str, os.PathLike)):
+        raise ConfigurationError(
+            "a Parquet export is a directory (a dataset): give out= a path, not a stream"
+        )
     with store._reading() as conn:
-        resolved = store._target(conn, target)
-
-        def records() -> Iterator[_Record]:
-            for meter, esi_id in resolved.meters:
-                rows = conn.execute(
-                    "SELECT start_at, end_at, value, unit, cost, source, read_at, revisions "
-                    "FROM intervals WHERE meter = ? AND start_at >= ? AND start_at < ? "
-                    "ORDER BY start_at",
-                    (meter, low, high),
-                )
-                checked = _checked_units(rows, esi_id, store.path)
-                if interval == "15m":
-                    for start, end, value, _unit, cost, source, read_at, revisions in checked:
-                        yield (esi_id, start, end, value, cost, source, read_at, revisions)
-                else:
-                    yield from _buckets(checked, esi_id, interval)
-
-        if format == "parquet":
-            if not isinstance(out, (str, os.PathLike)):
-                raise ConfigurationError(
-                    "a Parquet export is a directory (a dataset): give out= a path, not a stream"
-                )
-            return _write_parquet(pyarrow, records(), columns, Path(out), store.path)
+        meters = store._target(conn, target).meters
+        records = _records(conn, meters, interval, (low, high), store.path)
+        if chosen == "parquet":
+            return write_dataset(
+                pyarrow,
+                records,
+                Path(cast(str, out)).expanduser(),
+                aggregate=interval != "15m",
+                shapes=_decimal_shapes(conn, meters, (low, high), interval != "15m"),
+                local=_local_text(),
+                empty=(tuple(e for _, e in meters), min(from_date, today)),
+            )
+        columns = INTERVAL_COLUMNS if interval == "15m" else AGGREGATE_COLUMNS
         with _text_output(out) as text:
-            if format == "csv":
-                return _write_csv(records(), columns, text)
-            return _write_json(records(), columns, text)
+            if chosen == "csv":
+                return _write_csv(records, columns, text)
+            return _write_json(records, columns, text)
+
+
+def _records(
+    conn: sqlite3.Connection,
+    meters: tuple[tuple[int, str], ...],
+    interval: str,
+    span: tuple[int, int],
+    path: Path,
+) -> Iterator[_Record]:
+    """The export's rows, ESI ID by ESI ID: intervals as stored, or every hour or day of the
+    span from the ESI ID's first stored interval on, with the intervals it holds."""
+    low, high = span
+    for meter, esi_id in meters:
+        rows = conn.execute(
+            "SELECT start_at, end_at, value, unit, cost, source, read_at, revisions "
+            "FROM intervals WHERE meter = ? AND start_at >= ? AND start_at < ? "
+            "ORDER BY start_at",
+            (meter, low, high),
+        )
+        checked = _checked_units(rows, esi_id, path)
+        if interval == "15m":
+            for start, end, value, _unit, cost, source, read_at, revisions in checked:
+                yield (esi_id, start, end, value, cost, source, read_at, revisions)
+            continue
+        (first,) = conn.execute(
+            "SELECT MIN(start_at) FROM intervals WHERE meter = ?", (meter,)
+        ).fetchone()
+        if first is not None:
+            bounds = _bucket_bounds(interval, max(low, first), high)
+            yield from _filled(_buckets(checked, esi_id, interval), bounds, esi_id)
+
+
+def _decimal_shapes(
+    conn: sqlite3.Connection,
+    meters: tuple[tuple[int, str], ...],
+    span: tuple[int, int],
+    aggregate: bool,
+) -> tuple[DecimalShape, DecimalShape]:
+    """How wide the kWh and cost decimals must be for the span's values (and their sums: a day
+    adds up to 100 intervals, two more integer digits)."""
+    shapes = []
+    for column in ("value", "cost"):
+        digits, decimals = 1, 0
+        for meter, _ in meters:
+            row = conn.execute(
+                f"SELECT MAX(CASE WHEN instr({column}, '.') > 0 THEN instr({column}, '.') - 1 "  # noqa: S608 - a column name of ours
+                f"ELSE length({column}) END), MAX(CASE WHEN instr({column}, '.') > 0 THEN "
+                f"length({column}) - instr({column}, '.') ELSE 0 END) FROM intervals "
+                "WHERE meter = ? AND start_at >= ? AND start_at < ?",
+                (meter, *span),
+            ).fetchone()
+            digits, decimals = max(digits, row[0] or 1), max(decimals, row[1] or 0)
+        shapes.append(DecimalShape(digits + (3 if aggregate else 0), decimals))
+    return shapes[0], shapes[1]
 
 
 def _checked_units(
@@ -217,7 +306,7 @@ def aggregate(
             )
         finished.add(esi_id)
         for record in _buckets(_ordered_rows(esi_id, group), esi_id, interval):
-            _, start, end, kwh, cost, count, expected = record
+            _, start, end, kwh, cost, count, expected, _complete = record
             yield UsageTotal(
                 esi_id=esi_id,
                 start=datetime.fromtimestamp(start, timezone.utc),
@@ -256,6 +345,7 @@ def _ordered_rows(esi_id: str, intervals: Iterable[Interval]) -> Iterator[tuple[
 def _bucket(
     esi_id: str, start: int, end: int, kwh: Decimal, cost: Decimal | None, count: int
 ) -> _Record:
+    expected = (end - start) // SLOT_SECONDS
     return (
         esi_id,
         start,
@@ -263,8 +353,40 @@ def _bucket(
         _decimal_text(kwh, "kwh"),
         None if cost is None else _decimal_text(cost, "cost"),
         count,
-        (end - start) // SLOT_SECONDS,
+        expected,
+        count >= expected,
     )
+
+
+def _bucket_bounds(interval: str, low: int, high: int) -> Iterator[tuple[int, int]]:
+    """Every local hour or day that starts before `high`, from the one holding `low`."""
+    if interval == "hour":
+        start = low - low % 3600
+        while start < high:
+            yield start, start + 3600
+            start += 3600
+        return
+    day = datetime.fromtimestamp(low, TEXAS).date()
+    while True:
+        first, last = (int(t.timestamp()) for t in local_day_bounds(day))
+        if first >= high:
+            return
+        yield first, last
+        day += timedelta(days=1)
+
+
+def _filled(
+    buckets: Iterator[_Record], bounds: Iterator[tuple[int, int]], esi_id: str
+) -> Iterator[_Record]:
+    """`buckets` with an empty one (no kWh, 0 intervals, not complete) for every hour or day
+    of `bounds` that has none."""
+    pending = next(buckets, None)
+    for start, end in bounds:
+        if pending is not None and pending[1] == start:
+            yield pending
+            pending = next(buckets, None)
+        else:
+            yield (esi_id, start, end, None, None, 0, (end - start) // SLOT_SECONDS, False)
 
 
 class _TimeText:
@@ -285,6 +407,11 @@ class _TimeText:
                 instant.strftime("%Y-%m-%dT%H:%M:%SZ"),
             )
         return text
+
+
+def _local_text() -> Any:
+    times = _TimeText()
+    return lambda seconds: times(seconds)[0]
 
 
 def _utc(seconds: int) -> str:
@@ -318,27 +445,13 @@ def _text_output(out: str | os.PathLike[str] | BinaryIO) -> Iterator[TextIO]:
         finally:
             wrapper.detach()  # the caller's stream stays open
         return
-    path = Path(out)
-    try:
-        # Not a `with`: the file is closed below, and renamed into place only once complete.
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
-            "w",
-            encoding="utf-8",
-            newline="",
-            dir=path.parent,
-            prefix=f".{path.name}.",
-            delete=False,
-        )
-    except OSError as exc:
-        raise UsageStoreError(f"cannot write {path}: {exc.strerror}", path=path) from exc
-    try:
+    with replaced_file(Path(out).expanduser()) as temporary:
+        try:
+            handle = open(temporary, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        except OSError as exc:
+            raise UsageStoreError(f"cannot write {out}: {exc.strerror}", path=Path(out)) from exc
         with handle:
             yield cast(TextIO, handle)
-        os.replace(handle.name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(handle.name)
-        raise
 
 
 def _write_csv(records: Iterator[_Record], columns: tuple[str, ...], out: TextIO) -> int:
@@ -346,7 +459,8 @@ def _write_csv(records: Iterator[_Record], columns: tuple[str, ...], out: TextIO
     writer.writerow(columns)
     count = 0
     for row in _flat(records, aggregate=columns is AGGREGATE_COLUMNS):
-        writer.writerow(row)  # None is written as an empty field
+        # None is written as an empty field; `complete` as true or false, as in JSON.
+        writer.writerow(["true" if v is True else "false" if v is False else v for v in row])
         count += 1
     return count
 
@@ -359,104 +473,4 @@ def _write_json(records: Iterator[_Record], columns: tuple[str, ...], out: TextI
         out.write(json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False))
         count += 1
     out.write("\n]\n" if count else "]\n")
-    return count
-
-
-def _pyarrow() -> Any:
-    try:
-        import pyarrow
-        import pyarrow.parquet
-    except ImportError as exc:
-        raise MissingExtraError("Parquet export", "parquet", "pyarrow") from exc
-    return pyarrow
-
-
-_PARQUET_DECIMAL = (38, 9)
-
-
-def _write_parquet(
-    pa: Any, records: Iterator[_Record], columns: tuple[str, ...], out: Path, store_path: Path
-) -> int:
-    """One file per (ESI ID, local date); the rows of one day are all a writer holds."""
-    aggregate = columns is AGGREGATE_COLUMNS
-    stamp = pa.timestamp("s", tz="UTC")
-    decimal = pa.decimal128(*_PARQUET_DECIMAL)
-    fields = [
-        pa.field("start_local", pa.string(), nullable=False),
-        pa.field("end_local", pa.string(), nullable=False),
-        pa.field("start_utc", stamp, nullable=False),
-        pa.field("end_utc", stamp, nullable=False),
-        pa.field("kwh", decimal, nullable=False),
-        pa.field("cost_cents", decimal),
-    ]
-    if aggregate:
-        fields += [
-            pa.field("intervals", pa.int32(), nullable=False),
-            pa.field("expected_intervals", pa.int32(), nullable=False),
-        ]
-    else:
-        fields += [
-            pa.field("source", pa.string()),
-            pa.field("read_at_utc", stamp),
-            pa.field("revisions", pa.int32(), nullable=False),
-        ]
-    schema = pa.schema(fields)
-    times = _TimeText()
-    count = 0
-    key: tuple[str, date] | None = None
-    day_end = -1
-    batch: list[list[Any]] = [[] for _ in fields]
-
-    def flush() -> None:
-        assert key is not None
-        esi_id, day = key
-        directory = out / f"esi_id={quote(esi_id, safe='')}" / f"date={day.isoformat()}"
-        try:
-            table = pa.Table.from_pydict(dict(zip(schema.names, batch, strict=True)), schema=schema)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise UsageStoreError(
-                f"cannot write ESI ID {esi_id} on {day} as Parquet decimal"
-                f"{_PARQUET_DECIMAL}: {exc}",
-                path=store_path,
-            ) from exc
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            pa.parquet.write_table(table, directory / "part-0.parquet")
-        except OSError as exc:
-            raise UsageStoreError(f"cannot write {directory}: {exc}", path=store_path) from exc
-        for column in batch:
-            column.clear()
-
-    for record in records:
-        esi_id, start, end, kwh, cost = record[:5]
-        if key is None or key[0] != esi_id or start >= day_end:
-            if batch[0]:
-                flush()
-            day = datetime.fromtimestamp(start, TEXAS).date()
-            key = (esi_id, day)
-            day_end = int(local_day_bounds(day)[1].timestamp())
-        start_local, _ = times(start)
-        end_local, _ = times(end)
-        values: list[Any] = [
-            start_local,
-            end_local,
-            datetime.fromtimestamp(start, timezone.utc),
-            datetime.fromtimestamp(end, timezone.utc),
-            Decimal(kwh),
-            None if cost is None else Decimal(cost),
-        ]
-        if aggregate:
-            values += record[5:]
-        else:
-            source, read_at, revisions = record[5:]
-            values += [
-                source,
-                None if read_at is None else datetime.fromtimestamp(read_at, timezone.utc),
-                revisions,
-            ]
-        for column, value in zip(batch, values, strict=True):
-            column.append(value)
-        count += 1
-    if batch[0]:
-        flush()
     return count

@@ -22,6 +22,10 @@ What it asks the API for, and why:
 - If Kraken still refuses a page as too complex or too large (KT-CT-1188, KT-CT-1189: its real
   formula is not published), the page is asked for again at half the size, down to 1 interval,
   and that smaller size is kept for the rest of the window.
+- Nothing is asked for before the meter's supply began (its agreements' earliest `validFrom`,
+  read with the account) nor after now. A span longer than a window starts with one page over
+  the whole span, which finds where its data begins: years with no data cost one request, not
+  one per window.
 
 Dates are Texas local (America/Chicago) dates, both ends included, so a day asked for is that local
 day (92, 96 or 100 intervals); aware datetimes are used as given. Intervals come back in UTC.
@@ -42,7 +46,7 @@ from typing_extensions import Unpack
 
 from .._errors import ConfigurationError, InvalidResponseError, QueryTooLargeError
 from ._models import Interval
-from ._time import INTERVAL, local_range_bounds
+from ._time import INTERVAL, local_date, local_range_bounds
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -64,11 +68,13 @@ MAX_PAGE_SIZE = 100  # Kraken's cap on `first` for measurements
 
 @dataclass(frozen=True)
 class MeterPoint:
-    """One ESI ID of an account, on the property it belongs to."""
+    """One ESI ID of an account, on the property it belongs to, and when its supply began (the
+    earliest start of its agreements, UTC; None when the API does not say)."""
 
     account_number: str
     property_id: str
     esi_id: str
+    supply_start: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -166,7 +172,7 @@ def _meters(account_number: str, answer: Any, esi_id: str | None) -> list[MeterP
     if account is None:
         raise InvalidResponseError(f"getAccount: no account {account_number} in the answer")
     meters = [
-        MeterPoint(account_number, prop.id, point.mpan)
+        MeterPoint(account_number, prop.id, point.mpan, _supply_start(point))
         for prop in account.properties or []
         if prop is not None and prop.id is not None
         for point in prop.electricity_meter_points or []
@@ -181,6 +187,40 @@ def _meters(account_number: str, answer: Any, esi_id: str | None) -> list[MeterP
             f"ESI ID {esi_id} is not on account {account_number} (its ESI IDs: {known})"
         )
     return chosen
+
+
+def _supply_start(point: Any) -> datetime | None:
+    starts = [
+        agreement.valid_from.astimezone(timezone.utc)
+        for agreement in getattr(point, "agreements", None) or []
+        if agreement is not None and agreement.valid_from is not None
+    ]
+    return min(starts, default=None)
+
+
+def meter_span(
+    meter: MeterPoint, span: tuple[datetime, datetime], now: datetime
+) -> tuple[datetime, datetime] | None:
+    """The part of `span` a meter can have usage in: from its supply start (on the grid) to
+    now; None when nothing is left."""
+    start, end = span
+    if meter.supply_start is not None:
+        start = max(start, grid_floor(meter.supply_start))
+    end = min(end, grid_ceil(now))
+    return (start, end) if start < end else None
+
+
+def grid_floor(moment: datetime) -> datetime:
+    """The start of the 15-minute interval `moment` is in (UTC)."""
+    step = int(INTERVAL.total_seconds())
+    seconds = int(moment.timestamp())
+    return datetime.fromtimestamp(seconds - seconds % step, tz=timezone.utc)
+
+
+def grid_ceil(moment: datetime) -> datetime:
+    """`moment` if it starts a 15-minute interval, else the start of the next one (UTC)."""
+    floor = grid_floor(moment)
+    return floor if floor == moment else floor + INTERVAL
 
 
 def interval_of(esi_id: str, node: Any) -> Interval | None:
@@ -227,17 +267,57 @@ def _walk(
     window_pages: int = DEFAULT_WINDOW_PAGES,
 ) -> Generator[_Step, Any, None]:
     page_size, window_pages = _check_sizes(page_size, window_pages)
-    first, last = span_bounds(start, end)
+    now = datetime.now(timezone.utc)
+    span = _span_until_now(start, end, now)
+    if span is None:
+        return  # all of it is in the future: nothing to ask for
     answer = yield _Call("get_account", {"account_number": account_number})
     for meter in _meters(account_number, answer, esi_id):
-        windows = usage_windows(first, last, page_size=page_size, window_pages=window_pages)
-        for window in windows:
-            yield from _walk_window(meter, window, page_size, window_pages)
+        walked = meter_span(meter, span, now)
+        if walked is not None:
+            yield from walk_span(meter, walked, page_size, window_pages)
+
+
+def _span_until_now(
+    start: date | datetime, end: date | datetime, now: datetime
+) -> tuple[datetime, datetime] | None:
+    """`span_bounds`, ending no later than now (None: it all lies ahead). Usage of the future
+    does not exist yet, and a date such as 9999-12-31 has no day after it to end at."""
+    if isinstance(start, datetime) or isinstance(end, datetime):
+        first, last = span_bounds(start, end)
+    else:
+        if end < start:
+            raise ConfigurationError(f"the span ends ({end}) before it starts ({start})")
+        today = local_date(now)
+        if start > today:
+            return None
+        first, last = local_range_bounds(start, min(end, today))
+    last = min(last, grid_ceil(now))
+    return (first, last) if first < last else None
+
+
+def walk_span(
+    meter: MeterPoint, span: tuple[datetime, datetime], page_size: int, window_pages: int
+) -> Generator[_Step, Any, None]:
+    """`span` window by window; a span longer than one window starts with one page over all of
+    it, which finds where its data begins (an empty lead then costs that one request)."""
+    start, end = span
+    if end - start > INTERVAL * page_size * window_pages:
+        start = yield from _walk_window(meter, span, page_size, window_pages, probe=True)
+    for window in usage_windows(start, end, page_size=page_size, window_pages=window_pages):
+        yield from _walk_window(meter, window, page_size, window_pages)
 
 
 def _walk_window(
-    meter: MeterPoint, window: tuple[datetime, datetime], page_size: int, window_pages: int
-) -> Generator[_Step, Any, None]:
+    meter: MeterPoint,
+    window: tuple[datetime, datetime],
+    page_size: int,
+    window_pages: int,
+    *,
+    probe: bool = False,
+) -> Generator[_Step, Any, datetime]:
+    """The pages of `window`; returns its end. A `probe` asks one page only: returns where the
+    walk goes on (after that page's last interval, or the window's end when it was the last)."""
     size, after = page_size, None
     # More pages than the window can hold means the API keeps promising a next page.
     pages_left = window_pages * page_size + 10
@@ -261,7 +341,7 @@ def _walk_window(
         page = answer.property_.measurements if answer.property_ is not None else None
         if page is None:
             yield UsagePage(meter, window, [], True, size)
-            return
+            return window[1]
         intervals = [
             interval
             for edge in page.edges
@@ -270,9 +350,13 @@ def _walk_window(
             if interval is not None
         ]
         done = not page.page_info.has_next_page
+        if probe and not done and intervals:
+            reached = min(window[1], grid_ceil(max(i.end for i in intervals)))
+            yield UsagePage(meter, (window[0], reached), intervals, True, size)
+            return reached
         yield UsagePage(meter, window, intervals, done, size)
         if done:
-            return
+            return window[1]
         if not page.page_info.end_cursor or page.page_info.end_cursor == after:
             raise InvalidResponseError(
                 "getPropertyMeasurements: the API says there is a next page but gives no new "

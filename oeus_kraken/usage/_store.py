@@ -26,21 +26,24 @@ Layout and guarantees:
   lose the last commits, never consistency (the next sync fetches them again).
 - The schema version is `PRAGMA user_version`, the file is marked as ours by
   `PRAGMA application_id`, and `_MIGRATIONS[n]` takes a file from version n to n + 1.
-- `sync_lock()` is an OS file lock beside the database (released by the OS if its holder dies):
-  two syncs at once would both spend requests on the same data.
+- `sync_lock()` is an OS file lock beside the database (filelock, as the token store's; released
+  by the OS if its holder dies): two syncs at once would both spend requests on the same data.
 - Gap backoff, per 15-minute slot: after the n-th attempt that did not deliver it, a slot is due
-  again after min(1 h * 2**(n-1), 7 days): 1 h, 2 h, 4 h, ... 128 h, then weekly.
+  again after min(1 h * 2**(n-1), 7 days): 1 h, 2 h, 4 h, ... 128 h, then weekly. It is kept as
+  ranges of slots in the same state (`_gaps.py`), so an empty year is one row.
+- Requests are counted as they are made (`count_request`, before each one is sent), per sync run
+  and per ESI ID, so a killed sync's requests are in `status` too.
+- A store that cannot be written (read-only media, no permission) opens with `read_only=True`
+  for status, export and chart; a sync on it is refused in one line.
 """
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import itertools
 import os
 import socket
 import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -50,8 +53,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO, Literal
 
+import filelock
+
 from .._errors import ConfigurationError
 from ._errors import UsageStoreError, UsageStoreLockedError
+from ._gaps import Attempted, attempt, merged, spans_of, subtract
 from ._models import Gap, Interval, SyncRecord, UpsertResult, UsageStatus
 from ._time import TEXAS
 
@@ -150,10 +156,56 @@ def _schema_v1(conn: sqlite3.Connection) -> None:
     )
 
 
+def _schema_v2(conn: sqlite3.Connection) -> None:
+    """Gap retry state as ranges of slots (one row per slot made an empty decade a million
+    rows), and sync runs: what one sync command cost, account lookups included."""
+    _run_statements(
+        conn,
+        """
+        CREATE TABLE gap_ranges (
+            meter INTEGER NOT NULL REFERENCES meters (id),
+            start_at INTEGER NOT NULL,      -- UTC epoch seconds, on the 15-minute grid
+            end_at INTEGER NOT NULL,        -- exclusive
+            attempts INTEGER NOT NULL,
+            last_attempt INTEGER NOT NULL,
+            next_due INTEGER NOT NULL,
+            PRIMARY KEY (meter, start_at)
+        ) WITHOUT ROWID;
+        CREATE TABLE sync_runs (
+            id INTEGER PRIMARY KEY,
+            started_at INTEGER NOT NULL,
+            finished_at INTEGER,
+            requests INTEGER NOT NULL DEFAULT 0,  -- every request, counted before it is sent
+            stopped_reason TEXT
+        );
+        ALTER TABLE syncs ADD COLUMN run INTEGER REFERENCES sync_runs (id);
+        """,
+    )
+    rows = conn.execute(
+        "SELECT meter, slot, attempts, last_attempt, next_due FROM gap_attempts "
+        "ORDER BY meter, slot"
+    )
+    ranges: list[tuple[int, Attempted]] = []
+    for meter, slot, attempts, last, due in rows:
+        item = Attempted(slot, slot + SLOT_SECONDS, attempts, last, due)
+        if ranges and ranges[-1][0] == meter and ranges[-1][1].end == slot:
+            previous = ranges[-1][1]
+            if previous.same_state(item):
+                ranges[-1] = (meter, Attempted(previous.start, item.end, attempts, last, due))
+                continue
+        ranges.append((meter, item))
+    conn.executemany(
+        "INSERT INTO gap_ranges VALUES (?, ?, ?, ?, ?, ?)",
+        [(m, r.start, r.end, r.attempts, r.last_attempt, r.next_due) for m, r in ranges],
+    )
+    conn.execute("DROP TABLE gap_attempts")
+    conn.execute("ALTER TABLE gap_ranges RENAME TO gap_attempts")
+
+
 # _MIGRATIONS[n] takes a file at schema version n to n + 1, inside the opening transaction; a
 # new schema change is a new function appended here (never an edit of an old one). The current
 # version is len(_MIGRATIONS).
-_MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_schema_v1,)
+_MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_schema_v1, _schema_v2)
 
 
 # --- Conversions ------------------------------------------------------------------------------
@@ -207,22 +259,6 @@ def _decimal_text(value: object, what: str) -> str:
     return text
 
 
-def _split_runs(runs: list[tuple[int, int]], holes: list[int]) -> list[tuple[int, int]]:
-    """`runs` without the slots in `holes` (sorted)."""
-    if not holes:
-        return runs
-    out: list[tuple[int, int]] = []
-    for start, end in runs:
-        cursor = start
-        for hole in holes[bisect.bisect_left(holes, start) : bisect.bisect_left(holes, end)]:
-            if hole > cursor:
-                out.append((cursor, hole))
-            cursor = hole + SLOT_SECONDS
-        if cursor < end:
-            out.append((cursor, end))
-    return out
-
-
 # An intervals row as inserted: meter, start, end, value, unit, cost, source, read_at, fetched.
 # Absent cost, source and read_at travel as "" and -1 and become NULL in SQL (NULLIF): binding
 # None costs the sqlite3 module an adapter lookup per value, which halved the write rate.
@@ -247,18 +283,24 @@ class UsageStore:
 
     `path` None means `default_usage_store_path()`. `busy_timeout` is how long a write waits for
     another process's write transaction (each is short: one page of intervals) before
-    `UsageStoreError`. One instance may be used from several threads.
+    `UsageStoreError`. `read_only=True` opens an existing store without writing to it (status,
+    export, chart), also on read-only media. One instance may be used from several threads.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str] | None = None, *, busy_timeout: float = 30.0
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        busy_timeout: float = 30.0,
+        read_only: bool = False,
     ) -> None:
-        self.path = Path(path) if path is not None else default_usage_store_path()
+        self.path = Path(path).expanduser() if path is not None else default_usage_store_path()
+        self.read_only = read_only
         self._lock = threading.RLock()
         self._meters: dict[str, int] = {}  # committed ESI ID -> meter id (ids never change)
         self._pending_meters: dict[str, int] = {}  # created in the open transaction
         self._closed = False
-        self._conn = self._open(busy_timeout)
+        self._conn = self._open_read_only() if read_only else self._open(busy_timeout)
 
     def __repr__(self) -> str:
         return f"UsageStore({str(self.path)!r})"
@@ -312,20 +354,79 @@ class UsageStore:
             conn.close()
             if _is_busy(exc):
                 raise self._busy_error() from exc
+            if not _writable(self.path):
+                raise self._read_only_error() from exc
             raise UsageStoreError(
                 f"cannot open the usage store {self.path}: {exc}", path=self.path
             ) from exc
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise UsageStoreError(
-                f"{self.path} is not an oeus-kraken usage store, or it is damaged ({exc}); "
-                "move it aside and sync again, or give another path",
-                path=self.path,
-            ) from exc
+            raise self._not_ours_error(exc) from exc
         except BaseException:
             conn.close()
             raise
         return conn
+
+    def _read_only_error(self) -> UsageStoreError:
+        return UsageStoreError(
+            f"the usage store {self.path} is read-only (a read-only file system, or no write "
+            "permission): a sync writes to it; status, export and chart can read it as it is. "
+            "Give a writable --db, or copy the file somewhere writable",
+            path=self.path,
+        )
+
+    def _not_ours_error(self, exc: sqlite3.DatabaseError) -> UsageStoreError:
+        return UsageStoreError(
+            f"{self.path} is not an oeus-kraken usage store, or it is damaged ({exc}); "
+            "move it aside and sync again, or give another path",
+            path=self.path,
+        )
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """The store as it is, never written: `mode=ro`; on read-only media, where SQLite cannot
+        make the WAL index, `immutable=1` (nothing can write there either). A store of an older
+        schema is copied into memory and migrated there."""
+        if not self.path.is_file():
+            raise UsageStoreError(f"no usage store at {self.path}", path=self.path)
+        uri = self.path.resolve().as_uri()
+        conn: sqlite3.Connection | None = None
+        try:
+            for options in ("?mode=ro", "?mode=ro&immutable=1"):
+                try:
+                    conn = sqlite3.connect(
+                        uri + options, uri=True, isolation_level=None, check_same_thread=False
+                    )
+                    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                    break
+                except sqlite3.OperationalError:
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                    if options.endswith("immutable=1"):
+                        raise
+            assert conn is not None
+            return self._current_schema(conn)
+        except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
+            raise self._not_ours_error(exc) from exc
+
+    def _current_schema(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        """`conn` if it is a store of this version; else a migrated copy in memory (or the
+        error a writer would give: another program's file, a newer version)."""
+        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if application_id == _APPLICATION_ID and version == len(_MIGRATIONS):
+            return conn
+        memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        try:
+            conn.backup(memory)
+            conn.close()
+            self._migrate(memory)
+        except BaseException:
+            memory.close()
+            raise
+        return memory
 
     @staticmethod
     def _enter_wal_mode(conn: sqlite3.Connection, busy_timeout: float) -> str:
@@ -406,6 +507,8 @@ class UsageStore:
         except sqlite3.OperationalError as exc:
             if _is_busy(exc):
                 raise self._busy_error() from exc
+            if "readonly" in str(exc):
+                raise self._read_only_error() from exc
             raise UsageStoreError(f"usage store {self.path}: {exc}", path=self.path) from exc
         except sqlite3.DatabaseError as exc:
             raise UsageStoreError(
@@ -416,6 +519,12 @@ class UsageStore:
     @contextlib.contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: all of it is committed, or none of it."""
+        if self.read_only:
+            raise UsageStoreError(
+                f"the usage store {self.path} was opened read-only (read_only=True): open it "
+                "without read_only to write",
+                path=self.path,
+            )
         with self._lock, self._sqlite_errors():
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
@@ -580,23 +689,42 @@ class UsageStore:
         conn: sqlite3.Connection, meter: int, low: int, high: int, inserts: list[_Row]
     ) -> None:
         """Drop the retry bookkeeping of slots that just arrived (one query when there is none)."""
-        recorded = [
-            slot
-            for (slot,) in conn.execute(
-                "SELECT slot FROM gap_attempts WHERE meter = ? AND slot >= ? AND slot < ?",
-                (meter, low, high + _LONGEST_INTERVAL),
+        earlier = UsageStore._attempted(conn, meter, low, high + _LONGEST_INTERVAL)
+        if not earlier:
+            return
+        filled = spans_of((_slot_floor(row[1]), _slot_ceil(row[2])) for row in inserts)
+        left = [
+            Attempted(start, end, r.attempts, r.last_attempt, r.next_due)
+            for r in earlier
+            for start, end in subtract([(r.start, r.end)], filled)
+        ]
+        UsageStore._replace_attempted(conn, meter, earlier, left)
+
+    @staticmethod
+    def _attempted(conn: sqlite3.Connection, meter: int, low: int, high: int) -> list[Attempted]:
+        """The gap retry ranges of `meter` that overlap [low, high), in order."""
+        return [
+            Attempted(*row)
+            for row in conn.execute(
+                "SELECT start_at, end_at, attempts, last_attempt, next_due FROM gap_attempts "
+                "WHERE meter = ? AND start_at < ? AND end_at > ? ORDER BY start_at",
+                (meter, high, low),
             )
         ]
-        if not recorded:
-            return
-        spans = sorted((row[1], row[2]) for row in inserts)
-        starts = [start for start, _ in spans]
-        filled = []
-        for slot in recorded:
-            i = bisect.bisect_right(starts, slot) - 1
-            if i >= 0 and spans[i][0] <= slot < spans[i][1]:
-                filled.append((meter, slot))
-        conn.executemany("DELETE FROM gap_attempts WHERE meter = ? AND slot = ?", filled)
+
+    @staticmethod
+    def _replace_attempted(
+        conn: sqlite3.Connection, meter: int, old: list[Attempted], new: list[Attempted]
+    ) -> None:
+        conn.executemany(
+            "DELETE FROM gap_attempts WHERE meter = ? AND start_at = ?",
+            [(meter, r.start) for r in old],
+        )
+        conn.executemany(
+            "INSERT INTO gap_attempts (meter, start_at, end_at, attempts, last_attempt, "
+            "next_due) VALUES (?, ?, ?, ?, ?, ?)",
+            [(meter, r.start, r.end, r.attempts, r.last_attempt, r.next_due) for r in new],
+        )
 
     def intervals(self, esi_id: str, start: datetime, end: datetime) -> list[Interval]:
         """The stored intervals of `esi_id` starting in [start, end), in order."""
@@ -731,24 +859,19 @@ class UsageStore:
         low, high = self._slot_range(start, end)
         attempted = _epoch(at, "at")
         first, most = int(GAP_RETRY_FIRST.total_seconds()), int(GAP_RETRY_MAX.total_seconds())
-        # Doubling from GAP_RETRY_FIRST, capped; the exponent is capped too so the shift cannot
-        # overflow however often a slot is tried.
-        doublings = max(0, (most // first).bit_length())
         with self._writing() as conn:
             meter = self._meter(conn, esi_id, create=True)
             assert meter is not None
-            slots = (
-                (meter, slot, attempted, attempted + first, first, doublings, most)
-                for run_start, run_end in self._missing(conn, meter, low, high)
-                for slot in range(run_start, run_end, SLOT_SECONDS)
-            )
-            conn.executemany(
-                "INSERT INTO gap_attempts (meter, slot, attempts, last_attempt, next_due) "
-                "VALUES (?, ?, 1, ?, ?) ON CONFLICT (meter, slot) DO UPDATE SET "
-                "attempts = attempts + 1, last_attempt = excluded.last_attempt, "
-                "next_due = excluded.last_attempt + MIN(? * (1 << MIN(attempts, ?)), ?)",
-                slots,
-            )
+            earlier = self._attempted(conn, meter, low, high)
+            outside = [
+                Attempted(a, b, r.attempts, r.last_attempt, r.next_due)
+                for r in earlier
+                for a, b in ((r.start, min(r.end, low)), (max(r.start, high), r.end))
+                if a < b
+            ]
+            missing = self._missing(conn, meter, low, high)
+            now_tried = attempt(missing, earlier, attempted, first, most)
+            self._replace_attempted(conn, meter, earlier, merged([*outside, *now_tried]))
 
     def gaps_due(
         self, esi_id: str, start: datetime, end: datetime, now: datetime
@@ -764,28 +887,55 @@ class UsageStore:
             if meter is None:
                 return [(_instant(low), _instant(high))] if high > low else []
             runs = self._missing(conn, meter, low, high)
-            waiting = [
-                slot
-                for (slot,) in conn.execute(
-                    "SELECT slot FROM gap_attempts WHERE meter = ? AND slot >= ? AND slot < ? "
-                    "AND next_due > ? ORDER BY slot",
-                    (meter, low, high, current),
-                )
-            ]
-        return [(_instant(a), _instant(b)) for a, b in _split_runs(runs, waiting)]
+            waiting = spans_of(
+                (r.start, r.end)
+                for r in self._attempted(conn, meter, low, high)
+                if r.next_due > current
+            )
+        return [(_instant(a), _instant(b)) for a, b in subtract(runs, waiting)]
 
     # --- Sync bookkeeping ----------------------------------------------------------------------
 
-    def begin_sync(self, esi_id: str, *, started_at: datetime) -> int:
-        """Open a sync record of `esi_id`; returns its id for `finish_sync`."""
+    def begin_sync(self, esi_id: str, *, started_at: datetime, run: int | None = None) -> int:
+        """Open a sync record of `esi_id` (part of sync run `run`, if given: see `begin_run`);
+        returns its id for `count_request` and `finish_sync`."""
         started = _epoch(started_at, "started_at")
         with self._writing() as conn:
             meter = self._meter(conn, esi_id, create=True)
             cursor = conn.execute(
-                "INSERT INTO syncs (meter, started_at) VALUES (?, ?)", (meter, started)
+                "INSERT INTO syncs (meter, started_at, run) VALUES (?, ?, ?)",
+                (meter, started, run),
             )
             assert cursor.lastrowid is not None
             return cursor.lastrowid
+
+    def begin_run(self, *, started_at: datetime) -> int:
+        """Open the record of one sync command: every request it makes is counted there
+        (`count_request`), account lookups and budget checks included."""
+        started = _epoch(started_at, "started_at")
+        with self._writing() as conn:
+            cursor = conn.execute("INSERT INTO sync_runs (started_at) VALUES (?)", (started,))
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    def count_request(self, run: int, sync_id: int | None = None) -> None:
+        """Count one request of sync run `run` (and of ESI ID sync `sync_id`, when it is one
+        ESI ID's), before it is sent: a sync killed at any point has counted what it sent."""
+        with self._writing() as conn:
+            conn.execute("UPDATE sync_runs SET requests = requests + 1 WHERE id = ?", (run,))
+            if sync_id is not None:
+                conn.execute("UPDATE syncs SET requests = requests + 1 WHERE id = ?", (sync_id,))
+
+    def finish_run(
+        self, run: int, *, finished_at: datetime, stopped_reason: str | None = None
+    ) -> None:
+        """Close a sync run's record; `stopped_reason` None: it ran to the end."""
+        finished = _epoch(finished_at, "finished_at")
+        with self._writing() as conn:
+            conn.execute(
+                "UPDATE sync_runs SET finished_at = ?, stopped_reason = ? WHERE id = ?",
+                (finished, stopped_reason, run),
+            )
 
     def finish_sync(
         self,
@@ -797,7 +947,8 @@ class UsageStore:
         revised: int,
         stopped_reason: str | None = None,
     ) -> None:
-        """Close a sync record with what it cost and received.
+        """Close a sync record with what it cost and received (`requests` never lowers what
+        `count_request` counted).
 
         `stopped_reason` None means it ran to the end; otherwise say why it stopped early (e.g.
         "rate limit budget low", "max requests reached"): `status` shows it.
@@ -808,8 +959,9 @@ class UsageStore:
                 raise ConfigurationError(f"{name} must be a count (int >= 0), not {count!r}")
         with self._writing() as conn:
             cursor = conn.execute(
-                "UPDATE syncs SET finished_at = ?, requests = ?, intervals = ?, revised = ?, "
-                "stopped_reason = ? WHERE id = ?",
+                # MAX: requests counted one by one as they were made (count_request) stay.
+                "UPDATE syncs SET finished_at = ?, requests = MAX(requests, ?), intervals = ?, "
+                "revised = ?, stopped_reason = ? WHERE id = ?",
                 (finished, requests, intervals, revised, stopped_reason, sync_id),
             )
             if cursor.rowcount != 1:
@@ -866,10 +1018,14 @@ class UsageStore:
         )
 
     def requests_used(self, esi_id: str | None = None) -> int:
-        """API requests recorded by the syncs of `esi_id`, or of every ESI ID when None."""
+        """API requests recorded by the syncs of `esi_id`; when None, by every sync: each
+        sync run's requests (account lookups included) and those of syncs outside a run."""
         with self._reading() as conn:
             if esi_id is None:
-                row = conn.execute("SELECT COALESCE(SUM(requests), 0) FROM syncs").fetchone()
+                row = conn.execute(
+                    "SELECT (SELECT COALESCE(SUM(requests), 0) FROM sync_runs) + "
+                    "(SELECT COALESCE(SUM(requests), 0) FROM syncs WHERE run IS NULL)"
+                ).fetchone()
             else:
                 meter = self._meter(conn, esi_id, create=False)
                 if meter is None:
@@ -884,33 +1040,29 @@ class UsageStore:
         """Hold the store's sync lock: a second sync (any process) waits up to `timeout`
         seconds, then gets `UsageStoreLockedError` naming the holder.
 
-        An OS lock on `<path>.lock`, so it is released when its holder exits or is killed. Not
-        re-entrant: a second `sync_lock()` in the same process is refused like any other.
+        An OS lock on `<path>.lock` (filelock), so it is released when its holder exits or is
+        killed. Not re-entrant: a second `sync_lock()` in the same process is refused like any
+        other. A read-only store has no sync lock: a sync on it is refused.
         """
+        if self.read_only or not _writable(self.path):
+            raise self._read_only_error()
         lock_path = self.path.with_name(self.path.name + ".lock")
+        lock = filelock.FileLock(lock_path, mode=0o600)
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            lock.acquire(timeout=timeout, poll_interval=0.05)
+        except filelock.Timeout:
+            raise _locked_error(self.path, lock_path, timeout) from None
         except OSError as exc:
             raise UsageStoreError(
                 f"cannot create the sync lock {lock_path}: {exc.strerror}", path=self.path
             ) from exc
         try:
-            deadline = time.monotonic() + timeout
-            while not _try_lock(fd):
-                if time.monotonic() >= deadline:
-                    raise _locked_error(self.path, fd, timeout)
-                time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
-            try:
-                # Who holds it, for the error the next one gets (the lock is not in the file).
-                os.ftruncate(fd, 0)
-                os.lseek(fd, 0, os.SEEK_SET)
-                os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
-                yield
-            finally:
-                os.ftruncate(fd, 0)
-                _unlock(fd)
+            # Who holds it, for the error the next one gets (the lock is not in the file).
+            _write_note(lock_path, f"{os.getpid()} {socket.gethostname()}\n")
+            yield
         finally:
-            os.close(fd)
+            _write_note(lock_path, "")
+            lock.release()
 
     # --- Status -------------------------------------------------------------------------------
 
@@ -935,8 +1087,8 @@ class UsageStore:
                     for start, end in self._missing(conn, meter, first, last):
                         attempts, next_due = conn.execute(
                             "SELECT COALESCE(MAX(attempts), 0), MIN(next_due) FROM gap_attempts "
-                            "WHERE meter = ? AND slot >= ? AND slot < ?",
-                            (meter, start, end),
+                            "WHERE meter = ? AND start_at < ? AND end_at > ?",
+                            (meter, end, start),
                         ).fetchone()
                         gaps.append(
                             Gap(
@@ -976,14 +1128,17 @@ class UsageStore:
         to_date: date,
         *,
         interval: Literal["15m", "hour", "day"] = "15m",
-        format: Literal["csv", "json", "parquet"] = "csv",
+        format: Literal["csv", "json", "parquet"] | None = None,
         out: str | os.PathLike[str] | BinaryIO,
     ) -> int:
         """Write the usage of `target` (an account number or an ESI ID) for Texas local dates
-        `from_date` to `to_date` (both included); returns the number of rows written.
+        `from_date` to `to_date` (both included, up to today); returns the number of rows
+        written (0: an empty but readable CSV, JSON or dataset).
 
-        See `oeus_kraken.usage._export` for the columns. CSV and JSON go to a path or a binary
-        stream; Parquet to a directory (a dataset partitioned by ESI ID and date).
+        See `oeus_kraken.usage._export` for the columns and guarantees. `format` None follows
+        `out`'s extension (.csv, .json, .parquet; CSV otherwise), and one that contradicts it
+        is refused. CSV and JSON go to a path or a binary stream; Parquet to a directory (a
+        dataset partitioned by date, one file per ESI ID and date), swapped in whole.
         """
         from ._export import export
 
@@ -1017,48 +1172,29 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return name in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in str(exc) or "busy" in str(exc)
 
 
-# --- The OS lock behind sync_lock --------------------------------------------------------------
+# --- The note beside sync_lock's lock ----------------------------------------------------------
 
-if sys.platform == "win32":
-    import msvcrt
 
-    # msvcrt locks are mandatory byte-range locks: lock a byte far past the holder's note so
-    # that others can still read who holds it.
-    _LOCK_OFFSET = 1 << 20
+def _writable(path: Path) -> bool:
+    """Whether the store file and its folder can be written (access(2): also False on a
+    read-only file system, for root too)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
-    def _try_lock(fd: int) -> bool:
-        os.lseek(fd, _LOCK_OFFSET, os.SEEK_SET)
+
+def _write_note(lock_path: Path, note: str) -> None:
+    with contextlib.suppress(OSError):  # the note is a courtesy; the lock is what counts
+        fd = os.open(lock_path, os.O_WRONLY | os.O_TRUNC)
         try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, _LOCK_OFFSET, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        # flock: held per open file, so a second sync_lock() in this process conflicts too.
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+            os.write(fd, note.encode())
+        finally:
+            os.close(fd)
 
 
-def _locked_error(path: Path, fd: int, timeout: float) -> UsageStoreLockedError:
+def _locked_error(path: Path, lock_path: Path, timeout: float) -> UsageStoreLockedError:
     pid: int | None = None
     host: str | None = None
     with contextlib.suppress(OSError, ValueError):
-        os.lseek(fd, 0, os.SEEK_SET)
-        note = os.read(fd, 200).decode("utf-8", "replace").split()
+        note = lock_path.read_text("utf-8", "replace").split()
         if len(note) >= 2:
             pid, host = int(note[0]), note[1]
     holder = f"process {pid} on {host}" if pid is not None else "another process"

@@ -19,6 +19,10 @@ Gap runs closer than a page apart are fetched as one span (a request costs the s
 interval or 100). Each span is walked like `iter_usage_pages` (full pages of 100, windows of 20
 pages, pages halved if refused as too complex), property by property.
 
+Nothing is asked for before an ESI ID's supply began (its agreements' earliest start, read with
+the account), nor after now; an old span starts with one page over all of it, so years with no
+data cost one request, and the store keeps what the API answered empty as one range.
+
 It stops early, leaving the store consistent and the next run resuming where this one stopped:
 - when `rateLimitInfo` says fewer than `budget_reserve` (10 %) of the hour's points are left
   (read at the start, then again when half of what is left above the reserve may have been
@@ -26,31 +30,53 @@ It stops early, leaving the store consistent and the next run resuming where thi
   of the hour stays yours;
 - at `max_requests` requests;
 - at the first KT-CT-1199 (rate limited): it never asks again into a rate limit; the message says
-  when to run again (the API's Retry-After).
+  when to run again (the API's Retry-After);
+- on Ctrl-C (KeyboardInterrupt; `UsageSyncInterrupted` carries the report) or, for `sync_usage`,
+  on cancellation: no request is sent after it, a request in flight is given `INTERRUPT_GRACE`
+  (1 s) to finish and store its page, then abandoned, and every open sync record is closed
+  as interrupted.
+An account whose own requests fail (not found, not visible, an API error on its data) is named
+in `SyncReport.failures` with why, and the other accounts sync on. A failure no account can
+escape (credentials rejected, the API unreachable) stops the sync and is raised, after what was
+received is kept. Every request is counted in the store before it is sent (`count_request`).
 Each page is written in its own transaction as it arrives, so a sync killed at any point loses at
 most the page in flight. Two syncs on one store: the second is refused (`UsageStoreLockedError`).
 ESI IDs are synced `concurrency` at a time (default 4: the API is one endpoint, with one token and
 one budget for all; more than a few in flight only queue at its rate limiter).
 
 One plan per ESI ID, written once without I/O (`_MeterSync`); the two functions only carry out
-its API calls and store writes, blocking (threads) or awaiting (tasks, store writes in a worker
-thread).
+its API calls (`_Api`, reached only through `_request`) and store operations (`_Store`),
+blocking (daemon threads, so an abandoned request never holds the process) or awaiting (tasks,
+store writes in a worker thread).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import math
+import queue
+import signal
 import threading
+import time
 from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import partial
 from typing import Any
 
 from .._call import NO_RATE_LIMIT_RETRY
-from .._errors import ConfigurationError, KrakenError, QueryTooLargeError, RateLimitError
+from .._errors import (
+    APIStatusError,
+    ConfigurationError,
+    GraphQLError,
+    InvalidResponseError,
+    KrakenError,
+    QueryTooLargeError,
+    RateLimitError,
+)
+from ._errors import UsageStoreError
 from ._fetch import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_WINDOW_PAGES,
@@ -58,19 +84,24 @@ from ._fetch import (
     UsagePage,
     _Call,
     _meters,
-    _walk_window,
-    usage_windows,
+    _Walker,
+    grid_ceil,
+    grid_floor,
+    meter_span,
+    walk_span,
 )
 from ._store import UsageStore
-from ._time import INTERVAL, local_day_bounds, to_local
+from ._time import INTERVAL, local_date, local_day_bounds, to_local
 
 __all__ = [
     "BUDGET_CHECK_MAX_GAP",
     "DEFAULT_CONCURRENCY",
     "DEFAULT_HISTORY",
+    "INTERRUPT_GRACE",
     "REVISION_WINDOW",
     "SyncProgress",
     "SyncReport",
+    "UsageSyncInterrupted",
     "sync_usage",
     "sync_usage_blocking",
 ]
@@ -80,6 +111,9 @@ DEFAULT_HISTORY = timedelta(days=366)
 DEFAULT_CONCURRENCY = 4
 BUDGET_CHECK_MAX_GAP = 200
 DEFAULT_BUDGET_RESERVE = 0.10  # of the hour's points
+INTERRUPT_GRACE = 1.0  # seconds a request in flight at Ctrl-C may take to finish and be stored
+
+_log = logging.getLogger("oeus_kraken.usage")
 
 
 @dataclass(frozen=True)
@@ -99,26 +133,53 @@ class SyncReport:
 
     accounts: int
     esi_ids: int
-    requests: int
+    requests: int  # every request it made: account lookups and budget checks included
     intervals: int  # received
     inserted: int
     revised: int
-    stopped_reason: str | None  # None: complete; "budget", "max-requests", "rate-limited"
+    # None: complete; "budget", "max-requests", "rate-limited", "interrupted"
+    stopped_reason: str | None
     message: str  # one line for the user
     retry_after: float | None = None  # with "rate-limited": when the API allows more
+    failures: dict[str, str] = field(default_factory=dict)  # account number -> why it failed
+
+
+class UsageSyncInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped `sync_usage_blocking`; `report` says what was kept (its message is the
+    line to show). A KeyboardInterrupt, so code that stops on Ctrl-C still does."""
+
+    def __init__(self, report: SyncReport) -> None:
+        super().__init__(report.message)
+        self.report = report
 
 
 # -- shared state of one sync ----------------------------------------------------------------------
 
 
+def _is_account_failure(error: BaseException) -> bool:
+    """An error in the API's answer about one account's data: that account fails, the others
+    go on. Anything else (credentials, network, the store, a bug) stops the whole sync."""
+    return isinstance(error, (GraphQLError, InvalidResponseError, APIStatusError))
+
+
+def _reason(error: BaseException) -> str:
+    if getattr(error, "error_code", None) == "KT-CT-4177":
+        return "not found, or not visible to these credentials (KT-CT-4177)"
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
 @dataclass
 class _Run:
-    """What every ESI ID's plan of one sync shares: counts, the budget, the stop."""
+    """What every ESI ID's plan of one sync shares: counts, the budget, the stop, failures."""
 
     now: datetime
     max_requests: int | None
     budget_reserve: float
     progress: Callable[[SyncProgress], None] | None
+    run_id: int | None = None  # the store's record of this sync (UsageStore.begin_run)
+    accounts: int = 0
+    esi_ids: int = 0
     requests: int = 0
     intervals: int = 0
     inserted: int = 0
@@ -130,6 +191,9 @@ class _Run:
     stopped_reason: str | None = None
     stop_message: str = ""
     retry_after: float | None = None
+    failures: dict[str, str] = field(default_factory=dict)
+    fatal: BaseException | None = None  # stopped every account: raised once the store is closed
+    abandoned: bool = False  # plans still running stop at their next step, touching nothing
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def stop(self, reason: str, message: str, retry_after: float | None = None) -> None:
@@ -137,6 +201,21 @@ class _Run:
             if self.stopped_reason is None:
                 self.stopped_reason, self.stop_message = reason, message
                 self.retry_after = retry_after
+
+    def interrupt(self) -> None:
+        with self.lock:
+            self.stopped_reason, self.stop_message = "interrupted", "interrupted"
+
+    def fail(self, account: str, error: BaseException) -> None:
+        """Record why `account` failed; an error no account escapes stops the whole sync."""
+        with self.lock:
+            if _is_account_failure(error):
+                self.failures.setdefault(account, _reason(error))
+                return
+            if self.fatal is None:
+                self.fatal = error
+            if self.stopped_reason is None:
+                self.stopped_reason, self.stop_message = "failed", _reason(error)
 
     def may_request(self) -> bool:
         with self.lock:
@@ -170,17 +249,20 @@ class _Run:
             room = max(0.0, remaining - reserve) / 2 / max(cost, 1.0)
             self.next_check = self.requests + min(BUDGET_CHECK_MAX_GAP, max(1, int(room)))
 
-    def page_done(self, esi_id: str, page: UsagePage, result: Any) -> None:
+    def page_done(self, esi_id: str, page: UsagePage, result: Any, windows: int) -> None:
         with self.lock:
             self.intervals += len(page.intervals)
             self.inserted += result.inserted
             self.revised += result.revised
-            self.done_windows += page.last_of_window
+            self.done_windows += windows
             snapshot = SyncProgress(
                 esi_id, self.requests, self.intervals, self.done_windows, self.total_windows
             )
         if self.progress is not None:
             self.progress(snapshot)
+
+
+# -- carrying out a plan: its API calls and store operations ---------------------------------------
 
 
 @dataclass(frozen=True)
@@ -205,7 +287,7 @@ _NO_RATE_LIMIT_RETRY = {"options": NO_RATE_LIMIT_RETRY}
 @dataclass(frozen=True)
 class _Api:
     """An API call whose KrakenError is the outcome (the plan decides what it means); a rate
-    limit is never retried into."""
+    limit is never retried into. Plans make one only through `_request`."""
 
     call: _Call
 
@@ -223,24 +305,48 @@ class _Api:
 
 
 _Command = _Store | _Api
+_Plan = Generator[_Command, Any, Any]
 
 
-def _run_sync(plan: Generator[_Command, Any, Any], client: Any, store: UsageStore) -> Any:
+def _run_sync(plan: _Plan, client: Any, store: UsageStore, run: _Run) -> Any:
+    """Carry out `plan` in this thread; once the run is abandoned it stops where it is."""
     try:
         command = next(plan)
-        while True:
+        while not run.abandoned:
             command = plan.send(command.sync(client, store))
     except StopIteration as done:
         return done.value
+    plan.close()
+    return None
 
 
-async def _run_async(plan: Generator[_Command, Any, Any], client: Any, store: UsageStore) -> Any:
+async def _run_async(plan: _Plan, client: Any, store: UsageStore, run: _Run) -> Any:
     try:
         command = next(plan)
-        while True:
+        while not run.abandoned:
             command = plan.send(await command.async_(client, store))
     except StopIteration as done:
         return done.value
+    plan.close()
+    return None
+
+
+class _NotSent:
+    """What `_request` gives back when the run said no more requests."""
+
+
+_NOT_SENT = _NotSent()
+
+
+def _request(run: _Run, call: _Call, sync_id: int | None = None) -> _Plan:
+    """The one way a plan asks the API: only while the run may go on, and counted in the store
+    (for the run, and for the ESI ID's sync `sync_id`) before it is sent. Returns the answer,
+    its KrakenError, or _NOT_SENT."""
+    if not run.may_request():
+        return _NOT_SENT
+    assert run.run_id is not None
+    yield _Store(partial(UsageStore.count_request, run=run.run_id, sync_id=sync_id))
+    return (yield _Api(call))
 
 
 # -- the plans -----------------------------------------------------------------------------------
@@ -258,25 +364,20 @@ def _merge(
     return merged
 
 
-def _grid_ceil(moment: datetime) -> datetime:
-    step = INTERVAL.total_seconds()
-    return datetime.fromtimestamp(math.ceil(moment.timestamp() / step) * step, tz=timezone.utc)
-
-
-def _grid_floor(moment: datetime) -> datetime:
-    step = INTERVAL.total_seconds()
-    return datetime.fromtimestamp(math.floor(moment.timestamp() / step) * step, tz=timezone.utc)
+def _window_count(span: tuple[datetime, datetime], page_size: int) -> int:
+    length = INTERVAL * page_size * DEFAULT_WINDOW_PAGES
+    return max(1, math.ceil((span[1] - span[0]) / length))
 
 
 class _Budget:
     """Reading `rateLimitInfo` and deciding whether the hour's points allow going on."""
 
     @staticmethod
-    def check(run: _Run) -> Generator[_Command, Any, bool]:
+    def check(run: _Run, sync_id: int | None) -> Generator[_Command, Any, bool]:
         """Go on (True), or stop (False, with the reason recorded in `run`)."""
-        if not run.may_request():
+        answer = yield from _request(run, _Call("get_rate_limit_info", {}), sync_id)
+        if answer is _NOT_SENT:
             return False
-        answer = yield _Api(_Call("get_rate_limit_info", {}))
         if isinstance(answer, RateLimitError):
             _rate_limited(run, answer)
             return False
@@ -327,32 +428,37 @@ class _MeterSync:
     def __init__(self, meter: MeterPoint, run: _Run, since: datetime, page_size: int) -> None:
         self.meter = meter
         self.run = run
-        self.since = since
+        self.since = since  # no earlier than the meter's supply start
         self.page_size = page_size
         self.result = _MeterResult(meter.esi_id)
+        self.sync_id: int | None = None
+        self.steps: _Plan | None = None
+        self._closed = False
+        self._close_lock = threading.Lock()
 
     def spans(
         self, store: UsageStore
-    ) -> tuple[list[tuple[datetime, datetime]], tuple[datetime, datetime]]:
+    ) -> tuple[list[tuple[datetime, datetime]], tuple[datetime, datetime] | None]:
         """(older spans due, the revision window): read from the store."""
         now = self.run.now
-        end = _grid_ceil(now)
-        recent = max(self.since, _grid_floor(now - REVISION_WINDOW))
+        end = grid_ceil(now)
+        recent = max(self.since, grid_floor(now - REVISION_WINDOW))
         older = (
             store.gaps_due(self.meter.esi_id, self.since, recent, now)
             if recent > self.since
             else []
         )
-        return _merge(older, INTERVAL * self.page_size), (recent, end)
-
-    def windows(self, span: tuple[datetime, datetime]) -> list[tuple[datetime, datetime]]:
-        return usage_windows(*span, page_size=self.page_size, window_pages=DEFAULT_WINDOW_PAGES)
+        return _merge(older, INTERVAL * self.page_size), (recent, end) if recent < end else None
 
     def plan(
-        self, older: list[tuple[datetime, datetime]], recent: tuple[datetime, datetime]
+        self, older: list[tuple[datetime, datetime]], recent: tuple[datetime, datetime] | None
     ) -> Generator[_Command, Any, _MeterResult]:
         esi_id = self.meter.esi_id
-        sync_id = yield _Store(lambda s: s.begin_sync(esi_id, started_at=self.run.now))
+        self.sync_id = yield _Store(
+            partial(
+                UsageStore.begin_sync, esi_id=esi_id, started_at=self.run.now, run=self.run.run_id
+            )
+        )
         failure: KrakenError | None = None
         try:
             for span in older:
@@ -370,71 +476,96 @@ class _MeterSync:
                 if self.run.stopped_reason:
                     break
             else:
-                yield from self.walk(recent)
+                if recent is not None:
+                    yield from self.walk(recent)
         except KrakenError as error:
             failure = error
-        result = self.result
-        reason = self.run.stopped_reason or (type(failure).__name__ if failure else None)
-        yield _Store(
-            lambda s: s.finish_sync(
-                sync_id,
-                finished_at=max(datetime.now(timezone.utc), self.run.now),
-                requests=result.requests,
-                intervals=result.intervals,
-                revised=result.revised,
-                stopped_reason=reason,
-            )
+            self.run.fail(self.meter.account_number, error)
+        if self.claim_close():
+            yield _Store(self.close_record(type(failure).__name__ if failure else None))
+        return self.result
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def claim_close(self) -> bool:
+        """True once: whoever gets it closes the sync record (the plan, or the sync's end for
+        a plan that was abandoned)."""
+        with self._close_lock:
+            closed, self._closed = self._closed, True
+            return not closed
+
+    def close_record(self, failure: str | None) -> Callable[[UsageStore], None]:
+        result, run = self.result, self.run
+        assert self.sync_id is not None
+        return partial(
+            UsageStore.finish_sync,
+            sync_id=self.sync_id,
+            finished_at=max(datetime.now(timezone.utc), run.now),
+            requests=result.requests,
+            intervals=result.intervals,
+            revised=result.revised,
+            stopped_reason=run.stopped_reason or failure,
         )
-        if failure is not None:
-            raise failure
-        return result
 
     def walk(self, span: tuple[datetime, datetime]) -> Generator[_Command, Any, datetime]:
-        """Walk `span` window by window into the store; returns how far it got."""
+        """Walk `span` into the store (`walk_span`: a probe page, then windows); returns how
+        far it got."""
         reached = span[0]
-        for window in self.windows(span):
-            walk = _walk_window(self.meter, window, self.page_size, DEFAULT_WINDOW_PAGES)
-            outcome: Any = None
-            while True:
-                try:
-                    step = walk.send(outcome)
-                except StopIteration:
-                    break
-                if isinstance(step, UsagePage):
-                    intervals = step.intervals
-                    result = yield _Store(
-                        partial(UsageStore.upsert, intervals=intervals, fetched_at=self.run.now)
-                    )
-                    self.result.intervals += len(intervals)
-                    self.result.revised += result.revised
-                    self.run.page_done(self.meter.esi_id, step, result)
-                    outcome = None
-                    continue
-                if self.run.budget_check_due() and not (yield from _Budget.check(self.run)):
-                    return reached
-                if not self.run.may_request():
-                    return reached
-                self.result.requests += 1
-                outcome = yield _Api(step)
-                if isinstance(outcome, RateLimitError):
-                    _rate_limited(self.run, outcome)
-                    return reached
-                if isinstance(outcome, KrakenError) and not isinstance(outcome, QueryTooLargeError):
-                    raise outcome
-            reached = window[1]
+        walker = _Walker(walk_span(self.meter, span, self.page_size, DEFAULT_WINDOW_PAGES))
+        step = walker.next()
+        while step is not None:
+            if isinstance(step, UsagePage):
+                yield from self.store_page(step)
+                if step.last_of_window:
+                    reached = step.window[1]
+                step = walker.next()
+                continue
+            if self.run.budget_check_due() and not (
+                yield from _Budget.check(self.run, self.sync_id)
+            ):
+                return reached
+            self.result.requests += 1
+            outcome = yield from _request(self.run, step, self.sync_id)
+            if outcome is _NOT_SENT:
+                self.result.requests -= 1
+                return reached
+            if isinstance(outcome, RateLimitError):
+                _rate_limited(self.run, outcome)
+                return reached
+            if isinstance(outcome, KrakenError) and not isinstance(outcome, QueryTooLargeError):
+                raise outcome
+            step = walker.next(outcome)
         return reached
+
+    def store_page(self, page: UsagePage) -> Generator[_Command, Any, None]:
+        result = yield _Store(
+            partial(UsageStore.upsert, intervals=page.intervals, fetched_at=self.run.now)
+        )
+        self.result.intervals += len(page.intervals)
+        self.result.revised += result.revised
+        windows = _window_count(page.window, self.page_size) if page.last_of_window else 0
+        self.run.page_done(self.meter.esi_id, page, result, windows)
 
 
 def _account_plan(account: str, run: _Run) -> Generator[_Command, Any, list[MeterPoint]]:
-    if not run.may_request():
+    """The account's ESI IDs (linked in the store); [] when it failed, which `run` records."""
+    answer = yield from _request(run, _Call("get_account", {"account_number": account}))
+    if answer is _NOT_SENT:
         return []
-    answer = yield _Api(_Call("get_account", {"account_number": account}))
     if isinstance(answer, RateLimitError):
         _rate_limited(run, answer)
         return []
-    if isinstance(answer, KrakenError):
-        raise answer
-    meters = _meters(account, answer, None)
+    try:
+        if isinstance(answer, KrakenError):
+            raise answer
+        meters = _meters(account, answer, None)
+    except KrakenError as error:
+        run.fail(account, error)
+        if run.fatal is not None:
+            raise
+        return []
     for meter in meters:
         yield _Store(
             partial(UsageStore.link, account_number=meter.account_number, esi_id=meter.esi_id)
@@ -443,15 +574,32 @@ def _account_plan(account: str, run: _Run) -> Generator[_Command, Any, list[Mete
 
 
 def _accounts_plan(run: _Run) -> Generator[_Command, Any, list[str]]:
-    if not run.may_request():
+    answer = yield from _request(run, _Call("get_viewer", {}))
+    if answer is _NOT_SENT:
         return []
-    answer = yield _Api(_Call("get_viewer", {}))
+    if isinstance(answer, RateLimitError):
+        _rate_limited(run, answer)
+        return []
     if isinstance(answer, KrakenError):
         raise answer
     viewer = answer.viewer
     return (
         [a.number for a in (viewer.accounts or []) if a is not None and a.number] if viewer else []
     )
+
+
+def _lookup_plan(
+    run: _Run, accounts: Sequence[str] | None
+) -> Generator[_Command, Any, list[MeterPoint]]:
+    """Open the run's record, then find the ESI IDs of the accounts (default: the viewer's)."""
+    run.run_id = yield _Store(partial(UsageStore.begin_run, started_at=run.now))
+    numbers = list(accounts) if accounts else (yield from _accounts_plan(run))
+    run.accounts = len(numbers)
+    meters: list[MeterPoint] = []
+    for number in numbers:
+        meters += yield from _account_plan(number, run)
+    run.esi_ids = len(meters)
+    return meters
 
 
 # -- putting it together -------------------------------------------------------------------------
@@ -476,31 +624,48 @@ def _check(
         raise ConfigurationError(
             f"concurrency must be a whole number from 1 to 64, got {concurrency!r}"
         )
-    if since is not None and not isinstance(since, date):
+    if since is not None and (not isinstance(since, date) or isinstance(since, datetime)):
         raise ConfigurationError("since must be a date (Texas local)")
 
 
 def _since(since: date | None, now: datetime) -> datetime:
+    """The local midnight the sync keeps usage from (default: DEFAULT_HISTORY back)."""
+    today = local_date(now)
     if since is None:
-        return _grid_floor(now - DEFAULT_HISTORY)
-    return local_day_bounds(since)[0]
+        since = local_date(now - DEFAULT_HISTORY)
+    elif since > today:
+        raise ConfigurationError(
+            f"since {since} is in the future (it is {today} in Texas): there is no usage to "
+            "sync yet; give today or an earlier date"
+        )
+    return grid_floor(local_day_bounds(since)[0])
 
 
-def _report(run: _Run, accounts: int, esi_ids: int) -> SyncReport:
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _report(run: _Run) -> SyncReport:
+    counts = (
+        f"{run.intervals:,} intervals received ({run.inserted:,} new, {run.revised:,} revised) "
+        f"in {_plural(run.requests, 'request')}"
+    )
     if run.stopped_reason is None:
+        synced = _plural(run.esi_ids, "ESI ID")
+        message = f"synced {synced} of {_plural(run.accounts, 'account')}: {counts}"
+    elif run.stopped_reason == "interrupted":
         message = (
-            f"synced {esi_ids} ESI ID{'s' if esi_ids != 1 else ''} of {accounts} account"
-            f"{'s' if accounts != 1 else ''}: {run.intervals:,} intervals received "
-            f"({run.inserted:,} new, {run.revised:,} revised) in {run.requests:,} requests"
+            f"interrupted: kept {counts}; the store is consistent and the next sync resumes "
+            "where this one stopped"
         )
     else:
-        message = (
-            f"{run.stop_message} ({run.intervals:,} intervals received, {run.inserted:,} new, "
-            f"{run.revised:,} revised, in {run.requests:,} requests)"
-        )
+        message = f"{run.stop_message} ({counts})"
+    if run.failures:
+        failed = "; ".join(f"{account}: {why}" for account, why in run.failures.items())
+        message += f"; {_plural(len(run.failures), 'account')} failed: {failed}"
     return SyncReport(
-        accounts,
-        esi_ids,
+        run.accounts,
+        run.esi_ids,
         run.requests,
         run.intervals,
         run.inserted,
@@ -508,6 +673,7 @@ def _report(run: _Run, accounts: int, esi_ids: int) -> SyncReport:
         run.stopped_reason,
         message,
         run.retry_after,
+        dict(run.failures),
     )
 
 
@@ -535,65 +701,182 @@ def _options(accounts: Sequence[str] | None, options: dict[str, Any]) -> _Option
     _check(accounts, since, max_requests, concurrency)
     if not isinstance(reserve, (int, float)) or not 0 <= reserve < 1:
         raise ConfigurationError(f"budget_reserve must be a fraction from 0 to 1, got {reserve!r}")
+    _since(since, now)  # a date in the future is refused before anything is asked
     return _Options(accounts, since, max_requests, concurrency, float(reserve), progress, now)
-
-
-def _new_run(o: _Options) -> _Run:
-    return _Run(o.now, o.max_requests, o.budget_reserve, o.progress)
 
 
 def _prepare(
     run: _Run, o: _Options, store: UsageStore, meters: list[MeterPoint]
-) -> list[tuple[_MeterSync, Any]]:
+) -> list[_MeterSync]:
+    """One plan per ESI ID, over what it lacks from `since` (or its supply start) to now."""
     since = _since(o.since, o.now)
     syncs = []
     for meter in meters:
-        sync = _MeterSync(meter, run, since, o.page_size)
+        span = meter_span(meter, (since, grid_ceil(o.now)), o.now)
+        if span is None:
+            continue  # supplied from a date still to come: nothing to sync yet
+        sync = _MeterSync(meter, run, span[0], o.page_size)
         older, recent = sync.spans(store)
-        run.total_windows += sum(len(sync.windows(s)) for s in [*older, recent])
-        syncs.append((sync, sync.plan(older, recent)))
+        run.total_windows += sum(
+            _window_count(s, o.page_size) for s in [*older, *([recent] if recent else [])]
+        )
+        sync.steps = sync.plan(older, recent)
+        syncs.append(sync)
     return syncs
+
+
+def _finish(run: _Run, syncs: list[_MeterSync], store: UsageStore) -> None:
+    """Close what the plans did not: the records of abandoned ESI IDs, and the run's own."""
+    closing = [
+        _Store(sync.close_record(None))
+        for sync in syncs
+        if sync.sync_id is not None and sync.claim_close()
+    ]
+    if run.run_id is not None:
+        finished_at = max(datetime.now(timezone.utc), run.now)
+        closing.append(
+            _Store(
+                partial(
+                    UsageStore.finish_run,
+                    run=run.run_id,
+                    finished_at=finished_at,
+                    stopped_reason=run.stopped_reason,
+                )
+            )
+        )
+    with contextlib.suppress(UsageStoreError):  # a store that failed: its error is raised
+        for command in closing:
+            command.sync(None, store)
+
+
+class _Threads:
+    """ESI ID plans carried out `concurrency` at a time on daemon threads: at Ctrl-C the main
+    thread stops waiting for them, and a request still in flight never holds the process."""
+
+    def __init__(self, syncs: list[_MeterSync], concurrency: int) -> None:
+        self._pending: queue.SimpleQueue[_MeterSync] = queue.SimpleQueue()
+        for sync in syncs:
+            self._pending.put(sync)
+        self._threads = [
+            threading.Thread(target=self._work, name=f"usage-sync-{n}", daemon=True)
+            for n in range(min(concurrency, len(syncs)))
+        ]
+
+    def run(self, client: Any, store: UsageStore, run: _Run) -> None:
+        self._client, self._store, self._run = client, store, run
+        for thread in self._threads:
+            thread.start()
+        while not self.join(0.02):  # short waits: a Ctrl-C another thread got is seen at once
+            pass
+
+    def join(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for every plan; True when all have ended."""
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._threads)
+
+    def _work(self) -> None:
+        if hasattr(signal, "pthread_sigmask"):
+            # Ctrl-C is then delivered to the main thread, whose wait it ends at once.
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        while not self._run.abandoned:
+            try:
+                sync = self._pending.get_nowait()
+            except queue.Empty:
+                return
+            assert sync.steps is not None
+            try:
+                _run_sync(sync.steps, self._client, self._store, self._run)
+            except BaseException as error:  # a thread must not raise: the run reports it
+                self._run.fail(sync.meter.account_number, error)
+
+
+def _outcome(run: _Run, syncs: list[_MeterSync], store: UsageStore) -> SyncReport:
+    _finish(run, syncs, store)
+    if run.fatal is not None:
+        raise run.fatal
+    return _report(run)
 
 
 def sync_usage_blocking(
     client: Any, store: UsageStore, accounts: Sequence[str] | None = None, **options: Any
 ) -> SyncReport:
     """Bring `store` up to date for `accounts` (default: every account the credential sees),
-    with a `SyncKrakenClient`. Options: `since` (a Texas local date), `max_requests`,
-    `concurrency`, `budget_reserve`, `progress` (called with a SyncProgress after each page),
-    `now` (an aware datetime, for tests and simulations)."""
+    with a `SyncKrakenClient`. Options: `since` (a Texas local date, not in the future),
+    `max_requests`, `concurrency`, `budget_reserve`, `progress` (called with a SyncProgress
+    after each page), `now` (an aware datetime, for tests and simulations).
+
+    Ctrl-C raises `UsageSyncInterrupted` (a KeyboardInterrupt) with the report, within about
+    INTERRUPT_GRACE seconds; a second Ctrl-C while it winds down stops at once."""
     o = _options(accounts, dict(options))
     run = _new_run(o)
+    syncs: list[_MeterSync] = []
     with store.sync_lock():
-        numbers = list(o.accounts) if o.accounts else _run_sync(_accounts_plan(run), client, store)
-        meters = [m for n in numbers for m in _run_sync(_account_plan(n, run), client, store)]
-        syncs = _prepare(run, o, store, meters)
-        with ThreadPoolExecutor(max_workers=o.concurrency) as pool:
-            for future in [pool.submit(_run_sync, plan, client, store) for _, plan in syncs]:
-                future.result()
-    return _report(run, len(numbers), len(meters))
+        try:
+            meters = _run_sync(_lookup_plan(run, o.accounts), client, store, run)
+            syncs = _prepare(run, o, store, meters)
+            _Threads(syncs, o.concurrency).run(client, store, run)
+        except KeyboardInterrupt:
+            run.interrupt()
+            _wait_for(syncs, INTERRUPT_GRACE)
+            run.abandoned = True
+            report = _outcome(run, syncs, store)
+            raise UsageSyncInterrupted(report) from None
+        except BaseException as error:
+            run.fail("", error)
+            _finish(run, syncs, store)
+            raise
+        return _outcome(run, syncs, store)
+
+
+def _wait_for(syncs: list[_MeterSync], grace: float) -> None:
+    """Give plans in flight `grace` seconds to see the stop and close their own records."""
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(not s.closed for s in syncs):
+        time.sleep(0.02)
 
 
 async def sync_usage(
     client: Any, store: UsageStore, accounts: Sequence[str] | None = None, **options: Any
 ) -> SyncReport:
     """`sync_usage_blocking` with a `KrakenClient` (async): ESI IDs run as tasks, `concurrency`
-    at a time; store writes run in a worker thread."""
+    at a time; store writes run in a worker thread. Cancelled, it sends no further request,
+    closes the open records as interrupted, logs the report's line and re-raises."""
     o = _options(accounts, dict(options))
     run = _new_run(o)
+    syncs: list[_MeterSync] = []
+    tasks: list[asyncio.Task[None]] = []
     with store.sync_lock():
-        numbers = (
-            list(o.accounts) if o.accounts else await _run_async(_accounts_plan(run), client, store)
-        )
-        meters = [
-            m for n in numbers for m in await _run_async(_account_plan(n, run), client, store)
-        ]
-        syncs = _prepare(run, o, store, meters)
-        slots = asyncio.Semaphore(o.concurrency)
+        try:
+            meters = await _run_async(_lookup_plan(run, o.accounts), client, store, run)
+            syncs = _prepare(run, o, store, meters)
+            slots = asyncio.Semaphore(o.concurrency)
 
-        async def one(plan: Generator[_Command, Any, Any]) -> Any:
-            async with slots:
-                return await _run_async(plan, client, store)
+            async def one(sync: _MeterSync) -> None:
+                assert sync.steps is not None
+                async with slots:
+                    try:
+                        await _run_async(sync.steps, client, store, run)
+                    except Exception as error:  # a task's failure is the run's to report
+                        run.fail(sync.meter.account_number, error)
 
-        await asyncio.gather(*(one(plan) for _, plan in syncs))
-    return _report(run, len(numbers), len(meters))
+            tasks = [asyncio.ensure_future(one(sync)) for sync in syncs]
+            await asyncio.gather(*tasks)
+        except asyncio.CancelledError:
+            run.interrupt()
+            run.abandoned = True
+            for task in tasks:
+                task.cancel()
+            report = _outcome(run, syncs, store)
+            _log.info("usage sync %s", report.message)
+            raise
+        except BaseException as error:
+            run.fail("", error)
+            _finish(run, syncs, store)
+            raise
+        return _outcome(run, syncs, store)
+
+
+def _new_run(o: _Options) -> _Run:
+    return _Run(o.now, o.max_requests, o.budget_reserve, o.progress)

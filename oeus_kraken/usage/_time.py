@@ -38,8 +38,12 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
     """The UTC instants a Texas local day starts and ends at: [start, end).
 
     Midnight exists exactly once on every Chicago day (DST changes at 02:00), so this is never
-    ambiguous.
+    ambiguous. The last day a date can name (9999-12-31) has no next midnight: refused.
     """
+    if day >= date.max:
+        raise ConfigurationError(
+            f"{day} is the last day a date can name, and its end cannot be: give an earlier date"
+        )
     start = datetime.combine(day, time(), TEXAS).astimezone(timezone.utc)
     end = datetime.combine(day + timedelta(days=1), time(), TEXAS).astimezone(timezone.utc)
     return start, end

@@ -1,0 +1,83 @@
+"""Writing a user's usage to files: owner-only, and whole or not at all.
+
+Usage shows when someone is home, so every file an export or chart writes is 0600 and every
+folder 0700, like the store itself. A file is written under a temporary name beside its
+target and renamed into place once complete; a folder (a Parquet dataset) is built in a
+temporary folder beside its target and swapped in whole. A failure, or Ctrl-C, leaves the
+target as it was and no temporary behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ._errors import UsageStoreError
+
+__all__ = ["OWNER_DIRECTORY", "OWNER_FILE", "owner_only", "replaced_file", "replaced_folder"]
+
+OWNER_FILE = 0o600
+OWNER_DIRECTORY = 0o700
+
+
+def owner_only(path: Path) -> None:
+    """Make a file written by a library that follows the umask (pyarrow, matplotlib) 0600."""
+    os.chmod(path, OWNER_FILE)
+
+
+@contextlib.contextmanager
+def replaced_file(path: Path) -> Iterator[Path]:
+    """A temporary path (0600) beside `path` to write; renamed to `path` once the block ends
+    without an error, removed otherwise."""
+    try:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    except OSError as exc:
+        raise UsageStoreError(f"cannot write {path}: {exc.strerror}", path=path) from exc
+    os.close(fd)
+    temporary = Path(name)
+    try:
+        yield temporary
+        owner_only(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+
+
+@contextlib.contextmanager
+def replaced_folder(path: Path) -> Iterator[Path]:
+    """A temporary folder (0700) beside `path` to fill; it takes `path`'s place whole once the
+    block ends without an error (an earlier `path` is then deleted), removed otherwise. The
+    caller decides beforehand whether an existing `path` may be replaced."""
+    try:
+        temporary = Path(
+            tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+        )
+    except OSError as exc:
+        raise UsageStoreError(f"cannot write {path}: {exc.strerror}", path=path) from exc
+    try:
+        yield temporary
+        _swap_in(temporary, path)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+
+
+def _swap_in(new: Path, path: Path) -> None:
+    if not path.exists():
+        os.rename(new, path)
+        return
+    old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
+    os.rmdir(old)
+    os.rename(path, old)
+    try:
+        os.rename(new, path)
+    except BaseException:
+        os.rename(old, path)  # the earlier export back where it was
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,426 @@
+"""Issue 20, the usage store's files at their edges (items 6, 7, the formats of 8, and 9): exports
+are atomic, whole, exact, typed and owner-only; read-only stores can be read; the CLI's exit
+statuses, formats, URLs and paths are honest; one lock library.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import stat
+import subprocess
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_helpers import Cli, assert_one_error_line, clean_env, cli, sandbox_env
+from usage_helpers import ESI, FETCHED, day_intervals
+
+from oeus_kraken import ConfigurationError
+from oeus_kraken.cli import EXIT_CODES
+from oeus_kraken.sandbox import DEMO_API_KEY
+from oeus_kraken.usage import AGGREGATE_COLUMNS, UsageStore, UsageStoreError, _store
+
+__all__ = ["clean_env", "cli", "sandbox_env"]  # fixtures, used by name
+
+ACCOUNT = "A-1234ABCD"
+DAY = date(2026, 7, 14)
+LONG_ESI = "1044372000451238812345"  # 22 digits: CenterPoint's long form
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    """Two days of ESI and of a 22-digit ESI ID, both on ACCOUNT."""
+    path = tmp_path / "usage.sqlite3"
+    with UsageStore(path) as store:
+        for esi_id in (ESI, LONG_ESI):
+            store.link(ACCOUNT, esi_id)
+            for day in (DAY, DAY + timedelta(days=1)):
+                store.upsert(day_intervals(day, esi_id=esi_id), fetched_at=FETCHED)
+    return path
+
+
+@pytest.fixture
+def store(store_path: Path) -> Iterator[UsageStore]:
+    with UsageStore(store_path) as opened:
+        yield opened
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if ".partial" in p.name or ".old" in p.name)
+
+
+# -- 6. Exports are atomic and whole ---------------------------------------------------------------
+
+
+def test_item6_a_failed_parquet_export_leaves_nothing(
+    store: UsageStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet
+
+    written: list[object] = []
+    original = pyarrow.parquet.write_table
+
+    def fails_on_the_third(table: Any, where: Any, **options: Any) -> None:
+        if len(written) == 2:
+            raise OSError(28, "No space left on device")
+        written.append(where)
+        original(table, where, **options)
+
+    monkeypatch.setattr(pyarrow.parquet, "write_table", fails_on_the_third)
+    out = tmp_path / "dataset"
+    with pytest.raises(UsageStoreError, match="No space left"):
+        store.export(ACCOUNT, DAY, DAY + timedelta(days=1), format="parquet", out=out)
+    assert not out.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_item6_a_failed_export_over_an_earlier_one_leaves_the_earlier_one(
+    store: UsageStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet
+
+    out = tmp_path / "dataset"
+    store.export(ESI, DAY, DAY, format="parquet", out=out)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+
+    def broken(*_: Any, **__: Any) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(pyarrow.parquet, "write_table", broken)
+    with pytest.raises(UsageStoreError):
+        store.export(ACCOUNT, DAY, DAY + timedelta(days=1), format="parquet", out=out)
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    assert leftovers(tmp_path) == []
+
+
+def test_item6_an_export_of_another_interval_or_account_replaces_the_folder_whole(
+    store: UsageStore, tmp_path: Path
+) -> None:
+    import pyarrow.parquet
+
+    out = tmp_path / "dataset"
+    assert store.export(ACCOUNT, DAY, DAY + timedelta(days=1), format="parquet", out=out) == 384
+    hours = store.export(ESI, DAY, DAY, format="parquet", interval="hour", out=out)
+    assert hours == 24
+    table = pyarrow.parquet.read_table(out)
+    assert table.num_rows == 24  # nothing of the 15-minute export, of either ESI ID, is left
+    assert set(AGGREGATE_COLUMNS) <= set(table.column_names)
+    assert set(table.column("esi_id").to_pylist()) == {ESI}
+    assert leftovers(tmp_path) == []
+
+
+def test_item6_a_folder_holding_other_files_is_refused_and_left_as_it_was(
+    cli: Cli, clean_env: None, store_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "mine"
+    (out / "date=2026-07-14").mkdir(parents=True)
+    (out / "notes.txt").write_text("MINE")
+    (out / "date=2026-07-14" / "keep.csv").write_text("MINE")
+    with UsageStore(store_path) as store, pytest.raises(ConfigurationError, match=r"keep\.csv"):
+        store.export(ESI, DAY, DAY, format="parquet", out=out)
+    run = cli("usage", "export", ESI, "--from", "2026-07-14", "--to", "2026-07-14", "--parquet",
+              "--db", str(store_path), "--out", str(out))  # fmt: skip
+    assert "not an earlier usage export" in assert_one_error_line(run, "usage export", "usage")
+    assert (out / "notes.txt").read_text() == "MINE"
+    assert (out / "date=2026-07-14" / "keep.csv").read_text() == "MINE"
+    assert sorted(p.name for p in out.rglob("*")) == ["date=2026-07-14", "keep.csv", "notes.txt"]
+
+
+def test_item6_an_empty_range_writes_a_dataset_readers_open_and_the_cli_says_no_rows(
+    cli: Cli, clean_env: None, store_path: Path, tmp_path: Path
+) -> None:
+    import duckdb
+    import pandas
+    import pyarrow.parquet
+
+    out = tmp_path / "empty"
+    first, last = "2026-07-20", "2026-07-21"
+    run = cli("usage", "export", ESI, "--from", first, "--to", last, "--db", str(store_path),
+              "--out", str(out), "--parquet")  # fmt: skip
+    assert run.code == EXIT_CODES["no_rows"] == 8
+    [line] = run.err_lines
+    assert line.startswith("oeus-kraken usage export: no rows:")
+    assert pyarrow.parquet.read_table(out).num_rows == 0
+    assert len(pandas.read_parquet(out)) == 0
+    query = f"SELECT count(*) FROM read_parquet('{out}/**/*.parquet', hive_partitioning=true)"  # noqa: S608
+    assert duckdb.sql(query).fetchall() == [(0,)]
+    csv_run = cli("usage", "export", ESI, "--from", first, "--to", last, "--db", str(store_path))
+    assert csv_run.code == 8
+    assert csv_run.out.splitlines()[0].startswith("esi_id,")  # a CSV readers open: its header
+
+
+def test_item6_values_keep_the_apis_precision(store: UsageStore, tmp_path: Path) -> None:
+    import pyarrow.parquet
+
+    precise = Decimal("0.1234567890123")  # 13 decimals: decimal(38, 9) refused it
+    huge = Decimal("123456789012345678901234567890.5")  # 30 integer digits: it overflowed
+    day = DAY + timedelta(days=5)
+    intervals = day_intervals(day, value=precise)
+    intervals[1] = day_intervals(day, value=huge)[1]
+    store.upsert(intervals, fetched_at=FETCHED)
+    out = tmp_path / "exact"
+    store.export(ESI, day, day, format="parquet", out=out)
+    values = pyarrow.parquet.read_table(out).column("kwh").to_pylist()
+    assert values[0] == precise
+    assert values[1] == huge
+    store.export(ESI, day, day, format="parquet", interval="day", out=out)
+    [total] = pyarrow.parquet.read_table(out).column("kwh").to_pylist()
+    assert total == precise * 95 + huge
+
+
+def test_item6_esi_ids_read_back_as_text_in_duckdb_pyarrow_and_pandas(
+    store: UsageStore, tmp_path: Path
+) -> None:
+    import duckdb
+    import pandas
+    import pyarrow
+    import pyarrow.parquet
+
+    out = tmp_path / "dataset"
+    store.export(ACCOUNT, DAY, DAY + timedelta(days=1), format="parquet", out=out)
+
+    table = pyarrow.parquet.read_table(out)
+    assert table.schema.field("esi_id").type == pyarrow.string()
+    assert set(table.column("esi_id").to_pylist()) == {ESI, LONG_ESI}
+
+    frame = pandas.read_parquet(out)
+    assert all(isinstance(value, str) for value in frame["esi_id"])
+    assert set(frame["esi_id"]) == {ESI, LONG_ESI}
+
+    relation = duckdb.sql(
+        f"SELECT DISTINCT esi_id FROM read_parquet('{out}/**/*.parquet', hive_partitioning=true)"  # noqa: S608
+    )
+    assert relation.types == ["VARCHAR"]
+    assert {row[0] for row in relation.fetchall()} == {ESI, LONG_ESI}
+
+
+def write_every_kind(store: UsageStore, folder: Path) -> None:
+    from oeus_kraken.usage import chart
+
+    for name, options in (("u.csv", {}), ("u.json", {}), ("u.parquet", {"interval": "day"})):
+        store.export(ESI, DAY, DAY + timedelta(days=1), out=folder / name, **options)
+    chart(store, ESI, DAY, DAY + timedelta(days=1), folder / "u.png")
+    chart(store, ESI, DAY, DAY + timedelta(days=1), folder / "u.svg")
+
+
+def test_item6_every_file_holding_usage_is_owner_only(store: UsageStore, tmp_path: Path) -> None:
+    previous = os.umask(0o022)  # most shells': files 0644 unless their writer says otherwise
+    try:
+        write_every_kind(store, tmp_path)
+    finally:
+        os.umask(previous)
+    files = [tmp_path / n for n in ("u.csv", "u.json", "u.png", "u.svg")]
+    files += [p for p in (tmp_path / "u.parquet").rglob("*.parquet")]
+    assert len(files) == 6
+    assert {p.name: mode(p) for p in files} == {p.name: 0o600 for p in files}
+    folders = [tmp_path / "u.parquet", *(p for p in (tmp_path / "u.parquet").iterdir())]
+    assert {mode(p) for p in folders} == {0o700}
+    assert (tmp_path / "u.svg").read_text().lstrip().startswith("<?xml")
+    assert (tmp_path / "u.png").read_bytes().startswith(b"\x89PNG")
+
+
+# -- 7. Read-only stores -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def read_only_store(store_path: Path, tmp_path: Path) -> Iterator[Path]:
+    """The store on a read-only file system: a read-only bind mount of its folder (root can
+    write past file modes, not past that); for another user, its folder and file made 0555."""
+    view = tmp_path / "read-only"
+    view.mkdir()
+    if os.geteuid() != 0:
+        store_path.chmod(0o444)
+        store_path.parent.chmod(0o555)
+        yield store_path
+        store_path.parent.chmod(0o755)
+        return
+    mounts = (["mount", "--bind", str(store_path.parent), str(view)],
+              ["mount", "-o", "remount,ro,bind", str(view)])  # fmt: skip
+    try:
+        for command in mounts:
+            subprocess.run(command, check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"root here cannot mount a read-only view to test against ({exc})")
+    try:
+        yield view / store_path.name
+    finally:
+        subprocess.run(["umount", str(view)], check=False, capture_output=True)
+
+
+def test_item7_a_read_only_store_serves_status_export_and_chart(
+    cli: Cli, clean_env: None, read_only_store: Path, tmp_path: Path
+) -> None:
+    db = ("--db", str(read_only_store))
+    status = cli("usage", "status", *db)
+    assert status.code == 0, status.err
+    assert ESI in status.out
+    export = cli("usage", "export", ESI, "--from", "2026-07-14", "--to", "2026-07-14", *db)
+    assert export.code == 0, export.err
+    assert len(export.out.splitlines()) == 1 + 96
+    out = tmp_path / "c.png"
+    chart = cli("usage", "chart", ESI, "--from", "2026-07-14", "--to", "2026-07-15", "--out",
+                str(out), *db)  # fmt: skip
+    assert chart.code == 0, chart.err
+    assert out.exists()
+
+
+def test_item7_a_sync_on_a_read_only_store_says_so_in_one_line(
+    cli: Cli, sandbox_env: None, read_only_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    run = cli("usage", "sync", ACCOUNT, "--db", str(read_only_store))
+    line = assert_one_error_line(run, "usage sync", "error")
+    assert "is read-only" in line
+    assert str(read_only_store) in line
+
+
+def test_item7_opening_read_only_writes_nothing(store_path: Path) -> None:
+    before = store_path.read_bytes()
+    with UsageStore(store_path, read_only=True) as store:
+        assert store.status()
+        with pytest.raises(UsageStoreError, match="read-only"):
+            store.link("A-00000001", ESI)
+        with pytest.raises(UsageStoreError, match="read-only"), store.sync_lock():
+            pass
+    assert store_path.read_bytes() == before
+    assert not store_path.with_name(store_path.name + ".lock").exists()
+
+
+# -- 8. Honest formats and exit statuses -----------------------------------------------------------
+
+
+def test_item8_hourly_and_daily_exports_have_a_row_for_every_hour_and_day(
+    tmp_path: Path,
+) -> None:
+    with UsageStore(tmp_path / "u.sqlite3") as store:
+        # Day 1: 01:00-02:00 missing (an hour with nothing), 05:15 missing (an hour with 3).
+        store.upsert(day_intervals(DAY, skip=frozenset({4, 5, 6, 7, 21})), fetched_at=FETCHED)
+        store.upsert(day_intervals(DAY + timedelta(days=2)), fetched_at=FETCHED)  # day 2: none
+        last = DAY + timedelta(days=2)
+        hours = store.export(ESI, DAY, last, interval="hour", out=tmp_path / "h.csv")
+        days = store.export(ESI, DAY, last, interval="day", out=tmp_path / "d.json")
+    assert hours == 72
+    assert days == 3
+    rows = (tmp_path / "h.csv").read_text().splitlines()
+    assert rows[0].endswith("intervals,expected_intervals,complete")
+    assert rows[2].split(",")[5:] == ["", "", "0", "4", "false"]  # 01:00: no interval
+    assert rows[6].split(",")[-3:] == ["3", "4", "false"]  # 05:00: three of four
+    assert rows[1].split(",")[-3:] == ["4", "4", "true"]
+    import json
+
+    day_rows = json.loads((tmp_path / "d.json").read_text())
+    assert [(d["intervals"], d["expected_intervals"], d["complete"]) for d in day_rows] == [
+        (91, 96, False),
+        (0, 96, False),
+        (96, 96, True),
+    ]
+    assert day_rows[1]["kwh"] is None
+
+
+def test_item8_exit_statuses_are_distinct_and_documented(cli: Cli, clean_env: None) -> None:
+    assert len(set(EXIT_CODES.values())) == len(EXIT_CODES)
+    readme = README.read_text(encoding="utf-8")
+    table = readme[readme.index("### Exit statuses") :]
+    for code in EXIT_CODES.values():
+        assert re.search(rf"^\| {code} \|", table, re.MULTILINE), code
+    help_text = cli("--help").out + cli("usage", "sync", "--help").out
+    for code in EXIT_CODES.values():
+        assert f"{code} " in help_text
+
+
+def test_item8_the_output_format_follows_the_out_extension_or_a_mismatch_is_refused(
+    cli: Cli, clean_env: None, store_path: Path, tmp_path: Path
+) -> None:
+    day = ("--from", "2026-07-14", "--to", "2026-07-14", "--db", str(store_path))
+    parquet = cli("usage", "export", ESI, *day, "--out", str(tmp_path / "x.parquet"))
+    assert parquet.code == 0, parquet.err
+    assert (tmp_path / "x.parquet" / "date=2026-07-14" / f"{ESI}.parquet").is_file()
+    as_json = cli("usage", "export", ESI, *day, "--out", str(tmp_path / "x.json"))
+    assert as_json.code == 0
+    assert (tmp_path / "x.json").read_text().startswith("[")
+    mismatch = cli("usage", "export", ESI, *day, "--json", "--out", str(tmp_path / "y.csv"))
+    assert "names CSV" in assert_one_error_line(mismatch, "usage export", "usage")
+    assert not (tmp_path / "y.csv").exists()
+    svg = cli("usage", "chart", ESI, *day, "--out", str(tmp_path / "c.svg"))
+    assert svg.code == 0, svg.err
+    assert "<svg" in (tmp_path / "c.svg").read_text()
+    pdf = cli("usage", "chart", ESI, *day, "--out", str(tmp_path / "c.pdf"))
+    assert ".png or .svg" in assert_one_error_line(pdf, "usage chart", "usage")
+    assert not (tmp_path / "c.pdf").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://alice:pw-SECRET@127.0.0.1:9/v1/graphql/?apikey=KEY-SECRET",
+        "ftp://alice:pw-SECRET@example.com/x?apikey=KEY-SECRET",
+        "http://alice:pw-SECRET@[::1/x?apikey=KEY-SECRET",
+    ],
+)
+def test_item8_the_cli_scrubs_userinfo_and_query_from_any_url_it_prints(
+    cli: Cli, clean_env: None, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    run = cli("viewer", "--url", url)
+    assert run.code != 0
+    assert "SECRET" not in run.err + run.out
+    assert "alice" not in run.err + run.out
+    assert len(run.err_lines) == 1
+
+
+def test_item8_db_and_out_expand_the_tilde(
+    cli: Cli, clean_env: None, store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    cwd.mkdir()
+    (home / "u.sqlite3").write_bytes(store_path.read_bytes())
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    run = cli("usage", "export", ESI, "--from", "2026-07-14", "--to", "2026-07-14",
+              "--db", "~/u.sqlite3", "--out", "~/day.csv")  # fmt: skip
+    assert run.code == 0, run.err
+    assert len((home / "day.csv").read_text().splitlines()) == 1 + 96
+    assert not (cwd / "~").exists()
+
+
+# -- 9. One lock library -------------------------------------------------------------------------
+
+
+def test_item9_the_sync_lock_is_filelocks_and_still_names_the_holder(
+    store: UsageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import filelock
+
+    source = inspect.getsource(_store)
+    assert "fcntl" not in source
+    assert "msvcrt" not in source
+    made: list[str] = []
+
+    class Spy(filelock.FileLock):  # type: ignore[misc]
+        def __init__(self, path: Any, *args: Any, **kwargs: Any) -> None:
+            made.append(str(path))
+            super().__init__(path, *args, **kwargs)
+
+    monkeypatch.setattr(filelock, "FileLock", Spy)
+    held = rf"process {os.getpid()} on \S+ holds its lock"
+    with (
+        UsageStore(store.path) as other,
+        store.sync_lock(),
+        pytest.raises(UsageStoreError, match=held),
+        other.sync_lock(),
+    ):
+        pass
+    assert made == [f"{store.path}.lock"] * 2
+    with store.sync_lock():  # released
+        pass

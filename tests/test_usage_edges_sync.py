@@ -1,0 +1,454 @@
+"""Issue 20, the usage sync at its edges (items 3, 4, 5 and the counts of 8): Ctrl-C stops it at
+once, one bad account spoils no other, every date gets a result or one line, nothing is asked
+for before a meter existed or after now, and every request is counted.
+
+Against the sandbox over loopback; the CLI as a real process where a signal is the point.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_helpers import Cli, assert_one_error_line, clean_env, cli, process_env, sandbox_env
+from conftest import SandboxClock
+
+from oeus_kraken import APIKey, KrakenClient, SyncKrakenClient
+from oeus_kraken.cli import EXIT_CODES
+from oeus_kraken.sandbox import DEMO_ACCOUNT_NUMBERS, DEMO_API_KEY, USAGE_START, SandboxServer
+from oeus_kraken.usage import (
+    UsageStore,
+    UsageSyncInterrupted,
+    local_day_bounds,
+    sync_usage,
+    sync_usage_blocking,
+)
+
+__all__ = ["clean_env", "cli", "sandbox_env"]  # fixtures, used by name
+
+ACCOUNT, SECOND_ACCOUNT = DEMO_ACCOUNT_NUMBERS
+MISSING_ACCOUNT = "A-00000000"
+CREDENTIALS = APIKey(DEMO_API_KEY)
+BEGINNING = datetime.fromtimestamp(USAGE_START, tz=timezone.utc)
+# The main demo account's supply began 2023-12-01 (its agreement); the sandbox's usage history
+# begins 2025-12-01: the two years between are a span the API answers empty.
+SUPPLY_START = datetime(2023, 12, 1, 6, tzinfo=timezone.utc)
+
+
+class RequestLog:
+    """When each GraphQL request reached the sandbox (monotonic seconds), by operation."""
+
+    def __init__(self, sandbox: SandboxServer) -> None:
+        self.times: list[tuple[float, str]] = []
+        switches = sandbox.state.switches
+        original = switches.record_request
+
+        def record(operation_name: str) -> None:
+            self.times.append((time.monotonic(), operation_name))
+            original(operation_name)
+
+        switches.record_request = record  # type: ignore[method-assign]
+        self._undo: Callable[[], None] = lambda: setattr(switches, "record_request", original)
+
+    def after(self, moment: float) -> list[str]:
+        return [name for at, name in self.times if at > moment]
+
+    def close(self) -> None:
+        self._undo()
+
+
+@pytest.fixture
+def request_log(sandbox: SandboxServer) -> Iterator[RequestLog]:
+    log = RequestLog(sandbox)
+    yield log
+    log.close()
+
+
+@pytest.fixture
+def measured_spans(monkeypatch: pytest.MonkeyPatch) -> list[tuple[datetime, datetime]]:
+    """(startAt, endAt) of every measurements page the sandbox answered."""
+    from oeus_kraken.sandbox import _us_resolvers
+
+    spans: list[tuple[datetime, datetime]] = []
+    original = _us_resolvers.measurements_connection
+
+    def recording(meter: Any, **arguments: Any) -> Any:
+        spans.append((arguments["start_at"], arguments["end_at"]))
+        return original(meter, **arguments)
+
+    monkeypatch.setattr(_us_resolvers, "measurements_connection", recording)
+    return spans
+
+
+def blocking_sync(sandbox: SandboxServer, store: UsageStore, accounts: list[str], **options: Any):
+    with SyncKrakenClient(sandbox.url, credentials=CREDENTIALS) as kraken:
+        return sync_usage_blocking(kraken, store, accounts, **options)
+
+
+def sync_cli(sandbox: SandboxServer, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    env = process_env({"KRAKEN_URL": sandbox.url, "KRAKEN_API_KEY": DEMO_API_KEY}, tmp_path)
+    return subprocess.Popen(
+        [sys.executable, "-m", "oeus_kraken", "usage", "sync", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_pages(sandbox: SandboxServer, pages: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while sandbox.stats.count("getPropertyMeasurements") < pages:
+        assert time.monotonic() < deadline, "the sync never got going"
+        time.sleep(0.02)
+
+
+def counted_requests(db: Path) -> int:
+    with UsageStore(db, read_only=True) as store:
+        return store.requests_used()
+
+
+def gap_rows(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT count(*) FROM gap_attempts").fetchone()[0])
+
+
+# -- 3. Ctrl-C stops a sync within 2 s -------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_item3_ctrl_c_stops_a_cli_sync_within_2_s_with_no_request_after_it(
+    sandbox: SandboxServer, request_log: RequestLog, tmp_path: Path
+) -> None:
+    sandbox.set_faults(delay=0.05)
+    db = tmp_path / "usage.sqlite3"
+    with sync_cli(sandbox, tmp_path, "--since", "2026-01-01", "--db", str(db)) as child:
+        wait_for_pages(sandbox, 5)
+        signalled = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=30)
+        took = time.monotonic() - signalled
+
+    assert child.returncode == EXIT_CODES["interrupted"] == 130, err
+    assert took < 2.0
+    assert request_log.after(signalled + 0.01) == []  # none sent after the signal
+    assert "Traceback" not in err
+    [line] = out.splitlines()
+    assert line.startswith("interrupted: kept ")
+    assert "the next sync resumes" in line
+    # Consistent, every request counted, and the next run completes from where it stopped.
+    sent = sandbox.stats.requests - sandbox.stats.token_requests
+    assert counted_requests(db) == sent
+    with UsageStore(db) as store:
+        records = [s.last_sync for s in store.status()]
+        assert all(r is not None and r.stopped_reason == "interrupted" for r in records)
+        sandbox.set_faults(delay=0)
+        report = blocking_sync(sandbox, store, [ACCOUNT], since=date(2026, 11, 20))
+        assert report.stopped_reason is None
+
+
+@pytest.mark.slow
+def test_item3_a_second_ctrl_c_exits_at_once(sandbox: SandboxServer, tmp_path: Path) -> None:
+    sandbox.set_faults(delay=0.05)
+    db = tmp_path / "usage.sqlite3"
+    with sync_cli(sandbox, tmp_path, "--since", "2026-01-01", "--db", str(db)) as child:
+        wait_for_pages(sandbox, 3)
+        sandbox.set_faults(delay=5.0)  # the pages now in flight outlast the first stop's grace
+        time.sleep(0.3)
+        child.send_signal(signal.SIGINT)
+        time.sleep(0.4)  # the first one is being handled: its grace for the pages runs
+        again = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=30)
+        took = time.monotonic() - again
+    assert child.returncode == 130
+    assert took < 0.6  # not the rest of the first Ctrl-C's grace for what is in flight
+    assert "interrupted again: stopped at once" in err
+    assert "Traceback" not in err
+    with UsageStore(db) as store:  # consistent
+        assert store.status()
+
+
+def test_item3_ctrl_c_in_the_blocking_api_raises_usage_sync_interrupted_with_the_report(
+    sandbox: SandboxServer, request_log: RequestLog, tmp_path: Path
+) -> None:
+    sandbox.set_faults(delay=0.02)
+    pages: list[int] = []
+    interrupted_at: list[float] = []
+
+    def progress(_: Any) -> None:
+        pages.append(1)
+        if len(pages) == 3:
+            interrupted_at.append(time.monotonic())
+            # Ctrl-C: SIGINT, which the main thread gets (the sync's threads block it).
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    with UsageStore(tmp_path / "u.sqlite3") as store:
+        with pytest.raises(UsageSyncInterrupted) as caught:
+            blocking_sync(sandbox, store, [ACCOUNT], since=date(2026, 1, 1), progress=progress)
+        report = caught.value.report
+        assert isinstance(caught.value, KeyboardInterrupt)
+        assert report.stopped_reason == "interrupted"
+        assert report.inserted > 0
+        assert str(caught.value) == report.message
+        [status] = store.status()
+        assert status.last_sync is not None
+        assert status.last_sync.finished
+        assert status.intervals == report.inserted
+    assert request_log.after(interrupted_at[0] + 0.01) == []
+
+
+def test_item3_cancelling_sync_usage_stops_it_the_same_way(
+    sandbox: SandboxServer, request_log: RequestLog, tmp_path: Path
+) -> None:
+    sandbox.set_faults(delay=0.05)
+    db = tmp_path / "u.sqlite3"
+
+    async def run() -> float:
+        pages = asyncio.Event()
+        seen: list[int] = []
+
+        def progress(_: Any) -> None:
+            seen.append(1)
+            if len(seen) >= 3:
+                pages.set()
+
+        async with KrakenClient(sandbox.url, credentials=CREDENTIALS) as kraken:
+            with UsageStore(db) as store:
+                task = asyncio.ensure_future(
+                    sync_usage(kraken, store, [ACCOUNT], since=date(2026, 1, 1), progress=progress)
+                )
+                await pages.wait()
+                cancelled = time.monotonic()
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+                return cancelled
+
+    cancelled = asyncio.run(run())
+    assert request_log.after(cancelled + 0.01) == []
+    with UsageStore(db) as store:
+        [status] = store.status()
+        assert status.last_sync is not None
+        assert status.last_sync.stopped_reason == "interrupted"
+        assert store.requests_used() == sandbox.stats.requests - sandbox.stats.token_requests
+        report = blocking_sync(sandbox, store, [ACCOUNT], since=date(2026, 11, 20))
+        assert report.stopped_reason is None
+
+
+# -- 4. One account's failure spoils no other ------------------------------------------------------
+
+
+def test_item4_one_bad_account_spoils_no_other_and_the_summary_names_it(
+    cli: Cli, sandbox_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    db = tmp_path / "u.sqlite3"
+    run = cli("usage", "sync", MISSING_ACCOUNT, ACCOUNT, "--since", "2026-12-01", "--db", str(db))
+    assert run.code == EXIT_CODES["partial"] == 7, run
+    [line] = run.out.splitlines()
+    assert "1 account failed" in line
+    assert f"{MISSING_ACCOUNT}: not found, or not visible to these credentials (KT-CT-4177)" in line
+    with UsageStore(db) as store:
+        [status] = store.status()
+    assert status.account_number == ACCOUNT
+    assert status.intervals > 0
+
+
+def test_item4_the_library_report_names_each_failed_account_and_why(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    with UsageStore(tmp_path / "u.sqlite3") as store:
+        report = blocking_sync(
+            sandbox,
+            store,
+            [ACCOUNT, MISSING_ACCOUNT, "A-FFFFFFFF"],
+            since=date(2026, 12, 1),
+        )
+    assert set(report.failures) == {MISSING_ACCOUNT, "A-FFFFFFFF"}
+    assert all("KT-CT-4177" in why for why in report.failures.values())
+    assert report.stopped_reason is None
+    assert report.inserted > 0
+
+
+def test_item4_when_every_account_fails_the_sync_exits_1(
+    cli: Cli, sandbox_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    run = cli("usage", "sync", MISSING_ACCOUNT, "--db", str(tmp_path / "u.sqlite3"))
+    assert run.code == EXIT_CODES["error"] == 1
+    assert MISSING_ACCOUNT in run.out
+
+
+# -- 5. Every date gets a result or one line; nothing before supply or after now -----------------
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1969-12-31", "2038-01-19"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("usage", "sync", ACCOUNT, "--since", "{day}"),
+        ("usage", ACCOUNT, "--from", "2026-12-01", "--to", "{day}"),
+        ("usage", ACCOUNT, "--from", "{day}", "--to", "{day}"),
+        ("usage", "export", ACCOUNT, "--from", "{day}", "--to", "9999-12-31"),
+        ("usage", "export", ACCOUNT, "--from", "{day}", "--to", "{day}", "--interval", "day"),
+        ("usage", "chart", ACCOUNT, "--from", "{day}", "--to", "{day}", "--out", "{out}"),
+    ],
+    ids=["sync-since", "usage-to", "usage-from", "export", "export-day", "chart"],
+)
+def test_item5_every_date_a_user_can_type_gets_a_result_or_one_line(
+    cli: Cli,
+    sandbox_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    command: tuple[str, ...],
+    day: str,
+) -> None:
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    db = tmp_path / "u.sqlite3"
+    with UsageStore(db) as store:
+        store.link(ACCOUNT, "10443720004512388")
+    argv = [part.format(day=day, out=tmp_path / "c.png") for part in command]
+    if argv[1] in ("export", "chart", "sync"):
+        argv += ["--db", str(db)]
+    if argv[1] == "sync":
+        argv += ["--max-requests", "3"]
+    run = cli(*argv)
+    assert "Traceback" not in run.err
+    if run.code == 0:
+        return
+    assert run.code in (2, 6, 8), run
+    assert len(run.err_lines) == 1 or run.code == 6, run
+
+
+def test_item5_a_future_since_is_exit_2_before_any_request(
+    cli: Cli,
+    sandbox_env: None,
+    sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    run = cli("usage", "sync", "--since", "2030-01-01", "--db", str(tmp_path / "u.sqlite3"))
+    line = assert_one_error_line(run, "usage sync", "usage")
+    assert "--since 2030-01-01 is in the future" in line
+    assert sandbox.stats.requests == 0
+
+
+def test_item5_to_past_today_is_today_and_no_request_is_sent_for_future_windows(
+    cli: Cli,
+    sandbox_env: None,
+    sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    measured_spans: list[tuple[datetime, datetime]],
+) -> None:
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    today = datetime.now(timezone.utc).date()
+    first = (today - timedelta(days=2)).isoformat()
+    to_today = cli("usage", ACCOUNT, "--from", first, "--to", today.isoformat(), "--csv")
+    asked_today = len(measured_spans)
+    ten_years = cli("usage", ACCOUNT, "--from", first, "--to", "2036-12-01", "--csv")
+    assert to_today.code == ten_years.code == 0
+    assert ten_years.out == to_today.out
+    assert len(measured_spans) == 2 * asked_today
+    now = datetime.now(timezone.utc) + timedelta(minutes=15)
+    assert all(datetime.fromisoformat(str(end)) <= now for _, end in measured_spans)
+    future = cli("usage", ACCOUNT, "--from", "2030-01-01", "--to", "2030-01-02", "--csv")
+    assert future.code == 0
+    assert len(measured_spans) == 2 * asked_today  # all of it ahead: not even the account
+
+
+def sync_at(sandbox: SandboxServer, db: Path, since: date, now: datetime) -> tuple[int, int]:
+    """(measurement requests, gap rows) of one sync of ACCOUNT at `now`."""
+    before = sandbox.stats.count("getPropertyMeasurements")
+    with UsageStore(db) as store:
+        report = blocking_sync(sandbox, store, [ACCOUNT], since=since, now=now)
+    assert report.stopped_reason is None
+    return sandbox.stats.count("getPropertyMeasurements") - before, gap_rows(db)
+
+
+def test_item5_since_2000_costs_a_handful_more_than_since_2024_the_first_time_and_later(
+    sandbox: SandboxServer,
+    sandbox_clock: SandboxClock,
+    measured_spans: list[tuple[datetime, datetime]],
+    tmp_path: Path,
+) -> None:
+    now = BEGINNING + timedelta(days=20)  # the sandbox's first 20 days: a few pages
+    old, recent = tmp_path / "old.sqlite3", tmp_path / "recent.sqlite3"
+    old_first, old_gaps = sync_at(sandbox, old, date(2000, 1, 1), now)
+    recent_first, _ = sync_at(sandbox, recent, date(2024, 1, 1), now)
+    assert old_first <= recent_first + 3
+    assert old_gaps <= 3  # the empty years are one range, not one row per interval
+    # A span before the supply began is never asked for.
+    asked = [datetime.fromisoformat(str(start)) for start, _ in measured_spans]
+    assert min(asked) >= SUPPLY_START
+
+    for later in (timedelta(days=8), timedelta(days=40)):  # every backoff of the empty span out
+        old_again, old_gaps = sync_at(sandbox, old, date(2000, 1, 1), now + later)
+        recent_again, _ = sync_at(sandbox, recent, date(2024, 1, 1), now + later)
+        assert old_again <= recent_again + 3
+        assert old_gaps <= 3
+
+
+# -- 8. Honest counts ------------------------------------------------------------------------------
+
+
+def test_item8_status_counts_every_request_lookups_and_budget_checks_included(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "u.sqlite3"
+    with UsageStore(db) as store:
+        report = blocking_sync(sandbox, store, None, since=date(2026, 11, 25))
+        assert report.stopped_reason is None
+        sent = sandbox.stats.requests - sandbox.stats.token_requests
+        assert sandbox.stats.count("getViewer") == 1
+        assert sandbox.stats.count("getRateLimitInfo") >= 1
+        assert report.requests == sent
+        assert store.requests_used() == sent
+        # Per ESI ID: its pages and the budget checks its walk made; the rest are the lookups.
+        lookups = sandbox.stats.count("getViewer") + sandbox.stats.count("getAccount")
+        assert sum(s.requests_used for s in store.status()) == sent - lookups
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_item8_a_killed_sync_has_counted_the_requests_it_sent(
+    cli: Cli, clean_env: None, sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "u.sqlite3"
+    with sync_cli(sandbox, tmp_path, "--since", "2026-01-01", "--db", str(db)) as child:
+        wait_for_pages(sandbox, 12)
+        os.kill(child.pid, signal.SIGKILL)
+        child.communicate(timeout=30)
+    time.sleep(0.2)
+    sent = sandbox.stats.requests - sandbox.stats.token_requests
+    counted = counted_requests(db)
+    # Counted before it is sent: a kill between the two is the only over-count, one a worker.
+    assert sent <= counted <= sent + 4
+    run = cli("usage", "status", "--db", str(db))
+    assert f"API requests by all syncs: {counted:,}" in run.out
+
+
+def test_item8_the_default_since_is_a_local_midnight(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    now = datetime(2026, 12, 7, 15, 37, tzinfo=timezone.utc)  # 09:37 in Texas
+    with UsageStore(tmp_path / "u.sqlite3") as store:
+        blocking_sync(sandbox, store, [ACCOUNT], now=now, max_requests=3)
+        [status] = store.status()
+    assert status.covered is not None
+    first = status.covered[0]
+    assert (first.hour, first.minute) == (0, 0)  # Texas midnight, not UTC's
+    assert first == local_day_bounds(first.date())[0]
+    assert first.date() == date(2025, 12, 6)  # a year and a day back
