@@ -326,3 +326,33 @@ class QuoteDetailsQuotedProductsEstimatedDetailsApplicableRates(BaseModel):
     load_zone_consumption_rate: Optional[
         Annotated[Decimal, BeforeValidator(parse_decimal)]
     ] = Field(alias="loadZoneConsumptionRate")
+
+
+class RateGroup(BaseModel):
+    consumption_rates: Optional[list[Optional["RateGroupConsumptionRates"]]] = Field(
+        alias="consumptionRates"
+    )
+    standing_rates: Optional[list[Optional["RateGroupStandingRates"]]] = Field(
+        alias="standingRates"
+    )
+
+
+class RateGroupConsumptionRates(BaseModel):
+    price_per_unit: Optional[Annotated[Decimal, BeforeValidator(parse_decimal)]] = (
+        Field(alias="pricePerUnit")
+    )
+    unit_type: Optional[RateUnitType] = Field(alias="unitType")
+    band: Optional[str]
+    time_of_use: Optional[str] = Field(alias="timeOfUse")
+    service_provider: Optional[ServiceProvider] = Field(alias="serviceProvider")
+    load_zone: Optional[LoadZone] = Field(alias="loadZone")
+
+
+class RateGroupStandingRates(BaseModel):
+    price_per_unit: Optional[Annotated[Decimal, BeforeValidator(parse_decimal)]] = (
+        Field(alias="pricePerUnit")
+    )
+    unit_type: Optional[RateUnitType] = Field(alias="unitType")
+    band: Optional[str]
+    service_provider: Optional[ServiceProvider] = Field(alias="serviceProvider")
+    load_zone: Optional[LoadZone] = Field(alias="loadZone")
