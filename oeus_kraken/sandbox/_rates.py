@@ -217,6 +217,8 @@ def product_rates(
             {
                 "pricePerUnit": _q(product.monthly_fee),
                 "band": "SUBSCRIPTION",
+                "serviceProvider": None,  # the same everywhere
+                "loadZone": None,
                 "unitType": "MONTHS_ON_SUPPLY",
             }
         ]

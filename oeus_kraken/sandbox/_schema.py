@@ -17,6 +17,7 @@ from ariadne import make_executable_schema
 from graphql import GraphQLEnumType, GraphQLSchema
 
 from .._resources import schema_path
+from ._agreements import agreement_bindables
 from ._fake import install_defaults
 from ._resolvers import bindables, gate_root_fields
 from ._us_resolvers import us_bindables
@@ -34,7 +35,10 @@ def executable_schema(path: Path | None = None) -> GraphQLSchema:
         schema = _cache.get(resolved)
         if schema is None:
             schema = make_executable_schema(
-                resolved.read_text(encoding="utf-8"), *bindables(), *us_bindables()
+                resolved.read_text(encoding="utf-8"),
+                *bindables(),
+                *us_bindables(),
+                *agreement_bindables(),
             )
             _fix_enum_parse_value(schema)
             install_defaults(schema)
