@@ -27,7 +27,7 @@ from .._errors import (
     RateLimitError,
 )
 from .._version import __version__
-from . import _accounts, _market, _premises, _sandbox, _usage, _usage_store
+from . import _accounts, _compare, _market, _premises, _sandbox, _usage, _usage_store
 from ._common import EXIT_CODES, Invocation, Parser, api_options
 
 EPILOG = f"""\
@@ -77,6 +77,7 @@ def build_parser() -> Parser:
     _premises.register(commands, api)
     _usage.register(commands, api)
     _usage_store.register(commands, api)
+    _compare.register(commands, api)
     return parser
 
 

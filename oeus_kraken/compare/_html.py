@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .._errors import ConfigurationError
 from ._document import average_text, decimal_text
-from ._models import EFL_TOLERANCE, Comparison, HourlyShape, ProductCost
+from ._models import EFL_TOLERANCE, Comparison, EflCheck, HourlyShape, ProductCost
 
 __all__ = ["comparison_html", "write_html"]
 
@@ -59,6 +59,7 @@ th, td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: lef
   vertical-align: top; }
 th { font-weight: 600; white-space: nowrap; }
 td.n, th.n { text-align: right; white-space: nowrap; }
+.nowrap { white-space: nowrap; }
 tr.current td { background: #eef5fb; font-weight: 600; }
 .bad { color: var(--bad); font-weight: 600; }
 .good { color: var(--good); }
@@ -227,9 +228,16 @@ def _cost_chart(comparison: Comparison) -> str:
         )
         width = 3.5 if cost.current else 2
         dashing = f' stroke-dasharray="{dash}"' if dash else ""
+        dots = "".join(
+            f'<circle cx="{_LEFT + step * (n + 0.5):.1f}" cy="{_TOP + inner_h - h:.1f}" r="3" '
+            f'fill="{color}"><title>{_e(cost.rates.name)}, {_e(_month_label(m.month))}: '
+            f"{_dollars(m.total_cents)}</title></circle>"
+            for n, (h, m) in enumerate(zip(heights, cost.months, strict=True))
+        )
         lines.append(
             f'<polyline points="{points}" fill="none" stroke="{color}" '
             f'stroke-width="{width}"{dashing}><title>{_e(cost.rates.name)}</title></polyline>'
+            + dots
         )
         legend.append(
             f'<li><span style="background:{color}"></span>{_e(cost.rates.name)}'
@@ -362,23 +370,52 @@ def _gaps(comparison: Comparison) -> str:
     return f"<ul>{items}</ul>"
 
 
+def _verdict(holds: bool | None, difference: Decimal | None, skipped: str | None) -> str:
+    if holds is None:
+        return f'<span class="muted">skipped: {_e(skipped)}</span>'
+    if holds:
+        return f'<span class="good">✓ within {EFL_TOLERANCE}¢</span>'
+    return f'<span class="bad">✗ off by {_e(decimal_text(difference))}¢</span>'
+
+
+def _efl_summary(check: EflCheck) -> str:
+    differences = [abs(f.difference) for f in check.figures if f.difference is not None]
+    worst = max(differences, default=None)
+    skipped = len(check.figures) - check.checked
+    result = (
+        '<span class="good">✓ holds</span>'
+        if check.holds
+        else f'<span class="bad">✗ {len(check.failures)} figure(s) off</span>'
+    )
+    return (
+        f'<tr{" class=bad" if not check.holds else ""} data-product-id="{_e(check.product_id)}">'
+        f"<td>{_e(check.product_name)}</td><td class=n>{check.checked}</td>"
+        f"<td class=n>{skipped}</td><td class=n>{_e(decimal_text(worst) or '—')}</td>"
+        f"<td>{result}</td></tr>"
+    )
+
+
+def _efl_figures(comparison: Comparison) -> str:
+    rows = [
+        f"<tr{' class=bad' if f.holds is False else ''}><td>{_e(check.product_name)}</td>"
+        f"<td class=n>{_e(decimal_text(f.kwh_usage))}</td><td>{_e(f.name)}</td>"
+        f"<td class=n>{_e(decimal_text(f.api_cents_per_kwh) or '—')}</td>"
+        f"<td class=n>{_e(average_text(f.computed_cents_per_kwh) or '—')}</td>"
+        f"<td>{_verdict(f.holds, f.difference, f.skipped)}</td></tr>"
+        for check in comparison.efl
+        for f in check.figures
+    ]
+    return (
+        "<details><summary>Every figure</summary>"
+        '<div class="scroll"><table id="efl-figures"><thead><tr><th>product</th>'
+        "<th class=n>kWh a month</th><th>figure</th><th class=n>API ¢/kWh</th>"
+        "<th class=n>from the parts ¢/kWh</th><th>check</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></div></details>"
+    )
+
+
 def _efl_table(comparison: Comparison) -> str:
-    rows = []
-    for check in comparison.efl:
-        for f in check.figures:
-            if f.holds is None:
-                verdict = f'<span class="muted">skipped: {_e(f.skipped)}</span>'
-            elif f.holds:
-                verdict = '<span class="good">✓ within 0.01¢</span>'
-            else:
-                verdict = f'<span class="bad">✗ off by {_e(decimal_text(f.difference))}¢</span>'
-            rows.append(
-                f"<tr{' class=bad' if f.holds is False else ''}><td>{_e(check.product_name)}</td>"
-                f"<td class=n>{_e(decimal_text(f.kwh_usage))}</td><td>{_e(f.name)}</td>"
-                f"<td class=n>{_e(decimal_text(f.api_cents_per_kwh) or '—')}</td>"
-                f"<td class=n>{_e(average_text(f.computed_cents_per_kwh) or '—')}</td>"
-                f"<td>{verdict}</td></tr>"
-            )
     failed = sum(len(c.failures) for c in comparison.efl)
     summary = (
         f'<p class="bad">{failed} figure(s) differ from the rate parts by more than '
@@ -388,10 +425,11 @@ def _efl_table(comparison: Comparison) -> str:
     )
     return (
         summary + '<div class="scroll"><table id="efl"><thead><tr><th>product</th>'
-        "<th class=n>kWh a month</th><th>figure</th><th class=n>API ¢/kWh</th>"
-        "<th class=n>from the parts ¢/kWh</th><th>check</th></tr></thead><tbody>"
-        + "".join(rows)
+        "<th class=n>figures checked</th><th class=n>skipped</th>"
+        "<th class=n>largest difference ¢/kWh</th><th>result</th></tr></thead><tbody>"
+        + "".join(_efl_summary(check) for check in comparison.efl)
         + "</tbody></table></div>"
+        + _efl_figures(comparison)
     )
 
 
@@ -404,7 +442,7 @@ def _bill_table(comparison: Comparison) -> str:
         verdict = {True: "✓", False: "✗", None: "—"}[bill.matches]
         rows.append(
             f"<tr{' class=bad' if bill.matches is False else ''}>"
-            f"<td>{_e(bill.from_date)} to {_e(bill.to_date)}</td>"
+            f'<td class="nowrap">{_e(bill.from_date)} to {_e(bill.to_date)}</td>'
             f"<td class=n>{_dollars(_cents(bill.billed_cents))}</td>"
             f"<td class=n>{_dollars(bill.modelled_cents)}</td>"
             f"<td class=n>{_dollars(bill.difference_cents, signed=True)}</td>"
