@@ -24,7 +24,9 @@ def _instant(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 
-def sandbox_intervals(sandbox: SandboxServer, esi_id: str, first: date, last: date) -> list[Interval]:
+def sandbox_intervals(
+    sandbox: SandboxServer, esi_id: str, first: date, last: date
+) -> list[Interval]:
     """What the sandbox's measurements deliver now for `esi_id` on local dates first..last."""
     from oeus_kraken.sandbox._usage import Delivered  # the generator the resolvers serve from
 
