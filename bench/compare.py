@@ -35,9 +35,10 @@ from oeus_kraken import (
     GetEflRatesForEsiId,
     GetProductRatesForEsiId,
 )
-from oeus_kraken.compare import DEFAULT_NIGHT, Comparison, compare_products
+from oeus_kraken.compare import DEFAULT_NIGHT, Comparison, compare_products, usage_profile
+
+# The pricing step on its own, to show its share: internal steps, timed here only.
 from oeus_kraken.compare._pricing import rank_products
-from oeus_kraken.compare._profile import usage_profile
 from oeus_kraken.compare._rates import product_rates
 from oeus_kraken.usage import INTERVAL, Interval, UsageStore, local_range_bounds
 

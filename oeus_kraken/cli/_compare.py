@@ -6,7 +6,7 @@ Usage comes from the local store (`--db`, as `usage export` reads it): no reques
 `--sync` brings the store up to date first (as `usage sync ACCOUNT` does, from `--from` when
 given). The comparison itself makes at most four requests: the rates in parts, the EFL figures,
 the account's agreements and its bills. The table shows dollars and cents per kWh; `--json` and
-`--csv` keep exact cents (`oeus_kraken.compare._document`); `--html FILE` writes the page.
+`--csv` keep exact cents (`comparison_document`, `write_csv`); `--html FILE` writes the page.
 What goes to stdout is only the table, JSON or CSV: the sync's report and the page's path go to
 stderr when stdout carries JSON or CSV.
 """
@@ -315,9 +315,13 @@ def _print_table(comparison: Any, out: TextIO) -> None:
 
 
 def run_compare(call: Invocation) -> int:
-    from ..compare import DEFAULT_NIGHT, compare_products
-    from ..compare._document import comparison_document, write_csv
-    from ..compare._html import write_html
+    from ..compare import (
+        DEFAULT_NIGHT,
+        compare_products,
+        comparison_document,
+        write_csv,
+        write_html,
+    )
 
     args, fmt, out = call.args, output_format(call.args), call.out
     if (args.first is None) != (args.last is None):

@@ -46,6 +46,7 @@ in each column (balance_cents).
 
 interval usage: `usage ACCOUNT --from DATE --to DATE` asks the API; `usage sync`, `export`,
 `status` and `chart` keep and read a local store (see `oeus-kraken usage --help`).
+`compare ESI_ID|ACCOUNT` prices the stored usage on every product on offer, cheapest first.
 
 exit codes: 0 ok, 1 API error, 2 bad arguments or environment (also: no credentials),
 3 authentication failed, 4 API unreachable, 5 rate limited, 130 interrupted,

@@ -16,14 +16,17 @@ ESI ID is priced per Texas local calendar month from its rates in parts (energy 
 band, TDSP delivery per kWh and per month, the product's monthly fees); each product's Electricity
 Facts Label averages are worked out again from those parts and set beside the API's; and the
 current product (from the account's agreement) is priced over each of the account's bills.
-`comparison_document`, `comparison_csv` and `comparison_html` give it as JSON, CSV and a
-self-contained HTML page. Money is Decimal cents throughout.
+`comparison_document`, `write_csv` and `comparison_html` / `write_html` give it as JSON, CSV and
+a self-contained HTML page; `usage_profile` is the stored usage added up by local day, month and
+time-of-use band. Money is Decimal cents throughout.
 """
 
 from __future__ import annotations
 
 from ._compare import acompare_products, compare_products
+from ._document import CSV_COLUMNS, UNITS, comparison_document, write_csv
 from ._errors import ComparisonError
+from ._html import comparison_html, write_html
 from ._models import (
     DEFAULT_NIGHT,
     EFL_TOLERANCE,
@@ -41,10 +44,13 @@ from ._models import (
     ProductRates,
     UsageProfile,
 )
+from ._profile import default_period, usage_profile
 
 __all__ = [
+    "CSV_COLUMNS",
     "DEFAULT_NIGHT",
     "EFL_TOLERANCE",
+    "UNITS",
     "BillCheck",
     "BillComparison",
     "Comparison",
@@ -61,4 +67,10 @@ __all__ = [
     "UsageProfile",
     "acompare_products",
     "compare_products",
+    "comparison_document",
+    "comparison_html",
+    "default_period",
+    "usage_profile",
+    "write_csv",
+    "write_html",
 ]
