@@ -744,3 +744,37 @@ def test_the_html_page_passes_in_a_real_browser(
         report = browser.report()
     assert report.errors == []
     assert report.requests == [page.resolve().as_uri()]  # nothing fetched from anywhere else
+
+
+def test_a_page_path_that_cannot_be_written_is_refused_before_any_request(
+    cli: Cli, org_env: None, november_db: str, sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    for page in (tmp_path / "no-such-folder" / "compare.html", tmp_path):
+        run = cli("compare", ESI_ID, "--db", november_db, "--html", str(page))
+        line = assert_one_error_line(run, "compare", "usage")
+        assert f"--html {page}: cannot write a file there" in line
+    assert sandbox.stats.operations == {}
+
+
+def test_dates_no_store_can_hold_are_one_line(cli: Cli, org_env: None, november_db: str) -> None:
+    run = cli("compare", ESI_ID, "--from", "0001-01-01", "--to", "0001-01-31", "--db", november_db)
+    line = assert_one_error_line(run, "compare", "usage")
+    assert "outside the dates a usage store can hold" in line
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("read_first_line", [False, True], ids=["closed", "head-1"])
+def test_a_reader_that_leaves_early_ends_it_quietly(
+    sandbox: SandboxServer, november_db: str, tmp_path: Path, read_first_line: bool
+) -> None:
+    from cli_helpers import process_env
+    from test_cli_pipes import BROKEN, run_into_pipe
+
+    env = process_env(
+        {"KRAKEN_URL": sandbox.url, "KRAKEN_ORGANIZATION_SECRET_KEY": DEMO_ORGANIZATION_SECRET_KEY},
+        tmp_path,
+    )
+    argv = ["compare", ESI_ID, "--from", "2026-11-01", "--to", "2026-11-30", "--db", november_db]
+    code, err = run_into_pipe(argv, env, read_first_line=read_first_line, buffered=True)
+    assert err == ""
+    assert code in ((0, BROKEN) if read_first_line else (BROKEN,))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -314,6 +315,16 @@ def _print_table(comparison: Any, out: TextIO) -> None:
         print(f"  - {assumption}", file=out)
 
 
+def _check_page_path(page: Path) -> None:
+    """Refuse a page path that cannot be written before any request is spent on it."""
+    folder = page.parent if str(page.parent) else Path(".")
+    if page.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise ConfigurationError(
+            f"--html {page}: cannot write a file there (a folder that exists and that you may "
+            "write to, and a file name)"
+        )
+
+
 def run_compare(call: Invocation) -> int:
     from ..compare import (
         DEFAULT_NIGHT,
@@ -326,6 +337,8 @@ def run_compare(call: Invocation) -> int:
     args, fmt, out = call.args, output_format(call.args), call.out
     if (args.first is None) != (args.last is None):
         raise ConfigurationError("give both --from and --to, or neither (the last 12 months)")
+    if args.html is not None:
+        _check_page_path(Path(args.html))
     say = out if fmt == "table" else sys.stderr  # what is not the table, JSON or CSV
     with _open_store(call) as store:
         found = _esi_and_account(call, store, say)

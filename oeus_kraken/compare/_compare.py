@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 __all__ = ["acompare_products", "compare_products"]
 
 BILLS_PAGE = 100  # the API's cap on `first`: a year's bills fit in one page
+# The store holds Unix times; a period is added up day by day, so it is kept to ten years.
+EARLIEST, LATEST = date(1970, 1, 2), date(9998, 12, 30)
+LONGEST_PERIOD_DAYS = 3_653
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,21 @@ def _account_of(store: UsageStore, esi_id: str) -> str | None:
     return next((a for a in store.accounts() if esi_id in store.esi_ids(a)), None)
 
 
+def _check_period(start: date, end: date) -> None:
+    if end < start:
+        raise ConfigurationError(f"the period ends ({end}) before it starts ({start})")
+    if start < EARLIEST or end > LATEST:
+        raise ConfigurationError(
+            f"the period {start} to {end} is outside the dates a usage store can hold "
+            f"({EARLIEST} to {LATEST})"
+        )
+    if (end - start).days >= LONGEST_PERIOD_DAYS:
+        raise ConfigurationError(
+            f"the period {start} to {end} is longer than {LONGEST_PERIOD_DAYS:,} days: compare "
+            "at most ten years at a time"
+        )
+
+
 def _plan(
     store: UsageStore,
     esi_id: str,
@@ -72,8 +90,7 @@ def _plan(
         raise ConfigurationError("give both ends of the period (start and end), or neither")
     if start is None or end is None:
         start, end = default_period(store, esi_id)
-    elif end < start:
-        raise ConfigurationError(f"the period ends ({end}) before it starts ({start})")
+    _check_period(start, end)
     usage = usage_profile(store, esi_id, start, end, night)
     if not any(day.intervals for day in usage.days):
         raise ComparisonError(

@@ -20,6 +20,7 @@ that figure is skipped, saying so.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -44,17 +45,24 @@ def _value(enum_or_text: Any) -> str | None:
 
 
 def esi_id_area(efl_answer: Any, rates_answer: Any) -> tuple[str | None, str | None]:
-    """(TDSP, load zone) of the ESI ID, as the API's rates for it say."""
+    """(TDSP, load zone) of the ESI ID, as the API's rates for it say: the EFL rows name it; else
+    the TDSP that most products' delivery rates name."""
     for product in efl_answer.products_with_concise_applicable_rates or []:
         for row in (product.at_1000_kwh or []) if product else []:
             if row is not None and row.service_provider is not None:
                 return _value(row.service_provider), _value(row.load_zone)
+    named: Counter[tuple[str | None, str | None]] = Counter()
     for product in rates_answer.products or []:
         group = product.rates.tdsp_rates if product and product.rates else None
-        for rate in (group.consumption_rates or []) if group else []:
-            if rate is not None and rate.service_provider is not None:
-                return _value(rate.service_provider), _value(rate.load_zone)
-    return None, None
+        rates = (group.consumption_rates or []) if group is not None else []
+        named.update(
+            {
+                (_value(rate.service_provider), _value(rate.load_zone))
+                for rate in rates
+                if rate is not None and rate.service_provider is not None
+            }
+        )
+    return named.most_common(1)[0][0] if named else (None, None)
 
 
 def _applies(rate: Any, service_provider: str | None, load_zone: str | None) -> bool:
