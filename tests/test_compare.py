@@ -732,15 +732,17 @@ def test_the_html_page_passes_in_a_real_browser(
         totals = [Decimal(total) for _, total in rows]
         assert totals[0] == min(totals) == Decimal(cheapest["total_cents"])
         assert browser.evaluate("document.querySelectorAll('svg polyline').length") >= 6
-        browser.call(
-            "Emulation.setDeviceMetricsOverride",
-            width=375,
-            height=812,
-            deviceScaleFactor=2,
-            mobile=True,
-        )
-        width, viewport = browser.evaluate("[document.documentElement.scrollWidth, innerWidth]")
-        assert width <= viewport  # a phone never scrolls sideways: only the tables' own boxes do
+        for mobile in (False, True):  # a narrow window, then a phone (which would zoom out)
+            browser.call(
+                "Emulation.setDeviceMetricsOverride",
+                width=375,
+                height=812,
+                deviceScaleFactor=2,
+                mobile=mobile,
+            )
+            width, viewport = browser.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+            assert viewport == 375  # the phone did not zoom out to fit something wider
+            assert width <= viewport  # no sideways scroll: only the tables' own boxes scroll
         report = browser.report()
     assert report.errors == []
     assert report.requests == [page.resolve().as_uri()]  # nothing fetched from anywhere else
