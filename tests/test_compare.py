@@ -743,6 +743,9 @@ def test_the_html_page_passes_in_a_real_browser(
             width, viewport = browser.evaluate("[document.documentElement.scrollWidth, innerWidth]")
             assert viewport == 375  # the phone did not zoom out to fit something wider
             assert width <= viewport  # no sideways scroll: only the tables' own boxes scroll
+        browser.call("Emulation.setEmulatedMedia", media="print")
+        boxes = "[...document.querySelectorAll('.scroll')].map(e => getComputedStyle(e).overflowX)"
+        assert set(browser.evaluate(boxes)) == {"visible"}  # printed whole, not cut at a box
         report = browser.report()
     assert report.errors == []
     assert report.requests == [page.resolve().as_uri()]  # nothing fetched from anywhere else

@@ -201,3 +201,26 @@ def test_the_flat_energy_rate_prices_every_interval_alike(
         Decimal("0.0001")
     )
     assert month.fees_cents == (500 * share).quantize(Decimal("0.0001"))
+
+
+def test_without_an_account_there_are_two_requests_and_no_current_product_or_bill_check(
+    fake_kraken: FakeKraken, tmp_path: Path
+) -> None:
+    from oeus_kraken import SyncKrakenClient
+
+    script(fake_kraken, PRODUCTS[:1])
+    with UsageStore(tmp_path / "unlinked.sqlite3") as store:
+        store.upsert(day_intervals(DAY), fetched_at=FETCHED)  # no account linked
+        with SyncKrakenClient(credentials=CREDENTIALS) as client:
+            comparison = compare_products(client, store, ESI, DAY, DAY)
+
+    assert [r.operation_name for r in fake_kraken.requests()] == [
+        "getProductRatesForEsiId",
+        "getEflRatesForEsiId",
+    ]
+    assert comparison.requests == 2
+    assert comparison.current is None
+    assert (
+        comparison.bills.skipped
+        == "no account is linked to this ESI ID in the store (give the account)"
+    )
