@@ -28,7 +28,6 @@ from ._common import (
     Invocation,
     account_or_esi_id,
     add_command,
-    add_formats,
     local_date,
     non_empty_path,
     output_format,
@@ -79,8 +78,12 @@ def register(commands: Any, api: Any) -> None:
         type=account_or_esi_id,
         help="an ESI ID, or an account number whose one ESI ID to compare",
     )
-    compare.add_argument("--from", dest="first", metavar="DATE", type=local_date)
-    compare.add_argument("--to", dest="last", metavar="DATE", type=local_date)
+    compare.add_argument(
+        "--from", dest="first", metavar="DATE", type=local_date, help="first Texas local date"
+    )
+    compare.add_argument(
+        "--to", dest="last", metavar="DATE", type=local_date, help="last Texas local date, included"
+    )
     compare.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
     compare.add_argument(
         "--sync",
@@ -94,7 +97,17 @@ def register(commands: Any, api: Any) -> None:
         help="the local hours of a time-of-use product's NIGHT band (default 21:00-06:00): the "
         "API does not state them, so the output says it is an assumption",
     )
-    add_formats(compare, csv=True)
+    formats = compare.add_mutually_exclusive_group()
+    formats.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON: exact cents as decimal text, each key naming its unit",
+    )
+    formats.add_argument(
+        "--csv",
+        action="store_true",
+        help="print CSV: one row per product, cheapest first, a cents column per month",
+    )
     compare.add_argument(
         "--html",
         metavar="FILE",
