@@ -101,20 +101,6 @@ def _product(n: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-_CONCISE_NULLS = dict.fromkeys(
-    [
-        "serviceProviderConsumptionRateUnitType",
-        "serviceProviderStandingRateUnitType",
-        "loadZoneConsumptionRate",
-        "loadZoneConsumptionRateUnitType",
-        "loadZoneDayTimeConsumptionRate",
-        "loadZoneDayTimeRateUnitType",
-        "loadZoneNightTimeConsumptionRate",
-        "loadZoneNightTimeRateUnitType",
-    ]
-)
-
-
 def _efl_row(product: dict[str, Any], usage: int) -> dict[str, Any]:
     """The EFL figures the API would state for `product` at `usage` kWh: those of its parts."""
     rates = product["rates"]
@@ -125,12 +111,9 @@ def _efl_row(product: dict[str, Any], usage: int) -> dict[str, Any]:
     fee = Decimal(rates["agnosticRates"]["standingRates"][0]["pricePerUnit"]) / usage
     delivery = Decimal("4.54030") + Decimal(423) / usage
     row: dict[str, Any] = {
-        **_CONCISE_NULLS,
         "serviceProvider": "ONCOR",
         "loadZone": "LZ_NORTH",
         "kwhUsage": str(usage),
-        "serviceProviderConsumptionRate": "4.54030",
-        "serviceProviderStandingRate": "423",
     }
     for name, band in (("", "ALL_DAY"), ("Day", "DAY"), ("Night", "NIGHT")):
         value = energy.get(band)

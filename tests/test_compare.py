@@ -783,3 +783,38 @@ def test_a_reader_that_leaves_early_ends_it_quietly(
     code, err = run_into_pipe(argv, env, read_first_line=read_first_line, buffered=True)
     assert err == ""
     assert code in ((0, BROKEN) if read_first_line else (BROKEN,))
+
+
+# Residential delivery charges the PUCT approved from March 1, 2024 (cents per kWh, cents per
+# month), as published for all five TDSPs; the sandbox serves these.
+PUBLISHED_DELIVERY = {
+    "ONCOR": ("1044372", Decimal("4.54030"), Decimal("423")),
+    "CENTERPOINT": ("1008901", Decimal("3.89570"), Decimal("439")),
+    "AEP_TCC": ("1003278", Decimal("4.87870"), Decimal("479")),
+    "AEP_TNC": ("1020404", Decimal("4.52540"), Decimal("479")),
+    "TNMP": ("1040051", Decimal("5.03830"), Decimal("785")),
+}
+
+
+@pytest.mark.parametrize("tdsp", list(PUBLISHED_DELIVERY))
+def test_every_tdsp_delivers_at_its_published_charges_and_every_efl_holds_there(
+    sandbox: SandboxServer, store: UsageStore, kraken: SyncKrakenClient, tdsp: str
+) -> None:
+    prefix, per_kwh, per_month = PUBLISHED_DELIVERY[tdsp]
+    esi_id = f"{prefix}0000000042"  # a premise of that TDSP (rates need no account)
+    day = [
+        Interval(esi_id, i.start, i.end, i.value)
+        for i in flat_day(date(2026, 10, 14), Decimal("0.5"))
+    ]
+    store.upsert(day, fetched_at=FETCHED)
+    comparison = compare_products(kraken, store, esi_id, date(2026, 10, 14), date(2026, 10, 14))
+
+    assert comparison.service_provider == tdsp
+    assert len(comparison.products) == 6
+    for cost in comparison.products:
+        assert cost.rates.delivery_cents_per_kwh == per_kwh
+        assert cost.rates.delivery_cents_per_month == per_month
+        assert cost.rates.fees_cents_per_month > 0  # every product has its subscription fee
+    assert comparison.efl_holds
+    assert all(check.checked >= 6 for check in comparison.efl)
+    assert {p.rates.time_of_use for p in comparison.products} == {True, False}

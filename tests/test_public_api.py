@@ -65,6 +65,7 @@ EXPECTED_ALL = [
     "CreateQuoteInput",
     "CreateSmartDeviceToken",
     "CreateSmartDeviceTokenCreateSmartDeviceToken",
+    "EflFigures",
     "ElectricityFiltersInput",
     "ElectricityMeterPointConsumptionInput",
     "GasFiltersInput",

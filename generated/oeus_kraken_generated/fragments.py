@@ -99,6 +99,32 @@ class ConciseRate(BaseModel):
     )
 
 
+class EflFigures(BaseModel):
+    service_provider: Optional[ServiceProvider] = Field(alias="serviceProvider")
+    load_zone: Optional[LoadZone] = Field(alias="loadZone")
+    kwh_usage: Optional[Annotated[Decimal, BeforeValidator(parse_decimal)]] = Field(
+        alias="kwhUsage"
+    )
+    total_applicable_rate: Optional[
+        Annotated[Decimal, BeforeValidator(parse_decimal)]
+    ] = Field(alias="totalApplicableRate")
+    total_applicable_rate_with_monthly_subscription_fees: Optional[
+        Annotated[Decimal, BeforeValidator(parse_decimal)]
+    ] = Field(alias="totalApplicableRateWithMonthlySubscriptionFees")
+    total_applicable_day_rate: Optional[
+        Annotated[Decimal, BeforeValidator(parse_decimal)]
+    ] = Field(alias="totalApplicableDayRate")
+    total_applicable_day_rate_with_monthly_subscription_fees: Optional[
+        Annotated[Decimal, BeforeValidator(parse_decimal)]
+    ] = Field(alias="totalApplicableDayRateWithMonthlySubscriptionFees")
+    total_applicable_night_rate: Optional[
+        Annotated[Decimal, BeforeValidator(parse_decimal)]
+    ] = Field(alias="totalApplicableNightRate")
+    total_applicable_night_rate_with_monthly_subscription_fees: Optional[
+        Annotated[Decimal, BeforeValidator(parse_decimal)]
+    ] = Field(alias="totalApplicableNightRateWithMonthlySubscriptionFees")
+
+
 class KrakenToken(BaseModel):
     token: str
     payload: JSONValue

@@ -6,7 +6,7 @@ from typing import Optional
 from pydantic import Field
 
 from .base_model import BaseModel
-from .fragments import ConciseRate
+from .fragments import EflFigures
 
 
 class GetEflRatesForEsiId(BaseModel):
@@ -29,6 +29,6 @@ class GetEflRatesForEsiIdProductsWithConciseApplicableRates(BaseModel):
     ] = Field(alias="at2000Kwh")
 
 
-GetEflRatesForEsiIdProductsWithConciseApplicableRatesAt500Kwh = ConciseRate
-GetEflRatesForEsiIdProductsWithConciseApplicableRatesAt1000Kwh = ConciseRate
-GetEflRatesForEsiIdProductsWithConciseApplicableRatesAt2000Kwh = ConciseRate
+GetEflRatesForEsiIdProductsWithConciseApplicableRatesAt500Kwh = EflFigures
+GetEflRatesForEsiIdProductsWithConciseApplicableRatesAt1000Kwh = EflFigures
+GetEflRatesForEsiIdProductsWithConciseApplicableRatesAt2000Kwh = EflFigures

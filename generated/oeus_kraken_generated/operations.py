@@ -283,37 +283,27 @@ query getEflRatesForEsiId($esiId: String!) {
     id
     displayName
     at500Kwh: rates(filterRatesBy: {esiId: $esiId, kwhUsage: 500}) {
-      ...ConciseRate
+      ...EflFigures
     }
     at1000Kwh: rates(filterRatesBy: {esiId: $esiId, kwhUsage: 1000}) {
-      ...ConciseRate
+      ...EflFigures
     }
     at2000Kwh: rates(filterRatesBy: {esiId: $esiId, kwhUsage: 2000}) {
-      ...ConciseRate
+      ...EflFigures
     }
   }
 }
 
-fragment ConciseRate on ConciseRatesOutput {
+fragment EflFigures on ConciseRatesOutput {
   serviceProvider
   loadZone
   kwhUsage
   totalApplicableRate
   totalApplicableRateWithMonthlySubscriptionFees
   totalApplicableDayRate
-  totalApplicableNightRate
   totalApplicableDayRateWithMonthlySubscriptionFees
+  totalApplicableNightRate
   totalApplicableNightRateWithMonthlySubscriptionFees
-  serviceProviderConsumptionRate
-  serviceProviderConsumptionRateUnitType
-  serviceProviderStandingRate
-  serviceProviderStandingRateUnitType
-  loadZoneConsumptionRate
-  loadZoneConsumptionRateUnitType
-  loadZoneDayTimeConsumptionRate
-  loadZoneDayTimeRateUnitType
-  loadZoneNightTimeConsumptionRate
-  loadZoneNightTimeRateUnitType
 }
 """
 
