@@ -54,6 +54,7 @@ CREDENTIALS = OrganizationSecretKey(DEMO_ORGANIZATION_SECRET_KEY)
 FLAT, TIME_OF_USE, CURRENT = "22", "40", "21"  # 24M Fixed, Intelligent Octopus, 12M Fixed
 MARCH, NOVEMBER = (date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 11, 1), date(2026, 11, 30))
 SUMMER = (date(2026, 6, 1), date(2026, 8, 31))  # July holds the sandbox's gap of 8 intervals
+AUTUMN = ("--from", "2026-10-01", "--to", "2026-11-30")  # what `november_db` holds
 FETCHED = datetime(2027, 1, 1, tzinfo=timezone.utc)
 
 
@@ -522,17 +523,7 @@ def test_the_command_shows_a_failed_efl_check_and_keeps_the_product(
 
 
 def test_json_parses_with_exact_cents_and_units(cli: Cli, org_env: None, november_db: str) -> None:
-    run = cli(
-        "compare",
-        ESI_ID,
-        "--from",
-        "2026-10-01",
-        "--to",
-        "2026-11-30",
-        "--db",
-        november_db,
-        "--json",
-    )
+    run = cli("compare", ESI_ID, *AUTUMN, "--db", november_db, "--json")
     assert run.code == 0, run.err
     document = json.loads(run.out)
 
@@ -555,17 +546,7 @@ def test_json_parses_with_exact_cents_and_units(cli: Cli, org_env: None, novembe
 def test_csv_parses_one_row_per_product_with_a_cents_column_per_month(
     cli: Cli, org_env: None, november_db: str
 ) -> None:
-    run = cli(
-        "compare",
-        ESI_ID,
-        "--from",
-        "2026-10-01",
-        "--to",
-        "2026-11-30",
-        "--db",
-        november_db,
-        "--csv",
-    )
+    run = cli("compare", ESI_ID, *AUTUMN, "--db", november_db, "--csv")
     assert run.code == 0, run.err
     rows = list(csv.DictReader(io.StringIO(run.out)))
 
@@ -673,18 +654,7 @@ def test_the_html_page_is_owner_only_and_self_contained(
     cli: Cli, org_env: None, november_db: str, tmp_path: Path
 ) -> None:
     page = tmp_path / "compare.html"
-    run = cli(
-        "compare",
-        ESI_ID,
-        "--from",
-        "2026-10-01",
-        "--to",
-        "2026-11-30",
-        "--db",
-        november_db,
-        "--html",
-        str(page),
-    )
+    run = cli("compare", ESI_ID, *AUTUMN, "--db", november_db, "--html", str(page))
     assert run.code == 0, run.err
     assert run.out.rstrip().endswith(f"HTML page: {page}")
 
