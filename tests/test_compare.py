@@ -500,6 +500,11 @@ def test_the_command_prints_the_ranking_the_gaps_and_both_checks(
     assert current.endswith("current product")
     assert all(("saves $" in r or "more" in r) for r in rows if r is not current)
     assert "  2026-07: 8 of 2,976 intervals missing" in run.out
+    as_csv = cli(
+        "compare", ACCOUNT, "--from", "2026-06-01", "--to", "2026-08-31", "--db", db, "--csv"
+    )
+    flagged = {r["missing_intervals_by_month"] for r in csv.DictReader(io.StringIO(as_csv.out))}
+    assert flagged == {"2026-07:8"}
     assert "EFL check: all 42 figures of 6 products are within 0.01 cents/kWh" in run.out
     bills = table(
         run.out, ("billing period", "billed", "modelled", "difference", "matches", "note")
@@ -558,6 +563,7 @@ def test_csv_parses_one_row_per_product_with_a_cents_column_per_month(
             row["2026-11_cents"]
         )
     assert [int(r["rank"]) for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert {r["missing_intervals_by_month"] for r in rows} == {""}  # autumn: nothing missing
     assert run.err == ""
 
 

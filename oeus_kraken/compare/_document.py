@@ -3,7 +3,9 @@
 Both keep exact numbers (decimals as text, never floats) and name their units: the JSON document
 has a "units" object and keys that end in their unit (`total_cents`, `average_cents_per_kwh`);
 the CSV has one row per product, cheapest first, with its total and then one column per month
-(`2026-01_cents`), so that a product's total is the sum of its month columns, to the digit.
+(`2026-01_cents`), so that a product's total is the sum of its month columns, to the digit; its
+`missing_intervals_by_month` column flags the months priced from an incomplete store
+("2026-07:8").
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ CSV_COLUMNS = (
     "average_cents_per_kwh",
     "versus_current_cents",
     "unpriced_reason",
+    "missing_intervals_by_month",
 )
 _AVERAGE_PLACES = Decimal("0.0001")
 
@@ -215,7 +218,17 @@ def comparison_document(comparison: Comparison) -> dict[str, Any]:
     }
 
 
+def _missing_by_month(comparison: Comparison) -> str:
+    """The months with missing intervals and how many: "2026-07:8 2026-08:2" (or "")."""
+    return " ".join(
+        f"{_month(m.month)}:{m.missing_intervals}"
+        for m in comparison.usage.months
+        if m.missing_intervals
+    )
+
+
 def _csv_rows(comparison: Comparison) -> Iterator[list[object]]:
+    missing = _missing_by_month(comparison)
     for cost in comparison.products:
         by_month = {m.month: m.total_cents for m in cost.months}
         yield [
@@ -230,6 +243,7 @@ def _csv_rows(comparison: Comparison) -> Iterator[list[object]]:
             average_text(cost.average_cents_per_kwh) or "",
             decimal_text(cost.versus_current_cents) or "",
             cost.rates.unpriced or "",
+            missing,
             *(decimal_text(by_month.get(m.month)) or "" for m in comparison.usage.months),
         ]
 
