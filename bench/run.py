@@ -21,8 +21,9 @@
    raw httpx, each in a fresh interpreter.
 5. Import time of `from oeus_kraken import KrakenClient, SyncKrakenClient` against `import httpx,
    pydantic`: fresh interpreters with `-I` and bytecode already cached, min of 30 (see IMPORT_RUNS).
-6. `make generate` wall time, the usage store's figures (bench/usage_store.py), and a usage sync's
-   requests and memory beside their floors (bench/usage_sync.py).
+6. `make generate` wall time, the usage store's figures (bench/usage_store.py), a usage sync's
+   requests and memory beside their floors (bench/usage_sync.py), and a plan comparison of a
+   year of intervals on 20 products (bench/compare.py).
 
 Prints the figures and which targets hold, and writes them to bench/results.json with the
 machine's CPU count, load and Python version. `--quick` shortens every part for a look while
@@ -137,6 +138,7 @@ class Settings:
     generate_runs: int = GENERATE_RUNS
     usage_store: bool = True
     usage_sync: bool = True
+    compare: bool = True
 
     @classmethod
     def quick(cls) -> Settings:
@@ -152,6 +154,7 @@ class Settings:
             generate_runs=1,
             usage_store=False,
             usage_sync=False,
+            compare=False,
         )
 
 
@@ -621,19 +624,29 @@ def call_path(report: Report) -> None:
     report.results["call_path"] = figures
 
 
-def usage_store(report: Report) -> None:
-    figures: list[dict[str, Any]] | None = _run_figures_script(report, "usage_store.py", "")
+def _figure_targets(report: Report, script: str, what: str) -> None:
+    """bench/<script>'s figures, each with a target checked, under `what`."""
+    figures: list[dict[str, Any]] | None = _run_figures_script(report, script, "")
     if figures is None:
         return
     for figure in figures:
         if figure["holds"] is not None:
             report.check(
-                f"usage store: {figure['name']}",
+                f"{what}: {figure['name']}",
                 f"{figure['value']:,.3f} {figure['unit']}",
                 figure["target"],
                 bool(figure["holds"]),
             )
-    report.results["usage_store"] = figures
+    report.results[what.replace(" ", "_")] = figures
+
+
+def usage_store(report: Report) -> None:
+    _figure_targets(report, "usage_store.py", "usage store")
+
+
+def compare(report: Report) -> None:
+    """bench/compare.py: a year of intervals priced on 20 products (issue 22)."""
+    _figure_targets(report, "compare.py", "plan comparison")
 
 
 def usage_sync(report: Report) -> None:
@@ -735,6 +748,8 @@ def main() -> int:
         usage_store(report)
     if settings.usage_sync:
         usage_sync(report)
+    if settings.compare:
+        compare(report)
     env["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
 
     print_targets(report.targets)

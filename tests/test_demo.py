@@ -205,3 +205,19 @@ def test_the_examples_say_what_they_take(tmp_path: Path, example: str, args: lis
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert f"{args[-1]!r} is not" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_demo_ends_with_a_comparison_its_table_and_its_page(demo: tuple[int, str]) -> None:
+    _, output = demo
+    last_step = output.split("\n=== ")[-1]
+    [(line, printed)] = steps("\n=== " + last_step)
+    assert "oeus-kraken compare A-5F3C9D21 --from " in line
+    assert "--sync --html " in line
+    rows = [r for r in printed.splitlines() if re.match(r"\d+ +\S", r)]
+    assert len(rows) == 6  # every product on offer, ranked
+    assert any(r.endswith("current product") for r in rows)
+    page = re.search(r"^HTML page: (\S+)$", printed, re.MULTILINE)
+    assert page is not None
+    assert Path(page[1]).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert output.rstrip().endswith("Demo finished; sandbox stopped.")

@@ -427,6 +427,88 @@ BILLS = {
 }
 
 
+# A plan comparison's answers: one product's rates in parts at an Oncor ESI ID (time of use: day
+# and night energy rates, the TDSP's delivery charges, a monthly subscription fee), one product's
+# EFL figures at 500, 1,000 and 2,000 kWh, and the account's agreement naming its product.
+def _rate(price: str, unit: str, band: str, **fields: Any) -> dict[str, Any]:
+    return {"pricePerUnit": price, "unitType": unit, "band": band, **fields}
+
+
+PRODUCT_RATES = {
+    "products": [
+        {
+            "id": "40",
+            "code": "INTELLIGENT-OCTOPUS-12M",
+            "displayName": "Octo 12 with Intelligent Octopus",
+            "fullName": "Intelligent Octopus 12 Month Fixed",
+            "term": 12,
+            "prepay": False,
+            "basedOnTimeOfUse": True,
+            "isWholesale": False,
+            "rates": {
+                "tdspRates": {
+                    "consumptionRates": [
+                        _rate("4.54030", "KWH_CONSUMPTION", "DELIVERY", timeOfUse="ALL_DAY",
+                              serviceProvider="ONCOR", loadZone="LZ_NORTH"),
+                    ],
+                    "standingRates": [
+                        _rate("423.00000", "MONTHS_ON_SUPPLY", "DELIVERY",
+                              serviceProvider="ONCOR", loadZone="LZ_NORTH"),
+                    ],
+                },
+                "loadZoneRates": {
+                    "consumptionRates": [
+                        _rate("15.65000", "KWH_CONSUMPTION", "ENERGY", timeOfUse="DAY",
+                              serviceProvider=None, loadZone="LZ_NORTH"),
+                        _rate("7.50000", "KWH_CONSUMPTION", "ENERGY", timeOfUse="NIGHT",
+                              serviceProvider=None, loadZone="LZ_NORTH"),
+                    ],
+                    "standingRates": [],
+                },
+                "agnosticRates": {
+                    "consumptionRates": [],
+                    "standingRates": [
+                        _rate("500.00000", "MONTHS_ON_SUPPLY", "SUBSCRIPTION",
+                              serviceProvider=None, loadZone=None),
+                    ],
+                },
+            },
+        }
+    ]
+}  # fmt: skip
+EFL_RATES = {
+    "productsWithConciseApplicableRates": [
+        {
+            "id": "21",
+            "displayName": "Octopus 12M Fixed",
+            "at500Kwh": [{**CONCISE_RATE, "kwhUsage": "500", "totalApplicableRate": "19.58780"}],
+            "at1000Kwh": [{**CONCISE_RATE, "kwhUsage": "1000", "totalApplicableRate": "19.16480"}],
+            "at2000Kwh": [{**CONCISE_RATE, "kwhUsage": "2000", "totalApplicableRate": "18.95330"}],
+        }
+    ]
+}
+AGREEMENTS = {
+    "account": {
+        "number": ACCOUNT_NUMBER,
+        "electricityAgreements": [
+            {
+                "id": 5101,
+                "validFrom": "2024-12-01T00:00:00-06:00",
+                "validTo": None,
+                "meterPoint": {"mpan": ESI_ID},
+                "tariff": {
+                    "__typename": "StandardTariff",
+                    "productCode": "OCTOPUS-12M-FIXED",
+                    "displayName": "Octopus 12M Fixed",
+                    "fullName": "Octopus 12 Month Fixed",
+                    "tariffCode": "OCTOPUS-12M-FIXED-ONCOR",
+                },
+            }
+        ],
+    }
+}
+
+
 @dataclass(frozen=True)
 class Operation:
     """One call of an operation method, what it must send, and an answer for it."""
@@ -711,6 +793,32 @@ OPERATIONS += [
         BILLS,
     ),
     Operation(
+        "get_product_rates_for_esi_id",
+        "getProductRatesForEsiId",
+        "GetProductRatesForEsiId",
+        {"esi_id": ESI_ID},
+        {"esiId": ESI_ID},
+        PRODUCT_RATES,
+        public=True,
+    ),
+    Operation(
+        "get_efl_rates_for_esi_id",
+        "getEflRatesForEsiId",
+        "GetEflRatesForEsiId",
+        {"esi_id": ESI_ID},
+        {"esiId": ESI_ID},
+        EFL_RATES,
+        public=True,
+    ),
+    Operation(
+        "get_account_agreements",
+        "getAccountAgreements",
+        "GetAccountAgreements",
+        {"account_number": ACCOUNT_NUMBER},
+        {"accountNumber": ACCOUNT_NUMBER},
+        AGREEMENTS,
+    ),
+    Operation(
         "update_metadata",
         "updateMetadata",
         "UpdateMetadata",
@@ -826,8 +934,9 @@ def _fragments_spread_in(node: graphql.Node) -> set[str]:
 
 
 def _with_typename_on_abstract_types(document: graphql.DocumentNode) -> graphql.DocumentNode:
-    """`document` with `__typename` first in every selection on an interface or union that lacks
-    it: ariadne-codegen adds it there so the result models can tell the concrete types apart."""
+    """`document` with `__typename` first in every field's selection on an interface or union
+    that lacks it: ariadne-codegen adds it there so the result models can tell the concrete types
+    apart (not inside an inline fragment on an interface, whose field already has it)."""
     type_info = graphql.TypeInfo(_schema())
     typename = graphql.FieldNode(
         alias=None,
@@ -838,7 +947,11 @@ def _with_typename_on_abstract_types(document: graphql.DocumentNode) -> graphql.
     )
 
     class AddTypename(graphql.Visitor):
-        def leave_selection_set(self, node: graphql.SelectionSetNode, *_: Any) -> Any:
+        def leave_selection_set(
+            self, node: graphql.SelectionSetNode, _key: Any, owner: Any, *_: Any
+        ) -> Any:
+            if isinstance(owner, graphql.InlineFragmentNode):
+                return None
             parent = type_info.get_parent_type()
             has_typename = any(
                 isinstance(s, graphql.FieldNode) and s.name.value == "__typename"

@@ -509,9 +509,9 @@ def test_concise_rates_per_tdsp(http: httpx.Client, server: SandboxServer) -> No
     assert oncor["loadZone"] == "LZ_NORTH"
     assert oncor["kwhUsage"] == "1000"
     assert oncor["loadZoneConsumptionRate"] == "14.20150"
-    assert oncor["serviceProviderConsumptionRate"] == "5.60320"
+    assert oncor["serviceProviderConsumptionRate"] == "4.54030"  # PUCT, March 2024
     # energy + delivery per kWh + the TDSP's monthly charge spread over 1000 kWh
-    assert oncor["totalApplicableRate"] == "20.22770"
+    assert oncor["totalApplicableRate"] == "19.16480"  # 14.20150 + 4.54030 + 423 / 1000
     assert oncor["totalApplicableDayRate"] is None
     assert [r["serviceProvider"] for r in rates({"loadZone": "LZ_SOUTH"})] == [
         "AEP_TCC",
@@ -520,7 +520,7 @@ def test_concise_rates_per_tdsp(http: httpx.Client, server: SandboxServer) -> No
     [by_esi_id] = rates({"esiId": "10089010023806217"})
     assert by_esi_id["serviceProvider"] == "CENTERPOINT"
     [heavy] = rates({"serviceProvider": "ONCOR", "kwhUsage": "2000"})
-    assert heavy["totalApplicableRate"] == "20.01620"
+    assert heavy["totalApplicableRate"] == "18.95330"
 
 
 # -- ledgers -------------------------------------------------------------------------------------
@@ -1668,9 +1668,9 @@ def test_statements_chain_their_balances_and_total_their_charges(
         "getAccountBills",
         token,
         accountNumber=DEMO_ACCOUNT_NUMBERS[0],
-        fromDate="2025-06-01",
+        fromDate="2026-06-01",
     )
-    assert since["data"]["account"]["bills"]["totalCount"] == 6  # June to November 2025
+    assert since["data"]["account"]["bills"]["totalCount"] == 6  # June to November 2026
 
 
 # -- metadata and smart devices --------------------------------------------------------------------

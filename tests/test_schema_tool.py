@@ -230,6 +230,8 @@ def test_check_reports_changes_that_do_not_touch_our_operations_and_exits_0(
     assert new_value.used_by == (
         "createCustomerQuote",
         "createQuote",
+        "getEflRatesForEsiId",
+        "getProductRatesForEsiId",
         "getProductsWithRates",
         "getRatesForEsiId",
         "getRatesForLoadZone",

@@ -11,7 +11,8 @@ intervals); the premise of its ESI ID (an affiliate's address lookup); every pro
 that ESI ID; a quote; the rates for a postal code; the examples that compare rates and download
 a month of usage to CSV; the usage store (a month synced, its status, a second sync that asks
 only for the recent days, a day exported as CSV), when this version has the sync; a token
-refresh.
+refresh; and last, a comparison of the account's last three months on every product, with the
+path of its HTML page.
 """
 
 from __future__ import annotations
@@ -140,6 +141,28 @@ def usage_store_steps(demo: Demo) -> None:
     print("\n".join(lines[:4]) + f"\n... ({len(lines) - 1} intervals)")
 
 
+def compare_step(demo: Demo) -> None:
+    """Issue 22's comparison: the last three whole months of the account's usage on every product
+    on offer, the store brought up to date first (--sync), and its HTML page. The page is written
+    beside the demo's folder, in the temporary directory, so that it outlives the demo."""
+    from oeus_kraken.usage import TEXAS
+
+    store = str(demo.work / "usage.sqlite3")
+    last = datetime.now(TEXAS).date().replace(day=1) - timedelta(days=1)
+    first = last.replace(day=1)
+    for _ in range(2):  # the two months before
+        first = (first - timedelta(days=1)).replace(day=1)
+    page = Path(tempfile.gettempdir()) / f"oeus-kraken-demo-compare-{ACCOUNT}.html"
+    demo.step(
+        f"What {ACCOUNT}'s last three months would have cost on every product, cheapest first "
+        "(oeus-kraken compare)"
+    )
+    demo.oeus_kraken(
+        "compare", ACCOUNT, "--from", first.isoformat(), "--to", last.isoformat(), "--db", store,
+        "--sync", "--html", str(page),
+    )  # fmt: skip
+
+
 def steps(demo: Demo) -> None:
     demo.step("A token, with the organisation secret key (oeus-kraken token)")
     demo.oeus_kraken("token")
@@ -185,6 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             demo.step("A token refresh (in-process; the sandbox's clock moved forward)")
             server.reset()
             show_refresh(server)
+            compare_step(demo)
         except subprocess.CalledProcessError as error:
             print(f"demo: step failed with exit code {error.returncode}", file=sys.stderr)
             return 1

@@ -20,15 +20,18 @@ from .operations import (
     CREATE_CUSTOMER_QUOTE_GQL,
     CREATE_QUOTE_GQL,
     CREATE_SMART_DEVICE_TOKEN_GQL,
+    GET_ACCOUNT_AGREEMENTS_GQL,
     GET_ACCOUNT_BILLS_GQL,
     GET_ACCOUNT_GQL,
     GET_ACCOUNT_LEDGERS_GQL,
     GET_ACCOUNT_PAYMENTS_GQL,
     GET_DAILY_READINGS_GQL,
+    GET_EFL_RATES_FOR_ESI_ID_GQL,
     GET_FAN_CLUB_DISCOUNT_GQL,
     GET_INTERVAL_READINGS_GQL,
     GET_KRAKEN_TOKEN_GQL,
     GET_MEASUREMENTS_GQL,
+    GET_PRODUCT_RATES_FOR_ESI_ID_GQL,
     GET_PRODUCTS_GQL,
     GET_PRODUCTS_WITH_RATES_GQL,
     GET_PROPERTY_MEASUREMENTS_GQL,
@@ -61,14 +64,17 @@ if TYPE_CHECKING:
         ServiceProvider,
     )
     from .get_account import GetAccount
+    from .get_account_agreements import GetAccountAgreements
     from .get_account_bills import GetAccountBills
     from .get_account_ledgers import GetAccountLedgers
     from .get_account_payments import GetAccountPayments
     from .get_daily_readings import GetDailyReadings
+    from .get_efl_rates_for_esi_id import GetEflRatesForEsiId
     from .get_fan_club_discount import GetFanClubDiscount
     from .get_interval_readings import GetIntervalReadings
     from .get_kraken_token import GetKrakenToken
     from .get_measurements import GetMeasurements
+    from .get_product_rates_for_esi_id import GetProductRatesForEsiId
     from .get_products import GetProducts
     from .get_products_with_rates import GetProductsWithRates
     from .get_property_measurements import GetPropertyMeasurements
@@ -99,8 +105,10 @@ def gql(q: str) -> str:
 class KrakenClient(AsyncKrakenBaseClient):
     kraken_public_operations = frozenset(
         {
+            "getEflRatesForEsiId",
             "getFanClubDiscount",
             "getKrakenToken",
+            "getProductRatesForEsiId",
             "getProducts",
             "getProductsWithRates",
             "getRatesForEsiId",
@@ -257,6 +265,54 @@ class KrakenClient(AsyncKrakenBaseClient):
             **kwargs,
         )
         return self.parse_result(GetAccountBills, response)
+
+    async def get_product_rates_for_esi_id(
+        self, esi_id: str, **kwargs: Any
+    ) -> "GetProductRatesForEsiId":
+        from .get_product_rates_for_esi_id import GetProductRatesForEsiId
+
+        variables: dict[str, object] = {"esiId": esi_id}
+        response = await self.execute(
+            query=GET_PRODUCT_RATES_FOR_ESI_ID_GQL,
+            operation_name="getProductRatesForEsiId",
+            variables=variables,
+            **kwargs,
+        )
+        return self.parse_result(GetProductRatesForEsiId, response)
+
+    async def get_efl_rates_for_esi_id(
+        self, esi_id: str, **kwargs: Any
+    ) -> "GetEflRatesForEsiId":
+        from .get_efl_rates_for_esi_id import GetEflRatesForEsiId
+
+        variables: dict[str, object] = {"esiId": esi_id}
+        response = await self.execute(
+            query=GET_EFL_RATES_FOR_ESI_ID_GQL,
+            operation_name="getEflRatesForEsiId",
+            variables=variables,
+            **kwargs,
+        )
+        return self.parse_result(GetEflRatesForEsiId, response)
+
+    async def get_account_agreements(
+        self,
+        account_number: str,
+        active: Union[Optional[bool], "UnsetType"] = UNSET,
+        **kwargs: Any,
+    ) -> "GetAccountAgreements":
+        from .get_account_agreements import GetAccountAgreements
+
+        variables: dict[str, object] = {
+            "accountNumber": account_number,
+            "active": active,
+        }
+        response = await self.execute(
+            query=GET_ACCOUNT_AGREEMENTS_GQL,
+            operation_name="getAccountAgreements",
+            variables=variables,
+            **kwargs,
+        )
+        return self.parse_result(GetAccountAgreements, response)
 
     async def get_fan_club_discount(self, **kwargs: Any) -> "GetFanClubDiscount":
         from .get_fan_club_discount import GetFanClubDiscount

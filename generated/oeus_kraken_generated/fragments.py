@@ -99,6 +99,32 @@ class ConciseRate(BaseModel):
     )
 
 
+class EflFigures(BaseModel):
+    service_provider: Optional[ServiceProvider] = Field(alias="serviceProvider")
+    load_zone: Optional[LoadZone] = Field(alias="loadZone")
+    kwh_usage: Optional[Annotated[Decimal, BeforeValidator(parse_decimal)]] = Field(
+        alias="kwhUsage"
+    )
+    total_applicable_rate: Optional[
+        Annotated[Decimal, BeforeValidator(parse_decimal)]
+    ] = Field(alias="totalApplicableRate")
+    total_applicable_rate_with_monthly_subscription_fees: Optional[
+        Annotated[Decimal, BeforeValidator(parse_decimal)]
+    ] = Field(alias="totalApplicableRateWithMonthlySubscriptionFees")
+    total_applicable_day_rate: Optional[
+        Annotated[Decimal, BeforeValidator(parse_decimal)]
+    ] = Field(alias="totalApplicableDayRate")
+    total_applicable_day_rate_with_monthly_subscription_fees: Optional[
+        Annotated[Decimal, BeforeValidator(parse_decimal)]
+    ] = Field(alias="totalApplicableDayRateWithMonthlySubscriptionFees")
+    total_applicable_night_rate: Optional[
+        Annotated[Decimal, BeforeValidator(parse_decimal)]
+    ] = Field(alias="totalApplicableNightRate")
+    total_applicable_night_rate_with_monthly_subscription_fees: Optional[
+        Annotated[Decimal, BeforeValidator(parse_decimal)]
+    ] = Field(alias="totalApplicableNightRateWithMonthlySubscriptionFees")
+
+
 class KrakenToken(BaseModel):
     token: str
     payload: JSONValue
@@ -326,3 +352,33 @@ class QuoteDetailsQuotedProductsEstimatedDetailsApplicableRates(BaseModel):
     load_zone_consumption_rate: Optional[
         Annotated[Decimal, BeforeValidator(parse_decimal)]
     ] = Field(alias="loadZoneConsumptionRate")
+
+
+class RateGroup(BaseModel):
+    consumption_rates: Optional[list[Optional["RateGroupConsumptionRates"]]] = Field(
+        alias="consumptionRates"
+    )
+    standing_rates: Optional[list[Optional["RateGroupStandingRates"]]] = Field(
+        alias="standingRates"
+    )
+
+
+class RateGroupConsumptionRates(BaseModel):
+    price_per_unit: Optional[Annotated[Decimal, BeforeValidator(parse_decimal)]] = (
+        Field(alias="pricePerUnit")
+    )
+    unit_type: Optional[RateUnitType] = Field(alias="unitType")
+    band: Optional[str]
+    time_of_use: Optional[str] = Field(alias="timeOfUse")
+    service_provider: Optional[ServiceProvider] = Field(alias="serviceProvider")
+    load_zone: Optional[LoadZone] = Field(alias="loadZone")
+
+
+class RateGroupStandingRates(BaseModel):
+    price_per_unit: Optional[Annotated[Decimal, BeforeValidator(parse_decimal)]] = (
+        Field(alias="pricePerUnit")
+    )
+    unit_type: Optional[RateUnitType] = Field(alias="unitType")
+    band: Optional[str]
+    service_provider: Optional[ServiceProvider] = Field(alias="serviceProvider")
+    load_zone: Optional[LoadZone] = Field(alias="loadZone")

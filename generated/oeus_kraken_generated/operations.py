@@ -6,17 +6,20 @@ __all__ = [
     "CREATE_CUSTOMER_QUOTE_GQL",
     "CREATE_QUOTE_GQL",
     "CREATE_SMART_DEVICE_TOKEN_GQL",
+    "GET_ACCOUNT_AGREEMENTS_GQL",
     "GET_ACCOUNT_BILLS_GQL",
     "GET_ACCOUNT_GQL",
     "GET_ACCOUNT_LEDGERS_GQL",
     "GET_ACCOUNT_PAYMENTS_GQL",
     "GET_DAILY_READINGS_GQL",
+    "GET_EFL_RATES_FOR_ESI_ID_GQL",
     "GET_FAN_CLUB_DISCOUNT_GQL",
     "GET_INTERVAL_READINGS_GQL",
     "GET_KRAKEN_TOKEN_GQL",
     "GET_MEASUREMENTS_GQL",
     "GET_PRODUCTS_GQL",
     "GET_PRODUCTS_WITH_RATES_GQL",
+    "GET_PRODUCT_RATES_FOR_ESI_ID_GQL",
     "GET_PROPERTY_MEASUREMENTS_GQL",
     "GET_RATES_FOR_ESI_ID_GQL",
     "GET_RATES_FOR_LOAD_ZONE_GQL",
@@ -226,6 +229,105 @@ query getAccountBills($accountNumber: String!, $fromDate: Date, $toDate: Date, $
               grossTotal
             }
           }
+        }
+      }
+    }
+  }
+}
+"""
+
+GET_PRODUCT_RATES_FOR_ESI_ID_GQL = """
+query getProductRatesForEsiId($esiId: String!) {
+  products {
+    id
+    code
+    displayName
+    fullName
+    term
+    prepay
+    basedOnTimeOfUse
+    isWholesale
+    rates(esiId: $esiId) {
+      tdspRates {
+        ...RateGroup
+      }
+      loadZoneRates {
+        ...RateGroup
+      }
+      agnosticRates {
+        ...RateGroup
+      }
+    }
+  }
+}
+
+fragment RateGroup on RateGroupType {
+  consumptionRates {
+    pricePerUnit
+    unitType
+    band
+    timeOfUse
+    serviceProvider
+    loadZone
+  }
+  standingRates {
+    pricePerUnit
+    unitType
+    band
+    serviceProvider
+    loadZone
+  }
+}
+"""
+
+GET_EFL_RATES_FOR_ESI_ID_GQL = """
+query getEflRatesForEsiId($esiId: String!) {
+  productsWithConciseApplicableRates {
+    id
+    displayName
+    at500Kwh: rates(filterRatesBy: {esiId: $esiId, kwhUsage: 500}) {
+      ...EflFigures
+    }
+    at1000Kwh: rates(filterRatesBy: {esiId: $esiId, kwhUsage: 1000}) {
+      ...EflFigures
+    }
+    at2000Kwh: rates(filterRatesBy: {esiId: $esiId, kwhUsage: 2000}) {
+      ...EflFigures
+    }
+  }
+}
+
+fragment EflFigures on ConciseRatesOutput {
+  serviceProvider
+  loadZone
+  kwhUsage
+  totalApplicableRate
+  totalApplicableRateWithMonthlySubscriptionFees
+  totalApplicableDayRate
+  totalApplicableDayRateWithMonthlySubscriptionFees
+  totalApplicableNightRate
+  totalApplicableNightRateWithMonthlySubscriptionFees
+}
+"""
+
+GET_ACCOUNT_AGREEMENTS_GQL = """
+query getAccountAgreements($accountNumber: String!, $active: Boolean = true) {
+  account(accountNumber: $accountNumber) {
+    number
+    electricityAgreements(active: $active) {
+      id
+      validFrom
+      validTo
+      meterPoint {
+        mpan
+      }
+      tariff {
+        __typename
+        ... on TariffType {
+          productCode
+          displayName
+          fullName
+          tariffCode
         }
       }
     }

@@ -8,9 +8,9 @@ exit with a code that says what kind of failure it was (EXIT_CODES).
 
 One module per group of commands: _accounts (token, viewer, account), _market (products,
 rates, quote, fan-club), _premises (esi, address), _usage (usage ACCOUNT, from the API),
-_usage_store (usage sync|export|status|chart, the local store), _sandbox, _schema (schema diff);
-_common and _output
-hold what they share, _main the parser and the handling around every run.
+_usage_store (usage sync|export|status|chart, the local store), _compare (compare: the stored
+usage priced on every product), _sandbox, _schema (schema diff); _common and _output hold what
+they share, _main the parser and the handling around every run.
 """
 
 from __future__ import annotations

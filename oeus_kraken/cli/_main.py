@@ -27,7 +27,7 @@ from .._errors import (
     RateLimitError,
 )
 from .._version import __version__
-from . import _accounts, _market, _premises, _sandbox, _schema, _usage, _usage_store
+from . import _accounts, _compare, _market, _premises, _sandbox, _schema, _usage, _usage_store
 from ._common import EXIT_CODES, Invocation, Parser, api_options, shown_url
 
 EPILOG = f"""\
@@ -46,6 +46,7 @@ in each column (balance_cents).
 
 interval usage: `usage ACCOUNT --from DATE --to DATE` asks the API; `usage sync`, `export`,
 `status` and `chart` keep and read a local store (see `oeus-kraken usage --help`).
+`compare ESI_ID|ACCOUNT` prices the stored usage on every product on offer, cheapest first.
 
 schema changes: `schema diff OLD NEW --queries DIR` says which of your operations a new schema
 breaks, and which use deprecated elements (exit 1 when one breaks; see its --help).
@@ -83,6 +84,7 @@ def build_parser() -> Parser:
     _premises.register(commands, api)
     _usage.register(commands, api)
     _usage_store.register(commands, api)
+    _compare.register(commands, api)
     return parser
 
 

@@ -21,8 +21,11 @@ caps, and per caller an hourly points budget read through `rateLimitInfo` (KT-CT
 spent): the formula is in `_limits.py`.
 
 Seeded Texas data (`_data.py`): three accounts, five properties with ESI IDs (one account has three
-properties, one is on a wholesale product), ledgers, payments and statements derived from them
-(`_billing.py`), products and their rates per TDSP and load zone (`_rates.py`), premises for
+properties, one is on a wholesale product), ledgers whose monthly charges price each meter's usage
+at the account's product (`_charges.py`), payments and statements derived from them
+(`_billing.py`), agreements naming each ESI ID's product (`_agreements.py`), products (flat,
+time-of-use, wholesale, each with a monthly fee) and their rates per TDSP (at the PUCT's published
+delivery charges) and load zone (`_rates.py`), premises for
 address lookups (`_addresses.py`), quotes priced from those rates (`_quotes.py`), a year of
 15-minute usage per ESI ID with late, revised and missing intervals (`_usage.py`), and a grid whose
 wind share drives the Fan Club discount (`_grid.py`). Every other field returns type-correct values

@@ -10,7 +10,8 @@ Money is in cents (Kraken's integer convention); rates are Decimal cents per kWh
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -69,28 +70,18 @@ class Tdsp:
     esi_id_prefix: str
 
 
+# Residential delivery charges as the PUCT approved them from March 1, 2024 (the latest table
+# giving all five TDSPs, per kWh and per month, that we could find published: "Texas TDU Delivery
+# Charges - Residential", electricityplans.com/texas/tdu-delivery-charges/, updated 2024-03-01,
+# which republishes the PUCT's summary of TDU charges). Real charges change every March and
+# September; the sandbox keeps these.
+_C = Decimal  # the figures below are cents: per kWh, then per month
 TDSPS: tuple[Tdsp, ...] = (
-    Tdsp(
-        "ONCOR",
-        "LZ_NORTH",
-        "Oncor Electric Delivery",
-        Decimal("5.60320"),
-        Decimal("423"),
-        "1044372",
-    ),
-    Tdsp(
-        "CENTERPOINT",
-        "LZ_HOUSTON",
-        "CenterPoint Energy",
-        Decimal("5.40320"),
-        Decimal("439"),
-        "1008901",
-    ),
-    Tdsp("AEP_TCC", "LZ_SOUTH", "AEP Texas Central", Decimal("6.02190"), Decimal("479"), "1003278"),
-    Tdsp("AEP_TNC", "LZ_SOUTH", "AEP Texas North", Decimal("5.57650"), Decimal("324"), "1020404"),
-    Tdsp(
-        "TNMP", "LZ_WEST", "Texas-New Mexico Power", Decimal("6.30510"), Decimal("785"), "1040051"
-    ),
+    Tdsp("ONCOR", "LZ_NORTH", "Oncor Electric Delivery", _C("4.54030"), _C("423"), "1044372"),
+    Tdsp("CENTERPOINT", "LZ_HOUSTON", "CenterPoint Energy", _C("3.89570"), _C("439"), "1008901"),
+    Tdsp("AEP_TCC", "LZ_SOUTH", "AEP Texas Central", _C("4.87870"), _C("479"), "1003278"),
+    Tdsp("AEP_TNC", "LZ_SOUTH", "AEP Texas North", _C("4.52540"), _C("479"), "1020404"),
+    Tdsp("TNMP", "LZ_WEST", "Texas-New Mexico Power", _C("5.03830"), _C("785"), "1040051"),
 )
 TDSPS_BY_CODE = {tdsp.service_provider: tdsp for tdsp in TDSPS}
 
@@ -144,7 +135,9 @@ class Product:
     available_from: datetime
     available_to: datetime | None = None
     night_rate: Decimal | None = None  # time-of-use products only
-    monthly_fee: Decimal = Decimal("0")  # cents per month
+    # The product's own charge per month and per ESI ID, whatever the usage: a subscription (or
+    # base) fee, cents per month. Every product on offer has one.
+    monthly_fee: Decimal = Decimal("0")
     prepay: bool = False
     is_wholesale: bool = False
     generation_credit: Decimal | None = None
@@ -178,6 +171,7 @@ PRODUCTS: tuple[Product, ...] = (
         description="A simple fixed rate for 12 months, 100% renewable.",
         term=12,
         energy_rate=Decimal("14.20150"),
+        monthly_fee=Decimal("495"),
         available_from=datetime(2024, 1, 1, tzinfo=_CENTRAL),
     ),
     Product(
@@ -188,6 +182,7 @@ PRODUCTS: tuple[Product, ...] = (
         description="Lock in a fixed rate for two years.",
         term=24,
         energy_rate=Decimal("13.85020"),
+        monthly_fee=Decimal("995"),
         available_from=datetime(2024, 1, 1, tzinfo=_CENTRAL),
     ),
     Product(
@@ -198,6 +193,7 @@ PRODUCTS: tuple[Product, ...] = (
         description="No contract, no cancellation fee; the rate may change monthly.",
         term=None,
         energy_rate=Decimal("15.10400"),
+        monthly_fee=Decimal("250"),
         available_from=datetime(2023, 6, 1, tzinfo=_CENTRAL),
     ),
     Product(
@@ -209,6 +205,7 @@ PRODUCTS: tuple[Product, ...] = (
         term=12,
         energy_rate=Decimal("15.65000"),
         night_rate=Decimal("7.50000"),
+        monthly_fee=Decimal("995"),
         available_from=datetime(2024, 3, 1, tzinfo=_CENTRAL),
     ),
     Product(
@@ -404,14 +401,81 @@ class Transaction:
     has_statement: ClassVar[bool] = True
 
 
+# Monthly kWh for a typical North Texas home, January to December.
+MONTHLY_KWH = (1020, 910, 880, 940, 1180, 1560, 1890, 1960, 1610, 1140, 920, 1050)
+_CREDIT_TITLES = ("Referral credit", "Goodwill credit", "Autopay discount")
+
+
+def _month(year: int, month: int, add: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + add
+    return index // 12, index % 12 + 1
+
+
+# What an account is charged for a month of consumption: (year, month) -> (net and tax in cents,
+# kWh). `_charges.monthly_charge` prices the month's metered usage at the account's product.
+MonthlyCharge = Callable[[int, int], tuple[Amounts, Decimal]]
+
+
+@dataclass(frozen=True)
+class BillingSchedule:
+    """How a ledger's entries come about: each month from `first_month` on is charged on the 3rd
+    of the next month and paid on the 17th (the first `paid_months`, default all), and the months
+    whose index is in `credit_months` get a credit on the 25th."""
+
+    account_number: str
+    first_month: tuple[int, int]  # (year, month): the first month of consumption charged
+    months: int
+    id_base: int  # transaction ids count up from here
+    charge: MonthlyCharge = field(compare=False, repr=False)
+    credit_months: tuple[int, ...] = ()
+    paid_months: int | None = None
+
+    def entries(self) -> tuple[Transaction, ...]:
+        """Every entry, newest first."""
+        paid = self.months if self.paid_months is None else self.paid_months
+        drafts: list[tuple[date, str, str, Amounts, str | None]] = []
+        for i in range(self.months):
+            consumed = _month(*self.first_month, i)
+            year, month = _month(*self.first_month, i + 1)  # billed at the start of the next
+            charge, kwh = self.charge(*consumed)
+            note = f"{kwh} kWh"
+            drafts.append((date(year, month, 3), "Charge", "Electricity", charge, note))
+            if i < paid:
+                payment = Amounts(charge.gross, 0)
+                drafts.append((date(year, month, 17), "Payment", "Payment", payment, "Autopay"))
+            if i in self.credit_months:
+                title = _CREDIT_TITLES[i % len(_CREDIT_TITLES)]
+                amount = 2500 if title == "Referral credit" else 500 + 100 * (i % 5)
+                drafts.append((date(year, month, 25), "Credit", title, Amounts(amount, 0), None))
+        drafts.sort(key=lambda d: d[0])
+        entries = [
+            Transaction(
+                kind, str(self.id_base + n), self.account_number, posted, title, amounts, note
+            )
+            for n, (posted, kind, title, amounts, note) in enumerate(drafts)
+        ]
+        return tuple(reversed(entries))
+
+    @property
+    def starts(self) -> date:
+        """The first day charged."""
+        return date(*self.first_month, 1)
+
+
 @dataclass(frozen=True)
 class Ledger:
     id: str
     number: str
     name: str
     ledger_type: str
-    entries: tuple[Transaction, ...]  # newest first
+    schedule: BillingSchedule
     affects_account_balance: bool = True
+
+    @functools.cached_property
+    def entries(self) -> tuple[Transaction, ...]:
+        """Newest first. Made on first use: the charges add up each month's metered usage,
+        which takes a fraction of a second per account (once per process: see _charges)."""
+        return self.schedule.entries()
 
     @property
     def balance(self) -> int:
@@ -469,54 +533,79 @@ class Account:
         return f"urn:kraken:account:{self.number}"
 
 
-# Monthly kWh for a typical North Texas home, January to December.
-MONTHLY_KWH = (1020, 910, 880, 940, 1180, 1560, 1890, 1960, 1610, 1140, 920, 1050)
-_CREDIT_TITLES = ("Referral credit", "Goodwill credit", "Autopay discount")
+# How a month of an account is charged: (its product, its properties, year, month) -> (net and
+# tax in cents, kWh). The sandbox's is `_charges.monthly_charge`, given by `SandboxData.seeded`.
+AccountCharge = Callable[[Product, tuple[Property, ...], int, int], tuple[Amounts, Decimal]]
 
 
-def _month(year: int, month: int, add: int) -> tuple[int, int]:
-    index = year * 12 + (month - 1) + add
-    return index // 12, index % 12 + 1
-
-
-def _ledger_entries(
+def _main_ledger(
+    ledger_id: str,
     account_number: str,
+    billed: tuple[Product, tuple[Property, ...], AccountCharge],
     *,
     first_month: tuple[int, int],
     months: int,
-    credit_months: Sequence[int] = (),
-    paid_months: int | None = None,
-    rate: Decimal,  # all-in cents per kWh
     id_base: int,
-) -> tuple[Transaction, ...]:
-    """Monthly charges, each paid two weeks later, and a few credits; newest first."""
-    paid = months if paid_months is None else paid_months
-    drafts: list[tuple[date, str, str, Amounts, str | None]] = []
-    for i in range(months):
-        year, month = _month(*first_month, i + 1)  # billed at the start of the next month
-        kwh = MONTHLY_KWH[(first_month[1] - 1 + i) % 12]
-        net = int((Decimal(kwh) * rate).to_integral_value()) + 423
-        tax = int((Decimal(net) * Decimal("0.01997")).to_integral_value())  # gross receipts
-        charge = Amounts(net, tax)
-        drafts.append((date(year, month, 3), "Charge", "Electricity", charge, f"{kwh} kWh"))
-        if i < paid:
-            drafts.append(
-                (date(year, month, 17), "Payment", "Payment", Amounts(charge.gross, 0), "Autopay")
-            )
-        if i in credit_months:
-            title = _CREDIT_TITLES[i % len(_CREDIT_TITLES)]
-            amount = 2500 if title == "Referral credit" else 500 + 100 * (i % 5)
-            drafts.append((date(year, month, 25), "Credit", title, Amounts(amount, 0), None))
-    drafts.sort(key=lambda d: d[0])
-    entries = [
-        Transaction(kind, str(id_base + n), account_number, posted, title, amounts, note)
-        for n, (posted, kind, title, amounts, note) in enumerate(drafts)
-    ]
-    return tuple(reversed(entries))
+    credit_months: tuple[int, ...] = (),
+    paid_months: int | None = None,
+) -> Ledger:
+    product, properties, charge = billed
+    schedule = BillingSchedule(
+        account_number,
+        first_month,
+        months,
+        id_base,
+        charge=functools.partial(charge, product, properties),
+        credit_months=credit_months,
+        paid_months=paid_months,
+    )
+    return Ledger(
+        ledger_id, f"L-{account_number[2:]}", "Main account ledger", "MAIN_LEDGER", schedule
+    )
 
 
-def _build_accounts() -> tuple[Account, ...]:
+def _build_accounts(charge: AccountCharge) -> tuple[Account, ...]:
+    """The seeded accounts. Each ledger charges its months from the account's metered usage at
+    its product's rates (`charge`); its last months are the usage year's (December 2025 to
+    November 2026), billed on the 3rd of the next month."""
     main, second = DEMO_ACCOUNT_NUMBERS
+    products = {product.id: product for product in PRODUCTS}
+    dallas = (
+        Property("5101", "2415 Elm Street", "Dallas", "75201", "ONCOR", ("10443720004512388",)),
+    )
+    houston = (
+        Property(
+            "5102",
+            "1100 Louisiana Street Apt 804",
+            "Houston",
+            "77002",
+            "CENTERPOINT",
+            ("10089010023806217",),
+        ),
+    )
+    south_texas = (
+        Property(
+            "5201", "418 Ocean Drive", "Corpus Christi", "78401", "AEP_TCC", ("10032789456123007",)
+        ),
+        # Two rentals: an account with several properties, whose measurements cost several
+        # connections per request.
+        Property(
+            "5202",
+            "3301 North 10th Street",
+            "McAllen",
+            "78501",
+            "AEP_TCC",
+            ("10032789517730442",),
+        ),
+        Property(
+            "5203",
+            "27 West Beauregard Avenue",
+            "San Angelo",
+            "76903",
+            "AEP_TNC",
+            ("10204049061285531",),
+        ),
+    )
     return (
         Account(
             id="3101",
@@ -525,26 +614,18 @@ def _build_accounts() -> tuple[Account, ...]:
             owner_id="1001",
             billing_name="Jordan Rivera",
             billing_email=DEMO_EMAIL,
-            properties=(
-                Property(
-                    "5101", "2415 Elm Street", "Dallas", "75201", "ONCOR", ("10443720004512388",)
-                ),
-            ),
+            properties=dallas,
+            # 24 charges + 24 payments + 9 credits = 57 transactions, December 2024 to
+            # November 2026.
             ledgers=(
-                Ledger(
+                _main_ledger(
                     "8101",
-                    "L-5F3C9D21",
-                    "Main account ledger",
-                    "MAIN_LEDGER",
-                    # 24 charges + 24 payments + 9 credits = 57 transactions.
-                    _ledger_entries(
-                        main,
-                        first_month=(2023, 12),
-                        months=24,
-                        credit_months=(0, 2, 5, 8, 11, 13, 16, 19, 22),
-                        rate=Decimal("19.80"),
-                        id_base=700000,
-                    ),
+                    main,
+                    (products["21"], dallas, charge),
+                    first_month=(2024, 12),
+                    months=24,
+                    credit_months=(0, 2, 5, 8, 11, 13, 16, 19, 22),
+                    id_base=700000,
                 ),
             ),
         ),
@@ -555,33 +636,19 @@ def _build_accounts() -> tuple[Account, ...]:
             owner_id="1001",
             billing_name="Jordan Rivera",
             billing_email=DEMO_EMAIL,
-            properties=(
-                Property(
-                    "5102",
-                    "1100 Louisiana Street Apt 804",
-                    "Houston",
-                    "77002",
-                    "CENTERPOINT",
-                    ("10089010023806217",),
-                ),
-            ),
+            properties=houston,
             product_id="60",  # wholesale: its measurements carry costs
             payment_method="CREDIT_CARD",
+            # 6 charges, June to November 2026, the last one not yet paid: the account owes money.
             ledgers=(
-                Ledger(
+                _main_ledger(
                     "8102",
-                    "L-7B4E0A18",
-                    "Main account ledger",
-                    "MAIN_LEDGER",
-                    # 6 charges, the last one not yet paid: the account owes money.
-                    _ledger_entries(
-                        second,
-                        first_month=(2025, 6),
-                        months=6,
-                        paid_months=5,
-                        rate=Decimal("20.10"),
-                        id_base=710000,
-                    ),
+                    second,
+                    (products["60"], houston, charge),
+                    first_month=(2026, 6),
+                    months=6,
+                    paid_months=5,
+                    id_base=710000,
                 ),
             ),
         ),
@@ -592,50 +659,18 @@ def _build_accounts() -> tuple[Account, ...]:
             owner_id="1002",
             billing_name="Sam Patel",
             billing_email=OTHER_EMAIL,
-            properties=(
-                Property(
-                    "5201",
-                    "418 Ocean Drive",
-                    "Corpus Christi",
-                    "78401",
-                    "AEP_TCC",
-                    ("10032789456123007",),
-                ),
-                # Two rentals: an account with several properties, whose measurements cost
-                # several connections per request.
-                Property(
-                    "5202",
-                    "3301 North 10th Street",
-                    "McAllen",
-                    "78501",
-                    "AEP_TCC",
-                    ("10032789517730442",),
-                ),
-                Property(
-                    "5203",
-                    "27 West Beauregard Avenue",
-                    "San Angelo",
-                    "76903",
-                    "AEP_TNC",
-                    ("10204049061285531",),
-                ),
-            ),
+            properties=south_texas,
             product_id="22",
             payment_method="DEBIT_CARD",
             ledgers=(
-                Ledger(
+                _main_ledger(
                     "8201",
-                    "L-2D8F6C34",
-                    "Main account ledger",
-                    "MAIN_LEDGER",
-                    _ledger_entries(
-                        OTHER_ACCOUNT_NUMBER,
-                        first_month=(2025, 8),
-                        months=4,
-                        credit_months=(1,),
-                        rate=Decimal("20.85"),
-                        id_base=720000,
-                    ),
+                    OTHER_ACCOUNT_NUMBER,
+                    (products["22"], south_texas, charge),
+                    first_month=(2026, 8),
+                    months=4,
+                    credit_months=(1,),
+                    id_base=720000,
                 ),
             ),
         ),
@@ -683,7 +718,11 @@ class SandboxData:
 
     @classmethod
     def seeded(cls) -> SandboxData:
-        accounts = _build_accounts()
+        # The charges price each month's metered usage, which the usage module makes up from
+        # this module's data: imported now that both modules are loaded, not at the top.
+        from ._charges import monthly_charge
+
+        accounts = _build_accounts(monthly_charge)
         users = (
             AccountUser(
                 id="1001",

@@ -23,7 +23,13 @@ from ._data import (
 )
 from ._errors import KrakenAPIError
 
-__all__ = ["concise_rates", "filter_products", "product_rates", "tdsps_for_postal_code"]
+__all__ = [
+    "concise_rates",
+    "energy_rates",
+    "filter_products",
+    "product_rates",
+    "tdsps_for_postal_code",
+]
 
 DEFAULT_KWH_USAGE = Decimal("1000")
 _PLACES = Decimal("0.00001")
@@ -83,7 +89,7 @@ def _select_tdsps(
     return selected
 
 
-def _energy_rates(product: Product, load_zone: str) -> tuple[Decimal, Decimal | None]:
+def energy_rates(product: Product, load_zone: str) -> tuple[Decimal, Decimal | None]:
     """(day or flat rate, night rate or None) in cents per kWh for a load zone."""
     adjustment = LOAD_ZONE_ADJUSTMENTS[load_zone]
     night = product.night_rate + adjustment if product.night_rate is not None else None
@@ -103,7 +109,7 @@ def concise_rates(product: Product, filter_by: Mapping[str, Any] | None) -> list
         load_zone=filter_by.get("loadZone"),
         esi_id=filter_by.get("esiId"),
     ):
-        day, night = _energy_rates(product, tdsp.load_zone)
+        day, night = energy_rates(product, tdsp.load_zone)
         # Delivery charges per kWh: the TDSP's per-kWh rate plus its monthly charge spread.
         delivery = tdsp.consumption_rate + tdsp.standing_rate / kwh
         fee_per_kwh = product.monthly_fee / kwh
@@ -192,7 +198,7 @@ def product_rates(
     ]
     zone_consumption: list[dict[str, Any]] = []
     for zone in dict.fromkeys(t.load_zone for t in tdsps):
-        day, night = _energy_rates(product, zone)
+        day, night = energy_rates(product, zone)
         bands = [("ALL_DAY", day)] if night is None else [("DAY", day), ("NIGHT", night)]
         zone_consumption += [
             {
@@ -211,6 +217,8 @@ def product_rates(
             {
                 "pricePerUnit": _q(product.monthly_fee),
                 "band": "SUBSCRIPTION",
+                "serviceProvider": None,  # the same everywhere
+                "loadZone": None,
                 "unitType": "MONTHS_ON_SUPPLY",
             }
         ]

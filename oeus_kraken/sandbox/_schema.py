@@ -37,6 +37,7 @@ from graphql import (
 )
 
 from .._resources import schema_path
+from ._agreements import agreement_bindables
 from ._fake import fabricating_resolver, install_defaults
 from ._resolvers import bindables, gate_root_fields
 from ._us_resolvers import us_bindables
@@ -65,7 +66,7 @@ def executable_schema(path: Path | None = None) -> GraphQLSchema:
 def _bound(shipped: Path) -> GraphQLSchema:
     """schema.graphql with the sandbox's resolvers (not yet gated or defaulted)."""
     sdl = shipped.read_text(encoding="utf-8")
-    schema = make_executable_schema(sdl, *bindables(), *us_bindables())
+    schema = make_executable_schema(sdl, *bindables(), *us_bindables(), *agreement_bindables())
     _fix_enum_parse_value(schema)
     return schema
 

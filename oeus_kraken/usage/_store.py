@@ -751,6 +751,27 @@ class UsageStore:
                 )
             ]
 
+    def readings(
+        self, esi_id: str, start: datetime, end: datetime
+    ) -> list[tuple[int, int, Decimal, str]]:
+        """The stored intervals of `esi_id` starting in [start, end), in order, as bare
+        `(start, end, value, unit)` tuples: UTC Unix seconds, the exact value and its unit.
+        What `intervals` gives without building two datetimes per row, for a reader that adds
+        up a year of them (35,000 rows in ~0.1 s, against ~0.5 s)."""
+        low, high = _epoch(start, "start"), _epoch(end, "end")
+        with self._reading() as conn:
+            meter = self._meter(conn, esi_id, create=False)
+            if meter is None:
+                return []
+            return [
+                (s, e, Decimal(value), unit)
+                for s, e, value, unit in conn.execute(
+                    "SELECT start_at, end_at, value, unit FROM intervals "
+                    "WHERE meter = ? AND start_at >= ? AND start_at < ? ORDER BY start_at",
+                    (meter, low, high),
+                )
+            ]
+
     # --- Accounts ---------------------------------------------------------------------------
 
     def link(self, account_number: str, esi_id: str) -> None:

@@ -1,0 +1,260 @@
+"""`compare_products`: what a period of stored usage would have cost on every product on offer at
+one ESI ID, checked against the API's own figures and the account's bills.
+
+One logic, two drivers. Everything but the requests is plain code: reading the store (before any
+request, so that a store without the usage costs nothing), pricing, the checks. The requests are
+four independent calls, at most, each made once: the rates in parts and the EFL figures (public),
+the account's agreements and its bills (its user or an organisation). The sync client makes them
+one after the other; the async one all at once.
+
+    with SyncKrakenClient.from_env() as kraken, UsageStore() as store:
+        comparison = compare_products(kraken, store, "10443720004512388")
+    comparison = await compare_products(async_kraken, store, "10443720004512388")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, overload
+
+from .._errors import ConfigurationError
+from ..usage import UsageStore
+from ._errors import ComparisonError
+from ._models import DEFAULT_NIGHT, Comparison, NightHours, ProductRates, UsageProfile
+from ._pricing import bill_check, rank_products
+from ._profile import default_period, usage_profile
+from ._rates import efl_checks, esi_id_area, product_rates
+
+if TYPE_CHECKING:
+    from .._client import KrakenClient, SyncKrakenClient
+
+__all__ = ["acompare_products", "compare_products"]
+
+BILLS_PAGE = 100  # the API's cap on `first`: a year's bills fit in one page
+# The store holds Unix times; a period is added up day by day, so it is kept to ten years.
+EARLIEST, LATEST = date(1970, 1, 2), date(9998, 12, 30)
+LONGEST_PERIOD_DAYS = 3_653
+
+
+@dataclass(frozen=True)
+class _Call:
+    method: str
+    arguments: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one comparison needs: the stored usage (read already) and the requests to make."""
+
+    esi_id: str
+    account_number: str | None
+    usage: UsageProfile
+    calls: dict[str, _Call] = field(default_factory=dict)
+
+
+def _account_of(store: UsageStore, esi_id: str) -> str | None:
+    """The account the store links `esi_id` to (the first, if several)."""
+    return next((a for a in store.accounts() if esi_id in store.esi_ids(a)), None)
+
+
+def _check_period(start: date, end: date) -> None:
+    if end < start:
+        raise ConfigurationError(f"the period ends ({end}) before it starts ({start})")
+    if start < EARLIEST or end > LATEST:
+        raise ConfigurationError(
+            f"the period {start} to {end} is outside the dates a usage store can hold "
+            f"({EARLIEST} to {LATEST})"
+        )
+    if (end - start).days >= LONGEST_PERIOD_DAYS:
+        raise ConfigurationError(
+            f"the period {start} to {end} is longer than {LONGEST_PERIOD_DAYS:,} days: compare "
+            "at most ten years at a time"
+        )
+
+
+def _plan(
+    store: UsageStore,
+    esi_id: str,
+    start: date | None,
+    end: date | None,
+    account_number: str | None,
+    night: NightHours,
+) -> _Plan:
+    if isinstance(start, datetime) or isinstance(end, datetime):
+        raise ConfigurationError("the period is Texas local dates (datetime.date), not datetimes")
+    if (start is None) != (end is None):
+        raise ConfigurationError("give both ends of the period (start and end), or neither")
+    if start is None or end is None:
+        start, end = default_period(store, esi_id)
+    _check_period(start, end)
+    usage = usage_profile(store, esi_id, start, end, night)
+    if not any(day.intervals for day in usage.days):
+        raise ComparisonError(
+            f"the usage store {store.path} has no usage for ESI ID {esi_id} from {start} to "
+            f"{end}: sync it first (`oeus-kraken usage sync ACCOUNT`, or compare with --sync)"
+        )
+    account = account_number or _account_of(store, esi_id)
+    calls = {
+        "rates": _Call("get_product_rates_for_esi_id", {"esi_id": esi_id}),
+        "efl": _Call("get_efl_rates_for_esi_id", {"esi_id": esi_id}),
+    }
+    if account is not None:
+        calls["agreements"] = _Call("get_account_agreements", {"account_number": account})
+        calls["bills"] = _Call(
+            "get_account_bills",
+            {
+                "account_number": account,
+                "from_date": start,
+                "to_date": end + timedelta(days=1),
+                "first": BILLS_PAGE,
+            },
+        )
+    return _Plan(esi_id, account, usage, calls)
+
+
+def _current_product(agreements: Any, esi_id: str) -> tuple[str | None, int]:
+    """(product code the ESI ID's active agreement names, ESI IDs the agreements cover)."""
+    if agreements is None or agreements.account is None:
+        return None, 0
+    found = [a for a in agreements.account.electricity_agreements or [] if a is not None]
+    meters = {a.meter_point.mpan for a in found}
+    mine = [a for a in found if a.meter_point.mpan == esi_id and a.tariff is not None]
+    mine.sort(key=lambda a: a.valid_from or datetime.min.replace(tzinfo=timezone.utc))
+    return (mine[-1].tariff.product_code if mine else None), len(meters)
+
+
+def _assumptions(usage: UsageProfile, products: list[ProductRates]) -> tuple[str, ...]:
+    said = [
+        "Today's rates applied to the period's usage; costs are before tax.",
+    ]
+    if any(p.time_of_use for p in products):
+        said.append(
+            f"Time-of-use NIGHT band assumed to be {usage.night} local time, every day (the API "
+            "names the bands but not their hours); every other hour is DAY."
+        )
+    if any(p.wholesale for p in products):
+        said.append(
+            "Wholesale products are priced at the energy rate the API quotes for them (a typical "
+            "month's average); a wholesale bill follows ERCOT's price every 15 minutes."
+        )
+    if any(m.partial for m in usage.months):
+        said.append("A month the period cuts is charged its monthly charges prorated by its days.")
+    gaps = [m for m in usage.months if m.missing_intervals]
+    if gaps:
+        said.append(
+            f"{sum(m.missing_intervals for m in gaps):,} intervals are missing in {len(gaps)} "
+            "month(s): those months are priced from the intervals stored, and flagged."
+        )
+    return tuple(said)
+
+
+def _build(plan: _Plan, answers: Mapping[str, Any]) -> Comparison:
+    provider, zone = esi_id_area(answers["efl"], answers["rates"])
+    products = product_rates(answers["rates"], provider, zone)
+    if not products:
+        raise ComparisonError(
+            f"the API offers no product with rates at ESI ID {plan.esi_id}: check the ESI ID "
+            "(`oeus-kraken esi ESI_ID` shows its premise)"
+        )
+    current_code, meters = _current_product(answers.get("agreements"), plan.esi_id)
+    ranked = rank_products(products, plan.usage, current_code)
+    current = next((p for p in ranked if p.current), None)
+    skipped = None
+    if plan.account_number is None:
+        skipped = "no account is linked to this ESI ID in the store (give the account)"
+    elif meters > 1:
+        skipped = f"the account's bills cover its {meters} ESI IDs; this comparison is for one"
+    return Comparison(
+        esi_id=plan.esi_id,
+        account_number=plan.account_number,
+        service_provider=provider,
+        load_zone=zone,
+        usage=plan.usage,
+        products=ranked,
+        current_product_code=current_code,
+        efl=efl_checks(answers["efl"], [p.rates for p in ranked], provider),
+        bills=bill_check(answers.get("bills"), current, plan.usage, skipped),
+        assumptions=_assumptions(plan.usage, products),
+        requests=len(plan.calls),
+        made_at=datetime.now(timezone.utc),
+    )
+
+
+def _compare_blocking(client: Any, plan: _Plan) -> Comparison:
+    answers = {name: getattr(client, c.method)(**c.arguments) for name, c in plan.calls.items()}
+    return _build(plan, answers)
+
+
+async def _compare_async(client: Any, plan: _Plan) -> Comparison:
+    names = list(plan.calls)
+    results = await asyncio.gather(
+        *(getattr(client, plan.calls[n].method)(**plan.calls[n].arguments) for n in names)
+    )
+    return _build(plan, dict(zip(names, results, strict=True)))
+
+
+@overload
+def compare_products(
+    client: SyncKrakenClient,
+    store: UsageStore,
+    esi_id: str,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    account_number: str | None = None,
+    night: NightHours = DEFAULT_NIGHT,
+) -> Comparison: ...
+@overload
+def compare_products(
+    client: KrakenClient,
+    store: UsageStore,
+    esi_id: str,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    account_number: str | None = None,
+    night: NightHours = DEFAULT_NIGHT,
+) -> Coroutine[Any, Any, Comparison]: ...
+def compare_products(
+    client: SyncKrakenClient | KrakenClient,
+    store: UsageStore,
+    esi_id: str,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    account_number: str | None = None,
+    night: NightHours = DEFAULT_NIGHT,
+) -> Comparison | Coroutine[Any, Any, Comparison]:
+    """What `esi_id`'s stored usage from local date `start` to `end` (both included; default:
+    the last 12 whole months the store holds) would have cost on every product on offer there.
+
+    With a `SyncKrakenClient` it returns the `Comparison`; with a `KrakenClient`, a coroutine
+    to await (or use `acompare_products`). `account_number` is the ESI ID's account (default:
+    the one the store links it to), whose agreement names the current product and whose bills
+    are checked; `night` the hours of a time-of-use product's NIGHT band (an assumption: the
+    API does not state them). Makes at most 4 requests, one of each kind; reads usage only from
+    the store (sync it first: `oeus_kraken.usage.sync_usage_blocking`).
+    """
+    plan = _plan(store, esi_id, start, end, account_number, night)
+    if inspect.iscoroutinefunction(getattr(client, "get_product_rates_for_esi_id", None)):
+        return _compare_async(client, plan)
+    return _compare_blocking(client, plan)
+
+
+async def acompare_products(
+    client: KrakenClient,
+    store: UsageStore,
+    esi_id: str,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    account_number: str | None = None,
+    night: NightHours = DEFAULT_NIGHT,
+) -> Comparison:
+    """`compare_products` for the async client, as a coroutine function."""
+    plan = _plan(store, esi_id, start, end, account_number, night)
+    return await _compare_async(client, plan)

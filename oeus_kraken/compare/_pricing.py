@@ -1,0 +1,169 @@
+"""Pricing: a product's cost for each month of the period, the ranking, and the bill check.
+
+A product's cost for a local calendar month, in cents before tax:
+
+    energy     day kWh x the DAY (or ALL_DAY) rate + night kWh x the NIGHT (or ALL_DAY) rate
+    delivery   kWh x the TDSP's rate per kWh + the TDSP's charge per month
+    fees       the product's monthly subscription or base fees
+
+The monthly charges of a month the period cuts are prorated by its days (to a ten-thousandth of a
+cent). Everything else is exact, so a product's total is exactly the sum of its months. A month
+whose intervals are not all stored is priced from those that are, and carries their count.
+
+The bill check prices each bill's own period (its local days) on the current product, with one
+month's charges per bill, and sets it beside the bill's charges before tax.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ._models import (
+    BillCheck,
+    BillComparison,
+    DayUsage,
+    MonthCost,
+    MonthUsage,
+    ProductCost,
+    ProductRates,
+    UsageProfile,
+)
+
+__all__ = ["bill_check", "month_costs", "rank_products"]
+
+_PRORATED_PLACES = Decimal("0.0001")
+
+
+def _energy(rates: ProductRates, kwh: Decimal, night_kwh: Decimal) -> Decimal:
+    return (kwh - night_kwh) * rates.energy_rate(False) + night_kwh * rates.energy_rate(True)
+
+
+def _month_cost(rates: ProductRates, month: MonthUsage) -> MonthCost:
+    def prorated(per_month: Decimal) -> Decimal:
+        return (
+            per_month if not month.partial else (per_month * month.share).quantize(_PRORATED_PLACES)
+        )
+
+    return MonthCost(
+        month=month.month,
+        kwh=month.kwh,
+        energy_cents=_energy(rates, month.kwh, month.night_kwh),
+        delivery_cents=month.kwh * rates.delivery_cents_per_kwh
+        + prorated(rates.delivery_cents_per_month),
+        fees_cents=prorated(rates.fees_cents_per_month),
+        missing_intervals=month.missing_intervals,
+    )
+
+
+def month_costs(rates: ProductRates, usage: UsageProfile) -> tuple[MonthCost, ...]:
+    """The product's cost for each month of the period (none when it cannot be priced)."""
+    if rates.unpriced is not None:
+        return ()
+    return tuple(_month_cost(rates, month) for month in usage.months)
+
+
+def rank_products(
+    products: Sequence[ProductRates], usage: UsageProfile, current_code: str | None
+) -> tuple[ProductCost, ...]:
+    """Every product priced and ranked, cheapest first (ties by name), those that cannot be
+    priced last; the current product marked and every other one set against it."""
+    costs = [ProductCost(rates, month_costs(rates, usage)) for rates in products]
+    priced = sorted((c for c in costs if c.priced), key=lambda c: (c.total_cents, c.rates.name))
+    unpriced = sorted((c for c in costs if not c.priced), key=lambda c: c.rates.name)
+    current = next(
+        (c for c in priced if current_code is not None and c.rates.code == current_code), None
+    )
+    ranked = []
+    for position, cost in enumerate(priced, start=1):
+        versus = None
+        if current is not None and cost.total_cents is not None:
+            versus = cost.total_cents - (current.total_cents or Decimal(0))
+        ranked.append(
+            ProductCost(
+                cost.rates, cost.months, position, cost is current, versus_current_cents=versus
+            )
+        )
+    is_current = [
+        ProductCost(
+            c.rates, c.months, current=current_code is not None and c.rates.code == current_code
+        )
+        for c in unpriced
+    ]
+    return (*ranked, *is_current)
+
+
+# -- the bill check --------------------------------------------------------------------------------
+
+
+def _bill_period_cost(rates: ProductRates, days: Sequence[DayUsage]) -> Decimal:
+    kwh = sum((d.kwh for d in days), Decimal(0))
+    night = sum((d.night_kwh for d in days), Decimal(0))
+    return (
+        _energy(rates, kwh, night)
+        + kwh * rates.delivery_cents_per_kwh
+        + rates.delivery_cents_per_month
+        + rates.fees_cents_per_month
+    )
+
+
+def _statement(node: Any) -> tuple[int | None, int | None]:
+    """(charges before tax, charges with tax) of a bill, in cents, where it says."""
+    charges = getattr(node, "total_charges", None)
+    if charges is None:
+        return None, None
+    return charges.net_total, charges.gross_total
+
+
+def _compare_bill(node: Any, rates: ProductRates, usage: UsageProfile) -> BillComparison:
+    first, last = node.from_date, node.to_date
+    billed, with_tax = _statement(node)
+    days = [d for d in usage.days if first <= d.day <= last]
+    missing = sum(d.missing_intervals for d in days)
+    modelled, note = None, None
+    if first < usage.first or last > usage.last:
+        note = f"its period is not all inside the one compared ({usage.first} to {usage.last})"
+    else:
+        modelled = _bill_period_cost(rates, days)
+        if missing:
+            note = f"{missing} intervals missing from the store: modelled from the rest"
+        elif rates.wholesale:
+            note = "billed at ERCOT's price every 15 minutes; modelled at the quoted rate"
+    return BillComparison(
+        bill_id=str(node.id),
+        from_date=first,
+        to_date=last,
+        issued_date=node.issued_date,
+        billed_cents=billed,
+        billed_with_tax_cents=with_tax,
+        modelled_cents=modelled,
+        missing_intervals=missing,
+        note=note,
+    )
+
+
+def bill_check(
+    bills_answer: Any, current: ProductCost | None, usage: UsageProfile, skipped: str | None
+) -> BillCheck:
+    """The account's bills (getAccountBills' answer) inside the period beside the current
+    product's modelled cost; or why there is no such check."""
+    if skipped is not None:
+        return BillCheck(skipped=skipped)
+    if current is None or not current.priced:
+        return BillCheck(skipped="the account's current product is not among those priced")
+    connection = bills_answer.account.bills if bills_answer.account is not None else None
+    nodes = [e.node for e in (connection.edges if connection else []) if e and e.node]
+    inside = [
+        n
+        for n in nodes
+        if isinstance(n.from_date, date)
+        and isinstance(n.to_date, date)
+        and n.to_date >= usage.first
+        and n.from_date <= usage.last
+    ]
+    if not inside:
+        return BillCheck(skipped=f"the account has no bill for {usage.first} to {usage.last}")
+    inside.sort(key=lambda n: n.from_date)
+    return BillCheck(bills=tuple(_compare_bill(n, current.rates, usage) for n in inside))

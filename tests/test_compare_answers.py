@@ -1,0 +1,226 @@
+"""Plan comparison against answers the sandbox never gives: bands whose hours nobody states, rates
+that are not numbers or are in a unit we do not price, names full of HTML, products offered only
+elsewhere, an agreement naming a product no longer on offer, no products at all, absurd dates.
+
+A scripted Kraken (conftest.FakeKraken) answers each operation; both clients run every test.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FakeKraken
+from usage_helpers import ESI, FETCHED, day_intervals
+
+from oeus_kraken import ConfigurationError, OrganizationSecretKey
+from oeus_kraken.compare import Comparison, ComparisonError, compare_products, comparison_html
+from oeus_kraken.usage import UsageStore
+
+ACCOUNT = "A-1B2C3D4E"
+DAY = date(2026, 10, 14)
+CREDENTIALS = OrganizationSecretKey("sk_test_not_a_real_organization_key")
+ONCOR = {"serviceProvider": "ONCOR", "loadZone": "LZ_NORTH"}
+HTML_NAME = 'Fine & <b onmouseover="alert(1)">Dandy</b>'
+
+
+def rate(price: str, unit: str = "KWH_CONSUMPTION", **fields: Any) -> dict[str, Any]:
+    return {"pricePerUnit": price, "unitType": unit, "band": "ENERGY", "serviceProvider": None,
+            "loadZone": None, **fields}  # fmt: skip
+
+
+def offered(
+    product_id: str, name: str, energy: list[dict[str, Any]], *, where: dict[str, Any] = ONCOR
+) -> dict[str, Any]:
+    delivery = rate("4.54030", band="DELIVERY", timeOfUse="ALL_DAY", **where)
+    monthly = rate("423", "MONTHS_ON_SUPPLY", band="DELIVERY", **where)
+    return {
+        "id": product_id,
+        "code": f"CODE-{product_id}",
+        "displayName": name,
+        "fullName": name,
+        "term": 12,
+        "prepay": False,
+        "basedOnTimeOfUse": False,
+        "isWholesale": False,
+        "rates": {
+            "tdspRates": {"consumptionRates": [delivery], "standingRates": [monthly]},
+            "loadZoneRates": {"consumptionRates": energy, "standingRates": []},
+            "agnosticRates": {"consumptionRates": [],
+                              "standingRates": [rate("500", "MONTHS_ON_SUPPLY")]},
+        },
+    }  # fmt: skip
+
+
+HOUSTON = {"serviceProvider": "CENTERPOINT", "loadZone": "LZ_HOUSTON"}
+PRODUCTS = [
+    offered("1", HTML_NAME, [rate("10", timeOfUse="ALL_DAY")]),
+    offered("2", "Peak saver", [rate("20", timeOfUse="PEAK"), rate("5", timeOfUse="OFF_PEAK")]),
+    offered("4", "Per day", [rate("10", timeOfUse="ALL_DAY"),
+                             rate("30", "DAYS_ON_SUPPLY", timeOfUse="ALL_DAY")]),
+    offered("5", "Houston only", [rate("1", timeOfUse="ALL_DAY")], where=HOUSTON),
+]  # fmt: skip
+
+
+def agreements(product_code: str) -> dict[str, Any]:
+    tariff = {"__typename": "StandardTariff", "productCode": product_code, "displayName": None,
+              "fullName": None, "tariffCode": None}  # fmt: skip
+    agreement = {"id": 1, "validFrom": None, "validTo": None, "meterPoint": {"mpan": ESI},
+                 "tariff": tariff}  # fmt: skip
+    return {"account": {"number": ACCOUNT, "electricityAgreements": [agreement]}}
+
+
+NO_BILLS = {
+    "account": {
+        "number": ACCOUNT,
+        "bills": {"totalCount": 0, "pageInfo": {"hasNextPage": False, "endCursor": None},
+                  "edges": []},
+    }
+}  # fmt: skip
+
+
+def script(fake: FakeKraken, products: list[dict[str, Any]], current: str = "CODE-1") -> None:
+    fake.answer_token()
+    fake.answer("getProductRatesForEsiId", {"data": {"products": products}})
+    fake.answer("getEflRatesForEsiId", {"data": {"productsWithConciseApplicableRates": []}})
+    fake.answer("getAccountAgreements", {"data": agreements(current)})
+    fake.answer("getAccountBills", {"data": NO_BILLS})
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[UsageStore]:
+    with UsageStore(tmp_path / "usage.sqlite3") as opened:
+        opened.upsert(day_intervals(DAY), fetched_at=FETCHED)
+        opened.link(ACCOUNT, ESI)
+        yield opened
+
+
+async def compared(make_client: Any, store: UsageStore, **options: Any) -> Comparison:
+    client = make_client(credentials=CREDENTIALS)
+    result = compare_products(client, store, ESI, DAY, DAY, **options)
+    return await result if inspect.isawaitable(result) else result  # type: ignore[no-any-return]
+
+
+async def test_a_product_that_cannot_be_priced_is_shown_with_why_never_dropped(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    script(fake_kraken, PRODUCTS)
+    comparison = await compared(make_client, store)
+
+    shown = {p.rates.name: p for p in comparison.products}
+    assert set(shown) == {HTML_NAME, "Peak saver", "Per day"}  # not the one in Houston
+    assert comparison.products[0].rates.name == HTML_NAME
+    assert shown[HTML_NAME].rank == 1
+    assert shown[HTML_NAME].current
+    reasons = {name: p.rates.unpriced for name, p in shown.items() if not p.priced}
+    assert "its PEAK band's hours are not known" in (reasons["Peak saver"] or "")
+    assert "a rate in DAYS_ON_SUPPLY" in (reasons["Per day"] or "")
+    for name in reasons:
+        assert shown[name].rank is None
+        assert shown[name].total_cents is None
+    assert all(f.holds is None for check in comparison.efl for f in check.figures)  # no EFL given
+    assert comparison.bills.skipped == f"the account has no bill for {DAY} to {DAY}"
+
+
+async def test_text_from_the_api_is_escaped_in_the_page(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    script(fake_kraken, PRODUCTS)
+    page = comparison_html(await compared(make_client, store))
+
+    assert "<b onmouseover" not in page
+    assert "Fine &amp; &lt;b onmouseover=&quot;alert(1)&quot;&gt;Dandy&lt;/b&gt;" in page
+
+
+async def test_a_current_product_no_longer_on_offer_is_named_and_nothing_is_set_against_it(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    script(fake_kraken, PRODUCTS[:1], current="RETIRED-90-DAY")
+    comparison = await compared(make_client, store)
+
+    assert comparison.current_product_code == "RETIRED-90-DAY"
+    assert comparison.current is None
+    assert comparison.products[0].versus_current_cents is None
+    assert comparison.bills.skipped == "the account's current product is not among those priced"
+
+
+async def test_no_product_at_this_esi_id_is_an_error_saying_so(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    elsewhere = {**PRODUCTS[0], "rates": None}  # no rates at this ESI ID
+    script(
+        fake_kraken,
+        [elsewhere, {**PRODUCTS[1], "rates": {**PRODUCTS[1]["rates"], "tdspRates": None}}],
+    )
+    with pytest.raises(ComparisonError, match=f"no product with rates at ESI ID {ESI}"):
+        await compared(make_client, store)
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "says"),
+    [
+        (date(1, 1, 1), date(1, 1, 31), "outside the dates a usage store can hold"),
+        (date(9999, 12, 1), date(9999, 12, 31), "outside the dates a usage store can hold"),
+        (date(2000, 1, 1), date(2026, 12, 31), "longer than 3,653 days"),
+        (date(2026, 2, 1), date(2026, 1, 1), "ends (2026-01-01) before it starts"),
+    ],
+)
+def test_a_period_no_store_can_hold_is_refused_before_any_request(
+    fake_kraken: FakeKraken, store: UsageStore, first: date, last: date, says: str
+) -> None:
+    from oeus_kraken import SyncKrakenClient
+
+    with (
+        SyncKrakenClient(credentials=CREDENTIALS) as client,
+        pytest.raises(ConfigurationError) as raised,
+    ):
+        compare_products(client, store, ESI, first, last)
+    assert says in str(raised.value)
+    assert fake_kraken.requests() == []
+
+
+def test_the_flat_energy_rate_prices_every_interval_alike(
+    fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    """96 intervals of 0.25 kWh on the one flat product: the sum worked out by hand."""
+    from oeus_kraken import SyncKrakenClient
+
+    script(fake_kraken, PRODUCTS[:1])
+    with SyncKrakenClient(credentials=CREDENTIALS) as client:
+        [cost] = compare_products(client, store, ESI, DAY, DAY).products
+    [month] = cost.months
+    share = Decimal(1) / Decimal(31)  # one day of October: the monthly charges prorated
+    assert month.kwh == Decimal("24.00")
+    assert month.energy_cents == Decimal("240.00")
+    assert month.delivery_cents == Decimal("24.00") * Decimal("4.54030") + (423 * share).quantize(
+        Decimal("0.0001")
+    )
+    assert month.fees_cents == (500 * share).quantize(Decimal("0.0001"))
+
+
+def test_without_an_account_there_are_two_requests_and_no_current_product_or_bill_check(
+    fake_kraken: FakeKraken, tmp_path: Path
+) -> None:
+    from oeus_kraken import SyncKrakenClient
+
+    script(fake_kraken, PRODUCTS[:1])
+    with UsageStore(tmp_path / "unlinked.sqlite3") as store:
+        store.upsert(day_intervals(DAY), fetched_at=FETCHED)  # no account linked
+        with SyncKrakenClient(credentials=CREDENTIALS) as client:
+            comparison = compare_products(client, store, ESI, DAY, DAY)
+
+    assert [r.operation_name for r in fake_kraken.requests()] == [
+        "getProductRatesForEsiId",
+        "getEflRatesForEsiId",
+    ]
+    assert comparison.requests == 2
+    assert comparison.current is None
+    assert (
+        comparison.bills.skipped
+        == "no account is linked to this ESI ID in the store (give the account)"
+    )
