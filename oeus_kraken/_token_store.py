@@ -31,7 +31,6 @@ without their credentials, so they are dropped (each of those costs one token re
 from __future__ import annotations
 
 import base64
-import binascii
 import contextlib
 import functools
 import hashlib
@@ -232,7 +231,7 @@ class FileTokenStore:
         salt = document.get("salt")
         try:
             salt_bytes = base64.b64decode(salt, validate=True) if isinstance(salt, str) else b""
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or a salt that is not ASCII at all
             salt_bytes = b""
         if len(salt_bytes) < _MIN_SALT_BYTES:
             logger.warning("token store %s has no valid salt; ignoring it", self.path)

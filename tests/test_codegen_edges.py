@@ -29,7 +29,7 @@ from oeus_kraken.codegen import (
     package_config,
 )
 from oeus_kraken.codegen._manifest import refuse_foreign
-from oeus_kraken.codegen._refusals import runtime_modules
+from oeus_kraken.codegen._refusals import package_name_problem, runtime_modules
 
 OEUS_KRAKEN = Path(sys.executable).parent / "oeus-kraken"
 VIEWER = "# Who am I?\nquery getViewer {\n  viewer {\n    email\n  }\n}\n"
@@ -447,3 +447,25 @@ def test_the_python_api_raises_the_refusal_the_command_prints(
     assert isinstance(refusal.value, ConfigurationError)
     assert isinstance(refusal.value, KrakenError)
     assert line == f"oeus-kraken codegen: {refusal.value}"
+
+
+def test_our_own_package_deleted_before_regenerating_is_written_again_where_python_finds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make generate` after `rm -rf generated/oeus_kraken_generated` (a merge, a clean start):
+    the name is one the code needs, but nothing provides it now, and its folder's parent is on
+    the import path, so writing it there shadows nothing. Anywhere else it would."""
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "oeus_kraken_generated" else real_find_spec(name, *a),
+    )
+    home, elsewhere = tmp_path / "generated", tmp_path / "other"
+    monkeypatch.setattr(sys, "path", [str(home), *sys.path])
+    assert package_name_problem("oeus_kraken_generated", home / "oeus_kraken_generated") is None
+    refused = package_name_problem("oeus_kraken_generated", elsewhere / "oeus_kraken_generated")
+    assert refused is not None
+    assert "shadow" in refused

@@ -72,6 +72,7 @@ from oeus_kraken import (
     ConfigurationError,
     GraphQLError,
     InvalidResponseError,
+    KrakenAuth,
     KrakenClient,
     KrakenError,
     OrganizationSecretKey,
@@ -789,6 +790,24 @@ def test_plain_http_to_another_host_is_refused_unless_allow_insecure_http(cls: t
         allow_insecure_http=True,
     )
     assert client.url == "http://kraken.example.test/v1/graphql/"
+
+
+@pytest.mark.parametrize("make", [KrakenClient, SyncKrakenClient, KrakenAuth])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1/v1/graphql/",  # urllib raises a bare ValueError for this one
+        "https://user:PASSWORDSECRET@[fe80::1/x?apikey=KEYSECRET",
+        "ftp://user:PASSWORDSECRET@kraken.example.test/?apikey=KEYSECRET",
+        "https://user:PASSWORDSECRET@kraken.example.test:port/",
+    ],
+)
+def test_a_malformed_url_is_a_configuration_error_that_does_not_repeat_it(
+    make: type, url: str
+) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        make(url=url)
+    assert "SECRET" not in str(raised.value)
 
 
 @pytest.mark.parametrize("cls", [KrakenClient, SyncKrakenClient])

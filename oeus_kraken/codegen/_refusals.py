@@ -100,13 +100,16 @@ def _normalized(distribution: str) -> str:
 
 
 def _imported_from(name: str, package: Path) -> bool:
-    """Whether Python already imports `name` from `package`: regenerating a package where it
-    stands (our own `oeus_kraken_generated`, in a checkout) shadows nothing."""
+    """Whether Python imports `name` from `package`: regenerating a package where it stands (our
+    own `oeus_kraken_generated`, in a checkout) shadows nothing. A package missing for now (its
+    folder deleted before regenerating) is at home where its parent is on the import path."""
     try:
         spec = importlib.util.find_spec(name)
     except (ImportError, ValueError):
-        return False
-    places = list(spec.submodule_search_locations or []) if spec else []
+        spec = None
+    if spec is None:
+        return any(_same_place(entry or os.curdir, package.parent) for entry in sys.path)
+    places = list(spec.submodule_search_locations or [])
     return any(_same_place(place, package) for place in places)
 
 

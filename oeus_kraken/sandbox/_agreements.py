@@ -11,7 +11,7 @@ pence as floats) are null: US rates come from `products { rates }`.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from ariadne import ObjectType, SchemaBindable
@@ -21,8 +21,9 @@ from ._data import Account, ElectricityMeterPoint, Product
 from ._fake import default_resolver
 from ._grid import CENTRAL
 from ._resolvers import context_of
+from ._usage import USAGE_START
 
-__all__ = ["account_agreements", "agreement_bindables"]
+__all__ = ["account_agreements", "account_agreements_start", "agreement_bindables"]
 
 _UK_RATE_FIELDS = (
     "standingCharge",
@@ -49,9 +50,19 @@ def _tariff(product: Product, service_provider: str) -> dict[str, Any]:
     }
 
 
+def account_agreements_start(account: Account) -> date | None:
+    """Where the account's supply, and so its agreements, begin: the first day its ledger
+    charges, or the first day of the sandbox's usage history if that is earlier (no meter has
+    readings from before its supply began)."""
+    if not account.ledgers:
+        return None
+    first_usage = datetime.fromtimestamp(USAGE_START, CENTRAL).date()
+    return min(account.ledgers[0].schedule.starts, first_usage)
+
+
 def account_agreements(account: Account, product: Product) -> list[dict[str, Any]]:
     """The account's agreements, one per ESI ID (all active), in the order of its properties."""
-    start = account.ledgers[0].schedule.starts if account.ledgers else None
+    start = account_agreements_start(account)
     valid_from = datetime.combine(start, time(0), CENTRAL) if start else None
     return [
         {

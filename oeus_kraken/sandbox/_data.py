@@ -534,7 +534,7 @@ class Account:
 
 
 # How a month of an account is charged: (its product, its properties, year, month) -> (net and
-# tax in cents, kWh). The sandbox's is `_charges.monthly_charge`, given by `SandboxData.seeded`.
+# tax in cents, kWh). The sandbox's is `_charges.monthly_charge`, given to `SandboxData.seeded`.
 AccountCharge = Callable[[Product, tuple[Property, ...], int, int], tuple[Amounts, Decimal]]
 
 
@@ -717,12 +717,10 @@ class SandboxData:
                 yield account
 
     @classmethod
-    def seeded(cls) -> SandboxData:
-        # The charges price each month's metered usage, which the usage module makes up from
-        # this module's data: imported now that both modules are loaded, not at the top.
-        from ._charges import monthly_charge
-
-        accounts = _build_accounts(monthly_charge)
+    def seeded(cls, charge: AccountCharge) -> SandboxData:
+        """The seeded data, its bills priced by `charge` (the sandbox's is
+        `_charges.monthly_charge`, which prices the usage made up from this data)."""
+        accounts = _build_accounts(charge)
         users = (
             AccountUser(
                 id="1001",

@@ -13,6 +13,7 @@ from ._auth import (
     SANDBOX_SIGNING_KEY,
     TokenService,
 )
+from ._charges import monthly_charge
 from ._data import SandboxData
 from ._faults import Faults, FaultSwitches, SandboxStats
 from ._limits import PointsBudget
@@ -37,7 +38,7 @@ class SandboxState:
         data: SandboxData | None = None,
     ) -> None:
         self.clock: Callable[[], float] = clock or time.time
-        self.data = data or SandboxData.seeded()
+        self.data = data or SandboxData.seeded(monthly_charge)
         # The token service reads the clock through this object, so `state.clock = ...` moves both.
         self.tokens = TokenService(
             self.data,

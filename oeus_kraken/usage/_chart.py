@@ -56,8 +56,8 @@ def chart(
     daily: dict[date, Decimal] = {}
     slot_totals = [Decimal(0)] * _SLOTS_PER_DAY
     slot_instants: list[set[int]] = [set() for _ in range(_SLOTS_PER_DAY)]
-    with store._reading() as conn:
-        resolved = store._target(conn, target)
+    with store.read_transaction() as conn:
+        resolved = store.target_meters(conn, target)
         for meter, _esi_id in resolved.meters:
             for start, value in conn.execute(
                 "SELECT start_at, value FROM intervals WHERE meter = ? AND start_at >= ? "

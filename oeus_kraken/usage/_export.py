@@ -53,9 +53,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TextIO, cast
 from .._errors import ConfigurationError
 from ._errors import UsageStoreError
 from ._files import replaced_file
-from ._models import Interval
+from ._models import SLOT_SECONDS, Interval, decimal_text
 from ._parquet import DecimalShape, pyarrow_module, write_dataset
-from ._store import SLOT_SECONDS, _decimal_text
 from ._time import TEXAS, local_date, local_day_bounds, local_range_bounds
 
 if TYPE_CHECKING:
@@ -154,8 +153,8 @@ def export(
         raise ConfigurationError(
             "a Parquet export is a directory (a dataset): give out= a path, not a stream"
         )
-    with store._reading() as conn:
-        meters = store._target(conn, target).meters
+    with store.read_transaction() as conn:
+        meters = store.target_meters(conn, target).meters
         records = _records(conn, meters, interval, (low, high), store.path)
         if chosen == "parquet":
             return write_dataset(
@@ -350,8 +349,8 @@ def _bucket(
         esi_id,
         start,
         end,
-        _decimal_text(kwh, "kwh"),
-        None if cost is None else _decimal_text(cost, "cost"),
+        decimal_text(kwh, "kwh"),
+        None if cost is None else decimal_text(cost, "cost"),
         count,
         expected,
         count >= expected,

@@ -36,15 +36,18 @@ calls.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, TypedDict
+from functools import partial
+from typing import Any, Protocol, TypedDict
 
 from typing_extensions import Unpack
 
+from .._call import CallOptions
 from .._errors import ConfigurationError, InvalidResponseError, QueryTooLargeError
+from .._steps import Emit, iterate_async, iterate_sync
 from ._models import Interval
 from ._time import INTERVAL, local_date, local_range_bounds
 
@@ -90,27 +93,51 @@ class UsagePage:
 
 @dataclass(frozen=True)
 class _Call:
-    """Call the client's operation `method` with `arguments`; a QueryTooLargeError comes back
-    as the outcome (the walk decides what it means), any other error propagates."""
+    """Call the client's operation `method` with `arguments`: an effect of the walks."""
 
     method: str
     arguments: dict[str, Any]
 
-    def sync(self, client: Any, **options: Any) -> Any:
-        """`options`: more keyword arguments for the method (httpx request options)."""
-        try:
-            return getattr(client, self.method)(**self.arguments, **options)
-        except QueryTooLargeError as too_large:
-            return too_large
 
-    async def async_(self, client: Any, **options: Any) -> Any:
-        try:
-            return await getattr(client, self.method)(**self.arguments, **options)
-        except QueryTooLargeError as too_large:
-            return too_large
+class UsageClient(Protocol):
+    """What the usage walks and syncs call: the generated operations of `SyncKrakenClient`, or
+    of `KrakenClient`, whose methods give awaitables (or of any client with these methods)."""
+
+    def get_account(self, account_number: str, **options: Any) -> Any: ...
+    def get_property_measurements(self, property_id: str, first: int, **options: Any) -> Any: ...
+    def get_viewer(self, **options: Any) -> Any: ...
+    def get_rate_limit_info(self, **options: Any) -> Any: ...
 
 
-_Step = _Call | UsagePage
+def call_sync(client: UsageClient, call: _Call, options: CallOptions | None = None) -> Any:
+    """Perform a _Call, blocking (with `options` for the operation, if any)."""
+    extra = {} if options is None else {"options": options}
+    return getattr(client, call.method)(**call.arguments, **extra)
+
+
+async def call_async(client: UsageClient, call: _Call, options: CallOptions | None = None) -> Any:
+    """Perform a _Call, awaiting."""
+    extra = {} if options is None else {"options": options}
+    return await getattr(client, call.method)(**call.arguments, **extra)
+
+
+# How a walk asks the API and hands on a page. The walks' own: yield the call as an effect (an
+# error comes back thrown in; a too-large query is the answer, for the walk to ask for less), and
+# emit the page. A sync asks and takes its own way (budget, counts, the store): `walk_span`.
+Ask = Callable[[_Call], Generator[Any, Any, Any]]
+Take = Callable[["UsagePage"], Generator[Any, Any, None]]
+STOP = object()  # what an Ask gives to end the walk where it is
+
+
+def _asked(call: _Call) -> Generator[_Call, Any, Any]:
+    try:
+        return (yield call)
+    except QueryTooLargeError as too_large:
+        return too_large
+
+
+def _emitted(page: UsagePage) -> Generator[Emit, Any, None]:
+    yield Emit(page)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -265,13 +292,13 @@ def _walk(
     esi_id: str | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     window_pages: int = DEFAULT_WINDOW_PAGES,
-) -> Generator[_Step, Any, None]:
+) -> Generator[Any, Any, None]:
     page_size, window_pages = _check_sizes(page_size, window_pages)
     now = datetime.now(timezone.utc)
     span = _span_until_now(start, end, now)
     if span is None:
         return  # all of it is in the future: nothing to ask for
-    answer = yield _Call("get_account", {"account_number": account_number})
+    answer = yield _Call("get_account", {"account_number": account_number})  # (errors: raised)
     for meter in _meters(account_number, answer, esi_id):
         walked = meter_span(meter, span, now)
         if walked is not None:
@@ -297,15 +324,23 @@ def _span_until_now(
 
 
 def walk_span(
-    meter: MeterPoint, span: tuple[datetime, datetime], page_size: int, window_pages: int
-) -> Generator[_Step, Any, None]:
+    meter: MeterPoint,
+    span: tuple[datetime, datetime],
+    page_size: int,
+    window_pages: int,
+    ask: Ask = _asked,
+    take: Take = _emitted,
+) -> Generator[Any, Any, None]:
     """`span` window by window; a span longer than one window starts with one page over all of
     it, which finds where its data begins (an empty lead then costs that one request)."""
-    start, end = span
-    if end - start > INTERVAL * page_size * window_pages:
-        start = yield from _walk_window(meter, span, page_size, window_pages, probe=True)
-    for window in usage_windows(start, end, page_size=page_size, window_pages=window_pages):
-        yield from _walk_window(meter, window, page_size, window_pages)
+    start: datetime | None = span[0]
+    if span[1] - span[0] > INTERVAL * page_size * window_pages:
+        start = yield from _walk_window(meter, span, page_size, window_pages, ask, take, True)
+    if start is None:
+        return
+    for window in usage_windows(start, span[1], page_size=page_size, window_pages=window_pages):
+        if (yield from _walk_window(meter, window, page_size, window_pages, ask, take)) is None:
+            return
 
 
 def _walk_window(
@@ -313,26 +348,32 @@ def _walk_window(
     window: tuple[datetime, datetime],
     page_size: int,
     window_pages: int,
-    *,
+    ask: Ask,
+    take: Take,
     probe: bool = False,
-) -> Generator[_Step, Any, datetime]:
-    """The pages of `window`; returns its end. A `probe` asks one page only: returns where the
-    walk goes on (after that page's last interval, or the window's end when it was the last)."""
+) -> Generator[Any, Any, datetime | None]:
+    """The pages of `window`; returns its end (None: `ask` stopped the walk). A `probe` asks
+    one page only: returns where the walk goes on (after that page's last interval, or the
+    window's end when it was the last)."""
     size, after = page_size, None
     # More pages than the window can hold means the API keeps promising a next page.
     pages_left = window_pages * page_size + 10
     while pages_left:
         pages_left -= 1
-        answer = yield _Call(
-            "get_property_measurements",
-            {
-                "property_id": meter.property_id,
-                "first": size,
-                "after": after,
-                "start_at": window[0],
-                "end_at": window[1],
-            },
+        answer = yield from ask(
+            _Call(
+                "get_property_measurements",
+                {
+                    "property_id": meter.property_id,
+                    "first": size,
+                    "after": after,
+                    "start_at": window[0],
+                    "end_at": window[1],
+                },
+            )
         )
+        if answer is STOP:
+            return None
         if isinstance(answer, QueryTooLargeError):
             if size == 1:
                 raise answer
@@ -340,7 +381,7 @@ def _walk_window(
             continue
         page = answer.property_.measurements if answer.property_ is not None else None
         if page is None:
-            yield UsagePage(meter, window, [], True, size)
+            yield from take(UsagePage(meter, window, [], True, size))
             return window[1]
         intervals = [
             interval
@@ -352,9 +393,9 @@ def _walk_window(
         done = not page.page_info.has_next_page
         if probe and not done and intervals:
             reached = min(window[1], grid_ceil(max(i.end for i in intervals)))
-            yield UsagePage(meter, (window[0], reached), intervals, True, size)
+            yield from take(UsagePage(meter, (window[0], reached), intervals, True, size))
             return reached
-        yield UsagePage(meter, window, intervals, done, size)
+        yield from take(UsagePage(meter, window, intervals, done, size))
         if done:
             return window[1]
         if not page.page_info.end_cursor or page.page_info.end_cursor == after:
@@ -371,21 +412,8 @@ def _walk_window(
     )
 
 
-class _Walker:
-    """Steps a walk: its next call or page after each outcome (None when it is done)."""
-
-    def __init__(self, walk: Generator[_Step, Any, None]) -> None:
-        self.walk = walk
-
-    def next(self, outcome: object = None) -> _Step | None:
-        try:
-            return self.walk.send(outcome)
-        except StopIteration:
-            return None
-
-
 def iter_usage_pages(
-    client: Any,
+    client: UsageClient,
     account_number: str,
     start: date | datetime,
     end: date | datetime,
@@ -393,36 +421,26 @@ def iter_usage_pages(
 ) -> Iterator[UsagePage]:
     """Every page of the account's (or `esi_id=` one ESI ID's) intervals in the span, with a
     `SyncKrakenClient` (or any client with the generated operations)."""
-    walker = _Walker(_walk(account_number, start, end, **options))
-    step = walker.next()
-    while step is not None:
-        if isinstance(step, UsagePage):
-            yield step
-            step = walker.next()
-        else:
-            step = walker.next(step.sync(client))
+    walk = _walk(account_number, start, end, **options)
+    for emitted in iterate_sync(walk, partial(call_sync, client)):
+        yield emitted.item
 
 
 async def aiter_usage_pages(
-    client: Any,
+    client: UsageClient,
     account_number: str,
     start: date | datetime,
     end: date | datetime,
     **options: Unpack[UsageOptions],
 ) -> AsyncIterator[UsagePage]:
     """`iter_usage_pages` with a `KrakenClient` (async)."""
-    walker = _Walker(_walk(account_number, start, end, **options))
-    step = walker.next()
-    while step is not None:
-        if isinstance(step, UsagePage):
-            yield step
-            step = walker.next()
-        else:
-            step = walker.next(await step.async_(client))
+    walk = _walk(account_number, start, end, **options)
+    async for emitted in iterate_async(walk, partial(call_async, client)):
+        yield emitted.item
 
 
 def iter_usage(
-    client: Any,
+    client: UsageClient,
     account_number: str,
     start: date | datetime,
     end: date | datetime,
@@ -435,7 +453,7 @@ def iter_usage(
 
 
 async def aiter_usage(
-    client: Any,
+    client: UsageClient,
     account_number: str,
     start: date | datetime,
     end: date | datetime,

@@ -10,7 +10,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-__all__ = ["Gap", "Interval", "SyncRecord", "UpsertResult", "UsageStatus"]
+from .._errors import ConfigurationError
+
+__all__ = [
+    "DECIMAL_TEXTS",
+    "SLOT_SECONDS",
+    "Gap",
+    "Interval",
+    "SyncRecord",
+    "UpsertResult",
+    "UsageStatus",
+    "decimal_text",
+]
+
+SLOT_SECONDS = 900
+"""The grid `missing()` and the gap bookkeeping work on: 15-minute slots, aligned in UTC."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +115,32 @@ class UsageStatus:
     last_sync: SyncRecord | None
     requests_used: int
     """API requests recorded by every sync of this ESI ID."""
+
+
+# How the store writes a value: one text for one number.
+
+DECIMAL_TEXTS: dict[Decimal, str] = {}
+
+
+def decimal_text(value: object, what: str) -> str:
+    """A Decimal as fixed-point text without trailing zeros: equal numbers give equal text."""
+    if type(value) is not Decimal:
+        raise ConfigurationError(
+            f"interval {what} must be a Decimal, not {type(value).__name__} (a float would "
+            "lose the API's digits)"
+        )
+    try:
+        return DECIMAL_TEXTS[value]
+    except KeyError:
+        pass
+    if not value.is_finite():
+        raise ConfigurationError(f"interval {what} must be a finite number, not {value}")
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    if len(DECIMAL_TEXTS) > 100_000:  # usage values repeat a lot; keep the cache bounded
+        DECIMAL_TEXTS.clear()
+    DECIMAL_TEXTS[value] = text
+    return text

@@ -44,10 +44,10 @@ most the page in flight. Two syncs on one store: the second is refused (`UsageSt
 ESI IDs are synced `concurrency` at a time (default 4: the API is one endpoint, with one token and
 one budget for all; more than a few in flight only queue at its rate limiter).
 
-One plan per ESI ID, written once without I/O (`_MeterSync`); the two functions only carry out
-its API calls (`_Api`, reached only through `_request`) and store operations (`_Store`),
-blocking (daemon threads, so an abandoned request never holds the process) or awaiting (tasks,
-store writes in a worker thread).
+One plan per ESI ID, written once without I/O (`_MeterSync`); the one stepper (`_steps`)
+carries out its API calls (`_Api`, reached only through `_request`) and store operations
+(`_Store`), blocking (daemon threads, so an abandoned request never holds the process) or
+awaiting (tasks, store writes in a worker thread).
 """
 
 from __future__ import annotations
@@ -76,15 +76,19 @@ from .._errors import (
     QueryTooLargeError,
     RateLimitError,
 )
+from .._steps import Blocking, perform_async, run_async, run_sync
 from ._errors import UsageStoreError
 from ._fetch import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_WINDOW_PAGES,
+    STOP,
     MeterPoint,
+    UsageClient,
     UsagePage,
     _Call,
     _meters,
-    _Walker,
+    call_async,
+    call_sync,
     grid_ceil,
     grid_floor,
     meter_span,
@@ -271,63 +275,58 @@ class _Store:
 
     operation: Callable[[UsageStore], Any]
 
-    def sync(self, _client: Any, store: UsageStore) -> Any:
-        return self.operation(store)
-
-    async def async_(self, _client: Any, store: UsageStore) -> Any:
-        import anyio.to_thread
-
-        return await anyio.to_thread.run_sync(self.operation, store)
-
-
-# Every call of a sync asks the client not to retry a rate limit: the sync stops and resumes.
-_NO_RATE_LIMIT_RETRY = {"options": NO_RATE_LIMIT_RETRY}
-
 
 @dataclass(frozen=True)
 class _Api:
-    """An API call whose KrakenError is the outcome (the plan decides what it means); a rate
-    limit is never retried into. Plans make one only through `_request`."""
+    """An API call whose KrakenError is the outcome (the plan decides what it means). Every
+    call of a sync asks the client never to wait out a rate limit (`NO_RATE_LIMIT_RETRY`): the
+    sync stops and resumes instead. Plans make one only through `_request`."""
 
     call: _Call
-
-    def sync(self, client: Any, _store: UsageStore) -> Any:
-        try:
-            return self.call.sync(client, **_NO_RATE_LIMIT_RETRY)
-        except KrakenError as error:
-            return error
-
-    async def async_(self, client: Any, _store: UsageStore) -> Any:
-        try:
-            return await self.call.async_(client, **_NO_RATE_LIMIT_RETRY)
-        except KrakenError as error:
-            return error
 
 
 _Command = _Store | _Api
 _Plan = Generator[_Command, Any, Any]
 
 
-def _run_sync(plan: _Plan, client: Any, store: UsageStore, run: _Run) -> Any:
-    """Carry out `plan` in this thread; once the run is abandoned it stops where it is."""
+class _Abandoned(BaseException):
+    """The run was abandoned (Ctrl-C): its plans stop where they are, raising nothing."""
+
+
+def _perform_sync(client: UsageClient, store: UsageStore, run: _Run, command: _Command) -> Any:
+    if run.abandoned:
+        raise _Abandoned
+    if isinstance(command, _Store):
+        return command.operation(store)
     try:
-        command = next(plan)
-        while not run.abandoned:
-            command = plan.send(command.sync(client, store))
-    except StopIteration as done:
-        return done.value
-    plan.close()
+        return call_sync(client, command.call, NO_RATE_LIMIT_RETRY)
+    except KrakenError as error:
+        return error
+
+
+async def _perform_async(
+    client: UsageClient, store: UsageStore, run: _Run, command: _Command
+) -> Any:
+    if run.abandoned:
+        raise _Abandoned
+    if isinstance(command, _Store):
+        return await perform_async(Blocking(partial(command.operation, store)))
+    try:
+        return await call_async(client, command.call, NO_RATE_LIMIT_RETRY)
+    except KrakenError as error:
+        return error
+
+
+def _run_sync(plan: _Plan, client: UsageClient, store: UsageStore, run: _Run) -> Any:
+    """Carry out `plan` in this thread (the one stepper); an abandoned run stops it."""
+    with contextlib.suppress(_Abandoned):
+        return run_sync(plan, partial(_perform_sync, client, store, run))
     return None
 
 
-async def _run_async(plan: _Plan, client: Any, store: UsageStore, run: _Run) -> Any:
-    try:
-        command = next(plan)
-        while not run.abandoned:
-            command = plan.send(await command.async_(client, store))
-    except StopIteration as done:
-        return done.value
-    plan.close()
+async def _run_async(plan: _Plan, client: UsageClient, store: UsageStore, run: _Run) -> Any:
+    with contextlib.suppress(_Abandoned):
+        return await run_async(plan, partial(_perform_async, client, store, run))
     return None
 
 
@@ -432,6 +431,7 @@ class _MeterSync:
         self.page_size = page_size
         self.result = _MeterResult(meter.esi_id)
         self.sync_id: int | None = None
+        self.reached: datetime | None = None  # how far the walk under way has stored
         self.steps: _Plan | None = None
         self._closed = False
         self._close_lock = threading.Lock()
@@ -510,34 +510,30 @@ class _MeterSync:
         )
 
     def walk(self, span: tuple[datetime, datetime]) -> Generator[_Command, Any, datetime]:
-        """Walk `span` into the store (`walk_span`: a probe page, then windows); returns how
-        far it got."""
-        reached = span[0]
-        walker = _Walker(walk_span(self.meter, span, self.page_size, DEFAULT_WINDOW_PAGES))
-        step = walker.next()
-        while step is not None:
-            if isinstance(step, UsagePage):
-                yield from self.store_page(step)
-                if step.last_of_window:
-                    reached = step.window[1]
-                step = walker.next()
-                continue
-            if self.run.budget_check_due() and not (
-                yield from _Budget.check(self.run, self.sync_id)
-            ):
-                return reached
-            self.result.requests += 1
-            outcome = yield from _request(self.run, step, self.sync_id)
-            if outcome is _NOT_SENT:
-                self.result.requests -= 1
-                return reached
-            if isinstance(outcome, RateLimitError):
-                _rate_limited(self.run, outcome)
-                return reached
-            if isinstance(outcome, KrakenError) and not isinstance(outcome, QueryTooLargeError):
-                raise outcome
-            step = walker.next(outcome)
-        return reached
+        """Walk `span` into the store (`walk_span`: a probe page, then windows, each call asked
+        and each page taken this sync's way); returns how far it got."""
+        self.reached = span[0]
+        yield from walk_span(
+            self.meter, span, self.page_size, DEFAULT_WINDOW_PAGES, self.ask, self.store_page
+        )
+        return self.reached
+
+    def ask(self, call: _Call) -> Generator[_Command, Any, Any]:
+        """One call of the walk: within the budget, counted, never into a rate limit. Its
+        answer (a too-large query's error included), or STOP to end the walk there."""
+        if self.run.budget_check_due() and not (yield from _Budget.check(self.run, self.sync_id)):
+            return STOP
+        self.result.requests += 1
+        outcome = yield from _request(self.run, call, self.sync_id)
+        if outcome is _NOT_SENT:
+            self.result.requests -= 1
+            return STOP
+        if isinstance(outcome, RateLimitError):
+            _rate_limited(self.run, outcome)
+            return STOP
+        if isinstance(outcome, KrakenError) and not isinstance(outcome, QueryTooLargeError):
+            raise outcome
+        return outcome
 
     def store_page(self, page: UsagePage) -> Generator[_Command, Any, None]:
         result = yield _Store(
@@ -547,6 +543,8 @@ class _MeterSync:
         self.result.revised += result.revised
         windows = _window_count(page.window, self.page_size) if page.last_of_window else 0
         self.run.page_done(self.meter.esi_id, page, result, windows)
+        if page.last_of_window:
+            self.reached = page.window[1]
 
 
 def _account_plan(account: str, run: _Run) -> Generator[_Command, Any, list[MeterPoint]]:
@@ -746,7 +744,7 @@ def _finish(run: _Run, syncs: list[_MeterSync], store: UsageStore) -> None:
         )
     with contextlib.suppress(UsageStoreError):  # a store that failed: its error is raised
         for command in closing:
-            command.sync(None, store)
+            command.operation(store)
 
 
 class _Threads:
@@ -762,7 +760,7 @@ class _Threads:
             for n in range(min(concurrency, len(syncs)))
         ]
 
-    def run(self, client: Any, store: UsageStore, run: _Run) -> None:
+    def run(self, client: UsageClient, store: UsageStore, run: _Run) -> None:
         self._client, self._store, self._run = client, store, run
         for thread in self._threads:
             thread.start()
@@ -800,7 +798,10 @@ def _outcome(run: _Run, syncs: list[_MeterSync], store: UsageStore) -> SyncRepor
 
 
 def sync_usage_blocking(
-    client: Any, store: UsageStore, accounts: Sequence[str] | None = None, **options: Any
+    client: UsageClient,
+    store: UsageStore,
+    accounts: Sequence[str] | None = None,
+    **options: Any,
 ) -> SyncReport:
     """Bring `store` up to date for `accounts` (default: every account the credential sees),
     with a `SyncKrakenClient`. Options: `since` (a Texas local date, not in the future),
@@ -838,7 +839,10 @@ def _wait_for(syncs: list[_MeterSync], grace: float) -> None:
 
 
 async def sync_usage(
-    client: Any, store: UsageStore, accounts: Sequence[str] | None = None, **options: Any
+    client: UsageClient,
+    store: UsageStore,
+    accounts: Sequence[str] | None = None,
+    **options: Any,
 ) -> SyncReport:
     """`sync_usage_blocking` with a `KrakenClient` (async): ESI IDs run as tasks, `concurrency`
     at a time; store writes run in a worker thread. Cancelled, it sends no further request,
