@@ -48,6 +48,7 @@ from ._config import (
     check_max_response_bytes,
     check_refresh_margin,
     check_url,
+    shown_url,
 )
 from ._credentials import Credentials
 from ._errors import (
@@ -166,7 +167,7 @@ class KrakenAuth(httpx.Auth):
         _instances.add(self)
 
     def __repr__(self) -> str:
-        return f"KrakenAuth(credentials={self.credentials!r}, url={self.url!r})"
+        return f"KrakenAuth(credentials={self.credentials!r}, url={shown_url(self.url)!r})"
 
     def token_info(self) -> TokenInfo:
         """The token held, described (its expiry and claims; the token stays out of the repr)."""

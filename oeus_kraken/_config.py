@@ -6,7 +6,7 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -88,6 +88,17 @@ def check_url(url: object, *, allow_insecure_http: bool = False) -> str:
             "localhost) such as a local sandbox; allow_insecure_http=True overrides this."
         )
     return url
+
+
+def shown_url(url: str) -> str:
+    """`url` as it may be printed or logged: without userinfo (user:password@), query or
+    fragment, any of which can hold a secret (an API key in ?apikey=...)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    except ValueError:
+        return "(the URL given)"
 
 
 def check_credentials(credentials: object) -> Credentials | None:

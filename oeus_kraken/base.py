@@ -47,6 +47,7 @@ from ._config import (
     PRODUCTION_URL,
     ClientConfig,
     credentials_from_env,
+    shown_url,
     url_from_env,
 )
 from ._credentials import Credentials
@@ -162,7 +163,9 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         return self._config.refresh_margin
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(url={self.url!r}, credentials={self.credentials!r})"
+        return (
+            f"{type(self).__name__}(url={shown_url(self.url)!r}, credentials={self.credentials!r})"
+        )
 
     def _new_http_client(self) -> _HTTPClient:
         # Our transport cuts every socket operation to the attempt's deadline (_transport).

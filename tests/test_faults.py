@@ -810,6 +810,13 @@ def test_a_malformed_url_is_a_configuration_error_that_does_not_repeat_it(
     assert "SECRET" not in str(raised.value)
 
 
+@pytest.mark.parametrize("make", [KrakenClient, SyncKrakenClient, KrakenAuth])
+def test_a_url_holding_a_password_or_a_key_is_shown_without_them(make: type) -> None:
+    made = make(url="https://ada:PASSWORDSECRET@kraken.example.test/v1/graphql/?apikey=KEYSECRET")
+    assert "SECRET" not in repr(made)
+    assert "kraken.example.test/v1/graphql/" in repr(made)
+
+
 @pytest.mark.parametrize("cls", [KrakenClient, SyncKrakenClient])
 @pytest.mark.parametrize("url", LOOPBACK_URLS)
 def test_plain_http_on_loopback_is_allowed(cls: type, url: str) -> None:

@@ -19,9 +19,9 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from .._config import PRODUCTION_URL, TEST_URL, check_url, credentials_from_env
+from .._config import PRODUCTION_URL, TEST_URL, check_url, credentials_from_env, shown_url
 from .._credentials import APIKey, Credentials, EmailPassword, OrganizationSecretKey, RefreshToken
 from .._errors import ConfigurationError, KrakenError
 
@@ -166,17 +166,6 @@ def non_empty_path(text: str) -> Path:
     if not text.strip():
         raise argparse.ArgumentTypeError("the path is empty")
     return Path(text).expanduser()
-
-
-def shown_url(url: str) -> str:
-    """`url` as it may be printed: without userinfo (user:password@), query or fragment, which
-    can hold secrets (an API key in ?apikey=...)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.netloc.rpartition("@")[2]
-        return urlunsplit((parts.scheme, host, parts.path, "", ""))
-    except ValueError:
-        return "(the URL given)"
 
 
 def today_in_texas() -> date:

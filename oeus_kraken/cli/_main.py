@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import TextIO
 
-from .._config import PRODUCTION_URL, TEST_URL
+from .._config import PRODUCTION_URL, TEST_URL, shown_url
 from .._errors import (
     APIConnectionError,
     AuthenticationError,
@@ -28,7 +28,7 @@ from .._errors import (
 )
 from .._version import __version__
 from . import _accounts, _compare, _market, _premises, _sandbox, _schema, _usage, _usage_store
-from ._common import EXIT_CODES, Invocation, Parser, api_options, shown_url
+from ._common import EXIT_CODES, Invocation, Parser, api_options
 
 EPILOG = f"""\
 credentials (first found wins): --organization-secret-key, --api-key, --email + --password,

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from graphql import (
     GraphQLError as GraphQLCoreError,
@@ -35,6 +35,7 @@ from graphql import (
 )
 
 from .._client import SyncKrakenClient
+from .._config import shown_url as display_url
 from .._credentials import Credentials
 from .._errors import (
     APIConnectionError,
@@ -87,16 +88,6 @@ def one_line(text: str, limit: int = 300) -> str:
 def is_url(source: str) -> bool:
     """Whether a command-line schema source names an endpoint rather than a file."""
     return urlsplit(source.strip()).scheme.lower() in ("http", "https")
-
-
-def display_url(url: str) -> str:
-    """`url` without any user:password part (it must never be printed)."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def schema_from_sdl(sdl: str, label: str, *, check_sdl: bool = True) -> GraphQLSchema:
