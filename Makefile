@@ -10,9 +10,13 @@ SCHEMA ?=
 # variable that happens to be called URL.
 URL =
 ALLOW_BREAKING =
+# `make test-pythons`: the CPython versions it looks for (each gets its own .venv-3.X), and
+# REQUIRE_ALL=1 to fail when one of them is not on this machine (CI sets it).
+PYTHONS = 3.10 3.11 3.12 3.13
+REQUIRE_ALL =
 
 .DEFAULT_GOAL := help
-.PHONY: help demo bench install generate check-generated lint typecheck pytest test schema schema-check clean
+.PHONY: help demo bench install generate check-generated lint typecheck pytest test test-pythons schema schema-check clean
 
 help:
 	@echo "make demo             the client against a local Kraken sandbox (no network, no credentials)"
@@ -24,9 +28,10 @@ help:
 	@echo "make lint             ruff check and ruff format --check"
 	@echo "make typecheck        mypy --strict on oeus_kraken, examples, tools and bench"
 	@echo "make pytest           the tests alone, on every core (PYTEST_ARGS=... passes options, e.g. -m 'not slow')"
+	@echo "make test-pythons     the tests on each CPython 3.10-3.13 found (pyenv or python3.X on PATH), one after another, each in its own .venv-3.X; names those it cannot find (PYTEST_ARGS=... passes options; REQUIRE_ALL=1: a missing version fails)"
 	@echo "make schema           refresh schema.graphql from KRAKEN_URL (left as it is when the types are the same, or when it breaks one of our operations: ALLOW_BREAKING=1 writes it anyway)"
 	@echo "make schema-check SCHEMA=path | URL=url   dry run: what a candidate file or endpoint changes for us"
-	@echo "make clean            remove .venv and the tools' caches"
+	@echo "make clean            remove .venv, the .venv-3.X of test-pythons and the tools' caches"
 	@echo "make help             this list"
 
 install: $(INSTALLED)
@@ -62,6 +67,11 @@ pytest: $(INSTALLED)
 
 test: install check-generated lint typecheck pytest
 
+# Each version runs `make pytest VENV=.venv-3.X PYTHON=...`, so its venv is installed as .venv is;
+# PYTEST_ARGS reaches it through MAKEFLAGS.
+test-pythons:
+	+$(PYTHON) tools/test_pythons.py --make "$(MAKE)" $(if $(REQUIRE_ALL),--require-all,) $(PYTHONS)
+
 schema: $(INSTALLED)
 	$(BIN)/python tools/schema_tool.py fetch $(if $(ALLOW_BREAKING),--allow-breaking,)
 
@@ -71,4 +81,4 @@ schema-check: $(INSTALLED)
 	$(BIN)/python tools/schema_tool.py check $(if $(URL),--url "$(URL)",) $(if $(SCHEMA),"$(SCHEMA)",)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-3.* .mypy_cache .pytest_cache .ruff_cache

@@ -30,6 +30,7 @@ from _fixtures import API_KEY, kraken_jwt, token_body
 
 import oeus_kraken
 from oeus_kraken import APIKey, KrakenClient, SyncKrakenClient
+from oeus_kraken._compat import code_qualname
 
 PACKAGE = Path(oeus_kraken.__file__).resolve().parent
 # The auth/call core: `_auth.py + _tokens.py + base.py` before issue 19, and what replaced them.
@@ -57,7 +58,7 @@ class _Recorder:
             return
         path = Path(frame.f_code.co_filename)
         if PACKAGE in path.parents:
-            name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)  # (3.11+)
+            name = code_qualname(frame.f_code)
             self.seen.setdefault(f"{path.relative_to(PACKAGE)}:{name}", None)
 
     def __enter__(self) -> _Recorder:

@@ -23,14 +23,10 @@ import pytest
 from packaging.requirements import Requirement
 
 import oeus_kraken
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
+from oeus_kraken._compat import packages_distributions, toml_loads
 
 ROOT = Path(__file__).resolve().parent.parent
-PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+PYPROJECT = toml_loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 DEV_TOOLS = {
     "ariadne-codegen",
     "gql",
@@ -125,7 +121,7 @@ def test_the_wheel_requires_no_development_tools(metadata: Message) -> None:
 
     # Test and lint tools are never published; the code generator is, but only as the
     # `codegen` extra that `oeus-kraken codegen` needs.
-    codegen = {"ariadne-codegen", "graphql-core", "ruff", "toml", "tomli"}
+    codegen = {"ariadne-codegen", "graphql-core", "importlib-metadata", "ruff", "toml", "tomli"}
     outside_codegen = [r for r in requirements if "codegen" not in str(r.marker or "")]
     assert {normalized(r.name) for r in outside_codegen} & DEV_TOOLS == set()
     in_codegen = {normalized(r.name) for r in requirements if "codegen" in str(r.marker or "")}
@@ -252,7 +248,7 @@ def test_every_import_of_the_tools_is_the_standard_library_ours_or_a_declared_de
     script: Path,
 ) -> None:
     ours = {"oeus_kraken", "oeus_kraken_generated"} | {p.stem for p in script.parent.glob("*.py")}
-    distributions = importlib.metadata.packages_distributions()
+    distributions = packages_distributions()
     declared = _declared()
     undeclared = {}
     for module in _imported_top_level_modules(script) - ours - set(sys.stdlib_module_names):

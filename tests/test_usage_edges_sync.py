@@ -8,6 +8,7 @@ Against the sandbox over loopback; the CLI as a real process where a signal is t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -120,7 +121,7 @@ def counted_requests(db: Path) -> int:
 
 
 def gap_rows(db: Path) -> int:
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
         return int(conn.execute("SELECT count(*) FROM gap_attempts").fetchone()[0])
 
 

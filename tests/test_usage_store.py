@@ -4,6 +4,7 @@ consistent with two processes at once, a kill mid-write, and files it did not ma
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import signal
 import sqlite3
@@ -51,9 +52,10 @@ def store(store_path: Path) -> Iterator[UsageStore]:
         yield store
 
 
-def raw(path: Path) -> sqlite3.Connection:
-    """The store file opened behind the store's back, to check what is really on disk."""
-    return sqlite3.connect(path, isolation_level=None)
+def raw(path: Path) -> contextlib.closing[sqlite3.Connection]:
+    """The store file opened behind the store's back, to check what is really on disk; closed
+    on leaving the `with` (a connection's own `with` only ends a transaction)."""
+    return contextlib.closing(sqlite3.connect(path, isolation_level=None))
 
 
 def slot(n: int) -> datetime:

@@ -42,6 +42,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from .._compat import toml_loads
 from .._errors import ConfigurationError
 from ._differences import differences
 from ._errors import CodegenError, ForeignFileError, shown
@@ -186,14 +187,9 @@ def load_config(path: str | Path) -> dict[str, Any]:
     `queries_path`, `target_package_path` and `target_package_name`; anything else it sets (in
     `[tool.ariadne-codegen]` or `[tool.oeus-kraken]`) overrides the standard. Paths in it are
     relative to its folder."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # Python 3.10: the same parser from PyPI (the codegen extra)
-        import tomli as tomllib
-
     path = Path(path)
     try:
-        written = tomllib.loads(path.read_text(encoding="utf-8"))
+        written = toml_loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CodegenError(f"{path}: cannot read it as TOML ({exc})") from None
     section = written.get("tool", {}).get("ariadne-codegen", {})

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .._compat import packages_distributions
 from ._errors import CodegenError, shown
 from ._manifest import refuse_foreign
 from ._operations import validate_operations
@@ -72,7 +73,7 @@ def runtime_modules() -> frozenset[str]:
     from importlib import metadata
 
     modules: dict[str, set[str]] = {}
-    for module, distributions in metadata.packages_distributions().items():
+    for module, distributions in packages_distributions().items():
         for distribution in distributions:
             modules.setdefault(_normalized(distribution), set()).add(module)
     needed: set[str] = set()

@@ -28,6 +28,7 @@ from typing import Any
 from ariadne import MutationType, ObjectType, QueryType, ScalarType, SchemaBindable
 from graphql import GraphQLField, GraphQLResolveInfo, GraphQLSchema
 
+from .._compat import date_fromisoformat, datetime_fromisoformat
 from .._kt_codes import PUBLIC_ROOT_FIELDS
 from ._auth import Principal
 from ._data import Account, AccountUser, Ledger, Product, Transaction
@@ -523,7 +524,7 @@ def _parse_datetime(value: object) -> datetime:
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = datetime_fromisoformat(text)
     except ValueError:
         raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
@@ -533,7 +534,7 @@ def _parse_date(value: object) -> date:
     if not isinstance(value, str):
         raise ValueError(f"Date expects an ISO 8601 date string, got {value!r}")
     try:
-        return date.fromisoformat(value.strip())
+        return date_fromisoformat(value.strip())
     except ValueError:
         raise ValueError(f"{value!r} is not an ISO 8601 date") from None
 

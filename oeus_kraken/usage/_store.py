@@ -657,11 +657,13 @@ class UsageStore:
                 )
                 self._forget_filled_gaps(conn, meter, low, high, inserts)
             if updates:
-                conn.executemany(  # numbered parameters: the same row tuple as the INSERT
-                    "UPDATE intervals SET end_at = ?3, value = ?4, unit = ?5, "
-                    "cost = NULLIF(?6, ''), source = NULLIF(?7, ''), read_at = NULLIF(?8, -1), "
-                    "fetched_at = ?9, revisions = revisions + 1 WHERE meter = ?1 AND start_at = ?2",
-                    updates,
+                # The INSERT's row with its key (meter, start) moved to the end, for plain `?`:
+                # numbered ones (`?3`) bound from a tuple warn from 3.12, and fail from 3.14.
+                conn.executemany(
+                    "UPDATE intervals SET end_at = ?, value = ?, unit = ?, cost = NULLIF(?, ''), "
+                    "source = NULLIF(?, ''), read_at = NULLIF(?, -1), fetched_at = ?, "
+                    "revisions = revisions + 1 WHERE meter = ? AND start_at = ?",
+                    [row[2:] + row[:2] for row in updates],
                 )
 
     @staticmethod
