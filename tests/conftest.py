@@ -13,6 +13,11 @@ httpx transport, and `fake_kraken` answers each request by its GraphQL operation
 `sandbox` is different: the local Kraken sandbox (oeus_kraken.sandbox) on a loopback port, one
 server for the session, reset before each test that uses it, its time set by `sandbox_clock`.
 `shipped_schema` is schema.graphql, built once for the session.
+
+Set-up that takes seconds is paid once per test run, however many pytest-xdist workers there
+are (`built_once`): a package generated as the README says (`codegen_project`) and one from the
+small schema (`small_codegen_project`), and one `mypy --strict` run over every script the suite
+type-checks (`mypy_errors`).
 """
 
 from __future__ import annotations
@@ -20,15 +25,30 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import os
+import shutil
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import auth_helpers
 import httpx
 import jwt
 import pytest
+from codegen_helpers import (
+    MAKE,
+    PROTECTED,
+    PUBLIC,
+    SCRIPT,
+    VIEWER,
+    codegen_process,
+    write_small_schema,
+)
+from filelock import FileLock
 from pytest_httpx import HTTPXMock
 
 from oeus_kraken import TEST_URL, KrakenClient, SyncKrakenClient
@@ -265,8 +285,6 @@ def sandbox(_sandbox_server: SandboxServer, sandbox_clock: SandboxClock) -> Sand
 def shipped_schema() -> LoadedSchema:
     """schema.graphql as `oeus_kraken.schema` loads it (label "schema.graphql"): its text and the
     validated schema. Shared: never mutate it."""
-    from pathlib import Path
-
     from oeus_kraken.schema import read_schema_file
 
     path = Path(__file__).resolve().parent.parent / "schema.graphql"
@@ -328,3 +346,110 @@ def connector(
         return driver
 
     return connect, made
+
+
+# -- once per test run: generated packages, and one mypy run --------------------------------------
+
+
+def built_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """The folder `name`, made by `build(folder)` once per test run. pytest-xdist's workers have
+    their temporary folders inside the run's: the first worker to ask builds it there while the
+    others wait for the lock. Shared: copy it before changing it."""
+    base = factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, built = shared / name, shared / f"{name}.built"
+    with FileLock(shared / f"{name}.lock"):
+        if not built.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            built.touch()
+    return folder
+
+
+@pytest.fixture(scope="session")
+def codegen_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A user's project as the README's "Your own operations" makes it, with the schema
+    oeus-kraken ships: PROTECTED and PUBLIC in ops/, the package generated into src/my_kraken
+    by `oeus-kraken codegen` in a process of its own."""
+
+    def build(folder: Path) -> None:
+        (folder / "ops").mkdir()
+        (folder / "ops" / "accounts.graphql").write_text(PROTECTED)
+        (folder / "ops" / "products.graphql").write_text(PUBLIC)
+        run = codegen_process(*MAKE, cwd=folder)
+        assert run.returncode == 0, run.stderr
+        assert "my_kraken" in run.stdout
+
+    return built_once(tmp_path_factory, "codegen-project", build)
+
+
+@pytest.fixture(scope="session")
+def small_codegen_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project whose src/my_kraken an earlier codegen run wrote, from ops/viewer.graphql and
+    the small schema (small.graphql)."""
+
+    def build(folder: Path) -> None:
+        (folder / "ops").mkdir()
+        (folder / "ops" / "viewer.graphql").write_text(VIEWER)
+        write_small_schema(folder)
+        run = codegen_process(*MAKE, "--schema", "small.graphql", cwd=folder)
+        assert run.returncode == 0, run.stderr
+
+    return built_once(tmp_path_factory, "small-codegen-project", build)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "list_accounts.py"
+PYPROJECT = ROOT / "pyproject.toml"  # the project's mypy settings
+EXAMPLE_FIELD = "account.balance"  # what the example reads once, and the misspelt copy breaks
+
+
+def _scripts_to_type_check() -> dict[str, str]:
+    """Every script the suite runs mypy on, by file name."""
+    example = EXAMPLE.read_text(encoding="utf-8")
+    assert example.count(EXAMPLE_FIELD) == 1, f"{EXAMPLE.name} should read {EXAMPLE_FIELD} once"
+    return {
+        "example_as_written.py": example,
+        "example_misspelt.py": example.replace(EXAMPLE_FIELD, "account.balanse"),
+        "use_my_kraken.py": SCRIPT.format(balance="balance"),
+        "use_my_kraken_misspelt.py": SCRIPT.format(balance="balanse"),
+    }
+
+
+@pytest.fixture(scope="session")
+def mypy_errors(
+    tmp_path_factory: pytest.TempPathFactory, codegen_project: Path
+) -> dict[str, list[str]]:
+    """`mypy --strict` (with the project's settings) run once over every script the suite
+    type-checks, the package of `codegen_project` on its path: the error lines it gave for each
+    script, by file name ([] for a script that passes)."""
+    scripts = _scripts_to_type_check()
+
+    def build(folder: Path) -> None:
+        for name, text in scripts.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        # `make typecheck` (which `make test` runs first) leaves mypy's cache of oeus_kraken and
+        # its dependencies: starting from a copy, mypy analyses only what is new here (a second
+        # instead of ten). mypy checks each cached module against its source's hash.
+        if (ROOT / ".mypy_cache").is_dir():
+            shutil.copytree(ROOT / ".mypy_cache", folder / ".cache")
+        mypy = [sys.executable, "-m", "mypy", "--strict", "--config-file", str(PYPROJECT)]
+        run = subprocess.run(
+            [*mypy, "--cache-dir", str(folder / ".cache"), *scripts],
+            cwd=folder,
+            env={**os.environ, "MYPYPATH": str(codegen_project / "src")},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        (folder / "mypy.json").write_text(json.dumps([run.returncode, run.stdout, run.stderr]))
+
+    folder = built_once(tmp_path_factory, "mypy", build)
+    code, out, err = json.loads((folder / "mypy.json").read_text())
+    # 0 or 1 (errors found): anything else is mypy failing to run, which passes nothing.
+    assert code in (0, 1), out + err
+    assert out.splitlines()[-1].startswith(("Success", "Found")), out + err
+    errors = [line for line in out.splitlines() if ": error:" in line]
+    return {name: [e for e in errors if e.startswith(f"{name}:")] for name in scripts}
