@@ -12,18 +12,19 @@ URL =
 ALLOW_BREAKING =
 
 .DEFAULT_GOAL := help
-.PHONY: help demo bench install generate check-generated lint typecheck pytest test schema schema-check clean
+.PHONY: help demo bench install generate check-generated lint typecheck pytest test test-fast schema schema-check clean
 
 help:
 	@echo "make demo             the client against a local Kraken sandbox (no network, no credentials)"
-	@echo "make test             install, check generated code, lint, typecheck, run the tests"
+	@echo "make test             install, check generated code, lint, typecheck, run the tests (the 10 slowest named at the end)"
+	@echo "make test-fast        the tests not marked slow: the quick inner loop (every behaviour area, under a minute)"
 	@echo "make bench            per-call cost, import time, generate time, memory (bench/results.json)"
 	@echo "make install          create .venv with the package (editable) and the dev tools; reruns only when pyproject.toml changes"
 	@echo "make generate         rebuild generated/ from schema.graphql + queries/ + codegen.toml (FAIL_ON_DEPRECATED=1: refuse if an operation uses a deprecated element)"
 	@echo "make check-generated  fail if generated/ is not what make generate produces"
 	@echo "make lint             ruff check and ruff format --check"
 	@echo "make typecheck        mypy --strict on oeus_kraken, examples, tools and bench"
-	@echo "make pytest           the tests alone, on every core (PYTEST_ARGS=... passes options, e.g. -m 'not slow')"
+	@echo "make pytest           the tests alone, on every core (PYTEST_ARGS=... passes options, e.g. -k auth)"
 	@echo "make schema           refresh schema.graphql from KRAKEN_URL (left as it is when the types are the same, or when it breaks one of our operations: ALLOW_BREAKING=1 writes it anyway)"
 	@echo "make schema-check SCHEMA=path | URL=url   dry run: what a candidate file or endpoint changes for us"
 	@echo "make clean            remove .venv and the tools' caches"
@@ -57,8 +58,16 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy oeus_kraken examples tools bench
 
+# On every core, work stealing. Byte-code caches on even if PYTHONDONTWRITEBYTECODE is set: without
+# them every worker and every subprocess compiles the package (and pytest rewrites every test
+# module's asserts) again on each run.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto --dist worksteal
+
 pytest: $(INSTALLED)
-	$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
+	$(PYTEST) --durations=10 $(PYTEST_ARGS)
+
+test-fast: $(INSTALLED)
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
 
 test: install check-generated lint typecheck pytest
 
