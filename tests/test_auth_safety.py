@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from auth_helpers import EMAIL
+from auth_helpers import EMAIL, FakeClock, Waits, record_waits
 from hostile_server import HostileServer
 from loopback_kraken import (
     CLIENT_KINDS,
@@ -39,6 +39,7 @@ from loopback_kraken import (
     viewer_email,
 )
 
+import oeus_kraken._tokens
 from oeus_kraken import (
     PRODUCTION_URL,
     TEST_URL,
@@ -258,23 +259,40 @@ async def test_token_requests_are_never_redirected_and_a_redirected_data_request
 
 # -- 3. Short rate limits are waited out -----------------------------------------------------------
 
-# How the token request is rate-limited: each answers the first two token requests.
+
+@pytest.fixture
+def waited(monkeypatch: pytest.MonkeyPatch) -> Waits:
+    """The clients' waits between attempts, recorded instead of slept, on a fake clock that
+    starts now (`waited.clock`, given to the client as `clock=`): a gate of a second is waited
+    out, and the wait recorded, in no time."""
+    return record_waits(monkeypatch, FakeClock(time.time()))
+
+
+# How the token request is rate-limited (each answers the first two token requests), and the
+# waits a caller makes: Retry-After when the answer gives one, else a backoff that doubles.
 RATE_LIMITS = {
-    "KT-CT-1199": kt_ct_1199,
-    "HTTP 429 Retry-After: 1": lambda: too_many_requests(1),
-    "CDN 403 page": cdn_403,
+    "KT-CT-1199": (kt_ct_1199, [1.0, 2.0]),
+    "HTTP 429 Retry-After: 1": (lambda: too_many_requests(1), [1.0, 1.0]),
+    "CDN 403 page": (cdn_403, [1.0, 2.0]),
 }
+
+
+def rate_limited_twice(rate_limit: str) -> LoopbackKraken:
+    fault, _ = RATE_LIMITS[rate_limit]
+    return LoopbackKraken(token_faults=[fault() for _ in range(2)])
 
 
 @pytest.mark.parametrize("rate_limit", list(RATE_LIMITS))
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_short_rate_limits_are_waited_out_by_20_concurrent_callers_with_3_token_requests(
-    kind: str, rate_limit: str
+    kind: str, rate_limit: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Twice rate-limited, then OK: with max_retries=3 every caller waits out each gate (about
-    a second) and retries; the callers waiting together share one token request."""
-    kraken = LoopbackKraken(token_faults=[RATE_LIMITS[rate_limit]() for _ in range(2)])
-    with HostileServer(kraken) as endpoint:
+    """Twice rate-limited, then OK: with max_retries=3 every caller waits out each gate and
+    retries; the callers waiting together share one token request. In real time: the callers
+    wait together. The backoff starts at a quarter of its second (the single call below shows
+    its real length), so the gates last 0.25 and 0.5 s; a Retry-After is a second each."""
+    monkeypatch.setattr(oeus_kraken._tokens, "RATE_LIMIT_BACKOFF", 0.25)
+    with HostileServer(rate_limited_twice(rate_limit)) as endpoint:
         caller = Caller.make(kind, endpoint.url, max_retries=3)
         try:
             outcomes = await caller.concurrently(20)
@@ -289,16 +307,16 @@ async def test_short_rate_limits_are_waited_out_by_20_concurrent_callers_with_3_
 @pytest.mark.parametrize("rate_limit", list(RATE_LIMITS))
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_short_rate_limits_are_waited_out_a_single_call_with_retries_left_succeeds(
-    kind: str, rate_limit: str
+    kind: str, rate_limit: str, waited: Waits
 ) -> None:
-    kraken = LoopbackKraken(token_faults=[RATE_LIMITS[rate_limit]() for _ in range(2)])
-    with HostileServer(kraken) as endpoint:
-        caller = Caller.make(kind, endpoint.url, max_retries=3)
+    with HostileServer(rate_limited_twice(rate_limit)) as endpoint:
+        caller = Caller.make(kind, endpoint.url, max_retries=3, clock=waited.clock)
         try:
             assert viewer_email(await caller.call()) == EMAIL
         finally:
             await caller.close()
         assert len(token_requests(endpoint)) == 3
+    assert waited.delays == RATE_LIMITS[rate_limit][1]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -400,38 +418,43 @@ QUERIES = {
 ATTEMPT_LIMIT = 0.3
 
 
-async def data_attempts(kind: str, max_retries: int, send: Any) -> int:
+async def data_attempts(kind: str, max_retries: int, send: Any, waited: Waits) -> int:
     """How many data requests reached a server that never answers them, when `send(caller)`
-    runs on a client with `max_retries` (the call ends in a KrakenError: a timeout)."""
+    runs on a client with `max_retries` (the call ends in a KrakenError: a timeout). The waits
+    between attempts are recorded (`waited`), not slept: one before each retry."""
     kraken = LoopbackKraken(data=None)
     with HostileServer(kraken) as endpoint:
-        caller = Caller.make(kind, endpoint.url, max_retries=max_retries, timeout=ATTEMPT_LIMIT)
+        caller = Caller.make(
+            kind, endpoint.url, max_retries=max_retries, timeout=ATTEMPT_LIMIT, clock=waited.clock
+        )
         try:
             with pytest.raises(KrakenError):
                 await send(caller)
         finally:
             await caller.close()
-        return len(data_requests(endpoint))
+        attempts = len(data_requests(endpoint))
+    assert len(waited.delays) == attempts - 1, waited.delays
+    return attempts
 
 
 @pytest.mark.parametrize("spelling", list(MUTATIONS))
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_mutations_are_known_by_their_parsed_operation_type_and_never_retried_after_a_timeout(
-    kind: str, spelling: str
+    kind: str, spelling: str, waited: Waits
 ) -> None:
     document, operation_name = MUTATIONS[spelling]
-    attempts = await data_attempts(kind, 2, lambda c: c.execute(document, operation_name))
+    attempts = await data_attempts(kind, 2, lambda c: c.execute(document, operation_name), waited)
     assert attempts == 1, f"a mutation {spelling} was sent {attempts} times"
 
 
 @pytest.mark.parametrize("spelling", list(QUERIES))
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_mutations_are_known_by_their_parsed_operation_type_so_a_query_alike_is_retried(
-    kind: str, spelling: str
+    kind: str, spelling: str, waited: Waits
 ) -> None:
     """max_retries=1 (one retry shows it, and waits less than two)."""
     document, operation_name = QUERIES[spelling]
-    attempts = await data_attempts(kind, 1, lambda c: c.execute(document, operation_name))
+    attempts = await data_attempts(kind, 1, lambda c: c.execute(document, operation_name), waited)
     assert attempts == 2, f"a query {spelling} was sent {attempts} times, not 1 + 1 retry"
 
 
@@ -448,8 +471,8 @@ OUR_OPERATIONS = {
 @pytest.mark.parametrize("operation", list(OUR_OPERATIONS))
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_mutations_are_known_by_their_parsed_operation_type_for_our_own_operations(
-    kind: str, operation: str
+    kind: str, operation: str, waited: Waits
 ) -> None:
     method, expected = OUR_OPERATIONS[operation]
-    attempts = await data_attempts(kind, 1, lambda c: c.run(lambda: method(c.client)))
+    attempts = await data_attempts(kind, 1, lambda c: c.run(lambda: method(c.client)), waited)
     assert attempts == expected
