@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import time
@@ -37,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import auth_helpers
 import httpx
+import httpx._transports.default
 import jwt
 import pytest
 from codegen_helpers import (
@@ -58,6 +60,32 @@ if TYPE_CHECKING:
     from oeus_kraken.schema import LoadedSchema
 
 CLIENT_KINDS = ("async", "sync")
+
+
+# -- one TLS context for the suite's thousands of clients ----------------------------------------
+
+_ssl_contexts: dict[tuple[bool, str | None, str | None], ssl.SSLContext] = {}
+
+
+def _shared_ssl_context(
+    verify: Any = True, cert: Any = None, trust_env: bool = True
+) -> ssl.SSLContext:
+    """httpx's create_ssl_context, once per set of arguments for the default `verify=True`.
+
+    Every httpx client builds its TLS context, loading the whole CA bundle (tens of
+    milliseconds), and the suite makes thousands of clients, of which none speaks TLS (their
+    servers are on loopback http, or mocked). httpx's documentation recommends sharing one
+    context; the clients under test are otherwise exactly as built."""
+    if verify is not True or cert is not None:
+        return _create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
+    key = (trust_env, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    if key not in _ssl_contexts:
+        _ssl_contexts[key] = _create_ssl_context(verify=True, trust_env=trust_env)
+    return _ssl_contexts[key]
+
+
+_create_ssl_context = httpx._transports.default.create_ssl_context
+httpx._transports.default.create_ssl_context = _shared_ssl_context
 
 AnyClient = KrakenClient | SyncKrakenClient
 
