@@ -6,8 +6,8 @@
         viewer = await call(client, "get_viewer")        # awaits only for the async client
         [sent] = fake_kraken.requests("getViewer")
 
-`make_client` builds the client named by the `client_kind` parameter ("async", "sync"), so a test
-that uses it runs once per client. Requests never leave the process: pytest-httpx intercepts every
+`make_client` builds the client named by the `kind` parameter ("async", "sync"), so a test that
+uses it runs once per client. Requests never leave the process: pytest-httpx intercepts every
 httpx transport, and `fake_kraken` answers each request by its GraphQL operation name.
 
 `sandbox` is different: the local Kraken sandbox (oeus_kraken.sandbox) on a loopback port, one
@@ -121,19 +121,20 @@ async def call(client: AnyClient, method: str, /, **kwargs: Any) -> Any:
 
 
 @pytest.fixture(params=CLIENT_KINDS)
-def client_kind(request: pytest.FixtureRequest) -> str:
-    """ "async" or "sync": a test using this fixture runs once with each client."""
+def kind(request: pytest.FixtureRequest) -> str:
+    """ "async" or "sync": a test using this fixture (or one built on it) runs once with each
+    client."""
     return str(request.param)
 
 
 @pytest.fixture
-async def make_client(client_kind: str) -> AsyncIterator[Callable[..., AnyClient]]:
-    """Builds clients of the current `client_kind` (options as for KrakenClient) and closes
-    them after the test."""
+async def make_client(kind: str) -> AsyncIterator[Callable[..., AnyClient]]:
+    """Builds clients of the current `kind` (options as for KrakenClient) and closes them after
+    the test."""
     clients: list[AnyClient] = []
 
     def make(**options: Any) -> AnyClient:
-        client = build_client(client_kind, **options)
+        client = build_client(kind, **options)
         clients.append(client)
         return client
 
@@ -320,12 +321,6 @@ def shipped_schema() -> LoadedSchema:
 
 
 # -- the auth and fault suites: a scripted Kraken (auth_helpers.FakeKraken) and a fake clock ---
-
-
-@pytest.fixture(params=CLIENT_KINDS)
-def kind(request: pytest.FixtureRequest) -> str:
-    """Which client the test runs against ("async" or "sync")."""
-    return str(request.param)
 
 
 @pytest.fixture

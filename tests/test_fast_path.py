@@ -105,11 +105,6 @@ class Kraken:
         return [s for s in self.seen if s.operation == "getViewer"]
 
 
-@pytest.fixture(params=["sync", "async"])
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
 def general_path(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
     """`general_path(True)` makes every client build every request with build_request."""
