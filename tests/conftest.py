@@ -1,4 +1,4 @@
-"""Shared fixtures: both clients, a fake Kraken endpoint, fake Kraken tokens.
+"""Shared fixtures: both clients, the suite's fake Kraken (auth_helpers.FakeKraken), the sandbox.
 
     async def test_something(make_client, fake_kraken):
         fake_kraken.answer("getViewer", {"data": {"viewer": ...}})
@@ -8,7 +8,8 @@
 
 `make_client` builds the client named by the `kind` parameter ("async", "sync"), so a test that
 uses it runs once per client. Requests never leave the process: pytest-httpx intercepts every
-httpx transport, and `fake_kraken` answers each request by its GraphQL operation name.
+httpx transport, and `fake_kraken` answers each request by its GraphQL operation name. The auth
+and fault suites drive the same FakeKraken through `server`, on a fake `clock`.
 
 `sandbox` is different: the local Kraken sandbox (oeus_kraken.sandbox) on a loopback port, one
 server for the session, reset before each test that uses it, its time set by `sandbox_clock`.
@@ -32,15 +33,14 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import auth_helpers
 import httpx
 import httpx._transports.default
-import jwt
 import pytest
+from auth_helpers import FakeKraken
 from codegen_helpers import (
     MAKE,
     PROTECTED,
@@ -88,10 +88,6 @@ _create_ssl_context = httpx._transports.default.create_ssl_context
 httpx._transports.default.create_ssl_context = _shared_ssl_context
 
 AnyClient = KrakenClient | SyncKrakenClient
-
-# HS256 wants a key of at least 32 bytes (PyJWT warns otherwise, and warnings are errors here).
-# The client never verifies signatures, so any key will do.
-FAKE_JWT_KEY = "oeus-kraken-tests-fake-signing-key-0123456789"
 
 
 def build_client(kind: str, **options: Any) -> AnyClient:
@@ -143,118 +139,16 @@ async def make_client(kind: str) -> AsyncIterator[Callable[..., AnyClient]]:
         await close_client(client)
 
 
-# -- fake Kraken tokens ------------------------------------------------------------------------
-
-
-def make_kraken_jwt(*, expires_in: float = 3600, now: float | None = None, **claims: Any) -> str:
-    """A JWT shaped like a Kraken token (signed with a test key, which the client never checks)."""
-    issued_at = int(time.time() if now is None else now)
-    payload = {
-        "sub": "kraken|account-user:1",
-        "gty": "EMAIL-AND-PASSWORD",
-        "iss": "https://api.oeus-kraken.energy/v1/graphql/",
-        "iat": issued_at,
-        "exp": int(issued_at + expires_in),
-        **claims,
-    }
-    return jwt.encode(payload, FAKE_JWT_KEY, algorithm="HS256")
-
-
-def token_response(
-    token: str | None = None,
-    *,
-    refresh_token: str | None = "fake-refresh-token",
-    refresh_expires_in: float = 7 * 24 * 3600,
-    now: float | None = None,
-) -> dict[str, Any]:
-    """The JSON body of an `obtainKrakenToken` answer (for getKrakenToken/refreshKrakenToken).
-
-    `refresh_expires_in` is how long the refresh token lives from `now`: the API's
-    `refreshExpiresIn` is the resulting absolute Unix time.
-    """
-    now = time.time() if now is None else now
-    token = token or make_kraken_jwt(now=now)
-    payload = jwt.decode(token, options={"verify_signature": False})
-    return {
-        "data": {
-            "obtainKrakenToken": {
-                "token": token,
-                "payload": payload,
-                "refreshToken": refresh_token,
-                "refreshExpiresIn": int(now + refresh_expires_in),
-            }
-        }
-    }
-
-
 # -- a fake Kraken endpoint --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SentRequest:
-    """One GraphQL request as the fake endpoint received it."""
-
-    url: str
-    headers: httpx.Headers
-    body: dict[str, Any]
-
-    @property
-    def operation_name(self) -> str | None:
-        return self.body.get("operationName")
-
-    @property
-    def query(self) -> str:
-        return str(self.body["query"])
-
-    @property
-    def variables(self) -> dict[str, Any] | None:
-        return self.body.get("variables")
-
-
-class FakeKraken:
-    """Answers GraphQL POSTs by `operationName` with the JSON bodies given to `answer`.
-
-    Answers for one operation are used in order; the last one is reused for any further request.
-    A request for an operation with no answer fails the test.
-    """
-
-    def __init__(self) -> None:
-        self._answers: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-        self.sent: list[SentRequest] = []
-
-    def answer(self, operation_name: str, body: dict[str, Any], *, status_code: int = 200) -> None:
-        self._answers.setdefault(operation_name, []).append((status_code, body))
-
-    def answer_token(self, **options: Any) -> str:
-        """Answer getKrakenToken with a fresh token (options as for `token_response`); returns
-        the token, so a test can check that later requests carry it."""
-        body = token_response(**options)
-        self.answer("getKrakenToken", body)
-        return str(body["data"]["obtainKrakenToken"]["token"])
-
-    def requests(self, operation_name: str | None = None) -> list[SentRequest]:
-        """The requests received, in order; only those for `operation_name` if given."""
-        if operation_name is None:
-            return list(self.sent)
-        return [r for r in self.sent if r.operation_name == operation_name]
-
-    def respond(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        # The headers as they were sent (a resent request is the same, mutated object).
-        sent = SentRequest(url=str(request.url), headers=httpx.Headers(request.headers), body=body)
-        self.sent.append(sent)
-        answers = self._answers.get(str(sent.operation_name))
-        if not answers:
-            raise AssertionError(f"fake Kraken: no answer for operation {sent.operation_name!r}")
-        status_code, answer = answers.pop(0) if len(answers) > 1 else answers[0]
-        return httpx.Response(status_code, json=answer)
 
 
 @pytest.fixture
 def fake_kraken(httpx_mock: HTTPXMock) -> FakeKraken:
-    """A FakeKraken behind every httpx transport for the duration of the test."""
-    fake = FakeKraken()
-    httpx_mock.add_callback(fake.respond, is_reusable=True, is_optional=True)
+    """The suite's FakeKraken (auth_helpers), strict and on real time, behind every httpx
+    transport for the duration of the test: each request is answered as scripted (`answer`,
+    `answer_token`), and one nothing was scripted for fails the test."""
+    fake = FakeKraken(time.time, strict=True)
+    httpx_mock.add_callback(fake.handle, is_reusable=True, is_optional=True)
     return fake
 
 

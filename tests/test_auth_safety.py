@@ -4,10 +4,10 @@ not stormed, and a mutation is known by its parsed operation type.
 
 One section per item, each test named for its item. Each behaviour runs over the kinds of caller
 it applies to (`loopback_kraken.KINDS`): our async and sync clients, and raw httpx.AsyncClient and
-httpx.Client with a KrakenAuth. Every server is real, on loopback: a scripted Kraken
-(`LoopbackKraken`) behind a `HostileServer`, which records every request exactly as it arrived,
-so a test can count token requests and search what "another origin" received for any secret.
-Where another origin is involved there are two servers.
+httpx.Client with a KrakenAuth. Every server is real, on loopback: the suite's fake Kraken
+(`loopback_kraken.scripted`) behind a `HostileServer`, which records every request exactly as it
+arrived, so a test can count token requests and search what "another origin" received for any
+secret. Where another origin is involved there are two servers.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from auth_helpers import EMAIL, FakeClock, Waits, record_waits
+from auth_helpers import EMAIL, NEVER, FakeClock, FakeKraken, Waits, record_waits, secrets_of
 from hostile_server import HostileServer
 from loopback_kraken import (
     CLIENT_KINDS,
@@ -26,13 +26,12 @@ from loopback_kraken import (
     KINDS,
     RAW_KINDS,
     Caller,
-    LoopbackKraken,
     cdn_403,
     data_requests,
-    json_answer,
     kt_ct_1199,
     origin,
     redirect,
+    scripted,
     secrets_received,
     token_requests,
     too_many_requests,
@@ -60,16 +59,12 @@ REDIRECTS = (301, 302, 303, 307, 308)
 
 
 def recording_transport(sent: list[httpx.Request]) -> httpx.MockTransport:
-    """Records each request; answers a token request with a token, anything else the viewer."""
-    kraken = LoopbackKraken()
+    """Records each request; answers a token request with a token, the viewer query the viewer."""
+    kraken = FakeKraken(time.time)
 
     def handle(request: httpx.Request) -> httpx.Response:
         sent.append(request)
-        if b"obtainKrakenToken" in request.read():
-            raw = kraken.token_answer()
-        else:
-            raw = json_answer({"data": {"viewer": {"email": EMAIL}}})
-        return httpx.Response(200, content=raw.partition(b"\r\n\r\n")[2])
+        return kraken.handle(request)
 
     return httpx.MockTransport(handle)
 
@@ -152,8 +147,11 @@ async def test_one_endpoint_a_request_to_another_origin_is_refused_before_anythi
     client's url): a request to another origin (scheme, host or port) gets no token request,
     no credential and no token. Nothing reaches either server ("another host" is the endpoint's
     own server under another name)."""
-    kraken, other_kraken = LoopbackKraken(), LoopbackKraken()
-    with HostileServer(kraken) as endpoint, HostileServer(other_kraken) as other:
+    kraken, other_kraken = scripted(), scripted()
+    with (
+        HostileServer(kraken.over_socket) as endpoint,
+        HostileServer(other_kraken.over_socket) as other,
+    ):
         other_url = OTHER_ORIGINS[elsewhere](endpoint.url, other.url)
         caller = Caller.make(kind, endpoint.url)
         try:
@@ -169,7 +167,7 @@ async def test_one_endpoint_a_request_to_another_origin_is_refused_before_anythi
     message = str(refused.value)
     assert origin(endpoint.url) in message
     assert origin(other_url) in message
-    assert not [secret for secret in kraken.secrets() if secret in message]
+    assert not [secret for secret in secrets_of(kraken) if secret in message]
 
 
 # -- 2. Token requests are never redirected --------------------------------------------------------
@@ -187,10 +185,10 @@ async def test_token_requests_are_never_redirected_by_our_clients_a_3xx_is_an_ap
 ) -> None:
     """The error names the status and the Location's origin, not its path or query; nothing is
     sent to the Location."""
-    with HostileServer(LoopbackKraken()) as other:
+    with HostileServer(scripted().over_socket) as other:
         location = f"{origin(other.url)}/collect/LOCATIONPATH?grab=LOCATIONQUERY"
-        kraken = LoopbackKraken(token_faults=[redirect(status, location)])
-        with HostileServer(kraken) as endpoint:
+        kraken = scripted(token_faults=[redirect(status, location)])
+        with HostileServer(kraken.over_socket) as endpoint:
             caller = Caller.make(
                 kind, endpoint.url, follow_redirects=follow_redirects, max_retries=0
             )
@@ -207,7 +205,7 @@ async def test_token_requests_are_never_redirected_by_our_clients_a_3xx_is_an_ap
     assert origin(other.url) in message
     assert "LOCATIONPATH" not in message
     assert "LOCATIONQUERY" not in message
-    assert not [secret for secret in kraken.secrets() if secret in message]
+    assert not [secret for secret in secrets_of(kraken) if secret in message]
 
 
 @pytest.mark.parametrize("status", REDIRECTS)
@@ -218,18 +216,18 @@ async def test_token_requests_are_never_redirected_raw_httpx_following_them_send
     """httpx follows the redirect inside the auth flow: 307/308 would re-POST the token request,
     key included. The other origin answers anything with a token of its own, as a thief would:
     the call still raises a KrakenError, and nothing the other origin received holds a secret."""
-    thief = LoopbackKraken(data=None)
-    thief.data = thief.token_answer
-    with HostileServer(thief) as other:
-        kraken = LoopbackKraken(token_faults=[redirect(status, other.url)])
-        with HostileServer(kraken) as endpoint:
+    thief = scripted()
+    thief.data_reply = thief.issue_token
+    with HostileServer(thief.over_socket) as other:
+        kraken = scripted(token_faults=[redirect(status, other.url)])
+        with HostileServer(kraken.over_socket) as endpoint:
             caller = Caller.make(kind, endpoint.url, follow_redirects=True)
             try:
                 with pytest.raises(KrakenError):
                     await caller.call()
             finally:
                 await caller.close()
-        leaks = secrets_received(other, kraken.secrets())
+        leaks = secrets_received(other, secrets_of(kraken))
     assert not leaks, [(secret, request.method, request.path) for secret, request in leaks]
 
 
@@ -241,9 +239,9 @@ async def test_token_requests_are_never_redirected_and_a_redirected_data_request
     """The data request (not the token request) is redirected to another origin, by an
     http_client that follows redirects: the token goes nowhere but the endpoint. How the call
     ends is not the point here (an error, or the other origin's answer)."""
-    with HostileServer(LoopbackKraken()) as other:
-        kraken = LoopbackKraken(data=lambda: redirect(status, other.url))
-        with HostileServer(kraken) as endpoint:
+    with HostileServer(scripted().over_socket) as other:
+        kraken = scripted(data=lambda _sent: redirect(status, other.url))
+        with HostileServer(kraken.over_socket) as endpoint:
             caller = Caller.make(kind, endpoint.url, follow_redirects=True, max_retries=0)
             try:
                 with contextlib.suppress(KrakenError):
@@ -251,8 +249,8 @@ async def test_token_requests_are_never_redirected_and_a_redirected_data_request
             finally:
                 await caller.close()
             assert data_requests(endpoint), "the data request never reached the endpoint"
-        assert kraken.issued, "no token was issued: the test proves nothing"
-        leaks = secrets_received(other, kraken.secrets())
+        assert kraken.issued_tokens, "no token was issued: the test proves nothing"
+        leaks = secrets_received(other, secrets_of(kraken))
         assert not leaks, [(secret, request.method, request.path) for secret, request in leaks]
         assert not [r for r in other.requests if "authorization" in r.headers]
 
@@ -277,9 +275,9 @@ RATE_LIMITS = {
 }
 
 
-def rate_limited_twice(rate_limit: str) -> LoopbackKraken:
+def rate_limited_twice(rate_limit: str) -> FakeKraken:
     fault, _ = RATE_LIMITS[rate_limit]
-    return LoopbackKraken(token_faults=[fault() for _ in range(2)])
+    return scripted(token_faults=[fault() for _ in range(2)])
 
 
 @pytest.mark.parametrize("rate_limit", list(RATE_LIMITS))
@@ -292,7 +290,7 @@ async def test_short_rate_limits_are_waited_out_by_20_concurrent_callers_with_3_
     wait together. The backoff starts at a quarter of its second (the single call below shows
     its real length), so the gates last 0.25 and 0.5 s; a Retry-After is a second each."""
     monkeypatch.setattr(oeus_kraken._tokens, "RATE_LIMIT_BACKOFF", 0.25)
-    with HostileServer(rate_limited_twice(rate_limit)) as endpoint:
+    with HostileServer(rate_limited_twice(rate_limit).over_socket) as endpoint:
         caller = Caller.make(kind, endpoint.url, max_retries=3)
         try:
             outcomes = await caller.concurrently(20)
@@ -309,7 +307,7 @@ async def test_short_rate_limits_are_waited_out_by_20_concurrent_callers_with_3_
 async def test_short_rate_limits_are_waited_out_a_single_call_with_retries_left_succeeds(
     kind: str, rate_limit: str, waited: Waits
 ) -> None:
-    with HostileServer(rate_limited_twice(rate_limit)) as endpoint:
+    with HostileServer(rate_limited_twice(rate_limit).over_socket) as endpoint:
         caller = Caller.make(kind, endpoint.url, max_retries=3, clock=waited.clock)
         try:
             assert viewer_email(await caller.call()) == EMAIL
@@ -325,8 +323,8 @@ async def test_short_rate_limits_are_waited_out_but_a_gate_over_30_s_raises_at_o
 ) -> None:
     """Retry-After: 60 on a 429 to the token request: RateLimitError with .retry_after, at once
     (no wait); the gate stays closed, so the next call is refused at once without a request."""
-    kraken = LoopbackKraken(token_faults=[too_many_requests(60)])
-    with HostileServer(kraken) as endpoint:
+    kraken = scripted(token_faults=[too_many_requests(60)])
+    with HostileServer(kraken.over_socket) as endpoint:
         caller = Caller.make(kind, endpoint.url, max_retries=3)
         try:
             started = time.monotonic()
@@ -354,9 +352,9 @@ async def test_no_storm_on_a_dead_endpoint_3_token_requests_at_most_then_recover
     """Every request answers 502: at most one token request per retry wave, whatever the number
     of callers; each caller gets a KrakenError that is not an AuthenticationError. After the
     endpoint recovers, the next call succeeds at once: no wait or error is left over."""
-    kraken = LoopbackKraken()
+    kraken = scripted()
     kraken.down = True
-    with HostileServer(kraken) as endpoint:
+    with HostileServer(kraken.over_socket) as endpoint:
         caller = Caller.make(kind, endpoint.url, max_retries=2)
         try:
             outcomes = await caller.concurrently(20)
@@ -422,8 +420,8 @@ async def data_attempts(kind: str, max_retries: int, send: Any, waited: Waits) -
     """How many data requests reached a server that never answers them, when `send(caller)`
     runs on a client with `max_retries` (the call ends in a KrakenError: a timeout). The waits
     between attempts are recorded (`waited`), not slept: one before each retry."""
-    kraken = LoopbackKraken(data=None)
-    with HostileServer(kraken) as endpoint:
+    kraken = scripted(data=lambda _sent: NEVER)
+    with HostileServer(kraken.over_socket) as endpoint:
         caller = Caller.make(
             kind, endpoint.url, max_retries=max_retries, timeout=ATTEMPT_LIMIT, clock=waited.clock
         )

@@ -639,7 +639,7 @@ def test_any_answer_gives_a_model_or_a_kraken_error_and_at_most_2_token_requests
         nonlocal answered
         operation = json.loads(request.content).get("operationName")
         is_token_request = operation in (OBTAIN, REFRESH)
-        kraken.sent.append(Sent(operation, "", {}, request.headers, b""))
+        kraken.sent.append(Sent.of(request))
         if not answered and is_token_request == (to == "the token request"):
             answered = True
             return httpx.Response(status, content=body, headers=answer_headers)

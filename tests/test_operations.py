@@ -16,7 +16,8 @@ from typing import Any
 
 import graphql
 import pytest
-from conftest import FakeKraken, build_client, call, close_client, token_response
+from auth_helpers import FakeKraken, token_response
+from conftest import build_client, call, close_client
 
 import oeus_kraken
 from oeus_kraken import (
