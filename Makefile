@@ -16,11 +16,12 @@ PYTHONS = 3.10 3.11 3.12 3.13
 REQUIRE_ALL =
 
 .DEFAULT_GOAL := help
-.PHONY: help demo bench install generate check-generated lint typecheck pytest test test-pythons schema schema-check clean
+.PHONY: help demo bench install generate check-generated lint typecheck pytest test test-fast test-pythons schema schema-check clean
 
 help:
 	@echo "make demo             the client against a local Kraken sandbox (no network, no credentials)"
-	@echo "make test             install, check generated code, lint, typecheck, run the tests"
+	@echo "make test             install, check generated code, lint, typecheck, run the tests (the 10 slowest named at the end)"
+	@echo "make test-fast        the tests not marked slow: the quick inner loop (every behaviour area, under a minute)"
 	@echo "make bench            per-call cost, import time, generate time, memory (bench/results.json)"
 	@echo "make install          create .venv with the package (editable) and the dev tools; reruns only when pyproject.toml changes"
 	@echo "make generate         rebuild generated/ from schema.graphql + queries/ + codegen.toml (FAIL_ON_DEPRECATED=1: refuse if an operation uses a deprecated element)"
@@ -62,8 +63,16 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy oeus_kraken examples tools bench
 
+# On every core, work stealing. Byte-code caches on even if PYTHONDONTWRITEBYTECODE is set: without
+# them every worker and every subprocess compiles the package (and pytest rewrites every test
+# module's asserts) again on each run.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto --dist worksteal
+
 pytest: $(INSTALLED)
-	$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
+	$(PYTEST) --durations=10 $(PYTEST_ARGS)
+
+test-fast: $(INSTALLED)
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
 
 test: install check-generated lint typecheck pytest
 

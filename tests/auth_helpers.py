@@ -1,9 +1,11 @@
-"""Test doubles for the auth suite (tests/test_auth.py).
+"""The suite's fake Kraken, its clock, and the drivers that run one test on both clients.
 
 - `FakeClock`: the time the client sees (its `clock=` keyword); tests move it by hand.
-- `FakeKraken`: a scripted Kraken endpoint behind pytest-httpx. It answers by GraphQL operation
-  name, issues real JWTs (with an `exp` claim from the fake clock) and records every request, so a
-  test can count token requests and data requests exactly.
+- `FakeKraken`: the one scripted Kraken endpoint of the suite. It answers by GraphQL operation
+  name, issues real JWTs (with an `exp` claim from its clock) and records every request, so a
+  test can count token requests and data requests exactly. It serves behind pytest-httpx
+  (`handle`, `ahandle`), an httpx.MockTransport (`handle`), or a real loopback socket
+  (`over_socket`, the answer of a `hostile_server.HostileServer`).
 - `Driver`: runs the same test body against `KrakenClient` (awaiting) and `SyncKrakenClient`
   (calling directly, or from threads for concurrency).
 
@@ -25,6 +27,7 @@ from typing import Any, Union
 
 import httpx
 import jwt
+from hostile_server import Request
 
 from oeus_kraken import (
     APIKey,
@@ -161,18 +164,103 @@ def make_jwt(*, iat: float, exp: float, serial: int) -> str:
     return jwt.encode(claims, SIGNING_KEY, algorithm="HS256")
 
 
+# HS256 wants a key of at least 32 bytes (PyJWT warns otherwise, and warnings are errors here).
+# The client never verifies signatures, so any key will do.
+FAKE_JWT_KEY = "oeus-kraken-tests-fake-signing-key-0123456789"
+
+
+def make_kraken_jwt(*, expires_in: float = 3600, now: float | None = None, **claims: Any) -> str:
+    """A JWT shaped like a Kraken token (signed with a test key, which the client never checks)."""
+    issued_at = int(time.time() if now is None else now)
+    payload = {
+        "sub": "kraken|account-user:1",
+        "gty": "EMAIL-AND-PASSWORD",
+        "iss": "https://api.oeus-kraken.energy/v1/graphql/",
+        "iat": issued_at,
+        "exp": int(issued_at + expires_in),
+        **claims,
+    }
+    return jwt.encode(payload, FAKE_JWT_KEY, algorithm="HS256")
+
+
+def token_response(
+    token: str | None = None,
+    *,
+    refresh_token: str | None = "fake-refresh-token",
+    refresh_expires_in: float = 7 * 24 * 3600,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """The JSON body of an `obtainKrakenToken` answer (for getKrakenToken/refreshKrakenToken).
+
+    `refresh_expires_in` is how long the refresh token lives from `now`: the API's
+    `refreshExpiresIn` is the resulting absolute Unix time.
+    """
+    now = time.time() if now is None else now
+    token = token or make_kraken_jwt(now=now)
+    payload = jwt.decode(token, options={"verify_signature": False})
+    return {
+        "data": {
+            "obtainKrakenToken": {
+                "token": token,
+                "payload": payload,
+                "refreshToken": refresh_token,
+                "refreshExpiresIn": int(now + refresh_expires_in),
+            }
+        }
+    }
+
+
 # -- answers ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Sent:
-    """One request the fake server received."""
+    """One request the fake server received, as it was sent (a resent request is the same,
+    mutated object: this is a copy)."""
 
-    operation: str | None
-    query: str
-    variables: dict[str, Any]
+    method: str
+    url: str
     headers: httpx.Headers
+    header_items: tuple[tuple[str, str], ...]  # in the order sent
     content: bytes
+    timeout: Any  # the request's timeout extension
+
+    @classmethod
+    def of(cls, request: httpx.Request) -> Sent:
+        return cls(
+            request.method,
+            str(request.url),
+            httpx.Headers(request.headers),
+            tuple(request.headers.multi_items()),
+            request.content,
+            request.extensions.get("timeout"),
+        )
+
+    @property
+    def body(self) -> dict[str, Any]:
+        try:
+            body = json.loads(self.content)
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {}
+
+    @property
+    def operation(self) -> str | None:
+        name = self.body.get("operationName")
+        return str(name) if name is not None else None
+
+    operation_name = operation
+
+    @property
+    def query(self) -> str:
+        return str(self.body.get("query", ""))
+
+    @property
+    def variables(self) -> dict[str, Any] | None:
+        return self.body.get("variables")
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
 
     @property
     def authorization(self) -> str | None:
@@ -237,14 +325,21 @@ def response_reply(response: httpx.Response) -> Reply:
     return lambda _sent: response
 
 
+# A reply that never answers (over a socket: the connection stays open, silent).
+NEVER = httpx.Response(599, text="never answered")
+
+
 class FakeKraken:
     """A scripted Kraken GraphQL endpoint.
 
     Each operation answers from its queue (`queue`) while it has entries, then with its default
-    (`set_default`): token operations issue a fresh token, data operations return sample data.
+    (`set_default`, or `answer`): token operations issue a fresh token, data operations return
+    sample data (DEFAULT_DATA), and any other operation `data_reply` if set. While `down`,
+    every request is answered HTTP 502. `strict`: no defaults at all, and a request nothing was
+    scripted for fails the test.
     """
 
-    def __init__(self, clock: FakeClock) -> None:
+    def __init__(self, clock: Callable[[], float], *, strict: bool = False) -> None:
         self.clock = clock
         self.sent: list[Sent] = []
         self.issued_tokens: list[str] = []
@@ -252,8 +347,14 @@ class FakeKraken:
         # What the next issued token says: overridable per test.
         self.token_lifetime: float = TOKEN_LIFETIME
         self.refresh_lifetime: float | None = REFRESH_LIFETIME
+        self.strict = strict
+        self.down = False
+        self.data_reply: Reply | None = None
         self._queues: dict[str, deque[Reply]] = defaultdict(deque)
-        self._defaults: dict[str, Reply] = {OBTAIN: self.issue_token, REFRESH: self.issue_token}
+        self._defaults: dict[str, Reply] = (
+            {} if strict else {OBTAIN: self.issue_token, REFRESH: self.issue_token}
+        )
+        self._answers: dict[str, list[tuple[int, Any]]] = {}
         self._lock = threading.Lock()
 
     # -- scripting -------------------------------------------------------------------------
@@ -264,6 +365,26 @@ class FakeKraken:
 
     def set_default(self, operation: str, reply: Reply) -> None:
         self._defaults[operation] = reply
+
+    def answer(self, operation: str, body: Any, *, status_code: int = 200) -> None:
+        """Answer `operation` with the JSON `body`: the bodies given for one operation are used
+        in order, and the last one for every request after that."""
+        answers = self._answers.setdefault(operation, [])
+        answers.append((status_code, body))
+
+        def in_order(_sent: Sent) -> httpx.Response:
+            with self._lock:
+                status, next_body = answers.pop(0) if len(answers) > 1 else answers[0]
+            return json_response(next_body, status=status)
+
+        self._defaults[operation] = in_order
+
+    def answer_token(self, **options: Any) -> str:
+        """Answer getKrakenToken with one token (a JWT on real time, as `token_response` makes
+        it); returns the token, so a test can check that later requests carry it."""
+        body = token_response(**options)
+        self.answer(OBTAIN, body)
+        return str(body["data"]["obtainKrakenToken"]["token"])
 
     def issue_token(self, _sent: Sent | None = None) -> httpx.Response:
         """A successful token answer: a fresh JWT, its claims as `payload`, a refresh token."""
@@ -316,20 +437,20 @@ class FakeKraken:
     # -- pytest-httpx callbacks ------------------------------------------------------------
 
     def _receive(self, request: httpx.Request) -> tuple[Sent, Reply]:
-        body = json.loads(request.content)
-        sent = Sent(
-            operation=body.get("operationName"),
-            query=body.get("query", ""),
-            variables=body.get("variables") or {},
-            headers=httpx.Headers(request.headers),  # as sent: a resent request is mutated
-            content=request.content,
-        )
+        sent = Sent.of(request)
+        operation = sent.operation or ""
         with self._lock:
             self.sent.append(sent)
-            queue = self._queues[sent.operation or ""]
-            reply = queue.popleft() if queue else self._defaults.get(sent.operation or "")
+            queue = self._queues[operation]
+            reply = queue.popleft() if queue else self._defaults.get(operation)
+        if self.down:
+            return sent, response_reply(httpx.Response(502, html=BAD_GATEWAY_PAGE))
+        if reply is None and self.strict:
+            raise AssertionError(f"fake Kraken: nothing scripted for operation {operation!r}")
+        if reply is None and not sent.is_token_request and self.data_reply is not None:
+            reply = self.data_reply
         if reply is None:
-            data = DEFAULT_DATA.get(sent.operation or "")
+            data = DEFAULT_DATA.get(operation)
             if data is None:
                 return sent, response_reply(httpx.Response(599, text=f"unscripted {sent}"))
             reply = response_reply(data_response(data))
@@ -353,6 +474,33 @@ class FakeKraken:
         if inspect.isawaitable(answer):
             answer = await answer
         return answer
+
+    def over_socket(self, request: Request) -> list[tuple[bytes, float]]:
+        """The answer of a `hostile_server.HostileServer`: this Kraken on a real socket, each
+        reply sent as raw HTTP/1.1 (NEVER: nothing at all)."""
+        host = request.headers.get("host", "kraken.invalid")
+        answer = self.handle(
+            httpx.Request(
+                request.method,
+                f"http://{host}{request.path}",
+                headers=request.headers,
+                content=request.body,
+            )
+        )
+        return [] if answer is NEVER else [(raw_http(answer), 0.0)]
+
+
+BAD_GATEWAY_PAGE = "<html><head><title>502 Bad Gateway</title></head><body>502</body></html>"
+
+
+def raw_http(response: httpx.Response) -> bytes:
+    """`response` as the bytes of an HTTP/1.1 answer."""
+    lines = [f"HTTP/1.1 {response.status_code} {response.reason_phrase}"]
+    headers = httpx.Headers(response.headers)
+    headers["content-length"] = str(len(response.content))
+    headers.pop("transfer-encoding", None)
+    lines += [f"{name}: {value}" for name, value in headers.multi_items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + response.content
 
 
 def meeting_point(kind: str, parties: int, then: Reply, *, timeout: float = 1.0) -> Reply:

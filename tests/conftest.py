@@ -1,4 +1,4 @@
-"""Shared fixtures: both clients, a fake Kraken endpoint, fake Kraken tokens.
+"""Shared fixtures: both clients, the suite's fake Kraken (auth_helpers.FakeKraken), the sandbox.
 
     async def test_something(make_client, fake_kraken):
         fake_kraken.answer("getViewer", {"data": {"viewer": ...}})
@@ -6,13 +6,19 @@
         viewer = await call(client, "get_viewer")        # awaits only for the async client
         [sent] = fake_kraken.requests("getViewer")
 
-`make_client` builds the client named by the `client_kind` parameter ("async", "sync"), so a test
-that uses it runs once per client. Requests never leave the process: pytest-httpx intercepts every
-httpx transport, and `fake_kraken` answers each request by its GraphQL operation name.
+`make_client` builds the client named by the `kind` parameter ("async", "sync"), so a test that
+uses it runs once per client. Requests never leave the process: pytest-httpx intercepts every
+httpx transport, and `fake_kraken` answers each request by its GraphQL operation name. The auth
+and fault suites drive the same FakeKraken through `server`, on a fake `clock`.
 
 `sandbox` is different: the local Kraken sandbox (oeus_kraken.sandbox) on a loopback port, one
 server for the session, reset before each test that uses it, its time set by `sandbox_clock`.
 `shipped_schema` is schema.graphql, built once for the session.
+
+Set-up that takes seconds is paid once per test run, however many pytest-xdist workers there
+are (`built_once`): a package generated as the README says (`codegen_project`) and one from the
+small schema (`small_codegen_project`), and one `mypy --strict` run over every script the suite
+type-checks (`mypy_errors`).
 """
 
 from __future__ import annotations
@@ -20,15 +26,31 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import os
+import shutil
+import ssl
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import auth_helpers
 import httpx
-import jwt
+import httpx._transports.default
 import pytest
+from auth_helpers import FakeKraken
+from codegen_helpers import (
+    MAKE,
+    PROTECTED,
+    PUBLIC,
+    SCRIPT,
+    VIEWER,
+    codegen_process,
+    write_small_schema,
+)
+from filelock import FileLock
 from pytest_httpx import HTTPXMock
 
 from oeus_kraken import TEST_URL, KrakenClient, SyncKrakenClient
@@ -39,11 +61,33 @@ if TYPE_CHECKING:
 
 CLIENT_KINDS = ("async", "sync")
 
-AnyClient = KrakenClient | SyncKrakenClient
 
-# HS256 wants a key of at least 32 bytes (PyJWT warns otherwise, and warnings are errors here).
-# The client never verifies signatures, so any key will do.
-FAKE_JWT_KEY = "oeus-kraken-tests-fake-signing-key-0123456789"
+# -- one TLS context for the suite's thousands of clients ----------------------------------------
+
+_ssl_contexts: dict[tuple[bool, str | None, str | None], ssl.SSLContext] = {}
+
+
+def _shared_ssl_context(
+    verify: Any = True, cert: Any = None, trust_env: bool = True
+) -> ssl.SSLContext:
+    """httpx's create_ssl_context, once per set of arguments for the default `verify=True`.
+
+    Every httpx client builds its TLS context, loading the whole CA bundle (tens of
+    milliseconds), and the suite makes thousands of clients, of which none speaks TLS (their
+    servers are on loopback http, or mocked). httpx's documentation recommends sharing one
+    context; the clients under test are otherwise exactly as built."""
+    if verify is not True or cert is not None:
+        return _create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
+    key = (trust_env, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    if key not in _ssl_contexts:
+        _ssl_contexts[key] = _create_ssl_context(verify=True, trust_env=trust_env)
+    return _ssl_contexts[key]
+
+
+_create_ssl_context = httpx._transports.default.create_ssl_context
+httpx._transports.default.create_ssl_context = _shared_ssl_context
+
+AnyClient = KrakenClient | SyncKrakenClient
 
 
 def build_client(kind: str, **options: Any) -> AnyClient:
@@ -73,19 +117,20 @@ async def call(client: AnyClient, method: str, /, **kwargs: Any) -> Any:
 
 
 @pytest.fixture(params=CLIENT_KINDS)
-def client_kind(request: pytest.FixtureRequest) -> str:
-    """ "async" or "sync": a test using this fixture runs once with each client."""
+def kind(request: pytest.FixtureRequest) -> str:
+    """ "async" or "sync": a test using this fixture (or one built on it) runs once with each
+    client."""
     return str(request.param)
 
 
 @pytest.fixture
-async def make_client(client_kind: str) -> AsyncIterator[Callable[..., AnyClient]]:
-    """Builds clients of the current `client_kind` (options as for KrakenClient) and closes
-    them after the test."""
+async def make_client(kind: str) -> AsyncIterator[Callable[..., AnyClient]]:
+    """Builds clients of the current `kind` (options as for KrakenClient) and closes them after
+    the test."""
     clients: list[AnyClient] = []
 
     def make(**options: Any) -> AnyClient:
-        client = build_client(client_kind, **options)
+        client = build_client(kind, **options)
         clients.append(client)
         return client
 
@@ -94,118 +139,16 @@ async def make_client(client_kind: str) -> AsyncIterator[Callable[..., AnyClient
         await close_client(client)
 
 
-# -- fake Kraken tokens ------------------------------------------------------------------------
-
-
-def make_kraken_jwt(*, expires_in: float = 3600, now: float | None = None, **claims: Any) -> str:
-    """A JWT shaped like a Kraken token (signed with a test key, which the client never checks)."""
-    issued_at = int(time.time() if now is None else now)
-    payload = {
-        "sub": "kraken|account-user:1",
-        "gty": "EMAIL-AND-PASSWORD",
-        "iss": "https://api.oeus-kraken.energy/v1/graphql/",
-        "iat": issued_at,
-        "exp": int(issued_at + expires_in),
-        **claims,
-    }
-    return jwt.encode(payload, FAKE_JWT_KEY, algorithm="HS256")
-
-
-def token_response(
-    token: str | None = None,
-    *,
-    refresh_token: str | None = "fake-refresh-token",
-    refresh_expires_in: float = 7 * 24 * 3600,
-    now: float | None = None,
-) -> dict[str, Any]:
-    """The JSON body of an `obtainKrakenToken` answer (for getKrakenToken/refreshKrakenToken).
-
-    `refresh_expires_in` is how long the refresh token lives from `now`: the API's
-    `refreshExpiresIn` is the resulting absolute Unix time.
-    """
-    now = time.time() if now is None else now
-    token = token or make_kraken_jwt(now=now)
-    payload = jwt.decode(token, options={"verify_signature": False})
-    return {
-        "data": {
-            "obtainKrakenToken": {
-                "token": token,
-                "payload": payload,
-                "refreshToken": refresh_token,
-                "refreshExpiresIn": int(now + refresh_expires_in),
-            }
-        }
-    }
-
-
 # -- a fake Kraken endpoint --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SentRequest:
-    """One GraphQL request as the fake endpoint received it."""
-
-    url: str
-    headers: httpx.Headers
-    body: dict[str, Any]
-
-    @property
-    def operation_name(self) -> str | None:
-        return self.body.get("operationName")
-
-    @property
-    def query(self) -> str:
-        return str(self.body["query"])
-
-    @property
-    def variables(self) -> dict[str, Any] | None:
-        return self.body.get("variables")
-
-
-class FakeKraken:
-    """Answers GraphQL POSTs by `operationName` with the JSON bodies given to `answer`.
-
-    Answers for one operation are used in order; the last one is reused for any further request.
-    A request for an operation with no answer fails the test.
-    """
-
-    def __init__(self) -> None:
-        self._answers: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-        self.sent: list[SentRequest] = []
-
-    def answer(self, operation_name: str, body: dict[str, Any], *, status_code: int = 200) -> None:
-        self._answers.setdefault(operation_name, []).append((status_code, body))
-
-    def answer_token(self, **options: Any) -> str:
-        """Answer getKrakenToken with a fresh token (options as for `token_response`); returns
-        the token, so a test can check that later requests carry it."""
-        body = token_response(**options)
-        self.answer("getKrakenToken", body)
-        return str(body["data"]["obtainKrakenToken"]["token"])
-
-    def requests(self, operation_name: str | None = None) -> list[SentRequest]:
-        """The requests received, in order; only those for `operation_name` if given."""
-        if operation_name is None:
-            return list(self.sent)
-        return [r for r in self.sent if r.operation_name == operation_name]
-
-    def respond(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        # The headers as they were sent (a resent request is the same, mutated object).
-        sent = SentRequest(url=str(request.url), headers=httpx.Headers(request.headers), body=body)
-        self.sent.append(sent)
-        answers = self._answers.get(str(sent.operation_name))
-        if not answers:
-            raise AssertionError(f"fake Kraken: no answer for operation {sent.operation_name!r}")
-        status_code, answer = answers.pop(0) if len(answers) > 1 else answers[0]
-        return httpx.Response(status_code, json=answer)
 
 
 @pytest.fixture
 def fake_kraken(httpx_mock: HTTPXMock) -> FakeKraken:
-    """A FakeKraken behind every httpx transport for the duration of the test."""
-    fake = FakeKraken()
-    httpx_mock.add_callback(fake.respond, is_reusable=True, is_optional=True)
+    """The suite's FakeKraken (auth_helpers), strict and on real time, behind every httpx
+    transport for the duration of the test: each request is answered as scripted (`answer`,
+    `answer_token`), and one nothing was scripted for fails the test."""
+    fake = FakeKraken(time.time, strict=True)
+    httpx_mock.add_callback(fake.handle, is_reusable=True, is_optional=True)
     return fake
 
 
@@ -265,8 +208,6 @@ def sandbox(_sandbox_server: SandboxServer, sandbox_clock: SandboxClock) -> Sand
 def shipped_schema() -> LoadedSchema:
     """schema.graphql as `oeus_kraken.schema` loads it (label "schema.graphql"): its text and the
     validated schema. Shared: never mutate it."""
-    from pathlib import Path
-
     from oeus_kraken.schema import read_schema_file
 
     path = Path(__file__).resolve().parent.parent / "schema.graphql"
@@ -274,12 +215,6 @@ def shipped_schema() -> LoadedSchema:
 
 
 # -- the auth and fault suites: a scripted Kraken (auth_helpers.FakeKraken) and a fake clock ---
-
-
-@pytest.fixture(params=CLIENT_KINDS)
-def kind(request: pytest.FixtureRequest) -> str:
-    """Which client the test runs against ("async" or "sync")."""
-    return str(request.param)
 
 
 @pytest.fixture
@@ -328,3 +263,110 @@ def connector(
         return driver
 
     return connect, made
+
+
+# -- once per test run: generated packages, and one mypy run --------------------------------------
+
+
+def built_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """The folder `name`, made by `build(folder)` once per test run. pytest-xdist's workers have
+    their temporary folders inside the run's: the first worker to ask builds it there while the
+    others wait for the lock. Shared: copy it before changing it."""
+    base = factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, built = shared / name, shared / f"{name}.built"
+    with FileLock(shared / f"{name}.lock"):
+        if not built.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            built.touch()
+    return folder
+
+
+@pytest.fixture(scope="session")
+def codegen_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A user's project as the README's "Your own operations" makes it, with the schema
+    oeus-kraken ships: PROTECTED and PUBLIC in ops/, the package generated into src/my_kraken
+    by `oeus-kraken codegen` in a process of its own."""
+
+    def build(folder: Path) -> None:
+        (folder / "ops").mkdir()
+        (folder / "ops" / "accounts.graphql").write_text(PROTECTED)
+        (folder / "ops" / "products.graphql").write_text(PUBLIC)
+        run = codegen_process(*MAKE, cwd=folder)
+        assert run.returncode == 0, run.stderr
+        assert "my_kraken" in run.stdout
+
+    return built_once(tmp_path_factory, "codegen-project", build)
+
+
+@pytest.fixture(scope="session")
+def small_codegen_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project whose src/my_kraken an earlier codegen run wrote, from ops/viewer.graphql and
+    the small schema (small.graphql)."""
+
+    def build(folder: Path) -> None:
+        (folder / "ops").mkdir()
+        (folder / "ops" / "viewer.graphql").write_text(VIEWER)
+        write_small_schema(folder)
+        run = codegen_process(*MAKE, "--schema", "small.graphql", cwd=folder)
+        assert run.returncode == 0, run.stderr
+
+    return built_once(tmp_path_factory, "small-codegen-project", build)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "list_accounts.py"
+PYPROJECT = ROOT / "pyproject.toml"  # the project's mypy settings
+EXAMPLE_FIELD = "account.balance"  # what the example reads once, and the misspelt copy breaks
+
+
+def _scripts_to_type_check() -> dict[str, str]:
+    """Every script the suite runs mypy on, by file name."""
+    example = EXAMPLE.read_text(encoding="utf-8")
+    assert example.count(EXAMPLE_FIELD) == 1, f"{EXAMPLE.name} should read {EXAMPLE_FIELD} once"
+    return {
+        "example_as_written.py": example,
+        "example_misspelt.py": example.replace(EXAMPLE_FIELD, "account.balanse"),
+        "use_my_kraken.py": SCRIPT.format(balance="balance"),
+        "use_my_kraken_misspelt.py": SCRIPT.format(balance="balanse"),
+    }
+
+
+@pytest.fixture(scope="session")
+def mypy_errors(
+    tmp_path_factory: pytest.TempPathFactory, codegen_project: Path
+) -> dict[str, list[str]]:
+    """`mypy --strict` (with the project's settings) run once over every script the suite
+    type-checks, the package of `codegen_project` on its path: the error lines it gave for each
+    script, by file name ([] for a script that passes)."""
+    scripts = _scripts_to_type_check()
+
+    def build(folder: Path) -> None:
+        for name, text in scripts.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        # `make typecheck` (which `make test` runs first) leaves mypy's cache of oeus_kraken and
+        # its dependencies: starting from a copy, mypy analyses only what is new here (a second
+        # instead of ten). mypy checks each cached module against its source's hash.
+        if (ROOT / ".mypy_cache").is_dir():
+            shutil.copytree(ROOT / ".mypy_cache", folder / ".cache")
+        mypy = [sys.executable, "-m", "mypy", "--strict", "--config-file", str(PYPROJECT)]
+        run = subprocess.run(
+            [*mypy, "--cache-dir", str(folder / ".cache"), *scripts],
+            cwd=folder,
+            env={**os.environ, "MYPYPATH": str(codegen_project / "src")},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        (folder / "mypy.json").write_text(json.dumps([run.returncode, run.stdout, run.stderr]))
+
+    folder = built_once(tmp_path_factory, "mypy", build)
+    code, out, err = json.loads((folder / "mypy.json").read_text())
+    # 0 or 1 (errors found): anything else is mypy failing to run, which passes nothing.
+    assert code in (0, 1), out + err
+    assert out.splitlines()[-1].startswith(("Success", "Found")), out + err
+    errors = [line for line in out.splitlines() if ": error:" in line]
+    return {name: [e for e in errors if e.startswith(f"{name}:")] for name in scripts}

@@ -1,17 +1,17 @@
-"""A scripted Kraken on a real loopback socket, and the four ways of calling it, for the auth
-safety suite (tests/test_auth_safety.py).
+"""The suite's fake Kraken on a real loopback socket, and the four ways of calling it, for the
+auth safety suite (tests/test_auth_safety.py).
 
-    kraken = LoopbackKraken(token_faults=[cdn_403()] * 2)
-    with HostileServer(kraken) as server:
+    kraken = scripted(token_faults=[cdn_403()] * 2)
+    with HostileServer(kraken.over_socket) as server:
         caller = Caller.make("raw-sync", server.url)
         email = viewer_email(await caller.call())
 
-`LoopbackKraken` is the `answer` of a `HostileServer` (which records every request exactly as
-it arrived, body included). It answers a token request (any request whose document selects
-`obtainKrakenToken`) with its `token_faults` in turn, then with a fresh token; any other request
-with `data` (the viewer by default; a redirect, a token, or None: never answer); and everything
-with HTTP 502 while `down`. It keeps the tokens it issued, so that a test can look for them in
-what another server received.
+`scripted` gives the suite's FakeKraken (auth_helpers) on real time: it answers the token
+requests with its `token_faults` in turn, then with a fresh token; any other request with `data`
+(the viewer by default; a redirect, a token, or NEVER: no answer at all); and everything with
+HTTP 502 while `down`. It keeps the tokens it issued (`secrets_of`), so that a test can look for
+them in what another server received. The HostileServer records every request exactly as it
+arrived, body included.
 
 `Caller` is one of KINDS: our two clients, and raw `httpx.AsyncClient` / `httpx.Client` with a
 `KrakenAuth`; `call()` makes one viewer call, `concurrently(n)` n at once (asyncio tasks, or
@@ -22,18 +22,21 @@ its test instead of hanging the run.
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import jwt
-from auth_helpers import CREDENTIAL_SECRETS, CREDENTIALS, VIEWER_DATA, make_jwt, run_in_threads
+from auth_helpers import (
+    CREDENTIALS,
+    OBTAIN,
+    FakeKraken,
+    Reply,
+    json_response,
+    run_in_threads,
+)
 from hostile_server import HostileServer, Request
 
 from oeus_kraken import Credentials, KrakenAuth, KrakenClient, SyncKrakenClient
@@ -56,112 +59,55 @@ RAW_TIMEOUT = 2.0
 # a sleep: passing tests never wait for it.
 STUCK_AFTER = 20.0
 
-Pieces = Iterable[tuple[bytes, float]]
+
+def scripted(
+    *, token_faults: Iterable[httpx.Response] = (), data: Reply | None = None
+) -> FakeKraken:
+    """The suite's FakeKraken on real time, to serve on a socket (`over_socket`): see above."""
+    kraken = FakeKraken(time.time)
+    kraken.queue(OBTAIN, *(lambda _sent, fault=fault: fault for fault in token_faults))
+    kraken.data_reply = data
+    return kraken
 
 
-# -- raw HTTP answers ----------------------------------------------------------------------------
+# -- answers as CDNs, load balancers and Kraken give them ------------------------------------------
 
 
-def http_answer(
-    status: str, body: bytes = b"", *, content_type: str = "application/json", **headers: str
-) -> bytes:
-    """A whole HTTP/1.1 answer; `headers` by name, underscores for dashes (Retry_After=...)."""
-    lines = [f"HTTP/1.1 {status}", f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
-    lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
-def json_answer(body: object, status: str = "200 OK", **headers: str) -> bytes:
-    return http_answer(status, json.dumps(body).encode(), **headers)
-
-
-def html_answer(status: str, title: str, **headers: str) -> bytes:
-    """An error page as a CDN or a load balancer sends it."""
+def html_page(status: int, title: str, **headers: str) -> httpx.Response:
+    """An error page as a CDN or a load balancer sends it; `headers` by name, underscores for
+    dashes (Retry_After=...)."""
     page = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
-    return http_answer(status, page.encode(), content_type="text/html; charset=utf-8", **headers)
+    named = {name.replace("_", "-"): value for name, value in headers.items()}
+    return httpx.Response(status, html=page, headers=named)
 
 
-def kt_ct_1199() -> bytes:
+def kt_ct_1199() -> httpx.Response:
     """Kraken's rate limit: HTTP 200, the code in the GraphQL error, no Retry-After."""
     error = {
         "message": "Too many requests.",
         "path": ["obtainKrakenToken"],
         "extensions": {"errorType": "RATE_LIMIT", "errorCode": "KT-CT-1199"},
     }
-    return json_answer({"data": None, "errors": [error]})
+    return json_response({"data": None, "errors": [error]})
 
 
-def too_many_requests(retry_after: int) -> bytes:
-    return html_answer(
-        "429 Too Many Requests", "429 Too Many Requests", Retry_After=str(retry_after)
-    )
+def too_many_requests(retry_after: int) -> httpx.Response:
+    return html_page(429, "429 Too Many Requests", Retry_After=str(retry_after))
 
 
-def cdn_403() -> bytes:
-    return html_answer("403 Forbidden", "403 Forbidden")
+def cdn_403() -> httpx.Response:
+    return html_page(403, "403 Forbidden")
 
 
-def bad_gateway() -> bytes:
-    return html_answer("502 Bad Gateway", "502 Bad Gateway")
+def redirect(status: int, location: str) -> httpx.Response:
+    return httpx.Response(status, headers={"Location": location})
 
 
-def redirect(status: int, location: str) -> bytes:
-    reasons = {301: "Moved Permanently", 302: "Found", 303: "See Other"}
-    reasons |= {307: "Temporary Redirect", 308: "Permanent Redirect"}
-    return http_answer(f"{status} {reasons[status]}", Location=location)
-
-
-# -- the scripted Kraken -------------------------------------------------------------------------
+# -- what a server received ------------------------------------------------------------------------
 
 
 def is_token_request(request: Request) -> bool:
     return b"obtainKrakenToken" in request.body
-
-
-class LoopbackKraken:
-    """The `answer` of a HostileServer that behaves as Kraken, with faults (see the module)."""
-
-    def __init__(
-        self,
-        *,
-        token_faults: Iterable[bytes] = (),
-        data: Callable[[], bytes] | None = lambda: json_answer({"data": VIEWER_DATA}),
-    ) -> None:
-        self.token_faults = deque(token_faults)
-        self.data = data
-        self.down = False
-        self.issued: list[str] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, request: Request) -> Pieces:
-        if self.down:
-            return [(bad_gateway(), 0.0)]
-        if not is_token_request(request):
-            return [] if self.data is None else [(self.data(), 0.0)]
-        with self._lock:
-            fault = self.token_faults.popleft() if self.token_faults else None
-        return [(fault or self.token_answer(), 0.0)]
-
-    def token_answer(self) -> bytes:
-        """A fresh token, as obtainKrakenToken answers it; recorded as issued."""
-        now = time.time()
-        with self._lock:
-            serial = len(self.issued) + 1
-            token = make_jwt(iat=now, exp=now + 3600, serial=serial)
-            refresh = f"REFRESHSECRET-loopback-{serial:03d}"
-            self.issued += [token, refresh]
-        token_object = {
-            "token": token,
-            "payload": jwt.decode(token, options={"verify_signature": False}),
-            "refreshToken": refresh,
-            "refreshExpiresIn": int(now + 7 * 86400),
-        }
-        return json_answer({"data": {"obtainKrakenToken": token_object}})
-
-    def secrets(self) -> list[str]:
-        """Every credential of the suite, and each token (and JWT signature) issued here."""
-        signatures = [token.rsplit(".", 1)[-1] for token in self.issued if token.count(".") == 2]
-        return [*CREDENTIAL_SECRETS, *self.issued, *signatures]
 
 
 def token_requests(server: HostileServer) -> list[Request]:

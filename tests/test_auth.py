@@ -469,53 +469,8 @@ async def test_a_rejection_invalidates_only_the_token_that_call_used(
     assert [s.authorization for s in server.data_requests].count(server.issued_tokens[1]) == 2
 
 
-# Rule 6: rejected credentials raise at once, and are not retried until the cooldown ends
-
-BAD_CREDENTIALS = {
-    # code: words the message must contain (the client's own plain words, not the API's)
-    "KT-CT-1138": "email and password",
-    "KT-CT-1139": "authentication failed",
-    "KT-CT-1140": "organization secret key",
-    "KT-CT-1141": "authentication failed",
-    "KT-CT-1142": "authentication failed",
-    "KT-CT-1146": "password has expired",
-    "KT-CT-1148": "multi-factor authentication",
-    "KT-CT-11100": "api-key authentication",
-}
-
-
-@pytest.mark.parametrize("code", list(BAD_CREDENTIALS))
-async def test_rejected_credentials_raise_authentication_error_at_once_with_code_and_reason(
-    kraken: Driver, server: FakeKraken, code: str
-) -> None:
-    server.queue(OBTAIN, error_reply(code, message="Invalid data.", error_type="VALIDATION"))
-
-    with pytest.raises(AuthenticationError) as raised:
-        await kraken.call("get_viewer")
-
-    error = raised.value
-    assert error.error_code == code
-    assert code in str(error)
-    assert BAD_CREDENTIALS[code] in str(error).lower()
-    assert error.__cause__ is not error
-    assert operations(server.sent) == [OBTAIN]  # no retry, no data call
-
-
-@pytest.mark.parametrize("code", list(BAD_CREDENTIALS))
-async def test_rejected_credentials_are_never_sent_again_by_that_client(
-    kraken: Driver, server: FakeKraken, clock: FakeClock, code: str
-) -> None:
-    server.queue(OBTAIN, error_reply(code))
-    with pytest.raises(AuthenticationError):
-        await kraken.call("get_viewer")
-
-    for wait in (1, 3600, 30 * 86400):  # retrying cannot help, however long it has been
-        clock.advance(wait)
-        with pytest.raises(AuthenticationError) as raised:
-            await kraken.call("get_viewer")
-        assert raised.value.error_code == code
-        assert "will not send" in str(raised.value)
-    assert len(server.sent) == 1  # the one token request
+# Rule 6: rejected credentials raise at once and are never sent again (each code of the table, on
+# both clients: test_kt_codes.py); concurrent calls share the one token request.
 
 
 async def test_concurrent_calls_with_rejected_credentials_make_one_token_request(

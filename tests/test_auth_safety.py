@@ -4,10 +4,10 @@ not stormed, and a mutation is known by its parsed operation type.
 
 One section per item, each test named for its item. Each behaviour runs over the kinds of caller
 it applies to (`loopback_kraken.KINDS`): our async and sync clients, and raw httpx.AsyncClient and
-httpx.Client with a KrakenAuth. Every server is real, on loopback: a scripted Kraken
-(`LoopbackKraken`) behind a `HostileServer`, which records every request exactly as it arrived,
-so a test can count token requests and search what "another origin" received for any secret.
-Where another origin is involved there are two servers.
+httpx.Client with a KrakenAuth. Every server is real, on loopback: the suite's fake Kraken
+(`loopback_kraken.scripted`) behind a `HostileServer`, which records every request exactly as it
+arrived, so a test can count token requests and search what "another origin" received for any
+secret. Where another origin is involved there are two servers.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from auth_helpers import EMAIL
+from auth_helpers import EMAIL, NEVER, FakeClock, FakeKraken, Waits, record_waits, secrets_of
 from hostile_server import HostileServer
 from loopback_kraken import (
     CLIENT_KINDS,
@@ -26,19 +26,19 @@ from loopback_kraken import (
     KINDS,
     RAW_KINDS,
     Caller,
-    LoopbackKraken,
     cdn_403,
     data_requests,
-    json_answer,
     kt_ct_1199,
     origin,
     redirect,
+    scripted,
     secrets_received,
     token_requests,
     too_many_requests,
     viewer_email,
 )
 
+import oeus_kraken._tokens
 from oeus_kraken import (
     PRODUCTION_URL,
     TEST_URL,
@@ -59,16 +59,12 @@ REDIRECTS = (301, 302, 303, 307, 308)
 
 
 def recording_transport(sent: list[httpx.Request]) -> httpx.MockTransport:
-    """Records each request; answers a token request with a token, anything else the viewer."""
-    kraken = LoopbackKraken()
+    """Records each request; answers a token request with a token, the viewer query the viewer."""
+    kraken = FakeKraken(time.time)
 
     def handle(request: httpx.Request) -> httpx.Response:
         sent.append(request)
-        if b"obtainKrakenToken" in request.read():
-            raw = kraken.token_answer()
-        else:
-            raw = json_answer({"data": {"viewer": {"email": EMAIL}}})
-        return httpx.Response(200, content=raw.partition(b"\r\n\r\n")[2])
+        return kraken.handle(request)
 
     return httpx.MockTransport(handle)
 
@@ -151,8 +147,11 @@ async def test_one_endpoint_a_request_to_another_origin_is_refused_before_anythi
     client's url): a request to another origin (scheme, host or port) gets no token request,
     no credential and no token. Nothing reaches either server ("another host" is the endpoint's
     own server under another name)."""
-    kraken, other_kraken = LoopbackKraken(), LoopbackKraken()
-    with HostileServer(kraken) as endpoint, HostileServer(other_kraken) as other:
+    kraken, other_kraken = scripted(), scripted()
+    with (
+        HostileServer(kraken.over_socket) as endpoint,
+        HostileServer(other_kraken.over_socket) as other,
+    ):
         other_url = OTHER_ORIGINS[elsewhere](endpoint.url, other.url)
         caller = Caller.make(kind, endpoint.url)
         try:
@@ -168,7 +167,7 @@ async def test_one_endpoint_a_request_to_another_origin_is_refused_before_anythi
     message = str(refused.value)
     assert origin(endpoint.url) in message
     assert origin(other_url) in message
-    assert not [secret for secret in kraken.secrets() if secret in message]
+    assert not [secret for secret in secrets_of(kraken) if secret in message]
 
 
 # -- 2. Token requests are never redirected --------------------------------------------------------
@@ -186,10 +185,10 @@ async def test_token_requests_are_never_redirected_by_our_clients_a_3xx_is_an_ap
 ) -> None:
     """The error names the status and the Location's origin, not its path or query; nothing is
     sent to the Location."""
-    with HostileServer(LoopbackKraken()) as other:
+    with HostileServer(scripted().over_socket) as other:
         location = f"{origin(other.url)}/collect/LOCATIONPATH?grab=LOCATIONQUERY"
-        kraken = LoopbackKraken(token_faults=[redirect(status, location)])
-        with HostileServer(kraken) as endpoint:
+        kraken = scripted(token_faults=[redirect(status, location)])
+        with HostileServer(kraken.over_socket) as endpoint:
             caller = Caller.make(
                 kind, endpoint.url, follow_redirects=follow_redirects, max_retries=0
             )
@@ -206,7 +205,7 @@ async def test_token_requests_are_never_redirected_by_our_clients_a_3xx_is_an_ap
     assert origin(other.url) in message
     assert "LOCATIONPATH" not in message
     assert "LOCATIONQUERY" not in message
-    assert not [secret for secret in kraken.secrets() if secret in message]
+    assert not [secret for secret in secrets_of(kraken) if secret in message]
 
 
 @pytest.mark.parametrize("status", REDIRECTS)
@@ -217,18 +216,18 @@ async def test_token_requests_are_never_redirected_raw_httpx_following_them_send
     """httpx follows the redirect inside the auth flow: 307/308 would re-POST the token request,
     key included. The other origin answers anything with a token of its own, as a thief would:
     the call still raises a KrakenError, and nothing the other origin received holds a secret."""
-    thief = LoopbackKraken(data=None)
-    thief.data = thief.token_answer
-    with HostileServer(thief) as other:
-        kraken = LoopbackKraken(token_faults=[redirect(status, other.url)])
-        with HostileServer(kraken) as endpoint:
+    thief = scripted()
+    thief.data_reply = thief.issue_token
+    with HostileServer(thief.over_socket) as other:
+        kraken = scripted(token_faults=[redirect(status, other.url)])
+        with HostileServer(kraken.over_socket) as endpoint:
             caller = Caller.make(kind, endpoint.url, follow_redirects=True)
             try:
                 with pytest.raises(KrakenError):
                     await caller.call()
             finally:
                 await caller.close()
-        leaks = secrets_received(other, kraken.secrets())
+        leaks = secrets_received(other, secrets_of(kraken))
     assert not leaks, [(secret, request.method, request.path) for secret, request in leaks]
 
 
@@ -240,9 +239,9 @@ async def test_token_requests_are_never_redirected_and_a_redirected_data_request
     """The data request (not the token request) is redirected to another origin, by an
     http_client that follows redirects: the token goes nowhere but the endpoint. How the call
     ends is not the point here (an error, or the other origin's answer)."""
-    with HostileServer(LoopbackKraken()) as other:
-        kraken = LoopbackKraken(data=lambda: redirect(status, other.url))
-        with HostileServer(kraken) as endpoint:
+    with HostileServer(scripted().over_socket) as other:
+        kraken = scripted(data=lambda _sent: redirect(status, other.url))
+        with HostileServer(kraken.over_socket) as endpoint:
             caller = Caller.make(kind, endpoint.url, follow_redirects=True, max_retries=0)
             try:
                 with contextlib.suppress(KrakenError):
@@ -250,31 +249,48 @@ async def test_token_requests_are_never_redirected_and_a_redirected_data_request
             finally:
                 await caller.close()
             assert data_requests(endpoint), "the data request never reached the endpoint"
-        assert kraken.issued, "no token was issued: the test proves nothing"
-        leaks = secrets_received(other, kraken.secrets())
+        assert kraken.issued_tokens, "no token was issued: the test proves nothing"
+        leaks = secrets_received(other, secrets_of(kraken))
         assert not leaks, [(secret, request.method, request.path) for secret, request in leaks]
         assert not [r for r in other.requests if "authorization" in r.headers]
 
 
 # -- 3. Short rate limits are waited out -----------------------------------------------------------
 
-# How the token request is rate-limited: each answers the first two token requests.
+
+@pytest.fixture
+def waited(monkeypatch: pytest.MonkeyPatch) -> Waits:
+    """The clients' waits between attempts, recorded instead of slept, on a fake clock that
+    starts now (`waited.clock`, given to the client as `clock=`): a gate of a second is waited
+    out, and the wait recorded, in no time."""
+    return record_waits(monkeypatch, FakeClock(time.time()))
+
+
+# How the token request is rate-limited (each answers the first two token requests), and the
+# waits a caller makes: Retry-After when the answer gives one, else a backoff that doubles.
 RATE_LIMITS = {
-    "KT-CT-1199": kt_ct_1199,
-    "HTTP 429 Retry-After: 1": lambda: too_many_requests(1),
-    "CDN 403 page": cdn_403,
+    "KT-CT-1199": (kt_ct_1199, [1.0, 2.0]),
+    "HTTP 429 Retry-After: 1": (lambda: too_many_requests(1), [1.0, 1.0]),
+    "CDN 403 page": (cdn_403, [1.0, 2.0]),
 }
+
+
+def rate_limited_twice(rate_limit: str) -> FakeKraken:
+    fault, _ = RATE_LIMITS[rate_limit]
+    return scripted(token_faults=[fault() for _ in range(2)])
 
 
 @pytest.mark.parametrize("rate_limit", list(RATE_LIMITS))
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_short_rate_limits_are_waited_out_by_20_concurrent_callers_with_3_token_requests(
-    kind: str, rate_limit: str
+    kind: str, rate_limit: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Twice rate-limited, then OK: with max_retries=3 every caller waits out each gate (about
-    a second) and retries; the callers waiting together share one token request."""
-    kraken = LoopbackKraken(token_faults=[RATE_LIMITS[rate_limit]() for _ in range(2)])
-    with HostileServer(kraken) as endpoint:
+    """Twice rate-limited, then OK: with max_retries=3 every caller waits out each gate and
+    retries; the callers waiting together share one token request. In real time: the callers
+    wait together. The backoff starts at a quarter of its second (the single call below shows
+    its real length), so the gates last 0.25 and 0.5 s; a Retry-After is a second each."""
+    monkeypatch.setattr(oeus_kraken._tokens, "RATE_LIMIT_BACKOFF", 0.25)
+    with HostileServer(rate_limited_twice(rate_limit).over_socket) as endpoint:
         caller = Caller.make(kind, endpoint.url, max_retries=3)
         try:
             outcomes = await caller.concurrently(20)
@@ -289,16 +305,16 @@ async def test_short_rate_limits_are_waited_out_by_20_concurrent_callers_with_3_
 @pytest.mark.parametrize("rate_limit", list(RATE_LIMITS))
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_short_rate_limits_are_waited_out_a_single_call_with_retries_left_succeeds(
-    kind: str, rate_limit: str
+    kind: str, rate_limit: str, waited: Waits
 ) -> None:
-    kraken = LoopbackKraken(token_faults=[RATE_LIMITS[rate_limit]() for _ in range(2)])
-    with HostileServer(kraken) as endpoint:
-        caller = Caller.make(kind, endpoint.url, max_retries=3)
+    with HostileServer(rate_limited_twice(rate_limit).over_socket) as endpoint:
+        caller = Caller.make(kind, endpoint.url, max_retries=3, clock=waited.clock)
         try:
             assert viewer_email(await caller.call()) == EMAIL
         finally:
             await caller.close()
         assert len(token_requests(endpoint)) == 3
+    assert waited.delays == RATE_LIMITS[rate_limit][1]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -307,8 +323,8 @@ async def test_short_rate_limits_are_waited_out_but_a_gate_over_30_s_raises_at_o
 ) -> None:
     """Retry-After: 60 on a 429 to the token request: RateLimitError with .retry_after, at once
     (no wait); the gate stays closed, so the next call is refused at once without a request."""
-    kraken = LoopbackKraken(token_faults=[too_many_requests(60)])
-    with HostileServer(kraken) as endpoint:
+    kraken = scripted(token_faults=[too_many_requests(60)])
+    with HostileServer(kraken.over_socket) as endpoint:
         caller = Caller.make(kind, endpoint.url, max_retries=3)
         try:
             started = time.monotonic()
@@ -336,9 +352,9 @@ async def test_no_storm_on_a_dead_endpoint_3_token_requests_at_most_then_recover
     """Every request answers 502: at most one token request per retry wave, whatever the number
     of callers; each caller gets a KrakenError that is not an AuthenticationError. After the
     endpoint recovers, the next call succeeds at once: no wait or error is left over."""
-    kraken = LoopbackKraken()
+    kraken = scripted()
     kraken.down = True
-    with HostileServer(kraken) as endpoint:
+    with HostileServer(kraken.over_socket) as endpoint:
         caller = Caller.make(kind, endpoint.url, max_retries=2)
         try:
             outcomes = await caller.concurrently(20)
@@ -400,38 +416,43 @@ QUERIES = {
 ATTEMPT_LIMIT = 0.3
 
 
-async def data_attempts(kind: str, max_retries: int, send: Any) -> int:
+async def data_attempts(kind: str, max_retries: int, send: Any, waited: Waits) -> int:
     """How many data requests reached a server that never answers them, when `send(caller)`
-    runs on a client with `max_retries` (the call ends in a KrakenError: a timeout)."""
-    kraken = LoopbackKraken(data=None)
-    with HostileServer(kraken) as endpoint:
-        caller = Caller.make(kind, endpoint.url, max_retries=max_retries, timeout=ATTEMPT_LIMIT)
+    runs on a client with `max_retries` (the call ends in a KrakenError: a timeout). The waits
+    between attempts are recorded (`waited`), not slept: one before each retry."""
+    kraken = scripted(data=lambda _sent: NEVER)
+    with HostileServer(kraken.over_socket) as endpoint:
+        caller = Caller.make(
+            kind, endpoint.url, max_retries=max_retries, timeout=ATTEMPT_LIMIT, clock=waited.clock
+        )
         try:
             with pytest.raises(KrakenError):
                 await send(caller)
         finally:
             await caller.close()
-        return len(data_requests(endpoint))
+        attempts = len(data_requests(endpoint))
+    assert len(waited.delays) == attempts - 1, waited.delays
+    return attempts
 
 
 @pytest.mark.parametrize("spelling", list(MUTATIONS))
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_mutations_are_known_by_their_parsed_operation_type_and_never_retried_after_a_timeout(
-    kind: str, spelling: str
+    kind: str, spelling: str, waited: Waits
 ) -> None:
     document, operation_name = MUTATIONS[spelling]
-    attempts = await data_attempts(kind, 2, lambda c: c.execute(document, operation_name))
+    attempts = await data_attempts(kind, 2, lambda c: c.execute(document, operation_name), waited)
     assert attempts == 1, f"a mutation {spelling} was sent {attempts} times"
 
 
 @pytest.mark.parametrize("spelling", list(QUERIES))
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_mutations_are_known_by_their_parsed_operation_type_so_a_query_alike_is_retried(
-    kind: str, spelling: str
+    kind: str, spelling: str, waited: Waits
 ) -> None:
     """max_retries=1 (one retry shows it, and waits less than two)."""
     document, operation_name = QUERIES[spelling]
-    attempts = await data_attempts(kind, 1, lambda c: c.execute(document, operation_name))
+    attempts = await data_attempts(kind, 1, lambda c: c.execute(document, operation_name), waited)
     assert attempts == 2, f"a query {spelling} was sent {attempts} times, not 1 + 1 retry"
 
 
@@ -448,8 +469,8 @@ OUR_OPERATIONS = {
 @pytest.mark.parametrize("operation", list(OUR_OPERATIONS))
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_mutations_are_known_by_their_parsed_operation_type_for_our_own_operations(
-    kind: str, operation: str
+    kind: str, operation: str, waited: Waits
 ) -> None:
     method, expected = OUR_OPERATIONS[operation]
-    attempts = await data_attempts(kind, 1, lambda c: c.run(lambda: method(c.client)))
+    attempts = await data_attempts(kind, 1, lambda c: c.run(lambda: method(c.client)), waited)
     assert attempts == expected

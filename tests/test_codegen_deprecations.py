@@ -3,15 +3,18 @@
 `oeus-kraken codegen` prints one line per deprecated element an operation uses, on stderr, in
 place of ariadne-codegen's Python warning dumps; `--fail-on-deprecated` makes it exit 1 and
 write nothing. `make generate` (tools/generate.py) goes through the same `say_deprecations`.
+The first test runs the command as a process of its own (a Python warning would be printed on
+its stderr); the others run it in this process (codegen_helpers).
 """
 
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import Run
+from codegen_helpers import codegen_here, codegen_process
 
 from oeus_kraken.codegen import package_config, say_deprecations
 
@@ -56,22 +59,17 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def codegen(project: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "oeus_kraken", "codegen", "--queries", "ops", "--package", "pkg",
-         "--target", "out", "--schema", "schema.graphql", *options],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )  # fmt: skip
+ARGS = ("--queries", "ops", "--package", "pkg", "--target", "out", "--schema", "schema.graphql")
+
+
+def codegen(project: Path, *options: str) -> Run:
+    return codegen_here(*ARGS, *options, cwd=project)
 
 
 def test_codegen_says_each_deprecated_element_in_one_line_and_no_warning_dump(
     project: Path,
 ) -> None:
-    run = codegen(project)
+    run = codegen_process(*ARGS, cwd=project)
 
     assert run.returncode == 0, run.stderr
     # One line; the enum's deprecated value is not used by the operation (it only receives
@@ -83,8 +81,8 @@ def test_codegen_says_each_deprecated_element_in_one_line_and_no_warning_dump(
 def test_fail_on_deprecated_exits_1_and_writes_nothing(project: Path) -> None:
     run = codegen(project, "--fail-on-deprecated")
 
-    assert run.returncode == 1
-    assert run.stderr.splitlines() == [
+    assert run.code == 1
+    assert run.err_lines == [
         LINE,
         "oeus-kraken codegen: the operations use 1 deprecated element (--fail-on-deprecated): "
         "nothing written",
@@ -92,15 +90,14 @@ def test_fail_on_deprecated_exits_1_and_writes_nothing(project: Path) -> None:
     assert not (project / "out").exists()
 
 
-@pytest.mark.slow  # two codegen runs
 def test_fail_on_deprecated_leaves_an_existing_package_as_it_was(project: Path) -> None:
-    assert codegen(project).returncode == 0
+    assert codegen(project).code == 0
     before = {p: p.read_bytes() for p in (project / "out").rglob("*.py")}
 
     (project / "ops" / "products.graphql").write_text(OPERATION.replace("    zone\n", ""))
     run = codegen(project, "--fail-on-deprecated")
 
-    assert run.returncode == 1
+    assert run.code == 1
     assert {p: p.read_bytes() for p in (project / "out").rglob("*.py")} == before
 
 
@@ -111,8 +108,8 @@ def test_without_a_deprecated_element_codegen_is_quiet_and_fail_on_deprecated_pa
 
     run = codegen(project, "--fail-on-deprecated")
 
-    assert (run.returncode, run.stderr) == (0, "")
-    assert "codegen: wrote out/pkg" in run.stdout
+    assert (run.code, run.err) == (0, "")
+    assert "codegen: wrote out/pkg" in run.out
 
 
 def test_an_invalid_operation_is_still_exit_2_with_fail_on_deprecated(project: Path) -> None:
@@ -120,8 +117,8 @@ def test_an_invalid_operation_is_still_exit_2_with_fail_on_deprecated(project: P
 
     run = codegen(project, "--fail-on-deprecated")
 
-    assert run.returncode == 2
-    [line] = run.stderr.splitlines()
+    assert run.code == 2
+    [line] = run.err_lines
     assert "Cannot query field 'cod'" in line
 
 

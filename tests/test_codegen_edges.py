@@ -1,10 +1,13 @@
 """`oeus-kraken codegen` at its edges: it never deletes what it did not write, and it refuses, in
 one line with exit 2 and nothing written, what cannot give a working package.
 
-Run as a user runs it: the `oeus-kraken` command in a subprocess, in temporary folders. Every
-refusal is checked the same way: exit status 2, nothing on stdout, one line on stderr and no
-traceback, and the folder tree (bytes, modes, links) exactly as it was. The Python API behind the
-command raises the same refusal as a ConfigurationError (a KrakenError) with the same words.
+Run as a user runs it: the `oeus-kraken codegen` command, in temporary folders, against the small
+schema (codegen_helpers: what is refused does not depend on the schema's size). Every refusal is
+checked the same way: exit status 2, nothing on stdout, one line on stderr and no traceback, and
+the folder tree (bytes, modes, links) exactly as it was. The command runs through the console
+script's `main` in this process; `test_the_python_api_raises_the_refusal_the_command_prints`
+runs it as a process of its own for each kind of refusal, and the Python API behind it raises
+the same refusal as a ConfigurationError (a KrakenError) with the same words.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import Run
+from codegen_helpers import MAKE, VIEWER, codegen_here, codegen_process, write_small_schema
 
 from oeus_kraken import ConfigurationError, KrakenError
 from oeus_kraken.codegen import (
@@ -31,22 +36,14 @@ from oeus_kraken.codegen import (
 from oeus_kraken.codegen._manifest import refuse_foreign
 from oeus_kraken.codegen._refusals import package_name_problem, runtime_modules
 
-OEUS_KRAKEN = Path(sys.executable).parent / "oeus-kraken"
-VIEWER = "# Who am I?\nquery getViewer {\n  viewer {\n    email\n  }\n}\n"
+SMALL = ("--schema", "small.graphql")  # in each project folder here
 
 Tree = dict[str, tuple[int, bytes | None]]
 
 
-def codegen(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """`oeus-kraken codegen ARGS...` in `cwd`, as a user types it."""
-    return subprocess.run(
-        [str(OEUS_KRAKEN), "codegen", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+def codegen(*args: str | Path, cwd: Path) -> Run:
+    """`oeus-kraken codegen ARGS... --schema small.graphql` in `cwd`."""
+    return codegen_here(*args, *SMALL, cwd=cwd)
 
 
 def tree(folder: Path) -> Tree:
@@ -62,12 +59,12 @@ def tree(folder: Path) -> Tree:
     return entries
 
 
-def refused(run: subprocess.CompletedProcess[str], *words: str) -> str:
+def refused(run: Run, *words: str) -> str:
     """The one line a refusal printed, after checking it is a refusal that says `words`."""
-    assert run.returncode == 2, run.stdout + run.stderr
-    assert run.stdout == ""
-    assert "Traceback" not in run.stderr
-    [line] = run.stderr.splitlines()
+    assert run.code == 2, run.out + run.err
+    assert run.out == ""
+    assert "Traceback" not in run.err
+    [line] = run.err_lines
     assert line.startswith("oeus-kraken codegen: "), line
     for word in words:
         assert word in line, line
@@ -90,22 +87,16 @@ def write(path: Path, text: str) -> Path:
 
 @pytest.fixture
 def ops(tmp_path: Path) -> Path:
-    """A user's project folder with one good operation in ops/."""
+    """A user's project folder with one good operation in ops/, and the small schema."""
     write(tmp_path / "ops" / "viewer.graphql", VIEWER)
+    write_small_schema(tmp_path)
     return tmp_path
 
 
-MAKE = ("--queries", "ops", "--package", "my_kraken", "--target", "src")
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture
+def generated(small_codegen_project: Path) -> Path:
     """A project whose src/my_kraken an earlier codegen run wrote (copy it before changing it)."""
-    project = tmp_path_factory.mktemp("generated")
-    write(project / "ops" / "viewer.graphql", VIEWER)
-    run = codegen(*MAKE, cwd=project)
-    assert run.returncode == 0, run.stderr
-    return project
+    return small_codegen_project
 
 
 def copy_of(project: Path, where: Path) -> Path:
@@ -140,7 +131,6 @@ def test_codegen_refuses_to_replace_a_folder_holding_a_file_it_did_not_write(
     assert "refusing to replace src/my_kraken" in line
 
 
-@pytest.mark.slow
 def test_codegen_refuses_a_folder_it_wrote_once_a_file_is_added_to_it(
     generated: Path, tmp_path: Path
 ) -> None:
@@ -152,7 +142,6 @@ def test_codegen_refuses_a_folder_it_wrote_once_a_file_is_added_to_it(
     refused_unchanged(project, *MAKE, words=("src/my_kraken/extra.py was not written",))
 
 
-@pytest.mark.slow
 def test_codegen_refuses_to_replace_a_generated_file_edited_since_it_was_written(
     generated: Path, tmp_path: Path
 ) -> None:
@@ -166,7 +155,6 @@ def test_codegen_refuses_to_replace_a_generated_file_edited_since_it_was_written
     )
 
 
-@pytest.mark.slow
 def test_codegen_replaces_a_folder_it_wrote_earlier_byte_code_caches_included(
     generated: Path, tmp_path: Path
 ) -> None:
@@ -175,33 +163,43 @@ def test_codegen_replaces_a_folder_it_wrote_earlier_byte_code_caches_included(
     write(package / "__pycache__" / "sync_client.cpython-311.pyc", "byte code")
     write(project / "ops" / "viewer.graphql", VIEWER.replace("email", "email\n    fullName"))
     run = codegen(*MAKE, cwd=project)
-    assert run.returncode == 0, run.stderr
+    assert run.code == 0, run.err
     assert "full_name" in (package / "get_viewer.py").read_text()
     assert not (package / "__pycache__").exists()
     assert MANIFEST in os.listdir(package)
 
 
-@pytest.mark.slow
-def test_the_same_inputs_at_two_absolute_paths_give_identical_bytes_and_check_passes_in_a_clone(
+def test_the_same_inputs_at_two_absolute_paths_give_identical_bytes_and_check_shows_any_change(
     generated: Path, tmp_path: Path
 ) -> None:
     # A clone at another path, generated with absolute paths from yet another folder.
     clone = copy_of(generated, tmp_path / "somewhere" / "else" / "clone")
     shutil.rmtree(clone / "src" / "my_kraken")
     absolute = ("--queries", clone / "ops", "--package", "my_kraken", "--target", clone / "src")
-    run = codegen(*absolute, cwd=tmp_path)
-    assert run.returncode == 0, run.stderr
+    absolute += ("--schema", clone / "small.graphql")
+    run = codegen_here(*absolute, cwd=tmp_path)
+    assert run.code == 0, run.err
     assert tree(clone / "src") == tree(generated / "src")
     for module in (clone / "src" / "my_kraken").glob("*.py"):
         assert str(tmp_path) not in module.read_text(), module.name
     header = (clone / "src" / "my_kraken" / "async_client.py").read_text().splitlines()[1]
-    assert "`oeus-kraken codegen --queries ../ops --package my_kraken --target .`" in header
+    regenerate = "oeus-kraken codegen --queries ../ops --package my_kraken --target ."
+    assert f"`{regenerate} --schema ../small.graphql`" in header
 
-    check = codegen(*absolute, "--check", cwd=tmp_path)
-    assert (check.returncode, check.stdout) == (0, "codegen: up to date\n"), check.stderr
+    # --check regenerates from the same inputs into a scratch folder and compares every byte.
+    before = tree(clone)
+    check = codegen_here(*absolute, "--check", cwd=tmp_path)
+    assert (check.code, check.out) == (0, "codegen: up to date\n"), check.err
+    assert tree(clone) == before  # it writes nothing
+
+    edited = clone / "src" / "my_kraken" / "sync_client.py"
+    edited.write_text(edited.read_text().replace("def get_viewer", "def get_vewer"))
+    stale = codegen_here(*absolute, "--check", cwd=tmp_path)
+    assert stale.code == 1, stale.out + stale.err
+    assert "sync_client.py" in stale.out
+    assert "get_vewer" in stale.out
 
 
-@pytest.mark.slow
 def test_a_folder_written_before_manifests_is_proved_by_its_headers(
     generated: Path, tmp_path: Path
 ) -> None:
@@ -219,7 +217,6 @@ def test_a_folder_written_before_manifests_is_proved_by_its_headers(
     assert refusal.value.path == package / "helpers.py"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     ("spoil", "says"),
     [
@@ -239,7 +236,6 @@ def test_nothing_but_generated_files_and_their_byte_code_counts_as_codegens(
         refuse_foreign(package)
 
 
-@pytest.mark.slow
 def test_a_file_written_into_the_folder_while_codegen_runs_stops_it(
     generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -255,7 +251,12 @@ def test_a_file_written_into_the_folder_while_codegen_runs_stops_it(
         return Path(shutil.copytree(package, output_root / "my_kraken"))
 
     monkeypatch.setattr(codegen_module, "_run_twice", run_while_someone_writes)
-    config = package_config(queries=project / "ops", package="my_kraken", target=project / "src")
+    config = package_config(
+        queries=project / "ops",
+        package="my_kraken",
+        target=project / "src",
+        schema=project / "small.graphql",
+    )
     with pytest.raises(ForeignFileError, match=r"mine\.py was not written by codegen"):
         generate(config)
     after = tree(package)
@@ -274,10 +275,15 @@ def test_a_run_that_fails_midway_leaves_no_folder_behind(
         raise CodegenError("ariadne-codegen: something no check foresaw")
 
     monkeypatch.setattr(codegen_module, "_run_twice", fail)
-    config = package_config(queries=ops / "ops", package="my_kraken", target=ops / "src" / "new")
+    config = package_config(
+        queries=ops / "ops",
+        package="my_kraken",
+        target=ops / "src" / "new",
+        schema=ops / "small.graphql",
+    )
     with pytest.raises(CodegenError, match="no check foresaw"):
         generate(config)
-    assert sorted(p.name for p in ops.iterdir()) == ["ops"]  # src/ and src/new/ are gone too
+    assert sorted(p.name for p in ops.iterdir()) == ["ops", "small.graphql"]  # no src/, src/new/
 
 
 # 2. codegen refuses bad names, operations and paths.
@@ -308,7 +314,6 @@ def test_codegen_refuses_a_package_name_that_is_no_identifier_a_keyword_or_a_sha
     assert not (ops / "src").exists()
 
 
-@pytest.mark.slow
 def test_the_refused_names_cover_every_module_the_generated_code_imports(generated: Path) -> None:
     imported: set[str] = set()
     for module in (generated / "src" / "my_kraken").glob("*.py"):
@@ -322,10 +327,9 @@ def test_the_refused_names_cover_every_module_the_generated_code_imports(generat
     assert {"httpx", "pydantic", "oeus_kraken"} <= runtime_modules()
 
 
-@pytest.mark.slow
 def test_a_soft_keyword_is_a_package_name_that_imports(ops: Path) -> None:
     run = codegen("--queries", "ops", "--package", "match", "--target", "src", cwd=ops)
-    assert run.returncode == 0, run.stderr
+    assert run.code == 0, run.err
     imported = subprocess.run(
         [sys.executable, "-c", "import match; from match import SyncKrakenClient"],
         cwd=ops / "src",
@@ -337,7 +341,6 @@ def test_a_soft_keyword_is_a_package_name_that_imports(ops: Path) -> None:
     assert imported.returncode == 0, imported.stderr
 
 
-@pytest.mark.slow  # each reads the operations: 2-4 s
 @pytest.mark.parametrize(
     ("files", "says"),
     [
@@ -384,6 +387,7 @@ def test_a_soft_keyword_is_a_package_name_that_imports(ops: Path) -> None:
 def test_codegen_refuses_operations_that_cannot_each_be_a_method(
     tmp_path: Path, files: dict[str, str], says: str
 ) -> None:
+    write_small_schema(tmp_path)
     for name, text in files.items():
         write(tmp_path / "ops" / name, text)
     refused_unchanged(tmp_path, *MAKE, words=(says,))
@@ -440,10 +444,12 @@ def test_the_python_api_raises_the_refusal_the_command_prints(
         write(ops / "ops" / name, text)
     if prepare:
         prepare(ops)
-    line = refused(codegen("--queries", "ops", "--package", package, "--target", "src", cwd=ops))
+    args = ("--queries", "ops", "--package", package, "--target", "src", *SMALL)
+    run = codegen_process(*args, cwd=ops)  # the console script, in a process of its own
+    line = refused(Run(run.returncode, run.stdout, run.stderr))
     monkeypatch.chdir(ops)
     with pytest.raises(CodegenError) as refusal:
-        generate(package_config(queries="ops", package=package, target="src"))
+        generate(package_config(queries="ops", package=package, target="src", schema=SMALL[1]))
     assert isinstance(refusal.value, ConfigurationError)
     assert isinstance(refusal.value, KrakenError)
     assert line == f"oeus-kraken codegen: {refusal.value}"

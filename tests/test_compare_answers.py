@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FakeKraken
+from auth_helpers import FakeKraken
 from usage_helpers import ESI, FETCHED, day_intervals
 
 from oeus_kraken import ConfigurationError, OrganizationSecretKey

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import shlex
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import process_env
+from conftest import built_once
 
 from oeus_kraken.sandbox import DEMO_ORGANIZATION_SECRET_KEY, SandboxServer
 
@@ -51,19 +53,28 @@ def steps(output: str) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str]:
-    port = free_port()
-    result = subprocess.run(
-        [sys.executable, "tools/demo.py", "--port", str(port)],
-        cwd=ROOT,
-        env=process_env({}, tmp_path_factory.mktemp("demo")),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
-    assert "Traceback" not in result.stderr
-    return port, result.stdout
+    """The demo's port and what it printed: run once per test run (it takes seconds), whichever
+    workers run this module's tests."""
+
+    def run_the_demo(folder: Path) -> None:
+        port = free_port()
+        result = subprocess.run(
+            [sys.executable, "tools/demo.py", "--port", str(port)],
+            cwd=ROOT,
+            env=process_env({}, folder),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        done = [port, result.returncode, result.stdout, result.stderr]
+        (folder / "demo.json").write_text(json.dumps(done))
+
+    folder = built_once(tmp_path_factory, "demo", run_the_demo)
+    port, code, out, err = json.loads((folder / "demo.json").read_text())
+    assert code == 0, out[-3000:] + err
+    assert "Traceback" not in err
+    return port, out
 
 
 @pytest.mark.slow

@@ -16,12 +16,11 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-from auth_helpers import VIEWER_DATA, FakeClock, make_jwt
+from auth_helpers import VIEWER_DATA, FakeClock, FakeKraken, Sent, data_response
 from conftest import call, close_client
 
 from oeus_kraken import (
@@ -40,74 +39,22 @@ LIFETIME = 3600
 MARGIN = 300
 
 
-@dataclass(frozen=True)
-class Seen:
-    """One request as the fake endpoint received it: everything that could differ."""
-
-    method: str
-    url: str
-    headers: tuple[tuple[str, str], ...]
-    content: bytes
-    timeout: Any
-
-    @property
-    def operation(self) -> str | None:
-        name = json.loads(self.content).get("operationName")
-        return str(name) if name is not None else None
-
-    def header(self, name: str) -> str | None:
-        return httpx.Headers(list(self.headers)).get(name)
+def Kraken() -> FakeKraken:  # noqa: N802 (reads as the fake it makes)
+    """The suite's fake Kraken on a fake clock: token N is made from the clock and serial N, so
+    two runs of one scenario get the same tokens, and every request is recorded (`sent`) with
+    everything that could differ: method, URL, headers in order, body, timeout. Any data
+    operation is answered with the viewer."""
+    kraken = FakeKraken(FakeClock())
+    kraken.data_reply = lambda _sent: data_response(VIEWER_DATA)
+    return kraken
 
 
-@dataclass
-class Kraken:
-    """A deterministic fake Kraken: token N is made from the fake clock and serial N, so two runs
-    of one scenario get the same tokens. `set_cookie` is sent once, with the next data answer."""
-
-    clock: FakeClock = field(default_factory=FakeClock)
-    seen: list[Seen] = field(default_factory=list)
-    tokens: list[str] = field(default_factory=list)
-    set_cookie: str | None = None
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        self.seen.append(
-            Seen(
-                request.method,
-                str(request.url),
-                tuple(request.headers.multi_items()),
-                request.content,
-                request.extensions.get("timeout"),
-            )
-        )
-        body = json.loads(request.content)
-        if body.get("operationName") in ("getKrakenToken", "refreshKrakenToken"):
-            now = self.clock()
-            token = make_jwt(iat=now, exp=now + LIFETIME, serial=len(self.tokens))
-            self.tokens.append(token)
-            answer = {
-                "data": {
-                    "obtainKrakenToken": {
-                        "token": token,
-                        "payload": {"exp": int(now + LIFETIME), "iat": int(now)},
-                        "refreshToken": f"refresh-{len(self.tokens)}",
-                        "refreshExpiresIn": int(now + 7 * 86400),
-                    }
-                }
-            }
-            return httpx.Response(200, json=answer)
-        headers = {}
-        if self.set_cookie is not None:
-            headers["set-cookie"] = self.set_cookie
-            self.set_cookie = None
-        return httpx.Response(200, json={"data": VIEWER_DATA}, headers=headers)
-
-    def data_requests(self) -> list[Seen]:
-        return [s for s in self.seen if s.operation == "getViewer"]
-
-
-@pytest.fixture(params=["sync", "async"])
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+def answer_next_with_cookie(kraken: FakeKraken, cookie: str) -> None:
+    """The next viewer answer sets `cookie`."""
+    answer = {"data": VIEWER_DATA}
+    kraken.queue(
+        "getViewer", lambda _sent: httpx.Response(200, json=answer, headers={"set-cookie": cookie})
+    )
 
 
 @pytest.fixture
@@ -125,7 +72,7 @@ def general_path(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
 
 def http_client(
     kind: str,
-    kraken: Kraken,
+    kraken: FakeKraken,
     handler: Callable[[httpx.Request], httpx.Response] | None = None,
     **options: Any,
 ) -> httpx.Client | httpx.AsyncClient:
@@ -150,7 +97,7 @@ async def close(http: httpx.Client | httpx.AsyncClient) -> None:
 @asynccontextmanager
 async def opened(
     kind: str,
-    kraken: Kraken,
+    kraken: FakeKraken,
     handler: Callable[[httpx.Request], httpx.Response] | None = None,
     **options: Any,
 ) -> AsyncIterator[tuple[Any, Any]]:
@@ -183,13 +130,13 @@ async def both_paths(
 async def test_the_fast_path_sends_the_http_clients_headers_as_build_request_does(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run() -> list[Seen]:
+    async def run() -> list[Sent]:
         kraken = Kraken()
         headers = {"User-Agent": "my-app/2.0", "X-Team": "energy", "Accept": "*/*"}
         async with opened(kind, kraken, headers=headers) as (_, client):
             await call(client, "get_viewer")
             await call(client, "get_viewer")
-        return kraken.seen
+        return kraken.sent
 
     fast, general = await both_paths(general_path, run)
     assert fast == general
@@ -203,7 +150,7 @@ async def test_the_fast_path_sends_the_http_clients_headers_as_build_request_doe
 async def test_a_change_to_http_client_headers_after_the_first_call_is_sent_from_the_next_call(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run() -> list[Seen]:
+    async def run() -> list[Sent]:
         kraken = Kraken()
         async with opened(kind, kraken, headers={"X-Version": "1"}) as (http, client):
             await call(client, "get_viewer")
@@ -213,7 +160,7 @@ async def test_a_change_to_http_client_headers_after_the_first_call_is_sent_from
             await call(client, "get_viewer")
             del http.headers["X-Other"]
             await call(client, "get_viewer")
-        return kraken.data_requests()
+        return kraken.data_requests
 
     fast, general = await both_paths(general_path, run)
     assert fast == general
@@ -228,18 +175,18 @@ async def test_a_change_to_http_client_headers_after_the_first_call_is_sent_from
 async def test_cookies_of_the_http_client_and_from_answers_are_sent_as_build_request_sends_them(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run() -> list[Seen]:
+    async def run() -> list[Sent]:
         kraken = Kraken()
         async with opened(kind, kraken) as (http, client):
             await call(client, "get_viewer")  # no cookies yet: the template
-            kraken.set_cookie = "session=abc123; Path=/; Secure"
+            answer_next_with_cookie(kraken, "session=abc123; Path=/; Secure")
             await call(client, "get_viewer")  # answered with a cookie
             await call(client, "get_viewer")  # sends it back
             http.cookies.clear()
             await call(client, "get_viewer")  # none again
             http.cookies.set("region", "tx", domain="kraken.example.test")
             await call(client, "get_viewer")
-        return kraken.data_requests()
+        return kraken.data_requests
 
     fast, general = await both_paths(general_path, run)
     assert fast == general
@@ -249,7 +196,7 @@ async def test_cookies_of_the_http_client_and_from_answers_are_sent_as_build_req
 async def test_the_http_clients_event_hooks_see_the_same_requests_and_answers_on_both_paths(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run() -> tuple[list[Seen], list[str]]:
+    async def run() -> tuple[list[Sent], list[str]]:
         kraken = Kraken()
         log: list[str] = []
 
@@ -275,7 +222,7 @@ async def test_the_http_clients_event_hooks_see_the_same_requests_and_answers_on
         async with opened(kind, kraken, **options) as (_, client):
             await call(client, "get_viewer")
             await call(client, "get_viewer")
-        return kraken.seen, log
+        return kraken.sent, log
 
     fast, general = await both_paths(general_path, run)
     assert fast == general
@@ -287,7 +234,7 @@ async def test_the_http_clients_event_hooks_see_the_same_requests_and_answers_on
 async def test_an_http_client_with_params_or_a_base_url_gets_what_build_request_makes(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run() -> list[Seen]:
+    async def run() -> list[Sent]:
         kraken = Kraken()
         async with opened(
             kind, kraken, params={"tenant": "tx"}, base_url="https://other.test/"
@@ -295,7 +242,7 @@ async def test_an_http_client_with_params_or_a_base_url_gets_what_build_request_
             await call(client, "get_viewer")
             http.params = httpx.QueryParams()
             await call(client, "get_viewer")
-        return kraken.seen
+        return kraken.sent
 
     fast, general = await both_paths(general_path, run)
     assert fast == general
@@ -308,7 +255,7 @@ async def test_an_http_client_with_params_or_a_base_url_gets_what_build_request_
 async def test_a_per_call_timeout_is_the_requests_timeout_on_both_paths(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run() -> list[Seen]:
+    async def run() -> list[Sent]:
         kraken = Kraken()
         async with opened(kind, kraken, timeout=httpx.Timeout(20.0, connect=2.0)) as (http, client):
             await call(client, "get_viewer")
@@ -317,7 +264,7 @@ async def test_a_per_call_timeout_is_the_requests_timeout_on_both_paths(
             await call(client, "get_viewer", timeout=None)
             http.timeout = httpx.Timeout(9.0)
             await call(client, "get_viewer")
-        return kraken.data_requests()
+        return kraken.data_requests
 
     fast, general = await both_paths(general_path, run)
     assert fast == general
@@ -333,7 +280,7 @@ async def test_a_per_call_timeout_is_the_requests_timeout_on_both_paths(
 async def test_per_call_headers_are_sent_and_a_callers_authorization_is_not(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run() -> list[Seen]:
+    async def run() -> list[Sent]:
         kraken = Kraken()
         async with opened(kind, kraken, headers={"X-Team": "energy"}) as (_, client):
             await call(client, "get_viewer")
@@ -343,7 +290,7 @@ async def test_per_call_headers_are_sent_and_a_callers_authorization_is_not(
                 headers={"X-Request-Id": "r-42", "X-Team": "billing", "Authorization": "stale"},
             )
             await call(client, "get_viewer")
-        return kraken.data_requests()
+        return kraken.data_requests
 
     fast, general = await both_paths(general_path, run)
     assert fast == general
@@ -362,7 +309,7 @@ async def test_per_call_headers_are_sent_and_a_callers_authorization_is_not(
 async def test_a_token_renewed_between_calls_is_the_one_the_next_call_sends(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run() -> tuple[list[Seen], list[str]]:
+    async def run() -> tuple[list[Sent], list[str]]:
         kraken = Kraken()
         async with opened(kind, kraken) as (_, client):
             await call(client, "get_viewer")
@@ -370,7 +317,7 @@ async def test_a_token_renewed_between_calls_is_the_one_the_next_call_sends(
             kraken.clock.advance(LIFETIME - MARGIN + 1)  # due for refresh
             await call(client, "get_viewer")
             await call(client, "get_viewer")
-        return kraken.seen, kraken.tokens
+        return kraken.sent, kraken.issued_tokens
 
     fast, general = await both_paths(general_path, run)
     assert fast == general
@@ -392,7 +339,7 @@ async def test_a_token_renewed_between_calls_is_the_one_the_next_call_sends(
 async def test_a_token_rejected_mid_stream_is_replaced_and_the_call_resent_with_the_new_one(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run() -> tuple[list[Seen], list[str]]:
+    async def run() -> tuple[list[Sent], list[str]]:
         kraken = Kraken()
         rejected: set[str] = set()
         handle = kraken.handle
@@ -406,10 +353,10 @@ async def test_a_token_rejected_mid_stream_is_replaced_and_the_call_resent_with_
 
         async with opened(kind, kraken, rejecting) as (_, client):
             await call(client, "get_viewer")
-            rejected.add(kraken.tokens[0])  # the API stops accepting it (a revocation)
+            rejected.add(kraken.issued_tokens[0])  # the API stops accepting it (a revocation)
             await call(client, "get_viewer")
             await call(client, "get_viewer")
-        return kraken.seen, kraken.tokens
+        return kraken.sent, kraken.issued_tokens
 
     fast, general = await both_paths(general_path, run)
     assert fast == general
@@ -503,7 +450,7 @@ def test_an_http_client_class_that_builds_requests_its_own_way_keeps_doing_so() 
         client.get_viewer()
         client.get_viewer()
         assert not client._requests._usable
-    assert [s.header("x-signature") for s in kraken.data_requests()] == ["signed", "signed"]
+    assert [s.header("x-signature") for s in kraken.data_requests] == ["signed", "signed"]
     assert len(built) == 2  # once for each call: the template did not build in its stead
 
 
@@ -548,13 +495,13 @@ class Challenge(httpx.Auth):
 async def test_an_auth_on_the_http_client_runs_after_ours_on_every_request(
     kind: str, general_path: Callable[[bool], None]
 ) -> None:
-    async def run() -> tuple[list[Seen], list[str | None]]:
+    async def run() -> tuple[list[Sent], list[str | None]]:
         kraken = Kraken()
         gateway = GatewayKey()
         async with opened(kind, kraken, auth=gateway) as (_, client):
             await call(client, "get_viewer")
             await call(client, "get_viewer")
-        return kraken.seen, gateway.saw_tokens
+        return kraken.sent, gateway.saw_tokens
 
     fast, general = await both_paths(general_path, run)
     assert fast == general
@@ -579,7 +526,7 @@ async def test_an_http_client_auth_of_several_steps_gives_our_flow_its_last_answ
         viewer = await call(client, "get_viewer")
     assert viewer.viewer is not None
     assert viewer.viewer.email == "ada@example.com"
-    assert [s.operation for s in kraken.seen] == ["getKrakenToken", "getViewer"]
+    assert [s.operation for s in kraken.sent] == ["getKrakenToken", "getViewer"]
 
 
 async def test_an_http_client_with_a_kraken_auth_of_its_own_is_refused(kind: str) -> None:
@@ -591,7 +538,7 @@ async def test_an_http_client_with_a_kraken_auth_of_its_own_is_refused(kind: str
         http.auth = own  # set later: refused at the next call, before anything is sent
         with pytest.raises(ConfigurationError, match="KrakenAuth of its own"):
             await call(client, "get_viewer")
-    assert kraken.seen == []
+    assert kraken.sent == []
 
 
 # -- many callers waiting for one token request ------------------------------------------------
@@ -631,4 +578,4 @@ async def test_callers_waiting_for_a_hung_token_request_each_stop_at_their_own_d
         assert (await asyncio.wait_for(owner, 5)).viewer is not None
         assert (await asyncio.wait_for(patient, 5)).viewer is not None
         await client.aclose()
-    assert [s.operation for s in kraken.seen].count("getKrakenToken") == 1
+    assert [s.operation for s in kraken.sent].count("getKrakenToken") == 1

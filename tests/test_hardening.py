@@ -13,6 +13,7 @@ import gc
 import json
 import os
 import signal
+import struct
 import threading
 import time
 import tracemalloc
@@ -343,13 +344,24 @@ async def test_an_answer_bigger_than_max_response_bytes_is_refused(
 
 @pytest.fixture(scope="module")
 def gzip_bomb() -> bytes:
-    """About 1 MB of gzip that expands to 1 GB of spaces."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
-    chunk = b" " * (1 << 20)
-    parts = [compressor.compress(b'{"data": "')]
-    parts += [compressor.compress(chunk) for _ in range(1024)]
-    parts.append(compressor.compress(b'"}') + compressor.flush())
-    return b"".join(parts)
+    """About 1 MB of gzip that expands to 1 GB of spaces, `{"data": "   ...   "}`.
+
+    Compressing the gigabyte takes seconds, so one megabyte of spaces is compressed once and its
+    bytes repeated 1,024 times: a full flush after each piece empties the compressor's window, so
+    every megabyte after it compresses to the same bytes. The gzip trailer holds the CRC-32 and
+    length of the whole (a decompressor checks them at the end)."""
+    megabyte, prefix, suffix = b" " * (1 << 20), b'{"data": "', b'"}'
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)  # raw deflate: the gzip framing is ours
+    start = deflate.compress(prefix) + deflate.flush(zlib.Z_FULL_FLUSH)
+    piece = deflate.compress(megabyte) + deflate.flush(zlib.Z_FULL_FLUSH)
+    end = deflate.compress(suffix) + deflate.flush()
+    crc = zlib.crc32(prefix)
+    for _ in range(1024):
+        crc = zlib.crc32(megabyte, crc)
+    size = len(prefix) + 1024 * len(megabyte) + len(suffix)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"  # gzip, deflate, no name, no time
+    trailer = struct.pack("<II", zlib.crc32(suffix, crc), size & 0xFFFFFFFF)
+    return header + start + piece * 1024 + end + trailer
 
 
 def test_a_gzip_bomb_is_refused_without_holding_the_gigabyte(gzip_bomb: bytes) -> None:
@@ -627,7 +639,7 @@ def test_any_answer_gives_a_model_or_a_kraken_error_and_at_most_2_token_requests
         nonlocal answered
         operation = json.loads(request.content).get("operationName")
         is_token_request = operation in (OBTAIN, REFRESH)
-        kraken.sent.append(Sent(operation, "", {}, request.headers, b""))
+        kraken.sent.append(Sent.of(request))
         if not answered and is_token_request == (to == "the token request"):
             answered = True
             return httpx.Response(status, content=body, headers=answer_headers)

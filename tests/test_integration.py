@@ -2,7 +2,7 @@
 
 Nothing here is mocked: the client's requests go through httpx to the sandbox server (a real
 GraphQL server executing our schema, in a thread), which issues and checks real JWTs. Each test
-runs once with KrakenClient and once with SyncKrakenClient (`client_kind`, see conftest.py); the
+runs once with KrakenClient and once with SyncKrakenClient (`kind`, see conftest.py); the
 sandbox is reset before each test, and the client and the sandbox share `sandbox_clock`, so moving
 it moves time for both. What the client sent is read from the sandbox's own counters.
 
@@ -131,9 +131,9 @@ def connect(
     return connect
 
 
-async def refresh_token_from_a_first_client(client_kind: str, sandbox: SandboxServer) -> str:
+async def refresh_token_from_a_first_client(kind: str, sandbox: SandboxServer) -> str:
     """A refresh token as a user gets one: from a token request made with another client."""
-    first = build_client(client_kind, url=sandbox.url)
+    first = build_client(kind, url=sandbox.url)
     try:
         token_input = ObtainJSONWebTokenInput.model_validate(APIKey(DEMO_API_KEY).token_variables())
         result = await call(first, "get_kraken_token", input=token_input)
@@ -150,11 +150,9 @@ def credential_kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def credentials(
-    credential_kind: str, client_kind: str, sandbox: SandboxServer
-) -> Credentials:
+async def credentials(credential_kind: str, kind: str, sandbox: SandboxServer) -> Credentials:
     if credential_kind == "refresh_token":
-        return RefreshToken(await refresh_token_from_a_first_client(client_kind, sandbox))
+        return RefreshToken(await refresh_token_from_a_first_client(kind, sandbox))
     return PRIMARY_CREDENTIALS[credential_kind]
 
 
@@ -264,9 +262,9 @@ async def test_a_refresh_token_only_client_raises_authentication_error_once_it_i
     connect: Callable[..., AnyClient],
     sandbox: SandboxServer,
     sandbox_clock: SandboxClock,
-    client_kind: str,
+    kind: str,
 ) -> None:
-    client = connect(RefreshToken(await refresh_token_from_a_first_client(client_kind, sandbox)))
+    client = connect(RefreshToken(await refresh_token_from_a_first_client(kind, sandbox)))
     await call(client, "authenticate")
     sandbox.revoke_refresh_tokens()
     sandbox_clock.advance(TOKEN_LIFETIME + 1)  # the access token has expired too

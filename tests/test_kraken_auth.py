@@ -15,11 +15,11 @@ import io
 import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from codegen_helpers import write_small_schema
 from gql import Client as GqlClient
 from gql import gql
 from gql.transport.httpx import HTTPXAsyncTransport, HTTPXTransport
@@ -34,7 +34,6 @@ from oeus_kraken import (
 )
 from oeus_kraken.sandbox import DEMO_API_KEY, SandboxServer
 
-ROOT = Path(__file__).resolve().parent.parent
 VIEWER = "query whoAmI { viewer { email accounts { number } } }"
 BODY = {"query": VIEWER, "operationName": "whoAmI"}
 CALLS = 20
@@ -141,17 +140,18 @@ async def test_gql_async_transport_with_kraken_auth_makes_one_token_request_for_
 @pytest.fixture(scope="module")
 def plain_client_package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
     """A client made by ariadne-codegen alone (its default base clients, no oeus-kraken code),
-    async and sync, from one operation."""
+    async and sync, from one operation (against the small schema, a subset of the real one)."""
     from ariadne_codegen.main import client as run_codegen
 
     folder = tmp_path_factory.mktemp("plain")
     (folder / "ops").mkdir()
     (folder / "ops" / "who.graphql").write_text(VIEWER)
+    schema = write_small_schema(folder)
     for flavour in ("async", "sync"):
         config = {
             "tool": {
                 "ariadne-codegen": {
-                    "schema_path": str(ROOT / "schema.graphql"),
+                    "schema_path": str(schema),
                     "queries_path": str(folder / "ops"),
                     "target_package_path": str(folder),
                     "target_package_name": f"plain_{flavour}",

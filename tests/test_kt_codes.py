@@ -108,14 +108,25 @@ async def test_a_rejected_refresh_token_is_dropped_and_the_credential_obtains(
 async def test_bad_credentials_raise_at_once_and_are_never_sent_again(
     kraken: Driver, server: FakeKraken, clock: FakeClock, code: str
 ) -> None:
-    server.queue(OBTAIN, error_reply(code))
-    for _ in range(2):
-        with pytest.raises(AuthenticationError) as raised:
+    """The one test of this rule: each code the table says means bad credentials, on both
+    clients. The first call raises at once, in our words with the code (not the API's message);
+    however long it has been, every later call raises again without sending anything."""
+    entry = CODES[code]
+    server.queue(OBTAIN, error_reply(code, message="Invalid data.", error_type=entry.error_type))
+    with pytest.raises(AuthenticationError) as first:
+        await kraken.call("get_viewer")
+    assert first.value.error_code == code
+    assert f"authentication failed: {entry.meaning} ({code})" in str(first.value)
+    assert first.value.__cause__ is not first.value
+
+    for wait in (0, 1, 3600, 30 * 86400, 365 * 86400):  # retrying cannot help, however late
+        clock.advance(wait)
+        with pytest.raises(AuthenticationError) as again:
             await kraken.call("get_viewer")
-        assert raised.value.error_code == code
-        assert CODES[code].meaning in str(raised.value)
-        clock.advance(3600)
-    assert operations(server) == [OBTAIN]
+        assert again.value.error_code == code
+        assert entry.meaning in str(again.value)
+        assert "will not send this API key again" in str(again.value)
+    assert operations(server) == [OBTAIN]  # no retry, no data call, ever
 
 
 @pytest.mark.parametrize("code", codes(Category.NOT_AUTHENTICATED))

@@ -77,11 +77,11 @@ class Clock:
 
 
 @pytest.fixture
-async def live(client_kind: str) -> AsyncIterator[tuple[AnyClient, Recorder, Clock]]:
+async def live(kind: str) -> AsyncIterator[tuple[AnyClient, Recorder, Clock]]:
     """A client from the environment (`from_env()`), what it sends, and its clock."""
     recorder, clock = Recorder(), Clock()
     client: AnyClient
-    if client_kind == "async":
+    if kind == "async":
         client = KrakenClient.from_env(clock=clock)
         client.http_client.event_hooks = {"request": [recorder.arecord]}
     else:
@@ -122,8 +122,8 @@ async def test_live_products_need_no_token(live: tuple[AnyClient, Recorder, Cloc
     assert recorder.operations == ["getProducts"]  # public: no token was requested for it
 
 
-async def test_live_tdsp_lookup_without_credentials(client_kind: str) -> None:
-    client = build_client(client_kind, url=os.environ["KRAKEN_URL"])
+async def test_live_tdsp_lookup_without_credentials(kind: str) -> None:
+    client = build_client(kind, url=os.environ["KRAKEN_URL"])
     try:
         result = await call(client, "get_tdsp_by_postal_code", postal_code="75001")
     finally:

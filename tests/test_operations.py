@@ -16,7 +16,8 @@ from typing import Any
 
 import graphql
 import pytest
-from conftest import FakeKraken, build_client, call, close_client, token_response
+from auth_helpers import FakeKraken, token_response
+from conftest import build_client, call, close_client
 
 import oeus_kraken
 from oeus_kraken import (
@@ -1105,13 +1106,13 @@ async def test_rates_filter_sends_the_esi_id_and_only_the_fields_given(
 
 
 async def _answer(
-    operation: Operation, client_kind: str, fake_kraken: FakeKraken, data: dict[str, Any]
+    operation: Operation, kind: str, fake_kraken: FakeKraken, data: dict[str, Any]
 ) -> Any:
-    """Call `operation` on a new client of `client_kind`, the API answering with `data`."""
+    """Call `operation` on a new client of `kind`, the API answering with `data`."""
     if not operation.public:
         fake_kraken.answer_token()
     fake_kraken.answer(operation.operation_name, {"data": data})
-    client = build_client(client_kind, credentials=OrganizationSecretKey(SECRET_KEY))
+    client = build_client(kind, credentials=OrganizationSecretKey(SECRET_KEY))
     try:
         return await call(client, operation.method, **operation.kwargs)
     finally:
@@ -1119,13 +1120,13 @@ async def _answer(
 
 
 async def test_token_answer_parses_the_token_payload_and_refresh_expiry(
-    client_kind: str, fake_kraken: FakeKraken
+    kind: str, fake_kraken: FakeKraken
 ) -> None:
     body = token_response(now=1_750_000_000, refresh_expires_in=7 * 24 * 3600)
     answer = body["data"]["obtainKrakenToken"]
 
     result = await _answer(
-        OPERATIONS_BY_METHOD["get_kraken_token"], client_kind, fake_kraken, body["data"]
+        OPERATIONS_BY_METHOD["get_kraken_token"], kind, fake_kraken, body["data"]
     )
 
     token = result.obtain_kraken_token
@@ -1137,9 +1138,9 @@ async def test_token_answer_parses_the_token_payload_and_refresh_expiry(
 
 
 async def test_viewer_accounts_have_enum_status_and_integer_cent_balances(
-    client_kind: str, fake_kraken: FakeKraken
+    kind: str, fake_kraken: FakeKraken
 ) -> None:
-    result = await _answer(OPERATIONS_BY_METHOD["get_viewer"], client_kind, fake_kraken, VIEWER)
+    result = await _answer(OPERATIONS_BY_METHOD["get_viewer"], kind, fake_kraken, VIEWER)
 
     viewer = result.viewer
     assert (viewer.given_name, viewer.family_name) == ("Maria", "Garcia")
@@ -1153,9 +1154,9 @@ async def test_viewer_accounts_have_enum_status_and_integer_cent_balances(
 
 
 async def test_account_has_its_texas_property_and_esi_id(
-    client_kind: str, fake_kraken: FakeKraken
+    kind: str, fake_kraken: FakeKraken
 ) -> None:
-    result = await _answer(OPERATIONS_BY_METHOD["get_account"], client_kind, fake_kraken, ACCOUNT)
+    result = await _answer(OPERATIONS_BY_METHOD["get_account"], kind, fake_kraken, ACCOUNT)
 
     account = result.account
     assert account.status is AccountStatus.ACTIVE
@@ -1173,11 +1174,9 @@ async def test_account_has_its_texas_property_and_esi_id(
 
 
 async def test_ledger_transactions_parse_dates_amounts_types_and_page_info(
-    client_kind: str, fake_kraken: FakeKraken
+    kind: str, fake_kraken: FakeKraken
 ) -> None:
-    result = await _answer(
-        OPERATIONS_BY_METHOD["get_account_ledgers"], client_kind, fake_kraken, LEDGERS
-    )
+    result = await _answer(OPERATIONS_BY_METHOD["get_account_ledgers"], kind, fake_kraken, LEDGERS)
 
     [ledger] = result.account.ledgers
     assert ledger.ledger_type == "MAIN_LEDGER"
@@ -1197,9 +1196,9 @@ async def test_ledger_transactions_parse_dates_amounts_types_and_page_info(
 
 
 async def test_products_parse_decimal_credit_and_aware_datetimes(
-    client_kind: str, fake_kraken: FakeKraken
+    kind: str, fake_kraken: FakeKraken
 ) -> None:
-    result = await _answer(OPERATIONS_BY_METHOD["get_products"], client_kind, fake_kraken, PRODUCTS)
+    result = await _answer(OPERATIONS_BY_METHOD["get_products"], kind, fake_kraken, PRODUCTS)
 
     [product] = result.products
     assert product.code == "OCTOPUS-12M-FIXED-0125"
@@ -1212,11 +1211,11 @@ async def test_products_parse_decimal_credit_and_aware_datetimes(
 
 
 async def test_product_rates_parse_to_exact_decimals_and_texas_enums(
-    client_kind: str, fake_kraken: FakeKraken
+    kind: str, fake_kraken: FakeKraken
 ) -> None:
     result = await _answer(
         OPERATIONS_BY_METHOD["get_products_with_rates"],
-        client_kind,
+        kind,
         fake_kraken,
         PRODUCTS_WITH_RATES,
     )
@@ -1235,10 +1234,10 @@ async def test_product_rates_parse_to_exact_decimals_and_texas_enums(
 
 
 async def test_tdsp_lookup_parses_service_provider_and_load_zone(
-    client_kind: str, fake_kraken: FakeKraken
+    kind: str, fake_kraken: FakeKraken
 ) -> None:
     result = await _answer(
-        OPERATIONS_BY_METHOD["get_tdsp_by_postal_code"], client_kind, fake_kraken, TDSP_HOUSTON
+        OPERATIONS_BY_METHOD["get_tdsp_by_postal_code"], kind, fake_kraken, TDSP_HOUSTON
     )
 
     [tdsp] = result.tdsp_by_postalcode

@@ -208,13 +208,6 @@ def test_a_failed_request_is_shared_by_its_whole_wave_and_the_next_wave_sends_on
     assert isinstance(m.decide(T0 + 2, retry.flight.number), WaitFor)
 
 
-def test_rejected_credentials_are_never_tried_again() -> None:
-    m = failing(AuthenticationError("bad key", error_code="KT-CT-1139"))
-    for later in (0, 1, 3600, 86400 * 365):
-        with pytest.raises(AuthenticationError, match="will not send this API key again"):
-            decide(m, T0 + later)
-
-
 def test_a_rate_limit_blocks_token_requests_for_its_retry_after_only() -> None:
     m = failing(RateLimitError("slow down", retry_after=42, error_code="KT-CT-1199"))
     with pytest.raises(RateLimitError) as blocked:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta, timezone
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -33,7 +34,9 @@ from oeus_kraken.usage import (
     intervals_in_day,
     iter_usage_pages,
     local_date,
+    local_range_bounds,
 )
+from oeus_kraken.usage._fetch import usage_windows
 
 ACCOUNT = DEMO_ACCOUNT_NUMBERS[0]
 
@@ -99,19 +102,20 @@ async def test_a_window_spanning_a_dst_change_has_every_interval_once(
     assert short <= {d for d in days if d >= date(2026, 11, 1)}
 
 
-async def test_a_window_spanning_both_dst_days_has_every_interval_once(
-    sandbox: SandboxServer,
-) -> None:
-    # One client only: the two walk the same plan (above, each client over one change), and
-    # eight months at 100 a page is some 230 requests.
-    start, end = date(2026, 3, 1), date(2026, 11, 7)
-    walked = await pages("async", sandbox.url, ACCOUNT, start, end, page_size=100, window_pages=5)
-    days = intervals_per_local_day(walked)
-    assert days[date(2026, 3, 8)] == 92
-    assert days[date(2026, 11, 1)] == 100
-    # Every day is complete except where the sandbox holds intervals back (its gap, late ones).
-    short = {d for d, n in days.items() if n != intervals_in_day(d)}
-    assert short <= {date(2026, 7, 14)} | {d for d in days if d >= date(2026, 11, 1)}
+def test_a_span_across_both_dst_changes_is_cut_into_windows_holding_every_interval_once() -> None:
+    # March 1 to November 7: both ends in CST, the spring day 4 intervals short, the fall day 4
+    # over. The walks over each change (above) show the sandbox's days come back whole.
+    start, end = local_range_bounds(date(2026, 3, 1), date(2026, 11, 7))
+    utc = timezone.utc
+    assert (start, end) == (
+        datetime(2026, 3, 1, 6, tzinfo=utc),
+        datetime(2026, 11, 8, 6, tzinfo=utc),
+    )
+    windows = usage_windows(start, end, page_size=100, window_pages=5)
+    assert (windows[0][0], windows[-1][1]) == (start, end)
+    assert all(one[1] == following[0] for one, following in pairwise(windows))
+    assert all(high - low == 500 * INTERVAL for low, high in windows[:-1])
+    assert sum((high - low) // INTERVAL for low, high in windows) == 252 * 96
 
 
 async def test_a_window_needing_many_pages_asks_for_full_pages_only(

@@ -42,7 +42,8 @@ from oeus_kraken.usage import (
 )
 
 ACCOUNT = DEMO_ACCOUNT_NUMBERS[0]
-SINCE = date(2026, 10, 20)  # six weeks: many pages, a few seconds
+# Two weeks back: some 14 pages, well past the 3-page revision window a second sync asks for.
+SINCE = (datetime.now(timezone.utc) - timedelta(days=14)).date()
 GAP = datetime.fromtimestamp(GAP_START, tz=timezone.utc)
 
 
@@ -183,7 +184,7 @@ def test_the_budget_stop_leaves_a_resumable_store_and_the_next_run_resumes(
     sandbox: SandboxServer, sandbox_clock: SandboxClock, store: UsageStore, kind: str
 ) -> None:
     sandbox_clock.freeze()
-    sandbox.set_faults(points_allowance=2_000)  # about 25 pages at the sandbox's 78 points each
+    sandbox.set_faults(points_allowance=600)  # about 7 pages at the sandbox's 78 points each
     stopped = sync(kind, sandbox, sandbox_clock, store)
     assert stopped.stopped_reason == "budget"
     assert "points left this hour" in stopped.message
