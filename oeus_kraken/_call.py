@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -155,7 +156,9 @@ class RequestBuilder:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._client: httpx.Client | httpx.AsyncClient | None = None
+        # Weakly: a client replaced (a new event loop, a fork) is dropped, and its connections
+        # closed, at once, not after this builder's next request.
+        self._client: weakref.ref[httpx.Client | httpx.AsyncClient] | None = None
         self._client_headers: list[tuple[bytes, bytes]] = []
         self._url = httpx.URL(url)
         self._headers = httpx.Headers()
@@ -172,7 +175,8 @@ class RequestBuilder:
     ) -> httpx.Request:
         # Cookies and params are merged into each request by httpx's rules: left to httpx.
         fast = not (headers or http.cookies or http.params)
-        if fast and not (http is self._client and http.headers.raw == self._client_headers):
+        known = self._client is not None and self._client() is http
+        if fast and not (known and http.headers.raw == self._client_headers):
             self._remember(http)
         if not (fast and self._usable):
             return http.build_request(
@@ -206,7 +210,7 @@ class RequestBuilder:
         """Take what build_request makes for `http` as it is now. Not usable: a subclass of
         httpx's clients (it may build requests its own way), or headers of the http_client's
         own that would set the body's framing."""
-        self._client, self._client_headers = http, http.headers.raw
+        self._client, self._client_headers = weakref.ref(http), http.headers.raw
         self._by_length.clear()
         self._usable = False
         if type(http) not in _PLAIN_CLIENTS:

@@ -280,6 +280,7 @@ def rate_limited_twice(rate_limit: str) -> FakeKraken:
     return scripted(token_faults=[fault() for _ in range(2)])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rate_limit", list(RATE_LIMITS))
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_short_rate_limits_are_waited_out_by_20_concurrent_callers_with_3_token_requests(
@@ -345,6 +346,7 @@ async def test_short_rate_limits_are_waited_out_but_a_gate_over_30_s_raises_at_o
 # -- 4. No storm on a dead endpoint ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_no_storm_on_a_dead_endpoint_3_token_requests_at_most_then_recovery_at_once(
     kind: str,
@@ -445,6 +447,7 @@ async def test_mutations_are_known_by_their_parsed_operation_type_and_never_retr
     assert attempts == 1, f"a mutation {spelling} was sent {attempts} times"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spelling", list(QUERIES))
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_mutations_are_known_by_their_parsed_operation_type_so_a_query_alike_is_retried(
@@ -466,6 +469,7 @@ OUR_OPERATIONS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("operation", list(OUR_OPERATIONS))
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_mutations_are_known_by_their_parsed_operation_type_for_our_own_operations(

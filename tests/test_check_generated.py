@@ -47,6 +47,7 @@ def config_of(project: Path) -> dict[str, Any]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "change",
     [
@@ -101,6 +102,7 @@ def test_the_hash_covers_the_code_that_generates_and_the_installed_versions(
     assert Path(tool.__file__).resolve() in read
 
 
+@pytest.mark.slow
 def test_a_stamped_check_passes_without_regenerating_and_a_changed_one_regenerates(
     project: Path,
     tmp_path: Path,

@@ -160,6 +160,7 @@ def shown_token(run: Run) -> str:
     return token
 
 
+@pytest.mark.slow
 def test_token_prints_expiry_and_claims_but_not_the_token_unless_asked(
     cli: Cli,
     sandbox_env: None,
@@ -187,6 +188,7 @@ def test_token_prints_expiry_and_claims_but_not_the_token_unless_asked(
     assert plain.out in shown.out  # --show-token adds the token and changes nothing else
 
 
+@pytest.mark.slow
 def test_token_as_a_process_with_credentials_from_the_environment(
     cli: Cli,
     sandbox_env: None,
@@ -208,6 +210,7 @@ def test_token_as_a_process_with_credentials_from_the_environment(
     assert not JWT.search(run.out)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "argv",
     [
@@ -300,6 +303,7 @@ def test_products_for_a_postal_code_print_its_tdsp_and_their_rates_there(
 # -- failures: one line on stderr, an exit code per kind ---------------------------------------
 
 
+@pytest.mark.slow
 def test_an_unreachable_api_is_one_line_on_stderr_and_exit_4(tmp_path: Path) -> None:
     # A real process: only there would the library's own log warnings (token request backoff,
     # retries) reach stderr next to the error line.
@@ -310,6 +314,7 @@ def test_an_unreachable_api_is_one_line_on_stderr_and_exit_4(tmp_path: Path) -> 
     assert run.out == ""
 
 
+@pytest.mark.slow
 def test_an_unreachable_api_in_process(cli: Cli, clean_env: None) -> None:
     run = cli("token", "--url", UNREACHABLE_URL, "--api-key", DEMO_API_KEY)
     assert "could not reach" in assert_one_error_line(run, "token", "unreachable")
@@ -342,6 +347,7 @@ def test_no_credentials_for_a_command_that_needs_them_exit_2_saying_what_to_set(
     assert sandbox.stats.requests == 0
 
 
+@pytest.mark.slow
 def test_a_rate_limited_token_request_exits_5_not_3(
     cli: Cli, sandbox_env: None, sandbox: SandboxServer
 ) -> None:
@@ -449,6 +455,7 @@ def run_sandbox_console(tmp_path: Path, *options: str, requests: int = 2) -> San
     return SandboxConsole(banner, rest, err, process.returncode)
 
 
+@pytest.mark.slow
 def test_sandbox_prints_its_url_and_demo_credentials_and_stops_on_sigint(tmp_path: Path) -> None:
     console = run_sandbox_console(tmp_path)
 
@@ -459,6 +466,7 @@ def test_sandbox_prints_its_url_and_demo_credentials_and_stops_on_sigint(tmp_pat
         assert secret in text
 
 
+@pytest.mark.slow
 def test_the_sandbox_console_is_one_banner_and_then_quiet(tmp_path: Path) -> None:
     console = run_sandbox_console(tmp_path, requests=3)
 
@@ -469,6 +477,7 @@ def test_the_sandbox_console_is_one_banner_and_then_quiet(tmp_path: Path) -> Non
     assert sum("oeus-kraken sandbox on" in line for line in console.banner) == 1
 
 
+@pytest.mark.slow
 def test_the_sandbox_logs_start_up_and_each_request_at_log_level_info(tmp_path: Path) -> None:
     console = run_sandbox_console(tmp_path, "--log-level", "info", requests=3)
 
@@ -482,6 +491,7 @@ def test_the_sandbox_logs_start_up_and_each_request_at_log_level_info(tmp_path: 
 # -- -v: the library's logs ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_without_verbose_a_failure_is_one_line_and_with_it_the_retries_come_first(
     tmp_path: Path,
 ) -> None:

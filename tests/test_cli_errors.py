@@ -48,6 +48,7 @@ def org_env(sandbox_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
 # -- the URL ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("where", "source"), [("option", "from --url"), ("environment", "from KRAKEN_URL")]
 )
@@ -68,6 +69,7 @@ def test_an_unreachable_host_names_the_url_and_where_it_came_from(
     assert "could not reach" in line
 
 
+@pytest.mark.slow
 def test_an_empty_url_option_is_refused_not_sent_to_production(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
@@ -80,6 +82,7 @@ def test_an_empty_url_option_is_refused_not_sent_to_production(
     assert sandbox.stats.requests == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("value", ["", "   "], ids=["empty", "blank"])
 def test_an_empty_kraken_url_is_refused_not_a_fall_back_to_production(
     tmp_path: Path, value: str
@@ -98,6 +101,7 @@ def test_a_url_that_is_not_http_is_refused_naming_it(cli: Cli, clean_env: None, 
     assert "(from --url)" in line
 
 
+@pytest.mark.slow
 def test_the_http_refusal_names_the_option_that_overrides_it(tmp_path: Path) -> None:
     env = {"KRAKEN_API_KEY": DEMO_API_KEY}
     url = "http://kraken.example.invalid/v1/graphql/"
@@ -223,6 +227,7 @@ def test_an_account_number_in_lower_case_is_the_same_account(cli: Cli, org_env: 
     assert run.out.startswith(ACCOUNT)
 
 
+@pytest.mark.slow
 def test_another_users_account_says_not_found_or_not_visible_and_to_check_the_number(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
@@ -308,6 +313,7 @@ def test_every_command_refuses_a_postal_code_of_the_wrong_shape(
     assert sandbox.stats.requests == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "command", [("products", "--postal-code"), ("rates", "--postal-code")], ids=lambda c: c[0]
 )
@@ -364,6 +370,7 @@ def test_kwh_must_be_a_positive_amount(cli: Cli, sandbox_env: None, kwh: str) ->
 # -- rate limits, in a user's words ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("faults", "said"),
     [

@@ -148,6 +148,7 @@ def test_a_pipe_that_stays_open_gets_everything_and_exit_0(
     assert len(result.stdout.splitlines()) == 1 + 7 * 96
 
 
+@pytest.mark.slow
 def test_no_stdout_at_all_is_quiet(env: dict[str, str]) -> None:
     # `>&-`: the process starts with file descriptor 1 closed, and Python's sys.stdout is None.
     command = f"exec {shlex.quote(sys.executable)} -m oeus_kraken products >&-"

@@ -62,6 +62,7 @@ def one_day(day: str) -> tuple[str, ...]:
 # -- usage -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_one_spring_forward_day_as_csv_is_a_header_and_92_lines(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
@@ -145,6 +146,7 @@ def test_a_day_with_the_seeded_gap_shows_fewer_intervals_than_expected(
     assert run.out.splitlines()[-1].endswith(f"in {96 - GAP_INTERVALS} of 96 intervals")
 
 
+@pytest.mark.slow
 def test_a_range_of_days_includes_both_ends(cli: Cli, org_env: None) -> None:
     days = csv_rows(
         cli(
@@ -185,6 +187,7 @@ def test_a_wholesale_account_shows_costs_in_dollars_and_keeps_cents_in_csv(
     assert table(plain.out, ("day", "kWh", "intervals", "expected"))
 
 
+@pytest.mark.slow
 def test_an_account_with_several_meters_has_a_table_each_and_esi_id_picks_one(
     cli: Cli, org_env: None
 ) -> None:

@@ -135,6 +135,7 @@ def test_export_to_a_file_says_how_many_rows(
     assert sum(line.endswith(",0,4,false") for line in lines) == 1
 
 
+@pytest.mark.slow
 def test_export_parquet_is_a_dataset_directory(
     cli: Cli, clean_env: None, store_path: Path, tmp_path: Path
 ) -> None:
@@ -219,6 +220,7 @@ def test_status_shows_the_last_sync_and_its_requests(
     assert row["last_sync"] == "2026-07-16 07:01 CDT"
 
 
+@pytest.mark.slow
 def test_status_of_no_store_says_how_to_make_one_and_creates_nothing(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
@@ -233,6 +235,7 @@ def test_status_of_no_store_says_how_to_make_one_and_creates_nothing(
 # -- chart -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_chart_writes_a_png(cli: Cli, clean_env: None, store_path: Path, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")  # the chart extra; installed by `make install`
     out = tmp_path / "usage.png"
@@ -329,6 +332,7 @@ def test_the_progress_bar_is_silent_when_stderr_is_not_a_terminal() -> None:
 # -- sync, end to end against the sandbox ---------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sync_fills_the_store_and_a_second_sync_costs_only_the_recent_days(
     cli: Cli,
     sandbox_env: None,

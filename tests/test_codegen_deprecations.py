@@ -66,6 +66,7 @@ def codegen(project: Path, *options: str) -> Run:
     return codegen_here(*ARGS, *options, cwd=project)
 
 
+@pytest.mark.slow
 def test_codegen_says_each_deprecated_element_in_one_line_and_no_warning_dump(
     project: Path,
 ) -> None:

@@ -169,6 +169,7 @@ def test_codegen_replaces_a_folder_it_wrote_earlier_byte_code_caches_included(
     assert MANIFEST in os.listdir(package)
 
 
+@pytest.mark.slow
 def test_the_same_inputs_at_two_absolute_paths_give_identical_bytes_and_check_shows_any_change(
     generated: Path, tmp_path: Path
 ) -> None:
@@ -327,6 +328,7 @@ def test_the_refused_names_cover_every_module_the_generated_code_imports(generat
     assert {"httpx", "pydantic", "oeus_kraken"} <= runtime_modules()
 
 
+@pytest.mark.slow
 def test_a_soft_keyword_is_a_package_name_that_imports(ops: Path) -> None:
     run = codegen("--queries", "ops", "--package", "match", "--target", "src", cwd=ops)
     assert run.code == 0, run.err
@@ -427,6 +429,7 @@ def test_codegen_refuses_a_target_or_package_path_that_is_a_file(
     refused_unchanged(ops, *args, words=(says,))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("package", "files", "prepare"),
     [

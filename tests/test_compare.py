@@ -258,6 +258,7 @@ def test_dst_months_are_priced_from_their_92_and_100_interval_days(
     assert product(comparison, FLAT).months[0].kwh == month.kwh
 
 
+@pytest.mark.slow
 def test_a_month_with_a_gap_is_flagged_with_its_missing_intervals(
     sandbox: SandboxServer, store: UsageStore, kraken: SyncKrakenClient
 ) -> None:
@@ -421,6 +422,7 @@ async def test_the_async_client_compares_the_same(
         assert other.bills == blocking.bills
 
 
+@pytest.mark.slow
 def test_the_default_period_is_the_last_whole_months_in_the_store(
     sandbox: SandboxServer, store: UsageStore, kraken: SyncKrakenClient
 ) -> None:
@@ -479,6 +481,7 @@ def november_db(sandbox: SandboxServer, tmp_path: Path) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 def test_the_command_prints_the_ranking_the_gaps_and_both_checks(
     cli: Cli, org_env: None, sandbox: SandboxServer, tmp_path: Path
 ) -> None:
@@ -548,6 +551,7 @@ def test_json_parses_with_exact_cents_and_units(cli: Cli, org_env: None, novembe
     assert document["requests"] == 4
 
 
+@pytest.mark.slow
 def test_csv_parses_one_row_per_product_with_a_cents_column_per_month(
     cli: Cli, org_env: None, november_db: str
 ) -> None:
@@ -656,6 +660,7 @@ def test_sync_brings_the_store_up_to_date_first_at_the_usual_floor(
 # -- the HTML page --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_html_page_is_owner_only_and_self_contained(
     cli: Cli, org_env: None, november_db: str, tmp_path: Path
 ) -> None:

@@ -146,6 +146,7 @@ def test_a_copied_command_does_what_it_did_in_the_demo(
             assert result.stdout.strip() == printed, line
 
 
+@pytest.mark.slow
 def test_the_month_to_csv_example_writes_every_interval_of_the_month(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
@@ -171,6 +172,7 @@ def test_the_month_to_csv_example_writes_every_interval_of_the_month(
     assert result.stdout.startswith(f"wrote {len(rows)} intervals (")
 
 
+@pytest.mark.slow
 def test_the_compare_rates_example_lists_every_product_cheapest_first(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:

@@ -951,6 +951,7 @@ exchanges = st.tuples(st.just("the call"), answers) | st.tuples(
 MODELS = {"get_viewer": GetViewer, "get_products": GetProducts}
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None, database=None)
 @given(
     exchange=exchanges,
@@ -1036,6 +1037,7 @@ async def test_calls_across_an_expiry_whose_refresh_is_rate_limited_make_3_token
     assert_no_secret_leaked(logs, server, *failures)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("kind", "calls"), [("async", 200), ("sync", 50)])
 async def test_on_the_sandbox_a_rate_limited_refresh_under_load_makes_3_token_requests_at_most(
     sandbox: SandboxServer,

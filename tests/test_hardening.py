@@ -227,6 +227,7 @@ async def call_once(kind: str, url: str, method: str = "get_products", **options
         return await asyncio.to_thread(getattr(sync_kraken, method))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("headers_too", [False, True], ids=["trickled body", "trickled headers"])
 async def test_a_server_trickling_its_answer_cannot_hold_a_call_past_its_deadline(
     kind: str, headers_too: bool
@@ -243,6 +244,7 @@ async def test_a_server_trickling_its_answer_cannot_hold_a_call_past_its_deadlin
     assert elapsed < 2 * 1.0 + 0.5 + 1.0, elapsed
 
 
+@pytest.mark.slow
 async def test_a_trickled_token_request_holds_the_other_callers_only_until_their_deadline(
     kind: str,
 ) -> None:
@@ -364,6 +366,7 @@ def gzip_bomb() -> bytes:
     return header + start + piece * 1024 + end + trailer
 
 
+@pytest.mark.slow
 def test_a_gzip_bomb_is_refused_without_holding_the_gigabyte(gzip_bomb: bytes) -> None:
     """The sync client, over real sockets: the answer's 1 MB of gzip is counted as what it
     expands to, and refused at the 50 MB cap, holding a small multiple of one read at most."""
@@ -428,6 +431,7 @@ def fork_and_call(call: Callable[[], Any], *, timeout: float = 20.0) -> int:
     return -1
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
 def test_a_forked_child_gets_a_working_sync_client_even_with_a_token_request_under_way() -> None:
     token_started = threading.Event()
@@ -609,6 +613,7 @@ headers = st.fixed_dictionaries(
 statuses = st.just(200) | st.sampled_from([401, 403, 429, 500, 502]) | st.integers(100, 599)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import oeus_kraken
 
 PACKAGE = Path(oeus_kraken.__file__).resolve().parent
@@ -112,6 +114,7 @@ def cycle_in(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+@pytest.mark.slow
 def test_no_hand_written_module_imports_another_that_imports_it_back() -> None:
     known = modules()
     graph = {name: imported(name, path, set(known)) for name, path in known.items()}

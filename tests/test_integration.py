@@ -539,6 +539,7 @@ HOME_PROPERTY, HOME_ESI_ID = "5101", "10443720004512388"
 WHOLESALE_ESI_ID = "10089010023806217"
 
 
+@pytest.mark.slow
 async def test_every_us_operation_answers_through_the_client(
     connect: Callable[..., AnyClient], sandbox: SandboxServer
 ) -> None:

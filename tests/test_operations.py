@@ -991,6 +991,7 @@ def expected_document(operation_name: str) -> str:
     return _normalised(_with_typename_on_abstract_types(document))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.method)
 async def test_operation_sends_its_name_document_and_variables(
     operation: Operation, make_client: Any, fake_kraken: FakeKraken

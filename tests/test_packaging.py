@@ -239,6 +239,7 @@ def _imported_top_level_modules(path: Path) -> set[str]:
     return modules
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "script",
     sorted([*(ROOT / "tools").glob("*.py"), *(ROOT / "bench").glob("*.py")]),

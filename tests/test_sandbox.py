@@ -820,6 +820,7 @@ def test_a_texas_local_day_has_92_96_or_100_intervals(
     assert Decimal(total["node"]["value"]) == sum(Decimal(node["value"]) for node in nodes)
 
 
+@pytest.mark.slow
 def test_paging_with_cursors_returns_every_interval_exactly_once(
     http: httpx.Client, server: SandboxServer, clock: Clock
 ) -> None:
@@ -1048,6 +1049,7 @@ def test_an_account_user_reads_only_their_own_usage(
 # -- usage: late, revised and missing intervals ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_late_intervals_appear_once_sandbox_time_passes_their_delivery(
     http: httpx.Client, server: SandboxServer, clock: Clock
 ) -> None:
@@ -1896,6 +1898,7 @@ def test_url_names_the_actual_port(server: SandboxServer) -> None:
     assert schema_path().name == "schema.graphql"
 
 
+@pytest.mark.slow
 def test_serve_runs_in_the_foreground_and_prints_its_url_and_credentials(
     http: httpx.Client,
 ) -> None:

@@ -557,6 +557,7 @@ def test_our_own_operations_do_not_break_against_schema_graphql_and_use_nothing_
     assert deprecation_lines(ROOT / "schema.graphql", ROOT / "queries") == []
 
 
+@pytest.mark.slow
 def test_a_deprecated_field_of_schema_graphql_is_found_when_an_operation_selects_it(
     shipped_schema: LoadedSchema, tmp_path: Path
 ) -> None:
@@ -673,6 +674,7 @@ def test_no_operations_at_all_is_a_usage_error(cli: Cli, project: Path) -> None:
     assert_one_line(run, 2, "no operations to check")
 
 
+@pytest.mark.slow
 def test_an_unreachable_endpoint_is_exit_4_and_its_password_is_never_shown(
     cli: Cli, project: Path
 ) -> None:
@@ -750,6 +752,7 @@ def test_a_server_that_refuses_deprecated_arguments_in_introspection_is_asked_wi
     assert verdicts(run) == {"selectsNickname": "fine", "usesOldField": "deprecated"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("answer", "code", "expected"),
     [

@@ -134,6 +134,7 @@ def test_every_operation_file_validates_against_schema_graphql(current, operatio
     assert [error.message for error in errors] == []
 
 
+@pytest.mark.slow
 def test_comparing_the_schema_with_itself_reports_nothing_changed_for_us(current):
     report = schema_tool.compare(current, current, QUERIES)
 
@@ -181,6 +182,7 @@ def workspace(tmp_path):
 # --- check: what a candidate schema does to our operations ------------------------------------
 
 
+@pytest.mark.slow
 def test_check_names_operations_that_no_longer_validate_and_exits_1(current, breaks_validation):
     report = schema_tool.compare(current, breaks_validation, QUERIES)
 
@@ -214,6 +216,7 @@ def test_check_names_operations_that_no_longer_validate_and_exits_1(current, bre
     )
 
 
+@pytest.mark.slow
 def test_check_reports_changes_that_do_not_touch_our_operations_and_exits_0(
     current, harmless_to_us
 ):
@@ -413,6 +416,7 @@ def test_check_rejects_a_missing_queries_folder_with_exit_2(workspace, tmp_path,
     assert_one_line_error(err, "operations folder", "not found")
 
 
+@pytest.mark.slow
 def test_check_command_with_a_missing_file_prints_one_line_and_exits_2(tmp_path):
     result = subprocess.run(
         [sys.executable, str(TOOL), "check", str(tmp_path / "missing.graphql")],

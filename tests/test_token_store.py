@@ -729,6 +729,7 @@ def _wait_for(condition: Callable[[], bool], what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.mark.slow
 def test_threads_with_stores_of_their_own_never_lose_each_others_entries(path: Path) -> None:
     counter = iter(range(4))
 
@@ -878,6 +879,7 @@ _DOCUMENTS = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -62,6 +62,7 @@ def leftovers(folder: Path) -> list[str]:
 # -- 6. Exports are atomic and whole ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_item6_a_failed_parquet_export_leaves_nothing(
     store: UsageStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -213,6 +214,7 @@ def write_every_kind(store: UsageStore, folder: Path) -> None:
     chart(store, ESI, DAY, DAY + timedelta(days=1), folder / "u.svg")
 
 
+@pytest.mark.slow
 def test_item6_every_file_holding_usage_is_owner_only(store: UsageStore, tmp_path: Path) -> None:
     previous = os.umask(0o022)  # most shells': files 0644 unless their writer says otherwise
     try:
@@ -257,6 +259,7 @@ def read_only_store(store_path: Path, tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", str(view)], check=False, capture_output=True)
 
 
+@pytest.mark.slow
 def test_item7_a_read_only_store_serves_status_export_and_chart(
     cli: Cli, clean_env: None, read_only_store: Path, tmp_path: Path
 ) -> None:
@@ -338,6 +341,7 @@ def test_item8_exit_statuses_are_distinct_and_documented(cli: Cli, clean_env: No
         assert f"{code} " in help_text
 
 
+@pytest.mark.slow
 def test_item8_the_output_format_follows_the_out_extension_or_a_mismatch_is_refused(
     cli: Cli, clean_env: None, store_path: Path, tmp_path: Path
 ) -> None:
@@ -359,6 +363,7 @@ def test_item8_the_output_format_follows_the_out_extension_or_a_mismatch_is_refu
     assert not (tmp_path / "c.pdf").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "url",
     [

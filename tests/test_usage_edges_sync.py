@@ -210,6 +210,7 @@ def test_item3_ctrl_c_in_the_blocking_api_raises_usage_sync_interrupted_with_the
     assert request_log.after(interrupted_at[0] + 0.01) == []
 
 
+@pytest.mark.slow
 def test_item3_cancelling_sync_usage_stops_it_the_same_way(
     sandbox: SandboxServer, request_log: RequestLog, tmp_path: Path
 ) -> None:
@@ -379,6 +380,7 @@ def sync_at(sandbox: SandboxServer, db: Path, since: date, now: datetime) -> tup
     return sandbox.stats.count("getPropertyMeasurements") - before, gap_rows(db)
 
 
+@pytest.mark.slow
 def test_item5_since_2000_costs_a_handful_more_than_since_2024_the_first_time_and_later(
     sandbox: SandboxServer,
     sandbox_clock: SandboxClock,
@@ -405,6 +407,7 @@ def test_item5_since_2000_costs_a_handful_more_than_since_2024_the_first_time_an
 # -- 8. Honest counts ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_item8_status_counts_every_request_lookups_and_budget_checks_included(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:

@@ -322,6 +322,7 @@ def test_parquet_without_pyarrow_names_the_extra_to_install(
 # --- Chart --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_chart_is_written_as_a_png(store: UsageStore, tmp_path: Path) -> None:
     store.link("A-0001", ESI)
     for n in range(10):

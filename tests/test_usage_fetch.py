@@ -88,6 +88,7 @@ def intervals_per_local_day(walked: list[Any]) -> dict[date, int]:
     return days
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("day", "count"), [(date(2026, 3, 8), 92), (date(2026, 11, 1), 100)])
 async def test_a_window_spanning_a_dst_change_has_every_interval_once(
     sandbox: SandboxServer, kind: str, day: date, count: int
@@ -118,6 +119,7 @@ def test_a_span_across_both_dst_changes_is_cut_into_windows_holding_every_interv
     assert sum((high - low) // INTERVAL for low, high in windows) == 252 * 96
 
 
+@pytest.mark.slow
 async def test_a_window_needing_many_pages_asks_for_full_pages_only(
     sandbox: SandboxServer, kind: str
 ) -> None:

@@ -287,6 +287,7 @@ def test_the_last_of_two_intervals_with_the_same_start_in_one_call_wins(store: U
     assert store.intervals(ESI, slot(0), slot(1)) == [second]
 
 
+@pytest.mark.slow
 def test_one_upsert_may_mix_esi_ids_and_span_more_than_a_chunk(store: UsageStore) -> None:
     many = [
         Interval(esi, slot(n), slot(n + 1), Decimal(n % 10))
@@ -611,6 +612,7 @@ WRITER = """
 """
 
 
+@pytest.mark.slow
 def test_two_processes_writing_the_same_intervals_at_once_neither_corrupts_nor_double_counts(
     store_path: Path, tmp_path: Path
 ) -> None:
@@ -683,6 +685,7 @@ def test_a_second_sync_is_refused_with_the_holding_process_named(
         pass
 
 
+@pytest.mark.slow
 def test_a_sync_that_waits_gets_the_lock_when_the_holder_finishes(
     store: UsageStore, store_path: Path
 ) -> None:
@@ -767,6 +770,7 @@ SELF_KILLING_WRITER = """
 """
 
 
+@pytest.mark.slow
 def test_a_process_killed_inside_an_upsert_leaves_only_whole_upserts_behind(
     store_path: Path,
 ) -> None:
@@ -809,6 +813,7 @@ KILLED_WRITER = """
 """
 
 
+@pytest.mark.slow
 def test_a_process_killed_from_outside_while_writing_leaves_a_consistent_store(
     store_path: Path,
 ) -> None:

@@ -78,6 +78,7 @@ def measurement_requests(sandbox: SandboxServer) -> int:
     return sandbox.stats.operations.get("getPropertyMeasurements", 0)
 
 
+@pytest.mark.slow
 def test_a_first_sync_costs_the_floor_and_a_second_only_the_revision_window(
     sandbox: SandboxServer, sandbox_clock: SandboxClock, store: UsageStore, kind: str
 ) -> None:
@@ -95,6 +96,7 @@ def test_a_first_sync_costs_the_floor_and_a_second_only_the_revision_window(
     assert "synced 1 ESI ID" in second.message
 
 
+@pytest.mark.slow
 def test_a_revised_value_replaces_the_old_one_and_is_counted(
     sandbox: SandboxServer, sandbox_clock: SandboxClock, store: UsageStore, kind: str
 ) -> None:
@@ -118,6 +120,7 @@ def test_a_revised_value_replaces_the_old_one_and_is_counted(
     assert status.revisions >= len(changed)
 
 
+@pytest.mark.slow
 def test_a_gap_is_reported_then_filled_once_the_sandbox_delivers_it(
     sandbox: SandboxServer, sandbox_clock: SandboxClock, store: UsageStore, kind: str
 ) -> None:
@@ -180,6 +183,7 @@ def test_two_syncs_at_once_on_one_store_one_is_refused_with_a_clear_line(
     assert measurement_requests(sandbox) == 0  # refused before any request
 
 
+@pytest.mark.slow
 def test_the_budget_stop_leaves_a_resumable_store_and_the_next_run_resumes(
     sandbox: SandboxServer, sandbox_clock: SandboxClock, store: UsageStore, kind: str
 ) -> None:
@@ -243,6 +247,7 @@ KILLED_SYNC = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_a_sync_killed_between_pages_leaves_a_consistent_store_that_the_next_run_completes(
     sandbox: SandboxServer, sandbox_clock: SandboxClock, tmp_path: Path
