@@ -110,7 +110,7 @@ _TOWNS = (
 
 def account_body(properties: int) -> bytes:
     """A getAccount answer for an account with `properties` properties, each with a rich
-    address and one electricity meter point (its 22-digit ESI ID as `mpan`)."""
+    address and one electricity meter point (its 22-digit ESI ID as `mpan`, and its agreement)."""
     props = []
     for i in range(properties):
         street = f"{100 + 37 * i} {_STREETS[i % len(_STREETS)]}, Apt {1 + i % 40}"
@@ -132,6 +132,8 @@ def account_body(properties: int) -> bytes:
                         "id": str(3_000_000 + i),
                         "mpan": f"1008901{i:015d}",
                         "status": "ON_SUPPLY" if i % 9 else "PENDING_SUPPLY",
+                        # getAccount asks when supply began (issue 22), as the sandbox answers.
+                        "agreements": [{"validFrom": f"2023-{1 + i % 12:02d}-01T00:00:00-06:00"}],
                     }
                 ],
             }
