@@ -17,17 +17,16 @@ Each time is the best of --repeats runs. Exits 1 if the whole comparison takes 0
 from __future__ import annotations
 
 import argparse
-import gc
-import json
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+from _figures import Figure, best, finish, timed
 
 from oeus_kraken import (
     GetAccountAgreements,
@@ -190,26 +189,6 @@ class AnswersAtOnce:
         return self.bills
 
 
-@dataclass
-class Figure:
-    name: str
-    value: float
-    unit: str
-    target: str = "-"
-    holds: bool | None = None
-
-
-def best(repeats: int, action: Callable[[], object]) -> float:
-    """The smallest of `repeats` timings (the least disturbed by the other users of the box)."""
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
 def figures_of(
     client: AnswersAtOnce, store: UsageStore, repeats: int, figures: list[Figure]
 ) -> Comparison:
@@ -223,7 +202,7 @@ def figures_of(
     assert all(p.priced for p in comparison.products)
     assert comparison.usage.missing_intervals == 0
     assert comparison.efl_holds
-    seconds = best(repeats, whole)
+    seconds = best(repeats, partial(timed, whole))
     figures.append(
         Figure(f"compare a year on {PRODUCTS} products", seconds, "s", f"< {TARGET_S:g}",
                seconds < TARGET_S)
@@ -242,7 +221,7 @@ def figures_of(
             lambda: rank_products(rates, profile, "BENCH-0"),
         ),
     ):
-        figures.append(Figure(name, best(repeats, part), "s"))
+        figures.append(Figure(name, best(repeats, partial(timed, part)), "s"))
     return comparison
 
 
@@ -269,11 +248,7 @@ def main() -> int:
         holds = {None: "", True: "yes", False: "NO"}[figure.holds]
         value = f"{figure.value:>8.3f} {figure.unit:<3}"
         print(f"  {figure.name:<{width}}  {value} {figure.target:>7}  {holds}")
-    if args.json:
-        args.json.write_text(
-            json.dumps([vars(f) for f in figures], indent=2) + "\n", encoding="utf-8"
-        )
-    return 1 if any(f.holds is False for f in figures) else 0
+    return finish(figures, args.json)
 
 
 if __name__ == "__main__":

@@ -19,19 +19,18 @@ its target: writes >= 200,000 intervals/s (the one-call first sync), CSV export 
 from __future__ import annotations
 
 import argparse
-import gc
 import io
-import json
 import resource
 import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+
+from _figures import Figure, best, finish, timed
 
 from oeus_kraken.usage import INTERVAL, Interval, UsageStore, local_range_bounds
 
@@ -56,27 +55,6 @@ def year_of_intervals(shift: Decimal = Decimal(0)) -> Iterator[Interval]:
             source="SMART_METER",
             read_at=begins + 8 * INTERVAL,
         )
-
-
-@dataclass
-class Figure:
-    name: str
-    value: float
-    unit: str
-    target: str = "-"
-    holds: bool | None = None
-
-
-def best(repeats: int, run: Callable[[], float]) -> float:
-    """The smallest of `repeats` timings (the least disturbed by the other users of the box)."""
-    return min(run() for _ in range(repeats))
-
-
-def timed(action: Callable[[], object]) -> float:
-    gc.collect()
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
 
 
 def main() -> int:
@@ -206,11 +184,7 @@ def main() -> int:
         print(
             f"  {figure.name:<{width}}  {value:>12} {figure.unit:<12} {figure.target:>10}  {holds}"
         )
-    if args.json:
-        args.json.write_text(
-            json.dumps([vars(f) for f in figures], indent=2) + "\n", encoding="utf-8"
-        )
-    return 1 if any(f.holds is False for f in figures) else 0
+    return finish(figures, args.json)
 
 
 if __name__ == "__main__":
