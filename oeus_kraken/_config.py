@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -24,36 +23,6 @@ DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_RESPONSE_BYTES = 50_000_000
 
 _CREDENTIAL_TYPES = (OrganizationSecretKey, EmailPassword, APIKey, RefreshToken)
-
-
-@dataclass(frozen=True)
-class ClientConfig:
-    url: str
-    credentials: Credentials | None
-    refresh_margin: float
-    timeout: httpx.Timeout
-    max_retries: int
-    max_response_bytes: int
-
-    @classmethod
-    def build(
-        cls,
-        url: str,
-        credentials: Credentials | None,
-        refresh_margin: float,
-        timeout: float | httpx.Timeout | None,
-        max_retries: int,
-        allow_insecure_http: bool,
-        max_response_bytes: int,
-    ) -> ClientConfig:
-        return cls(
-            url=check_url(url, allow_insecure_http=allow_insecure_http),
-            credentials=check_credentials(credentials),
-            refresh_margin=check_refresh_margin(refresh_margin),
-            timeout=check_timeout(timeout),
-            max_retries=check_max_retries(max_retries),
-            max_response_bytes=check_max_response_bytes(max_response_bytes),
-        )
 
 
 def _is_loopback(host: str) -> bool:

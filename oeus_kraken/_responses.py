@@ -87,25 +87,28 @@ def read_capped(response: httpx.Response, limit: int) -> None:
     """Read a streamed answer's body, decompressed, up to `limit` bytes and the attempt's
     deadline: a gzip bomb or a trickling server is cut off, not read to its end."""
     deadline = _deadline.DEADLINE.get()
-    body = bytearray()
+    chunks, size = [], 0
     for chunk in response.iter_bytes():
-        body += chunk
-        if len(body) > limit or (deadline is not None and time.monotonic() >= deadline):
-            raise _stopped_reading(response, limit, len(body))
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit or (deadline is not None and time.monotonic() >= deadline):
+            raise _stopped_reading(response, limit, size)
     # httpx has no public way to give a streamed response the body read from it: this is what
     # its own Response.read() does, so that httpx and everyone after us find the body read.
-    response._content = bytes(body)
+    # (One join: a body that came in one chunk is that chunk, not a copy of it.)
+    response._content = b"".join(chunks)
 
 
 async def aread_capped(response: httpx.Response, limit: int) -> None:
     """read_capped, awaiting."""
     deadline = _deadline.DEADLINE.get()
-    body = bytearray()
+    chunks, size = [], 0
     async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > limit or (deadline is not None and time.monotonic() >= deadline):
-            raise _stopped_reading(response, limit, len(body))
-    response._content = bytes(body)  # (as read_capped)
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit or (deadline is not None and time.monotonic() >= deadline):
+            raise _stopped_reading(response, limit, size)
+    response._content = b"".join(chunks)  # (as read_capped)
 
 
 def _stopped_reading(response: httpx.Response, limit: int, size: int) -> KrakenError:

@@ -12,24 +12,8 @@ to do and tells it what happened, always under one lock, and carries out every d
     token_accepted / token_rejected              what the API said of a call made with a token
     load / pending_save                          the token store, read and written by the flow
 
-The rules (README, "How the client handles tokens"):
-- A token's life is measured from its arrival on the local clock, for as long as the token says
-  it lasts (`exp - iat`): a skewed client clock does not matter. It is used until
-  `refresh_margin` before that end (halfway, if it lasts less), then refreshed with the refresh
-  token, unless that is past its `refreshExpiresIn` or was rejected: then the primary credential
-  obtains a new one. A token not yet expired stays in use while it is renewed.
-- One token request at a time; callers arriving meanwhile wait for it and share its outcome.
-- Token requests are numbered. A caller carries a *wave*: the first request whose outcome it
-  shares. A new call's wave is the next request; after a failure, the one after that failure.
-  So a failed request is shared by every caller of its wave, even one that arrives after it
-  ended. A request that failed in passing (5xx, no answer) sets when its wave retries, once for
-  all (a backoff with one jitter), and a new call arriving before then, while callers wait to
-  retry, shares that failure and retries with them: one request per retry wave, however many
-  callers (no storm). With nobody waiting to retry, a new call tries again at once.
-- Rejected credentials are never sent again. A rate limit closes a gate for its `Retry-After`,
-  or 1 s doubling while they repeat (capped at 60 s): no token request until then.
-- A token the API rejects is forgotten (only that one). Freshly issued tokens rejected one after
-  another (two in a row) pace further token requests: 1 s, doubling to 60 s, for every caller.
+The rules it keeps (lifetimes measured from arrival, one request at a time, waves, gates, pacing)
+are the README's "How the client handles tokens", each next to the code that keeps it below.
 """
 
 from __future__ import annotations
@@ -237,7 +221,9 @@ class TokenState:
         return None
 
     def next_wave(self) -> int:
-        """The wave of a call starting now: the next token request to be sent."""
+        """The wave of a call starting now: the next token request to be sent. Token requests
+        are numbered; a caller shares the outcome of every request of its wave, so a failure is
+        shared by callers that arrive after it, and their retries send one request together."""
         return self.flights_started + 1
 
     def decide(self, now: float, wave: int) -> Decision:

@@ -45,7 +45,8 @@ from ._config import (
     DEFAULT_REFRESH_MARGIN,
     DEFAULT_TIMEOUT,
     PRODUCTION_URL,
-    ClientConfig,
+    check_max_retries,
+    check_timeout,
     credentials_from_env,
     shown_url,
     url_from_env,
@@ -114,33 +115,25 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        config = ClientConfig.build(
-            url,
-            credentials,
-            refresh_margin,
-            timeout,
-            max_retries,
-            allow_insecure_http,
-            max_response_bytes,
-        )
         if http_client is not None and not isinstance(http_client, self._http_client_class):
             raise ConfigurationError(
                 f"http_client must be an {self._http_client_class.__module__}."
                 f"{self._http_client_class.__name__} for {type(self).__name__}, got "
                 f"{type(http_client).__name__}"
             )
-        self._config = config
-        self.url = config.url
+        # KrakenAuth checks the options it shares with the client (url, credentials, ...).
         self.auth = KrakenAuth(
-            config.credentials,
-            url=config.url,
+            credentials,
+            url=url,
             allow_insecure_http=allow_insecure_http,
-            refresh_margin=config.refresh_margin,
+            refresh_margin=refresh_margin,
             token_store=token_store,
-            max_response_bytes=config.max_response_bytes,
+            max_response_bytes=max_response_bytes,
             clock=clock,
         )
-        self.retry_policy = RetryPolicy(max_retries=config.max_retries)
+        self.url = self.auth.url
+        self._timeout = check_timeout(timeout)
+        self.retry_policy = RetryPolicy(max_retries=check_max_retries(max_retries))
         if http_client is not None:
             self._refuse_kraken_auth(http_client)
         self._owns_http_client = http_client is None
@@ -156,11 +149,11 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
 
     @property
     def credentials(self) -> Credentials | None:
-        return self._config.credentials
+        return self.auth.credentials
 
     @property
     def refresh_margin(self) -> float:
-        return self._config.refresh_margin
+        return self.auth.refresh_margin
 
     def __repr__(self) -> str:
         return (
@@ -173,7 +166,7 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
 
         is_async = self._http_client_class is httpx.AsyncClient
         transport = async_transport() if is_async else sync_transport()
-        return self._http_client_class(timeout=self._config.timeout, transport=transport)  # type: ignore[arg-type, return-value]
+        return self._http_client_class(timeout=self._timeout, transport=transport)  # type: ignore[arg-type, return-value]
 
     def _refuse_kraken_auth(self, http: httpx.Client | httpx.AsyncClient) -> None:
         if isinstance(http.auth, KrakenAuth):
