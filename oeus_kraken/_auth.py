@@ -51,6 +51,7 @@ from ._config import (
     shown_url,
 )
 from ._credentials import Credentials
+from ._durations import say_seconds
 from ._errors import (
     APIStatusError,
     APITimeoutError,
@@ -88,7 +89,6 @@ from ._tokens import (
     TokenUse,
     UseToken,
     WaitFor,
-    say_seconds,
     token_claims,
 )
 

@@ -27,6 +27,7 @@ from enum import Enum
 from typing import Any, NamedTuple
 
 from ._credentials import Credentials, RefreshToken
+from ._durations import say_seconds
 from ._errors import AuthenticationError, KrakenError, RateLimitError
 from ._kt_codes import REFRESHABLE_REJECTIONS, Category, category_of
 from ._steps import Signal
@@ -156,17 +157,6 @@ def unix_time(value: object) -> float | None:
 
 def _datetime(timestamp: float | None) -> datetime | None:
     return None if timestamp is None else datetime.fromtimestamp(timestamp, tz=timezone.utc)
-
-
-def say_seconds(seconds: float) -> str:
-    """A wait in a user's words: "1 second", "45 seconds", "3 minutes", "5 hours"."""
-    if not math.isfinite(seconds):
-        return "a very long time"
-    whole = max(1, math.ceil(seconds))
-    if whole < 120:
-        return f"{whole} second{'s' if whole != 1 else ''}"
-    minutes = math.ceil(whole / 60)
-    return f"{minutes} minutes" if minutes < 120 else f"{math.ceil(minutes / 60)} hours"
 
 
 def token_claims(token: str, payload: object) -> dict[str, Any]:

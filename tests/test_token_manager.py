@@ -22,6 +22,7 @@ from oeus_kraken import (
     RefreshToken,
     StoredTokens,
 )
+from oeus_kraken._durations import say_seconds
 from oeus_kraken._tokens import (
     CLOCK_SKEW_WARNING,
     RATE_LIMIT_BACKOFF,
@@ -32,7 +33,6 @@ from oeus_kraken._tokens import (
     TokenUse,
     UseToken,
     WaitFor,
-    say_seconds,
 )
 
 T0 = 1_750_000_000.0

@@ -145,7 +145,7 @@ def message(error: KrakenError, call: Invocation) -> str:
 def _rate_limited(error: RateLimitError) -> str:
     """In a user's words, from the error's fields: what said no, and when to run again (the
     library's own text speaks to a program that will retry, this process will not)."""
-    from .._tokens import say_seconds
+    from .._durations import say_seconds
 
     said = error.error_code or (f"HTTP {error.status_code}" if error.status_code else None)
     where = f"{error.operation_name}: " if error.operation_name else ""
