@@ -111,7 +111,8 @@ def attempt(auth: KrakenAuth, call: Call) -> Generator[Effect, Any, httpx.Respon
         failure = transport_error(exc, call.operation)
     if failure is not None:
         raise failure
-    if response.status_code != 200 or may_have_errors(response.content):
+    clean = call.errors_ruled_out or not may_have_errors(response.content)
+    if response.status_code != 200 or not clean:
         read_response(response, call.operation)  # raises what the answer carries, if anything
     return response
 
