@@ -211,7 +211,36 @@ def shipped_schema() -> LoadedSchema:
     from oeus_kraken.schema import read_schema_file
 
     path = Path(__file__).resolve().parent.parent / "schema.graphql"
-    return read_schema_file(path, "schema.graphql")
+    loaded = read_schema_file(path, "schema.graphql")
+    if loaded.sdl is not None:
+        _built_schemas[loaded.sdl, True] = loaded.schema  # for `schemas_built_once` too
+    return loaded
+
+
+# Each schema text built once per worker, whatever reads it: the schema tests build schema.graphql
+# (and the same edited copies) again and again, in the CLI, in tools/schema_tool.py and in their
+# own set-up, under labels that differ only in error messages. A build that succeeds is a pure
+# function of (text, check_sdl) and its schema is never changed afterwards, so the first build's
+# answer is the answer; failures (which name the label) are never kept.
+_built_schemas: dict[tuple[str, bool], Any] = {}
+
+
+@pytest.fixture
+def schemas_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`schema_from_sdl` remembers each schema it built, for the rest of this worker's tests."""
+    from oeus_kraken.schema import _sources
+
+    build = _sources.schema_from_sdl
+
+    def remembered(sdl: str, label: str, *, check_sdl: bool = True) -> Any:
+        if (sdl, check_sdl) not in _built_schemas:
+            _built_schemas[sdl, check_sdl] = build(sdl, label, check_sdl=check_sdl)
+        return _built_schemas[sdl, check_sdl]
+
+    monkeypatch.setattr(_sources, "schema_from_sdl", remembered)
+    tool = sys.modules.get("schema_tool")  # tools/schema_tool.py, as test_schema_tool loads it
+    if tool is not None:
+        monkeypatch.setattr(tool, "schema_from_sdl", remembered)
 
 
 # -- the auth and fault suites: a scripted Kraken (auth_helpers.FakeKraken) and a fake clock ---

@@ -38,6 +38,7 @@ def _import_tool():
 
 
 schema_tool = _import_tool()
+pytestmark = pytest.mark.usefixtures("schemas_built_once")
 
 
 def edit(sdl: str, *replacements: tuple[str, str]) -> str:
