@@ -36,6 +36,7 @@ from cli_helpers import (
     assert_one_error_line,
     clean_env,
     cli,
+    instant_waits,
     process_env,
     run_process,
     sandbox_env,
@@ -54,7 +55,7 @@ from oeus_kraken.sandbox import (
     SandboxServer,
 )
 
-__all__ = ["clean_env", "cli", "sandbox_env"]  # fixtures, used by name
+__all__ = ["clean_env", "cli", "instant_waits", "sandbox_env"]  # fixtures, used by name
 
 
 # -- --help ----------------------------------------------------------------------------------------
@@ -314,7 +315,7 @@ def test_an_unreachable_api_is_one_line_on_stderr_and_exit_4(tmp_path: Path) -> 
     assert run.out == ""
 
 
-@pytest.mark.slow
+@pytest.mark.usefixtures("instant_waits")  # the retries' waits recorded, not slept
 def test_an_unreachable_api_in_process(cli: Cli, clean_env: None) -> None:
     run = cli("token", "--url", UNREACHABLE_URL, "--api-key", DEMO_API_KEY)
     assert "could not reach" in assert_one_error_line(run, "token", "unreachable")
@@ -347,7 +348,7 @@ def test_no_credentials_for_a_command_that_needs_them_exit_2_saying_what_to_set(
     assert sandbox.stats.requests == 0
 
 
-@pytest.mark.slow
+@pytest.mark.usefixtures("instant_waits")
 def test_a_rate_limited_token_request_exits_5_not_3(
     cli: Cli, sandbox_env: None, sandbox: SandboxServer
 ) -> None:
