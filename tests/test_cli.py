@@ -304,17 +304,6 @@ def test_products_for_a_postal_code_print_its_tdsp_and_their_rates_there(
 # -- failures: one line on stderr, an exit code per kind ---------------------------------------
 
 
-@pytest.mark.slow
-def test_an_unreachable_api_is_one_line_on_stderr_and_exit_4(tmp_path: Path) -> None:
-    # A real process: only there would the library's own log warnings (token request backoff,
-    # retries) reach stderr next to the error line.
-    env = {"KRAKEN_API_KEY": DEMO_API_KEY}
-    run = run_process("viewer", "--url", UNREACHABLE_URL, env=env, tmp_path=tmp_path)
-    line = assert_one_error_line(run, "viewer", "unreachable")
-    assert "could not reach the Kraken API" in line
-    assert run.out == ""
-
-
 @pytest.mark.usefixtures("instant_waits")  # the retries' waits recorded, not slept
 def test_an_unreachable_api_in_process(cli: Cli, clean_env: None) -> None:
     run = cli("token", "--url", UNREACHABLE_URL, "--api-key", DEMO_API_KEY)
