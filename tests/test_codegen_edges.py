@@ -432,7 +432,7 @@ def test_codegen_refuses_a_target_or_package_path_that_is_a_file(
 @pytest.mark.parametrize(
     ("package", "files", "prepare", "as_a_process"),
     [
-        ("class", {}, None, True),
+        pytest.param("class", {}, None, True, marks=pytest.mark.slow),  # a process: a second
         ("my_kraken", {"x.graphql": "{ viewer { email } }\n"}, None, False),
         ("my_kraken", {}, lambda d: write(d / "src" / "my_kraken" / "mine.py", "MINE\n"), False),
         ("my_kraken", {}, lambda d: write(d / "src", "a file\n"), False),
