@@ -390,7 +390,12 @@ def rate_limited_token_run(
     [
         ({"token_rate_limit": 10}, "(KT-CT-1199)", False),
         ({"too_many_requests": 10, "retry_after": 1}, "(HTTP 429)", False),
-        ({"too_many_requests": 10, "retry_after": 150}, "(HTTP 429)", True),
+        pytest.param(
+            {"too_many_requests": 10, "retry_after": 150},
+            "(HTTP 429)",
+            True,
+            marks=pytest.mark.slow,
+        ),
     ],
     ids=["kt-ct-1199", "429-one-second", "429-minutes-as-a-process"],
 )

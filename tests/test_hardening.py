@@ -232,6 +232,7 @@ async def call_once(kind: str, url: str, method: str = "get_products", **options
 TRICKLE_LIMIT = 0.4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("headers_too", [False, True], ids=["trickled body", "trickled headers"])
 async def test_a_server_trickling_its_answer_cannot_hold_a_call_past_its_deadline(
     kind: str, headers_too: bool
