@@ -28,7 +28,7 @@ help:
 	@echo "make check-generated  fail if generated/ is not what make generate produces"
 	@echo "make lint             ruff check and ruff format --check"
 	@echo "make typecheck        mypy --strict on oeus_kraken, examples, tools and bench"
-	@echo "make pytest           the tests alone, on every core (PYTEST_ARGS=... passes options, e.g. -m 'not slow')"
+	@echo "make pytest           the tests alone, one worker per core and one more (PYTEST_ARGS=... passes options, e.g. -m 'not slow')"
 	@echo "make test-pythons     the tests on each CPython 3.10-3.13 found (pyenv or python3.X on PATH), one after another, each in its own .venv-3.X; names those it cannot find (PYTEST_ARGS=... passes options; REQUIRE_ALL=1: a missing version fails)"
 	@echo "make schema           refresh schema.graphql from KRAKEN_URL (left as it is when the types are the same, or when it breaks one of our operations: ALLOW_BREAKING=1 writes it anyway)"
 	@echo "make schema-check SCHEMA=path | URL=url   dry run: what a candidate file or endpoint changes for us"

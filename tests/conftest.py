@@ -296,6 +296,25 @@ def connector(
     return connect, made
 
 
+# -- the order: what waits on a set-up built once per run goes first ---------------------------
+
+
+BUILT_ONCE = ("demo", "codegen_project", "small_codegen_project", "mypy_errors")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests whose set-up is built once per run (`built_once`: the demo, seconds of codegen and
+    mypy) first, each group together: with pytest-xdist they then start at once on the first
+    worker, instead of last on one worker while the others wait for it, or on two at once (the
+    second waiting for the first's lock). The rest keep their order."""
+
+    def group(item: pytest.Item) -> int:
+        names = getattr(item, "fixturenames", ())
+        return next((n for n, name in enumerate(BUILT_ONCE) if name in names), len(BUILT_ONCE))
+
+    items.sort(key=group)  # stable
+
+
 # -- once per test run: generated packages, and one mypy run --------------------------------------
 
 
