@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from auth_helpers import FakeClock, Waits, record_waits
 
 from oeus_kraken.cli import EXIT_CODES, main
 from oeus_kraken.sandbox import SandboxServer
@@ -51,6 +52,13 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def sandbox_env(clean_env: None, monkeypatch: pytest.MonkeyPatch, sandbox: SandboxServer) -> None:
     """KRAKEN_URL names the sandbox; no credentials yet."""
     monkeypatch.setenv("KRAKEN_URL", sandbox.url)
+
+
+@pytest.fixture
+def instant_waits(monkeypatch: pytest.MonkeyPatch) -> Waits:
+    """The client's waits between attempts (retries, Retry-After) recorded instead of slept, for
+    in-process runs whose point is what the command says after them, not how long they took."""
+    return record_waits(monkeypatch, FakeClock())
 
 
 @pytest.fixture

@@ -211,7 +211,38 @@ def shipped_schema() -> LoadedSchema:
     from oeus_kraken.schema import read_schema_file
 
     path = Path(__file__).resolve().parent.parent / "schema.graphql"
-    return read_schema_file(path, "schema.graphql")
+    loaded = read_schema_file(path, "schema.graphql")
+    if loaded.sdl is not None:
+        _built_schemas[loaded.sdl, True] = loaded.schema  # for `schemas_built_once` too
+    return loaded
+
+
+# Each schema text built once per worker, whatever reads it: the schema tests build schema.graphql
+# (and the same edited copies) again and again, in the CLI, in tools/schema_tool.py and in their
+# own set-up, under labels that differ only in error messages. A build that succeeds is a pure
+# function of (text, check_sdl) and its schema is never changed afterwards, so the first build's
+# answer is the answer; failures (which name the label) are never kept.
+_built_schemas: dict[tuple[str, bool], Any] = {}
+
+
+@pytest.fixture
+def schemas_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`schema_from_sdl` remembers each schema it built, for the rest of this worker's tests."""
+    from oeus_kraken.schema import _sources
+
+    build = _sources.schema_from_sdl
+
+    def remembered(sdl: str, label: str, *, check_sdl: bool = True) -> Any:
+        if (sdl, True) in _built_schemas:  # passed the SDL rules: the same schema either way
+            return _built_schemas[sdl, True]
+        if (sdl, check_sdl) not in _built_schemas:
+            _built_schemas[sdl, check_sdl] = build(sdl, label, check_sdl=check_sdl)
+        return _built_schemas[sdl, check_sdl]
+
+    monkeypatch.setattr(_sources, "schema_from_sdl", remembered)
+    tool = sys.modules.get("schema_tool")  # tools/schema_tool.py, as test_schema_tool loads it
+    if tool is not None:
+        monkeypatch.setattr(tool, "schema_from_sdl", remembered)
 
 
 # -- the auth and fault suites: a scripted Kraken (auth_helpers.FakeKraken) and a fake clock ---
@@ -263,6 +294,25 @@ def connector(
         return driver
 
     return connect, made
+
+
+# -- the order: what waits on a set-up built once per run goes first ---------------------------
+
+
+BUILT_ONCE = ("demo", "codegen_project", "small_codegen_project", "mypy_errors")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests whose set-up is built once per run (`built_once`: the demo, seconds of codegen and
+    mypy) first, each group together: with pytest-xdist they then start at once on the first
+    worker, instead of last on one worker while the others wait for it, or on two at once (the
+    second waiting for the first's lock). The rest keep their order."""
+
+    def group(item: pytest.Item) -> int:
+        names = getattr(item, "fixturenames", ())
+        return next((n for n, name in enumerate(BUILT_ONCE) if name in names), len(BUILT_ONCE))
+
+    items.sort(key=group)  # stable
 
 
 # -- once per test run: generated packages, and one mypy run --------------------------------------

@@ -36,6 +36,7 @@ from cli_helpers import (
     assert_one_error_line,
     clean_env,
     cli,
+    instant_waits,
     process_env,
     run_process,
     sandbox_env,
@@ -54,7 +55,7 @@ from oeus_kraken.sandbox import (
     SandboxServer,
 )
 
-__all__ = ["clean_env", "cli", "sandbox_env"]  # fixtures, used by name
+__all__ = ["clean_env", "cli", "instant_waits", "sandbox_env"]  # fixtures, used by name
 
 
 # -- --help ----------------------------------------------------------------------------------------
@@ -303,18 +304,7 @@ def test_products_for_a_postal_code_print_its_tdsp_and_their_rates_there(
 # -- failures: one line on stderr, an exit code per kind ---------------------------------------
 
 
-@pytest.mark.slow
-def test_an_unreachable_api_is_one_line_on_stderr_and_exit_4(tmp_path: Path) -> None:
-    # A real process: only there would the library's own log warnings (token request backoff,
-    # retries) reach stderr next to the error line.
-    env = {"KRAKEN_API_KEY": DEMO_API_KEY}
-    run = run_process("viewer", "--url", UNREACHABLE_URL, env=env, tmp_path=tmp_path)
-    line = assert_one_error_line(run, "viewer", "unreachable")
-    assert "could not reach the Kraken API" in line
-    assert run.out == ""
-
-
-@pytest.mark.slow
+@pytest.mark.usefixtures("instant_waits")  # the retries' waits recorded, not slept
 def test_an_unreachable_api_in_process(cli: Cli, clean_env: None) -> None:
     run = cli("token", "--url", UNREACHABLE_URL, "--api-key", DEMO_API_KEY)
     assert "could not reach" in assert_one_error_line(run, "token", "unreachable")
@@ -347,7 +337,7 @@ def test_no_credentials_for_a_command_that_needs_them_exit_2_saying_what_to_set(
     assert sandbox.stats.requests == 0
 
 
-@pytest.mark.slow
+@pytest.mark.usefixtures("instant_waits")
 def test_a_rate_limited_token_request_exits_5_not_3(
     cli: Cli, sandbox_env: None, sandbox: SandboxServer
 ) -> None:
@@ -456,22 +446,16 @@ def run_sandbox_console(tmp_path: Path, *options: str, requests: int = 2) -> San
 
 
 @pytest.mark.slow
-def test_sandbox_prints_its_url_and_demo_credentials_and_stops_on_sigint(tmp_path: Path) -> None:
-    console = run_sandbox_console(tmp_path)
-
-    assert console.code == 0, console.err
-    assert "Traceback" not in console.err
-    text = "".join(console.banner)
-    for secret in (DEMO_ORGANIZATION_SECRET_KEY, DEMO_API_KEY, DEMO_EMAIL, DEMO_PASSWORD):
-        assert secret in text
-
-
-@pytest.mark.slow
-def test_the_sandbox_console_is_one_banner_and_then_quiet(tmp_path: Path) -> None:
+def test_the_sandbox_console_is_one_banner_with_its_credentials_then_quiet_and_stops_on_sigint(
+    tmp_path: Path,
+) -> None:
     console = run_sandbox_console(tmp_path, requests=3)
 
     assert console.code == 0, console.err
-    assert console.err == ""  # no uvicorn start-up, request or shutdown lines
+    assert console.err == ""  # no uvicorn start-up, request or shutdown lines, no traceback
+    text = "".join(console.banner)
+    for secret in (DEMO_ORGANIZATION_SECRET_KEY, DEMO_API_KEY, DEMO_EMAIL, DEMO_PASSWORD):
+        assert secret in text
     assert console.banner[-1] == QUIET_LINE
     assert console.rest == ""
     assert sum("oeus-kraken sandbox on" in line for line in console.banner) == 1

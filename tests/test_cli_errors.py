@@ -18,9 +18,11 @@ import pytest
 from cli_helpers import (
     UNREACHABLE_URL,
     Cli,
+    Run,
     assert_one_error_line,
     clean_env,
     cli,
+    instant_waits,
     run_process,
     sandbox_env,
 )
@@ -33,7 +35,7 @@ from oeus_kraken.sandbox import (
     SandboxServer,
 )
 
-__all__ = ["clean_env", "cli", "sandbox_env"]  # fixtures, used by name
+__all__ = ["clean_env", "cli", "instant_waits", "sandbox_env"]  # fixtures, used by name
 
 ACCOUNT = DEMO_ACCOUNT_NUMBERS[0]
 ESI_ID = "10443720004512388"  # the first demo account's meter
@@ -49,45 +51,50 @@ def org_env(sandbox_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("where", "source"), [("option", "from --url"), ("environment", "from KRAKEN_URL")]
-)
-def test_an_unreachable_host_names_the_url_and_where_it_came_from(
-    tmp_path: Path, where: str, source: str
-) -> None:
+def test_an_unreachable_host_names_the_url_and_where_it_came_from(tmp_path: Path) -> None:
+    # A real process: only there would the library's own log warnings (token request backoff,
+    # retries) reach stderr next to the error line.
     env = {"KRAKEN_API_KEY": DEMO_API_KEY}
-    argv = ["viewer"]
-    if where == "option":
-        argv += ["--url", UNREACHABLE_URL]
-    else:
-        env["KRAKEN_URL"] = UNREACHABLE_URL
 
-    run = run_process(*argv, env=env, tmp_path=tmp_path)
+    run = run_process("viewer", "--url", UNREACHABLE_URL, env=env, tmp_path=tmp_path)
 
     line = assert_one_error_line(run, "viewer", "unreachable")
-    assert f"(URL {UNREACHABLE_URL}, {source})" in line
+    assert f"(URL {UNREACHABLE_URL}, from --url)" in line
+    assert "could not reach the Kraken API" in line
+    assert run.out == ""
+
+
+@pytest.mark.usefixtures("instant_waits")
+def test_an_unreachable_host_from_kraken_url_says_it_came_from_there(
+    cli: Cli, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KRAKEN_URL", UNREACHABLE_URL)
+
+    run = cli("viewer", "--api-key", DEMO_API_KEY)
+
+    line = assert_one_error_line(run, "viewer", "unreachable")
+    assert f"(URL {UNREACHABLE_URL}, from KRAKEN_URL)" in line
     assert "could not reach" in line
 
 
-@pytest.mark.slow
 def test_an_empty_url_option_is_refused_not_sent_to_production(
-    tmp_path: Path, sandbox: SandboxServer
+    cli: Cli, sandbox_env: None, sandbox: SandboxServer
 ) -> None:
     # KRAKEN_URL names the sandbox: an empty --url must not fall back to it, nor to production.
-    env = {"KRAKEN_URL": sandbox.url}
-    run = run_process("products", "--url", "", env=env, tmp_path=tmp_path)
+    run = cli("products", "--url", "")
 
     line = assert_one_error_line(run, "products", "usage")
     assert "--url is empty" in line
     assert sandbox.stats.requests == 0
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("value", ["", "   "], ids=["empty", "blank"])
 def test_an_empty_kraken_url_is_refused_not_a_fall_back_to_production(
-    tmp_path: Path, value: str
+    cli: Cli, clean_env: None, monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
-    run = run_process("products", env={"KRAKEN_URL": value}, tmp_path=tmp_path)
+    monkeypatch.setenv("KRAKEN_URL", value)
+
+    run = cli("products")
 
     line = assert_one_error_line(run, "products", "usage")
     assert "KRAKEN_URL is set but empty" in line
@@ -101,15 +108,13 @@ def test_a_url_that_is_not_http_is_refused_naming_it(cli: Cli, clean_env: None, 
     assert "(from --url)" in line
 
 
-@pytest.mark.slow
-def test_the_http_refusal_names_the_option_that_overrides_it(tmp_path: Path) -> None:
-    env = {"KRAKEN_API_KEY": DEMO_API_KEY}
+@pytest.mark.usefixtures("instant_waits")
+def test_the_http_refusal_names_the_option_that_overrides_it(cli: Cli, clean_env: None) -> None:
+    key = ("--api-key", DEMO_API_KEY)
     url = "http://kraken.example.invalid/v1/graphql/"
 
-    refused = run_process("viewer", "--url", url, env=env, tmp_path=tmp_path)
-    allowed = run_process(
-        "viewer", "--url", url, "--allow-insecure-http", env=env, tmp_path=tmp_path
-    )
+    refused = cli("viewer", "--url", url, *key)
+    allowed = cli("viewer", "--url", url, "--allow-insecure-http", *key)
 
     line = assert_one_error_line(refused, "viewer", "usage")
     assert "refusing plain http://" in line
@@ -370,23 +375,43 @@ def test_kwh_must_be_a_positive_amount(cli: Cli, sandbox_env: None, kwh: str) ->
 # -- rate limits, in a user's words ----------------------------------------------------------------
 
 
-@pytest.mark.slow
+def rate_limited_token_run(
+    cli: Cli, tmp_path: Path, sandbox: SandboxServer, as_a_process: bool
+) -> Run:
+    argv = ("token", "--no-token-cache")
+    if as_a_process:
+        env = {"KRAKEN_URL": sandbox.url, "KRAKEN_API_KEY": DEMO_API_KEY}
+        return run_process(*argv, env=env, tmp_path=tmp_path)
+    return cli(*argv, "--api-key", DEMO_API_KEY)
+
+
 @pytest.mark.parametrize(
-    ("faults", "said"),
+    ("faults", "said", "as_a_process"),
     [
-        ({"token_rate_limit": 10}, "(KT-CT-1199)"),
-        ({"too_many_requests": 10, "retry_after": 1}, "(HTTP 429)"),
-        ({"too_many_requests": 10, "retry_after": 150}, "(HTTP 429)"),
+        ({"token_rate_limit": 10}, "(KT-CT-1199)", False),
+        ({"too_many_requests": 10, "retry_after": 1}, "(HTTP 429)", False),
+        pytest.param(
+            {"too_many_requests": 10, "retry_after": 150},
+            "(HTTP 429)",
+            True,
+            marks=pytest.mark.slow,
+        ),
     ],
-    ids=["kt-ct-1199", "429-one-second", "429-minutes"],
+    ids=["kt-ct-1199", "429-one-second", "429-minutes-as-a-process"],
 )
+@pytest.mark.usefixtures("instant_waits")  # in this process: the retries' waits are not slept
 def test_a_rate_limit_says_when_to_run_again_in_words(
-    tmp_path: Path, sandbox: SandboxServer, faults: dict[str, int], said: str
+    cli: Cli,
+    sandbox_env: None,
+    tmp_path: Path,
+    sandbox: SandboxServer,
+    faults: dict[str, int],
+    said: str,
+    as_a_process: bool,
 ) -> None:
     sandbox.set_faults(**faults)
-    env = {"KRAKEN_URL": sandbox.url, "KRAKEN_API_KEY": DEMO_API_KEY}
 
-    run = run_process("token", "--no-token-cache", env=env, tmp_path=tmp_path)
+    run = rate_limited_token_run(cli, tmp_path, sandbox, as_a_process)
 
     line = assert_one_error_line(run, "token", "rate_limited")
     assert said in line

@@ -429,27 +429,35 @@ def test_codegen_refuses_a_target_or_package_path_that_is_a_file(
     refused_unchanged(ops, *args, words=(says,))
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
-    ("package", "files", "prepare"),
+    ("package", "files", "prepare", "as_a_process"),
     [
-        ("class", {}, None),
-        ("my_kraken", {"x.graphql": "{ viewer { email } }\n"}, None),
-        ("my_kraken", {}, lambda d: write(d / "src" / "my_kraken" / "mine.py", "MINE\n")),
-        ("my_kraken", {}, lambda d: write(d / "src", "a file\n")),
+        pytest.param("class", {}, None, True, marks=pytest.mark.slow),  # a process: a second
+        ("my_kraken", {"x.graphql": "{ viewer { email } }\n"}, None, False),
+        ("my_kraken", {}, lambda d: write(d / "src" / "my_kraken" / "mine.py", "MINE\n"), False),
+        ("my_kraken", {}, lambda d: write(d / "src", "a file\n"), False),
     ],
     ids=["a keyword", "an anonymous operation", "a foreign file", "a file as target"],
 )
 def test_the_python_api_raises_the_refusal_the_command_prints(
-    ops: Path, package: str, files: dict[str, str], prepare: Any, monkeypatch: pytest.MonkeyPatch
+    ops: Path,
+    package: str,
+    files: dict[str, str],
+    prepare: Any,
+    as_a_process: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for name, text in files.items():
         write(ops / "ops" / name, text)
     if prepare:
         prepare(ops)
-    args = ("--queries", "ops", "--package", package, "--target", "src", *SMALL)
-    run = codegen_process(*args, cwd=ops)  # the console script, in a process of its own
-    line = refused(Run(run.returncode, run.stdout, run.stderr))
+    args = ("--queries", "ops", "--package", package, "--target", "src")
+    if as_a_process:  # the console script, in a process of its own: once is enough
+        process = codegen_process(*args, *SMALL, cwd=ops)
+        run = Run(process.returncode, process.stdout, process.stderr)
+    else:
+        run = codegen(*args, cwd=ops)
+    line = refused(run)
     monkeypatch.chdir(ops)
     with pytest.raises(CodegenError) as refusal:
         generate(package_config(queries="ops", package=package, target="src", schema=SMALL[1]))

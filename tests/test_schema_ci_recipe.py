@@ -27,9 +27,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cli_helpers import process_env
+from cli_helpers import Cli, clean_env, cli, process_env
 
 from oeus_kraken.sandbox import DEMO_API_KEY
+
+__all__ = ["clean_env", "cli"]  # fixtures, used by name
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "schema.graphql"
@@ -114,30 +116,20 @@ def sandbox_url(tomorrow: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
                 stream.close()
 
 
-def run(*argv: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "oeus_kraken", *argv],
-        cwd=cwd,
-        env=process_env(env, cwd),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 # -- the sandbox as NEW ---------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("clean_env", "schemas_built_once")
 def test_the_sandbox_introspected_as_new_gives_the_verdict_of_the_file_it_serves(
-    sandbox_url: str, tomorrow: Path, tmp_path: Path
+    cli: Cli, sandbox_url: str, tomorrow: Path
 ) -> None:
-    from_file = run("schema", "diff", str(SCHEMA), str(tomorrow), "--json", cwd=tmp_path, env={})
-    from_sandbox = run("schema", "diff", str(SCHEMA), sandbox_url, "--json", cwd=tmp_path, env={})
+    # In this process: the command's report is the point here (the sandbox is the process).
+    from_file = cli("schema", "diff", str(SCHEMA), str(tomorrow), "--json")
+    from_sandbox = cli("schema", "diff", str(SCHEMA), sandbox_url, "--json")
 
-    assert (from_sandbox.returncode, from_sandbox.stderr) == (1, "")
-    assert from_file.returncode == 1
-    served, written = json.loads(from_sandbox.stdout), json.loads(from_file.stdout)
+    assert (from_sandbox.code, from_sandbox.err) == (1, "")
+    assert from_file.code == 1
+    served, written = json.loads(from_sandbox.out), json.loads(from_file.out)
     assert served["new"] == sandbox_url
     for report in (served, written):
         del report["new"]

@@ -35,6 +35,7 @@ from oeus_kraken.schema import (
 __all__ = ["clean_env", "cli"]  # fixtures, used by name
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.usefixtures("schemas_built_once")
 
 OLD_SDL = """\
 type Query {

@@ -664,7 +664,8 @@ async def test_a_format_1_file_is_migrated_keeping_this_clients_token_and_droppi
 
 # -- processes and threads sharing one file ---------------------------------------------------
 
-WRITERS, KEYS_EACH = 8, 10
+# Four writers on two cores already interleave their saves; each save pays scrypt once.
+WRITERS, KEYS_EACH = 4, 10
 
 # One writer process: waits for the go-ahead file, then saves KEYS_EACH entries of its own. Logs
 # go to stderr, so a save that failed (a lock timeout, say) fails the test.
@@ -714,7 +715,8 @@ def test_concurrent_processes_never_lose_each_others_entries(tmp_path: Path, pat
     assert {entry["token"] for entry in stored.values()} == expected
     assert len(stored) == WRITERS * KEYS_EACH
     later = FileTokenStore(path)  # and each is found under its key (two, to keep scrypt cheap)
-    for key, token in [("writer-0-key-0", "token-0-0"), ("writer-7-key-9", "token-7-9")]:
+    last = (f"writer-{WRITERS - 1}-key-{KEYS_EACH - 1}", f"token-{WRITERS - 1}-{KEYS_EACH - 1}")
+    for key, token in [("writer-0-key-0", "token-0-0"), last]:
         found = later.load(key)
         assert found is not None
         assert found.token == token

@@ -47,6 +47,12 @@ BEGINNING = datetime.fromtimestamp(USAGE_START, tz=timezone.utc)
 SUPPLY_START = datetime(2023, 12, 1, 6, tzinfo=timezone.utc)
 
 
+def days_ago(days: int) -> date:
+    """A `since` a few days back from today: a sync that proves its point in a few pages, and
+    costs the same whatever day the suite runs (a fixed date costs more every day)."""
+    return (datetime.now(timezone.utc) - timedelta(days=days)).date()
+
+
 class RequestLog:
     """When each GraphQL request reached the sandbox (monotonic seconds), by operation."""
 
@@ -155,7 +161,7 @@ def test_item3_ctrl_c_stops_a_cli_sync_within_2_s_with_no_request_after_it(
         records = [s.last_sync for s in store.status()]
         assert all(r is not None and r.stopped_reason == "interrupted" for r in records)
         sandbox.set_faults(delay=0)
-        report = blocking_sync(sandbox, store, [ACCOUNT], since=date(2026, 11, 20))
+        report = blocking_sync(sandbox, store, [ACCOUNT], since=days_ago(4))
         assert report.stopped_reason is None
 
 
@@ -245,7 +251,7 @@ def test_item3_cancelling_sync_usage_stops_it_the_same_way(
         assert status.last_sync is not None
         assert status.last_sync.stopped_reason == "interrupted"
         assert store.requests_used() == sandbox.stats.requests - sandbox.stats.token_requests
-        report = blocking_sync(sandbox, store, [ACCOUNT], since=date(2026, 11, 20))
+        report = blocking_sync(sandbox, store, [ACCOUNT], since=days_ago(4))
         assert report.stopped_reason is None
 
 
@@ -397,7 +403,9 @@ def test_item5_since_2000_costs_a_handful_more_than_since_2024_the_first_time_an
     asked = [datetime.fromisoformat(str(start)) for start, _ in measured_spans]
     assert min(asked) >= SUPPLY_START
 
-    for later in (timedelta(days=8), timedelta(days=40)):  # every backoff of the empty span out
+    # Each later sync comes after the empty span's backoff ran out (1 h after the first attempt,
+    # 2 h after the second), so it is asked for again: days of new data would prove nothing more.
+    for later in (timedelta(hours=2), timedelta(hours=8)):
         old_again, old_gaps = sync_at(sandbox, old, date(2000, 1, 1), now + later)
         recent_again, _ = sync_at(sandbox, recent, date(2024, 1, 1), now + later)
         assert old_again <= recent_again + 3
@@ -413,7 +421,7 @@ def test_item8_status_counts_every_request_lookups_and_budget_checks_included(
 ) -> None:
     db = tmp_path / "u.sqlite3"
     with UsageStore(db) as store:
-        report = blocking_sync(sandbox, store, None, since=date(2026, 11, 25))
+        report = blocking_sync(sandbox, store, None, since=days_ago(4))
         assert report.stopped_reason is None
         sent = sandbox.stats.requests - sandbox.stats.token_requests
         assert sandbox.stats.count("getViewer") == 1
