@@ -68,9 +68,9 @@ typecheck: $(INSTALLED)
 # extra worker keeps every core busy meanwhile (on 2 cores: 3 workers, 30 s quicker than 2).
 # Byte-code caches on even if PYTHONDONTWRITEBYTECODE is set: without them every worker and every
 # subprocess compiles the package (and pytest rewrites every test module's asserts) again on each
-# run.
-WORKERS := $(shell $(PYTHON) -c "import os; print((len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)) + 1)")
-PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal
+# run. Both are expanded when a test target runs, not by every make (demo, help).
+WORKERS = $(shell $(PYTHON) -c "import os; print((len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)) + 1)")
+PYTEST = PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal
 
 pytest: $(INSTALLED)
 	$(PYTEST) --durations=10 $(PYTEST_ARGS)
