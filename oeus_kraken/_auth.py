@@ -270,6 +270,10 @@ class KrakenAuth(httpx.Auth):
             if failure is not None:
                 raise failure
             received = _received_token(response, what, self._origin)
+            # Held before the flight ends: callers waiting for it wake to find the token, not an
+            # ended request and no token (each of which would start a token request of its own).
+            with self._lock:
+                token = self._state.token_received(flight, received, self._clock())
         except KrakenError as error:
             with self._lock:
                 again = self._state.token_request_failed(flight, error, self._clock())
@@ -285,8 +289,6 @@ class KrakenAuth(httpx.Auth):
         finally:
             if not flight.done:  # anything else that ended this flow early
                 self._abandon(flight, None)
-        with self._lock:
-            token = self._state.token_received(flight, received, self._clock())
         yield from self._save()
         return token
 
