@@ -22,7 +22,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 import httpx
@@ -220,10 +220,11 @@ class Sent:
 
     method: str
     url: str
-    headers: httpx.Headers
-    header_items: tuple[tuple[str, str], ...]  # in the order sent
-    content: bytes
-    timeout: Any  # the request's timeout extension
+    headers: httpx.Headers  # (httpx's repr masks Authorization)
+    # Out of the repr, which a failing assertion prints: they hold the token and the credential.
+    header_items: tuple[tuple[str, str], ...] = field(repr=False)  # in the order sent
+    content: bytes = field(repr=False)
+    timeout: Any = None  # the request's timeout extension
 
     @classmethod
     def of(cls, request: httpx.Request) -> Sent:
