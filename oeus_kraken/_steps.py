@@ -71,24 +71,25 @@ Effect = Send | Sleep | Blocking | Wait | Emit
 class Signal:
     """A flag set once and waited for by threads, and by tasks of any event loops: one token
     request, awaited by every caller that needs its token. A task waits on a future of its own
-    loop (a thousand cost a future and a timer each), woken in one batch per loop; under another
-    loop library (trio) it polls."""
+    loop; the tasks of one loop are woken in one batch, and share one timer for their time
+    limits (a thousand timers of their own cost a thousand heap entries, then as many
+    cancellations). Under another loop library (trio) a task polls."""
 
     def __init__(self) -> None:
         self._event = threading.Event()
         self._lock = threading.Lock()
-        self._tasks: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        self._tasks: dict[asyncio.AbstractEventLoop, _Waiters] = {}
 
     def set(self) -> None:
         with self._lock:
             self._event.set()
             tasks, self._tasks = self._tasks, {}
         here = _running_loop()
-        for loop, futures in tasks.items():
+        for loop, waiters in tasks.items():
             if loop is here:
-                _resolve(*futures)
+                waiters.wake()
             elif not loop.is_closed():  # (a closed loop has nobody left to wake)
-                loop.call_soon_threadsafe(_resolve, *futures)
+                loop.call_soon_threadsafe(waiters.wake)
 
     def wait(self, seconds: float) -> bool:
         return self._event.wait(seconds)
@@ -106,13 +107,44 @@ class Signal:
             if self._event.is_set():
                 return True
             future = loop.create_future()
-            self._tasks.setdefault(loop, []).append(future)
-        timer = loop.call_later(seconds, _resolve, future)
-        try:
-            await future
-        finally:
-            timer.cancel()
+            waiters = self._tasks.get(loop) or self._tasks.setdefault(loop, _Waiters(loop))
+            waiters.add(future, loop.time() + seconds)
+        await future
         return self._event.is_set()
+
+
+class _Waiters:
+    """The tasks of one loop waiting for a Signal: their futures, each with its time limit, and
+    one timer, due at the earliest limit. Used only in its loop's thread."""
+
+    __slots__ = ("_futures", "_loop", "_timer")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._futures: list[tuple[float, asyncio.Future[None]]] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, future: asyncio.Future[None], due: float) -> None:
+        self._futures.append((due, future))
+        if self._timer is None or due < self._timer.when():
+            self._arm(due)
+
+    def wake(self) -> None:
+        self._arm(None)
+        _resolve(*(future for _, future in self._futures))
+
+    def _arm(self, due: float | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = None if due is None else self._loop.call_at(due, self._expire)
+
+    def _expire(self) -> None:
+        """Time is up for some: wake them, and arm the timer for the rest."""
+        now = self._loop.time() + 0.001  # (a loop runs a timer that is due within its clock's step)
+        expired = [future for due, future in self._futures if due <= now]
+        self._futures = [(due, f) for due, f in self._futures if due > now and not f.done()]
+        self._arm(min((due for due, _ in self._futures), default=None))
+        _resolve(*expired)
 
 
 def _resolve(*futures: asyncio.Future[None]) -> None:

@@ -544,38 +544,78 @@ async def test_an_http_client_with_a_kraken_auth_of_its_own_is_refused(kind: str
 # -- many callers waiting for one token request ------------------------------------------------
 
 
-async def test_callers_waiting_for_a_hung_token_request_each_stop_at_their_own_deadline() -> None:
-    kraken = Kraken()
-    release = asyncio.Event()
+class HungTokenRequest:
+    """A KrakenClient whose token request hangs until `release` is set. `caller(name, **options)`
+    starts a get_viewer task, whose name goes into `ended` when it ends, in that order."""
 
+    def __init__(self, client: KrakenClient) -> None:
+        self.client = client
+        self.release = asyncio.Event()
+        self.ended: list[str] = []
+
+    def caller(self, name: str, **options: Any) -> asyncio.Task[Any]:
+        async def get_viewer() -> Any:
+            try:
+                return await self.client.get_viewer(**options)
+            finally:
+                self.ended.append(name)
+
+        return asyncio.create_task(get_viewer())
+
+
+@asynccontextmanager
+async def hung_token_request(kraken: FakeKraken) -> AsyncIterator[HungTokenRequest]:
     async def hanging(request: httpx.Request) -> httpx.Response:
         if json.loads(request.content).get("operationName") == "getKrakenToken":
-            await release.wait()
+            await hung.release.wait()
         return kraken.handle(request)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(hanging)) as http:
-        client = KrakenClient(URL, credentials=API_KEY, http_client=http, max_retries=0)
-        ended: list[str] = []
+        hung = HungTokenRequest(
+            KrakenClient(URL, credentials=API_KEY, http_client=http, max_retries=0)
+        )
+        yield hung
+        await hung.client.aclose()
 
-        async def caller(name: str, **options: Any) -> Any:
-            try:
-                return await client.get_viewer(**options)
-            finally:
-                ended.append(name)
 
-        owner = asyncio.create_task(caller("owner"))  # its token request hangs
+async def test_callers_waiting_for_a_hung_token_request_each_stop_at_their_own_deadline() -> None:
+    kraken = Kraken()
+    async with hung_token_request(kraken) as hung:
+        owner = hung.caller("owner")  # its token request hangs
         await asyncio.sleep(0.01)
-        later = asyncio.create_task(caller("later", timeout=0.4))
-        sooner = asyncio.create_task(caller("sooner", timeout=0.2))
-        patient = asyncio.create_task(caller("patient"))
+        later = hung.caller("later", timeout=0.4)
+        sooner = hung.caller("sooner", timeout=0.2)
+        patient = hung.caller("patient")
         with pytest.raises(APITimeoutError, match="no Kraken token arrived"):
             await asyncio.wait_for(sooner, 5)  # (a bound, so that a broken wait fails the test)
-        assert ended == ["sooner"]
+        assert hung.ended == ["sooner"]
         with pytest.raises(APITimeoutError, match="no Kraken token arrived"):
             await asyncio.wait_for(later, 5)
-        assert ended == ["sooner", "later"]
-        release.set()  # the token arrives: the owner and the patient caller go on
+        assert hung.ended == ["sooner", "later"]
+        hung.release.set()  # the token arrives: the owner and the patient caller go on
         assert (await asyncio.wait_for(owner, 5)).viewer is not None
         assert (await asyncio.wait_for(patient, 5)).viewer is not None
-        await client.aclose()
+    assert [s.operation for s in kraken.sent].count("getKrakenToken") == 1
+
+
+async def test_a_cancelled_waiter_leaves_the_others_their_own_deadlines_and_the_token() -> None:
+    kraken = Kraken()
+    async with hung_token_request(kraken) as hung:
+        owner = hung.caller("owner")
+        await asyncio.sleep(0.01)
+        quitter = hung.caller("quitter", timeout=0.2)  # the earliest limit of those waiting
+        began = asyncio.get_running_loop().time()
+        bounded = hung.caller("bounded", timeout=0.4)
+        patient = hung.caller("patient")
+        await asyncio.sleep(0.05)
+        quitter.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await quitter
+        with pytest.raises(APITimeoutError, match="no Kraken token arrived"):
+            await asyncio.wait_for(bounded, 5)
+        assert asyncio.get_running_loop().time() - began >= 0.39  # not before its own limit
+        assert hung.ended == ["quitter", "bounded"]
+        hung.release.set()
+        assert (await asyncio.wait_for(owner, 5)).viewer is not None
+        assert (await asyncio.wait_for(patient, 5)).viewer is not None
     assert [s.operation for s in kraken.sent].count("getKrakenToken") == 1
