@@ -53,6 +53,7 @@ from ._config import (
 from ._credentials import Credentials
 from ._durations import say_seconds
 from ._errors import (
+    APIConnectionError,
     APIStatusError,
     APITimeoutError,
     ConfigurationError,
@@ -158,6 +159,14 @@ class KrakenAuth(httpx.Auth):
         self.max_response_bytes = check_max_response_bytes(max_response_bytes)
         self.token_store = token_store
         self._endpoint = httpx.URL(self.url)
+        if self.credentials is not None and self._endpoint.userinfo:
+            # (Not echoed: the user name and password are secrets too.)
+            raise ConfigurationError(
+                "url has a user name or password in it (user:password@); httpx sends them as "
+                "HTTP Basic authentication in place of the Kraken token, so no call could "
+                "authenticate. Remove them from the URL: the client authenticates with "
+                "credentials= alone."
+            )
         self._origin = _origin(self._endpoint)
         self._clock = clock or time.time
         self._state = TokenState(
@@ -284,7 +293,7 @@ class KrakenAuth(httpx.Auth):
                 raise
             raise flight.error or error from None
         except GeneratorExit as closing:  # httpx gave up on it: its error is in the chain
-            self._abandon(flight, _interruption_cause(closing))
+            self._abandon(flight, _interruption_cause(closing) or _unanswered(what.use.value))
             raise
         finally:
             if not flight.done:  # anything else that ended this flow early
@@ -493,6 +502,17 @@ def _interruption_cause(exc: BaseException | None) -> BaseException | None:
     while isinstance(exc, GeneratorExit):
         exc = exc.__context__
     return exc
+
+
+def _unanswered(operation: str) -> KrakenError:
+    """The outcome of a token request httpx gave up on without a trace of why: an async
+    generator closed by httpx (`aclose`) carries none of the error httpx was raising, nearly
+    always a transport error. Shared by its waiters, who would otherwise each send one anew."""
+    return APIConnectionError(
+        f"{operation}: the token request got no answer: the HTTP client gave up on it (a "
+        "timeout, or a refused or lost connection). Check the URL and the network; retry later.",
+        operation_name=operation,
+    )
 
 
 def _after_fork() -> None:

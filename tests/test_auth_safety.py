@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from auth_helpers import EMAIL, NEVER, FakeClock, FakeKraken, Waits, record_waits, secrets_of
-from hostile_server import HostileServer
+from hostile_server import HostileServer, Request
 from loopback_kraken import (
     CLIENT_KINDS,
     CREDENTIAL,
@@ -128,6 +128,35 @@ def test_one_endpoint_a_bad_kraken_auth_url_is_a_configuration_error_at_construc
         SyncKrakenClient(url)  # the rule the auth must share
     with pytest.raises(ConfigurationError):
         KrakenAuth(CREDENTIAL, url=url)
+
+
+# A URL's user:password@ part. httpx sends it as HTTP Basic authentication, in place of the
+# Authorization a request carries: our clients' token requests and calls went out with
+# `Authorization: Basic ...` and never with the Kraken token.
+USERINFO_URL = "http://alice:pw-USERINFOSECRET@127.0.0.1:8000/v1/graphql/"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_one_endpoint_a_url_with_a_user_and_password_is_refused_beside_a_credential(
+    kind: str,
+) -> None:
+    """The credential and the URL's user:password cannot both authenticate: a ConfigurationError
+    at construction, which says what to do and does not repeat the user or the password."""
+    with pytest.raises(ConfigurationError) as refused:
+        Caller.make(kind, USERINFO_URL)
+    with pytest.raises(ConfigurationError):
+        SyncKrakenClient.from_env({"KRAKEN_URL": USERINFO_URL, "KRAKEN_API_KEY": "k"})
+    message = str(refused.value)
+    assert "user name or password" in message
+    assert "alice" not in message
+    assert "USERINFOSECRET" not in message
+
+
+def test_one_endpoint_a_url_with_a_user_and_password_still_serves_public_operations() -> None:
+    """Without a credential no token is attached, so nothing is replaced: the public operations
+    (and `oeus-kraken schema diff` of a server behind HTTP Basic) keep working."""
+    SyncKrakenClient(USERINFO_URL).close()
+    KrakenAuth(url=USERINFO_URL)
 
 
 OTHER_ORIGINS = {
@@ -374,6 +403,38 @@ async def test_no_storm_on_a_dead_endpoint_3_token_requests_at_most_then_recover
     assert wrong == [], wrong[:3]
     assert email == EMAIL
     assert recovery < 0.75, f"the first call after recovery took {recovery:.2f} s"
+
+
+@pytest.mark.parametrize("kind", RAW_KINDS)
+async def test_no_storm_on_a_dead_endpoint_raw_httpx_callers_share_a_token_request_left_unanswered(
+    kind: str,
+) -> None:
+    """The token endpoint accepts the connection and never answers. httpx gives up on the token
+    request at its read timeout and raises its own error to the caller that sent it; the callers
+    waiting for that request share its failure, as KrakenErrors, instead of each sending a token
+    request of its own after it, one timeout after another (an async client sent 10 for 10
+    callers, and took 10 timeouts). The next call succeeds at once."""
+    kraken, dead = scripted(), [True]
+
+    def answer(request: Request) -> list[tuple[bytes, float]]:
+        return [] if dead[0] else kraken.over_socket(request)
+
+    with HostileServer(answer) as endpoint:
+        http_class = httpx.AsyncClient if kind == "raw-async" else httpx.Client
+        auth = KrakenAuth(CREDENTIAL, url=endpoint.url)
+        caller = Caller(kind, endpoint.url, http=http_class(auth=auth, timeout=0.5))
+        try:
+            outcomes = await caller.concurrently(10)
+            unanswered = len(token_requests(endpoint))
+            dead[0] = False
+            email = viewer_email(await caller.call())
+        finally:
+            await caller.close()
+    assert unanswered == 1, f"{unanswered} token requests for 10 callers"
+    from_httpx = [o for o in outcomes if not isinstance(o, KrakenError)]
+    assert all(isinstance(o, httpx.TimeoutException) for o in from_httpx), from_httpx
+    assert len(from_httpx) == 1  # the sender's; the 9 others share it as a KrakenError
+    assert email == EMAIL
 
 
 # -- 5. Mutations are known by their parsed operation type -----------------------------------------
