@@ -28,8 +28,10 @@ answer to it is an error; our clients never follow one for it at all.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 import threading
 import time
 import weakref
@@ -504,10 +506,16 @@ def _interruption_cause(exc: BaseException | None) -> BaseException | None:
     return exc
 
 
-def _unanswered(operation: str) -> KrakenError:
+def _unanswered(operation: str) -> KrakenError | None:
     """The outcome of a token request httpx gave up on without a trace of why: an async
     generator closed by httpx (`aclose`) carries none of the error httpx was raising, nearly
-    always a transport error. Shared by its waiters, who would otherwise each send one anew."""
+    always a transport error. Shared by its waiters, who would otherwise each send one anew.
+    None if its task is being cancelled (Python 3.11+ says so): the waiters then decide again."""
+    asyncio = sys.modules.get("asyncio")
+    with contextlib.suppress(RuntimeError):  # (no event loop running here)
+        task = asyncio.current_task() if asyncio is not None else None
+        if task is not None and getattr(task, "cancelling", lambda: 0)() > 0:
+            return None
     return APIConnectionError(
         f"{operation}: the token request got no answer: the HTTP client gave up on it (a "
         "timeout, or a refused or lost connection). Check the URL and the network; retry later.",

@@ -12,7 +12,9 @@ secret. Where another origin is involved there are two servers.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import sys
 import time
 from typing import Any
 
@@ -53,6 +55,8 @@ from oeus_kraken import (
 )
 
 REDIRECTS = (301, 302, 303, 307, 308)
+URL_OF_MOCK = "https://kraken.example.test/v1/graphql/"  # (MockTransport: nothing leaves)
+VIEWER_QUERY = {"query": "query getViewer { viewer { email } }", "operationName": "getViewer"}
 
 
 # -- 1. One endpoint -------------------------------------------------------------------------------
@@ -435,6 +439,46 @@ async def test_no_storm_on_a_dead_endpoint_raw_httpx_callers_share_a_token_reque
     assert all(isinstance(o, httpx.TimeoutException) for o in from_httpx), from_httpx
     assert len(from_httpx) == 1  # the sender's; the 9 others share it as a KrakenError
     assert email == EMAIL
+
+
+async def test_no_storm_and_a_cancelled_raw_async_sender_leaves_its_waiters_a_token() -> None:
+    """The other side of the test above: the task that sent the token request is cancelled (its
+    caller gave up, an asyncio timeout), and httpx closes the flow just as it does after a
+    timeout. Nothing says the endpoint is dead, so the callers waiting for that request decide
+    again: one sends a new token request and all get their answers. (Python 3.11 and later: a
+    task being cancelled says so. On 3.10 nothing tells the two apart, and the waiters share the
+    failure, as after a timeout.)"""
+    kraken = FakeKraken(FakeClock())
+    first_token_request = asyncio.Event()
+    token_requests_sent: list[httpx.Request] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if b"obtainKrakenToken" in request.content:
+            token_requests_sent.append(request)
+            if len(token_requests_sent) == 1:
+                first_token_request.set()
+                await asyncio.Event().wait()  # never answered: its sender is cancelled
+        return kraken.handle(request)
+
+    auth = KrakenAuth(CREDENTIAL, url=URL_OF_MOCK)
+    async with httpx.AsyncClient(auth=auth, transport=httpx.MockTransport(handler)) as http:
+        sender = asyncio.create_task(http.post(URL_OF_MOCK, json=VIEWER_QUERY))
+        await first_token_request.wait()
+        waiters = [asyncio.create_task(http.post(URL_OF_MOCK, json=VIEWER_QUERY)) for _ in range(3)]
+        await asyncio.sleep(0.01)  # all three wait for the sender's token request
+        sender.cancel()
+        outcomes = await asyncio.gather(sender, *waiters, return_exceptions=True)
+    assert isinstance(outcomes[0], asyncio.CancelledError)
+    if sys.version_info >= (3, 11):
+        assert [_status(o) for o in outcomes[1:]] == [200, 200, 200]
+        assert len(token_requests_sent) == 2
+    else:
+        assert all(isinstance(o, KrakenError) for o in outcomes[1:]), outcomes
+
+
+def _status(outcome: object) -> object:
+    """An answer's HTTP status, or the exception raised instead, named."""
+    return outcome.status_code if isinstance(outcome, httpx.Response) else repr(outcome)
 
 
 # -- 5. Mutations are known by their parsed operation type -----------------------------------------
