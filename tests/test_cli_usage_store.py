@@ -135,6 +135,24 @@ def test_export_to_a_file_says_how_many_rows(
     assert sum(line.endswith(",0,4,false") for line in lines) == 1
 
 
+@pytest.mark.parametrize("form", ["--csv", "--json"])
+def test_export_to_a_path_that_is_a_folder_is_one_line_and_leaves_the_folder_as_it_was(
+    cli: Cli, clean_env: None, store_path: Path, tmp_path: Path, form: str
+) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "mine.txt").write_text("MINE", encoding="utf-8")
+
+    run = cli(
+        "usage", "export", ACCOUNT, *RANGE, form, "--db", str(store_path), "--out", str(folder)
+    )
+
+    line = assert_one_error_line(run, "usage export", "error")
+    assert f"cannot write {folder}" in line
+    assert sorted(p.name for p in folder.iterdir()) == ["mine.txt"]
+    assert not [p.name for p in tmp_path.iterdir() if ".partial" in p.name]
+
+
 @pytest.mark.slow
 def test_export_parquet_is_a_dataset_directory(
     cli: Cli, clean_env: None, store_path: Path, tmp_path: Path

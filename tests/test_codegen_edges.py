@@ -486,3 +486,59 @@ def test_our_own_package_deleted_before_regenerating_is_written_again_where_pyth
     refused = package_name_problem("oeus_kraken_generated", elsewhere / "oeus_kraken_generated")
     assert refused is not None
     assert "shadow" in refused
+
+
+# Names that give no working package, found by trying them as a user would.
+
+
+@pytest.mark.parametrize(
+    ("operation", "says"),
+    [
+        ("None", "operation None would be the method none() and the class 'None'"),
+        ("true", "operation true would be the method true() and the class 'True'"),
+        ("_", "operation _ would be the method underscore_named_field_() and the class ''"),
+        ("_1", "operation _1 would be the method 1() and the class '1'"),
+    ],
+)
+def test_codegen_refuses_an_operation_whose_class_or_method_python_cannot_name(
+    tmp_path: Path, operation: str, says: str
+) -> None:
+    write_small_schema(tmp_path)
+    write(tmp_path / "ops" / "a.graphql", f"query {operation} {{ viewer {{ email }} }}\n")
+    refused_unchanged(tmp_path, *MAKE, words=(f"ops/a.graphql:1:1: {says}",))
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            "query Optional { viewer { email } }\n",
+            "ops/a.graphql:1:1: operation Optional would define the class Optional, over the "
+            "Optional its generated module imports",
+        ),
+        (
+            "query Field { viewer { accounts { number } } }\n",
+            "ops/a.graphql:1:1: operation Field would define the class Field, over the Field",
+        ),
+        (
+            "query a { viewer { email } }\n\nquery aViewer { viewer { email } }\n",
+            "ops/a.graphql:3:1: operation aViewer would define the class AViewer, which "
+            "ops/a.graphql:1:1: operation a defines too",
+        ),
+    ],
+    ids=["a typing name", "a pydantic name", "two operations' classes"],
+)
+def test_codegen_refuses_operations_whose_classes_would_take_one_name_twice(
+    tmp_path: Path, text: str, says: str
+) -> None:
+    write_small_schema(tmp_path)
+    write(tmp_path / "ops" / "a.graphql", text)
+    refused_unchanged(tmp_path, *MAKE, words=(says,))
+
+
+def test_codegen_refuses_a_schema_file_that_is_not_utf8_text(ops: Path) -> None:
+    (ops / "latin1.graphql").write_bytes("type Query { caf\xe9: String }\n".encode("latin-1"))
+    before = tree(ops)
+    run = codegen_here(*MAKE, "--schema", "latin1.graphql", cwd=ops)
+    refused(run, "latin1.graphql: cannot read the schema (not UTF-8 text")
+    assert tree(ops) == before

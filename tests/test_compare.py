@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import stat
 from collections.abc import Iterator
@@ -128,6 +129,30 @@ def test_every_products_total_is_the_sum_of_its_months(
     totals = [p.total_cents for p in comparison.products]
     assert totals == sorted(totals)
     assert [p.rank for p in comparison.products] == [1, 2, 3, 4, 5, 6]
+
+
+def test_products_that_cost_the_same_share_a_rank_and_the_next_one_counts_both(
+    sandbox: SandboxServer, store: UsageStore, kraken: SyncKrakenClient
+) -> None:
+    # A month of 0 kWh (a vacant home): each product costs its monthly charges alone, and two
+    # of the sandbox's products have the same (TDSP 423 + fees 995 cents), so they tie.
+    day = date(2026, 11, 1)
+    start, end = local_range_bounds(day, date(2026, 11, 30))
+    quarters = int((end - start) / INTERVAL)
+    zeros = [
+        Interval(ESI_ID, start + n * INTERVAL, start + (n + 1) * INTERVAL, Decimal(0))
+        for n in range(quarters)
+    ]
+    store.upsert(zeros, fetched_at=end)
+    store.link(ACCOUNT, ESI_ID)
+
+    comparison = compare(kraken, store, (day, date(2026, 11, 30)))
+
+    ranked = [(p.rank, p.total_cents) for p in comparison.products]
+    assert [total for _, total in ranked] == sorted(total for _, total in ranked)
+    for (rank, total), (next_rank, next_total) in itertools.pairwise(ranked):
+        assert (next_rank == rank) == (next_total == total), ranked
+    assert [rank for rank, _ in ranked] == [1, 2, 3, 4, 4, 6]  # competition ranking
 
 
 def test_a_flat_products_total_is_kwh_times_its_rates_plus_its_monthly_charges(
@@ -528,6 +553,17 @@ def test_the_command_shows_a_failed_efl_check_and_keeps_the_product(
     assert f"{failure}, off by +0.03000 cents/kWh" in run.out
     rows = table(run.out, ("rank", "product", "total", "¢/kWh", "against the current product"))
     assert any("Octopus 24M Fixed" in r for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("period", "months"), [(("2026-11-01", "2026-11-30"), "1 month"), (AUTUMN[1::2], "2 months")]
+)
+def test_the_command_says_how_many_months_in_words(
+    cli: Cli, org_env: None, november_db: str, period: tuple[str, str], months: str
+) -> None:
+    run = cli("compare", ESI_ID, "--from", period[0], "--to", period[1], "--db", november_db)
+    assert run.code == 0, run.err
+    assert f"{period[0]} to {period[1]} (Texas local dates, {months}): " in run.out
 
 
 def test_json_parses_with_exact_cents_and_units(cli: Cli, org_env: None, november_db: str) -> None:

@@ -219,9 +219,10 @@ def _heading(comparison: Any, out: TextIO) -> None:
     print(f"ESI ID {comparison.esi_id}{account}: {area or 'TDSP not stated'}", file=out)
     night = sum((m.night_kwh for m in usage.months), start=usage.kwh * 0)
     share = f", {night / usage.kwh:.0%} at night ({usage.night})" if usage.kwh else ""
+    months = f"{len(usage.months)} month{'' if len(usage.months) == 1 else 's'}"
     print(
-        f"{comparison.first} to {comparison.last} (Texas local dates, {len(usage.months)} "
-        f"months): {usage.kwh:,.0f} kWh{share}",
+        f"{comparison.first} to {comparison.last} (Texas local dates, {months}): "
+        f"{usage.kwh:,.0f} kWh{share}",
         file=out,
     )
     current = comparison.current

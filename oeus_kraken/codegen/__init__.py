@@ -44,11 +44,12 @@ from typing import Any
 
 from .._compat import toml_loads
 from .._errors import ConfigurationError
+from ._clashes import name_clashes
 from ._differences import differences
 from ._errors import CodegenError, ForeignFileError, shown
 from ._manifest import MANIFEST, refuse_foreign, write_manifest
 from ._operations import validate_operations
-from ._refusals import refuse_unusable
+from ._refusals import refuse_problems, refuse_unusable
 
 __all__ = [
     "MANIFEST",
@@ -293,6 +294,7 @@ def _run_twice(config: dict[str, Any], output_root: Path) -> Path:
     settings["target_package_path"] = str(output_root)
     package = output_root / settings["target_package_name"]
     _codegen(config)
+    refuse_problems(name_clashes(package, settings["queries_path"]))
     with tempfile.TemporaryDirectory() as scratch:
         sync_config = copy.deepcopy(config)
         sync_config["tool"]["ariadne-codegen"].update(

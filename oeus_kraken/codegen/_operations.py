@@ -10,6 +10,7 @@ file, line and column ("ops/usage.graphql:4:5: ..."), as graphql-core's own vali
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # graphql-core comes with the codegen extra: imported where it is used
     from graphql import DocumentNode, OperationDefinitionNode
 
-__all__ = ["GENERATED_MODULES", "method_name", "validate_operations"]
+__all__ = ["GENERATED_MODULES", "method_name", "operations_by_module", "validate_operations"]
 
 # Modules every generated package has besides one per operation (ariadne-codegen's defaults
 # for the enums, inputs, fragments and models; ExtractOperationsPlugin's operations module;
@@ -53,6 +54,8 @@ def validate_operations(schema_path: str | Path, queries_path: str | Path) -> li
         schema = build_schema(schema_file.read_text(encoding="utf-8"))
     except OSError as exc:
         return [f"{schema_file}: cannot read the schema ({exc.strerror})"]
+    except UnicodeDecodeError as exc:
+        return [f"{schema_file}: cannot read the schema (not UTF-8 text: {exc})"]
     except GraphQLError as exc:
         return [f"{schema_file}: not a valid GraphQL schema: {exc.message}"]
     # Fragments may be defined in one file and spread in another: validate them together.
@@ -112,6 +115,29 @@ def method_name(operation_name: str) -> str:
     return str(process_name(operation_name, convert_to_snake_case=True))
 
 
+def class_name(operation_name: str) -> str:
+    """The class ariadne-codegen gives an operation's result: `getViewer` gives `GetViewer`,
+    `none` gives `None` and `_` gives nothing."""
+    from ariadne_codegen.utils import str_to_pascal_case
+
+    return str(str_to_pascal_case(operation_name))
+
+
+def _python_name(name: str) -> bool:
+    return name.isidentifier() and not keyword.iskeyword(name)
+
+
+def operations_by_module(queries: Path) -> dict[str, str]:
+    """Each operation's generated module name -> how a line names it ("ops/a.graphql:1:1:
+    operation a"), for the operations under `queries` (all of them valid by now)."""
+    documents, _ = _parsed(queries)
+    return {
+        method_name(o.name.value): f"{_where(o)}: operation {o.name.value}"
+        for o in _operations(documents)
+        if o.name is not None
+    }
+
+
 def _client_attributes() -> frozenset[str]:
     from ..base import AsyncKrakenBaseClient, KrakenBaseClient
 
@@ -148,7 +174,12 @@ def _shape_problem(
             f"subscription {name}: the generated clients send queries and mutations over "
             "HTTP and cannot subscribe; remove it"
         )
-    method = method_name(name)
+    method, model = method_name(name), class_name(name)
+    if not (_python_name(method) and _python_name(model)):
+        return (
+            f"operation {name} would be the method {method}() and the class {model!r}, "
+            "which Python cannot name: rename it"
+        )
     first = taken.setdefault(method, operation)
     if first is not operation and first.name is not None:
         return (

@@ -25,7 +25,13 @@ from ._errors import CodegenError, shown
 from ._manifest import refuse_foreign
 from ._operations import validate_operations
 
-__all__ = ["package_name_problem", "path_problem", "refuse_unusable", "runtime_modules"]
+__all__ = [
+    "package_name_problem",
+    "path_problem",
+    "refuse_problems",
+    "refuse_unusable",
+    "runtime_modules",
+]
 
 # Our own top-level modules: the hand-written client, and the generated package it ships.
 OWN_MODULES = frozenset({"oeus_kraken", "oeus_kraken_generated"})
@@ -43,7 +49,11 @@ def refuse_unusable(settings: dict[str, Any], *, replacing: bool) -> None:
         raise CodegenError(problem)
     if replacing:  # before the operations: this is quick, and they take a second
         refuse_foreign(target / name)
-    problems = validate_operations(settings["schema_path"], settings["queries_path"])
+    refuse_problems(validate_operations(settings["schema_path"], settings["queries_path"]))
+
+
+def refuse_problems(problems: list[str]) -> None:
+    """Raise CodegenError with the first of `problems` (and how many more), if there are any."""
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise CodegenError(problems[0] + more)

@@ -68,23 +68,24 @@ def month_costs(rates: ProductRates, usage: UsageProfile) -> tuple[MonthCost, ..
 def rank_products(
     products: Sequence[ProductRates], usage: UsageProfile, current_code: str | None
 ) -> tuple[ProductCost, ...]:
-    """Every product priced and ranked, cheapest first (ties by name), those that cannot be
-    priced last; the current product marked and every other one set against it."""
+    """Every product priced and ranked, cheapest first, those that cannot be priced last; the
+    current product marked and every other one set against it. Products that cost the same
+    share a rank (listed by name), and the next one's rank counts them all: 1, 2, 2, 4."""
     costs = [ProductCost(rates, month_costs(rates, usage)) for rates in products]
     priced = sorted((c for c in costs if c.priced), key=lambda c: (c.total_cents, c.rates.name))
     unpriced = sorted((c for c in costs if not c.priced), key=lambda c: c.rates.name)
     current = next(
         (c for c in priced if current_code is not None and c.rates.code == current_code), None
     )
-    ranked = []
+    ranked: list[ProductCost] = []
     for position, cost in enumerate(priced, start=1):
+        tied = ranked and ranked[-1].total_cents == cost.total_cents
+        rank = ranked[-1].rank if tied else position
         versus = None
         if current is not None and cost.total_cents is not None:
             versus = cost.total_cents - (current.total_cents or Decimal(0))
         ranked.append(
-            ProductCost(
-                cost.rates, cost.months, position, cost is current, versus_current_cents=versus
-            )
+            ProductCost(cost.rates, cost.months, rank, cost is current, versus_current_cents=versus)
         )
     is_current = [
         ProductCost(

@@ -33,6 +33,8 @@ def owner_only(path: Path) -> None:
 def replaced_file(path: Path) -> Iterator[Path]:
     """A temporary path (0600) beside `path` to write; renamed to `path` once the block ends
     without an error, removed otherwise."""
+    if path.is_dir():  # found before the work, not by the rename after it
+        raise UsageStoreError(f"cannot write {path}: it is a folder; give a file name", path=path)
     try:
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
     except OSError as exc:
@@ -42,7 +44,10 @@ def replaced_file(path: Path) -> Iterator[Path]:
     try:
         yield temporary
         owner_only(temporary)
-        os.replace(temporary, path)
+        try:
+            os.replace(temporary, path)
+        except OSError as exc:  # e.g. a folder made at `path` while the file was written
+            raise UsageStoreError(f"cannot write {path}: {exc.strerror}", path=path) from exc
     except BaseException:
         with contextlib.suppress(OSError):
             temporary.unlink()
