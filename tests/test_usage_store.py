@@ -153,8 +153,12 @@ def test_another_programs_sqlite_database_is_refused_and_left_untouched(tmp_path
 def test_a_path_that_cannot_be_created_is_a_usage_store_error(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    with pytest.raises(UsageStoreError, match="cannot create"):
+    with pytest.raises(UsageStoreError, match="cannot create") as refused:
         UsageStore(blocker / "usage.sqlite3")
+    # What is in the way, named (the OS says only "File exists" or "Not a directory").
+    assert f"{blocker} is a file, not a folder" in str(refused.value)
+    with pytest.raises(UsageStoreError, match=f"{blocker} is a file, not a folder"):
+        UsageStore(blocker / "deeper" / "usage.sqlite3")
 
 
 # --- Schema migrations ----------------------------------------------------------------------

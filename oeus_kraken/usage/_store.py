@@ -306,8 +306,11 @@ class UsageStore:
                 self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         except OSError as exc:
+            # A file where a folder of the path should be: the OS's words ("File exists") hide it.
+            blocker = next((p for p in self.path.parents if p.exists() and not p.is_dir()), None)
+            reason = exc.strerror if blocker is None else f"{blocker} is a file, not a folder"
             raise UsageStoreError(
-                f"cannot create the usage store {self.path}: {exc.strerror}; give a writable "
+                f"cannot create the usage store {self.path}: {reason}; give a writable "
                 "path (--db PATH)",
                 path=self.path,
             ) from exc
