@@ -68,6 +68,9 @@ class Pager(Generic[Node]):
         self.pages = 0
         self.after: str | None = None
         self.done = False
+        # Every cursor followed so far: a server that hands one out again (A, B, A, ...) would
+        # otherwise have us read the same pages until the cap, or forever without one.
+        self.seen: set[str] = set()
 
     def wants_more(self) -> bool:
         return not self.done and (self.max_pages is None or self.pages < self.max_pages)
@@ -85,7 +88,14 @@ class Pager(Generic[Node]):
                 "pagination: the API said there is a next page but gave no new cursor "
                 f"(page {self.pages}, cursor {info.end_cursor!r})"
             )
+        if info.has_next_page and info.end_cursor in self.seen:
+            raise InvalidResponseError(
+                f"pagination: the API gave cursor {info.end_cursor!r} again (page {self.pages}); "
+                "stopping rather than reading its pages again"
+            )
         self.after = info.end_cursor
+        if info.end_cursor:
+            self.seen.add(info.end_cursor)
         self.done = not info.has_next_page
         return [
             edge.node for edge in connection.edges if edge is not None and edge.node is not None

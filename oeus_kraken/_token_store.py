@@ -173,7 +173,8 @@ class FileTokenStore:
     """Tokens in one owner-only JSON file, shared safely by threads and processes."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
+        # "~/.cache/..." is the user's home, as in a shell (and as the usage store reads it).
+        self.path = Path(path).expanduser()
         self._warned_folder_mode = False
         self._warned_file_mode = False
 

@@ -794,6 +794,25 @@ def test_a_folder_others_can_write_to_is_warned_about_once_per_store(
     assert "chmod go-w" in folder_warnings[0]
 
 
+def test_a_path_starting_with_a_tilde_is_in_the_home_folder_as_the_readme_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # README: token_store=FileTokenStore("~/.cache/oeus-kraken/tokens.json")
+    home, elsewhere = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    elsewhere.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(elsewhere)
+    key = store_key(URL, APIKey(API_KEY_VALUE))
+
+    store = FileTokenStore("~/.cache/oeus-kraken/tokens.json")
+    store.save(key, tokens())
+
+    assert store.path == home / ".cache" / "oeus-kraken" / "tokens.json"
+    assert FileTokenStore(home / ".cache/oeus-kraken/tokens.json").load(key) == tokens()
+    assert os.listdir(elsewhere) == []  # no folder literally named "~"
+
+
 def test_a_store_file_others_can_read_is_warned_about_once_and_rewritten_owner_only(
     path: Path, logs: pytest.LogCaptureFixture
 ) -> None:

@@ -1,0 +1,90 @@
+"""`paginate` and `apaginate` against a hostile server: whatever cursors it sends, a walk ends,
+and no page is read twice.
+
+The pages here are plain objects shaped like the generated connection models (`pageInfo` +
+`edges`), so each test states exactly what the server answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from oeus_kraken import InvalidResponseError, apaginate, paginate
+
+
+@dataclass
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@dataclass
+class Edge:
+    node: int
+
+
+@dataclass
+class Page:
+    page_info: PageInfo
+    edges: list[Edge]
+
+
+def server(cursors: list[str | None], *, last_has_next: bool = True) -> Callable[..., Page]:
+    """A server whose page i carries node i and hands out `cursors[i]` as the next cursor; it
+    says there is a next page on every page (also the last, unless `last_has_next` is False)."""
+    asked: list[str | None] = []
+
+    def fetch(first: int, after: str | None) -> Page:
+        asked.append(after)
+        i = len(asked) - 1
+        more = i < len(cursors) - 1 or last_has_next
+        return Page(PageInfo(more, cursors[min(i, len(cursors) - 1)]), [Edge(i)])
+
+    fetch.asked = asked  # type: ignore[attr-defined]
+    return fetch
+
+
+@pytest.mark.parametrize("max_pages", [None, 1000])
+def test_a_cursor_the_server_gave_before_stops_the_walk_instead_of_reading_pages_again(
+    max_pages: int | None,
+) -> None:
+    # A, B, A, B, ...: never the same cursor twice in a row, yet a loop.
+    fetch = server(["A", "B"] * 3000)
+    nodes: list[int] = []
+    with pytest.raises(InvalidResponseError, match=r"cursor 'A'.*again"):
+        nodes.extend(paginate(fetch, max_pages=max_pages))
+    assert nodes == [0, 1]  # each page once, then the error
+    assert fetch.asked == [None, "A", "B"]  # type: ignore[attr-defined]
+
+
+async def test_the_async_walk_stops_at_a_repeated_cursor_too() -> None:
+    fetch = server(["A", "B", "C", "B"] * 1000)
+
+    async def afetch(first: int, after: str | None) -> Page:
+        return fetch(first, after)
+
+    nodes: list[int] = []
+
+    async def walk() -> None:
+        async for node in apaginate(afetch, max_pages=None):
+            nodes.append(node)
+
+    with pytest.raises(InvalidResponseError, match=r"cursor 'B'.*again"):
+        await walk()
+    assert nodes == [0, 1, 2]
+
+
+def test_a_next_page_with_no_cursor_is_an_error_not_the_first_page_again() -> None:
+    fetch = server(["A", None])
+    with pytest.raises(InvalidResponseError, match="no new cursor"):
+        list(paginate(fetch, max_pages=None))
+    assert fetch.asked == [None, "A"]  # type: ignore[attr-defined]
+
+
+def test_empty_pages_with_new_cursors_are_walked_to_the_end() -> None:
+    pages = [Page(PageInfo(True, "A"), []), Page(PageInfo(True, "B"), []),
+             Page(PageInfo(False, None), [Edge(7)])]  # fmt: skip
+    assert list(paginate(lambda first, after: pages.pop(0))) == [7]
