@@ -209,6 +209,25 @@ def test_dates_out_of_order_are_refused(store: UsageStore) -> None:
         store.export(ESI, ORDINARY, ORDINARY - timedelta(days=1), out=io.BytesIO())
 
 
+@pytest.mark.parametrize(
+    ("from_date", "to_date"),
+    [
+        (datetime(2026, 7, 14, tzinfo=timezone.utc), date(2026, 7, 15)),
+        (date(2026, 7, 14), datetime(2026, 7, 15)),
+        (datetime(2026, 7, 14), datetime(2026, 7, 15)),
+    ],
+    ids=["aware-from", "naive-to", "both"],
+)
+def test_datetimes_in_place_of_texas_dates_are_refused_as_a_configuration_error(
+    store: UsageStore, from_date: date, to_date: date
+) -> None:
+    # A datetime is a date to isinstance: it used to reach a comparison with today's date and
+    # raise a bare TypeError ("can't compare datetime.datetime to datetime.date").
+    store.upsert(day_intervals(ORDINARY), fetched_at=FETCHED)
+    with pytest.raises(ConfigurationError, match=r"dates .*not datetimes"):
+        store.export(ESI, from_date, to_date, out=io.BytesIO())
+
+
 def test_a_failed_export_leaves_no_partial_file(store: UsageStore, tmp_path: Path) -> None:
     store.upsert(day_intervals(ORDINARY), fetched_at=FETCHED)
     store.upsert(day_intervals(ORDINARY + timedelta(days=1), unit="MWh"), fetched_at=FETCHED)

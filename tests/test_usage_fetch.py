@@ -29,6 +29,7 @@ from oeus_kraken.sandbox import (
 )
 from oeus_kraken.usage import (
     INTERVAL,
+    TEXAS,
     UsagePage,
     aiter_usage_pages,
     intervals_in_day,
@@ -196,6 +197,23 @@ def test_a_bad_span_is_refused_before_any_request(
     ):
         list(iter_usage_pages(kraken, ACCOUNT, start, end))
     assert sandbox.stats.requests == 0
+
+
+def test_aware_datetimes_at_the_ends_of_the_calendar_get_a_result_or_a_configuration_error(
+    sandbox: SandboxServer,
+) -> None:
+    # As with dates, an end past now means now: nothing is asked for the future (an
+    # OverflowError before, rounding datetime.max up to the next 15 minutes).
+    texas_max = datetime.max.replace(tzinfo=TEXAS)
+    start = datetime.now(timezone.utc) - timedelta(hours=1)
+    with SyncKrakenClient(sandbox.url, credentials=APIKey(DEMO_API_KEY)) as kraken:
+        for end in (datetime.max.replace(tzinfo=timezone.utc), texas_max):
+            walked = list(iter_usage_pages(kraken, ACCOUNT, start, end))
+            assert all(page.window[1] <= datetime.now(timezone.utc) + INTERVAL for page in walked)
+        assert list(iter_usage_pages(kraken, ACCOUNT, texas_max, texas_max)) == []
+        before_year_1 = datetime.min.replace(tzinfo=timezone(timedelta(hours=5)))
+        with pytest.raises(ConfigurationError, match="outside the range"):
+            list(iter_usage_pages(kraken, ACCOUNT, before_year_1, start))
 
 
 def test_aware_datetimes_are_used_as_given_on_the_15_minute_grid(sandbox: SandboxServer) -> None:

@@ -338,6 +338,15 @@ def test_a_bad_interval_is_refused_and_nothing_of_its_batch_is_written(
     assert store.upsert(day_intervals(DAY)[:3], fetched_at=FETCHED) == UpsertResult(3, 0, 0)
 
 
+@pytest.mark.parametrize("read", ["intervals", "readings"])
+def test_reading_back_with_dates_in_place_of_datetimes_is_a_configuration_error(
+    store: UsageStore, read: str
+) -> None:
+    # A date has no time zone to tell which instant it means (an AttributeError before).
+    with pytest.raises(ConfigurationError, match=r"start 2026-07-14 is a date.*aware datetime"):
+        getattr(store, read)(ESI, date(2026, 7, 14), date(2026, 7, 15))
+
+
 def test_fetched_at_must_be_aware(store: UsageStore) -> None:
     with pytest.raises(ConfigurationError, match="fetched_at"):
         store.upsert(day_intervals(DAY), fetched_at=datetime(2026, 12, 1))

@@ -119,8 +119,11 @@ def export_format(format: str | None, out: str | os.PathLike[str] | BinaryIO) ->
 def export_range(from_date: date, to_date: date, today: date) -> tuple[int, int]:
     """[low, high) in UTC epoch seconds for Texas dates `from_date` to `to_date`, ending with
     today at the latest (usage of the future does not exist yet); empty when all lies ahead."""
-    if not isinstance(from_date, date) or not isinstance(to_date, date):
-        raise ConfigurationError("from_date and to_date must be dates (Texas local)")
+    if not all(isinstance(d, date) and not isinstance(d, datetime) for d in (from_date, to_date)):
+        raise ConfigurationError(
+            "from_date and to_date must be dates (Texas local), not datetimes: "
+            f"got {from_date!r} and {to_date!r}"
+        )
     if to_date < from_date:
         raise ConfigurationError(f"the date range ends ({to_date}) before it starts ({from_date})")
     if from_date > today:

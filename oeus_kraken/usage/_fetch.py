@@ -146,7 +146,17 @@ def _utc(moment: datetime) -> datetime:
             f"a datetime for usage must be aware (with a time zone), got {moment.isoformat()}; "
             "or give Texas local dates"
         )
-    return moment.astimezone(timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise ConfigurationError(
+            f"{moment.isoformat()} is outside the range of datetimes once in UTC (before year 1 "
+            "or after 9999): give a later start or an earlier end"
+        ) from None
+
+
+def _aware(moment: date | datetime) -> bool:
+    return isinstance(moment, datetime) and moment.utcoffset() is not None
 
 
 def span_bounds(start: date | datetime, end: date | datetime) -> tuple[datetime, datetime]:
@@ -311,6 +321,12 @@ def _span_until_now(
     """`span_bounds`, ending no later than now (None: it all lies ahead). Usage of the future
     does not exist yet, and a date such as 9999-12-31 has no day after it to end at."""
     if isinstance(start, datetime) or isinstance(end, datetime):
+        if _aware(start) and _aware(end) and start <= end:
+            # Clamped before converting and rounding out to the grid: datetime.max has no 15
+            # minutes after it (aware datetimes compare without converting).
+            if start >= now:
+                return None
+            end = min(end, now)
         first, last = span_bounds(start, end)
     else:
         if end < start:

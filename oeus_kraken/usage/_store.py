@@ -219,6 +219,11 @@ _MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_schema_v1, _sc
 
 
 def _epoch(instant: datetime, what: str) -> int:
+    if not isinstance(instant, datetime):
+        raise ConfigurationError(
+            f"{what} {instant} is a {type(instant).__name__}, not an instant: give an aware "
+            "datetime (e.g. datetime.now(timezone.utc))"
+        )
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ConfigurationError(
             f"{what} {instant.isoformat()} has no time zone; the usage store needs aware "
