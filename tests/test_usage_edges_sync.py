@@ -25,7 +25,7 @@ import pytest
 from cli_helpers import Cli, assert_one_error_line, clean_env, cli, process_env, sandbox_env
 from conftest import SandboxClock
 
-from oeus_kraken import APIKey, KrakenClient, SyncKrakenClient
+from oeus_kraken import APIKey, ConfigurationError, KrakenClient, SyncKrakenClient
 from oeus_kraken.cli import EXIT_CODES
 from oeus_kraken.sandbox import DEMO_ACCOUNT_NUMBERS, DEMO_API_KEY, USAGE_START, SandboxServer
 from oeus_kraken.usage import (
@@ -302,6 +302,47 @@ def test_item4_the_library_report_names_each_failed_account_and_why(
     assert all("KT-CT-4177" in why for why in report.failures.values())
     assert report.stopped_reason is None
     assert report.inserted > 0
+
+
+def test_an_account_named_twice_is_synced_once(sandbox: SandboxServer, tmp_path: Path) -> None:
+    with UsageStore(tmp_path / "u.sqlite3") as store:
+        report = blocking_sync(sandbox, store, [ACCOUNT, ACCOUNT], since=date(2026, 12, 1))
+    assert (report.accounts, report.esi_ids) == (1, 1)
+    assert sandbox.stats.operations.get("getAccount") == 1
+    assert report.inserted == report.intervals  # one walk: nothing received twice
+
+
+def test_an_empty_list_of_accounts_syncs_none_rather_than_every_account(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    # An integrator's filter that matched nothing must not sync all of an organisation's
+    # accounts; every account the credential sees is `accounts=None` (the default).
+    with UsageStore(tmp_path / "u.sqlite3") as store:
+        report = blocking_sync(sandbox, store, [], since=date(2026, 12, 1))
+        assert store.status() == []
+    assert (report.accounts, report.esi_ids, report.requests) == (0, 0, 0)
+    assert sandbox.stats.requests == 0
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"accounts": [""]},
+        {"accounts": ["  "]},
+        {"accounts": [ACCOUNT, None]},
+        {"accounts": [12345678]},
+        {"now": date(2026, 12, 1)},
+        {"now": "2026-12-01T00:00:00Z"},
+    ],
+    ids=["empty", "blank", "none", "number", "now-a-date", "now-a-string"],
+)
+def test_a_bad_account_or_now_is_a_configuration_error_before_any_request(
+    sandbox: SandboxServer, tmp_path: Path, options: dict[str, Any]
+) -> None:
+    accounts = options.pop("accounts", [ACCOUNT])
+    with UsageStore(tmp_path / "u.sqlite3") as store, pytest.raises(ConfigurationError):
+        blocking_sync(sandbox, store, accounts, since=date(2026, 12, 1), **options)
+    assert sandbox.stats.requests == 0
 
 
 def test_item4_when_every_account_fails_the_sync_exits_1(

@@ -591,7 +591,9 @@ def _lookup_plan(
 ) -> Generator[_Command, Any, list[MeterPoint]]:
     """Open the run's record, then find the ESI IDs of the accounts (default: the viewer's)."""
     run.run_id = yield _Store(partial(UsageStore.begin_run, started_at=run.now))
-    numbers = list(accounts) if accounts else (yield from _accounts_plan(run))
+    # None is every account the credential sees; an empty list is none (a caller's filter that
+    # matched nothing must not become a sync of every account).
+    numbers = list(accounts) if accounts is not None else (yield from _accounts_plan(run))
     run.accounts = len(numbers)
     meters: list[MeterPoint] = []
     for number in numbers:
@@ -608,6 +610,11 @@ def _check(
 ) -> None:
     if isinstance(accounts, str):
         raise ConfigurationError("accounts must be a list of account numbers, not one string")
+    for account in accounts or ():
+        if not isinstance(account, str) or not account.strip():
+            raise ConfigurationError(
+                f"accounts must be account numbers (non-empty strings), got {account!r}"
+            )
     if max_requests is not None and (
         isinstance(max_requests, bool) or not isinstance(max_requests, int) or max_requests < 1
     ):
@@ -694,12 +701,16 @@ def _options(accounts: Sequence[str] | None, options: dict[str, Any]) -> _Option
     reserve = options.pop("budget_reserve", DEFAULT_BUDGET_RESERVE)
     progress = options.pop("progress", None)
     now = options.pop("now", None) or datetime.now(timezone.utc)
+    if not isinstance(now, datetime) or now.utcoffset() is None:
+        raise ConfigurationError(f"now must be an aware datetime, got {now!r}")
     if options:
         raise ConfigurationError(f"unknown sync option(s): {', '.join(sorted(options))}")
     _check(accounts, since, max_requests, concurrency)
     if not isinstance(reserve, (int, float)) or not 0 <= reserve < 1:
         raise ConfigurationError(f"budget_reserve must be a fraction from 0 to 1, got {reserve!r}")
     _since(since, now)  # a date in the future is refused before anything is asked
+    if accounts is not None:  # each account once, in the order given
+        accounts = list(dict.fromkeys(accounts))
     return _Options(accounts, since, max_requests, concurrency, float(reserve), progress, now)
 
 
@@ -803,8 +814,9 @@ def sync_usage_blocking(
     accounts: Sequence[str] | None = None,
     **options: Any,
 ) -> SyncReport:
-    """Bring `store` up to date for `accounts` (default: every account the credential sees),
-    with a `SyncKrakenClient`. Options: `since` (a Texas local date, not in the future),
+    """Bring `store` up to date for `accounts` (None, the default: every account the credential
+    sees; each account named is synced once; an empty list syncs none), with a
+    `SyncKrakenClient`. Options: `since` (a Texas local date, not in the future),
     `max_requests`, `concurrency`, `budget_reserve`, `progress` (called with a SyncProgress
     after each page), `now` (an aware datetime, for tests and simulations).
 
