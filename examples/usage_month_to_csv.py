@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import csv
+import os
 import sys
 from datetime import date
 from decimal import Decimal
@@ -37,7 +38,14 @@ def download(account_number: str, first: date, last: date, path: Path) -> tuple[
     """Write the account's intervals from `first` to `last` to `path`; returns how many, and
     their total kWh."""
     count, total = 0, Decimal(0)
-    with SyncKrakenClient.from_env() as kraken, path.open("w", newline="", encoding="utf-8") as f:
+    # Owner-only (0600), like every file of usage oeus-kraken writes: usage shows when someone
+    # is home.
+    create = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    with (
+        SyncKrakenClient.from_env() as kraken,
+        open(os.open(path, create, 0o600), "w", newline="", encoding="utf-8") as f,
+    ):
+        path.chmod(0o600)  # a file that was already there keeps its mode through os.open
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(HEADER)
         for interval in iter_usage(kraken, account_number, first, last):

@@ -15,6 +15,7 @@ import os
 import re
 import shlex
 import socket
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -147,7 +148,7 @@ def test_a_copied_command_does_what_it_did_in_the_demo(
 
 
 @pytest.mark.slow
-def test_the_month_to_csv_example_writes_every_interval_of_the_month(
+def test_the_month_to_csv_example_writes_every_interval_of_the_month_to_an_owner_only_file(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
     out = tmp_path / "october.csv"
@@ -170,6 +171,7 @@ def test_the_month_to_csv_example_writes_every_interval_of_the_month(
     assert rows[0]["start_texas"] == "2026-10-01T00:00:00-05:00"
     assert rows[-1]["end_texas"] == "2026-11-01T00:00:00-05:00"
     assert result.stdout.startswith(f"wrote {len(rows)} intervals (")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # usage shows when someone is home
 
 
 @pytest.mark.slow
