@@ -9,9 +9,10 @@ scrypt hash of that fingerprint, with a random salt of its own. A leaked file th
 credential and cannot be used to test password guesses offline any faster than scrypt allows,
 one file at a time.
 
-The file is read only if it is a regular file of at most `MAX_STORE_BYTES`, opened without
-blocking: a FIFO, a device or a symlink to one, an oversized file, JSON nested too deeply, or a
-file in another format are ignored with a warning and replaced on the next save. A token cache
+The file is read only if it is a regular file of ours that no one else can write, of at most
+`MAX_STORE_BYTES`, opened without blocking: a FIFO, a device or a symlink to one, a file others
+could have put a token in, an oversized file, JSON nested too deeply, or a file in another
+format are ignored with a warning and replaced on the next save. A token cache
 must never stop the client from working: no method here raises, whatever the file holds or
 the disk does; problems are logged (with the store's path, never a token or credential).
 
@@ -74,7 +75,8 @@ _SCRYPT_R = 8
 _SCRYPT_P = 1
 
 _OWNER_ONLY = 0o077  # permission bits that must be clear on the file
-_OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH  # ... and on its folder, which could swap the file
+# ... and on the folder, which could swap the file; on the file itself, set, it is not read.
+_OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,13 @@ def _valid_entry(entry: object) -> StoredTokens | None:
     return StoredTokens(claims, token, refresh_token, refresh_expires_at, received_at)
 
 
+def _others_can_change(info: os.stat_result) -> bool:
+    """Can someone else write the file: its group or others, or it is not ours at all?"""
+    if os.name == "nt":  # Windows has ACLs, not mode bits or owners
+        return False
+    return bool(info.st_mode & _OTHERS_WRITE) or info.st_uid != os.geteuid()
+
+
 class FileTokenStore:
     """Tokens in one owner-only JSON file, shared safely by threads and processes."""
 
@@ -259,6 +268,15 @@ class FileTokenStore:
             if not stat.S_ISREG(info.st_mode):
                 logger.warning("token store %s is not a regular file; ignoring it", self.path)
                 return None
+            if _others_can_change(info):
+                logger.warning(
+                    "token store %s can be changed by other users (mode %03o, or not yours); "
+                    "ignoring it, since a token put there by someone else would be used. It is "
+                    "rewritten as yours, readable by you only, on the next save",
+                    self.path,
+                    stat.S_IMODE(info.st_mode),
+                )
+                return None
             self._check_file_mode(info.st_mode)
             chunks: list[bytes] = []
             size = 0
@@ -296,6 +314,7 @@ class FileTokenStore:
                 )
 
     def _check_file_mode(self, mode: int) -> None:
+        """Others can read the file (they cannot write it: that file is not read at all)."""
         if self._warned_file_mode or os.name == "nt" or not mode & _OWNER_ONLY:
             return
         self._warned_file_mode = True

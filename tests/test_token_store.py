@@ -831,6 +831,35 @@ def test_a_store_file_others_can_read_is_warned_about_once_and_rewritten_owner_o
     assert not [w for w in warnings_about(logs, path) if "can write to" in w]  # folder is 0700
 
 
+@pytest.mark.parametrize("file_mode", [0o666, 0o620, 0o602])
+def test_a_store_file_others_can_write_is_not_read_and_is_rewritten_as_yours_only(
+    path: Path, logs: pytest.LogCaptureFixture, file_mode: int
+) -> None:
+    """Someone who can write the file could put a token of their choosing in it, which the client
+    would then send: such a file is ignored (one token request), and replaced on the next save."""
+    key = store_key(URL, APIKey(API_KEY_VALUE))
+    FileTokenStore(path).save(key, tokens())
+    path.chmod(file_mode)
+
+    store = FileTokenStore(path)
+    assert store.load(key) is None
+    assert [w for w in warnings_about(logs, path) if "can be changed by other users" in w]
+    store.save(key, tokens("TOKENSECRET-2"))
+    assert mode(path) == 0o600
+    assert FileTokenStore(path).load(key) == tokens("TOKENSECRET-2")
+
+
+def test_a_store_file_that_is_not_yours_is_not_read(
+    path: Path, logs: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = store_key(URL, APIKey(API_KEY_VALUE))
+    FileTokenStore(path).save(key, tokens())
+    monkeypatch.setattr(os, "geteuid", lambda: os.stat(path).st_uid + 1)  # as another user
+
+    assert FileTokenStore(path).load(key) is None
+    assert [w for w in warnings_about(logs, path) if "or not yours" in w]
+
+
 def test_an_owner_only_store_in_an_owner_only_folder_warns_about_nothing(
     path: Path, logs: pytest.LogCaptureFixture
 ) -> None:
