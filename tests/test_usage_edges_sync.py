@@ -333,10 +333,12 @@ def test_an_empty_list_of_accounts_syncs_none_rather_than_every_account(
         {"accounts": [12345678]},
         {"now": date(2026, 12, 1)},
         {"now": "2026-12-01T00:00:00Z"},
+        {"progress": 3},
+        {"progress": "print"},
     ],
-    ids=["empty", "blank", "none", "number", "now-a-date", "now-a-string"],
+    ids=["empty", "blank", "none", "number", "now-a-date", "now-a-string", "progress-3", "str"],
 )
-def test_a_bad_account_or_now_is_a_configuration_error_before_any_request(
+def test_a_bad_account_now_or_progress_is_a_configuration_error_before_any_request(
     sandbox: SandboxServer, tmp_path: Path, options: dict[str, Any]
 ) -> None:
     accounts = options.pop("accounts", [ACCOUNT])

@@ -703,6 +703,8 @@ def _options(accounts: Sequence[str] | None, options: dict[str, Any]) -> _Option
     now = options.pop("now", None) or datetime.now(timezone.utc)
     if not isinstance(now, datetime) or now.utcoffset() is None:
         raise ConfigurationError(f"now must be an aware datetime, got {now!r}")
+    if progress is not None and not callable(progress):
+        raise ConfigurationError(f"progress must be a function of a SyncProgress, got {progress!r}")
     if options:
         raise ConfigurationError(f"unknown sync option(s): {', '.join(sorted(options))}")
     _check(accounts, since, max_requests, concurrency)
