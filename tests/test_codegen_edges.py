@@ -542,3 +542,34 @@ def test_codegen_refuses_a_schema_file_that_is_not_utf8_text(ops: Path) -> None:
     run = codegen_here(*MAKE, "--schema", "latin1.graphql", cwd=ops)
     refused(run, "latin1.graphql: cannot read the schema (not UTF-8 text")
     assert tree(ops) == before
+
+
+@pytest.mark.parametrize(
+    "extra_args",
+    [(), ("--check",), ("--print-config",)],
+    ids=["generate", "--check", "--print-config"],
+)
+def test_without_ariadne_codegen_it_names_the_extra_to_install(
+    ops: Path, extra_args: tuple[str, ...]
+) -> None:
+    # graphql-core stays importable: the sandbox extra brings it without ariadne-codegen.
+    code = (
+        "import sys\n"
+        "sys.modules['ariadne_codegen'] = None  # as if ariadne-codegen were not installed\n"
+        "from oeus_kraken.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    args = ["codegen", "--queries", "ops", "--package", "my_kraken", "--target", "src", *SMALL]
+    before = tree(ops)
+    process = subprocess.run(
+        [sys.executable, "-c", code, *args, *extra_args],
+        cwd=ops,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    line = refused(Run(process.returncode, process.stdout, process.stderr), "oeus-kraken[codegen]")
+    assert "ariadne-codegen" in line
+    assert tree(ops) == before

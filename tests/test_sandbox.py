@@ -1965,3 +1965,14 @@ def test_our_client_works_against_the_sandbox(server: SandboxServer) -> None:
         assert any(p is not None and p.code == "OCTOPUS-12M-FIXED" for p in products)
     # One token request served all three calls; the products call carried no token.
     assert server.stats.token_requests == 1
+
+
+@pytest.mark.parametrize("as_text", [True, False], ids=["a str", "a Path"])
+def test_the_schema_to_serve_may_be_named_by_a_str_or_a_path(as_text: bool) -> None:
+    # The README's `SandboxServer(schema=path)`: a path as text works as a Path does.
+    shipped = schema_path()
+    with SandboxServer(schema=str(shipped) if as_text else shipped) as server:
+        answer = httpx.post(server.url, json={"query": "{ getFanClubDiscount { discountAmount } }"})
+
+    assert answer.status_code == 200
+    assert "discountAmount" in answer.json()["data"]["getFanClubDiscount"]

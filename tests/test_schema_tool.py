@@ -275,7 +275,7 @@ def test_check_command_on_the_real_schema_exits_1_naming_what_breaks(
     assert "FIELD_REMOVED  Query.tdspByPostalcode was removed." in out
     for name in ("getTdspByPostalCode", "getKrakenToken", "refreshKrakenToken"):
         assert re.search(rf"^{name} +breaks +queries/", out, re.MULTILINE), name
-    assert "Dry run: `make schema` would replace schema.graphql" in out
+    assert "Dry run: `make schema` would leave schema.graphql as it is: it breaks 3 of our" in out
 
 
 @pytest.mark.parametrize(
@@ -878,7 +878,30 @@ def test_check_with_a_url_is_a_dry_run_that_judges_the_guesses_and_writes_nothin
     assert f"contradicted  {schema}:5  Viewer: an object type there, but differs: email is Int" in (
         out
     )
-    assert "Dry run: `make schema` would replace" in out
+    # make schema refuses a schema that breaks one of our operations: the dry run says so.
+    assert (
+        f"Dry run: `make schema` would leave {schema} as it is: it breaks 1 of our operations"
+        " (getViewer). Fix queries/ first, or `make schema ALLOW_BREAKING=1` to write it anyway."
+    ) in out
+    assert "would replace" not in out
+    assert schema.read_text(encoding="utf-8") == GUESSED_SMALL_SDL
+
+
+def test_check_with_a_url_that_only_adds_says_make_schema_would_replace_the_file(
+    workspace, env, httpx_mock, capsys
+):
+    schema, queries = workspace
+    schema.write_text(GUESSED_SMALL_SDL, encoding="utf-8")
+    added = SMALL_SDL.replace("  email: String\n", "  email: String\n  nickname: String\n")
+    httpx_mock.add_response(url=URL, json=introspection(added))
+
+    code = schema_tool.main(
+        ["check", "--url", URL, "--schema", str(schema), "--queries", str(queries)]
+    )
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"Dry run: `make schema` would replace {schema}, and its comments" in out
     assert schema.read_text(encoding="utf-8") == GUESSED_SMALL_SDL
 
 

@@ -668,6 +668,13 @@ def run_check(
     out(report.render())
     if report.same_types:
         out(f"\nDry run: `make schema` would leave {label} as it is (same types).")
+    elif report.breaks_us:  # as run_fetch refuses it
+        broken = report.broken_operations
+        out(
+            f"\nDry run: `make schema` would leave {label} as it is: it breaks {len(broken)} of"
+            f" our operations ({', '.join(broken) or 'see above'}). Fix queries/ first, or"
+            " `make schema ALLOW_BREAKING=1` to write it anyway."
+        )
     else:
         out(
             f"\nDry run: `make schema` would replace {label}, and its comments and guessed"

@@ -83,7 +83,7 @@ def register(commands: Any, api: Any) -> None:
         metavar="DATE",
         type=local_date,
         help="the oldest Texas local date to keep, not in the future (default: the local "
-        "midnight a year back); nothing before an ESI ID's supply began is asked for",
+        "midnight 366 days back); nothing before an ESI ID's supply began is asked for",
     )
     sync.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
     sync.add_argument(

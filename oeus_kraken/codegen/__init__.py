@@ -121,7 +121,11 @@ STANDARD_SETTINGS: dict[str, Any] = {
 
 
 def _plugins() -> list[str]:
-    from .plugins import PLUGINS
+    try:
+        from .plugins import PLUGINS
+    except ImportError:  # they subclass ariadne-codegen's Plugin: say which extra brings it
+        _require_ariadne_codegen()
+        raise
 
     return list(PLUGINS)
 

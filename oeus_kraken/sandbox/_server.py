@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import socket
 import sys
 import threading
@@ -130,7 +131,7 @@ class SandboxServer:
         refresh_token_lifetime: float = DEFAULT_REFRESH_TOKEN_LIFETIME,
         startup_timeout: float = 30.0,
         log_level: str = "warning",
-        schema: Path | None = None,
+        schema: str | os.PathLike[str] | None = None,
     ) -> None:
         self.host = check_host(host)
         self.port = _check_port(port)
@@ -141,7 +142,7 @@ class SandboxServer:
         )
         self.startup_timeout = startup_timeout
         self.log_level = log_level
-        self.schema = schema
+        self.schema = None if schema is None else Path(schema)
         self._socket: socket.socket | None = None
         self._server: _Uvicorn | None = None
         self._thread: threading.Thread | None = None
@@ -282,7 +283,7 @@ def serve(
     access_token_lifetime: float = DEFAULT_ACCESS_TOKEN_LIFETIME,
     refresh_token_lifetime: float = DEFAULT_REFRESH_TOKEN_LIFETIME,
     log_level: str = "warning",
-    schema: Path | None = None,
+    schema: str | os.PathLike[str] | None = None,
 ) -> None:
     """Serve the sandbox in the foreground; returns after Ctrl-C. `port=0` picks a free port;
     `schema`: another schema file to serve instead of schema.graphql (ValueError if it is no
@@ -295,6 +296,7 @@ def serve(
     """
     check_host(host)
     _check_port(port)
+    schema = None if schema is None else Path(schema)
     app = create_app(
         clock=clock,
         access_token_lifetime=access_token_lifetime,
