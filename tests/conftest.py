@@ -62,6 +62,17 @@ if TYPE_CHECKING:
 CLIENT_KINDS = ("async", "sync")
 
 
+# -- loopback past any proxy -------------------------------------------------------------------
+
+# Every server the suite talks to is on this machine. A proxy in the environment (HTTP_PROXY on a
+# corporate network, or a dead one to prove the suite needs no network) must not take those
+# requests: plain httpx clients, and the subprocesses the suite starts, would follow it.
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+for _name in ("NO_PROXY", "no_proxy"):
+    _kept = [entry for entry in os.environ.get(_name, "").split(",") if entry.strip()]
+    os.environ[_name] = ",".join([*_kept, *(host for host in _LOOPBACK if host not in _kept)])
+
+
 # -- one TLS context for the suite's thousands of clients ----------------------------------------
 
 _ssl_contexts: dict[tuple[bool, str | None, str | None], ssl.SSLContext] = {}

@@ -52,7 +52,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess by th
         name=exc.name,
     ) from exc
 
-from ._app import GRAPHQL_PATH, SandboxApp, create_app
+from ._app import GRAPHQL_PATH, MAX_BODY_BYTES, MAX_DOCUMENT_TOKENS, SandboxApp, create_app
 from ._auth import (
     DEFAULT_ACCESS_TOKEN_LIFETIME,
     DEFAULT_REFRESH_TOKEN_LIFETIME,
@@ -106,6 +106,8 @@ __all__ = [
     "INTERVAL_SECONDS",
     "LATE_DELAY",
     "LOOPBACK_HOST",
+    "MAX_BODY_BYTES",
+    "MAX_DOCUMENT_TOKENS",
     "MAX_MEASUREMENTS_PAGE",
     "NODE_LIMIT",
     "OTHER_ACCOUNT_NUMBER",

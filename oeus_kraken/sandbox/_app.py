@@ -10,6 +10,13 @@
                            {"late_share": 0.05, "revised_share": 0.05} from now on, and/or
                            {"fill_gap": true} to deliver the seeded gap now
 
+What arrives at the GraphQL endpoint is checked before anything else runs, as a production
+server's front does: a POST must be `application/json` (a form or text is a 400), a JSON object
+(malformed, empty or absurdly nested JSON is a 400), at most `MAX_BODY_BYTES` (a 413, read no
+further), and its document at most `MAX_DOCUMENT_TOKENS` tokens (a VALIDATION error: ten thousand
+aliases would otherwise hold the one event loop, and every other client, for a minute). Each
+answer is Kraken's error shape, `{"errors": [{"message": ..., "extensions": {...}}]}`.
+
 HTTP-level faults (delay, 502 with an HTML body, 429 with Retry-After) are applied here, before
 GraphQL runs; KT-CT faults are raised by the resolvers.
 
@@ -21,6 +28,7 @@ production GraphQL server does: a quarter of the time a page took went into doin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Callable, Collection
@@ -43,9 +51,13 @@ from ._resolvers import RequestContext
 from ._schema import executable_schema
 from ._state import SandboxState
 
-__all__ = ["GRAPHQL_PATH", "SandboxApp", "create_app"]
+__all__ = ["GRAPHQL_PATH", "MAX_BODY_BYTES", "MAX_DOCUMENT_TOKENS", "SandboxApp", "create_app"]
 
 GRAPHQL_PATH = "/v1/graphql/"
+# Our largest operations file is about 400 tokens and a few kilobytes: these leave room for any
+# real document and variables, and refuse a flood.
+MAX_BODY_BYTES = 1_000_000
+MAX_DOCUMENT_TOKENS = 5_000
 _OPERATION = re.compile(r"\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
 _ACTIONS = ("expire_tokens", "revoke_refresh_tokens")
 _USAGE_KNOBS = frozenset({"late_share", "revised_share", "fill_gap"})
@@ -89,14 +101,8 @@ class _KrakenHTTPHandler(GraphQLHTTPHandler):
         return JSONResponse(result, status_code=200)
 
 
-def operation_name(body: bytes) -> str:
-    """The operation name a GraphQL POST body names, for the request counters."""
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return "(invalid)"
-    if not isinstance(payload, dict):
-        return "(invalid)"
+def operation_name(payload: dict[str, Any]) -> str:
+    """The operation name a GraphQL request names, for the request counters."""
     name = payload.get("operationName")
     if isinstance(name, str) and name:
         return name
@@ -105,16 +111,61 @@ def operation_name(body: bytes) -> str:
     return match.group(1) if match else "(anonymous)"
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
+class _RefusedRequestError(Exception):
+    """A request refused before GraphQL runs: its HTTP status and what to say."""
+
+    def __init__(self, status: int, message: str, error_type: str = "VALIDATION") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.error_type = error_type
+
+    def response(self) -> Response:
+        error = {
+            "message": self.message,
+            "extensions": {"errorType": self.error_type, "errorDescription": self.message},
+        }
+        return JSONResponse({"errors": [error]}, status_code=self.status)
+
+
+def _check_content_type(scope: Scope) -> None:
+    headers = dict(scope["headers"])
+    media_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    if media_type != b"application/json":
+        raise _RefusedRequestError(
+            400, "Send the GraphQL request as a JSON body (Content-Type: application/json)."
+        )
+
+
+async def _read_body(scope: Scope, receive: Receive) -> bytes:
+    """The whole body, refused (413) as soon as it is known to exceed MAX_BODY_BYTES."""
+    too_big = _RefusedRequestError(413, f"The request body is over {MAX_BODY_BYTES:,} bytes.")
+    length = dict(scope["headers"]).get(b"content-length", b"")
+    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise too_big
+    chunks, size = [], 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_big
+        chunks.append(chunk)
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
+        raise _RefusedRequestError(400, "The request body is not valid JSON.") from None
+    if not isinstance(payload, dict):
+        raise _RefusedRequestError(400, "The request body must be a JSON object with a `query`.")
+    return payload
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -146,7 +197,8 @@ class _Documents:
         query = data["query"]
         document = self._parsed.get(query)
         if document is None:
-            document = self._parsed[query] = parse(query)  # a syntax error: raised, not kept
+            # A syntax error, or over MAX_DOCUMENT_TOKENS: raised, not kept.
+            document = self._parsed[query] = parse(query, max_tokens=MAX_DOCUMENT_TOKENS)
             self._bound(self._parsed)
         return document
 
@@ -200,6 +252,19 @@ class SandboxApp:
         if scope["type"] != "http":
             await send({"type": "websocket.close", "code": 1000})
             return
+        try:
+            await self._route(scope, receive, send)
+        except asyncio.CancelledError:
+            # uvicorn cancels a request still running when its graceful shutdown runs out
+            # (Ctrl-C while a client is mid-request): answer it, rather than a 500 and a traceback
+            # on the console. (A response already under way cannot be answered again.)
+            shutting_down = _RefusedRequestError(
+                503, "The sandbox is shutting down.", "SERVICE_AVAILABILITY"
+            )
+            with contextlib.suppress(Exception):
+                await shutting_down.response()(scope, receive, send)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         if path in (GRAPHQL_PATH, GRAPHQL_PATH.rstrip("/")):
             await self._graphql_endpoint(scope, receive, send)
@@ -226,8 +291,15 @@ class SandboxApp:
         if scope["method"] != "POST":
             await self.graphql(scope, receive, send)  # the explorer, or 405
             return
-        body = await _read_body(receive)
-        self.state.switches.record_request(operation_name(body))
+        try:
+            _check_content_type(scope)
+            body = await _read_body(scope, receive)
+            payload = _json_object(body)
+        except _RefusedRequestError as refused:
+            self.state.switches.record_request("(invalid)")
+            await refused.response()(scope, receive, send)
+            return
+        self.state.switches.record_request(operation_name(payload))
         faults = self.state.faults
         if faults.delay > 0:
             await asyncio.sleep(faults.delay)
