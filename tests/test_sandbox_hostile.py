@@ -8,12 +8,14 @@ Requests go through plain httpx, as in test_sandbox.py, so they pin down what th
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from conftest import loopback_past_proxies
 
 from oeus_kraken.sandbox import MAX_BODY_BYTES, MAX_DOCUMENT_TOKENS, SandboxServer
 
@@ -138,9 +140,12 @@ def test_the_suite_reaches_its_loopback_servers_directly_whatever_proxy_the_envi
     http: httpx.Client, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A newcomer behind a corporate proxy has HTTP(S)_PROXY set; the suite must still reach the
-    # servers it starts on 127.0.0.1 (conftest puts loopback in NO_PROXY).
+    # servers it starts on 127.0.0.1: conftest puts loopback in NO_PROXY when the suite starts.
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    loopback_past_proxies(os.environ)  # as conftest does at the start, with these proxies set
 
     with httpx.Client(timeout=10) as client:
         assert_still_serving(client, sandbox)
