@@ -82,13 +82,13 @@ class Pager(Generic[Node]):
             self.done = True
             return []
         info = connection.page_info
-        if info.has_next_page and (not info.end_cursor or info.end_cursor == self.after):
-            # A server bug would otherwise make us fetch the same page forever.
+        if info.has_next_page and not info.end_cursor:
+            # A server bug would otherwise make us fetch the first page again, forever.
             raise InvalidResponseError(
                 "pagination: the API said there is a next page but gave no new cursor "
                 f"(page {self.pages}, cursor {info.end_cursor!r})"
             )
-        if info.has_next_page and info.end_cursor in self.seen:
+        if info.has_next_page and info.end_cursor in self.seen:  # the last one included
             raise InvalidResponseError(
                 f"pagination: the API gave cursor {info.end_cursor!r} again (page {self.pages}); "
                 "stopping rather than reading its pages again"

@@ -77,6 +77,15 @@ async def test_the_async_walk_stops_at_a_repeated_cursor_too() -> None:
     assert nodes == [0, 1, 2]
 
 
+def test_the_same_cursor_twice_in_a_row_stops_the_walk_after_one_page_each() -> None:
+    fetch = server(["A", "A", "A"])
+    nodes: list[int] = []
+    with pytest.raises(InvalidResponseError, match=r"cursor 'A'.*again"):
+        nodes.extend(paginate(fetch, max_pages=10))  # (a cap: a broken check fails, not hangs)
+    assert nodes == [0]
+    assert fetch.asked == [None, "A"]  # type: ignore[attr-defined]
+
+
 def test_a_next_page_with_no_cursor_is_an_error_not_the_first_page_again() -> None:
     fetch = server(["A", None])
     with pytest.raises(InvalidResponseError, match="no new cursor"):
