@@ -157,6 +157,12 @@ class Report:
         return tuple(op.name for op in self.diff.with_verdict("breaks"))
 
     @property
+    def operations_broken(self) -> str:
+        """How many of our operations it breaks, named: "2 of our operations (getViewer, ...)"."""
+        broken = self.broken_operations
+        return f"{len(broken)} of our operations ({', '.join(broken) or 'see above'})"
+
+    @property
     def exit_code(self) -> int:
         return EXIT_BREAKS_US if self.breaks_us else EXIT_OK
 
@@ -669,10 +675,9 @@ def run_check(
     if report.same_types:
         out(f"\nDry run: `make schema` would leave {label} as it is (same types).")
     elif report.breaks_us:  # as run_fetch refuses it
-        broken = report.broken_operations
         out(
-            f"\nDry run: `make schema` would leave {label} as it is: it breaks {len(broken)} of"
-            f" our operations ({', '.join(broken) or 'see above'}). Fix queries/ first, or"
+            f"\nDry run: `make schema` would leave {label} as it is: it breaks"
+            f" {report.operations_broken}. Fix queries/ first, or"
             " `make schema ALLOW_BREAKING=1` to write it anyway."
         )
     else:
@@ -714,11 +719,9 @@ def run_fetch(
         )
         return report.exit_code
     if report.breaks_us and not allow_breaking:
-        broken = report.broken_operations
         out(
-            f"\nLeft {label} as it is: {display_url(url)} breaks "
-            f"{len(broken)} of our operations"
-            f" ({', '.join(broken) or 'see above'}). Fix queries/ first (the reasons are above),"
+            f"\nLeft {label} as it is: {display_url(url)} breaks {report.operations_broken}."
+            " Fix queries/ first (the reasons are above),"
             " or `make schema ALLOW_BREAKING=1` to write it anyway."
         )
         return report.exit_code
