@@ -128,8 +128,7 @@ class _RefusedRequestError(Exception):
         return JSONResponse({"errors": [error]}, status_code=self.status)
 
 
-def _check_content_type(scope: Scope) -> None:
-    headers = dict(scope["headers"])
+def _check_content_type(headers: dict[bytes, bytes]) -> None:
     media_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
     if media_type != b"application/json":
         raise _RefusedRequestError(
@@ -137,10 +136,10 @@ def _check_content_type(scope: Scope) -> None:
         )
 
 
-async def _read_body(scope: Scope, receive: Receive) -> bytes:
+async def _read_body(headers: dict[bytes, bytes], receive: Receive) -> bytes:
     """The whole body, refused (413) as soon as it is known to exceed MAX_BODY_BYTES."""
     too_big = _RefusedRequestError(413, f"The request body is over {MAX_BODY_BYTES:,} bytes.")
-    length = dict(scope["headers"]).get(b"content-length", b"")
+    length = headers.get(b"content-length", b"")
     if length.isdigit() and int(length) > MAX_BODY_BYTES:
         raise too_big
     chunks, size = [], 0
@@ -291,9 +290,10 @@ class SandboxApp:
         if scope["method"] != "POST":
             await self.graphql(scope, receive, send)  # the explorer, or 405
             return
+        headers = dict(scope["headers"])
         try:
-            _check_content_type(scope)
-            body = await _read_body(scope, receive)
+            _check_content_type(headers)
+            body = await _read_body(headers, receive)
             payload = _json_object(body)
         except _RefusedRequestError as refused:
             self.state.switches.record_request("(invalid)")
