@@ -567,6 +567,22 @@ def test_codegen_refuses_operations_whose_names_would_give_one_python_name_twice
     refused_unchanged(tmp_path, *MAKE, words=(says,))
 
 
+def test_paths_starting_with_a_tilde_are_in_the_home_folder(
+    ops: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As a shell expands them, and as --db and --out do: never a folder named `~` here.
+    monkeypatch.setenv("HOME", str(ops))
+    elsewhere = ops / "elsewhere"
+    elsewhere.mkdir()
+
+    run = codegen_here("--queries", "~/ops", "--package", "my_kraken", "--target", "~/src",
+                       "--schema", "~/small.graphql", cwd=elsewhere)  # fmt: skip
+
+    assert (run.code, run.err) == (0, "")
+    assert (ops / "src" / "my_kraken" / MANIFEST).is_file()
+    assert list(elsewhere.iterdir()) == []
+
+
 # Variables named like what every generated method binds itself: `self` and `**kwargs` (its
 # parameters), `variables`, `response` and `data` (its locals).
 OWN_NAMES = """\
