@@ -43,6 +43,7 @@ from cli_helpers import (
     table,
 )
 from conftest import SandboxClock
+from pytest_httpx import HTTPXMock
 
 from oeus_kraken.sandbox import (
     DEMO_ACCOUNT_NUMBERS,
@@ -289,6 +290,28 @@ def test_products_need_no_credentials_and_print_a_table(
     rows = table(run.out, ("code", "name", "term"))
     assert any(re.fullmatch(r"OCTOPUS-12M-FIXED +Octopus 12M Fixed +12", row) for row in rows)
     assert sandbox.stats.token_requests == 0
+
+
+def test_a_name_from_the_api_stays_on_its_row_and_sends_no_control_codes_to_the_terminal(
+    cli: Cli, clean_env: None, httpx_mock: HTTPXMock
+) -> None:
+    # A product name is the API's text: a newline in it must not make a row of its own that
+    # reads like another product, nor an escape code clear the screen or retitle the window.
+    hostile = "Free Power\n2     Fake Plan\x1b[2J\x1b]0;pwned\x07 ünïcode $(rm -rf ~)"
+    product = dict.fromkeys(
+        ["fullName", "description", "term", "prepay", "basedOnTimeOfUse", "isWholesale",
+         "availableFrom", "availableTo", "generationCredit"]
+    )  # fmt: skip
+    answer = {"data": {"products": [{**product, "id": "1", "code": "X", "displayName": hostile}]}}
+    httpx_mock.add_response(url="https://kraken.test/v1/graphql/", json=answer)
+
+    run = cli("products", "--url", "https://kraken.test/v1/graphql/")
+
+    assert run.code == 0, run.err
+    [_, _, row] = run.out.splitlines()
+    assert row.startswith("X ")
+    assert "ünïcode $(rm -rf ~)" in row  # printable text as it is
+    assert not any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in run.out.replace("\n", ""))
 
 
 def test_products_for_a_postal_code_print_its_tdsp_and_their_rates_there(

@@ -13,14 +13,18 @@ the same refusal as a ConfigurationError (a KrakenError) with the same words.
 from __future__ import annotations
 
 import ast
+import contextlib
+import importlib
 import os
 import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cli_helpers import Run
 from codegen_helpers import MAKE, VIEWER, codegen_here, codegen_process, write_small_schema
@@ -35,6 +39,7 @@ from oeus_kraken.codegen import (
 )
 from oeus_kraken.codegen._manifest import refuse_foreign
 from oeus_kraken.codegen._refusals import package_name_problem, runtime_modules
+from oeus_kraken.sandbox import SandboxServer
 
 SMALL = ("--schema", "small.graphql")  # in each project folder here
 
@@ -525,15 +530,103 @@ def test_codegen_refuses_an_operation_whose_class_or_method_python_cannot_name(
             "ops/a.graphql:3:1: operation aViewer would define the class AViewer, which "
             "ops/a.graphql:1:1: operation a defines too",
         ),
+        (
+            "query p($prePay: Boolean, $pre_pay: Boolean) {\n"
+            "  products(prepay: $prePay, basedOnTimeOfUse: $pre_pay) { code }\n}\n",
+            "ops/a.graphql:1:1: operation p would take the parameter pre_pay twice "
+            "($prePay and $pre_pay): rename one of them",
+        ),
+        (
+            "query p($self: Boolean, $self_: Boolean) {\n"
+            "  products(prepay: $self, basedOnTimeOfUse: $self_) { code }\n}\n",
+            "ops/a.graphql:1:1: operation p would take the parameter self_ twice "
+            "($self and $self_)",
+        ),
+        (
+            "query v { viewer { fullName full_name: fullName } }\n",
+            "ops/a.graphql:1:1: operation v would give the class VViewer two fields named "
+            "full_name (fullName and full_name): alias one of them",
+        ),
     ],
-    ids=["a typing name", "a pydantic name", "two operations' classes"],
+    ids=[
+        "a typing name",
+        "a pydantic name",
+        "two operations' classes",
+        "two variables",
+        "a variable and a renamed one",
+        "two fields",
+    ],
 )
-def test_codegen_refuses_operations_whose_classes_would_take_one_name_twice(
+def test_codegen_refuses_operations_whose_names_would_give_one_python_name_twice(
     tmp_path: Path, text: str, says: str
 ) -> None:
+    # Python would refuse the package or the method (a parameter twice), or keep one of two
+    # fields of a class (an attribute twice), silently dropping the other's value.
     write_small_schema(tmp_path)
     write(tmp_path / "ops" / "a.graphql", text)
     refused_unchanged(tmp_path, *MAKE, words=(says,))
+
+
+def test_paths_starting_with_a_tilde_are_in_the_home_folder(
+    ops: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As a shell expands them, and as --db and --out do: never a folder named `~` here.
+    monkeypatch.setenv("HOME", str(ops))
+    elsewhere = ops / "elsewhere"
+    elsewhere.mkdir()
+
+    run = codegen_here("--queries", "~/ops", "--package", "my_kraken", "--target", "~/src",
+                       "--schema", "~/small.graphql", cwd=elsewhere)  # fmt: skip
+
+    assert (run.code, run.err) == (0, "")
+    assert (ops / "src" / "my_kraken" / MANIFEST).is_file()
+    assert list(elsewhere.iterdir()) == []
+
+
+# Variables named like what every generated method binds itself: `self` and `**kwargs` (its
+# parameters), `variables`, `response` and `data` (its locals).
+OWN_NAMES = """\
+query pick($self: Boolean, $kwargs: Boolean, $data: Boolean, $response: Boolean) {
+  products(prepay: $self, basedOnTimeOfUse: $kwargs) { code }
+  again: products(prepay: $data, basedOnTimeOfUse: $response) { code }
+}
+"""
+
+
+@contextlib.contextmanager
+def imported(folder: Path, name: str) -> Iterator[Any]:
+    """The package `name` in `folder`, imported, and forgotten again afterwards."""
+    sys.path.insert(0, str(folder))
+    try:
+        yield importlib.import_module(name)
+    finally:
+        sys.path.remove(str(folder))
+        for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+            del sys.modules[module]
+
+
+def test_variables_named_like_a_methods_own_names_are_parameters_that_work(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    write_small_schema(tmp_path)
+    write(tmp_path / "ops" / "pick.graphql", OWN_NAMES)
+    run = codegen(*MAKE, cwd=tmp_path)
+    assert run.code == 0, run.err
+    mismatch = httpx.MockTransport(lambda _: httpx.Response(200, json={"data": {"products": 5}}))
+    with imported(tmp_path / "src", "my_kraken") as my_kraken:
+        # `self` and `kwargs` get a trailing _, as keywords do (`$class` is `class_=`).
+        with my_kraken.SyncKrakenClient(sandbox.url) as kraken:
+            answer = kraken.pick(self_=False, kwargs_=False, data=False, response=False)
+        assert answer.products
+        assert answer.again
+        # Whatever its variables are called, a method's answer is parsed by parse_result: a
+        # model mismatch is a KrakenError, not pydantic's ValidationError.
+        with (
+            httpx.Client(transport=mismatch) as broken,
+            my_kraken.SyncKrakenClient(sandbox.url, http_client=broken) as kraken,
+            pytest.raises(KrakenError, match="products"),
+        ):
+            kraken.pick(data=False)
 
 
 def test_codegen_refuses_a_schema_file_that_is_not_utf8_text(ops: Path) -> None:

@@ -729,6 +729,69 @@ def test_an_endpoint_is_introspected_as_new_and_gives_the_verdict_of_the_file(
     assert "includeDeprecated: true" in json.loads(request.content)["query"]
 
 
+@pytest.mark.parametrize(
+    "document",
+    [introspection, lambda sdl: introspection(sdl)["data"]],
+    ids=["an answer, with data", "its data alone"],
+)
+def test_an_introspection_result_saved_as_json_is_a_schema_file_like_its_sdl(
+    cli: Cli, project: Path, document: Callable[[str], object]
+) -> None:
+    # What an endpoint answers, saved (`{"data": {"__schema": ...}}`, or the `data` part as
+    # many tools save it), is the same schema as its SDL: the same report.
+    (project / "new.json").write_text(json.dumps(document(NEW_SDL)))
+    write_operations(project, *OPERATIONS)
+
+    from_sdl = json.loads(diff(cli, "--no-builtin", "--json").out)
+    run = cli(
+        "schema", "diff", "old.graphql", "new.json", "--queries", "ops", "--no-builtin", "--json"
+    )
+
+    assert (run.code, run.err) == (1, "")
+    from_json = json.loads(run.out)
+    assert from_json.pop("new") == "new.json"
+    del from_sdl["new"]
+    assert from_json == from_sdl
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            '{"data": {"viewer": null}}',
+            "new.json is not a valid GraphQL schema: JSON, but no introspection result",
+        ),
+        ('{"data": {"__schema": ', "new.json is not a valid GraphQL schema: not JSON ("),
+        ("[1, 2]", "new.json is not a valid GraphQL schema: "),
+    ],
+    ids=["JSON, no schema", "JSON cut short", "a JSON list"],
+)
+def test_a_json_file_that_is_no_introspection_result_is_one_line_and_exit_2(
+    cli: Cli, project: Path, text: str, says: str
+) -> None:
+    (project / "new.json").write_text(text)
+    write_operations(project, "selectsNickname")
+
+    run = cli("schema", "diff", "old.graphql", "new.json", "--queries", "ops", "--no-builtin")
+
+    assert_one_line(run, 2, says)
+
+
+def test_paths_starting_with_a_tilde_are_in_the_home_folder(
+    cli: Cli, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As a shell expands them, and as --db and --out do: quoted, or from a script's variable.
+    monkeypatch.setenv("HOME", str(project))
+    monkeypatch.chdir(project / "ops")
+    write_operations(project, "selectsNickname")
+
+    run = cli("schema", "diff", "~/old.graphql", "~/new.graphql", "--queries", "~/ops",
+              "--no-builtin")  # fmt: skip
+
+    assert (run.code, run.err) == (0, "")
+    assert verdicts(run) == {"selectsNickname": "fine"}
+
+
 def test_a_server_that_refuses_deprecated_arguments_in_introspection_is_asked_without(
     cli: Cli, project: Path, httpx_mock: object
 ) -> None:

@@ -228,7 +228,7 @@ def _heading(comparison: Any, out: TextIO) -> None:
     current = comparison.current
     if current is not None:
         code = f" ({current.rates.code})" if current.rates.code else ""
-        print(f"current product: {current.rates.name}{code}", file=out)
+        print(f"current product: {output.printable(current.rates.name + code)}", file=out)
     else:
         code = comparison.current_product_code
         said = f"{code}, not on offer at this ESI ID" if code else "not known (no agreement)"
@@ -284,7 +284,8 @@ def _efl(comparison: Any, out: TextIO) -> None:
     )
     for check, figure in failures:
         print(
-            f"  {check.product_name}: {figure.name} at {figure.kwh_usage:,} kWh: API "
+            f"  {output.printable(check.product_name)}: {figure.name} at "
+            f"{figure.kwh_usage:,} kWh: API "
             f"{figure.api_cents_per_kwh}, parts {figure.computed_cents_per_kwh:.5f}, off by "
             f"{figure.difference:+.5f} cents/kWh",
             file=out,
@@ -302,7 +303,8 @@ def _bills(comparison: Any, out: TextIO) -> None:
         print(f"\nbill check: none ({check.skipped})", file=out)
         return
     current = comparison.current
-    print(f"\nbill check ({current.rates.name if current else '?'}, before tax):", file=out)
+    name = output.printable(current.rates.name) if current else "?"
+    print(f"\nbill check ({name}, before tax):", file=out)
     rows = [
         [
             f"{b.from_date} to {b.to_date}",

@@ -123,8 +123,20 @@ def print_json(document: Any, out: TextIO, units: Mapping[str, str] | None = Non
     print(json.dumps(document, indent=2, ensure_ascii=False), file=out)
 
 
+def printable(text: str) -> str:
+    """`text` with each character a terminal would act on (a newline, an escape code) spelt as
+    Python spells it (`\\n`, `\\x1b`): text from the API cannot add a row to a table, nor clear
+    the screen; printable text, whatever its script, is left as it is."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def print_table(rows: Sequence[Sequence[object]], header: Sequence[str], out: TextIO) -> None:
-    cells = [[str(h) for h in header], *[["" if c is None else str(c) for c in r] for r in rows]]
+    cells = [
+        [str(h) for h in header],
+        *[["" if c is None else printable(str(c)) for c in r] for r in rows],
+    ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     for n, row in enumerate(cells):
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), file=out)

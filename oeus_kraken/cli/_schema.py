@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._config import credentials_from_env
 from .._errors import ConfigurationError
-from ._common import Invocation, _checked_url, logging_options
+from ._common import Invocation, _checked_url, logging_options, non_empty_path
 
 if TYPE_CHECKING:
     from ..schema import LoadedSchema
@@ -63,12 +63,6 @@ def _schema_source(text: str) -> str:
     return text.strip()
 
 
-def _folder(text: str) -> Path:
-    if not text.strip():
-        raise argparse.ArgumentTypeError("the path is empty")
-    return Path(text)
-
-
 def register(commands: Any) -> None:
     schema = commands.add_parser(
         "schema",
@@ -90,7 +84,7 @@ def register(commands: Any) -> None:
     diff.add_argument(
         "--queries",
         metavar="DIR",
-        type=_folder,
+        type=non_empty_path,
         action="extend",
         nargs="+",
         default=[],
@@ -141,7 +135,7 @@ def _load(source: str, args: argparse.Namespace) -> LoadedSchema:
 
     if is_url(source):
         return _introspect(source, args)
-    return read_schema_file(Path(source), source)
+    return read_schema_file(Path(source).expanduser(), source)
 
 
 def _folders(args: argparse.Namespace) -> list[tuple[Path, bool]]:

@@ -6,7 +6,9 @@ Each operation becomes a module defining classes named after it and its fields i
 against what the module imports, so an operation named `Optional`, `Any`, `Field`, `Literal` or
 `Union` defines a class over the typing or pydantic name its own fields are annotated with (the
 package fails on import, or under mypy), and two operations `a` and `aViewer` both define
-`AViewer`, of which the package exports one. What the classes will be called depends on the
+`AViewer`, of which the package exports one. Within a class, two fields whose names give one
+Python name (`fullName` and an alias `full_name`) give one attribute, and the other's value is
+silently lost. What the classes will be called depends on the
 selections, fragments and aliases, so the generated modules themselves are read (with `ast`),
 and each clash is one line naming the operation, as the other refusals are.
 """
@@ -27,8 +29,8 @@ _NOT_MODELS = frozenset(
 
 
 def name_clashes(package: Path, queries_path: str | Path) -> list[str]:
-    """One line per class name the generated `package` would bind twice: a class an operation's
-    module defines over a name it imports, or one that two modules define."""
+    """One line per name the generated `package` would bind twice: a class an operation's
+    module defines over a name it imports, one that two modules define, or a class's field."""
     where = operations_by_module(Path(queries_path))
     problems: list[str] = []
     defined_in: dict[str, str] = {}  # class name -> the first module defining it
@@ -36,6 +38,12 @@ def name_clashes(package: Path, queries_path: str | Path) -> list[str]:
         if module.stem in _NOT_MODELS:
             continue
         imported, classes = _bindings(module)
+        problems += [
+            f"{_operation(where, module.stem)} would give the class {name} two fields named "
+            f"{field} ({' and '.join(graphql)}): alias one of them"
+            for name, body in classes.items()
+            for field, graphql in _fields_twice(body)
+        ]
         for name in classes:
             first = defined_in.setdefault(name, module.stem)
             if name in imported:
@@ -56,14 +64,34 @@ def _operation(where: dict[str, str], module: str) -> str:
     return where.get(module, f"the generated module {module}.py")
 
 
-def _bindings(module: Path) -> tuple[set[str], list[str]]:
-    """(names the module imports, classes it defines), at its top level."""
+def _bindings(module: Path) -> tuple[set[str], dict[str, list[ast.stmt]]]:
+    """(names the module imports, the body of each class it defines), at its top level."""
     tree = ast.parse(module.read_text(encoding="utf-8"))
     imported: set[str] = set()
-    classes: list[str] = []
+    classes: dict[str, list[ast.stmt]] = {}
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             imported |= {(alias.asname or alias.name).partition(".")[0] for alias in node.names}
         elif isinstance(node, ast.ClassDef):
-            classes.append(node.name)
+            classes.setdefault(node.name, node.body)
     return imported, classes
+
+
+def _fields_twice(body: list[ast.stmt]) -> list[tuple[str, list[str]]]:
+    """Each field a class body annotates more than once, with the GraphQL names giving it (a
+    field's alias, else its own name)."""
+    graphql: dict[str, list[str]] = {}
+    for statement in body:
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            name = statement.target.id
+            graphql.setdefault(name, []).append(_alias(statement.value) or name)
+    return [(name, names) for name, names in graphql.items() if len(names) > 1]
+
+
+def _alias(value: ast.expr | None) -> str | None:
+    """The `alias` of a `Field(alias="fullName")` default, if that is what `value` is."""
+    if isinstance(value, ast.Call):
+        for keyword in value.keywords:
+            if keyword.arg == "alias" and isinstance(keyword.value, ast.Constant):
+                return str(keyword.value.value)
+    return None

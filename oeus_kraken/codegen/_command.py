@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any, TextIO
 
 DESCRIPTION = """\
@@ -20,6 +21,12 @@ example:
 """
 
 
+def _path(text: str) -> str:
+    """A path as given, with `~` expanded as a shell would (a quoted '~/src' is still your home),
+    as every command's paths are."""
+    return os.path.expanduser(text)
+
+
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "codegen",
@@ -33,14 +40,24 @@ def add_parser(commands: Any) -> None:
         "bad operations, package name or paths, a package folder holding a file codegen did "
         "not write (or one edited since), bad arguments, or the missing extra.",
     )
-    parser.add_argument("--queries", metavar="DIR", help="folder (or file) of .graphql operations")
-    parser.add_argument("--package", metavar="NAME", help="the package name, e.g. my_kraken")
-    parser.add_argument("--target", metavar="DIR", help="where to write the package folder")
     parser.add_argument(
-        "--schema", metavar="FILE", help="the GraphQL schema (default: the one oeus-kraken ships)"
+        "--queries", metavar="DIR", type=_path, help="folder (or file) of .graphql operations"
+    )
+    parser.add_argument("--package", metavar="NAME", help="the package name, e.g. my_kraken")
+    parser.add_argument(
+        "--target", metavar="DIR", type=_path, help="where to write the package folder"
     )
     parser.add_argument(
-        "--config", metavar="FILE", help="a codegen.toml instead of the four options above"
+        "--schema",
+        metavar="FILE",
+        type=_path,
+        help="the GraphQL schema (default: the one oeus-kraken ships)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        type=_path,
+        help="a codegen.toml instead of the four options above",
     )
     parser.add_argument(
         "--public",

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # graphql-core comes with the codegen extra: imported where it is used
     from graphql import DocumentNode, OperationDefinitionNode
 
-__all__ = ["GENERATED_MODULES", "method_name", "operations_by_module", "validate_operations"]
+__all__ = [
+    "GENERATED_MODULES",
+    "METHOD_PARAMETERS",
+    "method_name",
+    "operations_by_module",
+    "parameter_name",
+    "validate_operations",
+]
 
 # Modules every generated package has besides one per operation (ariadne-codegen's defaults
 # for the enums, inputs, fragments and models; ExtractOperationsPlugin's operations module;
@@ -37,6 +44,10 @@ GENERATED_MODULES = frozenset(
         "sync_client",
     }
 )
+# The parameters every generated method has besides one per variable (`def pick(self, ...,
+# **kwargs)`): a variable of one of these names gets a trailing _ (ParameterNamesPlugin), as a
+# keyword does, since Python refuses a parameter twice.
+METHOD_PARAMETERS = frozenset({"self", "kwargs"})
 
 
 def validate_operations(schema_path: str | Path, queries_path: str | Path) -> list[str]:
@@ -115,6 +126,13 @@ def method_name(operation_name: str) -> str:
     return str(process_name(operation_name, convert_to_snake_case=True))
 
 
+def parameter_name(variable_name: str) -> str:
+    """The parameter ariadne-codegen (with ParameterNamesPlugin) gives a variable: `$prePay` is
+    `pre_pay`, `$class` is `class_` and `$self` is `self_`."""
+    name = method_name(variable_name)
+    return name + "_" if name in METHOD_PARAMETERS else name
+
+
 def class_name(operation_name: str) -> str:
     """The class ariadne-codegen gives an operation's result: `getViewer` gives `GetViewer`,
     `none` gives `None` and `_` gives nothing."""
@@ -190,4 +208,19 @@ def _shape_problem(
         return f"operation {name} would be {method}.py, a module every package has: rename it"
     if method in reserved:
         return f"operation {name} would be {method}(), replacing the client's own: rename it"
+    return _parameter_clash(name, operation)
+
+
+def _parameter_clash(name: str, operation: OperationDefinitionNode) -> str | None:
+    """Why operation `name`'s variables cannot each be a parameter of its own, or None."""
+    first: dict[str, str] = {}  # parameter -> the first variable giving it
+    for definition in operation.variable_definitions or ():
+        variable = definition.variable.name.value
+        parameter = parameter_name(variable)
+        other = first.setdefault(parameter, variable)
+        if other != variable:
+            return (
+                f"operation {name} would take the parameter {parameter} twice "
+                f"(${other} and ${variable}): rename one of them"
+            )
     return None

@@ -6,6 +6,8 @@ codegen.toml can name them in `plugins = [...]` (`oeus-kraken codegen --print-co
 - `GeneratedFileHeaderPlugin`: heads every module with "do not edit" and the regenerating command;
 - `ResultParsingHookPlugin`: each method ends in the base client's `parse_result`, which turns a
   model mismatch into a KrakenError and validates error-free answers straight from the bytes;
+- `ParameterNamesPlugin`: a variable named like a method's own parameter (`$self`, `$kwargs`)
+  is a parameter with a trailing _, as a keyword is, not a method Python refuses;
 - `OpenEnumsPlugin`: enums accept values the API adds after generation;
 - `PublicOperationsPlugin`: records which operations the API serves without authentication;
 - `RedactSecretsPlugin`: tokens, passwords and keys in models show as '***' in repr and str;
@@ -27,16 +29,25 @@ import re
 from typing import Any
 
 from ariadne_codegen.plugins.base import Plugin
-from graphql import FieldNode, GraphQLSchema, OperationDefinitionNode, OperationType
+from graphql import (
+    FieldNode,
+    GraphQLSchema,
+    Node,
+    OperationDefinitionNode,
+    OperationType,
+    VariableDefinitionNode,
+)
 
 from .._kt_codes import PUBLIC_ROOT_FIELDS
 from ._manifest import GENERATED_MARK
+from ._operations import METHOD_PARAMETERS
 
 __all__ = [
     "GeneratedFileHeaderPlugin",
     "LightUnsetPlugin",
     "OpenEnumsPlugin",
     "PackageInitPlugin",
+    "ParameterNamesPlugin",
     "PublicOperationsPlugin",
     "RedactSecretsPlugin",
     "ResultParsingHookPlugin",
@@ -47,6 +58,7 @@ PLUGINS = [
     "ariadne_codegen.contrib.extract_operations.ExtractOperationsPlugin",
     "oeus_kraken.codegen.plugins.GeneratedFileHeaderPlugin",
     "oeus_kraken.codegen.plugins.ResultParsingHookPlugin",
+    "oeus_kraken.codegen.plugins.ParameterNamesPlugin",
     "oeus_kraken.codegen.plugins.OpenEnumsPlugin",
     "oeus_kraken.codegen.plugins.PublicOperationsPlugin",
     "oeus_kraken.codegen.plugins.RedactSecretsPlugin",
@@ -94,16 +106,29 @@ class ResultParsingHookPlugin(Plugin):
 
     # Matched on the formatted code, after ariadne-codegen's own lazy-import plugin has placed
     # each method's model import (it recognises the method by the `X.model_validate` call).
+    # ariadne-codegen calls the locals `_data` and `_response` in a method with a variable
+    # `$data` or `$response`.
     _RESULT_LINES = re.compile(
-        r"^(?P<indent> +)data = self\.get_data\(response\)\n"
-        r" +return (?P<model>\w+)\.model_validate\(data\)$",
+        r"^(?P<indent> +)(?P<data>_?data) = self\.get_data\((?P<response>_?response)\)\n"
+        r" +return (?P<model>\w+)\.model_validate\((?P=data)\)$",
         re.MULTILINE,
     )
 
     def generate_client_code(self, generated_code: str) -> str:
         return self._RESULT_LINES.sub(
-            r"\g<indent>return self.parse_result(\g<model>, response)", generated_code
+            r"\g<indent>return self.parse_result(\g<model>, \g<response>)", generated_code
         )
+
+
+class ParameterNamesPlugin(Plugin):
+    """Gives a variable named like a parameter every method has (`self`, `kwargs`) a trailing _,
+    as ariadne-codegen does for keywords and builtins: `query pick($self: Boolean)` is
+    `pick(self_=...)`, sending the variable `self`, not a method with `self` twice."""
+
+    def process_name(self, name: str, node: Node | None = None) -> str:
+        if isinstance(node, VariableDefinitionNode) and name in METHOD_PARAMETERS:
+            return name + "_"
+        return name
 
 
 _OPEN_ENUM_BASE = '''

@@ -1,4 +1,5 @@
-"""Where a schema to compare comes from: a schema file (SDL), or a GraphQL endpoint, introspected.
+"""Where a schema to compare comes from: a schema file (SDL, or an introspection result saved as
+JSON), or a GraphQL endpoint, introspected.
 
 An endpoint is asked through the package's own client (`SyncKrakenClient.execute`), so it gets
 the usual authentication, retries and typed errors: with credentials (the KRAKEN_* variables, as
@@ -18,6 +19,7 @@ credentials refused, rate limited) passes through unchanged.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,18 +118,49 @@ def schema_from_sdl(sdl: str, label: str, *, check_sdl: bool = True) -> GraphQLS
 def read_schema_file(
     path: Path, label: str | None = None, *, check_sdl: bool = True
 ) -> LoadedSchema:
-    """The schema file at `path`, built and validated; SchemaFileError if that fails."""
+    """The schema file at `path`, built and validated; SchemaFileError if that fails. A file
+    whose text starts with `{` is an introspection result saved as JSON: an endpoint's answer
+    (`{"data": {"__schema": ...}}`) or its `data` alone."""
     shown = label or str(path)
     try:
         sdl = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else error
         raise SchemaFileError(f"cannot read schema {shown}: {reason}") from None
+    if sdl.lstrip().startswith("{"):  # SDL never starts with a brace
+        return LoadedSchema(shown, _schema_from_json(sdl, shown))
     return LoadedSchema(shown, schema_from_sdl(sdl, shown, check_sdl=check_sdl), sdl)
+
+
+def _schema_from_json(text: str, label: str) -> GraphQLSchema:
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        raise SchemaFileError(
+            f"{label} is not a valid GraphQL schema: not JSON ({error})"
+        ) from None
+    data = document.get("data", document) if isinstance(document, dict) else document
+    try:
+        return _client_schema(data)
+    except ValueError as error:
+        raise SchemaFileError(
+            f"{label} is not a valid GraphQL schema: JSON, but no introspection result "
+            f"({one_line(str(error))})"
+        ) from None
 
 
 def schema_from_introspection(data: Any, label: str) -> GraphQLSchema:
     """The schema an introspection answer's `data` describes; IntrospectionError if it is none."""
+    try:
+        return _client_schema(data)
+    except ValueError as error:
+        raise IntrospectionError(
+            f"{label} gave no usable introspection result: {one_line(str(error))}"
+        ) from None
+
+
+def _client_schema(data: Any) -> GraphQLSchema:
+    """The schema introspection `data` describes; ValueError saying why if it is none."""
     try:
         if not isinstance(data, dict) or not isinstance(data.get("__schema"), dict):
             raise TypeError("no data.__schema in the answer")
@@ -136,9 +169,7 @@ def schema_from_introspection(data: Any, label: str) -> GraphQLSchema:
         if errors:
             raise TypeError(errors[0].message)
     except (GraphQLCoreError, TypeError, ValueError, KeyError, AttributeError) as error:
-        raise IntrospectionError(
-            f"{label} gave no usable introspection result: {one_line(str(error))}"
-        ) from None
+        raise ValueError(str(error)) from None
     return schema
 
 
