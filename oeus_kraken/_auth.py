@@ -318,7 +318,7 @@ class KrakenAuth(httpx.Auth):
         ]
         headers += [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
         stream = _SentOnce(body, what.use.value, self._origin)
-        return httpx.Request(
+        return _TokenRequest(
             "POST", self._endpoint, headers=headers, stream=stream, extensions=original.extensions
         )
 
@@ -425,6 +425,7 @@ class _SentOnce(httpx.SyncByteStream, httpx.AsyncByteStream):
 
     def __init__(self, body: bytes, operation: str, origin: str) -> None:
         self._body: bytes | None = body
+        self.content = body  # for `_TokenRequest.read`: reading is not sending
         self._operation = operation
         self._origin = origin
 
@@ -444,6 +445,23 @@ class _SentOnce(httpx.SyncByteStream, httpx.AsyncByteStream):
                 operation_name=self._operation,
             )
         return body
+
+
+class _TokenRequest(httpx.Request):
+    """A token request, whose body stays one-shot when it is read. httpx's own `read()` swaps
+    a stream it reads for a copy that can be sent again, and a followed 307/308 then re-POSTs
+    the credential to the Location: an event hook that logs or signs request bodies would do
+    that. (A transport that reads the body instead of sending the stream, as a mock does, is
+    not covered: nothing then leaves by the network.)"""
+
+    def read(self) -> bytes:
+        if not hasattr(self, "_content"):
+            assert isinstance(self.stream, _SentOnce)
+            self._content = self.stream.content
+        return self._content
+
+    async def aread(self) -> bytes:
+        return self.read()
 
 
 def _origin(url: httpx.URL) -> str:

@@ -241,20 +241,25 @@ async def test_token_requests_are_never_redirected_by_our_clients_a_3xx_is_an_ap
     assert not [secret for secret in secrets_of(kraken) if secret in message]
 
 
+@pytest.mark.parametrize("reads_bodies", [False, True], ids=["", "a hook reads the body"])
 @pytest.mark.parametrize("status", REDIRECTS)
 @pytest.mark.parametrize("kind", RAW_KINDS)
 async def test_token_requests_are_never_redirected_raw_httpx_following_them_sends_no_credential(
-    kind: str, status: int
+    kind: str, status: int, reads_bodies: bool
 ) -> None:
     """httpx follows the redirect inside the auth flow: 307/308 would re-POST the token request,
     key included. The other origin answers anything with a token of its own, as a thief would:
-    the call still raises a KrakenError, and nothing the other origin received holds a secret."""
+    the call still raises a KrakenError, and nothing the other origin received holds a secret.
+    Reading the body on the way (httpx's `request.read()`, in a hook that logs or signs bodies)
+    must not make it one that can be sent again: httpx's own read() swaps in a copy that can."""
     thief = scripted()
     thief.data_reply = thief.issue_token
     with HostileServer(thief.over_socket) as other:
         kraken = scripted(token_faults=[redirect(status, other.url)])
         with HostileServer(kraken.over_socket) as endpoint:
-            caller = Caller.make(kind, endpoint.url, follow_redirects=True)
+            caller = Caller.make(
+                kind, endpoint.url, follow_redirects=True, reads_bodies=reads_bodies
+            )
             try:
                 with pytest.raises(KrakenError):
                     await caller.call()
