@@ -425,7 +425,6 @@ class _SentOnce(httpx.SyncByteStream, httpx.AsyncByteStream):
 
     def __init__(self, body: bytes, operation: str, origin: str) -> None:
         self._body: bytes | None = body
-        self.content = body  # for `_TokenRequest.read`: reading is not sending
         self._operation = operation
         self._origin = origin
 
@@ -435,8 +434,14 @@ class _SentOnce(httpx.SyncByteStream, httpx.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         yield self._take()
 
-    def _take(self) -> bytes:
-        body, self._body = self._body, None
+    def peek(self) -> bytes:
+        """The body, not yet sent, for reading (`_TokenRequest.read`): reading is not sending."""
+        return self._take(keep=True)
+
+    def _take(self, *, keep: bool = False) -> bytes:
+        body = self._body
+        if not keep:
+            self._body = None
         if body is None:
             raise APIStatusError(
                 f"{self._operation}: the token request was redirected; its body holds the "
@@ -457,7 +462,7 @@ class _TokenRequest(httpx.Request):
     def read(self) -> bytes:
         if not hasattr(self, "_content"):
             assert isinstance(self.stream, _SentOnce)
-            self._content = self.stream.content
+            self._content = self.stream.peek()
         return self._content
 
     async def aread(self) -> bytes:
