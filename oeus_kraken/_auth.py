@@ -489,7 +489,15 @@ def _received_token(response: httpx.Response, what: TokenRequest, endpoint: str)
             operation_name=operation,
             status_code=hops[0].status_code,
         )
-    data = read_response(response, operation)
+    masked: KrakenError | None = None
+    try:
+        data = read_response(response, operation)
+    except KrakenError as error:
+        masked = error.masking(what.secrets)
+        if masked is error:
+            raise
+    if masked is not None:  # raised out here, so that the unmasked error is not its context
+        raise masked
     result = data.get("obtainKrakenToken")
     token = result.get("token") if isinstance(result, dict) else None
     if not isinstance(result, dict) or not isinstance(token, str):
