@@ -29,6 +29,7 @@ answer to it is an error; our clients never follow one for it at all.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import os
 import sys
@@ -470,10 +471,14 @@ class _TokenRequest(httpx.Request):
 
 
 def _origin(url: httpx.URL) -> str:
-    """scheme://host:port, the unit of trust (no userinfo, path or query)."""
+    """scheme://host:port, the unit of trust (no userinfo, path or query). httpx lowers the
+    case and spells an IDNA host one way; an IP address is spelt here one way too."""
     port = url.port or {"http": 80, "https": 443}.get(url.scheme)
-    host = f"[{url.host}]" if ":" in url.host else url.host
-    return f"{url.scheme}://{host}:{port}"
+    host = url.host
+    with contextlib.suppress(ValueError):  # (a name, not an address)
+        host = ipaddress.ip_address(host).compressed
+    host = f"[{host}]" if ":" in host else host
+    return f"{url.scheme}://{host}" + ("" if port is None else f":{port}")
 
 
 def _received_token(response: httpx.Response, what: TokenRequest, endpoint: str) -> ReceivedToken:
