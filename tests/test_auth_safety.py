@@ -367,6 +367,8 @@ RATE_LIMITS = {
     "KT-CT-1199": (kt_ct_1199, [1.0, 2.0]),
     "HTTP 429 Retry-After: 1": (lambda: too_many_requests(1), [1.0, 1.0]),
     "CDN 403 page": (cdn_403, [1.0, 2.0]),
+    # Not a number of seconds (RFC 9110: digits only): no Retry-After, not "retry at once".
+    "HTTP 429 Retry-After: -5": (lambda: too_many_requests(-5), [1.0, 2.0]),
 }
 
 
