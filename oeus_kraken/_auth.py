@@ -29,6 +29,7 @@ answer to it is an error; our clients never follow one for it at all.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import os
 import sys
@@ -318,7 +319,7 @@ class KrakenAuth(httpx.Auth):
         ]
         headers += [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
         stream = _SentOnce(body, what.use.value, self._origin)
-        return httpx.Request(
+        return _TokenRequest(
             "POST", self._endpoint, headers=headers, stream=stream, extensions=original.extensions
         )
 
@@ -434,8 +435,14 @@ class _SentOnce(httpx.SyncByteStream, httpx.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         yield self._take()
 
-    def _take(self) -> bytes:
-        body, self._body = self._body, None
+    def peek(self) -> bytes:
+        """The body, not yet sent, for reading (`_TokenRequest.read`): reading is not sending."""
+        return self._take(keep=True)
+
+    def _take(self, *, keep: bool = False) -> bytes:
+        body = self._body
+        if not keep:
+            self._body = None
         if body is None:
             raise APIStatusError(
                 f"{self._operation}: the token request was redirected; its body holds the "
@@ -446,11 +453,32 @@ class _SentOnce(httpx.SyncByteStream, httpx.AsyncByteStream):
         return body
 
 
+class _TokenRequest(httpx.Request):
+    """A token request, whose body stays one-shot when it is read. httpx's own `read()` swaps
+    a stream it reads for a copy that can be sent again, and a followed 307/308 then re-POSTs
+    the credential to the Location: an event hook that logs or signs request bodies would do
+    that. (A transport that reads the body instead of sending the stream, as a mock does, is
+    not covered: nothing then leaves by the network.)"""
+
+    def read(self) -> bytes:
+        if not hasattr(self, "_content"):
+            assert isinstance(self.stream, _SentOnce)
+            self._content = self.stream.peek()
+        return self._content
+
+    async def aread(self) -> bytes:
+        return self.read()
+
+
 def _origin(url: httpx.URL) -> str:
-    """scheme://host:port, the unit of trust (no userinfo, path or query)."""
+    """scheme://host:port, the unit of trust (no userinfo, path or query). httpx lowers the
+    case and spells an IDNA host one way; an IP address is spelt here one way too."""
     port = url.port or {"http": 80, "https": 443}.get(url.scheme)
-    host = f"[{url.host}]" if ":" in url.host else url.host
-    return f"{url.scheme}://{host}:{port}"
+    host = url.host
+    with contextlib.suppress(ValueError):  # (a name, not an address)
+        host = ipaddress.ip_address(host).compressed
+    host = f"[{host}]" if ":" in host else host
+    return f"{url.scheme}://{host}" + ("" if port is None else f":{port}")
 
 
 def _received_token(response: httpx.Response, what: TokenRequest, endpoint: str) -> ReceivedToken:
@@ -466,7 +494,15 @@ def _received_token(response: httpx.Response, what: TokenRequest, endpoint: str)
             operation_name=operation,
             status_code=hops[0].status_code,
         )
-    data = read_response(response, operation)
+    masked: KrakenError | None = None
+    try:
+        data = read_response(response, operation)
+    except KrakenError as error:
+        masked = error.masking(what.secrets)
+        if masked is error:
+            raise
+    if masked is not None:  # raised out here, so that the unmasked error is not its context
+        raise masked
     result = data.get("obtainKrakenToken")
     token = result.get("token") if isinstance(result, dict) else None
     if not isinstance(result, dict) or not isinstance(token, str):

@@ -19,11 +19,14 @@ status or KT-CT code), so they are not GraphQLError subclasses: a rate limit is 
 bad credentials, and neither is mistaken for an ordinary query error.
 
 Messages never contain a secret: the client builds them from the operation name, codes and the
-API's own messages, never from request variables or headers.
+API's own messages, never from request variables or headers; where the API's messages quote a
+token request's credential back (`KrakenError.masking`), it is masked.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Any
 
 __all__ = [
@@ -85,6 +88,38 @@ class KrakenError(Exception):
         """A new error of the same kind and context (for another caller that shares this
         outcome), optionally with another message."""
         return type(self)(self.message if message is None else message, **self.context())
+
+    def masking(self, secrets: Iterable[str]) -> KrakenError:
+        """This error, or a copy with each of `secrets` shown as *** wherever the API's words
+        carried it into the message, `errors` or `data`: a server quotes a request it could not
+        read (graphql-core repeats a variable's value whole), and a token request's holds the
+        credential."""
+        spellings = sorted({form for secret in secrets for form in _spellings(secret)}, key=len)
+        spellings.reverse()  # the longest first: one spelling can hold another
+        message = _masked(self.message, spellings)
+        errors, data = _masked(self.errors, spellings), _masked(self.data, spellings)
+        if (message, errors, data) == (self.message, self.errors, self.data):
+            return self
+        masked = self.copy(message)
+        masked.errors, masked.data = errors, data
+        return masked
+
+
+def _spellings(secret: str) -> set[str]:
+    """`secret` as it is, and as a Python repr or a JSON string would quote it."""
+    return {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1]} - {""}
+
+
+def _masked(value: Any, spellings: list[str]) -> Any:
+    if isinstance(value, str):
+        for spelling in spellings:
+            value = value.replace(spelling, "***")
+        return value
+    if isinstance(value, list):
+        return [_masked(item, spellings) for item in value]
+    if isinstance(value, dict):
+        return {_masked(k, spellings): _masked(v, spellings) for k, v in value.items()}
+    return value
 
 
 class ConfigurationError(KrakenError, ValueError):

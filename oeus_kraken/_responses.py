@@ -155,7 +155,10 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     except ValueError:
         pass
     else:
-        return None if math.isnan(seconds) else min(max(0.0, seconds), MAX_RETRY_AFTER)
+        # A negative number is no delay the header can give ("retry at once" would let a broken
+        # proxy make every retry immediate): as if there were none.
+        invalid = math.isnan(seconds) or seconds < 0
+        return None if invalid else min(seconds, MAX_RETRY_AFTER)
     from email.utils import parsedate_to_datetime  # rare path; keeps `email` out of import time
 
     try:

@@ -69,6 +69,12 @@ class TokenRequest:
     variables: dict[str, str] = field(repr=False)  # the `input`: it holds the credential
     credential: str  # what the input holds, for logs and messages ("API key", "refresh token")
 
+    @property
+    def secrets(self) -> list[str]:
+        """The values of `variables` that are secrets: all but an email address (which the
+        credential's repr shows too)."""
+        return [value for name, value in self.variables.items() if name != "email"]
+
 
 @dataclass(eq=False)
 class Flight:

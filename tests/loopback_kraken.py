@@ -156,21 +156,30 @@ class Caller:
         *,
         follow_redirects: bool | None = None,
         max_retries: int | None = None,
+        reads_bodies: bool = False,
         **options: Any,
     ) -> Caller:
         """`follow_redirects`: for our clients, None lets them make their own http_client, a
         bool gives them one made with it; raw httpx clients get it as given (False if None).
-        `max_retries` applies to our clients only (raw httpx does not retry). `options` go to
-        our clients' constructor, or to KrakenAuth's."""
+        `reads_bodies`: the http_client has a request event hook that reads each request's
+        body, as a hook that logs or signs bodies does. `max_retries` applies to our clients
+        only (raw httpx does not retry). `options` go to our clients' constructor, or to
+        KrakenAuth's."""
         is_async = kind in ("async", "raw-async")
         http_class = httpx.AsyncClient if is_async else httpx.Client
+        hooks = {"request": [_aread if is_async else _read]} if reads_bodies else {}
         if kind in RAW_KINDS:
             auth = KrakenAuth(credentials, url=url, **options)
             http = http_class(
-                auth=auth, follow_redirects=bool(follow_redirects), timeout=RAW_TIMEOUT
+                auth=auth,
+                follow_redirects=bool(follow_redirects),
+                timeout=RAW_TIMEOUT,
+                event_hooks=hooks,
             )
             return cls(kind, url, http=http)
-        http = None if follow_redirects is None else http_class(follow_redirects=follow_redirects)
+        http = None
+        if follow_redirects is not None or reads_bodies:
+            http = http_class(follow_redirects=bool(follow_redirects), event_hooks=hooks)
         if max_retries is not None:
             options["max_retries"] = max_retries
         client_class = KrakenClient if is_async else SyncKrakenClient
@@ -241,6 +250,14 @@ class Caller:
             await self.http.aclose()
         elif self.http is not None:
             self.http.close()
+
+
+def _read(request: httpx.Request) -> None:
+    request.read()
+
+
+async def _aread(request: httpx.Request) -> None:
+    await request.aread()
 
 
 def viewer_email(result: Any) -> str:

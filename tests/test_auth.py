@@ -10,6 +10,7 @@ moved by hand. The contract tests at the end cover credentials, URLs, client lif
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -36,6 +37,7 @@ from auth_helpers import (
     Driver,
     FakeClock,
     FakeKraken,
+    Reply,
     Sent,
     data_response,
     error_reply,
@@ -670,6 +672,50 @@ async def test_no_secret_appears_in_logs_reprs_or_errors_over_a_full_lifecycle(
     for secret in secrets:
         for where, text in texts.items():
             assert secret not in text, f"a secret leaked into {where}"
+
+
+def quoting_the_input(how: str) -> Reply:
+    """An answer to the token request that quotes the `input` it could not read, as GraphQL
+    servers do: graphql-core's coercion error (Kraken's stack, and the sandbox's) repeats the
+    value whole, e.g. after the API drops or renames a field of ObtainJSONWebTokenInput."""
+
+    def reply(sent: Sent) -> httpx.Response:
+        given = (sent.variables or {}).get("input")
+        if how == "a GraphQL validation error":
+            message = (
+                f"Variable '$input' got invalid value {given!r}; Field 'password' is not "
+                "defined by type 'ObtainJSONWebTokenInput'."
+            )
+            return error_response("KT-CT-1137", message=message, error_type="VALIDATION")
+        return httpx.Response(400, text=f"Bad request: input {json.dumps(given)} is invalid")
+
+    return reply
+
+
+@pytest.mark.parametrize("how", ["a GraphQL validation error", "an HTTP 400 in plain text"])
+@pytest.mark.parametrize("credential", list(CREDENTIALS))
+async def test_no_secret_appears_in_an_error_that_quotes_the_token_requests_input(
+    connect: Callable[..., Driver], server: FakeKraken, credential: str, how: str
+) -> None:
+    """The API's words reach the error (the user needs them), with the credential masked."""
+    kraken = connect(CREDENTIALS[credential])
+    server.queue(OBTAIN if credential != "refresh_token" else REFRESH, quoting_the_input(how))
+
+    with pytest.raises(KrakenError) as raised:
+        await kraken.call("get_viewer")
+
+    error = raised.value
+    texts = {"the error's errors": repr(error.errors), "its data": repr(error.data)}
+    cause: BaseException | None = error
+    while cause is not None:  # the error, then its chain
+        texts[f"{type(cause).__name__}: str, repr, args, attributes"] = repr(
+            (str(cause), repr(cause), cause.args, vars(cause))
+        )
+        cause = cause.__cause__ or cause.__context__
+    for secret in TOKEN_INPUTS[credential].values():
+        if secret != EMAIL:
+            assert [where for where, text in texts.items() if secret in text] == []
+    assert "***" in str(error)
 
 
 # Contract: credentials

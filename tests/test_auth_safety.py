@@ -100,6 +100,63 @@ async def test_one_endpoint_kraken_auth_serves_its_url_which_defaults_to_product
     assert origin(elsewhere) in str(refused.value)
 
 
+# One origin written two ways: the KrakenAuth's url, and the URL a request is sent to.
+SAME_ORIGIN = {
+    "the default port written out": (
+        "https://kraken.example.test:443/g/",
+        "https://kraken.example.test/g",
+    ),
+    "upper-case scheme and host": (
+        "HTTPS://KRAKEN.Example.TEST/g/",
+        "https://kraken.example.test/g/",
+    ),
+    "another path, a query and a fragment": (
+        "https://kraken.example.test/g/",
+        "https://kraken.example.test/other?x=1#f",
+    ),
+    "an IDNA host, as Unicode and as ASCII": (
+        "https://bücher.example/g/",
+        "https://xn--bcher-kva.example/g/",
+    ),
+    "IPv6 loopback, compressed and in full": (
+        "http://[::1]:8000/g/",
+        "http://[0:0:0:0:0:0:0:1]:8000/g/",
+    ),
+}
+
+
+@pytest.mark.parametrize("spelling", list(SAME_ORIGIN))
+@pytest.mark.parametrize("kind", RAW_KINDS)
+async def test_one_endpoint_the_origin_is_served_however_its_url_is_written(
+    kind: str, spelling: str
+) -> None:
+    endpoint, written = SAME_ORIGIN[spelling]
+    sent: list[httpx.Request] = []
+    http_class = httpx.AsyncClient if kind == "raw-async" else httpx.Client
+    auth = KrakenAuth(CREDENTIAL, url=endpoint)
+    caller = Caller(kind, written, http=http_class(auth=auth, transport=recording_transport(sent)))
+    try:
+        assert viewer_email(await caller.call()) == EMAIL
+    finally:
+        await caller.close()
+    assert len(sent) == 2  # the token request, then the call
+
+
+@pytest.mark.parametrize("kind", RAW_KINDS)
+async def test_one_endpoint_a_request_in_a_scheme_with_no_default_port_is_refused_naming_it(
+    kind: str,
+) -> None:
+    """wss://, which httpx cannot send anyway: the message names its origin as written, not
+    with a port of "None"."""
+    caller = Caller.make(kind, URL_OF_MOCK)
+    try:
+        with pytest.raises(ConfigurationError) as refused:
+            await caller.post_with_its_auth("wss://kraken.example.test/g/")
+    finally:
+        await caller.close()
+    assert "wss://kraken.example.test was refused" in str(refused.value)
+
+
 # The clients' scheme rule: https://, or http:// on loopback only, unless allow_insecure_http.
 GOOD_URLS = {
     "http://127.0.0.1:8000/v1/graphql/": {},
@@ -241,20 +298,25 @@ async def test_token_requests_are_never_redirected_by_our_clients_a_3xx_is_an_ap
     assert not [secret for secret in secrets_of(kraken) if secret in message]
 
 
+@pytest.mark.parametrize("reads_bodies", [False, True], ids=["", "a hook reads the body"])
 @pytest.mark.parametrize("status", REDIRECTS)
 @pytest.mark.parametrize("kind", RAW_KINDS)
 async def test_token_requests_are_never_redirected_raw_httpx_following_them_sends_no_credential(
-    kind: str, status: int
+    kind: str, status: int, reads_bodies: bool
 ) -> None:
     """httpx follows the redirect inside the auth flow: 307/308 would re-POST the token request,
     key included. The other origin answers anything with a token of its own, as a thief would:
-    the call still raises a KrakenError, and nothing the other origin received holds a secret."""
+    the call still raises a KrakenError, and nothing the other origin received holds a secret.
+    Reading the body on the way (httpx's `request.read()`, in a hook that logs or signs bodies)
+    must not make it one that can be sent again: httpx's own read() swaps in a copy that can."""
     thief = scripted()
     thief.data_reply = thief.issue_token
     with HostileServer(thief.over_socket) as other:
         kraken = scripted(token_faults=[redirect(status, other.url)])
         with HostileServer(kraken.over_socket) as endpoint:
-            caller = Caller.make(kind, endpoint.url, follow_redirects=True)
+            caller = Caller.make(
+                kind, endpoint.url, follow_redirects=True, reads_bodies=reads_bodies
+            )
             try:
                 with pytest.raises(KrakenError):
                     await caller.call()
@@ -305,6 +367,8 @@ RATE_LIMITS = {
     "KT-CT-1199": (kt_ct_1199, [1.0, 2.0]),
     "HTTP 429 Retry-After: 1": (lambda: too_many_requests(1), [1.0, 1.0]),
     "CDN 403 page": (cdn_403, [1.0, 2.0]),
+    # Not a number of seconds (RFC 9110: digits only): no Retry-After, not "retry at once".
+    "HTTP 429 Retry-After: -5": (lambda: too_many_requests(-5), [1.0, 2.0]),
 }
 
 
