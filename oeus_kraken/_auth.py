@@ -121,6 +121,7 @@ class TokenCaller:
     """What a caller brings to the token flows, and what they leave it."""
 
     request: httpx.Request  # the caller's request: its headers go on the token request too
+    operation: str | None = None  # its operation's name, for messages
     deadline: float | None = None  # when this attempt ends (time.monotonic()); None: never
     wave: int = 0  # the first token request whose outcome it shares (0: from the next one)
     retries_left: int = 0  # of the caller's call: may it retry a failed token request?
@@ -214,6 +215,8 @@ class KrakenAuth(httpx.Auth):
             reason = None
             if response.status_code == 401 or not caller.errors_ruled_out:
                 reason = token_rejection(response)
+                if reason is not None and response.history:
+                    self._check_answered_here(response, caller.operation)
             if reason is None:
                 if token is not self.accepted_token:
                     self._token_accepted(token)
@@ -385,6 +388,20 @@ class KrakenAuth(httpx.Auth):
             return
         finally:
             await steps.aclose()
+
+    def _check_answered_here(self, response: httpx.Response, operation: str | None) -> None:
+        """A rejection from another origin, where a followed redirect took the request without
+        its token, is not the API's verdict on the token: the token is kept, and the call ends."""
+        answered_by = _origin(response.url)
+        if answered_by != self._origin:
+            raise APIStatusError(
+                f"{operation or 'GraphQL request'}: HTTP {response.status_code} from "
+                f"{answered_by}, where a redirect from {self._origin} took the request; the token "
+                f"goes to {self._origin} only, so it was not sent there. Point the client at the "
+                "GraphQL endpoint itself.",
+                operation_name=operation,
+                status_code=response.status_code,
+            )
 
     def _check_origin(self, url: httpx.URL) -> None:
         origin = _origin(url)

@@ -54,7 +54,6 @@ NO_RATE_LIMIT_RETRY = CallOptions(retry_rate_limits=False)
 class Call(TokenCaller):
     """One call under way: its request, what its flow must know, what its attempts leave."""
 
-    operation: str | None = None
     mutation: bool = False  # never retried once it may have run
     public: bool = False  # served without authentication: sent with no token
     limit: float | None = None  # each attempt's time limit in seconds (the read timeout)

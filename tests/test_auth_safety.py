@@ -20,7 +20,17 @@ from typing import Any
 
 import httpx
 import pytest
-from auth_helpers import EMAIL, NEVER, FakeClock, FakeKraken, Waits, record_waits, secrets_of
+from auth_helpers import (
+    EMAIL,
+    NEVER,
+    FakeClock,
+    FakeKraken,
+    Waits,
+    error_response,
+    raw_http,
+    record_waits,
+    secrets_of,
+)
 from hostile_server import HostileServer, Request
 from loopback_kraken import (
     CLIENT_KINDS,
@@ -348,6 +358,41 @@ async def test_token_requests_are_never_redirected_and_a_redirected_data_request
         leaks = secrets_received(other, secrets_of(kraken))
         assert not leaks, [(secret, request.method, request.path) for secret, request in leaks]
         assert not [r for r in other.requests if "authorization" in r.headers]
+
+
+# How another origin turns away a request that reached it without a token.
+TURNED_AWAY = {
+    "HTTP 401": lambda: httpx.Response(401, text="Unauthorized"),
+    "KT-CT-1124": lambda: error_response("KT-CT-1124", message="Signature has expired."),
+}
+
+
+@pytest.mark.parametrize("turned_away", list(TURNED_AWAY))
+@pytest.mark.parametrize("status", [307, 308])
+@pytest.mark.parametrize("kind", KINDS)
+async def test_token_requests_are_never_redirected_and_another_origins_rejection_spares_the_token(
+    kind: str, status: int, turned_away: str
+) -> None:
+    """The data request is redirected to another origin, which rejects it (it came without the
+    token). That is not the API's verdict on the token: the call ends in an APIStatusError
+    naming the other origin, not in "the API did not accept the credentials", and the token is
+    kept: no new token request, now or for the next call."""
+    refusal = TURNED_AWAY[turned_away]
+    with HostileServer(lambda _request: [(raw_http(refusal()), 0.0)]) as other:
+        kraken = scripted()
+        kraken.queue("getViewer", lambda _sent: redirect(status, other.url))  # the first call
+        with HostileServer(kraken.over_socket) as endpoint:
+            caller = Caller.make(kind, endpoint.url, follow_redirects=True, max_retries=0)
+            try:
+                with pytest.raises(APIStatusError) as raised:
+                    await caller.call()
+                assert viewer_email(await caller.call()) == EMAIL  # no redirect this time
+            finally:
+                await caller.close()
+            assert len(token_requests(endpoint)) == 1
+        assert not [r for r in other.requests if "authorization" in r.headers]
+    assert not isinstance(raised.value, AuthenticationError)
+    assert origin(other.url) in str(raised.value)
 
 
 # -- 3. Short rate limits are waited out -----------------------------------------------------------
