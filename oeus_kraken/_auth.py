@@ -462,9 +462,10 @@ class _SentOnce(httpx.SyncByteStream, httpx.AsyncByteStream):
             self._body = None
         if body is None:
             raise APIStatusError(
-                f"{self._operation}: the token request was redirected; its body holds the "
-                f"credential, which goes to {self._origin} only, never after a redirect. Point "
-                "the client at the GraphQL endpoint itself.",
+                f"{self._operation}: the token request was to be sent a second time, after a "
+                "redirect or by an http_client auth that resends requests (DigestAuth); its "
+                f"body holds the credential, which goes to {self._origin} once only. Point the "
+                "client at the GraphQL endpoint itself, with an http_client without an auth.",
                 operation_name=self._operation,
             )
         return body

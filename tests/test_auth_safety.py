@@ -360,6 +360,29 @@ async def test_token_requests_are_never_redirected_and_a_redirected_data_request
         assert not [r for r in other.requests if "authorization" in r.headers]
 
 
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_token_requests_are_never_redirected_nor_resent_by_an_http_client_auth(
+    kind: str,
+) -> None:
+    """An http_client with an auth of its own that answers a challenge by sending the request
+    again (DigestAuth) would send the credential twice: it is sent once, and the error says
+    why the second sending was refused, naming the auth, not only a redirect."""
+    challenge = httpx.Response(
+        401, headers={"WWW-Authenticate": 'Digest realm="proxy", nonce="abc", qop="auth"'}
+    )
+    with HostileServer(lambda _request: [(raw_http(challenge), 0.0)]) as endpoint:
+        caller = Caller.make(kind, endpoint.url, follow_redirects=False, max_retries=0)
+        assert caller.http is not None
+        caller.http.auth = httpx.DigestAuth("proxy-user", "proxy-password")
+        try:
+            with pytest.raises(KrakenError) as raised:
+                await caller.call()
+        finally:
+            await caller.close()
+        assert len(token_requests(endpoint)) == 1
+    assert "DigestAuth" in str(raised.value)
+
+
 # How another origin turns away a request that reached it without a token.
 TURNED_AWAY = {
     "HTTP 401": lambda: httpx.Response(401, text="Unauthorized"),
