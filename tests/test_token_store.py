@@ -377,6 +377,11 @@ def _malformed_entry() -> bytes:
     return store_file({key: {"claims": {"exp": START + 3600}, "token": "t", "refresh_token": 5}})
 
 
+def _entry_with_token(token: str) -> bytes:
+    key = store_key(URL, CREDENTIALS["api_key"])
+    return store_file({key: {"claims": {"exp": START + 3600}, "token": token}})
+
+
 def _too_large() -> bytes:
     padding = "x" * oeus_kraken._token_store.MAX_STORE_BYTES
     return json.dumps({"format": STORE_FORMAT, "salt": "c2FsdA==" * 4, "padding": padding}).encode()
@@ -394,6 +399,11 @@ UNTRUSTED_FILES: dict[str, tuple[bytes, str]] = {
         "not an oeus-kraken token file",
     ),
     "an entry of the wrong types": (_malformed_entry(), "malformed entry"),
+    # A token no API would issue (the client refuses such a token from the API too): sending it
+    # fails before any request, in an error that would quote it.
+    "a token with a line break": (_entry_with_token("TOKEN\r\nX-Injected: 1"), "malformed entry"),
+    "a token with a space": (_entry_with_token("JWT TOKEN"), "malformed entry"),
+    "a token that is not ASCII": (_entry_with_token("T\u00d6KEN"), "malformed entry"),
     "JSON nested 100000 deep": (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     "an object nested 100000 deep": (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "too deeply"),
     "larger than the size cap": (_too_large(), "larger than 1000000 bytes"),
