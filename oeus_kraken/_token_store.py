@@ -48,7 +48,14 @@ from typing import Any, Protocol
 
 from ._credentials import Credentials
 
-__all__ = ["FileTokenStore", "StoredTokens", "TokenStore", "default_token_store_path"]
+__all__ = [
+    "FileTokenStore",
+    "StoredTokens",
+    "TokenStore",
+    "default_token_store_path",
+    "load_from",
+    "save_to",
+]
 
 logger = logging.getLogger("oeus_kraken")
 
@@ -104,6 +111,44 @@ class TokenStore(Protocol):
     def save(self, key: str, tokens: StoredTokens | None) -> None:
         """Keep `tokens` under `key`; None forgets them."""
         ...
+
+
+def load_from(store: TokenStore, key: str) -> StoredTokens | None:
+    """`store.load(key)` for a store of anyone's (a keyring, a database...): a store that raises
+    loses its tokens, never the call, and what it returns is used only if it is well-formed
+    StoredTokens (the same test a FileTokenStore's entries pass). Logs name the store's type and
+    the exception's, never their text, which a store of anyone's may fill with its secrets."""
+    try:
+        stored = store.load(key)
+    except Exception as exc:  # any store's failure: a cache must not fail the call
+        logger.warning(
+            "token store %s failed to load (%s); ignoring it",
+            type(store).__name__,
+            type(exc).__name__,
+        )
+        return None
+    if stored is None:
+        return None
+    checked = _valid_entry(_entry_document(stored)) if isinstance(stored, StoredTokens) else None
+    if checked is None:
+        logger.warning(
+            "token store %s returned a malformed entry (%s); ignoring it",
+            type(store).__name__,
+            type(stored).__name__,
+        )
+    return checked
+
+
+def save_to(store: TokenStore, key: str, tokens: StoredTokens | None) -> None:
+    """`store.save(key, tokens)`, never raising: the token is kept in memory meanwhile."""
+    try:
+        store.save(key, tokens)
+    except Exception as exc:  # any store's failure: a cache must not fail the call
+        logger.warning(
+            "token store %s failed to save (%s); the token is kept in memory only",
+            type(store).__name__,
+            type(exc).__name__,
+        )
 
 
 def store_key(url: str, credentials: Credentials) -> str:
