@@ -48,7 +48,14 @@ from typing import Any, Protocol
 
 from ._credentials import Credentials
 
-__all__ = ["FileTokenStore", "StoredTokens", "TokenStore", "default_token_store_path"]
+__all__ = [
+    "FileTokenStore",
+    "StoredTokens",
+    "TokenStore",
+    "default_token_store_path",
+    "load_from",
+    "save_to",
+]
 
 logger = logging.getLogger("oeus_kraken")
 
@@ -106,6 +113,44 @@ class TokenStore(Protocol):
         ...
 
 
+def load_from(store: TokenStore, key: str) -> StoredTokens | None:
+    """`store.load(key)` for a store of anyone's (a keyring, a database...): a store that raises
+    loses its tokens, never the call, and what it returns is used only if it is well-formed
+    StoredTokens (the same test a FileTokenStore's entries pass). Logs name the store's type and
+    the exception's, never their text, which a store of anyone's may fill with its secrets."""
+    try:
+        stored = store.load(key)
+    except Exception as exc:  # any store's failure: a cache must not fail the call
+        logger.warning(
+            "token store %s failed to load (%s); ignoring it",
+            type(store).__name__,
+            type(exc).__name__,
+        )
+        return None
+    if stored is None:
+        return None
+    checked = _valid_entry(_entry_document(stored)) if isinstance(stored, StoredTokens) else None
+    if checked is None:
+        logger.warning(
+            "token store %s returned a malformed entry (%s); ignoring it",
+            type(store).__name__,
+            type(stored).__name__,
+        )
+    return checked
+
+
+def save_to(store: TokenStore, key: str, tokens: StoredTokens | None) -> None:
+    """`store.save(key, tokens)`, never raising: the token is kept in memory meanwhile."""
+    try:
+        store.save(key, tokens)
+    except Exception as exc:  # any store's failure: a cache must not fail the call
+        logger.warning(
+            "token store %s failed to save (%s); the token is kept in memory only",
+            type(store).__name__,
+            type(exc).__name__,
+        )
+
+
 def store_key(url: str, credentials: Credentials) -> str:
     """A fingerprint of where and as whom a token was obtained (never the secret itself)."""
     parts = [url, type(credentials).__name__, *(str(v) for v in vars(credentials).values())]
@@ -145,6 +190,13 @@ def _entry_document(tokens: StoredTokens) -> dict[str, Any]:
     }
 
 
+def _fits_a_header(token: str) -> bool:
+    """Could `token` be sent as the Authorization header? The client refuses a token from the
+    API that could not (CR, LF, spaces, non-ASCII); one read from a file must pass the same test,
+    or sending it fails in httpx with an error that quotes it, on every call until it expires."""
+    return bool(token) and token.isascii() and token.isprintable() and " " not in token
+
+
 def _valid_entry(entry: object) -> StoredTokens | None:
     if not isinstance(entry, dict):
         return None
@@ -154,7 +206,7 @@ def _valid_entry(entry: object) -> StoredTokens | None:
     if not (
         isinstance(claims, dict)
         and isinstance(token, str)
-        and token
+        and _fits_a_header(token)
         and (refresh_token is None or isinstance(refresh_token, str))
         and (
             refresh_expires_at is None

@@ -27,10 +27,12 @@ import inspect
 import json
 import logging
 import os
+import re
 import shutil
 import ssl
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping
 from pathlib import Path
@@ -401,6 +403,25 @@ PYPROJECT = ROOT / "pyproject.toml"  # the project's mypy settings
 EXAMPLE_FIELD = "account.balance"  # what the example reads once, and the misspelt copy breaks
 
 
+README = ROOT / "README.md"
+# What a README snippet that uses `kraken` without making one stands in: a client made earlier.
+README_CLIENT = "from oeus_kraken import SyncKrakenClient\n\nkraken = SyncKrakenClient()\n"
+
+
+def readme_python_snippets() -> dict[str, str]:
+    """Each ```python block of the README as a script, by file name (readme_snippet_N.py): as
+    written, dedented (a block inside a list item is indented), and after `README_CLIENT` when
+    it uses a `kraken` it does not make."""
+    blocks = re.findall(r"^( *)```python\n(.*?)^\1```", README.read_text("utf-8"), re.M | re.S)
+    snippets = {}
+    for i, (_, block) in enumerate(blocks, start=1):
+        text = textwrap.dedent(block)
+        if re.search(r"\bkraken\b", text) and not re.search(r"as kraken\b", text):
+            text = README_CLIENT + text
+        snippets[f"readme_snippet_{i}.py"] = text
+    return snippets
+
+
 def _scripts_to_type_check() -> dict[str, str]:
     """Every script the suite runs mypy on, by file name."""
     example = EXAMPLE.read_text(encoding="utf-8")
@@ -410,6 +431,7 @@ def _scripts_to_type_check() -> dict[str, str]:
         "example_misspelt.py": example.replace(EXAMPLE_FIELD, "account.balanse"),
         "use_my_kraken.py": SCRIPT.format(balance="balance"),
         "use_my_kraken_misspelt.py": SCRIPT.format(balance="balanse"),
+        **readme_python_snippets(),
     }
 
 

@@ -9,6 +9,7 @@ conftest.py), with the project's mypy settings.
 from __future__ import annotations
 
 import pytest
+from conftest import readme_python_snippets
 
 pytestmark = pytest.mark.slow  # mypy, once per test run
 
@@ -22,3 +23,12 @@ def test_a_misspelt_result_field_fails_mypy_strict(mypy_errors: dict[str, list[s
     assert errors
     assert all("balanse" in line for line in errors), errors
     assert '"GetViewerViewerAccounts" has no attribute "balanse"' in errors[0]
+
+
+@pytest.mark.parametrize("snippet", list(readme_python_snippets()))
+def test_every_python_snippet_in_the_readme_passes_mypy_strict(
+    mypy_errors: dict[str, list[str]], snippet: str
+) -> None:
+    """A user pastes the README's code into a project checked by `mypy --strict`: it must pass
+    there as it is (a snippet using a `kraken` it does not make gets a client made before it)."""
+    assert mypy_errors[snippet] == []

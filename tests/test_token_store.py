@@ -377,6 +377,11 @@ def _malformed_entry() -> bytes:
     return store_file({key: {"claims": {"exp": START + 3600}, "token": "t", "refresh_token": 5}})
 
 
+def _entry_with_token(token: str) -> bytes:
+    key = store_key(URL, CREDENTIALS["api_key"])
+    return store_file({key: {"claims": {"exp": START + 3600}, "token": token}})
+
+
 def _too_large() -> bytes:
     padding = "x" * oeus_kraken._token_store.MAX_STORE_BYTES
     return json.dumps({"format": STORE_FORMAT, "salt": "c2FsdA==" * 4, "padding": padding}).encode()
@@ -394,6 +399,11 @@ UNTRUSTED_FILES: dict[str, tuple[bytes, str]] = {
         "not an oeus-kraken token file",
     ),
     "an entry of the wrong types": (_malformed_entry(), "malformed entry"),
+    # A token no API would issue (the client refuses such a token from the API too): sending it
+    # fails before any request, in an error that would quote it.
+    "a token with a line break": (_entry_with_token("TOKEN\r\nX-Injected: 1"), "malformed entry"),
+    "a token with a space": (_entry_with_token("JWT TOKEN"), "malformed entry"),
+    "a token that is not ASCII": (_entry_with_token("T\u00d6KEN"), "malformed entry"),
     "JSON nested 100000 deep": (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     "an object nested 100000 deep": (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "too deeply"),
     "larger than the size cap": (_too_large(), "larger than 1000000 bytes"),
@@ -516,6 +526,76 @@ async def test_no_store_warning_ever_contains_a_token_or_credential(
     for phrase in ("not valid JSON", "Permission denied", "not an oeus-kraken token file"):
         assert any(phrase in m for m in messages), phrase
     assert len(server.issued_tokens) == 3
+    assert_no_secret_leaked(logs, server)
+
+
+class _StoreOfAnyones:
+    """A TokenStore written by someone else (a keyring, a database...) that breaks its contract:
+    its load returns `loads` (or raises it), its save raises `save_raises`."""
+
+    def __init__(self, loads: object = None, save_raises: Exception | None = None) -> None:
+        self.loads, self.save_raises = loads, save_raises
+
+    def load(self, key: str) -> Any:
+        if isinstance(self.loads, Exception):
+            raise self.loads
+        return self.loads
+
+    def save(self, key: str, tokens: StoredTokens | None) -> None:
+        if self.save_raises is not None:
+            raise self.save_raises
+
+
+# what the store does -> the words of the warning
+STORES_OF_ANYONES: dict[str, tuple[_StoreOfAnyones, str]] = {
+    "load raises OSError": (_StoreOfAnyones(OSError(5, "TOKENSECRET-io")), "failed to load"),
+    "load raises its own error": (_StoreOfAnyones(LookupError("no keyring")), "failed to load"),
+    "save raises (a full disk)": (
+        _StoreOfAnyones(save_raises=OSError(28, "No space left on device")),
+        "failed to save",
+    ),
+    "load returns a dict": (_StoreOfAnyones({"token": "TOKENSECRET-x"}), "malformed entry"),
+    "load returns a string": (_StoreOfAnyones("TOKENSECRET-x"), "malformed entry"),
+    "a token that is not a string": (_StoreOfAnyones(StoredTokens({}, 123)), "malformed entry"),  # type: ignore[arg-type]
+    "claims that are not a dict": (
+        _StoreOfAnyones(StoredTokens("exp", "TOKENSECRET-x")),  # type: ignore[arg-type]
+        "malformed entry",
+    ),
+    "a token with a line break": (
+        _StoreOfAnyones(StoredTokens({"exp": START + 3600}, "TOKEN\r\nX-Injected: 1")),
+        "malformed entry",
+    ),
+}
+
+
+# Strict: the day KrakenAuth reads and writes stores through them, this passes, and the mark goes.
+@pytest.mark.xfail(
+    strict=True,
+    reason="KrakenAuth (_auth.py, being rewritten by the lead) still calls store.load/save "
+    "directly; it should call _token_store.load_from / save_to",
+)
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("store", list(STORES_OF_ANYONES))
+async def test_a_custom_store_that_raises_or_returns_garbage_loses_its_tokens_never_the_call(
+    server: FakeKraken, clock: FakeClock, logs: pytest.LogCaptureFixture, kind: str, store: str
+) -> None:
+    """The TokenStore protocol asks a store not to raise; a client does not rely on it, nor on
+    the types it returns (README: a token cache must never stop the client from working)."""
+    token_store, warning = STORES_OF_ANYONES[store]
+    client = CLIENT_CLASSES[kind](
+        URL, credentials=CREDENTIALS["api_key"], token_store=token_store, clock=clock
+    )
+    kraken = Driver(kind, client, server)
+    try:
+        for _ in range(2):
+            assert (await kraken.call("get_viewer")).viewer is not None
+    finally:
+        await kraken.close()
+
+    assert operations(server.sent) == [OBTAIN, "getViewer", "getViewer"]
+    messages = [r.getMessage() for r in logs.records if r.levelno == logging.WARNING]
+    assert any(warning in m and "_StoreOfAnyones" in m for m in messages), messages
+    assert not any("TOKENSECRET" in m for m in messages)
     assert_no_secret_leaked(logs, server)
 
 
