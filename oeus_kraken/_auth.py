@@ -82,7 +82,7 @@ from ._steps import (
     perform_async,
     perform_sync,
 )
-from ._token_store import TokenStore, store_key
+from ._token_store import TokenStore, fits_a_header, load_from, save_to, store_key
 from ._tokens import (
     Flight,
     Pause,
@@ -348,7 +348,7 @@ class KrakenAuth(httpx.Auth):
     def _load(self) -> Generator[Effect, Any, None]:
         store = self.token_store
         assert store is not None
-        stored = yield Blocking(lambda: store.load(self._store_key()))
+        stored = yield Blocking(lambda: load_from(store, self._store_key()))
         with self._lock:
             self._state.load(stored, self._clock())
 
@@ -359,7 +359,7 @@ class KrakenAuth(httpx.Auth):
         with self._lock:
             changed, tokens = self._state.pending_save()
         if changed:
-            yield Blocking(lambda: store.save(self._store_key(), tokens))
+            yield Blocking(lambda: save_to(store, self._store_key(), tokens))
 
     # -- on another httpx client ------------------------------------------------------------------
 
@@ -529,7 +529,7 @@ def _received_token(response: httpx.Response, what: TokenRequest, endpoint: str)
             operation_name=operation,
             status_code=response.status_code,
         )
-    if not token or not token.isascii() or not token.isprintable() or " " in token:
+    if not fits_a_header(token):
         raise InvalidResponseError(
             f"{operation}: the API answered with a token that cannot be sent in an HTTP header "
             "(empty, or with spaces, control or non-ASCII characters); it was dropped.",

@@ -53,6 +53,7 @@ __all__ = [
     "StoredTokens",
     "TokenStore",
     "default_token_store_path",
+    "fits_a_header",
     "load_from",
     "save_to",
 ]
@@ -190,7 +191,7 @@ def _entry_document(tokens: StoredTokens) -> dict[str, Any]:
     }
 
 
-def _fits_a_header(token: str) -> bool:
+def fits_a_header(token: str) -> bool:
     """Could `token` be sent as the Authorization header? The client refuses a token from the
     API that could not (CR, LF, spaces, non-ASCII); one read from a file must pass the same test,
     or sending it fails in httpx with an error that quotes it, on every call until it expires."""
@@ -206,7 +207,7 @@ def _valid_entry(entry: object) -> StoredTokens | None:
     if not (
         isinstance(claims, dict)
         and isinstance(token, str)
-        and _fits_a_header(token)
+        and fits_a_header(token)
         and (refresh_token is None or isinstance(refresh_token, str))
         and (
             refresh_expires_at is None

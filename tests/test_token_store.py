@@ -568,12 +568,6 @@ STORES_OF_ANYONES: dict[str, tuple[_StoreOfAnyones, str]] = {
 }
 
 
-# Strict: the day KrakenAuth reads and writes stores through them, this passes, and the mark goes.
-@pytest.mark.xfail(
-    strict=True,
-    reason="KrakenAuth (_auth.py, being rewritten by the lead) still calls store.load/save "
-    "directly; it should call _token_store.load_from / save_to",
-)
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("store", list(STORES_OF_ANYONES))
 async def test_a_custom_store_that_raises_or_returns_garbage_loses_its_tokens_never_the_call(
