@@ -356,9 +356,10 @@ def _checked_url(url: str, source: str, allow_insecure_http: bool) -> str:
             "would travel unencrypted. Use https://, or http:// on this machine (127.0.0.1, "
             "localhost) such as a sandbox; --allow-insecure-http overrides this."
         ) from None
+    # A value with no scheme at all is often a key in the wrong variable: never printed.
+    given = repr(shown_url(url)) if "://" in url else "the value (not shown: it may be a key)"
     raise ConfigurationError(
-        f"{shown_url(url)!r} (from {source}) is not an http(s) URL with a host: expected e.g. "
-        f"{PRODUCTION_URL}"
+        f"{given} (from {source}) is not an http(s) URL with a host: expected e.g. {PRODUCTION_URL}"
     ) from None
 
 

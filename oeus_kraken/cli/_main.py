@@ -203,10 +203,21 @@ def _run(argv: Sequence[str], out: TextIO) -> int:
             return codegen_command.run(args, out)
         with library_logs(getattr(args, "verbose", 0)):
             code = args.run(call)
+        _flush(out)  # here, where a failure is still this command's
         return EXIT_CODES["ok"] if code is None else int(code)
     except KrakenError as error:
         _say(f"oeus-kraken {args.command}: {message(error, call)}")
         return exit_code(error)
+    except BrokenPipeError:
+        raise  # main's: the reader went away
+    except OSError as error:
+        # What the command prints could not be written (a full disk, /dev/full); the files
+        # the commands write say so as KrakenErrors of their own.
+        if out is sys.stdout:
+            _discard_stdout()  # what is still buffered must not fail again at exit
+        what = error.filename or "the output"
+        _say(f"oeus-kraken {args.command}: cannot write {what}: {error.strerror or error}")
+        return EXIT_CODES["error"]
     finally:
         call.close()
 
