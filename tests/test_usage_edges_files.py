@@ -5,7 +5,6 @@ statuses, formats, URLs and paths are honest; one lock library.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import io
 import os
@@ -22,7 +21,7 @@ from typing import Any
 
 import pytest
 from cli_helpers import Cli, Run, assert_one_error_line, clean_env, cli, sandbox_env
-from usage_helpers import ESI, FETCHED, day_intervals
+from usage_helpers import ESI, FETCHED, day_intervals, file_size_limit
 
 from oeus_kraken import ConfigurationError
 from oeus_kraken.cli import EXIT_CODES
@@ -233,18 +232,6 @@ def test_item6_every_file_holding_usage_is_owner_only(store: UsageStore, tmp_pat
     assert {mode(p) for p in folders} == {0o700}
     assert (tmp_path / "u.svg").read_text().lstrip().startswith("<?xml")
     assert (tmp_path / "u.png").read_bytes().startswith(b"\x89PNG")
-
-
-@contextlib.contextmanager
-def file_size_limit(size: int) -> Iterator[None]:
-    """Files this process writes may grow to `size` bytes only, as on a disk that fills up
-    (a write past it fails with EFBIG: Python ignores SIGXFSZ)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
 
 
 @pytest.mark.parametrize("name", ["u.csv", "u.json"])
