@@ -160,6 +160,20 @@ def _rate_limited(error: RateLimitError) -> str:
     )
 
 
+class _ShownURLs(logging.Filter):
+    """httpx's line per request names the request's URL, query included (`?apikey=...`):
+    each URL in a record's arguments is logged as `shown_url` shows it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        import httpx
+
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                shown_url(str(arg)) if isinstance(arg, httpx.URL) else arg for arg in record.args
+            )
+        return True
+
+
 @contextlib.contextmanager
 def library_logs(verbosity: int) -> Iterator[None]:
     """The library's log records on stderr with -v (INFO) or -vv (DEBUG, and httpx's line per
@@ -171,6 +185,7 @@ def library_logs(verbosity: int) -> Iterator[None]:
     if verbosity:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("oeus-kraken: %(levelname)s: %(message)s"))
+        handler.addFilter(_ShownURLs())
         library.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
         if verbosity > 1:
             http.setLevel(logging.INFO)
