@@ -460,6 +460,7 @@ def test_item8_the_output_format_follows_the_out_extension_or_a_mismatch_is_refu
         "http://alice:pw-SECRET@127.0.0.1:9/v1/graphql/?apikey=KEY-SECRET",
         "ftp://alice:pw-SECRET@example.com/x?apikey=KEY-SECRET",
         "http://alice:pw-SECRET@[::1/x?apikey=KEY-SECRET",
+        "http://127.0.0.1:9/v1/graphql/#KEY-SECRET",
     ],
 )
 def test_item8_the_cli_scrubs_userinfo_and_query_from_any_url_it_prints(
