@@ -531,3 +531,16 @@ def test_very_verbose_logs_each_request_and_never_a_secret(
     for secret in (DEMO_PASSWORD, token):
         assert secret not in run.err
     assert not JWT.search(run.err)
+
+
+def test_very_verbose_request_lines_show_the_url_without_its_query(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    # httpx's own line per request names the URL: a key in its query must not reach stderr.
+    env = {"KRAKEN_URL": f"{sandbox.url}?apikey=KEY-SECRET", "KRAKEN_API_KEY": DEMO_API_KEY}
+
+    run = run_process("viewer", "-vv", "--no-token-cache", env=env, tmp_path=tmp_path)
+
+    assert run.code == 0, run.err
+    assert f"HTTP Request: POST {sandbox.url} " in run.err
+    assert "KEY-SECRET" not in run.err + run.out

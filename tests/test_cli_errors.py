@@ -101,11 +101,25 @@ def test_an_empty_kraken_url_is_refused_not_a_fall_back_to_production(
     assert "unset KRAKEN_URL" in line
 
 
-@pytest.mark.parametrize("url", ["ftp://example.com/graphql", "not a url", "https://"])
+@pytest.mark.parametrize("url", ["ftp://example.com/graphql", "https://"])
 def test_a_url_that_is_not_http_is_refused_naming_it(cli: Cli, clean_env: None, url: str) -> None:
     line = assert_one_error_line(cli("products", "--url", url), "products", "usage")
     assert repr(url) in line
     assert "(from --url)" in line
+
+
+@pytest.mark.parametrize("value", ["not a url", "sk_live_SECRET0123456789abcdef"])
+def test_a_url_value_that_is_no_url_at_all_is_refused_without_echoing_it(
+    cli: Cli, clean_env: None, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    # Such a value is often a key in the wrong variable (KRAKEN_URL=$KRAKEN_API_KEY): the line
+    # says where it came from and what is wrong, and never prints it.
+    monkeypatch.setenv("KRAKEN_URL", value)
+    run = cli("products")
+    line = assert_one_error_line(run, "products", "usage")
+    assert value not in run.err + run.out
+    assert "KRAKEN_URL" in line
+    assert "not an http(s) URL" in line
 
 
 @pytest.mark.usefixtures("instant_waits")

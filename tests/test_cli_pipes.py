@@ -156,3 +156,55 @@ def test_no_stdout_at_all_is_quiet(env: dict[str, str]) -> None:
         ["sh", "-c", command], env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert (result.returncode, result.stderr) == (EXIT_CODES["ok"], "")
+
+
+@pytest.mark.slow
+def test_usage_export_with_no_stdout_at_all_is_quiet_too(
+    env: dict[str, str], store_path: Path
+) -> None:
+    # The export writes stdout's bytes itself, not through print(), which drops them when
+    # there is no stdout: it drops them the same way.
+    argv = ["usage", "export", ESI, "--from", "2026-07-01", "--to", "2026-07-07"]
+    command = " ".join(
+        shlex.quote(word)
+        for word in (sys.executable, "-m", "oeus_kraken", *argv, "--db", str(store_path))
+    )
+    result = subprocess.run(
+        ["sh", "-c", f"exec {command} >&-"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (EXIT_CODES["ok"], "")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["usage", "export", ESI, "--from", "2026-07-01", "--to", "2026-07-07"],
+        ["usage", "status"],
+    ],
+    ids=["usage export", "usage status"],
+)
+def test_an_output_that_cannot_be_written_is_one_line_and_exit_1(
+    env: dict[str, str], store_path: Path, argv: list[str]
+) -> None:
+    # /dev/full: every write fails with ENOSPC, as on a disk that has filled up.
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "oeus_kraken", *argv, "--db", str(store_path)],
+            env=env,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == EXIT_CODES["error"]
+    [line] = result.stderr.splitlines()
+    assert (
+        line
+        == f"oeus-kraken {' '.join(argv[:2])}: cannot write the output: No space left on device"
+    )

@@ -26,6 +26,7 @@ import pytest
 from browser import chromium, open_page
 from cli_helpers import Cli, assert_one_error_line, clean_env, cli, sandbox_env, table
 from compare_helpers import ACCOUNT, ESI_ID, fill_as_synced, sandbox_intervals
+from usage_helpers import file_size_limit
 
 import oeus_kraken.sandbox._resolvers as sandbox_resolvers
 from oeus_kraken import KrakenClient, OrganizationSecretKey, SyncKrakenClient
@@ -776,6 +777,19 @@ def test_a_page_path_that_cannot_be_written_is_refused_before_any_request(
         line = assert_one_error_line(run, "compare", "usage")
         assert f"--html {page}: cannot write a file there" in line
     assert sandbox.stats.operations == {}
+
+
+def test_a_disk_that_fills_up_while_the_page_is_written_is_one_line_and_keeps_the_earlier_page(
+    cli: Cli, org_env: None, november_db: str, tmp_path: Path
+) -> None:
+    page = tmp_path / "compare.html"
+    page.write_text("EARLIER")
+    with file_size_limit(8192):  # the page is larger: its write fails with EFBIG
+        run = cli("compare", ESI_ID, *AUTUMN, "--db", november_db, "--html", str(page))
+    line = assert_one_error_line(run, "compare", "error")
+    assert f"cannot write {page}: File too large" in line
+    assert page.read_text() == "EARLIER"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_dates_no_store_can_hold_are_one_line(cli: Cli, org_env: None, november_db: str) -> None:

@@ -6,10 +6,13 @@ statuses, formats, URLs and paths are honest; one lock library.
 from __future__ import annotations
 
 import inspect
+import io
 import os
 import re
+import resource
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import Cli, assert_one_error_line, clean_env, cli, sandbox_env
-from usage_helpers import ESI, FETCHED, day_intervals
+from cli_helpers import Cli, Run, assert_one_error_line, clean_env, cli, sandbox_env
+from usage_helpers import ESI, FETCHED, day_intervals, file_size_limit
 
 from oeus_kraken import ConfigurationError
 from oeus_kraken.cli import EXIT_CODES
@@ -231,6 +234,93 @@ def test_item6_every_file_holding_usage_is_owner_only(store: UsageStore, tmp_pat
     assert (tmp_path / "u.png").read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.parametrize("name", ["u.csv", "u.json"])
+def test_item6_a_disk_that_fills_up_mid_export_is_a_usage_store_error_and_keeps_the_earlier_file(
+    store: UsageStore, tmp_path: Path, name: str
+) -> None:
+    out = tmp_path / name
+    out.write_text("EARLIER")
+    with file_size_limit(4096), pytest.raises(UsageStoreError, match=f"cannot write {out}"):
+        store.export(ACCOUNT, DAY, DAY + timedelta(days=1), out=out)
+    assert out.read_text() == "EARLIER"
+    assert leftovers(tmp_path) == []
+
+
+def test_item6_a_disk_that_fills_up_mid_export_is_one_line_in_the_cli(
+    clean_env: None, store_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "day.csv"
+    out.write_text("EARLIER")
+    argv = ["usage", "export", ESI, "--from", "2026-07-14", "--to", "2026-07-15"]
+    result = subprocess.run(
+        [sys.executable, "-m", "oeus_kraken", *argv, "--db", str(store_path), "--out", str(out)],
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    run = Run(result.returncode, result.stdout, result.stderr)
+    assert "File too large" in assert_one_error_line(run, "usage export", "error")
+    assert out.read_text() == "EARLIER"
+    assert leftovers(tmp_path) == []
+
+
+def test_item6_out_dash_is_standard_output(
+    cli: Cli, clean_env: None, store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    run = cli("usage", "export", ESI, "--from", "2026-07-14", "--to", "2026-07-14",
+              "--db", str(store_path), "--out", "-")  # fmt: skip
+    assert run.code == 0, run.err
+    assert run.out.splitlines()[0].startswith("esi_id,")
+    assert len(run.out.splitlines()) == 1 + 96
+    assert not (tmp_path / "-").exists()
+
+
+def test_item6_an_out_that_is_a_symlink_replaces_the_file_it_points_to(
+    store: UsageStore, tmp_path: Path
+) -> None:
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "day.csv"
+    target.write_text("EARLIER")
+    link = tmp_path / "day.csv"
+    link.symlink_to(target)
+    assert store.export(ESI, DAY, DAY, out=link) == 96
+    assert link.is_symlink()
+    assert len(target.read_text().splitlines()) == 1 + 96
+    assert mode(target) == 0o600
+    assert leftovers(tmp_path) == leftovers(tmp_path / "real") == []
+
+
+def test_item6_an_out_that_is_a_fifo_is_written_into_not_replaced(
+    store: UsageStore, tmp_path: Path
+) -> None:
+    # A named pipe (or /dev/stdout, a device) cannot be replaced by a renamed file: the export
+    # is written into it, and it is still a pipe afterwards.
+    fifo = tmp_path / "day.csv"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader, so the writer need not wait
+    try:
+        assert store.export(ESI, DAY, DAY, out=fifo) == 96
+        received = b""
+        while chunk := os.read(reader, 65536):
+            received += chunk
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert len(received.decode().splitlines()) == 1 + 96
+    assert leftovers(tmp_path) == []
+
+
+def test_item6_export_to_a_text_stream_writes_the_text(store: UsageStore) -> None:
+    # sys.stdout, an open(..., "w") file or a StringIO: text, as to a binary stream's bytes.
+    text, binary = io.StringIO(), io.BytesIO()
+    assert store.export(ESI, DAY, DAY, out=text, format="json") == 96
+    store.export(ESI, DAY, DAY, out=binary, format="json")
+    assert text.getvalue() == binary.getvalue().decode("utf-8")
+
+
 # -- 7. Read-only stores -----------------------------------------------------------------------
 
 
@@ -370,6 +460,7 @@ def test_item8_the_output_format_follows_the_out_extension_or_a_mismatch_is_refu
         "http://alice:pw-SECRET@127.0.0.1:9/v1/graphql/?apikey=KEY-SECRET",
         "ftp://alice:pw-SECRET@example.com/x?apikey=KEY-SECRET",
         "http://alice:pw-SECRET@[::1/x?apikey=KEY-SECRET",
+        "http://127.0.0.1:9/v1/graphql/#KEY-SECRET",
     ],
 )
 def test_item8_the_cli_scrubs_userinfo_and_query_from_any_url_it_prints(

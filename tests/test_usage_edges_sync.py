@@ -521,3 +521,27 @@ def test_item8_the_default_since_is_a_local_midnight(
     assert (first.hour, first.minute) == (0, 0)  # Texas midnight, not UTC's
     assert first == local_day_bounds(first.date())[0]
     assert first.date() == date(2025, 12, 6)  # a year and a day back
+
+
+@pytest.mark.parametrize("at", ["making the client", "opening the store"])
+def test_item3_ctrl_c_before_the_sync_begins_says_nothing_was_fetched(
+    cli: Cli, sandbox_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: str
+) -> None:
+    # The first second of a run goes on loading modules, the token cache and the store: a
+    # Ctrl-C then is still one line saying what became of the sync, like one during it.
+    def ctrl_c(*_: Any, **__: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    if at == "making the client":
+        monkeypatch.setattr("oeus_kraken.cli._common.Invocation.client", ctrl_c)
+    else:
+        monkeypatch.setattr("oeus_kraken.usage.UsageStore", ctrl_c)
+    run = cli("usage", "sync", ACCOUNT, "--db", str(tmp_path / "usage.sqlite3"))
+    assert run.code == EXIT_CODES["interrupted"] == 130
+    assert "Traceback" not in run.err
+    [line] = run.err_lines
+    assert line == (
+        "oeus-kraken usage sync: interrupted before the sync began: nothing was asked for or "
+        "stored; run it again to sync"
+    )

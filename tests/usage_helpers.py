@@ -1,11 +1,15 @@
-"""Building blocks for the usage store tests: intervals of whole local days, and a child
-process running a snippet against a store (for the two-process and kill tests)."""
+"""Building blocks for the usage store tests: intervals of whole local days, a child process
+running a snippet against a store (for the two-process and kill tests), and a disk that fills
+up (`file_size_limit`)."""
 
 from __future__ import annotations
 
+import contextlib
+import resource
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -44,3 +48,15 @@ def child(code: str, *args: str | Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+@contextlib.contextmanager
+def file_size_limit(size: int) -> Iterator[None]:
+    """Files this process writes may grow to `size` bytes only, as on a disk that fills up
+    (a write past it fails with EFBIG: Python ignores SIGXFSZ)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))

@@ -19,7 +19,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO
-from urllib.parse import urlsplit
+from urllib.parse import urldefrag, urlsplit
 
 from .._config import PRODUCTION_URL, TEST_URL, check_url, credentials_from_env, shown_url
 from .._credentials import APIKey, Credentials, EmailPassword, OrganizationSecretKey, RefreshToken
@@ -342,8 +342,10 @@ def api_url(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def _checked_url(url: str, source: str, allow_insecure_http: bool) -> str:
+    """The URL to call, without its #fragment: no request sends one, and so no message of the
+    library's that names the URL shows what it may hold."""
     try:
-        return check_url(url, allow_insecure_http=allow_insecure_http)
+        return urldefrag(check_url(url, allow_insecure_http=allow_insecure_http)).url
     except ValueError:  # a ConfigurationError, or urllib's own for a malformed host ("[::1")
         pass
     host = None
@@ -356,9 +358,10 @@ def _checked_url(url: str, source: str, allow_insecure_http: bool) -> str:
             "would travel unencrypted. Use https://, or http:// on this machine (127.0.0.1, "
             "localhost) such as a sandbox; --allow-insecure-http overrides this."
         ) from None
+    # A value with no scheme at all is often a key in the wrong variable: never printed.
+    given = repr(shown_url(url)) if "://" in url else "the value (not shown: it may be a key)"
     raise ConfigurationError(
-        f"{shown_url(url)!r} (from {source}) is not an http(s) URL with a host: expected e.g. "
-        f"{PRODUCTION_URL}"
+        f"{given} (from {source}) is not an http(s) URL with a host: expected e.g. {PRODUCTION_URL}"
     ) from None
 
 

@@ -160,6 +160,20 @@ def _rate_limited(error: RateLimitError) -> str:
     )
 
 
+class _ShownURLs(logging.Filter):
+    """httpx's line per request names the request's URL, query included (`?apikey=...`):
+    each URL in a record's arguments is logged as `shown_url` shows it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        import httpx
+
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                shown_url(str(arg)) if isinstance(arg, httpx.URL) else arg for arg in record.args
+            )
+        return True
+
+
 @contextlib.contextmanager
 def library_logs(verbosity: int) -> Iterator[None]:
     """The library's log records on stderr with -v (INFO) or -vv (DEBUG, and httpx's line per
@@ -171,6 +185,7 @@ def library_logs(verbosity: int) -> Iterator[None]:
     if verbosity:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("oeus-kraken: %(levelname)s: %(message)s"))
+        handler.addFilter(_ShownURLs())
         library.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
         if verbosity > 1:
             http.setLevel(logging.INFO)
@@ -203,10 +218,21 @@ def _run(argv: Sequence[str], out: TextIO) -> int:
             return codegen_command.run(args, out)
         with library_logs(getattr(args, "verbose", 0)):
             code = args.run(call)
+        _flush(out)  # here, where a failure is still this command's
         return EXIT_CODES["ok"] if code is None else int(code)
     except KrakenError as error:
         _say(f"oeus-kraken {args.command}: {message(error, call)}")
         return exit_code(error)
+    except BrokenPipeError:
+        raise  # main's: the reader went away
+    except OSError as error:
+        # What the command prints could not be written (a full disk, /dev/full); the files
+        # the commands write say so as KrakenErrors of their own.
+        if out is sys.stdout:
+            _discard_stdout()  # what is still buffered must not fail again at exit
+        what = error.filename or "the output"
+        _say(f"oeus-kraken {args.command}: cannot write {what}: {error.strerror or error}")
+        return EXIT_CODES["error"]
     finally:
         call.close()
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import io
 import json
+import os
 import sys
 import threading
 from pathlib import Path
@@ -207,11 +207,12 @@ def run_export(call: Invocation) -> int:
     args = call.args
     check_date_range(args.first, args.last)
     flag = "parquet" if args.parquet else "json" if args.json else "csv" if args.csv else None
-    if flag == "parquet" and args.out is None:
+    to_stdout = args.out is None or str(args.out) == "-"  # `--out -`: stdout, as for cat
+    if flag == "parquet" and to_stdout:
         raise ConfigurationError("--parquet writes a dataset (a directory): give --out DIR")
     with _existing_store(args) as store:
         options: dict[str, Any] = {"interval": args.interval, "format": flag}
-        if args.out is not None:
+        if not to_stdout:
             rows = store.export(args.target, args.first, args.last, out=args.out, **options)
             print(f"wrote {rows} rows to {args.out}", file=call.out)
         else:
@@ -228,17 +229,20 @@ def run_export(call: Invocation) -> int:
     return EXIT_CODES["no_rows"]
 
 
-def _export_to(out: TextIO, store: Any, args: argparse.Namespace, options: dict[str, Any]) -> int:
-    """To our stdout's bytes as they come; to any other text stream (tests) through a buffer."""
+def _export_to(
+    out: TextIO | None, store: Any, args: argparse.Namespace, options: dict[str, Any]
+) -> int:
+    """To our stdout's bytes as they come; to any other text stream (tests) as text; nowhere
+    when the process has no stdout (`>&-`), as print() does then."""
+    if out is None:
+        with open(os.devnull, "wb") as nowhere:
+            return int(store.export(args.target, args.first, args.last, out=nowhere, **options))
     binary = getattr(out, "buffer", None)
-    if binary is not None:
-        out.flush()
-        rows = int(store.export(args.target, args.first, args.last, out=binary, **options))
-        binary.flush()
-        return rows
-    buffer = io.BytesIO()
-    rows = int(store.export(args.target, args.first, args.last, out=buffer, **options))
-    out.write(buffer.getvalue().decode("utf-8"))
+    if binary is None:
+        return int(store.export(args.target, args.first, args.last, out=out, **options))
+    out.flush()
+    rows = int(store.export(args.target, args.first, args.last, out=binary, **options))
+    binary.flush()
     return rows
 
 
@@ -399,7 +403,43 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 def run_sync(call: Invocation) -> int:
-    from ..usage import UsageStore, UsageSyncInterrupted, sync_usage_blocking
+    try:
+        store, client = _ready_to_sync(call)
+    except KeyboardInterrupt:  # Ctrl-C while modules, the token cache or the store load
+        print(
+            "oeus-kraken usage sync: interrupted before the sync began: nothing was asked for "
+            "or stored; run it again to sync",
+            file=sys.stderr,
+        )
+        return EXIT_CODES["interrupted"]
+    with store:
+        report = _synced(call, store, client)
+    if report is None:
+        return EXIT_CODES["interrupted"]
+    if call.args.json:
+        print(json.dumps(dataclasses.asdict(report), indent=2), file=call.out)
+    else:
+        print(report.message, file=call.out)
+    return sync_exit_code(report)
+
+
+def _ready_to_sync(call: Invocation) -> tuple[Any, Any]:
+    """The store, opened for writing, and the client: the URL and credentials are checked
+    before the store is touched."""
+    from ..usage import UsageStore
+
+    args = call.args
+    if args.since is not None:
+        check_not_future(args.since, "--since")
+    if len(args.accounts) == 1:
+        call.account = args.accounts[0]
+    client = call.client()
+    return UsageStore(_store_path(args)), client
+
+
+def _synced(call: Invocation, store: Any, client: Any) -> Any:
+    """The sync's report (that of an interrupted one too), or None after a second Ctrl-C."""
+    from ..usage import UsageSyncInterrupted, sync_usage_blocking
 
     args = call.args
     options: dict[str, Any] = {
@@ -411,20 +451,13 @@ def run_sync(call: Invocation) -> int:
         )
         if value is not None
     }
-    if args.since is not None:
-        check_not_future(args.since, "--since")
-    if len(args.accounts) == 1:
-        call.account = args.accounts[0]
-    client = call.client()  # URL and credentials checked before the store is touched
     progress = Progress()
     try:
-        with UsageStore(_store_path(args)) as store:
-            report = sync_usage_blocking(
-                client, store, args.accounts or None, progress=progress, **options
-            )
+        return sync_usage_blocking(
+            client, store, args.accounts or None, progress=progress, **options
+        )
     except UsageSyncInterrupted as stopped:
-        progress.close()
-        report = stopped.report
+        return stopped.report
     except KeyboardInterrupt:  # a second Ctrl-C while the first one's stop was winding down
         progress.close()
         print(
@@ -432,14 +465,9 @@ def run_sync(call: Invocation) -> int:
             "kept and the next sync resumes",
             file=sys.stderr,
         )
-        return EXIT_CODES["interrupted"]
+        return None
     finally:
         progress.close()
-    if args.json:
-        print(json.dumps(dataclasses.asdict(report), indent=2), file=call.out)
-    else:
-        print(report.message, file=call.out)
-    return sync_exit_code(report)
 
 
 def sync_exit_code(report: Any) -> int:

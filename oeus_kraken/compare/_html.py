@@ -10,16 +10,14 @@ API is escaped. Money is shown in dollars and cents, rates in cents per kWh, usa
 
 from __future__ import annotations
 
-import contextlib
 import html
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from .._errors import ConfigurationError
+from ..usage._files import replaced_file
 from ._document import average_text, decimal_text
 from ._models import EFL_TOLERANCE, Comparison, EflCheck, HourlyShape, ProductCost
 
@@ -525,23 +523,10 @@ def comparison_html(comparison: Comparison) -> str:
 
 def write_html(comparison: Comparison, path: str | os.PathLike[str]) -> Path:
     """Write the page to `path`, readable by its owner only (it describes a household's usage),
-    replacing the file only once complete; returns the path."""
+    replacing the file only once complete (`usage._files.replaced_file`, as for an export:
+    a full disk is a UsageStoreError and leaves the earlier page); returns the path."""
     target = Path(path)
-    try:
-        # mkstemp's file is owner-only (0600); a `with` would not leave it to rename.
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
-            "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
-        )
-    except OSError as exc:
-        raise ConfigurationError(
-            f"cannot write the page to {target}: {exc.strerror} (give another path)"
-        ) from None
-    try:
-        with handle:
-            handle.write(comparison_html(comparison))
-        os.replace(handle.name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(handle.name)
-        raise
+    page = comparison_html(comparison)
+    with replaced_file(target) as temporary:
+        temporary.write_text(page, encoding="utf-8")
     return target

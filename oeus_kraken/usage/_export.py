@@ -98,7 +98,7 @@ _Record = tuple[Any, ...]
 _EXTENSIONS = {".csv": "csv", ".json": "json", ".parquet": "parquet"}
 
 
-def export_format(format: str | None, out: str | os.PathLike[str] | BinaryIO) -> str:
+def export_format(format: str | None, out: str | os.PathLike[str] | BinaryIO | TextIO) -> str:
     """The format asked for, or the one `out`'s extension names (CSV when it names none); a
     format that contradicts the extension is refused, not written under the wrong name."""
     named = None
@@ -141,7 +141,7 @@ def export(
     *,
     interval: Literal["15m", "hour", "day"] = "15m",
     format: Literal["csv", "json", "parquet"] | None = None,
-    out: str | os.PathLike[str] | BinaryIO,
+    out: str | os.PathLike[str] | BinaryIO | TextIO,
 ) -> int:
     """See `UsageStore.export`; returns the number of rows written."""
     if interval not in _INTERVALS:
@@ -437,23 +437,26 @@ def _flat(records: Iterator[_Record], aggregate: bool) -> Iterator[list[Any]]:
 
 
 @contextlib.contextmanager
-def _text_output(out: str | os.PathLike[str] | BinaryIO) -> Iterator[TextIO]:
-    """UTF-8 text to a binary stream (left open), or to a file replaced only once complete."""
+def _text_output(out: str | os.PathLike[str] | BinaryIO | TextIO) -> Iterator[TextIO]:
+    """A text stream as it is (sys.stdout, a StringIO); UTF-8 text to a binary stream (left
+    open); or to a file replaced only once complete."""
+    if isinstance(out, io.TextIOBase):
+        yield cast(TextIO, out)
+        return
     if not isinstance(out, (str, os.PathLike)):
-        wrapper = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+        binary = cast(BinaryIO, out)
+        wrapper = io.TextIOWrapper(binary, encoding="utf-8", newline="", write_through=True)
         try:
             yield wrapper
             wrapper.flush()
         finally:
             wrapper.detach()  # the caller's stream stays open
         return
-    with replaced_file(Path(out).expanduser()) as temporary:
-        try:
-            handle = open(temporary, "w", encoding="utf-8", newline="")  # noqa: SIM115
-        except OSError as exc:
-            raise UsageStoreError(f"cannot write {out}: {exc.strerror}", path=Path(out)) from exc
-        with handle:
-            yield cast(TextIO, handle)
+    with (
+        replaced_file(Path(out).expanduser()) as temporary,
+        open(temporary, "w", encoding="utf-8", newline="") as handle,
+    ):
+        yield cast(TextIO, handle)
 
 
 def _write_csv(records: Iterator[_Record], columns: tuple[str, ...], out: TextIO) -> int:

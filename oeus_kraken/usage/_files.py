@@ -32,26 +32,42 @@ def owner_only(path: Path) -> None:
 @contextlib.contextmanager
 def replaced_file(path: Path) -> Iterator[Path]:
     """A temporary path (0600) beside `path` to write; renamed to `path` once the block ends
-    without an error, removed otherwise."""
-    if path.is_dir():  # found before the work, not by the rename after it
+    without an error, removed otherwise. A failed write (a full disk) is a UsageStoreError.
+
+    A symlink at `path` stays: the file it points to is the one replaced. A named pipe or a
+    device there (/dev/stdout) cannot be replaced by a file: it is written into, as given."""
+    target = Path(os.path.realpath(path))
+    if target.is_dir():  # found before the work, not by the rename after it
         raise UsageStoreError(f"cannot write {path}: it is a folder; give a file name", path=path)
+    if target.exists() and not target.is_file():
+        with _write_errors(path):
+            yield target
+        return
     try:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
     except OSError as exc:
         raise UsageStoreError(f"cannot write {path}: {exc.strerror}", path=path) from exc
     os.close(fd)
     temporary = Path(name)
     try:
-        yield temporary
-        owner_only(temporary)
-        try:
-            os.replace(temporary, path)
-        except OSError as exc:  # e.g. a folder made at `path` while the file was written
-            raise UsageStoreError(f"cannot write {path}: {exc.strerror}", path=path) from exc
+        with _write_errors(path):
+            yield temporary
+            owner_only(temporary)
+            os.replace(temporary, target)  # fails e.g. for a folder made there meanwhile
     except BaseException:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise
+
+
+@contextlib.contextmanager
+def _write_errors(path: Path) -> Iterator[None]:
+    """An OSError in the block (a full disk, a file too large, a reader gone) as the
+    UsageStoreError that says which file could not be written."""
+    try:
+        yield
+    except OSError as exc:
+        raise UsageStoreError(f"cannot write {path}: {exc.strerror or exc}", path=path) from exc
 
 
 @contextlib.contextmanager

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import BinaryIO, Literal, TextIO
 
 import filelock
 
@@ -1140,7 +1140,7 @@ class UsageStore:
         *,
         interval: Literal["15m", "hour", "day"] = "15m",
         format: Literal["csv", "json", "parquet"] | None = None,
-        out: str | os.PathLike[str] | BinaryIO,
+        out: str | os.PathLike[str] | BinaryIO | TextIO,
     ) -> int:
         """Write the usage of `target` (an account number or an ESI ID) for Texas local dates
         `from_date` to `to_date` (both included, up to today); returns the number of rows
@@ -1148,8 +1148,9 @@ class UsageStore:
 
         See `oeus_kraken.usage._export` for the columns and guarantees. `format` None follows
         `out`'s extension (.csv, .json, .parquet; CSV otherwise), and one that contradicts it
-        is refused. CSV and JSON go to a path or a binary stream; Parquet to a directory (a
-        dataset partitioned by date, one file per ESI ID and date), swapped in whole.
+        is refused. CSV and JSON go to a path, a binary stream or a text stream; Parquet to a
+        directory (a dataset partitioned by date, one file per ESI ID and date), swapped in
+        whole.
         """
         from ._export import export
 
