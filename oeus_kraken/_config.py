@@ -157,4 +157,11 @@ def url_from_env(environ: Mapping[str, str] | None = None) -> str:
             "KRAKEN_URL is set but empty; set it to the GraphQL endpoint (e.g. "
             f"{TEST_URL}), or unset it for production"
         )
-    return _env(env, "KRAKEN_URL") or PRODUCTION_URL
+    url = _env(env, "KRAKEN_URL")
+    if url is None:
+        return PRODUCTION_URL
+    try:
+        check_url(url, allow_insecure_http=True)  # its form; the client checks http:// itself
+    except ConfigurationError as error:
+        raise error.copy(f"KRAKEN_URL: {error.message}") from None
+    return url

@@ -19,6 +19,8 @@ _REDACTED = "'***'"
 def _require_text(kind: str, field: str, value: object) -> None:
     if not isinstance(value, str) or not value.strip():
         raise ConfigurationError(f"{kind}: `{field}` must be a non-empty string")
+    if "\0" in value:  # no credential holds one; the token store's key joins fields with it
+        raise ConfigurationError(f"{kind}: `{field}` holds a NUL character (\\0)")
 
 
 @dataclass(frozen=True, repr=False)

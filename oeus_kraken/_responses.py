@@ -385,12 +385,13 @@ def transport_error(exc: BaseException, operation_name: str | None) -> KrakenErr
 
 
 def _where(exc: BaseException) -> str:
-    """ " at <URL>" of the request `exc` is about (without userinfo or query), or ""."""
+    """ " at <URL>" of the request `exc` is about (without userinfo, query or fragment), or
+    ""."""
     try:
         url = exc.request.url  # type: ignore[attr-defined]
     except (AttributeError, RuntimeError):  # not an httpx error, or no request attached
         return ""
-    return f" at {url.copy_with(username=None, password=None, query=None)}"
+    return f" at {url.copy_with(username=None, password=None, query=None, fragment=None)}"
 
 
 def scrubbed(exc: BaseException) -> BaseException:

@@ -476,8 +476,10 @@ class TokenState:
         if stored is None or self.held is not None:
             return
         received_at = unix_time(stored.received_at)
-        if received_at is None:  # written before arrival times were kept: trust the API clock
-            received_at = unix_time(stored.claims.get("iat")) or now
+        if received_at is None or received_at > now:
+            # Written before arrival times were kept, or by a clock since set back: the API's
+            # clock, never later than now (an arrival too late would keep the token too long).
+            received_at = min(unix_time(stored.claims.get("iat")) or now, now)
         self.held = self._hold(stored.token, stored.claims, received_at)
         if stored.refresh_token:
             self._refresh_token = stored.refresh_token

@@ -1052,3 +1052,45 @@ async def test_an_answer_that_does_not_match_the_model_gives_invalid_response_er
 def test_from_env_refuses_a_kraken_url_that_is_set_but_empty(kind: str, empty: str) -> None:
     with pytest.raises(ConfigurationError, match="KRAKEN_URL is set but empty"):
         CLIENT_CLASSES[kind].from_env({"KRAKEN_URL": empty, "KRAKEN_API_KEY": "k"})
+
+
+@pytest.mark.parametrize("value", ["ftp://kraken.example.test/", "sk_live_in_the_wrong_variable"])
+def test_from_env_names_kraken_url_when_its_value_is_no_url(kind: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"^KRAKEN_URL: ") as raised:
+        CLIENT_CLASSES[kind].from_env({"KRAKEN_URL": value, "KRAKEN_API_KEY": "k"})
+    assert "sk_live_in_the_wrong_variable" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: OrganizationSecretKey("sk_live_a\0b"),
+        lambda: APIKey("a\0b"),
+        lambda: EmailPassword("a@example.test", "hunter\0two"),
+        lambda: EmailPassword("a\0@example.test", "password"),
+        lambda: RefreshToken("a\0b"),
+    ],
+    ids=[
+        "OrganizationSecretKey",
+        "APIKey",
+        "EmailPassword password",
+        "EmailPassword email",
+        "RefreshToken",
+    ],
+)
+def test_a_credential_holding_a_nul_character_is_refused(make: Callable[[], object]) -> None:
+    """No credential holds one; two that differ only in where a NUL falls would otherwise share
+    a token store entry (its key joins their fields with NUL)."""
+    with pytest.raises(ConfigurationError, match="NUL") as raised:
+        make()
+    assert "hunter" not in str(raised.value)
+
+
+async def test_an_unreachable_endpoint_is_named_without_the_urls_fragment() -> None:
+    client = SyncKrakenClient(
+        "http://127.0.0.1:9/v1/graphql/#SECRET-IN-FRAGMENT", credentials=APIKey("k"), max_retries=0
+    )
+    with client, pytest.raises(APIConnectionError) as raised:
+        client.get_viewer()
+    assert "127.0.0.1:9" in str(raised.value)
+    assert "SECRET-IN-FRAGMENT" not in str(raised.value)

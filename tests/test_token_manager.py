@@ -355,3 +355,14 @@ def test_abandoned_flight_without_an_error_lets_waiters_decide_again() -> None:
 )
 def test_waits_are_said_in_a_users_words(seconds: float, words: str) -> None:
     assert say_seconds(seconds) == words
+
+
+def test_a_stored_arrival_later_than_now_counts_from_the_tokens_iat_not_later() -> None:
+    """The store was written by a clock since set back (or by another machine's): the token is
+    no younger than its `iat` says, so it is refreshed when its own life says, not later."""
+    m = TokenState(APIKey("k"), refresh_margin=MARGIN, has_store=True)
+    written_ahead = T0 + 3000
+    m.load(StoredTokens(claims(iat=T0), "stored-token", None, None, written_ahead), T0 + 10)
+
+    assert decide(m, T0 + 20) == UseToken("stored-token")
+    assert kind_of(decide(m, T0 + LIFETIME - MARGIN + 1)) == "obtain"
