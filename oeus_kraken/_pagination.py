@@ -59,9 +59,9 @@ class Pager(Generic[Node]):
     """Decides which page to ask for next and what a page contributes."""
 
     def __init__(self, page_size: int, max_pages: int | None) -> None:
-        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+        if not _positive_integer(page_size):
             raise ConfigurationError(f"page_size must be a positive integer, got {page_size!r}")
-        if max_pages is not None and (not isinstance(max_pages, int) or max_pages < 1):
+        if max_pages is not None and not _positive_integer(max_pages):
             raise ConfigurationError(f"max_pages must be a positive integer, got {max_pages!r}")
         self.page_size = page_size
         self.max_pages = max_pages
@@ -107,6 +107,11 @@ class _Fetch(NamedTuple):
 
     first: int
     after: str | None
+
+
+def _positive_integer(value: object) -> bool:
+    """An int of 1 or more; not a bool (True is an int of 1 to Python, not a count to a user)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _pages(page_size: int, max_pages: int | None) -> Generator[_Fetch | Emit, Any, None]:

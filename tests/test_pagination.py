@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from oeus_kraken import InvalidResponseError, apaginate, paginate
+from oeus_kraken import ConfigurationError, InvalidResponseError, apaginate, paginate
 
 
 @dataclass
@@ -97,3 +97,13 @@ def test_empty_pages_with_new_cursors_are_walked_to_the_end() -> None:
     pages = [Page(PageInfo(True, "A"), []), Page(PageInfo(True, "B"), []),
              Page(PageInfo(False, None), [Edge(7)])]  # fmt: skip
     assert list(paginate(lambda first, after: pages.pop(0))) == [7]
+
+
+@pytest.mark.parametrize("options", [{"max_pages": True}, {"max_pages": 0}, {"page_size": True}])
+def test_a_page_size_or_page_cap_that_is_no_count_is_refused_before_any_page(
+    options: dict[str, object],
+) -> None:
+    fetch = server(["A", None], last_has_next=False)
+    with pytest.raises(ConfigurationError, match="must be a positive integer"):
+        list(paginate(fetch, **options))  # type: ignore[arg-type]
+    assert fetch.asked == []  # type: ignore[attr-defined]
