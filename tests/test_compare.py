@@ -779,6 +779,24 @@ def test_a_page_path_that_cannot_be_written_is_refused_before_any_request(
     assert sandbox.stats.operations == {}
 
 
+def test_html_dash_is_refused_as_standard_output_carries_the_table(
+    cli: Cli,
+    org_env: None,
+    november_db: str,
+    sandbox: SandboxServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`--out -` is standard output for an export; the page comes beside the table, JSON or
+    CSV, which standard output already carries, so `-` is refused, not a file named `-`."""
+    monkeypatch.chdir(tmp_path)
+    run = cli("compare", ESI_ID, "--db", november_db, "--html", "-")
+    line = assert_one_error_line(run, "compare", "usage")
+    assert "--html -" in line
+    assert not (tmp_path / "-").exists()
+    assert sandbox.stats.operations == {}
+
+
 def test_a_disk_that_fills_up_while_the_page_is_written_is_one_line_and_keeps_the_earlier_page(
     cli: Cli, org_env: None, november_db: str, tmp_path: Path
 ) -> None:

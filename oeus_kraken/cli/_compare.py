@@ -333,6 +333,11 @@ def _print_table(comparison: Any, out: TextIO) -> None:
 
 def _check_page_path(page: Path) -> None:
     """Refuse a page path that cannot be written before any request is spent on it."""
+    if str(page) == "-":
+        raise ConfigurationError(
+            "--html -: the page is written beside the table, JSON or CSV, which standard output "
+            "carries; give the page a file name"
+        )
     folder = page.parent if str(page.parent) else Path(".")
     if page.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
         raise ConfigurationError(
