@@ -1,19 +1,24 @@
 """Building blocks for the usage store tests: intervals of whole local days, a child process
-running a snippet against a store (for the two-process and kill tests), and a disk that fills
-up (`file_size_limit`)."""
+running a snippet against a store (for the two-process and kill tests), a disk that fills
+up (`file_size_limit`), and a sandbox whose usage pages are rewritten (`rewritten_sandbox`)."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import resource
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import httpx
+
+from oeus_kraken import APIKey, SyncKrakenClient
 from oeus_kraken.usage import INTERVAL, Interval, local_day_bounds
 
 ESI = "10443720000000001"
@@ -60,3 +65,43 @@ def file_size_limit(size: int) -> Iterator[None]:
         yield
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+# -- a sandbox whose usage answers are rewritten: the API misbehaving ------------------------------
+
+Edges = list[dict[str, Any]]
+
+
+class MeasurementsRewritten(httpx.BaseTransport):
+    """Passes every request on to the sandbox, then hands each getPropertyMeasurements answer's
+    edges to `rewrite` and answers with what it returns (duplicated, reordered, misdated...)."""
+
+    def __init__(self, rewrite: Callable[[Edges], Edges]) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.rewrite = rewrite
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        operation = json.loads(request.read()).get("operationName")
+        response = self.inner.handle_request(request)
+        content = response.read()
+        if operation != "getPropertyMeasurements":
+            return httpx.Response(response.status_code, headers=response.headers, content=content)
+        answer = json.loads(content)
+        page = answer["data"]["property"]["measurements"]
+        page["edges"] = self.rewrite(page["edges"])
+        return httpx.Response(200, json=answer)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@contextlib.contextmanager
+def rewritten_sandbox(url: str, rewrite: Callable[[Edges], Edges]) -> Iterator[SyncKrakenClient]:
+    """A client of the sandbox at `url` (the demo API key) seeing its usage pages `rewrite`n."""
+    from oeus_kraken.sandbox import DEMO_API_KEY  # an optional extra: only these tests need it
+
+    with (
+        httpx.Client(transport=MeasurementsRewritten(rewrite)) as http,
+        SyncKrakenClient(url, credentials=APIKey(DEMO_API_KEY), http_client=http) as kraken,
+    ):
+        yield kraken
