@@ -12,7 +12,7 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
-from usage_helpers import rewritten_sandbox
+from usage_helpers import MeasurementsRewritten, rewritten_sandbox
 
 from oeus_kraken import (
     APIKey,
@@ -273,3 +273,24 @@ def test_an_interval_without_a_time_zone_or_ending_before_it_starts_is_an_invali
     ):
         list(iter_usage(k, ACCOUNT, DAY, DAY, esi_id=METER))
     assert raised.value.operation_name == "getPropertyMeasurements"
+
+
+@pytest.mark.parametrize(
+    "cursors",
+    [
+        pytest.param(lambda after: "QQ==" if after != "QQ==" else "Qg==", id="two-cursors-in-turn"),
+        pytest.param(lambda after: f"page-{after}", id="a-new-cursor-every-page"),
+    ],
+)
+def test_an_api_that_pages_on_and_on_is_stopped_within_the_pages_the_span_could_hold(
+    sandbox: SandboxServer, cursors: Any
+) -> None:
+    # Before: 2,010 requests for one day (the cap counted the window's intervals as pages), each
+    # a request out of the hour's points budget, before the InvalidResponseError.
+    transport = MeasurementsRewritten(list, cursors)
+    with (
+        rewritten_sandbox(sandbox.url, transport) as kraken,
+        pytest.raises(InvalidResponseError, match="getPropertyMeasurements"),
+    ):
+        list(iter_usage(kraken, ACCOUNT, DAY, DAY, esi_id=METER))
+    assert transport.measurement_requests <= intervals_in_day(DAY) + 10

@@ -394,8 +394,10 @@ def _walk_window(
     window's end when it was the last)."""
     size, after = page_size, None
     seen: set[datetime] = set()  # interval starts this window has passed on
-    # More pages than the window can hold means the API keeps promising a next page.
-    pages_left = window_pages * page_size + 10
+    cursors: set[str] = set()  # cursors asked after: one given again means a loop
+    # A page holds at least one interval, so more pages than the window holds intervals (and
+    # a few halvings of the page size) means the API keeps promising a next page.
+    pages_left = (window[1] - window[0]) // INTERVAL + 10
     while pages_left:
         pages_left -= 1
         answer = yield from ask(
@@ -430,13 +432,14 @@ def _walk_window(
         yield from take(UsagePage(meter, window, intervals, done, size))
         if done:
             return window[1]
-        if not page.page_info.end_cursor or page.page_info.end_cursor == after:
+        after = page.page_info.end_cursor
+        if not after or after in cursors:
             raise InvalidResponseError(
                 "getPropertyMeasurements: the API says there is a next page but gives no new "
                 "cursor to ask for it; stopping rather than asking for the same page again",
                 operation_name="getPropertyMeasurements",
             )
-        after = page.page_info.end_cursor
+        cursors.add(after)
     raise InvalidResponseError(
         "getPropertyMeasurements: the API kept answering with more pages than the window "
         "holds intervals; stopping",
