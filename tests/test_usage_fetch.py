@@ -12,10 +12,12 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
+from usage_helpers import MeasurementsRewritten, rewritten_sandbox
 
 from oeus_kraken import (
     APIKey,
     ConfigurationError,
+    InvalidResponseError,
     KrakenClient,
     OrganizationSecretKey,
     SyncKrakenClient,
@@ -33,6 +35,7 @@ from oeus_kraken.usage import (
     UsagePage,
     aiter_usage_pages,
     intervals_in_day,
+    iter_usage,
     iter_usage_pages,
     local_date,
     local_range_bounds,
@@ -222,3 +225,72 @@ def test_aware_datetimes_are_used_as_given_on_the_15_minute_grid(sandbox: Sandbo
         walked = list(iter_usage_pages(kraken, ACCOUNT, start, start + timedelta(hours=1)))
     got = intervals(walked)
     assert [i.start.minute for i in got] == [0, 15, 30, 45, 0]
+
+
+# -- an API answering badly: what the walk passes on is still the span's intervals, each once -----
+
+DAY = date(2026, 3, 2)
+METER = "10443720004512388"  # the first property's ESI ID, on ACCOUNT
+
+
+def moved(edge: dict[str, Any], **times: str) -> dict[str, Any]:
+    """The edge with its node's times replaced."""
+    return {**edge, "node": {**edge["node"], **times}}
+
+
+def test_intervals_sent_twice_backwards_or_outside_the_span_come_out_once_each_in_order(
+    sandbox: SandboxServer,
+) -> None:
+    outside = {"startAt": "2020-01-01T00:00:00-06:00", "endAt": "2020-01-01T00:15:00-06:00"}
+
+    def overlapping(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [moved(edges[0], **outside), *edges[::-1], *edges]
+
+    with rewritten_sandbox(sandbox.url, overlapping) as kraken:
+        got = list(iter_usage(kraken, ACCOUNT, DAY, DAY, esi_id=METER))
+    start, end = local_range_bounds(DAY, DAY)
+    assert [i.start for i in got] == [start + n * INTERVAL for n in range(96)]
+    assert all(start <= i.start and i.end <= end for i in got)
+
+
+@pytest.mark.parametrize(
+    ("times", "fault"),
+    [
+        ({"startAt": "2026-03-02T00:00:00"}, "no time zone"),
+        ({"endAt": "2026-03-02T00:15:00"}, "no time zone"),
+        ({"endAt": "2026-03-01T23:45:00-06:00"}, "ends before it starts"),
+        ({"endAt": "2026-03-02T00:00:00-06:00"}, "ends before it starts"),
+    ],
+)
+def test_an_interval_without_a_time_zone_or_ending_before_it_starts_is_an_invalid_answer(
+    sandbox: SandboxServer, times: dict[str, str], fault: str
+) -> None:
+    # Before: a naive time was read as this machine's local time, and a backward interval was
+    # passed on (a sync then failed as a ConfigurationError, blaming the caller).
+    with (
+        rewritten_sandbox(sandbox.url, lambda edges: [moved(edges[0], **times), *edges[1:]]) as k,
+        pytest.raises(InvalidResponseError, match=f"getPropertyMeasurements.*{fault}") as raised,
+    ):
+        list(iter_usage(k, ACCOUNT, DAY, DAY, esi_id=METER))
+    assert raised.value.operation_name == "getPropertyMeasurements"
+
+
+@pytest.mark.parametrize(
+    "cursors",
+    [
+        pytest.param(lambda after: "QQ==" if after != "QQ==" else "Qg==", id="two-cursors-in-turn"),
+        pytest.param(lambda after: f"page-{after}", id="a-new-cursor-every-page"),
+    ],
+)
+def test_an_api_that_pages_on_and_on_is_stopped_within_the_pages_the_span_could_hold(
+    sandbox: SandboxServer, cursors: Any
+) -> None:
+    # Before: 2,010 requests for one day (the cap counted the window's intervals as pages), each
+    # a request out of the hour's points budget, before the InvalidResponseError.
+    transport = MeasurementsRewritten(list, cursors)
+    with (
+        rewritten_sandbox(sandbox.url, transport) as kraken,
+        pytest.raises(InvalidResponseError, match="getPropertyMeasurements"),
+    ):
+        list(iter_usage(kraken, ACCOUNT, DAY, DAY, esi_id=METER))
+    assert transport.measurement_requests <= intervals_in_day(DAY) + 10

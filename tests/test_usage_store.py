@@ -304,6 +304,9 @@ def test_one_upsert_may_mix_esi_ids_and_span_more_than_a_chunk(store: UsageStore
     assert store.coverage(OTHER_ESI) == (slot(0), slot(_store._CHUNK + 500))
 
 
+YEAR_1 = datetime.min.replace(tzinfo=timezone.utc)
+
+
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
@@ -318,6 +321,10 @@ def test_one_upsert_may_mix_esi_ids_and_span_more_than_a_chunk(store: UsageStore
             "within a day",
         ),
         (Interval(ESI, slot(5) + timedelta(microseconds=1), slot(6), Decimal(1)), "whole seconds"),
+        (  # no Texas local time: status and export could not show it (an OverflowError before)
+            Interval(ESI, YEAR_1, YEAR_1 + timedelta(minutes=15), Decimal(1)),
+            "before the first Texas local day",
+        ),
         (Interval(ESI, slot(5), slot(6), 0.25), "must be a Decimal, not float"),  # type: ignore[arg-type]
         (Interval(ESI, slot(5), slot(6), Decimal("NaN")), "finite"),
         (Interval(ESI, slot(5), slot(6), Decimal(1), cost=1.5), "cost must be a Decimal"),  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from conftest import SandboxClock
+from usage_helpers import rewritten_sandbox
 
 from oeus_kraken import APIKey, KrakenClient, SyncKrakenClient
 from oeus_kraken.sandbox import (
@@ -288,3 +289,31 @@ def test_a_sync_killed_between_pages_leaves_a_consistent_store_that_the_next_run
     assert report.inserted == total - kept
     # What the killed run had stored was not asked for again: the floor of the rest, plus a few.
     assert report.requests <= -(-(total - kept) // 100) + 6
+
+
+def test_a_sync_stores_only_the_span_it_asked_for_and_an_unusable_answer_fails_its_account(
+    sandbox: SandboxServer, store: UsageStore
+) -> None:
+    # Before: an interval the API sent from outside the span was stored (status then showed
+    # years covered and a gap over all of them), and an interval with a time but no zone
+    # stopped the whole sync with a ConfigurationError, blaming the caller.
+    def outside(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        node = {"startAt": "2020-01-01T00:00:00-06:00", "endAt": "2020-01-01T00:15:00-06:00"}
+        return [{**edges[0], "node": {**edges[0]["node"], **node}}, *edges]
+
+    def naive(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**edges[0], "node": {**edges[0]["node"], "endAt": "2026-03-02T00:15:00"}}]
+
+    day = date(2026, 3, 2)
+    now = local_day_bounds(day)[1] + timedelta(hours=1)
+    with rewritten_sandbox(sandbox.url, outside) as kraken:
+        sync_usage_blocking(kraken, store, [ACCOUNT], since=day, now=now)
+    (status,) = [s for s in store.status() if s.intervals]
+    assert status.covered is not None
+    assert status.covered[0] == local_day_bounds(day)[0]
+    kept = store.intervals(status.esi_id, *local_day_bounds(day))
+
+    with rewritten_sandbox(sandbox.url, naive) as kraken:
+        report = sync_usage_blocking(kraken, store, [ACCOUNT], since=day, now=now)
+    assert "no time zone" in report.failures[ACCOUNT]
+    assert store.intervals(status.esi_id, *local_day_bounds(day)) == kept

@@ -1,19 +1,24 @@
 """Building blocks for the usage store tests: intervals of whole local days, a child process
-running a snippet against a store (for the two-process and kill tests), and a disk that fills
-up (`file_size_limit`)."""
+running a snippet against a store (for the two-process and kill tests), a disk that fills
+up (`file_size_limit`), and a sandbox whose usage pages are rewritten (`rewritten_sandbox`)."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import resource
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import httpx
+
+from oeus_kraken import APIKey, SyncKrakenClient
 from oeus_kraken.usage import INTERVAL, Interval, local_day_bounds
 
 ESI = "10443720000000001"
@@ -60,3 +65,68 @@ def file_size_limit(size: int) -> Iterator[None]:
         yield
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+# -- a sandbox whose usage answers are rewritten: the API misbehaving ------------------------------
+
+Edges = list[dict[str, Any]]
+
+
+class MeasurementsRewritten(httpx.BaseTransport):
+    """Passes every request on to the sandbox, then hands each getPropertyMeasurements answer's
+    edges to `rewrite` and answers with what it returns (duplicated, reordered, misdated...).
+
+    With `cursors`, every page says a next page follows, at `cursors(after)` (the cursor the
+    request asked after): the sandbox, which knows its own cursors only, is asked for the first
+    page each time. `measurement_requests` counts the pages asked for."""
+
+    def __init__(
+        self,
+        rewrite: Callable[[Edges], Edges],
+        cursors: Callable[[str | None], str] | None = None,
+    ) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.rewrite = rewrite
+        self.cursors = cursors
+        self.measurement_requests = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.read())
+        if body.get("operationName") != "getPropertyMeasurements":
+            response = self.inner.handle_request(request)
+            return httpx.Response(
+                response.status_code, headers=response.headers, content=response.read()
+            )
+        self.measurement_requests += 1
+        after = body["variables"].pop("after", None)
+        if self.cursors is not None:  # the sandbox's first page, whatever was asked
+            headers = {k: v for k, v in request.headers.items() if k != "content-length"}
+            request = httpx.Request("POST", request.url, headers=headers, json=body)
+        answer = json.loads(self.inner.handle_request(request).read())
+        if answer.get("errors"):  # the sandbox's own refusal (its points budget spent...)
+            return httpx.Response(200, json=answer)
+        page = answer["data"]["property"]["measurements"]
+        page["edges"] = self.rewrite(page["edges"])
+        if self.cursors is not None:
+            page["pageInfo"] = {"hasNextPage": True, "endCursor": self.cursors(after)}
+        return httpx.Response(200, json=answer)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@contextlib.contextmanager
+def rewritten_sandbox(
+    url: str, rewrite: Callable[[Edges], Edges] | MeasurementsRewritten
+) -> Iterator[SyncKrakenClient]:
+    """A client of the sandbox at `url` (the demo API key) seeing its usage pages rewritten:
+    by `rewrite`, or through a `MeasurementsRewritten` given (to count its requests)."""
+    from oeus_kraken.sandbox import DEMO_API_KEY  # an optional extra: only these tests need it
+
+    if not isinstance(rewrite, MeasurementsRewritten):
+        rewrite = MeasurementsRewritten(rewrite)
+    with (
+        httpx.Client(transport=rewrite) as http,
+        SyncKrakenClient(url, credentials=APIKey(DEMO_API_KEY), http_client=http) as kraken,
+    ):
+        yield kraken

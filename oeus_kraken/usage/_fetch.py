@@ -273,16 +273,37 @@ def interval_of(esi_id: str, node: Any) -> Interval | None:
         if amount is not None:
             cost = amount.estimated_amount
     unit = "kWh" if str(node.unit).lower() == "kwh" else str(node.unit)
+    start, end, read_at = _answered_times(esi_id, node.start_at, node.end_at, node.read_at)
     return Interval(
         esi_id=esi_id,
-        start=node.start_at.astimezone(timezone.utc),
-        end=node.end_at.astimezone(timezone.utc),
+        start=start,
+        end=end,
         value=node.value,
         unit=unit,
         cost=cost,
         source=node.source or None,
-        read_at=node.read_at.astimezone(timezone.utc) if node.read_at else None,
+        read_at=read_at,
     )
+
+
+def _answered_times(
+    esi_id: str, start: datetime, end: datetime, read_at: datetime | None
+) -> tuple[datetime, datetime, datetime | None]:
+    """An interval's times in UTC, or the answer is invalid: a time without a zone would be
+    read as this machine's, and an interval must end after it starts, within a day."""
+    fault = None
+    if any(t is not None and t.utcoffset() is None for t in (start, end, read_at)):
+        fault = "has a time with no time zone"
+    elif not start < end <= start + timedelta(days=1):
+        fault = "ends before it starts" if end <= start else "lasts over a day"
+    if fault is not None:
+        raise InvalidResponseError(
+            f"getPropertyMeasurements: an interval of ESI ID {esi_id} ({start.isoformat()} to "
+            f"{end.isoformat()}) {fault}; the API's answer is not usable, try again later",
+            operation_name="getPropertyMeasurements",
+        )
+    utc = timezone.utc
+    return start.astimezone(utc), end.astimezone(utc), read_at and read_at.astimezone(utc)
 
 
 class UsageOptions(TypedDict, total=False):
@@ -372,8 +393,11 @@ def _walk_window(
     one page only: returns where the walk goes on (after that page's last interval, or the
     window's end when it was the last)."""
     size, after = page_size, None
-    # More pages than the window can hold means the API keeps promising a next page.
-    pages_left = window_pages * page_size + 10
+    seen: set[datetime] = set()  # interval starts this window has passed on
+    cursors: set[str] = set()  # cursors asked after: one given again means a loop
+    # A page holds at least one interval, so more pages than the window holds intervals (and
+    # a few halvings of the page size) means the API keeps promising a next page.
+    pages_left = (window[1] - window[0]) // INTERVAL + 10
     while pages_left:
         pages_left -= 1
         answer = yield from ask(
@@ -399,13 +423,7 @@ def _walk_window(
         if page is None:
             yield from take(UsagePage(meter, window, [], True, size))
             return window[1]
-        intervals = [
-            interval
-            for edge in page.edges
-            if edge is not None
-            for interval in [interval_of(meter.esi_id, edge.node)]
-            if interval is not None
-        ]
+        intervals = _in_window(meter.esi_id, page.edges, window, seen)
         done = not page.page_info.has_next_page
         if probe and not done and intervals:
             reached = min(window[1], grid_ceil(max(i.end for i in intervals)))
@@ -414,18 +432,37 @@ def _walk_window(
         yield from take(UsagePage(meter, window, intervals, done, size))
         if done:
             return window[1]
-        if not page.page_info.end_cursor or page.page_info.end_cursor == after:
+        after = page.page_info.end_cursor
+        if not after or after in cursors:
             raise InvalidResponseError(
                 "getPropertyMeasurements: the API says there is a next page but gives no new "
                 "cursor to ask for it; stopping rather than asking for the same page again",
                 operation_name="getPropertyMeasurements",
             )
-        after = page.page_info.end_cursor
+        cursors.add(after)
     raise InvalidResponseError(
         "getPropertyMeasurements: the API kept answering with more pages than the window "
         "holds intervals; stopping",
         operation_name="getPropertyMeasurements",
     )
+
+
+def _in_window(
+    esi_id: str, edges: list[Any], window: tuple[datetime, datetime], seen: set[datetime]
+) -> list[Interval]:
+    """A page's intervals in `window` that the window has not passed on yet, oldest first: an
+    API that repeats intervals across pages, or answers outside the span, costs nothing."""
+    fresh: dict[datetime, Interval] = {}
+    for edge in edges:
+        interval = interval_of(esi_id, edge.node) if edge is not None else None
+        if (
+            interval is not None
+            and window[0] <= interval.start < window[1]
+            and interval.start not in seen
+        ):
+            fresh[interval.start] = interval
+    seen.update(fresh)
+    return [fresh[start] for start in sorted(fresh)]
 
 
 def iter_usage_pages(

@@ -89,6 +89,8 @@ _APPLICATION_ID = 0x4F45554B
 # How far before a range's start a row may begin and still reach into it: rows are 15 minutes
 # in ERCOT, and nothing the API sends is longer than a day.
 _LONGEST_INTERVAL = 86_400
+# The first instant with a Texas local time: status and exports show every interval in it.
+_EARLIEST_START = int(datetime.min.replace(tzinfo=TEXAS).timestamp())
 # Rows converted and compared per step of one upsert: bounds memory on a huge iterable.
 _CHUNK = 20_000
 
@@ -604,6 +606,11 @@ class UsageStore:
                 raise ConfigurationError(
                     f"interval {begins.isoformat()} - {ends.isoformat()} of ESI ID {esi_id} "
                     "must end after it starts, within a day, on whole seconds"
+                )
+            if start < _EARLIEST_START:
+                raise ConfigurationError(
+                    f"interval {begins.isoformat()} of ESI ID {esi_id} starts before the first "
+                    "Texas local day (0001-01-01), which the store cannot show"
                 )
             value = interval.value
             value_text = (type(value) is Decimal and canonical.get(value)) or decimal_text(
