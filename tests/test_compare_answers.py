@@ -8,6 +8,7 @@ A scripted Kraken (conftest.FakeKraken) answers each operation; both clients run
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -19,7 +20,13 @@ from auth_helpers import FakeKraken
 from usage_helpers import ESI, FETCHED, day_intervals
 
 from oeus_kraken import ConfigurationError, OrganizationSecretKey
-from oeus_kraken.compare import Comparison, ComparisonError, compare_products, comparison_html
+from oeus_kraken.compare import (
+    Comparison,
+    ComparisonError,
+    compare_products,
+    comparison_document,
+    comparison_html,
+)
 from oeus_kraken.usage import UsageStore
 
 ACCOUNT = "A-1B2C3D4E"
@@ -84,10 +91,15 @@ NO_BILLS = {
 }  # fmt: skip
 
 
-def script(fake: FakeKraken, products: list[dict[str, Any]], current: str = "CODE-1") -> None:
+def script(
+    fake: FakeKraken,
+    products: list[dict[str, Any]],
+    current: str = "CODE-1",
+    efl: list[dict[str, Any]] | None = None,
+) -> None:
     fake.answer_token()
     fake.answer("getProductRatesForEsiId", {"data": {"products": products}})
-    fake.answer("getEflRatesForEsiId", {"data": {"productsWithConciseApplicableRates": []}})
+    fake.answer("getEflRatesForEsiId", {"data": {"productsWithConciseApplicableRates": efl or []}})
     fake.answer("getAccountAgreements", {"data": agreements(current)})
     fake.answer("getAccountBills", {"data": NO_BILLS})
 
@@ -159,6 +171,45 @@ async def test_no_product_at_this_esi_id_is_an_error_saying_so(
     )
     with pytest.raises(ComparisonError, match=f"no product with rates at ESI ID {ESI}"):
         await compared(make_client, store)
+
+
+@pytest.mark.parametrize("price", ["1e999999", "-1e30", "1e7"])
+async def test_a_rate_beyond_any_real_price_leaves_its_product_unpriced_and_the_rest_compared(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore, price: str
+) -> None:
+    """A garbled answer's absurd rate (here over $10,000 a kWh) must neither overflow the
+    arithmetic nor top the ranking: its product is shown, not priced, saying why."""
+    absurd = {**offered("3", "Absurd", [rate(price, timeOfUse="ALL_DAY")]), "code": "CODE-3"}
+    script(fake_kraken, [PRODUCTS[0], absurd])
+    comparison = await compared(make_client, store)
+
+    first, shown = comparison.products
+    assert (first.rates.name, first.rank) == (HTML_NAME, 1)
+    assert shown.rates.name == "Absurd"
+    assert not shown.priced
+    assert "beyond any real price" in (shown.rates.unpriced or "")
+    page = comparison_html(comparison)
+    assert "Absurd" in page
+    assert len(json.dumps(comparison_document(comparison))) < 50_000
+
+
+async def test_an_efl_figure_beyond_any_real_price_is_skipped_saying_so(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    row = {**ONCOR, "kwhUsage": "1000", "totalApplicableRate": "1e999999",
+           "totalApplicableRateWithMonthlySubscriptionFees": "-1e999999",
+           "totalApplicableDayRate": None, "totalApplicableNightRate": None,
+           "totalApplicableDayRateWithMonthlySubscriptionFees": None,
+           "totalApplicableNightRateWithMonthlySubscriptionFees": None}  # fmt: skip
+    efl = {"id": "1", "displayName": HTML_NAME, "at500Kwh": [row], "at1000Kwh": [row],
+           "at2000Kwh": [row]}  # fmt: skip
+    script(fake_kraken, PRODUCTS[:1], efl=[efl])
+    comparison = await compared(make_client, store)
+
+    figures = comparison.efl[0].figures
+    assert all(f.holds is None for f in figures)
+    assert all("beyond any real price" in (f.skipped or "") for f in figures)
+    assert len(json.dumps(comparison_document(comparison))) < 50_000
 
 
 @pytest.mark.parametrize(

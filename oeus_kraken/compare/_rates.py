@@ -27,10 +27,15 @@ from typing import Any
 
 from ._models import EflCheck, EflFigure, ProductRates
 
-__all__ = ["EFL_USAGES", "efl_checks", "esi_id_area", "product_rates"]
+__all__ = ["EFL_USAGES", "MOST_CENTS", "efl_checks", "esi_id_area", "product_rates"]
 
 EFL_USAGES = (Decimal(500), Decimal(1000), Decimal(2000))
 """The monthly usages an EFL states its average price at, kWh."""
+
+MOST_CENTS = Decimal(1_000_000)
+"""The largest rate or EFL figure taken as a price, cents per kWh or per month ($10,000): ERCOT's
+price cap is 500 cents per kWh, so anything beyond is a garbled answer. Pricing one would
+overflow Decimal arithmetic or rank a product on nonsense."""
 
 _PER_KWH, _PER_MONTH = "KWH_CONSUMPTION", "MONTHS_ON_SUPPLY"
 _ALL_DAY_NAMES = {None, "", "ALL_DAY", "ALL"}
@@ -42,6 +47,13 @@ def _value(enum_or_text: Any) -> str | None:
     if enum_or_text is None:
         return None
     return str(getattr(enum_or_text, "value", enum_or_text))
+
+
+def _beyond(price: Decimal) -> str | None:
+    """Why `price` (cents) is no real price, or None when it may be one."""
+    if abs(price) <= MOST_CENTS:
+        return None
+    return f"a rate of {price:.6g} cents, beyond any real price (at most {MOST_CENTS:,} cents)"
 
 
 def esi_id_area(efl_answer: Any, rates_answer: Any) -> tuple[str | None, str | None]:
@@ -92,7 +104,10 @@ class _Parts:
     def add(self, rate: Any, *, delivery: bool, default_unit: str) -> None:
         unit = _value(rate.unit_type) or default_unit
         price = Decimal(rate.price_per_unit)
-        if unit == _PER_MONTH:
+        absurd = _beyond(price)
+        if absurd is not None:
+            self.problems.append(absurd)
+        elif unit == _PER_MONTH:
             if delivery:
                 self.delivery_month += price
             else:
@@ -138,10 +153,10 @@ def product_rates(
 
 def _product(product: Any, parts: _Parts) -> ProductRates:
     unpriced = None
-    if not parts.energy:
-        unpriced = "the API gives it no energy rate here"
-    elif parts.problems:
+    if parts.problems:
         unpriced = "; ".join(dict.fromkeys(parts.problems))
+    elif not parts.energy:
+        unpriced = "the API gives it no energy rate here"
     return ProductRates(
         id=str(product.id),
         code=product.code,
@@ -196,7 +211,9 @@ def _figures(rates: ProductRates, usage: Decimal, row: Any) -> Iterator[EflFigur
     for attribute, night, fees in _TIME_OF_USE_FIGURES if rates.time_of_use else _FLAT_FIGURES:
         name = _api_name(attribute)
         api = getattr(row, attribute, None) if row is not None else None
-        if rates.unpriced is not None:
+        if api is not None and _beyond(api) is not None:
+            yield EflFigure(usage, name, None, None, skipped=f"the API's {_beyond(api)}")
+        elif rates.unpriced is not None:
             yield EflFigure(usage, name, api, None, skipped=f"not priced: {rates.unpriced}")
         elif api is None:
             yield EflFigure(usage, name, None, None, skipped=f"the API gives no {name} here")
