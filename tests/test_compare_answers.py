@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from auth_helpers import FakeKraken
+from cli_helpers import Cli, cli, table
 from usage_helpers import ESI, FETCHED, day_intervals
 
 from oeus_kraken import ConfigurationError, OrganizationSecretKey
@@ -34,6 +35,8 @@ DAY = date(2026, 10, 14)
 CREDENTIALS = OrganizationSecretKey("sk_test_not_a_real_organization_key")
 ONCOR = {"serviceProvider": "ONCOR", "loadZone": "LZ_NORTH"}
 HTML_NAME = 'Fine & <b onmouseover="alert(1)">Dandy</b>'
+
+__all__ = ["cli"]  # a fixture, used by name
 
 
 def rate(price: str, unit: str = "KWH_CONSUMPTION", **fields: Any) -> dict[str, Any]:
@@ -275,3 +278,47 @@ def test_without_an_account_there_are_two_requests_and_no_current_product_or_bil
         comparison.bills.skipped
         == "no account is linked to this ESI ID in the store (give the account)"
     )
+
+
+# Three flat products on the store's one October day (24 kWh; one day's share of the monthly
+# charges: 138.7414 cents with delivery): the current one at 378.7414 cents ($3.79), one
+# 0.0024 cents dearer (also $3.79), and one at 278.4214 cents ($2.78).
+PENNIES = [
+    offered("1", "Current", [rate("10", timeOfUse="ALL_DAY")]),
+    offered("2", "Dearer by a speck", [rate("10.0001", timeOfUse="ALL_DAY")]),
+    offered("3", "Cheaper", [rate("5.82", timeOfUse="ALL_DAY")]),
+]
+
+
+async def test_products_whose_totals_come_to_the_same_cent_share_a_rank(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    """Money is paid in whole cents: a product dearer by a fraction of a cent costs the same,
+    as the table shows it, so it shares the rank; the exact difference is still given."""
+    script(fake_kraken, PENNIES)
+    comparison = await compared(make_client, store)
+
+    ranks = {p.rates.name: p.rank for p in comparison.products}
+    assert ranks == {"Cheaper": 1, "Current": 2, "Dearer by a speck": 2}
+    speck = next(p for p in comparison.products if p.rates.name == "Dearer by a speck")
+    assert speck.versus_current_cents == Decimal("0.0024")
+
+
+def test_the_tables_saving_is_the_difference_of_the_totals_it_shows(
+    cli: Cli, fake_kraken: FakeKraken, store: UsageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader checks the table by subtracting its totals: $3.79 - $2.78 must read "saves
+    $1.01", although the exact saving, 100.32 cents, rounds to $1.00."""
+    monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", CREDENTIALS.key)
+    script(fake_kraken, PENNIES)
+    run = cli("compare", ESI, "--from", str(DAY), "--to", str(DAY), "--db", str(store.path))
+    assert run.code == 0, run.err
+
+    rows = table(run.out, ("rank", "product", "total", "¢/kWh", "against the current product"))
+    cheaper, current, speck = rows
+    assert cheaper.split()[:3] == ["1", "Cheaper", "$2.78"], rows
+    assert cheaper.endswith("saves $1.01"), rows
+    assert current.split()[:4] == ["2", "Current", "*", "$3.79"], rows
+    assert speck.split()[:2] == ["2", "Dearer"], rows
+    assert "$3.79" in speck, rows
+    assert speck.endswith("the same"), rows
