@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from auth_helpers import FakeKraken
+from auth_helpers import FakeKraken, data_response
 from cli_helpers import Cli, cli, table
 from usage_helpers import ESI, FETCHED, day_intervals
 
@@ -322,3 +322,27 @@ def test_the_tables_saving_is_the_difference_of_the_totals_it_shows(
     assert speck.split()[:2] == ["2", "Dearer"], rows
     assert "$3.79" in speck, rows
     assert speck.endswith("the same"), rows
+
+
+@pytest.mark.parametrize(
+    "older_from",
+    [None, "2025-01-01T00:00:00", "2025-01-01T00:00:00-06:00"],
+    ids=["no-start", "no-offset", "offset"],
+)
+async def test_the_current_product_is_the_latest_agreements_whatever_its_dates_offsets(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore, older_from: str | None
+) -> None:
+    """The ESI ID's latest agreement names the current product, whether or not the answer's
+    start dates carry an offset (one without is Texas local time) or are there at all."""
+    answer = agreements("CODE-OLD")
+    [older] = answer["account"]["electricityAgreements"]
+    older["validFrom"] = older_from
+    newer = {**older, "id": 2, "validFrom": "2026-02-01T00:00:00+00:00",
+             "tariff": {**older["tariff"], "productCode": "CODE-1"}}  # fmt: skip
+    answer["account"]["electricityAgreements"] = [newer, older]
+    script(fake_kraken, PRODUCTS[:1])
+    fake_kraken.set_default("getAccountAgreements", lambda _sent: data_response(answer))
+    comparison = await compared(make_client, store)
+
+    assert comparison.current_product_code == "CODE-1"
+    assert comparison.products[0].current

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, overload
 
 from .._errors import ConfigurationError
-from ..usage import UsageStore
+from ..usage import TEXAS, UsageStore
 from ._errors import ComparisonError
 from ._models import DEFAULT_NIGHT, Comparison, NightHours, ProductRates, UsageProfile
 from ._pricing import bill_check, rank_products
@@ -116,6 +116,14 @@ def _plan(
     return _Plan(esi_id, account, usage, calls)
 
 
+def _starts(valid_from: datetime | None) -> datetime:
+    """When an agreement starts, comparable with any other: one without an offset is Texas local
+    time (the API's own zone); one without a start, before all others."""
+    if valid_from is None:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return valid_from if valid_from.tzinfo is not None else valid_from.replace(tzinfo=TEXAS)
+
+
 def _current_product(agreements: Any, esi_id: str) -> tuple[str | None, int]:
     """(product code the ESI ID's active agreement names, ESI IDs the agreements cover)."""
     if agreements is None or agreements.account is None:
@@ -123,7 +131,7 @@ def _current_product(agreements: Any, esi_id: str) -> tuple[str | None, int]:
     found = [a for a in agreements.account.electricity_agreements or [] if a is not None]
     meters = {a.meter_point.mpan for a in found}
     mine = [a for a in found if a.meter_point.mpan == esi_id and a.tariff is not None]
-    mine.sort(key=lambda a: a.valid_from or datetime.min.replace(tzinfo=timezone.utc))
+    mine.sort(key=lambda a: _starts(a.valid_from))
     return (mine[-1].tariff.product_code if mine else None), len(meters)
 
 
