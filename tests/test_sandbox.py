@@ -1559,6 +1559,26 @@ def test_quote_estimates_are_the_rate_times_the_usage(
     assert recommended["annualAmount"] == min(q["annualAmount"] for q in quoted)
 
 
+@pytest.mark.parametrize("annual_kwh", [0, -5])
+def test_a_stated_annual_usage_that_is_not_more_than_zero_is_refused_never_estimated(
+    http: httpx.Client, server: SandboxServer, annual_kwh: int
+) -> None:
+    """A quote for 0 kWh a year is a caller's mistake, as -5 is: it must not be quoted at the
+    meter's usual year while saying the usage was not estimated."""
+    point = {"mpan": HOME[1], "isEstimate": False, "annualConsumptionStandard": annual_kwh}
+    body = run(
+        http,
+        server,
+        "createQuote",
+        org_token(http, server),
+        input={"postcode": "75201", "brandCode": "OCTOPUS_ENERGY_USA",
+               "electricityMeterPoints": [point]},
+    )  # fmt: skip
+    assert body["data"]["createQuote"] is None, body
+    assert codes(body) == ["KT-CT-8413"]
+    assert "annualConsumptionStandard must be more than zero" in str(body["errors"])
+
+
 def test_create_quote_needs_an_organisation_and_a_customer_quotes_their_own_account(
     http: httpx.Client, server: SandboxServer
 ) -> None:
