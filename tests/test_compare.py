@@ -37,6 +37,7 @@ from oeus_kraken.compare import (
     NightHours,
     acompare_products,
     compare_products,
+    usage_profile,
 )
 from oeus_kraken.sandbox import (
     DEMO_ACCOUNT_NUMBERS,
@@ -282,6 +283,30 @@ def test_dst_months_are_priced_from_their_92_and_100_interval_days(
     assert month.missing_intervals == 0
     assert month.kwh == exported_kwh(store, *period)[f"{period[0]:%Y-%m}"]
     assert product(comparison, FLAT).months[0].kwh == month.kwh
+
+
+@pytest.mark.parametrize(
+    ("minutes", "kept", "covered"),
+    [(5, range(288), 96), (60, range(24), 96), (5, range(0, 288, 2), 48)],
+    ids=["every-5-minutes", "hourly", "every-other-5-minutes"],
+)
+def test_readings_of_other_lengths_count_the_quarter_hours_they_cover(
+    store: UsageStore, minutes: int, kept: range, covered: int
+) -> None:
+    """The store takes readings of any length (usage_helpers and the public Interval do): a
+    day of 5-minute or hourly readings covers its 96 quarter hours, and nothing counts a
+    negative number missing. Readings covering half the day leave half its quarter hours missing."""
+    day = date(2026, 10, 14)
+    start, _ = local_day_bounds(day)
+    step = timedelta(minutes=minutes)
+    store.upsert(
+        [Interval(ESI_ID, start + i * step, start + (i + 1) * step, Decimal("0.1")) for i in kept],
+        fetched_at=start + timedelta(days=2),
+    )
+    [month] = usage_profile(store, ESI_ID, day, day, DEFAULT_NIGHT).months
+
+    assert month.kwh == Decimal("0.1") * len(kept)
+    assert (month.intervals, month.missing_intervals) == (covered, 96 - covered)
 
 
 @pytest.mark.slow
