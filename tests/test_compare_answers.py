@@ -238,6 +238,24 @@ def test_a_period_no_store_can_hold_is_refused_before_any_request(
     assert fake_kraken.requests() == []
 
 
+@pytest.mark.parametrize(
+    "ends",
+    [("2026-10-14", "2026-10-14"), (20261014, 20261014), (DAY, "2026-10-14")],
+    ids=["text", "numbers", "one-text"],
+)
+def test_a_period_that_is_not_dates_is_a_configuration_error_before_any_request(
+    fake_kraken: FakeKraken, store: UsageStore, ends: tuple[Any, Any]
+) -> None:
+    from oeus_kraken import SyncKrakenClient
+
+    with (
+        SyncKrakenClient(credentials=CREDENTIALS) as client,
+        pytest.raises(ConfigurationError, match=r"datetime\.date"),
+    ):
+        compare_products(client, store, ESI, *ends)
+    assert fake_kraken.requests() == []
+
+
 def test_the_flat_energy_rate_prices_every_interval_alike(
     fake_kraken: FakeKraken, store: UsageStore
 ) -> None:

@@ -84,8 +84,12 @@ def _plan(
     account_number: str | None,
     night: NightHours,
 ) -> _Plan:
-    if isinstance(start, datetime) or isinstance(end, datetime):
-        raise ConfigurationError("the period is Texas local dates (datetime.date), not datetimes")
+    for end_ in (start, end):
+        if isinstance(end_, datetime) or not isinstance(end_, date | None):
+            raise ConfigurationError(
+                f"the period is Texas local dates (datetime.date), not {type(end_).__name__} "
+                f"values such as {end_!r}: e.g. date(2026, 1, 31)"
+            )
     if (start is None) != (end is None):
         raise ConfigurationError("give both ends of the period (start and end), or neither")
     if start is None or end is None:
