@@ -215,6 +215,38 @@ async def test_an_efl_figure_beyond_any_real_price_is_skipped_saying_so(
     assert len(json.dumps(comparison_document(comparison))) < 50_000
 
 
+async def test_the_esi_ids_tdsp_is_the_one_its_rates_name_whatever_tdsps_the_efl_rows_list(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    """An EFL answer listing every TDSP's row (as the API does for concise rates it does not
+    filter) must not make a CenterPoint ESI ID an Oncor one: the rates priced name its TDSP,
+    and its EFL row is the CenterPoint one."""
+    houston = offered("7", "Houston flat", [rate("10", timeOfUse="ALL_DAY")], where=HOUSTON)
+
+    def row(where: dict[str, Any], figure: str) -> dict[str, Any]:
+        return {**where, "kwhUsage": "1000", "totalApplicableRate": figure,
+                "totalApplicableRateWithMonthlySubscriptionFees": None,
+                "totalApplicableDayRate": None, "totalApplicableNightRate": None,
+                "totalApplicableDayRateWithMonthlySubscriptionFees": None,
+                "totalApplicableNightRateWithMonthlySubscriptionFees": None}  # fmt: skip
+
+    # 10 + 4.5403 + 423 / kWh at CenterPoint in this script (its delivery is `offered`'s).
+    oncor = row(ONCOR, "99.99999")
+    efl = {"id": "7", "displayName": "Houston flat", "at500Kwh": [oncor],
+           "at1000Kwh": [oncor, row(HOUSTON, "14.96330")],
+           "at2000Kwh": [oncor, row(HOUSTON, "14.75180")]}  # fmt: skip
+    script(fake_kraken, [houston], current="CODE-7", efl=[efl])
+    comparison = await compared(make_client, store)
+
+    assert (comparison.service_provider, comparison.load_zone) == ("CENTERPOINT", "LZ_HOUSTON")
+    assert [p.rates.name for p in comparison.products] == ["Houston flat"]
+    at_1000 = [f for f in comparison.efl[0].figures if f.kwh_usage == 1000 and f.holds is not None]
+    assert [(f.name, f.holds) for f in at_1000] == [("totalApplicableRate", True)]
+    at_500 = [f for f in comparison.efl[0].figures if f.kwh_usage == 500]  # only Oncor's row
+    assert all(f.holds is None for f in at_500), at_500
+    assert comparison.efl_holds
+
+
 @pytest.mark.parametrize(
     ("first", "last", "says"),
     [

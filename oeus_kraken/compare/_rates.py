@@ -57,12 +57,10 @@ def _beyond(price: Decimal) -> str | None:
 
 
 def esi_id_area(efl_answer: Any, rates_answer: Any) -> tuple[str | None, str | None]:
-    """(TDSP, load zone) of the ESI ID, as the API's rates for it say: the EFL rows name it; else
-    the TDSP that most products' delivery rates name."""
-    for product in efl_answer.products_with_concise_applicable_rates or []:
-        for row in (product.at_1000_kwh or []) if product else []:
-            if row is not None and row.service_provider is not None:
-                return _value(row.service_provider), _value(row.load_zone)
+    """(TDSP, load zone) of the ESI ID, as the API's rates for it say: the TDSP that most
+    products' delivery rates name (the rates priced are the ESI ID's own); else the first EFL
+    row naming one. Not the EFL rows first: concise rates the API does not filter list a row
+    for every TDSP, the first of them Oncor's, wherever the ESI ID is."""
     named: Counter[tuple[str | None, str | None]] = Counter()
     for product in rates_answer.products or []:
         group = product.rates.tdsp_rates if product and product.rates else None
@@ -74,7 +72,13 @@ def esi_id_area(efl_answer: Any, rates_answer: Any) -> tuple[str | None, str | N
                 if rate is not None and rate.service_provider is not None
             }
         )
-    return named.most_common(1)[0][0] if named else (None, None)
+    if named:
+        return named.most_common(1)[0][0]
+    for product in efl_answer.products_with_concise_applicable_rates or []:
+        for row in (product.at_1000_kwh or []) if product else []:
+            if row is not None and row.service_provider is not None:
+                return _value(row.service_provider), _value(row.load_zone)
+    return None, None
 
 
 def _applies(rate: Any, service_provider: str | None, load_zone: str | None) -> bool:
@@ -226,9 +230,10 @@ def _rows_at(concise: Any, service_provider: str | None) -> Iterable[tuple[Decim
         EFL_USAGES, (concise.at_500_kwh, concise.at_1000_kwh, concise.at_2000_kwh), strict=True
     ):
         candidates = [r for r in rows or [] if r is not None]
+        # This TDSP's row, else one naming no TDSP: never another TDSP's figures.
         row = next(
             (r for r in candidates if _value(r.service_provider) == service_provider),
-            candidates[0] if candidates else None,
+            next((r for r in candidates if r.service_provider is None), None),
         )
         yield usage, row
 
