@@ -15,6 +15,7 @@ import io
 import itertools
 import json
 import stat
+import threading
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -471,6 +472,33 @@ async def test_the_async_client_compares_the_same(
         assert other.products == blocking.products
         assert other.efl == blocking.efl
         assert other.bills == blocking.bills
+
+
+@pytest.mark.parametrize("compare_async", [compare_products, acompare_products])
+async def test_the_async_client_reads_the_store_in_a_worker_thread_never_on_the_event_loop(
+    sandbox: SandboxServer,
+    store: UsageStore,
+    monkeypatch: pytest.MonkeyPatch,
+    compare_async: Any,
+) -> None:
+    """A year of intervals takes a noticeable time to read and add up: the event loop keeps
+    serving other tasks meanwhile, as it does while a usage sync writes the store."""
+    fill_as_synced(store, sandbox, *NOVEMBER)
+    loop_thread = threading.get_ident()
+    read_in: list[int] = []
+    readings = store.readings
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        read_in.append(threading.get_ident())
+        return readings(*args, **kwargs)
+
+    monkeypatch.setattr(store, "readings", recorded)
+    async with KrakenClient(sandbox.url, credentials=CREDENTIALS) as async_kraken:
+        comparison = await compare_async(async_kraken, store, ESI_ID, *NOVEMBER)
+
+    assert comparison.products
+    assert read_in
+    assert loop_thread not in read_in
 
 
 @pytest.mark.slow

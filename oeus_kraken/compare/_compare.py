@@ -15,8 +15,9 @@ one after the other; the async one all at once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, overload
@@ -201,7 +202,10 @@ def _compare_blocking(client: Any, plan: _Plan) -> Comparison:
     return _build(plan, answers)
 
 
-async def _compare_async(client: Any, plan: _Plan) -> Comparison:
+async def _compare_async(client: Any, read: Callable[[], _Plan]) -> Comparison:
+    # Reading and adding up a year of the store takes a while: in a worker thread, as a usage
+    # sync's store writes, so the event loop serves other tasks meanwhile.
+    plan = await asyncio.to_thread(read)
     names = list(plan.calls)
     results = await asyncio.gather(
         *(getattr(client, plan.calls[n].method)(**plan.calls[n].arguments) for n in names)
@@ -245,16 +249,17 @@ def compare_products(
     the last 12 whole months the store holds) would have cost on every product on offer there.
 
     With a `SyncKrakenClient` it returns the `Comparison`; with a `KrakenClient`, a coroutine
-    to await (or use `acompare_products`). `account_number` is the ESI ID's account (default:
+    to await (or use `acompare_products`), which reads the store in a worker thread and raises
+    what it raises when awaited. `account_number` is the ESI ID's account (default:
     the one the store links it to), whose agreement names the current product and whose bills
     are checked; `night` the hours of a time-of-use product's NIGHT band (an assumption: the
     API does not state them). Makes at most 4 requests, one of each kind; reads usage only from
     the store (sync it first: `oeus_kraken.usage.sync_usage_blocking`).
     """
-    plan = _plan(store, esi_id, start, end, account_number, night)
+    read = functools.partial(_plan, store, esi_id, start, end, account_number, night)
     if inspect.iscoroutinefunction(getattr(client, "get_product_rates_for_esi_id", None)):
-        return _compare_async(client, plan)
-    return _compare_blocking(client, plan)
+        return _compare_async(client, read)
+    return _compare_blocking(client, read())
 
 
 async def acompare_products(
@@ -268,5 +273,5 @@ async def acompare_products(
     night: NightHours = DEFAULT_NIGHT,
 ) -> Comparison:
     """`compare_products` for the async client, as a coroutine function."""
-    plan = _plan(store, esi_id, start, end, account_number, night)
-    return await _compare_async(client, plan)
+    read = functools.partial(_plan, store, esi_id, start, end, account_number, night)
+    return await _compare_async(client, read)
