@@ -352,6 +352,9 @@ async def test_products_whose_totals_come_to_the_same_cent_share_a_rank(
     assert ranks == {"Cheaper": 1, "Current": 2, "Dearer by a speck": 2}
     speck = next(p for p in comparison.products if p.rates.name == "Dearer by a speck")
     assert speck.versus_current_cents == Decimal("0.0024")
+    page = comparison_html(comparison)  # its saving is the difference of its totals, $3.79 - $2.78
+    assert "saves $1.01" in page
+    assert "the same" in page
 
 
 def test_the_tables_saving_is_the_difference_of_the_totals_it_shows(
