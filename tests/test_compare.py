@@ -15,6 +15,7 @@ import io
 import itertools
 import json
 import stat
+import threading
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -37,6 +38,7 @@ from oeus_kraken.compare import (
     NightHours,
     acompare_products,
     compare_products,
+    usage_profile,
 )
 from oeus_kraken.sandbox import (
     DEMO_ACCOUNT_NUMBERS,
@@ -284,6 +286,30 @@ def test_dst_months_are_priced_from_their_92_and_100_interval_days(
     assert product(comparison, FLAT).months[0].kwh == month.kwh
 
 
+@pytest.mark.parametrize(
+    ("minutes", "kept", "covered"),
+    [(5, range(288), 96), (60, range(24), 96), (5, range(0, 288, 2), 48)],
+    ids=["every-5-minutes", "hourly", "every-other-5-minutes"],
+)
+def test_readings_of_other_lengths_count_the_quarter_hours_they_cover(
+    store: UsageStore, minutes: int, kept: range, covered: int
+) -> None:
+    """The store takes readings of any length (usage_helpers and the public Interval do): a
+    day of 5-minute or hourly readings covers its 96 quarter hours, and nothing counts a
+    negative number missing. Readings covering half the day leave half its quarter hours missing."""
+    day = date(2026, 10, 14)
+    start, _ = local_day_bounds(day)
+    step = timedelta(minutes=minutes)
+    store.upsert(
+        [Interval(ESI_ID, start + i * step, start + (i + 1) * step, Decimal("0.1")) for i in kept],
+        fetched_at=start + timedelta(days=2),
+    )
+    [month] = usage_profile(store, ESI_ID, day, day, DEFAULT_NIGHT).months
+
+    assert month.kwh == Decimal("0.1") * len(kept)
+    assert (month.intervals, month.missing_intervals) == (covered, 96 - covered)
+
+
 @pytest.mark.slow
 def test_a_month_with_a_gap_is_flagged_with_its_missing_intervals(
     sandbox: SandboxServer, store: UsageStore, kraken: SyncKrakenClient
@@ -446,6 +472,33 @@ async def test_the_async_client_compares_the_same(
         assert other.products == blocking.products
         assert other.efl == blocking.efl
         assert other.bills == blocking.bills
+
+
+@pytest.mark.parametrize("compare_async", [compare_products, acompare_products])
+async def test_the_async_client_reads_the_store_in_a_worker_thread_never_on_the_event_loop(
+    sandbox: SandboxServer,
+    store: UsageStore,
+    monkeypatch: pytest.MonkeyPatch,
+    compare_async: Any,
+) -> None:
+    """A year of intervals takes a noticeable time to read and add up: the event loop keeps
+    serving other tasks meanwhile, as it does while a usage sync writes the store."""
+    fill_as_synced(store, sandbox, *NOVEMBER)
+    loop_thread = threading.get_ident()
+    read_in: list[int] = []
+    readings = store.readings
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        read_in.append(threading.get_ident())
+        return readings(*args, **kwargs)
+
+    monkeypatch.setattr(store, "readings", recorded)
+    async with KrakenClient(sandbox.url, credentials=CREDENTIALS) as async_kraken:
+        comparison = await compare_async(async_kraken, store, ESI_ID, *NOVEMBER)
+
+    assert comparison.products
+    assert read_in
+    assert loop_thread not in read_in
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ A scripted Kraken (conftest.FakeKraken) answers each operation; both clients run
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -15,11 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from auth_helpers import FakeKraken
+from auth_helpers import FakeKraken, data_response
+from cli_helpers import Cli, cli, table
 from usage_helpers import ESI, FETCHED, day_intervals
 
 from oeus_kraken import ConfigurationError, OrganizationSecretKey
-from oeus_kraken.compare import Comparison, ComparisonError, compare_products, comparison_html
+from oeus_kraken.compare import (
+    Comparison,
+    ComparisonError,
+    compare_products,
+    comparison_document,
+    comparison_html,
+)
 from oeus_kraken.usage import UsageStore
 
 ACCOUNT = "A-1B2C3D4E"
@@ -27,6 +35,8 @@ DAY = date(2026, 10, 14)
 CREDENTIALS = OrganizationSecretKey("sk_test_not_a_real_organization_key")
 ONCOR = {"serviceProvider": "ONCOR", "loadZone": "LZ_NORTH"}
 HTML_NAME = 'Fine & <b onmouseover="alert(1)">Dandy</b>'
+
+__all__ = ["cli"]  # a fixture, used by name
 
 
 def rate(price: str, unit: str = "KWH_CONSUMPTION", **fields: Any) -> dict[str, Any]:
@@ -84,10 +94,15 @@ NO_BILLS = {
 }  # fmt: skip
 
 
-def script(fake: FakeKraken, products: list[dict[str, Any]], current: str = "CODE-1") -> None:
+def script(
+    fake: FakeKraken,
+    products: list[dict[str, Any]],
+    current: str = "CODE-1",
+    efl: list[dict[str, Any]] | None = None,
+) -> None:
     fake.answer_token()
     fake.answer("getProductRatesForEsiId", {"data": {"products": products}})
-    fake.answer("getEflRatesForEsiId", {"data": {"productsWithConciseApplicableRates": []}})
+    fake.answer("getEflRatesForEsiId", {"data": {"productsWithConciseApplicableRates": efl or []}})
     fake.answer("getAccountAgreements", {"data": agreements(current)})
     fake.answer("getAccountBills", {"data": NO_BILLS})
 
@@ -161,6 +176,77 @@ async def test_no_product_at_this_esi_id_is_an_error_saying_so(
         await compared(make_client, store)
 
 
+@pytest.mark.parametrize("price", ["1e999999", "-1e30", "1e7"])
+async def test_a_rate_beyond_any_real_price_leaves_its_product_unpriced_and_the_rest_compared(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore, price: str
+) -> None:
+    """A garbled answer's absurd rate (here over $10,000 a kWh) must neither overflow the
+    arithmetic nor top the ranking: its product is shown, not priced, saying why."""
+    absurd = {**offered("3", "Absurd", [rate(price, timeOfUse="ALL_DAY")]), "code": "CODE-3"}
+    script(fake_kraken, [PRODUCTS[0], absurd])
+    comparison = await compared(make_client, store)
+
+    first, shown = comparison.products
+    assert (first.rates.name, first.rank) == (HTML_NAME, 1)
+    assert shown.rates.name == "Absurd"
+    assert not shown.priced
+    assert "beyond any real price" in (shown.rates.unpriced or "")
+    page = comparison_html(comparison)
+    assert "Absurd" in page
+    assert len(json.dumps(comparison_document(comparison))) < 50_000
+
+
+async def test_an_efl_figure_beyond_any_real_price_is_skipped_saying_so(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    row = {**ONCOR, "kwhUsage": "1000", "totalApplicableRate": "1e999999",
+           "totalApplicableRateWithMonthlySubscriptionFees": "-1e999999",
+           "totalApplicableDayRate": None, "totalApplicableNightRate": None,
+           "totalApplicableDayRateWithMonthlySubscriptionFees": None,
+           "totalApplicableNightRateWithMonthlySubscriptionFees": None}  # fmt: skip
+    efl = {"id": "1", "displayName": HTML_NAME, "at500Kwh": [row], "at1000Kwh": [row],
+           "at2000Kwh": [row]}  # fmt: skip
+    script(fake_kraken, PRODUCTS[:1], efl=[efl])
+    comparison = await compared(make_client, store)
+
+    figures = comparison.efl[0].figures
+    assert all(f.holds is None for f in figures)
+    assert all("beyond any real price" in (f.skipped or "") for f in figures)
+    assert len(json.dumps(comparison_document(comparison))) < 50_000
+
+
+async def test_the_esi_ids_tdsp_is_the_one_its_rates_name_whatever_tdsps_the_efl_rows_list(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    """An EFL answer listing every TDSP's row (as the API does for concise rates it does not
+    filter) must not make a CenterPoint ESI ID an Oncor one: the rates priced name its TDSP,
+    and its EFL row is the CenterPoint one."""
+    houston = offered("7", "Houston flat", [rate("10", timeOfUse="ALL_DAY")], where=HOUSTON)
+
+    def row(where: dict[str, Any], figure: str) -> dict[str, Any]:
+        return {**where, "kwhUsage": "1000", "totalApplicableRate": figure,
+                "totalApplicableRateWithMonthlySubscriptionFees": None,
+                "totalApplicableDayRate": None, "totalApplicableNightRate": None,
+                "totalApplicableDayRateWithMonthlySubscriptionFees": None,
+                "totalApplicableNightRateWithMonthlySubscriptionFees": None}  # fmt: skip
+
+    # 10 + 4.5403 + 423 / kWh at CenterPoint in this script (its delivery is `offered`'s).
+    oncor = row(ONCOR, "99.99999")
+    efl = {"id": "7", "displayName": "Houston flat", "at500Kwh": [oncor],
+           "at1000Kwh": [oncor, row(HOUSTON, "14.96330")],
+           "at2000Kwh": [oncor, row(HOUSTON, "14.75180")]}  # fmt: skip
+    script(fake_kraken, [houston], current="CODE-7", efl=[efl])
+    comparison = await compared(make_client, store)
+
+    assert (comparison.service_provider, comparison.load_zone) == ("CENTERPOINT", "LZ_HOUSTON")
+    assert [p.rates.name for p in comparison.products] == ["Houston flat"]
+    at_1000 = [f for f in comparison.efl[0].figures if f.kwh_usage == 1000 and f.holds is not None]
+    assert [(f.name, f.holds) for f in at_1000] == [("totalApplicableRate", True)]
+    at_500 = [f for f in comparison.efl[0].figures if f.kwh_usage == 500]  # only Oncor's row
+    assert all(f.holds is None for f in at_500), at_500
+    assert comparison.efl_holds
+
+
 @pytest.mark.parametrize(
     ("first", "last", "says"),
     [
@@ -181,6 +267,24 @@ def test_a_period_no_store_can_hold_is_refused_before_any_request(
     ):
         compare_products(client, store, ESI, first, last)
     assert says in str(raised.value)
+    assert fake_kraken.requests() == []
+
+
+@pytest.mark.parametrize(
+    "ends",
+    [("2026-10-14", "2026-10-14"), (20261014, 20261014), (DAY, "2026-10-14")],
+    ids=["text", "numbers", "one-text"],
+)
+def test_a_period_that_is_not_dates_is_a_configuration_error_before_any_request(
+    fake_kraken: FakeKraken, store: UsageStore, ends: tuple[Any, Any]
+) -> None:
+    from oeus_kraken import SyncKrakenClient
+
+    with (
+        SyncKrakenClient(credentials=CREDENTIALS) as client,
+        pytest.raises(ConfigurationError, match=r"datetime\.date"),
+    ):
+        compare_products(client, store, ESI, *ends)
     assert fake_kraken.requests() == []
 
 
@@ -224,3 +328,74 @@ def test_without_an_account_there_are_two_requests_and_no_current_product_or_bil
         comparison.bills.skipped
         == "no account is linked to this ESI ID in the store (give the account)"
     )
+
+
+# Three flat products on the store's one October day (24 kWh; one day's share of the monthly
+# charges: 138.7414 cents with delivery): the current one at 378.7414 cents ($3.79), one
+# 0.0024 cents dearer (also $3.79), and one at 278.4214 cents ($2.78).
+PENNIES = [
+    offered("1", "Current", [rate("10", timeOfUse="ALL_DAY")]),
+    offered("2", "Dearer by a speck", [rate("10.0001", timeOfUse="ALL_DAY")]),
+    offered("3", "Cheaper", [rate("5.82", timeOfUse="ALL_DAY")]),
+]
+
+
+async def test_products_whose_totals_come_to_the_same_cent_share_a_rank(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    """Money is paid in whole cents: a product dearer by a fraction of a cent costs the same,
+    as the table shows it, so it shares the rank; the exact difference is still given."""
+    script(fake_kraken, PENNIES)
+    comparison = await compared(make_client, store)
+
+    ranks = {p.rates.name: p.rank for p in comparison.products}
+    assert ranks == {"Cheaper": 1, "Current": 2, "Dearer by a speck": 2}
+    speck = next(p for p in comparison.products if p.rates.name == "Dearer by a speck")
+    assert speck.versus_current_cents == Decimal("0.0024")
+    page = comparison_html(comparison)  # its saving is the difference of its totals, $3.79 - $2.78
+    assert "saves $1.01" in page
+    assert "the same" in page
+
+
+def test_the_tables_saving_is_the_difference_of_the_totals_it_shows(
+    cli: Cli, fake_kraken: FakeKraken, store: UsageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader checks the table by subtracting its totals: $3.79 - $2.78 must read "saves
+    $1.01", although the exact saving, 100.32 cents, rounds to $1.00."""
+    monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", CREDENTIALS.key)
+    script(fake_kraken, PENNIES)
+    run = cli("compare", ESI, "--from", str(DAY), "--to", str(DAY), "--db", str(store.path))
+    assert run.code == 0, run.err
+
+    rows = table(run.out, ("rank", "product", "total", "¢/kWh", "against the current product"))
+    cheaper, current, speck = rows
+    assert cheaper.split()[:3] == ["1", "Cheaper", "$2.78"], rows
+    assert cheaper.endswith("saves $1.01"), rows
+    assert current.split()[:4] == ["2", "Current", "*", "$3.79"], rows
+    assert speck.split()[:2] == ["2", "Dearer"], rows
+    assert "$3.79" in speck, rows
+    assert speck.endswith("the same"), rows
+
+
+@pytest.mark.parametrize(
+    "older_from",
+    [None, "2025-01-01T00:00:00", "2025-01-01T00:00:00-06:00"],
+    ids=["no-start", "no-offset", "offset"],
+)
+async def test_the_current_product_is_the_latest_agreements_whatever_its_dates_offsets(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore, older_from: str | None
+) -> None:
+    """The ESI ID's latest agreement names the current product, whether or not the answer's
+    start dates carry an offset (one without is Texas local time) or are there at all."""
+    answer = agreements("CODE-OLD")
+    [older] = answer["account"]["electricityAgreements"]
+    older["validFrom"] = older_from
+    newer = {**older, "id": 2, "validFrom": "2026-02-01T00:00:00+00:00",
+             "tariff": {**older["tariff"], "productCode": "CODE-1"}}  # fmt: skip
+    answer["account"]["electricityAgreements"] = [newer, older]
+    script(fake_kraken, PRODUCTS[:1])
+    fake_kraken.set_default("getAccountAgreements", lambda _sent: data_response(answer))
+    comparison = await compared(make_client, store)
+
+    assert comparison.current_product_code == "CODE-1"
+    assert comparison.products[0].current

@@ -1514,6 +1514,36 @@ def test_rates_by_esi_id_tdsp_load_zone_and_usage_need_no_token(
     )
 
 
+@pytest.mark.parametrize(
+    ("esi_id", "served_by"),
+    [
+        ("10443720009999999", "ONCOR"),  # 17 digits, Oncor's prefix: not seeded, still served
+        ("1008901000000000000001", "CENTERPOINT"),  # 22 digits, as CenterPoint's are
+        ("1044372", None),  # Oncor's prefix alone
+        ("1044372000451238", None),  # 16 digits
+        ("10443720004512388x", None),
+        ("10443720004512388 OR 1=1", None),
+        ("abc", None),
+    ],
+)
+def test_an_esi_id_is_17_to_22_digits_and_anything_else_is_served_by_no_tdsp(
+    http: httpx.Client, server: SandboxServer, esi_id: str, served_by: str | None
+) -> None:
+    """What starts like an Oncor ESI ID is not one unless it is all digits, 17 to 22 of them:
+    rates for anything else are none, and a quote for it is refused."""
+    body = run(http, server, "getRatesForEsiId", esiId=esi_id)
+    assert "errors" not in body, body
+    tdsps = {r["serviceProvider"] for p in body["data"]["productsWithConciseApplicableRates"]
+             for r in p["rates"]}  # fmt: skip
+    assert tdsps == ({served_by} if served_by else set())
+
+    point = {"mpan": esi_id, "isEstimate": False, "annualConsumptionStandard": 12000}
+    quote = run(http, server, "createQuote", org_token(http, server),
+                input={"postcode": "75201", "brandCode": "OCTOPUS_ENERGY_USA",
+                       "electricityMeterPoints": [point]})  # fmt: skip
+    assert codes(quote) == ([] if served_by else ["KT-CT-8413"]), quote
+
+
 def test_quote_estimates_are_the_rate_times_the_usage(
     http: httpx.Client, server: SandboxServer
 ) -> None:
@@ -1557,6 +1587,26 @@ def test_quote_estimates_are_the_rate_times_the_usage(
         assert (q["serviceProvider"], q["loadZone"]) == ("ONCOR", "LZ_NORTH")
     [recommended] = [q for q in quoted if q["recommended"]]
     assert recommended["annualAmount"] == min(q["annualAmount"] for q in quoted)
+
+
+@pytest.mark.parametrize("annual_kwh", [0, -5])
+def test_a_stated_annual_usage_that_is_not_more_than_zero_is_refused_never_estimated(
+    http: httpx.Client, server: SandboxServer, annual_kwh: int
+) -> None:
+    """A quote for 0 kWh a year is a caller's mistake, as -5 is: it must not be quoted at the
+    meter's usual year while saying the usage was not estimated."""
+    point = {"mpan": HOME[1], "isEstimate": False, "annualConsumptionStandard": annual_kwh}
+    body = run(
+        http,
+        server,
+        "createQuote",
+        org_token(http, server),
+        input={"postcode": "75201", "brandCode": "OCTOPUS_ENERGY_USA",
+               "electricityMeterPoints": [point]},
+    )  # fmt: skip
+    assert body["data"]["createQuote"] is None, body
+    assert codes(body) == ["KT-CT-8413"]
+    assert "annualConsumptionStandard must be more than zero" in str(body["errors"])
 
 
 def test_create_quote_needs_an_organisation_and_a_customer_quotes_their_own_account(

@@ -17,7 +17,7 @@ import argparse
 import json
 import os
 import sys
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -192,12 +192,12 @@ RANKING_COLUMNS = (
 )
 
 
-def _against(cost: Any) -> str:
+def _against(comparison: Any, cost: Any) -> str:
     if cost.current:
         return "current product"
     if cost.rates.unpriced:
         return f"not priced: {cost.rates.unpriced}"
-    versus = cost.versus_current_cents
+    versus = comparison.versus_current_whole_cents(cost)  # the difference of the totals shown
     if versus is None:
         return ""
     if versus < 0:
@@ -241,9 +241,9 @@ def _ranking(comparison: Any, out: TextIO) -> None:
         [
             cost.rank,
             f"{cost.rates.name}{' *' if cost.current else ''}",
-            cost.total_cents,
+            _whole(cost.total_cents),  # as bills and the page round: half a cent up
             cost.average_cents_per_kwh,
-            _against(cost),
+            _against(comparison, cost),
         ]
         for cost in comparison.products
     ]
@@ -294,7 +294,9 @@ def _efl(comparison: Any, out: TextIO) -> None:
 
 def _whole(cents: Decimal | None) -> Decimal | None:
     """Cents rounded to a whole cent, as a bill shows them (so -0.2 cents is $0.00)."""
-    return None if cents is None else cents.quantize(Decimal(1), rounding=ROUND_HALF_UP) + 0
+    from ..compare._models import whole_cents
+
+    return None if cents is None else whole_cents(cents)
 
 
 def _bills(comparison: Any, out: TextIO) -> None:

@@ -15,14 +15,15 @@ one after the other; the async one all at once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, overload
 
 from .._errors import ConfigurationError
-from ..usage import UsageStore
+from ..usage import TEXAS, UsageStore
 from ._errors import ComparisonError
 from ._models import DEFAULT_NIGHT, Comparison, NightHours, ProductRates, UsageProfile
 from ._pricing import bill_check, rank_products
@@ -84,8 +85,12 @@ def _plan(
     account_number: str | None,
     night: NightHours,
 ) -> _Plan:
-    if isinstance(start, datetime) or isinstance(end, datetime):
-        raise ConfigurationError("the period is Texas local dates (datetime.date), not datetimes")
+    for end_ in (start, end):
+        if isinstance(end_, datetime) or not isinstance(end_, date | None):
+            raise ConfigurationError(
+                f"the period is Texas local dates (datetime.date), not {type(end_).__name__} "
+                f"values such as {end_!r}: e.g. date(2026, 1, 31)"
+            )
     if (start is None) != (end is None):
         raise ConfigurationError("give both ends of the period (start and end), or neither")
     if start is None or end is None:
@@ -116,6 +121,14 @@ def _plan(
     return _Plan(esi_id, account, usage, calls)
 
 
+def _starts(valid_from: datetime | None) -> datetime:
+    """When an agreement starts, comparable with any other: one without an offset is Texas local
+    time (the API's own zone); one without a start, before all others."""
+    if valid_from is None:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return valid_from if valid_from.tzinfo is not None else valid_from.replace(tzinfo=TEXAS)
+
+
 def _current_product(agreements: Any, esi_id: str) -> tuple[str | None, int]:
     """(product code the ESI ID's active agreement names, ESI IDs the agreements cover)."""
     if agreements is None or agreements.account is None:
@@ -123,7 +136,7 @@ def _current_product(agreements: Any, esi_id: str) -> tuple[str | None, int]:
     found = [a for a in agreements.account.electricity_agreements or [] if a is not None]
     meters = {a.meter_point.mpan for a in found}
     mine = [a for a in found if a.meter_point.mpan == esi_id and a.tariff is not None]
-    mine.sort(key=lambda a: a.valid_from or datetime.min.replace(tzinfo=timezone.utc))
+    mine.sort(key=lambda a: _starts(a.valid_from))
     return (mine[-1].tariff.product_code if mine else None), len(meters)
 
 
@@ -189,7 +202,10 @@ def _compare_blocking(client: Any, plan: _Plan) -> Comparison:
     return _build(plan, answers)
 
 
-async def _compare_async(client: Any, plan: _Plan) -> Comparison:
+async def _compare_async(client: Any, read: Callable[[], _Plan]) -> Comparison:
+    # Reading and adding up a year of the store takes a while: in a worker thread, as a usage
+    # sync's store writes, so the event loop serves other tasks meanwhile.
+    plan = await asyncio.to_thread(read)
     names = list(plan.calls)
     results = await asyncio.gather(
         *(getattr(client, plan.calls[n].method)(**plan.calls[n].arguments) for n in names)
@@ -233,16 +249,17 @@ def compare_products(
     the last 12 whole months the store holds) would have cost on every product on offer there.
 
     With a `SyncKrakenClient` it returns the `Comparison`; with a `KrakenClient`, a coroutine
-    to await (or use `acompare_products`). `account_number` is the ESI ID's account (default:
+    to await (or use `acompare_products`), which reads the store in a worker thread and raises
+    what it raises when awaited. `account_number` is the ESI ID's account (default:
     the one the store links it to), whose agreement names the current product and whose bills
     are checked; `night` the hours of a time-of-use product's NIGHT band (an assumption: the
     API does not state them). Makes at most 4 requests, one of each kind; reads usage only from
     the store (sync it first: `oeus_kraken.usage.sync_usage_blocking`).
     """
-    plan = _plan(store, esi_id, start, end, account_number, night)
+    read = functools.partial(_plan, store, esi_id, start, end, account_number, night)
     if inspect.iscoroutinefunction(getattr(client, "get_product_rates_for_esi_id", None)):
-        return _compare_async(client, plan)
-    return _compare_blocking(client, plan)
+        return _compare_async(client, read)
+    return _compare_blocking(client, read())
 
 
 async def acompare_products(
@@ -256,5 +273,5 @@ async def acompare_products(
     night: NightHours = DEFAULT_NIGHT,
 ) -> Comparison:
     """`compare_products` for the async client, as a coroutine function."""
-    plan = _plan(store, esi_id, start, end, account_number, night)
-    return await _compare_async(client, plan)
+    read = functools.partial(_plan, store, esi_id, start, end, account_number, night)
+    return await _compare_async(client, read)

@@ -115,15 +115,16 @@ def _style_of(index: int) -> tuple[str, str]:
 # -- the ranking -----------------------------------------------------------------------------------
 
 
-def _versus(cost: ProductCost) -> str:
+def _versus(comparison: Comparison, cost: ProductCost) -> str:
     if cost.current:
         return "current product"
-    if cost.versus_current_cents is None:
+    versus = comparison.versus_current_whole_cents(cost)  # the difference of the totals shown
+    if versus is None:
         return "—"
-    if cost.versus_current_cents < 0:
-        return f'<span class="good">saves {_dollars(-cost.versus_current_cents)}</span>'
-    if cost.versus_current_cents > 0:
-        return f"costs {_dollars(cost.versus_current_cents)} more"
+    if versus < 0:
+        return f'<span class="good">saves {_dollars(-versus)}</span>'
+    if versus > 0:
+        return f"costs {_dollars(versus)} more"
     return "the same"
 
 
@@ -154,7 +155,7 @@ def _ranking(comparison: Comparison) -> str:
             f"<td>{_e(cost.rates.name)}{' ★' if cost.current else ''}</td>"
             f"<td class=n>{_dollars(total)}</td>"
             f"<td class=n>{_e(average_text(cost.average_cents_per_kwh) or '—')}</td>"
-            f"<td>{_versus(cost)}</td>"
+            f"<td>{_versus(comparison, cost)}</td>"
             f"<td>{_notes(cost)}</td></tr>"
         )
     return (

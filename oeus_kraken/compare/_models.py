@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from .._errors import ConfigurationError
 
@@ -32,6 +32,7 @@ __all__ = [
     "ProductCost",
     "ProductRates",
     "UsageProfile",
+    "whole_cents",
 ]
 
 EFL_TOLERANCE = Decimal("0.01")
@@ -204,6 +205,12 @@ class UsageProfile:
 
 
 # -- costs -----------------------------------------------------------------------------------------
+
+
+def whole_cents(cents: Decimal) -> Decimal:
+    """`cents` to a whole cent, half a cent away from zero, as a bill rounds: how a total is
+    shown, and so what "costs the same" means (money is paid in whole cents)."""
+    return cents.quantize(Decimal(1), rounding=ROUND_HALF_UP) + 0  # + 0: never "-0"
 
 
 @dataclass(frozen=True)
@@ -391,6 +398,18 @@ class Comparison:
     @property
     def current(self) -> ProductCost | None:
         return next((p for p in self.products if p.current), None)
+
+    def versus_current_whole_cents(self, cost: ProductCost) -> Decimal | None:
+        """`cost`'s total minus the current product's, each to a whole cent as shown, so that
+        the saving a table shows is the difference of the totals it shows. None as for
+        `versus_current_cents`."""
+        current = self.current
+        if cost.versus_current_cents is None or current is None:
+            return None
+        mine, theirs = cost.total_cents, current.total_cents
+        if mine is None or theirs is None:
+            return None
+        return whole_cents(mine) - whole_cents(theirs)
 
     @property
     def efl_holds(self) -> bool:

@@ -30,6 +30,7 @@ from ._models import (
     ProductCost,
     ProductRates,
     UsageProfile,
+    whole_cents,
 )
 
 __all__ = ["bill_check", "month_costs", "rank_products"]
@@ -65,21 +66,27 @@ def month_costs(rates: ProductRates, usage: UsageProfile) -> tuple[MonthCost, ..
     return tuple(_month_cost(rates, month) for month in usage.months)
 
 
+def _shown(cost: ProductCost) -> Decimal:
+    """A priced product's total to the cent, as shown."""
+    return whole_cents(cost.total_cents or Decimal(0))
+
+
 def rank_products(
     products: Sequence[ProductRates], usage: UsageProfile, current_code: str | None
 ) -> tuple[ProductCost, ...]:
     """Every product priced and ranked, cheapest first, those that cannot be priced last; the
     current product marked and every other one set against it. Products that cost the same
-    share a rank (listed by name), and the next one's rank counts them all: 1, 2, 2, 4."""
+    to the cent (as shown: `whole_cents`) share a rank (listed by name), and the next one's
+    rank counts them all: 1, 2, 2, 4."""
     costs = [ProductCost(rates, month_costs(rates, usage)) for rates in products]
-    priced = sorted((c for c in costs if c.priced), key=lambda c: (c.total_cents, c.rates.name))
+    priced = sorted((c for c in costs if c.priced), key=lambda c: (_shown(c), c.rates.name))
     unpriced = sorted((c for c in costs if not c.priced), key=lambda c: c.rates.name)
     current = next(
         (c for c in priced if current_code is not None and c.rates.code == current_code), None
     )
     ranked: list[ProductCost] = []
     for position, cost in enumerate(priced, start=1):
-        tied = ranked and ranked[-1].total_cents == cost.total_cents
+        tied = ranked and _shown(ranked[-1]) == _shown(cost)
         rank = ranked[-1].rank if tied else position
         versus = None
         if current is not None and cost.total_cents is not None:

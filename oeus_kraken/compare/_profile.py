@@ -65,7 +65,9 @@ def usage_profile(
     added = _DaySums(len(days))
     added.add(store.readings(esi_id, start, end), bounds, night.slots())
     day_usage = tuple(
-        DayUsage(day, added.kwh[i], added.night_kwh[i], added.quarters[i], intervals_in_day(day))
+        DayUsage(
+            day, added.kwh[i], added.night_kwh[i], added.quarters(i, day), intervals_in_day(day)
+        )
         for i, day in enumerate(days)
     )
     months = tuple(_month(group) for _, group in _by_month(day_usage))
@@ -74,13 +76,18 @@ def usage_profile(
 
 
 class _DaySums:
-    """Running sums per day of the period: kWh, night kWh, quarter hours stored, kWh per hour."""
+    """Running sums per day of the period: kWh, night kWh, seconds stored, kWh per hour."""
 
     def __init__(self, days: int) -> None:
         self.kwh = [Decimal(0)] * days
         self.night_kwh = [Decimal(0)] * days
-        self.quarters = [0] * days
+        self.seconds = [0] * days
         self.hours = [[Decimal(0)] * 24 for _ in range(days)]
+
+    def quarters(self, i: int, day: date) -> int:
+        """The quarter hours day `i`'s readings cover, whatever their length (5-minute and hourly
+        readings too), never more than the day has."""
+        return min(self.seconds[i] // _QUARTER, intervals_in_day(day))
 
     def add(
         self,
@@ -103,7 +110,7 @@ class _DaySums:
             self.hours[i][quarter // 4] += value
             if night[quarter]:
                 self.night_kwh[i] += value
-            self.quarters[i] += max(1, (end - start) // _QUARTER)
+            self.seconds[i] += end - start
 
 
 def _wall_quarter(start: int, day_start: int, day_end: int) -> int:

@@ -27,10 +27,15 @@ from typing import Any
 
 from ._models import EflCheck, EflFigure, ProductRates
 
-__all__ = ["EFL_USAGES", "efl_checks", "esi_id_area", "product_rates"]
+__all__ = ["EFL_USAGES", "MOST_CENTS", "efl_checks", "esi_id_area", "product_rates"]
 
 EFL_USAGES = (Decimal(500), Decimal(1000), Decimal(2000))
 """The monthly usages an EFL states its average price at, kWh."""
+
+MOST_CENTS = Decimal(1_000_000)
+"""The largest rate or EFL figure taken as a price, cents per kWh or per month ($10,000): ERCOT's
+price cap is 500 cents per kWh, so anything beyond is a garbled answer. Pricing one would
+overflow Decimal arithmetic or rank a product on nonsense."""
 
 _PER_KWH, _PER_MONTH = "KWH_CONSUMPTION", "MONTHS_ON_SUPPLY"
 _ALL_DAY_NAMES = {None, "", "ALL_DAY", "ALL"}
@@ -44,13 +49,18 @@ def _value(enum_or_text: Any) -> str | None:
     return str(getattr(enum_or_text, "value", enum_or_text))
 
 
+def _beyond(price: Decimal) -> str | None:
+    """Why `price` (cents) is no real price, or None when it may be one."""
+    if abs(price) <= MOST_CENTS:
+        return None
+    return f"a rate of {price:.6g} cents, beyond any real price (at most {MOST_CENTS:,} cents)"
+
+
 def esi_id_area(efl_answer: Any, rates_answer: Any) -> tuple[str | None, str | None]:
-    """(TDSP, load zone) of the ESI ID, as the API's rates for it say: the EFL rows name it; else
-    the TDSP that most products' delivery rates name."""
-    for product in efl_answer.products_with_concise_applicable_rates or []:
-        for row in (product.at_1000_kwh or []) if product else []:
-            if row is not None and row.service_provider is not None:
-                return _value(row.service_provider), _value(row.load_zone)
+    """(TDSP, load zone) of the ESI ID, as the API's rates for it say: the TDSP that most
+    products' delivery rates name (the rates priced are the ESI ID's own); else the first EFL
+    row naming one. Not the EFL rows first: concise rates the API does not filter list a row
+    for every TDSP, the first of them Oncor's, wherever the ESI ID is."""
     named: Counter[tuple[str | None, str | None]] = Counter()
     for product in rates_answer.products or []:
         group = product.rates.tdsp_rates if product and product.rates else None
@@ -62,7 +72,13 @@ def esi_id_area(efl_answer: Any, rates_answer: Any) -> tuple[str | None, str | N
                 if rate is not None and rate.service_provider is not None
             }
         )
-    return named.most_common(1)[0][0] if named else (None, None)
+    if named:
+        return named.most_common(1)[0][0]
+    for product in efl_answer.products_with_concise_applicable_rates or []:
+        for row in (product.at_1000_kwh or []) if product else []:
+            if row is not None and row.service_provider is not None:
+                return _value(row.service_provider), _value(row.load_zone)
+    return None, None
 
 
 def _applies(rate: Any, service_provider: str | None, load_zone: str | None) -> bool:
@@ -92,7 +108,10 @@ class _Parts:
     def add(self, rate: Any, *, delivery: bool, default_unit: str) -> None:
         unit = _value(rate.unit_type) or default_unit
         price = Decimal(rate.price_per_unit)
-        if unit == _PER_MONTH:
+        absurd = _beyond(price)
+        if absurd is not None:
+            self.problems.append(absurd)
+        elif unit == _PER_MONTH:
             if delivery:
                 self.delivery_month += price
             else:
@@ -138,10 +157,10 @@ def product_rates(
 
 def _product(product: Any, parts: _Parts) -> ProductRates:
     unpriced = None
-    if not parts.energy:
-        unpriced = "the API gives it no energy rate here"
-    elif parts.problems:
+    if parts.problems:
         unpriced = "; ".join(dict.fromkeys(parts.problems))
+    elif not parts.energy:
+        unpriced = "the API gives it no energy rate here"
     return ProductRates(
         id=str(product.id),
         code=product.code,
@@ -196,7 +215,9 @@ def _figures(rates: ProductRates, usage: Decimal, row: Any) -> Iterator[EflFigur
     for attribute, night, fees in _TIME_OF_USE_FIGURES if rates.time_of_use else _FLAT_FIGURES:
         name = _api_name(attribute)
         api = getattr(row, attribute, None) if row is not None else None
-        if rates.unpriced is not None:
+        if api is not None and _beyond(api) is not None:
+            yield EflFigure(usage, name, None, None, skipped=f"the API's {_beyond(api)}")
+        elif rates.unpriced is not None:
             yield EflFigure(usage, name, api, None, skipped=f"not priced: {rates.unpriced}")
         elif api is None:
             yield EflFigure(usage, name, None, None, skipped=f"the API gives no {name} here")
@@ -209,9 +230,10 @@ def _rows_at(concise: Any, service_provider: str | None) -> Iterable[tuple[Decim
         EFL_USAGES, (concise.at_500_kwh, concise.at_1000_kwh, concise.at_2000_kwh), strict=True
     ):
         candidates = [r for r in rows or [] if r is not None]
+        # This TDSP's row, else one naming no TDSP: never another TDSP's figures.
         row = next(
             (r for r in candidates if _value(r.service_provider) == service_provider),
-            candidates[0] if candidates else None,
+            next((r for r in candidates if r.service_provider is None), None),
         )
         yield usage, row
 

@@ -112,7 +112,14 @@ LOAD_ZONE_ADJUSTMENTS: dict[str, Decimal] = {
 }
 
 
+ESI_ID_DIGITS = range(17, 23)
+"""An ESI ID is 17 to 22 digits (Oncor's 17, CenterPoint's 22), its TDSP's number first."""
+
+
 def tdsp_for_esi_id(esi_id: str) -> Tdsp | None:
+    """The TDSP an ESI ID's leading digits name; None for anything that is no ESI ID."""
+    if not (esi_id.isascii() and esi_id.isdigit() and len(esi_id) in ESI_ID_DIGITS):
+        return None
     return next((t for t in TDSPS if esi_id.startswith(t.esi_id_prefix)), None)
 
 

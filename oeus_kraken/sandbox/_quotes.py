@@ -85,7 +85,10 @@ class QuoteBook:
     ) -> dict[str, Any]:
         """The QuoteType value for one premise."""
         tdsp = self._tdsp(postcode, esi_id)
-        usage = annual_kwh or expected_annual_kwh or DEFAULT_ANNUAL_KWH
+        # `is None`, not `or`: a stated 0 kWh is refused like -5, never replaced by an estimate.
+        usage = next(
+            (u for u in (annual_kwh, expected_annual_kwh) if u is not None), DEFAULT_ANNUAL_KWH
+        )
         if usage <= 0:
             raise KrakenAPIError(
                 "KT-CT-8413", description="annualConsumptionStandard must be more than zero."
