@@ -12,7 +12,8 @@ one file at a time.
 The file is read only if it is a regular file of ours that no one else can write, of at most
 `MAX_STORE_BYTES`, opened without blocking: a FIFO, a device or a symlink to one, a file others
 could have put a token in, an oversized file, JSON nested too deeply, or a file in another
-format are ignored with a warning and replaced on the next save. A token cache
+format are ignored with a warning and replaced on the next save. One of ours that others can
+only read is used, and made 0600 as it is read (the next save may be an hour away). A token cache
 must never stop the client from working: no method here raises, whatever the file holds or
 the disk does; problems are logged (with the store's path, never a token or credential).
 
@@ -330,7 +331,7 @@ class FileTokenStore:
                     stat.S_IMODE(info.st_mode),
                 )
                 return None
-            self._check_file_mode(info.st_mode)
+            self._make_owner_only(fd, info.st_mode)
             chunks: list[bytes] = []
             size = 0
             while size <= MAX_STORE_BYTES:  # st_size could lie (a file still growing)
@@ -366,17 +367,24 @@ class FileTokenStore:
                     self.path,
                 )
 
-    def _check_file_mode(self, mode: int) -> None:
-        """Others can read the file (they cannot write it: that file is not read at all)."""
-        if self._warned_file_mode or os.name == "nt" or not mode & _OWNER_ONLY:
+    def _make_owner_only(self, fd: int, mode: int) -> None:
+        """Others can read the file (they cannot write it: that file is not read at all). It is
+        ours, so it is made 0600 now: the next save may be a token's lifetime away."""
+        if os.name == "nt" or not mode & _OWNER_ONLY:
             return
-        self._warned_file_mode = True
-        logger.warning(
-            "token store %s can be read or written by other users (mode %03o); it should be "
-            "readable by its owner only (chmod 600); it is rewritten that way on the next save",
-            self.path,
-            stat.S_IMODE(mode),
-        )
+        try:
+            os.fchmod(fd, 0o600)
+            outcome = "it was made readable by you only (chmod 600)"
+        except OSError as exc:
+            outcome = f"it could not be made readable by you only ({exc.strerror}): chmod 600 it"
+        if not self._warned_file_mode:
+            self._warned_file_mode = True
+            logger.warning(
+                "token store %s could be read by other users (mode %03o); %s",
+                self.path,
+                stat.S_IMODE(mode),
+                outcome,
+            )
 
     # -- writing -----------------------------------------------------------------------------
 

@@ -430,6 +430,15 @@ def test_sandbox_on_a_port_out_of_range_exits_2_in_one_line(cli: Cli, clean_env:
     assert "65535" in line
 
 
+def test_sandbox_help_gives_its_own_exit_statuses_ctrl_c_its_normal_end(cli: Cli) -> None:
+    # The README: `sandbox` stopped with Ctrl-C exits 0, not 130; no API or sync status applies.
+    run = cli("sandbox", "--help")
+    epilog = " ".join(run.out.split("Exit codes:", 1)[1].split())
+    assert epilog.startswith("0 stopped with Ctrl-C (its normal end), 2 ")
+    assert "130" not in epilog
+    assert "rate limited" not in epilog
+
+
 QUIET_LINE = "Requests are not logged (--log-level info logs each one).\n"
 
 

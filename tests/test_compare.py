@@ -672,8 +672,9 @@ def test_csv_parses_one_row_per_product_with_a_cents_column_per_month(
             "usage",
             "ends (2026-11-01) before",
         ),
+        # A store without the usage asked for exits 1 (README), for an ESI ID or an account.
         (("10443720009999999",), "error", "no usage for ESI ID 10443720009999999"),
-        ((DEMO_ACCOUNT_NUMBERS[1],), "usage", "has no ESI ID of account A-7B4E0A18"),
+        ((DEMO_ACCOUNT_NUMBERS[1],), "error", "has no ESI ID of account A-7B4E0A18"),
     ],
 )
 def test_a_command_that_cannot_compare_says_why_in_one_line(

@@ -905,6 +905,21 @@ def test_a_store_file_others_can_read_is_warned_about_once_and_rewritten_owner_o
     assert not [w for w in warnings_about(logs, path) if "can write to" in w]  # folder is 0700
 
 
+def test_a_store_file_others_can_read_is_made_owner_only_when_read_not_at_a_later_save(
+    path: Path, logs: pytest.LogCaptureFixture
+) -> None:
+    """While its token lasts there may be no save for an hour: the tokens must not stay readable
+    by others that long."""
+    key = store_key(URL, APIKey(API_KEY_VALUE))
+    FileTokenStore(path).save(key, tokens())
+    path.chmod(0o644)
+
+    assert FileTokenStore(path).load(key) == tokens()
+
+    assert mode(path) == 0o600
+    assert [w for w in warnings_about(logs, path) if "made readable by you only" in w]
+
+
 @pytest.mark.parametrize("file_mode", [0o666, 0o620, 0o602])
 def test_a_store_file_others_can_write_is_not_read_and_is_rewritten_as_yours_only(
     path: Path, logs: pytest.LogCaptureFixture, file_mode: int

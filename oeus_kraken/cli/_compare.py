@@ -120,9 +120,12 @@ def register(commands: Any, api: Any) -> None:
 
 
 def _account_esi_id(store: Any, account: str) -> str:
+    from ..compare import ComparisonError
+
     esi_ids = store.esi_ids(account)
     if not esi_ids:
-        raise ConfigurationError(
+        # The store lacks the usage, as for an ESI ID it has none of: exit 1, not bad arguments.
+        raise ComparisonError(
             f"the usage store {store.path} has no ESI ID of account {account}: sync it first "
             "(add --sync, or `oeus-kraken usage sync ACCOUNT`)"
         )

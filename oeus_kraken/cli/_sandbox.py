@@ -9,9 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from .._errors import ConfigurationError
-from ._common import EXIT_CODES_TEXT, Invocation, add_command, non_empty_path
+from ._common import Invocation, add_command, non_empty_path
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+# The sandbox's own: it calls no API and syncs nothing, and Ctrl-C is how it ends, not a failure.
+SANDBOX_EXIT_CODES_TEXT = (
+    "0 stopped with Ctrl-C (its normal end), 2 bad arguments: a port in use or out of range, a "
+    "schema file that cannot be read or served, the 'sandbox' extra not installed"
+)
 
 
 def register(commands: Any) -> None:
@@ -27,7 +32,7 @@ def register(commands: Any) -> None:
         run=run_sandbox,
         parents=[],
         auth=None,
-        epilog=f"Exit codes: {EXIT_CODES_TEXT}.",
+        epilog=f"Exit codes: {SANDBOX_EXIT_CODES_TEXT}.",
     )
     sandbox.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
     sandbox.add_argument(

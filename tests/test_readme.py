@@ -1,0 +1,62 @@
+"""What README.md promises that a test can read without running the promise itself.
+
+The README is checked from outside as a contract: its first screen gives a newcomer exactly two
+commands (issues 2 and 14), and its operations table lists every method the clients have, one
+row each, with the auth each one needs (issue 11). A new operation without a row, or a row whose
+"public" disagrees with what the client sends without a token, fails here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from oeus_kraken import KrakenClient, SyncKrakenClient
+from oeus_kraken.base import AsyncKrakenBaseClient, KrakenBaseClient
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+OPERATIONS_HEADING = "### The US API, operation by operation"
+
+
+def first_code_block() -> list[str]:
+    block = re.search(r"```sh\n(.*?)```", README, re.DOTALL)
+    assert block is not None, "README has no shell block"
+    return [line.split("#")[0].strip() for line in block.group(1).splitlines()]
+
+
+def operations_table() -> dict[str, str]:
+    """Each method the operations table names (a row may name several), with its auth cell."""
+    section = README.split(OPERATIONS_HEADING, 1)[1].split("\n\n**Units", 1)[0]
+    auth_by_method: dict[str, str] = {}
+    for row in section.splitlines():
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        if len(cells) != 4 or not cells[0].startswith("`"):
+            continue
+        for method in re.findall(r"`(\w+)\(", cells[0]):
+            auth_by_method[method] = cells[2]
+    return auth_by_method
+
+
+def generated_methods(client: type, base: type) -> set[str]:
+    return {
+        name
+        for name in vars(client)
+        if not name.startswith("_") and callable(getattr(client, name)) and name not in dir(base)
+    }
+
+
+def test_the_first_screen_gives_a_newcomer_make_demo_and_make_test_only() -> None:
+    assert first_code_block() == ["make demo", "make test"]
+
+
+def test_the_operations_table_has_a_row_for_every_method_of_both_clients() -> None:
+    documented = set(operations_table())
+    assert generated_methods(KrakenClient, AsyncKrakenBaseClient) == documented
+    assert generated_methods(SyncKrakenClient, KrakenBaseClient) == documented
+
+
+def test_the_operations_table_calls_public_exactly_the_operations_sent_without_a_token() -> None:
+    public_operations = SyncKrakenClient.kraken_public_operations
+    for method, auth in operations_table().items():
+        operation = re.sub(r"_(\w)", lambda letter: letter.group(1).upper(), method)
+        assert (auth == "public") == (operation in public_operations), (method, auth)
