@@ -85,11 +85,11 @@ def _plan(
     account_number: str | None,
     night: NightHours,
 ) -> _Plan:
-    for end_ in (start, end):
-        if isinstance(end_, datetime) or not isinstance(end_, date | None):
+    for bound in (start, end):
+        if isinstance(bound, datetime) or not isinstance(bound, date | None):
             raise ConfigurationError(
-                f"the period is Texas local dates (datetime.date), not {type(end_).__name__} "
-                f"values such as {end_!r}: e.g. date(2026, 1, 31)"
+                f"the period is Texas local dates (datetime.date), not {type(bound).__name__} "
+                f"values such as {bound!r}: e.g. date(2026, 1, 31)"
             )
     if (start is None) != (end is None):
         raise ConfigurationError("give both ends of the period (start and end), or neither")
