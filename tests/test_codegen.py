@@ -81,6 +81,17 @@ def test_no_private_name_is_imported_by_generated_code(project: Path) -> None:
                 assert "._" not in line.split()[1], f"{module.name}: {line}"
 
 
+@pytest.mark.parametrize("ruff", [["check"], ["format", "--check", "--diff"]], ids=str)
+def test_the_generated_package_is_clean_under_ruff_with_its_default_settings(
+    small_codegen_project: Path, ruff: list[str]
+) -> None:
+    # A user's project lints its src/ as it is: the package in it must not be what fails.
+    package = small_codegen_project / "src" / "my_kraken"
+    command = [str(Path(sys.executable).parent / "ruff"), *ruff, "--isolated", str(package)]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
 @SLOW
 def test_the_public_operation_is_inferred_and_the_protected_one_is_not(my_kraken: Any) -> None:
     assert my_kraken.KrakenClient.kraken_public_operations == frozenset({"myProducts"})

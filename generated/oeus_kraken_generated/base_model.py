@@ -13,8 +13,25 @@ from pydantic import ConfigDict
 # Secrets in models (tokens, passwords, keys) show as '***' in repr() and str(), so that logging
 # or printing a model cannot leak one; the attribute itself (e.g. `result.token`) and
 # model_dump() give the value.
-_SECRET_FIELD_NAMES = frozenset({'api_key', 'auth_code', 'client_secret', 'password', 'secret', 'secret_key', 'token'})
-_SECRET_FIELD_SUFFIXES = ('_token', '_password', '_secret', '_secret_key', '_api_key', 'signed_key')
+_SECRET_FIELD_NAMES = frozenset(
+    {
+        "api_key",
+        "auth_code",
+        "client_secret",
+        "password",
+        "secret",
+        "secret_key",
+        "token",
+    }
+)
+_SECRET_FIELD_SUFFIXES = (
+    "_token",
+    "_password",
+    "_secret",
+    "_secret_key",
+    "_api_key",
+    "signed_key",
+)
 
 
 class _Redacted:

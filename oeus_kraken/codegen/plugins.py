@@ -25,7 +25,9 @@ override the inference, by operation name), `sync_client` (client name, module).
 from __future__ import annotations
 
 import ast
+import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from ariadne_codegen.plugins.base import Plugin
@@ -217,13 +219,25 @@ SECRET_FIELD_NAMES = frozenset(
 )
 SECRET_FIELD_SUFFIXES = ("_token", "_password", "_secret", "_secret_key", "_api_key", "signed_key")
 
+
+def _one_per_line(names: Iterable[str], indent: int) -> str:
+    """`names` as the lines of a collection ruff would format: one double-quoted string each,
+    with a trailing comma (copied code is not formatted by ariadne-codegen, and a user's
+    `ruff format --check` would fail on the package otherwise)."""
+    return "".join(f"{' ' * indent}{json.dumps(name)},\n" for name in names)
+
+
 _REDACTING_REPR = f"""
 
 # Secrets in models (tokens, passwords, keys) show as '***' in repr() and str(), so that logging
 # or printing a model cannot leak one; the attribute itself (e.g. `result.token`) and
 # model_dump() give the value.
-_SECRET_FIELD_NAMES = frozenset({{{", ".join(repr(n) for n in sorted(SECRET_FIELD_NAMES))}}})
-_SECRET_FIELD_SUFFIXES = {SECRET_FIELD_SUFFIXES!r}
+_SECRET_FIELD_NAMES = frozenset(
+    {{
+{_one_per_line(sorted(SECRET_FIELD_NAMES), 8)}    }}
+)
+_SECRET_FIELD_SUFFIXES = (
+{_one_per_line(SECRET_FIELD_SUFFIXES, 4)})
 
 
 class _Redacted:
