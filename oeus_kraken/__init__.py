@@ -207,7 +207,7 @@ if TYPE_CHECKING:
     )
 
     from ._auth import KrakenAuth
-    from ._call import CallOptions
+    from ._call import CallKeywords, CallOptions
     from ._client import KrakenClient, SyncKrakenClient
 
 __all__ = [  # noqa: RUF022 (grouped: hand-written names, then generated models)
@@ -218,6 +218,7 @@ __all__ = [  # noqa: RUF022 (grouped: hand-written names, then generated models)
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
+    "CallKeywords",
     "CallOptions",
     "ConfigurationError",
     "Credentials",
@@ -420,6 +421,7 @@ _HAND_WRITTEN = {
     "KrakenClient": "oeus_kraken._client",
     "SyncKrakenClient": "oeus_kraken._client",
     "KrakenAuth": "oeus_kraken._auth",
+    "CallKeywords": "oeus_kraken._call",
     "CallOptions": "oeus_kraken._call",
 }
 _LAZY = frozenset(__all__) - frozenset(globals())

@@ -19,7 +19,7 @@ import time
 import weakref
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import httpx
 from pydantic_core import to_json
@@ -30,7 +30,15 @@ from ._responses import may_have_errors, read_response, transport_error
 from ._retry import RetryPolicy
 from ._steps import Effect, Send, Sleep
 
-__all__ = ["NO_RATE_LIMIT_RETRY", "Call", "CallOptions", "RequestBuilder", "attempt", "retrying"]
+__all__ = [
+    "NO_RATE_LIMIT_RETRY",
+    "Call",
+    "CallKeywords",
+    "CallOptions",
+    "RequestBuilder",
+    "attempt",
+    "retrying",
+]
 
 logger = logging.getLogger("oeus_kraken")
 
@@ -43,6 +51,16 @@ class CallOptions:
     `extensions=`: `options=CallOptions(...)`."""
 
     retry_rate_limits: bool = True  # False: a rate limit is raised at once, never waited out
+
+
+class CallKeywords(TypedDict, total=False):
+    """The keywords every operation method takes besides its variables (its `**kwargs`), typed,
+    so that mypy refuses a misspelt one: `client.get_viewer(timeout=5.0, options=...)`."""
+
+    headers: Mapping[str, str] | None  # added to the http_client's own (never Authorization)
+    timeout: float | httpx.Timeout | None  # this call's, instead of the client's
+    extensions: Mapping[str, Any] | None  # httpx request extensions
+    options: CallOptions | None
 
 
 DEFAULT_OPTIONS = CallOptions()

@@ -422,6 +422,13 @@ def readme_python_snippets() -> dict[str, str]:
     return snippets
 
 
+def _with_call_keywords(keywords: str) -> str:
+    """The codegen project's script, one of its calls given `keywords` besides its variables."""
+    script = SCRIPT.format(balance="balance")
+    script = script.replace("import APIKey\n", "import APIKey, CallOptions\n")
+    return script.replace("my_products(prepay=False)", f"my_products(prepay=False, {keywords})")
+
+
 def _scripts_to_type_check() -> dict[str, str]:
     """Every script the suite runs mypy on, by file name."""
     example = EXAMPLE.read_text(encoding="utf-8")
@@ -431,6 +438,8 @@ def _scripts_to_type_check() -> dict[str, str]:
         "example_misspelt.py": example.replace(EXAMPLE_FIELD, "account.balanse"),
         "use_my_kraken.py": SCRIPT.format(balance="balance"),
         "use_my_kraken_misspelt.py": SCRIPT.format(balance="balanse"),
+        "use_my_kraken_keywords.py": _with_call_keywords("timeout=5.0, options=CallOptions()"),
+        "use_my_kraken_keyword_misspelt.py": _with_call_keywords("timeuot=5.0"),
         **readme_python_snippets(),
     }
 

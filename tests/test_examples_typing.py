@@ -25,6 +25,17 @@ def test_a_misspelt_result_field_fails_mypy_strict(mypy_errors: dict[str, list[s
     assert '"GetViewerViewerAccounts" has no attribute "balanse"' in errors[0]
 
 
+def test_a_users_generated_methods_take_the_call_keywords_typed(
+    mypy_errors: dict[str, list[str]],
+) -> None:
+    """`timeout=` and `options=` pass; a misspelt keyword (or a variable's parameter without its
+    trailing _) fails mypy --strict, instead of failing when called."""
+    assert mypy_errors["use_my_kraken_keywords.py"] == []
+    errors = mypy_errors["use_my_kraken_keyword_misspelt.py"]
+    assert len(errors) == 1, errors
+    assert 'Unexpected keyword argument "timeuot" for "my_products"' in errors[0]
+
+
 @pytest.mark.parametrize("snippet", list(readme_python_snippets()))
 def test_every_python_snippet_in_the_readme_passes_mypy_strict(
     mypy_errors: dict[str, list[str]], snippet: str

@@ -24,6 +24,7 @@ EXPECTED_ALL = [
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
+    "CallKeywords",
     "CallOptions",
     "ConfigurationError",
     "Credentials",

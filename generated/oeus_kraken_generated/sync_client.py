@@ -3,7 +3,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from oeus_kraken.scalars import (
     JSONValue,
@@ -96,6 +96,10 @@ if TYPE_CHECKING:
     from .lookup_address_by_street_address import LookupAddressByStreetAddress
     from .refresh_kraken_token import RefreshKrakenToken
     from .update_metadata import UpdateMetadata
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from oeus_kraken import CallKeywords
 
 
 def gql(q: str) -> str:
@@ -120,7 +124,7 @@ class SyncKrakenClient(KrakenBaseClient):
         }
     )
 
-    def get_viewer(self, **kwargs: Any) -> "GetViewer":
+    def get_viewer(self, **kwargs: "Unpack[CallKeywords]") -> "GetViewer":
         from .get_viewer import GetViewer
 
         variables: dict[str, object] = {}
@@ -132,7 +136,9 @@ class SyncKrakenClient(KrakenBaseClient):
         )
         return self.parse_result(GetViewer, response)
 
-    def get_account(self, account_number: str, **kwargs: Any) -> "GetAccount":
+    def get_account(
+        self, account_number: str, **kwargs: "Unpack[CallKeywords]"
+    ) -> "GetAccount":
         from .get_account import GetAccount
 
         variables: dict[str, object] = {"accountNumber": account_number}
@@ -145,7 +151,7 @@ class SyncKrakenClient(KrakenBaseClient):
         return self.parse_result(GetAccount, response)
 
     def lookup_address_by_esi_id(
-        self, esi_id: str, **kwargs: Any
+        self, esi_id: str, **kwargs: "Unpack[CallKeywords]"
     ) -> "LookupAddressByEsiId":
         from .lookup_address_by_esi_id import LookupAddressByEsiId
 
@@ -165,7 +171,7 @@ class SyncKrakenClient(KrakenBaseClient):
         address_2: Union[Optional[str], "UnsetType"] = UNSET,
         city: Union[Optional[str], "UnsetType"] = UNSET,
         state: Union[Optional[str], "UnsetType"] = UNSET,
-        **kwargs: Any,
+        **kwargs: "Unpack[CallKeywords]",
     ) -> "LookupAddressByStreetAddress":
         from .lookup_address_by_street_address import LookupAddressByStreetAddress
 
@@ -185,7 +191,7 @@ class SyncKrakenClient(KrakenBaseClient):
         return self.parse_result(LookupAddressByStreetAddress, response)
 
     def get_kraken_token(
-        self, input: "ObtainJSONWebTokenInput", **kwargs: Any
+        self, input: "ObtainJSONWebTokenInput", **kwargs: "Unpack[CallKeywords]"
     ) -> "GetKrakenToken":
         from .get_kraken_token import GetKrakenToken
 
@@ -199,7 +205,7 @@ class SyncKrakenClient(KrakenBaseClient):
         return self.parse_result(GetKrakenToken, response)
 
     def refresh_kraken_token(
-        self, input: "ObtainJSONWebTokenInput", **kwargs: Any
+        self, input: "ObtainJSONWebTokenInput", **kwargs: "Unpack[CallKeywords]"
     ) -> "RefreshKrakenToken":
         from .refresh_kraken_token import RefreshKrakenToken
 
@@ -220,7 +226,7 @@ class SyncKrakenClient(KrakenBaseClient):
         ledger_id: Union[Optional[str], "UnsetType"] = UNSET,
         first: Union[Optional[int], "UnsetType"] = UNSET,
         after: Union[Optional[str], "UnsetType"] = UNSET,
-        **kwargs: Any,
+        **kwargs: "Unpack[CallKeywords]",
     ) -> "GetAccountPayments":
         from .get_account_payments import GetAccountPayments
 
@@ -247,7 +253,7 @@ class SyncKrakenClient(KrakenBaseClient):
         to_date: Union[Optional[date], "UnsetType"] = UNSET,
         first: Union[Optional[int], "UnsetType"] = UNSET,
         after: Union[Optional[str], "UnsetType"] = UNSET,
-        **kwargs: Any,
+        **kwargs: "Unpack[CallKeywords]",
     ) -> "GetAccountBills":
         from .get_account_bills import GetAccountBills
 
@@ -267,7 +273,7 @@ class SyncKrakenClient(KrakenBaseClient):
         return self.parse_result(GetAccountBills, response)
 
     def get_product_rates_for_esi_id(
-        self, esi_id: str, **kwargs: Any
+        self, esi_id: str, **kwargs: "Unpack[CallKeywords]"
     ) -> "GetProductRatesForEsiId":
         from .get_product_rates_for_esi_id import GetProductRatesForEsiId
 
@@ -281,7 +287,7 @@ class SyncKrakenClient(KrakenBaseClient):
         return self.parse_result(GetProductRatesForEsiId, response)
 
     def get_efl_rates_for_esi_id(
-        self, esi_id: str, **kwargs: Any
+        self, esi_id: str, **kwargs: "Unpack[CallKeywords]"
     ) -> "GetEflRatesForEsiId":
         from .get_efl_rates_for_esi_id import GetEflRatesForEsiId
 
@@ -298,7 +304,7 @@ class SyncKrakenClient(KrakenBaseClient):
         self,
         account_number: str,
         active: Union[Optional[bool], "UnsetType"] = UNSET,
-        **kwargs: Any,
+        **kwargs: "Unpack[CallKeywords]",
     ) -> "GetAccountAgreements":
         from .get_account_agreements import GetAccountAgreements
 
@@ -314,7 +320,9 @@ class SyncKrakenClient(KrakenBaseClient):
         )
         return self.parse_result(GetAccountAgreements, response)
 
-    def get_fan_club_discount(self, **kwargs: Any) -> "GetFanClubDiscount":
+    def get_fan_club_discount(
+        self, **kwargs: "Unpack[CallKeywords]"
+    ) -> "GetFanClubDiscount":
         from .get_fan_club_discount import GetFanClubDiscount
 
         variables: dict[str, object] = {}
@@ -332,7 +340,7 @@ class SyncKrakenClient(KrakenBaseClient):
         ledger_number: Union[Optional[str], "UnsetType"] = UNSET,
         first: Union[Optional[int], "UnsetType"] = UNSET,
         after: Union[Optional[str], "UnsetType"] = UNSET,
-        **kwargs: Any,
+        **kwargs: "Unpack[CallKeywords]",
     ) -> "GetAccountLedgers":
         from .get_account_ledgers import GetAccountLedgers
 
@@ -356,7 +364,7 @@ class SyncKrakenClient(KrakenBaseClient):
         identifier: str,
         key: str,
         value: JSONValue,
-        **kwargs: Any,
+        **kwargs: "Unpack[CallKeywords]",
     ) -> "UpdateMetadata":
         from .update_metadata import UpdateMetadata
 
@@ -381,7 +389,7 @@ class SyncKrakenClient(KrakenBaseClient):
         prepay: Union[Optional[bool], "UnsetType"] = UNSET,
         based_on_time_of_use: Union[Optional[bool], "UnsetType"] = UNSET,
         available_at: Union[Optional[datetime], "UnsetType"] = UNSET,
-        **kwargs: Any,
+        **kwargs: "Unpack[CallKeywords]",
     ) -> "GetProducts":
         from .get_products import GetProducts
 
@@ -404,7 +412,7 @@ class SyncKrakenClient(KrakenBaseClient):
         self,
         filter_products_by: Union[Optional["ProductInput"], "UnsetType"] = UNSET,
         filter_rates_by: Union[Optional["ConciseRatesInput"], "UnsetType"] = UNSET,
-        **kwargs: Any,
+        **kwargs: "Unpack[CallKeywords]",
     ) -> "GetProductsWithRates":
         from .get_products_with_rates import GetProductsWithRates
 
@@ -421,7 +429,7 @@ class SyncKrakenClient(KrakenBaseClient):
         return self.parse_result(GetProductsWithRates, response)
 
     def get_tdsp_by_postal_code(
-        self, postal_code: str, **kwargs: Any
+        self, postal_code: str, **kwargs: "Unpack[CallKeywords]"
     ) -> "GetTdspByPostalCode":
         from .get_tdsp_by_postal_code import GetTdspByPostalCode
 
@@ -439,7 +447,7 @@ class SyncKrakenClient(KrakenBaseClient):
         esi_id: str,
         kwh_usage: Union[Optional[Decimal], "UnsetType"] = UNSET,
         filter_products_by: Union[Optional["ProductInput"], "UnsetType"] = UNSET,
-        **kwargs: Any,
+        **kwargs: "Unpack[CallKeywords]",
     ) -> "GetRatesForEsiId":
         from .get_rates_for_esi_id import GetRatesForEsiId
 
@@ -461,7 +469,7 @@ class SyncKrakenClient(KrakenBaseClient):
         service_provider: "ServiceProvider",
         kwh_usage: Union[Optional[Decimal], "UnsetType"] = UNSET,
         filter_products_by: Union[Optional["ProductInput"], "UnsetType"] = UNSET,
-        **kwargs: Any,
+        **kwargs: "Unpack[CallKeywords]",
     ) -> "GetRatesForServiceProvider":
         from .get_rates_for_service_provider import GetRatesForServiceProvider
 
@@ -483,7 +491,7 @@ class SyncKrakenClient(KrakenBaseClient):
         load_zone: "LoadZone",
         kwh_usage: Union[Optional[Decimal], "UnsetType"] = UNSET,
         filter_products_by: Union[Optional["ProductInput"], "UnsetType"] = UNSET,
-        **kwargs: Any,
+        **kwargs: "Unpack[CallKeywords]",
     ) -> "GetRatesForLoadZone":
         from .get_rates_for_load_zone import GetRatesForLoadZone
 
@@ -504,7 +512,7 @@ class SyncKrakenClient(KrakenBaseClient):
         self,
         kwh_usage: Decimal,
         filter_products_by: Union[Optional["ProductInput"], "UnsetType"] = UNSET,
-        **kwargs: Any,
+        **kwargs: "Unpack[CallKeywords]",
     ) -> "GetRatesForUsage":
         from .get_rates_for_usage import GetRatesForUsage
 
@@ -520,7 +528,9 @@ class SyncKrakenClient(KrakenBaseClient):
         )
         return self.parse_result(GetRatesForUsage, response)
 
-    def create_quote(self, input: "CreateQuoteInput", **kwargs: Any) -> "CreateQuote":
+    def create_quote(
+        self, input: "CreateQuoteInput", **kwargs: "Unpack[CallKeywords]"
+    ) -> "CreateQuote":
         from .create_quote import CreateQuote
 
         variables: dict[str, object] = {"input": input}
@@ -533,7 +543,7 @@ class SyncKrakenClient(KrakenBaseClient):
         return self.parse_result(CreateQuote, response)
 
     def create_customer_quote(
-        self, account_number: str, **kwargs: Any
+        self, account_number: str, **kwargs: "Unpack[CallKeywords]"
     ) -> "CreateCustomerQuote":
         from .create_customer_quote import CreateCustomerQuote
 
@@ -546,7 +556,9 @@ class SyncKrakenClient(KrakenBaseClient):
         )
         return self.parse_result(CreateCustomerQuote, response)
 
-    def get_rate_limit_info(self, **kwargs: Any) -> "GetRateLimitInfo":
+    def get_rate_limit_info(
+        self, **kwargs: "Unpack[CallKeywords]"
+    ) -> "GetRateLimitInfo":
         from .get_rate_limit_info import GetRateLimitInfo
 
         variables: dict[str, object] = {}
@@ -563,7 +575,7 @@ class SyncKrakenClient(KrakenBaseClient):
         account_number: str,
         device_type: "KrakenFlexDeviceTypes",
         device_vendor: "ProviderChoices",
-        **kwargs: Any,
+        **kwargs: "Unpack[CallKeywords]",
     ) -> "CreateSmartDeviceToken":
         from .create_smart_device_token import CreateSmartDeviceToken
 
@@ -581,7 +593,11 @@ class SyncKrakenClient(KrakenBaseClient):
         return self.parse_result(CreateSmartDeviceToken, response)
 
     def acquire_oauth_tokens(
-        self, account_number: str, auth_code: str, state: str, **kwargs: Any
+        self,
+        account_number: str,
+        auth_code: str,
+        state: str,
+        **kwargs: "Unpack[CallKeywords]",
     ) -> "AcquireOauthTokens":
         from .acquire_oauth_tokens import AcquireOauthTokens
 
@@ -611,7 +627,7 @@ class SyncKrakenClient(KrakenBaseClient):
         utility_filters: Union[
             Optional[list[Optional["UtilityFiltersInput"]]], "UnsetType"
         ] = UNSET,
-        **kwargs: Any,
+        **kwargs: "Unpack[CallKeywords]",
     ) -> "GetMeasurements":
         from .get_measurements import GetMeasurements
 
@@ -647,7 +663,7 @@ class SyncKrakenClient(KrakenBaseClient):
         utility_filters: Union[
             Optional[list[Optional["UtilityFiltersInput"]]], "UnsetType"
         ] = UNSET,
-        **kwargs: Any,
+        **kwargs: "Unpack[CallKeywords]",
     ) -> "GetPropertyMeasurements":
         from .get_property_measurements import GetPropertyMeasurements
 
@@ -676,7 +692,7 @@ class SyncKrakenClient(KrakenBaseClient):
         esi_id: str,
         from_datetime: datetime,
         to_datetime: datetime,
-        **kwargs: Any,
+        **kwargs: "Unpack[CallKeywords]",
     ) -> "GetIntervalReadings":
         from .get_interval_readings import GetIntervalReadings
 
@@ -700,7 +716,7 @@ class SyncKrakenClient(KrakenBaseClient):
         esi_id: str,
         from_datetime: datetime,
         to_datetime: datetime,
-        **kwargs: Any,
+        **kwargs: "Unpack[CallKeywords]",
     ) -> "GetDailyReadings":
         from .get_daily_readings import GetDailyReadings
 

@@ -11,6 +11,8 @@ codegen.toml can name them in `plugins = [...]` (`oeus-kraken codegen --print-co
 - `OpenEnumsPlugin`: enums accept values the API adds after generation;
 - `PublicOperationsPlugin`: records which operations the API serves without authentication;
 - `RedactSecretsPlugin`: tokens, passwords and keys in models show as '***' in repr and str;
+- `TypedKeywordsPlugin`: each method's `**kwargs` is typed (`oeus_kraken.CallKeywords`), so that
+  mypy refuses a misspelt keyword, or a variable's parameter spelt without its trailing _;
 - `LightUnsetPlugin`: the clients take their UNSET marker from `oeus_kraken.unset`, not from
   `base_model`, so that importing a client does not load pydantic's model machinery;
 - `PackageInitPlugin`: the package's `__init__` also exports the sync client (the async and
@@ -53,6 +55,7 @@ __all__ = [
     "PublicOperationsPlugin",
     "RedactSecretsPlugin",
     "ResultParsingHookPlugin",
+    "TypedKeywordsPlugin",
     "oeus_kraken_settings",
 ]
 
@@ -64,6 +67,7 @@ PLUGINS = [
     "oeus_kraken.codegen.plugins.OpenEnumsPlugin",
     "oeus_kraken.codegen.plugins.PublicOperationsPlugin",
     "oeus_kraken.codegen.plugins.RedactSecretsPlugin",
+    "oeus_kraken.codegen.plugins.TypedKeywordsPlugin",
     "oeus_kraken.codegen.plugins.LightUnsetPlugin",
     "oeus_kraken.codegen.plugins.PackageInitPlugin",
 ]
@@ -276,6 +280,36 @@ class RedactSecretsPlugin(Plugin):
         head = head[:first_import] + imports + head[first_import:]
         redacting = head.rstrip() + "\n" + _REDACTING_REPR + "\n\n" + marker + body.rstrip()
         return redacting + "\n" + _REDACTING_METHOD
+
+
+class TypedKeywordsPlugin(Plugin):
+    """Types each operation method's `**kwargs` as `oeus_kraken.CallKeywords` (`headers`,
+    `timeout`, `extensions`, `options`). ariadne-codegen annotates it `Any`, so `filter=` for a
+    variable whose parameter is `filter_` passed mypy --strict and failed when called.
+
+    The annotation is a string, its names imported for type checking only: the client module is
+    imported while `oeus_kraken` itself initialises, and costs nothing more at run time."""
+
+    _ANNOTATION = "Unpack[CallKeywords]"
+    _IMPORTS = "from typing_extensions import Unpack\n\nfrom oeus_kraken import CallKeywords\n"
+
+    def generate_client_method(self, method_def: Any, operation_definition: Any) -> Any:
+        kwarg = method_def.args.kwarg
+        if kwarg is not None and kwarg.arg == "kwargs":
+            kwarg.annotation = ast.Constant(value=self._ANNOTATION)
+        return method_def
+
+    def generate_client_module(self, module: ast.Module) -> ast.Module:
+        imported = {
+            alias.asname or alias.name
+            for node in module.body
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
+        checking = "" if "TYPE_CHECKING" in imported else "from typing import TYPE_CHECKING\n"
+        imports = "".join(f"    {line}\n" for line in self._IMPORTS.splitlines() if line)
+        _insert_after_imports(module, ast.parse(f"{checking}if TYPE_CHECKING:\n{imports}").body)
+        return module
 
 
 class LightUnsetPlugin(Plugin):
