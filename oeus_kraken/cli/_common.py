@@ -42,12 +42,34 @@ EXIT_CODES = {
     "broken_pipe": 141,  # the output's reader went away (`| head`): 128 + SIGPIPE, as for `yes`
 }
 
-EXIT_CODES_TEXT = (
-    "0 ok, 1 API error, 2 bad arguments or environment, 3 authentication failed, "
-    "4 API unreachable, 5 rate limited, 6 usage sync stopped early by the hour's budget or "
-    "--max-requests (resumable), 7 usage sync: some accounts failed, 8 no rows in range, "
-    "130 interrupted, 141 output closed early (| head)"
-)
+# Each code in the words of a command's help, which lists only the codes that command can give.
+EXIT_MEANINGS = {
+    "ok": "ok",
+    "error": "API error",
+    "usage": "bad arguments or environment",
+    "auth": "authentication failed",
+    "unreachable": "API unreachable",
+    "rate_limited": "rate limited",
+    "stopped": "stopped early by the hour's budget or --max-requests (resumable)",
+    "partial": "some accounts failed (the others synced)",
+    "no_rows": "no rows in range",
+    "interrupted": "interrupted",
+    "broken_pipe": "output closed early (| head)",
+}
+# What a command that calls the API can end with; a store command makes no request (1: the
+# store or a file it writes cannot be used).
+API_EXITS = ("ok", "error", "usage", "auth", "unreachable", "rate_limited")
+STORE_EXITS = ("ok", "error", "usage")
+STORE_ERROR = "the store cannot be read, or a file written"
+
+
+def exit_codes_text(kinds: Sequence[str], *, error: str = EXIT_MEANINGS["error"]) -> str:
+    """`0 ok, 1 API error, ...` for these kinds of EXIT_CODES; every command can also be
+    interrupted (130) and have its reader go away (141)."""
+    meanings = EXIT_MEANINGS | {"error": error}
+    every = [*kinds, "interrupted", "broken_pipe"]
+    return ", ".join(f"{EXIT_CODES[kind]} {meanings[kind]}" for kind in every)
+
 
 # Who may call a command's operations, as each command's help says.
 Auth = Literal["public", "account user or organisation", "organisation"]
@@ -63,8 +85,36 @@ class NotFoundError(KrakenError):
     """The API answered, and what was asked for is not there (exit 1)."""
 
 
+def wrap(text: str, width: int) -> list[str]:
+    """`text`'s words in lines of `width`, never breaking inside a word: textwrap's default
+    breaks after a hyphen (`--max-` and `requests` on the next line) and inside a word longer
+    than the line (a URL, a path), and an option split so cannot be copied or searched for."""
+    return textwrap.wrap(
+        " ".join(text.split()), width, break_on_hyphens=False, break_long_words=False
+    )
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help layout, wrapped by `wrap` (argparse offers no switch for it)."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return wrap(text, width)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n".join(indent + line for line in wrap(text, width - len(indent)))
+
+
+class RawDescriptionHelpFormatter(argparse.RawDescriptionHelpFormatter, HelpFormatter):
+    """A description and epilog laid out by hand, kept as they are; options' help as above."""
+
+
 class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line, like every other failure of the command."""
+    """An ArgumentParser whose errors are one line, like every other failure of the command,
+    and whose help never splits an option name across lines (HelpFormatter)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_CODES["usage"], f"{self.prog}: {message} (see {self.prog} --help)\n")
@@ -276,22 +326,25 @@ def add_command(
     run: Run,
     parents: Sequence[argparse.ArgumentParser],
     auth: Auth | None,
+    exits: str | None = None,
     epilog: str | None = None,
     prog: str | None = None,
 ) -> argparse.ArgumentParser:
     """A subcommand. `summary` None leaves it out of the top-level list (the `usage` verbs,
-    which `usage --help` names). `auth` None: the command does not call the API."""
+    which `usage --help` names). `auth` None: the command does not call the API. `exits`: the
+    exit codes it can give (exit_codes_text; default: those of a command calling the API)."""
     if epilog is None:
         epilog = _CREDENTIAL_HELP if auth is not None else ""
-        epilog += f" Exit codes: {EXIT_CODES_TEXT}."
+        epilog += f" Exit codes: {exits or exit_codes_text(API_EXITS)}."
     if auth is not None:
-        description += f" Auth: {auth}."
+        # On a line of its own after a description laid out by hand in lines.
+        description += ("\n" if "\n" in description else " ") + f"Auth: {auth}."
     options: dict[str, Any] = {
         "parents": list(parents),
         "description": description,
         # Wrapped here too: a command whose description is laid out by hand keeps the epilog's
         # lines as they are.
-        "epilog": textwrap.fill(epilog.strip(), width=92),
+        "epilog": "\n".join(wrap(epilog, 92)),
     }
     if summary is not None:
         options["help"] = summary

@@ -9,7 +9,6 @@ point stdout at /dev/null so that the interpreter's last flush has nowhere to fa
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import logging
 import os
@@ -28,7 +27,7 @@ from .._errors import (
 )
 from .._version import __version__
 from . import _accounts, _compare, _market, _premises, _sandbox, _schema, _usage, _usage_store
-from ._common import EXIT_CODES, Invocation, Parser, api_options
+from ._common import EXIT_CODES, Invocation, Parser, RawDescriptionHelpFormatter, api_options
 
 EPILOG = f"""\
 credentials (first found wins): --organization-secret-key, --api-key, --email + --password,
@@ -70,7 +69,7 @@ def build_parser() -> Parser:
         prog="oeus-kraken",
         description="Octopus Energy USA Kraken API from the command line.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"oeus-kraken {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -78,6 +77,8 @@ def build_parser() -> Parser:
     _sandbox.register(commands)
     codegen_command.add_parser(commands)
     commands.choices["codegen"].set_defaults(run=None, auth=None)
+    # Ours, whose option help never breaks a line after a hyphen (the package has argparse's).
+    commands.choices["codegen"].formatter_class = RawDescriptionHelpFormatter
     _schema.register(commands)
     _accounts.register(commands, api)
     _market.register(commands, api)

@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from .._config import credentials_from_env
 from .._errors import ConfigurationError
-from ._common import Invocation, _checked_url, logging_options, non_empty_path
+from ._common import (
+    Invocation,
+    RawDescriptionHelpFormatter,
+    _checked_url,
+    logging_options,
+    non_empty_path,
+)
 
 if TYPE_CHECKING:
     from ..schema import LoadedSchema
@@ -75,7 +81,7 @@ def register(commands: Any) -> None:
         help="compare two schemas and check operations against the new one",
         description=DESCRIPTION,
         epilog=EXIT_STATUSES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RawDescriptionHelpFormatter,
         parents=[logging_options()],
     )
     diff.set_defaults(run=run_diff, auth=None, command="schema diff")

@@ -1,0 +1,151 @@
+"""Every `oeus-kraken ... --help`, as a user meets it: each one works, reads whole at any terminal
+width (no option name split across lines), lists only the exit codes its command can give,
+and names every option the README's command table gives it; and the options every API
+command shares go before the command as well as after it.
+
+The commands are found by walking the parser, so a command added later is walked too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cli_helpers import Cli, clean_env, cli
+
+from oeus_kraken.cli import EXIT_CODES
+from oeus_kraken.cli._main import build_parser
+
+__all__ = ["clean_env", "cli"]  # fixtures
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _parsers(
+    parser: argparse.ArgumentParser, words: tuple[str, ...] = ()
+) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    """Each command's words (`usage sync`; "" for oeus-kraken itself) and its parser."""
+    yield " ".join(words), parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _parsers(sub, (*words, *name.split()))
+
+
+COMMANDS = [command for command, _ in _parsers(build_parser())]
+
+
+def help_of(cli: Cli, command: str) -> str:
+    run = cli(*command.split(), "--help")
+    assert (run.code, run.err) == (0, ""), (command, run)
+    assert "Traceback" not in run.out
+    return run.out
+
+
+def test_the_walk_finds_every_command() -> None:
+    assert {"", "viewer", "usage", "usage sync", "usage chart", "schema diff"} <= set(COMMANDS)
+    assert {"sandbox", "codegen", "compare", "fan-club"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("columns", [52, 80, 120])
+def test_no_help_splits_an_option_or_a_hyphenated_word_across_lines(
+    cli: Cli, clean_env: None, monkeypatch: pytest.MonkeyPatch, command: str, columns: int
+) -> None:
+    # argparse's textwrap breaks after a hyphen: `--max-` at a line's end, `requests` on the
+    # next (or, re-filled, `--max- requests` mid-line). A path (`oeus-` / `kraken/...`) too.
+    monkeypatch.setenv("COLUMNS", str(columns))
+    text = help_of(cli, command)
+    broken = re.findall(r"\S*\w-\s+\S*", text)
+    assert not broken, (command, broken)
+
+
+def test_every_option_and_argument_of_every_command_says_what_it_is() -> None:
+    undocumented = [
+        (command, action.option_strings or action.dest)
+        for command, parser in _parsers(build_parser())
+        for action in parser._actions
+        if not action.help and not isinstance(action, argparse._SubParsersAction)
+    ]
+    assert not undocumented
+
+
+# -- exit codes ------------------------------------------------------------------------------------
+
+API = {0, 1, 2, 3, 4, 5, 130, 141}
+STORE = {0, 1, 2, 130, 141}
+EXPECTED_EXIT_CODES = {
+    **dict.fromkeys(
+        ["token", "viewer", "account", "usage", "esi", "address", "products", "rates"], API
+    ),
+    **dict.fromkeys(["quote", "fan-club", "compare"], API),
+    "usage sync": API | {6, 7},
+    "usage export": STORE | {8},
+    "usage chart": STORE | {8},
+    "usage status": STORE,
+    "sandbox": {0, 2},
+    "codegen": {0, 1, 2},
+    "schema diff": {0, 1, 2, 3, 4, 5, 130, 141},
+}
+
+
+def listed_exit_codes(text: str) -> set[int]:
+    """The codes a help's `Exit codes:` (or `exit statuses:`) paragraph lists: each number
+    at the start of a clause (`0 ok, 1 API error, ...`) or of a line."""
+    flat = " ".join(text.split())
+    match = re.search(r"exit (?:codes|statuses):(.*)", flat, re.IGNORECASE)
+    assert match, text
+    return {int(code) for code in re.findall(r"(?:^|\s)(\d{1,3}) [A-Za-z(-]", match[1])}
+
+
+@pytest.mark.parametrize("command", sorted(EXPECTED_EXIT_CODES))
+def test_each_help_lists_the_exit_codes_its_command_can_give_and_no_other(
+    cli: Cli, clean_env: None, command: str
+) -> None:
+    assert listed_exit_codes(help_of(cli, command)) == EXPECTED_EXIT_CODES[command]
+
+
+def test_every_runnable_command_says_which_exit_codes_it_gives() -> None:
+    runnable = {c for c in COMMANDS if c not in ("", "schema")}
+    assert runnable == set(EXPECTED_EXIT_CODES)
+
+
+def test_the_exit_codes_in_the_helps_are_the_readme_table_s() -> None:
+    table = README.read_text().split("### Exit statuses", 1)[1].split("\n## ", 1)[0]
+    documented = {int(code) for code in re.findall(r"^\| (\d+) \|", table, re.MULTILINE)}
+    assert documented == set(EXIT_CODES.values())
+    assert set().union(*EXPECTED_EXIT_CODES.values()) <= documented
+
+
+# -- the README's command table ----------------------------------------------------------------
+
+
+def readme_command_options() -> dict[str, set[str]]:
+    """Each command in the README's command table, with the options its row names."""
+    section = README.read_text().split("## Command line", 1)[1].split("\n### ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    options: dict[str, set[str]] = {}
+    for row in rows:
+        first_cell = row.split(" | ")[0]
+        for span in re.findall(r"`([^`]+)`", first_cell):
+            words = span.split()
+            command = " ".join(words[:2]) if " ".join(words[:2]) in COMMANDS else words[0]
+            options.setdefault(command, set()).update(re.findall(r"--[a-z][a-z-]*", span))
+    return options
+
+
+def test_the_readme_table_names_only_commands_that_exist() -> None:
+    assert set(readme_command_options()) <= set(COMMANDS)
+    assert len(readme_command_options()) >= 17
+
+
+@pytest.mark.parametrize("command", sorted(readme_command_options()))
+def test_each_option_the_readme_table_gives_a_command_is_in_its_help(
+    cli: Cli, clean_env: None, command: str
+) -> None:
+    text = help_of(cli, command)
+    for option in readme_command_options()[command]:
+        assert re.search(rf"{option}\b(?!-)", text), (command, option)
