@@ -149,3 +149,26 @@ def test_each_option_the_readme_table_gives_a_command_is_in_its_help(
     text = help_of(cli, command)
     for option in readme_command_options()[command]:
         assert re.search(rf"{option}\b(?!-)", text), (command, option)
+
+
+# -- where the token cache is ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["viewer", "usage sync", "schema diff"])
+def test_no_token_cache_help_names_the_cache_under_xdg_cache_home_when_set(
+    cli: Cli, clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: str
+) -> None:
+    cache = tmp_path / "100% cache"  # a `%` is no argparse format
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    flat = " ".join(help_of(cli, command).split())
+    assert f"{cache}/oeus-kraken/tokens.json" in flat
+    assert "$XDG_CACHE_HOME/oeus-kraken/tokens.json, or ~/.cache/oeus-kraken/tokens.json" in flat
+
+
+def test_no_token_cache_help_names_the_home_cache_when_xdg_cache_home_is_unset(
+    cli: Cli, clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    flat = " ".join(help_of(cli, "viewer").split())
+    assert f"{tmp_path}/.cache/oeus-kraken/tokens.json" in flat

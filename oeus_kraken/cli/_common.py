@@ -258,6 +258,18 @@ def logging_options() -> argparse.ArgumentParser:
     return parent
 
 
+def token_cache_help() -> str:
+    """--no-token-cache's help, naming the cache file this run would use, and the rule."""
+    from .._token_store import default_token_store_path
+
+    here = str(default_token_store_path()).replace("%", "%%")  # help text is a %-format
+    return (
+        f"do not read or write the token cache, here {here} "
+        "($XDG_CACHE_HOME/oeus-kraken/tokens.json, or ~/.cache/oeus-kraken/tokens.json when "
+        "XDG_CACHE_HOME is unset or empty)"
+    )
+
+
 def api_options() -> argparse.ArgumentParser:
     """The options of every command that calls the API."""
     parent = argparse.ArgumentParser(add_help=False, parents=[logging_options()])
@@ -272,11 +284,7 @@ def api_options() -> argparse.ArgumentParser:
         help="allow an http:// URL that is not on this machine (credentials and tokens then "
         "travel unencrypted)",
     )
-    parent.add_argument(
-        "--no-token-cache",
-        action="store_true",
-        help="do not read or write the token cache (~/.cache/oeus-kraken/tokens.json)",
-    )
+    parent.add_argument("--no-token-cache", action="store_true", help=token_cache_help())
     creds = parent.add_argument_group("credentials (prefer the KRAKEN_* environment variables)")
     creds.add_argument(
         "--organization-secret-key",

@@ -27,6 +27,7 @@ from ._common import (
     _checked_url,
     logging_options,
     non_empty_path,
+    token_cache_help,
 )
 
 if TYPE_CHECKING:
@@ -114,11 +115,7 @@ def register(commands: Any) -> None:
         action="store_true",
         help="allow an http:// endpoint that is not on this machine",
     )
-    diff.add_argument(
-        "--no-token-cache",
-        action="store_true",
-        help="do not read or write the token cache (~/.cache/oeus-kraken/tokens.json)",
-    )
+    diff.add_argument("--no-token-cache", action="store_true", help=token_cache_help())
 
 
 def _introspect(url: str, args: argparse.Namespace) -> LoadedSchema:
