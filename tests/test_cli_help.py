@@ -14,12 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_helpers import Cli, clean_env, cli
+from auth_helpers import Waits
+from cli_helpers import UNREACHABLE_URL, Cli, assert_one_error_line, clean_env, cli, instant_waits
 
 from oeus_kraken.cli import EXIT_CODES
-from oeus_kraken.cli._main import build_parser
+from oeus_kraken.cli._main import build_parser, parse, route
 
-__all__ = ["clean_env", "cli"]  # fixtures
+__all__ = ["clean_env", "cli", "instant_waits"]  # fixtures
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -172,3 +173,81 @@ def test_no_token_cache_help_names_the_home_cache_when_xdg_cache_home_is_unset(
     monkeypatch.setenv("HOME", str(tmp_path))
     flat = " ".join(help_of(cli, "viewer").split())
     assert f"{tmp_path}/.cache/oeus-kraken/tokens.json" in flat
+
+
+# -- the shared options, before the command or after it ---------------------------------------
+
+RANGE = ["--from", "2026-03-01", "--to", "2026-03-01"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "verbose"),
+    [
+        (["viewer"], 0),
+        (["-v", "viewer"], 1),
+        (["-vv", "viewer"], 2),
+        (["viewer", "-vv"], 2),
+        (["-v", "viewer", "-vv"], 2),  # both: the one after the command
+        (["-vv", "usage", "status"], 2),
+        (["-v", "schema", "diff", "a", "b"], 1),
+    ],
+)
+def test_verbose_goes_before_the_command_or_after_it(argv: list[str], verbose: int) -> None:
+    assert parse(argv).verbose == verbose
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["--url", "", "viewer"], "viewer"),
+        (["--url=", "viewer"], "viewer"),
+        (["--url", "", "--no-token-cache", "usage", "sync"], "usage sync"),
+        (["--api-key", "k", "--url", "", "usage", "A-1234ABCD", *RANGE], "usage"),
+    ],
+)
+def test_the_url_given_before_the_command_is_the_one_used(
+    cli: Cli, clean_env: None, argv: list[str], command: str
+) -> None:
+    line = assert_one_error_line(cli(*argv), command, "usage")
+    assert "--url is empty" in line
+
+
+def test_an_option_given_before_and_after_the_command_the_one_after_wins(
+    cli: Cli, clean_env: None, instant_waits: Waits
+) -> None:
+    run = cli("--url", "", "--api-key", "key", "viewer", "--url", UNREACHABLE_URL)
+    line = assert_one_error_line(run, "viewer", "unreachable")
+    assert "from --url" in line
+
+
+def test_a_value_before_the_command_is_not_taken_for_the_command(cli: Cli, clean_env: None) -> None:
+    # `usage` as a password is the password, not the start of `usage sync`.
+    assert route(["--password", "usage", "sync"]) == ["--password", "usage", "sync"]
+    assert route(["--url", "U", "usage", "sync", "-v"]) == ["--url", "U", "usage sync", "-v"]
+    assert route(["--ur", "U", "usage", "sync"]) == ["--ur", "U", "usage sync"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "option", "command"),
+    [
+        (["--url", "U", "usage", "status"], "--url", "usage status"),
+        (["--api-key", "K", "usage", "export", "A-1234ABCD", *RANGE], "--api-key", "usage export"),
+        (["-v", "sandbox"], "-v", "sandbox"),
+        (["--no-token-cache", "codegen"], "--no-token-cache", "codegen"),
+        (["--url", "U", "schema", "diff", "a", "b"], "--url", "schema diff"),
+    ],
+)
+def test_a_shared_option_before_a_command_that_has_no_such_option_is_refused_in_one_line(
+    cli: Cli, clean_env: None, argv: list[str], option: str, command: str
+) -> None:
+    run = cli(*argv)
+    assert (run.code, run.out) == (EXIT_CODES["usage"], "")
+    [line] = run.err_lines
+    assert line.startswith(f"oeus-kraken: {option} does not apply to `{command}`"), line
+
+
+def test_the_top_level_help_names_the_shared_options(cli: Cli, clean_env: None) -> None:
+    text = help_of(cli, "")
+    for option in ("--verbose", "--url", "--allow-insecure-http", "--no-token-cache", "--api-key"):
+        assert option in text
+    assert "before or after the command" in " ".join(text.split())

@@ -245,13 +245,34 @@ def check_date_range(first: date, last: date) -> None:
 # -- options ---------------------------------------------------------------------------------------
 
 
+# The options every command calling the API shares, with their defaults: accepted before the
+# command too (`oeus-kraken -v viewer`), as git's and kubectl's are. Each is declared with no
+# default (SUPPRESS), so that a run's namespace holds it only when it was given, and the one
+# after the command, parsed last, wins; `_main.parse` then fills in these defaults.
+SHARED_OPTIONS = {
+    "verbose": 0,
+    "url": None,
+    "allow_insecure_http": False,
+    "no_token_cache": False,
+    "organization_secret_key": None,
+    "api_key": None,
+    "email": None,
+    "password": None,
+    "refresh_token": None,
+}
+# Those of them that take a value (`--url URL`), which `_main.route` steps over.
+SHARED_VALUE_OPTIONS = tuple(
+    f"--{dest.replace('_', '-')}" for dest, default in SHARED_OPTIONS.items() if default is None
+)
+
+
 def logging_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument(
         "-v",
         "--verbose",
         action="count",
-        default=0,
+        default=argparse.SUPPRESS,
         help="the library's logs on stderr (retries, token requests; never secrets); -vv: "
         "also each HTTP request",
     )
@@ -271,8 +292,10 @@ def token_cache_help() -> str:
 
 
 def api_options() -> argparse.ArgumentParser:
-    """The options of every command that calls the API."""
-    parent = argparse.ArgumentParser(add_help=False, parents=[logging_options()])
+    """The options of every command that calls the API (SHARED_OPTIONS: none has a default)."""
+    parent = argparse.ArgumentParser(
+        add_help=False, parents=[logging_options()], argument_default=argparse.SUPPRESS
+    )
     parent.add_argument(
         "--url",
         help=f"GraphQL endpoint (default: KRAKEN_URL, else production {PRODUCTION_URL}; "

@@ -70,14 +70,15 @@ def _schema_source(text: str) -> str:
     return text.strip()
 
 
-def register(commands: Any) -> None:
+def register(commands: Any) -> argparse.ArgumentParser:
+    """`schema` and its one verb, `diff`; returns `schema diff`'s parser."""
     schema = commands.add_parser(
         "schema",
         help="what a new schema does to your operations (schema diff OLD NEW)",
         description="Schema tools. `oeus-kraken schema diff OLD NEW --help` for the one there is.",
     )
     verbs = schema.add_subparsers(dest="verb", required=True, metavar="VERB")
-    diff = verbs.add_parser(
+    diff: argparse.ArgumentParser = verbs.add_parser(
         "diff",
         help="compare two schemas and check operations against the new one",
         description=DESCRIPTION,
@@ -113,9 +114,16 @@ def register(commands: Any) -> None:
     diff.add_argument(
         "--allow-insecure-http",
         action="store_true",
+        default=argparse.SUPPRESS,  # a shared option (SHARED_OPTIONS), filled in by parse
         help="allow an http:// endpoint that is not on this machine",
     )
-    diff.add_argument("--no-token-cache", action="store_true", help=token_cache_help())
+    diff.add_argument(
+        "--no-token-cache",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help=token_cache_help(),
+    )
+    return diff
 
 
 def _introspect(url: str, args: argparse.Namespace) -> LoadedSchema:
