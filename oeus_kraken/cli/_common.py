@@ -42,12 +42,34 @@ EXIT_CODES = {
     "broken_pipe": 141,  # the output's reader went away (`| head`): 128 + SIGPIPE, as for `yes`
 }
 
-EXIT_CODES_TEXT = (
-    "0 ok, 1 API error, 2 bad arguments or environment, 3 authentication failed, "
-    "4 API unreachable, 5 rate limited, 6 usage sync stopped early by the hour's budget or "
-    "--max-requests (resumable), 7 usage sync: some accounts failed, 8 no rows in range, "
-    "130 interrupted, 141 output closed early (| head)"
-)
+# Each code in the words of a command's help, which lists only the codes that command can give.
+EXIT_MEANINGS = {
+    "ok": "ok",
+    "error": "API error",
+    "usage": "bad arguments or environment",
+    "auth": "authentication failed",
+    "unreachable": "API unreachable",
+    "rate_limited": "rate limited",
+    "stopped": "stopped early by the hour's budget or --max-requests (resumable)",
+    "partial": "some accounts failed (the others synced)",
+    "no_rows": "no rows in range",
+    "interrupted": "interrupted",
+    "broken_pipe": "output closed early (| head)",
+}
+# What a command that calls the API can end with; a store command makes no request (1: the
+# store or a file it writes cannot be used).
+API_EXITS = ("ok", "error", "usage", "auth", "unreachable", "rate_limited")
+STORE_EXITS = ("ok", "error", "usage")
+STORE_ERROR = "the store cannot be read, or a file written"
+
+
+def exit_codes_text(kinds: Sequence[str], *, error: str = EXIT_MEANINGS["error"]) -> str:
+    """`0 ok, 1 API error, ...` for these kinds of EXIT_CODES; every command can also be
+    interrupted (130) and have its reader go away (141)."""
+    meanings = EXIT_MEANINGS | {"error": error}
+    every = [*kinds, "interrupted", "broken_pipe"]
+    return ", ".join(f"{EXIT_CODES[kind]} {meanings[kind]}" for kind in every)
+
 
 # Who may call a command's operations, as each command's help says.
 Auth = Literal["public", "account user or organisation", "organisation"]
@@ -63,8 +85,36 @@ class NotFoundError(KrakenError):
     """The API answered, and what was asked for is not there (exit 1)."""
 
 
+def wrap(text: str, width: int) -> list[str]:
+    """`text`'s words in lines of `width`, never breaking inside a word: textwrap's default
+    breaks after a hyphen (`--max-` and `requests` on the next line) and inside a word longer
+    than the line (a URL, a path), and an option split so cannot be copied or searched for."""
+    return textwrap.wrap(
+        " ".join(text.split()), width, break_on_hyphens=False, break_long_words=False
+    )
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help layout, wrapped by `wrap` (argparse offers no switch for it)."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return wrap(text, width)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n".join(indent + line for line in wrap(text, width - len(indent)))
+
+
+class RawDescriptionHelpFormatter(argparse.RawDescriptionHelpFormatter, HelpFormatter):
+    """A description and epilog laid out by hand, kept as they are; options' help as above."""
+
+
 class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line, like every other failure of the command."""
+    """An ArgumentParser whose errors are one line, like every other failure of the command,
+    and whose help never splits an option name across lines (HelpFormatter)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_CODES["usage"], f"{self.prog}: {message} (see {self.prog} --help)\n")
@@ -195,22 +245,57 @@ def check_date_range(first: date, last: date) -> None:
 # -- options ---------------------------------------------------------------------------------------
 
 
+# The options every command calling the API shares, with their defaults: accepted before the
+# command too (`oeus-kraken -v viewer`), as git's and kubectl's are. Each is declared with no
+# default (SUPPRESS), so that a run's namespace holds it only when it was given, and the one
+# after the command, parsed last, wins; `_main.parse` then fills in these defaults.
+SHARED_OPTIONS = {
+    "verbose": 0,
+    "url": None,
+    "allow_insecure_http": False,
+    "no_token_cache": False,
+    "organization_secret_key": None,
+    "api_key": None,
+    "email": None,
+    "password": None,
+    "refresh_token": None,
+}
+# Those of them that take a value (`--url URL`), which `_main.route` steps over.
+SHARED_VALUE_OPTIONS = tuple(
+    f"--{dest.replace('_', '-')}" for dest, default in SHARED_OPTIONS.items() if default is None
+)
+
+
 def logging_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument(
         "-v",
         "--verbose",
         action="count",
-        default=0,
+        default=argparse.SUPPRESS,
         help="the library's logs on stderr (retries, token requests; never secrets); -vv: "
         "also each HTTP request",
     )
     return parent
 
 
+def token_cache_help() -> str:
+    """--no-token-cache's help, naming the cache file this run would use, and the rule."""
+    from .._token_store import default_token_store_path
+
+    here = str(default_token_store_path()).replace("%", "%%")  # help text is a %-format
+    return (
+        f"do not read or write the token cache, here {here} "
+        "($XDG_CACHE_HOME/oeus-kraken/tokens.json, or ~/.cache/oeus-kraken/tokens.json when "
+        "XDG_CACHE_HOME is unset or empty)"
+    )
+
+
 def api_options() -> argparse.ArgumentParser:
-    """The options of every command that calls the API."""
-    parent = argparse.ArgumentParser(add_help=False, parents=[logging_options()])
+    """The options of every command that calls the API (SHARED_OPTIONS: none has a default)."""
+    parent = argparse.ArgumentParser(
+        add_help=False, parents=[logging_options()], argument_default=argparse.SUPPRESS
+    )
     parent.add_argument(
         "--url",
         help=f"GraphQL endpoint (default: KRAKEN_URL, else production {PRODUCTION_URL}; "
@@ -222,11 +307,7 @@ def api_options() -> argparse.ArgumentParser:
         help="allow an http:// URL that is not on this machine (credentials and tokens then "
         "travel unencrypted)",
     )
-    parent.add_argument(
-        "--no-token-cache",
-        action="store_true",
-        help="do not read or write the token cache (~/.cache/oeus-kraken/tokens.json)",
-    )
+    parent.add_argument("--no-token-cache", action="store_true", help=token_cache_help())
     creds = parent.add_argument_group("credentials (prefer the KRAKEN_* environment variables)")
     creds.add_argument(
         "--organization-secret-key",
@@ -276,22 +357,25 @@ def add_command(
     run: Run,
     parents: Sequence[argparse.ArgumentParser],
     auth: Auth | None,
+    exits: str | None = None,
     epilog: str | None = None,
     prog: str | None = None,
 ) -> argparse.ArgumentParser:
     """A subcommand. `summary` None leaves it out of the top-level list (the `usage` verbs,
-    which `usage --help` names). `auth` None: the command does not call the API."""
+    which `usage --help` names). `auth` None: the command does not call the API. `exits`: the
+    exit codes it can give (exit_codes_text; default: those of a command calling the API)."""
     if epilog is None:
         epilog = _CREDENTIAL_HELP if auth is not None else ""
-        epilog += f" Exit codes: {EXIT_CODES_TEXT}."
+        epilog += f" Exit codes: {exits or exit_codes_text(API_EXITS)}."
     if auth is not None:
-        description += f" Auth: {auth}."
+        # On a line of its own after a description laid out by hand in lines.
+        description += ("\n" if "\n" in description else " ") + f"Auth: {auth}."
     options: dict[str, Any] = {
         "parents": list(parents),
         "description": description,
         # Wrapped here too: a command whose description is laid out by hand keeps the epilog's
         # lines as they are.
-        "epilog": textwrap.fill(epilog.strip(), width=92),
+        "epilog": "\n".join(wrap(epilog, 92)),
     }
     if summary is not None:
         options["help"] = summary

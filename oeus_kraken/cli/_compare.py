@@ -26,6 +26,7 @@ from . import _output as output
 from ._common import (
     EXIT_CODES,
     Invocation,
+    RawDescriptionHelpFormatter,
     account_or_esi_id,
     add_command,
     local_date,
@@ -71,7 +72,7 @@ def register(commands: Any, api: Any) -> None:
         parents=[api],
         auth="account user or organisation",
     )
-    compare.formatter_class = argparse.RawDescriptionHelpFormatter
+    compare.formatter_class = RawDescriptionHelpFormatter
     compare.add_argument(
         "target",
         metavar="ESI_ID|ACCOUNT",

@@ -28,7 +28,23 @@ from .._errors import (
 )
 from .._version import __version__
 from . import _accounts, _compare, _market, _premises, _sandbox, _schema, _usage, _usage_store
-from ._common import EXIT_CODES, Invocation, Parser, api_options
+from ._common import (
+    EXIT_CODES,
+    SHARED_OPTIONS,
+    SHARED_VALUE_OPTIONS,
+    Invocation,
+    Parser,
+    RawDescriptionHelpFormatter,
+    api_options,
+)
+
+DESCRIPTION = """\
+Octopus Energy USA Kraken API from the command line.
+
+The options below are those every command that calls the API shares: they go before or after
+the command (`oeus-kraken -v --url URL viewer`, `oeus-kraken viewer -v --url URL`); given in
+both places, the one after the command wins. Each command's --help lists its own options.
+"""
 
 EPILOG = f"""\
 credentials (first found wins): --organization-secret-key, --api-key, --email + --password,
@@ -68,9 +84,10 @@ def build_parser() -> Parser:
 
     parser = Parser(
         prog="oeus-kraken",
-        description="Octopus Energy USA Kraken API from the command line.",
+        description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RawDescriptionHelpFormatter,
+        parents=[api_options()],
     )
     parser.add_argument("--version", action="version", version=f"oeus-kraken {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -78,27 +95,63 @@ def build_parser() -> Parser:
     _sandbox.register(commands)
     codegen_command.add_parser(commands)
     commands.choices["codegen"].set_defaults(run=None, auth=None)
-    _schema.register(commands)
+    # Ours, whose option help never breaks a line after a hyphen (the package has argparse's).
+    commands.choices["codegen"].formatter_class = RawDescriptionHelpFormatter
+    schema_diff = _schema.register(commands)
     _accounts.register(commands, api)
     _market.register(commands, api)
     _premises.register(commands, api)
     _usage.register(commands, api)
     _usage_store.register(commands, api)
     _compare.register(commands, api)
+    for command in [*commands.choices.values(), schema_diff]:
+        command.set_defaults(shared_options=_shared_options(command))
     return parser
 
 
+def _shared_options(command: argparse.ArgumentParser) -> frozenset[str]:
+    """Which of SHARED_OPTIONS this command has (each declared with no default)."""
+    return frozenset(
+        dest for dest in SHARED_OPTIONS if command.get_default(dest) is argparse.SUPPRESS
+    )
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    """The command and its options. A shared option may come before the command or after it
+    (after wins); one before a command that has no such option is refused, not ignored."""
+    parser = build_parser()
+    args = parser.parse_args(route(argv))
+    for dest, default in SHARED_OPTIONS.items():
+        if dest in args.shared_options:
+            if not hasattr(args, dest):
+                setattr(args, dest, default)
+        elif hasattr(args, dest):
+            option = "-v" if dest == "verbose" else f"--{dest.replace('_', '-')}"
+            parser.error(
+                f"{option} does not apply to `{args.command}`: it has no such option "
+                f"(`oeus-kraken {args.command} --help` lists them)"
+            )
+    return args
+
+
 def route(argv: Sequence[str]) -> list[str]:
-    """`usage sync ...` (two words) as the command "usage sync"; `usage ACCOUNT ...` as is."""
+    """`usage sync ...` (two words) as the command "usage sync"; `usage ACCOUNT ...` as is.
+    The command is the first word that is neither an option nor an option's value."""
     words = list(argv)
-    for i, word in enumerate(words):
-        if word.startswith("-"):
-            continue  # the top level has options only before the command (--help, --version)
-        following = words[i + 1] if i + 1 < len(words) else None
-        if word == "usage" and following in _usage.STORE_VERBS:
-            return [*words[:i], f"usage {following}", *words[i + 2 :]]
-        break
+    i = 0
+    while i < len(words) and words[i].startswith("-"):
+        i += 2 if _takes_value(words[i]) else 1
+    following = words[i + 1] if i + 1 < len(words) else None
+    if i < len(words) and words[i] == "usage" and following in _usage.STORE_VERBS:
+        return [*words[:i], f"usage {following}", *words[i + 2 :]]
     return words
+
+
+def _takes_value(word: str) -> bool:
+    """`--url` (or argparse's abbreviation of it, `--ur`) without `=VALUE`."""
+    if "=" in word or len(word) < 3:
+        return False
+    return sum(option.startswith(word) for option in SHARED_VALUE_OPTIONS) == 1
 
 
 def exit_code(error: KrakenError) -> int:
@@ -209,7 +262,7 @@ def _say(line: str) -> None:
 
 
 def _run(argv: Sequence[str], out: TextIO) -> int:
-    args = build_parser().parse_args(route(argv))
+    args = parse(argv)
     call = Invocation(command=args.command, args=args, out=out)
     try:
         if args.command == "codegen":

@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from .._config import credentials_from_env
 from .._errors import ConfigurationError
-from ._common import Invocation, _checked_url, logging_options, non_empty_path
+from ._common import (
+    Invocation,
+    RawDescriptionHelpFormatter,
+    _checked_url,
+    logging_options,
+    non_empty_path,
+    token_cache_help,
+)
 
 if TYPE_CHECKING:
     from ..schema import LoadedSchema
@@ -63,19 +70,20 @@ def _schema_source(text: str) -> str:
     return text.strip()
 
 
-def register(commands: Any) -> None:
+def register(commands: Any) -> argparse.ArgumentParser:
+    """`schema` and its one verb, `diff`; returns `schema diff`'s parser."""
     schema = commands.add_parser(
         "schema",
         help="what a new schema does to your operations (schema diff OLD NEW)",
         description="Schema tools. `oeus-kraken schema diff OLD NEW --help` for the one there is.",
     )
     verbs = schema.add_subparsers(dest="verb", required=True, metavar="VERB")
-    diff = verbs.add_parser(
+    diff: argparse.ArgumentParser = verbs.add_parser(
         "diff",
         help="compare two schemas and check operations against the new one",
         description=DESCRIPTION,
         epilog=EXIT_STATUSES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RawDescriptionHelpFormatter,
         parents=[logging_options()],
     )
     diff.set_defaults(run=run_diff, auth=None, command="schema diff")
@@ -106,13 +114,16 @@ def register(commands: Any) -> None:
     diff.add_argument(
         "--allow-insecure-http",
         action="store_true",
+        default=argparse.SUPPRESS,  # a shared option (SHARED_OPTIONS), filled in by parse
         help="allow an http:// endpoint that is not on this machine",
     )
     diff.add_argument(
         "--no-token-cache",
         action="store_true",
-        help="do not read or write the token cache (~/.cache/oeus-kraken/tokens.json)",
+        default=argparse.SUPPRESS,
+        help=token_cache_help(),
     )
+    return diff
 
 
 def _introspect(url: str, args: argparse.Namespace) -> LoadedSchema:

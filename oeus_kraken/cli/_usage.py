@@ -16,7 +16,6 @@ CSV and JSON columns are those of `usage export` (without the store's `revisions
 
 from __future__ import annotations
 
-import argparse
 import itertools
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -26,6 +25,7 @@ from typing import Any
 from . import _output as output
 from ._common import (
     Invocation,
+    RawDescriptionHelpFormatter,
     account_number,
     add_command,
     add_formats,
@@ -64,7 +64,7 @@ def register(commands: Any, api: Any) -> None:
         parents=[api],
         auth="account user or organisation",
     )
-    usage.formatter_class = argparse.RawDescriptionHelpFormatter
+    usage.formatter_class = RawDescriptionHelpFormatter
     add_formats(usage, csv=True)
     add_range_options(usage, target=account_number, target_help="account number, e.g. A-1234ABCD")
     usage.add_argument(
@@ -72,8 +72,9 @@ def register(commands: Any, api: Any) -> None:
     )
 
 
-def add_range_options(parser: Any, *, target: Any, target_help: str) -> None:
-    """ACCOUNT --from DATE --to DATE [--interval 15m|hour|day]: shared with `usage export`."""
+def add_range_options(parser: Any, *, target: Any, target_help: str, interval: bool = True) -> None:
+    """ACCOUNT --from DATE --to DATE [--interval 15m|hour|day]: shared with `usage export` and
+    (without --interval) `usage chart`."""
     parser.add_argument("target", metavar="ACCOUNT", type=target, help=target_help)
     parser.add_argument(
         "--from",
@@ -91,6 +92,8 @@ def add_range_options(parser: Any, *, target: Any, target_help: str) -> None:
         required=True,
         help="last Texas local date, included (a date past today: today)",
     )
+    if not interval:
+        return
     parser.add_argument(
         "--interval",
         choices=("15m", "hour", "day"),

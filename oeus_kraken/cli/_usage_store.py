@@ -29,13 +29,17 @@ from typing import Any, TextIO
 from .._errors import ConfigurationError
 from . import _output as output
 from ._common import (
+    API_EXITS,
     EXIT_CODES,
+    STORE_ERROR,
+    STORE_EXITS,
     Invocation,
     account_number,
     account_or_esi_id,
     add_command,
     check_date_range,
     check_not_future,
+    exit_codes_text,
     local_date,
     logging_options,
     non_empty_path,
@@ -74,6 +78,10 @@ def register(commands: Any, api: Any) -> None:
         run=run_sync,
         parents=[api],
         auth="account user or organisation",
+        exits=exit_codes_text(
+            [*API_EXITS, "stopped", "partial"],
+            error="API error, the store cannot be used, or every account failed",
+        ),
     )
     sync.add_argument(
         "accounts", metavar="ACCOUNT", nargs="*", type=account_number, help="account numbers"
@@ -116,6 +124,7 @@ def register(commands: Any, api: Any) -> None:
         run=run_export,
         parents=[local],
         auth=None,
+        exits=exit_codes_text([*STORE_EXITS, "no_rows"], error=STORE_ERROR),
     )
     add_range_options(
         export,
@@ -144,6 +153,7 @@ def register(commands: Any, api: Any) -> None:
         run=run_status,
         parents=[local],
         auth=None,
+        exits=exit_codes_text(STORE_EXITS, error=STORE_ERROR),
     )
     status.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
     status_formats = status.add_mutually_exclusive_group()
@@ -162,12 +172,11 @@ def register(commands: Any, api: Any) -> None:
         run=run_chart,
         parents=[local],
         auth=None,
+        exits=exit_codes_text([*STORE_EXITS, "no_rows"], error=STORE_ERROR),
     )
-    chart.add_argument(
-        "target", metavar="ACCOUNT", type=account_or_esi_id, help="account number or ESI ID"
+    add_range_options(
+        chart, target=account_or_esi_id, target_help="account number or ESI ID", interval=False
     )
-    chart.add_argument("--from", dest="first", metavar="DATE", type=local_date, required=True)
-    chart.add_argument("--to", dest="last", metavar="DATE", type=local_date, required=True)
     chart.add_argument(
         "--out",
         metavar="FILE.png|FILE.svg",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import textwrap
 from typing import Any, TextIO
 
 DESCRIPTION = """\
@@ -20,6 +21,19 @@ example:
   python -c "from my_kraken import SyncKrakenClient"
 """
 
+# Laid out here, as the description is (it is printed as it is): a line never breaks after a
+# hyphen, which would split an option's name.
+EPILOG = textwrap.fill(
+    "Each deprecated element an operation uses is one line on stderr: "
+    "'FILE:LINE: field Type.field is deprecated: REASON'. Exit codes: 0 ok (or no diff "
+    "with --check), 1 --check found a diff, or --fail-on-deprecated and an operation uses "
+    "a deprecated element (nothing written), 2 refused, with one line and nothing written: "
+    "bad operations, package name or paths, a package folder holding a file codegen did "
+    "not write (or one edited since), bad arguments, or the missing extra.",
+    width=92,
+    break_on_hyphens=False,
+)
+
 
 def _path(text: str) -> str:
     """A path as given, with `~` expanded as a shell would (a quoted '~/src' is still your home),
@@ -33,12 +47,7 @@ def add_parser(commands: Any) -> None:
         help="generate a typed client package from your own .graphql operations",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Each deprecated element an operation uses is one line on stderr: "
-        "'FILE:LINE: field Type.field is deprecated: REASON'. Exit codes: 0 ok (or no diff "
-        "with --check), 1 --check found a diff, or --fail-on-deprecated and an operation uses "
-        "a deprecated element (nothing written), 2 refused, with one line and nothing written: "
-        "bad operations, package name or paths, a package folder holding a file codegen did "
-        "not write (or one edited since), bad arguments, or the missing extra.",
+        epilog=EPILOG,
     )
     parser.add_argument(
         "--queries", metavar="DIR", type=_path, help="folder (or file) of .graphql operations"
