@@ -98,7 +98,7 @@ if TYPE_CHECKING:
     from .update_metadata import UpdateMetadata
 if TYPE_CHECKING:
     from typing_extensions import Unpack
-
+if TYPE_CHECKING:
     from oeus_kraken import CallKeywords
 
 

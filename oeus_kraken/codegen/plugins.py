@@ -291,7 +291,9 @@ class TypedKeywordsPlugin(Plugin):
     imported while `oeus_kraken` itself initialises, and costs nothing more at run time."""
 
     _ANNOTATION = "Unpack[CallKeywords]"
-    _IMPORTS = "from typing_extensions import Unpack\n\nfrom oeus_kraken import CallKeywords\n"
+    # One block each: whether oeus_kraken sorts beside typing_extensions depends on the isort
+    # settings where codegen runs, and the output must not.
+    _IMPORTS = ("from typing_extensions import Unpack", "from oeus_kraken import CallKeywords")
 
     def generate_client_method(self, method_def: Any, operation_definition: Any) -> Any:
         kwarg = method_def.args.kwarg
@@ -307,8 +309,8 @@ class TypedKeywordsPlugin(Plugin):
             for alias in node.names
         }
         checking = "" if "TYPE_CHECKING" in imported else "from typing import TYPE_CHECKING\n"
-        imports = "".join(f"    {line}\n" for line in self._IMPORTS.splitlines() if line)
-        _insert_after_imports(module, ast.parse(f"{checking}if TYPE_CHECKING:\n{imports}").body)
+        blocks = "".join(f"if TYPE_CHECKING:\n    {line}\n" for line in self._IMPORTS)
+        _insert_after_imports(module, ast.parse(checking + blocks).body)
         return module
 
 
