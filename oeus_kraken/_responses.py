@@ -128,11 +128,16 @@ def _stopped_reading(response: httpx.Response, limit: int, size: int) -> KrakenE
 
 def decode_json(content: bytes) -> object:
     """json.loads, with absurd nesting (which makes json.loads overflow the stack) reported
-    as the ValueError every other undecodable body gives."""
+    as the ValueError every other undecodable body gives, and that ValueError without the body."""
     try:
         return json.loads(content)
     except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
+        problem = "JSON nested too deeply"
+    except ValueError as exc:
+        # Its words only, raised out here with no context: a JSONDecodeError keeps the whole
+        # body (`doc`), which can quote a secret, and it becomes the `__cause__` of our error.
+        problem = str(exc)
+    raise ValueError(problem)
 
 
 def error_code(error: object) -> str | None:
