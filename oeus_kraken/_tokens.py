@@ -332,17 +332,20 @@ class TokenState:
     def token_request_failed(self, flight: Flight, error: KrakenError, now: float) -> bool:
         """Record a failed token request. True: decide again (a rejected refresh token was
         dropped, so the primary credential may obtain a token); False: the caller raises."""
-        if (
-            flight.request.use is TokenUse.REFRESH
-            and category_of(error.error_code) is Category.REFRESH_TOKEN_REJECTED
+        refused = flight.request.use is TokenUse.REFRESH and isinstance(error, AuthenticationError)
+        refresh_only = isinstance(self.credentials, RefreshToken)
+        # The refresh token is the API's, not the user's: whatever refused it (an HTTP 401, a
+        # token code), a primary credential is untried. Without one, the API's own words say
+        # why (below), unless they say that the refresh token is no good.
+        if refused and (
+            not refresh_only or category_of(error.error_code) is Category.REFRESH_TOKEN_REJECTED
         ):
-            logger.info("Kraken refresh token rejected (%s); dropping it", error.error_code)
+            why = error.error_code or f"HTTP {error.status_code}"
+            logger.info("Kraken refresh token rejected (%s); dropping it", why)
             self._drop_refresh_token()
-            if isinstance(self.credentials, RefreshToken):
+            if refresh_only:
                 # A gate, not an error: a token not yet expired is still used until it does.
-                dead = _no_other_credential(
-                    f"The refresh token was rejected ({error.error_code})", error
-                )
+                dead = _no_other_credential(f"The refresh token was rejected ({why})", error)
                 self._gate = _Gate(dead, math.inf)
             self._land(flight)
             return True

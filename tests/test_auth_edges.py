@@ -9,19 +9,29 @@ suite's fake Kraken behind a `HostileServer`) issues tokens on real time, an hou
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import httpx
 import pytest
 from auth_helpers import (
+    EMAIL,
+    OBTAIN,
+    REFRESH,
+    TOKEN_LIFETIME,
+    FakeClock,
+    Sent,
     error_response,
     secrets_of,
 )
 from hostile_server import HostileServer
 from loopback_kraken import (
     CLIENT_KINDS,
+    KINDS,
     Caller,
     scripted,
+    token_requests,
+    viewer_email,
 )
 
 from oeus_kraken import KrakenError
@@ -73,3 +83,47 @@ async def test_a_data_call_error_that_quotes_the_token_back_shows_it_masked(
     said = everything_said(raised.value)
     assert [s for s in secrets_of(kraken) if s in said] == []
     assert str(raised.value).count("***") == (quoting != "an HTTP 400 in plain text")  # (cut short)
+
+
+# -- refreshing ------------------------------------------------------------------------------------
+
+# Answers to a refresh that say the refresh token does not work, besides KT-CT-1134/1135.
+REFRESH_REFUSALS: dict[str, Callable[[Sent], httpx.Response]] = {
+    "HTTP 401": lambda _sent: httpx.Response(401, text="Unauthorized"),
+    "KT-CT-1124": lambda _sent: error_response("KT-CT-1124", message="Signature has expired."),
+    "KT-CT-1143": lambda _sent: error_response("KT-CT-1143", message="Invalid token."),
+    "KT-CT-1136": lambda _sent: error_response(
+        "KT-CT-1136", message="Both email and password are required.", error_type="VALIDATION"
+    ),
+}
+
+
+async def caller_holding_a_token(
+    kind: str, url: str, clock: FakeClock, **options: object
+) -> Caller:
+    caller = Caller.make(kind, url, clock=clock, **options)
+    assert viewer_email(await caller.call()) == EMAIL
+    return caller
+
+
+@pytest.mark.parametrize("refusal", list(REFRESH_REFUSALS))
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_refresh_the_api_refuses_is_dropped_and_the_api_key_obtains_anew(
+    kind: str, refusal: str
+) -> None:
+    """The refresh token is the API's, not the user's: whatever authentication error its refresh
+    gets, the client drops it and obtains a new token with its own credential, which nothing
+    has refused. (It locked itself out for good: "create it with a corrected one".)"""
+    clock = FakeClock(time.time())
+    kraken = scripted()
+    kraken.queue(REFRESH, REFRESH_REFUSALS[refusal])
+    with HostileServer(kraken.over_socket) as endpoint:
+        caller = await caller_holding_a_token(kind, endpoint.url, clock, max_retries=0)
+        try:
+            clock.advance(TOKEN_LIFETIME + 1)  # the token has expired: it must be replaced
+            assert viewer_email(await caller.call()) == EMAIL
+            assert viewer_email(await caller.call()) == EMAIL
+        finally:
+            await caller.close()
+        operations = [request.operation for request in token_requests(endpoint)]
+    assert operations == [OBTAIN, REFRESH, OBTAIN]
