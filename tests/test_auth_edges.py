@@ -16,6 +16,7 @@ import httpx
 import pytest
 from auth_helpers import (
     EMAIL,
+    MARGIN,
     OBTAIN,
     REFRESH,
     TOKEN_LIFETIME,
@@ -29,6 +30,7 @@ from loopback_kraken import (
     CLIENT_KINDS,
     KINDS,
     Caller,
+    html_page,
     scripted,
     token_requests,
     viewer_email,
@@ -127,3 +129,34 @@ async def test_a_refresh_the_api_refuses_is_dropped_and_the_api_key_obtains_anew
             await caller.close()
         operations = [request.operation for request in token_requests(endpoint)]
     assert operations == [OBTAIN, REFRESH, OBTAIN]
+
+
+# Ways a refresh ahead of time fails in passing.
+PASSING_FAILURES: dict[str, Callable[[Sent], httpx.Response]] = {
+    "HTTP 502": lambda _sent: html_page(502, "502 Bad Gateway"),
+    "KT-CT-1199": lambda _sent: error_response("KT-CT-1199", error_type="RATE_LIMIT"),
+}
+
+
+@pytest.mark.parametrize("failure", list(PASSING_FAILURES))
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_refresh_ahead_of_time_that_fails_leaves_calls_the_token_that_still_works(
+    kind: str, failure: str
+) -> None:
+    """Within refresh_margin of its end the token still works: a refresh that fails then is no
+    reason to fail the call that sent it, nor the calls after it (each failed, with no retries
+    left, or after waiting out the retries, until the token's very end)."""
+    clock = FakeClock(time.time())
+    kraken = scripted()
+    kraken.queue(REFRESH, *[PASSING_FAILURES[failure]] * 3)
+    with HostileServer(kraken.over_socket) as endpoint:
+        caller = await caller_holding_a_token(kind, endpoint.url, clock, max_retries=0)
+        try:
+            clock.advance(TOKEN_LIFETIME - MARGIN + 1)  # in the refresh window
+            for _ in range(3):
+                assert viewer_email(await caller.call()) == EMAIL
+        finally:
+            await caller.close()
+        refreshes = [r for r in token_requests(endpoint) if r.operation == REFRESH]
+    assert 1 <= len(refreshes) <= 3
+    assert len(kraken.issued_tokens) == 1  # the first token served every call
