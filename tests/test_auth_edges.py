@@ -31,12 +31,13 @@ from loopback_kraken import (
     KINDS,
     Caller,
     html_page,
+    redirect,
     scripted,
     token_requests,
     viewer_email,
 )
 
-from oeus_kraken import KrakenError
+from oeus_kraken import APIStatusError, KrakenError
 
 # -- a server that quotes the token back ---------------------------------------------------------
 
@@ -52,6 +53,16 @@ QUOTING_THE_TOKEN: dict[str, Callable[[str], httpx.Response]] = {
         400, text=f'Bad request: Authorization "{token}" is malformed'
     ),
 }
+
+
+async def error_of_one_call(caller: Caller) -> KrakenError:
+    """The KrakenError one viewer call raises (the caller closed after it)."""
+    try:
+        with pytest.raises(KrakenError) as raised:
+            await caller.call()
+    finally:
+        await caller.close()
+    return raised.value
 
 
 def everything_said(error: BaseException) -> str:
@@ -75,16 +86,11 @@ async def test_a_data_call_error_that_quotes_the_token_back_shows_it_masked(
     quote = QUOTING_THE_TOKEN[quoting]
     kraken = scripted(data=lambda sent: quote(sent.authorization or ""))
     with HostileServer(kraken.over_socket) as endpoint:
-        caller = Caller.make(kind, endpoint.url, max_retries=0)
-        try:
-            with pytest.raises(KrakenError) as raised:
-                await caller.call()
-        finally:
-            await caller.close()
+        error = await error_of_one_call(Caller.make(kind, endpoint.url, max_retries=0))
     assert kraken.issued_tokens, "no token was issued: the test proves nothing"
-    said = everything_said(raised.value)
+    said = everything_said(error)
     assert [s for s in secrets_of(kraken) if s in said] == []
-    assert str(raised.value).count("***") == (quoting != "an HTTP 400 in plain text")  # (cut short)
+    assert str(error).count("***") == (quoting != "an HTTP 400 in plain text")  # (cut short)
 
 
 # -- refreshing ------------------------------------------------------------------------------------
@@ -160,3 +166,24 @@ async def test_a_refresh_ahead_of_time_that_fails_leaves_calls_the_token_that_st
         refreshes = [r for r in token_requests(endpoint) if r.operation == REFRESH]
     assert 1 <= len(refreshes) <= 3
     assert len(kraken.issued_tokens) == 1  # the first token served every call
+
+
+# -- a redirect to nowhere -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("redirected", [OBTAIN, "getViewer"])
+@pytest.mark.parametrize("status", [302, 307])
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_a_redirect_whose_location_is_not_a_url_is_an_api_status_error_not_retried(
+    kind: str, status: int, redirected: str
+) -> None:
+    """httpx reads the Location of every redirect, followed or not, and gives up on one that is
+    no URL: the API answered, so that is no "could not reach the Kraken API" to retry."""
+    kraken = scripted()
+    kraken.queue(redirected, lambda _sent: redirect(status, "http://[::1:bad/"))
+    with HostileServer(kraken.over_socket) as endpoint:
+        error = await error_of_one_call(Caller.make(kind, endpoint.url, max_retries=2))
+        sent = [request.operation for request in endpoint.requests]
+    assert sent.count(redirected) == 1
+    assert isinstance(error, APIStatusError)
+    assert "not a URL" in str(error)
