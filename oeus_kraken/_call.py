@@ -130,7 +130,15 @@ def attempt(auth: KrakenAuth, call: Call) -> Generator[Effect, Any, httpx.Respon
         raise failure
     clean = call.errors_ruled_out or not may_have_errors(response.content)
     if response.status_code != 200 or not clean:
-        read_response(response, call.operation)  # raises what the answer carries, if anything
+        try:
+            read_response(response, call.operation)  # raises what the answer carries, if anything
+        except KrakenError as error:
+            # A server may quote the request's Authorization back, and that token may still
+            # work: masked, as a token request's credential is (raised out here, so that the
+            # unmasked error is not its context).
+            failure = error.masking([call.request.headers.get("Authorization") or ""])
+        if failure is not None:
+            raise failure
     return response
 
 

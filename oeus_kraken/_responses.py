@@ -128,11 +128,16 @@ def _stopped_reading(response: httpx.Response, limit: int, size: int) -> KrakenE
 
 def decode_json(content: bytes) -> object:
     """json.loads, with absurd nesting (which makes json.loads overflow the stack) reported
-    as the ValueError every other undecodable body gives."""
+    as the ValueError every other undecodable body gives, and that ValueError without the body."""
     try:
         return json.loads(content)
     except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
+        problem = "JSON nested too deeply"
+    except ValueError as exc:
+        # Its words only, raised out here with no context: a JSONDecodeError keeps the whole
+        # body (`doc`), which can quote a secret, and it becomes the `__cause__` of our error.
+        problem = str(exc)
+    raise ValueError(problem)
 
 
 def error_code(error: object) -> str | None:
@@ -367,7 +372,15 @@ def transport_error(exc: BaseException, operation_name: str | None) -> KrakenErr
     what = operation_name or "GraphQL request"
     where = _where(exc)
     error: KrakenError
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, httpx.RemoteProtocolError) and "location header" in str(exc):
+        # httpx reads the Location of any redirect, followed or not, and raises this when it is
+        # no URL: the API did answer, with a redirect to nowhere.
+        error = APIStatusError(
+            f"{what}: the API{where} answered with a redirect to an address that is not a URL "
+            f"({exc}); nothing was sent there. Point the client at the GraphQL endpoint itself.",
+            operation_name=operation_name,
+        )
+    elif isinstance(exc, httpx.TimeoutException):
         error = APITimeoutError(
             f"{what}: timed out ({type(exc).__name__}); the API{where} did not answer in time. "
             "Retry later, or raise timeout=.",

@@ -210,6 +210,13 @@ class TokenState:
 
     # -- deciding ---------------------------------------------------------------------------------
 
+    def valid_token(self, now: float) -> HeldToken | None:
+        """The token held, if it has not expired (it may be due for renewal)."""
+        held = self.held
+        if held is not None and held.expires_at is not None and now < held.expires_at:
+            return held
+        return None
+
     def usable_token(self, now: float) -> str | None:
         held = self.held
         if held is not None and (held.refresh_at is None or now < held.refresh_at):
@@ -228,10 +235,9 @@ class TokenState:
         token = self.usable_token(now)
         if token is not None:
             return UseToken(token)
-        held = self.held
-        valid = held is not None and held.expires_at is not None and now < held.expires_at
+        held = self.valid_token(now)  # due for renewal, but not expired
         if self.flight is not None:
-            return UseToken(held.token) if valid and held else WaitFor(self.flight)
+            return UseToken(held.token) if held else WaitFor(self.flight)
         if self.credentials is None:
             raise AuthenticationError(
                 "This operation needs authentication, but the client has no credentials. "
@@ -240,16 +246,19 @@ class TokenState:
             )
         gate = self._gate
         if gate is not None and now < gate.until:
-            if valid and held:
+            if held:
                 return UseToken(held.token)
             if gate.until - now <= GATE_SLACK:
                 return Pause(gate.until - now)
             raise self._gated(gate, now)
         failed = self._last_failure
         if failed is not None and failed.error is not None:
+            due = now >= self._retry_at - GATE_SLACK
+            if held and (failed.number >= wave or not due):  # a refresh ahead of time failed
+                return UseToken(held.token)
             if failed.number >= wave:  # this caller's wave already tried, and failed
                 raise failed.error.copy()
-            if self._retrying and now < self._retry_at - GATE_SLACK:  # join the retry wave
+            if self._retrying and not due:  # join the retry wave
                 raise failed.error.copy()
         if now < self._paced_until:
             raise AuthenticationError(
@@ -331,18 +340,22 @@ class TokenState:
 
     def token_request_failed(self, flight: Flight, error: KrakenError, now: float) -> bool:
         """Record a failed token request. True: decide again (a rejected refresh token was
-        dropped, so the primary credential may obtain a token); False: the caller raises."""
-        if (
-            flight.request.use is TokenUse.REFRESH
-            and category_of(error.error_code) is Category.REFRESH_TOKEN_REJECTED
+        dropped, so the primary credential may obtain a token; or the token held has not
+        expired); False: the caller raises."""
+        refused = flight.request.use is TokenUse.REFRESH and isinstance(error, AuthenticationError)
+        refresh_only = isinstance(self.credentials, RefreshToken)
+        # The refresh token is the API's, not the user's: whatever refused it (an HTTP 401, a
+        # token code), a primary credential is untried. Without one, the API's own words say
+        # why (below), unless they say that the refresh token is no good.
+        if refused and (
+            not refresh_only or category_of(error.error_code) is Category.REFRESH_TOKEN_REJECTED
         ):
-            logger.info("Kraken refresh token rejected (%s); dropping it", error.error_code)
+            why = error.error_code or f"HTTP {error.status_code}"
+            logger.info("Kraken refresh token rejected (%s); dropping it", why)
             self._drop_refresh_token()
-            if isinstance(self.credentials, RefreshToken):
+            if refresh_only:
                 # A gate, not an error: a token not yet expired is still used until it does.
-                dead = _no_other_credential(
-                    f"The refresh token was rejected ({error.error_code})", error
-                )
+                dead = _no_other_credential(f"The refresh token was rejected ({why})", error)
                 self._gate = _Gate(dead, math.inf)
             self._land(flight)
             return True
@@ -367,7 +380,16 @@ class TokenState:
         else:
             self._failed_in_passing(flight, now)
         self._land(flight, error)
-        return False
+        held = self.valid_token(now)
+        if held is not None and held.expires_at is not None:
+            # A refresh ahead of time failed; the token still works, and `decide` gives it,
+            # to this caller too: its call need not fail (nor wait out a retry) for now.
+            logger.warning(
+                "Kraken token refresh failed (%s); the current token stays in use, for %s more",
+                error.error_code or error.status_code or type(error).__name__,
+                say_seconds(held.expires_at - now),
+            )
+        return held is not None
 
     def flight_abandoned(self, flight: Flight, error: KrakenError | None, now: float) -> None:
         """The token request ended without an answer: `error` (a connection failure, a

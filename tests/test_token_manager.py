@@ -181,7 +181,7 @@ def failing(error: Exception, now: float = T0, m: TokenState | None = None) -> T
     decision = decide(m, now)
     assert isinstance(decision, RequestToken)
     again = m.token_request_failed(decision.flight, error, now)  # type: ignore[arg-type]
-    assert not again
+    assert again == (m.valid_token(now) is not None)  # a token that still works: decide again
     assert decision.flight.done
     return m
 
