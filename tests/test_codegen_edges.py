@@ -629,6 +629,37 @@ def test_variables_named_like_a_methods_own_names_are_parameters_that_work(
             kraken.pick(data=False)
 
 
+# Enum values Python's Enum refuses as member names: `mro` raises when the class is made, and a
+# _sunder_ name is reserved (`_missing_` would even replace OpenEnum's hook for unknown values).
+RESERVED_ENUM_SCHEMA = """\
+type Query {
+  thing(kind: Kind, filter: Filter): Thing
+}
+enum Kind { mro _missing_ _order_ A }
+input Filter { kind: Kind = _missing_ }
+type Thing { kind: Kind }
+"""
+
+
+def test_enum_values_python_reserves_are_members_of_names_python_and_mypy_take(
+    tmp_path: Path,
+) -> None:
+    # `mro` gets a trailing _, as a keyword does (`class` is `Kind.class_`); a name between
+    # underscores loses the leading one. Before, the package failed on import.
+    write(tmp_path / "kinds.graphql", RESERVED_ENUM_SCHEMA)
+    write(tmp_path / "ops" / "a.graphql", "query a($f: Filter) { thing(filter: $f) { kind } }")
+    run = codegen_here(*MAKE, "--schema", "kinds.graphql", cwd=tmp_path)
+    assert run.code == 0, run.err
+    with imported(tmp_path / "src", "my_kraken") as my_kraken:
+        kind = importlib.import_module("my_kraken.enums").Kind
+        assert [m.value for m in kind] == ["mro", "_missing_", "_order_", "A"]
+        assert (kind("mro"), kind("_missing_")) == (kind.mro_, kind.missing_)
+        assert kind("ADDED_LATER").value == "ADDED_LATER"  # still open to new values
+        assert my_kraken.Filter().kind is kind.missing_
+        answer = {"thing": {"kind": "_order_"}}
+        assert my_kraken.A.model_validate(answer).thing.kind is kind.order_
+
+
 def test_codegen_refuses_a_schema_file_that_is_not_utf8_text(ops: Path) -> None:
     (ops / "latin1.graphql").write_bytes("type Query { caf\xe9: String }\n".encode("latin-1"))
     before = tree(ops)
