@@ -689,6 +689,13 @@ def test_a_json_schema_file_that_is_no_introspection_result_is_refused_in_one_li
     assert tree(ops) == before
 
 
+def test_a_folder_named_like_an_operation_file_is_named_in_the_refusal(ops: Path) -> None:
+    # Before: "ops: no .graphql operation files there", beside ops/viewer.graphql.
+    (ops / "ops" / "old.graphql").mkdir()
+    line = refused_unchanged(ops, *MAKE)
+    assert line.endswith("ops/old.graphql: cannot read it (not a file)"), line
+
+
 def test_codegen_refuses_a_schema_file_that_is_not_utf8_text(ops: Path) -> None:
     (ops / "latin1.graphql").write_bytes("type Query { caf\xe9: String }\n".encode("latin-1"))
     before = tree(ops)

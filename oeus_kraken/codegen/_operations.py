@@ -103,10 +103,13 @@ def _parsed(queries: Path) -> tuple[list[DocumentNode], list[str]]:
     from graphql import GraphQLSyntaxError, Source, parse
 
     files = sorted(queries.rglob("*.graphql")) if queries.is_dir() else [queries]
-    if not files or not all(f.is_file() for f in files):
+    if not files or not queries.exists():
         return [], [f"{queries}: no .graphql operation files there"]
     documents, problems = [], []
     for file in files:
+        if not file.is_file():  # a folder named like one (ariadne-codegen would fail on it)
+            problems.append(f"{file}: cannot read it (not a file)")
+            continue
         try:
             documents.append(parse(Source(file.read_text(encoding="utf-8"), str(file))))
         except GraphQLSyntaxError as exc:
