@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import importlib
+import json
 import os
 import shutil
 import stat
@@ -627,6 +628,72 @@ def test_variables_named_like_a_methods_own_names_are_parameters_that_work(
             pytest.raises(KrakenError, match="products"),
         ):
             kraken.pick(data=False)
+
+
+# Enum values Python's Enum refuses as member names: `mro` raises when the class is made, and a
+# _sunder_ name is reserved (`_missing_` would even replace OpenEnum's hook for unknown values).
+RESERVED_ENUM_SCHEMA = """\
+type Query {
+  thing(kind: Kind, filter: Filter): Thing
+}
+enum Kind { mro _missing_ _order_ A }
+input Filter { kind: Kind = _missing_ }
+type Thing { kind: Kind }
+"""
+
+
+def test_enum_values_python_reserves_are_members_of_names_python_and_mypy_take(
+    tmp_path: Path,
+) -> None:
+    # `mro` gets a trailing _, as a keyword does (`class` is `Kind.class_`); a name between
+    # underscores loses the leading one. Before, the package failed on import.
+    write(tmp_path / "kinds.graphql", RESERVED_ENUM_SCHEMA)
+    write(tmp_path / "ops" / "a.graphql", "query a($f: Filter) { thing(filter: $f) { kind } }")
+    run = codegen_here(*MAKE, "--schema", "kinds.graphql", cwd=tmp_path)
+    assert run.code == 0, run.err
+    with imported(tmp_path / "src", "my_kraken") as my_kraken:
+        kind = importlib.import_module("my_kraken.enums").Kind
+        assert [m.value for m in kind] == ["mro", "_missing_", "_order_", "A"]
+        assert (kind("mro"), kind("_missing_")) == (kind.mro_, kind.missing_)
+        assert kind("ADDED_LATER").value == "ADDED_LATER"  # still open to new values
+        assert my_kraken.Filter().kind is kind.missing_
+        answer = {"thing": {"kind": "_order_"}}
+        assert my_kraken.A.model_validate(answer).thing.kind is kind.order_
+
+
+def test_a_schema_saved_as_introspection_json_generates_what_its_sdl_does(ops: Path) -> None:
+    # `schema diff` reads the file an endpoint's introspection answer was saved in; codegen
+    # takes the same file. Before, it was "not a valid GraphQL schema: Syntax Error".
+    from graphql import build_schema, introspection_from_schema
+
+    sdl = (ops / "small.graphql").read_text()
+    answer = {"data": introspection_from_schema(build_schema(sdl))}
+    (ops / "small.json").write_text(json.dumps(answer))
+    from_sdl = codegen_here(*MAKE, "--schema", "small.graphql", cwd=ops)
+    from_json = codegen_here("--queries", "ops", "--package", "from_json", "--target", "src",
+                             "--schema", "small.json", cwd=ops)  # fmt: skip
+    assert (from_sdl.code, from_json.code, from_json.err) == (0, 0, ""), from_json.err
+    assert (ops / "src" / "from_json" / "get_viewer.py").read_text() == (
+        ops / "src" / "my_kraken" / "get_viewer.py"
+    ).read_text().replace("small.graphql", "small.json").replace("my_kraken", "from_json")
+    assert sorted(p.name for p in (ops / "src").iterdir()) == ["from_json", "my_kraken"]
+
+
+def test_a_json_schema_file_that_is_no_introspection_result_is_refused_in_one_line(
+    ops: Path,
+) -> None:
+    (ops / "nothing.json").write_text('{"data": {"__schema": null}}')
+    before = tree(ops)
+    run = codegen_here(*MAKE, "--schema", "nothing.json", cwd=ops)
+    refused(run, "nothing.json is not a valid GraphQL schema: JSON, but no introspection result")
+    assert tree(ops) == before
+
+
+def test_a_folder_named_like_an_operation_file_is_named_in_the_refusal(ops: Path) -> None:
+    # Before: "ops: no .graphql operation files there", beside ops/viewer.graphql.
+    (ops / "ops" / "old.graphql").mkdir()
+    line = refused_unchanged(ops, *MAKE)
+    assert line.endswith("ops/old.graphql: cannot read it (not a file)"), line
 
 
 def test_codegen_refuses_a_schema_file_that_is_not_utf8_text(ops: Path) -> None:

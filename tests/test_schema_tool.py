@@ -353,6 +353,25 @@ def test_check_exit_code_says_whether_the_candidate_breaks_us(
     assert schema.read_text(encoding="utf-8") == SMALL_SDL  # check never writes
 
 
+def test_check_reads_a_candidate_saved_as_introspection_json_as_schema_diff_does(
+    workspace, tmp_path, capsys
+):
+    # An endpoint's introspection answer, saved: before, "Syntax Error: Expected Name".
+    schema, queries = workspace
+    candidate = tmp_path / "candidate.json"
+    removed = SMALL_SDL.replace("  email: String\n", "")
+    candidate.write_text(json.dumps(introspection(removed)), encoding="utf-8")
+
+    code = schema_tool.main(
+        ["check", str(candidate), "--schema", str(schema), "--queries", str(queries)]
+    )
+
+    out, err = capsys.readouterr()
+    assert (code, err) == (1, "")
+    assert "FIELD_REMOVED  Viewer.email was removed.  [used by getViewer]" in out
+    assert schema.read_text(encoding="utf-8") == SMALL_SDL
+
+
 def test_check_help_documents_the_exit_codes(capsys):
     with pytest.raises(SystemExit) as exited:
         schema_tool.main(["check", "--help"])

@@ -19,7 +19,8 @@ naming the URL and the UTC date, followed by the printed SDL with the server's d
 the endpoint cannot be reached or does not answer with an introspection result, it prints one
 line to stderr and leaves schema.graphql as it was. The token is never printed.
 
-`check PATH` prints the same report comparing schema.graphql with the candidate schema at PATH;
+`check PATH` prints the same report comparing schema.graphql with the candidate schema at PATH
+(SDL, or an introspection result saved as JSON, as `oeus-kraken schema diff` reads it);
 `check --url URL` introspects URL (with KRAKEN_TOKEN, as `fetch` does) and compares with that.
 Both are dry runs: they change nothing, and say whether `fetch` would replace the file.
 
@@ -98,6 +99,7 @@ from oeus_kraken.schema import (
     diff_schemas,
     display_url,
     read_operations,
+    read_schema_file,
     render_text,
     schema_from_introspection,
     schema_from_sdl,
@@ -226,8 +228,12 @@ def build_checked_schema(sdl: str, label: str) -> GraphQLSchema:
 
 
 def load_schema(path: Path) -> GraphQLSchema:
-    """Read and build the schema file at `path`; ToolError (exit 2) if that fails."""
-    return read_schema(path)[1]
+    """Read and build the candidate schema file at `path`: SDL, or an introspection result
+    saved as JSON, as `oeus-kraken schema diff` reads it; ToolError (exit 2) if that fails."""
+    try:
+        return read_schema_file(path, display_path(path)).schema
+    except SchemaFileError as error:
+        raise ToolError(str(error)) from None
 
 
 def read_schema(path: Path) -> tuple[str, GraphQLSchema]:

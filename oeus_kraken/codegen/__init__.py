@@ -48,7 +48,7 @@ from ._clashes import name_clashes
 from ._differences import differences
 from ._errors import CodegenError, ForeignFileError, shown
 from ._manifest import MANIFEST, refuse_foreign, write_manifest
-from ._operations import validate_operations
+from ._operations import schema_sdl, validate_operations
 from ._refusals import refuse_problems, refuse_unusable
 
 __all__ = [
@@ -296,6 +296,11 @@ def _run_twice(config: dict[str, Any], output_root: Path) -> Path:
     config = copy.deepcopy(config)
     settings = config["tool"]["ariadne-codegen"]
     settings["target_package_path"] = str(output_root)
+    schema = Path(settings["schema_path"])
+    sdl = schema_sdl(schema)
+    if sdl != schema.read_text(encoding="utf-8"):  # introspection JSON: ariadne reads SDL only
+        settings["schema_path"] = str(output_root / "schema.graphql")
+        Path(settings["schema_path"]).write_text(sdl, encoding="utf-8")
     package = output_root / settings["target_package_name"]
     _codegen(config)
     refuse_problems(name_clashes(package, settings["queries_path"]))

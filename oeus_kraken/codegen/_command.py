@@ -60,7 +60,8 @@ def add_parser(commands: Any) -> None:
         "--schema",
         metavar="FILE",
         type=_path,
-        help="the GraphQL schema (default: the one oeus-kraken ships)",
+        help="the GraphQL schema: SDL, or an introspection result saved as JSON (default: the "
+        "one oeus-kraken ships)",
     )
     parser.add_argument(
         "--config",

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._errors import ConfigurationError
+
 if TYPE_CHECKING:  # graphql-core comes with the codegen extra: imported where it is used
     from graphql import DocumentNode, OperationDefinitionNode
 
@@ -24,6 +26,7 @@ __all__ = [
     "method_name",
     "operations_by_module",
     "parameter_name",
+    "schema_sdl",
     "validate_operations",
 ]
 
@@ -62,7 +65,9 @@ def validate_operations(schema_path: str | Path, queries_path: str | Path) -> li
         return problems
     schema_file = Path(schema_path)
     try:
-        schema = build_schema(schema_file.read_text(encoding="utf-8"))
+        schema = build_schema(schema_sdl(schema_file))
+    except ConfigurationError as exc:  # JSON that is no introspection result: it says so
+        return [str(exc)]
     except OSError as exc:
         return [f"{schema_file}: cannot read the schema ({exc.strerror})"]
     except UnicodeDecodeError as exc:
@@ -72,6 +77,20 @@ def validate_operations(schema_path: str | Path, queries_path: str | Path) -> li
     # Fragments may be defined in one file and spread in another: validate them together.
     merged = DocumentNode(definitions=[d for doc in documents for d in doc.definitions])
     return [_located(_source_of(error, queries_path), error) for error in validate(schema, merged)]
+
+
+def schema_sdl(schema_file: Path) -> str:
+    """The schema file's SDL: its text, or, for an introspection result saved as JSON (which
+    `schema diff` reads too), the SDL printed from it, since ariadne-codegen reads only SDL.
+    Raises what reading raises, and a ConfigurationError for JSON that is no schema."""
+    text = schema_file.read_text(encoding="utf-8")
+    if not text.lstrip().startswith("{"):  # SDL never starts with a brace
+        return text
+    from graphql import print_schema
+
+    from ..schema import read_schema_file
+
+    return str(print_schema(read_schema_file(schema_file).schema))
 
 
 def _source_of(error: Any, queries_path: str | Path) -> str:
@@ -84,10 +103,13 @@ def _parsed(queries: Path) -> tuple[list[DocumentNode], list[str]]:
     from graphql import GraphQLSyntaxError, Source, parse
 
     files = sorted(queries.rglob("*.graphql")) if queries.is_dir() else [queries]
-    if not files or not all(f.is_file() for f in files):
+    if not files or not queries.exists():
         return [], [f"{queries}: no .graphql operation files there"]
     documents, problems = [], []
     for file in files:
+        if not file.is_file():  # a folder named like one (ariadne-codegen would fail on it)
+            problems.append(f"{file}: cannot read it (not a file)")
+            continue
         try:
             documents.append(parse(Source(file.read_text(encoding="utf-8"), str(file))))
         except GraphQLSyntaxError as exc:

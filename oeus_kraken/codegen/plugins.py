@@ -35,6 +35,7 @@ from typing import Any
 from ariadne_codegen.plugins.base import Plugin
 from graphql import (
     FieldNode,
+    GraphQLEnumType,
     GraphQLSchema,
     Node,
     OperationDefinitionNode,
@@ -163,14 +164,42 @@ def _insert_after_imports(module: ast.Module, statements: list[ast.stmt]) -> Non
     module.body[position:position] = statements
 
 
+def enum_member_name(name: str) -> str:
+    """The member name for an enum value ariadne-codegen names `name`, where Python's Enum or
+    mypy would not take that name for a member: `mro` (Enum raises when the class is made) is
+    `mro_`, as a keyword is `class_`; a name between underscores (`_missing_`: Enum reserves
+    it, and it would replace OpenEnum's hook; mypy reads any `_x_` as no member) loses the
+    leading ones, `missing_`."""
+    if name == "mro":
+        return "mro_"
+    if len(name) > 1 and name[0] == name[-1] == "_":
+        return name.lstrip("_")
+    return name
+
+
 class OpenEnumsPlugin(Plugin):
-    """Makes every generated enum an `OpenEnum` (above): tolerant of values added to the API."""
+    """Makes every generated enum an `OpenEnum` (above): tolerant of values added to the API.
+    Its members are named by `enum_member_name`, and so are the input types' enum defaults."""
 
     def generate_enums_module(self, module: ast.Module) -> ast.Module:
         _insert_after_imports(module, ast.parse("from typing import Any\n" + _OPEN_ENUM_BASE).body)
         for node in module.body:
             if isinstance(node, ast.ClassDef) and node.name != "OpenEnum":
                 node.bases = [ast.Name(id="OpenEnum")]
+                for member in node.body:
+                    if isinstance(member, ast.Assign):
+                        for target in member.targets:
+                            if isinstance(target, ast.Name):
+                                target.id = enum_member_name(target.id)
+        return module
+
+    def generate_inputs_module(self, module: ast.Module) -> ast.Module:
+        # ariadne-codegen writes an input field's enum default as one name, `Kind._missing_`.
+        enums = {n for n, t in self.schema.type_map.items() if isinstance(t, GraphQLEnumType)}
+        for node in ast.walk(module):
+            if isinstance(node, ast.Name) and node.id.partition(".")[0] in enums:
+                enum, dot, member = node.id.partition(".")
+                node.id = enum + dot + enum_member_name(member) if dot else node.id
         return module
 
 
