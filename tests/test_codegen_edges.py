@@ -733,3 +733,21 @@ def test_without_ariadne_codegen_it_names_the_extra_to_install(
     line = refused(Run(process.returncode, process.stdout, process.stderr), "oeus-kraken[codegen]")
     assert "ariadne-codegen" in line
     assert tree(ops) == before
+
+
+def test_ctrl_c_during_codegen_says_so_in_one_line_and_leaves_the_package_as_it_was(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = copy_of(generated, tmp_path / "project")
+    before = tree(project)
+    import oeus_kraken.codegen as codegen_module
+
+    def interrupted(config: dict[str, Any], output_root: Path) -> Path:
+        (output_root / "my_kraken").mkdir()  # half-way through writing the new package
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(codegen_module, "_run_twice", interrupted)
+    run = codegen(*MAKE, cwd=project)
+    assert run.code == 130, run.out + run.err
+    assert run.err_lines == ["oeus-kraken codegen: interrupted (Ctrl-C)"]
+    assert tree(project) == before  # the old package, and no scratch folder beside it

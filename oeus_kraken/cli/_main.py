@@ -276,6 +276,11 @@ def _run(argv: Sequence[str], out: TextIO) -> int:
     except KrakenError as error:
         _say(f"oeus-kraken {args.command}: {message(error, call)}")
         return exit_code(error)
+    except KeyboardInterrupt:
+        # One line, so that an exit with nothing said is never the answer (a usage sync, which
+        # has more to say, says it and returns 130 itself).
+        _say(f"oeus-kraken {args.command}: interrupted (Ctrl-C)")
+        return EXIT_CODES["interrupted"]
     except BrokenPipeError:
         raise  # main's: the reader went away
     except OSError as error:
