@@ -224,12 +224,14 @@ def _sandbox_server(sandbox_clock: SandboxClock) -> Iterator[SandboxServer]:
 
 
 @pytest.fixture
-def sandbox(_sandbox_server: SandboxServer, sandbox_clock: SandboxClock) -> SandboxServer:
+def sandbox(_sandbox_server: SandboxServer, sandbox_clock: SandboxClock) -> Iterator[SandboxServer]:
     """The session's sandbox server (`.url`), as new: no faults, counters at zero, no tokens
-    issued, and `sandbox_clock` back at real time."""
+    issued, and `sandbox_clock` back at real time. Afterwards, the requests still being
+    answered (held back by a delay fault) are let finish, so that the next test counts none."""
     sandbox_clock.reset()
     _sandbox_server.reset()
-    return _sandbox_server
+    yield _sandbox_server
+    assert _sandbox_server.wait_until_idle(), "the sandbox is still answering this test's requests"
 
 
 # -- schema.graphql, built once per session (26k lines: seconds to parse and validate) ----------

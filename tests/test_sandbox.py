@@ -649,6 +649,18 @@ def test_delay_fault(http: httpx.Client, server: SandboxServer) -> None:
     assert time.monotonic() - started >= 0.2
 
 
+def test_a_request_a_delay_holds_back_is_in_flight_until_answered_though_its_client_left(
+    server: SandboxServer,
+) -> None:
+    # Answered after its client has gone, it would be counted in the next test: the suite's
+    # `sandbox` fixture waits for the sandbox to be idle after each test.
+    server.set_faults(delay=0.5)
+    with httpx.Client(timeout=0.1) as impatient, pytest.raises(httpx.ReadTimeout):
+        impatient.post(server.url, json={"query": "{ products { code } }"})
+    assert server.wait_until_idle(timeout=0.05) is False  # still being answered
+    assert server.wait_until_idle(timeout=5) is True
+
+
 def test_faults_and_stats_over_http(http: httpx.Client, server: SandboxServer) -> None:
     token = org_token(http, server)
     control = f"{server.base_url}/sandbox"

@@ -299,23 +299,25 @@ class SandboxApp:
             self.state.switches.record_request("(invalid)")
             await refused.response()(scope, receive, send)
             return
-        self.state.switches.record_request(operation_name(payload))
-        faults = self.state.faults
-        if faults.delay > 0:
-            await asyncio.sleep(faults.delay)
-        response: Response | None = None
-        if self.state.switches.take("bad_gateway"):
-            response = HTMLResponse(BAD_GATEWAY_HTML, status_code=502)
-        elif self.state.switches.take("too_many_requests"):
-            response = HTMLResponse(
-                TOO_MANY_REQUESTS_HTML,
-                status_code=429,
-                headers={"Retry-After": str(faults.retry_after)},
-            )
-        if response is not None:
-            await response(scope, receive, send)
-            return
-        await self.graphql(scope, _replay(body, receive), send)
+        switches = self.state.switches
+        switches.record_request(operation_name(payload))
+        with switches.answering():
+            faults = self.state.faults
+            if faults.delay > 0:
+                await asyncio.sleep(faults.delay)
+            response: Response | None = None
+            if switches.take("bad_gateway"):
+                response = HTMLResponse(BAD_GATEWAY_HTML, status_code=502)
+            elif switches.take("too_many_requests"):
+                response = HTMLResponse(
+                    TOO_MANY_REQUESTS_HTML,
+                    status_code=429,
+                    headers={"Retry-After": str(faults.retry_after)},
+                )
+            if response is not None:
+                await response(scope, receive, send)
+                return
+            await self.graphql(scope, _replay(body, receive), send)
 
     async def _control(self, request: Request) -> Response:
         path = request.url.path.rstrip("/")

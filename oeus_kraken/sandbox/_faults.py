@@ -13,8 +13,10 @@ The usage knobs (late and revised intervals, the gap) are not faults: see Sandbo
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -88,6 +90,7 @@ class FaultSwitches:
         self._faults = Faults()
         self._operations: Counter[str] = Counter()
         self._token_requests = 0
+        self._answering = 0  # GraphQL requests being answered now (never reset: they are)
 
     @property
     def faults(self) -> Faults:
@@ -114,6 +117,22 @@ class FaultSwitches:
     def record_request(self, operation_name: str) -> None:
         with self._lock:
             self._operations[operation_name] += 1
+
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        """Around the answer to one GraphQL request, so that `in_flight` counts it."""
+        with self._lock:
+            self._answering += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._answering -= 1
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return self._answering
 
     def record_token_request(self) -> None:
         with self._lock:

@@ -254,6 +254,17 @@ class SandboxServer:
     def stats(self) -> SandboxStats:
         return self.state.stats
 
+    def wait_until_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no GraphQL request is being answered; False if `timeout` ran out first.
+        For tests: a request a `delay` fault holds back is answered seconds later, after its
+        client has gone, and would otherwise be answered (and counted) in the next test."""
+        deadline = time.monotonic() + timeout
+        while self.state.switches.in_flight:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
     # -- usage knobs (see SandboxState and _usage.py) --------------------------------------------
 
     def set_usage_churn(
