@@ -140,6 +140,24 @@ def test_item6_a_folder_holding_other_files_is_refused_and_left_as_it_was(
     assert sorted(p.name for p in out.rglob("*")) == ["date=2026-07-14", "keep.csv", "notes.txt"]
 
 
+@pytest.mark.parametrize("esi_id", ["../../escaped", "ELSEWHERE/escaped"])
+def test_a_parquet_export_never_writes_outside_its_folder_whatever_the_esi_id(
+    tmp_path: Path, esi_id: str
+) -> None:
+    # An ESI ID is a file name in the dataset: one holding a "/" named a path outside it.
+    esi_id = esi_id.replace("ELSEWHERE", str(tmp_path / "elsewhere"))  # an absolute path
+    (tmp_path / "elsewhere").mkdir()
+    with UsageStore(tmp_path / "usage.sqlite3") as store:
+        store.link(ACCOUNT, esi_id)
+        store.upsert(day_intervals(DAY, esi_id=esi_id), fetched_at=FETCHED)
+        out = tmp_path / "a" / "b" / "dataset"
+        out.parent.mkdir(parents=True)
+        with pytest.raises(UsageStoreError, match="cannot name a file"):
+            store.export(ACCOUNT, DAY, DAY, format="parquet", out=out)
+    assert sorted(p.name for p in tmp_path.rglob("*.parquet")) == []
+    assert leftovers(out.parent) == []
+
+
 def test_item6_an_empty_range_writes_a_dataset_readers_open_and_the_cli_says_no_rows(
     cli: Cli, clean_env: None, store_path: Path, tmp_path: Path
 ) -> None:

@@ -21,9 +21,11 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cli_helpers import Cli, assert_one_error_line, clean_env, cli, process_env, sandbox_env
 from conftest import SandboxClock
+from usage_helpers import AccountRewritten
 
 from oeus_kraken import APIKey, ConfigurationError, KrakenClient, SyncKrakenClient
 from oeus_kraken.cli import EXIT_CODES
@@ -302,6 +304,23 @@ def test_item4_the_library_report_names_each_failed_account_and_why(
     assert all("KT-CT-4177" in why for why in report.failures.values())
     assert report.stopped_reason is None
     assert report.inserted > 0
+
+
+def test_an_esi_id_from_the_api_that_is_not_digits_fails_its_account_and_is_not_stored(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    # What the API names an ESI ID becomes a file name in a Parquet export and a cell in a CSV.
+    account = DEMO_ACCOUNT_NUMBERS[0]  # its ESI ID, as the README shows it:
+    transport = AccountRewritten("10443720004512388", "../../=HYPERLINK()")
+    with (
+        httpx.Client(transport=transport) as http,
+        SyncKrakenClient(sandbox.url, credentials=APIKey(DEMO_API_KEY), http_client=http) as kraken,
+        UsageStore(tmp_path / "usage.sqlite3") as store,
+    ):
+        report = sync_usage_blocking(kraken, store, [account], since=date.today())
+        assert store.esi_ids() == []
+    assert "not digits" in report.failures[account], report.failures
+    assert sandbox.stats.operations.get("getPropertyMeasurements", 0) == 0
 
 
 def test_an_account_named_twice_is_synced_once(sandbox: SandboxServer, tmp_path: Path) -> None:
