@@ -381,15 +381,17 @@ def run_compare(call: Invocation) -> int:
             account_number=account,
             night=args.night or DEFAULT_NIGHT,
         )
+    # The page before the output: a reader of the table that goes away early (`| head -3`)
+    # ends the output, not the page asked for, which it once left unwritten.
+    page = None if args.html is None else write_html(comparison, Path(args.html))
     if fmt == "json":
         print(json.dumps(comparison_document(comparison), indent=2, ensure_ascii=False), file=out)
     elif fmt == "csv":
         write_csv(comparison, out)
     else:
         _print_table(comparison, out)
-    if args.html is not None:
-        path = write_html(comparison, Path(args.html))
+    if page is not None:
         if fmt == "table":
             print(file=out)
-        print(f"HTML page: {path}", file=say)
+        print(f"HTML page: {page}", file=say)
     return EXIT_CODES["ok"]
