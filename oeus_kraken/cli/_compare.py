@@ -144,6 +144,7 @@ def _linked_account(store: Any, esi_id: str) -> str | None:
 
 def _sync(call: Invocation, store: Any, account: str | None, say: TextIO) -> int | None:
     """Run the sync; an exit code if it stopped for a rate limit (comparing would hit it too)."""
+    from ..compare import ComparisonError
     from ..usage import sync_usage_blocking
 
     since = {"since": call.args.first} if call.args.first is not None else {}
@@ -154,6 +155,10 @@ def _sync(call: Invocation, store: Any, account: str | None, say: TextIO) -> int
         )
     finally:
         progress.close()
+    if account in report.failures:
+        # Why the account failed is the answer: comparing would fail on it again, or price what
+        # the store held before, after a line saying the sync failed and one to "add --sync".
+        raise ComparisonError(f"--sync: {account}: {report.failures[account]}")
     print(report.message, file=say)
     if report.stopped_reason == "rate-limited":
         return SYNC_EXIT_CODES["rate-limited"]
