@@ -106,10 +106,12 @@ def blocking_sync(sandbox: SandboxServer, store: UsageStore, accounts: list[str]
         return sync_usage_blocking(kraken, store, accounts, **options)
 
 
-def sync_cli(sandbox: SandboxServer, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+def sync_cli(
+    sandbox: SandboxServer, tmp_path: Path, *args: str, command: tuple[str, ...] = ("usage", "sync")
+) -> subprocess.Popen[str]:
     env = process_env({"KRAKEN_URL": sandbox.url, "KRAKEN_API_KEY": DEMO_API_KEY}, tmp_path)
     return subprocess.Popen(
-        [sys.executable, "-m", "oeus_kraken", "usage", "sync", *args],
+        [sys.executable, "-m", "oeus_kraken", *command, *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -166,6 +168,24 @@ def test_item3_ctrl_c_stops_a_cli_sync_within_2_s_with_no_request_after_it(
         sandbox.set_faults(delay=0)
         report = blocking_sync(sandbox, store, [ACCOUNT], since=days_ago(4))
         assert report.stopped_reason is None
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_compare_sync_says_what_the_sync_kept_as_usage_sync_does(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    sandbox.set_faults(delay=0.05)
+    db = tmp_path / "usage.sqlite3"
+    argv = (ACCOUNT, "--from", "2026-01-01", "--to", "2026-11-30", "--db", str(db), "--sync")
+    with sync_cli(sandbox, tmp_path, *argv, command=("compare",)) as child:
+        wait_for_pages(sandbox, 5)
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=30)
+    assert child.returncode == EXIT_CODES["interrupted"], err
+    assert out == ""
+    [line] = err.splitlines()
+    assert line.startswith("oeus-kraken compare: interrupted: kept "), line
+    assert "the next sync resumes" in line
 
 
 @pytest.mark.slow

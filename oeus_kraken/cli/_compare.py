@@ -145,7 +145,7 @@ def _linked_account(store: Any, esi_id: str) -> str | None:
 def _sync(call: Invocation, store: Any, account: str | None, say: TextIO) -> int | None:
     """Run the sync; an exit code if it stopped for a rate limit (comparing would hit it too)."""
     from ..compare import ComparisonError
-    from ..usage import sync_usage_blocking
+    from ..usage import UsageSyncInterrupted, sync_usage_blocking
 
     since = {"since": call.args.first} if call.args.first is not None else {}
     progress = Progress()
@@ -153,6 +153,10 @@ def _sync(call: Invocation, store: Any, account: str | None, say: TextIO) -> int
         report = sync_usage_blocking(
             call.client(), store, [account] if account else None, progress=progress, **since
         )
+    except UsageSyncInterrupted as stopped:  # Ctrl-C: what was kept, as `usage sync` says
+        progress.close()
+        print(f"oeus-kraken compare: {stopped.report.message}", file=sys.stderr)
+        return EXIT_CODES["interrupted"]
     finally:
         progress.close()
     if account in report.failures:
