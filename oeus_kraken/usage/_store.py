@@ -44,6 +44,7 @@ import itertools
 import os
 import socket
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -238,6 +239,20 @@ def _instant(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, timezone.utc)
 
 
+def _make_owner_only(path: Path) -> None:
+    """A store others could read (made by another tool, restored from a backup) is made 0600
+    before usage is written to it, with its -wal and -shm files, which SQLite makes with the
+    store's mode. Not a device or a file of someone else's, and never an error: SQLite says
+    why a store it cannot use is one."""
+    if os.name == "nt":  # no POSIX modes
+        return
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(OSError):
+            info = file.stat()
+            if stat.S_ISREG(info.st_mode) and info.st_mode & 0o077 and info.st_uid == os.getuid():
+                os.chmod(file, 0o600)
+
+
 def _slot_floor(seconds: int) -> int:
     return seconds - seconds % SLOT_SECONDS
 
@@ -321,6 +336,7 @@ class UsageStore:
                 "path (--db PATH)",
                 path=self.path,
             ) from exc
+        _make_owner_only(self.path)
         try:
             conn = sqlite3.connect(
                 self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
