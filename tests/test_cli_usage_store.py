@@ -285,11 +285,20 @@ def test_chart_without_matplotlib_names_the_extra_and_exits_2(
         (("--max-requests", "0"), "'0' is not a whole number of 1 or more"),
         (("--max-requests", "many"), "'many' is not a whole number"),
         (("--concurrency", "-2"), "'-2' is not a whole number of 1 or more"),
+        (("--concurrency", "65"), "'65' is not a whole number from 1 to 64"),
         (("--since", "last week"), "'last week' is not a date"),
         (("A-5F3C9D21", "A-123"), "'A-123' is not a Kraken account number"),
         (("--db", ""), "argument --db: the path is empty"),
     ],
-    ids=["max-requests-0", "max-requests-word", "concurrency", "since", "account", "empty-db"],
+    ids=[
+        "max-requests-0",
+        "max-requests-word",
+        "concurrency",
+        "concurrency-over-the-cap",
+        "since",
+        "account",
+        "empty-db",
+    ],
 )
 def test_sync_refuses_bad_arguments_before_any_request(
     cli: Cli,

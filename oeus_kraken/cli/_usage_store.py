@@ -103,8 +103,8 @@ def register(commands: Any, api: Any) -> None:
     sync.add_argument(
         "--concurrency",
         metavar="N",
-        type=positive_int,
-        help="ESI IDs synced at once (default: the library's, 4)",
+        type=_concurrency,
+        help="ESI IDs synced at once, up to 64 (default: the library's, 4)",
     )
     sync.add_argument("--json", action="store_true", help="print the report as JSON")
 
@@ -185,6 +185,18 @@ def register(commands: Any, api: Any) -> None:
         help="a PNG, or an SVG when the name ends in .svg (owner-only)",
     )
     chart.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
+
+
+def _concurrency(text: str) -> int:
+    """Refused here, not by the sync: that is after the store is made."""
+    from ..usage import MAX_CONCURRENCY
+
+    value = positive_int(text)
+    if value > MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a whole number from 1 to {MAX_CONCURRENCY}"
+        )
+    return value
 
 
 def _store_path(args: argparse.Namespace) -> Path:

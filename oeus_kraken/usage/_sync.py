@@ -102,6 +102,7 @@ __all__ = [
     "DEFAULT_CONCURRENCY",
     "DEFAULT_HISTORY",
     "INTERRUPT_GRACE",
+    "MAX_CONCURRENCY",
     "REVISION_WINDOW",
     "SyncProgress",
     "SyncReport",
@@ -113,6 +114,7 @@ __all__ = [
 REVISION_WINDOW = timedelta(days=3)
 DEFAULT_HISTORY = timedelta(days=366)
 DEFAULT_CONCURRENCY = 4
+MAX_CONCURRENCY = 64
 BUDGET_CHECK_MAX_GAP = 200
 BUDGET_PAGE_POINTS = 100.0  # a request's points assumed until more are seen (a page's: 78 here)
 DEFAULT_BUDGET_RESERVE = 0.10  # of the hour's points
@@ -632,10 +634,10 @@ def _check(
     if (
         isinstance(concurrency, bool)
         or not isinstance(concurrency, int)
-        or not 1 <= concurrency <= 64
+        or not 1 <= concurrency <= MAX_CONCURRENCY
     ):
         raise ConfigurationError(
-            f"concurrency must be a whole number from 1 to 64, got {concurrency!r}"
+            f"concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, got {concurrency!r}"
         )
     if since is not None and (not isinstance(since, date) or isinstance(since, datetime)):
         raise ConfigurationError("since must be a date (Texas local)")
