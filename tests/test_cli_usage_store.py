@@ -198,6 +198,26 @@ def test_export_of_an_account_the_store_does_not_have_says_to_sync_it(
     assert "no account or ESI ID 'A-00000000'" in line
 
 
+@pytest.mark.parametrize("command", ["usage export", "usage chart", "compare"])
+def test_a_range_in_the_future_is_said_to_have_no_usage_yet_not_sent_to_sync(
+    cli: Cli,
+    sandbox_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    store_path: Path,
+    tmp_path: Path,
+    command: str,
+) -> None:
+    # A sync asks for nothing after now, so "sync it first" sent the user round in a circle.
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    future = ("--from", "2999-01-01", "--to", "2999-01-31", "--db", str(store_path))
+    extra = ("--out", str(tmp_path / "c.png")) if command == "usage chart" else ()
+    run = cli(*command.split(), ESI, *future, *extra)
+    code = "error" if command == "compare" else "no_rows"
+    line = assert_one_error_line(run, command, code)
+    assert "no usage yet" in line, line
+    assert "sync" not in line, line
+
+
 # -- status ----------------------------------------------------------------------------------------
 
 

@@ -45,6 +45,7 @@ from ._common import (
     non_empty_path,
     output_format,
     positive_int,
+    today_in_texas,
 )
 from ._output import Column
 from ._usage import add_range_options
@@ -241,10 +242,13 @@ def run_export(call: Invocation) -> int:
             rows = _export_to(call.out, store, args, options)
     if rows:
         return EXIT_CODES["ok"]
+    advice = "`oeus-kraken usage sync` fetches it"
+    today = today_in_texas()
+    if args.first > today:  # a sync asks for nothing after now
+        advice = f"the dates are after today ({today} in Texas): there is no usage yet"
     print(
         f"oeus-kraken usage export: no rows: the store has no usage of {args.target} from "
-        f"{args.first} to {args.last} (an empty export was written); `oeus-kraken usage sync` "
-        "fetches it",
+        f"{args.first} to {args.last} (an empty export was written); {advice}",
         file=sys.stderr,
     )
     return EXIT_CODES["no_rows"]
