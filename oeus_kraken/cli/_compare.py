@@ -377,6 +377,8 @@ def run_compare(call: Invocation) -> int:
         _check_page_path(Path(args.html))
     say = out if fmt == "table" else sys.stderr  # what is not the table, JSON or CSV
     with _open_store(call) as store:
+        if args.html is not None:
+            store.check_out(args.html)
         found = _esi_and_account(call, store, say)
         if isinstance(found, int):
             return found

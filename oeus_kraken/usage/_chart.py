@@ -51,6 +51,7 @@ def chart(
             "a chart is a PNG or an SVG: give --out a name ending in .png or .svg, not "
             f"{path.name!r}"
         )
+    store.check_out(path)
     figure_class, canvas_class = _matplotlib()
     today = local_date(datetime.now(timezone.utc))
     low, high = export_range(from_date, to_date, today)

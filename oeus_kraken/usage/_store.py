@@ -239,6 +239,9 @@ def _instant(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, timezone.utc)
 
 
+_BESIDE_THE_STORE = ("-wal", "-shm", "-journal", ".lock")  # SQLite's files, and the sync lock's
+
+
 def _make_owner_only(path: Path) -> None:
     """A store others could read (made by another tool, restored from a backup) is made 0600
     before usage is written to it, with its -wal and -shm files, which SQLite makes with the
@@ -1178,6 +1181,23 @@ class UsageStore:
         from ._export import export
 
         return export(self, target, from_date, to_date, interval=interval, format=format, out=out)
+
+    def check_out(self, path: str | os.PathLike[str]) -> None:
+        """Refuse (ConfigurationError) a file to write an export, chart or page to that is this
+        store, or a file SQLite or the sync lock keeps beside it: written there, it would be
+        renamed over the store (a slip such as `--db usage.png --out usage.png`), or be read
+        as its journal."""
+        out = Path(path).expanduser()
+        for own in (self.path, *(Path(f"{self.path}{end}") for end in _BESIDE_THE_STORE)):
+            try:
+                same = os.path.samefile(out, own)
+            except OSError:  # one of them does not exist
+                same = os.path.realpath(out) == os.path.realpath(own)
+            if same:
+                raise ConfigurationError(
+                    f"{path} is the usage store {self.path}, or a file of it: writing there "
+                    "would replace the store; give the output another name"
+                )
 
     def target_meters(self, conn: sqlite3.Connection, target: str) -> StoreTarget:
         """The meters of an account number, or the one meter of an ESI ID."""
