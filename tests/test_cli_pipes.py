@@ -132,6 +132,29 @@ def test_usage_export_to_a_closed_pipe_is_quiet(
         assert code == BROKEN if not read_first_line else code in (EXIT_CODES["ok"], BROKEN)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["--json", "--csv", None])
+def test_compare_writes_its_html_page_though_the_reader_of_the_table_went_away(
+    env: dict[str, str], sandbox: SandboxServer, tmp_path: Path, fmt: str | None
+) -> None:
+    # `compare ... --html page.html | head -3`: the page is a file of its own, asked for.
+    from compare_helpers import ESI_ID, store_at
+
+    july = (date(2026, 7, 1), date(2026, 7, 31))
+    store = store_at(tmp_path / "usage.sqlite3", sandbox, first=july[0], last=july[1])
+    page = tmp_path / "compare.html"
+    argv = ["compare", ESI_ID, "--from", "2026-07-01", "--to", "2026-07-31", "--db", str(store)]
+    code, err = run_into_pipe(
+        [*argv, "--html", str(page), *([fmt] if fmt else [])],
+        env,
+        read_first_line=False,
+        buffered=False,  # every print fails, the first one too
+    )
+    assert code == BROKEN
+    assert err in ("", f"HTML page: {page}\n")  # said on stderr beside JSON or CSV
+    assert "</html>" in page.read_text()
+
+
 def test_a_pipe_that_stays_open_gets_everything_and_exit_0(
     env: dict[str, str], store_path: Path
 ) -> None:

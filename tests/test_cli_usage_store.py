@@ -198,6 +198,26 @@ def test_export_of_an_account_the_store_does_not_have_says_to_sync_it(
     assert "no account or ESI ID 'A-00000000'" in line
 
 
+@pytest.mark.parametrize("command", ["usage export", "usage chart", "compare"])
+def test_a_range_in_the_future_is_said_to_have_no_usage_yet_not_sent_to_sync(
+    cli: Cli,
+    sandbox_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    store_path: Path,
+    tmp_path: Path,
+    command: str,
+) -> None:
+    # A sync asks for nothing after now, so "sync it first" sent the user round in a circle.
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    future = ("--from", "2999-01-01", "--to", "2999-01-31", "--db", str(store_path))
+    extra = ("--out", str(tmp_path / "c.png")) if command == "usage chart" else ()
+    run = cli(*command.split(), ESI, *future, *extra)
+    code = "error" if command == "compare" else "no_rows"
+    line = assert_one_error_line(run, command, code)
+    assert "no usage yet" in line, line
+    assert "sync" not in line, line
+
+
 # -- status ----------------------------------------------------------------------------------------
 
 
@@ -285,11 +305,20 @@ def test_chart_without_matplotlib_names_the_extra_and_exits_2(
         (("--max-requests", "0"), "'0' is not a whole number of 1 or more"),
         (("--max-requests", "many"), "'many' is not a whole number"),
         (("--concurrency", "-2"), "'-2' is not a whole number of 1 or more"),
+        (("--concurrency", "65"), "'65' is not a whole number from 1 to 64"),
         (("--since", "last week"), "'last week' is not a date"),
         (("A-5F3C9D21", "A-123"), "'A-123' is not a Kraken account number"),
         (("--db", ""), "argument --db: the path is empty"),
     ],
-    ids=["max-requests-0", "max-requests-word", "concurrency", "since", "account", "empty-db"],
+    ids=[
+        "max-requests-0",
+        "max-requests-word",
+        "concurrency",
+        "concurrency-over-the-cap",
+        "since",
+        "account",
+        "empty-db",
+    ],
 )
 def test_sync_refuses_bad_arguments_before_any_request(
     cli: Cli,

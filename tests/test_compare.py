@@ -748,6 +748,24 @@ def test_sync_brings_the_store_up_to_date_first_at_the_usual_floor(
         assert operations[name] == 1, operations
 
 
+@pytest.mark.parametrize("stored", [False, True], ids=["not-in-the-store", "in-the-store"])
+def test_a_sync_that_fails_the_account_is_one_line_saying_why_and_nothing_is_compared(
+    cli: Cli, org_env: None, sandbox: SandboxServer, tmp_path: Path, stored: bool
+) -> None:
+    # The sync's failure is the answer: not a line saying to "add --sync", given, nor a
+    # comparison of what the store held before.
+    db = tmp_path / "usage.sqlite3"
+    with UsageStore(db) as store:  # ESI_ID's usage, of an account the API does not know
+        if stored:
+            fill_as_synced(store, sandbox, *NOVEMBER, account="A-99999999")
+    run = cli("compare", ESI_ID if stored else "A-99999999", "--db", str(db), "--sync")
+    line = assert_one_error_line(run, "compare", "error")
+    assert "A-99999999: not found, or not visible to these credentials" in line, line
+    assert "add --sync" not in line
+    assert run.out == ""
+    assert "getProductRatesForEsiId" not in sandbox.stats.operations
+
+
 # -- the HTML page --------------------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ from usage_helpers import ESI, FETCHED, day_intervals, file_size_limit
 
 from oeus_kraken import ConfigurationError
 from oeus_kraken.cli import EXIT_CODES
-from oeus_kraken.sandbox import DEMO_API_KEY
+from oeus_kraken.sandbox import DEMO_API_KEY, SandboxServer
 from oeus_kraken.usage import AGGREGATE_COLUMNS, UsageStore, UsageStoreError, _store
 
 __all__ = ["clean_env", "cli", "sandbox_env"]  # fixtures, used by name
@@ -138,6 +138,49 @@ def test_item6_a_folder_holding_other_files_is_refused_and_left_as_it_was(
     assert (out / "notes.txt").read_text() == "MINE"
     assert (out / "date=2026-07-14" / "keep.csv").read_text() == "MINE"
     assert sorted(p.name for p in out.rglob("*")) == ["date=2026-07-14", "keep.csv", "notes.txt"]
+
+
+@pytest.mark.parametrize("esi_id", ["../../escaped", "ELSEWHERE/escaped"])
+def test_a_parquet_export_never_writes_outside_its_folder_whatever_the_esi_id(
+    tmp_path: Path, esi_id: str
+) -> None:
+    # An ESI ID is a file name in the dataset: one holding a "/" named a path outside it.
+    esi_id = esi_id.replace("ELSEWHERE", str(tmp_path / "elsewhere"))  # an absolute path
+    (tmp_path / "elsewhere").mkdir()
+    with UsageStore(tmp_path / "usage.sqlite3") as store:
+        store.link(ACCOUNT, esi_id)
+        store.upsert(day_intervals(DAY, esi_id=esi_id), fetched_at=FETCHED)
+        out = tmp_path / "a" / "b" / "dataset"
+        out.parent.mkdir(parents=True)
+        with pytest.raises(UsageStoreError, match="cannot name a file"):
+            store.export(ACCOUNT, DAY, DAY, format="parquet", out=out)
+    assert sorted(p.name for p in tmp_path.rglob("*.parquet")) == []
+    assert leftovers(out.parent) == []
+
+
+@pytest.mark.parametrize("command", ["usage export", "usage chart", "compare"])
+def test_an_out_that_is_the_store_itself_is_refused_and_the_store_kept(
+    cli: Cli,
+    sandbox_env: None,
+    sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    command: str,
+) -> None:
+    # `--db usage.png --out usage.png`, a slip of the tab key: the export, chart or page was
+    # renamed over the store, a year of usage and the requests it cost gone.
+    from compare_helpers import ESI_ID, store_at
+
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    db = store_at(tmp_path / "usage.png", sandbox, first=DAY, last=DAY)
+    before = db.read_bytes()
+    out = "--html" if command == "compare" else "--out"
+    dates = ("--from", str(DAY), "--to", str(DAY))
+    run = cli(*command.split(), ESI_ID, *dates, "--db", str(db), out, str(db))
+    line = assert_one_error_line(run, command, "usage")
+    assert "the usage store" in line, line
+    assert db.read_bytes() == before
+    assert sandbox.stats.requests == 0
 
 
 def test_item6_an_empty_range_writes_a_dataset_readers_open_and_the_cli_says_no_rows(

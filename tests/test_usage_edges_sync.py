@@ -21,9 +21,11 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cli_helpers import Cli, assert_one_error_line, clean_env, cli, process_env, sandbox_env
 from conftest import SandboxClock
+from usage_helpers import AccountRewritten
 
 from oeus_kraken import APIKey, ConfigurationError, KrakenClient, SyncKrakenClient
 from oeus_kraken.cli import EXIT_CODES
@@ -104,10 +106,12 @@ def blocking_sync(sandbox: SandboxServer, store: UsageStore, accounts: list[str]
         return sync_usage_blocking(kraken, store, accounts, **options)
 
 
-def sync_cli(sandbox: SandboxServer, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+def sync_cli(
+    sandbox: SandboxServer, tmp_path: Path, *args: str, command: tuple[str, ...] = ("usage", "sync")
+) -> subprocess.Popen[str]:
     env = process_env({"KRAKEN_URL": sandbox.url, "KRAKEN_API_KEY": DEMO_API_KEY}, tmp_path)
     return subprocess.Popen(
-        [sys.executable, "-m", "oeus_kraken", "usage", "sync", *args],
+        [sys.executable, "-m", "oeus_kraken", *command, *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -164,6 +168,24 @@ def test_item3_ctrl_c_stops_a_cli_sync_within_2_s_with_no_request_after_it(
         sandbox.set_faults(delay=0)
         report = blocking_sync(sandbox, store, [ACCOUNT], since=days_ago(4))
         assert report.stopped_reason is None
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_compare_sync_says_what_the_sync_kept_as_usage_sync_does(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    sandbox.set_faults(delay=0.05)
+    db = tmp_path / "usage.sqlite3"
+    argv = (ACCOUNT, "--from", "2026-01-01", "--to", "2026-11-30", "--db", str(db), "--sync")
+    with sync_cli(sandbox, tmp_path, *argv, command=("compare",)) as child:
+        wait_for_pages(sandbox, 5)
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=30)
+    assert child.returncode == EXIT_CODES["interrupted"], err
+    assert out == ""
+    [line] = err.splitlines()
+    assert line.startswith("oeus-kraken compare: interrupted: kept "), line
+    assert "the next sync resumes" in line
 
 
 @pytest.mark.slow
@@ -302,6 +324,23 @@ def test_item4_the_library_report_names_each_failed_account_and_why(
     assert all("KT-CT-4177" in why for why in report.failures.values())
     assert report.stopped_reason is None
     assert report.inserted > 0
+
+
+def test_an_esi_id_from_the_api_that_is_not_digits_fails_its_account_and_is_not_stored(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    # What the API names an ESI ID becomes a file name in a Parquet export and a cell in a CSV.
+    account = DEMO_ACCOUNT_NUMBERS[0]  # its ESI ID, as the README shows it:
+    transport = AccountRewritten("10443720004512388", "../../=HYPERLINK()")
+    with (
+        httpx.Client(transport=transport) as http,
+        SyncKrakenClient(sandbox.url, credentials=APIKey(DEMO_API_KEY), http_client=http) as kraken,
+        UsageStore(tmp_path / "usage.sqlite3") as store,
+    ):
+        report = sync_usage_blocking(kraken, store, [account], since=date.today())
+        assert store.esi_ids() == []
+    assert "not digits" in report.failures[account], report.failures
+    assert sandbox.stats.operations.get("getPropertyMeasurements", 0) == 0
 
 
 def test_an_account_named_twice_is_synced_once(sandbox: SandboxServer, tmp_path: Path) -> None:

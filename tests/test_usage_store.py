@@ -110,6 +110,22 @@ def test_a_new_store_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     assert path.parent.stat().st_mode & 0o777 == 0o700
 
 
+def test_a_store_others_can_read_is_made_owner_only_before_usage_is_written_to_it(
+    tmp_path: Path,
+) -> None:
+    # Made by another tool or restored from a backup: SQLite gives the -wal and -shm files it
+    # writes the intervals into the store's own mode.
+    path = tmp_path / "usage.sqlite3"
+    UsageStore(path).close()
+    path.chmod(0o644)
+    with UsageStore(path) as store:
+        store.upsert(day_intervals(date(2026, 7, 14)), fetched_at=FETCHED)
+        files = [path, *path.parent.glob("usage.sqlite3-*")]
+        assert {f.name: f.stat().st_mode & 0o777 for f in files} == dict.fromkeys(
+            [f.name for f in files], 0o600
+        )
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="the XDG rule is the Linux one")
 def test_the_default_path_is_in_the_users_data_directory(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path

@@ -24,10 +24,11 @@ import pytest
 from conftest import SandboxClock
 from usage_helpers import rewritten_sandbox
 
-from oeus_kraken import APIKey, KrakenClient, SyncKrakenClient
+from oeus_kraken import APIKey, KrakenClient, OrganizationSecretKey, SyncKrakenClient
 from oeus_kraken.sandbox import (
     DEMO_ACCOUNT_NUMBERS,
     DEMO_API_KEY,
+    DEMO_ORGANIZATION_SECRET_KEY,
     GAP_INTERVALS,
     GAP_START,
     SandboxServer,
@@ -205,6 +206,27 @@ def test_the_budget_stop_leaves_a_resumable_store_and_the_next_run_resumes(
     assert resumed.stopped_reason is None
     assert resumed.inserted > 0
     assert resumed.inserted + partial >= resumed.intervals - 300  # only what was missing, again
+
+
+@pytest.mark.slow
+def test_syncing_esi_ids_at_once_keeps_the_budget_reserve_and_is_never_rate_limited(
+    sandbox: SandboxServer, sandbox_clock: SandboxClock, store: UsageStore
+) -> None:
+    # Four ESI IDs at once read the budget back to back, a request apart: the points those
+    # reads show spent between them (a budget check's 1) are no measure of a page's cost.
+    sandbox_clock.freeze()
+    sandbox.set_faults(points_allowance=10_000)
+    credentials = OrganizationSecretKey(DEMO_ORGANIZATION_SECRET_KEY)  # every account
+    with SyncKrakenClient(sandbox.url, credentials=credentials, clock=sandbox_clock) as kraken:
+        report = sync_usage_blocking(kraken, store, concurrency=4, now=sandbox_now(sandbox_clock))
+    assert report.stopped_reason == "budget", report.message
+    with SyncKrakenClient(sandbox.url, credentials=credentials, clock=sandbox_clock) as kraken:
+        info = kraken.get_rate_limit_info().rate_limit_info
+    assert info is not None
+    assert info.points_allowance_rate_limit is not None
+    left = info.points_allowance_rate_limit.remaining_points or 0
+    # The 1,000 kept in reserve, less what the four pages in flight at the stop may cost.
+    assert left >= 1_000 - 4 * 78 - 1, report.message
 
 
 def test_max_requests_caps_one_run(

@@ -130,3 +130,24 @@ def rewritten_sandbox(
         SyncKrakenClient(url, credentials=APIKey(DEMO_API_KEY), http_client=http) as kraken,
     ):
         yield kraken
+
+
+class AccountRewritten(httpx.BaseTransport):
+    """Passes every request on to the sandbox, and answers getAccount with `old` replaced by
+    `new` in its text: an account lookup that names an ESI ID the sandbox does not."""
+
+    def __init__(self, old: str, new: str) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.old, self.new = json.dumps(old).encode(), json.dumps(new).encode()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        operation = json.loads(request.read()).get("operationName")
+        response = self.inner.handle_request(request)
+        content = response.read()
+        if operation == "getAccount":
+            content = content.replace(self.old, self.new)
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        return httpx.Response(response.status_code, headers=headers, content=content)
+
+    def close(self) -> None:
+        self.inner.close()

@@ -144,7 +144,8 @@ def _linked_account(store: Any, esi_id: str) -> str | None:
 
 def _sync(call: Invocation, store: Any, account: str | None, say: TextIO) -> int | None:
     """Run the sync; an exit code if it stopped for a rate limit (comparing would hit it too)."""
-    from ..usage import sync_usage_blocking
+    from ..compare import ComparisonError
+    from ..usage import UsageSyncInterrupted, sync_usage_blocking
 
     since = {"since": call.args.first} if call.args.first is not None else {}
     progress = Progress()
@@ -152,8 +153,16 @@ def _sync(call: Invocation, store: Any, account: str | None, say: TextIO) -> int
         report = sync_usage_blocking(
             call.client(), store, [account] if account else None, progress=progress, **since
         )
+    except UsageSyncInterrupted as stopped:  # Ctrl-C: what was kept, as `usage sync` says
+        progress.close()
+        print(f"oeus-kraken compare: {stopped.report.message}", file=sys.stderr)
+        return EXIT_CODES["interrupted"]
     finally:
         progress.close()
+    if account in report.failures:
+        # Why the account failed is the answer: comparing would fail on it again, or price what
+        # the store held before, after a line saying the sync failed and one to "add --sync".
+        raise ComparisonError(f"--sync: {account}: {report.failures[account]}")
     print(report.message, file=say)
     if report.stopped_reason == "rate-limited":
         return SYNC_EXIT_CODES["rate-limited"]
@@ -368,6 +377,8 @@ def run_compare(call: Invocation) -> int:
         _check_page_path(Path(args.html))
     say = out if fmt == "table" else sys.stderr  # what is not the table, JSON or CSV
     with _open_store(call) as store:
+        if args.html is not None:
+            store.check_out(args.html)
         found = _esi_and_account(call, store, say)
         if isinstance(found, int):
             return found
@@ -381,15 +392,17 @@ def run_compare(call: Invocation) -> int:
             account_number=account,
             night=args.night or DEFAULT_NIGHT,
         )
+    # The page before the output: a reader of the table that goes away early (`| head -3`)
+    # ends the output, not the page asked for, which it once left unwritten.
+    page = None if args.html is None else write_html(comparison, Path(args.html))
     if fmt == "json":
         print(json.dumps(comparison_document(comparison), indent=2, ensure_ascii=False), file=out)
     elif fmt == "csv":
         write_csv(comparison, out)
     else:
         _print_table(comparison, out)
-    if args.html is not None:
-        path = write_html(comparison, Path(args.html))
+    if page is not None:
         if fmt == "table":
             print(file=out)
-        print(f"HTML page: {path}", file=say)
+        print(f"HTML page: {page}", file=say)
     return EXIT_CODES["ok"]

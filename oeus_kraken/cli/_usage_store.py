@@ -45,6 +45,7 @@ from ._common import (
     non_empty_path,
     output_format,
     positive_int,
+    today_in_texas,
 )
 from ._output import Column
 from ._usage import add_range_options
@@ -103,8 +104,8 @@ def register(commands: Any, api: Any) -> None:
     sync.add_argument(
         "--concurrency",
         metavar="N",
-        type=positive_int,
-        help="ESI IDs synced at once (default: the library's, 4)",
+        type=_concurrency,
+        help="ESI IDs synced at once, up to 64 (default: the library's, 4)",
     )
     sync.add_argument("--json", action="store_true", help="print the report as JSON")
 
@@ -187,6 +188,18 @@ def register(commands: Any, api: Any) -> None:
     chart.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
 
 
+def _concurrency(text: str) -> int:
+    """Refused here, not by the sync: that is after the store is made."""
+    from ..usage import MAX_CONCURRENCY
+
+    value = positive_int(text)
+    if value > MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a whole number from 1 to {MAX_CONCURRENCY}"
+        )
+    return value
+
+
 def _store_path(args: argparse.Namespace) -> Path:
     if args.db is not None:
         return Path(args.db)
@@ -229,10 +242,13 @@ def run_export(call: Invocation) -> int:
             rows = _export_to(call.out, store, args, options)
     if rows:
         return EXIT_CODES["ok"]
+    advice = "`oeus-kraken usage sync` fetches it"
+    today = today_in_texas()
+    if args.first > today:  # a sync asks for nothing after now
+        advice = f"the dates are after today ({today} in Texas): there is no usage yet"
     print(
         f"oeus-kraken usage export: no rows: the store has no usage of {args.target} from "
-        f"{args.first} to {args.last} (an empty export was written); `oeus-kraken usage sync` "
-        "fetches it",
+        f"{args.first} to {args.last} (an empty export was written); {advice}",
         file=sys.stderr,
     )
     return EXIT_CODES["no_rows"]

@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, overload
 
 from .._errors import ConfigurationError
-from ..usage import TEXAS, UsageStore
+from ..usage import TEXAS, UsageStore, local_date
 from ._errors import ComparisonError
 from ._models import DEFAULT_NIGHT, Comparison, NightHours, ProductRates, UsageProfile
 from ._pricing import bill_check, rank_products
@@ -98,9 +98,13 @@ def _plan(
     _check_period(start, end)
     usage = usage_profile(store, esi_id, start, end, night)
     if not any(day.intervals for day in usage.days):
+        advice = "sync it first (`oeus-kraken usage sync ACCOUNT`, or compare with --sync)"
+        today = local_date(datetime.now(timezone.utc))
+        if start > today:  # a sync asks for nothing after now
+            advice = f"the period is after today ({today} in Texas): there is no usage yet"
         raise ComparisonError(
             f"the usage store {store.path} has no usage for ESI ID {esi_id} from {start} to "
-            f"{end}: sync it first (`oeus-kraken usage sync ACCOUNT`, or compare with --sync)"
+            f"{end}: {advice}"
         )
     account = account_number or _account_of(store, esi_id)
     calls = {

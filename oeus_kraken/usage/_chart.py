@@ -51,8 +51,10 @@ def chart(
             "a chart is a PNG or an SVG: give --out a name ending in .png or .svg, not "
             f"{path.name!r}"
         )
+    store.check_out(path)
     figure_class, canvas_class = _matplotlib()
-    low, high = export_range(from_date, to_date, local_date(datetime.now(timezone.utc)))
+    today = local_date(datetime.now(timezone.utc))
+    low, high = export_range(from_date, to_date, today)
     daily: dict[date, Decimal] = {}
     slot_totals = [Decimal(0)] * _SLOTS_PER_DAY
     slot_instants: list[set[int]] = [set() for _ in range(_SLOTS_PER_DAY)]
@@ -72,9 +74,12 @@ def chart(
                 slot_totals[slot] += kwh
                 slot_instants[slot].add(start)
     if not daily:
+        advice = "run `oeus-kraken usage sync` for those dates first"
+        if from_date > today:  # a sync asks for nothing after now
+            advice = f"they are after today ({today} in Texas): there is no usage yet"
         raise NoUsageError(
             f"the usage store {store.path} has no usage of {target!r} from {from_date} to "
-            f"{to_date}; run `oeus-kraken usage sync` for those dates first",
+            f"{to_date}; {advice}",
             path=store.path,
         )
 

@@ -149,6 +149,8 @@ def export(
             f"interval must be one of {', '.join(_INTERVALS)}, not {interval!r}"
         )
     chosen = export_format(format, out)
+    if isinstance(out, (str, os.PathLike)):
+        store.check_out(out)
     today = local_date(datetime.now(timezone.utc))
     low, high = export_range(from_date, to_date, today)
     pyarrow = pyarrow_module() if chosen == "parquet" else None  # fail before reading anything

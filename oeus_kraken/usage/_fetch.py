@@ -211,7 +211,9 @@ def _meters(account_number: str, answer: Any, esi_id: str | None) -> list[MeterP
     if account is None:
         raise InvalidResponseError(f"getAccount: no account {account_number} in the answer")
     meters = [
-        MeterPoint(account_number, prop.id, point.mpan, _supply_start(point))
+        MeterPoint(
+            account_number, prop.id, _esi_id(account_number, point.mpan), _supply_start(point)
+        )
         for prop in account.properties or []
         if prop is not None and prop.id is not None
         for point in prop.electricity_meter_points or []
@@ -226,6 +228,17 @@ def _meters(account_number: str, answer: Any, esi_id: str | None) -> list[MeterP
             f"ESI ID {esi_id} is not on account {account_number} (its ESI IDs: {known})"
         )
     return chosen
+
+
+def _esi_id(account_number: str, mpan: Any) -> str:
+    """An ESI ID as the API names it, which must be digits: it is stored, printed, a cell in a
+    CSV export and a file name in a Parquet one ("../x" there named a file outside it)."""
+    if not (isinstance(mpan, str) and mpan.isascii() and mpan.isdigit()):
+        raise InvalidResponseError(
+            f"getAccount: account {account_number} names an ESI ID that is not digits "
+            f"({mpan!r}); nothing of it is asked for or stored"
+        )
+    return mpan
 
 
 def _supply_start(point: Any) -> datetime | None:

@@ -177,6 +177,11 @@ class _Writer:
         if self.key is None or not (self.batch[0] or empty):
             return
         esi_id, day = self.key
+        if any(c in esi_id for c in "/\\\0"):  # a path, not a name: "../x", "/x"
+            raise UsageStoreError(
+                f"ESI ID {esi_id!r} cannot name a file of a Parquet dataset (it would be written "
+                "outside it): export it as CSV or JSON"
+            )
         directory = self.folder / f"date={day.isoformat()}"
         try:
             table = self.pa.Table.from_pydict(

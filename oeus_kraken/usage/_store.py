@@ -44,6 +44,7 @@ import itertools
 import os
 import socket
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -238,6 +239,23 @@ def _instant(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, timezone.utc)
 
 
+_BESIDE_THE_STORE = ("-wal", "-shm", "-journal", ".lock")  # SQLite's files, and the sync lock's
+
+
+def _make_owner_only(path: Path) -> None:
+    """A store others could read (made by another tool, restored from a backup) is made 0600
+    before usage is written to it, with its -wal and -shm files, which SQLite makes with the
+    store's mode. Not a device or a file of someone else's, and never an error: SQLite says
+    why a store it cannot use is one."""
+    if os.name == "nt":  # no POSIX modes
+        return
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(OSError):
+            info = file.stat()
+            if stat.S_ISREG(info.st_mode) and info.st_mode & 0o077 and info.st_uid == os.getuid():
+                os.chmod(file, 0o600)
+
+
 def _slot_floor(seconds: int) -> int:
     return seconds - seconds % SLOT_SECONDS
 
@@ -321,6 +339,7 @@ class UsageStore:
                 "path (--db PATH)",
                 path=self.path,
             ) from exc
+        _make_owner_only(self.path)
         try:
             conn = sqlite3.connect(
                 self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
@@ -1162,6 +1181,23 @@ class UsageStore:
         from ._export import export
 
         return export(self, target, from_date, to_date, interval=interval, format=format, out=out)
+
+    def check_out(self, path: str | os.PathLike[str]) -> None:
+        """Refuse (ConfigurationError) a file to write an export, chart or page to that is this
+        store, or a file SQLite or the sync lock keeps beside it: written there, it would be
+        renamed over the store (a slip such as `--db usage.png --out usage.png`), or be read
+        as its journal."""
+        out = Path(path).expanduser()
+        for own in (self.path, *(Path(f"{self.path}{end}") for end in _BESIDE_THE_STORE)):
+            try:
+                same = os.path.samefile(out, own)
+            except OSError:  # one of them does not exist
+                same = os.path.realpath(out) == os.path.realpath(own)
+            if same:
+                raise ConfigurationError(
+                    f"{path} is the usage store {self.path}, or a file of it: writing there "
+                    "would replace the store; give the output another name"
+                )
 
     def target_meters(self, conn: sqlite3.Connection, target: str) -> StoreTarget:
         """The meters of an account number, or the one meter of an ESI ID."""

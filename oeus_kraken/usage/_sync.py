@@ -102,6 +102,7 @@ __all__ = [
     "DEFAULT_CONCURRENCY",
     "DEFAULT_HISTORY",
     "INTERRUPT_GRACE",
+    "MAX_CONCURRENCY",
     "REVISION_WINDOW",
     "SyncProgress",
     "SyncReport",
@@ -113,7 +114,9 @@ __all__ = [
 REVISION_WINDOW = timedelta(days=3)
 DEFAULT_HISTORY = timedelta(days=366)
 DEFAULT_CONCURRENCY = 4
+MAX_CONCURRENCY = 64
 BUDGET_CHECK_MAX_GAP = 200
+BUDGET_PAGE_POINTS = 100.0  # a request's points assumed until more are seen (a page's: 78 here)
 DEFAULT_BUDGET_RESERVE = 0.10  # of the hour's points
 INTERRUPT_GRACE = 1.0  # seconds a request in flight at Ctrl-C may take to finish and be stored
 
@@ -191,7 +194,9 @@ class _Run:
     done_windows: int = 0
     total_windows: int = 0
     next_check: int = 1  # the request count at which the budget is read next
-    points_seen: tuple[int, int] | None = None  # (requests, remaining points) at the last read
+    # (requests, remaining points) at the hour's first read: what a request costs is measured
+    # from there (see budget_read).
+    points_seen: tuple[int, int] | None = None
     stopped_reason: str | None = None
     stop_message: str = ""
     retry_after: float | None = None
@@ -241,16 +246,21 @@ class _Run:
 
     def budget_read(self, remaining: int, reserve: int) -> None:
         """Schedule the next read: when half of what is left above the reserve may be spent, at
-        the points per request seen so far (the sandbox's 78 a page; the first read assumes
-        100), and at most BUDGET_CHECK_MAX_GAP requests on."""
+        the points per request seen since the hour's first read (the sandbox's 78 a page), never
+        taken below BUDGET_PAGE_POINTS, and at most BUDGET_CHECK_MAX_GAP requests on.
+
+        Not from the last read: ESI IDs syncing at once read the budget back to back, a request
+        or two apart, and what those reads show spent (a budget check's point) made a page look
+        nearly free, so the next read came 200 requests on, past the reserve and into the rate
+        limit. An estimate too high only reads the budget sooner."""
         with self.lock:
-            cost = 100.0
-            if self.points_seen is not None:
-                requests, points = self.points_seen
-                if self.requests > requests and points > remaining:
-                    cost = (points - remaining) / (self.requests - requests)
-            self.points_seen = (self.requests, remaining)
-            room = max(0.0, remaining - reserve) / 2 / max(cost, 1.0)
+            cost = BUDGET_PAGE_POINTS
+            if self.points_seen is None or remaining > self.points_seen[1]:
+                self.points_seen = (self.requests, remaining)  # the first read, or a new hour
+            requests, points = self.points_seen
+            if self.requests > requests:
+                cost = max(cost, (points - remaining) / (self.requests - requests))
+            room = max(0.0, remaining - reserve) / 2 / cost
             self.next_check = self.requests + min(BUDGET_CHECK_MAX_GAP, max(1, int(room)))
 
     def page_done(self, esi_id: str, page: UsagePage, result: Any, windows: int) -> None:
@@ -624,10 +634,10 @@ def _check(
     if (
         isinstance(concurrency, bool)
         or not isinstance(concurrency, int)
-        or not 1 <= concurrency <= 64
+        or not 1 <= concurrency <= MAX_CONCURRENCY
     ):
         raise ConfigurationError(
-            f"concurrency must be a whole number from 1 to 64, got {concurrency!r}"
+            f"concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, got {concurrency!r}"
         )
     if since is not None and (not isinstance(since, date) or isinstance(since, datetime)):
         raise ConfigurationError("since must be a date (Texas local)")
