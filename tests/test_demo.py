@@ -18,6 +18,7 @@ import socket
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -235,4 +236,11 @@ def test_the_demo_ends_with_a_comparison_its_table_and_its_page(demo: tuple[int,
     page = re.search(r"^HTML page: (\S+)$", printed, re.MULTILINE)
     assert page is not None
     assert Path(page[1]).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    # In a folder the demo made for it, the user's alone: a fixed name in /tmp could be another
+    # user's symlink to a file of ours, which the page would replace.
+    folder = Path(page[1]).parent
+    assert folder.parent == Path(tempfile.gettempdir())
+    assert not folder.is_symlink()
+    assert folder.stat().st_uid == os.getuid()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert output.rstrip().endswith("Demo finished; sandbox stopped.")

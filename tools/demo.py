@@ -144,7 +144,8 @@ def usage_store_steps(demo: Demo) -> None:
 def compare_step(demo: Demo) -> None:
     """Issue 22's comparison: the last three whole months of the account's usage on every product
     on offer, the store brought up to date first (--sync), and its HTML page. The page is written
-    beside the demo's folder, in the temporary directory, so that it outlives the demo."""
+    in a folder of its own in the temporary directory, so that it outlives the demo: a new one
+    (0700), never a fixed name that another user of the machine could have made a symlink."""
     from oeus_kraken.usage import TEXAS
 
     store = str(demo.work / "usage.sqlite3")
@@ -152,7 +153,7 @@ def compare_step(demo: Demo) -> None:
     first = last.replace(day=1)
     for _ in range(2):  # the two months before
         first = (first - timedelta(days=1)).replace(day=1)
-    page = Path(tempfile.gettempdir()) / f"oeus-kraken-demo-compare-{ACCOUNT}.html"
+    page = Path(tempfile.mkdtemp(prefix="oeus-kraken-demo-page-")) / f"compare-{ACCOUNT}.html"
     demo.step(
         f"What {ACCOUNT}'s last three months would have cost on every product, cheapest first "
         "(oeus-kraken compare)"
