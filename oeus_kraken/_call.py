@@ -25,7 +25,8 @@ import httpx
 from pydantic_core import to_json
 
 from ._auth import KrakenAuth, TokenCaller
-from ._errors import KrakenError
+from ._config import check_timeout, timeout_error, timeout_seconds_ok
+from ._errors import ConfigurationError, KrakenError
 from ._responses import may_have_errors, read_response, transport_error
 from ._retry import RetryPolicy
 from ._steps import Effect, Send, Sleep
@@ -37,6 +38,7 @@ __all__ = [
     "CallOptions",
     "RequestBuilder",
     "attempt",
+    "check_call_timeout",
     "retrying",
 ]
 
@@ -140,6 +142,26 @@ def attempt(auth: KrakenAuth, call: Call) -> Generator[Effect, Any, httpx.Respon
         if failure is not None:
             raise failure
     return response
+
+
+def check_call_timeout(timeout: Any, extensions: Mapping[str, Any] | None) -> None:
+    """A call's own `timeout=` (or `extensions={"timeout": ...}`) checked as the client's is:
+    NaN, inf, a huge, zero or negative number would otherwise fail deep in httpx (ValueError,
+    OverflowError) or time out at once, after retries, as if the API had not answered."""
+    if timeout is not httpx.USE_CLIENT_DEFAULT:
+        check_timeout(timeout)
+    if extensions and "timeout" in extensions:
+        chosen = extensions["timeout"]
+        if not isinstance(chosen, Mapping) or not chosen.keys() <= _TIMEOUT_PARTS:
+            raise ConfigurationError(
+                'extensions={"timeout": ...} must be a dict with some of the keys connect, read, '
+                f"write, pool (as httpx.Timeout(...).as_dict() gives), got {type(chosen).__name__}"
+            )
+        if not all(map(timeout_seconds_ok, chosen.values())):
+            raise timeout_error(dict(chosen))
+
+
+_TIMEOUT_PARTS = frozenset(("connect", "read", "write", "pool"))
 
 
 # -- building requests ----------------------------------------------------------------------------

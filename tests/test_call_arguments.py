@@ -1,0 +1,72 @@
+"""What a call's own arguments may be: `timeout=`, `headers=`, `extensions=`, `options=`, and
+`execute`'s document and variables. One that cannot be sent is a ConfigurationError before
+anything is sent, never an exception from deep in httpx or pydantic, nor an API error."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from conftest import AnyClient, call
+from pytest_httpx import HTTPXMock
+
+from oeus_kraken import ConfigurationError, KrakenClient, SyncKrakenClient
+
+BAD_TIMEOUTS = [
+    0,
+    -1,
+    math.nan,
+    math.inf,
+    10**30,
+    True,
+    "5",
+    httpx.Timeout(math.inf),
+    httpx.Timeout(5.0, read=-1),
+    httpx.Timeout(math.nan),
+]
+
+
+@pytest.mark.parametrize("timeout", BAD_TIMEOUTS, ids=repr)
+async def test_a_call_timeout_that_is_no_usable_number_of_seconds_is_refused_before_sending(
+    make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock, timeout: Any
+) -> None:
+    client = make_client(max_retries=0)
+    with pytest.raises(ConfigurationError, match="timeout must be a positive number"):
+        await call(client, "get_fan_club_discount", timeout=timeout)
+    part = timeout.read if isinstance(timeout, httpx.Timeout) else timeout
+    with pytest.raises(ConfigurationError, match="timeout must be a positive number"):
+        await call(client, "get_fan_club_discount", extensions={"timeout": {"read": part}})
+    assert httpx_mock.get_requests() == []
+
+
+@pytest.mark.parametrize("client_class", [KrakenClient, SyncKrakenClient])
+@pytest.mark.parametrize("timeout", BAD_TIMEOUTS, ids=repr)
+def test_a_client_timeout_that_is_no_usable_number_of_seconds_is_refused(
+    client_class: type[AnyClient], timeout: Any
+) -> None:
+    with pytest.raises(ConfigurationError, match="timeout must be a positive number"):
+        client_class(timeout=timeout)
+
+
+async def test_a_timeout_extension_that_is_no_dict_of_timeouts_is_refused_before_sending(
+    make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock
+) -> None:
+    client = make_client(max_retries=0)
+    for extension in (5, {"reed": 5.0}):
+        with pytest.raises(ConfigurationError, match="connect, read, write, pool"):
+            await call(client, "get_fan_club_discount", extensions={"timeout": extension})
+    assert httpx_mock.get_requests() == []
+
+
+async def test_a_call_timeout_of_none_or_a_day_is_taken(
+    make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock
+) -> None:
+    answer = {"data": {"getFanClubDiscount": {"discountAmount": "0.0"}}}
+    httpx_mock.add_response(json=answer, is_reusable=True)
+    client = make_client(max_retries=0)
+    for timeout in (None, httpx.Timeout(None), 86_400, httpx.Timeout(5.0, read=None)):
+        await call(client, "get_fan_club_discount", timeout=timeout)
+    assert len(httpx_mock.get_requests()) == 4
