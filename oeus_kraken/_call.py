@@ -38,6 +38,7 @@ __all__ = [
     "CallOptions",
     "RequestBuilder",
     "attempt",
+    "check_call_headers",
     "check_call_timeout",
     "retrying",
 ]
@@ -162,6 +163,32 @@ def check_call_timeout(timeout: Any, extensions: Mapping[str, Any] | None) -> No
 
 
 _TIMEOUT_PARTS = frozenset(("connect", "read", "write", "pool"))
+# Headers a call may not set: the body's framing is ours (a second Content-Length raised h11's
+# LocalProtocolError, untyped), and Host would route the request, with its token, to another
+# virtual host than the origin KrakenAuth checked.
+_REFUSED_HEADERS = frozenset(("content-length", "transfer-encoding", "host"))
+
+
+def check_call_headers(headers: Mapping[str, str]) -> None:
+    """A call's own `headers=`: names and values that can be sent (ASCII, no CR/LF/NUL, which
+    httpx refuses with a UnicodeEncodeError, or sends and the server misreads). The value is
+    not quoted in the error: a header may hold a secret."""
+    for name, value in headers.items():
+        if isinstance(name, str) and name.lower() in _REFUSED_HEADERS:
+            raise ConfigurationError(
+                f"headers= may not set {name!r}: the client sets it for the request it sends"
+            )
+        if not (_sendable(name) and _sendable(value)):
+            raise ConfigurationError(
+                f"headers=: the header {name!r} cannot be sent: names and values must be "
+                "ASCII text without line breaks or NUL (encode others, e.g. as percent-escapes)"
+            )
+
+
+def _sendable(text: object) -> bool:
+    if isinstance(text, str):
+        return text.isascii() and not any(c in text for c in "\r\n\0")
+    return isinstance(text, bytes) and not any(c in text for c in b"\r\n\0")
 
 
 # -- building requests ----------------------------------------------------------------------------

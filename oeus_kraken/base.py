@@ -36,6 +36,7 @@ from ._call import (
     CallOptions,
     RequestBuilder,
     attempt,
+    check_call_headers,
     check_call_timeout,
     request_body,
     retrying,
@@ -191,6 +192,8 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
     ) -> Call:
         http = self._usable_http_client()
         check_call_timeout(timeout, extensions)
+        if headers:
+            check_call_headers(headers)
         body = request_body(query, operation_name, self._variables(variables) if variables else {})
         request = self._requests.build(http, body, headers, timeout, extensions)
         read = request.extensions["timeout"].get("read")

@@ -70,3 +70,37 @@ async def test_a_call_timeout_of_none_or_a_day_is_taken(
     for timeout in (None, httpx.Timeout(None), 86_400, httpx.Timeout(5.0, read=None)):
         await call(client, "get_fan_club_discount", timeout=timeout)
     assert len(httpx_mock.get_requests()) == 4
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Length": "31337"},
+        {"transfer-encoding": "chunked"},
+        {"Host": "other.example"},
+        {"X-Note": "sécret"},
+        {"X-Note": "secret\r\nX-Injected: 1"},
+        {"X-Note": "secret\0b"},
+        {"X-Nöte": "secret-value"},
+    ],
+    ids=repr,
+)
+async def test_a_call_header_that_cannot_be_sent_as_given_is_refused_before_sending(
+    make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock, headers: dict[str, str]
+) -> None:
+    client = make_client(max_retries=0)
+    with pytest.raises(ConfigurationError, match="headers=") as caught:
+        await call(client, "get_fan_club_discount", headers=headers)
+    for value in headers.values():  # a header's value may be a secret: never quoted
+        assert value not in str(caught.value)
+    assert httpx_mock.get_requests() == []
+
+
+async def test_a_call_header_of_ascii_text_is_sent(
+    make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock
+) -> None:
+    answer = {"data": {"getFanClubDiscount": {"discountAmount": "0.0"}}}
+    httpx_mock.add_response(json=answer)
+    client = make_client(max_retries=0)
+    await call(client, "get_fan_club_discount", headers={"X-Team": "energy; v=2"})
+    assert httpx_mock.get_requests()[0].headers["X-Team"] == "energy; v=2"
