@@ -104,3 +104,62 @@ async def test_a_call_header_of_ascii_text_is_sent(
     client = make_client(max_retries=0)
     await call(client, "get_fan_club_discount", headers={"X-Team": "energy; v=2"})
     assert httpx_mock.get_requests()[0].headers["X-Team"] == "energy; v=2"
+
+
+# Public (no token request): whatever is sent, only the call itself can be.
+DOCUMENT = "query getFanClubDiscount($note: String) { getFanClubDiscount { discountAmount } }"
+
+
+@pytest.mark.parametrize(
+    "note", [math.nan, math.inf, b"\xff\xfe", object()], ids=["nan", "inf", "bytes", "object"]
+)
+async def test_a_variable_that_is_no_json_value_is_refused_before_sending_naming_it(
+    make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock, note: object
+) -> None:
+    client = make_client(max_retries=0)
+    with pytest.raises(ConfigurationError, match=r"the variables \['note'\] cannot be sent"):
+        await call(
+            client,
+            "execute",
+            query=DOCUMENT,
+            operation_name="getFanClubDiscount",
+            variables={"note": note},
+        )
+    assert httpx_mock.get_requests() == []
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"query": ""},
+        {"query": "  \n"},
+        {"query": b"{ viewer { id } }"},
+        {"query": None},
+        {"query": DOCUMENT, "variables": [("note", "x")]},
+        {"query": DOCUMENT, "operation_name": 1},
+        {"query": DOCUMENT, "options": "no-retries"},
+    ],
+    ids=repr,
+)
+async def test_a_document_variables_or_options_of_the_wrong_kind_are_refused_before_sending(
+    make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock, arguments: dict[str, Any]
+) -> None:
+    client = make_client(max_retries=0)
+    with pytest.raises(ConfigurationError):
+        await call(client, "execute", **arguments)
+    assert httpx_mock.get_requests() == []
+
+
+async def test_a_variable_spelt_nan_or_holding_the_word_is_sent(
+    make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(json={"data": {"getFanClubDiscount": {"discountAmount": "0.0"}}})
+    client = make_client(max_retries=0)
+    await call(
+        client,
+        "execute",
+        query=DOCUMENT,
+        operation_name="getFanClubDiscount",
+        variables={"note": "NaN and Infinity"},
+    )
+    assert b'"note":"NaN and Infinity"' in httpx_mock.get_requests()[0].content
