@@ -250,13 +250,24 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
     def _usable_http_client(self) -> _HTTPClient:
         http = self.http_client
         if self._closed or http.is_closed:
-            raise ConfigurationError(
-                f"this {type(self).__name__} is closed (its HTTP client was closed); create a "
-                "new client, or use it inside its `with` / `async with` block."
-            )
+            raise self._closed_error()
         if isinstance(http.auth, KrakenAuth):  # (one set on the http_client after we were made)
             self._refuse_kraken_auth(http)
         return http
+
+    def _closed_error(self, during: str = "") -> ConfigurationError:
+        return ConfigurationError(
+            f"this {type(self).__name__} is closed (its HTTP client was closed{during}); create "
+            "a new client, or use it inside its `with` / `async with` block."
+        )
+
+    def _closed_meanwhile(self, exc: httpx.TransportError) -> KrakenError:
+        """A request cut off because another thread or task closed the client while it was
+        under way (a bad file descriptor, a closed stream): said so, not blamed on the network
+        (an APIConnectionError telling to check the URL). Otherwise the error as it is."""
+        if self._closed:
+            return self._closed_error(" while this call was under way")
+        raise exc
 
     def execute(
         self,
@@ -414,6 +425,8 @@ class KrakenBaseClient(_KrakenBaseClient[httpx.Client, httpx.Response, TokenInfo
                 response.close()
         except RuntimeError as exc:
             raise self._send_error(exc) from None
+        except httpx.TransportError as exc:
+            raise self._closed_meanwhile(exc) from None
         finally:
             _deadline.DEADLINE.reset(reset)
         return response
@@ -474,6 +487,8 @@ class AsyncKrakenBaseClient(
                 await response.aclose()
         except RuntimeError as exc:
             raise self._send_error(exc) from None
+        except httpx.TransportError as exc:
+            raise self._closed_meanwhile(exc) from None
         finally:
             _deadline.DEADLINE.reset(reset)
         return response

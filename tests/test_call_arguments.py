@@ -163,3 +163,31 @@ async def test_a_variable_spelt_nan_or_holding_the_word_is_sent(
         variables={"note": "NaN and Infinity"},
     )
     assert b'"note":"NaN and Infinity"' in httpx_mock.get_requests()[0].content
+
+
+async def test_a_call_cut_off_by_closing_its_client_meanwhile_says_the_client_was_closed(
+    kind: str,
+) -> None:
+    """Another thread or task closing the client under a call: the connection's read fails
+    (a bad file descriptor), which is the closing, not the network."""
+    client: AnyClient
+
+    def cut_off(request: httpx.Request) -> httpx.Response:
+        assert isinstance(client, SyncKrakenClient)
+        client.close()
+        raise httpx.ReadError("[Errno 9] Bad file descriptor", request=request)
+
+    async def acut_off(request: httpx.Request) -> httpx.Response:
+        assert isinstance(client, KrakenClient)
+        await client.aclose()
+        raise httpx.ReadError("[Errno 9] Bad file descriptor", request=request)
+
+    if kind == "sync":
+        http: Any = httpx.Client(transport=httpx.MockTransport(cut_off))
+        client = SyncKrakenClient(http_client=http, max_retries=0)
+    else:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(acut_off))
+        client = KrakenClient(http_client=http, max_retries=0)
+    with pytest.raises(ConfigurationError, match="closed while this call was under way"):
+        await call(client, "get_fan_club_discount")
+    await http.aclose() if kind == "async" else http.close()
