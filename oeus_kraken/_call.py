@@ -25,7 +25,8 @@ import httpx
 from pydantic_core import to_json
 
 from ._auth import KrakenAuth, TokenCaller
-from ._errors import KrakenError
+from ._config import check_timeout, timeout_error, timeout_seconds_ok
+from ._errors import ConfigurationError, KrakenError
 from ._responses import may_have_errors, read_response, transport_error
 from ._retry import RetryPolicy
 from ._steps import Effect, Send, Sleep
@@ -37,6 +38,8 @@ __all__ = [
     "CallOptions",
     "RequestBuilder",
     "attempt",
+    "check_call_headers",
+    "check_call_timeout",
     "retrying",
 ]
 
@@ -140,6 +143,52 @@ def attempt(auth: KrakenAuth, call: Call) -> Generator[Effect, Any, httpx.Respon
         if failure is not None:
             raise failure
     return response
+
+
+def check_call_timeout(timeout: Any, extensions: Mapping[str, Any] | None) -> None:
+    """A call's own `timeout=` (or `extensions={"timeout": ...}`) checked as the client's is:
+    NaN, inf, a huge, zero or negative number would otherwise fail deep in httpx (ValueError,
+    OverflowError) or time out at once, after retries, as if the API had not answered."""
+    if timeout is not httpx.USE_CLIENT_DEFAULT:
+        check_timeout(timeout)
+    if extensions and "timeout" in extensions:
+        chosen = extensions["timeout"]
+        if not isinstance(chosen, Mapping) or not chosen.keys() <= _TIMEOUT_PARTS:
+            raise ConfigurationError(
+                'extensions={"timeout": ...} must be a dict with some of the keys connect, read, '
+                f"write, pool (as httpx.Timeout(...).as_dict() gives), got {type(chosen).__name__}"
+            )
+        if not all(map(timeout_seconds_ok, chosen.values())):
+            raise timeout_error(dict(chosen))
+
+
+_TIMEOUT_PARTS = frozenset(("connect", "read", "write", "pool"))
+# Headers a call may not set: the body's framing is ours (a second Content-Length raised h11's
+# LocalProtocolError, untyped), and Host would route the request, with its token, to another
+# virtual host than the origin KrakenAuth checked.
+_REFUSED_HEADERS = frozenset(("content-length", "transfer-encoding", "host"))
+
+
+def check_call_headers(headers: Mapping[str, str]) -> None:
+    """A call's own `headers=`: names and values that can be sent (ASCII, no CR/LF/NUL, which
+    httpx refuses with a UnicodeEncodeError, or sends and the server misreads). The value is
+    not quoted in the error: a header may hold a secret."""
+    for name, value in headers.items():
+        if isinstance(name, str) and name.lower() in _REFUSED_HEADERS:
+            raise ConfigurationError(
+                f"headers= may not set {name!r}: the client sets it for the request it sends"
+            )
+        if not (_sendable(name) and _sendable(value)):
+            raise ConfigurationError(
+                f"headers=: the header {name!r} cannot be sent: names and values must be "
+                "ASCII text without line breaks or NUL (encode others, e.g. as percent-escapes)"
+            )
+
+
+def _sendable(text: object) -> bool:
+    if isinstance(text, str):
+        return text.isascii() and not any(c in text for c in "\r\n\0")
+    return isinstance(text, bytes) and not any(c in text for c in b"\r\n\0")
 
 
 # -- building requests ----------------------------------------------------------------------------

@@ -110,16 +110,37 @@ def check_max_response_bytes(max_response_bytes: object) -> int:
     return max_response_bytes
 
 
+# The longest timeout taken: a larger number (or inf, or NaN) cannot become a socket timeout or a
+# deadline (OverflowError, ValueError deep in httpx); None is how to say "no timeout".
+MAX_TIMEOUT = 86_400.0
+
+
+def timeout_seconds_ok(value: object) -> bool:
+    return value is None or (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and 0 < value <= MAX_TIMEOUT  # (False for NaN)
+    )
+
+
 def check_timeout(timeout: object) -> httpx.Timeout:
+    """The client's timeout, or one call's (the constructor's and a call's `timeout=`)."""
     if timeout is None:
         return httpx.Timeout(None)
     if isinstance(timeout, httpx.Timeout):
-        return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ConfigurationError(
-            "timeout must be a positive number of seconds, an httpx.Timeout, or None for none"
-        )
-    return httpx.Timeout(float(timeout), connect=min(float(timeout), DEFAULT_TIMEOUT.connect or 5))
+        if all(map(timeout_seconds_ok, timeout.as_dict().values())):
+            return timeout
+    elif timeout_seconds_ok(timeout):
+        seconds = float(timeout)  # type: ignore[arg-type]
+        return httpx.Timeout(seconds, connect=min(seconds, DEFAULT_TIMEOUT.connect or 5))
+    raise timeout_error(timeout)
+
+
+def timeout_error(timeout: object) -> ConfigurationError:
+    return ConfigurationError(
+        f"timeout must be a positive number of seconds up to {MAX_TIMEOUT:.0f} (a day), an "
+        f"httpx.Timeout of such numbers, or None for none; got {timeout!r}"
+    )
 
 
 def _env(environ: Mapping[str, str], name: str) -> str | None:

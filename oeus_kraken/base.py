@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import httpx
 import pydantic
+import pydantic_core
 from typing_extensions import Self
 
 from . import _deadline
@@ -36,6 +37,8 @@ from ._call import (
     CallOptions,
     RequestBuilder,
     attempt,
+    check_call_headers,
+    check_call_timeout,
     request_body,
     retrying,
 )
@@ -189,9 +192,21 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         options: CallOptions | None,
     ) -> Call:
         http = self._usable_http_client()
-        body = request_body(query, operation_name, self._variables(variables) if variables else {})
+        check_call_timeout(timeout, extensions)
+        if headers:
+            check_call_headers(headers)
+        if not (isinstance(query, str) and query.strip()):
+            raise ConfigurationError(
+                "the query must be a GraphQL document (a non-empty str), got "
+                f"{type(query).__name__}"
+            )
+        body = self._body(query, operation_name, variables)
         request = self._requests.build(http, body, headers, timeout, extensions)
         read = request.extensions["timeout"].get("read")
+        if options is not None and not isinstance(options, CallOptions):
+            raise ConfigurationError(
+                f"options= must be a CallOptions, got {type(options).__name__}"
+            )
         return Call(
             request,
             operation=operation_name,
@@ -201,6 +216,33 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
             retry_rate_limits=(options or DEFAULT_OPTIONS).retry_rate_limits,
         )
 
+    def _body(
+        self, query: str, operation_name: str | None, variables: dict[str, Any] | None
+    ) -> bytes:
+        """The request's body; what cannot be sent as JSON is a ConfigurationError naming the
+        variables (not their values, which may be secrets), never pydantic's own error."""
+        if not (operation_name is None or isinstance(operation_name, str)) or not (
+            variables is None or isinstance(variables, dict)
+        ):
+            raise ConfigurationError(
+                "operation_name must be a str or None, and variables a dict or None; got "
+                f"{type(operation_name).__name__} and {type(variables).__name__}"
+            )
+        sent = self._variables(variables) if variables else {}
+        try:
+            body = request_body(query, operation_name, sent)
+            # NaN and inf serialise as bare NaN / Infinity, which JSON does not have.
+            if (b"NaN" in body or b"Infinity" in body) and sent:
+                json.loads(body, parse_constant=_no_constant)
+        except (pydantic_core.PydanticSerializationError, ValueError):
+            bad = [name for name, value in sent.items() if not _sendable(value)]
+            raise ConfigurationError(
+                f"{operation_name or 'the operation'}: the variables {bad} cannot be sent as "
+                "JSON: use str, int, float (not NaN or inf), bool, None, lists and dicts of "
+                "these, or the generated input models"
+            ) from None
+        return body
+
     def _token_call(self) -> Call:
         request = self._usable_http_client().build_request("POST", self.url)
         return Call(request, limit=request.extensions["timeout"].get("read"))
@@ -208,13 +250,24 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
     def _usable_http_client(self) -> _HTTPClient:
         http = self.http_client
         if self._closed or http.is_closed:
-            raise ConfigurationError(
-                f"this {type(self).__name__} is closed (its HTTP client was closed); create a "
-                "new client, or use it inside its `with` / `async with` block."
-            )
+            raise self._closed_error()
         if isinstance(http.auth, KrakenAuth):  # (one set on the http_client after we were made)
             self._refuse_kraken_auth(http)
         return http
+
+    def _closed_error(self, during: str = "") -> ConfigurationError:
+        return ConfigurationError(
+            f"this {type(self).__name__} is closed (its HTTP client was closed{during}); create "
+            "a new client, or use it inside its `with` / `async with` block."
+        )
+
+    def _closed_meanwhile(self, exc: httpx.TransportError) -> KrakenError:
+        """A request cut off because another thread or task closed the client while it was
+        under way (a bad file descriptor, a closed stream): said so, not blamed on the network
+        (an APIConnectionError telling to check the URL). Otherwise the error as it is."""
+        if self._closed:
+            return self._closed_error(" while this call was under way")
+        raise exc
 
     def execute(
         self,
@@ -317,6 +370,18 @@ def _operation_of(response: httpx.Response) -> str | None:
     return name if isinstance(name, str) else None
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _sendable(value: Any) -> bool:
+    try:
+        json.loads(pydantic_core.to_json(value), parse_constant=_no_constant)
+    except (pydantic_core.PydanticSerializationError, ValueError):
+        return False
+    return True
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, pydantic.BaseModel):
         return value.model_dump(by_alias=True, exclude_unset=True)
@@ -360,6 +425,8 @@ class KrakenBaseClient(_KrakenBaseClient[httpx.Client, httpx.Response, TokenInfo
                 response.close()
         except RuntimeError as exc:
             raise self._send_error(exc) from None
+        except httpx.TransportError as exc:
+            raise self._closed_meanwhile(exc) from None
         finally:
             _deadline.DEADLINE.reset(reset)
         return response
@@ -420,6 +487,8 @@ class AsyncKrakenBaseClient(
                 await response.aclose()
         except RuntimeError as exc:
             raise self._send_error(exc) from None
+        except httpx.TransportError as exc:
+            raise self._closed_meanwhile(exc) from None
         finally:
             _deadline.DEADLINE.reset(reset)
         return response

@@ -1,0 +1,193 @@
+"""What a call's own arguments may be: `timeout=`, `headers=`, `extensions=`, `options=`, and
+`execute`'s document and variables. One that cannot be sent is a ConfigurationError before
+anything is sent, never an exception from deep in httpx or pydantic, nor an API error."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from conftest import AnyClient, call
+from pytest_httpx import HTTPXMock
+
+from oeus_kraken import ConfigurationError, KrakenClient, SyncKrakenClient
+
+BAD_TIMEOUTS = [
+    0,
+    -1,
+    math.nan,
+    math.inf,
+    10**30,
+    True,
+    "5",
+    httpx.Timeout(math.inf),
+    httpx.Timeout(5.0, read=-1),
+    httpx.Timeout(math.nan),
+]
+
+
+@pytest.mark.parametrize("timeout", BAD_TIMEOUTS, ids=repr)
+async def test_a_call_timeout_that_is_no_usable_number_of_seconds_is_refused_before_sending(
+    make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock, timeout: Any
+) -> None:
+    client = make_client(max_retries=0)
+    with pytest.raises(ConfigurationError, match="timeout must be a positive number"):
+        await call(client, "get_fan_club_discount", timeout=timeout)
+    part = timeout.read if isinstance(timeout, httpx.Timeout) else timeout
+    with pytest.raises(ConfigurationError, match="timeout must be a positive number"):
+        await call(client, "get_fan_club_discount", extensions={"timeout": {"read": part}})
+    assert httpx_mock.get_requests() == []
+
+
+@pytest.mark.parametrize("client_class", [KrakenClient, SyncKrakenClient])
+@pytest.mark.parametrize("timeout", BAD_TIMEOUTS, ids=repr)
+def test_a_client_timeout_that_is_no_usable_number_of_seconds_is_refused(
+    client_class: type[AnyClient], timeout: Any
+) -> None:
+    with pytest.raises(ConfigurationError, match="timeout must be a positive number"):
+        client_class(timeout=timeout)
+
+
+async def test_a_timeout_extension_that_is_no_dict_of_timeouts_is_refused_before_sending(
+    make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock
+) -> None:
+    client = make_client(max_retries=0)
+    for extension in (5, {"reed": 5.0}):
+        with pytest.raises(ConfigurationError, match="connect, read, write, pool"):
+            await call(client, "get_fan_club_discount", extensions={"timeout": extension})
+    assert httpx_mock.get_requests() == []
+
+
+async def test_a_call_timeout_of_none_or_a_day_is_taken(
+    make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock
+) -> None:
+    answer = {"data": {"getFanClubDiscount": {"discountAmount": "0.0"}}}
+    httpx_mock.add_response(json=answer, is_reusable=True)
+    client = make_client(max_retries=0)
+    for timeout in (None, httpx.Timeout(None), 86_400, httpx.Timeout(5.0, read=None)):
+        await call(client, "get_fan_club_discount", timeout=timeout)
+    assert len(httpx_mock.get_requests()) == 4
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Length": "31337"},
+        {"transfer-encoding": "chunked"},
+        {"Host": "other.example"},
+        {"X-Note": "sécret"},
+        {"X-Note": "secret\r\nX-Injected: 1"},
+        {"X-Note": "secret\0b"},
+        {"X-Nöte": "secret-value"},
+    ],
+    ids=repr,
+)
+async def test_a_call_header_that_cannot_be_sent_as_given_is_refused_before_sending(
+    make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock, headers: dict[str, str]
+) -> None:
+    client = make_client(max_retries=0)
+    with pytest.raises(ConfigurationError, match="headers=") as caught:
+        await call(client, "get_fan_club_discount", headers=headers)
+    for value in headers.values():  # a header's value may be a secret: never quoted
+        assert value not in str(caught.value)
+    assert httpx_mock.get_requests() == []
+
+
+async def test_a_call_header_of_ascii_text_is_sent(
+    make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock
+) -> None:
+    answer = {"data": {"getFanClubDiscount": {"discountAmount": "0.0"}}}
+    httpx_mock.add_response(json=answer)
+    client = make_client(max_retries=0)
+    await call(client, "get_fan_club_discount", headers={"X-Team": "energy; v=2"})
+    assert httpx_mock.get_requests()[0].headers["X-Team"] == "energy; v=2"
+
+
+# Public (no token request): whatever is sent, only the call itself can be.
+DOCUMENT = "query getFanClubDiscount($note: String) { getFanClubDiscount { discountAmount } }"
+
+
+@pytest.mark.parametrize(
+    "note", [math.nan, math.inf, b"\xff\xfe", object()], ids=["nan", "inf", "bytes", "object"]
+)
+async def test_a_variable_that_is_no_json_value_is_refused_before_sending_naming_it(
+    make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock, note: object
+) -> None:
+    client = make_client(max_retries=0)
+    with pytest.raises(ConfigurationError, match=r"the variables \['note'\] cannot be sent"):
+        await call(
+            client,
+            "execute",
+            query=DOCUMENT,
+            operation_name="getFanClubDiscount",
+            variables={"note": note},
+        )
+    assert httpx_mock.get_requests() == []
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"query": ""},
+        {"query": "  \n"},
+        {"query": b"{ viewer { id } }"},
+        {"query": None},
+        {"query": DOCUMENT, "variables": [("note", "x")]},
+        {"query": DOCUMENT, "operation_name": 1},
+        {"query": DOCUMENT, "options": "no-retries"},
+    ],
+    ids=repr,
+)
+async def test_a_document_variables_or_options_of_the_wrong_kind_are_refused_before_sending(
+    make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock, arguments: dict[str, Any]
+) -> None:
+    client = make_client(max_retries=0)
+    with pytest.raises(ConfigurationError):
+        await call(client, "execute", **arguments)
+    assert httpx_mock.get_requests() == []
+
+
+async def test_a_variable_spelt_nan_or_holding_the_word_is_sent(
+    make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(json={"data": {"getFanClubDiscount": {"discountAmount": "0.0"}}})
+    client = make_client(max_retries=0)
+    await call(
+        client,
+        "execute",
+        query=DOCUMENT,
+        operation_name="getFanClubDiscount",
+        variables={"note": "NaN and Infinity"},
+    )
+    assert b'"note":"NaN and Infinity"' in httpx_mock.get_requests()[0].content
+
+
+async def test_a_call_cut_off_by_closing_its_client_meanwhile_says_the_client_was_closed(
+    kind: str,
+) -> None:
+    """Another thread or task closing the client under a call: the connection's read fails
+    (a bad file descriptor), which is the closing, not the network."""
+    client: AnyClient
+
+    def cut_off(request: httpx.Request) -> httpx.Response:
+        assert isinstance(client, SyncKrakenClient)
+        client.close()
+        raise httpx.ReadError("[Errno 9] Bad file descriptor", request=request)
+
+    async def acut_off(request: httpx.Request) -> httpx.Response:
+        assert isinstance(client, KrakenClient)
+        await client.aclose()
+        raise httpx.ReadError("[Errno 9] Bad file descriptor", request=request)
+
+    if kind == "sync":
+        http: Any = httpx.Client(transport=httpx.MockTransport(cut_off))
+        client = SyncKrakenClient(http_client=http, max_retries=0)
+    else:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(acut_off))
+        client = KrakenClient(http_client=http, max_retries=0)
+    with pytest.raises(ConfigurationError, match="closed while this call was under way"):
+        await call(client, "get_fan_club_discount")
+    await http.aclose() if kind == "async" else http.close()
