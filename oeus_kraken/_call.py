@@ -14,6 +14,7 @@ its own way, blocking or awaiting: one logic for both.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import weakref
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict, TypeVar
 
 import httpx
-from pydantic_core import to_json
+from pydantic_core import PydanticSerializationError, to_json
 
 from ._auth import KrakenAuth, TokenCaller
 from ._config import check_timeout, timeout_error, timeout_seconds_ok
@@ -38,8 +39,7 @@ __all__ = [
     "CallOptions",
     "RequestBuilder",
     "attempt",
-    "check_call_headers",
-    "check_call_timeout",
+    "check_call_keywords",
     "retrying",
 ]
 
@@ -145,10 +145,15 @@ def attempt(auth: KrakenAuth, call: Call) -> Generator[Effect, Any, httpx.Respon
     return response
 
 
-def check_call_timeout(timeout: Any, extensions: Mapping[str, Any] | None) -> None:
-    """A call's own `timeout=` (or `extensions={"timeout": ...}`) checked as the client's is:
-    NaN, inf, a huge, zero or negative number would otherwise fail deep in httpx (ValueError,
-    OverflowError) or time out at once, after retries, as if the API had not answered."""
+def check_call_keywords(
+    timeout: Any,
+    extensions: Mapping[str, Any] | None,
+    headers: Mapping[str, str] | None,
+    options: object,
+) -> None:
+    """A call's own keywords, when it gives any, checked before anything is built: a timeout of
+    NaN, inf, zero or less fails deep in httpx (ValueError, OverflowError) or times out at once,
+    after retries, as if the API had not answered; headers as below."""
     if timeout is not httpx.USE_CLIENT_DEFAULT:
         check_timeout(timeout)
     if extensions and "timeout" in extensions:
@@ -160,6 +165,10 @@ def check_call_timeout(timeout: Any, extensions: Mapping[str, Any] | None) -> No
             )
         if not all(map(timeout_seconds_ok, chosen.values())):
             raise timeout_error(dict(chosen))
+    if headers:
+        _check_headers(headers)
+    if options is not None and not isinstance(options, CallOptions):
+        raise ConfigurationError(f"options= must be a CallOptions, got {type(options).__name__}")
 
 
 _TIMEOUT_PARTS = frozenset(("connect", "read", "write", "pool"))
@@ -169,23 +178,23 @@ _TIMEOUT_PARTS = frozenset(("connect", "read", "write", "pool"))
 _REFUSED_HEADERS = frozenset(("content-length", "transfer-encoding", "host"))
 
 
-def check_call_headers(headers: Mapping[str, str]) -> None:
-    """A call's own `headers=`: names and values that can be sent (ASCII, no CR/LF/NUL, which
-    httpx refuses with a UnicodeEncodeError, or sends and the server misreads). The value is
-    not quoted in the error: a header may hold a secret."""
+def _check_headers(headers: Mapping[str, str]) -> None:
+    """Names and values that can be sent (ASCII, no CR/LF/NUL, which httpx refuses with a
+    UnicodeEncodeError, or sends and the server misreads). The value is not quoted in the
+    error: a header may hold a secret."""
     for name, value in headers.items():
         if isinstance(name, str) and name.lower() in _REFUSED_HEADERS:
             raise ConfigurationError(
                 f"headers= may not set {name!r}: the client sets it for the request it sends"
             )
-        if not (_sendable(name) and _sendable(value)):
+        if not (_header_text(name) and _header_text(value)):
             raise ConfigurationError(
                 f"headers=: the header {name!r} cannot be sent: names and values must be "
                 "ASCII text without line breaks or NUL (encode others, e.g. as percent-escapes)"
             )
 
 
-def _sendable(text: object) -> bool:
+def _header_text(text: object) -> bool:
     if isinstance(text, str):
         return text.isascii() and not any(c in text for c in "\r\n\0")
     return isinstance(text, bytes) and not any(c in text for c in b"\r\n\0")
@@ -200,16 +209,70 @@ _MAX_BODY_STARTS = 256
 
 
 def request_body(query: str, operation_name: str | None, variables: dict[str, Any]) -> bytes:
-    """`to_json({"query": ..., "operationName": ..., "variables": ...})`, byte for byte."""
-    start = _body_starts.get((query, operation_name))
+    """`to_json({"query": ..., "operationName": ..., "variables": ...})`, byte for byte; what
+    is no document, or cannot be sent as JSON, is a ConfigurationError."""
+    try:
+        start = _body_starts.get((query, operation_name))
+    except TypeError:  # (unhashable: no document, refused by _body_start)
+        start = None
     if start is None:
-        if len(_body_starts) >= _MAX_BODY_STARTS:
-            _body_starts.clear()
-        start = _body_starts[(query, operation_name)] = b'{"query":%s,"operationName":%s,' % (
-            to_json(query),
-            to_json(operation_name),
+        start = _body_start(query, operation_name)
+    try:
+        encoded = to_json(variables)
+    except PydanticSerializationError:
+        raise _unsendable(operation_name, variables) from None
+    # NaN and inf are encoded as bare NaN / Infinity, which JSON does not have.
+    if (b"NaN" in encoded or b"Infinity" in encoded) and not _is_json(encoded):
+        raise _unsendable(operation_name, variables)
+    return start + b'"variables":' + encoded + b"}"
+
+
+def _body_start(query: object, operation_name: object) -> bytes:
+    """A document's body start, the document checked (once, as the start is kept)."""
+    if not (isinstance(query, str) and query and not query.isspace()):
+        raise ConfigurationError(
+            f"the query must be a GraphQL document (a non-empty str), got {type(query).__name__}"
         )
-    return start + b'"variables":' + to_json(variables) + b"}"
+    if not (operation_name is None or isinstance(operation_name, str)):
+        raise ConfigurationError(
+            f"operation_name must be a str or None, got {type(operation_name).__name__}"
+        )
+    if len(_body_starts) >= _MAX_BODY_STARTS:
+        _body_starts.clear()
+    start = _body_starts[(query, operation_name)] = b'{"query":%s,"operationName":%s,' % (
+        to_json(query),
+        to_json(operation_name),
+    )
+    return start
+
+
+def _unsendable(operation_name: str | None, variables: dict[str, Any]) -> ConfigurationError:
+    """Names the variables JSON cannot carry, never their values (which may be secrets)."""
+    bad = [name for name, value in variables.items() if not _is_json_value(value)]
+    return ConfigurationError(
+        f"{operation_name or 'the operation'}: the variables {bad} cannot be sent as JSON: use "
+        "str, int, float (not NaN or inf), bool, None, lists and dicts of these, or the "
+        "generated input models"
+    )
+
+
+def _is_json_value(value: Any) -> bool:
+    try:
+        return _is_json(to_json(value))
+    except PydanticSerializationError:
+        return False
+
+
+def _is_json(encoded: bytes) -> bool:
+    try:
+        json.loads(encoded, parse_constant=_refused_constant)
+    except ValueError:
+        return False
+    return True
+
+
+def _refused_constant(name: str) -> Any:
+    raise ValueError(name)
 
 
 _PLAIN_CLIENTS = (httpx.Client, httpx.AsyncClient)

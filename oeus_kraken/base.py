@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import httpx
 import pydantic
-import pydantic_core
 from typing_extensions import Self
 
 from . import _deadline
@@ -37,8 +36,7 @@ from ._call import (
     CallOptions,
     RequestBuilder,
     attempt,
-    check_call_headers,
-    check_call_timeout,
+    check_call_keywords,
     request_body,
     retrying,
 )
@@ -192,21 +190,11 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         options: CallOptions | None,
     ) -> Call:
         http = self._usable_http_client()
-        check_call_timeout(timeout, extensions)
-        if headers:
-            check_call_headers(headers)
-        if not (isinstance(query, str) and query.strip()):
-            raise ConfigurationError(
-                "the query must be a GraphQL document (a non-empty str), got "
-                f"{type(query).__name__}"
-            )
-        body = self._body(query, operation_name, variables)
+        if headers or extensions or options is not None or timeout is not httpx.USE_CLIENT_DEFAULT:
+            check_call_keywords(timeout, extensions, headers, options)
+        body = request_body(query, operation_name, self._variables(variables) if variables else {})
         request = self._requests.build(http, body, headers, timeout, extensions)
         read = request.extensions["timeout"].get("read")
-        if options is not None and not isinstance(options, CallOptions):
-            raise ConfigurationError(
-                f"options= must be a CallOptions, got {type(options).__name__}"
-            )
         return Call(
             request,
             operation=operation_name,
@@ -215,33 +203,6 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
             limit=read,
             retry_rate_limits=(options or DEFAULT_OPTIONS).retry_rate_limits,
         )
-
-    def _body(
-        self, query: str, operation_name: str | None, variables: dict[str, Any] | None
-    ) -> bytes:
-        """The request's body; what cannot be sent as JSON is a ConfigurationError naming the
-        variables (not their values, which may be secrets), never pydantic's own error."""
-        if not (operation_name is None or isinstance(operation_name, str)) or not (
-            variables is None or isinstance(variables, dict)
-        ):
-            raise ConfigurationError(
-                "operation_name must be a str or None, and variables a dict or None; got "
-                f"{type(operation_name).__name__} and {type(variables).__name__}"
-            )
-        sent = self._variables(variables) if variables else {}
-        try:
-            body = request_body(query, operation_name, sent)
-            # NaN and inf serialise as bare NaN / Infinity, which JSON does not have.
-            if (b"NaN" in body or b"Infinity" in body) and sent:
-                json.loads(body, parse_constant=_no_constant)
-        except (pydantic_core.PydanticSerializationError, ValueError):
-            bad = [name for name, value in sent.items() if not _sendable(value)]
-            raise ConfigurationError(
-                f"{operation_name or 'the operation'}: the variables {bad} cannot be sent as "
-                "JSON: use str, int, float (not NaN or inf), bool, None, lists and dicts of "
-                "these, or the generated input models"
-            ) from None
-        return body
 
     def _token_call(self) -> Call:
         request = self._usable_http_client().build_request("POST", self.url)
@@ -304,6 +265,10 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
     def _variables(self, variables: dict[str, Any]) -> dict[str, Any]:
         """Arguments not given (UNSET) left out; input models dumped by alias, leaving out
         fields never set (as the generated base client does)."""
+        if not isinstance(variables, dict):
+            raise ConfigurationError(
+                f"variables must be a dict or None, got {type(variables).__name__}"
+            )
         unset = self.kraken_unset
         return {
             key: _jsonable(value)
@@ -368,18 +333,6 @@ def _operation_of(response: httpx.Response) -> str | None:
     except (RuntimeError, ValueError, AttributeError):
         return None
     return name if isinstance(name, str) else None
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(name)
-
-
-def _sendable(value: Any) -> bool:
-    try:
-        json.loads(pydantic_core.to_json(value), parse_constant=_no_constant)
-    except (pydantic_core.PydanticSerializationError, ValueError):
-        return False
-    return True
 
 
 def _jsonable(value: Any) -> Any:
