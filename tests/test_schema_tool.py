@@ -8,6 +8,7 @@ once per session: the `shipped_schema` fixture); tests that need more than that 
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import json
 import os
@@ -20,6 +21,7 @@ from pathlib import Path
 import graphql
 import httpx
 import pytest
+from hostile_server import HostileServer, at_once, trickle
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOL = ROOT / "tools" / "schema_tool.py"
@@ -984,3 +986,41 @@ def test_make_schema_check_passes_a_url_or_a_file_to_the_tool(variable, expected
     )
 
     assert f"tools/schema_tool.py {expected}" in result.stdout
+
+
+# --- fetch against hostile answers ------------------------------------------------------------
+
+
+def test_fetch_stops_reading_an_answer_that_inflates_past_the_limit_and_exits_3(
+    workspace, env, capsys, monkeypatch
+):
+    schema, queries = workspace
+    monkeypatch.setattr(schema_tool, "ANSWER_BYTES", 1_000_000)
+    # A gzip bomb in small: 100 kB on the wire, 100 MB once inflated.
+    bomb = gzip.compress(b" " * 100_000_000)
+    gzipped = "Content-Encoding: gzip\r\n"
+    with HostileServer(lambda request: at_once(bomb, headers=gzipped)) as server:
+        env.setenv("KRAKEN_URL", server.url)
+        code = fetch(schema, queries)
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (3, "")
+    assert_one_line_error(err, "answered more than", "far more than a schema", "left unchanged")
+    assert schema.read_text(encoding="utf-8") == SMALL_SDL
+
+
+def test_fetch_gives_up_on_an_answer_trickling_in_a_byte_at_a_time_and_exits_3(
+    workspace, env, capsys, monkeypatch
+):
+    schema, queries = workspace
+    # Each byte comes well within TIMEOUT (a read's), the whole answer never.
+    monkeypatch.setattr(schema_tool, "ANSWER_SECONDS", 1.0)
+    body = json.dumps(introspection(NEW_SMALL_SDL)).encode()
+    with HostileServer(lambda request: trickle(body, every=0.2)) as server:
+        env.setenv("KRAKEN_URL", server.url)
+        code = fetch(schema, queries)
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (3, "")
+    assert_one_line_error(err, "no whole answer within 1 s", "left unchanged")
+    assert schema.read_text(encoding="utf-8") == SMALL_SDL

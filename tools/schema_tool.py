@@ -16,8 +16,9 @@ written either: the report says which operations and why, and `--allow-breaking`
 ALLOW_BREAKING=1`) writes it anyway, for when queries/ is to be fixed against it. Otherwise it
 is replaced (atomically: a temporary file in the same folder, renamed over it) by a header
 naming the URL and the UTC date, followed by the printed SDL with the server's descriptions. If
-the endpoint cannot be reached or does not answer with an introspection result, it prints one
-line to stderr and leaves schema.graphql as it was. The token is never printed.
+the endpoint cannot be reached or does not answer with an introspection result (an answer not
+whole within 120 s, or over 64 MiB once decompressed, counts as none), it prints one line to
+stderr and leaves schema.graphql as it was. The token is never printed.
 
 `check PATH` prints the same report comparing schema.graphql with the candidate schema at PATH
 (SDL, or an introspection result saved as JSON, as `oeus-kraken schema diff` reads it);
@@ -53,11 +54,13 @@ Exit codes (both commands):
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -113,6 +116,12 @@ URL_ENV = "KRAKEN_URL"
 TOKEN_ENV = "KRAKEN_TOKEN"  # noqa: S105 - the name of the variable, not a token
 # Introspecting a large schema can take the server a while; failing to connect should not.
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+# TIMEOUT bounds each read, not the whole: a server sending a byte every 29 s never times out.
+# The whole exchange gets ANSWER_SECONDS, and the answer ANSWER_BYTES once decompressed (a
+# gzip bomb turns one megabyte into gigabytes; it is checked after each network read, which
+# inflates to at most about a thousand times its size); our schema's introspection is 2 MB.
+ANSWER_SECONDS = 120.0
+ANSWER_BYTES = 64 * 1024 * 1024
 
 EXIT_OK = 0
 EXIT_BREAKS_US = 1
@@ -546,19 +555,27 @@ def fetch_schema(url: str, token: str | None, client: httpx.Client | None = None
     body = {"query": get_introspection_query(descriptions=True)}
     own_client = client is None
     http = httpx.Client(timeout=TIMEOUT) if client is None else client
+    unreachable = "check your network and KRAKEN_URL, then rerun `make schema`"
     try:
-        response = http.post(url, json=body, headers=headers)
+        response, content = _within(ANSWER_SECONDS, lambda: _post(http, url, body, headers))
+    except TimeoutError:
+        own_client = False  # the worker may still be using it; it ends with the process
+        raise FetchError(
+            f"cannot reach {shown}: no whole answer within {ANSWER_SECONDS:.0f} s",
+            unreachable,
+        ) from None
+    except _TooBigError:
+        raise FetchError(
+            f"{shown} answered more than {ANSWER_BYTES // 2**20} MiB, far more than a schema",
+            check_url,
+        ) from None
     except httpx.TimeoutException as error:
         raise FetchError(
-            f"cannot reach {shown}: no answer in time ({type(error).__name__})",
-            "check your network and KRAKEN_URL, then rerun `make schema`",
+            f"cannot reach {shown}: no answer in time ({type(error).__name__})", unreachable
         ) from None
     except (httpx.HTTPError, httpx.InvalidURL) as error:
         reason = _one_line(str(error)).rstrip(".") or type(error).__name__
-        raise FetchError(
-            f"cannot reach {shown}: {reason}",
-            "check your network and KRAKEN_URL, then rerun `make schema`",
-        ) from None
+        raise FetchError(f"cannot reach {shown}: {reason}", unreachable) from None
     except (UnicodeEncodeError, ValueError):  # e.g. a token that is no valid header value
         raise ToolError(
             f"cannot send the request: {TOKEN_ENV} is not a valid header value"
@@ -576,7 +593,7 @@ def fetch_schema(url: str, token: str | None, client: httpx.Client | None = None
             hint = f"{check_url} (it redirects to {display_url(response.headers['location'])})"
         raise FetchError(f"{shown} answered {status}", hint)
     try:
-        answer: Any = response.json()
+        answer: Any = json.loads(content)
     except ValueError:
         content_type = response.headers.get("content-type", "no content type")
         raise FetchError(f"{shown} did not answer with JSON ({content_type})", check_url) from None
@@ -594,6 +611,46 @@ def fetch_schema(url: str, token: str | None, client: httpx.Client | None = None
         return schema_from_introspection(answer.get("data"), shown)
     except IntrospectionError as error:
         raise FetchError(str(error), check_url) from None
+
+
+class _TooBigError(Exception):
+    """The answer grew past ANSWER_BYTES."""
+
+
+def _post(
+    http: httpx.Client, url: str, body: Any, headers: dict[str, str]
+) -> tuple[httpx.Response, bytes]:
+    """POST `body`; the response and its decoded content, read up to ANSWER_BYTES (_TooBigError)."""
+    with http.stream("POST", url, json=body, headers=headers) as response:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > ANSWER_BYTES:
+                raise _TooBigError
+            chunks.append(chunk)
+    return response, b"".join(chunks)
+
+
+def _within(seconds: float, work: Callable[[], Any]) -> Any:
+    """`work()`'s result or exception, or TimeoutError when it takes more than `seconds`. It
+    runs in a daemon thread: a socket read cannot be cut short, but the process need not wait."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as error:  # handed to the caller's thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, name="schema-fetch", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise TimeoutError
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def schema_file_text(schema: GraphQLSchema, url: str, when: datetime, file_name: str) -> str:
