@@ -991,6 +991,21 @@ def test_make_schema_check_passes_a_url_or_a_file_to_the_tool(variable, expected
 # --- fetch against hostile answers ------------------------------------------------------------
 
 
+def test_fetch_of_an_answer_nested_deeper_than_python_parses_prints_one_line_and_exits_3(
+    workspace, env, httpx_mock, capsys
+):
+    schema, queries = workspace
+    depth = 100_000  # far past the recursion limit of Python's json parser
+    httpx_mock.add_response(url=URL, content=b'{"data":' + b"[" * depth + b"]" * depth + b"}")
+
+    code = fetch(schema, queries)
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (3, "")
+    assert_one_line_error(err, "did not answer with JSON", "left unchanged")
+    assert schema.read_text(encoding="utf-8") == SMALL_SDL
+
+
 def test_fetch_stops_reading_an_answer_that_inflates_past_the_limit_and_exits_3(
     workspace, env, capsys, monkeypatch
 ):

@@ -594,7 +594,7 @@ def fetch_schema(url: str, token: str | None, client: httpx.Client | None = None
         raise FetchError(f"{shown} answered {status}", hint)
     try:
         answer: Any = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
         content_type = response.headers.get("content-type", "no content type")
         raise FetchError(f"{shown} did not answer with JSON ({content_type})", check_url) from None
     if not isinstance(answer, dict):
