@@ -1039,3 +1039,14 @@ def test_fetch_gives_up_on_an_answer_trickling_in_a_byte_at_a_time_and_exits_3(
     assert (code, out) == (3, "")
     assert_one_line_error(err, "no whole answer within 1 s", "left unchanged")
     assert schema.read_text(encoding="utf-8") == SMALL_SDL
+
+
+def test_fetch_rate_limited_says_when_to_rerun_from_retry_after(workspace, env, httpx_mock, capsys):
+    schema, queries = workspace
+    httpx_mock.add_response(url=URL, status_code=429, headers={"Retry-After": "120"})
+
+    code = fetch(schema, queries)
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (3, "")
+    assert_one_line_error(err, "HTTP 429", "rate limited: rerun `make schema` after 120 s")

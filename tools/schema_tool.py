@@ -589,6 +589,10 @@ def fetch_schema(url: str, token: str | None, client: httpx.Client | None = None
         hint = check_url
         if response.status_code in (httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN):
             hint = f"set {TOKEN_ENV} to a Kraken token that may introspect the schema"
+        elif response.status_code == httpx.codes.TOO_MANY_REQUESTS:
+            wait = response.headers.get("retry-after", "").strip()
+            after = f"after {wait} s" if wait.isdigit() else "later"
+            hint = f"rate limited: rerun `make schema` {after}"
         elif response.is_redirect and "location" in response.headers:
             hint = f"{check_url} (it redirects to {display_url(response.headers['location'])})"
         raise FetchError(f"{shown} answered {status}", hint)
