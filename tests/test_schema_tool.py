@@ -13,8 +13,10 @@ import importlib.util
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -1050,3 +1052,39 @@ def test_fetch_rate_limited_says_when_to_rerun_from_retry_after(workspace, env, 
     out, err = capsys.readouterr()
     assert (code, out) == (3, "")
     assert_one_line_error(err, "HTTP 429", "rate limited: rerun `make schema` after 120 s")
+
+
+@pytest.mark.slow  # a process, interrupted once it is waiting for the answer
+def test_ctrl_c_during_make_schema_says_so_in_one_line_exits_130_and_keeps_the_schema(workspace):
+    schema, queries = workspace
+    env = {k: v for k, v in os.environ.items() if k != "KRAKEN_TOKEN"}
+    # A server that takes the request and never answers: the tool is waiting when interrupted.
+    with HostileServer(lambda request: iter([(b"", 60.0)])) as server:
+        env["KRAKEN_URL"] = server.url
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                str(TOOL),
+                "fetch",
+                "--schema",
+                str(schema),
+                "--queries",
+                str(queries),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            # A shell's background job ignores SIGINT; a terminal's Ctrl-C does not.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        deadline = time.monotonic() + 30
+        while not server.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+
+    assert (process.returncode, out) == (130, "")
+    assert_one_line_error(err, "interrupted", "schema.graphql left unchanged")
+    assert sorted(p.name for p in schema.parent.iterdir()) == ["queries", "schema.graphql"]
+    assert schema.read_text(encoding="utf-8") == SMALL_SDL

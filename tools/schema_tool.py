@@ -49,6 +49,7 @@ Exit codes (both commands):
      parsing, schema.graphql not writable, or bad arguments
   3  `fetch` and `check --url`: the endpoint could not be reached or gave no usable
      introspection result; schema.graphql is unchanged
+  130  interrupted (Ctrl-C), in one line; schema.graphql is unchanged
 """
 
 from __future__ import annotations
@@ -127,6 +128,7 @@ EXIT_OK = 0
 EXIT_BREAKS_US = 1
 EXIT_BAD_INPUT = 2
 EXIT_FETCH_FAILED = 3
+EXIT_INTERRUPTED = 130  # as the shell reports Ctrl-C
 
 
 class ToolError(Exception):
@@ -834,7 +836,7 @@ def _parser() -> argparse.ArgumentParser:
         " report the changes, and replace the schema file unless it breaks one of our"
         " operations. Exit 0: nothing breaks us; 1: it breaks an operation, and the file is"
         " left as it was (with --allow-breaking: replaced all the same); 2: bad input; 3:"
-        " endpoint unreachable or unusable, file unchanged.",
+        " endpoint unreachable or unusable, file unchanged; 130: interrupted, file unchanged.",
     )
     fetch.add_argument(
         "--allow-breaking",
@@ -849,7 +851,7 @@ def _parser() -> argparse.ArgumentParser:
         " introspects to, would change for us; write nothing."
         " Exit 0: nothing breaks us; 1: an operation breaks (it no longer validates, or a"
         " breaking change touches what it uses); 2: bad input; 3: --url unreachable or"
-        " unusable.",
+        " unusable; 130: interrupted.",
     )
     candidate = check.add_mutually_exclusive_group(required=True)
     candidate.add_argument("candidate", type=Path, nargs="?", help="the candidate schema (SDL)")
@@ -884,6 +886,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ToolError as error:
         print(redact(f"schema: {error}"), file=sys.stderr)
         return error.exit_code
+    except KeyboardInterrupt:
+        # Ctrl-C: one line, not a traceback. The file is only ever replaced whole (a rename),
+        # and the temporary file is removed on the way out (write_atomically).
+        kept = (
+            "nothing written"
+            if args.command == "check"
+            else f"{display_path(args.schema)} left unchanged"
+        )
+        print(f"schema: interrupted; {kept}", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":
