@@ -1088,3 +1088,19 @@ def test_ctrl_c_during_make_schema_says_so_in_one_line_exits_130_and_keeps_the_s
     assert_one_line_error(err, "interrupted", "schema.graphql left unchanged")
     assert sorted(p.name for p in schema.parent.iterdir()) == ["queries", "schema.graphql"]
     assert schema.read_text(encoding="utf-8") == SMALL_SDL
+
+
+def test_fetch_refuses_a_read_only_schema_graphql_in_one_line_with_exit_2_and_keeps_it(
+    workspace, env, httpx_mock, capsys
+):
+    schema, queries = workspace
+    schema.chmod(0o444)  # made read-only on purpose (even root, who may still rename over it)
+
+    code = fetch(schema, queries)  # no request: it fails before asking (httpx_mock has none)
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert_one_line_error(err, "is read-only", "left unchanged")
+    assert schema.read_text(encoding="utf-8") == SMALL_SDL
+    assert schema.stat().st_mode & 0o777 == 0o444
+

@@ -672,6 +672,23 @@ def schema_file_text(schema: GraphQLSchema, url: str, when: datetime, file_name:
     return f"{header}\n{print_schema(schema).rstrip()}\n"
 
 
+def replaceable_file(path: Path) -> Path:
+    """The file to replace for `path`; ToolError (exit 2) if it was made read-only, which a
+    rename in a writable folder would otherwise ignore."""
+    target = path
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return target
+    # Both: os.access is True for root whatever the mode, the mode alone misses ACLs.
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
+        raise ToolError(
+            f"{display_path(path)} is read-only, so it is left unchanged (make it writable"
+            " to refresh it, or `make schema-check URL=...` for the report alone)"
+        )
+    return target
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Replace `path` by `text` all at once: a temporary file in its folder, renamed over it."""
     try:
@@ -768,6 +785,7 @@ def run_fetch(
 ) -> int:
     label = display_path(schema_path)
     _require_folder(queries_dir)
+    target = replaceable_file(schema_path)  # before asking: a refusal need not wait for it
     new = _introspect(url, token, f"{label} left unchanged")
     old_sdl, old = read_schema(schema_path) if schema_path.exists() else (None, None)
     report = compare(
@@ -795,7 +813,7 @@ def run_fetch(
         )
         return report.exit_code
     text = schema_file_text(new, url, datetime.now(timezone.utc), schema_path.name)
-    write_atomically(schema_path, text)
+    write_atomically(target, text)
     if report.breaks_us:
         out(
             f"\nReplaced {label} (--allow-breaking), though it breaks us (see above): fix"
