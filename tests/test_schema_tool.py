@@ -1104,3 +1104,20 @@ def test_fetch_refuses_a_read_only_schema_graphql_in_one_line_with_exit_2_and_ke
     assert schema.read_text(encoding="utf-8") == SMALL_SDL
     assert schema.stat().st_mode & 0o777 == 0o444
 
+
+def test_fetch_through_a_symlinked_schema_graphql_replaces_its_target_and_keeps_the_link(
+    workspace, env, httpx_mock, capsys, tmp_path
+):
+    schema, queries = workspace
+    target = tmp_path / "kept" / "schema.graphql"
+    target.parent.mkdir()
+    schema.rename(target)
+    schema.symlink_to(target)
+    httpx_mock.add_response(url=URL, json=introspection(NEW_SMALL_SDL))
+
+    code = fetch(schema, queries)
+
+    assert code == 0, capsys.readouterr()
+    assert schema.is_symlink()
+    assert "givenName: String" in target.read_text(encoding="utf-8")
+    assert sorted(p.name for p in target.parent.iterdir()) == ["schema.graphql"]

@@ -673,9 +673,10 @@ def schema_file_text(schema: GraphQLSchema, url: str, when: datetime, file_name:
 
 
 def replaceable_file(path: Path) -> Path:
-    """The file to replace for `path`; ToolError (exit 2) if it was made read-only, which a
-    rename in a writable folder would otherwise ignore."""
-    target = path
+    """The file to replace for `path`: a symlink's target (renaming over the link would cut it
+    off from the file it points to); ToolError (exit 2) if that file was made read-only, which
+    a rename in a writable folder would otherwise ignore."""
+    target = path.resolve() if path.is_symlink() else path
     try:
         mode = target.stat().st_mode
     except FileNotFoundError:
