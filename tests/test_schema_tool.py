@@ -8,18 +8,22 @@ once per session: the `shipped_schema` fixture); tests that need more than that 
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import graphql
 import httpx
 import pytest
+from hostile_server import HostileServer, at_once, trickle
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOL = ROOT / "tools" / "schema_tool.py"
@@ -984,3 +988,136 @@ def test_make_schema_check_passes_a_url_or_a_file_to_the_tool(variable, expected
     )
 
     assert f"tools/schema_tool.py {expected}" in result.stdout
+
+
+# --- fetch against hostile answers ------------------------------------------------------------
+
+
+def test_fetch_of_an_answer_nested_deeper_than_python_parses_prints_one_line_and_exits_3(
+    workspace, env, httpx_mock, capsys
+):
+    schema, queries = workspace
+    depth = 100_000  # far past the recursion limit of Python's json parser
+    httpx_mock.add_response(url=URL, content=b'{"data":' + b"[" * depth + b"]" * depth + b"}")
+
+    code = fetch(schema, queries)
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (3, "")
+    assert_one_line_error(err, "did not answer with JSON", "left unchanged")
+    assert schema.read_text(encoding="utf-8") == SMALL_SDL
+
+
+def test_fetch_stops_reading_an_answer_that_inflates_past_the_limit_and_exits_3(
+    workspace, env, capsys, monkeypatch
+):
+    schema, queries = workspace
+    monkeypatch.setattr(schema_tool, "ANSWER_BYTES", 1_000_000)
+    # A gzip bomb in small: 100 kB on the wire, 100 MB once inflated.
+    bomb = gzip.compress(b" " * 100_000_000)
+    gzipped = "Content-Encoding: gzip\r\n"
+    with HostileServer(lambda request: at_once(bomb, headers=gzipped)) as server:
+        env.setenv("KRAKEN_URL", server.url)
+        code = fetch(schema, queries)
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (3, "")
+    assert_one_line_error(err, "answered more than", "far more than a schema", "left unchanged")
+    assert schema.read_text(encoding="utf-8") == SMALL_SDL
+
+
+def test_fetch_gives_up_on_an_answer_trickling_in_a_byte_at_a_time_and_exits_3(
+    workspace, env, capsys, monkeypatch
+):
+    schema, queries = workspace
+    # Each byte comes well within TIMEOUT (a read's), the whole answer never.
+    monkeypatch.setattr(schema_tool, "ANSWER_SECONDS", 1.0)
+    body = json.dumps(introspection(NEW_SMALL_SDL)).encode()
+    with HostileServer(lambda request: trickle(body, every=0.2)) as server:
+        env.setenv("KRAKEN_URL", server.url)
+        code = fetch(schema, queries)
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (3, "")
+    assert_one_line_error(err, "no whole answer within 1 s", "left unchanged")
+    assert schema.read_text(encoding="utf-8") == SMALL_SDL
+
+
+def test_fetch_rate_limited_says_when_to_rerun_from_retry_after(workspace, env, httpx_mock, capsys):
+    schema, queries = workspace
+    httpx_mock.add_response(url=URL, status_code=429, headers={"Retry-After": "120"})
+
+    code = fetch(schema, queries)
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (3, "")
+    assert_one_line_error(err, "HTTP 429", "rate limited: rerun `make schema` after 120 s")
+
+
+@pytest.mark.slow  # a process, interrupted once it is waiting for the answer
+def test_ctrl_c_during_make_schema_says_so_in_one_line_exits_130_and_keeps_the_schema(workspace):
+    schema, queries = workspace
+    env = {k: v for k, v in os.environ.items() if k != "KRAKEN_TOKEN"}
+    # A server that takes the request and never answers: the tool is waiting when interrupted.
+    with HostileServer(lambda request: iter([(b"", 60.0)])) as server:
+        env["KRAKEN_URL"] = server.url
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                str(TOOL),
+                "fetch",
+                "--schema",
+                str(schema),
+                "--queries",
+                str(queries),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            # A shell's background job ignores SIGINT; a terminal's Ctrl-C does not.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        deadline = time.monotonic() + 30
+        while not server.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+
+    assert (process.returncode, out) == (130, "")
+    assert_one_line_error(err, "interrupted", "schema.graphql left unchanged")
+    assert sorted(p.name for p in schema.parent.iterdir()) == ["queries", "schema.graphql"]
+    assert schema.read_text(encoding="utf-8") == SMALL_SDL
+
+
+def test_fetch_refuses_a_read_only_schema_graphql_in_one_line_with_exit_2_and_keeps_it(
+    workspace, env, httpx_mock, capsys
+):
+    schema, queries = workspace
+    schema.chmod(0o444)  # made read-only on purpose (even root, who may still rename over it)
+
+    code = fetch(schema, queries)  # no request: it fails before asking (httpx_mock has none)
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert_one_line_error(err, "is read-only", "left unchanged")
+    assert schema.read_text(encoding="utf-8") == SMALL_SDL
+    assert schema.stat().st_mode & 0o777 == 0o444
+
+
+def test_fetch_through_a_symlinked_schema_graphql_replaces_its_target_and_keeps_the_link(
+    workspace, env, httpx_mock, capsys, tmp_path
+):
+    schema, queries = workspace
+    target = tmp_path / "kept" / "schema.graphql"
+    target.parent.mkdir()
+    schema.rename(target)
+    schema.symlink_to(target)
+    httpx_mock.add_response(url=URL, json=introspection(NEW_SMALL_SDL))
+
+    code = fetch(schema, queries)
+
+    assert code == 0, capsys.readouterr()
+    assert schema.is_symlink()
+    assert "givenName: String" in target.read_text(encoding="utf-8")
+    assert sorted(p.name for p in target.parent.iterdir()) == ["schema.graphql"]

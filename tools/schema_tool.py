@@ -16,8 +16,9 @@ written either: the report says which operations and why, and `--allow-breaking`
 ALLOW_BREAKING=1`) writes it anyway, for when queries/ is to be fixed against it. Otherwise it
 is replaced (atomically: a temporary file in the same folder, renamed over it) by a header
 naming the URL and the UTC date, followed by the printed SDL with the server's descriptions. If
-the endpoint cannot be reached or does not answer with an introspection result, it prints one
-line to stderr and leaves schema.graphql as it was. The token is never printed.
+the endpoint cannot be reached or does not answer with an introspection result (an answer not
+whole within 120 s, or over 64 MiB once decompressed, counts as none), it prints one line to
+stderr and leaves schema.graphql as it was. The token is never printed.
 
 `check PATH` prints the same report comparing schema.graphql with the candidate schema at PATH
 (SDL, or an introspection result saved as JSON, as `oeus-kraken schema diff` reads it);
@@ -48,16 +49,19 @@ Exit codes (both commands):
      parsing, schema.graphql not writable, or bad arguments
   3  `fetch` and `check --url`: the endpoint could not be reached or gave no usable
      introspection result; schema.graphql is unchanged
+  130  interrupted (Ctrl-C), in one line; schema.graphql is unchanged
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -113,11 +117,18 @@ URL_ENV = "KRAKEN_URL"
 TOKEN_ENV = "KRAKEN_TOKEN"  # noqa: S105 - the name of the variable, not a token
 # Introspecting a large schema can take the server a while; failing to connect should not.
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+# TIMEOUT bounds each read, not the whole: a server sending a byte every 29 s never times out.
+# The whole exchange gets ANSWER_SECONDS, and the answer ANSWER_BYTES once decompressed (a
+# gzip bomb turns one megabyte into gigabytes; it is checked after each network read, which
+# inflates to at most about a thousand times its size); our schema's introspection is 2 MB.
+ANSWER_SECONDS = 120.0
+ANSWER_BYTES = 64 * 1024 * 1024
 
 EXIT_OK = 0
 EXIT_BREAKS_US = 1
 EXIT_BAD_INPUT = 2
 EXIT_FETCH_FAILED = 3
+EXIT_INTERRUPTED = 130  # as the shell reports Ctrl-C
 
 
 class ToolError(Exception):
@@ -546,19 +557,27 @@ def fetch_schema(url: str, token: str | None, client: httpx.Client | None = None
     body = {"query": get_introspection_query(descriptions=True)}
     own_client = client is None
     http = httpx.Client(timeout=TIMEOUT) if client is None else client
+    unreachable = "check your network and KRAKEN_URL, then rerun `make schema`"
     try:
-        response = http.post(url, json=body, headers=headers)
+        response, content = _within(ANSWER_SECONDS, lambda: _post(http, url, body, headers))
+    except TimeoutError:
+        own_client = False  # the worker may still be using it; it ends with the process
+        raise FetchError(
+            f"cannot reach {shown}: no whole answer within {ANSWER_SECONDS:.0f} s",
+            unreachable,
+        ) from None
+    except _TooBigError:
+        raise FetchError(
+            f"{shown} answered more than {ANSWER_BYTES // 2**20} MiB, far more than a schema",
+            check_url,
+        ) from None
     except httpx.TimeoutException as error:
         raise FetchError(
-            f"cannot reach {shown}: no answer in time ({type(error).__name__})",
-            "check your network and KRAKEN_URL, then rerun `make schema`",
+            f"cannot reach {shown}: no answer in time ({type(error).__name__})", unreachable
         ) from None
     except (httpx.HTTPError, httpx.InvalidURL) as error:
         reason = _one_line(str(error)).rstrip(".") or type(error).__name__
-        raise FetchError(
-            f"cannot reach {shown}: {reason}",
-            "check your network and KRAKEN_URL, then rerun `make schema`",
-        ) from None
+        raise FetchError(f"cannot reach {shown}: {reason}", unreachable) from None
     except (UnicodeEncodeError, ValueError):  # e.g. a token that is no valid header value
         raise ToolError(
             f"cannot send the request: {TOKEN_ENV} is not a valid header value"
@@ -572,12 +591,16 @@ def fetch_schema(url: str, token: str | None, client: httpx.Client | None = None
         hint = check_url
         if response.status_code in (httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN):
             hint = f"set {TOKEN_ENV} to a Kraken token that may introspect the schema"
+        elif response.status_code == httpx.codes.TOO_MANY_REQUESTS:
+            wait = response.headers.get("retry-after", "").strip()
+            after = f"after {wait} s" if wait.isdigit() else "later"
+            hint = f"rate limited: rerun `make schema` {after}"
         elif response.is_redirect and "location" in response.headers:
             hint = f"{check_url} (it redirects to {display_url(response.headers['location'])})"
         raise FetchError(f"{shown} answered {status}", hint)
     try:
-        answer: Any = response.json()
-    except ValueError:
+        answer: Any = json.loads(content)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
         content_type = response.headers.get("content-type", "no content type")
         raise FetchError(f"{shown} did not answer with JSON ({content_type})", check_url) from None
     if not isinstance(answer, dict):
@@ -596,6 +619,46 @@ def fetch_schema(url: str, token: str | None, client: httpx.Client | None = None
         raise FetchError(str(error), check_url) from None
 
 
+class _TooBigError(Exception):
+    """The answer grew past ANSWER_BYTES."""
+
+
+def _post(
+    http: httpx.Client, url: str, body: Any, headers: dict[str, str]
+) -> tuple[httpx.Response, bytes]:
+    """POST `body`; the response and its decoded content, read up to ANSWER_BYTES (_TooBigError)."""
+    with http.stream("POST", url, json=body, headers=headers) as response:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > ANSWER_BYTES:
+                raise _TooBigError
+            chunks.append(chunk)
+    return response, b"".join(chunks)
+
+
+def _within(seconds: float, work: Callable[[], Any]) -> Any:
+    """`work()`'s result or exception, or TimeoutError when it takes more than `seconds`. It
+    runs in a daemon thread: a socket read cannot be cut short, but the process need not wait."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as error:  # handed to the caller's thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, name="schema-fetch", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise TimeoutError
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 def schema_file_text(schema: GraphQLSchema, url: str, when: datetime, file_name: str) -> str:
     """The new schema file: a header naming where and when it was introspected, then the SDL."""
     header = (
@@ -607,6 +670,24 @@ def schema_file_text(schema: GraphQLSchema, url: str, when: datetime, file_name:
         "# `make generate`.\n"
     )
     return f"{header}\n{print_schema(schema).rstrip()}\n"
+
+
+def replaceable_file(path: Path) -> Path:
+    """The file to replace for `path`: a symlink's target (renaming over the link would cut it
+    off from the file it points to); ToolError (exit 2) if that file was made read-only, which
+    a rename in a writable folder would otherwise ignore."""
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return target
+    # Both: os.access is True for root whatever the mode, the mode alone misses ACLs.
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
+        raise ToolError(
+            f"{display_path(path)} is read-only, so it is left unchanged (make it writable"
+            " to refresh it, or `make schema-check URL=...` for the report alone)"
+        )
+    return target
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -705,6 +786,7 @@ def run_fetch(
 ) -> int:
     label = display_path(schema_path)
     _require_folder(queries_dir)
+    target = replaceable_file(schema_path)  # before asking: a refusal need not wait for it
     new = _introspect(url, token, f"{label} left unchanged")
     old_sdl, old = read_schema(schema_path) if schema_path.exists() else (None, None)
     report = compare(
@@ -732,7 +814,7 @@ def run_fetch(
         )
         return report.exit_code
     text = schema_file_text(new, url, datetime.now(timezone.utc), schema_path.name)
-    write_atomically(schema_path, text)
+    write_atomically(target, text)
     if report.breaks_us:
         out(
             f"\nReplaced {label} (--allow-breaking), though it breaks us (see above): fix"
@@ -773,7 +855,7 @@ def _parser() -> argparse.ArgumentParser:
         " report the changes, and replace the schema file unless it breaks one of our"
         " operations. Exit 0: nothing breaks us; 1: it breaks an operation, and the file is"
         " left as it was (with --allow-breaking: replaced all the same); 2: bad input; 3:"
-        " endpoint unreachable or unusable, file unchanged.",
+        " endpoint unreachable or unusable, file unchanged; 130: interrupted, file unchanged.",
     )
     fetch.add_argument(
         "--allow-breaking",
@@ -788,7 +870,7 @@ def _parser() -> argparse.ArgumentParser:
         " introspects to, would change for us; write nothing."
         " Exit 0: nothing breaks us; 1: an operation breaks (it no longer validates, or a"
         " breaking change touches what it uses); 2: bad input; 3: --url unreachable or"
-        " unusable.",
+        " unusable; 130: interrupted.",
     )
     candidate = check.add_mutually_exclusive_group(required=True)
     candidate.add_argument("candidate", type=Path, nargs="?", help="the candidate schema (SDL)")
@@ -823,6 +905,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ToolError as error:
         print(redact(f"schema: {error}"), file=sys.stderr)
         return error.exit_code
+    except KeyboardInterrupt:
+        # Ctrl-C: one line, not a traceback. The file is only ever replaced whole (a rename),
+        # and the temporary file is removed on the way out (write_atomically).
+        kept = (
+            "nothing written"
+            if args.command == "check"
+            else f"{display_path(args.schema)} left unchanged"
+        )
+        print(f"schema: interrupted; {kept}", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":
