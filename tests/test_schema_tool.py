@@ -1121,3 +1121,36 @@ def test_fetch_through_a_symlinked_schema_graphql_replaces_its_target_and_keeps_
     assert schema.is_symlink()
     assert "givenName: String" in target.read_text(encoding="utf-8")
     assert sorted(p.name for p in target.parent.iterdir()) == ["schema.graphql"]
+
+
+@pytest.mark.parametrize("command", ["fetch", "check"])
+def test_a_token_is_never_sent_over_plain_http_off_loopback(
+    workspace, env, httpx_mock, capsys, command
+):
+    # The clients' rule: https, or http:// on loopback only. A token for http://other would
+    # travel unencrypted; refused before any request, with what to do, and the file kept.
+    schema, queries = workspace
+    before = schema.read_bytes()
+    env.setenv("KRAKEN_TOKEN", TOKEN)
+    plain = "http://kraken.example.net/v1/graphql/"
+    env.setenv("KRAKEN_URL", plain)
+    args = ["--schema", str(schema), "--queries", str(queries)]
+    code = schema_tool.main([command, *args] + (["--url", plain] if command == "check" else []))
+    out, err = capsys.readouterr()
+    assert code == 2
+    [line] = err.splitlines()
+    assert "refusing to send KRAKEN_TOKEN over plain http://" in line
+    assert "use https://" in line
+    assert TOKEN not in out + err
+    assert httpx_mock.get_requests() == []
+    assert schema.read_bytes() == before
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/graphql/", "http://localhost:8000/g/"])
+def test_a_token_may_go_over_plain_http_to_loopback(workspace, env, httpx_mock, capsys, url):
+    schema, queries = workspace
+    env.setenv("KRAKEN_TOKEN", TOKEN)
+    env.setenv("KRAKEN_URL", url)
+    httpx_mock.add_response(url=url, method="POST", json=introspection(NEW_SMALL_SDL))
+    assert fetch(schema, queries) == 0, capsys.readouterr().err
+    assert httpx_mock.get_request().headers["Authorization"] == TOKEN

@@ -46,7 +46,8 @@ Exit codes (both commands):
   1  some operation in queries/ breaks against the new schema (`fetch` then leaves the file as
      it was, unless --allow-breaking)
   2  bad input: a schema file that is missing or does not build, queries/ missing or not
-     parsing, schema.graphql not writable, or bad arguments
+     parsing, schema.graphql not writable, KRAKEN_TOKEN for a plain http:// URL off loopback,
+     or bad arguments
   3  `fetch` and `check --url`: the endpoint could not be reached or gave no usable
      introspection result; schema.graphql is unchanged
   130  interrupted (Ctrl-C), in one line; schema.graphql is unchanged
@@ -55,6 +56,7 @@ Exit codes (both commands):
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import re
@@ -67,6 +69,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from graphql import (
@@ -729,10 +732,28 @@ Output = Callable[[str], None]
 
 
 def _introspect(url: str, token: str | None, consequence: str) -> GraphQLSchema:
+    if token and _plain_http_off_loopback(url):
+        # The clients' rule (check_url): a token never travels unencrypted, but to a local
+        # sandbox or server.
+        raise ToolError(
+            f"refusing to send KRAKEN_TOKEN over plain http:// to {display_url(url)}: it would "
+            f"travel unencrypted; use https://, or http:// only on loopback; {consequence}"
+        )
     try:
         return fetch_schema(url, token)
     except FetchError as error:
         raise ToolError(f"{error}; {consequence} ({error.hint})", error.exit_code) from None
+
+
+def _plain_http_off_loopback(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "http":
+        return False
+    host = parts.hostname or ""
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name, not an address
+        return host.rstrip(".").lower() != "localhost"
 
 
 def run_check(
