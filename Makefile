@@ -87,8 +87,10 @@ typecheck: $(INSTALLED)
 # extra worker keeps every core busy meanwhile (on 2 cores: 3 workers, 30 s quicker than 2).
 # Byte-code caches on even if PYTHONDONTWRITEBYTECODE is set: without them every worker and every
 # subprocess compiles the package (and pytest rewrites every test module's asserts) again on each
-# run. Both are expanded when a test target runs, not by every make (demo, help).
-WORKERS = $(shell $(PYTHON) -c "import os; print((len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)) + 1)")
+# run. Both are expanded when a test target runs, not by every make (demo, help). WORKERS asks
+# the venv's python, not PYTHON: once installed, python3 need not be on PATH (before, without it,
+# pytest got `-n` with no number and stopped on a usage error).
+WORKERS = $(shell $(BIN)/python -c "import os; print((len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)) + 1)")
 PYTEST = PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal
 
 pytest: $(INSTALLED)

@@ -345,3 +345,16 @@ def test_make_install_with_a_python_that_does_not_run_says_so_in_one_line(tmp_pa
     assert "make install PYTHON=/path/to/python3.X" in said
     assert (root / ".venv" / ".installed").exists(), "nothing was removed"
 
+
+def test_make_pytest_once_installed_needs_no_python3_on_path(tmp_path: Path) -> None:
+    root = _checkout_with_a_venv(tmp_path / "checkout", python='echo 3; echo "$@" >&2')
+    bare = tmp_path / "bin"  # a PATH with make and cat, and no python3
+    bare.mkdir()
+    for tool in ("make", "cat"):
+        found = shutil.which(tool)
+        assert found is not None
+        (bare / tool).symlink_to(found)
+
+    shown = _make(root, "-n", "pytest", path=str(bare)).stdout
+
+    assert " -n 3 --dist worksteal" in shown, shown
