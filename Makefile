@@ -37,12 +37,31 @@ help:
 
 install: $(INSTALLED)
 
-$(INSTALLED): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+# $(INSTALLED) records which PYTHON made the venv, and where (its links and its scripts' #! lines
+# are absolute paths). The venv is made again, from scratch, when its python no longer runs (the
+# Python it came from was uninstalled or upgraded), when the clone was moved, or when PYTHON is
+# named (`make install PYTHON=python3.10`) and is not the one that made it; before, make saw
+# .installed, said "Nothing to be done", and every target failed with ".venv/bin/python: No such
+# file or directory" until `make clean`, or kept the other Python without a word. An empty
+# .installed (made before this record) still counts; so does any PYTHON when none is named.
+MADE_WITH = $(PYTHON) in $(CURDIR)
+MADE_BY = $(if $(filter file,$(origin PYTHON)),*,'$(PYTHON)')
+# The case patterns are in (...) so that make, counting parentheses, sees $(shell ...) whole.
+REMAKE := $(shell test -x $(BIN)/python && case "$$(cat $(INSTALLED) 2>/dev/null)" in ('' | $(MADE_BY)' in $(CURDIR)') ;; (*) false;; esac || echo FORCE)
+
+# Its first step says in one line what to do when PYTHON cannot make it; before, "make: python3:
+# No such file or directory", or pip's "requires a different Python" after the downloads.
+$(INSTALLED): pyproject.toml $(REMAKE)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null || { \
+	  echo "make: PYTHON=$(PYTHON) does not run a Python 3.10 or newer (not on PATH, or a pyenv shim for a version not selected); name one: make install PYTHON=/path/to/python3.X" >&2; exit 2; }
+	$(PYTHON) -m venv $(if $(REMAKE),--clear,) $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade 'pip>=25.1'
 	# --group: the PEP 735 dependency group in pyproject.toml (needs pip 25.1).
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[sandbox,codegen,parquet,chart]' --group dev
-	touch $@
+	echo '$(MADE_WITH)' > $@
+
+# Named by REMAKE: always out of date, so the venv is made again.
+FORCE:
 
 demo: $(INSTALLED)
 	$(BIN)/python tools/demo.py
@@ -68,8 +87,10 @@ typecheck: $(INSTALLED)
 # extra worker keeps every core busy meanwhile (on 2 cores: 3 workers, 30 s quicker than 2).
 # Byte-code caches on even if PYTHONDONTWRITEBYTECODE is set: without them every worker and every
 # subprocess compiles the package (and pytest rewrites every test module's asserts) again on each
-# run. Both are expanded when a test target runs, not by every make (demo, help).
-WORKERS = $(shell $(PYTHON) -c "import os; print((len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)) + 1)")
+# run. Both are expanded when a test target runs, not by every make (demo, help). WORKERS asks
+# the venv's python, not PYTHON: once installed, python3 need not be on PATH (before, without it,
+# pytest got `-n` with no number and stopped on a usage error).
+WORKERS = $(shell $(BIN)/python -c "import os; print((len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)) + 1)")
 PYTEST = PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal
 
 pytest: $(INSTALLED)

@@ -13,6 +13,7 @@ import email.parser
 import importlib.metadata
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -280,3 +281,80 @@ def test_make_help_lists_every_target() -> None:
     listed = set(re.findall(r"^make ([a-z][a-z-]*)", shown, flags=re.MULTILINE))
     assert targets - listed == set(), "targets missing from `make help`"
     assert listed - targets == set(), "`make help` lists targets the Makefile lacks"
+
+
+def test_every_make_target_the_readme_names_exists() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, flags=re.MULTILINE))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"(?:`|^)make ([a-z][a-z-]*)", readme, flags=re.MULTILINE))
+
+    assert {"demo", "test", "test-fast", "generate", "check-generated"} <= named
+    assert named - targets == set(), "the README names targets the Makefile lacks"
+
+
+def _checkout_with_a_venv(root: Path, python: str) -> Path:
+    """The Makefile and pyproject.toml, and a .venv that `make install` made (`.installed` newer
+    than pyproject.toml) whose bin/python is `python`: a script, or a link to nothing."""
+    root.mkdir()
+    for name in ("Makefile", "pyproject.toml"):
+        (root / name).write_bytes((ROOT / name).read_bytes())
+    venv_python = root / ".venv" / "bin" / "python"
+    venv_python.parent.mkdir(parents=True)
+    if python:
+        venv_python.write_text(f"#!/bin/sh\n{python}\n", encoding="utf-8")
+        venv_python.chmod(0o755)
+    else:
+        venv_python.symlink_to(root / "uninstalled" / "python3.11")
+    (root / ".venv" / ".installed").write_text(f"python3 in {root}\n", encoding="utf-8")
+    return root
+
+
+def _make(root: Path, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MAKEFLAGS": "", "PATH": path or os.environ["PATH"]}
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_make_install_makes_the_venv_again_when_its_python_is_gone(tmp_path: Path) -> None:
+    root = _checkout_with_a_venv(tmp_path / "odd dir ü", python="")  # its Python uninstalled
+
+    shown = _make(root, "-n", "install").stdout
+
+    assert "-m venv --clear .venv" in shown, shown
+    intact = _checkout_with_a_venv(tmp_path / "intact", python="exit 0")
+    assert "Nothing to be done" in _make(intact, "install").stdout
+    (intact / ".venv" / ".installed").write_text("python3 in /a/moved/clone\n", encoding="utf-8")
+    assert "-m venv --clear .venv" in _make(intact, "-n", "install").stdout
+
+
+def test_make_install_with_a_python_that_does_not_run_says_so_in_one_line(tmp_path: Path) -> None:
+    root = _checkout_with_a_venv(tmp_path / "checkout", python="")
+
+    done = _make(root, "install", f"PYTHON={tmp_path / 'no-such-python3'}")
+
+    assert done.returncode == 2
+    (said,) = [line for line in done.stderr.splitlines() if not line.startswith("make: ***")]
+    assert "does not run a Python 3.10 or newer" in said
+    assert "make install PYTHON=/path/to/python3.X" in said
+    assert (root / ".venv" / ".installed").exists(), "nothing was removed"
+
+
+def test_make_pytest_once_installed_needs_no_python3_on_path(tmp_path: Path) -> None:
+    root = _checkout_with_a_venv(tmp_path / "checkout", python='echo 3; echo "$@" >&2')
+    bare = tmp_path / "bin"  # a PATH with make and cat, and no python3
+    bare.mkdir()
+    for tool in ("make", "cat"):
+        found = shutil.which(tool)
+        assert found is not None
+        (bare / tool).symlink_to(found)
+
+    shown = _make(root, "-n", "pytest", path=str(bare)).stdout
+
+    assert " -n 3 --dist worksteal" in shown, shown
