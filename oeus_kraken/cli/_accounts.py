@@ -102,7 +102,7 @@ def run_viewer(call: Invocation) -> None:
         if viewer is None:
             print("(no viewer: these credentials are not an account user's)", file=call.out)
             return
-        print(f"{viewer.given_name} {viewer.family_name} <{viewer.email}>", file=call.out)
+        output.print_line(f"{viewer.given_name} {viewer.family_name} <{viewer.email}>", call.out)
     rows = output.rows_of(accounts, lambda a: a.number, lambda a: a.status, lambda a: a.balance)
     output.write_rows(ACCOUNT_COLUMNS, rows, fmt, call.out)
 
@@ -127,7 +127,7 @@ def run_account(call: Invocation) -> None:
     if fmt == "table":
         status = account.status.value if account.status else "unknown"
         balance = output.dollars(account.balance)
-        print(f"{account.number}  {status}  balance {balance}", file=call.out)
+        output.print_line(f"{account.number}  {status}  balance {balance}", call.out)
     rows = [
         [
             prop.address or "",

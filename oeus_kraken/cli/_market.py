@@ -403,7 +403,9 @@ def _quote_heading(quote: Any, products: list[Any], call: Invocation) -> None:
         where = f", TDSP {output.plain(first.service_provider)}, load zone {zone}"
     esi = f", ESI ID {call.args.esi_id}" if call.args.esi_id else ""
     expires = f"; expires {first.expires_at:%Y-%m-%d}" if first and first.expires_at else ""
-    print(f"quote {quote.code} for {quote.postcode}{esi}{where}{usage}{expires}", file=call.out)
+    output.print_line(
+        f"quote {quote.code} for {quote.postcode}{esi}{where}{usage}{expires}", call.out
+    )
 
 
 # -- fan club ------------------------------------------------------------------------------------

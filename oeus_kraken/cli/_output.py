@@ -132,6 +132,12 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+def print_line(text: str, out: TextIO) -> None:
+    """One line of output holding the API's text (a name above a table): printable, as a
+    table's cells are, so that the text cannot start a line of its own nor act on the terminal."""
+    print(printable(text), file=out)
+
+
 def print_table(rows: Sequence[Sequence[object]], header: Sequence[str], out: TextIO) -> None:
     cells = [
         [str(h) for h in header],

@@ -1,0 +1,93 @@
+"""The commands against a server that answers what it likes: the sandbox's answers doctored on
+the way (`doctored`), or a scripted answer. Text from the API reaches the terminal only as
+printable text, in the lines around a table as in its cells, and in the one line of a failure.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from cli_helpers import Cli, clean_env, cli, sandbox_env
+from hostile_server import HostileServer, Request, at_once
+
+from oeus_kraken.sandbox import DEMO_ACCOUNT_NUMBERS, DEMO_ORGANIZATION_SECRET_KEY, SandboxServer
+
+__all__ = ["clean_env", "cli", "sandbox_env"]  # fixtures, used by name
+
+ESI_ID = "10443720004512388"  # the first demo account's meter
+# A newline to forge a line of its own, escape codes to clear the screen and retitle the window,
+# and a right-to-left override to show text backwards.
+HOSTILE = "\n2     Fake line\x1b[2J\x1b]0;pwned\x07\u202eevil"
+
+
+def _control_codes(text: str) -> list[str]:
+    return [c for line in text.splitlines() for c in line if not c.isprintable()]
+
+
+def _doctor_strings(value: Any, keys: frozenset[str]) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: v + HOSTILE if k in keys and isinstance(v, str) else _doctor_strings(v, keys)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_doctor_strings(v, keys) for v in value]
+    return value
+
+
+@pytest.fixture
+def doctored(sandbox: SandboxServer) -> Iterator[Callable[[Callable[[Any], Any]], str]]:
+    """`doctored(change)`: the URL of a server passing each request to the sandbox and its answer
+    through `change` (token requests untouched)."""
+    servers: list[HostileServer] = []
+    http = httpx.Client()
+
+    def start(change: Callable[[Any], Any]) -> str:
+        def answer(request: Request) -> Iterator[tuple[bytes, float]]:
+            headers = {k: v for k, v in request.headers.items() if k == "authorization"}
+            headers["content-type"] = "application/json"
+            document = http.post(sandbox.url, content=request.body, headers=headers).json()
+            if request.operation != "getKrakenToken":
+                document = change(document)
+            yield from at_once(json.dumps(document).encode())
+
+        server = HostileServer(answer).__enter__()
+        servers.append(server)
+        return server.url
+
+    yield start
+    for server in servers:
+        server.__exit__(None, None, None)
+    http.close()
+
+
+@pytest.mark.parametrize(
+    ("argv", "keys"),
+    [
+        (["viewer"], {"givenName", "familyName", "email"}),
+        (["account", DEMO_ACCOUNT_NUMBERS[0]], {"number"}),
+        (["quote", "--esi-id", ESI_ID, "--annual-kwh", "12000"], {"code", "postcode"}),
+    ],
+    ids=["viewer", "account", "quote"],
+)
+def test_api_text_in_the_line_above_a_table_sends_no_control_codes_to_the_terminal(
+    cli: Cli,
+    clean_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    doctored: Callable[[Callable[[Any], Any]], str],
+    argv: list[str],
+    keys: set[str],
+) -> None:
+    monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", DEMO_ORGANIZATION_SECRET_KEY)
+    url = doctored(lambda document: _doctor_strings(document, frozenset(keys)))
+
+    run = cli(*argv, "--url", url)
+
+    assert run.code == 0, run.err
+    assert _control_codes(run.out) == []
+    assert not any(line.startswith("2     Fake line") for line in run.out.splitlines())
+    assert "\\n2     Fake line\\x1b[2J" in run.out.splitlines()[0]  # shown, spelt out
