@@ -91,3 +91,18 @@ def test_api_text_in_the_line_above_a_table_sends_no_control_codes_to_the_termin
     assert _control_codes(run.out) == []
     assert not any(line.startswith("2     Fake line") for line in run.out.splitlines())
     assert "\\n2     Fake line\\x1b[2J" in run.out.splitlines()[0]  # shown, spelt out
+
+
+def test_an_api_error_message_with_a_newline_and_escape_codes_is_still_one_plain_line(
+    cli: Cli, clean_env: None
+) -> None:
+    said = {"message": f"Something failed{HOSTILE}", "extensions": {"errorCode": "KT-CT-9999"}}
+    body = json.dumps({"data": None, "errors": [said]}).encode()
+    with HostileServer(lambda request: at_once(body)) as server:
+        run = cli("products", "--url", server.url)
+
+    assert run.code == 1, run
+    [line] = run.err_lines
+    assert line.startswith("oeus-kraken products: ")
+    assert "Something failed\\n2     Fake line\\x1b[2J" in line
+    assert _control_codes(run.err) == []

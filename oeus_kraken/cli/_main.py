@@ -37,6 +37,7 @@ from ._common import (
     RawDescriptionHelpFormatter,
     api_options,
 )
+from ._output import printable
 
 DESCRIPTION = """\
 Octopus Energy USA Kraken API from the command line.
@@ -274,7 +275,9 @@ def _run(argv: Sequence[str], out: TextIO) -> int:
         _flush(out)  # here, where a failure is still this command's
         return EXIT_CODES["ok"] if code is None else int(code)
     except KrakenError as error:
-        _say(f"oeus-kraken {args.command}: {message(error, call)}")
+        # printable: the message may quote the API (its errors' text), which must not add a
+        # line to the one a failure is, nor act on the terminal.
+        _say(f"oeus-kraken {args.command}: {printable(message(error, call))}")
         return exit_code(error)
     except KeyboardInterrupt:
         # One line, so that an exit with nothing said is never the answer (a usage sync, which
