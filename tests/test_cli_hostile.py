@@ -106,3 +106,26 @@ def test_an_api_error_message_with_a_newline_and_escape_codes_is_still_one_plain
     assert line.startswith("oeus-kraken products: ")
     assert "Something failed\\n2     Fake line\\x1b[2J" in line
     assert _control_codes(run.err) == []
+
+
+def test_a_quote_expiring_in_the_year_1_shows_it_as_0001(
+    cli: Cli,
+    clean_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    doctored: Callable[[Callable[[Any], Any]], str],
+) -> None:
+    def year_1(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {
+                k: "0001-01-01T00:00:00+00:00" if k == "expiresAt" else year_1(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [year_1(v) for v in value]
+        return value
+
+    monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", DEMO_ORGANIZATION_SECRET_KEY)
+    run = cli("quote", "--esi-id", ESI_ID, "--annual-kwh", "12000", "--url", doctored(year_1))
+
+    assert run.code == 0, run.err
+    assert run.out.splitlines()[0].endswith("; expires 0001-01-01")
