@@ -5,13 +5,15 @@ printable text, in the lines around a table as in its cells, and in the one line
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from cli_helpers import Cli, clean_env, cli, sandbox_env
+from cli_helpers import Cli, Run, clean_env, cli, sandbox_env
 from hostile_server import HostileServer, Request, at_once
 
 from oeus_kraken.sandbox import DEMO_ACCOUNT_NUMBERS, DEMO_ORGANIZATION_SECRET_KEY, SandboxServer
@@ -36,6 +38,15 @@ def _doctor_strings(value: Any, keys: frozenset[str]) -> Any:
         }
     if isinstance(value, list):
         return [_doctor_strings(v, keys) for v in value]
+    return value
+
+
+def _expiring(value: Any, when: str) -> Any:
+    """`value` with every expiresAt in it `when`."""
+    if isinstance(value, dict):
+        return {k: when if k == "expiresAt" else _expiring(v, when) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expiring(v, when) for v in value]
     return value
 
 
@@ -108,24 +119,36 @@ def test_an_api_error_message_with_a_newline_and_escape_codes_is_still_one_plain
     assert _control_codes(run.err) == []
 
 
-def test_a_quote_expiring_in_the_year_1_shows_it_as_0001(
+@pytest.fixture
+def quote_in_year_1(
     cli: Cli,
     clean_env: None,
     monkeypatch: pytest.MonkeyPatch,
     doctored: Callable[[Callable[[Any], Any]], str],
-) -> None:
-    def year_1(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {
-                k: "0001-01-01T00:00:00+00:00" if k == "expiresAt" else year_1(v)
-                for k, v in value.items()
-            }
-        if isinstance(value, list):
-            return [year_1(v) for v in value]
-        return value
-
+) -> Callable[..., Run]:
+    """Runs `quote ... OPTIONS` against a server whose quoted products expire in the year 1."""
     monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", DEMO_ORGANIZATION_SECRET_KEY)
-    run = cli("quote", "--esi-id", ESI_ID, "--annual-kwh", "12000", "--url", doctored(year_1))
+    url = doctored(lambda document: _expiring(document, "0001-01-01T00:00:00+00:00"))
+    return lambda *options: cli(
+        "quote", "--esi-id", ESI_ID, "--annual-kwh", "12000", *options, "--url", url
+    )
+
+
+def test_a_quote_expiring_in_the_year_1_shows_it_as_0001(
+    quote_in_year_1: Callable[..., Run],
+) -> None:
+    run = quote_in_year_1()
 
     assert run.code == 0, run.err
     assert run.out.splitlines()[0].endswith("; expires 0001-01-01")
+
+
+def test_csv_writes_a_utc_time_in_the_year_1_as_iso_8601(
+    quote_in_year_1: Callable[..., Run],
+) -> None:
+    run = quote_in_year_1("--csv")
+
+    assert run.code == 0, run.err
+    rows = list(csv.DictReader(io.StringIO(run.out)))
+    assert rows
+    assert {row["expires_at"] for row in rows} == {"0001-01-01T00:00:00Z"}

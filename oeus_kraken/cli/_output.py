@@ -87,7 +87,9 @@ def machine(value: object) -> Any:
         return decimal_text(value)
     if isinstance(value, datetime):
         if value.utcoffset() == timezone.utc.utcoffset(None):
-            return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+            # isoformat, not strftime: %Y is not padded to four digits (the year 1 as "1-").
+            plain_utc = value.replace(tzinfo=None, microsecond=0)
+            return f"{plain_utc.isoformat()}Z"
         return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
