@@ -5,9 +5,11 @@ printable text, in the lines around a table as in its cells, and in the one line
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -152,3 +154,32 @@ def test_csv_writes_a_utc_time_in_the_year_1_as_iso_8601(
     rows = list(csv.DictReader(io.StringIO(run.out)))
     assert rows
     assert {row["expires_at"] for row in rows} == {"0001-01-01T00:00:00Z"}
+
+
+# -- the token's claims, as the token endpoint gives them ----------------------------------------
+
+
+def _token_server(claims: dict[str, Any]) -> HostileServer:
+    """A server answering every request with a token carrying `claims` (as its payload)."""
+    part = lambda data: base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()  # noqa: E731
+    token = f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.c2ln"
+    answer = {"token": token, "payload": claims, "refreshToken": None, "refreshExpiresIn": None}
+    body = json.dumps({"data": {"obtainKrakenToken": answer}}).encode()
+    return HostileServer(lambda request: at_once(body))
+
+
+def _claims(**more: Any) -> dict[str, Any]:
+    now = int(time.time())
+    return {"sub": "kraken|account-user:1", "iat": now, "exp": now + 3600, **more}
+
+
+def test_token_claims_with_control_codes_are_printed_as_printable_text(
+    cli: Cli, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KRAKEN_API_KEY", "sk_test_key")
+    with _token_server(_claims(sub=f"kraken|x{HOSTILE}", **{f"we{HOSTILE}ird": 1})) as server:
+        run = cli("token", "--no-token-cache", "--url", server.url)
+
+    assert run.code == 0, run.err
+    assert _control_codes(run.out) == []
+    assert not any(line.startswith("2     Fake line") for line in run.out.splitlines())

@@ -78,7 +78,7 @@ def run_token(call: Invocation) -> None:
     print(f"token expires at:         {shown['expires_at'] or 'unknown'}", file=out)
     print(f"refresh token expires at: {shown['refresh_token_expires_at'] or 'unknown'}", file=out)
     for name, value in sorted(info.claims.items()):
-        print(f"  {name}: {value}", file=out)
+        output.print_line(f"  {name}: {value}", out)  # the token endpoint's text
     if call.args.show_token:
         print(f"token: {info.token}", file=out)
 
