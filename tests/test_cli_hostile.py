@@ -183,3 +183,21 @@ def test_token_claims_with_control_codes_are_printed_as_printable_text(
     assert run.code == 0, run.err
     assert _control_codes(run.out) == []
     assert not any(line.startswith("2     Fake line") for line in run.out.splitlines())
+
+
+def test_token_json_is_strict_json_though_a_claim_is_beyond_a_double(
+    cli: Cli, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KRAKEN_API_KEY", "sk_test_key")
+    claims = json.dumps(_claims()).replace("}", ', "huge": 1e400, "big": 1e300}')
+    with _token_server(json.loads(claims)) as server:
+        run = cli("token", "--json", "--no-token-cache", "--url", server.url)
+
+    assert run.code == 0, run.err
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} is not JSON")
+
+    shown = json.loads(run.out, parse_constant=refuse)
+    assert shown["claims"]["huge"] is None
+    assert shown["claims"]["big"] == 1e300

@@ -73,7 +73,7 @@ def run_token(call: Invocation) -> None:
     if call.args.show_token:
         shown["token"] = info.token
     if call.args.json:
-        print(json.dumps(shown, indent=2), file=out)
+        print(json.dumps(output.finite(shown), indent=2), file=out)  # claims are the API's
         return
     print(f"token expires at:         {shown['expires_at'] or 'unknown'}", file=out)
     print(f"refresh token expires at: {shown['refresh_token_expires_at'] or 'unknown'}", file=out)

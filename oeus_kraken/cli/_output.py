@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -115,6 +116,18 @@ def jsonable(value: Any) -> Any:
     dump = getattr(value, "model_dump", None)  # a pydantic model, without importing pydantic
     if callable(dump):
         return dump(mode="json", by_alias=True)
+    return value
+
+
+def finite(value: Any) -> Any:
+    """`value` with each float JSON cannot carry (inf, nan: a number beyond a double, 1e400, is
+    read as inf) as None: json.dumps would write Infinity, which only Python's parser reads."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
     return value
 
 
