@@ -201,3 +201,21 @@ def test_token_json_is_strict_json_though_a_claim_is_beyond_a_double(
     shown = json.loads(run.out, parse_constant=refuse)
     assert shown["claims"]["huge"] is None
     assert shown["claims"]["big"] == 1e300
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_tokens._datetime: a token whose exp lies past the year 9999 from now raises "
+    "ValueError (year 10000 is out of range) in _log_received; core file, reported",
+)
+def test_a_token_expiring_after_the_year_9999_is_one_line_not_a_traceback(
+    cli: Cli, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KRAKEN_API_KEY", "sk_test_key")
+    # Issued 5 s ago, to end at 9999-12-31T23:59:59Z: held from now, it ends 5 s past the year 9999.
+    claims = _claims(exp=253402300799, iat=int(time.time()) - 5)
+    with _token_server(claims) as server:
+        run = cli("token", "--no-token-cache", "--url", server.url)
+
+    assert run.code in (0, 1), run
+    assert "Traceback" not in run.err
