@@ -219,3 +219,50 @@ def test_a_token_expiring_after_the_year_9999_is_one_line_not_a_traceback(
 
     assert run.code in (0, 1), run
     assert "Traceback" not in run.err
+
+
+# -- numbers no sum can be made of -------------------------------------------------------------
+
+
+def _decimals(value: Any, to: str) -> Any:
+    """`value` with each decimal the API gives as text ("19.1648") replaced by `to`."""
+    if isinstance(value, dict):
+        return {k: _decimals(v, to) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decimals(v, to) for v in value]
+    if isinstance(value, str) and value.replace(".", "", 1).isdigit() and "." in value:
+        return to
+    return value
+
+
+@pytest.mark.parametrize(
+    "number", ["1e999999", "1e30"], ids=["beyond-decimal-range", "beyond-28-digits"]
+)
+def test_rates_the_api_gives_too_large_to_work_out_a_month_are_one_line_and_exit_1(
+    cli: Cli,
+    sandbox_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    doctored: Callable[[Callable[[Any], Any]], str],
+    number: str,
+) -> None:
+    monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", DEMO_ORGANIZATION_SECRET_KEY)
+    url = doctored(lambda document: _decimals(document, number))
+
+    run = cli("rates", "--postal-code", "75001", "--url", url)
+
+    assert run.code == 1, run
+    [line] = run.err_lines
+    assert line.startswith("oeus-kraken rates: ")
+    assert "number" in line
+
+
+def test_a_fan_club_discount_beyond_decimal_range_is_one_line_and_exit_1(
+    cli: Cli, clean_env: None
+) -> None:
+    body = b'{"data": {"getFanClubDiscount": {"discountAmount": "1e999999"}}}'
+    with HostileServer(lambda request: at_once(body)) as server:
+        run = cli("fan-club", "--url", server.url)
+
+    assert run.code == 1, run
+    [line] = run.err_lines
+    assert line.startswith("oeus-kraken fan-club: ")
