@@ -73,12 +73,12 @@ def run_token(call: Invocation) -> None:
     if call.args.show_token:
         shown["token"] = info.token
     if call.args.json:
-        print(json.dumps(shown, indent=2), file=out)
+        print(json.dumps(output.finite(shown), indent=2), file=out)  # claims are the API's
         return
     print(f"token expires at:         {shown['expires_at'] or 'unknown'}", file=out)
     print(f"refresh token expires at: {shown['refresh_token_expires_at'] or 'unknown'}", file=out)
     for name, value in sorted(info.claims.items()):
-        print(f"  {name}: {value}", file=out)
+        output.print_line(f"  {name}: {value}", out)  # the token endpoint's text
     if call.args.show_token:
         print(f"token: {info.token}", file=out)
 
@@ -102,7 +102,7 @@ def run_viewer(call: Invocation) -> None:
         if viewer is None:
             print("(no viewer: these credentials are not an account user's)", file=call.out)
             return
-        print(f"{viewer.given_name} {viewer.family_name} <{viewer.email}>", file=call.out)
+        output.print_line(f"{viewer.given_name} {viewer.family_name} <{viewer.email}>", call.out)
     rows = output.rows_of(accounts, lambda a: a.number, lambda a: a.status, lambda a: a.balance)
     output.write_rows(ACCOUNT_COLUMNS, rows, fmt, call.out)
 
@@ -127,7 +127,7 @@ def run_account(call: Invocation) -> None:
     if fmt == "table":
         status = account.status.value if account.status else "unknown"
         balance = output.dollars(account.balance)
-        print(f"{account.number}  {status}  balance {balance}", file=call.out)
+        output.print_line(f"{account.number}  {status}  balance {balance}", call.out)
     rows = [
         [
             prop.address or "",

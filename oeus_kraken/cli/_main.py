@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import decimal
 import logging
 import os
 import sys
@@ -37,6 +38,7 @@ from ._common import (
     RawDescriptionHelpFormatter,
     api_options,
 )
+from ._output import printable
 
 DESCRIPTION = """\
 Octopus Energy USA Kraken API from the command line.
@@ -274,8 +276,19 @@ def _run(argv: Sequence[str], out: TextIO) -> int:
         _flush(out)  # here, where a failure is still this command's
         return EXIT_CODES["ok"] if code is None else int(code)
     except KrakenError as error:
-        _say(f"oeus-kraken {args.command}: {message(error, call)}")
+        # printable: the message may quote the API (its errors' text), which must not add a
+        # line to the one a failure is, nor act on the terminal.
+        _say(f"oeus-kraken {args.command}: {printable(message(error, call))}")
         return exit_code(error)
+    except (decimal.DecimalException, OverflowError) as error:
+        # A sum made of the API's numbers (a month's cost, a discount in percent) that no
+        # number can hold: 1e999999 overflows, 1e30 cents rounded to the cent needs more than
+        # the 28 digits decimal works with. The answer is unusable, like one of the wrong shape.
+        _say(
+            f"oeus-kraken {args.command}: a number in the API's answer is too large to work "
+            f"with ({type(error).__name__}); the answer is not usable, try again later"
+        )
+        return EXIT_CODES["error"]
     except KeyboardInterrupt:
         # One line, so that an exit with nothing said is never the answer (a usage sync, which
         # has more to say, says it and returns 130 itself).

@@ -402,8 +402,11 @@ def _quote_heading(quote: Any, products: list[Any], call: Invocation) -> None:
         zone = output.plain(first.load_zone) or "?"
         where = f", TDSP {output.plain(first.service_provider)}, load zone {zone}"
     esi = f", ESI ID {call.args.esi_id}" if call.args.esi_id else ""
-    expires = f"; expires {first.expires_at:%Y-%m-%d}" if first and first.expires_at else ""
-    print(f"quote {quote.code} for {quote.postcode}{esi}{where}{usage}{expires}", file=call.out)
+    # isoformat: %Y is not padded to four digits (the year 1 as "1-01-01").
+    expires = f"; expires {first.expires_at.isoformat()[:10]}" if first and first.expires_at else ""
+    output.print_line(
+        f"quote {quote.code} for {quote.postcode}{esi}{where}{usage}{expires}", call.out
+    )
 
 
 # -- fan club ------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -87,7 +88,9 @@ def machine(value: object) -> Any:
         return decimal_text(value)
     if isinstance(value, datetime):
         if value.utcoffset() == timezone.utc.utcoffset(None):
-            return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+            # isoformat, not strftime: %Y is not padded to four digits (the year 1 as "1-").
+            plain_utc = value.replace(tzinfo=None, microsecond=0)
+            return f"{plain_utc.isoformat()}Z"
         return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
@@ -116,6 +119,18 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def finite(value: Any) -> Any:
+    """`value` with each float JSON cannot carry (inf, nan: a number beyond a double, 1e400, is
+    read as inf) as None: json.dumps would write Infinity, which only Python's parser reads."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    return value
+
+
 def print_json(document: Any, out: TextIO, units: Mapping[str, str] | None = None) -> None:
     document = jsonable(document)
     if units:
@@ -130,6 +145,12 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def print_line(text: str, out: TextIO) -> None:
+    """One line of output holding the API's text (a name above a table): printable, as a
+    table's cells are, so that the text cannot start a line of its own nor act on the terminal."""
+    print(printable(text), file=out)
 
 
 def print_table(rows: Sequence[Sequence[object]], header: Sequence[str], out: TextIO) -> None:
