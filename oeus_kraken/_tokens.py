@@ -162,7 +162,13 @@ def unix_time(value: object) -> float | None:
 
 
 def _datetime(timestamp: float | None) -> datetime | None:
-    return None if timestamp is None else datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    if timestamp is None:
+        return None
+    try:
+        return datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    except (OverflowError, ValueError, OSError):  # past 9999-12-31 (or before year 1): the end
+        end = datetime.max if timestamp > 0 else datetime.min
+        return end.replace(tzinfo=timezone.utc)
 
 
 def token_claims(token: str, payload: object) -> dict[str, Any]:
