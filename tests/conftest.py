@@ -147,6 +147,18 @@ async def call(client: AnyClient, method: str, /, **kwargs: Any) -> Any:
     return result
 
 
+@pytest.fixture(autouse=True)
+def _caches_of_its_own(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Every test's XDG cache and data folders are its own, never the user's: the CLI's token
+    cache (~/.cache/oeus-kraken) written by one run was read by a later one, whose fake Kraken
+    then got a refresh it had not scripted once that token neared its end. (Outside tmp_path,
+    whose contents some tests compare.) Tests of the default locations set their own."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+
+
 @pytest.fixture(params=CLIENT_KINDS)
 def kind(request: pytest.FixtureRequest) -> str:
     """ "async" or "sync": a test using this fixture (or one built on it) runs once with each

@@ -311,7 +311,11 @@ def _checkout_with_a_venv(root: Path, python: str) -> Path:
 
 
 def _make(root: Path, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MAKEFLAGS": "", "PATH": path or os.environ["PATH"]}
+    # As from a shell: not a sub-make of `make test` (whose MAKELEVEL makes its lines "make[1]:").
+    outer = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    env = {k: v for k, v in os.environ.items() if k not in outer} | {
+        "PATH": path or os.environ["PATH"]
+    }
     return subprocess.run(
         ["make", "--no-print-directory", *args],
         cwd=root,
@@ -340,7 +344,9 @@ def test_make_install_with_a_python_that_does_not_run_says_so_in_one_line(tmp_pa
     done = _make(root, "install", f"PYTHON={tmp_path / 'no-such-python3'}")
 
     assert done.returncode == 2
-    (said,) = [line for line in done.stderr.splitlines() if not line.startswith("make: ***")]
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("make: ***")]
+    assert len(lines) == 1, done.stderr
+    (said,) = lines
     assert "does not run a Python 3.10 or newer" in said
     assert "make install PYTHON=/path/to/python3.X" in said
     assert (root / ".venv" / ".installed").exists(), "nothing was removed"

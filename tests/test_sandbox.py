@@ -87,13 +87,18 @@ query getAccountLedgers($n: String!, $first: Int, $after: String, $last: Int, $b
 
 
 class Clock:
-    """The server's clock: real time plus an offset a test can move."""
+    """The server's clock: real time (or the instant it was frozen at) plus an offset a test
+    can move."""
 
     def __init__(self) -> None:
         self.offset = 0.0
+        self.frozen_at: float | None = None
 
     def __call__(self) -> float:
-        return time.time() + self.offset
+        return (time.time() if self.frozen_at is None else self.frozen_at) + self.offset
+
+    def freeze(self) -> None:
+        self.frozen_at = time.time()
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
@@ -118,7 +123,7 @@ def http() -> Iterator[httpx.Client]:
 
 @pytest.fixture(autouse=True)
 def _fresh_server(request: pytest.FixtureRequest, clock: Clock) -> None:
-    clock.offset = 0.0
+    clock.offset, clock.frozen_at = 0.0, None
     if "server" in request.fixturenames:
         request.getfixturevalue("server").reset()
 
@@ -233,6 +238,7 @@ def test_the_token_works_bare_or_with_the_jwt_prefix(
 def test_refreshing_returns_a_new_access_token(
     http: httpx.Client, server: SandboxServer, clock: Clock
 ) -> None:
+    clock.freeze()  # (else real time crosses a second now and then between the two: 601)
     first = token_for(http, server, APIKey=DEMO_API_KEY)
     clock.advance(600)
     refreshed = token_for(http, server, refreshToken=first["refreshToken"])
