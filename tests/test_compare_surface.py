@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from auth_helpers import FakeKraken
@@ -37,3 +38,16 @@ def test_write_html_refuses_the_usage_store_and_its_files_and_keeps_them(
     assert target.read_bytes() == before
     with sqlite3.connect(store.path) as conn:  # still a database with its intervals
         assert conn.execute("SELECT count(*) FROM intervals").fetchone()[0] == 96
+
+
+@pytest.mark.parametrize("night", ["21:00-06:00", None, 9])
+def test_night_hours_that_are_not_night_hours_are_a_configuration_error_before_any_request(
+    fake_kraken: FakeKraken, store: UsageStore, night: Any
+) -> None:
+    """Before: AttributeError ('str' object has no attribute 'slots')."""
+    with (
+        SyncKrakenClient(credentials=CREDENTIALS) as client,
+        pytest.raises(ConfigurationError, match=r"NightHours"),
+    ):
+        compare_products(client, store, ESI, DAY, DAY, night=night)
+    assert fake_kraken.requests() == []
