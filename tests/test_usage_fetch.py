@@ -189,6 +189,8 @@ async def test_costs_come_with_the_intervals_of_a_wholesale_meter_only(
         (date(2026, 3, 2), date(2026, 3, 1), "ends"),
         (datetime(2026, 3, 1), datetime(2026, 3, 2), "aware"),
         (date(2026, 3, 1), datetime(2026, 3, 2, tzinfo=timezone.utc), "both ends"),
+        ("2026-03-01", "2026-03-02", "dates"),  # a TypeError from comparing them, before
+        (date(2026, 3, 1), 20260302, "dates"),
     ],
 )
 def test_a_bad_span_is_refused_before_any_request(

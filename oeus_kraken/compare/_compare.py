@@ -91,6 +91,10 @@ def _plan(
                 f"the period is Texas local dates (datetime.date), not {type(bound).__name__} "
                 f"values such as {bound!r}: e.g. date(2026, 1, 31)"
             )
+    if not isinstance(night, NightHours):  # else an AttributeError deep in the pricing
+        raise ConfigurationError(
+            f"night must be NightHours (e.g. NightHours.parse('21:00-06:00')), not {night!r}"
+        )
     if (start is None) != (end is None):
         raise ConfigurationError("give both ends of the period (start and end), or neither")
     if start is None or end is None:

@@ -17,7 +17,9 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from .._errors import ConfigurationError
 from ..usage._files import replaced_file
+from ..usage._store import _BESIDE_THE_STORE
 from ._document import average_text, decimal_text
 from ._models import EFL_TOLERANCE, Comparison, EflCheck, HourlyShape, ProductCost
 
@@ -522,11 +524,32 @@ def comparison_html(comparison: Comparison) -> str:
     )
 
 
+def _refuse_a_store(target: Path) -> None:
+    """The CLI checks `--html` against its store (`UsageStore.check_out`), but a library caller
+    gives no store here: refuse any file that is a SQLite database, or one SQLite or the sync
+    lock keeps beside one, which a page renamed into place would destroy."""
+    for end in ("", *_BESIDE_THE_STORE):
+        if end and not target.name.endswith(end):
+            continue
+        database = target.with_name(target.name.removesuffix(end)) if end else target
+        try:
+            with database.open("rb") as file:
+                is_sqlite = file.read(16) == b"SQLite format 3\x00"
+        except OSError:  # absent, a folder, unreadable: replaced_file says what is wrong
+            continue
+        if is_sqlite:
+            raise ConfigurationError(
+                f"{target} is the SQLite database {database} (a usage store?), or a file of it: "
+                "writing the page there would replace it; give the page another name"
+            )
+
+
 def write_html(comparison: Comparison, path: str | os.PathLike[str]) -> Path:
     """Write the page to `path`, readable by its owner only (it describes a household's usage),
     replacing the file only once complete (`usage._files.replaced_file`, as for an export:
     a full disk is a UsageStoreError and leaves the earlier page); returns the path."""
     target = Path(path)
+    _refuse_a_store(target)
     page = comparison_html(comparison)
     with replaced_file(target) as temporary:
         temporary.write_text(page, encoding="utf-8")

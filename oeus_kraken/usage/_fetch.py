@@ -161,6 +161,18 @@ def _aware(moment: date | datetime) -> bool:
     return isinstance(moment, datetime) and moment.utcoffset() is not None
 
 
+def _check_dates(start: object, end: object) -> None:
+    """Two Texas local dates in order; text or numbers in their place (a TypeError when
+    compared, before) say what to give."""
+    if not (isinstance(start, date) and isinstance(end, date)):
+        raise ConfigurationError(
+            "a span is two Texas local dates (datetime.date) or two aware datetimes, "
+            f"not {start!r} and {end!r}"
+        )
+    if end < start:
+        raise ConfigurationError(f"the span ends ({end}) before it starts ({start})")
+
+
 def span_bounds(start: date | datetime, end: date | datetime) -> tuple[datetime, datetime]:
     """[start, end) in UTC on the 15-minute grid: local dates count whole days, both included;
     datetimes are used as given (rounded out to whole intervals)."""
@@ -169,8 +181,7 @@ def span_bounds(start: date | datetime, end: date | datetime) -> tuple[datetime,
             raise ConfigurationError("give both ends as dates, or both as aware datetimes")
         first, last = _utc(start), _utc(end)
     else:
-        if end < start:
-            raise ConfigurationError(f"the span ends ({end}) before it starts ({start})")
+        _check_dates(start, end)
         return local_range_bounds(start, end)
     grid = int(INTERVAL.total_seconds())
     epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -365,8 +376,7 @@ def _span_until_now(
             end = min(end, now)
         first, last = span_bounds(start, end)
     else:
-        if end < start:
-            raise ConfigurationError(f"the span ends ({end}) before it starts ({start})")
+        _check_dates(start, end)
         today = local_date(now)
         if start > today:
             return None

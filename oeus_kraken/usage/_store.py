@@ -299,6 +299,17 @@ class UsageStore:
         busy_timeout: float = 30.0,
         read_only: bool = False,
     ) -> None:
+        # Checked here, as Path() and sqlite3 would raise a bare TypeError or take -1 as "wait".
+        if path is not None and not isinstance(path, str | os.PathLike):
+            raise ConfigurationError(f"path must be a file path (str or Path), not {path!r}")
+        if (
+            isinstance(busy_timeout, bool)
+            or not isinstance(busy_timeout, int | float)
+            or not 0 <= busy_timeout < float("inf")
+        ):
+            raise ConfigurationError(
+                f"busy_timeout must be a number of seconds, 0 or more, not {busy_timeout!r}"
+            )
         self.path = Path(path).expanduser() if path is not None else default_usage_store_path()
         self.read_only = read_only
         self._lock = threading.RLock()

@@ -1,0 +1,53 @@
+"""The comparison's library surface as an integrator's code uses it: arguments of the wrong type
+and page paths that would destroy the usage store."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from auth_helpers import FakeKraken
+from test_compare_answers import CREDENTIALS, DAY, PRODUCTS, script, store
+from usage_helpers import ESI
+
+from oeus_kraken import ConfigurationError, SyncKrakenClient
+from oeus_kraken.compare import compare_products, write_html
+from oeus_kraken.usage import UsageStore
+
+__all__ = ["store"]  # a fixture, used by name
+
+
+@pytest.mark.parametrize("beside", ["", "-wal", "-shm", ".lock"])
+def test_write_html_refuses_the_usage_store_and_its_files_and_keeps_them(
+    fake_kraken: FakeKraken, store: UsageStore, beside: str
+) -> None:
+    """`compare --html` refuses these (README), but the library wrote the page over the store."""
+    script(fake_kraken, PRODUCTS)
+    with SyncKrakenClient(credentials=CREDENTIALS) as client:
+        comparison = compare_products(client, store, ESI, DAY, DAY)
+    target = Path(f"{store.path}{beside}")
+    if not target.exists():
+        target.write_bytes(b"kept")
+    before = target.read_bytes()
+
+    with pytest.raises(ConfigurationError, match="usage store"):
+        write_html(comparison, target)
+
+    assert target.read_bytes() == before
+    with sqlite3.connect(store.path) as conn:  # still a database with its intervals
+        assert conn.execute("SELECT count(*) FROM intervals").fetchone()[0] == 96
+
+
+@pytest.mark.parametrize("night", ["21:00-06:00", None, 9])
+def test_night_hours_that_are_not_night_hours_are_a_configuration_error_before_any_request(
+    fake_kraken: FakeKraken, store: UsageStore, night: Any
+) -> None:
+    """Before: AttributeError ('str' object has no attribute 'slots')."""
+    with (
+        SyncKrakenClient(credentials=CREDENTIALS) as client,
+        pytest.raises(ConfigurationError, match=r"NightHours"),
+    ):
+        compare_products(client, store, ESI, DAY, DAY, night=night)
+    assert fake_kraken.requests() == []
