@@ -13,7 +13,8 @@ The file is read only if it is a regular file of ours that no one else can write
 `MAX_STORE_BYTES`, opened without blocking: a FIFO, a device or a symlink to one, a file others
 could have put a token in, an oversized file, JSON nested too deeply, or a file in another
 format are ignored with a warning and replaced on the next save. One of ours that others can
-only read is used, and made 0600 as it is read (the next save may be an hour away). A token cache
+only read is used, and made 0600 as it is read (the next save may be an hour away), unless it is
+reached through a link (some other file of the user's, not ours to change). A token cache
 must never stop the client from working: no method here raises, whatever the file holds or
 the disk does; problems are logged (with the store's path, never a token or credential).
 
@@ -331,7 +332,7 @@ class FileTokenStore:
                     stat.S_IMODE(info.st_mode),
                 )
                 return None
-            self._make_owner_only(fd, info.st_mode)
+            self._make_owner_only(fd, info)
             chunks: list[bytes] = []
             size = 0
             while size <= MAX_STORE_BYTES:  # st_size could lie (a file still growing)
@@ -367,16 +368,23 @@ class FileTokenStore:
                     self.path,
                 )
 
-    def _make_owner_only(self, fd: int, mode: int) -> None:
+    def _make_owner_only(self, fd: int, info: os.stat_result) -> None:
         """Others can read the file (they cannot write it: that file is not read at all). It is
-        ours, so it is made 0600 now: the next save may be a token's lifetime away."""
+        ours, so it is made 0600 now: the next save may be a token's lifetime away. Only if the
+        path is that file itself: through a symlink or a second hard link it is some other file
+        of the user's (a page, a script), whose mode is not ours to change; the next save
+        replaces the link with a file of our own."""
+        mode = info.st_mode
         if os.name == "nt" or not mode & _OWNER_ONLY:
             return
-        try:
-            os.fchmod(fd, 0o600)
-            outcome = "it was made readable by you only (chmod 600)"
-        except OSError as exc:
-            outcome = f"it could not be made readable by you only ({exc.strerror}): chmod 600 it"
+        if self._is_the_path_itself(info):
+            try:
+                os.fchmod(fd, 0o600)
+                outcome = "it was made readable by you only (chmod 600)"
+            except OSError as exc:
+                outcome = f"it could not be made owner-only ({exc.strerror}): chmod 600 it"
+        else:
+            outcome = "it is a link to another file, so it was not made readable by you only"
         if not self._warned_file_mode:
             self._warned_file_mode = True
             logger.warning(
@@ -385,6 +393,18 @@ class FileTokenStore:
                 stat.S_IMODE(mode),
                 outcome,
             )
+
+    def _is_the_path_itself(self, info: os.stat_result) -> bool:
+        """Is the open file (`info`) the regular file at the path, and its only name?"""
+        try:
+            here = os.lstat(self.path)
+        except OSError:
+            return False
+        return (
+            stat.S_ISREG(here.st_mode)
+            and here.st_nlink == 1
+            and (here.st_dev, here.st_ino) == (info.st_dev, info.st_ino)
+        )
 
     # -- writing -----------------------------------------------------------------------------
 

@@ -949,6 +949,33 @@ def test_a_store_file_that_is_not_yours_is_not_read(
     assert [w for w in warnings_about(logs, path) if "or not yours" in w]
 
 
+@pytest.mark.skipif(os.name == "nt", reason="symlinks and mode bits are POSIX")
+def test_a_symlink_at_the_store_path_never_has_its_target_made_owner_only(
+    path: Path, tmp_path: Path, logs: pytest.LogCaptureFixture
+) -> None:
+    """A symlink (or a second hard link) at the path leads to a file that is not the store, a
+    user's page or script: reading through it must not change that file's mode. (Before, its
+    target was chmodded 600 as the store was read.) The next save replaces the link itself."""
+    key = store_key(URL, APIKey(API_KEY_VALUE))
+    path.parent.mkdir(mode=0o700, parents=True)
+    page = tmp_path / "index.html"
+    page.write_text("<p>hello</p>")
+    page.chmod(0o644)
+    path.symlink_to(page)
+    (path.parent / "second.json").hardlink_to(page)
+
+    assert FileTokenStore(path).load(key) is None
+    assert FileTokenStore(path.parent / "second.json").load(key) is None
+
+    assert mode(page) == 0o644
+    assert [w for w in warnings_about(logs, path) if "not made readable by you only" in w]
+    FileTokenStore(path).save(key, tokens())
+    assert not path.is_symlink()
+    assert mode(path) == 0o600
+    assert page.read_text() == "<p>hello</p>"
+    assert mode(page) == 0o644
+
+
 def test_an_owner_only_store_in_an_owner_only_folder_warns_about_nothing(
     path: Path, logs: pytest.LogCaptureFixture
 ) -> None:
