@@ -233,6 +233,18 @@ def _others_can_change(info: os.stat_result) -> bool:
     return bool(info.st_mode & _OTHERS_WRITE) or info.st_uid != os.geteuid()
 
 
+def _make_folders(folder: Path) -> None:
+    """`mkdir -p folder`, every folder it creates 0700. `Path.mkdir(parents=True)` gives the
+    parents it creates the umask's mode (0777 under umask 000), and whoever can write a folder
+    above the store can swap the store's folder for one of theirs."""
+    missing: list[Path] = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for each in reversed(missing):
+        each.mkdir(mode=0o700, exist_ok=True)
+
+
 class FileTokenStore:
     """Tokens in one owner-only JSON file, shared safely by threads and processes."""
 
@@ -422,7 +434,7 @@ class FileTokenStore:
         concurrent writers each see the other's entries. Never raises."""
         try:
             self._check_folder_mode()
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _make_folders(self.path.parent)
             # Hashed before taking the lock (the hash is cached), so the lock is held for
             # milliseconds, not scrypt's tens of them, and eight processes saving at once do
             # not queue behind each other's hashing. A salt that changed meanwhile is rehashed.

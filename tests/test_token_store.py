@@ -976,6 +976,21 @@ def test_a_symlink_at_the_store_path_never_has_its_target_made_owner_only(
     assert mode(page) == 0o644
 
 
+@pytest.mark.skipif(os.name == "nt", reason="mode bits are POSIX")
+def test_the_folders_a_save_creates_are_owner_only_even_under_umask_000(tmp_path: Path) -> None:
+    """`Path.mkdir(parents=True)` gives the parents it creates the umask's mode, not `mode`:
+    under umask 000 they were 0777, so anyone could swap the store's folder for their own."""
+    store = FileTokenStore(tmp_path / "a" / "b" / "tokens.json")
+    old = os.umask(0)
+    try:
+        store.save(store_key(URL, APIKey(API_KEY_VALUE)), tokens())
+    finally:
+        os.umask(old)
+
+    assert mode(tmp_path / "a") == mode(tmp_path / "a" / "b") == 0o700
+    assert mode(store.path) == mode(store.lock_path) == 0o600
+
+
 def test_an_owner_only_store_in_an_owner_only_folder_warns_about_nothing(
     path: Path, logs: pytest.LogCaptureFixture
 ) -> None:
