@@ -469,8 +469,19 @@ class FileTokenStore:
         # Imported here: only a save needs it, and `import oeus_kraken` stays quick.
         import filelock
 
-        with filelock.FileLock(self.lock_path, timeout=LOCK_TIMEOUT, mode=0o600):
+        lock = filelock.FileLock(self.lock_path, timeout=LOCK_TIMEOUT, mode=0o600)
+        try:
+            lock.acquire()
+        except TimeoutError:  # filelock.Timeout: warned about as a lock held too long
+            raise
+        except OSError as exc:
+            # Named, or the warning sends the user to the store file, which is fine (the lock
+            # file is a symlink, which filelock does not follow, or is in the way otherwise).
+            raise OSError(exc.errno, f"{exc.strerror}: its lock file {self.lock_path}") from exc
+        try:
             yield
+        finally:
+            lock.release()
 
     def _document(self, salt: bytes, entries: dict[str, Any]) -> bytes | None:
         """The file's new bytes, without the oldest entries if they would not fit the cap."""

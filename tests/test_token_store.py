@@ -976,6 +976,26 @@ def test_a_symlink_at_the_store_path_never_has_its_target_made_owner_only(
     assert mode(page) == 0o644
 
 
+@pytest.mark.skipif(os.name == "nt", reason="symlinks are POSIX")
+def test_a_lock_file_that_is_a_symlink_is_never_followed_and_the_warning_names_it(
+    path: Path, tmp_path: Path, logs: pytest.LogCaptureFixture
+) -> None:
+    """The lock file is not followed (the file it points to is left as it was), and the warning
+    names the lock file: the store file itself is fine, so "could not write the store" alone
+    sent the user looking at the wrong file."""
+    key = store_key(URL, APIKey(API_KEY_VALUE))
+    store = FileTokenStore(path)
+    path.parent.mkdir(mode=0o700, parents=True)
+    script = tmp_path / "script.sh"
+    script.write_text("echo hello\n")
+    store.lock_path.symlink_to(script)
+
+    store.save(key, tokens())
+
+    assert script.read_text() == "echo hello\n"
+    assert [w for w in warnings_about(logs, path) if str(store.lock_path) in w]
+
+
 @pytest.mark.skipif(os.name == "nt", reason="mode bits are POSIX")
 def test_the_folders_a_save_creates_are_owner_only_even_under_umask_000(tmp_path: Path) -> None:
     """`Path.mkdir(parents=True)` gives the parents it creates the umask's mode, not `mode`:
