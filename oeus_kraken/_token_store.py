@@ -13,7 +13,8 @@ The file is read only if it is a regular file of ours that no one else can write
 `MAX_STORE_BYTES`, opened without blocking: a FIFO, a device or a symlink to one, a file others
 could have put a token in, an oversized file, JSON nested too deeply, or a file in another
 format are ignored with a warning and replaced on the next save. One of ours that others can
-only read is used, and made 0600 as it is read (the next save may be an hour away). A token cache
+only read is used, and made 0600 as it is read (the next save may be an hour away), unless it is
+reached through a link (some other file of the user's, not ours to change). A token cache
 must never stop the client from working: no method here raises, whatever the file holds or
 the disk does; problems are logged (with the store's path, never a token or credential).
 
@@ -232,6 +233,18 @@ def _others_can_change(info: os.stat_result) -> bool:
     return bool(info.st_mode & _OTHERS_WRITE) or info.st_uid != os.geteuid()
 
 
+def _make_folders(folder: Path) -> None:
+    """`mkdir -p folder`, every folder it creates 0700. `Path.mkdir(parents=True)` gives the
+    parents it creates the umask's mode (0777 under umask 000), and whoever can write a folder
+    above the store can swap the store's folder for one of theirs."""
+    missing: list[Path] = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for each in reversed(missing):
+        each.mkdir(mode=0o700, exist_ok=True)
+
+
 class FileTokenStore:
     """Tokens in one owner-only JSON file, shared safely by threads and processes."""
 
@@ -331,7 +344,7 @@ class FileTokenStore:
                     stat.S_IMODE(info.st_mode),
                 )
                 return None
-            self._make_owner_only(fd, info.st_mode)
+            self._make_owner_only(fd, info)
             chunks: list[bytes] = []
             size = 0
             while size <= MAX_STORE_BYTES:  # st_size could lie (a file still growing)
@@ -367,16 +380,23 @@ class FileTokenStore:
                     self.path,
                 )
 
-    def _make_owner_only(self, fd: int, mode: int) -> None:
+    def _make_owner_only(self, fd: int, info: os.stat_result) -> None:
         """Others can read the file (they cannot write it: that file is not read at all). It is
-        ours, so it is made 0600 now: the next save may be a token's lifetime away."""
+        ours, so it is made 0600 now: the next save may be a token's lifetime away. Only if the
+        path is that file itself: through a symlink or a second hard link it is some other file
+        of the user's (a page, a script), whose mode is not ours to change; the next save
+        replaces the link with a file of our own."""
+        mode = info.st_mode
         if os.name == "nt" or not mode & _OWNER_ONLY:
             return
-        try:
-            os.fchmod(fd, 0o600)
-            outcome = "it was made readable by you only (chmod 600)"
-        except OSError as exc:
-            outcome = f"it could not be made readable by you only ({exc.strerror}): chmod 600 it"
+        if self._is_the_path_itself(info):
+            try:
+                os.fchmod(fd, 0o600)
+                outcome = "it was made readable by you only (chmod 600)"
+            except OSError as exc:
+                outcome = f"it could not be made owner-only ({exc.strerror}): chmod 600 it"
+        else:
+            outcome = "it is a link to another file, so it was not made readable by you only"
         if not self._warned_file_mode:
             self._warned_file_mode = True
             logger.warning(
@@ -385,6 +405,18 @@ class FileTokenStore:
                 stat.S_IMODE(mode),
                 outcome,
             )
+
+    def _is_the_path_itself(self, info: os.stat_result) -> bool:
+        """Is the open file (`info`) the regular file at the path, and its only name?"""
+        try:
+            here = os.lstat(self.path)
+        except OSError:
+            return False
+        return (
+            stat.S_ISREG(here.st_mode)
+            and here.st_nlink == 1
+            and (here.st_dev, here.st_ino) == (info.st_dev, info.st_ino)
+        )
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -402,7 +434,7 @@ class FileTokenStore:
         concurrent writers each see the other's entries. Never raises."""
         try:
             self._check_folder_mode()
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _make_folders(self.path.parent)
             # Hashed before taking the lock (the hash is cached), so the lock is held for
             # milliseconds, not scrypt's tens of them, and eight processes saving at once do
             # not queue behind each other's hashing. A salt that changed meanwhile is rehashed.
@@ -437,8 +469,19 @@ class FileTokenStore:
         # Imported here: only a save needs it, and `import oeus_kraken` stays quick.
         import filelock
 
-        with filelock.FileLock(self.lock_path, timeout=LOCK_TIMEOUT, mode=0o600):
+        lock = filelock.FileLock(self.lock_path, timeout=LOCK_TIMEOUT, mode=0o600)
+        try:
+            lock.acquire()
+        except TimeoutError:  # filelock.Timeout: warned about as a lock held too long
+            raise
+        except OSError as exc:
+            # Named, or the warning sends the user to the store file, which is fine (the lock
+            # file is a symlink, which filelock does not follow, or is in the way otherwise).
+            raise OSError(exc.errno, f"{exc.strerror}: its lock file {self.lock_path}") from exc
+        try:
             yield
+        finally:
+            lock.release()
 
     def _document(self, salt: bytes, entries: dict[str, Any]) -> bytes | None:
         """The file's new bytes, without the oldest entries if they would not fit the cap."""

@@ -949,6 +949,68 @@ def test_a_store_file_that_is_not_yours_is_not_read(
     assert [w for w in warnings_about(logs, path) if "or not yours" in w]
 
 
+@pytest.mark.skipif(os.name == "nt", reason="symlinks and mode bits are POSIX")
+def test_a_symlink_at_the_store_path_never_has_its_target_made_owner_only(
+    path: Path, tmp_path: Path, logs: pytest.LogCaptureFixture
+) -> None:
+    """A symlink (or a second hard link) at the path leads to a file that is not the store, a
+    user's page or script: reading through it must not change that file's mode. (Before, its
+    target was chmodded 600 as the store was read.) The next save replaces the link itself."""
+    key = store_key(URL, APIKey(API_KEY_VALUE))
+    path.parent.mkdir(mode=0o700, parents=True)
+    page = tmp_path / "index.html"
+    page.write_text("<p>hello</p>")
+    page.chmod(0o644)
+    path.symlink_to(page)
+    (path.parent / "second.json").hardlink_to(page)
+
+    assert FileTokenStore(path).load(key) is None
+    assert FileTokenStore(path.parent / "second.json").load(key) is None
+
+    assert mode(page) == 0o644
+    assert [w for w in warnings_about(logs, path) if "not made readable by you only" in w]
+    FileTokenStore(path).save(key, tokens())
+    assert not path.is_symlink()
+    assert mode(path) == 0o600
+    assert page.read_text() == "<p>hello</p>"
+    assert mode(page) == 0o644
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symlinks are POSIX")
+def test_a_lock_file_that_is_a_symlink_is_never_followed_and_the_warning_names_it(
+    path: Path, tmp_path: Path, logs: pytest.LogCaptureFixture
+) -> None:
+    """The lock file is not followed (the file it points to is left as it was), and the warning
+    names the lock file: the store file itself is fine, so "could not write the store" alone
+    sent the user looking at the wrong file."""
+    key = store_key(URL, APIKey(API_KEY_VALUE))
+    store = FileTokenStore(path)
+    path.parent.mkdir(mode=0o700, parents=True)
+    script = tmp_path / "script.sh"
+    script.write_text("echo hello\n")
+    store.lock_path.symlink_to(script)
+
+    store.save(key, tokens())
+
+    assert script.read_text() == "echo hello\n"
+    assert [w for w in warnings_about(logs, path) if str(store.lock_path) in w]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="mode bits are POSIX")
+def test_the_folders_a_save_creates_are_owner_only_even_under_umask_000(tmp_path: Path) -> None:
+    """`Path.mkdir(parents=True)` gives the parents it creates the umask's mode, not `mode`:
+    under umask 000 they were 0777, so anyone could swap the store's folder for their own."""
+    store = FileTokenStore(tmp_path / "a" / "b" / "tokens.json")
+    old = os.umask(0)
+    try:
+        store.save(store_key(URL, APIKey(API_KEY_VALUE)), tokens())
+    finally:
+        os.umask(old)
+
+    assert mode(tmp_path / "a") == mode(tmp_path / "a" / "b") == 0o700
+    assert mode(store.path) == mode(store.lock_path) == 0o600
+
+
 def test_an_owner_only_store_in_an_owner_only_folder_warns_about_nothing(
     path: Path, logs: pytest.LogCaptureFixture
 ) -> None:
