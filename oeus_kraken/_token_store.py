@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ._credentials import Credentials
+from ._folders import make_private_folders
 
 __all__ = [
     "FileTokenStore",
@@ -231,18 +232,6 @@ def _others_can_change(info: os.stat_result) -> bool:
     if os.name == "nt":  # Windows has ACLs, not mode bits or owners
         return False
     return bool(info.st_mode & _OTHERS_WRITE) or info.st_uid != os.geteuid()
-
-
-def _make_folders(folder: Path) -> None:
-    """`mkdir -p folder`, every folder it creates 0700. `Path.mkdir(parents=True)` gives the
-    parents it creates the umask's mode (0777 under umask 000), and whoever can write a folder
-    above the store can swap the store's folder for one of theirs."""
-    missing: list[Path] = []
-    while not folder.exists() and folder != folder.parent:
-        missing.append(folder)
-        folder = folder.parent
-    for each in reversed(missing):
-        each.mkdir(mode=0o700, exist_ok=True)
 
 
 class FileTokenStore:
@@ -434,7 +423,7 @@ class FileTokenStore:
         concurrent writers each see the other's entries. Never raises."""
         try:
             self._check_folder_mode()
-            _make_folders(self.path.parent)
+            make_private_folders(self.path.parent)
             # Hashed before taking the lock (the hash is cached), so the lock is held for
             # milliseconds, not scrypt's tens of them, and eight processes saving at once do
             # not queue behind each other's hashing. A salt that changed meanwhile is rehashed.

@@ -8,6 +8,7 @@ import contextlib
 import os
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -875,3 +876,19 @@ def test_a_process_killed_from_outside_while_writing_leaves_a_consistent_store(
         assert last is not None
         more = [Interval(ESI, last, last + INTERVAL, Decimal("1"))]
         assert store.upsert(more, fetched_at=FETCHED) == UpsertResult(1, 0, 0)
+
+
+def test_the_folders_a_new_store_creates_are_owner_only_even_under_umask_000(
+    tmp_path: Path,
+) -> None:
+    # Path.mkdir(parents=True) gave the folders above the store's the umask's mode (0777 under
+    # umask 000): anyone could then swap the store's folder for one of theirs.
+    db = tmp_path / "a" / "b" / "usage.sqlite3"
+    old = os.umask(0)
+    try:
+        UsageStore(db).close()
+    finally:
+        os.umask(old)
+    for folder in (tmp_path / "a", tmp_path / "a" / "b"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600

@@ -57,6 +57,7 @@ from typing import BinaryIO, Literal, TextIO
 import filelock
 
 from .._errors import ConfigurationError
+from .._folders import make_private_folders
 from ._errors import UsageStoreError, UsageStoreLockedError
 from ._gaps import Attempted, attempt, merged, spans_of, subtract
 from ._models import (
@@ -339,7 +340,7 @@ class UsageStore:
         try:
             if not self.path.exists():
                 # Usage shows when someone is home: owner-only, like the token cache.
-                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                make_private_folders(self.path.parent)
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         except OSError as exc:
             # A file where a folder of the path should be: the OS's words ("File exists") hide it.
