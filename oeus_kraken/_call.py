@@ -1,6 +1,8 @@
 """One GraphQL call, from request to checked answer: what both clients run for every operation.
 
-    build:  RequestBuilder.build ──► Call (the request, and what the call's flow needs to know)
+    build:  check_call_keywords (only those a call gives), request_body (the document and
+            variables checked), RequestBuilder.build ──► Call (the request, and what the call's
+            flow needs to know)
     send:   retrying(attempt):  each attempt has its deadline; a failure is retried or raised
                                 as RetryPolicy says (never a mutation that may have run)
             attempt:            a public operation is sent bare; any other goes through
