@@ -311,8 +311,9 @@ def _checkout_with_a_venv(root: Path, python: str) -> Path:
 
 
 def _make(root: Path, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
-    # As from a shell: not a sub-make of `make test` (whose MAKELEVEL makes its lines "make[1]:").
-    outer = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    # As from a shell: not a sub-make of `make test` (whose MAKELEVEL makes its lines "make[1]:"),
+    # nor of `make test-pythons` (whose PYTHON=... and VENV=... reach the environment).
+    outer = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PYTHON", "VENV", "PYTEST_ARGS", "REQUIRE_ALL")
     env = {k: v for k, v in os.environ.items() if k not in outer} | {
         "PATH": path or os.environ["PATH"]
     }
