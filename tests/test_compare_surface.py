@@ -3,6 +3,7 @@ and page paths that would destroy the usage store."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,8 @@ def test_write_html_refuses_the_usage_store_and_its_files_and_keeps_them(
         write_html(comparison, target)
 
     assert target.read_bytes() == before
-    with sqlite3.connect(store.path) as conn:  # still a database with its intervals
+    # Still a database with its intervals (closing: sqlite3's own `with` only commits).
+    with contextlib.closing(sqlite3.connect(store.path)) as conn:
         assert conn.execute("SELECT count(*) FROM intervals").fetchone()[0] == 96
 
 
