@@ -67,7 +67,7 @@ from ._responses import (
     aread_capped,
     may_have_errors,
     read_capped,
-    read_response,
+    read_response_masking,
     token_rejection,
     transport_error,
 )
@@ -512,15 +512,7 @@ def _received_token(response: httpx.Response, what: TokenRequest, endpoint: str)
             operation_name=operation,
             status_code=hops[0].status_code,
         )
-    masked: KrakenError | None = None
-    try:
-        data = read_response(response, operation)
-    except KrakenError as error:
-        masked = error.masking(what.secrets)
-        if masked is error:
-            raise
-    if masked is not None:  # raised out here, so that the unmasked error is not its context
-        raise masked
+    data = read_response_masking(response, operation, what.secrets)
     result = data.get("obtainKrakenToken")
     token = result.get("token") if isinstance(result, dict) else None
     if not isinstance(result, dict) or not isinstance(token, str):

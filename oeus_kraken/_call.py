@@ -30,7 +30,7 @@ from pydantic_core import PydanticSerializationError, to_json
 from ._auth import KrakenAuth, TokenCaller
 from ._config import check_timeout, timeout_error, timeout_seconds_ok
 from ._errors import ConfigurationError, KrakenError
-from ._responses import may_have_errors, read_response, transport_error
+from ._responses import may_have_errors, read_response_masking, transport_error
 from ._retry import RetryPolicy
 from ._steps import Effect, Send, Sleep
 
@@ -135,15 +135,10 @@ def attempt(auth: KrakenAuth, call: Call) -> Generator[Effect, Any, httpx.Respon
         raise failure
     clean = call.errors_ruled_out or not may_have_errors(response.content)
     if response.status_code != 200 or not clean:
-        try:
-            read_response(response, call.operation)  # raises what the answer carries, if anything
-        except KrakenError as error:
-            # A server may quote the request's Authorization back, and that token may still
-            # work: masked, as a token request's credential is (raised out here, so that the
-            # unmasked error is not its context).
-            failure = error.masking([call.request.headers.get("Authorization") or ""])
-        if failure is not None:
-            raise failure
+        # Raises what the answer carries, if anything. A server may quote the request's
+        # Authorization back, and that token may still work: masked, as a credential is.
+        token = call.request.headers.get("Authorization") or ""
+        read_response_masking(response, call.operation, [token])
     return response
 
 

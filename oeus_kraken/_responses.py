@@ -11,6 +11,7 @@ import json
 import math
 import re
 import time
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -348,6 +349,20 @@ def read_response(response: httpx.Response, operation_name: str | None) -> dict[
     if not 200 <= status <= 299 or data is None:
         raise _not_graphql(response, what, context, "has no `data`")
     return data
+
+
+def read_response_masking(
+    response: httpx.Response, operation_name: str | None, secrets: Iterable[str]
+) -> dict[str, Any]:
+    """`read_response`, the error it raises with each of `secrets` the answer quotes back shown
+    as *** (`KrakenError.masking`): a token request's credential, a call's token."""
+    try:
+        return read_response(response, operation_name)
+    except KrakenError as error:
+        masked = error.masking(secrets)
+        if masked is error:
+            raise
+    raise masked  # out here, so that the unmasked error is not its context
 
 
 def _not_graphql(
