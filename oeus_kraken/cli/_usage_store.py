@@ -45,7 +45,6 @@ from ._common import (
     non_empty_path,
     output_format,
     positive_int,
-    today_in_texas,
 )
 from ._output import Column
 from ._usage import add_range_options
@@ -242,10 +241,9 @@ def run_export(call: Invocation) -> int:
             rows = _export_to(call.out, store, args, options)
     if rows:
         return EXIT_CODES["ok"]
-    advice = "`oeus-kraken usage sync` fetches it"
-    today = today_in_texas()
-    if args.first > today:  # a sync asks for nothing after now
-        advice = f"the dates are after today ({today} in Texas): there is no usage yet"
+    from ..usage._time import no_usage_yet
+
+    advice = no_usage_yet(args.first, "the dates are") or "`oeus-kraken usage sync` fetches it"
     print(
         f"oeus-kraken usage export: no rows: the store has no usage of {args.target} from "
         f"{args.first} to {args.last} (an empty export was written); {advice}",

@@ -23,7 +23,8 @@ from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, overload
 
 from .._errors import ConfigurationError
-from ..usage import TEXAS, UsageStore, local_date
+from ..usage import TEXAS, UsageStore
+from ..usage._time import no_usage_yet
 from ._errors import ComparisonError
 from ._models import DEFAULT_NIGHT, Comparison, NightHours, ProductRates, UsageProfile
 from ._pricing import bill_check, rank_products
@@ -102,10 +103,9 @@ def _plan(
     _check_period(start, end)
     usage = usage_profile(store, esi_id, start, end, night)
     if not any(day.intervals for day in usage.days):
-        advice = "sync it first (`oeus-kraken usage sync ACCOUNT`, or compare with --sync)"
-        today = local_date(datetime.now(timezone.utc))
-        if start > today:  # a sync asks for nothing after now
-            advice = f"the period is after today ({today} in Texas): there is no usage yet"
+        advice = no_usage_yet(start, "the period is") or (
+            "sync it first (`oeus-kraken usage sync ACCOUNT`, or compare with --sync)"
+        )
         raise ComparisonError(
             f"the usage store {store.path} has no usage for ESI ID {esi_id} from {start} to "
             f"{end}: {advice}"

@@ -18,7 +18,7 @@ from .._errors import ConfigurationError
 from ._errors import MissingExtraError, NoUsageError, UsageStoreError
 from ._export import export_range
 from ._files import replaced_file
-from ._time import TEXAS, local_date
+from ._time import TEXAS, local_date, no_usage_yet
 
 if TYPE_CHECKING:
     from ._store import UsageStore
@@ -53,8 +53,7 @@ def chart(
         )
     store.check_out(path)
     figure_class, canvas_class = _matplotlib()
-    today = local_date(datetime.now(timezone.utc))
-    low, high = export_range(from_date, to_date, today)
+    low, high = export_range(from_date, to_date, local_date(datetime.now(timezone.utc)))
     daily: dict[date, Decimal] = {}
     slot_totals = [Decimal(0)] * _SLOTS_PER_DAY
     slot_instants: list[set[int]] = [set() for _ in range(_SLOTS_PER_DAY)]
@@ -74,9 +73,9 @@ def chart(
                 slot_totals[slot] += kwh
                 slot_instants[slot].add(start)
     if not daily:
-        advice = "run `oeus-kraken usage sync` for those dates first"
-        if from_date > today:  # a sync asks for nothing after now
-            advice = f"they are after today ({today} in Texas): there is no usage yet"
+        advice = no_usage_yet(from_date, "they are") or (
+            "run `oeus-kraken usage sync` for those dates first"
+        )
         raise NoUsageError(
             f"the usage store {store.path} has no usage of {target!r} from {from_date} to "
             f"{to_date}; {advice}",

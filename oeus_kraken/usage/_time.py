@@ -24,6 +24,7 @@ __all__ = [
     "local_day_bounds",
     "local_days",
     "local_range_bounds",
+    "no_usage_yet",
     "to_local",
 ]
 
@@ -79,3 +80,14 @@ def to_local(instant: datetime) -> datetime:
 def local_date(instant: datetime) -> date:
     """The Texas local date an aware instant falls on."""
     return to_local(instant).date()
+
+
+def no_usage_yet(first: date, subject: str) -> str | None:
+    """Why a store holds no usage from `first` on, when it is that no usage exists yet: all of
+    it lies after today in Texas, and a sync asks for nothing after now (so advising one would
+    not help). `subject` names the days ("the dates are"). None when `first` is today or before.
+    """
+    today = local_date(datetime.now(timezone.utc))
+    if first <= today:
+        return None
+    return f"{subject} after today ({today} in Texas): there is no usage yet"
