@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .._errors import ConfigurationError
 from ..usage._files import replaced_file
-from ..usage._store import _BESIDE_THE_STORE
+from ..usage._store import BESIDE_THE_STORE
 from ._document import average_text, decimal_text
 from ._models import EFL_TOLERANCE, Comparison, EflCheck, HourlyShape, ProductCost
 
@@ -528,7 +528,7 @@ def _refuse_a_store(target: Path) -> None:
     """The CLI checks `--html` against its store (`UsageStore.check_out`), but a library caller
     gives no store here: refuse any file that is a SQLite database, or one SQLite or the sync
     lock keeps beside one, which a page renamed into place would destroy."""
-    for end in ("", *_BESIDE_THE_STORE):
+    for end in ("", *BESIDE_THE_STORE):
         if end and not target.name.endswith(end):
             continue
         database = target.with_name(target.name.removesuffix(end)) if end else target

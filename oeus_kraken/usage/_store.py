@@ -73,6 +73,7 @@ from ._models import (
 from ._time import TEXAS
 
 __all__ = [
+    "BESIDE_THE_STORE",
     "GAP_RETRY_FIRST",
     "GAP_RETRY_MAX",
     "SLOT_SECONDS",
@@ -240,7 +241,7 @@ def _instant(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, timezone.utc)
 
 
-_BESIDE_THE_STORE = ("-wal", "-shm", "-journal", ".lock")  # SQLite's files, and the sync lock's
+BESIDE_THE_STORE = ("-wal", "-shm", "-journal", ".lock")  # SQLite's files, and the sync lock's
 
 
 def _make_owner_only(path: Path) -> None:
@@ -1200,7 +1201,7 @@ class UsageStore:
         renamed over the store (a slip such as `--db usage.png --out usage.png`), or be read
         as its journal."""
         out = Path(path).expanduser()
-        for own in (self.path, *(Path(f"{self.path}{end}") for end in _BESIDE_THE_STORE)):
+        for own in (self.path, *(Path(f"{self.path}{end}") for end in BESIDE_THE_STORE)):
             try:
                 same = os.path.samefile(out, own)
             except OSError:  # one of them does not exist
