@@ -25,7 +25,7 @@ DEFAULT_MAX_RESPONSE_BYTES = 50_000_000
 _CREDENTIAL_TYPES = (OrganizationSecretKey, EmailPassword, APIKey, RefreshToken)
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -50,7 +50,7 @@ def check_url(url: object, *, allow_insecure_http: bool = False) -> str:
         raise ConfigurationError(
             f"url must be an http(s) URL with a host, such as {PRODUCTION_URL!r}; got {shown!r}"
         )
-    if parts.scheme == "http" and not _is_loopback(hostname) and not allow_insecure_http:
+    if parts.scheme == "http" and not is_loopback(hostname) and not allow_insecure_http:
         raise ConfigurationError(
             f"refusing plain http:// for {hostname!r}: credentials and tokens would travel "
             "unencrypted. Use https://, or http:// only on a loopback address (127.0.0.1, "

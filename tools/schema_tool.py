@@ -56,7 +56,6 @@ Exit codes (both commands):
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import os
 import re
@@ -97,6 +96,7 @@ from graphql import (
     print_schema,
 )
 
+from oeus_kraken._config import is_loopback
 from oeus_kraken.schema import (
     IntrospectionError,
     LoadedSchema,
@@ -747,13 +747,7 @@ def _introspect(url: str, token: str | None, consequence: str) -> GraphQLSchema:
 
 def _plain_http_off_loopback(url: str) -> bool:
     parts = urlsplit(url)
-    if parts.scheme.lower() != "http":
-        return False
-    host = parts.hostname or ""
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a name, not an address
-        return host.rstrip(".").lower() != "localhost"
+    return parts.scheme.lower() == "http" and not is_loopback(parts.hostname or "")
 
 
 def run_check(
