@@ -272,7 +272,6 @@ def _refused_constant(name: str) -> Any:
     raise ValueError(name)
 
 
-_PLAIN_CLIENTS = (httpx.Client, httpx.AsyncClient)
 _FRAMING = (b"content-length", b"transfer-encoding")
 _LENGTHS_KEPT = 32
 
@@ -345,10 +344,12 @@ class RequestBuilder:
         """Take what build_request makes for `http` as it is now. Not usable: a subclass of
         httpx's clients (it may build requests its own way), or headers of the http_client's
         own that would set the body's framing."""
+        from ._transport import PLAIN_CLIENTS  # (loaded already, or httpcore loads: rare)
+
         self._client, self._client_headers = weakref.ref(http), http.headers.raw
         self._by_length.clear()
         self._usable = False
-        if type(http) not in _PLAIN_CLIENTS:
+        if type(http) not in PLAIN_CLIENTS:
             return
         probe = http.build_request(
             "POST", self.url, content=b"0", headers={"Content-Type": "application/json"}

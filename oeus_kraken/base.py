@@ -162,12 +162,10 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         )
 
     def _new_http_client(self) -> _HTTPClient:
-        # Our transport cuts every socket operation to the attempt's deadline (_transport).
-        from ._transport import async_transport, sync_transport
+        from ._transport import new_http_client  # (httpcore: imported when first needed)
 
         is_async = self._http_client_class is httpx.AsyncClient
-        transport = async_transport() if is_async else sync_transport()
-        return self._http_client_class(timeout=self._timeout, transport=transport)  # type: ignore[arg-type, return-value]
+        return new_http_client(self._timeout, is_async=is_async)  # type: ignore[return-value]
 
     def _refuse_kraken_auth(self, http: httpx.Client | httpx.AsyncClient) -> None:
         if isinstance(http.auth, KrakenAuth):

@@ -22,6 +22,8 @@ import httpx
 import pytest
 from auth_helpers import VIEWER_DATA, FakeClock, FakeKraken, Sent, data_response
 from conftest import call, close_client
+from hostile_server import HostileServer
+from loopback_kraken import Caller, data_requests, scripted
 
 from oeus_kraken import (
     APIKey,
@@ -31,6 +33,7 @@ from oeus_kraken import (
     KrakenClient,
     SyncKrakenClient,
     _call,
+    _transport,
 )
 
 URL = "https://kraken.example.test/v1/graphql/"
@@ -63,7 +66,7 @@ def general_path(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
 
     def switch(on: bool) -> None:
         if on:  # no client qualifies for the fast path
-            monkeypatch.setattr(_call, "_PLAIN_CLIENTS", ())
+            monkeypatch.setattr(_transport, "PLAIN_CLIENTS", ())
         else:
             monkeypatch.undo()
 
@@ -619,3 +622,29 @@ async def test_a_cancelled_waiter_leaves_the_others_their_own_deadlines_and_the_
         assert (await asyncio.wait_for(owner, 5)).viewer is not None
         assert (await asyncio.wait_for(patient, 5)).viewer is not None
     assert [s.operation for s in kraken.sent].count("getKrakenToken") == 1
+
+
+# -- the http_client our clients make ----------------------------------------------------------
+
+
+async def test_the_http_client_our_clients_make_sends_back_the_cookies_answers_set(
+    kind: str,
+) -> None:
+    """It reads Set-Cookie only from answers that carry one (oeus_kraken._transport): a cookie an
+    answer sets is still sent with the next requests, and answers without one keep it."""
+    cookies = iter([{"set-cookie": "session=abc123; Path=/"}, {}, {}])
+
+    def viewer(_sent: Sent) -> httpx.Response:
+        return httpx.Response(200, json={"data": VIEWER_DATA}, headers=next(cookies))
+
+    with HostileServer(scripted(data=viewer).over_socket) as server:
+        caller = Caller.make(kind, server.url)
+        try:
+            for _ in range(3):
+                await caller.call()
+            assert caller.client is not None
+            assert [c.name for c in caller.client.http_client.cookies.jar] == ["session"]
+        finally:
+            await caller.close()
+    sent = [request.headers.get("cookie") for request in data_requests(server)]
+    assert sent == [None, "session=abc123", "session=abc123"]
