@@ -399,3 +399,16 @@ async def test_the_current_product_is_the_latest_agreements_whatever_its_dates_o
 
     assert comparison.current_product_code == "CODE-1"
     assert comparison.products[0].current
+
+
+async def test_a_product_the_api_lists_twice_is_compared_once(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    """A product repeated in the answer (a server's paging or join gone wrong) is one product:
+    one row, one rank, one EFL check, not a tie with itself."""
+    script(fake_kraken, [PRODUCTS[0], PENNIES[2], PRODUCTS[0]])
+    comparison = await compared(make_client, store)
+
+    assert [(p.rates.id, p.rank) for p in comparison.products] == [("3", 1), ("1", 2)]
+    assert [check.product_id for check in comparison.efl] == ["3", "1"]
+

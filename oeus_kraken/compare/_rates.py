@@ -136,13 +136,18 @@ def product_rates(
     rates_answer: Any, service_provider: str | None, load_zone: str | None
 ) -> list[ProductRates]:
     """Every product with rates at the ESI ID (its TDSP delivers there), from
-    getProductRatesForEsiId's answer."""
+    getProductRatesForEsiId's answer; a product the answer lists again is taken once, as
+    first listed."""
     area = (service_provider, load_zone)
     found = []
+    seen: set[str] = set()
     for product in rates_answer.products or []:
         rates = product.rates if product is not None else None
         if rates is None or not any(_rates(rates.tdsp_rates, "consumption_rates", area)):
             continue  # not offered at this ESI ID
+        if str(product.id) in seen:
+            continue  # listed again by the answer: one product, one row (else it tied itself)
+        seen.add(str(product.id))
         parts = _Parts()
         for group, delivery in ((rates.tdsp_rates, True), (rates.load_zone_rates, False)):
             for kind, unit in (("consumption_rates", _PER_KWH), ("standing_rates", _PER_MONTH)):
