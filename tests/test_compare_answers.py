@@ -412,3 +412,20 @@ async def test_a_product_the_api_lists_twice_is_compared_once(
     assert [(p.rates.id, p.rank) for p in comparison.products] == [("3", 1), ("1", 2)]
     assert [check.product_id for check in comparison.efl] == ["3", "1"]
 
+
+@pytest.mark.parametrize(("band", "other"), [("NIGHT", "DAY"), ("DAY", "NIGHT")])
+async def test_a_time_of_use_product_without_a_rate_for_one_band_is_not_priced_as_free_then(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore, band: str, other: str
+) -> None:
+    """A product whose energy rates cover only the NIGHT band (or only DAY) leaves the other
+    hours without a price: they must not be priced at 0 cents, which ranked it cheapest."""
+    half = {**offered("9", "Half a tariff", [rate("5", timeOfUse=band)]), "code": "CODE-9"}
+    script(fake_kraken, [PRODUCTS[0], half])
+    comparison = await compared(make_client, store)
+
+    first, shown = comparison.products
+    assert (first.rates.id, first.rank) == ("1", 1)
+    assert not shown.priced
+    assert shown.rank is None
+    assert f"no {other} rate" in (shown.rates.unpriced or "")
+

@@ -6,7 +6,8 @@ energy charges of the ESI ID's load zone (`loadZoneRates`) and what the product 
 (`agnosticRates`). Each rate's `unitType` says whether it is per kWh (KWH_CONSUMPTION) or per month
 (MONTHS_ON_SUPPLY); each energy rate's `timeOfUse` names its band: ALL_DAY (or none) for every
 interval, DAY and NIGHT for a time-of-use product's two bands. A band by any other name has hours
-we do not know: that product is shown, not priced, with the reason.
+we do not know, and one of DAY and NIGHT without the other (and no ALL_DAY rate) leaves hours
+without a price: that product is shown, not priced, with the reason.
 
 An EFL average at U kWh a month is, in cents per kWh,
 
@@ -166,6 +167,11 @@ def _product(product: Any, parts: _Parts) -> ProductRates:
         unpriced = "; ".join(dict.fromkeys(parts.problems))
     elif not parts.energy:
         unpriced = "the API gives it no energy rate here"
+    elif "ALL_DAY" not in parts.energy and len(_BANDS & set(parts.energy)) == 1:
+        # One band only: the other band's hours would be priced at 0 cents a kWh (and the
+        # product ranked cheapest on it), a gap in its rates, not a free tariff.
+        [missing] = _BANDS - set(parts.energy)
+        unpriced = f"the API gives it no {missing} rate here (nor an ALL_DAY one)"
     return ProductRates(
         id=str(product.id),
         code=product.code,
