@@ -429,3 +429,16 @@ async def test_a_time_of_use_product_without_a_rate_for_one_band_is_not_priced_a
     assert shown.rank is None
     assert f"no {other} rate" in (shown.rates.unpriced or "")
 
+
+async def test_products_that_tie_in_name_and_cost_are_listed_by_id_whatever_the_apis_order(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    """Ties are listed by name, then by product id: the order must not follow the answer's."""
+    twins = [
+        {**offered(pid, "Twin", [rate("10", timeOfUse="ALL_DAY")]), "code": f"CODE-{pid}"}
+        for pid in ("8", "7")
+    ]
+    script(fake_kraken, twins, current="CODE-8")
+    comparison = await compared(make_client, store)
+
+    assert [(p.rates.id, p.rank) for p in comparison.products] == [("7", 1), ("8", 1)]

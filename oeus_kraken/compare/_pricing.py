@@ -71,16 +71,21 @@ def _shown(cost: ProductCost) -> Decimal:
     return whole_cents(cost.total_cents or Decimal(0))
 
 
+def _named(cost: ProductCost) -> tuple[str, str]:
+    return cost.rates.name, cost.rates.id
+
+
 def rank_products(
     products: Sequence[ProductRates], usage: UsageProfile, current_code: str | None
 ) -> tuple[ProductCost, ...]:
     """Every product priced and ranked, cheapest first, those that cannot be priced last; the
     current product marked and every other one set against it. Products that cost the same
-    to the cent (as shown: `whole_cents`) share a rank (listed by name), and the next one's
-    rank counts them all: 1, 2, 2, 4."""
+    to the cent (as shown: `whole_cents`) share a rank (listed by name, then product id), and
+    the next one's rank counts them all: 1, 2, 2, 4."""
     costs = [ProductCost(rates, month_costs(rates, usage)) for rates in products]
-    priced = sorted((c for c in costs if c.priced), key=lambda c: (_shown(c), c.rates.name))
-    unpriced = sorted((c for c in costs if not c.priced), key=lambda c: c.rates.name)
+    # Name, then id: two products may share a name, and their order must not be the answer's.
+    priced = sorted((c for c in costs if c.priced), key=lambda c: (_shown(c), *_named(c)))
+    unpriced = sorted((c for c in costs if not c.priced), key=_named)
     current = next(
         (c for c in priced if current_code is not None and c.rates.code == current_code), None
     )
