@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -442,3 +443,43 @@ async def test_products_that_tie_in_name_and_cost_are_listed_by_id_whatever_the_
     comparison = await compared(make_client, store)
 
     assert [(p.rates.id, p.rank) for p in comparison.products] == [("7", 1), ("8", 1)]
+
+
+def _outside_their_charts(page: str) -> list[str]:
+    """The page's chart marks drawn outside their chart's box, or with a negative height (which
+    a browser refuses, logging an error)."""
+    found = []
+    for width, height, body in re.findall(r'<svg viewBox="0 0 (\d+) (\d+)"(.*?)</svg>', page):
+        for attribute, value in re.findall(r'\b(height|y|cy)="([-0-9.]+)"', body):
+            if not 0 <= float(value) <= int(height):
+                found.append(f"{attribute}={value} in a chart {height} high")
+        for points in re.findall(r'points="([^"]*)"', body):
+            for x, y in (point.split(",") for point in points.split()):
+                if not (0 <= float(x) <= int(width) and 0 <= float(y) <= int(height)):
+                    found.append(f"point {x},{y} in a chart {width} by {height}")
+    return found
+
+
+async def test_negative_costs_and_usage_are_drawn_inside_the_charts(
+    make_client: Any, fake_kraken: FakeKraken, tmp_path: Path
+) -> None:
+    """A month that costs less than nothing (a credit larger than the charges) or a household
+    that sends more to the grid than it takes: the charts' axes reach below zero, and no mark
+    is drawn outside its chart or with a negative height."""
+    credit = {**offered("9", "Credit", [rate("-50", timeOfUse="ALL_DAY")]), "code": "CODE-9"}
+    script(fake_kraken, [PRODUCTS[0], credit])
+    with UsageStore(tmp_path / "exporting.sqlite3") as exporting:
+        exporting.upsert(
+            [*day_intervals(DAY), *day_intervals(date(2026, 11, 3), value=Decimal("-0.25"))],
+            fetched_at=FETCHED,
+        )
+        exporting.link(ACCOUNT, ESI)
+        client = make_client(credentials=CREDENTIALS)
+        result = compare_products(client, exporting, ESI, DAY, date(2026, 11, 3))
+        comparison = await result if inspect.isawaitable(result) else result
+
+    assert comparison.products[0].months[0].total_cents < 0  # Credit in October
+    assert comparison.usage.months[1].kwh < 0  # November
+    page = comparison_html(comparison)
+    assert _outside_their_charts(page) == []
+    assert ">-$" in page  # an axis label below zero
