@@ -7,7 +7,9 @@ A scripted Kraken (conftest.FakeKraken) answers each operation; both clients run
 
 from __future__ import annotations
 
+import decimal
 import inspect
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -28,6 +30,7 @@ from oeus_kraken.compare import (
     compare_products,
     comparison_document,
     comparison_html,
+    write_csv,
 )
 from oeus_kraken.usage import UsageStore
 
@@ -483,3 +486,37 @@ async def test_negative_costs_and_usage_are_drawn_inside_the_charts(
     page = comparison_html(comparison)
     assert _outside_their_charts(page) == []
     assert ">-$" in page  # an axis label below zero
+
+
+async def test_the_callers_decimal_context_changes_no_figure(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    """Money is exact whatever the caller's decimal context: a program that works in 4 digits
+    rounding down (or traps inexact results) gets the same comparison, JSON, CSV and page as
+    one on Python's default context, not a bare decimal.InvalidOperation or rounded sums."""
+    script(fake_kraken, PENNIES[:2])
+    expected = await compared(make_client, store)
+    script(fake_kraken, PENNIES[:2])
+    with decimal.localcontext() as cramped:
+        cramped.prec, cramped.rounding = 4, decimal.ROUND_DOWN
+        cramped.traps[decimal.Inexact] = True
+        comparison = await compared(make_client, store)
+        shown = (
+            [(p.rates.id, p.total_cents, p.versus_current_cents) for p in comparison.products],
+            comparison_document(comparison),
+            comparison_html(comparison),
+        )
+        csv_text = io.StringIO()
+        write_csv(comparison, csv_text)
+
+    assert shown[0] == [
+        (p.rates.id, p.total_cents, p.versus_current_cents) for p in expected.products
+    ]
+    assert shown[0][0][1] == Decimal("378.7414")
+    assert shown[1] == comparison_document(expected)
+    assert shown[2] == comparison_html(expected).replace(
+        f"{expected.made_at:%Y-%m-%d %H:%M}", f"{comparison.made_at:%Y-%m-%d %H:%M}"
+    )
+    expected_csv = io.StringIO()
+    write_csv(expected, expected_csv)
+    assert csv_text.getvalue() == expected_csv.getvalue()

@@ -21,7 +21,7 @@ from .._errors import ConfigurationError
 from ..usage._files import replaced_file
 from ..usage._store import BESIDE_THE_STORE
 from ._document import average_text, decimal_text
-from ._models import EFL_TOLERANCE, Comparison, EflCheck, HourlyShape, ProductCost
+from ._models import EFL_TOLERANCE, Comparison, EflCheck, HourlyShape, ProductCost, exact
 
 __all__ = ["comparison_html", "write_html"]
 
@@ -499,6 +499,7 @@ def _heading(comparison: Comparison) -> str:
     )
 
 
+@exact
 def comparison_html(comparison: Comparison) -> str:
     """The comparison as one self-contained HTML page."""
     cheapest = comparison.cheapest
