@@ -520,3 +520,37 @@ async def test_the_callers_decimal_context_changes_no_figure(
     expected_csv = io.StringIO()
     write_csv(expected, expected_csv)
     assert csv_text.getvalue() == expected_csv.getvalue()
+
+
+def _statement(bill_id: str, day: date, net: int) -> dict[str, Any]:
+    return {"node": {"__typename": "StatementType", "id": bill_id, "billType": "STATEMENT",
+                     "fromDate": str(day), "toDate": str(day), "issuedDate": None,
+                     "temporaryUrl": None, "paymentDueDate": None, "openingBalance": 0,
+                     "closingBalance": 0, "totalCredits": None,
+                     "totalCharges": {"netTotal": net, "taxTotal": 0, "grossTotal": net}}}  # fmt: skip
+
+
+async def test_a_bill_check_that_did_not_get_every_bill_of_the_period_says_so(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore, cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The bills come in one request of at most 100, newest first: a period with more (ten
+    years of monthly bills, or a prepaid account's daily ones) must not look fully checked."""
+    script(fake_kraken, PRODUCTS[:1])
+    more = {"account": {"number": ACCOUNT, "bills": {
+        "totalCount": 140, "pageInfo": {"hasNextPage": True, "endCursor": "YXJyYXk6OTk="},
+        "edges": [_statement("7", DAY, 1272)]}}}  # fmt: skip
+    fake_kraken.set_default("getAccountBills", lambda _sent: data_response(more))
+    comparison = await compared(make_client, store)
+
+    [bill] = comparison.bills.bills
+    assert bill.matches
+    assert comparison.bills.note is not None
+    assert "139 of the period's 140 bills were not checked" in comparison.bills.note
+    assert comparison_document(comparison)["bill_check"]["note"] == comparison.bills.note
+    assert "139 of the period" in comparison_html(comparison)
+
+    monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", CREDENTIALS.key)
+    run = cli("compare", ESI, "--from", str(DAY), "--to", str(DAY), "--db", str(store.path))
+    assert run.code == 0, run.err
+    assert "139 of the period's 140 bills were not checked" in run.out

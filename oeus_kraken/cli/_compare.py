@@ -333,6 +333,8 @@ def _bills(comparison: Any, out: TextIO) -> None:
     ]
     headers = ("billing period", "billed", "modelled", "difference", "matches", "note")
     output.print_table(rows, headers, out)
+    if check.note:
+        print(f"{check.note}.", file=out)
 
 
 def _print_table(comparison: Any, out: TextIO) -> None:

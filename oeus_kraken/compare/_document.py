@@ -169,6 +169,7 @@ def _bills(check: BillCheck, comparison: Comparison) -> dict[str, Any]:
     return {
         "product_code": comparison.current_product_code,
         "skipped": check.skipped,
+        "note": check.note,
         "bills": [
             {
                 "bill_id": b.bill_id,

@@ -478,6 +478,7 @@ def _bill_table(comparison: Comparison) -> str:
         "<th class=n>difference</th><th>matches</th><th>note</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table></div>"
+        + (f"<p class=bad>{_e(check.note)}.</p>" if check.note else "")
     )
 
 

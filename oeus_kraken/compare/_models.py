@@ -404,6 +404,9 @@ class BillCheck:
     bills: tuple[BillComparison, ...] = ()
     skipped: str | None = None
     """Why there is no bill check, or None."""
+    note: str | None = None
+    """What the check leaves out although it was made (bills the one request did not get), or
+    None."""
 
 
 # -- the comparison --------------------------------------------------------------------------------

@@ -168,6 +168,7 @@ def bill_check(
         return BillCheck(skipped="the account's current product is not among those priced")
     connection = bills_answer.account.bills if bills_answer.account is not None else None
     nodes = [e.node for e in (connection.edges if connection else []) if e and e.node]
+    note = _unfetched(connection, len(nodes))
     inside = [
         n
         for n in nodes
@@ -177,6 +178,25 @@ def bill_check(
         and n.from_date <= usage.last
     ]
     if not inside:
-        return BillCheck(skipped=f"the account has no bill for {usage.first} to {usage.last}")
+        skipped = f"the account has no bill for {usage.first} to {usage.last}"
+        return BillCheck(skipped=skipped if note is None else f"{skipped} among those fetched")
     inside.sort(key=lambda n: n.from_date)
-    return BillCheck(bills=tuple(_compare_bill(n, current.rates, usage) for n in inside))
+    return BillCheck(bills=tuple(_compare_bill(n, current.rates, usage) for n in inside), note=note)
+
+
+def _unfetched(connection: Any, fetched: int) -> str | None:
+    """What the one request for bills (a page of at most BILLS_PAGE, newest first) left out:
+    without saying so, a period of more bills (ten years of monthly ones, a prepaid account's
+    daily ones) would look checked in full."""
+    if connection is None or not (connection.page_info and connection.page_info.has_next_page):
+        return None
+    total = connection.total_count
+    if isinstance(total, int) and total > fetched:
+        return (
+            f"{total - fetched:,} of the period's {total:,} bills were not checked: only the "
+            f"newest {fetched:,} come in one request; compare a shorter period to check them"
+        )
+    return (
+        f"only the newest {fetched:,} of the period's bills come in one request and were "
+        "checked; compare a shorter period to check the others"
+    )
