@@ -554,3 +554,16 @@ async def test_a_bill_check_that_did_not_get_every_bill_of_the_period_says_so(
     run = cli("compare", ESI, "--from", str(DAY), "--to", str(DAY), "--db", str(store.path))
     assert run.code == 0, run.err
     assert "139 of the period's 140 bills were not checked" in run.out
+
+
+async def test_a_bill_the_api_lists_twice_is_checked_once(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    script(fake_kraken, PRODUCTS[:1])
+    twice = {"account": {"number": ACCOUNT, "bills": {
+        "totalCount": 1, "pageInfo": {"hasNextPage": False, "endCursor": None},
+        "edges": [_statement("7", DAY, 1272), _statement("7", DAY, 1272)]}}}  # fmt: skip
+    fake_kraken.set_default("getAccountBills", lambda _sent: data_response(twice))
+    comparison = await compared(make_client, store)
+
+    assert [b.bill_id for b in comparison.bills.bills] == ["7"]

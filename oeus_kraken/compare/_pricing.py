@@ -167,7 +167,12 @@ def bill_check(
     if current is None or not current.priced:
         return BillCheck(skipped="the account's current product is not among those priced")
     connection = bills_answer.account.bills if bills_answer.account is not None else None
-    nodes = [e.node for e in (connection.edges if connection else []) if e and e.node]
+    listed = [e.node for e in (connection.edges if connection else []) if e and e.node]
+    # A bill the answer lists again is one bill: checked once, not a second row beside itself.
+    first_listed: dict[str, Any] = {}
+    for node in listed:
+        first_listed.setdefault(str(node.id), node)
+    nodes = list(first_listed.values())
     note = _unfetched(connection, len(nodes))
     inside = [
         n
