@@ -93,6 +93,12 @@ class NightHours:
 
     def __post_init__(self) -> None:
         for edge in (self.start, self.end):
+            if not isinstance(edge, time):  # else an AttributeError ('str' has no 'minute')
+                raise ConfigurationError(
+                    f"NightHours takes two datetime.time values (local clock times), not "
+                    f"{type(edge).__name__} values such as {edge!r}: e.g. NightHours(time(21), "
+                    "time(6)), or NightHours.parse('21:00-06:00')"
+                )
             if edge.minute % 15 or edge.second or edge.microsecond:
                 raise ConfigurationError(
                     f"night hours start and end on a quarter hour (intervals are 15 minutes), "
@@ -104,7 +110,7 @@ class NightHours:
     @classmethod
     def parse(cls, text: str) -> NightHours:
         """'21:00-06:00' (24-hour local clock times, quarter hours)."""
-        match = _HOURS.fullmatch(text.strip())
+        match = _HOURS.fullmatch(text.strip()) if isinstance(text, str) else None
         if (
             not match
             or int(match[1]) > 23
