@@ -523,11 +523,12 @@ async def test_the_callers_decimal_context_changes_no_figure(
 
 
 def _statement(bill_id: str, day: date, net: int) -> dict[str, Any]:
+    charges = {"netTotal": net, "taxTotal": 0, "grossTotal": net}
     return {"node": {"__typename": "StatementType", "id": bill_id, "billType": "STATEMENT",
                      "fromDate": str(day), "toDate": str(day), "issuedDate": None,
                      "temporaryUrl": None, "paymentDueDate": None, "openingBalance": 0,
                      "closingBalance": 0, "totalCredits": None,
-                     "totalCharges": {"netTotal": net, "taxTotal": 0, "grossTotal": net}}}  # fmt: skip
+                     "totalCharges": charges}}  # fmt: skip
 
 
 async def test_a_bill_check_that_did_not_get_every_bill_of_the_period_says_so(
@@ -567,3 +568,24 @@ async def test_a_bill_the_api_lists_twice_is_checked_once(
     comparison = await compared(make_client, store)
 
     assert [b.bill_id for b in comparison.bills.bills] == ["7"]
+
+
+def test_api_text_in_the_tables_heading_cannot_add_a_line_or_drive_the_terminal(
+    cli: Cli, fake_kraken: FakeKraken, store: UsageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The TDSP, load zone and a retired product's code come from the API: shown escaped, as
+    every other text from it (README, "Command line")."""
+    monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", CREDENTIALS.key)
+    where = {"serviceProvider": "ONC\x1b[2JOR", "loadZone": "LZ\nNORTH"}
+    script(
+        fake_kraken,
+        [offered("1", "Plain", [rate("10", timeOfUse="ALL_DAY")], where=where)],
+        current="RETIRED\x1b[31m\nFAKE LINE",
+    )
+    run = cli("compare", ESI, "--from", str(DAY), "--to", str(DAY), "--db", str(store.path))
+    assert run.code == 0, run.err
+
+    assert "\x1b" not in run.out
+    heading = run.out.splitlines()[:3]
+    assert heading[0].endswith(r"TDSP ONC\x1b[2JOR, load zone LZ\nNORTH"), heading
+    assert heading[2] == r"current product: RETIRED\x1b[31m\nFAKE LINE, not on offer at this ESI ID"

@@ -229,6 +229,8 @@ def _heading(comparison: Any, out: TextIO) -> None:
         if value
     )
     account = f" (account {comparison.account_number})" if comparison.account_number else ""
+    # The TDSP, load zone and a retired product's code are the API's text: printable, as names.
+    area = output.printable(area)
     print(f"ESI ID {comparison.esi_id}{account}: {area or 'TDSP not stated'}", file=out)
     night = sum((m.night_kwh for m in usage.months), start=usage.kwh * 0)
     share = f", {night / usage.kwh:.0%} at night ({usage.night})" if usage.kwh else ""
@@ -245,7 +247,7 @@ def _heading(comparison: Any, out: TextIO) -> None:
     else:
         code = comparison.current_product_code
         said = f"{code}, not on offer at this ESI ID" if code else "not known (no agreement)"
-        print(f"current product: {said}", file=out)
+        print(f"current product: {output.printable(said)}", file=out)
 
 
 def _ranking(comparison: Any, out: TextIO) -> None:
