@@ -89,7 +89,8 @@ def register(commands: Any, api: Any) -> None:
     compare.add_argument(
         "--sync",
         action="store_true",
-        help="bring the store up to date first (usage sync of the account; from --from if given)",
+        help="bring the store up to date first (usage sync of the account; from --from if "
+        "given; an ESI ID the store links to no account yet: of every account you can see)",
     )
     compare.add_argument(
         "--night",
