@@ -7,8 +7,11 @@ A scripted Kraken (conftest.FakeKraken) answers each operation; both clients run
 
 from __future__ import annotations
 
+import decimal
 import inspect
+import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -27,6 +30,7 @@ from oeus_kraken.compare import (
     compare_products,
     comparison_document,
     comparison_html,
+    write_csv,
 )
 from oeus_kraken.usage import UsageStore
 
@@ -399,3 +403,189 @@ async def test_the_current_product_is_the_latest_agreements_whatever_its_dates_o
 
     assert comparison.current_product_code == "CODE-1"
     assert comparison.products[0].current
+
+
+async def test_a_product_the_api_lists_twice_is_compared_once(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    """A product repeated in the answer (a server's paging or join gone wrong) is one product:
+    one row, one rank, one EFL check, not a tie with itself."""
+    script(fake_kraken, [PRODUCTS[0], PENNIES[2], PRODUCTS[0]])
+    comparison = await compared(make_client, store)
+
+    assert [(p.rates.id, p.rank) for p in comparison.products] == [("3", 1), ("1", 2)]
+    assert [check.product_id for check in comparison.efl] == ["3", "1"]
+
+
+@pytest.mark.parametrize(("band", "other"), [("NIGHT", "DAY"), ("DAY", "NIGHT")])
+async def test_a_time_of_use_product_without_a_rate_for_one_band_is_not_priced_as_free_then(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore, band: str, other: str
+) -> None:
+    """A product whose energy rates cover only the NIGHT band (or only DAY) leaves the other
+    hours without a price: they must not be priced at 0 cents, which ranked it cheapest."""
+    half = {**offered("9", "Half a tariff", [rate("5", timeOfUse=band)]), "code": "CODE-9"}
+    script(fake_kraken, [PRODUCTS[0], half])
+    comparison = await compared(make_client, store)
+
+    first, shown = comparison.products
+    assert (first.rates.id, first.rank) == ("1", 1)
+    assert not shown.priced
+    assert shown.rank is None
+    assert f"no {other} rate" in (shown.rates.unpriced or "")
+
+
+async def test_products_that_tie_in_name_and_cost_are_listed_by_id_whatever_the_apis_order(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    """Ties are listed by name, then by product id: the order must not follow the answer's."""
+    twins = [
+        {**offered(pid, "Twin", [rate("10", timeOfUse="ALL_DAY")]), "code": f"CODE-{pid}"}
+        for pid in ("8", "7")
+    ]
+    script(fake_kraken, twins, current="CODE-8")
+    comparison = await compared(make_client, store)
+
+    assert [(p.rates.id, p.rank) for p in comparison.products] == [("7", 1), ("8", 1)]
+
+
+def _outside_their_charts(page: str) -> list[str]:
+    """The page's chart marks drawn outside their chart's box, or with a negative height (which
+    a browser refuses, logging an error)."""
+    found = []
+    for width, height, body in re.findall(r'<svg viewBox="0 0 (\d+) (\d+)"(.*?)</svg>', page):
+        for attribute, value in re.findall(r'\b(height|y|cy)="([-0-9.]+)"', body):
+            if not 0 <= float(value) <= int(height):
+                found.append(f"{attribute}={value} in a chart {height} high")
+        for points in re.findall(r'points="([^"]*)"', body):
+            for x, y in (point.split(",") for point in points.split()):
+                if not (0 <= float(x) <= int(width) and 0 <= float(y) <= int(height)):
+                    found.append(f"point {x},{y} in a chart {width} by {height}")
+    return found
+
+
+async def test_negative_costs_and_usage_are_drawn_inside_the_charts(
+    make_client: Any, fake_kraken: FakeKraken, tmp_path: Path
+) -> None:
+    """A month that costs less than nothing (a credit larger than the charges) or a household
+    that sends more to the grid than it takes: the charts' axes reach below zero, and no mark
+    is drawn outside its chart or with a negative height."""
+    credit = {**offered("9", "Credit", [rate("-50", timeOfUse="ALL_DAY")]), "code": "CODE-9"}
+    script(fake_kraken, [PRODUCTS[0], credit])
+    with UsageStore(tmp_path / "exporting.sqlite3") as exporting:
+        exporting.upsert(
+            [*day_intervals(DAY), *day_intervals(date(2026, 11, 3), value=Decimal("-0.25"))],
+            fetched_at=FETCHED,
+        )
+        exporting.link(ACCOUNT, ESI)
+        client = make_client(credentials=CREDENTIALS)
+        result = compare_products(client, exporting, ESI, DAY, date(2026, 11, 3))
+        comparison = await result if inspect.isawaitable(result) else result
+
+    assert comparison.products[0].months[0].total_cents < 0  # Credit in October
+    assert comparison.usage.months[1].kwh < 0  # November
+    page = comparison_html(comparison)
+    assert _outside_their_charts(page) == []
+    assert ">-$" in page  # an axis label below zero
+
+
+async def test_the_callers_decimal_context_changes_no_figure(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    """Money is exact whatever the caller's decimal context: a program that works in 4 digits
+    rounding down (or traps inexact results) gets the same comparison, JSON, CSV and page as
+    one on Python's default context, not a bare decimal.InvalidOperation or rounded sums."""
+    script(fake_kraken, PENNIES[:2])
+    expected = await compared(make_client, store)
+    script(fake_kraken, PENNIES[:2])
+    with decimal.localcontext() as cramped:
+        cramped.prec, cramped.rounding = 4, decimal.ROUND_DOWN
+        cramped.traps[decimal.Inexact] = True
+        comparison = await compared(make_client, store)
+        shown = (
+            [(p.rates.id, p.total_cents, p.versus_current_cents) for p in comparison.products],
+            comparison_document(comparison),
+            comparison_html(comparison),
+        )
+        csv_text = io.StringIO()
+        write_csv(comparison, csv_text)
+
+    assert shown[0] == [
+        (p.rates.id, p.total_cents, p.versus_current_cents) for p in expected.products
+    ]
+    assert shown[0][0][1] == Decimal("378.7414")
+    assert shown[1] == comparison_document(expected)
+    assert shown[2] == comparison_html(expected).replace(
+        f"{expected.made_at:%Y-%m-%d %H:%M}", f"{comparison.made_at:%Y-%m-%d %H:%M}"
+    )
+    expected_csv = io.StringIO()
+    write_csv(expected, expected_csv)
+    assert csv_text.getvalue() == expected_csv.getvalue()
+
+
+def _statement(bill_id: str, day: date, net: int) -> dict[str, Any]:
+    charges = {"netTotal": net, "taxTotal": 0, "grossTotal": net}
+    return {"node": {"__typename": "StatementType", "id": bill_id, "billType": "STATEMENT",
+                     "fromDate": str(day), "toDate": str(day), "issuedDate": None,
+                     "temporaryUrl": None, "paymentDueDate": None, "openingBalance": 0,
+                     "closingBalance": 0, "totalCredits": None,
+                     "totalCharges": charges}}  # fmt: skip
+
+
+async def test_a_bill_check_that_did_not_get_every_bill_of_the_period_says_so(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore, cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The bills come in one request of at most 100, newest first: a period with more (ten
+    years of monthly bills, or a prepaid account's daily ones) must not look fully checked."""
+    script(fake_kraken, PRODUCTS[:1])
+    more = {"account": {"number": ACCOUNT, "bills": {
+        "totalCount": 140, "pageInfo": {"hasNextPage": True, "endCursor": "YXJyYXk6OTk="},
+        "edges": [_statement("7", DAY, 1272)]}}}  # fmt: skip
+    fake_kraken.set_default("getAccountBills", lambda _sent: data_response(more))
+    comparison = await compared(make_client, store)
+
+    [bill] = comparison.bills.bills
+    assert bill.matches
+    assert comparison.bills.note is not None
+    assert "139 of the period's 140 bills were not checked" in comparison.bills.note
+    assert comparison_document(comparison)["bill_check"]["note"] == comparison.bills.note
+    assert "139 of the period" in comparison_html(comparison)
+
+    monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", CREDENTIALS.key)
+    run = cli("compare", ESI, "--from", str(DAY), "--to", str(DAY), "--db", str(store.path))
+    assert run.code == 0, run.err
+    assert "139 of the period's 140 bills were not checked" in run.out
+
+
+async def test_a_bill_the_api_lists_twice_is_checked_once(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    script(fake_kraken, PRODUCTS[:1])
+    twice = {"account": {"number": ACCOUNT, "bills": {
+        "totalCount": 1, "pageInfo": {"hasNextPage": False, "endCursor": None},
+        "edges": [_statement("7", DAY, 1272), _statement("7", DAY, 1272)]}}}  # fmt: skip
+    fake_kraken.set_default("getAccountBills", lambda _sent: data_response(twice))
+    comparison = await compared(make_client, store)
+
+    assert [b.bill_id for b in comparison.bills.bills] == ["7"]
+
+
+def test_api_text_in_the_tables_heading_cannot_add_a_line_or_drive_the_terminal(
+    cli: Cli, fake_kraken: FakeKraken, store: UsageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The TDSP, load zone and a retired product's code come from the API: shown escaped, as
+    every other text from it (README, "Command line")."""
+    monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", CREDENTIALS.key)
+    where = {"serviceProvider": "ONC\x1b[2JOR", "loadZone": "LZ\nNORTH"}
+    script(
+        fake_kraken,
+        [offered("1", "Plain", [rate("10", timeOfUse="ALL_DAY")], where=where)],
+        current="RETIRED\x1b[31m\nFAKE LINE",
+    )
+    run = cli("compare", ESI, "--from", str(DAY), "--to", str(DAY), "--db", str(store.path))
+    assert run.code == 0, run.err
+
+    assert "\x1b" not in run.out
+    heading = run.out.splitlines()[:3]
+    assert heading[0].endswith(r"TDSP ONC\x1b[2JOR, load zone LZ\nNORTH"), heading
+    assert heading[2] == r"current product: RETIRED\x1b[31m\nFAKE LINE, not on offer at this ESI ID"

@@ -4,6 +4,7 @@ and page paths that would destroy the usage store."""
 from __future__ import annotations
 
 import contextlib
+import datetime
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from test_compare_answers import CREDENTIALS, DAY, PRODUCTS, script, store
 from usage_helpers import ESI
 
 from oeus_kraken import ConfigurationError, SyncKrakenClient
-from oeus_kraken.compare import compare_products, write_html
+from oeus_kraken.compare import NightHours, compare_products, write_html
 from oeus_kraken.usage import UsageStore
 
 __all__ = ["store"]  # a fixture, used by name
@@ -53,3 +54,21 @@ def test_night_hours_that_are_not_night_hours_are_a_configuration_error_before_a
     ):
         compare_products(client, store, ESI, DAY, DAY, night=night)
     assert fake_kraken.requests() == []
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: NightHours("21:00", "06:00"),  # type: ignore[arg-type]
+        lambda: NightHours(21, 6),  # type: ignore[arg-type]
+        lambda: NightHours(datetime.time(21), None),  # type: ignore[arg-type]
+        lambda: NightHours(datetime.datetime(2026, 1, 1, 21), datetime.time(6)),  # type: ignore[arg-type]
+        lambda: NightHours.parse(None),  # type: ignore[arg-type]
+        lambda: NightHours.parse(2100),  # type: ignore[arg-type]
+    ],
+    ids=["text", "numbers", "none", "datetime", "parse-none", "parse-number"],
+)
+def test_night_hours_made_of_what_is_not_a_time_are_a_configuration_error(make: Any) -> None:
+    """Before: AttributeError ('str' object has no attribute 'minute', or 'strip')."""
+    with pytest.raises(ConfigurationError, match=r"NightHours|night hours"):
+        make()

@@ -89,7 +89,8 @@ def register(commands: Any, api: Any) -> None:
     compare.add_argument(
         "--sync",
         action="store_true",
-        help="bring the store up to date first (usage sync of the account; from --from if given)",
+        help="bring the store up to date first (usage sync of the account; from --from if "
+        "given; an ESI ID the store links to no account yet: of every account you can see)",
     )
     compare.add_argument(
         "--night",
@@ -229,6 +230,8 @@ def _heading(comparison: Any, out: TextIO) -> None:
         if value
     )
     account = f" (account {comparison.account_number})" if comparison.account_number else ""
+    # The TDSP, load zone and a retired product's code are the API's text: printable, as names.
+    area = output.printable(area)
     print(f"ESI ID {comparison.esi_id}{account}: {area or 'TDSP not stated'}", file=out)
     night = sum((m.night_kwh for m in usage.months), start=usage.kwh * 0)
     share = f", {night / usage.kwh:.0%} at night ({usage.night})" if usage.kwh else ""
@@ -245,7 +248,7 @@ def _heading(comparison: Any, out: TextIO) -> None:
     else:
         code = comparison.current_product_code
         said = f"{code}, not on offer at this ESI ID" if code else "not known (no agreement)"
-        print(f"current product: {said}", file=out)
+        print(f"current product: {output.printable(said)}", file=out)
 
 
 def _ranking(comparison: Any, out: TextIO) -> None:
@@ -333,6 +336,8 @@ def _bills(comparison: Any, out: TextIO) -> None:
     ]
     headers = ("billing period", "billed", "modelled", "difference", "matches", "note")
     output.print_table(rows, headers, out)
+    if check.note:
+        print(f"{check.note}.", file=out)
 
 
 def _print_table(comparison: Any, out: TextIO) -> None:

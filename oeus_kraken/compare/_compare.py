@@ -26,7 +26,7 @@ from .._errors import ConfigurationError
 from ..usage import TEXAS, UsageStore
 from ..usage._time import no_usage_yet
 from ._errors import ComparisonError
-from ._models import DEFAULT_NIGHT, Comparison, NightHours, ProductRates, UsageProfile
+from ._models import DEFAULT_NIGHT, Comparison, NightHours, ProductRates, UsageProfile, exact
 from ._pricing import bill_check, rank_products
 from ._profile import default_period, usage_profile
 from ._rates import efl_checks, esi_id_area, product_rates
@@ -78,6 +78,7 @@ def _check_period(start: date, end: date) -> None:
         )
 
 
+@exact  # the store's kWh added up exactly, whatever the caller's decimal context
 def _plan(
     store: UsageStore,
     esi_id: str,
@@ -173,6 +174,7 @@ def _assumptions(usage: UsageProfile, products: list[ProductRates]) -> tuple[str
     return tuple(said)
 
 
+@exact
 def _build(plan: _Plan, answers: Mapping[str, Any]) -> Comparison:
     provider, zone = esi_id_area(answers["efl"], answers["rates"])
     products = product_rates(answers["rates"], provider, zone)

@@ -24,6 +24,7 @@ from ._models import (
     MonthCost,
     MonthUsage,
     ProductCost,
+    exact,
 )
 
 __all__ = [
@@ -168,6 +169,7 @@ def _bills(check: BillCheck, comparison: Comparison) -> dict[str, Any]:
     return {
         "product_code": comparison.current_product_code,
         "skipped": check.skipped,
+        "note": check.note,
         "bills": [
             {
                 "bill_id": b.bill_id,
@@ -187,6 +189,7 @@ def _bills(check: BillCheck, comparison: Comparison) -> dict[str, Any]:
     }
 
 
+@exact
 def comparison_document(comparison: Comparison) -> dict[str, Any]:
     """The whole comparison as one JSON-ready document (exact decimals as text)."""
     usage = comparison.usage
@@ -248,6 +251,7 @@ def _csv_rows(comparison: Comparison) -> Iterator[list[object]]:
         ]
 
 
+@exact
 def write_csv(comparison: Comparison, out: TextIO) -> int:
     """One row per product, cheapest first, with a `YYYY-MM_cents` column per month; returns
     the number of rows."""

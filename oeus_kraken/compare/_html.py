@@ -21,7 +21,7 @@ from .._errors import ConfigurationError
 from ..usage._files import replaced_file
 from ..usage._store import BESIDE_THE_STORE
 from ._document import average_text, decimal_text
-from ._models import EFL_TOLERANCE, Comparison, EflCheck, HourlyShape, ProductCost
+from ._models import EFL_TOLERANCE, Comparison, EflCheck, HourlyShape, ProductCost, exact
 
 __all__ = ["comparison_html", "write_html"]
 
@@ -172,26 +172,47 @@ def _ranking(comparison: Comparison) -> str:
 # -- charts ----------------------------------------------------------------------------------------
 
 
-def _scale(values: Iterable[Decimal]) -> Decimal:
-    """A round top for an axis over `values` (at least 1)."""
-    top = max(values, default=Decimal(1))
-    if top <= 0:
-        return Decimal(1)
-    step = Decimal(10) ** (len(str(int(top))) - 1)
-    return ((top / step).to_integral_value(rounding="ROUND_CEILING")) * step
+def _round_up(value: Decimal) -> Decimal:
+    """A round number at least `value` (> 0): 1, 2, ..., 10, 20, ..., 100, 200, ..."""
+    step = Decimal(10) ** (len(str(int(value))) - 1)
+    return (value / step).to_integral_value(rounding="ROUND_CEILING") * step
 
 
-def _axes(top: Decimal, label: str, ticks: int = 4) -> str:
+def _span(values: Iterable[Decimal]) -> tuple[Decimal, Decimal]:
+    """Round ends (bottom, top) for an axis over `values`, with 0 on it: the bottom is below 0
+    only when a value is (a month that costs less than nothing after a credit, or a household
+    that sends more to the grid than it takes), so that no mark is drawn outside its chart."""
+    found = list(values)
+    low, high = min(found, default=Decimal(0)), max(found, default=Decimal(0))
+    bottom = -_round_up(-low) if low < 0 else Decimal(0)
+    top = _round_up(high) if high > 0 else Decimal(0)
+    return bottom, (top if top > bottom else Decimal(1))
+
+
+def _y(value: Decimal, span: tuple[Decimal, Decimal], top: float, height: float) -> float:
+    """Where `value` goes on an axis over `span` drawn from `top` down `height` units."""
+    bottom, high = span
+    return top + height * float((high - value) / (high - bottom))
+
+
+def _axes(span: tuple[Decimal, Decimal], label: str, ticks: int = 4) -> str:
     parts = []
     inner = _HEIGHT - _TOP - _BOTTOM
     for i in range(ticks + 1):
-        y = _TOP + inner - inner * i / ticks
-        value = top * i / ticks
+        value = span[0] + (span[1] - span[0]) * i / ticks
+        y = _y(value, span, _TOP, inner)
+        text = label.format(abs(value))
         parts.append(
             f'<line x1="{_LEFT}" x2="{_WIDTH - _RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
             'stroke="#e6e9ec"/>'
-            f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_e(label.format(value))}'
-            "</text>"
+            f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{'-' if value < 0 else ''}{_e(text)}</text>"
+        )
+    if span[0] < 0:  # zero need not be a tick: its line, darker
+        zero = _y(Decimal(0), span, _TOP, inner)
+        parts.append(
+            f'<line x1="{_LEFT}" x2="{_WIDTH - _RIGHT}" y1="{zero:.1f}" y2="{zero:.1f}" '
+            'stroke="#8a949c"/>'
         )
     return "".join(parts)
 
@@ -217,23 +238,20 @@ def _svg(body: str, title: str, height: int = _HEIGHT) -> str:
 def _cost_chart(comparison: Comparison) -> str:
     priced = [p for p in comparison.products if p.priced and p.months]
     months = [m.month for m in comparison.usage.months]
-    top = _scale(m.total_cents / 100 for p in priced for m in p.months)
+    span = _span(m.total_cents / 100 for p in priced for m in p.months)
     inner_h, step = _HEIGHT - _TOP - _BOTTOM, (_WIDTH - _LEFT - _RIGHT) / max(len(months), 1)
     lines, legend = [], []
     for i, cost in enumerate(priced):
         color, dash = _style_of(i)
-        heights = [inner_h * float(m.total_cents / 100 / top) for m in cost.months]
-        points = " ".join(
-            f"{_LEFT + step * (n + 0.5):.1f},{_TOP + inner_h - h:.1f}"
-            for n, h in enumerate(heights)
-        )
+        ys = [_y(m.total_cents / 100, span, _TOP, inner_h) for m in cost.months]
+        points = " ".join(f"{_LEFT + step * (n + 0.5):.1f},{y:.1f}" for n, y in enumerate(ys))
         width = 3.5 if cost.current else 2
         dashing = f' stroke-dasharray="{dash}"' if dash else ""
         dots = "".join(
-            f'<circle cx="{_LEFT + step * (n + 0.5):.1f}" cy="{_TOP + inner_h - h:.1f}" r="3" '
+            f'<circle cx="{_LEFT + step * (n + 0.5):.1f}" cy="{y:.1f}" r="3" '
             f'fill="{color}"><title>{_e(cost.rates.name)}, {_e(_month_label(m.month))}: '
             f"{_dollars(m.total_cents)}</title></circle>"
-            for n, (h, m) in enumerate(zip(heights, cost.months, strict=True))
+            for n, (y, m) in enumerate(zip(ys, cost.months, strict=True))
         )
         lines.append(
             f'<polyline points="{points}" fill="none" stroke="{color}" '
@@ -244,7 +262,7 @@ def _cost_chart(comparison: Comparison) -> str:
             f'<li><span style="background:{color}"></span>{_e(cost.rates.name)}'
             f"{' ★' if cost.current else ''}</li>"
         )
-    body = _axes(top, "${:,.0f}") + _x_labels([f"{m:%b %y}" for m in months]) + "".join(lines)
+    body = _axes(span, "${:,.0f}") + _x_labels([f"{m:%b %y}" for m in months]) + "".join(lines)
     return (
         f"<figure>{_svg(body, 'Monthly cost of each product, dollars before tax')}"
         f'<ul class="legend">{"".join(legend)}</ul>'
@@ -255,29 +273,33 @@ def _cost_chart(comparison: Comparison) -> str:
 
 def _usage_chart(comparison: Comparison) -> str:
     months = comparison.usage.months
-    top = _scale(m.kwh for m in months)
+    # Night from 0 to its kWh, day stacked from there to the month's kWh: a bar runs between
+    # two heights, drawn from the upper one down (a negative height is no SVG).
+    span = _span(v for m in months for v in (m.kwh, m.night_kwh, Decimal(0)))
     inner_h, step = _HEIGHT - _TOP - _BOTTOM, (_WIDTH - _LEFT - _RIGHT) / max(len(months), 1)
     bars = []
     for n, month in enumerate(months):
         x = _LEFT + step * n + step * 0.15
-        day_h = inner_h * float(month.day_kwh / top)
-        night_h = inner_h * float(month.night_kwh / top)
-        base = _TOP + inner_h
+        zero, night, whole = (
+            _y(v, span, _TOP, inner_h) for v in (Decimal(0), month.night_kwh, month.kwh)
+        )
         flag = f", {month.missing_intervals} intervals missing" if month.missing_intervals else ""
         bars.append(
-            f'<rect x="{x:.1f}" y="{base - day_h - night_h:.1f}" width="{step * 0.7:.1f}" '
-            f'height="{day_h:.1f}" fill="#e9a03b"><title>{_e(_month_label(month.month))}: day '
+            f'<rect x="{x:.1f}" y="{min(night, whole):.1f}" width="{step * 0.7:.1f}" '
+            f'height="{abs(whole - night):.1f}" fill="#e9a03b"><title>'
+            f"{_e(_month_label(month.month))}: day "
             f"{decimal_text(month.day_kwh)} kWh{_e(flag)}</title></rect>"
-            f'<rect x="{x:.1f}" y="{base - night_h:.1f}" width="{step * 0.7:.1f}" '
-            f'height="{night_h:.1f}" fill="#3d5a80"><title>{_e(_month_label(month.month))}: '
+            f'<rect x="{x:.1f}" y="{min(zero, night):.1f}" width="{step * 0.7:.1f}" '
+            f'height="{abs(night - zero):.1f}" fill="#3d5a80"><title>'
+            f"{_e(_month_label(month.month))}: "
             f"night {decimal_text(month.night_kwh)} kWh</title></rect>"
         )
         if month.missing_intervals:
             bars.append(
-                f'<text x="{x + step * 0.35:.1f}" y="{base - day_h - night_h - 4:.1f}" '
+                f'<text x="{x + step * 0.35:.1f}" y="{max(min(zero, night, whole) - 4, 10):.1f}" '
                 'text-anchor="middle" fill="#b3261e">gap</text>'
             )
-    body = _axes(top, "{:,.0f} kWh") + _x_labels([f"{m.month:%b %y}" for m in months])
+    body = _axes(span, "{:,.0f} kWh") + _x_labels([f"{m.month:%b %y}" for m in months])
     return (
         f"<figure>{_svg(body + ''.join(bars), 'Usage per month, day and night, kWh')}"
         '<ul class="legend"><li><span style="background:#e9a03b"></span>day</li>'
@@ -287,7 +309,7 @@ def _usage_chart(comparison: Comparison) -> str:
     )
 
 
-def _day_chart(shape: HourlyShape, top: Decimal) -> str:
+def _day_chart(shape: HourlyShape, span: tuple[Decimal, Decimal]) -> str:
     width, height, left, bottom = 240, 130, 34, 20
     inner_w, inner_h = width - left - 6, height - bottom - 8
 
@@ -295,7 +317,7 @@ def _day_chart(shape: HourlyShape, top: Decimal) -> str:
         if values is None:
             return ""
         points = " ".join(
-            f"{left + inner_w * h / 23:.1f},{8 + inner_h - inner_h * float(v / top):.1f}"
+            f"{left + inner_w * h / 23:.1f},{_y(v, span, 8, inner_h):.1f}"
             for h, v in enumerate(values)
         )
         dashing = f' stroke-dasharray="{dash}"' if dash else ""
@@ -304,8 +326,9 @@ def _day_chart(shape: HourlyShape, top: Decimal) -> str:
         )
 
     axis = (
-        f'<text x="{left - 4}" y="14" text-anchor="end">{_e(decimal_text(top))}</text>'
-        f'<text x="{left - 4}" y="{8 + inner_h}" text-anchor="end">0</text>'
+        f'<text x="{left - 4}" y="14" text-anchor="end">{_e(decimal_text(span[1]))}</text>'
+        f'<text x="{left - 4}" y="{8 + inner_h}" text-anchor="end">'
+        f"{_e(decimal_text(span[0]))}</text>"
         + "".join(
             f'<text x="{left + inner_w * h / 23:.1f}" y="{height - 4}" text-anchor="middle">'
             f"{h:02d}</text>"
@@ -323,9 +346,9 @@ def _day_chart(shape: HourlyShape, top: Decimal) -> str:
 
 def _shapes(comparison: Comparison) -> str:
     shapes = comparison.usage.shapes
-    top = _scale(v for s in shapes for values in (s.weekday, s.weekend) if values for v in values)
+    span = _span(v for s in shapes for values in (s.weekday, s.weekend) if values for v in values)
     return (
-        '<div class="small-multiples">' + "".join(_day_chart(s, top) for s in shapes) + "</div>"
+        '<div class="small-multiples">' + "".join(_day_chart(s, span) for s in shapes) + "</div>"
         '<ul class="legend"><li><span style="background:#1b6ca8"></span>weekdays</li>'
         '<li><span style="background:#d1495b"></span>weekends</li></ul>'
         "<p class=muted>The average day of each month, kWh per local clock hour (0 to 23).</p>"
@@ -455,6 +478,7 @@ def _bill_table(comparison: Comparison) -> str:
         "<th class=n>difference</th><th>matches</th><th>note</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table></div>"
+        + (f"<p class=bad>{_e(check.note)}.</p>" if check.note else "")
     )
 
 
@@ -476,6 +500,7 @@ def _heading(comparison: Comparison) -> str:
     )
 
 
+@exact
 def comparison_html(comparison: Comparison) -> str:
     """The comparison as one self-contained HTML page."""
     cheapest = comparison.cheapest

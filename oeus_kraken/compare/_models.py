@@ -8,17 +8,29 @@ Months and days are Texas local (America/Chicago) calendar months and days.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import (
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
+from typing import ParamSpec, TypeVar
 
 from .._errors import ConfigurationError
 
 __all__ = [
     "DEFAULT_NIGHT",
     "EFL_TOLERANCE",
+    "EXACT",
     "BillCheck",
     "BillComparison",
     "Comparison",
@@ -32,8 +44,37 @@ __all__ = [
     "ProductCost",
     "ProductRates",
     "UsageProfile",
+    "exact",
     "whole_cents",
 ]
+
+EXACT = Context(
+    prec=28,
+    rounding=ROUND_HALF_EVEN,
+    Emax=999_999,
+    Emin=-999_999,
+    traps=[InvalidOperation, DivisionByZero, Overflow],
+)
+"""The decimal context the comparison's arithmetic runs in, whatever the caller's own (Python's
+is per thread, and a program may have cut its precision, changed its rounding or trapped
+inexact results): Python's default, whose 28 digits keep every sum and product of kWh (three
+places) and rates (five) exact; only divisions (an average, a month's share of its days) are
+rounded, to 28 digits, half to even."""
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def exact(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """`function` run in the EXACT decimal context."""
+
+    @functools.wraps(function)
+    def in_exact_context(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with localcontext(EXACT):
+            return function(*args, **kwargs)
+
+    return in_exact_context
+
 
 EFL_TOLERANCE = Decimal("0.01")
 """How far (cents per kWh) an EFL figure worked out from the rate parts may be from the API's."""
@@ -52,6 +93,12 @@ class NightHours:
 
     def __post_init__(self) -> None:
         for edge in (self.start, self.end):
+            if not isinstance(edge, time):  # else an AttributeError ('str' has no 'minute')
+                raise ConfigurationError(
+                    f"NightHours takes two datetime.time values (local clock times), not "
+                    f"{type(edge).__name__} values such as {edge!r}: e.g. NightHours(time(21), "
+                    "time(6)), or NightHours.parse('21:00-06:00')"
+                )
             if edge.minute % 15 or edge.second or edge.microsecond:
                 raise ConfigurationError(
                     f"night hours start and end on a quarter hour (intervals are 15 minutes), "
@@ -63,7 +110,7 @@ class NightHours:
     @classmethod
     def parse(cls, text: str) -> NightHours:
         """'21:00-06:00' (24-hour local clock times, quarter hours)."""
-        match = _HOURS.fullmatch(text.strip())
+        match = _HOURS.fullmatch(text.strip()) if isinstance(text, str) else None
         if (
             not match
             or int(match[1]) > 23
@@ -117,6 +164,7 @@ class ProductRates:
     fees_cents_per_month: Decimal
     unpriced: str | None = None
 
+    @exact
     def energy_rate(self, night: bool) -> Decimal:
         """Cents per kWh of energy for an interval in the night band or not."""
         band = self.energy.get("NIGHT" if night else "DAY", Decimal(0))
@@ -161,6 +209,7 @@ class MonthUsage:
     prorated by it."""
 
     @property
+    @exact
     def day_kwh(self) -> Decimal:
         return self.kwh - self.night_kwh
 
@@ -196,6 +245,7 @@ class UsageProfile:
     shapes: tuple[HourlyShape, ...]
 
     @property
+    @exact
     def kwh(self) -> Decimal:
         return sum((m.kwh for m in self.months), Decimal(0))
 
@@ -207,6 +257,7 @@ class UsageProfile:
 # -- costs -----------------------------------------------------------------------------------------
 
 
+@exact
 def whole_cents(cents: Decimal) -> Decimal:
     """`cents` to a whole cent, half a cent away from zero, as a bill rounds: how a total is
     shown, and so what "costs the same" means (money is paid in whole cents)."""
@@ -226,6 +277,7 @@ class MonthCost:
     """Intervals the store lacks in this month: the cost covers only those it has."""
 
     @property
+    @exact
     def total_cents(self) -> Decimal:
         return self.energy_cents + self.delivery_cents + self.fees_cents
 
@@ -250,16 +302,19 @@ class ProductCost:
         return self.rates.unpriced is None
 
     @property
+    @exact
     def total_cents(self) -> Decimal | None:
         if not self.priced:
             return None
         return sum((m.total_cents for m in self.months), Decimal(0))
 
     @property
+    @exact
     def kwh(self) -> Decimal:
         return sum((m.kwh for m in self.months), Decimal(0))
 
     @property
+    @exact
     def average_cents_per_kwh(self) -> Decimal | None:
         total = self.total_cents
         return None if total is None or not self.kwh else total / self.kwh
@@ -282,6 +337,7 @@ class EflFigure:
     """Why the figure was not checked, or None."""
 
     @property
+    @exact
     def difference(self) -> Decimal | None:
         """The API's figure minus ours, cents per kWh."""
         if self.api_cents_per_kwh is None or self.computed_cents_per_kwh is None:
@@ -333,6 +389,7 @@ class BillComparison:
     """Why there is no modelled cost, or what to bear in mind."""
 
     @property
+    @exact
     def difference_cents(self) -> Decimal | None:
         """Billed minus modelled."""
         if self.billed_cents is None or self.modelled_cents is None:
@@ -353,6 +410,9 @@ class BillCheck:
     bills: tuple[BillComparison, ...] = ()
     skipped: str | None = None
     """Why there is no bill check, or None."""
+    note: str | None = None
+    """What the check leaves out although it was made (bills the one request did not get), or
+    None."""
 
 
 # -- the comparison --------------------------------------------------------------------------------
@@ -399,6 +459,7 @@ class Comparison:
     def current(self) -> ProductCost | None:
         return next((p for p in self.products if p.current), None)
 
+    @exact
     def versus_current_whole_cents(self, cost: ProductCost) -> Decimal | None:
         """`cost`'s total minus the current product's, each to a whole cent as shown, so that
         the saving a table shows is the difference of the totals it shows. None as for

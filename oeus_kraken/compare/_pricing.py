@@ -71,16 +71,21 @@ def _shown(cost: ProductCost) -> Decimal:
     return whole_cents(cost.total_cents or Decimal(0))
 
 
+def _named(cost: ProductCost) -> tuple[str, str]:
+    return cost.rates.name, cost.rates.id
+
+
 def rank_products(
     products: Sequence[ProductRates], usage: UsageProfile, current_code: str | None
 ) -> tuple[ProductCost, ...]:
     """Every product priced and ranked, cheapest first, those that cannot be priced last; the
     current product marked and every other one set against it. Products that cost the same
-    to the cent (as shown: `whole_cents`) share a rank (listed by name), and the next one's
-    rank counts them all: 1, 2, 2, 4."""
+    to the cent (as shown: `whole_cents`) share a rank (listed by name, then product id), and
+    the next one's rank counts them all: 1, 2, 2, 4."""
     costs = [ProductCost(rates, month_costs(rates, usage)) for rates in products]
-    priced = sorted((c for c in costs if c.priced), key=lambda c: (_shown(c), c.rates.name))
-    unpriced = sorted((c for c in costs if not c.priced), key=lambda c: c.rates.name)
+    # Name, then id: two products may share a name, and their order must not be the answer's.
+    priced = sorted((c for c in costs if c.priced), key=lambda c: (_shown(c), *_named(c)))
+    unpriced = sorted((c for c in costs if not c.priced), key=_named)
     current = next(
         (c for c in priced if current_code is not None and c.rates.code == current_code), None
     )
@@ -162,7 +167,13 @@ def bill_check(
     if current is None or not current.priced:
         return BillCheck(skipped="the account's current product is not among those priced")
     connection = bills_answer.account.bills if bills_answer.account is not None else None
-    nodes = [e.node for e in (connection.edges if connection else []) if e and e.node]
+    listed = [e.node for e in (connection.edges if connection else []) if e and e.node]
+    # A bill the answer lists again is one bill: checked once, not a second row beside itself.
+    first_listed: dict[str, Any] = {}
+    for node in listed:
+        first_listed.setdefault(str(node.id), node)
+    nodes = list(first_listed.values())
+    note = _unfetched(connection, len(nodes))
     inside = [
         n
         for n in nodes
@@ -172,6 +183,25 @@ def bill_check(
         and n.from_date <= usage.last
     ]
     if not inside:
-        return BillCheck(skipped=f"the account has no bill for {usage.first} to {usage.last}")
+        skipped = f"the account has no bill for {usage.first} to {usage.last}"
+        return BillCheck(skipped=skipped if note is None else f"{skipped} among those fetched")
     inside.sort(key=lambda n: n.from_date)
-    return BillCheck(bills=tuple(_compare_bill(n, current.rates, usage) for n in inside))
+    return BillCheck(bills=tuple(_compare_bill(n, current.rates, usage) for n in inside), note=note)
+
+
+def _unfetched(connection: Any, fetched: int) -> str | None:
+    """What the one request for bills (a page of at most BILLS_PAGE, newest first) left out:
+    without saying so, a period of more bills (ten years of monthly ones, a prepaid account's
+    daily ones) would look checked in full."""
+    if connection is None or not (connection.page_info and connection.page_info.has_next_page):
+        return None
+    total = connection.total_count
+    if isinstance(total, int) and total > fetched:
+        return (
+            f"{total - fetched:,} of the period's {total:,} bills were not checked: only the "
+            f"newest {fetched:,} come in one request; compare a shorter period to check them"
+        )
+    return (
+        f"only the newest {fetched:,} of the period's bills come in one request and were "
+        "checked; compare a shorter period to check the others"
+    )

@@ -6,7 +6,8 @@ energy charges of the ESI ID's load zone (`loadZoneRates`) and what the product 
 (`agnosticRates`). Each rate's `unitType` says whether it is per kWh (KWH_CONSUMPTION) or per month
 (MONTHS_ON_SUPPLY); each energy rate's `timeOfUse` names its band: ALL_DAY (or none) for every
 interval, DAY and NIGHT for a time-of-use product's two bands. A band by any other name has hours
-we do not know: that product is shown, not priced, with the reason.
+we do not know, and one of DAY and NIGHT without the other (and no ALL_DAY rate) leaves hours
+without a price: that product is shown, not priced, with the reason.
 
 An EFL average at U kWh a month is, in cents per kWh,
 
@@ -136,13 +137,18 @@ def product_rates(
     rates_answer: Any, service_provider: str | None, load_zone: str | None
 ) -> list[ProductRates]:
     """Every product with rates at the ESI ID (its TDSP delivers there), from
-    getProductRatesForEsiId's answer."""
+    getProductRatesForEsiId's answer; a product the answer lists again is taken once, as
+    first listed."""
     area = (service_provider, load_zone)
     found = []
+    seen: set[str] = set()
     for product in rates_answer.products or []:
         rates = product.rates if product is not None else None
         if rates is None or not any(_rates(rates.tdsp_rates, "consumption_rates", area)):
             continue  # not offered at this ESI ID
+        if str(product.id) in seen:
+            continue  # listed again by the answer: one product, one row (else it tied itself)
+        seen.add(str(product.id))
         parts = _Parts()
         for group, delivery in ((rates.tdsp_rates, True), (rates.load_zone_rates, False)):
             for kind, unit in (("consumption_rates", _PER_KWH), ("standing_rates", _PER_MONTH)):
@@ -161,6 +167,11 @@ def _product(product: Any, parts: _Parts) -> ProductRates:
         unpriced = "; ".join(dict.fromkeys(parts.problems))
     elif not parts.energy:
         unpriced = "the API gives it no energy rate here"
+    elif "ALL_DAY" not in parts.energy and len(_BANDS & set(parts.energy)) == 1:
+        # One band only: the other band's hours would be priced at 0 cents a kWh (and the
+        # product ranked cheapest on it), a gap in its rates, not a free tariff.
+        [missing] = _BANDS - set(parts.energy)
+        unpriced = f"the API gives it no {missing} rate here (nor an ALL_DAY one)"
     return ProductRates(
         id=str(product.id),
         code=product.code,
