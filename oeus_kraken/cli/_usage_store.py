@@ -439,9 +439,13 @@ def run_sync(call: Invocation) -> int:
         report = _synced(call, store, client)
     if report is None:
         return EXIT_CODES["interrupted"]
+    interrupted = report.stopped_reason == "interrupted"
+    if interrupted:
+        # Like every command's Ctrl-C: one line on stderr, named (stdout may be a file).
+        print(f"oeus-kraken usage sync: {report.message}", file=sys.stderr)
     if call.args.json:
         print(json.dumps(dataclasses.asdict(report), indent=2), file=call.out)
-    else:
+    elif not interrupted:
         print(report.message, file=call.out)
     return sync_exit_code(report)
 
