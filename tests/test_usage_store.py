@@ -229,6 +229,31 @@ def test_a_migration_that_fails_leaves_the_file_as_it_was(
         assert "tariff" not in columns
 
 
+def test_a_full_disk_while_writing_says_so_and_what_to_do_and_keeps_what_was_stored(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with UsageStore(store_path) as store:
+        store.upsert(day_intervals(DAY), fetched_at=FETCHED)
+    connect = sqlite3.connect
+
+    def on_a_full_disk(*args: object, **kwargs: object) -> sqlite3.Connection:
+        conn = connect(*args, **kwargs)  # type: ignore[arg-type]
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's SQLITE_FULL, as a disk's
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", on_a_full_disk)
+    year = [i for n in range(1, 366) for i in day_intervals(DAY + timedelta(days=n))]
+    with UsageStore(store_path) as store:
+        with pytest.raises(UsageStoreError) as raised:
+            store.upsert(year, fetched_at=FETCHED)
+        assert len(store.intervals(ESI, DAY_START, DAY_END)) == 96  # what was stored is kept
+    # It was "usage store PATH: database or disk is full": what happened, not what to do.
+    message = str(raised.value)
+    assert message.startswith(f"the disk holding the usage store {store_path} is full"), message
+    assert "free some space" in message
+
+
 def test_a_file_from_a_newer_version_is_refused_not_downgraded(store_path: Path) -> None:
     UsageStore(store_path).close()
     with raw(store_path) as conn:

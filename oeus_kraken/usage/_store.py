@@ -378,6 +378,8 @@ class UsageStore:
                 raise self._busy_error() from exc
             if not _writable(self.path):
                 raise self._read_only_error() from exc
+            if _is_full(exc):
+                raise self._full_error() from exc
             raise UsageStoreError(
                 f"cannot open the usage store {self.path}: {exc}", path=self.path
             ) from exc
@@ -394,6 +396,14 @@ class UsageStore:
             f"the usage store {self.path} is read-only (a read-only file system, or no write "
             "permission): a sync writes to it; status, export and chart can read it as it is. "
             "Give a writable --db, or copy the file somewhere writable",
+            path=self.path,
+        )
+
+    def _full_error(self) -> UsageStoreError:
+        # SQLite's own words ("database or disk is full") say what happened, not what to do.
+        return UsageStoreError(
+            f"the disk holding the usage store {self.path} is full: what was stored before is "
+            "kept (the write that did not fit was undone); free some space and run again",
             path=self.path,
         )
 
@@ -531,6 +541,8 @@ class UsageStore:
                 raise self._busy_error() from exc
             if "readonly" in str(exc):
                 raise self._read_only_error() from exc
+            if _is_full(exc):
+                raise self._full_error() from exc
             raise UsageStoreError(f"usage store {self.path}: {exc}", path=self.path) from exc
         except sqlite3.DatabaseError as exc:
             raise UsageStoreError(
@@ -1238,6 +1250,11 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     """SQLITE_BUSY / SQLITE_LOCKED (sqlite_errorname is Python 3.11+; the text is everywhere)."""
     name = getattr(exc, "sqlite_errorname", "")
     return name in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in str(exc) or "busy" in str(exc)
+
+
+def _is_full(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_FULL: the disk (or the file system's quota) has no room for the write."""
+    return getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or "disk is full" in str(exc)
 
 
 # --- The note beside sync_lock's lock ----------------------------------------------------------
