@@ -289,6 +289,20 @@ def test_item6_a_disk_that_fills_up_mid_export_is_a_usage_store_error_and_keeps_
     assert leftovers(tmp_path) == []
 
 
+def test_a_disk_that_fills_up_mid_parquet_export_names_the_out_folder_and_what_failed(
+    store: UsageStore, tmp_path: Path
+) -> None:
+    # It named the temporary folder (gone by then) and pyarrow's own text: "cannot write
+    # DIR/.dataset.x8k2.partial/date=2026-07-14: [Errno 27] Error writing bytes to file. Detail:".
+    out = tmp_path / "dataset"
+    with file_size_limit(4096), pytest.raises(UsageStoreError) as raised:
+        store.export(ACCOUNT, DAY, DAY + timedelta(days=1), format="parquet", out=out)
+    assert str(raised.value) == f"cannot write {out}: File too large"
+    assert raised.value.path == out
+    assert not out.exists()
+    assert leftovers(tmp_path) == []
+
+
 def test_item6_a_disk_that_fills_up_mid_export_is_one_line_in_the_cli(
     clean_env: None, store_path: Path, tmp_path: Path
 ) -> None:
