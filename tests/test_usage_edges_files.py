@@ -140,6 +140,22 @@ def test_item6_a_folder_holding_other_files_is_refused_and_left_as_it_was(
     assert sorted(p.name for p in out.rglob("*")) == ["date=2026-07-14", "keep.csv", "notes.txt"]
 
 
+def test_a_parquet_out_that_is_a_symlink_to_a_folder_is_refused_as_a_symlink_not_a_file(
+    store: UsageStore, tmp_path: Path
+) -> None:
+    # Refused (the swap would replace the link, not the folder it names), but it said "DIR is a
+    # file", which a user looking at a folder cannot make sense of.
+    (tmp_path / "real").mkdir()
+    link = tmp_path / "dataset"
+    link.symlink_to(tmp_path / "real")
+    with pytest.raises(ConfigurationError) as raised:
+        store.export(ACCOUNT, DAY, DAY, format="parquet", out=link)
+    message = str(raised.value)
+    assert message.startswith(f"{link} is a symlink (to {tmp_path / 'real'})"), message
+    assert "is a file" not in message
+    assert link.is_symlink() and list((tmp_path / "real").iterdir()) == []
+
+
 @pytest.mark.parametrize("esi_id", ["../../escaped", "ELSEWHERE/escaped"])
 def test_a_parquet_export_never_writes_outside_its_folder_whatever_the_esi_id(
     tmp_path: Path, esi_id: str

@@ -49,7 +49,13 @@ def pyarrow_module() -> Any:
 
 def check_replaceable(out: Path) -> None:
     """Refuse an `out` that is a file, or a folder holding anything but an earlier export."""
-    if out.is_symlink() or (out.exists() and not out.is_dir()):
+    if out.is_symlink():
+        # The swap renames `out` itself: the link would go, not the folder it names.
+        raise ConfigurationError(
+            f"{out} is a symlink (to {os.readlink(out)}), and a Parquet export replaces its "
+            "folder whole: give the folder itself, or a path that does not exist yet"
+        )
+    if out.exists() and not out.is_dir():
         raise ConfigurationError(
             f"{out} is a file, and a Parquet export is a folder (a dataset): give a folder "
             "path that does not exist yet, or an earlier export's"
