@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from usage_helpers import ESI, FETCHED, day_intervals
 
 from oeus_kraken import ConfigurationError
 from oeus_kraken.usage import UsageStore
+
+DAY = date(2026, 7, 14)
 
 
 @pytest.mark.parametrize(
@@ -29,3 +33,18 @@ def test_a_store_path_or_busy_timeout_of_the_wrong_kind_is_a_configuration_error
     with pytest.raises(ConfigurationError, match=message):
         UsageStore(path, busy_timeout=busy_timeout)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("out", [None, 5, b"day.csv", ["day.csv"]], ids=repr)
+def test_an_export_out_that_is_neither_a_path_nor_a_stream_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: Any
+) -> None:
+    # Before: AttributeError: 'NoneType' object has no attribute 'readable' (the store took
+    # anything that was not a path for a binary stream).
+    monkeypatch.chdir(tmp_path)
+    with UsageStore(tmp_path / "usage.sqlite3") as store:
+        store.link("A-1234ABCD", ESI)
+        store.upsert(day_intervals(DAY), fetched_at=FETCHED)
+        with pytest.raises(ConfigurationError, match="out must be a file path"):
+            store.export(ESI, DAY, DAY, out=out)
+    assert [p.name for p in tmp_path.iterdir()] == ["usage.sqlite3"]  # nothing written
