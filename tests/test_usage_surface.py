@@ -10,7 +10,7 @@ import pytest
 from usage_helpers import ESI, FETCHED, day_intervals
 
 from oeus_kraken import ConfigurationError
-from oeus_kraken.usage import UsageStore
+from oeus_kraken.usage import UsageStore, chart
 
 DAY = date(2026, 7, 14)
 
@@ -48,3 +48,14 @@ def test_an_export_out_that_is_neither_a_path_nor_a_stream_is_a_configuration_er
         with pytest.raises(ConfigurationError, match="out must be a file path"):
             store.export(ESI, DAY, DAY, out=out)
     assert [p.name for p in tmp_path.iterdir()] == ["usage.sqlite3"]  # nothing written
+
+
+@pytest.mark.parametrize("out_png", [None, 5, b"day.png"], ids=repr)
+def test_a_chart_out_that_is_not_a_path_is_a_configuration_error(
+    tmp_path: Path, out_png: Any
+) -> None:
+    # Before: TypeError: expected str, bytes or os.PathLike object, not int (from Path()).
+    with UsageStore(tmp_path / "usage.sqlite3") as store:
+        store.upsert(day_intervals(DAY), fetched_at=FETCHED)
+        with pytest.raises(ConfigurationError, match="out_png must be a file path"):
+            chart(store, ESI, DAY, DAY, out_png)
