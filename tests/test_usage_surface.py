@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,22 @@ async def test_the_async_usage_api_given_a_blocking_client_says_to_use_the_block
         pytest.raises(ConfigurationError, match=r"SyncKrakenClient's calls are blocking"),
     ):
         await async_walk(kraken, store, api)
+
+
+@pytest.mark.parametrize("store", ["usage.sqlite3", Path("usage.sqlite3"), None], ids=repr)
+async def test_a_sync_given_a_path_for_its_store_is_a_configuration_error_before_any_request(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store: Any
+) -> None:
+    # Before: AttributeError: 'str' object has no attribute 'sync_lock'.
+    monkeypatch.chdir(tmp_path)
+    credentials = APIKey(DEMO_API_KEY)
+    with (
+        SyncKrakenClient(sandbox.url, credentials=credentials) as kraken,
+        pytest.raises(ConfigurationError, match=r"store must be a UsageStore"),
+    ):
+        sync_usage_blocking(kraken, store, [ACCOUNT], since=TODAY_ON)
+    async with KrakenClient(sandbox.url, credentials=credentials) as kraken_async:
+        with pytest.raises(ConfigurationError, match=r"store must be a UsageStore"):
+            await sync_usage(kraken_async, store, [ACCOUNT], since=TODAY_ON)
+    assert sandbox.stats.requests == 0
+    assert not os.listdir(tmp_path)  # no store made

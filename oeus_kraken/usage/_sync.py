@@ -704,7 +704,11 @@ class _Options:
     page_size: int = DEFAULT_PAGE_SIZE
 
 
-def _options(accounts: Sequence[str] | None, options: dict[str, Any]) -> _Options:
+def _options(store: object, accounts: Sequence[str] | None, options: dict[str, Any]) -> _Options:
+    if not isinstance(store, UsageStore):  # a path, say: "'str' object has no attribute ..."
+        raise ConfigurationError(
+            f"store must be a UsageStore (UsageStore(path) opens one), not {store!r}"
+        )
     since = options.pop("since", None)
     max_requests = options.pop("max_requests", None)
     concurrency = options.pop("concurrency", DEFAULT_CONCURRENCY)
@@ -834,7 +838,7 @@ def sync_usage_blocking(
 
     Ctrl-C raises `UsageSyncInterrupted` (a KeyboardInterrupt) with the report, within about
     INTERRUPT_GRACE seconds; a second Ctrl-C while it winds down stops at once."""
-    o = _options(accounts, dict(options))
+    o = _options(store, accounts, dict(options))
     run = _new_run(o)
     syncs: list[_MeterSync] = []
     with store.sync_lock():
@@ -871,7 +875,7 @@ async def sync_usage(
     """`sync_usage_blocking` with a `KrakenClient` (async): ESI IDs run as tasks, `concurrency`
     at a time; store writes run in a worker thread. Cancelled, it sends no further request,
     closes the open records as interrupted, logs the report's line and re-raises."""
-    o = _options(accounts, dict(options))
+    o = _options(store, accounts, dict(options))
     run = _new_run(o)
     syncs: list[_MeterSync] = []
     tasks: list[asyncio.Task[None]] = []
