@@ -5,11 +5,13 @@ statuses, formats, URLs and paths are honest; one lock library.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import io
 import os
 import re
 import resource
+import shutil
 import stat
 import subprocess
 import sys
@@ -153,7 +155,8 @@ def test_a_parquet_out_that_is_a_symlink_to_a_folder_is_refused_as_a_symlink_not
     message = str(raised.value)
     assert message.startswith(f"{link} is a symlink (to {tmp_path / 'real'})"), message
     assert "is a file" not in message
-    assert link.is_symlink() and list((tmp_path / "real").iterdir()) == []
+    assert link.is_symlink()
+    assert list((tmp_path / "real").iterdir()) == []
 
 
 @pytest.mark.parametrize("esi_id", ["../../escaped", "ELSEWHERE/escaped"])
@@ -399,12 +402,20 @@ def test_item6_export_to_a_text_stream_writes_the_text(store: UsageStore) -> Non
 
 @pytest.fixture
 def read_only_store(store_path: Path, tmp_path: Path) -> Iterator[Path]:
-    """The store on a read-only file system: a read-only bind mount of its folder (root can
-    write past file modes, not past that); for another user, its folder and file made 0555."""
-    view = tmp_path / "read-only"
+    """The store on a read-only file system."""
+    with read_only_view(store_path, tmp_path / "read-only") as path:
+        yield path
+
+
+@contextlib.contextmanager
+def read_only_view(store_path: Path, view: Path) -> Iterator[Path]:
+    """`store_path` on a read-only file system: a read-only bind mount of its folder at `view`
+    (root can write past file modes, not past that); for another user, its folder and files
+    made 0555."""
     view.mkdir()
     if os.geteuid() != 0:
-        store_path.chmod(0o444)
+        for path in store_path.parent.iterdir():
+            path.chmod(0o444)
         store_path.parent.chmod(0o555)
         yield store_path
         store_path.parent.chmod(0o755)
@@ -420,6 +431,29 @@ def read_only_store(store_path: Path, tmp_path: Path) -> Iterator[Path]:
         yield view / store_path.name
     finally:
         subprocess.run(["umount", str(view)], check=False, capture_output=True)
+
+
+def test_item7_a_read_only_store_whose_wal_holds_writes_serves_them_too(tmp_path: Path) -> None:
+    # A copy taken while a sync had it open: the last writes are in usage.sqlite3-wal, and
+    # there is no -shm, which SQLite cannot make on read-only media. Opened `immutable`, the
+    # store ignored its WAL: status said "(none)" and export "has no ESI ID", of a full store.
+    source, copy = tmp_path / "source", tmp_path / "copy"
+    source.mkdir()
+    copy.mkdir()
+    with UsageStore(source / "usage.sqlite3") as writing:
+        writing.link(ACCOUNT, ESI)
+        writing.upsert(day_intervals(DAY), fetched_at=FETCHED)
+        for name in ("usage.sqlite3", "usage.sqlite3-wal"):
+            shutil.copy(source / name, copy / name)
+    assert (copy / "usage.sqlite3-wal").stat().st_size > 0
+    with (
+        read_only_view(copy / "usage.sqlite3", tmp_path / "read-only") as path,
+        UsageStore(path, read_only=True) as store,
+    ):
+        [status] = store.status()
+        assert (status.esi_id, status.intervals) == (ESI, 96)
+        assert store.export(ESI, DAY, DAY, out=io.StringIO()) == 96
+    assert sorted(p.name for p in copy.iterdir()) == ["usage.sqlite3", "usage.sqlite3-wal"]
 
 
 @pytest.mark.slow

@@ -42,9 +42,11 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import shutil
 import socket
 import sqlite3
 import stat
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -437,11 +439,42 @@ class UsageStore:
                     if options.endswith("immutable=1"):
                         raise
             assert conn is not None
+            if options.endswith("immutable=1") and _holds_writes(_wal_of(self.path)):
+                # `immutable` reads the main file only: what a writer left in the WAL (a copy
+                # taken while a sync ran) would be missing without a word.
+                conn.close()
+                conn = self._with_its_wal()
             return self._current_schema(conn)
         except sqlite3.DatabaseError as exc:
             if conn is not None:
                 conn.close()
             raise self._not_ours_error(exc) from exc
+
+    def _with_its_wal(self) -> sqlite3.Connection:
+        """The store with its WAL applied, in memory: both copied to a private temporary
+        folder, where SQLite can make the -shm that read-only media would not let it make."""
+        try:
+            with tempfile.TemporaryDirectory(prefix="oeus-kraken-usage-") as folder:  # 0700
+                copy = Path(folder) / "usage.sqlite3"
+                shutil.copyfile(self.path, copy)
+                shutil.copyfile(_wal_of(self.path), _wal_of(copy))
+                disk = sqlite3.connect(copy, isolation_level=None)
+                memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+                try:
+                    disk.backup(memory)
+                except BaseException:
+                    memory.close()
+                    raise
+                finally:
+                    disk.close()
+        except OSError as exc:
+            raise UsageStoreError(
+                f"cannot read the usage store {self.path} on read-only media with the writes "
+                f"in its WAL: a temporary copy failed ({exc.strerror or exc}); copy the store "
+                "and its -wal file somewhere writable",
+                path=self.path,
+            ) from exc
+        return memory
 
     def _current_schema(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         """`conn` if it is a store of this version; else a migrated copy in memory (or the
@@ -1250,6 +1283,17 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     """SQLITE_BUSY / SQLITE_LOCKED (sqlite_errorname is Python 3.11+; the text is everywhere)."""
     name = getattr(exc, "sqlite_errorname", "")
     return name in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in str(exc) or "busy" in str(exc)
+
+
+def _wal_of(path: Path) -> Path:
+    return path.with_name(path.name + "-wal")
+
+
+def _holds_writes(wal: Path) -> bool:
+    try:
+        return wal.stat().st_size > 0
+    except OSError:
+        return False
 
 
 def _is_full(exc: sqlite3.OperationalError) -> bool:
