@@ -229,6 +229,28 @@ def test_a_migration_that_fails_leaves_the_file_as_it_was(
         assert "tariff" not in columns
 
 
+@pytest.mark.parametrize("end", _store.BESIDE_THE_STORE)
+@pytest.mark.parametrize("read_only", [False, True], ids=["writing", "read_only"])
+def test_a_path_naming_a_file_kept_beside_another_store_is_refused_not_made_a_store(
+    store_path: Path, end: str, read_only: bool
+) -> None:
+    # `--db usage.sqlite3<TAB>` offers usage.sqlite3.lock and usage.sqlite3-wal, empty while
+    # no sync runs. A sync there made a store of the lock file, and the next sync of
+    # usage.sqlite3 truncated it to write its pid: everything synced into it was lost.
+    with UsageStore(store_path) as store:
+        store.upsert(day_intervals(DAY), fetched_at=FETCHED)
+    beside = Path(f"{store_path}{end}")
+    beside.touch()  # as SQLite and the sync lock leave them
+    with pytest.raises(ConfigurationError) as raised:
+        UsageStore(beside, read_only=read_only)
+    assert str(raised.value) == (
+        f"{beside} is a file kept beside the usage store {store_path}, not a store: give "
+        f"{store_path} itself, or a name of its own for a new store"
+    )
+    assert beside.stat().st_size == 0
+    assert not Path(f"{beside}-wal").exists()
+
+
 def test_a_full_disk_while_writing_says_so_and_what_to_do_and_keeps_what_was_stored(
     store_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

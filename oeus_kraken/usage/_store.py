@@ -315,6 +315,14 @@ class UsageStore:
                 f"busy_timeout must be a number of seconds, 0 or more, not {busy_timeout!r}"
             )
         self.path = Path(path).expanduser() if path is not None else default_usage_store_path()
+        beside = _kept_beside(self.path)
+        if beside is not None:
+            # Made a store, the file would be truncated by the next sync of that store (its
+            # lock) or taken by SQLite for that store's journal: what was synced into it lost.
+            raise ConfigurationError(
+                f"{self.path} is a file kept beside the usage store {beside}, not a store: "
+                f"give {beside} itself, or a name of its own for a new store"
+            )
         self.read_only = read_only
         self._lock = threading.RLock()
         self._meters: dict[str, int] = {}  # committed ESI ID -> meter id (ids never change)
@@ -1283,6 +1291,20 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     """SQLITE_BUSY / SQLITE_LOCKED (sqlite_errorname is Python 3.11+; the text is everywhere)."""
     name = getattr(exc, "sqlite_errorname", "")
     return name in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in str(exc) or "busy" in str(exc)
+
+
+def _kept_beside(path: Path) -> Path | None:
+    """The SQLite file `path` is kept beside (as its -wal, -journal, sync lock...), if any."""
+    for end in BESIDE_THE_STORE:
+        if path.name.endswith(end) and path.name != end:
+            store = path.with_name(path.name[: -len(end)])
+            try:
+                with open(store, "rb") as file:
+                    if file.read(16) == b"SQLite format 3\x00":
+                        return store
+            except OSError:  # none there (or unreadable: then not ours to protect)
+                pass
+    return None
 
 
 def _wal_of(path: Path) -> Path:
