@@ -229,6 +229,21 @@ def test_a_migration_that_fails_leaves_the_file_as_it_was(
         assert "tariff" not in columns
 
 
+@pytest.mark.parametrize("read_only", [False, True], ids=["writing", "read_only"])
+def test_a_store_path_that_is_a_folder_says_so_and_what_to_give(
+    tmp_path: Path, read_only: bool
+) -> None:
+    # `--db ~`: "cannot open the usage store /root: unable to open database file" (SQLite's
+    # words), or for status "no usage store at /root".
+    with pytest.raises(UsageStoreError) as raised:
+        UsageStore(tmp_path, read_only=read_only)
+    assert str(raised.value) == (
+        f"{tmp_path} is a folder, not a usage store: give a file path, such as "
+        f"{tmp_path / 'usage.sqlite3'}"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("end", _store.BESIDE_THE_STORE)
 @pytest.mark.parametrize("read_only", [False, True], ids=["writing", "read_only"])
 def test_a_path_naming_a_file_kept_beside_another_store_is_refused_not_made_a_store(

@@ -323,6 +323,12 @@ class UsageStore:
                 f"{self.path} is a file kept beside the usage store {beside}, not a store: "
                 f"give {beside} itself, or a name of its own for a new store"
             )
+        if self.path.is_dir():  # SQLite's words for it: "unable to open database file"
+            raise UsageStoreError(
+                f"{self.path} is a folder, not a usage store: give a file path, such as "
+                f"{self.path / 'usage.sqlite3'}",
+                path=self.path,
+            )
         self.read_only = read_only
         self._lock = threading.RLock()
         self._meters: dict[str, int] = {}  # committed ESI ID -> meter id (ids never change)
