@@ -313,6 +313,28 @@ def test_item4_one_bad_account_spoils_no_other_and_the_summary_names_it(
     assert status.intervals > 0
 
 
+def test_an_api_error_in_the_sync_summary_cannot_drive_the_terminal(
+    cli: Cli, sandbox_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # An account's failure is the API's own message, in the summary line; an escape code in it
+    # reached the terminal as it was (the other commands print API text escaped: README).
+    from graphql import GraphQLError
+
+    from oeus_kraken.sandbox import _us_resolvers
+
+    def hostile(*_: Any, **__: Any) -> Any:
+        raise GraphQLError("boom\x1b[2J\x1b]0;pwned\x07", extensions={"errorCode": "KT-CT-9999"})
+
+    monkeypatch.setattr(_us_resolvers, "measurements_connection", hostile)
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    run = cli("usage", "sync", ACCOUNT, "--since", "2026-12-01", "--db", str(tmp_path / "u.db"))
+    assert run.code == EXIT_CODES["error"], run
+    [line] = run.out.splitlines()
+    assert "\x1b" not in line
+    assert "\x07" not in line
+    assert "boom\\x1b[2J\\x1b]0;pwned\\x07" in line  # shown, spelt out
+
+
 def test_item4_the_library_report_names_each_failed_account_and_why(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
