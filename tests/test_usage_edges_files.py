@@ -322,6 +322,23 @@ def test_a_disk_that_fills_up_mid_parquet_export_names_the_out_folder_and_what_f
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize("name", ["day.csv", "day.json", "day.parquet", "day.png"])
+def test_an_out_in_a_folder_that_does_not_exist_names_the_folder_and_changes_nothing(
+    cli: Cli, clean_env: None, store_path: Path, tmp_path: Path, name: str
+) -> None:
+    # Before: "cannot write DIR/missing/day.csv: No such file or directory", which file?
+    out = tmp_path / "missing" / name
+    command = "chart" if name.endswith(".png") else "export"
+    run = cli("usage", command, ESI, "--from", "2026-07-14", "--to", "2026-07-14",
+              "--db", str(store_path), "--out", str(out))  # fmt: skip
+    line = assert_one_error_line(run, f"usage {command}", "error")
+    assert line.endswith(
+        f"cannot write {out}: the folder {out.parent} does not exist; make it first, or give "
+        "another path"
+    ), line
+    assert not out.parent.exists()
+
+
 def test_item6_a_disk_that_fills_up_mid_export_is_one_line_in_the_cli(
     clean_env: None, store_path: Path, tmp_path: Path
 ) -> None:

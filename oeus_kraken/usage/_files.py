@@ -10,6 +10,7 @@ target as it was and no temporary behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -46,7 +47,7 @@ def replaced_file(path: Path) -> Iterator[Path]:
     try:
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
     except OSError as exc:
-        raise UsageStoreError(f"cannot write {path}: {exc.strerror}", path=path) from exc
+        raise _cannot_write(path, target.parent, exc) from exc
     os.close(fd)
     temporary = Path(name)
     try:
@@ -58,6 +59,15 @@ def replaced_file(path: Path) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise
+
+
+def _cannot_write(path: Path, folder: Path, exc: OSError) -> UsageStoreError:
+    """Why nothing could be made beside `path`, in `folder`: the OS's "No such file or
+    directory" does not say that the missing one is the folder."""
+    reason = exc.strerror
+    if exc.errno == errno.ENOENT and not folder.is_dir():
+        reason = f"the folder {folder} does not exist; make it first, or give another path"
+    return UsageStoreError(f"cannot write {path}: {reason}", path=path)
 
 
 @contextlib.contextmanager
@@ -80,7 +90,7 @@ def replaced_folder(path: Path) -> Iterator[Path]:
             tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
         )
     except OSError as exc:
-        raise UsageStoreError(f"cannot write {path}: {exc.strerror}", path=path) from exc
+        raise _cannot_write(path, path.parent, exc) from exc
     try:
         yield temporary
         _swap_in(temporary, path)
