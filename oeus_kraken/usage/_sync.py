@@ -399,17 +399,28 @@ class _Budget:
         reserve = math.ceil(points.limit * run.budget_reserve)
         run.budget_read(points.remaining_points, reserve)
         if points.remaining_points < reserve or points.is_blocked:
-            renews = ""
-            if points.ttl:
-                at = to_local(datetime.fromtimestamp(points.ttl, tz=timezone.utc))
-                renews = f"; it renews at {at:%H:%M} Texas time"
+            renews = _renewal(points.ttl, run.now)
             run.stop(
                 "budget",
                 f"stopped with {points.remaining_points:,} of {points.limit:,} points left this "
-                f"hour (below the {reserve:,} kept in reserve){renews}; run again then to resume",
+                f"hour (below the {reserve:,} kept in reserve)"
+                + (f"; it renews at {renews}; run again then" if renews else "; run again later")
+                + " to resume",
             )
             return False
         return True
+
+
+def _renewal(ttl: int | None, now: datetime) -> str | None:
+    """When the hour's points renew ("14:00 Texas time"), if `ttl` says a time in the coming
+    day; None for anything else an API may send (a time past, 10**15: no date holds it)."""
+    try:
+        at = datetime.fromtimestamp(ttl, tz=timezone.utc) if ttl else None
+    except (ValueError, OverflowError, OSError):
+        return None
+    if at is None or not now < at <= now + timedelta(days=1):
+        return None
+    return f"{to_local(at):%H:%M} Texas time"
 
 
 def _rate_limited(run: _Run, error: RateLimitError) -> None:
