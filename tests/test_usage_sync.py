@@ -273,6 +273,18 @@ def test_a_budget_stop_leaves_out_a_renewal_time_that_is_not_in_the_coming_day(
     assert "run again later to resume" in report.message
 
 
+def test_a_budget_the_api_says_is_blocked_stops_the_sync_saying_so(
+    sandbox: SandboxServer, store: UsageStore
+) -> None:
+    # It said "stopped with 49,999 of 50,000 points left this hour (below the 5,000 kept in
+    # reserve)": not what stopped it.
+    report = budget_sync(sandbox, store, BudgetRewritten(lambda p: p.update(isBlocked=True)))
+    assert report.stopped_reason == "budget", report.message
+    assert report.message.startswith("stopped: the API says these credentials are blocked for "
+                                      "this hour (")  # fmt: skip
+    assert "below the" not in report.message
+
+
 def test_max_requests_caps_one_run(
     sandbox: SandboxServer, sandbox_clock: SandboxClock, store: UsageStore
 ) -> None:

@@ -400,10 +400,15 @@ class _Budget:
         run.budget_read(points.remaining_points, reserve)
         if points.remaining_points < reserve or points.is_blocked:
             renews = _renewal(points.ttl, run.now)
+            left = f"{points.remaining_points:,} of {points.limit:,} points left"
+            why = (
+                f"stopped with {left} this hour (below the {reserve:,} kept in reserve)"
+                if points.remaining_points < reserve
+                else f"stopped: the API says these credentials are blocked for this hour ({left})"
+            )
             run.stop(
                 "budget",
-                f"stopped with {points.remaining_points:,} of {points.limit:,} points left this "
-                f"hour (below the {reserve:,} kept in reserve)"
+                why
                 + (f"; it renews at {renews}; run again then" if renews else "; run again later")
                 + " to resume",
             )
