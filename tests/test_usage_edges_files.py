@@ -28,7 +28,7 @@ from usage_helpers import ESI, FETCHED, day_intervals, file_size_limit
 from oeus_kraken import ConfigurationError
 from oeus_kraken.cli import EXIT_CODES
 from oeus_kraken.sandbox import DEMO_API_KEY, SandboxServer
-from oeus_kraken.usage import AGGREGATE_COLUMNS, UsageStore, UsageStoreError, _store
+from oeus_kraken.usage import AGGREGATE_COLUMNS, UsageStore, UsageStoreError, _store, chart
 
 __all__ = ["clean_env", "cli", "sandbox_env"]  # fixtures, used by name
 
@@ -384,6 +384,25 @@ def test_item6_an_out_that_is_a_symlink_replaces_the_file_it_points_to(
     assert len(target.read_text().splitlines()) == 1 + 96
     assert mode(target) == 0o600
     assert leftovers(tmp_path) == leftovers(tmp_path / "real") == []
+
+
+def test_an_out_file_made_read_only_is_refused_and_kept(store: UsageStore, tmp_path: Path) -> None:
+    # An export chmodded 0444 to keep it: the rename into a writable folder replaced it all
+    # the same (a plain `> day.csv` is refused), mode and all. A chart's likewise.
+    kept = [tmp_path / "day.csv", tmp_path / "day.png"]
+    for path in kept:
+        path.write_text("KEPT")
+        path.chmod(0o444)
+    with pytest.raises(UsageStoreError) as raised:
+        store.export(ESI, DAY, DAY, out=kept[0])
+    assert str(raised.value) == (
+        f"cannot write {kept[0]}: it is read-only, so it is left as it is; make it writable to "
+        "replace it, or give another name"
+    )
+    with pytest.raises(UsageStoreError, match="it is read-only"):
+        chart(store, ESI, DAY, DAY, kept[1])
+    assert [(p.read_text(), mode(p)) for p in kept] == [("KEPT", 0o444)] * 2
+    assert leftovers(tmp_path) == []
 
 
 def test_item6_an_out_that_is_a_fifo_is_written_into_not_replaced(

@@ -13,6 +13,7 @@ import contextlib
 import errno
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +45,7 @@ def replaced_file(path: Path) -> Iterator[Path]:
         with _write_errors(path):
             yield target
         return
+    _refuse_read_only(path, target)
     try:
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
     except OSError as exc:
@@ -59,6 +61,22 @@ def replaced_file(path: Path) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise
+
+
+def _refuse_read_only(path: Path, target: Path) -> None:
+    """A file made read-only is kept: the rename into a writable folder would replace it all the
+    same, where writing into it is refused. (Both checks: root may write whatever the mode, and
+    the mode alone misses ACLs.)"""
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
+        raise UsageStoreError(
+            f"cannot write {path}: it is read-only, so it is left as it is; make it writable to "
+            "replace it, or give another name",
+            path=path,
+        )
 
 
 def _cannot_write(path: Path, folder: Path, exc: OSError) -> UsageStoreError:
