@@ -266,6 +266,20 @@ def test_a_path_naming_a_file_kept_beside_another_store_is_refused_not_made_a_st
     assert not Path(f"{beside}-wal").exists()
 
 
+def test_a_store_another_program_holds_locked_is_busy_for_a_reader_not_read_past_its_lock(
+    store_path: Path,
+) -> None:
+    # A reader that could not get its shared lock fell back to `immutable=1`, meant for
+    # read-only media: it read the file as if nothing could be writing it, past the lock.
+    with UsageStore(store_path) as store:
+        store.upsert(day_intervals(DAY), fetched_at=FETCHED)
+    with raw(store_path) as holder:
+        holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(UsageStoreError, match="stayed busy"):
+            UsageStore(store_path, read_only=True, busy_timeout=0.1)
+
+
 def test_a_full_disk_while_writing_says_so_and_what_to_do_and_keeps_what_was_stored(
     store_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -334,7 +334,7 @@ class UsageStore:
         self._meters: dict[str, int] = {}  # committed ESI ID -> meter id (ids never change)
         self._pending_meters: dict[str, int] = {}  # created in the open transaction
         self._closed = False
-        self._conn = self._open_read_only() if read_only else self._open(busy_timeout)
+        self._conn = self._open_read_only(busy_timeout) if read_only else self._open(busy_timeout)
 
     def __repr__(self) -> str:
         return f"UsageStore({str(self.path)!r})"
@@ -430,7 +430,7 @@ class UsageStore:
             path=self.path,
         )
 
-    def _open_read_only(self) -> sqlite3.Connection:
+    def _open_read_only(self, busy_timeout: float) -> sqlite3.Connection:
         """The store as it is, never written: `mode=ro`; on read-only media, where SQLite cannot
         make the WAL index, `immutable=1` (nothing can write there either). A store of an older
         schema is copied into memory and migrated there."""
@@ -442,14 +442,20 @@ class UsageStore:
             for options in ("?mode=ro", "?mode=ro&immutable=1"):
                 try:
                     conn = sqlite3.connect(
-                        uri + options, uri=True, isolation_level=None, check_same_thread=False
+                        uri + options,
+                        uri=True,
+                        timeout=busy_timeout,
+                        isolation_level=None,
+                        check_same_thread=False,
                     )
                     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
                     break
-                except sqlite3.OperationalError:
+                except sqlite3.OperationalError as exc:
                     if conn is not None:
                         conn.close()
                     conn = None
+                    if _is_busy(exc):  # a writer holds it: not read-only media, never read past
+                        raise self._busy_error() from exc
                     if options.endswith("immutable=1"):
                         raise
             assert conn is not None
