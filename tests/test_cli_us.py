@@ -222,6 +222,16 @@ def test_days_with_no_usage_yet_say_so(cli: Cli, org_env: None) -> None:
     assert json.loads(cli("usage", ACCOUNT, *future, "--json").out) == []
 
 
+def test_the_last_day_a_date_can_name_has_no_usage_yet_like_any_future_day(
+    cli: Cli, org_env: None
+) -> None:
+    # 2030-01-01 says so; 9999-12-31 was exit 2, "9999-12-31 is the last day a date can name,
+    # and its end cannot be": the table's count of expected intervals reached for its end.
+    run = cli("usage", ACCOUNT, *one_day("9999-12-31"))
+    assert run.code == 0, run.err
+    assert run.out == f"(no intervals for {ACCOUNT} from 9999-12-31 to 9999-12-31)\n"
+
+
 def test_an_account_user_sees_their_own_usage(
     cli: Cli, sandbox_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,11 +5,13 @@ statuses, formats, URLs and paths are honest; one lock library.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import io
 import os
 import re
 import resource
+import shutil
 import stat
 import subprocess
 import sys
@@ -26,7 +28,7 @@ from usage_helpers import ESI, FETCHED, day_intervals, file_size_limit
 from oeus_kraken import ConfigurationError
 from oeus_kraken.cli import EXIT_CODES
 from oeus_kraken.sandbox import DEMO_API_KEY, SandboxServer
-from oeus_kraken.usage import AGGREGATE_COLUMNS, UsageStore, UsageStoreError, _store
+from oeus_kraken.usage import AGGREGATE_COLUMNS, UsageStore, UsageStoreError, _store, chart
 
 __all__ = ["clean_env", "cli", "sandbox_env"]  # fixtures, used by name
 
@@ -138,6 +140,23 @@ def test_item6_a_folder_holding_other_files_is_refused_and_left_as_it_was(
     assert (out / "notes.txt").read_text() == "MINE"
     assert (out / "date=2026-07-14" / "keep.csv").read_text() == "MINE"
     assert sorted(p.name for p in out.rglob("*")) == ["date=2026-07-14", "keep.csv", "notes.txt"]
+
+
+def test_a_parquet_out_that_is_a_symlink_to_a_folder_is_refused_as_a_symlink_not_a_file(
+    store: UsageStore, tmp_path: Path
+) -> None:
+    # Refused (the swap would replace the link, not the folder it names), but it said "DIR is a
+    # file", which a user looking at a folder cannot make sense of.
+    (tmp_path / "real").mkdir()
+    link = tmp_path / "dataset"
+    link.symlink_to(tmp_path / "real")
+    with pytest.raises(ConfigurationError) as raised:
+        store.export(ACCOUNT, DAY, DAY, format="parquet", out=link)
+    message = str(raised.value)
+    assert message.startswith(f"{link} is a symlink (to {tmp_path / 'real'})"), message
+    assert "is a file" not in message
+    assert link.is_symlink()
+    assert list((tmp_path / "real").iterdir()) == []
 
 
 @pytest.mark.parametrize("esi_id", ["../../escaped", "ELSEWHERE/escaped"])
@@ -289,6 +308,37 @@ def test_item6_a_disk_that_fills_up_mid_export_is_a_usage_store_error_and_keeps_
     assert leftovers(tmp_path) == []
 
 
+def test_a_disk_that_fills_up_mid_parquet_export_names_the_out_folder_and_what_failed(
+    store: UsageStore, tmp_path: Path
+) -> None:
+    # It named the temporary folder (gone by then) and pyarrow's own text: "cannot write
+    # DIR/.dataset.x8k2.partial/date=2026-07-14: [Errno 27] Error writing bytes to file. Detail:".
+    out = tmp_path / "dataset"
+    with file_size_limit(4096), pytest.raises(UsageStoreError) as raised:
+        store.export(ACCOUNT, DAY, DAY + timedelta(days=1), format="parquet", out=out)
+    assert str(raised.value) == f"cannot write {out}: File too large"
+    assert raised.value.path == out
+    assert not out.exists()
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("name", ["day.csv", "day.json", "day.parquet", "day.png"])
+def test_an_out_in_a_folder_that_does_not_exist_names_the_folder_and_changes_nothing(
+    cli: Cli, clean_env: None, store_path: Path, tmp_path: Path, name: str
+) -> None:
+    # Before: "cannot write DIR/missing/day.csv: No such file or directory", which file?
+    out = tmp_path / "missing" / name
+    command = "chart" if name.endswith(".png") else "export"
+    run = cli("usage", command, ESI, "--from", "2026-07-14", "--to", "2026-07-14",
+              "--db", str(store_path), "--out", str(out))  # fmt: skip
+    line = assert_one_error_line(run, f"usage {command}", "error")
+    assert line.endswith(
+        f"cannot write {out}: the folder {out.parent} does not exist; make it first, or give "
+        "another path"
+    ), line
+    assert not out.parent.exists()
+
+
 def test_item6_a_disk_that_fills_up_mid_export_is_one_line_in_the_cli(
     clean_env: None, store_path: Path, tmp_path: Path
 ) -> None:
@@ -336,6 +386,25 @@ def test_item6_an_out_that_is_a_symlink_replaces_the_file_it_points_to(
     assert leftovers(tmp_path) == leftovers(tmp_path / "real") == []
 
 
+def test_an_out_file_made_read_only_is_refused_and_kept(store: UsageStore, tmp_path: Path) -> None:
+    # An export chmodded 0444 to keep it: the rename into a writable folder replaced it all
+    # the same (a plain `> day.csv` is refused), mode and all. A chart's likewise.
+    kept = [tmp_path / "day.csv", tmp_path / "day.png"]
+    for path in kept:
+        path.write_text("KEPT")
+        path.chmod(0o444)
+    with pytest.raises(UsageStoreError) as raised:
+        store.export(ESI, DAY, DAY, out=kept[0])
+    assert str(raised.value) == (
+        f"cannot write {kept[0]}: it is read-only, so it is left as it is; make it writable to "
+        "replace it, or give another name"
+    )
+    with pytest.raises(UsageStoreError, match="it is read-only"):
+        chart(store, ESI, DAY, DAY, kept[1])
+    assert [(p.read_text(), mode(p)) for p in kept] == [("KEPT", 0o444)] * 2
+    assert leftovers(tmp_path) == []
+
+
 def test_item6_an_out_that_is_a_fifo_is_written_into_not_replaced(
     store: UsageStore, tmp_path: Path
 ) -> None:
@@ -369,12 +438,20 @@ def test_item6_export_to_a_text_stream_writes_the_text(store: UsageStore) -> Non
 
 @pytest.fixture
 def read_only_store(store_path: Path, tmp_path: Path) -> Iterator[Path]:
-    """The store on a read-only file system: a read-only bind mount of its folder (root can
-    write past file modes, not past that); for another user, its folder and file made 0555."""
-    view = tmp_path / "read-only"
+    """The store on a read-only file system."""
+    with read_only_view(store_path, tmp_path / "read-only") as path:
+        yield path
+
+
+@contextlib.contextmanager
+def read_only_view(store_path: Path, view: Path) -> Iterator[Path]:
+    """`store_path` on a read-only file system: a read-only bind mount of its folder at `view`
+    (root can write past file modes, not past that); for another user, its folder and files
+    made 0555."""
     view.mkdir()
     if os.geteuid() != 0:
-        store_path.chmod(0o444)
+        for path in store_path.parent.iterdir():
+            path.chmod(0o444)
         store_path.parent.chmod(0o555)
         yield store_path
         store_path.parent.chmod(0o755)
@@ -390,6 +467,29 @@ def read_only_store(store_path: Path, tmp_path: Path) -> Iterator[Path]:
         yield view / store_path.name
     finally:
         subprocess.run(["umount", str(view)], check=False, capture_output=True)
+
+
+def test_item7_a_read_only_store_whose_wal_holds_writes_serves_them_too(tmp_path: Path) -> None:
+    # A copy taken while a sync had it open: the last writes are in usage.sqlite3-wal, and
+    # there is no -shm, which SQLite cannot make on read-only media. Opened `immutable`, the
+    # store ignored its WAL: status said "(none)" and export "has no ESI ID", of a full store.
+    source, copy = tmp_path / "source", tmp_path / "copy"
+    source.mkdir()
+    copy.mkdir()
+    with UsageStore(source / "usage.sqlite3") as writing:
+        writing.link(ACCOUNT, ESI)
+        writing.upsert(day_intervals(DAY), fetched_at=FETCHED)
+        for name in ("usage.sqlite3", "usage.sqlite3-wal"):
+            shutil.copy(source / name, copy / name)
+    assert (copy / "usage.sqlite3-wal").stat().st_size > 0
+    with (
+        read_only_view(copy / "usage.sqlite3", tmp_path / "read-only") as path,
+        UsageStore(path, read_only=True) as store,
+    ):
+        [status] = store.status()
+        assert (status.esi_id, status.intervals) == (ESI, 96)
+        assert store.export(ESI, DAY, DAY, out=io.StringIO()) == 96
+    assert sorted(p.name for p in copy.iterdir()) == ["usage.sqlite3", "usage.sqlite3-wal"]
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import sqlite3
@@ -31,6 +32,7 @@ from oeus_kraken import APIKey, ConfigurationError, KrakenClient, SyncKrakenClie
 from oeus_kraken.cli import EXIT_CODES
 from oeus_kraken.sandbox import DEMO_ACCOUNT_NUMBERS, DEMO_API_KEY, USAGE_START, SandboxServer
 from oeus_kraken.usage import (
+    SyncReport,
     UsageStore,
     UsageSyncInterrupted,
     local_day_bounds,
@@ -156,8 +158,9 @@ def test_item3_ctrl_c_stops_a_cli_sync_within_2_s_with_no_request_after_it(
     assert took < 2.0
     assert request_log.after(signalled + 0.01) == []  # none sent after the signal
     assert "Traceback" not in err
-    [line] = out.splitlines()
-    assert line.startswith("interrupted: kept ")
+    assert out == ""
+    [line] = err.splitlines()
+    assert line.startswith("oeus-kraken usage sync: interrupted: kept "), line
     assert "the next sync resumes" in line
     # Consistent, every request counted, and the next run completes from where it stopped.
     sent = sandbox.stats.requests - sandbox.stats.token_requests
@@ -308,6 +311,28 @@ def test_item4_one_bad_account_spoils_no_other_and_the_summary_names_it(
         [status] = store.status()
     assert status.account_number == ACCOUNT
     assert status.intervals > 0
+
+
+def test_an_api_error_in_the_sync_summary_cannot_drive_the_terminal(
+    cli: Cli, sandbox_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # An account's failure is the API's own message, in the summary line; an escape code in it
+    # reached the terminal as it was (the other commands print API text escaped: README).
+    from graphql import GraphQLError
+
+    from oeus_kraken.sandbox import _us_resolvers
+
+    def hostile(*_: Any, **__: Any) -> Any:
+        raise GraphQLError("boom\x1b[2J\x1b]0;pwned\x07", extensions={"errorCode": "KT-CT-9999"})
+
+    monkeypatch.setattr(_us_resolvers, "measurements_connection", hostile)
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    run = cli("usage", "sync", ACCOUNT, "--since", "2026-12-01", "--db", str(tmp_path / "u.db"))
+    assert run.code == EXIT_CODES["error"], run
+    [line] = run.out.splitlines()
+    assert "\x1b" not in line
+    assert "\x07" not in line
+    assert "boom\\x1b[2J\\x1b]0;pwned\\x07" in line  # shown, spelt out
 
 
 def test_item4_the_library_report_names_each_failed_account_and_why(
@@ -585,3 +610,27 @@ def test_item3_ctrl_c_before_the_sync_begins_says_nothing_was_fetched(
         "oeus-kraken usage sync: interrupted before the sync began: nothing was asked for or "
         "stored; run it again to sync"
     )
+
+
+@pytest.mark.parametrize("json_report", [False, True], ids=["text", "json"])
+def test_item3_ctrl_c_during_a_cli_sync_says_what_it_kept_in_one_line_on_stderr(
+    cli: Cli, sandbox_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, json_report: bool
+) -> None:
+    # README's exit table: 130 is "in one line on stderr; a usage sync's line says what it
+    # kept", as every other command's (and compare --sync's) is. The line was on stdout, with no
+    # command name: `usage sync > log` showed nothing on the terminal at Ctrl-C.
+    report = SyncReport(1, 1, 31, 2900, 2900, 0, "interrupted", "interrupted: kept 2,900 intervals")
+
+    def interrupted(*_: Any, **__: Any) -> SyncReport:
+        raise UsageSyncInterrupted(report)
+
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    monkeypatch.setattr("oeus_kraken.usage.sync_usage_blocking", interrupted)
+    json_flag = ["--json"] if json_report else []
+    run = cli("usage", "sync", ACCOUNT, "--db", str(tmp_path / "usage.sqlite3"), *json_flag)
+    line = assert_one_error_line(run, "usage sync", "interrupted")
+    assert line == "oeus-kraken usage sync: interrupted: kept 2,900 intervals"
+    if json_report:  # the report itself, for a program, stays the output
+        assert json.loads(run.out)["stopped_reason"] == "interrupted"
+    else:
+        assert run.out == ""

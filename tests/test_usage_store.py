@@ -229,6 +229,82 @@ def test_a_migration_that_fails_leaves_the_file_as_it_was(
         assert "tariff" not in columns
 
 
+@pytest.mark.parametrize("read_only", [False, True], ids=["writing", "read_only"])
+def test_a_store_path_that_is_a_folder_says_so_and_what_to_give(
+    tmp_path: Path, read_only: bool
+) -> None:
+    # `--db ~`: "cannot open the usage store /root: unable to open database file" (SQLite's
+    # words), or for status "no usage store at /root".
+    with pytest.raises(UsageStoreError) as raised:
+        UsageStore(tmp_path, read_only=read_only)
+    assert str(raised.value) == (
+        f"{tmp_path} is a folder, not a usage store: give a file path, such as "
+        f"{tmp_path / 'usage.sqlite3'}"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("end", _store.BESIDE_THE_STORE)
+@pytest.mark.parametrize("read_only", [False, True], ids=["writing", "read_only"])
+def test_a_path_naming_a_file_kept_beside_another_store_is_refused_not_made_a_store(
+    store_path: Path, end: str, read_only: bool
+) -> None:
+    # `--db usage.sqlite3<TAB>` offers usage.sqlite3.lock and usage.sqlite3-wal, empty while
+    # no sync runs. A sync there made a store of the lock file, and the next sync of
+    # usage.sqlite3 truncated it to write its pid: everything synced into it was lost.
+    with UsageStore(store_path) as store:
+        store.upsert(day_intervals(DAY), fetched_at=FETCHED)
+    beside = Path(f"{store_path}{end}")
+    beside.touch()  # as SQLite and the sync lock leave them
+    with pytest.raises(ConfigurationError) as raised:
+        UsageStore(beside, read_only=read_only)
+    assert str(raised.value) == (
+        f"{beside} is a file kept beside the usage store {store_path}, not a store: give "
+        f"{store_path} itself, or a name of its own for a new store"
+    )
+    assert beside.stat().st_size == 0
+    assert not Path(f"{beside}-wal").exists()
+
+
+def test_a_store_another_program_holds_locked_is_busy_for_a_reader_not_read_past_its_lock(
+    store_path: Path,
+) -> None:
+    # A reader that could not get its shared lock fell back to `immutable=1`, meant for
+    # read-only media: it read the file as if nothing could be writing it, past the lock.
+    with UsageStore(store_path) as store:
+        store.upsert(day_intervals(DAY), fetched_at=FETCHED)
+    with raw(store_path) as holder:
+        holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(UsageStoreError, match="stayed busy"):
+            UsageStore(store_path, read_only=True, busy_timeout=0.1)
+
+
+def test_a_full_disk_while_writing_says_so_and_what_to_do_and_keeps_what_was_stored(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with UsageStore(store_path) as store:
+        store.upsert(day_intervals(DAY), fetched_at=FETCHED)
+    connect = sqlite3.connect
+
+    def on_a_full_disk(*args: object, **kwargs: object) -> sqlite3.Connection:
+        conn = connect(*args, **kwargs)  # type: ignore[arg-type]
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's SQLITE_FULL, as a disk's
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", on_a_full_disk)
+    year = [i for n in range(1, 366) for i in day_intervals(DAY + timedelta(days=n))]
+    with UsageStore(store_path) as store:
+        with pytest.raises(UsageStoreError) as raised:
+            store.upsert(year, fetched_at=FETCHED)
+        assert len(store.intervals(ESI, DAY_START, DAY_END)) == 96  # what was stored is kept
+    # It was "usage store PATH: database or disk is full": what happened, not what to do.
+    message = str(raised.value)
+    assert message.startswith(f"the disk holding the usage store {store_path} is full"), message
+    assert "free some space" in message
+
+
 def test_a_file_from_a_newer_version_is_refused_not_downgraded(store_path: Path) -> None:
     UsageStore(store_path).close()
     with raw(store_path) as conn:

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import os
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from usage_helpers import ESI, FETCHED, day_intervals
 
-from oeus_kraken import ConfigurationError
-from oeus_kraken.usage import UsageStore
+from oeus_kraken import APIKey, ConfigurationError, KrakenClient, SyncKrakenClient
+from oeus_kraken.sandbox import DEMO_ACCOUNT_NUMBERS, DEMO_API_KEY, SandboxServer
+from oeus_kraken.usage import (
+    UsageStore,
+    aiter_usage,
+    chart,
+    iter_usage,
+    sync_usage,
+    sync_usage_blocking,
+)
+
+DAY = date(2026, 7, 14)
 
 
 @pytest.mark.parametrize(
@@ -29,3 +42,94 @@ def test_a_store_path_or_busy_timeout_of_the_wrong_kind_is_a_configuration_error
     with pytest.raises(ConfigurationError, match=message):
         UsageStore(path, busy_timeout=busy_timeout)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("out", [None, 5, b"day.csv", ["day.csv"]], ids=repr)
+def test_an_export_out_that_is_neither_a_path_nor_a_stream_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: Any
+) -> None:
+    # Before: AttributeError: 'NoneType' object has no attribute 'readable' (the store took
+    # anything that was not a path for a binary stream).
+    monkeypatch.chdir(tmp_path)
+    with UsageStore(tmp_path / "usage.sqlite3") as store:
+        store.link("A-1234ABCD", ESI)
+        store.upsert(day_intervals(DAY), fetched_at=FETCHED)
+        with pytest.raises(ConfigurationError, match="out must be a file path"):
+            store.export(ESI, DAY, DAY, out=out)
+    assert [p.name for p in tmp_path.iterdir()] == ["usage.sqlite3"]  # nothing written
+
+
+@pytest.mark.parametrize("out_png", [None, 5, b"day.png"], ids=repr)
+def test_a_chart_out_that_is_not_a_path_is_a_configuration_error(
+    tmp_path: Path, out_png: Any
+) -> None:
+    # Before: TypeError: expected str, bytes or os.PathLike object, not int (from Path()).
+    with UsageStore(tmp_path / "usage.sqlite3") as store:
+        store.upsert(day_intervals(DAY), fetched_at=FETCHED)
+        with pytest.raises(ConfigurationError, match="out_png must be a file path"):
+            chart(store, ESI, DAY, DAY, out_png)
+
+
+# -- a client of the other kind: KrakenClient to the blocking API, SyncKrakenClient to the async ---
+
+ACCOUNT = DEMO_ACCOUNT_NUMBERS[0]
+TODAY_ON = date(2026, 12, 1)
+
+
+def blocking_walk(kraken: Any, store: UsageStore, api: str) -> Any:
+    if api == "sync_usage_blocking":
+        return sync_usage_blocking(kraken, store, [ACCOUNT], since=TODAY_ON)
+    return list(iter_usage(kraken, ACCOUNT, TODAY_ON, TODAY_ON))
+
+
+async def async_walk(kraken: Any, store: UsageStore, api: str) -> Any:
+    if api == "sync_usage":
+        return await sync_usage(kraken, store, [ACCOUNT], since=TODAY_ON)
+    return [interval async for interval in aiter_usage(kraken, ACCOUNT, TODAY_ON, TODAY_ON)]
+
+
+@pytest.mark.parametrize("api", ["sync_usage_blocking", "iter_usage"])
+def test_the_blocking_usage_api_given_an_async_client_says_to_await_the_async_one(
+    sandbox: SandboxServer, tmp_path: Path, api: str
+) -> None:
+    # Before: AttributeError: 'coroutine' object has no attribute 'account', and a
+    # "coroutine ... was never awaited" warning.
+    kraken = KrakenClient(sandbox.url, credentials=APIKey(DEMO_API_KEY))
+    with (
+        UsageStore(tmp_path / "usage.sqlite3") as store,
+        pytest.raises(ConfigurationError, match=r"KrakenClient's calls are async"),
+    ):
+        blocking_walk(kraken, store, api)
+    assert sandbox.stats.requests == 0
+
+
+@pytest.mark.parametrize("api", ["sync_usage", "aiter_usage"])
+async def test_the_async_usage_api_given_a_blocking_client_says_to_use_the_blocking_one(
+    sandbox: SandboxServer, tmp_path: Path, api: str
+) -> None:
+    # Before: TypeError: object GetAccount can't be used in 'await' expression.
+    with (
+        UsageStore(tmp_path / "usage.sqlite3") as store,
+        SyncKrakenClient(sandbox.url, credentials=APIKey(DEMO_API_KEY)) as kraken,
+        pytest.raises(ConfigurationError, match=r"SyncKrakenClient's calls are blocking"),
+    ):
+        await async_walk(kraken, store, api)
+
+
+@pytest.mark.parametrize("store", ["usage.sqlite3", Path("usage.sqlite3"), None], ids=repr)
+async def test_a_sync_given_a_path_for_its_store_is_a_configuration_error_before_any_request(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store: Any
+) -> None:
+    # Before: AttributeError: 'str' object has no attribute 'sync_lock'.
+    monkeypatch.chdir(tmp_path)
+    credentials = APIKey(DEMO_API_KEY)
+    with (
+        SyncKrakenClient(sandbox.url, credentials=credentials) as kraken,
+        pytest.raises(ConfigurationError, match=r"store must be a UsageStore"),
+    ):
+        sync_usage_blocking(kraken, store, [ACCOUNT], since=TODAY_ON)
+    async with KrakenClient(sandbox.url, credentials=credentials) as kraken_async:
+        with pytest.raises(ConfigurationError, match=r"store must be a UsageStore"):
+            await sync_usage(kraken_async, store, [ACCOUNT], since=TODAY_ON)
+    assert sandbox.stats.requests == 0
+    assert not os.listdir(tmp_path)  # no store made

@@ -10,16 +10,19 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from conftest import SandboxClock
 from usage_helpers import rewritten_sandbox
@@ -227,6 +230,59 @@ def test_syncing_esi_ids_at_once_keeps_the_budget_reserve_and_is_never_rate_limi
     left = info.points_allowance_rate_limit.remaining_points or 0
     # The 1,000 kept in reserve, less what the four pages in flight at the stop may cost.
     assert left >= 1_000 - 4 * 78 - 1, report.message
+
+
+class BudgetRewritten(httpx.BaseTransport):
+    """The sandbox, with each rateLimitInfo answer's points (a dict) changed by `change`: an
+    API that tells the budget in ways Kraken's does not."""
+
+    def __init__(self, change: Callable[[dict[str, Any]], None]) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.change = change
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        operation = json.loads(request.read()).get("operationName")
+        answer = self.inner.handle_request(request)
+        body = json.loads(answer.read())
+        if operation == "getRateLimitInfo":
+            self.change(body["data"]["rateLimitInfo"]["pointsAllowanceRateLimit"])
+        return httpx.Response(answer.status_code, json=body)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def budget_sync(sandbox: SandboxServer, store: UsageStore, transport: httpx.BaseTransport) -> Any:
+    with (
+        httpx.Client(transport=transport) as http,
+        SyncKrakenClient(sandbox.url, credentials=APIKey(DEMO_API_KEY), http_client=http) as kraken,
+    ):
+        return sync_usage_blocking(kraken, store, [ACCOUNT], since=SINCE)
+
+
+@pytest.mark.parametrize("ttl", [10**15, -10, 0.5e9], ids=["year-31690708", "1969", "2001"])
+def test_a_budget_stop_leaves_out_a_renewal_time_that_is_not_in_the_coming_day(
+    sandbox: SandboxServer, store: UsageStore, ttl: float
+) -> None:
+    # 10**15 raised ValueError (year 31690708 is out of range) out of the sync, a traceback in
+    # the CLI; a ttl in the past said "it renews at 17:59 Texas time", of 1969.
+    transport = BudgetRewritten(lambda points: points.update(remainingPoints=1, ttl=ttl))
+    report = budget_sync(sandbox, store, transport)
+    assert report.stopped_reason == "budget", report.message
+    assert "renews" not in report.message
+    assert "run again later to resume" in report.message
+
+
+def test_a_budget_the_api_says_is_blocked_stops_the_sync_saying_so(
+    sandbox: SandboxServer, store: UsageStore
+) -> None:
+    # It said "stopped with 49,999 of 50,000 points left this hour (below the 5,000 kept in
+    # reserve)": not what stopped it.
+    report = budget_sync(sandbox, store, BudgetRewritten(lambda p: p.update(isBlocked=True)))
+    assert report.stopped_reason == "budget", report.message
+    assert report.message.startswith("stopped: the API says these credentials are blocked for "
+                                      "this hour (")  # fmt: skip
+    assert "below the" not in report.message
 
 
 def test_max_requests_caps_one_run(

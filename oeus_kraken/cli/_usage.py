@@ -192,12 +192,14 @@ def print_usage_tables(
 
     out = call.out
     per = {"15m": "15-minute intervals", "hour": "per hour", "day": "per day"}[interval]
-    expected = sum(intervals_in_day(day) for day in local_days(first, last))
+    expected = 0
     any_rows = False
     for esi, group in itertools.groupby(rows, key=lambda row: row[0]):
         group_rows = list(group)
         if any_rows:
             print(file=out)
+        else:  # counted once there are rows: days after today have none (9999-12-31 no end)
+            expected = sum(intervals_in_day(day) for day in local_days(first, last))
         any_rows = True
         print(f"ESI ID {esi} ({target}), {first} to {last}, Texas time, {per}:", file=out)
         shown = [c for c in columns if c.key != "cost_cents" or _any_cost(group_rows)]

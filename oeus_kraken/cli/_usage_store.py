@@ -439,10 +439,16 @@ def run_sync(call: Invocation) -> int:
         report = _synced(call, store, client)
     if report is None:
         return EXIT_CODES["interrupted"]
+    interrupted = report.stopped_reason == "interrupted"
+    # The line quotes the API's words on a failed account: escaped, as all API text printed.
+    line = output.printable(report.message)
+    if interrupted:
+        # Like every command's Ctrl-C: one line on stderr, named (stdout may be a file).
+        print(f"oeus-kraken usage sync: {line}", file=sys.stderr)
     if call.args.json:
         print(json.dumps(dataclasses.asdict(report), indent=2), file=call.out)
-    else:
-        print(report.message, file=call.out)
+    elif not interrupted:
+        print(line, file=call.out)
     return sync_exit_code(report)
 
 

@@ -44,6 +44,8 @@ def chart(
     time (each slot averaged over the intervals that fell on it, so the repeated hour of the
     fall-back day counts twice and the skipped hour of spring-forward not at all).
     """
+    if not isinstance(out_png, (str, os.PathLike)):  # Path() would raise a bare TypeError
+        raise ConfigurationError(f"out_png must be a file path (str or Path), not {out_png!r}")
     path = Path(out_png).expanduser()
     image_format = _FORMATS.get(path.suffix.lower())
     if image_format is None:

@@ -148,6 +148,11 @@ def export(
         raise ConfigurationError(
             f"interval must be one of {', '.join(_INTERVALS)}, not {interval!r}"
         )
+    if not isinstance(out, (str, os.PathLike)) and not callable(getattr(out, "write", None)):
+        # Anything else was taken for a binary stream, and failed in io.TextIOWrapper.
+        raise ConfigurationError(
+            f"out must be a file path (str or Path) or a stream with write(), not {out!r}"
+        )
     chosen = export_format(format, out)
     if isinstance(out, (str, os.PathLike)):
         store.check_out(out)

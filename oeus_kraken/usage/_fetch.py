@@ -36,6 +36,7 @@ calls.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -114,13 +115,31 @@ class UsageClient(Protocol):
 def call_sync(client: UsageClient, call: _Call, options: CallOptions | None = None) -> Any:
     """Perform a _Call, blocking (with `options` for the operation, if any)."""
     extra = {} if options is None else {"options": options}
-    return getattr(client, call.method)(**call.arguments, **extra)
+    answer = getattr(client, call.method)(**call.arguments, **extra)
+    if inspect.isawaitable(answer):
+        # An async client given to a blocking function: its coroutine sent nothing. Said here,
+        # not as "'coroutine' object has no attribute 'account'" further on.
+        if inspect.iscoroutine(answer):
+            answer.close()  # no "never awaited" warning
+        raise ConfigurationError(
+            f"{type(client).__name__}'s calls are async (awaitable): sync_usage_blocking and "
+            "iter_usage need a blocking client (SyncKrakenClient); with an async one, "
+            "use await sync_usage(...) or aiter_usage(...)"
+        )
+    return answer
 
 
 async def call_async(client: UsageClient, call: _Call, options: CallOptions | None = None) -> Any:
     """Perform a _Call, awaiting."""
     extra = {} if options is None else {"options": options}
-    return await getattr(client, call.method)(**call.arguments, **extra)
+    answer = getattr(client, call.method)(**call.arguments, **extra)
+    if not inspect.isawaitable(answer):  # a blocking client given to an async function
+        raise ConfigurationError(
+            f"{type(client).__name__}'s calls are blocking (not awaitable): sync_usage and "
+            "aiter_usage need an async client (KrakenClient); with a blocking one, use "
+            "sync_usage_blocking(...) or iter_usage(...)"
+        )
+    return await answer
 
 
 # How a walk asks the API and hands on a page. The walks' own: yield the call as an effect (an

@@ -10,8 +10,10 @@ target as it was and no temporary behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,10 +45,11 @@ def replaced_file(path: Path) -> Iterator[Path]:
         with _write_errors(path):
             yield target
         return
+    _refuse_read_only(path, target)
     try:
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
     except OSError as exc:
-        raise UsageStoreError(f"cannot write {path}: {exc.strerror}", path=path) from exc
+        raise _cannot_write(path, target.parent, exc) from exc
     os.close(fd)
     temporary = Path(name)
     try:
@@ -58,6 +61,31 @@ def replaced_file(path: Path) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise
+
+
+def _refuse_read_only(path: Path, target: Path) -> None:
+    """A file made read-only is kept: the rename into a writable folder would replace it all the
+    same, where writing into it is refused. (Both checks: root may write whatever the mode, and
+    the mode alone misses ACLs.)"""
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
+        raise UsageStoreError(
+            f"cannot write {path}: it is read-only, so it is left as it is; make it writable to "
+            "replace it, or give another name",
+            path=path,
+        )
+
+
+def _cannot_write(path: Path, folder: Path, exc: OSError) -> UsageStoreError:
+    """Why nothing could be made beside `path`, in `folder`: the OS's "No such file or
+    directory" does not say that the missing one is the folder."""
+    reason = exc.strerror
+    if exc.errno == errno.ENOENT and not folder.is_dir():
+        reason = f"the folder {folder} does not exist; make it first, or give another path"
+    return UsageStoreError(f"cannot write {path}: {reason}", path=path)
 
 
 @contextlib.contextmanager
@@ -80,7 +108,7 @@ def replaced_folder(path: Path) -> Iterator[Path]:
             tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
         )
     except OSError as exc:
-        raise UsageStoreError(f"cannot write {path}: {exc.strerror}", path=path) from exc
+        raise _cannot_write(path, path.parent, exc) from exc
     try:
         yield temporary
         _swap_in(temporary, path)

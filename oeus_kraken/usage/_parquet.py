@@ -18,6 +18,7 @@ and nothing else; anything else there is refused, never mixed with.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
@@ -48,7 +49,13 @@ def pyarrow_module() -> Any:
 
 def check_replaceable(out: Path) -> None:
     """Refuse an `out` that is a file, or a folder holding anything but an earlier export."""
-    if out.is_symlink() or (out.exists() and not out.is_dir()):
+    if out.is_symlink():
+        # The swap renames `out` itself: the link would go, not the folder it names.
+        raise ConfigurationError(
+            f"{out} is a symlink (to {os.readlink(out)}), and a Parquet export replaces its "
+            "folder whole: give the folder itself, or a path that does not exist yet"
+        )
+    if out.exists() and not out.is_dir():
         raise ConfigurationError(
             f"{out} is a file, and a Parquet export is a folder (a dataset): give a folder "
             "path that does not exist yet, or an earlier export's"
@@ -158,8 +165,9 @@ def _values(record: tuple[Any, ...], aggregate: bool, local: Any) -> list[Any]:
 class _Writer:
     """One file per (ESI ID, local date) into `folder`; one day's rows are all it holds."""
 
-    def __init__(self, pa: Any, schema: Any, folder: Path) -> None:
+    def __init__(self, pa: Any, schema: Any, folder: Path, out: Path) -> None:
         self.pa, self.schema, self.folder = pa, schema, folder
+        self.out = out  # what errors name: `folder` is a temporary, gone once they are read
         self.key: tuple[str, date] | None = None
         self.day_end = -1
         self.batch: list[list[Any]] = [[] for _ in schema.names]
@@ -197,7 +205,10 @@ class _Writer:
             self.pa.parquet.write_table(table, path)
             owner_only(path)
         except OSError as exc:
-            raise UsageStoreError(f"cannot write {directory}: {exc}") from exc
+            # pyarrow's text ("[Errno 28] Error writing bytes to file. Detail: ...") buries
+            # the OS's reason; its errno says it plainly.
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise UsageStoreError(f"cannot write {self.out}: {reason}", path=self.out) from exc
         for column in self.batch:
             column.clear()
 
@@ -218,7 +229,7 @@ def write_dataset(
     schema = _schema(pa, aggregate, *shapes)
     count = 0
     with replaced_folder(out) as folder:
-        writer = _Writer(pa, schema, folder)
+        writer = _Writer(pa, schema, folder, out)
         for record in records:
             writer.add(record[0], record[1], _values(record, aggregate, local))
             count += 1

@@ -42,9 +42,11 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import shutil
 import socket
 import sqlite3
 import stat
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -313,12 +315,26 @@ class UsageStore:
                 f"busy_timeout must be a number of seconds, 0 or more, not {busy_timeout!r}"
             )
         self.path = Path(path).expanduser() if path is not None else default_usage_store_path()
+        beside = _kept_beside(self.path)
+        if beside is not None:
+            # Made a store, the file would be truncated by the next sync of that store (its
+            # lock) or taken by SQLite for that store's journal: what was synced into it lost.
+            raise ConfigurationError(
+                f"{self.path} is a file kept beside the usage store {beside}, not a store: "
+                f"give {beside} itself, or a name of its own for a new store"
+            )
+        if self.path.is_dir():  # SQLite's words for it: "unable to open database file"
+            raise UsageStoreError(
+                f"{self.path} is a folder, not a usage store: give a file path, such as "
+                f"{self.path / 'usage.sqlite3'}",
+                path=self.path,
+            )
         self.read_only = read_only
         self._lock = threading.RLock()
         self._meters: dict[str, int] = {}  # committed ESI ID -> meter id (ids never change)
         self._pending_meters: dict[str, int] = {}  # created in the open transaction
         self._closed = False
-        self._conn = self._open_read_only() if read_only else self._open(busy_timeout)
+        self._conn = self._open_read_only(busy_timeout) if read_only else self._open(busy_timeout)
 
     def __repr__(self) -> str:
         return f"UsageStore({str(self.path)!r})"
@@ -378,6 +394,8 @@ class UsageStore:
                 raise self._busy_error() from exc
             if not _writable(self.path):
                 raise self._read_only_error() from exc
+            if _is_full(exc):
+                raise self._full_error() from exc
             raise UsageStoreError(
                 f"cannot open the usage store {self.path}: {exc}", path=self.path
             ) from exc
@@ -397,6 +415,14 @@ class UsageStore:
             path=self.path,
         )
 
+    def _full_error(self) -> UsageStoreError:
+        # SQLite's own words ("database or disk is full") say what happened, not what to do.
+        return UsageStoreError(
+            f"the disk holding the usage store {self.path} is full: what was stored before is "
+            "kept (the write that did not fit was undone); free some space and run again",
+            path=self.path,
+        )
+
     def _not_ours_error(self, exc: sqlite3.DatabaseError) -> UsageStoreError:
         return UsageStoreError(
             f"{self.path} is not an oeus-kraken usage store, or it is damaged ({exc}); "
@@ -404,7 +430,7 @@ class UsageStore:
             path=self.path,
         )
 
-    def _open_read_only(self) -> sqlite3.Connection:
+    def _open_read_only(self, busy_timeout: float) -> sqlite3.Connection:
         """The store as it is, never written: `mode=ro`; on read-only media, where SQLite cannot
         make the WAL index, `immutable=1` (nothing can write there either). A store of an older
         schema is copied into memory and migrated there."""
@@ -416,22 +442,59 @@ class UsageStore:
             for options in ("?mode=ro", "?mode=ro&immutable=1"):
                 try:
                     conn = sqlite3.connect(
-                        uri + options, uri=True, isolation_level=None, check_same_thread=False
+                        uri + options,
+                        uri=True,
+                        timeout=busy_timeout,
+                        isolation_level=None,
+                        check_same_thread=False,
                     )
                     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
                     break
-                except sqlite3.OperationalError:
+                except sqlite3.OperationalError as exc:
                     if conn is not None:
                         conn.close()
                     conn = None
+                    if _is_busy(exc):  # a writer holds it: not read-only media, never read past
+                        raise self._busy_error() from exc
                     if options.endswith("immutable=1"):
                         raise
             assert conn is not None
+            if options.endswith("immutable=1") and _holds_writes(_wal_of(self.path)):
+                # `immutable` reads the main file only: what a writer left in the WAL (a copy
+                # taken while a sync ran) would be missing without a word.
+                conn.close()
+                conn = self._with_its_wal()
             return self._current_schema(conn)
         except sqlite3.DatabaseError as exc:
             if conn is not None:
                 conn.close()
             raise self._not_ours_error(exc) from exc
+
+    def _with_its_wal(self) -> sqlite3.Connection:
+        """The store with its WAL applied, in memory: both copied to a private temporary
+        folder, where SQLite can make the -shm that read-only media would not let it make."""
+        try:
+            with tempfile.TemporaryDirectory(prefix="oeus-kraken-usage-") as folder:  # 0700
+                copy = Path(folder) / "usage.sqlite3"
+                shutil.copyfile(self.path, copy)
+                shutil.copyfile(_wal_of(self.path), _wal_of(copy))
+                disk = sqlite3.connect(copy, isolation_level=None)
+                memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+                try:
+                    disk.backup(memory)
+                except BaseException:
+                    memory.close()
+                    raise
+                finally:
+                    disk.close()
+        except OSError as exc:
+            raise UsageStoreError(
+                f"cannot read the usage store {self.path} on read-only media with the writes "
+                f"in its WAL: a temporary copy failed ({exc.strerror or exc}); copy the store "
+                "and its -wal file somewhere writable",
+                path=self.path,
+            ) from exc
+        return memory
 
     def _current_schema(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         """`conn` if it is a store of this version; else a migrated copy in memory (or the
@@ -531,6 +594,8 @@ class UsageStore:
                 raise self._busy_error() from exc
             if "readonly" in str(exc):
                 raise self._read_only_error() from exc
+            if _is_full(exc):
+                raise self._full_error() from exc
             raise UsageStoreError(f"usage store {self.path}: {exc}", path=self.path) from exc
         except sqlite3.DatabaseError as exc:
             raise UsageStoreError(
@@ -1238,6 +1303,36 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     """SQLITE_BUSY / SQLITE_LOCKED (sqlite_errorname is Python 3.11+; the text is everywhere)."""
     name = getattr(exc, "sqlite_errorname", "")
     return name in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in str(exc) or "busy" in str(exc)
+
+
+def _kept_beside(path: Path) -> Path | None:
+    """The SQLite file `path` is kept beside (as its -wal, -journal, sync lock...), if any."""
+    for end in BESIDE_THE_STORE:
+        if path.name.endswith(end) and path.name != end:
+            store = path.with_name(path.name[: -len(end)])
+            try:
+                with open(store, "rb") as file:
+                    if file.read(16) == b"SQLite format 3\x00":
+                        return store
+            except OSError:  # none there (or unreadable: then not ours to protect)
+                pass
+    return None
+
+
+def _wal_of(path: Path) -> Path:
+    return path.with_name(path.name + "-wal")
+
+
+def _holds_writes(wal: Path) -> bool:
+    try:
+        return wal.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _is_full(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_FULL: the disk (or the file system's quota) has no room for the write."""
+    return getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or "disk is full" in str(exc)
 
 
 # --- The note beside sync_lock's lock ----------------------------------------------------------

@@ -399,17 +399,33 @@ class _Budget:
         reserve = math.ceil(points.limit * run.budget_reserve)
         run.budget_read(points.remaining_points, reserve)
         if points.remaining_points < reserve or points.is_blocked:
-            renews = ""
-            if points.ttl:
-                at = to_local(datetime.fromtimestamp(points.ttl, tz=timezone.utc))
-                renews = f"; it renews at {at:%H:%M} Texas time"
+            renews = _renewal(points.ttl, run.now)
+            left = f"{points.remaining_points:,} of {points.limit:,} points left"
+            why = (
+                f"stopped with {left} this hour (below the {reserve:,} kept in reserve)"
+                if points.remaining_points < reserve
+                else f"stopped: the API says these credentials are blocked for this hour ({left})"
+            )
             run.stop(
                 "budget",
-                f"stopped with {points.remaining_points:,} of {points.limit:,} points left this "
-                f"hour (below the {reserve:,} kept in reserve){renews}; run again then to resume",
+                why
+                + (f"; it renews at {renews}; run again then" if renews else "; run again later")
+                + " to resume",
             )
             return False
         return True
+
+
+def _renewal(ttl: int | None, now: datetime) -> str | None:
+    """When the hour's points renew ("14:00 Texas time"), if `ttl` says a time in the coming
+    day; None for anything else an API may send (a time past, 10**15: no date holds it)."""
+    try:
+        at = datetime.fromtimestamp(ttl, tz=timezone.utc) if ttl else None
+    except (ValueError, OverflowError, OSError):
+        return None
+    if at is None or not now < at <= now + timedelta(days=1):
+        return None
+    return f"{to_local(at):%H:%M} Texas time"
 
 
 def _rate_limited(run: _Run, error: RateLimitError) -> None:
@@ -704,7 +720,11 @@ class _Options:
     page_size: int = DEFAULT_PAGE_SIZE
 
 
-def _options(accounts: Sequence[str] | None, options: dict[str, Any]) -> _Options:
+def _options(store: object, accounts: Sequence[str] | None, options: dict[str, Any]) -> _Options:
+    if not isinstance(store, UsageStore):  # a path, say: "'str' object has no attribute ..."
+        raise ConfigurationError(
+            f"store must be a UsageStore (UsageStore(path) opens one), not {store!r}"
+        )
     since = options.pop("since", None)
     max_requests = options.pop("max_requests", None)
     concurrency = options.pop("concurrency", DEFAULT_CONCURRENCY)
@@ -834,7 +854,7 @@ def sync_usage_blocking(
 
     Ctrl-C raises `UsageSyncInterrupted` (a KeyboardInterrupt) with the report, within about
     INTERRUPT_GRACE seconds; a second Ctrl-C while it winds down stops at once."""
-    o = _options(accounts, dict(options))
+    o = _options(store, accounts, dict(options))
     run = _new_run(o)
     syncs: list[_MeterSync] = []
     with store.sync_lock():
@@ -871,7 +891,7 @@ async def sync_usage(
     """`sync_usage_blocking` with a `KrakenClient` (async): ESI IDs run as tasks, `concurrency`
     at a time; store writes run in a worker thread. Cancelled, it sends no further request,
     closes the open records as interrupted, logs the report's line and re-raises."""
-    o = _options(accounts, dict(options))
+    o = _options(store, accounts, dict(options))
     run = _new_run(o)
     syncs: list[_MeterSync] = []
     tasks: list[asyncio.Task[None]] = []
