@@ -939,3 +939,30 @@ def test_every_tdsp_delivers_at_its_published_charges_and_every_efl_holds_there(
     assert comparison.efl_holds
     assert all(check.checked >= 6 for check in comparison.efl)
     assert {p.rates.time_of_use for p in comparison.products} == {True, False}
+
+
+def test_the_sync_line_before_a_comparison_shows_api_text_escaped(
+    cli: Cli, org_env: None, sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An ESI ID no stored account holds: --sync syncs every account, and its line names those
+    # that failed with the API's own words, which may hold an escape code (README: API text is
+    # printed escaped, so that it cannot drive the terminal).
+    from graphql import GraphQLError
+
+    from oeus_kraken.sandbox import _us_resolvers
+
+    serve = _us_resolvers.measurements_connection
+
+    def hostile_but_for_esi_id(meter: Any, **options: Any) -> Any:
+        if meter is not None and meter.esi_id != ESI_ID:
+            raise GraphQLError("boom\x1b[2J\x07", extensions={"errorCode": "KT-CT-9999"})
+        return serve(meter, **options)
+
+    monkeypatch.setattr(_us_resolvers, "measurements_connection", hostile_but_for_esi_id)
+    today = datetime.fromtimestamp(sandbox.state.clock(), TEXAS).date()
+    days = ("--from", str(today - timedelta(days=3)), "--to", str(today - timedelta(days=2)))
+    run = cli("compare", ESI_ID, *days, "--db", str(tmp_path / "u.sqlite3"), "--sync", "--json")
+    assert run.code == 0, run.err
+    assert "boom\\x1b[2J\\x07" in run.err  # the failed accounts named, their words spelt out
+    assert "\x1b" not in run.err + run.out
+    assert "\x07" not in run.err + run.out

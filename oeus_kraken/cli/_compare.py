@@ -156,7 +156,7 @@ def _sync(call: Invocation, store: Any, account: str | None, say: TextIO) -> int
         )
     except UsageSyncInterrupted as stopped:  # Ctrl-C: what was kept, as `usage sync` says
         progress.close()
-        print(f"oeus-kraken compare: {stopped.report.message}", file=sys.stderr)
+        print(f"oeus-kraken compare: {output.printable(stopped.report.message)}", file=sys.stderr)
         return EXIT_CODES["interrupted"]
     finally:
         progress.close()
@@ -164,7 +164,7 @@ def _sync(call: Invocation, store: Any, account: str | None, say: TextIO) -> int
         # Why the account failed is the answer: comparing would fail on it again, or price what
         # the store held before, after a line saying the sync failed and one to "add --sync".
         raise ComparisonError(f"--sync: {account}: {report.failures[account]}")
-    print(report.message, file=say)
+    print(output.printable(report.message), file=say)  # (it may quote the API's words)
     if report.stopped_reason == "rate-limited":
         return SYNC_EXIT_CODES["rate-limited"]
     return None
