@@ -29,6 +29,8 @@ from ._errors import (
     PermissionDeniedError,
     QueryTooLargeError,
     RateLimitError,
+    mask,
+    spellings_of,
 )
 from ._kt_codes import CODES, Category, KrakenCode
 
@@ -176,26 +178,35 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     return min(max(0.0, (when - datetime.now(timezone.utc)).total_seconds()), MAX_RETRY_AFTER)
 
 
-_HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _HTML_TAG = re.compile(r"<[^>]*>")
 
 
-def body_excerpt(response: httpx.Response) -> str:
+def body_excerpt(response: httpx.Response, secrets: Iterable[str] = ()) -> str:
     """A short, readable excerpt of an unexpected body: an HTML page's title (or its text
-    without tags), else the start of the body."""
-    raw = response.content[: BODY_EXCERPT_CHARS * 20]
+    without tags), else the start of the body; each of `secrets` the body quotes shown as ***."""
+    text = _masked_start(response.content, spellings_of(secrets), BODY_EXCERPT_CHARS * 20)
     if _is_html(response):
-        title = _HTML_TITLE.search(raw)
-        text = raw.decode("utf-8", errors="replace")
-        text = "HTML page: " + (
-            title.group(1).decode("utf-8", errors="replace") if title else _HTML_TAG.sub(" ", text)
-        )
+        title = _HTML_TITLE.search(text)
+        text = "HTML page: " + (title.group(1) if title else _HTML_TAG.sub(" ", text))
     else:
-        text = raw[: BODY_EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
+        text = text[: BODY_EXCERPT_CHARS * 4]
     text = " ".join(text.split())
     if len(text) > BODY_EXCERPT_CHARS:
         text = text[:BODY_EXCERPT_CHARS] + "..."
     return text or "(empty body)"
+
+
+def _masked_start(content: bytes, spellings: list[str], chars: int) -> str:
+    """About the first `chars` characters of `content`, `spellings` masked. Masked before
+    anything is cut or squeezed: a cut inside a secret, or its spaces squeezed, would leave
+    what no longer matches it, and is shown. A secret the window itself cuts is left out."""
+    longest = len(spellings[0]) if spellings else 0
+    window = content[: 4 * (chars + longest)]  # (a character is 1 to 4 bytes of UTF-8)
+    text = mask(window.decode("utf-8", errors="replace"), spellings)
+    if len(window) < len(content):
+        text = text[: len(text) - longest]  # a secret cut by the window ends in these
+    return text[:chars]
 
 
 def _is_html(response: httpx.Response) -> bool:
@@ -293,8 +304,11 @@ def token_rejection(response: httpx.Response) -> str | None:
     return None
 
 
-def read_response(response: httpx.Response, operation_name: str | None) -> dict[str, Any]:
-    """The `data` of a successful GraphQL answer; otherwise raises the matching KrakenError."""
+def read_response(
+    response: httpx.Response, operation_name: str | None, secrets: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The `data` of a successful GraphQL answer; otherwise raises the matching KrakenError
+    (quoting the body, if at all, with each of `secrets` masked)."""
     status = response.status_code
     what = operation_name or "GraphQL request"
     context: dict[str, Any] = {"operation_name": operation_name, "status_code": status}
@@ -329,16 +343,16 @@ def read_response(response: httpx.Response, operation_name: str | None) -> dict[
     try:
         body = decode_json(response.content)
     except ValueError as exc:
-        raise _not_graphql(response, what, context, "is not JSON") from exc
+        raise _not_graphql(response, what, context, "is not JSON", secrets) from exc
     if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
-        raise _not_graphql(response, what, context, "has neither `data` nor `errors`")
+        raise _not_graphql(response, what, context, "has neither `data` nor `errors`", secrets)
     data = body.get("data")
     errors = body.get("errors")
     if data is not None and not isinstance(data, dict):
-        raise _not_graphql(response, what, context, "has a `data` that is not an object")
+        raise _not_graphql(response, what, context, "has a `data` that is not an object", secrets)
     if errors:
         if not isinstance(errors, list) or not all(isinstance(e, dict) for e in errors):
-            raise _not_graphql(response, what, context, "has malformed `errors`")
+            raise _not_graphql(response, what, context, "has malformed `errors`", secrets)
         raise graphql_error(
             errors,
             data,
@@ -347,7 +361,7 @@ def read_response(response: httpx.Response, operation_name: str | None) -> dict[
             retry_after=retry_after_seconds(response),
         )
     if not 200 <= status <= 299 or data is None:
-        raise _not_graphql(response, what, context, "has no `data`")
+        raise _not_graphql(response, what, context, "has no `data`", secrets)
     return data
 
 
@@ -356,8 +370,9 @@ def read_response_masking(
 ) -> dict[str, Any]:
     """`read_response`, the error it raises with each of `secrets` the answer quotes back shown
     as *** (`KrakenError.masking`): a token request's credential, a call's token."""
+    secrets = list(secrets)
     try:
-        return read_response(response, operation_name)
+        return read_response(response, operation_name, secrets)
     except KrakenError as error:
         masked = error.masking(secrets)
         if masked is error:
@@ -366,18 +381,21 @@ def read_response_masking(
 
 
 def _not_graphql(
-    response: httpx.Response, what: str, context: dict[str, Any], problem: str
+    response: httpx.Response,
+    what: str,
+    context: dict[str, Any],
+    problem: str,
+    secrets: Iterable[str],
 ) -> KrakenError:
     status = response.status_code
+    excerpt = body_excerpt(response, secrets)
     if 200 <= status <= 299:
         return InvalidResponseError(
             f"{what}: HTTP {status} but the body {problem}, so it is not a GraphQL answer: "
-            f"{body_excerpt(response)}",
+            f"{excerpt}",
             **context,
         )
-    return APIStatusError(
-        f"{what}: HTTP {status} {response.reason_phrase}: {body_excerpt(response)}", **context
-    )
+    return APIStatusError(f"{what}: HTTP {status} {response.reason_phrase}: {excerpt}", **context)
 
 
 def transport_error(exc: BaseException, operation_name: str | None) -> KrakenError:
