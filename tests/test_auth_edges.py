@@ -46,6 +46,7 @@ from oeus_kraken import (
     Credentials,
     EmailPassword,
     KrakenError,
+    ObtainJSONWebTokenInput,
     OrganizationSecretKey,
 )
 
@@ -101,6 +102,54 @@ async def test_a_data_call_error_that_quotes_the_token_back_shows_it_masked(
     said = everything_said(error)
     assert [s for s in secrets_of(kraken) if s in said] == []
     assert str(error).count("***") == 1
+
+
+# The credential fields of ObtainJSONWebTokenInput, each with a value the test looks for.
+TOKEN_INPUT_FIELDS = {
+    "api_key": "APIKEYSECRET-typed-61c0",
+    "organization_secret_key": "sk_live_ORGSECRET-typed-93ad",
+    "password": "PWSECRET-typed-2b7e",
+    "refresh_token": "REFRESHSECRET-typed-4f18",
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core (_call.attempt): a call's error is masked for its token only, not for the "
+    "credential fields of its own variables; fix proposed in the probe9-auth report",
+)
+@pytest.mark.parametrize("field", list(TOKEN_INPUT_FIELDS))
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_the_typed_token_methods_error_that_quotes_its_input_shows_the_credential_masked(
+    kind: str, field: str
+) -> None:
+    """README lists get_kraken_token(input) among the methods: a token request made by hand.
+    When the API quotes the input back (a validation error repeats a variable whole), the
+    client's own token request masks the credential; this one showed it, in the message and in
+    `.errors`."""
+    secret = TOKEN_INPUT_FIELDS[field]
+    given = {"email": EMAIL} if field == "password" else {}
+    token_input = ObtainJSONWebTokenInput(**given, **{field: secret})
+
+    def quoting_the_input(sent: Sent) -> httpx.Response:
+        quoted = (sent.variables or {}).get("input")
+        message = f"Variable '$input' got invalid value {quoted!r}"
+        return error_response("KT-CT-1137", message=message, error_type="VALIDATION")
+
+    kraken = scripted()
+    kraken.queue(OBTAIN, quoting_the_input)
+    with HostileServer(kraken.over_socket) as endpoint:
+        caller = Caller.make(kind, endpoint.url, max_retries=0)
+        assert caller.client is not None
+        client = caller.client
+        try:
+            with pytest.raises(KrakenError) as raised:
+                await caller.run(lambda: client.get_kraken_token(token_input))
+        finally:
+            await caller.close()
+    shown = secret in everything_said(raised.value)  # (not the text: the test's output shows it)
+    assert not shown
+    assert "***" in str(raised.value)
 
 
 # -- refreshing ------------------------------------------------------------------------------------
@@ -301,7 +350,7 @@ async def test_a_secret_quoted_where_the_errors_excerpt_ends_shows_no_part_of_it
         caller = Caller.make(kind, endpoint.url, credential, max_retries=0)
         error = await error_of_one_call(caller)
     said = everything_said(error)
-    assert [piece for piece in pieces(secret) if piece in said] == []
+    assert sum(piece in said for piece in pieces(secret)) == 0  # (counted: never shown)
     assert "***" in str(error)
 
 
@@ -319,5 +368,5 @@ async def test_a_token_quoted_where_the_errors_excerpt_ends_shows_no_part_of_it(
         error = await error_of_one_call(Caller.make(kind, endpoint.url, max_retries=0))
     signature = kraken.issued_tokens[0].rsplit(".", 1)[-1]
     said = everything_said(error)
-    assert [piece for piece in pieces(signature) if piece in said] == []
+    assert sum(piece in said for piece in pieces(signature)) == 0
     assert "***" in str(error)
