@@ -374,10 +374,38 @@ def read_response_masking(
     try:
         return read_response(response, operation_name, secrets)
     except KrakenError as error:
-        masked = error.masking(secrets)
+        masked = error.masking([*secrets, *secrets_in(error.data)])
         if masked is error:
             raise
     raise masked  # out here, so that the unmasked error is not its context
+
+
+# The fields whose values are secrets, as the generated models' repr hides them (codegen's
+# SECRET_FIELD_NAMES and SECRET_FIELD_SUFFIXES), spelt as the API's JSON names are, lower-cased
+# and without underscores: `token`, `refreshToken`, `APIKey`, `organizationSecretKey`...
+_SECRET_NAMES = frozenset(("token", "password", "apikey", "authcode", "clientsecret", "secret"))
+_SECRET_ENDINGS = ("token", "password", "secret", "secretkey", "apikey", "signedkey")
+
+
+def secrets_in(data: object) -> list[str]:
+    """The values of secret fields anywhere in an answer's partial `data`: an error carries
+    that data, and a token issued beside an error (a token request's, createSmartDeviceToken's)
+    would otherwise reach every error reporter whole."""
+    found: list[str] = []
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                name = str(key).replace("_", "").lower()
+                secret = name in _SECRET_NAMES or name.endswith(_SECRET_ENDINGS)
+                if secret and isinstance(item, str):
+                    found.append(item)
+                else:
+                    pending.append(item)
+        elif isinstance(value, list):
+            pending += value
+    return found
 
 
 def _not_graphql(

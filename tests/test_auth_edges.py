@@ -24,6 +24,7 @@ from auth_helpers import (
     FakeClock,
     Sent,
     error_response,
+    json_response,
     raw_http,
     secrets_of,
 )
@@ -153,6 +154,28 @@ async def test_the_typed_token_methods_error_that_quotes_its_input_shows_the_cre
     shown = secret in everything_said(raised.value)  # (not the text: the test's output shows it)
     assert not shown
     assert "***" in str(raised.value)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_token_answer_with_errors_beside_the_token_keeps_the_token_out_of_the_error(
+    kind: str,
+) -> None:
+    """GraphQL may answer a field's error beside data: a token answer with an error about one of
+    its fields failed the token request (as it does still), and the GraphQLError's `data` held
+    the token just issued and its refresh token, whole, for any error reporter to keep."""
+
+    def with_an_error_beside(_sent: Sent) -> httpx.Response:
+        error = {"message": "refreshExpiresIn is deprecated", "extensions": {"errorCode": "X-1"}}
+        return json_response({"data": {"obtainKrakenToken": kraken.new_token()}, "errors": [error]})
+
+    kraken = scripted()
+    kraken.queue(OBTAIN, with_an_error_beside)
+    with HostileServer(kraken.over_socket) as endpoint:
+        error = await error_of_one_call(Caller.make(kind, endpoint.url, max_retries=0))
+    assert kraken.issued_tokens, "no token was issued: the test proves nothing"
+    said = everything_said(error)
+    assert sum(secret in said for secret in secrets_of(kraken)) == 0  # (counted: never shown)
+    assert "refreshExpiresIn is deprecated" in str(error)
 
 
 # -- refreshing ------------------------------------------------------------------------------------
@@ -423,3 +446,19 @@ async def test_a_token_quoted_where_the_errors_excerpt_ends_shows_no_part_of_it(
     said = everything_said(error)
     assert sum(piece in said for piece in pieces(signature)) == 0
     assert "***" in str(error)
+
+
+def test_an_errors_data_is_masked_for_every_field_the_models_repr_hides() -> None:
+    """The fields `secrets_in` finds in an error's data are those the generated models' repr
+    hides (codegen's list), as the API spells them (camelCase)."""
+    from oeus_kraken._responses import secrets_in
+    from oeus_kraken.codegen.plugins import SECRET_FIELD_NAMES, SECRET_FIELD_SUFFIXES
+
+    def camel(snake: str) -> str:
+        first, *rest = snake.split("_")
+        return first + "".join(part.title() for part in rest)
+
+    names = [*SECRET_FIELD_NAMES, *(f"some{suffix}" for suffix in SECRET_FIELD_SUFFIXES)]
+    for name in names:
+        assert secrets_in({"node": [{camel(name): "x"}]}) == ["x"], name
+    assert secrets_in({"key": "x", "tokens": ["y"], "tokenCount": 2}) == []
