@@ -374,10 +374,21 @@ def read_response_masking(
     try:
         return read_response(response, operation_name, secrets)
     except KrakenError as error:
-        masked = error.masking([*secrets, *secrets_in(error.data)])
+        masked = error.masking([*secrets, *_secrets_sent(response), *secrets_in(error.data)])
         if masked is error:
             raise
     raise masked  # out here, so that the unmasked error is not its context
+
+
+def _secrets_sent(response: httpx.Response) -> list[str]:
+    """The values of secret fields in the variables of the request `response` answers: a call
+    that sends a credential itself (the typed get_kraken_token) masks it as the client's own
+    token request does."""
+    try:
+        body = json.loads(response.request.content)
+    except (RuntimeError, ValueError):  # no request, or its body not read (a token request's)
+        return []
+    return secrets_in(body.get("variables")) if isinstance(body, dict) else []
 
 
 # The fields whose values are secrets, as the generated models' repr hides them (codegen's

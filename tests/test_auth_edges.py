@@ -117,11 +117,6 @@ TOKEN_INPUT_FIELDS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_call.attempt): a call's error is masked for its token only, not for the "
-    "credential fields of its own variables; fix proposed in the probe9-auth report",
-)
 @pytest.mark.parametrize("field", list(TOKEN_INPUT_FIELDS))
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_the_typed_token_methods_error_that_quotes_its_input_shows_the_credential_masked(
