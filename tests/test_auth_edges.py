@@ -33,6 +33,7 @@ from loopback_kraken import (
     CLIENT_KINDS,
     CREDENTIAL,
     KINDS,
+    RAW_KINDS,
     Caller,
     html_page,
     origin,
@@ -45,6 +46,7 @@ from loopback_kraken import (
 from oeus_kraken import (
     APIStatusError,
     AuthenticationError,
+    ConfigurationError,
     Credentials,
     EmailPassword,
     KrakenClient,
@@ -311,6 +313,37 @@ async def test_a_rejection_after_a_redirect_through_another_origin_and_back_spar
             assert len(token_requests(endpoint)) == 1
     assert not isinstance(raised.value, AuthenticationError)
     assert origin(other.url) in str(raised.value)
+
+
+# -- a Host header of the caller's own -------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core (_auth.KrakenAuth._check_origin): the request's URL is checked, not its Host "
+    "header; fix proposed in the probe9-auth report",
+)
+@pytest.mark.parametrize("kind", RAW_KINDS)
+async def test_a_request_whose_host_header_names_another_host_is_refused_before_anything_is_sent(
+    kind: str,
+) -> None:
+    """The Host header picks the virtual host a shared server or CDN routes to: a raw client's
+    request to the endpoint's URL with `Host: other.example` sent the token request, credential
+    and all, and then the token, addressed to other.example. (Our clients refuse a call's
+    `headers={"Host": ...}` for this reason.)"""
+    kraken = scripted()
+    with HostileServer(kraken.over_socket) as endpoint:
+        caller = Caller.make(kind, endpoint.url)
+        assert caller.http is not None
+        http = caller.http
+        try:
+            with pytest.raises(ConfigurationError, match=r"other\.example"):
+                await caller.run(
+                    lambda: http.post(endpoint.url, json={}, headers={"Host": "other.example"})
+                )
+        finally:
+            await caller.close()
+        assert endpoint.requests == []
 
 
 # -- a transport that resends --------------------------------------------------------------------
