@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,8 +21,10 @@ from auth_helpers import (
     MARGIN,
     OBTAIN,
     REFRESH,
+    REFRESH_TOKEN_VALUE,
     TOKEN_LIFETIME,
     FakeClock,
+    FakeKraken,
     Sent,
     error_response,
     json_response,
@@ -49,10 +52,12 @@ from oeus_kraken import (
     ConfigurationError,
     Credentials,
     EmailPassword,
+    FileTokenStore,
     KrakenClient,
     KrakenError,
     ObtainJSONWebTokenInput,
     OrganizationSecretKey,
+    RefreshToken,
     SyncKrakenClient,
 )
 
@@ -217,6 +222,60 @@ async def test_a_refresh_the_api_refuses_is_dropped_and_the_api_key_obtains_anew
             await caller.close()
         operations = [request.operation for request in token_requests(endpoint)]
     assert operations == [OBTAIN, REFRESH, OBTAIN]
+
+
+def rotating_refresh_tokens(kraken: FakeKraken) -> None:
+    """`kraken` refreshes as a Kraken that rotates refresh tokens does (django-graphql-jwt's
+    default): each is good for one refresh, and the refresh token given at first for one."""
+    good = {REFRESH_TOKEN_VALUE}
+
+    def refresh(sent: Sent) -> httpx.Response:
+        given = ((sent.variables or {}).get("input") or {}).get("refreshToken")
+        if given not in good:
+            return error_response("KT-CT-1135", message="Invalid refresh token.")
+        good.discard(given)
+        answer = kraken.issue_token()
+        good.add(kraken.issued_refresh_tokens[-1])
+        return answer
+
+    kraken.set_default(REFRESH, refresh)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core (_tokens.TokenState.token_request_failed, _auth.ensure_token): a refused "
+    "refresh token ends the client without reading the token store again; fix proposed in the "
+    "probe9-auth report",
+)
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_refresh_token_another_process_rotated_is_taken_from_the_shared_token_store(
+    kind: str, tmp_path: Path
+) -> None:
+    """Two processes (here two clients, each with a state of its own) share a token file and a
+    RefreshToken. One refreshes, the API rotates the refresh token (the old one is spent), and
+    the file holds the new one; the other, refreshing later with the spent one, is refused. It
+    raised "The refresh token was rejected ... no other credential" on every call from then on,
+    though the file held a working token and refresh token all along."""
+    clock = FakeClock(time.time())
+    kraken = scripted()
+    rotating_refresh_tokens(kraken)
+    store = tmp_path / "tokens.json"
+    credential = RefreshToken(REFRESH_TOKEN_VALUE)
+    with HostileServer(kraken.over_socket) as endpoint:
+        first, second = [
+            await caller_holding_a_token(
+                kind, endpoint.url, clock, credentials=credential, token_store=FileTokenStore(store)
+            )
+            for _ in range(2)
+        ]  # the first refreshed the given refresh token; the second took its token from the file
+        try:
+            clock.advance(TOKEN_LIFETIME - MARGIN + 1)  # both in the refresh window
+            assert viewer_email(await second.call()) == EMAIL  # it refreshes: rotated
+            clock.advance(MARGIN)  # the first's token has expired: it must have another
+            assert viewer_email(await first.call()) == EMAIL
+        finally:
+            await first.close()
+            await second.close()
 
 
 # Ways a refresh ahead of time fails in passing.
