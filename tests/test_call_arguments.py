@@ -143,7 +143,7 @@ async def test_a_call_header_http_refuses_is_refused_before_sending_not_blamed_o
     is refused by HTTP/1.1 itself (h11), as the request is written: it was retried, then said
     "could not reach the Kraken API ... Check the URL and the network" (APIConnectionError)."""
     with HostileServer(scripted().over_socket) as endpoint:
-        caller = Caller.make(kind, endpoint.url, max_retries=2)
+        caller = Caller.make(kind, endpoint.url, max_retries=1)
         try:
             assert caller.client is not None
             client = caller.client
