@@ -19,6 +19,7 @@ import pytest
 from auth_helpers import (
     EMAIL,
     MARGIN,
+    NEVER,
     OBTAIN,
     REFRESH,
     REFRESH_TOKEN_VALUE,
@@ -53,6 +54,7 @@ from oeus_kraken import (
     Credentials,
     EmailPassword,
     FileTokenStore,
+    KrakenAuth,
     KrakenClient,
     KrakenError,
     ObtainJSONWebTokenInput,
@@ -372,6 +374,30 @@ async def test_a_rejection_after_a_redirect_through_another_origin_and_back_spar
             assert len(token_requests(endpoint)) == 1
     assert not isinstance(raised.value, AuthenticationError)
     assert origin(other.url) in str(raised.value)
+
+
+# -- a raw client's token request without an answer ------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", RAW_KINDS)
+async def test_a_raw_clients_token_request_without_an_answer_raises_httpxs_own_error(
+    kind: str,
+) -> None:
+    """README said every failed token request is a KrakenError on a raw client; one that gets
+    no answer is httpx's own error, which httpx raises without handing it to the auth (as for
+    any of its requests). The token request is ended, so the next call obtains a token."""
+    kraken = scripted(token_faults=[NEVER])
+    with HostileServer(kraken.over_socket) as endpoint:
+        http_class = httpx.AsyncClient if kind == "raw-async" else httpx.Client
+        http = http_class(auth=KrakenAuth(CREDENTIAL, url=endpoint.url), timeout=0.3)
+        caller = Caller(kind, endpoint.url, http=http)
+        try:
+            with pytest.raises(httpx.TimeoutException):
+                await caller.call()
+            assert viewer_email(await caller.call()) == EMAIL
+        finally:
+            await caller.close()
+        assert len(token_requests(endpoint)) == 2
 
 
 # -- a Host header of the caller's own -------------------------------------------------------------
