@@ -444,7 +444,9 @@ def transport_error(exc: BaseException, operation_name: str | None) -> KrakenErr
     what = operation_name or "GraphQL request"
     where = _where(exc)
     error: KrakenError
-    if isinstance(exc, httpx.RemoteProtocolError) and "location header" in str(exc):
+    if isinstance(exc, httpx.HTTPStatusError):
+        error = _raised_for_status(exc, operation_name)
+    elif isinstance(exc, httpx.RemoteProtocolError) and "location header" in str(exc):
         # httpx reads the Location of any redirect, followed or not, and raises this when it is
         # no URL: the API did answer, with a redirect to nowhere.
         error = APIStatusError(
@@ -467,6 +469,28 @@ def transport_error(exc: BaseException, operation_name: str | None) -> KrakenErr
         )
     error.__cause__ = scrubbed(exc)
     return error
+
+
+def _raised_for_status(exc: httpx.HTTPStatusError, operation_name: str | None) -> KrakenError:
+    """The error of the status an answer had, when an event hook of the http_client raised for
+    it (`raise_for_status()`): the API did answer, so this is no "could not reach" to retry as
+    one, and a 429 is a rate limit. httpx closed the answer unread: only its status and the
+    headers that say what it was are judged."""
+    answer = exc.response
+    hook = f"a response event hook of the http_client raised {type(exc).__name__} for it"
+    kept = {k: v for k, v in answer.headers.items() if k in ("content-type", "retry-after")}
+    try:
+        read_response(httpx.Response(answer.status_code, headers=kept), operation_name)
+    except (RateLimitError, AuthenticationError) as error:  # (known by status and headers)
+        return error.copy(f"{error.message} ({hook})")
+    except KrakenError:
+        pass
+    return APIStatusError(
+        f"{operation_name or 'GraphQL request'}: HTTP {answer.status_code} "
+        f"{answer.reason_phrase}: {hook}, so its body was not read",
+        operation_name=operation_name,
+        status_code=answer.status_code,
+    )
 
 
 def _where(exc: BaseException) -> str:

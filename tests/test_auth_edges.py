@@ -44,6 +44,7 @@ from loopback_kraken import (
     redirect,
     scripted,
     token_requests,
+    too_many_requests,
     viewer_email,
 )
 
@@ -59,6 +60,7 @@ from oeus_kraken import (
     KrakenError,
     ObtainJSONWebTokenInput,
     OrganizationSecretKey,
+    RateLimitError,
     RefreshToken,
     SyncKrakenClient,
 )
@@ -429,6 +431,50 @@ async def test_a_request_whose_host_header_names_another_host_is_refused_before_
         finally:
             await caller.close()
         assert endpoint.requests == []
+
+
+# -- an event hook that raises for the status ----------------------------------------------------
+
+# Answers an http_client's `raise_for_status()` response hook raises for, and what the call is.
+RAISED_FOR_STATUS: dict[str, tuple[Callable[[], httpx.Response], type[KrakenError]]] = {
+    "HTTP 503": (lambda: html_page(503, "503 Service Unavailable"), APIStatusError),
+    "HTTP 429": (lambda: too_many_requests(0), RateLimitError),
+    "HTTP 400": (lambda: httpx.Response(400, text="Bad request"), APIStatusError),
+}
+
+
+@pytest.mark.parametrize("status", list(RAISED_FOR_STATUS))
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_an_answer_an_event_hook_raises_for_is_an_error_of_its_status_not_no_answer(
+    kind: str, status: str
+) -> None:
+    """README: the http_client's event hooks apply to every call. A response hook calling
+    `raise_for_status()` (a common recipe) turned every error status into "could not reach the
+    Kraken API ... Check the URL and the network" (an APIConnectionError): a 429 lost its
+    RateLimitError, and a 400 was retried as if nothing had answered."""
+    answer, expected = RAISED_FOR_STATUS[status]
+    kraken = scripted()
+    kraken.set_default("getViewer", lambda _sent: answer())
+    with HostileServer(kraken.over_socket) as endpoint:
+        http_class = httpx.AsyncClient if kind == "async" else httpx.Client
+        hook = _araise_for_status if kind == "async" else _raise_for_status
+        http = http_class(event_hooks={"response": [hook]})
+        client_class = KrakenClient if kind == "async" else SyncKrakenClient
+        client = client_class(endpoint.url, credentials=CREDENTIAL, http_client=http, max_retries=1)
+        error = await error_of_one_call(Caller(kind, endpoint.url, client=client, http=http))
+        sent = [request.operation for request in endpoint.requests]
+    assert type(error) is expected
+    assert error.status_code == int(status.split()[1])
+    assert "could not reach" not in str(error)
+    assert sent.count("getViewer") == (1 if status == "HTTP 400" else 2)  # (no retry for a 400)
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    response.raise_for_status()
+
+
+async def _araise_for_status(response: httpx.Response) -> None:
+    response.raise_for_status()
 
 
 # -- a transport that resends --------------------------------------------------------------------
