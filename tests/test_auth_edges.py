@@ -13,6 +13,7 @@ import html
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -89,6 +90,21 @@ async def error_of_one_call(caller: Caller) -> KrakenError:
     finally:
         await caller.close()
     return raised.value
+
+
+def with_http_client(kind: str, url: str, http_options: dict[str, Any], **options: Any) -> Caller:
+    """A Caller of `kind` whose httpx client is made with `http_options` (event hooks, a
+    transport): the raw client itself, with a KrakenAuth, or the http_client given to ours
+    (`options` go to our client)."""
+    is_async = kind in ("async", "raw-async")
+    http_class = httpx.AsyncClient if is_async else httpx.Client
+    if kind in RAW_KINDS:
+        http = http_class(auth=KrakenAuth(CREDENTIAL, url=url), **http_options)
+        return Caller(kind, url, http=http)
+    http = http_class(**http_options)
+    client_class = KrakenClient if is_async else SyncKrakenClient
+    client = client_class(url, credentials=CREDENTIAL, http_client=http, **options)
+    return Caller(kind, url, client=client, http=http)
 
 
 def everything_said(error: BaseException) -> str:
@@ -390,9 +406,7 @@ async def test_a_raw_clients_token_request_without_an_answer_raises_httpxs_own_e
     any of its requests). The token request is ended, so the next call obtains a token."""
     kraken = scripted(token_faults=[NEVER])
     with HostileServer(kraken.over_socket) as endpoint:
-        http_class = httpx.AsyncClient if kind == "raw-async" else httpx.Client
-        http = http_class(auth=KrakenAuth(CREDENTIAL, url=endpoint.url), timeout=0.3)
-        caller = Caller(kind, endpoint.url, http=http)
+        caller = with_http_client(kind, endpoint.url, {"timeout": 0.3})
         try:
             with pytest.raises(httpx.TimeoutException):
                 await caller.call()
@@ -456,12 +470,9 @@ async def test_an_answer_an_event_hook_raises_for_is_an_error_of_its_status_not_
     kraken = scripted()
     kraken.set_default("getViewer", lambda _sent: answer())
     with HostileServer(kraken.over_socket) as endpoint:
-        http_class = httpx.AsyncClient if kind == "async" else httpx.Client
         hook = _araise_for_status if kind == "async" else _raise_for_status
-        http = http_class(event_hooks={"response": [hook]})
-        client_class = KrakenClient if kind == "async" else SyncKrakenClient
-        client = client_class(endpoint.url, credentials=CREDENTIAL, http_client=http, max_retries=1)
-        error = await error_of_one_call(Caller(kind, endpoint.url, client=client, http=http))
+        hooks = {"event_hooks": {"response": [hook]}}
+        error = await error_of_one_call(with_http_client(kind, endpoint.url, hooks, max_retries=1))
         sent = [request.operation for request in endpoint.requests]
     assert type(error) is expected
     assert error.status_code == int(status.split()[1])
@@ -500,17 +511,8 @@ async def test_a_response_hook_that_reads_the_request_body_leaves_token_requests
 
     kraken = scripted()
     with HostileServer(kraken.over_socket) as endpoint:
-        is_async = kind in ("async", "raw-async")
-        hooks = {"response": [alog_bodies if is_async else log_bodies]}
-        http_class = httpx.AsyncClient if is_async else httpx.Client
-        if kind in RAW_KINDS:
-            http = http_class(auth=KrakenAuth(CREDENTIAL, url=endpoint.url), event_hooks=hooks)
-            caller = Caller(kind, endpoint.url, http=http)
-        else:
-            http = http_class(event_hooks=hooks)
-            client_class = KrakenClient if is_async else SyncKrakenClient
-            client = client_class(endpoint.url, credentials=CREDENTIAL, http_client=http)
-            caller = Caller(kind, endpoint.url, client=client, http=http)
+        hook = alog_bodies if kind in ("async", "raw-async") else log_bodies
+        caller = with_http_client(kind, endpoint.url, {"event_hooks": {"response": [hook]}})
         try:
             assert viewer_email(await caller.call()) == EMAIL
         finally:
@@ -558,11 +560,7 @@ async def test_a_token_request_a_transport_resends_is_refused_naming_the_transpo
     requests (DigestAuth)" and advised an http_client without an auth, which it already was."""
     kraken = scripted(token_faults=[html_page(503, "503 Service Unavailable")])
     with HostileServer(kraken.over_socket) as endpoint:
-        client_class = KrakenClient if kind == "async" else SyncKrakenClient
-        http_class = httpx.AsyncClient if kind == "async" else httpx.Client
-        http = http_class(transport=ResendingOn503())
-        client = client_class(endpoint.url, credentials=CREDENTIAL, http_client=http)
-        caller = Caller(kind, endpoint.url, client=client, http=http)
+        caller = with_http_client(kind, endpoint.url, {"transport": ResendingOn503()})
         error = await error_of_one_call(caller)
         assert len(token_requests(endpoint)) == 1
     assert isinstance(error, APIStatusError)
