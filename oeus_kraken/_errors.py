@@ -94,8 +94,7 @@ class KrakenError(Exception):
         carried it into the message, `errors` or `data`: a server quotes a request it could not
         read (graphql-core repeats a variable's value whole), and a token request's holds the
         credential."""
-        spellings = sorted({form for secret in secrets for form in _spellings(secret)}, key=len)
-        spellings.reverse()  # the longest first: one spelling can hold another
+        spellings = spellings_of(secrets)
         message = _masked(self.message, spellings)
         errors, data = _masked(self.errors, spellings), _masked(self.data, spellings)
         if (message, errors, data) == (self.message, self.errors, self.data):
@@ -105,9 +104,22 @@ class KrakenError(Exception):
         return masked
 
 
+def spellings_of(secrets: Iterable[str]) -> list[str]:
+    """Each of `secrets` as it is, and as a Python repr, a JSON string or an HTML page (an
+    error page quoting a form) would quote it; the longest first, as one can hold another."""
+    forms = {form for secret in secrets for form in _spellings(secret)}
+    return sorted(forms, key=len, reverse=True)
+
+
 def _spellings(secret: str) -> set[str]:
-    """`secret` as it is, and as a Python repr or a JSON string would quote it."""
-    return {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1]} - {""}
+    from html import escape  # (rare path: kept out of import time)
+
+    return {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1], escape(secret)} - {""}
+
+
+def mask(text: str, spellings: list[str]) -> str:
+    """`text` with each of `spellings` (from `spellings_of`) shown as ***."""
+    return _masked(text, spellings)  # type: ignore[no-any-return]
 
 
 def _masked(value: Any, spellings: list[str]) -> Any:

@@ -29,6 +29,8 @@ from ._errors import (
     PermissionDeniedError,
     QueryTooLargeError,
     RateLimitError,
+    mask,
+    spellings_of,
 )
 from ._kt_codes import CODES, Category, KrakenCode
 
@@ -176,26 +178,35 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     return min(max(0.0, (when - datetime.now(timezone.utc)).total_seconds()), MAX_RETRY_AFTER)
 
 
-_HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _HTML_TAG = re.compile(r"<[^>]*>")
 
 
-def body_excerpt(response: httpx.Response) -> str:
+def body_excerpt(response: httpx.Response, secrets: Iterable[str] = ()) -> str:
     """A short, readable excerpt of an unexpected body: an HTML page's title (or its text
-    without tags), else the start of the body."""
-    raw = response.content[: BODY_EXCERPT_CHARS * 20]
+    without tags), else the start of the body; each of `secrets` the body quotes shown as ***."""
+    text = _masked_start(response.content, spellings_of(secrets), BODY_EXCERPT_CHARS * 20)
     if _is_html(response):
-        title = _HTML_TITLE.search(raw)
-        text = raw.decode("utf-8", errors="replace")
-        text = "HTML page: " + (
-            title.group(1).decode("utf-8", errors="replace") if title else _HTML_TAG.sub(" ", text)
-        )
+        title = _HTML_TITLE.search(text)
+        text = "HTML page: " + (title.group(1) if title else _HTML_TAG.sub(" ", text))
     else:
-        text = raw[: BODY_EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
+        text = text[: BODY_EXCERPT_CHARS * 4]
     text = " ".join(text.split())
     if len(text) > BODY_EXCERPT_CHARS:
         text = text[:BODY_EXCERPT_CHARS] + "..."
     return text or "(empty body)"
+
+
+def _masked_start(content: bytes, spellings: list[str], chars: int) -> str:
+    """About the first `chars` characters of `content`, `spellings` masked. Masked before
+    anything is cut or squeezed: a cut inside a secret, or its spaces squeezed, would leave
+    what no longer matches it, and is shown. A secret the window itself cuts is left out."""
+    longest = len(spellings[0]) if spellings else 0
+    window = content[: 4 * (chars + longest)]  # (a character is 1 to 4 bytes of UTF-8)
+    text = mask(window.decode("utf-8", errors="replace"), spellings)
+    if len(window) < len(content):
+        text = text[: len(text) - longest]  # a secret cut by the window ends in these
+    return text[:chars]
 
 
 def _is_html(response: httpx.Response) -> bool:
@@ -293,8 +304,11 @@ def token_rejection(response: httpx.Response) -> str | None:
     return None
 
 
-def read_response(response: httpx.Response, operation_name: str | None) -> dict[str, Any]:
-    """The `data` of a successful GraphQL answer; otherwise raises the matching KrakenError."""
+def read_response(
+    response: httpx.Response, operation_name: str | None, secrets: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The `data` of a successful GraphQL answer; otherwise raises the matching KrakenError
+    (quoting the body, if at all, with each of `secrets` masked)."""
     status = response.status_code
     what = operation_name or "GraphQL request"
     context: dict[str, Any] = {"operation_name": operation_name, "status_code": status}
@@ -329,16 +343,16 @@ def read_response(response: httpx.Response, operation_name: str | None) -> dict[
     try:
         body = decode_json(response.content)
     except ValueError as exc:
-        raise _not_graphql(response, what, context, "is not JSON") from exc
+        raise _not_graphql(response, what, context, "is not JSON", secrets) from exc
     if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
-        raise _not_graphql(response, what, context, "has neither `data` nor `errors`")
+        raise _not_graphql(response, what, context, "has neither `data` nor `errors`", secrets)
     data = body.get("data")
     errors = body.get("errors")
     if data is not None and not isinstance(data, dict):
-        raise _not_graphql(response, what, context, "has a `data` that is not an object")
+        raise _not_graphql(response, what, context, "has a `data` that is not an object", secrets)
     if errors:
         if not isinstance(errors, list) or not all(isinstance(e, dict) for e in errors):
-            raise _not_graphql(response, what, context, "has malformed `errors`")
+            raise _not_graphql(response, what, context, "has malformed `errors`", secrets)
         raise graphql_error(
             errors,
             data,
@@ -347,7 +361,7 @@ def read_response(response: httpx.Response, operation_name: str | None) -> dict[
             retry_after=retry_after_seconds(response),
         )
     if not 200 <= status <= 299 or data is None:
-        raise _not_graphql(response, what, context, "has no `data`")
+        raise _not_graphql(response, what, context, "has no `data`", secrets)
     return data
 
 
@@ -356,28 +370,71 @@ def read_response_masking(
 ) -> dict[str, Any]:
     """`read_response`, the error it raises with each of `secrets` the answer quotes back shown
     as *** (`KrakenError.masking`): a token request's credential, a call's token."""
+    secrets = list(secrets)
     try:
-        return read_response(response, operation_name)
+        return read_response(response, operation_name, secrets)
     except KrakenError as error:
-        masked = error.masking(secrets)
+        masked = error.masking([*secrets, *_secrets_sent(response), *secrets_in(error.data)])
         if masked is error:
             raise
     raise masked  # out here, so that the unmasked error is not its context
 
 
+def _secrets_sent(response: httpx.Response) -> list[str]:
+    """The values of secret fields in the variables of the request `response` answers: a call
+    that sends a credential itself (the typed get_kraken_token) masks it as the client's own
+    token request does."""
+    try:
+        body = json.loads(response.request.content)
+    except (RuntimeError, ValueError):  # no request, or its body not read (a token request's)
+        return []
+    return secrets_in(body.get("variables")) if isinstance(body, dict) else []
+
+
+# The fields whose values are secrets, as the generated models' repr hides them (codegen's
+# SECRET_FIELD_NAMES and SECRET_FIELD_SUFFIXES), spelt as the API's JSON names are, lower-cased
+# and without underscores: `token`, `refreshToken`, `APIKey`, `organizationSecretKey`...
+_SECRET_NAMES = frozenset(("token", "password", "apikey", "authcode", "clientsecret", "secret"))
+_SECRET_ENDINGS = ("token", "password", "secret", "secretkey", "apikey", "signedkey")
+
+
+def secrets_in(data: object) -> list[str]:
+    """The values of secret fields anywhere in an answer's partial `data`: an error carries
+    that data, and a token issued beside an error (a token request's, createSmartDeviceToken's)
+    would otherwise reach every error reporter whole."""
+    found: list[str] = []
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                name = str(key).replace("_", "").lower()
+                secret = name in _SECRET_NAMES or name.endswith(_SECRET_ENDINGS)
+                if secret and isinstance(item, str):
+                    found.append(item)
+                else:
+                    pending.append(item)
+        elif isinstance(value, list):
+            pending += value
+    return found
+
+
 def _not_graphql(
-    response: httpx.Response, what: str, context: dict[str, Any], problem: str
+    response: httpx.Response,
+    what: str,
+    context: dict[str, Any],
+    problem: str,
+    secrets: Iterable[str],
 ) -> KrakenError:
     status = response.status_code
+    excerpt = body_excerpt(response, secrets)
     if 200 <= status <= 299:
         return InvalidResponseError(
             f"{what}: HTTP {status} but the body {problem}, so it is not a GraphQL answer: "
-            f"{body_excerpt(response)}",
+            f"{excerpt}",
             **context,
         )
-    return APIStatusError(
-        f"{what}: HTTP {status} {response.reason_phrase}: {body_excerpt(response)}", **context
-    )
+    return APIStatusError(f"{what}: HTTP {status} {response.reason_phrase}: {excerpt}", **context)
 
 
 def transport_error(exc: BaseException, operation_name: str | None) -> KrakenError:
@@ -387,7 +444,9 @@ def transport_error(exc: BaseException, operation_name: str | None) -> KrakenErr
     what = operation_name or "GraphQL request"
     where = _where(exc)
     error: KrakenError
-    if isinstance(exc, httpx.RemoteProtocolError) and "location header" in str(exc):
+    if isinstance(exc, httpx.HTTPStatusError):
+        error = _raised_for_status(exc, operation_name)
+    elif isinstance(exc, httpx.RemoteProtocolError) and "location header" in str(exc):
         # httpx reads the Location of any redirect, followed or not, and raises this when it is
         # no URL: the API did answer, with a redirect to nowhere.
         error = APIStatusError(
@@ -410,6 +469,28 @@ def transport_error(exc: BaseException, operation_name: str | None) -> KrakenErr
         )
     error.__cause__ = scrubbed(exc)
     return error
+
+
+def _raised_for_status(exc: httpx.HTTPStatusError, operation_name: str | None) -> KrakenError:
+    """The error of the status an answer had, when an event hook of the http_client raised for
+    it (`raise_for_status()`): the API did answer, so this is no "could not reach" to retry as
+    one, and a 429 is a rate limit. httpx closed the answer unread: only its status and the
+    headers that say what it was are judged."""
+    answer = exc.response
+    hook = f"a response event hook of the http_client raised {type(exc).__name__} for it"
+    kept = {k: v for k, v in answer.headers.items() if k in ("content-type", "retry-after")}
+    try:
+        read_response(httpx.Response(answer.status_code, headers=kept), operation_name)
+    except (RateLimitError, AuthenticationError) as error:  # (known by status and headers)
+        return error.copy(f"{error.message} ({hook})")
+    except KrakenError:
+        pass
+    return APIStatusError(
+        f"{operation_name or 'GraphQL request'}: HTTP {answer.status_code} "
+        f"{answer.reason_phrase}: {hook}, so its body was not read",
+        operation_name=operation_name,
+        status_code=answer.status_code,
+    )
 
 
 def _where(exc: BaseException) -> str:

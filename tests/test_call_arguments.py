@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 from conftest import AnyClient, call
+from hostile_server import HostileServer
+from loopback_kraken import CLIENT_KINDS, Caller, scripted
 from pytest_httpx import HTTPXMock
 
 from oeus_kraken import ConfigurationError, KrakenClient, SyncKrakenClient
@@ -96,6 +98,23 @@ async def test_a_call_header_that_cannot_be_sent_as_given_is_refused_before_send
     assert httpx_mock.get_requests() == []
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="core (_call.check_call_keywords): headers= is taken for a Mapping unchecked; a list "
+    "of pairs (which httpx takes) raises AttributeError from _check_headers",
+)
+async def test_call_headers_given_as_a_list_of_pairs_are_refused_as_configuration(
+    make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock
+) -> None:
+    """httpx takes headers as a list of (name, value) pairs too; a call's `headers=` is a
+    mapping (CallKeywords), and a list raised a bare AttributeError ('list' object has no
+    attribute 'items'), not a KrakenError."""
+    client = make_client(max_retries=0)
+    with pytest.raises(ConfigurationError, match="headers="):
+        await call(client, "get_fan_club_discount", headers=[("X-Team", "energy")])
+    assert httpx_mock.get_requests() == []
+
+
 async def test_a_call_header_of_ascii_text_is_sent(
     make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock
 ) -> None:
@@ -104,6 +123,36 @@ async def test_a_call_header_of_ascii_text_is_sent(
     client = make_client(max_retries=0)
     await call(client, "get_fan_club_discount", headers={"X-Team": "energy; v=2"})
     assert httpx_mock.get_requests()[0].headers["X-Team"] == "energy; v=2"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core (_call._check_headers): only non-ASCII, CR/LF and NUL are refused; h11 refuses "
+    "more (a name that is no token, a value with whitespace at an end), after retries",
+)
+@pytest.mark.parametrize(
+    "headers",
+    [{"X Team": "energy"}, {"X-Team:": "energy"}, {"": "energy"}, {"X-Team": " energy"}],
+    ids=repr,
+)
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_a_call_header_http_refuses_is_refused_before_sending_not_blamed_on_the_network(
+    kind: str, headers: dict[str, str]
+) -> None:
+    """A header name with a space or a colon, an empty one, or a value starting with a space,
+    is refused by HTTP/1.1 itself (h11), as the request is written: it was retried, then said
+    "could not reach the Kraken API ... Check the URL and the network" (APIConnectionError)."""
+    with HostileServer(scripted().over_socket) as endpoint:
+        caller = Caller.make(kind, endpoint.url, max_retries=1)
+        try:
+            assert caller.client is not None
+            client = caller.client
+            await caller.run(client.get_viewer)  # the token obtained: only the call is left
+            with pytest.raises(ConfigurationError, match="headers="):
+                await caller.run(lambda: client.get_viewer(headers=headers))
+        finally:
+            await caller.close()
+        assert len(endpoint.requests) == 2  # the token request and the first call
 
 
 # Public (no token request): whatever is sent, only the call itself can be.
