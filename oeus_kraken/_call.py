@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import weakref
 from collections.abc import Callable, Generator, Mapping
@@ -176,25 +177,38 @@ _REFUSED_HEADERS = frozenset(("content-length", "transfer-encoding", "host"))
 
 
 def _check_headers(headers: Mapping[str, str]) -> None:
-    """Names and values that can be sent (ASCII, no CR/LF/NUL, which httpx refuses with a
-    UnicodeEncodeError, or sends and the server misreads). The value is not quoted in the
-    error: a header may hold a secret."""
+    """Names and values HTTP/1.1 can carry, as h11 checks them as the request is written (later,
+    it was an APIConnectionError, after retries). The value is not quoted in the error: a
+    header may hold a secret."""
+    if not isinstance(headers, Mapping):
+        raise ConfigurationError(
+            f"headers= must be a dict of header names to values, got {type(headers).__name__}"
+        )
     for name, value in headers.items():
         if isinstance(name, str) and name.lower() in _REFUSED_HEADERS:
             raise ConfigurationError(
                 f"headers= may not set {name!r}: the client sets it for the request it sends"
             )
-        if not (_header_text(name) and _header_text(value)):
+        if not (_header_text(name, _NAME) and _header_text(value, _VALUE)):
             raise ConfigurationError(
-                f"headers=: the header {name!r} cannot be sent: names and values must be "
-                "ASCII text without line breaks or NUL (encode others, e.g. as percent-escapes)"
+                f"headers=: the header {name!r} cannot be sent: a name is letters, digits and "
+                "!#$%&'*+-.^_`|~ only; a value is ASCII text without line breaks or NUL, and "
+                "without spaces at either end (encode others, e.g. as percent-escapes)"
             )
 
 
-def _header_text(text: object) -> bool:
+# h11's rules: a name is an RFC 9110 token; a value, visible characters with single spaces or
+# tabs between them.
+_NAME = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+_VALUE = re.compile(rb"(?:[^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?")
+
+
+def _header_text(text: object, rule: re.Pattern[bytes]) -> bool:
     if isinstance(text, str):
-        return text.isascii() and not any(c in text for c in "\r\n\0")
-    return isinstance(text, bytes) and not any(c in text for c in b"\r\n\0")
+        if not text.isascii():  # (httpx encodes a str header as ASCII)
+            return False
+        text = text.encode("ascii")
+    return isinstance(text, bytes) and rule.fullmatch(text) is not None
 
 
 # -- building requests ----------------------------------------------------------------------------
