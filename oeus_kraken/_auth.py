@@ -308,12 +308,15 @@ class KrakenAuth(httpx.Auth):
         return token
 
     def _token_request(self, what: TokenRequest, original: httpx.Request) -> httpx.Request:
-        body = to_json(
-            {
-                "query": TOKEN_DOCUMENTS[what.use],
-                "operationName": what.use.value,
-                "variables": {"input": what.variables},
-            }
+        body, shown = (
+            to_json(
+                {
+                    "query": TOKEN_DOCUMENTS[what.use],
+                    "operationName": what.use.value,
+                    "variables": {"input": variables},
+                }
+            )
+            for variables in (what.variables, what.masked_variables)
         )
         # No Authorization at all: a stale token sent with a login makes Kraken answer
         # "Signature of the JWT has expired".
@@ -321,7 +324,7 @@ class KrakenAuth(httpx.Auth):
             (k, v) for k, v in original.headers.multi_items() if k.lower() not in _NOT_COPIED
         ]
         headers += [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-        stream = _SentOnce(body, what.use.value, self._origin)
+        stream = _SentOnce(body, shown, what.use.value, self._origin)
         return _TokenRequest(
             "POST", self._endpoint, headers=headers, stream=stream, extensions=original.extensions
         )
@@ -441,8 +444,9 @@ class _SentOnce(httpx.SyncByteStream, httpx.AsyncByteStream):
     """A token request's body. It holds the credential, so it can be sent once only: httpx
     follows a 307 or 308 redirect with the same body, and that second sending fails here."""
 
-    def __init__(self, body: bytes, operation: str, origin: str) -> None:
+    def __init__(self, body: bytes, shown: bytes, operation: str, origin: str) -> None:
         self._body: bytes | None = body
+        self._shown = shown  # the body with the credential as ***
         self._operation = operation
         self._origin = origin
 
@@ -453,36 +457,40 @@ class _SentOnce(httpx.SyncByteStream, httpx.AsyncByteStream):
         yield self._take()
 
     def peek(self) -> bytes:
-        """The body, not yet sent, for reading (`_TokenRequest.read`): reading is not sending."""
-        return self._take(keep=True)
+        """The body for reading (`_TokenRequest.read`), which is not sending: before it is sent
+        (a request hook, a mock transport), the body; once sent (a response hook that logs the
+        request), the body with the credential as ***, which no redirect can carry anywhere."""
+        return self._shown if self._body is None else self._body
 
-    def _take(self, *, keep: bool = False) -> bytes:
-        body = self._body
-        if not keep:
-            self._body = None
+    def _take(self) -> bytes:
+        body, self._body = self._body, None
         if body is None:
             raise APIStatusError(
-                f"{self._operation}: the token request was to be sent a second time, after a "
-                "redirect or by an http_client auth that resends requests (DigestAuth); its "
-                f"body holds the credential, which goes to {self._origin} once only. Point the "
-                "client at the GraphQL endpoint itself, with an http_client without an auth.",
+                f"{self._operation}: the token request was to be sent a second time: after a "
+                "redirect, by an http_client auth that resends requests (DigestAuth), or by a "
+                "transport that retries; its body holds the credential, which goes to "
+                f"{self._origin} once only. Point the client at the GraphQL endpoint itself, "
+                "with an http_client whose auth and transport do not resend (the client "
+                "retries by itself: max_retries=).",
                 operation_name=self._operation,
             )
         return body
 
 
 class _TokenRequest(httpx.Request):
-    """A token request, whose body stays one-shot when it is read. httpx's own `read()` swaps
-    a stream it reads for a copy that can be sent again, and a followed 307/308 then re-POSTs
-    the credential to the Location: an event hook that logs or signs request bodies would do
-    that. (A transport that reads the body instead of sending the stream, as a mock does, is
-    not covered: nothing then leaves by the network.)"""
+    """A token request, whose body stays one-shot when it is read. httpx's own `read()` keeps a
+    copy of a stream it reads, which then replaces the stream: a followed 307/308 would re-POST
+    the credential to the Location, and the copy would stay on the request. Reading here peeks,
+    keeping nothing. (A transport that reads the body instead of sending the stream, as a mock
+    does, is not covered: nothing then leaves by the network.)"""
+
+    @property
+    def content(self) -> bytes:
+        return self.read()
 
     def read(self) -> bytes:
-        if not hasattr(self, "_content"):
-            assert isinstance(self.stream, _SentOnce)
-            self._content = self.stream.peek()
-        return self._content
+        assert isinstance(self.stream, _SentOnce)
+        return self.stream.peek()
 
     async def aread(self) -> bytes:
         return self.read()

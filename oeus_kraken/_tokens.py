@@ -75,6 +75,11 @@ class TokenRequest:
         credential's repr shows too)."""
         return [value for name, value in self.variables.items() if name != "email"]
 
+    @property
+    def masked_variables(self) -> dict[str, str]:
+        """`variables` with each secret as ***."""
+        return {name: "***" if name != "email" else v for name, v in self.variables.items()}
+
 
 @dataclass(eq=False)
 class Flight:
