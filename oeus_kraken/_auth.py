@@ -368,7 +368,7 @@ class KrakenAuth(httpx.Auth):
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
         """httpx's blocking driver: `authorized`, its requests sent by httpx."""
-        self._check_origin(request.url)
+        self._check_origin(request)
         request.read()
         steps = iterate_sync(self.authorized(TokenCaller(request)), perform_sync, outward=Send)
         yield from _through_httpx(steps, self.max_response_bytes)
@@ -377,7 +377,7 @@ class KrakenAuth(httpx.Auth):
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         """httpx's async driver: `authorized`, its requests sent by httpx."""
-        self._check_origin(request.url)
+        self._check_origin(request)
         await request.aread()
         flow = self.authorized(TokenCaller(request))
         steps = iterate_async(flow, perform_async, outward=Send)
@@ -393,21 +393,25 @@ class KrakenAuth(httpx.Auth):
             await steps.aclose()
 
     def _check_answered_here(self, response: httpx.Response, operation: str | None) -> None:
-        """A rejection from another origin, where a followed redirect took the request without
-        its token, is not the API's verdict on the token: the token is kept, and the call ends."""
-        answered_by = _origin(response.url)
-        if answered_by != self._origin:
+        """A rejection after a followed redirect took the request to another origin (httpx then
+        drops its token, and does not put it back if a further redirect brings the request
+        home) is not the API's verdict on the token: the token is kept, and the call ends."""
+        hops = [_origin(hop.url) for hop in (*response.history, response)]
+        elsewhere = next((hop for hop in hops if hop != self._origin), None)
+        if elsewhere is not None:
+            answered_by = hops[-1]
+            through = "" if answered_by == elsewhere else f" through {elsewhere} and back"
             raise APIStatusError(
                 f"{operation or 'GraphQL request'}: HTTP {response.status_code} from "
-                f"{answered_by}, where a redirect from {self._origin} took the request; the token "
-                f"goes to {self._origin} only, so it was not sent there. Point the client at the "
-                "GraphQL endpoint itself.",
+                f"{answered_by}, where a redirect from {self._origin}{through} took the request; "
+                f"the token goes to {self._origin} only, so it was not sent there. Point the "
+                "client at the GraphQL endpoint itself.",
                 operation_name=operation,
                 status_code=response.status_code,
             )
 
-    def _check_origin(self, url: httpx.URL) -> None:
-        origin = _origin(url)
+    def _check_origin(self, request: httpx.Request) -> None:
+        origin = _addressed_to(request)
         if origin != self._origin:
             raise ConfigurationError(
                 f"this KrakenAuth sends its credential and token to {self._origin} only; a "
@@ -505,6 +509,18 @@ def _origin(url: httpx.URL) -> str:
         host = ipaddress.ip_address(host).compressed
     host = f"[{host}]" if ":" in host else host
     return f"{url.scheme}://{host}" + ("" if port is None else f":{port}")
+
+
+def _addressed_to(request: httpx.Request) -> str:
+    """The origin a request goes to: its URL's, unless its Host header names another host, which
+    a shared server or a CDN routes it to."""
+    host = request.headers.get("host")
+    if host is None:
+        return _origin(request.url)
+    try:
+        return _origin(httpx.URL(f"{request.url.scheme}://{host}/"))
+    except (httpx.InvalidURL, ValueError):
+        return f"the host {host!r} (its Host header)"
 
 
 def _received_token(response: httpx.Response, what: TokenRequest, endpoint: str) -> ReceivedToken:

@@ -354,11 +354,6 @@ async def test_a_redirect_whose_location_is_not_a_url_is_an_api_status_error_not
 # -- a redirect through another origin and back ----------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_auth.KrakenAuth._check_answered_here): only the last hop's origin is checked, "
-    "not every hop the request took; fix proposed in the probe9-auth report",
-)
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_rejection_after_a_redirect_through_another_origin_and_back_spares_the_token(
     kind: str,
@@ -420,11 +415,6 @@ async def test_a_raw_clients_token_request_without_an_answer_raises_httpxs_own_e
 # -- a Host header of the caller's own -------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_auth.KrakenAuth._check_origin): the request's URL is checked, not its Host "
-    "header; fix proposed in the probe9-auth report",
-)
 @pytest.mark.parametrize("kind", RAW_KINDS)
 async def test_a_request_whose_host_header_names_another_host_is_refused_before_anything_is_sent(
     kind: str,
