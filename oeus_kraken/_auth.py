@@ -235,9 +235,9 @@ class KrakenAuth(httpx.Auth):
         if caller.wave == 0:
             caller.wave = self._state.next_wave()
         try:
-            if not self._state.loaded:
-                yield from self._load()
             while True:
+                if not self._state.loaded:  # (read again after a refused refresh token)
+                    yield from self._load()
                 with self._lock:
                     decision = self._state.decide(self._clock(), caller.wave)
                 if isinstance(decision, UseToken):

@@ -203,6 +203,10 @@ class TokenState:
         self.credentials = credentials
         self.refresh_margin = refresh_margin
         self.loaded = not has_store or credentials is None  # the token store read, if any
+        self._has_store = has_store
+        # A refresh token the API refused, until the store is read again: another process may
+        # have spent it, and left the refresh token it got in exchange there.
+        self._spent_refresh_token: str | None = None
         self.held: HeldToken | None = None
         self.flight: Flight | None = None
         self.flights_started = 0
@@ -364,6 +368,9 @@ class TokenState:
             why = error.error_code or f"HTTP {error.status_code}"
             logger.info("Kraken refresh token rejected (%s); dropping it", why)
             self._drop_refresh_token()
+            if self._has_store:  # read the store again before writing anything to it
+                self.loaded, self._dirty = False, False
+                self._spent_refresh_token = flight.request.variables["refreshToken"]
             if refresh_only:
                 # A gate, not an error: a token not yet expired is still used until it does.
                 dead = _no_other_credential(f"The refresh token was rejected ({why})", error)
@@ -506,7 +513,13 @@ class TokenState:
         if self.loaded:
             return
         self.loaded = True
-        if stored is None or self.held is not None:
+        spent, self._spent_refresh_token = self._spent_refresh_token, None
+        if spent is not None:  # read again after the API refused the refresh token `spent`
+            if stored is None or stored.refresh_token in (None, spent):
+                self._dirty = True  # nothing newer there: the store is to forget it too
+                return
+            self._gate = None  # another process's newer tokens: in use from now
+        elif stored is None or self.held is not None:
             return
         received_at = unix_time(stored.received_at)
         if received_at is None or received_at > now:

@@ -262,12 +262,6 @@ def rotating_refresh_tokens(kraken: FakeKraken) -> None:
     kraken.set_default(REFRESH, refresh)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_tokens.TokenState.token_request_failed, _auth.ensure_token): a refused "
-    "refresh token ends the client without reading the token store again; fix proposed in the "
-    "probe9-auth report",
-)
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_refresh_token_another_process_rotated_is_taken_from_the_shared_token_store(
     kind: str, tmp_path: Path
