@@ -705,6 +705,29 @@ def test_codegen_refuses_a_schema_file_that_is_not_utf8_text(ops: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("sdl", "why"),
+    [
+        ("type Query {\n  viewer: Nope\n}\n", "Unknown type 'Nope'."),
+        ("type Query\n", "Type Query must define one or more fields."),
+        (
+            "interface Named {\n  name: String\n}\ntype Query implements Named {\n  a: Int\n}\n",
+            "Interface field Named.name expected but Query does not provide it.",
+        ),
+    ],
+    ids=["an unknown type", "a type with no fields", "an interface field not provided"],
+)
+def test_codegen_refuses_a_schema_that_parses_but_breaks_the_schema_rules_in_one_line(
+    ops: Path, sdl: str, why: str
+) -> None:
+    # Before: a TypeError traceback from graphql-core, and exit 1.
+    (ops / "broken.graphql").write_text(sdl)
+    before = tree(ops)
+    run = codegen_here(*MAKE, "--schema", "broken.graphql", cwd=ops)
+    refused(run, f"broken.graphql: not a valid GraphQL schema: {why}")
+    assert tree(ops) == before
+
+
+@pytest.mark.parametrize(
     "extra_args",
     [(), ("--check",), ("--print-config",)],
     ids=["generate", "--check", "--print-config"],

@@ -57,7 +57,7 @@ def validate_operations(schema_path: str | Path, queries_path: str | Path) -> li
     """Problems with the operations, one line each, naming the file, line and field
     ("ops/usage.graphql:4:5: Cannot query field 'kwh' on type 'MeasurementType'."); empty if
     they all validate against the schema and each can be a method of its own."""
-    from graphql import DocumentNode, GraphQLError, build_schema, validate
+    from graphql import DocumentNode, GraphQLError, build_schema, validate, validate_schema
 
     documents, problems = _parsed(Path(queries_path))
     problems = problems or _shape_problems(documents)
@@ -66,6 +66,10 @@ def validate_operations(schema_path: str | Path, queries_path: str | Path) -> li
     schema_file = Path(schema_path)
     try:
         schema = build_schema(schema_sdl(schema_file))
+        # SDL that parses can still break the schema's rules (an unknown type, an interface
+        # field not provided, a type with no fields): graphql-core raises TypeError for those,
+        # here or in validate(), which was a traceback. validate_schema lists them instead.
+        invalid = [error.message for error in validate_schema(schema)]
     except ConfigurationError as exc:  # JSON that is no introspection result: it says so
         return [str(exc)]
     except OSError as exc:
@@ -73,7 +77,11 @@ def validate_operations(schema_path: str | Path, queries_path: str | Path) -> li
     except UnicodeDecodeError as exc:
         return [f"{schema_file}: cannot read the schema (not UTF-8 text: {exc})"]
     except GraphQLError as exc:
-        return [f"{schema_file}: not a valid GraphQL schema: {exc.message}"]
+        invalid = [exc.message]
+    except TypeError as exc:  # build_schema's SDL rules, their messages joined by blank lines
+        invalid = [str(exc)]
+    if invalid:
+        return [f"{schema_file}: not a valid GraphQL schema: {' '.join(invalid[0].split())}"]
     # Fragments may be defined in one file and spread in another: validate them together.
     merged = DocumentNode(definitions=[d for doc in documents for d in doc.definitions])
     return [_located(_source_of(error, queries_path), error) for error in validate(schema, merged)]
