@@ -679,6 +679,24 @@ def test_a_schema_saved_as_introspection_json_generates_what_its_sdl_does(ops: P
     assert sorted(p.name for p in (ops / "src").iterdir()) == ["from_json", "my_kraken"]
 
 
+def test_a_json_schema_generates_into_a_target_inside_the_operations_folder(ops: Path) -> None:
+    # The SDL printed from the JSON went into the scratch folder inside the target, so with the
+    # target inside ops/ ariadne-codegen read it as operations: "ariadne-codegen: The 'Query'
+    # definition is not executable. ...", exit 2; the same command with the SDL file worked.
+    from graphql import build_schema, introspection_from_schema
+
+    sdl = (ops / "small.graphql").read_text()
+    (ops / "small.json").write_text(
+        json.dumps({"data": introspection_from_schema(build_schema(sdl))})
+    )
+    arguments = ("--queries", "ops", "--package", "my_kraken", "--target", "ops")
+    run = codegen_here(*arguments, "--schema", "small.json", cwd=ops)
+    assert (run.code, run.err) == (0, ""), run.err
+    assert sorted(p.name for p in (ops / "ops").iterdir()) == ["my_kraken", "viewer.graphql"]
+    again = codegen_here(*arguments, "--schema", "small.json", "--check", cwd=ops)
+    assert again.code == 0, again.out + again.err
+
+
 def test_a_json_schema_file_that_is_no_introspection_result_is_refused_in_one_line(
     ops: Path,
 ) -> None:

@@ -298,13 +298,15 @@ def _run_twice(config: dict[str, Any], output_root: Path) -> Path:
     settings["target_package_path"] = str(output_root)
     schema = Path(settings["schema_path"])
     sdl = schema_sdl(schema)
-    if sdl != schema.read_text(encoding="utf-8"):  # introspection JSON: ariadne reads SDL only
-        settings["schema_path"] = str(output_root / "schema.graphql")
-        Path(settings["schema_path"]).write_text(sdl, encoding="utf-8")
     package = output_root / settings["target_package_name"]
-    _codegen(config)
-    refuse_problems(name_clashes(package, settings["queries_path"]))
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, tempfile.TemporaryDirectory() as printed:
+        if sdl != schema.read_text(encoding="utf-8"):  # introspection JSON: ariadne reads SDL
+            # Printed outside the target: a target inside the queries folder would have
+            # ariadne-codegen read the schema as operations.
+            settings["schema_path"] = str(Path(printed) / "schema.graphql")
+            Path(settings["schema_path"]).write_text(sdl, encoding="utf-8")
+        _codegen(config)
+        refuse_problems(name_clashes(package, settings["queries_path"]))
         sync_config = copy.deepcopy(config)
         sync_config["tool"]["ariadne-codegen"].update(
             async_client=False,
