@@ -722,6 +722,30 @@ def test_codegen_refuses_a_schema_file_that_is_not_utf8_text(ops: Path) -> None:
     assert tree(ops) == before
 
 
+def test_ctrl_c_between_the_two_renames_puts_the_old_package_back(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The old package is renamed aside, then the new one into its place. Before, a Ctrl-C
+    # between the two was not caught (only OSError was): the scratch folder went, the old
+    # package with it, and no package was left.
+    project = copy_of(generated, tmp_path / "project")
+    before = tree(project)
+    renames: list[Path] = []
+    rename = Path.rename
+
+    def interrupted_second_time(self: Path, target: Any) -> Path:
+        renames.append(self)
+        if len(renames) == 2:
+            raise KeyboardInterrupt
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", interrupted_second_time)
+    run = codegen(*MAKE, cwd=project)
+    assert run.code == 130, run.out + run.err
+    assert len(renames) == 3  # aside, (interrupted), back
+    assert tree(project) == before
+
+
 @pytest.mark.parametrize(
     ("sdl", "why"),
     [

@@ -389,7 +389,7 @@ def _replace(final: Path, fresh: Path, old: Path) -> None:
         final.rename(old)
     try:
         fresh.rename(final)
-    except OSError:
+    except BaseException:  # Ctrl-C too: the old package sits in the scratch folder, which goes
         if old.exists():
             old.rename(final)
         raise
