@@ -244,6 +244,48 @@ def test_additions_and_lifted_deprecations_are_safe() -> None:
     ]
 
 
+def test_a_type_changed_safely_is_a_safe_change_naming_the_operations_using_it(
+    cli: Cli, project: Path
+) -> None:
+    # A field made non-null, an argument and an input field made nullable: graphql-core sees
+    # no breaking or dangerous change, and before, the report said "0 breaking, 0 dangerous,
+    # 0 safe" (and --json had no change at all), although regenerating changes the models.
+    old = (
+        OLD_SDL.replace("viewer(id: ID)", "viewer(id: ID!)")
+        + "input Filter {\n  zone: LoadZone!\n}\n"
+    )
+    new = (
+        old.replace("  code: String\n", "  code: String!\n")
+        .replace("viewer(id: ID!)", "viewer(id: ID)")
+        .replace("zone: LoadZone!", "zone: LoadZone")
+    )
+    (project / "old.graphql").write_text(old)
+    (project / "new.graphql").write_text(new)
+    write_operations(project, "omitsPostalCode", "readsZone")
+
+    changes = find_changes(schema_from_sdl(old, "old"), schema_from_sdl(new, "new"))
+    assert [(c.group, c.type, c.coordinate) for c in changes] == [
+        ("safe", "ARG_TYPE_CHANGED", "Query.viewer(id:)"),
+        ("safe", "FIELD_TYPE_CHANGED", "Product.code"),
+        ("safe", "INPUT_FIELD_TYPE_CHANGED", "Filter.zone"),
+    ]
+    assert [c.description for c in changes] == [
+        "Query.viewer arg id changed type from ID! to ID.",
+        "Product.code changed type from String to String!.",
+        "Filter.zone changed type from LoadZone! to LoadZone.",
+    ]
+    run = diff(cli, "--json")
+    assert run.code == 0, run.out + run.err
+    safe = json.loads(run.out)["changes"]["safe"]
+    assert [(c["type"], c["coordinate"], c["used_by"]) for c in safe] == [
+        ("ARG_TYPE_CHANGED", "Query.viewer(id:)", []),
+        ("FIELD_TYPE_CHANGED", "Product.code", ["omitsPostalCode"]),
+        ("INPUT_FIELD_TYPE_CHANGED", "Filter.zone", []),
+    ]
+    text = diff(cli).out
+    assert "0 breaking, 0 dangerous, 3 safe" in text, text
+
+
 # -- verdicts and exit statuses -------------------------------------------------------------------
 
 
