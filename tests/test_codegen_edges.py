@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import errno
 import importlib
+import io
 import json
 import os
 import shutil
@@ -31,6 +33,7 @@ from cli_helpers import Run
 from codegen_helpers import MAKE, VIEWER, codegen_here, codegen_process, write_small_schema
 
 from oeus_kraken import ConfigurationError, KrakenError
+from oeus_kraken.cli import main
 from oeus_kraken.codegen import (
     MANIFEST,
     CodegenError,
@@ -767,6 +770,28 @@ def test_codegen_refuses_a_schema_that_parses_but_breaks_the_schema_rules_in_one
     run = codegen_here(*MAKE, "--schema", "broken.graphql", cwd=ops)
     refused(run, f"broken.graphql: not a valid GraphQL schema: {why}")
     assert tree(ops) == before
+
+
+def test_an_output_that_cannot_be_written_is_exit_2_never_the_verdict_1(
+    generated: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: exit 1, which for codegen means "--check found a diff": an up-to-date package
+    # whose "up to date" could not be printed read as stale.
+    project = copy_of(generated, tmp_path / "project")
+
+    class FullDisk(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    previous = Path.cwd()
+    os.chdir(project)
+    try:
+        for options in (("--check",), ("--print-config",), ()):
+            code = main(["codegen", *MAKE, *SMALL, *options], out=FullDisk())
+            line = "oeus-kraken codegen: cannot write the output: No space left on device"
+            assert (code, capsys.readouterr().err.splitlines()) == (2, [line]), options
+    finally:
+        os.chdir(previous)
 
 
 @pytest.mark.parametrize(

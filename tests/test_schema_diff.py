@@ -9,6 +9,8 @@ command runs in this process (`cli`), from the test's temporary folder, as a use
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import re
 import shutil
@@ -22,6 +24,7 @@ import httpx
 import pytest
 from cli_helpers import Cli, Run, clean_env, cli
 
+from oeus_kraken.cli import main
 from oeus_kraken.schema import (
     LoadedSchema,
     deprecation_lines,
@@ -709,6 +712,26 @@ def test_bad_arguments_exit_2(cli: Cli, project: Path, arguments: tuple[str, ...
     assert run.code == 2
     [line] = run.err.splitlines()
     assert line.startswith("oeus-kraken schema")
+
+
+class FullDisk(io.StringIO):
+    """An output every write to fails, as on a full disk (`> /dev/full`)."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_report_that_cannot_be_written_is_exit_2_never_the_verdict_1(
+    project: Path, clean_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: exit 1, which here means "an operation breaks": the README's CI job, its report
+    # written to a full disk, opened an issue saying the operations break, for no change.
+    write_operations(project, "selectsNickname")
+    argv = ["schema", "diff", "old.graphql", "old.graphql", "--queries", "ops", "--no-builtin"]
+    for options in ((), ("--json",), ("--markdown",)):
+        code = main([*argv, *options], out=FullDisk())
+        line = "oeus-kraken schema diff: cannot write the output: No space left on device"
+        assert (code, capsys.readouterr().err.splitlines()) == (2, [line])
 
 
 def test_no_operations_at_all_is_a_usage_error(cli: Cli, project: Path) -> None:

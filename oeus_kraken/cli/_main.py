@@ -40,6 +40,10 @@ from ._common import (
 )
 from ._output import printable
 
+# The commands whose exit status 1 is a verdict, not an error: a failure to write what they
+# print exits 2 (see _run).
+VERDICT_COMMANDS = frozenset({"schema diff", "codegen"})
+
 DESCRIPTION = """\
 Octopus Energy USA Kraken API from the command line.
 
@@ -303,7 +307,9 @@ def _run(argv: Sequence[str], out: TextIO) -> int:
             _discard_stdout()  # what is still buffered must not fail again at exit
         what = error.filename or "the output"
         _say(f"oeus-kraken {args.command}: cannot write {what}: {error.strerror or error}")
-        return EXIT_CODES["error"]
+        # Where 1 is a verdict (schema diff: an operation breaks; codegen --check: stale), an
+        # output that could not be written must not read as one: 2, as for the environment.
+        return EXIT_CODES["usage" if args.command in VERDICT_COMMANDS else "error"]
     finally:
         call.close()
 
