@@ -641,6 +641,24 @@ def test_fetch_never_prints_the_token_even_when_the_server_echoes_it(
     assert TOKEN not in out + err
 
 
+def test_fetch_never_prints_part_of_the_token_where_a_long_message_is_cut(
+    workspace, env, httpx_mock, capsys
+):
+    # Before: the message was cut to one line of 300 characters first, then the whole token
+    # masked; a token the server quoted across the cut was shown in part ("tok-5ecr...").
+    schema, queries = workspace
+    env.setenv("KRAKEN_TOKEN", TOKEN)
+    message = "x" * 280 + f" Invalid token {TOKEN}"
+    httpx_mock.add_response(url=URL, json={"errors": [{"message": message}]})
+
+    code = fetch(schema, queries)
+
+    out, err = capsys.readouterr()
+    assert code == 3
+    assert TOKEN[:4] not in out + err
+    assert "Invalid token ***" in err
+
+
 def test_fetch_schema_returns_the_introspected_schema(httpx_mock):
     httpx_mock.add_response(url=URL, json=introspection(SMALL_SDL))
 

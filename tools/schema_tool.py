@@ -611,7 +611,10 @@ def fetch_schema(url: str, token: str | None, client: httpx.Client | None = None
     errors = answer.get("errors")
     if errors:
         first = errors[0].get("message") if isinstance(errors, list) and errors else None
-        message = _one_line(str(first if isinstance(first, str) else errors))
+        quoted = str(first if isinstance(first, str) else errors)
+        # The token masked before the cut to one line: main masks whole tokens only, so one the
+        # server quoted across the cut was shown in part.
+        message = _one_line(quoted.replace(token, "***") if token else quoted)
         raise FetchError(
             f"{shown} refused the introspection query: {message}",
             f"if introspection needs a token, set {TOKEN_ENV}",
