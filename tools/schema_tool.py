@@ -51,6 +51,9 @@ Exit codes (both commands):
   3  `fetch` and `check --url`: the endpoint could not be reached or gave no usable
      introspection result; schema.graphql is unchanged
   130  interrupted (Ctrl-C), in one line; schema.graphql is unchanged
+  141  the report's reader went away (`| head`), quietly; `fetch` did all the same what it
+       would have done (replaced the file, or left it)
+Also 2 when the report cannot be written (a full disk): nothing is written after it.
 """
 
 from __future__ import annotations
@@ -97,6 +100,7 @@ from graphql import (
 )
 
 from oeus_kraken._config import is_loopback
+from oeus_kraken.cli._output import discard_stdout
 from oeus_kraken.schema import (
     IntrospectionError,
     LoadedSchema,
@@ -132,6 +136,7 @@ EXIT_BREAKS_US = 1
 EXIT_BAD_INPUT = 2
 EXIT_FETCH_FAILED = 3
 EXIT_INTERRUPTED = 130  # as the shell reports Ctrl-C
+EXIT_READER_GONE = 141  # the report's reader went away (`| head`): 128 + SIGPIPE, as the CLI
 
 
 class ToolError(Exception):
@@ -908,18 +913,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     def redact(text: str) -> str:
         return text.replace(token, "***") if token else text
 
+    reader_gone = False
+
     def out(text: str) -> None:
-        print(redact(text))
+        # Exit 1 says "breaks our operations": an output that fails must not end in it by a
+        # traceback. A reader gone (`| head`) wants no more of the report, but the command
+        # still does what it was asked (fetch writes the file), then exits 141. Any other
+        # failure (a full disk) stops it before anything else is written: exit 2.
+        nonlocal reader_gone
+        if reader_gone:
+            return
+        try:
+            print(redact(text), flush=True)
+        except BrokenPipeError:
+            reader_gone = True
+            discard_stdout()
+        except OSError as error:
+            discard_stdout()
+            raise ToolError(f"cannot write the report: {error.strerror or error}") from None
 
     try:
         if args.command == "check":
-            return run_check(
+            code = run_check(
                 args.candidate, args.schema, args.queries, out, url=args.url, token=token
             )
-        url = os.environ.get(URL_ENV) or DEFAULT_URL
-        return run_fetch(
-            args.schema, args.queries, url, token, out, allow_breaking=args.allow_breaking
-        )
+        else:
+            url = os.environ.get(URL_ENV) or DEFAULT_URL
+            code = run_fetch(
+                args.schema, args.queries, url, token, out, allow_breaking=args.allow_breaking
+            )
+        return EXIT_READER_GONE if reader_gone else code
     except ToolError as error:
         print(redact(f"schema: {error}"), file=sys.stderr)
         return error.exit_code
