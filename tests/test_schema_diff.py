@@ -584,6 +584,26 @@ def test_a_pipe_in_a_reason_does_not_break_the_markdown_table(cli: Cli, project:
     assert "Use a \\| b." in operations[1][3]
 
 
+def test_a_reason_holding_escape_codes_is_shown_spelt_out_never_sent_to_the_terminal(
+    cli: Cli, project: Path
+) -> None:
+    # NEW may be an endpoint: its deprecation reasons are a server's text. Before, an escape
+    # code in one reached the terminal as it was (colours, a cleared screen, a bell).
+    reason = "Use `code` instead.\\u001b[2J\\u0007"
+    (project / "new.graphql").write_text(NEW_SDL.replace("Use `code` instead.", reason))
+    write_operations(project, "usesOldField")
+
+    for options in ((), ("--markdown",)):
+        run = diff(cli, "--no-builtin", *options)
+        assert "\x1b" not in run.out
+        assert "\x07" not in run.out
+        assert "Use `code` instead.\\x1b[2J\\x07" in run.out, run.out
+    [line] = deprecation_lines(project / "new.graphql", project / "ops")
+    assert line.endswith(
+        "is deprecated: Use `code` instead.\\x1b[2J\\x07 Will be removed on 2027-06-01."
+    )
+
+
 # -- the package's own operations -----------------------------------------------------------------
 
 

@@ -707,6 +707,21 @@ def test_a_report_that_cannot_be_written_is_one_line_exit_2_never_the_verdict_1(
     assert_one_line_error(capsys.readouterr().err, "cannot write the report: No space left")
 
 
+def test_a_servers_message_holding_escape_codes_is_shown_spelt_out(
+    workspace, env, httpx_mock, capsys
+):
+    # Before: the server's error message reached the terminal as it was (here: clear screen).
+    schema, queries = workspace
+    httpx_mock.add_response(url=URL, json={"errors": [{"message": "no\x1b[2J\x07 way"}]})
+
+    code = fetch(schema, queries)
+
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "\x1b" not in err
+    assert_one_line_error(err, "refused the introspection query: no\\x1b[2J\\x07 way")
+
+
 def test_fetch_schema_returns_the_introspected_schema(httpx_mock):
     httpx_mock.add_response(url=URL, json=introspection(SMALL_SDL))
 

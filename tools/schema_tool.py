@@ -109,6 +109,7 @@ from oeus_kraken.schema import (
     SchemaFileError,
     diff_schemas,
     display_url,
+    one_line,
     read_operations,
     read_schema_file,
     render_text,
@@ -233,11 +234,6 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def _one_line(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def build_checked_schema(sdl: str, label: str) -> GraphQLSchema:
     """Build and validate a schema from SDL; ToolError (exit 2) naming `label` if it fails."""
     try:
@@ -344,7 +340,7 @@ class GuessVerdict:
 
     def render(self, file_label: str) -> str:
         where = f"{file_label}:{self.part.line}"
-        note = _one_line(self.part.note, 80)
+        note = one_line(self.part.note, 80)
         return f"{self.verdict:<12}  {where}  {self.part.subject}: {self.detail}  [# {note}]"
 
 
@@ -584,7 +580,7 @@ def fetch_schema(url: str, token: str | None, client: httpx.Client | None = None
             f"cannot reach {shown}: no answer in time ({type(error).__name__})", unreachable
         ) from None
     except (httpx.HTTPError, httpx.InvalidURL) as error:
-        reason = _one_line(str(error)).rstrip(".") or type(error).__name__
+        reason = one_line(str(error)).rstrip(".") or type(error).__name__
         raise FetchError(f"cannot reach {shown}: {reason}", unreachable) from None
     except (UnicodeEncodeError, ValueError):  # e.g. a token that is no valid header value
         raise ToolError(
@@ -619,7 +615,7 @@ def fetch_schema(url: str, token: str | None, client: httpx.Client | None = None
         quoted = str(first if isinstance(first, str) else errors)
         # The token masked before the cut to one line: main masks whole tokens only, so one the
         # server quoted across the cut was shown in part.
-        message = _one_line(quoted.replace(token, "***") if token else quoted)
+        message = one_line(quoted.replace(token, "***") if token else quoted)
         raise FetchError(
             f"{shown} refused the introspection query: {message}",
             f"if introspection needs a token, set {TOKEN_ENV}",

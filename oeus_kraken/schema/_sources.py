@@ -82,8 +82,13 @@ class LoadedSchema:
 
 
 def one_line(text: str, limit: int = 300) -> str:
-    """`text` with its whitespace runs as single spaces, cut to `limit` characters."""
+    """`text` with its whitespace runs as single spaces, cut to `limit` characters. Any other
+    character a terminal would act on (an escape code, a bell) is spelt as Python spells it
+    (`\\x1b`), as the CLI shows API text: a schema may be an endpoint's, its deprecation
+    reasons a server's words."""
     text = " ".join(text.split())
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
