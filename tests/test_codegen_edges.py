@@ -23,6 +23,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -662,6 +663,32 @@ def test_enum_values_python_reserves_are_members_of_names_python_and_mypy_take(
         assert my_kraken.Filter().kind is kind.missing_
         answer = {"thing": {"kind": "_order_"}}
         assert my_kraken.A.model_validate(answer).thing.kind is kind.order_
+
+
+def test_fields_named_like_a_model_classs_own_methods_are_attributes_with_a_trailing_underscore(
+    tmp_path: Path,
+) -> None:
+    # `register` and `mro` are methods of pydantic's model class (its metaclass's), which
+    # ariadne-codegen's reserved names miss. Before, they were the attribute names, and
+    # importing the package warned "Field name "register" ... shadows an attribute in parent
+    # "BaseModel"" (an error under -W error, as in a test suite that turns warnings on).
+    schema = (
+        "type Query { thing(filter: Filter): Thing }\n"
+        "input Filter { register: String mro: Int }\n"
+        "type Thing { register: String mro: Int }\n"
+    )
+    write(tmp_path / "things.graphql", schema)
+    write(
+        tmp_path / "ops" / "a.graphql", "query a($f: Filter) { thing(filter: $f) { register mro } }"
+    )
+    run = codegen_here(*MAKE, "--schema", "things.graphql", cwd=tmp_path)
+    assert run.code == 0, run.err
+    with warnings.catch_warnings(), imported(tmp_path / "src", "my_kraken") as my_kraken:
+        warnings.simplefilter("error")
+        thing = my_kraken.A.model_validate({"thing": {"register": "R1", "mro": 2}}).thing
+        assert (thing.register_, thing.mro_) == ("R1", 2)
+        sent = my_kraken.Filter(register_="R1", mro_=2).model_dump(by_alias=True)
+        assert sent == {"register": "R1", "mro": 2}
 
 
 def test_a_schema_saved_as_introspection_json_generates_what_its_sdl_does(ops: Path) -> None:

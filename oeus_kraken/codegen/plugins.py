@@ -7,7 +7,8 @@ codegen.toml can name them in `plugins = [...]` (`oeus-kraken codegen --print-co
 - `ResultParsingHookPlugin`: each method ends in the base client's `parse_result`, which turns a
   model mismatch into a KrakenError and validates error-free answers straight from the bytes;
 - `ParameterNamesPlugin`: a variable named like a method's own parameter (`$self`, `$kwargs`)
-  is a parameter with a trailing _, as a keyword is, not a method Python refuses;
+  is a parameter with a trailing _, as a keyword is, not a method Python refuses; so is a field
+  named like a model class's own method (`register`, `mro`);
 - `OpenEnumsPlugin`: enums accept values the API adds after generation;
 - `PublicOperationsPlugin`: records which operations the API serves without authentication;
 - `RedactSecretsPlugin`: tokens, passwords and keys in models show as '***' in repr and str;
@@ -36,6 +37,7 @@ from ariadne_codegen.plugins.base import Plugin
 from graphql import (
     FieldNode,
     GraphQLEnumType,
+    GraphQLInputField,
     GraphQLSchema,
     Node,
     OperationDefinitionNode,
@@ -127,13 +129,23 @@ class ResultParsingHookPlugin(Plugin):
         )
 
 
+# Methods every model class has through pydantic's metaclass (ABCMeta's `register`, type's
+# `mro`): ariadne-codegen gives a field a trailing _ for the names in dir(BaseModel) only, so a
+# field `register` shadowed one, and pydantic warned of it when the module was imported.
+MODEL_CLASS_METHODS = frozenset({"mro", "register"})
+
+
 class ParameterNamesPlugin(Plugin):
     """Gives a variable named like a parameter every method has (`self`, `kwargs`) a trailing _,
     as ariadne-codegen does for keywords and builtins: `query pick($self: Boolean)` is
-    `pick(self_=...)`, sending the variable `self`, not a method with `self` twice."""
+    `pick(self_=...)`, sending the variable `self`, not a method with `self` twice. A result or
+    input field named like a method of every model class (`register`, `mro`) gets one too: the
+    attribute `register_`, still read and sent as `register`."""
 
     def process_name(self, name: str, node: Node | None = None) -> str:
         if isinstance(node, VariableDefinitionNode) and name in METHOD_PARAMETERS:
+            return name + "_"
+        if isinstance(node, (FieldNode, GraphQLInputField)) and name in MODEL_CLASS_METHODS:
             return name + "_"
         return name
 
