@@ -737,6 +737,22 @@ def test_a_json_schema_file_that_is_no_introspection_result_is_refused_in_one_li
     assert tree(ops) == before
 
 
+@pytest.mark.parametrize("suffix", [".gql", ".graphqls"])
+def test_operation_files_ending_gql_or_graphqls_are_checked_as_graphql_ones_are(
+    ops: Path, suffix: str
+) -> None:
+    # ariadne-codegen generates from .gql and .graphqls files too; only *.graphql were checked.
+    # Before: `query getViewer` beside ops/viewer.graphql's was silently one method lost (two
+    # `get_viewer` methods), and a bad field "ariadne-codegen: Cannot query field ..." with no
+    # file or line.
+    write(ops / "ops" / f"again{suffix}", "query get_viewer {\n  viewer {\n    email\n  }\n}\n")
+    line = refused_unchanged(ops, *MAKE)
+    assert f"operation getViewer and operation get_viewer (ops/again{suffix}:1:1)" in line, line
+    write(ops / "ops" / f"again{suffix}", "query other {\n  viewer {\n    nope\n  }\n}\n")
+    line = refused_unchanged(ops, *MAKE)
+    assert f"ops/again{suffix}:3:5: Cannot query field 'nope'" in line, line
+
+
 def test_a_folder_named_like_an_operation_file_is_named_in_the_refusal(ops: Path) -> None:
     # Before: "ops: no .graphql operation files there", beside ops/viewer.graphql.
     (ops / "ops" / "old.graphql").mkdir()

@@ -754,6 +754,23 @@ def test_a_report_that_cannot_be_written_is_exit_2_never_the_verdict_1(
         assert (code, capsys.readouterr().err.splitlines()) == (2, [line])
 
 
+def test_operations_in_gql_and_graphqls_files_get_their_verdict(cli: Cli, project: Path) -> None:
+    # codegen (ariadne-codegen) generates from them; before, schema diff left them out, and
+    # said FINE for a folder whose generated client breaks.
+    for name, suffix in (("selectsEmail", ".gql"), ("selectsBalance", ".graphqls")):
+        (project / "ops" / f"{name}{suffix}").write_text(OPERATIONS[name][0])
+    write_operations(project, "selectsNickname")
+
+    run = diff(cli, "--no-builtin")
+
+    assert run.code == 1, run.out + run.err
+    assert verdicts(run) == {
+        "selectsBalance": "breaks",
+        "selectsEmail": "breaks",
+        "selectsNickname": "fine",
+    }
+
+
 def test_no_operations_at_all_is_a_usage_error(cli: Cli, project: Path) -> None:
     run = cli("schema", "diff", "old.graphql", "new.graphql", "--no-builtin")
 

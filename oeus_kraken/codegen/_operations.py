@@ -110,7 +110,9 @@ def _parsed(queries: Path) -> tuple[list[DocumentNode], list[str]]:
     """Every operation file under `queries` parsed (each node knows its file), or the problems."""
     from graphql import GraphQLSyntaxError, Source, parse
 
-    files = sorted(queries.rglob("*.graphql")) if queries.is_dir() else [queries]
+    from ..schema._operations import operation_files  # .gql and .graphqls too, as ariadne reads
+
+    files = operation_files(queries) if queries.is_dir() else [queries]
     if not files or not queries.exists():
         return [], [f"{queries}: no .graphql operation files there"]
     documents, problems = [], []
