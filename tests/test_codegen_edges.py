@@ -753,6 +753,18 @@ def test_operation_files_ending_gql_or_graphqls_are_checked_as_graphql_ones_are(
     assert f"ops/again{suffix}:3:5: Cannot query field 'nope'" in line, line
 
 
+def test_a_fragment_defined_twice_in_two_files_names_both_places(ops: Path) -> None:
+    # Before: "ops/a.graphql:1:10: There can be only one fragment named 'Me'.", naming the
+    # first definition only; the one to rename was in another file, not named.
+    me = "fragment Me on AccountUserType {\n  email\n}\n"
+    write(ops / "ops" / "a.graphql", me + "query a {\n  viewer {\n    ...Me\n  }\n}\n")
+    write(ops / "ops" / "b.graphql", "query b {\n  viewer {\n    ...Me\n  }\n}\n\n" + me)
+    line = refused_unchanged(ops, *MAKE)
+    assert line.endswith(
+        "ops/a.graphql:1:10: There can be only one fragment named 'Me'. (also ops/b.graphql:7:10)"
+    ), line
+
+
 def test_a_folder_named_like_an_operation_file_is_named_in_the_refusal(ops: Path) -> None:
     # Before: "ops: no .graphql operation files there", beside ops/viewer.graphql.
     (ops / "ops" / "old.graphql").mkdir()

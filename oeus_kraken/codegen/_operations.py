@@ -84,7 +84,7 @@ def validate_operations(schema_path: str | Path, queries_path: str | Path) -> li
         return [f"{schema_file}: not a valid GraphQL schema: {' '.join(invalid[0].split())}"]
     # Fragments may be defined in one file and spread in another: validate them together.
     merged = DocumentNode(definitions=[d for doc in documents for d in doc.definitions])
-    return [_located(_source_of(error, queries_path), error) for error in validate(schema, merged)]
+    return [_every_place(error, queries_path) for error in validate(schema, merged)]
 
 
 def schema_sdl(schema_file: Path) -> str:
@@ -104,6 +104,20 @@ def schema_sdl(schema_file: Path) -> str:
 def _source_of(error: Any, queries_path: str | Path) -> str:
     node = error.nodes[0] if error.nodes else None
     return str(node.loc.source.name) if node and node.loc else str(queries_path)
+
+
+def _every_place(error: Any, queries_path: str | Path) -> str:
+    """The error's line at its first place, and its other places after it: a fragment defined
+    twice is named in both files, not only where it was defined first."""
+    from graphql import get_location
+
+    line = _located(_source_of(error, queries_path), error)
+    others = []
+    for node in (error.nodes or ())[1:]:
+        if node.loc:
+            at = get_location(node.loc.source, node.loc.start)
+            others.append(f"{node.loc.source.name}:{at.line}:{at.column}")
+    return line + (f" (also {', '.join(others)})" if others else "")
 
 
 def _parsed(queries: Path) -> tuple[list[DocumentNode], list[str]]:
