@@ -765,6 +765,64 @@ def test_a_fragment_defined_twice_in_two_files_names_both_places(ops: Path) -> N
     ), line
 
 
+UNUSABLE = "setting in the codegen.toml is one ariadne-codegen cannot use"
+GOOD_CONFIG = (
+    '[tool.ariadne-codegen]\nschema_path = "small.graphql"\nqueries_path = "ops"\n'
+    'target_package_path = "src"\ntarget_package_name = "my_kraken"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("config", "words"),
+    [
+        ("tool = 5\n", "[tool.ariadne-codegen] is not a table"),
+        ("[tool]\nariadne-codegen = 5\n", "[tool.ariadne-codegen] is not a table"),
+        (
+            GOOD_CONFIG.replace('"src"', '["src"]'),
+            "target_package_path must be a string",
+        ),
+        (GOOD_CONFIG.replace('"small.graphql"', "3"), "schema_path must be a string"),
+        (
+            GOOD_CONFIG + "plugins = 'x'\n",
+            UNUSABLE,
+        ),
+        (
+            GOOD_CONFIG + "scalars = 5\n",
+            UNUSABLE,
+        ),
+        (
+            GOOD_CONFIG + "plugins = ['no_such.Plugin']\n",
+            UNUSABLE,
+        ),
+        (
+            GOOD_CONFIG + "[tool.oeus-kraken]\npublic_operations = 'getViewer'\n",
+            "public_operations must be a list of operation names",
+        ),
+        ("[tool.ariadne-codegen\n", "cannot read it as TOML"),
+    ],
+    ids=[
+        "tool not a table",
+        "ariadne-codegen not a table",
+        "a path not a string",
+        "the schema not a string",
+        "plugins not a list",
+        "scalars not a table",
+        "a plugin not there",
+        "public_operations not a list",
+        "not TOML",
+    ],
+)
+def test_a_codegen_toml_codegen_cannot_use_is_one_line_and_exit_2(
+    ops: Path, config: str, words: str
+) -> None:
+    # Before: a TypeError or AttributeError traceback, exit 1 (or, for public_operations as a
+    # string, each of its letters taken for an operation name, without a word).
+    write(ops / "codegen.toml", config)
+    line = refused_unchanged(ops, "--config", "codegen.toml")
+    assert "codegen.toml" in line, line
+    assert words in line, line
+
+
 def test_a_folder_named_like_an_operation_file_is_named_in_the_refusal(ops: Path) -> None:
     # Before: "ops: no .graphql operation files there", beside ops/viewer.graphql.
     (ops / "ops" / "old.graphql").mkdir()

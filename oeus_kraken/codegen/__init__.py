@@ -197,14 +197,23 @@ def load_config(path: str | Path) -> dict[str, Any]:
         written = toml_loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CodegenError(f"{path}: cannot read it as TOML ({exc})") from None
-    section = written.get("tool", {}).get("ariadne-codegen", {})
-    missing = [
-        key
-        for key in ("schema_path", "queries_path", "target_package_path", "target_package_name")
-        if key not in section
-    ]
+    section = _table(path, written, "ariadne-codegen")
+    ours = _table(path, written, "oeus-kraken")
+    required = ("schema_path", "queries_path", "target_package_path", "target_package_name")
+    missing = [key for key in required if key not in section]
     if missing:
         raise CodegenError(f"{path}: [tool.ariadne-codegen] needs {', '.join(missing)}")
+    # Checked here, where the file is named: before, a list or a number was a TypeError
+    # traceback, and a string of operation names was taken letter by letter.
+    for key in required:
+        if not isinstance(section[key], str):
+            raise CodegenError(f"{path}: [tool.ariadne-codegen] {key} must be a string")
+    for key in ("public_operations", "authenticated_operations"):
+        names = ours.get(key, [])
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise CodegenError(
+                f"{path}: [tool.oeus-kraken] {key} must be a list of operation names"
+            )
     folder = path.resolve().parent
     target = folder / section["target_package_path"]
     regenerate = ["oeus-kraken", "codegen", "--config", _from_target(path.resolve(), target)]
@@ -218,8 +227,17 @@ def load_config(path: str | Path) -> dict[str, Any]:
     for key, value in section.items():
         if key not in ("schema_path", "queries_path", "target_package_path"):
             config["tool"]["ariadne-codegen"][key] = value
-    config["tool"]["oeus-kraken"].update(written.get("tool", {}).get("oeus-kraken", {}))
+    config["tool"]["oeus-kraken"].update(ours)
     return config
+
+
+def _table(path: Path, written: dict[str, Any], name: str) -> dict[str, Any]:
+    """`[tool.NAME]` of a codegen.toml (empty when absent); CodegenError if it is no table."""
+    tool = written.get("tool", {})
+    table = tool.get(name, {}) if isinstance(tool, dict) else None
+    if not isinstance(table, dict):
+        raise CodegenError(f"{path}: [tool.{name}] is not a table")
+    return table
 
 
 def print_config(config: dict[str, Any]) -> str:
@@ -285,10 +303,29 @@ def _codegen(config: dict[str, Any]) -> None:
         from ariadne_codegen.main import client as run_codegen
 
         warnings.simplefilter("ignore", DeprecationWarning)  # after the import's own filter
+        _check_settings(config)
         try:
             run_codegen(config)  # type: ignore[no-untyped-call]
         except CodeGenException as exc:  # what the checks before it did not foresee
             raise CodegenError(f"ariadne-codegen: {' '.join(str(exc).split())}") from exc
+
+
+def _check_settings(config: dict[str, Any]) -> None:
+    """CodegenError, in one line, for a `[tool.ariadne-codegen]` setting of a codegen.toml that
+    ariadne-codegen cannot use (`plugins = "x"`, `scalars = 5`, a plugin not installed): its
+    parsing raises whatever it meets (TypeError, AttributeError, ImportError), a traceback.
+    Only a codegen.toml sets more than the four paths, which the refusals have checked."""
+    from ariadne_codegen.config import get_client_settings
+    from ariadne_codegen.plugins.explorer import get_plugins_types
+
+    try:
+        get_plugins_types(get_client_settings(config).plugins)
+    except Exception as exc:  # whatever the parsing raises is the setting's fault
+        why = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise CodegenError(
+            f"a [tool.ariadne-codegen] setting in the codegen.toml is one ariadne-codegen "
+            f"cannot use ({why})"
+        ) from None
 
 
 def _run_twice(config: dict[str, Any], output_root: Path) -> Path:
