@@ -765,6 +765,28 @@ def test_a_fragment_defined_twice_in_two_files_names_both_places(ops: Path) -> N
     ), line
 
 
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (("--public", "getViewr"), "--public getViewr: there is no operation of that name"),
+        (("--authenticated", "get_viewer"), "--authenticated get_viewer: there is no operation"),
+        (
+            ("--public", "getViewer", "--authenticated", "getViewer"),
+            "getViewer is given both --public and --authenticated: give it one of them",
+        ),
+    ],
+    ids=["a misspelt name", "the method's name", "both"],
+)
+def test_public_or_authenticated_naming_no_operation_or_both_is_refused(
+    ops: Path, options: tuple[str, ...], words: str
+) -> None:
+    # Before: written without a word; the misspelt operation still needed a token, which the
+    # user learnt at run time, and with both, --public won.
+    line = refused_unchanged(ops, *MAKE, *options)
+    assert words in line, line
+    assert "(the operations: getViewer)" in line, line
+
+
 UNUSABLE = "setting in the codegen.toml is one ariadne-codegen cannot use"
 GOOD_CONFIG = (
     '[tool.ariadne-codegen]\nschema_path = "small.graphql"\nqueries_path = "ops"\n'

@@ -49,7 +49,7 @@ from ._differences import differences
 from ._errors import CodegenError, ForeignFileError, shown
 from ._manifest import MANIFEST, refuse_foreign, write_manifest
 from ._operations import schema_sdl, validate_operations
-from ._refusals import refuse_problems, refuse_unusable
+from ._refusals import refuse_overrides, refuse_problems, refuse_unusable
 
 __all__ = [
     "MANIFEST",
@@ -394,6 +394,7 @@ def generate(config: dict[str, Any]) -> Path:
     _require_ariadne_codegen()
     settings = config["tool"]["ariadne-codegen"]
     refuse_unusable(settings, replacing=True)
+    refuse_overrides(config)
     target = Path(settings["target_package_path"])
     final = target / str(settings["target_package_name"])
     made = [p for p in (target, *target.parents) if not os.path.lexists(p)]  # deepest first
@@ -438,6 +439,7 @@ def check(config: dict[str, Any]) -> list[str]:
     _require_ariadne_codegen()
     settings = config["tool"]["ariadne-codegen"]
     refuse_unusable(settings, replacing=False)
+    refuse_overrides(config)
     existing = Path(settings["target_package_path"]) / settings["target_package_name"]
     with tempfile.TemporaryDirectory() as scratch:
         fresh = _run_twice(config, Path(scratch))

@@ -24,6 +24,7 @@ __all__ = [
     "GENERATED_MODULES",
     "METHOD_PARAMETERS",
     "method_name",
+    "operation_names",
     "operations_by_module",
     "parameter_name",
     "schema_sdl",
@@ -189,6 +190,12 @@ def class_name(operation_name: str) -> str:
 
 def _python_name(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name)
+
+
+def operation_names(queries: str | Path) -> set[str]:
+    """The names of the operations under `queries` (all of them valid by now)."""
+    documents, _ = _parsed(Path(queries))
+    return {o.name.value for o in _operations(documents) if o.name is not None}
 
 
 def operations_by_module(queries: Path) -> dict[str, str]:

@@ -23,11 +23,12 @@ from typing import Any
 from .._compat import packages_distributions
 from ._errors import CodegenError, shown
 from ._manifest import refuse_foreign
-from ._operations import validate_operations
+from ._operations import operation_names, validate_operations
 
 __all__ = [
     "package_name_problem",
     "path_problem",
+    "refuse_overrides",
     "refuse_problems",
     "refuse_unusable",
     "runtime_modules",
@@ -50,6 +51,27 @@ def refuse_unusable(settings: dict[str, Any], *, replacing: bool) -> None:
     if replacing:  # before the operations: this is quick, and they take a second
         refuse_foreign(target / name)
     refuse_problems(validate_operations(settings["schema_path"], settings["queries_path"]))
+
+
+def refuse_overrides(config: dict[str, Any]) -> None:
+    """Raise CodegenError for an operation name given to --public or --authenticated (or
+    `public_operations` / `authenticated_operations`) that no operation has, or given to both:
+    before, a misspelt one was ignored without a word, and the operation still needed a token,
+    which its user learnt at run time. Call once the operations validate."""
+    ours = config["tool"]["oeus-kraken"]
+    public = ours.get("public_operations", [])
+    authenticated = ours.get("authenticated_operations", [])
+    names = operation_names(config["tool"]["ariadne-codegen"]["queries_path"])
+    known = f"(the operations: {', '.join(sorted(names))})"
+    for option, given in (("--public", public), ("--authenticated", authenticated)):
+        for name in given:
+            if name not in names:
+                raise CodegenError(f"{option} {name}: there is no operation of that name {known}")
+    both = sorted(set(public) & set(authenticated))
+    if both:
+        raise CodegenError(
+            f"{both[0]} is given both --public and --authenticated: give it one of them {known}"
+        )
 
 
 def refuse_problems(problems: list[str]) -> None:
