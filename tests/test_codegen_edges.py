@@ -691,6 +691,41 @@ def test_fields_named_like_a_model_classs_own_methods_are_attributes_with_a_trai
         assert sent == {"register": "R1", "mro": 2}
 
 
+@pytest.mark.slow  # mypy
+def test_input_models_take_their_python_names_under_mypy_strict_without_pydantics_plugin(
+    tmp_path: Path,
+) -> None:
+    # ariadne-codegen writes a renamed input field as `Field(alias="fromDate")`, and type
+    # checkers (dataclass_transform) then take the alias for the constructor's parameter: under
+    # a plain `mypy --strict`, as the README's step 3 runs it, `Filter(from_date=...)` was
+    # "Unexpected keyword argument", and the alias, `from` here, cannot be a keyword at all.
+    # Only pydantic's mypy plugin, which the README does not ask for, accepted it.
+    schema = (
+        "type Query { thing(filter: Filter): Thing }\n"
+        "input Filter { fromDate: String class: Int }\n"
+        "type Thing { id: ID }\n"
+    )
+    write(tmp_path / "things.graphql", schema)
+    write(tmp_path / "ops" / "a.graphql", "query a($f: Filter) { thing(filter: $f) { id } }")
+    assert codegen_here(*MAKE, "--schema", "things.graphql", cwd=tmp_path).code == 0
+    write(
+        tmp_path / "src" / "use.py",
+        "from my_kraken import Filter\n\nF = Filter(from_date='x', class_=1)\n",
+    )
+    write(tmp_path / "plain.ini", "[mypy]\n")  # no plugins: what `mypy --strict use.py` reads
+    mypy = [sys.executable, "-m", "mypy", "--strict", "--config-file", str(tmp_path / "plain.ini")]
+    mypy += ["--cache-dir", str(tmp_path / "cache"), "use.py"]
+    checked = subprocess.run(
+        mypy, cwd=tmp_path / "src", capture_output=True, text=True, timeout=300, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    with imported(tmp_path / "src", "my_kraken") as my_kraken:
+        sent = my_kraken.Filter(from_date="x", class_=1).model_dump(by_alias=True)
+        assert sent == {"fromDate": "x", "class": 1}
+        assert my_kraken.Filter.model_validate({"fromDate": "y"}).from_date == "y"
+        assert my_kraken.Filter(fromDate="z").from_date == "z"  # as it was built before
+
+
 def test_a_schema_saved_as_introspection_json_generates_what_its_sdl_does(ops: Path) -> None:
     # `schema diff` reads the file an endpoint's introspection answer was saved in; codegen
     # takes the same file. Before, it was "not a valid GraphQL schema: Syntax Error".

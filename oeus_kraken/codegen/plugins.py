@@ -10,6 +10,8 @@ codegen.toml can name them in `plugins = [...]` (`oeus-kraken codegen --print-co
   is a parameter with a trailing _, as a keyword is, not a method Python refuses; so is a field
   named like a model class's own method (`register`, `mro`);
 - `OpenEnumsPlugin`: enums accept values the API adds after generation;
+- `InputFieldNamesPlugin`: input models take renamed fields by their Python names (`api_key=`)
+  under a plain `mypy --strict`, without pydantic's mypy plugin;
 - `PublicOperationsPlugin`: records which operations the API serves without authentication;
 - `RedactSecretsPlugin`: tokens, passwords and keys in models show as '***' in repr and str;
 - `TypedKeywordsPlugin`: each method's `**kwargs` is typed (`oeus_kraken.CallKeywords`), so that
@@ -51,6 +53,7 @@ from ._operations import METHOD_PARAMETERS
 
 __all__ = [
     "GeneratedFileHeaderPlugin",
+    "InputFieldNamesPlugin",
     "LightUnsetPlugin",
     "OpenEnumsPlugin",
     "PackageInitPlugin",
@@ -68,6 +71,7 @@ PLUGINS = [
     "oeus_kraken.codegen.plugins.ResultParsingHookPlugin",
     "oeus_kraken.codegen.plugins.ParameterNamesPlugin",
     "oeus_kraken.codegen.plugins.OpenEnumsPlugin",
+    "oeus_kraken.codegen.plugins.InputFieldNamesPlugin",
     "oeus_kraken.codegen.plugins.PublicOperationsPlugin",
     "oeus_kraken.codegen.plugins.RedactSecretsPlugin",
     "oeus_kraken.codegen.plugins.TypedKeywordsPlugin",
@@ -223,6 +227,31 @@ def is_public_operation(operation: OperationDefinitionNode) -> bool:
     return bool(selections) and all(
         isinstance(s, FieldNode) and s.name.value in PUBLIC_ROOT_FIELDS for s in selections
     )
+
+
+class InputFieldNamesPlugin(Plugin):
+    """Input models take their fields by Python name under a plain `mypy --strict`.
+
+    ariadne-codegen writes a renamed input field as `api_key: ... = Field(alias="APIKey")`, and
+    type checkers read pydantic models as dataclass transforms, whose constructor takes a field
+    by its `alias`: `ObtainJSONWebTokenInput(api_key=...)` was "Unexpected keyword argument"
+    without pydantic's own mypy plugin, and an alias that is a keyword (`from`) could not be
+    passed at all. The same name as `validation_alias` and `serialization_alias` instead: the
+    constructor takes `api_key` (and still `APIKey`), answers are read and inputs sent by the
+    API's name, as before.
+    """
+
+    def generate_inputs_module(self, module: ast.Module) -> ast.Module:
+        for node in ast.walk(module):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Field":
+                for keyword in list(node.keywords):
+                    if keyword.arg == "alias":
+                        index = node.keywords.index(keyword)
+                        node.keywords[index : index + 1] = [
+                            ast.keyword(arg="validation_alias", value=keyword.value),
+                            ast.keyword(arg="serialization_alias", value=keyword.value),
+                        ]
+        return module
 
 
 class PublicOperationsPlugin(Plugin):
