@@ -744,6 +744,17 @@ def test_a_schema_saved_as_introspection_json_generates_what_its_sdl_does(ops: P
     assert sorted(p.name for p in (ops / "src").iterdir()) == ["from_json", "my_kraken"]
 
 
+def test_a_json_schema_saved_with_a_byte_order_mark_generates(ops: Path) -> None:
+    # Before: "not a valid GraphQL schema: Syntax Error: Expected Name, found String 'data'."
+    from graphql import build_schema, introspection_from_schema
+
+    sdl = (ops / "small.graphql").read_text()
+    answer = json.dumps({"data": introspection_from_schema(build_schema(sdl))})
+    (ops / "small.json").write_text(answer, encoding="utf-8-sig")
+    run = codegen_here(*MAKE, "--schema", "small.json", cwd=ops)
+    assert (run.code, run.err) == (0, ""), run.err
+
+
 def test_a_json_schema_generates_into_a_target_inside_the_operations_folder(ops: Path) -> None:
     # The SDL printed from the JSON went into the scratch folder inside the target, so with the
     # target inside ops/ ariadne-codegen read it as operations: "ariadne-codegen: The 'Query'

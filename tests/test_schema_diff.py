@@ -856,6 +856,21 @@ def test_an_introspection_result_saved_as_json_is_a_schema_file_like_its_sdl(
     assert from_json == from_sdl
 
 
+def test_an_introspection_result_saved_with_a_byte_order_mark_is_read_as_json(
+    cli: Cli, project: Path
+) -> None:
+    # Windows PowerShell's `Out-File -Encoding utf8` starts the file with a BOM. Before: "is not
+    # a valid GraphQL schema: Syntax Error: Expected Name, found String 'data'", exit 2.
+    answer = {"data": graphql.introspection_from_schema(graphql.build_schema(NEW_SDL))}
+    (project / "new.json").write_text(json.dumps(answer), encoding="utf-8-sig")
+    write_operations(project, "selectsEmail", "selectsNickname")
+
+    run = cli("schema", "diff", "old.graphql", "new.json", "--queries", "ops", "--no-builtin")
+
+    assert run.code == 1, run.out + run.err
+    assert verdicts(run) == {"selectsEmail": "breaks", "selectsNickname": "fine"}
+
+
 @pytest.mark.parametrize(
     ("text", "says"),
     [

@@ -337,7 +337,7 @@ def _run_twice(config: dict[str, Any], output_root: Path) -> Path:
     sdl = schema_sdl(schema)
     package = output_root / settings["target_package_name"]
     with tempfile.TemporaryDirectory() as scratch, tempfile.TemporaryDirectory() as printed:
-        if sdl != schema.read_text(encoding="utf-8"):  # introspection JSON: ariadne reads SDL
+        if sdl != schema.read_text(encoding="utf-8"):  # introspection JSON (or a BOM)
             # Printed outside the target: a target inside the queries folder would have
             # ariadne-codegen read the schema as operations.
             settings["schema_path"] = str(Path(printed) / "schema.graphql")

@@ -92,7 +92,7 @@ def schema_sdl(schema_file: Path) -> str:
     """The schema file's SDL: its text, or, for an introspection result saved as JSON (which
     `schema diff` reads too), the SDL printed from it, since ariadne-codegen reads only SDL.
     Raises what reading raises, and a ConfigurationError for JSON that is no schema."""
-    text = schema_file.read_text(encoding="utf-8")
+    text = schema_file.read_text(encoding="utf-8-sig")  # a byte order mark is no text
     if not text.lstrip().startswith("{"):  # SDL never starts with a brace
         return text
     from graphql import print_schema

@@ -128,7 +128,9 @@ def read_schema_file(
     (`{"data": {"__schema": ...}}`) or its `data` alone."""
     shown = label or str(path)
     try:
-        sdl = path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte order mark (Windows PowerShell writes one) is not part of the text;
+        # kept, it hid that the file is JSON, and json.loads refuses it.
+        sdl = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else error
         raise SchemaFileError(f"cannot read schema {shown}: {reason}") from None
