@@ -604,6 +604,20 @@ def test_a_reason_holding_escape_codes_is_shown_spelt_out_never_sent_to_the_term
     )
 
 
+def test_a_deprecation_with_an_empty_reason_says_no_reason_was_given(
+    cli: Cli, project: Path
+) -> None:
+    # Before: "field Product.oldField is deprecated: " and nothing after it.
+    reason = f'@deprecated(reason: "{REASON}")'
+    (project / "new.graphql").write_text(NEW_SDL.replace(reason, '@deprecated(reason: "")'))
+    write_operations(project, "usesOldField")
+
+    run = diff(cli, "--no-builtin")
+
+    assert "field Product.oldField is deprecated: (no reason given)" in run.out, run.out
+    assert "Field Product.oldField was deprecated: (no reason given)" in run.out, run.out
+
+
 # -- the package's own operations -----------------------------------------------------------------
 
 

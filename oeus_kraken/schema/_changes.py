@@ -38,7 +38,7 @@ from graphql import (
     find_dangerous_changes,
 )
 
-from ._sources import one_line
+from ._sources import shown_reason
 
 __all__ = ["GROUPS", "Group", "SchemaChange", "find_changes"]
 
@@ -202,7 +202,7 @@ def _deprecation_changes(old: GraphQLSchema, new: GraphQLSchema) -> list[SchemaC
                 SchemaChange(
                     "dangerous",
                     f"{kind}_DEPRECATED",
-                    f"{what} was deprecated: {one_line(reason, 500)}",
+                    f"{what} was deprecated: {shown_reason(reason)}",
                     coordinate,
                     coordinate,
                     reason=reason,
@@ -223,7 +223,7 @@ def _deprecation_changes(old: GraphQLSchema, new: GraphQLSchema) -> list[SchemaC
                 SchemaChange(
                     "safe",
                     "DEPRECATION_REASON_CHANGED",
-                    f"{what} is deprecated for a new reason: {one_line(reason, 500)}",
+                    f"{what} is deprecated for a new reason: {shown_reason(reason)}",
                     coordinate,
                     coordinate,
                     reason=reason,

@@ -92,6 +92,12 @@ def one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def shown_reason(reason: str) -> str:
+    """A deprecation's reason in one line; `@deprecated(reason: "")` gave a line ending in
+    "is deprecated: " and nothing after it."""
+    return one_line(reason, 500) or "(no reason given)"
+
+
 def is_url(source: str) -> bool:
     """Whether a command-line schema source names an endpoint rather than a file."""
     return urlsplit(source.strip()).scheme.lower() in ("http", "https")
