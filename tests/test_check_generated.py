@@ -133,3 +133,26 @@ def test_a_stamped_check_passes_without_regenerating_and_a_changed_one_regenerat
     assert tool.main() == 0
     assert tool.main() == 0
     assert len(regenerated) == 5  # --no-cache: every time
+
+
+@pytest.mark.parametrize("argv", [["generate.py"], ["generate.py", "--check", "--no-cache"]])
+def test_ctrl_c_during_make_generate_is_one_line_exit_130(
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+) -> None:
+    # Before: a KeyboardInterrupt traceback from deep inside graphql-core or ariadne-codegen.
+    config = config_of(project)
+    monkeypatch.setattr(tool, "load_config", lambda _path: config)
+    monkeypatch.setattr(sys, "argv", argv)
+
+    def interrupted(_config: dict[str, Any]) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tool, "check", interrupted)
+    monkeypatch.setattr(tool, "generate", interrupted)
+
+    assert tool.main() == 130
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["generate: interrupted (Ctrl-C); generated/ left as it was"]

@@ -69,6 +69,11 @@ def main() -> int:
     except CodegenError as exc:
         print(f"generate: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # One line, not a traceback from deep in graphql-core; generate() writes in a scratch
+        # folder and swaps it in whole, and a check writes nothing in generated/.
+        print("generate: interrupted (Ctrl-C); generated/ left as it was", file=sys.stderr)
+        return 130
     if diff:
         sys.stdout.writelines(diff)
         print("check-generated: generated/ is stale; run `make generate` and commit the result.")
