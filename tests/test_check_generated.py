@@ -156,3 +156,35 @@ def test_ctrl_c_during_make_generate_is_one_line_exit_130(
     assert tool.main() == 130
     err = capsys.readouterr().err
     assert err.splitlines() == ["generate: interrupted (Ctrl-C); generated/ left as it was"]
+
+
+class _FullDisk:
+    """A stdout every write to fails, as on a full disk (`> /dev/full`)."""
+
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+    def writelines(self, lines: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    def flush(self) -> None:
+        pass
+
+
+def test_an_output_that_cannot_be_written_is_one_line_exit_2_never_stale_1(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: an OSError traceback and exit 1, which says "generated/ is stale", for a
+    # package that was up to date.
+    config = config_of(project)
+    monkeypatch.setattr(tool, "load_config", lambda _path: config)
+    monkeypatch.setattr(tool, "STAMP", None)
+    monkeypatch.setattr(tool, "check", lambda _config: [])
+    monkeypatch.setattr(sys, "argv", ["generate.py", "--check"])
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdout", _FullDisk())
+
+    assert tool.main() == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "generate: cannot write the output: No space left on device"
+    ]
