@@ -315,6 +315,10 @@ def test_a_run_that_fails_midway_leaves_no_folder_behind(
         ("pydantic", "shadow pydantic, which the generated code needs"),
         ("oeus_kraken", "shadow oeus_kraken, which the generated code needs"),
         ("anyio", "shadow anyio, which the generated code needs"),  # httpx's own dependency
+        # Python reads identifiers in NFKC form: an import of my_kraken in fullwidth letters
+        # looks for my_kraken/ (before: written, then ModuleNotFoundError on import).
+        ("\uff4d\uff59_kraken", "Python reads it as 'my_kraken'"),
+        ("\ufb01les", "Python reads it as 'files'"),
     ],
 )
 def test_codegen_refuses_a_package_name_that_is_no_identifier_a_keyword_or_a_shadow(

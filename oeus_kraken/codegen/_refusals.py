@@ -17,6 +17,7 @@ import keyword
 import os
 import re
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,11 @@ def package_name_problem(name: str, package: Path) -> str | None:
         why = f"it is a Python keyword (`import {name}` is a syntax error)"
     elif not name.isidentifier():
         why = "it is not a Python identifier (letters, digits and _, not starting with a digit)"
+    elif unicodedata.normalize("NFKC", name) != name:
+        # Python reads identifiers in NFKC form: `import` of my_kraken spelt in fullwidth
+        # letters, or of a name spelt with a ligature, looks for the folder of the plain name.
+        read = unicodedata.normalize("NFKC", name)
+        why = f"Python reads it as {read!r}, so `import` would not find the folder written"
     elif name.startswith("__") and name.endswith("__"):
         why = "names with leading and trailing __ are Python's own"
     elif name in sys.stdlib_module_names:
