@@ -1018,6 +1018,24 @@ def test_help_documents_the_four_exit_statuses(cli: Cli, clean_env: None) -> Non
 # -- sandbox --schema: the file it is given -------------------------------------------------------
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"], ids=["JSON", "JSON with a BOM"])
+def test_sandbox_serves_an_introspection_result_saved_as_json_as_it_serves_its_sdl(
+    project: Path, encoding: str
+) -> None:
+    # `schema diff`, `codegen --schema` and `make schema-check` take an endpoint's answer saved
+    # as JSON; before, `sandbox --schema tomorrow.json` said "is not a valid GraphQL schema:
+    # Syntax Error: Expected Name, found String 'data'", exit 2.
+    from oeus_kraken.sandbox import executable_schema
+
+    (project / "tomorrow.json").write_text(json.dumps(introspection(NEW_SDL)), encoding=encoding)
+
+    served = executable_schema(project / "tomorrow.json")
+
+    assert graphql.print_schema(served) == graphql.print_schema(
+        executable_schema(project / "new.graphql")
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
