@@ -777,13 +777,22 @@ def test_a_json_schema_generates_into_a_target_inside_the_operations_folder(ops:
     assert again.code == 0, again.out + again.err
 
 
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('{"data": {"__schema": null}}', "JSON, but no introspection result"),
+        # Before: a RecursionError traceback, exit 1.
+        ('{"data": ' + "[" * 100_000 + "]" * 100_000 + "}", "JSON nested too deeply to read"),
+    ],
+    ids=["no schema", "nested 100,000 deep"],
+)
 def test_a_json_schema_file_that_is_no_introspection_result_is_refused_in_one_line(
-    ops: Path,
+    ops: Path, text: str, says: str
 ) -> None:
-    (ops / "nothing.json").write_text('{"data": {"__schema": null}}')
+    (ops / "nothing.json").write_text(text)
     before = tree(ops)
     run = codegen_here(*MAKE, "--schema", "nothing.json", cwd=ops)
-    refused(run, "nothing.json is not a valid GraphQL schema: JSON, but no introspection result")
+    refused(run, f"nothing.json is not a valid GraphQL schema: {says}")
     assert tree(ops) == before
 
 

@@ -894,8 +894,13 @@ def test_an_introspection_result_saved_with_a_byte_order_mark_is_read_as_json(
         ),
         ('{"data": {"__schema": ', "new.json is not a valid GraphQL schema: not JSON ("),
         ("[1, 2]", "new.json is not a valid GraphQL schema: "),
+        # Before: a RecursionError traceback, and exit 1 ("an operation breaks").
+        (
+            '{"data": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "new.json is not a valid GraphQL schema: JSON nested too deeply to read",
+        ),
     ],
-    ids=["JSON, no schema", "JSON cut short", "a JSON list"],
+    ids=["JSON, no schema", "JSON cut short", "a JSON list", "JSON nested 100,000 deep"],
 )
 def test_a_json_file_that_is_no_introspection_result_is_one_line_and_exit_2(
     cli: Cli, project: Path, text: str, says: str

@@ -152,6 +152,10 @@ def _schema_from_json(text: str, label: str) -> GraphQLSchema:
         raise SchemaFileError(
             f"{label} is not a valid GraphQL schema: not JSON ({error})"
         ) from None
+    except RecursionError:  # deeper than Python reads: a traceback, and exit 1, before
+        raise SchemaFileError(
+            f"{label} is not a valid GraphQL schema: JSON nested too deeply to read"
+        ) from None
     data = document.get("data", document) if isinstance(document, dict) else document
     try:
         return _client_schema(data)
