@@ -730,6 +730,21 @@ def test_input_models_take_their_python_names_under_mypy_strict_without_pydantic
         assert my_kraken.Filter(fromDate="z").from_date == "z"  # as it was built before
 
 
+def test_a_path_holding_a_newline_is_shown_escaped_in_the_one_line_header(ops: Path) -> None:
+    # The header names the regenerating command in a comment line. Before, a folder name
+    # holding a newline broke the comment in two: ariadne-codegen's own parse of the module
+    # failed, a SyntaxError traceback, exit 1. (A right-to-left override would have turned the
+    # comment's text around in an editor.)
+    (ops / "ops").rename(ops / "o\nps\u202e")
+    run = codegen_here("--queries", "o\nps\u202e", "--package", "my_kraken", "--target", "src",
+                       "--schema", "small.graphql", cwd=ops)  # fmt: skip
+    assert (run.code, run.err) == (0, ""), run.err
+    init = (ops / "src" / "my_kraken" / "__init__.py").read_text()
+    assert "--queries '../o\\nps\\u202e' --package my_kraken" in init.splitlines()[1]
+    with imported(ops / "src", "my_kraken") as my_kraken:
+        assert my_kraken.SyncKrakenClient
+
+
 def test_a_schema_saved_as_introspection_json_generates_what_its_sdl_does(ops: Path) -> None:
     # `schema diff` reads the file an endpoint's introspection answer was saved in; codegen
     # takes the same file. Before, it was "not a valid GraphQL schema: Syntax Error".

@@ -333,6 +333,10 @@ def _run_twice(config: dict[str, Any], output_root: Path) -> Path:
     config = copy.deepcopy(config)
     settings = config["tool"]["ariadne-codegen"]
     settings["target_package_path"] = str(output_root)
+    # No comment of ariadne-codegen's own: the header plugin heads every module, and the one
+    # module it does not reach (operations) named the queries path as it is: a folder's name
+    # holding a newline broke that comment in two, a SyntaxError (_head_every_module heads it).
+    settings["include_comments"] = "none"
     schema = Path(settings["schema_path"])
     sdl = schema_sdl(schema)
     package = output_root / settings["target_package_name"]
@@ -372,18 +376,14 @@ def _run_twice(config: dict[str, Any], output_root: Path) -> Path:
 
 def _head_every_module(package: Path, regenerate: str) -> None:
     """Give modules written outside the header plugin (ariadne-codegen's operations module)
-    the same header, in place of the comment lines they start with."""
+    the same header, and a blank line after it."""
     from .plugins import header
 
     wanted = header(regenerate)
     for module in sorted(package.glob("*.py")):
         text = module.read_text(encoding="utf-8")
-        if text.startswith(wanted):
-            continue
-        lines = text.splitlines(keepends=True)
-        while lines and lines[0].startswith("#"):
-            lines.pop(0)
-        module.write_text(wanted + "\n" + "".join(lines), encoding="utf-8")
+        if not text.startswith(wanted):
+            module.write_text(wanted + "\n\n" + text.lstrip("\n"), encoding="utf-8")
 
 
 def generate(config: dict[str, Any]) -> Path:

@@ -87,9 +87,11 @@ def oeus_kraken_settings(config_dict: dict[str, Any]) -> dict[str, Any]:
 
 
 def header(regenerate: str) -> str:
-    return (
-        f"{GENERATED_MARK}\n# Regenerate with `{regenerate}`; edit the .graphql operations instead."
-    )
+    # Each character the comment line cannot hold as it is (a newline in a folder's name, which
+    # ended the comment: a SyntaxError; a right-to-left override, which Python refuses in
+    # source) is spelt as Python spells it, `\n`, `\u202e`.
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in regenerate)
+    return f"{GENERATED_MARK}\n# Regenerate with `{shown}`; edit the .graphql operations instead."
 
 
 class GeneratedFileHeaderPlugin(Plugin):
