@@ -133,3 +133,58 @@ def test_a_stamped_check_passes_without_regenerating_and_a_changed_one_regenerat
     assert tool.main() == 0
     assert tool.main() == 0
     assert len(regenerated) == 5  # --no-cache: every time
+
+
+@pytest.mark.parametrize("argv", [["generate.py"], ["generate.py", "--check", "--no-cache"]])
+def test_ctrl_c_during_make_generate_is_one_line_exit_130(
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+) -> None:
+    # Before: a KeyboardInterrupt traceback from deep inside graphql-core or ariadne-codegen.
+    config = config_of(project)
+    monkeypatch.setattr(tool, "load_config", lambda _path: config)
+    monkeypatch.setattr(sys, "argv", argv)
+
+    def interrupted(_config: dict[str, Any]) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tool, "check", interrupted)
+    monkeypatch.setattr(tool, "generate", interrupted)
+
+    assert tool.main() == 130
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["generate: interrupted (Ctrl-C); generated/ left as it was"]
+
+
+class _FullDisk:
+    """A stdout every write to fails, as on a full disk (`> /dev/full`)."""
+
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+    def writelines(self, lines: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    def flush(self) -> None:
+        pass
+
+
+def test_an_output_that_cannot_be_written_is_one_line_exit_2_never_stale_1(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: an OSError traceback and exit 1, which says "generated/ is stale", for a
+    # package that was up to date.
+    config = config_of(project)
+    monkeypatch.setattr(tool, "load_config", lambda _path: config)
+    monkeypatch.setattr(tool, "STAMP", None)
+    monkeypatch.setattr(tool, "check", lambda _config: [])
+    monkeypatch.setattr(sys, "argv", ["generate.py", "--check"])
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdout", _FullDisk())
+
+    assert tool.main() == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "generate: cannot write the output: No space left on device"
+    ]

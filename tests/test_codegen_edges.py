@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import errno
 import importlib
+import io
 import json
 import os
 import shutil
 import stat
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,7 @@ from cli_helpers import Run
 from codegen_helpers import MAKE, VIEWER, codegen_here, codegen_process, write_small_schema
 
 from oeus_kraken import ConfigurationError, KrakenError
+from oeus_kraken.cli import main
 from oeus_kraken.codegen import (
     MANIFEST,
     CodegenError,
@@ -311,6 +315,10 @@ def test_a_run_that_fails_midway_leaves_no_folder_behind(
         ("pydantic", "shadow pydantic, which the generated code needs"),
         ("oeus_kraken", "shadow oeus_kraken, which the generated code needs"),
         ("anyio", "shadow anyio, which the generated code needs"),  # httpx's own dependency
+        # Python reads identifiers in NFKC form: an import of my_kraken in fullwidth letters
+        # looks for my_kraken/ (before: written, then ModuleNotFoundError on import).
+        ("\uff4d\uff59_kraken", "Python reads it as 'my_kraken'"),
+        ("\ufb01les", "Python reads it as 'files'"),
     ],
 )
 def test_codegen_refuses_a_package_name_that_is_no_identifier_a_keyword_or_a_shadow(
@@ -661,6 +669,82 @@ def test_enum_values_python_reserves_are_members_of_names_python_and_mypy_take(
         assert my_kraken.A.model_validate(answer).thing.kind is kind.order_
 
 
+def test_fields_named_like_a_model_classs_own_methods_are_attributes_with_a_trailing_underscore(
+    tmp_path: Path,
+) -> None:
+    # `register` and `mro` are methods of pydantic's model class (its metaclass's), which
+    # ariadne-codegen's reserved names miss. Before, they were the attribute names, and
+    # importing the package warned "Field name "register" ... shadows an attribute in parent
+    # "BaseModel"" (an error under -W error, as in a test suite that turns warnings on).
+    schema = (
+        "type Query { thing(filter: Filter): Thing }\n"
+        "input Filter { register: String mro: Int }\n"
+        "type Thing { register: String mro: Int }\n"
+    )
+    write(tmp_path / "things.graphql", schema)
+    write(
+        tmp_path / "ops" / "a.graphql", "query a($f: Filter) { thing(filter: $f) { register mro } }"
+    )
+    run = codegen_here(*MAKE, "--schema", "things.graphql", cwd=tmp_path)
+    assert run.code == 0, run.err
+    with warnings.catch_warnings(), imported(tmp_path / "src", "my_kraken") as my_kraken:
+        warnings.simplefilter("error")
+        thing = my_kraken.A.model_validate({"thing": {"register": "R1", "mro": 2}}).thing
+        assert (thing.register_, thing.mro_) == ("R1", 2)
+        sent = my_kraken.Filter(register_="R1", mro_=2).model_dump(by_alias=True)
+        assert sent == {"register": "R1", "mro": 2}
+
+
+@pytest.mark.slow  # mypy
+def test_input_models_take_their_python_names_under_mypy_strict_without_pydantics_plugin(
+    tmp_path: Path,
+) -> None:
+    # ariadne-codegen writes a renamed input field as `Field(alias="fromDate")`, and type
+    # checkers (dataclass_transform) then take the alias for the constructor's parameter: under
+    # a plain `mypy --strict`, as the README's step 3 runs it, `Filter(from_date=...)` was
+    # "Unexpected keyword argument", and the alias, `from` here, cannot be a keyword at all.
+    # Only pydantic's mypy plugin, which the README does not ask for, accepted it.
+    schema = (
+        "type Query { thing(filter: Filter): Thing }\n"
+        "input Filter { fromDate: String class: Int }\n"
+        "type Thing { id: ID }\n"
+    )
+    write(tmp_path / "things.graphql", schema)
+    write(tmp_path / "ops" / "a.graphql", "query a($f: Filter) { thing(filter: $f) { id } }")
+    assert codegen_here(*MAKE, "--schema", "things.graphql", cwd=tmp_path).code == 0
+    write(
+        tmp_path / "src" / "use.py",
+        "from my_kraken import Filter\n\nF = Filter(from_date='x', class_=1)\n",
+    )
+    write(tmp_path / "plain.ini", "[mypy]\n")  # no plugins: what `mypy --strict use.py` reads
+    mypy = [sys.executable, "-m", "mypy", "--strict", "--config-file", str(tmp_path / "plain.ini")]
+    mypy += ["--cache-dir", str(tmp_path / "cache"), "use.py"]
+    checked = subprocess.run(
+        mypy, cwd=tmp_path / "src", capture_output=True, text=True, timeout=300, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    with imported(tmp_path / "src", "my_kraken") as my_kraken:
+        sent = my_kraken.Filter(from_date="x", class_=1).model_dump(by_alias=True)
+        assert sent == {"fromDate": "x", "class": 1}
+        assert my_kraken.Filter.model_validate({"fromDate": "y"}).from_date == "y"
+        assert my_kraken.Filter(fromDate="z").from_date == "z"  # as it was built before
+
+
+def test_a_path_holding_a_newline_is_shown_escaped_in_the_one_line_header(ops: Path) -> None:
+    # The header names the regenerating command in a comment line. Before, a folder name
+    # holding a newline broke the comment in two: ariadne-codegen's own parse of the module
+    # failed, a SyntaxError traceback, exit 1. (A right-to-left override would have turned the
+    # comment's text around in an editor.)
+    (ops / "ops").rename(ops / "o\nps\u202e")
+    run = codegen_here("--queries", "o\nps\u202e", "--package", "my_kraken", "--target", "src",
+                       "--schema", "small.graphql", cwd=ops)  # fmt: skip
+    assert (run.code, run.err) == (0, ""), run.err
+    init = (ops / "src" / "my_kraken" / "__init__.py").read_text()
+    assert "--queries '../o\\nps\\u202e' --package my_kraken" in init.splitlines()[1]
+    with imported(ops / "src", "my_kraken") as my_kraken:
+        assert my_kraken.SyncKrakenClient
+
+
 def test_a_schema_saved_as_introspection_json_generates_what_its_sdl_does(ops: Path) -> None:
     # `schema diff` reads the file an endpoint's introspection answer was saved in; codegen
     # takes the same file. Before, it was "not a valid GraphQL schema: Syntax Error".
@@ -679,14 +763,160 @@ def test_a_schema_saved_as_introspection_json_generates_what_its_sdl_does(ops: P
     assert sorted(p.name for p in (ops / "src").iterdir()) == ["from_json", "my_kraken"]
 
 
+def test_a_json_schema_saved_with_a_byte_order_mark_generates(ops: Path) -> None:
+    # Before: "not a valid GraphQL schema: Syntax Error: Expected Name, found String 'data'."
+    from graphql import build_schema, introspection_from_schema
+
+    sdl = (ops / "small.graphql").read_text()
+    answer = json.dumps({"data": introspection_from_schema(build_schema(sdl))})
+    (ops / "small.json").write_text(answer, encoding="utf-8-sig")
+    run = codegen_here(*MAKE, "--schema", "small.json", cwd=ops)
+    assert (run.code, run.err) == (0, ""), run.err
+
+
+def test_a_json_schema_generates_into_a_target_inside_the_operations_folder(ops: Path) -> None:
+    # The SDL printed from the JSON went into the scratch folder inside the target, so with the
+    # target inside ops/ ariadne-codegen read it as operations: "ariadne-codegen: The 'Query'
+    # definition is not executable. ...", exit 2; the same command with the SDL file worked.
+    from graphql import build_schema, introspection_from_schema
+
+    sdl = (ops / "small.graphql").read_text()
+    (ops / "small.json").write_text(
+        json.dumps({"data": introspection_from_schema(build_schema(sdl))})
+    )
+    arguments = ("--queries", "ops", "--package", "my_kraken", "--target", "ops")
+    run = codegen_here(*arguments, "--schema", "small.json", cwd=ops)
+    assert (run.code, run.err) == (0, ""), run.err
+    assert sorted(p.name for p in (ops / "ops").iterdir()) == ["my_kraken", "viewer.graphql"]
+    again = codegen_here(*arguments, "--schema", "small.json", "--check", cwd=ops)
+    assert again.code == 0, again.out + again.err
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('{"data": {"__schema": null}}', "JSON, but no introspection result"),
+        # Before: a RecursionError traceback, exit 1.
+        ('{"data": ' + "[" * 100_000 + "]" * 100_000 + "}", "JSON nested too deeply to read"),
+    ],
+    ids=["no schema", "nested 100,000 deep"],
+)
 def test_a_json_schema_file_that_is_no_introspection_result_is_refused_in_one_line(
-    ops: Path,
+    ops: Path, text: str, says: str
 ) -> None:
-    (ops / "nothing.json").write_text('{"data": {"__schema": null}}')
+    (ops / "nothing.json").write_text(text)
     before = tree(ops)
     run = codegen_here(*MAKE, "--schema", "nothing.json", cwd=ops)
-    refused(run, "nothing.json is not a valid GraphQL schema: JSON, but no introspection result")
+    refused(run, f"nothing.json is not a valid GraphQL schema: {says}")
     assert tree(ops) == before
+
+
+@pytest.mark.parametrize("suffix", [".gql", ".graphqls"])
+def test_operation_files_ending_gql_or_graphqls_are_checked_as_graphql_ones_are(
+    ops: Path, suffix: str
+) -> None:
+    # ariadne-codegen generates from .gql and .graphqls files too; only *.graphql were checked.
+    # Before: `query getViewer` beside ops/viewer.graphql's was silently one method lost (two
+    # `get_viewer` methods), and a bad field "ariadne-codegen: Cannot query field ..." with no
+    # file or line.
+    write(ops / "ops" / f"again{suffix}", "query get_viewer {\n  viewer {\n    email\n  }\n}\n")
+    line = refused_unchanged(ops, *MAKE)
+    assert f"operation getViewer and operation get_viewer (ops/again{suffix}:1:1)" in line, line
+    write(ops / "ops" / f"again{suffix}", "query other {\n  viewer {\n    nope\n  }\n}\n")
+    line = refused_unchanged(ops, *MAKE)
+    assert f"ops/again{suffix}:3:5: Cannot query field 'nope'" in line, line
+
+
+def test_a_fragment_defined_twice_in_two_files_names_both_places(ops: Path) -> None:
+    # Before: "ops/a.graphql:1:10: There can be only one fragment named 'Me'.", naming the
+    # first definition only; the one to rename was in another file, not named.
+    me = "fragment Me on AccountUserType {\n  email\n}\n"
+    write(ops / "ops" / "a.graphql", me + "query a {\n  viewer {\n    ...Me\n  }\n}\n")
+    write(ops / "ops" / "b.graphql", "query b {\n  viewer {\n    ...Me\n  }\n}\n\n" + me)
+    line = refused_unchanged(ops, *MAKE)
+    assert line.endswith(
+        "ops/a.graphql:1:10: There can be only one fragment named 'Me'. (also ops/b.graphql:7:10)"
+    ), line
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (("--public", "getViewr"), "--public getViewr: there is no operation of that name"),
+        (("--authenticated", "get_viewer"), "--authenticated get_viewer: there is no operation"),
+        (
+            ("--public", "getViewer", "--authenticated", "getViewer"),
+            "getViewer is given both --public and --authenticated: give it one of them",
+        ),
+    ],
+    ids=["a misspelt name", "the method's name", "both"],
+)
+def test_public_or_authenticated_naming_no_operation_or_both_is_refused(
+    ops: Path, options: tuple[str, ...], words: str
+) -> None:
+    # Before: written without a word; the misspelt operation still needed a token, which the
+    # user learnt at run time, and with both, --public won.
+    line = refused_unchanged(ops, *MAKE, *options)
+    assert words in line, line
+    assert "(the operations: getViewer)" in line, line
+
+
+UNUSABLE = "setting in the codegen.toml is one ariadne-codegen cannot use"
+GOOD_CONFIG = (
+    '[tool.ariadne-codegen]\nschema_path = "small.graphql"\nqueries_path = "ops"\n'
+    'target_package_path = "src"\ntarget_package_name = "my_kraken"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("config", "words"),
+    [
+        ("tool = 5\n", "[tool.ariadne-codegen] is not a table"),
+        ("[tool]\nariadne-codegen = 5\n", "[tool.ariadne-codegen] is not a table"),
+        (
+            GOOD_CONFIG.replace('"src"', '["src"]'),
+            "target_package_path must be a string",
+        ),
+        (GOOD_CONFIG.replace('"small.graphql"', "3"), "schema_path must be a string"),
+        (
+            GOOD_CONFIG + "plugins = 'x'\n",
+            UNUSABLE,
+        ),
+        (
+            GOOD_CONFIG + "scalars = 5\n",
+            UNUSABLE,
+        ),
+        (
+            GOOD_CONFIG + "plugins = ['no_such.Plugin']\n",
+            UNUSABLE,
+        ),
+        (
+            GOOD_CONFIG + "[tool.oeus-kraken]\npublic_operations = 'getViewer'\n",
+            "public_operations must be a list of operation names",
+        ),
+        ("[tool.ariadne-codegen\n", "cannot read it as TOML"),
+    ],
+    ids=[
+        "tool not a table",
+        "ariadne-codegen not a table",
+        "a path not a string",
+        "the schema not a string",
+        "plugins not a list",
+        "scalars not a table",
+        "a plugin not there",
+        "public_operations not a list",
+        "not TOML",
+    ],
+)
+def test_a_codegen_toml_codegen_cannot_use_is_one_line_and_exit_2(
+    ops: Path, config: str, words: str
+) -> None:
+    # Before: a TypeError or AttributeError traceback, exit 1 (or, for public_operations as a
+    # string, each of its letters taken for an operation name, without a word).
+    write(ops / "codegen.toml", config)
+    line = refused_unchanged(ops, "--config", "codegen.toml")
+    assert "codegen.toml" in line, line
+    assert words in line, line
 
 
 def test_a_folder_named_like_an_operation_file_is_named_in_the_refusal(ops: Path) -> None:
@@ -702,6 +932,75 @@ def test_codegen_refuses_a_schema_file_that_is_not_utf8_text(ops: Path) -> None:
     run = codegen_here(*MAKE, "--schema", "latin1.graphql", cwd=ops)
     refused(run, "latin1.graphql: cannot read the schema (not UTF-8 text")
     assert tree(ops) == before
+
+
+def test_ctrl_c_between_the_two_renames_puts_the_old_package_back(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The old package is renamed aside, then the new one into its place. Before, a Ctrl-C
+    # between the two was not caught (only OSError was): the scratch folder went, the old
+    # package with it, and no package was left.
+    project = copy_of(generated, tmp_path / "project")
+    before = tree(project)
+    renames: list[Path] = []
+    rename = Path.rename
+
+    def interrupted_second_time(self: Path, target: Any) -> Path:
+        renames.append(self)
+        if len(renames) == 2:
+            raise KeyboardInterrupt
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", interrupted_second_time)
+    run = codegen(*MAKE, cwd=project)
+    assert run.code == 130, run.out + run.err
+    assert len(renames) == 3  # aside, (interrupted), back
+    assert tree(project) == before
+
+
+@pytest.mark.parametrize(
+    ("sdl", "why"),
+    [
+        ("type Query {\n  viewer: Nope\n}\n", "Unknown type 'Nope'."),
+        ("type Query\n", "Type Query must define one or more fields."),
+        (
+            "interface Named {\n  name: String\n}\ntype Query implements Named {\n  a: Int\n}\n",
+            "Interface field Named.name expected but Query does not provide it.",
+        ),
+    ],
+    ids=["an unknown type", "a type with no fields", "an interface field not provided"],
+)
+def test_codegen_refuses_a_schema_that_parses_but_breaks_the_schema_rules_in_one_line(
+    ops: Path, sdl: str, why: str
+) -> None:
+    # Before: a TypeError traceback from graphql-core, and exit 1.
+    (ops / "broken.graphql").write_text(sdl)
+    before = tree(ops)
+    run = codegen_here(*MAKE, "--schema", "broken.graphql", cwd=ops)
+    refused(run, f"broken.graphql: not a valid GraphQL schema: {why}")
+    assert tree(ops) == before
+
+
+def test_an_output_that_cannot_be_written_is_exit_2_never_the_verdict_1(
+    generated: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: exit 1, which for codegen means "--check found a diff": an up-to-date package
+    # whose "up to date" could not be printed read as stale.
+    project = copy_of(generated, tmp_path / "project")
+
+    class FullDisk(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    previous = Path.cwd()
+    os.chdir(project)
+    try:
+        for options in (("--check",), ("--print-config",), ()):
+            code = main(["codegen", *MAKE, *SMALL, *options], out=FullDisk())
+            line = "oeus-kraken codegen: cannot write the output: No space left on device"
+            assert (code, capsys.readouterr().err.splitlines()) == (2, [line]), options
+    finally:
+        os.chdir(previous)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,8 @@ command runs in this process (`cli`), from the test's temporary folder, as a use
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import re
 import shutil
@@ -22,6 +24,7 @@ import httpx
 import pytest
 from cli_helpers import Cli, Run, clean_env, cli
 
+from oeus_kraken.cli import main
 from oeus_kraken.schema import (
     LoadedSchema,
     deprecation_lines,
@@ -242,6 +245,48 @@ def test_additions_and_lifted_deprecations_are_safe() -> None:
         ("safe", "TYPE_ADDED", "Tariff"),
         ("safe", "DEPRECATION_REMOVED", "Product.code"),
     ]
+
+
+def test_a_type_changed_safely_is_a_safe_change_naming_the_operations_using_it(
+    cli: Cli, project: Path
+) -> None:
+    # A field made non-null, an argument and an input field made nullable: graphql-core sees
+    # no breaking or dangerous change, and before, the report said "0 breaking, 0 dangerous,
+    # 0 safe" (and --json had no change at all), although regenerating changes the models.
+    old = (
+        OLD_SDL.replace("viewer(id: ID)", "viewer(id: ID!)")
+        + "input Filter {\n  zone: LoadZone!\n}\n"
+    )
+    new = (
+        old.replace("  code: String\n", "  code: String!\n")
+        .replace("viewer(id: ID!)", "viewer(id: ID)")
+        .replace("zone: LoadZone!", "zone: LoadZone")
+    )
+    (project / "old.graphql").write_text(old)
+    (project / "new.graphql").write_text(new)
+    write_operations(project, "omitsPostalCode", "readsZone")
+
+    changes = find_changes(schema_from_sdl(old, "old"), schema_from_sdl(new, "new"))
+    assert [(c.group, c.type, c.coordinate) for c in changes] == [
+        ("safe", "ARG_TYPE_CHANGED", "Query.viewer(id:)"),
+        ("safe", "FIELD_TYPE_CHANGED", "Product.code"),
+        ("safe", "INPUT_FIELD_TYPE_CHANGED", "Filter.zone"),
+    ]
+    assert [c.description for c in changes] == [
+        "Query.viewer arg id changed type from ID! to ID.",
+        "Product.code changed type from String to String!.",
+        "Filter.zone changed type from LoadZone! to LoadZone.",
+    ]
+    run = diff(cli, "--json")
+    assert run.code == 0, run.out + run.err
+    safe = json.loads(run.out)["changes"]["safe"]
+    assert [(c["type"], c["coordinate"], c["used_by"]) for c in safe] == [
+        ("ARG_TYPE_CHANGED", "Query.viewer(id:)", []),
+        ("FIELD_TYPE_CHANGED", "Product.code", ["omitsPostalCode"]),
+        ("INPUT_FIELD_TYPE_CHANGED", "Filter.zone", []),
+    ]
+    text = diff(cli).out
+    assert "0 breaking, 0 dangerous, 3 safe" in text, text
 
 
 # -- verdicts and exit statuses -------------------------------------------------------------------
@@ -539,6 +584,40 @@ def test_a_pipe_in_a_reason_does_not_break_the_markdown_table(cli: Cli, project:
     assert "Use a \\| b." in operations[1][3]
 
 
+def test_a_reason_holding_escape_codes_is_shown_spelt_out_never_sent_to_the_terminal(
+    cli: Cli, project: Path
+) -> None:
+    # NEW may be an endpoint: its deprecation reasons are a server's text. Before, an escape
+    # code in one reached the terminal as it was (colours, a cleared screen, a bell).
+    reason = "Use `code` instead.\\u001b[2J\\u0007"
+    (project / "new.graphql").write_text(NEW_SDL.replace("Use `code` instead.", reason))
+    write_operations(project, "usesOldField")
+
+    for options in ((), ("--markdown",)):
+        run = diff(cli, "--no-builtin", *options)
+        assert "\x1b" not in run.out
+        assert "\x07" not in run.out
+        assert "Use `code` instead.\\x1b[2J\\x07" in run.out, run.out
+    [line] = deprecation_lines(project / "new.graphql", project / "ops")
+    assert line.endswith(
+        "is deprecated: Use `code` instead.\\x1b[2J\\x07 Will be removed on 2027-06-01."
+    )
+
+
+def test_a_deprecation_with_an_empty_reason_says_no_reason_was_given(
+    cli: Cli, project: Path
+) -> None:
+    # Before: "field Product.oldField is deprecated: " and nothing after it.
+    reason = f'@deprecated(reason: "{REASON}")'
+    (project / "new.graphql").write_text(NEW_SDL.replace(reason, '@deprecated(reason: "")'))
+    write_operations(project, "usesOldField")
+
+    run = diff(cli, "--no-builtin")
+
+    assert "field Product.oldField is deprecated: (no reason given)" in run.out, run.out
+    assert "Field Product.oldField was deprecated: (no reason given)" in run.out, run.out
+
+
 # -- the package's own operations -----------------------------------------------------------------
 
 
@@ -669,6 +748,43 @@ def test_bad_arguments_exit_2(cli: Cli, project: Path, arguments: tuple[str, ...
     assert line.startswith("oeus-kraken schema")
 
 
+class FullDisk(io.StringIO):
+    """An output every write to fails, as on a full disk (`> /dev/full`)."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_report_that_cannot_be_written_is_exit_2_never_the_verdict_1(
+    project: Path, clean_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: exit 1, which here means "an operation breaks": the README's CI job, its report
+    # written to a full disk, opened an issue saying the operations break, for no change.
+    write_operations(project, "selectsNickname")
+    argv = ["schema", "diff", "old.graphql", "old.graphql", "--queries", "ops", "--no-builtin"]
+    for options in ((), ("--json",), ("--markdown",)):
+        code = main([*argv, *options], out=FullDisk())
+        line = "oeus-kraken schema diff: cannot write the output: No space left on device"
+        assert (code, capsys.readouterr().err.splitlines()) == (2, [line])
+
+
+def test_operations_in_gql_and_graphqls_files_get_their_verdict(cli: Cli, project: Path) -> None:
+    # codegen (ariadne-codegen) generates from them; before, schema diff left them out, and
+    # said FINE for a folder whose generated client breaks.
+    for name, suffix in (("selectsEmail", ".gql"), ("selectsBalance", ".graphqls")):
+        (project / "ops" / f"{name}{suffix}").write_text(OPERATIONS[name][0])
+    write_operations(project, "selectsNickname")
+
+    run = diff(cli, "--no-builtin")
+
+    assert run.code == 1, run.out + run.err
+    assert verdicts(run) == {
+        "selectsBalance": "breaks",
+        "selectsEmail": "breaks",
+        "selectsNickname": "fine",
+    }
+
+
 def test_no_operations_at_all_is_a_usage_error(cli: Cli, project: Path) -> None:
     run = cli("schema", "diff", "old.graphql", "new.graphql", "--no-builtin")
 
@@ -754,6 +870,21 @@ def test_an_introspection_result_saved_as_json_is_a_schema_file_like_its_sdl(
     assert from_json == from_sdl
 
 
+def test_an_introspection_result_saved_with_a_byte_order_mark_is_read_as_json(
+    cli: Cli, project: Path
+) -> None:
+    # Windows PowerShell's `Out-File -Encoding utf8` starts the file with a BOM. Before: "is not
+    # a valid GraphQL schema: Syntax Error: Expected Name, found String 'data'", exit 2.
+    answer = {"data": graphql.introspection_from_schema(graphql.build_schema(NEW_SDL))}
+    (project / "new.json").write_text(json.dumps(answer), encoding="utf-8-sig")
+    write_operations(project, "selectsEmail", "selectsNickname")
+
+    run = cli("schema", "diff", "old.graphql", "new.json", "--queries", "ops", "--no-builtin")
+
+    assert run.code == 1, run.out + run.err
+    assert verdicts(run) == {"selectsEmail": "breaks", "selectsNickname": "fine"}
+
+
 @pytest.mark.parametrize(
     ("text", "says"),
     [
@@ -763,8 +894,13 @@ def test_an_introspection_result_saved_as_json_is_a_schema_file_like_its_sdl(
         ),
         ('{"data": {"__schema": ', "new.json is not a valid GraphQL schema: not JSON ("),
         ("[1, 2]", "new.json is not a valid GraphQL schema: "),
+        # Before: a RecursionError traceback, and exit 1 ("an operation breaks").
+        (
+            '{"data": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "new.json is not a valid GraphQL schema: JSON nested too deeply to read",
+        ),
     ],
-    ids=["JSON, no schema", "JSON cut short", "a JSON list"],
+    ids=["JSON, no schema", "JSON cut short", "a JSON list", "JSON nested 100,000 deep"],
 )
 def test_a_json_file_that_is_no_introspection_result_is_one_line_and_exit_2(
     cli: Cli, project: Path, text: str, says: str
@@ -885,6 +1021,24 @@ def test_help_documents_the_four_exit_statuses(cli: Cli, clean_env: None) -> Non
 
 
 # -- sandbox --schema: the file it is given -------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"], ids=["JSON", "JSON with a BOM"])
+def test_sandbox_serves_an_introspection_result_saved_as_json_as_it_serves_its_sdl(
+    project: Path, encoding: str
+) -> None:
+    # `schema diff`, `codegen --schema` and `make schema-check` take an endpoint's answer saved
+    # as JSON; before, `sandbox --schema tomorrow.json` said "is not a valid GraphQL schema:
+    # Syntax Error: Expected Name, found String 'data'", exit 2.
+    from oeus_kraken.sandbox import executable_schema
+
+    (project / "tomorrow.json").write_text(json.dumps(introspection(NEW_SDL)), encoding=encoding)
+
+    served = executable_schema(project / "tomorrow.json")
+
+    assert graphql.print_schema(served) == graphql.print_schema(
+        executable_schema(project / "new.graphql")
+    )
 
 
 @pytest.mark.parametrize(

@@ -641,6 +641,87 @@ def test_fetch_never_prints_the_token_even_when_the_server_echoes_it(
     assert TOKEN not in out + err
 
 
+def test_fetch_never_prints_part_of_the_token_where_a_long_message_is_cut(
+    workspace, env, httpx_mock, capsys
+):
+    # Before: the message was cut to one line of 300 characters first, then the whole token
+    # masked; a token the server quoted across the cut was shown in part ("tok-5ecr...").
+    schema, queries = workspace
+    env.setenv("KRAKEN_TOKEN", TOKEN)
+    message = "x" * 280 + f" Invalid token {TOKEN}"
+    httpx_mock.add_response(url=URL, json={"errors": [{"message": message}]})
+
+    code = fetch(schema, queries)
+
+    out, err = capsys.readouterr()
+    assert code == 3
+    assert TOKEN[:4] not in out + err
+    assert "Invalid token ***" in err
+
+
+class _Output:
+    """A stdout every write to fails with `error`: a reader gone (`| head -1`), a full disk."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def write(self, text):
+        raise self.error
+
+    def flush(self):
+        pass
+
+    def fileno(self):
+        raise OSError("no file descriptor")  # the CLI's dup2 to /dev/null: nothing to point
+
+
+def test_fetch_whose_reader_went_away_still_replaces_the_file_quietly_exit_141(
+    workspace, env, httpx_mock, capsys, monkeypatch
+):
+    # Before: `make schema | head -1` was a BrokenPipeError traceback, exit 1 ("breaks our
+    # operations"), and the schema never written.
+    schema, queries = workspace
+    httpx_mock.add_response(url=URL, method="POST", json=introspection(NEW_SMALL_SDL))
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdout", _Output(BrokenPipeError(32, "Broken pipe")))
+
+    code = fetch(schema, queries)
+
+    assert (code, capsys.readouterr().err) == (141, "")
+    assert "givenName: String" in schema.read_text(encoding="utf-8")
+
+
+def test_a_report_that_cannot_be_written_is_one_line_exit_2_never_the_verdict_1(
+    workspace, env, capsys, monkeypatch
+):
+    # Before: an OSError traceback and exit 1 ("breaks our operations"), on a full disk.
+    schema, queries = workspace
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdout", _Output(OSError(28, "No space left on device")))
+
+    code = schema_tool.main(
+        ["check", str(schema), "--schema", str(schema), "--queries", str(queries)]
+    )
+
+    assert code == 2
+    assert_one_line_error(capsys.readouterr().err, "cannot write the report: No space left")
+
+
+def test_a_servers_message_holding_escape_codes_is_shown_spelt_out(
+    workspace, env, httpx_mock, capsys
+):
+    # Before: the server's error message reached the terminal as it was (here: clear screen).
+    schema, queries = workspace
+    httpx_mock.add_response(url=URL, json={"errors": [{"message": "no\x1b[2J\x07 way"}]})
+
+    code = fetch(schema, queries)
+
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "\x1b" not in err
+    assert_one_line_error(err, "refused the introspection query: no\\x1b[2J\\x07 way")
+
+
 def test_fetch_schema_returns_the_introspected_schema(httpx_mock):
     httpx_mock.add_response(url=URL, json=introspection(SMALL_SDL))
 

@@ -35,12 +35,29 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from oeus_kraken.cli._output import discard_stdout
 from oeus_kraken.codegen import CodegenError, check, generate, load_config, say_deprecations
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:
+    """`_main`, with what it prints failing as one line: exit 1 says "stale", so an output that
+    cannot be written (a full disk) is 2, and a reader gone (`| head`) ends it quietly, 141."""
+    try:
+        code = _main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        discard_stdout()
+        return 141
+    except OSError as exc:
+        discard_stdout()
+        print(f"generate: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+def _main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if generated/ is stale")
     parser.add_argument(
@@ -69,6 +86,11 @@ def main() -> int:
     except CodegenError as exc:
         print(f"generate: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # One line, not a traceback from deep in graphql-core; generate() writes in a scratch
+        # folder and swaps it in whole, and a check writes nothing in generated/.
+        print("generate: interrupted (Ctrl-C); generated/ left as it was", file=sys.stderr)
+        return 130
     if diff:
         sys.stdout.writelines(diff)
         print("check-generated: generated/ is stale; run `make generate` and commit the result.")

@@ -51,6 +51,9 @@ Exit codes (both commands):
   3  `fetch` and `check --url`: the endpoint could not be reached or gave no usable
      introspection result; schema.graphql is unchanged
   130  interrupted (Ctrl-C), in one line; schema.graphql is unchanged
+  141  the report's reader went away (`| head`), quietly; `fetch` did all the same what it
+       would have done (replaced the file, or left it)
+Also 2 when the report cannot be written (a full disk): nothing is written after it.
 """
 
 from __future__ import annotations
@@ -97,6 +100,7 @@ from graphql import (
 )
 
 from oeus_kraken._config import is_loopback
+from oeus_kraken.cli._output import discard_stdout
 from oeus_kraken.schema import (
     IntrospectionError,
     LoadedSchema,
@@ -105,6 +109,7 @@ from oeus_kraken.schema import (
     SchemaFileError,
     diff_schemas,
     display_url,
+    one_line,
     read_operations,
     read_schema_file,
     render_text,
@@ -132,6 +137,7 @@ EXIT_BREAKS_US = 1
 EXIT_BAD_INPUT = 2
 EXIT_FETCH_FAILED = 3
 EXIT_INTERRUPTED = 130  # as the shell reports Ctrl-C
+EXIT_READER_GONE = 141  # the report's reader went away (`| head`): 128 + SIGPIPE, as the CLI
 
 
 class ToolError(Exception):
@@ -226,11 +232,6 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(ROOT))
     except ValueError:
         return str(path)
-
-
-def _one_line(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def build_checked_schema(sdl: str, label: str) -> GraphQLSchema:
@@ -339,7 +340,7 @@ class GuessVerdict:
 
     def render(self, file_label: str) -> str:
         where = f"{file_label}:{self.part.line}"
-        note = _one_line(self.part.note, 80)
+        note = one_line(self.part.note, 80)
         return f"{self.verdict:<12}  {where}  {self.part.subject}: {self.detail}  [# {note}]"
 
 
@@ -579,7 +580,7 @@ def fetch_schema(url: str, token: str | None, client: httpx.Client | None = None
             f"cannot reach {shown}: no answer in time ({type(error).__name__})", unreachable
         ) from None
     except (httpx.HTTPError, httpx.InvalidURL) as error:
-        reason = _one_line(str(error)).rstrip(".") or type(error).__name__
+        reason = one_line(str(error)).rstrip(".") or type(error).__name__
         raise FetchError(f"cannot reach {shown}: {reason}", unreachable) from None
     except (UnicodeEncodeError, ValueError):  # e.g. a token that is no valid header value
         raise ToolError(
@@ -611,7 +612,10 @@ def fetch_schema(url: str, token: str | None, client: httpx.Client | None = None
     errors = answer.get("errors")
     if errors:
         first = errors[0].get("message") if isinstance(errors, list) and errors else None
-        message = _one_line(str(first if isinstance(first, str) else errors))
+        quoted = str(first if isinstance(first, str) else errors)
+        # The token masked before the cut to one line: main masks whole tokens only, so one the
+        # server quoted across the cut was shown in part.
+        message = one_line(quoted.replace(token, "***") if token else quoted)
         raise FetchError(
             f"{shown} refused the introspection query: {message}",
             f"if introspection needs a token, set {TOKEN_ENV}",
@@ -905,18 +909,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     def redact(text: str) -> str:
         return text.replace(token, "***") if token else text
 
+    reader_gone = False
+
     def out(text: str) -> None:
-        print(redact(text))
+        # Exit 1 says "breaks our operations": an output that fails must not end in it by a
+        # traceback. A reader gone (`| head`) wants no more of the report, but the command
+        # still does what it was asked (fetch writes the file), then exits 141. Any other
+        # failure (a full disk) stops it before anything else is written: exit 2.
+        nonlocal reader_gone
+        if reader_gone:
+            return
+        try:
+            print(redact(text), flush=True)
+        except BrokenPipeError:
+            reader_gone = True
+            discard_stdout()
+        except OSError as error:
+            discard_stdout()
+            raise ToolError(f"cannot write the report: {error.strerror or error}") from None
 
     try:
         if args.command == "check":
-            return run_check(
+            code = run_check(
                 args.candidate, args.schema, args.queries, out, url=args.url, token=token
             )
-        url = os.environ.get(URL_ENV) or DEFAULT_URL
-        return run_fetch(
-            args.schema, args.queries, url, token, out, allow_breaking=args.allow_breaking
-        )
+        else:
+            url = os.environ.get(URL_ENV) or DEFAULT_URL
+            code = run_fetch(
+                args.schema, args.queries, url, token, out, allow_breaking=args.allow_breaking
+            )
+        return EXIT_READER_GONE if reader_gone else code
     except ToolError as error:
         print(redact(f"schema: {error}"), file=sys.stderr)
         return error.exit_code

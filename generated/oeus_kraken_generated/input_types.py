@@ -26,95 +26,173 @@ from .enums import (
 class ObtainJSONWebTokenInput(BaseModel):
     email: Optional[str] = None
     password: Optional[str] = None
-    api_key: Optional[str] = Field(alias="APIKey", default=None)
-    organization_secret_key: Optional[str] = Field(
-        alias="organizationSecretKey", default=None
+    api_key: Optional[str] = Field(
+        validation_alias="APIKey", serialization_alias="APIKey", default=None
     )
-    pre_signed_key: Optional[str] = Field(alias="preSignedKey", default=None)
-    refresh_token: Optional[str] = Field(alias="refreshToken", default=None)
+    organization_secret_key: Optional[str] = Field(
+        validation_alias="organizationSecretKey",
+        serialization_alias="organizationSecretKey",
+        default=None,
+    )
+    pre_signed_key: Optional[str] = Field(
+        validation_alias="preSignedKey",
+        serialization_alias="preSignedKey",
+        default=None,
+    )
+    refresh_token: Optional[str] = Field(
+        validation_alias="refreshToken",
+        serialization_alias="refreshToken",
+        default=None,
+    )
 
 
 class UtilityFiltersInput(BaseModel):
     electricity_filters: Optional["ElectricityFiltersInput"] = Field(
-        alias="electricityFilters", default=None
+        validation_alias="electricityFilters",
+        serialization_alias="electricityFilters",
+        default=None,
     )
-    gas_filters: Optional["GasFiltersInput"] = Field(alias="gasFilters", default=None)
+    gas_filters: Optional["GasFiltersInput"] = Field(
+        validation_alias="gasFilters", serialization_alias="gasFilters", default=None
+    )
 
 
 class ElectricityFiltersInput(BaseModel):
     reading_frequency_type: Optional[ReadingFrequencyType] = Field(
-        alias="readingFrequencyType", default=ReadingFrequencyType.RAW_INTERVAL
+        validation_alias="readingFrequencyType",
+        serialization_alias="readingFrequencyType",
+        default=ReadingFrequencyType.RAW_INTERVAL,
     )
     market_supply_point_id: Optional[str] = Field(
-        alias="marketSupplyPointId", default=None
+        validation_alias="marketSupplyPointId",
+        serialization_alias="marketSupplyPointId",
+        default=None,
     )
-    device_id: Optional[str] = Field(alias="deviceId", default=None)
+    device_id: Optional[str] = Field(
+        validation_alias="deviceId", serialization_alias="deviceId", default=None
+    )
     reading_direction: Optional[ReadingDirectionType] = Field(
-        alias="readingDirection", default=ReadingDirectionType.CONSUMPTION
+        validation_alias="readingDirection",
+        serialization_alias="readingDirection",
+        default=ReadingDirectionType.CONSUMPTION,
     )
-    register_id: Optional[str] = Field(alias="registerId", default=None)
+    register_id: Optional[str] = Field(
+        validation_alias="registerId", serialization_alias="registerId", default=None
+    )
     reading_quality: Optional[ReadingQualityType] = Field(
-        alias="readingQuality", default=ReadingQualityType.COMBINED
+        validation_alias="readingQuality",
+        serialization_alias="readingQuality",
+        default=ReadingQualityType.COMBINED,
     )
 
 
 class GasFiltersInput(BaseModel):
     reading_frequency_type: Optional[ReadingFrequencyType] = Field(
-        alias="readingFrequencyType", default=ReadingFrequencyType.RAW_INTERVAL
+        validation_alias="readingFrequencyType",
+        serialization_alias="readingFrequencyType",
+        default=ReadingFrequencyType.RAW_INTERVAL,
     )
     market_supply_point_id: Optional[str] = Field(
-        alias="marketSupplyPointId", default=None
+        validation_alias="marketSupplyPointId",
+        serialization_alias="marketSupplyPointId",
+        default=None,
     )
-    device_id: Optional[str] = Field(alias="deviceId", default=None)
-    register_id: Optional[str] = Field(alias="registerId", default=None)
+    device_id: Optional[str] = Field(
+        validation_alias="deviceId", serialization_alias="deviceId", default=None
+    )
+    register_id: Optional[str] = Field(
+        validation_alias="registerId", serialization_alias="registerId", default=None
+    )
 
 
 class ElectricityMeterPointConsumptionInput(BaseModel):
-    profile_class: Optional[int] = Field(alias="profileClass", default=None)
+    profile_class: Optional[int] = Field(
+        validation_alias="profileClass",
+        serialization_alias="profileClass",
+        default=None,
+    )
     mpan: Optional[str] = None
-    is_estimate: bool = Field(alias="isEstimate")
+    is_estimate: bool = Field(
+        validation_alias="isEstimate", serialization_alias="isEstimate"
+    )
     annual_consumption_standard: Optional[int] = Field(
-        alias="annualConsumptionStandard", default=None
+        validation_alias="annualConsumptionStandard",
+        serialization_alias="annualConsumptionStandard",
+        default=None,
     )
     annual_consumption_day: Optional[int] = Field(
-        alias="annualConsumptionDay", default=None
+        validation_alias="annualConsumptionDay",
+        serialization_alias="annualConsumptionDay",
+        default=None,
     )
     annual_consumption_night: Optional[int] = Field(
-        alias="annualConsumptionNight", default=None
+        validation_alias="annualConsumptionNight",
+        serialization_alias="annualConsumptionNight",
+        default=None,
     )
 
 
 class GasMeterPointConsumptionInput(BaseModel):
     mprn: Optional[str] = None
-    is_estimate: bool = Field(alias="isEstimate")
-    annual_consumption: Optional[int] = Field(alias="annualConsumption", default=None)
+    is_estimate: bool = Field(
+        validation_alias="isEstimate", serialization_alias="isEstimate"
+    )
+    annual_consumption: Optional[int] = Field(
+        validation_alias="annualConsumption",
+        serialization_alias="annualConsumption",
+        default=None,
+    )
 
 
 class CreateQuoteInput(BaseModel):
     postcode: str
     electricity_meter_points: Optional[
         list[Optional["ElectricityMeterPointConsumptionInput"]]
-    ] = Field(alias="electricityMeterPoints", default=None)
+    ] = Field(
+        validation_alias="electricityMeterPoints",
+        serialization_alias="electricityMeterPoints",
+        default=None,
+    )
     gas_meter_points: Optional[list[Optional["GasMeterPointConsumptionInput"]]] = Field(
-        alias="gasMeterPoints", default=None
+        validation_alias="gasMeterPoints",
+        serialization_alias="gasMeterPoints",
+        default=None,
     )
     position: Optional["PositionInput"] = None
-    gsp_group_id: Optional[str] = Field(alias="gspGroupId", default="")
-    affiliate_session_id: Optional[str] = Field(alias="affiliateSessionId", default="")
+    gsp_group_id: Optional[str] = Field(
+        validation_alias="gspGroupId", serialization_alias="gspGroupId", default=""
+    )
+    affiliate_session_id: Optional[str] = Field(
+        validation_alias="affiliateSessionId",
+        serialization_alias="affiliateSessionId",
+        default="",
+    )
     affiliate_organisation_id: Optional[str] = Field(
-        alias="affiliateOrganisationId", default=""
+        validation_alias="affiliateOrganisationId",
+        serialization_alias="affiliateOrganisationId",
+        default="",
     )
     restrict_to_affiliate_products: Optional[bool] = Field(
-        alias="restrictToAffiliateProducts", default=False
+        validation_alias="restrictToAffiliateProducts",
+        serialization_alias="restrictToAffiliateProducts",
+        default=False,
     )
-    brand_code: str = Field(alias="brandCode")
+    brand_code: str = Field(
+        validation_alias="brandCode", serialization_alias="brandCode"
+    )
     address: Optional["QuoteAddressInput"] = None
-    is_business: Optional[bool] = Field(alias="isBusiness", default=False)
+    is_business: Optional[bool] = Field(
+        validation_alias="isBusiness", serialization_alias="isBusiness", default=False
+    )
     has_consented_to_industry_data_search: Optional[bool] = Field(
-        alias="hasConsentedToIndustryDataSearch", default=False
+        validation_alias="hasConsentedToIndustryDataSearch",
+        serialization_alias="hasConsentedToIndustryDataSearch",
+        default=False,
     )
     payment_method: Optional[QuotePaymentMethodChoices] = Field(
-        alias="paymentMethod", default=QuotePaymentMethodChoices.DIRECTDEBIT
+        validation_alias="paymentMethod",
+        serialization_alias="paymentMethod",
+        default=QuotePaymentMethodChoices.DIRECTDEBIT,
     )
 
 
@@ -124,26 +202,48 @@ class PositionInput(BaseModel):
 
 
 class QuoteAddressInput(BaseModel):
-    address_line_1: Optional[str] = Field(alias="addressLine1", default="")
-    address_line_2: Optional[str] = Field(alias="addressLine2", default="")
-    address_line_3: Optional[str] = Field(alias="addressLine3", default="")
+    address_line_1: Optional[str] = Field(
+        validation_alias="addressLine1", serialization_alias="addressLine1", default=""
+    )
+    address_line_2: Optional[str] = Field(
+        validation_alias="addressLine2", serialization_alias="addressLine2", default=""
+    )
+    address_line_3: Optional[str] = Field(
+        validation_alias="addressLine3", serialization_alias="addressLine3", default=""
+    )
 
 
 class ProductInput(BaseModel):
     id: Optional[str] = None
-    display_name: Optional[str] = Field(alias="displayName", default=None)
-    based_on_time_of_use: Optional[bool] = Field(alias="basedOnTimeOfUse", default=None)
+    display_name: Optional[str] = Field(
+        validation_alias="displayName", serialization_alias="displayName", default=None
+    )
+    based_on_time_of_use: Optional[bool] = Field(
+        validation_alias="basedOnTimeOfUse",
+        serialization_alias="basedOnTimeOfUse",
+        default=None,
+    )
     available_at: Optional[Annotated[datetime, PlainSerializer(serialize_datetime)]] = (
-        Field(alias="availableAt", default=None)
+        Field(
+            validation_alias="availableAt",
+            serialization_alias="availableAt",
+            default=None,
+        )
     )
 
 
 class ConciseRatesInput(BaseModel):
-    esi_id: Optional[str] = Field(alias="esiId", default=None)
-    service_provider: Optional[ServiceProvider] = Field(
-        alias="serviceProvider", default=None
+    esi_id: Optional[str] = Field(
+        validation_alias="esiId", serialization_alias="esiId", default=None
     )
-    load_zone: Optional[LoadZone] = Field(alias="loadZone", default=None)
+    service_provider: Optional[ServiceProvider] = Field(
+        validation_alias="serviceProvider",
+        serialization_alias="serviceProvider",
+        default=None,
+    )
+    load_zone: Optional[LoadZone] = Field(
+        validation_alias="loadZone", serialization_alias="loadZone", default=None
+    )
     kwh_usage: Optional[Annotated[Decimal, PlainSerializer(serialize_decimal)]] = Field(
-        alias="kwhUsage", default=None
+        validation_alias="kwhUsage", serialization_alias="kwhUsage", default=None
     )

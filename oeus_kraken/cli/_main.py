@@ -38,7 +38,11 @@ from ._common import (
     RawDescriptionHelpFormatter,
     api_options,
 )
-from ._output import printable
+from ._output import discard_stdout, printable
+
+# The commands whose exit status 1 is a verdict, not an error: a failure to write what they
+# print exits 2 (see _run).
+VERDICT_COMMANDS = frozenset({"schema diff", "codegen"})
 
 DESCRIPTION = """\
 Octopus Energy USA Kraken API from the command line.
@@ -300,10 +304,12 @@ def _run(argv: Sequence[str], out: TextIO) -> int:
         # What the command prints could not be written (a full disk, /dev/full); the files
         # the commands write say so as KrakenErrors of their own.
         if out is sys.stdout:
-            _discard_stdout()  # what is still buffered must not fail again at exit
+            discard_stdout()  # what is still buffered must not fail again at exit
         what = error.filename or "the output"
         _say(f"oeus-kraken {args.command}: cannot write {what}: {error.strerror or error}")
-        return EXIT_CODES["error"]
+        # Where 1 is a verdict (schema diff: an operation breaks; codegen --check: stale), an
+        # output that could not be written must not read as one: 2, as for the environment.
+        return EXIT_CODES["usage" if args.command in VERDICT_COMMANDS else "error"]
     finally:
         call.close()
 
@@ -312,20 +318,6 @@ def _flush(*streams: TextIO | None) -> None:
     for stream in streams:
         if stream is not None:  # sys.stdout is None when the process has no fd 1 (`>&-`)
             stream.flush()
-
-
-def _discard_stdout() -> None:
-    """Point file descriptor 1 at /dev/null: what is still buffered for the gone reader is
-    dropped there when the interpreter flushes at exit, instead of failing again."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, ValueError, OSError):
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-    finally:
-        os.close(devnull)
 
 
 def _exit_at_once(code: int) -> None:
@@ -355,5 +347,5 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return code
     except BrokenPipeError:
         if stream is sys.stdout or out is None:
-            _discard_stdout()
+            discard_stdout()
         return EXIT_CODES["broken_pipe"]

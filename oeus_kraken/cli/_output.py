@@ -13,6 +13,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -211,3 +213,18 @@ def rows_of(items: Iterable[Any], *getters: Callable[[Any], object]) -> Iterator
     """One row per item, one value per getter."""
     for item in items:
         yield [get(item) for get in getters]
+
+
+def discard_stdout() -> None:
+    """Point file descriptor 1 at /dev/null: what is still buffered for the gone reader is
+    dropped there when the interpreter flushes at exit, instead of failing again. (The CLI's,
+    and tools/schema_tool.py's.)"""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)

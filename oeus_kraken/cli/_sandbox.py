@@ -39,7 +39,8 @@ def register(commands: Any) -> None:
         "--schema",
         metavar="FILE",
         type=non_empty_path,
-        help="serve this schema file instead of the one oeus-kraken ships",
+        help="serve this schema file (SDL, or an introspection result saved as JSON) instead "
+        "of the one oeus-kraken ships",
     )
     sandbox.add_argument(
         "--log-level",

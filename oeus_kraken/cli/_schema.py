@@ -9,7 +9,7 @@ graphql-core (the codegen extra): without it, the command says which extra to in
 The exit status is the answer a CI job needs: 1 only when an operation breaks (or, with
 --fail-on-deprecated, uses a deprecated element). A schema that cannot be had is never 1: a bad
 file is 2, an endpoint that refuses the credentials 3, one that cannot be reached or gives no
-usable introspection result 4, a rate limit 5.
+usable introspection result 4, a rate limit 5, a report that cannot be written 2.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ exit statuses:
   0    nothing the operations use breaks (breaking changes elsewhere are listed, not failed)
   1    an operation breaks; with --fail-on-deprecated, also when one uses a deprecated element
   2    bad arguments, or a schema file or operation file missing or invalid, or the codegen
-       extra not installed
+       extra not installed, or the report cannot be written (a full disk)
   3    an endpoint refused the credentials
   4    an endpoint could not be reached, or gave no usable introspection result
   5    rate limited; 130 interrupted; 141 output closed early (| head)

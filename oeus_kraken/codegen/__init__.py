@@ -49,7 +49,7 @@ from ._differences import differences
 from ._errors import CodegenError, ForeignFileError, shown
 from ._manifest import MANIFEST, refuse_foreign, write_manifest
 from ._operations import schema_sdl, validate_operations
-from ._refusals import refuse_problems, refuse_unusable
+from ._refusals import refuse_overrides, refuse_problems, refuse_unusable
 
 __all__ = [
     "MANIFEST",
@@ -197,14 +197,23 @@ def load_config(path: str | Path) -> dict[str, Any]:
         written = toml_loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CodegenError(f"{path}: cannot read it as TOML ({exc})") from None
-    section = written.get("tool", {}).get("ariadne-codegen", {})
-    missing = [
-        key
-        for key in ("schema_path", "queries_path", "target_package_path", "target_package_name")
-        if key not in section
-    ]
+    section = _table(path, written, "ariadne-codegen")
+    ours = _table(path, written, "oeus-kraken")
+    required = ("schema_path", "queries_path", "target_package_path", "target_package_name")
+    missing = [key for key in required if key not in section]
     if missing:
         raise CodegenError(f"{path}: [tool.ariadne-codegen] needs {', '.join(missing)}")
+    # Checked here, where the file is named: before, a list or a number was a TypeError
+    # traceback, and a string of operation names was taken letter by letter.
+    for key in required:
+        if not isinstance(section[key], str):
+            raise CodegenError(f"{path}: [tool.ariadne-codegen] {key} must be a string")
+    for key in ("public_operations", "authenticated_operations"):
+        names = ours.get(key, [])
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise CodegenError(
+                f"{path}: [tool.oeus-kraken] {key} must be a list of operation names"
+            )
     folder = path.resolve().parent
     target = folder / section["target_package_path"]
     regenerate = ["oeus-kraken", "codegen", "--config", _from_target(path.resolve(), target)]
@@ -218,8 +227,17 @@ def load_config(path: str | Path) -> dict[str, Any]:
     for key, value in section.items():
         if key not in ("schema_path", "queries_path", "target_package_path"):
             config["tool"]["ariadne-codegen"][key] = value
-    config["tool"]["oeus-kraken"].update(written.get("tool", {}).get("oeus-kraken", {}))
+    config["tool"]["oeus-kraken"].update(ours)
     return config
+
+
+def _table(path: Path, written: dict[str, Any], name: str) -> dict[str, Any]:
+    """`[tool.NAME]` of a codegen.toml (empty when absent); CodegenError if it is no table."""
+    tool = written.get("tool", {})
+    table = tool.get(name, {}) if isinstance(tool, dict) else None
+    if not isinstance(table, dict):
+        raise CodegenError(f"{path}: [tool.{name}] is not a table")
+    return table
 
 
 def print_config(config: dict[str, Any]) -> str:
@@ -285,10 +303,29 @@ def _codegen(config: dict[str, Any]) -> None:
         from ariadne_codegen.main import client as run_codegen
 
         warnings.simplefilter("ignore", DeprecationWarning)  # after the import's own filter
+        _check_settings(config)
         try:
             run_codegen(config)  # type: ignore[no-untyped-call]
         except CodeGenException as exc:  # what the checks before it did not foresee
             raise CodegenError(f"ariadne-codegen: {' '.join(str(exc).split())}") from exc
+
+
+def _check_settings(config: dict[str, Any]) -> None:
+    """CodegenError, in one line, for a `[tool.ariadne-codegen]` setting of a codegen.toml that
+    ariadne-codegen cannot use (`plugins = "x"`, `scalars = 5`, a plugin not installed): its
+    parsing raises whatever it meets (TypeError, AttributeError, ImportError), a traceback.
+    Only a codegen.toml sets more than the four paths, which the refusals have checked."""
+    from ariadne_codegen.config import get_client_settings
+    from ariadne_codegen.plugins.explorer import get_plugins_types
+
+    try:
+        get_plugins_types(get_client_settings(config).plugins)
+    except Exception as exc:  # whatever the parsing raises is the setting's fault
+        why = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise CodegenError(
+            f"a [tool.ariadne-codegen] setting in the codegen.toml is one ariadne-codegen "
+            f"cannot use ({why})"
+        ) from None
 
 
 def _run_twice(config: dict[str, Any], output_root: Path) -> Path:
@@ -296,15 +333,21 @@ def _run_twice(config: dict[str, Any], output_root: Path) -> Path:
     config = copy.deepcopy(config)
     settings = config["tool"]["ariadne-codegen"]
     settings["target_package_path"] = str(output_root)
+    # No comment of ariadne-codegen's own: the header plugin heads every module, and the one
+    # module it does not reach (operations) named the queries path as it is: a folder's name
+    # holding a newline broke that comment in two, a SyntaxError (_head_every_module heads it).
+    settings["include_comments"] = "none"
     schema = Path(settings["schema_path"])
     sdl = schema_sdl(schema)
-    if sdl != schema.read_text(encoding="utf-8"):  # introspection JSON: ariadne reads SDL only
-        settings["schema_path"] = str(output_root / "schema.graphql")
-        Path(settings["schema_path"]).write_text(sdl, encoding="utf-8")
     package = output_root / settings["target_package_name"]
-    _codegen(config)
-    refuse_problems(name_clashes(package, settings["queries_path"]))
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, tempfile.TemporaryDirectory() as printed:
+        if sdl != schema.read_text(encoding="utf-8"):  # introspection JSON (or a BOM)
+            # Printed outside the target: a target inside the queries folder would have
+            # ariadne-codegen read the schema as operations.
+            settings["schema_path"] = str(Path(printed) / "schema.graphql")
+            Path(settings["schema_path"]).write_text(sdl, encoding="utf-8")
+        _codegen(config)
+        refuse_problems(name_clashes(package, settings["queries_path"]))
         sync_config = copy.deepcopy(config)
         sync_config["tool"]["ariadne-codegen"].update(
             async_client=False,
@@ -333,18 +376,14 @@ def _run_twice(config: dict[str, Any], output_root: Path) -> Path:
 
 def _head_every_module(package: Path, regenerate: str) -> None:
     """Give modules written outside the header plugin (ariadne-codegen's operations module)
-    the same header, in place of the comment lines they start with."""
+    the same header, and a blank line after it."""
     from .plugins import header
 
     wanted = header(regenerate)
     for module in sorted(package.glob("*.py")):
         text = module.read_text(encoding="utf-8")
-        if text.startswith(wanted):
-            continue
-        lines = text.splitlines(keepends=True)
-        while lines and lines[0].startswith("#"):
-            lines.pop(0)
-        module.write_text(wanted + "\n" + "".join(lines), encoding="utf-8")
+        if not text.startswith(wanted):
+            module.write_text(wanted + "\n\n" + text.lstrip("\n"), encoding="utf-8")
 
 
 def generate(config: dict[str, Any]) -> Path:
@@ -355,6 +394,7 @@ def generate(config: dict[str, Any]) -> Path:
     _require_ariadne_codegen()
     settings = config["tool"]["ariadne-codegen"]
     refuse_unusable(settings, replacing=True)
+    refuse_overrides(config)
     target = Path(settings["target_package_path"])
     final = target / str(settings["target_package_name"])
     made = [p for p in (target, *target.parents) if not os.path.lexists(p)]  # deepest first
@@ -387,7 +427,7 @@ def _replace(final: Path, fresh: Path, old: Path) -> None:
         final.rename(old)
     try:
         fresh.rename(final)
-    except OSError:
+    except BaseException:  # Ctrl-C too: the old package sits in the scratch folder, which goes
         if old.exists():
             old.rename(final)
         raise
@@ -399,6 +439,7 @@ def check(config: dict[str, Any]) -> list[str]:
     _require_ariadne_codegen()
     settings = config["tool"]["ariadne-codegen"]
     refuse_unusable(settings, replacing=False)
+    refuse_overrides(config)
     existing = Path(settings["target_package_path"]) / settings["target_package_name"]
     with tempfile.TemporaryDirectory() as scratch:
         fresh = _run_twice(config, Path(scratch))

@@ -89,9 +89,11 @@ def _fields_twice(body: list[ast.stmt]) -> list[tuple[str, list[str]]]:
 
 
 def _alias(value: ast.expr | None) -> str | None:
-    """The `alias` of a `Field(alias="fullName")` default, if that is what `value` is."""
+    """The alias of a `Field(alias="fullName")` default (an input model's
+    `validation_alias`), if that is what `value` is."""
     if isinstance(value, ast.Call):
         for keyword in value.keywords:
-            if keyword.arg == "alias" and isinstance(keyword.value, ast.Constant):
+            aliased = keyword.arg in ("alias", "validation_alias")
+            if aliased and isinstance(keyword.value, ast.Constant):
                 return str(keyword.value.value)
     return None

@@ -29,7 +29,8 @@ EPILOG = textwrap.fill(
     "with --check), 1 --check found a diff, or --fail-on-deprecated and an operation uses "
     "a deprecated element (nothing written), 2 refused, with one line and nothing written: "
     "bad operations, package name or paths, a package folder holding a file codegen did "
-    "not write (or one edited since), bad arguments, or the missing extra.",
+    "not write (or one edited since), bad arguments, or the missing extra; also 2 when what "
+    "it prints cannot be written (a full disk).",
     width=92,
     break_on_hyphens=False,
 )

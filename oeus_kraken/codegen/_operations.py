@@ -24,6 +24,7 @@ __all__ = [
     "GENERATED_MODULES",
     "METHOD_PARAMETERS",
     "method_name",
+    "operation_names",
     "operations_by_module",
     "parameter_name",
     "schema_sdl",
@@ -57,7 +58,7 @@ def validate_operations(schema_path: str | Path, queries_path: str | Path) -> li
     """Problems with the operations, one line each, naming the file, line and field
     ("ops/usage.graphql:4:5: Cannot query field 'kwh' on type 'MeasurementType'."); empty if
     they all validate against the schema and each can be a method of its own."""
-    from graphql import DocumentNode, GraphQLError, build_schema, validate
+    from graphql import DocumentNode, GraphQLError, build_schema, validate, validate_schema
 
     documents, problems = _parsed(Path(queries_path))
     problems = problems or _shape_problems(documents)
@@ -66,6 +67,10 @@ def validate_operations(schema_path: str | Path, queries_path: str | Path) -> li
     schema_file = Path(schema_path)
     try:
         schema = build_schema(schema_sdl(schema_file))
+        # SDL that parses can still break the schema's rules (an unknown type, an interface
+        # field not provided, a type with no fields): graphql-core raises TypeError for those,
+        # here or in validate(), which was a traceback. validate_schema lists them instead.
+        invalid = [error.message for error in validate_schema(schema)]
     except ConfigurationError as exc:  # JSON that is no introspection result: it says so
         return [str(exc)]
     except OSError as exc:
@@ -73,17 +78,21 @@ def validate_operations(schema_path: str | Path, queries_path: str | Path) -> li
     except UnicodeDecodeError as exc:
         return [f"{schema_file}: cannot read the schema (not UTF-8 text: {exc})"]
     except GraphQLError as exc:
-        return [f"{schema_file}: not a valid GraphQL schema: {exc.message}"]
+        invalid = [exc.message]
+    except TypeError as exc:  # build_schema's SDL rules, their messages joined by blank lines
+        invalid = [str(exc)]
+    if invalid:
+        return [f"{schema_file}: not a valid GraphQL schema: {' '.join(invalid[0].split())}"]
     # Fragments may be defined in one file and spread in another: validate them together.
     merged = DocumentNode(definitions=[d for doc in documents for d in doc.definitions])
-    return [_located(_source_of(error, queries_path), error) for error in validate(schema, merged)]
+    return [_every_place(error, queries_path) for error in validate(schema, merged)]
 
 
 def schema_sdl(schema_file: Path) -> str:
     """The schema file's SDL: its text, or, for an introspection result saved as JSON (which
     `schema diff` reads too), the SDL printed from it, since ariadne-codegen reads only SDL.
     Raises what reading raises, and a ConfigurationError for JSON that is no schema."""
-    text = schema_file.read_text(encoding="utf-8")
+    text = schema_file.read_text(encoding="utf-8-sig")  # a byte order mark is no text
     if not text.lstrip().startswith("{"):  # SDL never starts with a brace
         return text
     from graphql import print_schema
@@ -98,11 +107,27 @@ def _source_of(error: Any, queries_path: str | Path) -> str:
     return str(node.loc.source.name) if node and node.loc else str(queries_path)
 
 
+def _every_place(error: Any, queries_path: str | Path) -> str:
+    """The error's line at its first place, and its other places after it: a fragment defined
+    twice is named in both files, not only where it was defined first."""
+    from graphql import get_location
+
+    line = _located(_source_of(error, queries_path), error)
+    others = []
+    for node in (error.nodes or ())[1:]:
+        if node.loc:
+            at = get_location(node.loc.source, node.loc.start)
+            others.append(f"{node.loc.source.name}:{at.line}:{at.column}")
+    return line + (f" (also {', '.join(others)})" if others else "")
+
+
 def _parsed(queries: Path) -> tuple[list[DocumentNode], list[str]]:
     """Every operation file under `queries` parsed (each node knows its file), or the problems."""
     from graphql import GraphQLSyntaxError, Source, parse
 
-    files = sorted(queries.rglob("*.graphql")) if queries.is_dir() else [queries]
+    from ..schema._operations import operation_files  # .gql and .graphqls too, as ariadne reads
+
+    files = operation_files(queries) if queries.is_dir() else [queries]
     if not files or not queries.exists():
         return [], [f"{queries}: no .graphql operation files there"]
     documents, problems = [], []
@@ -165,6 +190,12 @@ def class_name(operation_name: str) -> str:
 
 def _python_name(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name)
+
+
+def operation_names(queries: str | Path) -> set[str]:
+    """The names of the operations under `queries` (all of them valid by now)."""
+    documents, _ = _parsed(Path(queries))
+    return {o.name.value for o in _operations(documents) if o.name is not None}
 
 
 def operations_by_module(queries: Path) -> dict[str, str]:

@@ -17,17 +17,19 @@ import keyword
 import os
 import re
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 from .._compat import packages_distributions
 from ._errors import CodegenError, shown
 from ._manifest import refuse_foreign
-from ._operations import validate_operations
+from ._operations import operation_names, validate_operations
 
 __all__ = [
     "package_name_problem",
     "path_problem",
+    "refuse_overrides",
     "refuse_problems",
     "refuse_unusable",
     "runtime_modules",
@@ -52,6 +54,27 @@ def refuse_unusable(settings: dict[str, Any], *, replacing: bool) -> None:
     refuse_problems(validate_operations(settings["schema_path"], settings["queries_path"]))
 
 
+def refuse_overrides(config: dict[str, Any]) -> None:
+    """Raise CodegenError for an operation name given to --public or --authenticated (or
+    `public_operations` / `authenticated_operations`) that no operation has, or given to both:
+    before, a misspelt one was ignored without a word, and the operation still needed a token,
+    which its user learnt at run time. Call once the operations validate."""
+    ours = config["tool"]["oeus-kraken"]
+    public = ours.get("public_operations", [])
+    authenticated = ours.get("authenticated_operations", [])
+    names = operation_names(config["tool"]["ariadne-codegen"]["queries_path"])
+    known = f"(the operations: {', '.join(sorted(names))})"
+    for option, given in (("--public", public), ("--authenticated", authenticated)):
+        for name in given:
+            if name not in names:
+                raise CodegenError(f"{option} {name}: there is no operation of that name {known}")
+    both = sorted(set(public) & set(authenticated))
+    if both:
+        raise CodegenError(
+            f"{both[0]} is given both --public and --authenticated: give it one of them {known}"
+        )
+
+
 def refuse_problems(problems: list[str]) -> None:
     """Raise CodegenError with the first of `problems` (and how many more), if there are any."""
     if problems:
@@ -65,6 +88,11 @@ def package_name_problem(name: str, package: Path) -> str | None:
         why = f"it is a Python keyword (`import {name}` is a syntax error)"
     elif not name.isidentifier():
         why = "it is not a Python identifier (letters, digits and _, not starting with a digit)"
+    elif unicodedata.normalize("NFKC", name) != name:
+        # Python reads identifiers in NFKC form: `import` of my_kraken spelt in fullwidth
+        # letters, or of a name spelt with a ligature, looks for the folder of the plain name.
+        read = unicodedata.normalize("NFKC", name)
+        why = f"Python reads it as {read!r}, so `import` would not find the folder written"
     elif name.startswith("__") and name.endswith("__"):
         why = "names with leading and trailing __ are Python's own"
     elif name in sys.stdlib_module_names:

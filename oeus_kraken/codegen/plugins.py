@@ -7,8 +7,11 @@ codegen.toml can name them in `plugins = [...]` (`oeus-kraken codegen --print-co
 - `ResultParsingHookPlugin`: each method ends in the base client's `parse_result`, which turns a
   model mismatch into a KrakenError and validates error-free answers straight from the bytes;
 - `ParameterNamesPlugin`: a variable named like a method's own parameter (`$self`, `$kwargs`)
-  is a parameter with a trailing _, as a keyword is, not a method Python refuses;
+  is a parameter with a trailing _, as a keyword is, not a method Python refuses; so is a field
+  named like a model class's own method (`register`, `mro`);
 - `OpenEnumsPlugin`: enums accept values the API adds after generation;
+- `InputFieldNamesPlugin`: input models take renamed fields by their Python names (`api_key=`)
+  under a plain `mypy --strict`, without pydantic's mypy plugin;
 - `PublicOperationsPlugin`: records which operations the API serves without authentication;
 - `RedactSecretsPlugin`: tokens, passwords and keys in models show as '***' in repr and str;
 - `TypedKeywordsPlugin`: each method's `**kwargs` is typed (`oeus_kraken.CallKeywords`), so that
@@ -36,6 +39,7 @@ from ariadne_codegen.plugins.base import Plugin
 from graphql import (
     FieldNode,
     GraphQLEnumType,
+    GraphQLInputField,
     GraphQLSchema,
     Node,
     OperationDefinitionNode,
@@ -49,6 +53,7 @@ from ._operations import METHOD_PARAMETERS
 
 __all__ = [
     "GeneratedFileHeaderPlugin",
+    "InputFieldNamesPlugin",
     "LightUnsetPlugin",
     "OpenEnumsPlugin",
     "PackageInitPlugin",
@@ -66,6 +71,7 @@ PLUGINS = [
     "oeus_kraken.codegen.plugins.ResultParsingHookPlugin",
     "oeus_kraken.codegen.plugins.ParameterNamesPlugin",
     "oeus_kraken.codegen.plugins.OpenEnumsPlugin",
+    "oeus_kraken.codegen.plugins.InputFieldNamesPlugin",
     "oeus_kraken.codegen.plugins.PublicOperationsPlugin",
     "oeus_kraken.codegen.plugins.RedactSecretsPlugin",
     "oeus_kraken.codegen.plugins.TypedKeywordsPlugin",
@@ -81,9 +87,11 @@ def oeus_kraken_settings(config_dict: dict[str, Any]) -> dict[str, Any]:
 
 
 def header(regenerate: str) -> str:
-    return (
-        f"{GENERATED_MARK}\n# Regenerate with `{regenerate}`; edit the .graphql operations instead."
-    )
+    # Each character the comment line cannot hold as it is (a newline in a folder's name, which
+    # ended the comment: a SyntaxError; a right-to-left override, which Python refuses in
+    # source) is spelt as Python spells it, `\n`, `\u202e`.
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in regenerate)
+    return f"{GENERATED_MARK}\n# Regenerate with `{shown}`; edit the .graphql operations instead."
 
 
 class GeneratedFileHeaderPlugin(Plugin):
@@ -127,13 +135,23 @@ class ResultParsingHookPlugin(Plugin):
         )
 
 
+# Methods every model class has through pydantic's metaclass (ABCMeta's `register`, type's
+# `mro`): ariadne-codegen gives a field a trailing _ for the names in dir(BaseModel) only, so a
+# field `register` shadowed one, and pydantic warned of it when the module was imported.
+MODEL_CLASS_METHODS = frozenset({"mro", "register"})
+
+
 class ParameterNamesPlugin(Plugin):
     """Gives a variable named like a parameter every method has (`self`, `kwargs`) a trailing _,
     as ariadne-codegen does for keywords and builtins: `query pick($self: Boolean)` is
-    `pick(self_=...)`, sending the variable `self`, not a method with `self` twice."""
+    `pick(self_=...)`, sending the variable `self`, not a method with `self` twice. A result or
+    input field named like a method of every model class (`register`, `mro`) gets one too: the
+    attribute `register_`, still read and sent as `register`."""
 
     def process_name(self, name: str, node: Node | None = None) -> str:
         if isinstance(node, VariableDefinitionNode) and name in METHOD_PARAMETERS:
+            return name + "_"
+        if isinstance(node, (FieldNode, GraphQLInputField)) and name in MODEL_CLASS_METHODS:
             return name + "_"
         return name
 
@@ -211,6 +229,31 @@ def is_public_operation(operation: OperationDefinitionNode) -> bool:
     return bool(selections) and all(
         isinstance(s, FieldNode) and s.name.value in PUBLIC_ROOT_FIELDS for s in selections
     )
+
+
+class InputFieldNamesPlugin(Plugin):
+    """Input models take their fields by Python name under a plain `mypy --strict`.
+
+    ariadne-codegen writes a renamed input field as `api_key: ... = Field(alias="APIKey")`, and
+    type checkers read pydantic models as dataclass transforms, whose constructor takes a field
+    by its `alias`: `ObtainJSONWebTokenInput(api_key=...)` was "Unexpected keyword argument"
+    without pydantic's own mypy plugin, and an alias that is a keyword (`from`) could not be
+    passed at all. The same name as `validation_alias` and `serialization_alias` instead: the
+    constructor takes `api_key` (and still `APIKey`), answers are read and inputs sent by the
+    API's name, as before.
+    """
+
+    def generate_inputs_module(self, module: ast.Module) -> ast.Module:
+        for node in ast.walk(module):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Field":
+                for keyword in list(node.keywords):
+                    if keyword.arg == "alias":
+                        index = node.keywords.index(keyword)
+                        node.keywords[index : index + 1] = [
+                            ast.keyword(arg="validation_alias", value=keyword.value),
+                            ast.keyword(arg="serialization_alias", value=keyword.value),
+                        ]
+        return module
 
 
 class PublicOperationsPlugin(Plugin):

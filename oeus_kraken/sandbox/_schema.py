@@ -33,6 +33,7 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     Undefined,
+    print_schema,
     validate_schema,
 )
 
@@ -74,9 +75,13 @@ def _bound(shipped: Path) -> GraphQLSchema:
 def _other(path: Path, shipped: Path) -> GraphQLSchema:
     """The schema at `path`, with the resolvers and scalars of schema.graphql where they fit."""
     try:
-        schema = make_executable_schema(path.read_text(encoding="utf-8"))
+        sdl = _sdl_of(path)  # its own ValueError, saying why, for JSON that is no schema
     except OSError as error:
         raise ValueError(f"cannot read schema {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not a valid GraphQL schema: {error}") from None
+    try:
+        schema = make_executable_schema(sdl)
     except GraphQLError as error:
         where = f" (line {error.locations[0].line})" if error.locations else ""
         raise ValueError(f"{path} is not a valid GraphQL schema: {error.message}{where}") from None
@@ -89,6 +94,21 @@ def _other(path: Path, shipped: Path) -> GraphQLSchema:
     _fix_enum_parse_value(schema)
     _adopt(schema, _bound(shipped))
     return schema
+
+
+def _sdl_of(path: Path) -> str:
+    """The schema file's SDL: its text, or the SDL of an introspection result saved as JSON (as
+    `schema diff`, `codegen --schema` and `make schema-check` read it), a byte order mark
+    aside. ValueError for JSON that is no introspection result."""
+    text = path.read_text(encoding="utf-8-sig")
+    if not text.lstrip().startswith("{"):  # SDL never starts with a brace
+        return text
+    from ..schema import SchemaFileError, read_schema_file
+
+    try:
+        return print_schema(read_schema_file(path).schema)
+    except SchemaFileError as error:  # the ValueError executable_schema() promises
+        raise ValueError(str(error)) from None
 
 
 def _adopt(schema: GraphQLSchema, shipped: GraphQLSchema) -> None:

@@ -5,7 +5,9 @@ dangerous changes, each as a type name and a sentence. We add what they do not s
 
   * newly deprecated fields, arguments, enum values and input fields, with their reasons
     (dangerous: nothing breaks today, but it will be removed);
-  * what was only added (types, fields, directives) and deprecations lifted (safe).
+  * what was only added (types, fields, directives), deprecations lifted, and types changed in
+    a way that breaks no operation: a field made non-null, an argument or input field made
+    nullable (safe; regenerating still changes the models and parameters).
 
 Each change also names, as a schema coordinate ("Type", "Type.field", "Type.field(arg:)",
 "Enum.VALUE", "@directive"), the element it changed and the element whose use by an operation
@@ -36,7 +38,7 @@ from graphql import (
     find_dangerous_changes,
 )
 
-from ._sources import one_line
+from ._sources import shown_reason
 
 __all__ = ["GROUPS", "Group", "SchemaChange", "find_changes"]
 
@@ -200,7 +202,7 @@ def _deprecation_changes(old: GraphQLSchema, new: GraphQLSchema) -> list[SchemaC
                 SchemaChange(
                     "dangerous",
                     f"{kind}_DEPRECATED",
-                    f"{what} was deprecated: {one_line(reason, 500)}",
+                    f"{what} was deprecated: {shown_reason(reason)}",
                     coordinate,
                     coordinate,
                     reason=reason,
@@ -221,7 +223,7 @@ def _deprecation_changes(old: GraphQLSchema, new: GraphQLSchema) -> list[SchemaC
                 SchemaChange(
                     "safe",
                     "DEPRECATION_REASON_CHANGED",
-                    f"{what} is deprecated for a new reason: {one_line(reason, 500)}",
+                    f"{what} is deprecated for a new reason: {shown_reason(reason)}",
                     coordinate,
                     coordinate,
                     reason=reason,
@@ -259,6 +261,53 @@ def _additions(old: GraphQLSchema, new: GraphQLSchema) -> list[SchemaChange]:
     return changes
 
 
+def _safe_type_changes(
+    old: GraphQLSchema, new: GraphQLSchema, reported: set[str | None]
+) -> list[SchemaChange]:
+    """Fields, arguments and input fields whose type changed where graphql-core reported no
+    change (`reported`: the coordinates it did): it sees a field made non-null, or an argument
+    made nullable, as no change at all, and the report said "0 safe" for a schema whose
+    generated models differ."""
+    changes = []
+
+    def changed(kind: str, coordinate: str, what: str, was: object, now: object) -> None:
+        if str(was) != str(now) and coordinate not in reported:
+            description = f"{what} changed type from {was} to {now}."
+            changes.append(SchemaChange("safe", kind, description, coordinate, coordinate))
+
+    for name, type_ in new.type_map.items():
+        before = old.type_map.get(name)
+        if name.startswith("__"):
+            continue
+        with_fields = (GraphQLObjectType, GraphQLInterfaceType)
+        if isinstance(type_, with_fields) and isinstance(before, with_fields):
+            for field_name, field in type_.fields.items():
+                was = before.fields.get(field_name)
+                if was is None:
+                    continue
+                coordinate = f"{name}.{field_name}"
+                changed("FIELD_TYPE_CHANGED", coordinate, coordinate, was.type, field.type)
+                for arg_name, arg in field.args.items():
+                    if arg_name in was.args:
+                        changed(
+                            "ARG_TYPE_CHANGED",
+                            f"{coordinate}({arg_name}:)",
+                            f"{coordinate} arg {arg_name}",
+                            was.args[arg_name].type,
+                            arg.type,
+                        )
+        elif isinstance(type_, GraphQLInputObjectType) and isinstance(
+            before, GraphQLInputObjectType
+        ):
+            fields = before.fields
+            for field_name, input_field in type_.fields.items():
+                if field_name in fields:
+                    coordinate = f"{name}.{field_name}"
+                    kind = "INPUT_FIELD_TYPE_CHANGED"
+                    changed(kind, coordinate, coordinate, fields[field_name].type, input_field.type)
+    return changes
+
+
 def find_changes(old: GraphQLSchema, new: GraphQLSchema) -> tuple[SchemaChange, ...]:
     """Every change from `old` to `new`: breaking, then dangerous, then safe."""
     changes = [
@@ -272,5 +321,6 @@ def find_changes(old: GraphQLSchema, new: GraphQLSchema) -> tuple[SchemaChange, 
     deprecations = _deprecation_changes(old, new)
     changes += [c for c in deprecations if c.group == "dangerous"]
     changes += _additions(old, new)
+    changes += _safe_type_changes(old, new, {c.coordinate for c in changes})
     changes += [c for c in deprecations if c.group == "safe"]
     return tuple(changes)

@@ -32,12 +32,14 @@ from .._errors import ConfigurationError
 from ._sources import one_line
 
 __all__ = [
+    "OPERATION_SUFFIXES",
     "Location",
     "Operation",
     "OperationFolder",
     "OperationsError",
     "distinct_folders",
     "location_of",
+    "operation_files",
     "operation_name",
     "read_operations",
     "shown_path",
@@ -163,9 +165,19 @@ def _spread_by(node: Node, fragments: dict[str, FragmentDefinitionNode]) -> list
     return seen
 
 
+# The files ariadne-codegen reads as operations in a folder (its walk_graphql_files): codegen
+# generates from every one of them, so every one is checked, not only those ending .graphql.
+OPERATION_SUFFIXES = (".graphql", ".graphqls", ".gql")
+
+
+def operation_files(folder: Path) -> list[Path]:
+    """The operation files under `folder`, in path order: every one ariadne-codegen reads."""
+    return sorted(path for path in folder.rglob("*") if path.suffix in OPERATION_SUFFIXES)
+
+
 def _files(path: Path, label: str) -> list[Path]:
     if path.is_dir():
-        files = sorted(path.rglob("*.graphql"))
+        files = operation_files(path)
         if not files:
             raise OperationsError(f"{label}: no .graphql operation files there")
         return files

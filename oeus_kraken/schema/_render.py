@@ -15,7 +15,7 @@ from typing import Any
 from ._changes import GROUPS, SchemaChange
 from ._diff import Break, OperationVerdict, SchemaDiff
 from ._operations import Location
-from ._sources import one_line
+from ._sources import one_line, shown_reason
 from ._walk import DeprecatedUse
 
 __all__ = ["SAFE_SHOWN", "render_json", "render_markdown", "render_text", "verdict_line"]
@@ -169,7 +169,7 @@ def _operation_rows(diff: SchemaDiff) -> list[str]:
             where = _code(str(found.location or op.location or op.folder))
             rows.append(_row(_code(op.name), "**breaks**", where, _break_cell(found)))
         for use in op.deprecated:
-            what = f"{use.kind} {_code(use.coordinate)} is deprecated: {use.reason}"
+            what = f"{use.kind} {_code(use.coordinate)} is deprecated: {shown_reason(use.reason)}"
             if use.coordinate in op.newly_deprecated:
                 what += " (newly deprecated)"
             rows.append(_row(_code(op.name), "deprecated", _code(str(use.location)), _cell(what)))

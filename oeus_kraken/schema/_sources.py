@@ -82,9 +82,20 @@ class LoadedSchema:
 
 
 def one_line(text: str, limit: int = 300) -> str:
-    """`text` with its whitespace runs as single spaces, cut to `limit` characters."""
+    """`text` with its whitespace runs as single spaces, cut to `limit` characters. Any other
+    character a terminal would act on (an escape code, a bell) is spelt as Python spells it
+    (`\\x1b`), as the CLI shows API text: a schema may be an endpoint's, its deprecation
+    reasons a server's words."""
     text = " ".join(text.split())
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def shown_reason(reason: str) -> str:
+    """A deprecation's reason in one line; `@deprecated(reason: "")` gave a line ending in
+    "is deprecated: " and nothing after it."""
+    return one_line(reason, 500) or "(no reason given)"
 
 
 def is_url(source: str) -> bool:
@@ -123,7 +134,9 @@ def read_schema_file(
     (`{"data": {"__schema": ...}}`) or its `data` alone."""
     shown = label or str(path)
     try:
-        sdl = path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte order mark (Windows PowerShell writes one) is not part of the text;
+        # kept, it hid that the file is JSON, and json.loads refuses it.
+        sdl = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else error
         raise SchemaFileError(f"cannot read schema {shown}: {reason}") from None
@@ -138,6 +151,10 @@ def _schema_from_json(text: str, label: str) -> GraphQLSchema:
     except ValueError as error:
         raise SchemaFileError(
             f"{label} is not a valid GraphQL schema: not JSON ({error})"
+        ) from None
+    except RecursionError:  # deeper than Python reads: a traceback, and exit 1, before
+        raise SchemaFileError(
+            f"{label} is not a valid GraphQL schema: JSON nested too deeply to read"
         ) from None
     data = document.get("data", document) if isinstance(document, dict) else document
     try:

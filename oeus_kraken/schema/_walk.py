@@ -47,7 +47,7 @@ from graphql import (
 )
 
 from ._operations import Location, location_of
-from ._sources import one_line
+from ._sources import shown_reason
 
 __all__ = ["DeprecatedUse", "Element", "NodeKey", "Use", "Walk", "node_key", "walk"]
 
@@ -82,7 +82,7 @@ class DeprecatedUse:
     def line(self) -> str:
         """`ops/a.graphql:3: field ProductType.oldField is deprecated: <reason>`"""
         where = f"{self.location}: " if self.location else ""
-        return f"{where}{self.kind} {self.coordinate} is deprecated: {one_line(self.reason, 500)}"
+        return f"{where}{self.kind} {self.coordinate} is deprecated: {shown_reason(self.reason)}"
 
 
 @dataclass(frozen=True)
