@@ -641,6 +641,25 @@ def test_fetch_never_prints_the_token_even_when_the_server_echoes_it(
     assert TOKEN not in out + err
 
 
+def test_fetch_never_writes_the_token_into_the_schema_when_the_server_echoes_it(
+    workspace, env, httpx_mock, capsys
+):
+    # schema.graphql is committed: a description quoting the token (a hostile server, or one
+    # echoing the request while debugging) must not carry it into the repository.
+    schema, queries = workspace
+    env.setenv("KRAKEN_TOKEN", TOKEN)
+    echoing = NEW_SMALL_SDL.replace("type Viewer {", f'"""Served to {TOKEN}"""\ntype Viewer {{')
+    httpx_mock.add_response(url=URL, method="POST", json=introspection(echoing))
+
+    code = fetch(schema, queries)
+
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    written = schema.read_text(encoding="utf-8")
+    quoted = TOKEN in written + out + err  # (asserted apart: a failure prints no token)
+    assert (written.count("Served to ***"), quoted) == (1, False)
+
+
 def test_fetch_never_prints_part_of_the_token_where_a_long_message_is_cut(
     workspace, env, httpx_mock, capsys
 ):

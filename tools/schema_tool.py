@@ -833,6 +833,8 @@ def run_fetch(
         )
         return report.exit_code
     text = schema_file_text(new, url, datetime.now(timezone.utc), schema_path.name)
+    if token:  # the file is committed: a description quoting the token must not carry it there
+        text = text.replace(token, "***")
     write_atomically(target, text)
     if report.breaks_us:
         out(
