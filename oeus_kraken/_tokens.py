@@ -551,7 +551,10 @@ class TokenState:
     def token_info(self) -> TokenInfo:
         held = self.held
         if held is None:
-            raise AuthenticationError("no Kraken token is held (it was just rejected); try again")
+            raise AuthenticationError(
+                "no Kraken token is held: none obtained yet, or the API has just rejected it. "
+                "A call obtains one (or a client's authenticate()); then ask again."
+            )
         skew = held.received_at - (unix_time(held.claims.get("iat")) or held.received_at)
         refresh_expires = self._refresh_expires_at
         return TokenInfo(

@@ -25,6 +25,7 @@ from gql import gql
 from gql.transport.httpx import HTTPXAsyncTransport, HTTPXTransport
 
 from oeus_kraken import (
+    TEST_URL,
     APIKey,
     AuthenticationError,
     KrakenAuth,
@@ -296,3 +297,11 @@ def test_the_sync_client_uses_the_token_store_from_the_calling_thread(
     with SyncKrakenClient(sandbox.url, credentials=APIKey(DEMO_API_KEY), token_store=store) as k:
         k.get_viewer()
     assert store.threads == [("load", threading.get_ident()), ("save", threading.get_ident())]
+
+
+def test_token_info_before_any_token_says_none_was_obtained_yet() -> None:
+    # It said "(it was just rejected)" of a KrakenAuth that had never asked for a token.
+    auth = KrakenAuth(APIKey("KEY-SECRET-never-used"), url=TEST_URL)
+    with pytest.raises(AuthenticationError, match="none obtained yet") as raised:
+        auth.token_info()
+    assert "authenticate()" in str(raised.value)
