@@ -324,9 +324,17 @@ def read_response(
             )
         )
     if status == 401:
+        sent_a_token = "authorization" in response.request.headers
         raise (
             TokenRejectedError(
                 f"{what}: HTTP 401 Unauthorized: the API did not accept the credentials sent",
+                **context,
+            )
+            if sent_a_token
+            else AuthenticationError(
+                f"{what}: HTTP 401 Unauthorized: the API wants authentication, and this request "
+                "carried no token (it went out as a public operation: see public_operations in "
+                "codegen.toml, or the client's kraken_public_operations)",
                 **context,
             )
         )

@@ -15,7 +15,7 @@ from hostile_server import HostileServer
 from loopback_kraken import CLIENT_KINDS, Caller, scripted
 from pytest_httpx import HTTPXMock
 
-from oeus_kraken import ConfigurationError, KrakenClient, SyncKrakenClient
+from oeus_kraken import AuthenticationError, ConfigurationError, KrakenClient, SyncKrakenClient
 
 BAD_TIMEOUTS = [
     0,
@@ -230,3 +230,16 @@ async def test_a_call_cut_off_by_closing_its_client_meanwhile_says_the_client_wa
     with pytest.raises(ConfigurationError, match="closed while this call was under way"):
         await call(client, "get_fan_club_discount")
     await http.aclose() if kind == "async" else http.close()
+
+
+async def test_a_401_to_a_public_operation_says_it_carried_no_token(
+    make_client: Callable[..., AnyClient], httpx_mock: HTTPXMock
+) -> None:
+    # It said "the API did not accept the credentials sent" of a request that carried none.
+    httpx_mock.add_response(status_code=401, text="Unauthorized")
+    client = make_client(max_retries=2)
+    with pytest.raises(AuthenticationError) as raised:
+        await call(client, "get_fan_club_discount")
+    assert "carried no token" in str(raised.value)
+    assert "credentials sent" not in str(raised.value)
+    assert len(httpx_mock.get_requests()) == 1  # not retried
