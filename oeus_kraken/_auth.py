@@ -308,16 +308,8 @@ class KrakenAuth(httpx.Auth):
         return token
 
     def _token_request(self, what: TokenRequest, original: httpx.Request) -> httpx.Request:
-        body, shown = (
-            to_json(
-                {
-                    "query": TOKEN_DOCUMENTS[what.use],
-                    "operationName": what.use.value,
-                    "variables": {"input": variables},
-                }
-            )
-            for variables in (what.variables, what.masked_variables)
-        )
+        body = _token_request_body(what, what.variables)
+        shown = _token_request_body(what, what.masked_variables)  # to a hook reading it once sent
         # No Authorization at all: a stale token sent with a login makes Kraken answer
         # "Signature of the JWT has expired".
         headers = [
@@ -509,6 +501,16 @@ def _origin(url: httpx.URL) -> str:
         host = ipaddress.ip_address(host).compressed
     host = f"[{host}]" if ":" in host else host
     return f"{url.scheme}://{host}" + ("" if port is None else f":{port}")
+
+
+def _token_request_body(what: TokenRequest, variables: dict[str, str]) -> bytes:
+    return to_json(
+        {
+            "query": TOKEN_DOCUMENTS[what.use],
+            "operationName": what.use.value,
+            "variables": {"input": variables},
+        }
+    )
 
 
 def _addressed_to(request: httpx.Request) -> str:
