@@ -501,6 +501,61 @@ async def test_a_request_whose_host_header_names_another_host_is_refused_before_
         assert endpoint.requests == []
 
 
+# Host headers that a URL parser reads as the endpoint's host and port, but that are not that host
+# and port: a server or CDN routing by the header's text sends the request to another virtual host
+# (or its default one). `{}` is the endpoint's host:port.
+HOSTS_IN_DISGUISE = {
+    "user info naming another host": "other.example@{}",
+    "a path": "{}/other.example",
+    "a query": "{}?other.example",
+    "a fragment": "{}#@other.example",
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core (_auth._addressed_to): the Host header is parsed as a URL's authority, so what "
+    "a URL parser drops is not seen; fix proposed in the probe10-auth report",
+)
+@pytest.mark.parametrize("spelling", list(HOSTS_IN_DISGUISE))
+@pytest.mark.parametrize("kind", RAW_KINDS)
+async def test_a_host_header_that_is_more_than_the_endpoints_host_and_port_is_refused(
+    kind: str, spelling: str
+) -> None:
+    """`Host: other.example@127.0.0.1:PORT` (or the endpoint's host:port followed by a path, a
+    query or a fragment) was taken for the endpoint's own, being read as a URL's authority, and
+    the token request, credential and all, went out with that Host header as written."""
+    kraken = scripted()
+    with HostileServer(kraken.over_socket) as endpoint:
+        host = HOSTS_IN_DISGUISE[spelling].format(httpx.URL(endpoint.url).netloc.decode())
+        caller = Caller.make(kind, endpoint.url)
+        assert caller.http is not None
+        http = caller.http
+        try:
+            with pytest.raises(ConfigurationError, match="Host header"):
+                await caller.run(lambda: http.post(endpoint.url, json={}, headers={"Host": host}))
+        finally:
+            await caller.close()
+        assert endpoint.requests == []
+
+
+@pytest.mark.parametrize(
+    "host", ["KRAKEN.EXAMPLE.TEST", "kraken.example.test:443", "Kraken.Example.Test:443"]
+)
+def test_a_host_header_naming_the_endpoint_in_another_case_or_with_its_port_is_sent(
+    host: str,
+) -> None:
+    """Host names are case-blind and 443 is https's port: these name the endpoint itself."""
+    kraken = FakeKraken(time.time)
+    url = "https://kraken.example.test/v1/graphql/"
+    auth = KrakenAuth(CREDENTIAL, url=url)
+    with httpx.Client(auth=auth, transport=httpx.MockTransport(kraken.handle)) as http:
+        body = {"query": "query getViewer { viewer { email } }", "operationName": "getViewer"}
+        answer = http.post(url, json=body, headers={"Host": host})
+    assert answer.status_code == 200
+    assert [sent.headers["host"] for sent in kraken.sent] == [host, host]
+
+
 # -- an event hook that raises for the status ----------------------------------------------------
 
 # Answers an http_client's `raise_for_status()` response hook raises for, and what the call is.
