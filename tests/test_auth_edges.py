@@ -10,7 +10,9 @@ suite's fake Kraken behind a `HostileServer`) issues tokens on real time, an hou
 from __future__ import annotations
 
 import contextlib
+import copy
 import html
+import pickle
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -639,6 +641,49 @@ async def test_a_hook_that_reads_request_bodies_leaves_token_requests_working(
         shows_the_key = ORG_KEY in read[0].decode()  # (asserted apart: a failure prints no key)
         assert not shows_the_key
         assert b'"organizationSecretKey":"***"' in read[0]
+
+
+# How a hook keeps a request for later (a background logger, a recorder): a copy.
+REQUEST_COPIES: dict[str, Callable[[httpx.Request], httpx.Request]] = {
+    "copy.deepcopy": copy.deepcopy,
+    "pickled": lambda request: pickle.loads(pickle.dumps(request)),  # noqa: S301 (our own bytes)
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core (_auth._TokenRequest.read): a copy has no _SentOnce stream (httpx's "
+    "__getstate__ drops streams) and read() asserts it has; fix proposed in the probe10-auth "
+    "report",
+)
+@pytest.mark.parametrize("copying", list(REQUEST_COPIES))
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_hook_that_keeps_a_copy_of_each_request_reads_the_token_requests_masked(
+    kind: str, copying: str
+) -> None:
+    """A response hook that keeps a copy of each request and reads its body (deepcopy or a
+    pickle, as a queue to a logging process makes) got a bare AssertionError out of the token
+    request's copy, failing the call; a copy of any other request reads as its body."""
+    read: list[bytes] = []
+
+    def keep_a_copy(response: httpx.Response) -> None:
+        read.append(REQUEST_COPIES[copying](response.request).content)
+
+    async def akeep_a_copy(response: httpx.Response) -> None:
+        keep_a_copy(response)
+
+    kraken = scripted()
+    with HostileServer(kraken.over_socket) as endpoint:
+        hook = akeep_a_copy if kind in ("async", "raw-async") else keep_a_copy
+        caller = with_http_client(kind, endpoint.url, {"event_hooks": {"response": [hook]}})
+        try:
+            assert viewer_email(await caller.call()) == EMAIL
+        finally:
+            await caller.close()
+    assert len(read) == 2  # the token request's body and the call's
+    shows_the_key = ORG_KEY in read[0].decode()  # (asserted apart: a failure prints no key)
+    assert not shows_the_key
+    assert b'"organizationSecretKey":"***"' in read[0]
 
 
 # -- a transport that resends --------------------------------------------------------------------
