@@ -13,6 +13,7 @@ import contextlib
 import copy
 import html
 import pickle
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -712,6 +713,36 @@ async def test_a_hook_that_keeps_a_copy_of_each_request_reads_the_token_requests
     shows_the_key = ORG_KEY in read[0].decode()  # (asserted apart: a failure prints no key)
     assert not shows_the_key
     assert b'"organizationSecretKey":"***"' in read[0]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core (_auth.KrakenAuth._request_token): a token request httpx gives up on before "
+    "sending keeps its body; fix proposed in the probe10-auth report",
+)
+@pytest.mark.parametrize("kind", RAW_KINDS)
+async def test_the_error_of_a_token_request_that_could_not_be_sent_holds_no_credential(
+    kind: str,
+) -> None:
+    """A raw client raises httpx's own error when the token request gets no answer, and the
+    error's `.request` is the token request: an error reporter reading it (`.content`) got the
+    credential whole when the connection was refused, the body not being sent, where once sent
+    it reads as ***."""
+    with socket.socket() as unused:  # a port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unused.getsockname()[1]}/v1/graphql/"
+    caller = Caller.make(kind, url)
+    assert caller.http is not None
+    http = caller.http
+    try:
+        with pytest.raises(httpx.ConnectError) as raised:
+            await caller.run(lambda: http.post(url, json={}))
+    finally:
+        await caller.close()
+    body = raised.value.request.content
+    shows_the_key = ORG_KEY in body.decode()  # (asserted apart: a failure prints no key)
+    assert not shows_the_key
+    assert b'"organizationSecretKey":"***"' in body
 
 
 # -- a transport that resends --------------------------------------------------------------------
