@@ -13,6 +13,7 @@ import contextlib
 import copy
 import html
 import pickle
+import re
 import socket
 import time
 from collections.abc import Callable
@@ -71,6 +72,15 @@ from oeus_kraken import (
     StoredTokens,
     SyncKrakenClient,
 )
+
+
+def awaiting_core_fix(where: str, what: str) -> pytest.MarkDecorator:
+    """A defect in the core (owned by the lead): its test fails until the fix proposed in the
+    probe10-auth report is applied there."""
+    return pytest.mark.xfail(
+        strict=True, reason=f"core ({where}): {what}; fix proposed in the probe10-auth report"
+    )
+
 
 # -- a server that quotes the token back ---------------------------------------------------------
 
@@ -322,10 +332,9 @@ class SavesHeldBack:
             self.store.save(key, tokens)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_tokens.TokenState.load): a re-read that finds nothing newer is final for a "
-    "RefreshToken-only client; fix proposed in the probe10-auth report",
+@awaiting_core_fix(
+    "_tokens.TokenState.load",
+    "a re-read that finds nothing newer is final for a RefreshToken-only client",
 )
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_rotated_refresh_token_saved_after_the_re_read_is_still_taken_from_the_store(
@@ -504,6 +513,34 @@ async def test_a_request_whose_host_header_names_another_host_is_refused_before_
         assert endpoint.requests == []
 
 
+@awaiting_core_fix(
+    "_auth.KrakenAuth._check_origin",
+    "with a Host header, only the header is compared, not the URL the request connects to",
+)
+@pytest.mark.parametrize("kind", RAW_KINDS)
+async def test_a_request_to_another_origin_whose_host_header_names_the_endpoint_is_refused(
+    kind: str,
+) -> None:
+    """The URL is where the request connects (and whose certificate is checked); the Host
+    header, the virtual host it asks for there. A raw client's request to another server's URL
+    with `Host:` the endpoint's (set on the client, for a proxy or a tunnel, or by hand) passed
+    the check, which read the header alone: that server got the call and its token."""
+    with (
+        HostileServer(scripted().over_socket) as endpoint,
+        HostileServer(scripted().over_socket) as other,
+    ):
+        caller = Caller.make(kind, endpoint.url)
+        assert caller.http is not None
+        http = caller.http
+        host = httpx.URL(endpoint.url).netloc.decode()
+        try:
+            with pytest.raises(ConfigurationError, match=re.escape(origin(other.url))):
+                await caller.run(lambda: http.post(other.url, json={}, headers={"Host": host}))
+        finally:
+            await caller.close()
+        assert (endpoint.requests, other.requests) == ([], [])
+
+
 # Host headers that a URL parser reads as the endpoint's host and port, but that are not that host
 # and port: a server or CDN routing by the header's text sends the request to another virtual host
 # (or its default one). `{}` is the endpoint's host:port.
@@ -515,10 +552,9 @@ HOSTS_IN_DISGUISE = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_auth._addressed_to): the Host header is parsed as a URL's authority, so what "
-    "a URL parser drops is not seen; fix proposed in the probe10-auth report",
+@awaiting_core_fix(
+    "_auth._addressed_to",
+    "the Host header is parsed as a URL's authority, so what a URL parser drops is not seen",
 )
 @pytest.mark.parametrize("spelling", list(HOSTS_IN_DISGUISE))
 @pytest.mark.parametrize("kind", RAW_KINDS)
@@ -562,10 +598,9 @@ def test_a_host_header_naming_the_endpoint_in_another_case_or_with_its_port_is_s
 # -- headers in bytes, beyond ASCII ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_auth.KrakenAuth._token_request): the caller's headers are copied as text, "
-    "and httpx encodes text headers as ASCII; fix proposed in the probe10-auth report",
+@awaiting_core_fix(
+    "_auth.KrakenAuth._token_request",
+    "the caller's headers are copied as text, and httpx encodes text headers as ASCII",
 )
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_header_value_in_bytes_beyond_ascii_goes_on_the_token_request_as_given(
@@ -679,11 +714,9 @@ REQUEST_COPIES: dict[str, Callable[[httpx.Request], httpx.Request]] = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_auth._TokenRequest.read): a copy has no _SentOnce stream (httpx's "
-    "__getstate__ drops streams) and read() asserts it has; fix proposed in the probe10-auth "
-    "report",
+@awaiting_core_fix(
+    "_auth._TokenRequest.read",
+    "a copy has no _SentOnce stream (httpx's __getstate__ drops streams) and read() asserts it has",
 )
 @pytest.mark.parametrize("copying", list(REQUEST_COPIES))
 @pytest.mark.parametrize("kind", KINDS)
@@ -715,10 +748,9 @@ async def test_a_hook_that_keeps_a_copy_of_each_request_reads_the_token_requests
     assert b'"organizationSecretKey":"***"' in read[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_auth.KrakenAuth._request_token): a token request httpx gives up on before "
-    "sending keeps its body; fix proposed in the probe10-auth report",
+@awaiting_core_fix(
+    "_auth.KrakenAuth._request_token",
+    "a token request httpx gives up on before sending keeps its body",
 )
 @pytest.mark.parametrize("kind", RAW_KINDS)
 async def test_the_error_of_a_token_request_that_could_not_be_sent_holds_no_credential(
