@@ -38,19 +38,20 @@ def check_url(url: object, *, allow_insecure_http: bool = False) -> str:
     if not isinstance(url, str) or not url:
         raise ConfigurationError(f"url must be a non-empty string, got {type(url).__name__}")
     try:
-        parts = urlsplit(url)
-        hostname, _ = parts.hostname, parts.port
-        httpx.URL(url)  # what the request will be made with: it must take the URL too
-    except (ValueError, httpx.InvalidURL):  # "Invalid IPv6 URL", a port that is no number
-        hostname = None
-        parts = None
-    if parts is None or parts.scheme not in ("https", "http") or not hostname:
+        # Read as httpx reads it, which makes the requests: Python's urlsplit skips spaces
+        # before the scheme, where httpx sees a relative URL with no scheme or host.
+        parts = httpx.URL(url)
+        scheme, hostname = parts.scheme, parts.host
+        urlsplit(url).port  # noqa: B018 (what Python refuses too: "Invalid IPv6 URL", a port)
+    except (ValueError, httpx.InvalidURL):
+        scheme = hostname = ""
+    if scheme not in ("https", "http") or not hostname:
         # Not echoed whole: a URL can carry a password or a key (user:pw@, ?apikey=).
         shown = url.split("://", 1)[0] + "://..." if "://" in url else "a text with no scheme"
         raise ConfigurationError(
             f"url must be an http(s) URL with a host, such as {PRODUCTION_URL!r}; got {shown!r}"
         )
-    if parts.scheme == "http" and not is_loopback(hostname) and not allow_insecure_http:
+    if scheme == "http" and not is_loopback(hostname) and not allow_insecure_http:
         raise ConfigurationError(
             f"refusing plain http:// for {hostname!r}: credentials and tokens would travel "
             "unencrypted. Use https://, or http:// only on a loopback address (127.0.0.1, "

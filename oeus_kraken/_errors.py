@@ -114,7 +114,10 @@ def spellings_of(secrets: Iterable[str]) -> list[str]:
 def _spellings(secret: str) -> set[str]:
     from html import escape  # (rare path: kept out of import time)
 
-    return {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1], escape(secret)} - {""}
+    # JSON both ways: with letters beyond ASCII as \u00e4 (Python's json), and as they are (how
+    # our requests spell them, so a server quoting the body it got quotes them).
+    in_json = {json.dumps(secret, ensure_ascii=only)[1:-1] for only in (True, False)}
+    return {secret, repr(secret)[1:-1], *in_json, escape(secret)} - {""}
 
 
 def mask(text: str, spellings: list[str]) -> str:

@@ -49,12 +49,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ._credentials import Credentials
+from ._errors import ConfigurationError
 from ._folders import make_private_folders
 
 __all__ = [
     "FileTokenStore",
     "StoredTokens",
     "TokenStore",
+    "check_token_store",
     "default_token_store_path",
     "fits_a_header",
     "load_from",
@@ -115,6 +117,17 @@ class TokenStore(Protocol):
     def save(self, key: str, tokens: StoredTokens | None) -> None:
         """Keep `tokens` under `key`; None forgets them."""
         ...
+
+
+def check_token_store(store: object) -> TokenStore | None:
+    """`token_store=`: None, or anything with `load` and `save`. A path given for one (not
+    FileTokenStore(path)) kept no token, every call warning that the store failed to load."""
+    if store is None or all(callable(getattr(store, name, None)) for name in ("load", "save")):
+        return store  # type: ignore[return-value]
+    raise ConfigurationError(
+        "token_store must be a TokenStore (with load and save), such as FileTokenStore(path), "
+        f"got {type(store).__name__}"
+    )
 
 
 def load_from(store: TokenStore, key: str) -> StoredTokens | None:

@@ -484,7 +484,8 @@ class FakeKraken:
             httpx.Request(
                 request.method,
                 f"http://{host}{request.path}",
-                headers=request.headers,
+                # (As the bytes received: a value beyond ASCII is no text httpx encodes.)
+                headers={name: value.encode("latin-1") for name, value in request.headers.items()},
                 content=request.body,
             )
         )

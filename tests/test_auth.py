@@ -692,6 +692,33 @@ def quoting_the_input(how: str) -> Reply:
     return reply
 
 
+# A password as people choose them: beyond ASCII, with a quote and a backslash.
+AWKWARD_PASSWORD = 'Pässwörd"PWSECRET\\1'
+
+
+async def test_a_password_beyond_ascii_is_masked_in_an_answer_quoting_the_body_as_it_was_sent(
+    connect: Callable[..., Driver], server: FakeKraken
+) -> None:
+    """A server or proxy that quotes the request body back ("Bad request: <body>") quotes the
+    password as our JSON spelt it: letters beyond ASCII as they are, the quote and backslash
+    escaped. That spelling was not among those masked (the password itself, its repr, its JSON
+    with every letter beyond ASCII as \\u00xx, its HTML), and the error showed it."""
+    kraken = connect(EmailPassword(EMAIL, AWKWARD_PASSWORD))
+
+    def quoting_the_body(sent: Sent) -> httpx.Response:
+        variables = sent.content.decode().partition('"variables":')[2]
+        return httpx.Response(400, text=f"Bad request: variables {variables}")
+
+    server.queue(OBTAIN, quoting_the_body)
+    with pytest.raises(KrakenError) as raised:
+        await kraken.call("get_viewer")
+    error = raised.value
+    said = repr((str(error), repr(error), error.args, vars(error)))
+    shows_the_password = "PWSECRET" in said  # (asserted apart: a failure prints no password)
+    assert not shows_the_password
+    assert "***" in str(error)
+
+
 @pytest.mark.parametrize("how", ["a GraphQL validation error", "an HTTP 400 in plain text"])
 @pytest.mark.parametrize("credential", list(CREDENTIALS))
 async def test_no_secret_appears_in_an_error_that_quotes_the_token_requests_input(

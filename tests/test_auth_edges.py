@@ -9,7 +9,12 @@ suite's fake Kraken behind a `HostileServer`) issues tokens on real time, an hou
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import html
+import pickle
+import re
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -64,8 +69,18 @@ from oeus_kraken import (
     OrganizationSecretKey,
     RateLimitError,
     RefreshToken,
+    StoredTokens,
     SyncKrakenClient,
 )
+
+
+def awaiting_core_fix(where: str, what: str) -> pytest.MarkDecorator:
+    """A defect in the core (owned by the lead): its test fails until the fix proposed in the
+    probe10-auth report is applied there."""
+    return pytest.mark.xfail(
+        strict=True, reason=f"core ({where}): {what}; fix proposed in the probe10-auth report"
+    )
+
 
 # -- a server that quotes the token back ---------------------------------------------------------
 
@@ -293,6 +308,72 @@ async def test_a_refresh_token_another_process_rotated_is_taken_from_the_shared_
             await second.close()
 
 
+class SavesHeldBack:
+    """A FileTokenStore whose saves wait, while `holding`, until `release()`: the saves of a
+    process that is slower to write than another is to read."""
+
+    def __init__(self, path: Path) -> None:
+        self.store = FileTokenStore(path)
+        self.holding = False
+        self._held: list[tuple[str, StoredTokens | None]] = []
+
+    def load(self, key: str) -> StoredTokens | None:
+        return self.store.load(key)
+
+    def save(self, key: str, tokens: StoredTokens | None) -> None:
+        if self.holding:
+            self._held.append((key, tokens))
+        else:
+            self.store.save(key, tokens)
+
+    def release(self) -> None:
+        self.holding = False
+        for key, tokens in self._held:
+            self.store.save(key, tokens)
+
+
+@awaiting_core_fix(
+    "_tokens.TokenState.load",
+    "a re-read that finds nothing newer is final for a RefreshToken-only client",
+)
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_rotated_refresh_token_saved_after_the_re_read_is_still_taken_from_the_store(
+    kind: str, tmp_path: Path
+) -> None:
+    """Two processes started together with one RefreshToken and one token file both refresh;
+    the API rotates it for the first and refuses the second, which reads the file again before
+    the first has written what it got (its answer and the second's refusal leave the server
+    together). The second then said "The refresh token was rejected ... no other credential"
+    for the rest of its life, while the file held a working token and refresh token. (Seen with
+    two real processes: one of them failed every call, about one run in two.)"""
+    clock = FakeClock(time.time())
+    kraken = scripted()
+    rotating_refresh_tokens(kraken)
+    path = tmp_path / "tokens.json"
+    slow = SavesHeldBack(path)
+    credential = RefreshToken(REFRESH_TOKEN_VALUE)
+    with HostileServer(kraken.over_socket) as endpoint:
+        first = await caller_holding_a_token(
+            kind, endpoint.url, clock, credentials=credential, token_store=slow
+        )
+        second = await caller_holding_a_token(
+            kind, endpoint.url, clock, credentials=credential, token_store=FileTokenStore(path)
+        )  # (its token from the file)
+        try:
+            clock.advance(TOKEN_LIFETIME - MARGIN + 1)
+            slow.holding = True
+            assert viewer_email(await first.call()) == EMAIL  # refreshed: rotated, not yet saved
+            clock.advance(MARGIN)  # the second's token has expired: it refreshes, and is refused
+            with contextlib.suppress(AuthenticationError):
+                await second.call()
+            slow.release()  # the first's tokens land in the file
+            clock.advance(5)
+            assert viewer_email(await second.call()) == EMAIL
+        finally:
+            await first.close()
+            await second.close()
+
+
 # Ways a refresh ahead of time fails in passing.
 PASSING_FAILURES: dict[str, Callable[[Sent], httpx.Response]] = {
     "HTTP 502": lambda _sent: html_page(502, "502 Bad Gateway"),
@@ -432,6 +513,115 @@ async def test_a_request_whose_host_header_names_another_host_is_refused_before_
         assert endpoint.requests == []
 
 
+@awaiting_core_fix(
+    "_auth.KrakenAuth._check_origin",
+    "with a Host header, only the header is compared, not the URL the request connects to",
+)
+@pytest.mark.parametrize("kind", RAW_KINDS)
+async def test_a_request_to_another_origin_whose_host_header_names_the_endpoint_is_refused(
+    kind: str,
+) -> None:
+    """The URL is where the request connects (and whose certificate is checked); the Host
+    header, the virtual host it asks for there. A raw client's request to another server's URL
+    with `Host:` the endpoint's (set on the client, for a proxy or a tunnel, or by hand) passed
+    the check, which read the header alone: that server got the call and its token."""
+    with (
+        HostileServer(scripted().over_socket) as endpoint,
+        HostileServer(scripted().over_socket) as other,
+    ):
+        caller = Caller.make(kind, endpoint.url)
+        assert caller.http is not None
+        http = caller.http
+        host = httpx.URL(endpoint.url).netloc.decode()
+        try:
+            with pytest.raises(ConfigurationError, match=re.escape(origin(other.url))):
+                await caller.run(lambda: http.post(other.url, json={}, headers={"Host": host}))
+        finally:
+            await caller.close()
+        assert (endpoint.requests, other.requests) == ([], [])
+
+
+# Host headers that a URL parser reads as the endpoint's host and port, but that are not that host
+# and port: a server or CDN routing by the header's text sends the request to another virtual host
+# (or its default one). `{}` is the endpoint's host:port.
+HOSTS_IN_DISGUISE = {
+    "user info naming another host": "other.example@{}",
+    "a path": "{}/other.example",
+    "a query": "{}?other.example",
+    "a fragment": "{}#@other.example",
+}
+
+
+@awaiting_core_fix(
+    "_auth._addressed_to",
+    "the Host header is parsed as a URL's authority, so what a URL parser drops is not seen",
+)
+@pytest.mark.parametrize("spelling", list(HOSTS_IN_DISGUISE))
+@pytest.mark.parametrize("kind", RAW_KINDS)
+async def test_a_host_header_that_is_more_than_the_endpoints_host_and_port_is_refused(
+    kind: str, spelling: str
+) -> None:
+    """`Host: other.example@127.0.0.1:PORT` (or the endpoint's host:port followed by a path, a
+    query or a fragment) was taken for the endpoint's own, being read as a URL's authority, and
+    the token request, credential and all, went out with that Host header as written."""
+    kraken = scripted()
+    with HostileServer(kraken.over_socket) as endpoint:
+        host = HOSTS_IN_DISGUISE[spelling].format(httpx.URL(endpoint.url).netloc.decode())
+        caller = Caller.make(kind, endpoint.url)
+        assert caller.http is not None
+        http = caller.http
+        try:
+            with pytest.raises(ConfigurationError, match="Host header"):
+                await caller.run(lambda: http.post(endpoint.url, json={}, headers={"Host": host}))
+        finally:
+            await caller.close()
+        assert endpoint.requests == []
+
+
+@pytest.mark.parametrize(
+    "host", ["KRAKEN.EXAMPLE.TEST", "kraken.example.test:443", "Kraken.Example.Test:443"]
+)
+def test_a_host_header_naming_the_endpoint_in_another_case_or_with_its_port_is_sent(
+    host: str,
+) -> None:
+    """Host names are case-blind and 443 is https's port: these name the endpoint itself."""
+    kraken = FakeKraken(time.time)
+    url = "https://kraken.example.test/v1/graphql/"
+    auth = KrakenAuth(CREDENTIAL, url=url)
+    with httpx.Client(auth=auth, transport=httpx.MockTransport(kraken.handle)) as http:
+        body = {"query": "query getViewer { viewer { email } }", "operationName": "getViewer"}
+        answer = http.post(url, json=body, headers={"Host": host})
+    assert answer.status_code == 200
+    assert [sent.headers["host"] for sent in kraken.sent] == [host, host]
+
+
+# -- headers in bytes, beyond ASCII ---------------------------------------------------------------
+
+
+@awaiting_core_fix(
+    "_auth.KrakenAuth._token_request",
+    "the caller's headers are copied as text, and httpx encodes text headers as ASCII",
+)
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_header_value_in_bytes_beyond_ascii_goes_on_the_token_request_as_given(
+    kind: str,
+) -> None:
+    """HTTP carries header bytes beyond ASCII (obs-text), and httpx sends a bytes value as
+    given. An http_client's header such as `{"X-Client": b"caf\xe9"}` went out on every request,
+    but a token request (which copies the caller's headers) raised a bare UnicodeEncodeError
+    out of the call: httpx's Headers decode it as Latin-1 text and encode text as ASCII."""
+    kraken = scripted()
+    with HostileServer(kraken.over_socket) as endpoint:
+        headers = {"headers": {"X-Client": b"caf\xe9"}}
+        caller = with_http_client(kind, endpoint.url, headers, max_retries=0)
+        try:
+            assert viewer_email(await caller.call()) == EMAIL
+        finally:
+            await caller.close()
+        sent = [(request.operation, request.headers["x-client"]) for request in endpoint.requests]
+    assert sent == [(OBTAIN, "caf\xe9"), ("getViewer", "caf\xe9")]  # (read as Latin-1)
+
+
 # -- an event hook that raises for the status ----------------------------------------------------
 
 # Answers an http_client's `raise_for_status()` response hook raises for, and what the call is.
@@ -515,6 +705,76 @@ async def test_a_hook_that_reads_request_bodies_leaves_token_requests_working(
         shows_the_key = ORG_KEY in read[0].decode()  # (asserted apart: a failure prints no key)
         assert not shows_the_key
         assert b'"organizationSecretKey":"***"' in read[0]
+
+
+# How a hook keeps a request for later (a background logger, a recorder): a copy.
+REQUEST_COPIES: dict[str, Callable[[httpx.Request], httpx.Request]] = {
+    "copy.deepcopy": copy.deepcopy,
+    "pickled": lambda request: pickle.loads(pickle.dumps(request)),  # noqa: S301 (our own bytes)
+}
+
+
+@awaiting_core_fix(
+    "_auth._TokenRequest.read",
+    "a copy has no _SentOnce stream (httpx's __getstate__ drops streams) and read() asserts it has",
+)
+@pytest.mark.parametrize("copying", list(REQUEST_COPIES))
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_hook_that_keeps_a_copy_of_each_request_reads_the_token_requests_masked(
+    kind: str, copying: str
+) -> None:
+    """A response hook that keeps a copy of each request and reads its body (deepcopy or a
+    pickle, as a queue to a logging process makes) got a bare AssertionError out of the token
+    request's copy, failing the call; a copy of any other request reads as its body."""
+    read: list[bytes] = []
+
+    def keep_a_copy(response: httpx.Response) -> None:
+        read.append(REQUEST_COPIES[copying](response.request).content)
+
+    async def akeep_a_copy(response: httpx.Response) -> None:
+        keep_a_copy(response)
+
+    kraken = scripted()
+    with HostileServer(kraken.over_socket) as endpoint:
+        hook = akeep_a_copy if kind in ("async", "raw-async") else keep_a_copy
+        caller = with_http_client(kind, endpoint.url, {"event_hooks": {"response": [hook]}})
+        try:
+            assert viewer_email(await caller.call()) == EMAIL
+        finally:
+            await caller.close()
+    assert len(read) == 2  # the token request's body and the call's
+    shows_the_key = ORG_KEY in read[0].decode()  # (asserted apart: a failure prints no key)
+    assert not shows_the_key
+    assert b'"organizationSecretKey":"***"' in read[0]
+
+
+@awaiting_core_fix(
+    "_auth.KrakenAuth._request_token",
+    "a token request httpx gives up on before sending keeps its body",
+)
+@pytest.mark.parametrize("kind", RAW_KINDS)
+async def test_the_error_of_a_token_request_that_could_not_be_sent_holds_no_credential(
+    kind: str,
+) -> None:
+    """A raw client raises httpx's own error when the token request gets no answer, and the
+    error's `.request` is the token request: an error reporter reading it (`.content`) got the
+    credential whole when the connection was refused, the body not being sent, where once sent
+    it reads as ***."""
+    with socket.socket() as unused:  # a port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unused.getsockname()[1]}/v1/graphql/"
+    caller = Caller.make(kind, url)
+    assert caller.http is not None
+    http = caller.http
+    try:
+        with pytest.raises(httpx.ConnectError) as raised:
+            await caller.run(lambda: http.post(url, json={}))
+    finally:
+        await caller.close()
+    body = raised.value.request.content
+    shows_the_key = ORG_KEY in body.decode()  # (asserted apart: a failure prints no key)
+    assert not shows_the_key
+    assert b'"organizationSecretKey":"***"' in body
 
 
 # -- a transport that resends --------------------------------------------------------------------

@@ -201,6 +201,28 @@ def test_one_endpoint_a_bad_kraken_auth_url_is_a_configuration_error_at_construc
         KrakenAuth(CREDENTIAL, url=url)
 
 
+# URLs that Python's urlsplit reads as http(s) URLs with a host (it skips spaces before the
+# scheme), and httpx, which makes the requests, as a relative URL with no scheme or host.
+URLS_WITH_SPACES_BEFORE_THE_SCHEME = (
+    " https://api.oeus-kraken.energy/v1/graphql/",
+    "   http://127.0.0.1:8000/v1/graphql/",
+)
+
+
+@pytest.mark.parametrize("url", URLS_WITH_SPACES_BEFORE_THE_SCHEME, ids=repr)
+def test_one_endpoint_a_url_with_spaces_before_its_scheme_is_refused_at_construction(
+    url: str,
+) -> None:
+    """The URL was checked as Python reads it and used as httpx does: both the clients and
+    KrakenAuth took it, and every call then said "could not reach the Kraken API at
+    %20https://... Check the URL and the network" (an APIConnectionError, retried), and the
+    KrakenAuth refused every request as one to another origin than "://"."""
+    with pytest.raises(ConfigurationError, match="url must be an http"):
+        SyncKrakenClient(url)
+    with pytest.raises(ConfigurationError, match="url must be an http"):
+        KrakenAuth(CREDENTIAL, url=url)
+
+
 # A URL's user:password@ part. httpx sends it as HTTP Basic authentication, in place of the
 # Authorization a request carries: our clients' token requests and calls went out with
 # `Authorization: Basic ...` and never with the Kraken token.

@@ -145,6 +145,43 @@ async def test_a_call_header_http_refuses_is_refused_before_sending_not_blamed_o
         assert len(endpoint.requests) == 2  # the token request and the first call
 
 
+# The headers the client sets, named in bytes (httpx takes bytes names and values alike), each
+# with a value it would send.
+HEADERS_THE_CLIENT_SETS_IN_BYTES = {
+    b"Host": b"other.example",
+    b"HOST": b"other.example",
+    b"Content-Length": b"31337",
+    b"Transfer-Encoding": b"chunked",
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core (_call._check_headers): a header name in bytes is not compared with the "
+    "refused ones; fix proposed in the probe10-auth report",
+)
+@pytest.mark.parametrize("name", list(HEADERS_THE_CLIENT_SETS_IN_BYTES), ids=repr)
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_a_header_the_client_sets_is_refused_when_the_call_names_it_in_bytes(
+    kind: str, name: bytes
+) -> None:
+    """`headers={"Host": ...}` is refused, as the Host header routes the request (on a shared
+    server or a CDN) to another virtual host than the endpoint's; `headers={b"Host": ...}` was
+    sent: the token request, credential and all, and then the call with its token went to
+    `Host: other.example`. A bytes Content-Length or Transfer-Encoding reached h11 likewise."""
+    with HostileServer(scripted().over_socket) as endpoint:
+        caller = Caller.make(kind, endpoint.url, max_retries=0)
+        try:
+            assert caller.client is not None
+            client = caller.client
+            headers: Any = {name: HEADERS_THE_CLIENT_SETS_IN_BYTES[name]}
+            with pytest.raises(ConfigurationError, match="headers="):
+                await caller.run(lambda: client.get_viewer(headers=headers))
+        finally:
+            await caller.close()
+        assert endpoint.requests == []
+
+
 # Public (no token request): whatever is sent, only the call itself can be.
 DOCUMENT = "query getFanClubDiscount($note: String) { getFanClubDiscount { discountAmount } }"
 

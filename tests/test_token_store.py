@@ -51,7 +51,15 @@ from hypothesis import strategies as st
 from pytest_httpx import HTTPXMock
 
 import oeus_kraken._token_store
-from oeus_kraken import APIKey, EmailPassword, FileTokenStore, KrakenClient, SyncKrakenClient
+from oeus_kraken import (
+    APIKey,
+    ConfigurationError,
+    EmailPassword,
+    FileTokenStore,
+    KrakenAuth,
+    KrakenClient,
+    SyncKrakenClient,
+)
 from oeus_kraken._token_store import StoredTokens, store_key
 
 CLIENT_CLASSES = {"async": KrakenClient, "sync": SyncKrakenClient}
@@ -1101,3 +1109,35 @@ def test_whatever_the_file_holds_the_store_never_raises_and_returns_only_well_fo
         assert found.refresh_expires_at is None or isinstance(found.refresh_expires_at, float | int)
     store.save(_FUZZ_KEY, tokens())  # and the file works again afterwards
     assert FileTokenStore(path).load(_FUZZ_KEY) == tokens()
+
+
+# -- what token_store= may be ----------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core (_auth.KrakenAuth.__init__): token_store= is not checked; fix proposed in the "
+    "probe10-auth report",
+)
+@pytest.mark.parametrize(
+    "store", ["~/.cache/oeus-kraken/tokens.json", Path("tokens.json"), {}], ids=repr
+)
+@pytest.mark.parametrize("make", ["SyncKrakenClient", "KrakenAuth"])
+def test_a_token_store_that_is_no_token_store_is_refused_at_construction(
+    make: str, store: Any
+) -> None:
+    """`token_store="~/.cache/oeus-kraken/tokens.json"` (the path, not FileTokenStore(path)) was
+    taken: every call then logged "token store str failed to load (AttributeError); ignoring
+    it" and kept no token, where every other option is checked as the client is made."""
+    with pytest.raises(ConfigurationError, match=r"FileTokenStore\(path\)"):
+        MADE_WITH_A_STORE[make](store)
+
+
+def _closed_client(store: Any) -> None:
+    SyncKrakenClient(URL, credentials=APIKey("k"), token_store=store).close()
+
+
+MADE_WITH_A_STORE: dict[str, Callable[[Any], object]] = {
+    "SyncKrakenClient": _closed_client,
+    "KrakenAuth": lambda store: KrakenAuth(APIKey("k"), url=URL, token_store=store),
+}
