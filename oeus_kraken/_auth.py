@@ -32,6 +32,7 @@ import contextlib
 import ipaddress
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -82,7 +83,14 @@ from ._steps import (
     perform_async,
     perform_sync,
 )
-from ._token_store import TokenStore, fits_a_header, load_from, save_to, store_key
+from ._token_store import (
+    TokenStore,
+    check_token_store,
+    fits_a_header,
+    load_from,
+    save_to,
+    store_key,
+)
 from ._tokens import (
     Flight,
     Pause,
@@ -112,7 +120,7 @@ TOKEN_DOCUMENTS = {
 }
 # Headers of the caller's request that are not copied onto the token request made for it.
 _NOT_COPIED = frozenset(
-    {"authorization", "content-length", "content-type", "transfer-encoding", "cookie"}
+    {b"authorization", b"content-length", b"content-type", b"transfer-encoding", b"cookie"}
 )
 
 
@@ -161,7 +169,7 @@ class KrakenAuth(httpx.Auth):
         self.url = check_url(url, allow_insecure_http=allow_insecure_http)
         self.refresh_margin = check_refresh_margin(refresh_margin)
         self.max_response_bytes = check_max_response_bytes(max_response_bytes)
-        self.token_store = token_store
+        self.token_store = check_token_store(token_store)
         self._endpoint = httpx.URL(self.url)
         if self.credentials is not None and self._endpoint.userinfo:
             # (Not echoed: the user name and password are secrets too.)
@@ -276,6 +284,8 @@ class KrakenAuth(httpx.Auth):
         what = flight.request
         logger.debug("Requesting a Kraken token (%s) with %s", what.use.value, what.credential)
         request = self._token_request(what, caller.request)
+        stream = request.stream
+        assert isinstance(stream, _SentOnce)
         try:
             failure: KrakenError | None = None
             try:
@@ -302,6 +312,9 @@ class KrakenAuth(httpx.Auth):
             self._abandon(flight, _interruption_cause(closing) or _unanswered(what.use.value))
             raise
         finally:
+            # Unsent (no connection, a cancellation), it is done with all the same: httpx's
+            # error holds it (`.request`), and reading it must not give the credential.
+            stream.spent()
             if not flight.done:  # anything else that ended this flow early
                 self._abandon(flight, None)
         yield from self._save()
@@ -312,10 +325,10 @@ class KrakenAuth(httpx.Auth):
         shown = _token_request_body(what, what.masked_variables)  # to a hook reading it once sent
         # No Authorization at all: a stale token sent with a login makes Kraken answer
         # "Signature of the JWT has expired".
-        headers = [
-            (k, v) for k, v in original.headers.multi_items() if k.lower() not in _NOT_COPIED
-        ]
-        headers += [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        # As bytes: httpx would decode a value beyond ASCII (obs-text) as Latin-1 text, then
+        # refuse to encode that text as ASCII (UnicodeEncodeError).
+        headers = [(k, v) for k, v in original.headers.raw if k.lower() not in _NOT_COPIED]
+        headers += [(b"Content-Type", b"application/json"), (b"Content-Length", b"%d" % len(body))]
         stream = _SentOnce(body, shown, what.use.value, self._origin)
         return _TokenRequest(
             "POST", self._endpoint, headers=headers, stream=stream, extensions=original.extensions
@@ -403,7 +416,11 @@ class KrakenAuth(httpx.Auth):
             )
 
     def _check_origin(self, request: httpx.Request) -> None:
-        origin = _addressed_to(request)
+        # Where the request connects (its URL) and the virtual host it asks for there (its Host
+        # header): either, if not the endpoint's, would take the token elsewhere.
+        origin = _origin(request.url)
+        if origin == self._origin:
+            origin = _addressed_to(request)
         if origin != self._origin:
             raise ConfigurationError(
                 f"this KrakenAuth sends its credential and token to {self._origin} only; a "
@@ -442,7 +459,7 @@ class _SentOnce(httpx.SyncByteStream, httpx.AsyncByteStream):
 
     def __init__(self, body: bytes, shown: bytes, operation: str, origin: str) -> None:
         self._body: bytes | None = body
-        self._shown = shown  # the body with the credential as ***
+        self.shown = shown  # the body with the credential as ***
         self._operation = operation
         self._origin = origin
 
@@ -456,7 +473,11 @@ class _SentOnce(httpx.SyncByteStream, httpx.AsyncByteStream):
         """The body for reading (`_TokenRequest.read`), which is not sending: before it is sent
         (a request hook, a mock transport), the body; once sent (a response hook that logs the
         request), the body with the credential as ***, which no redirect can carry anywhere."""
-        return self._shown if self._body is None else self._body
+        return self.shown if self._body is None else self._body
+
+    def spent(self) -> None:
+        """No more sending: reading gives the body with the credential as *** from now on."""
+        self._body = None
 
     def _take(self) -> bytes:
         body, self._body = self._body, None
@@ -485,8 +506,17 @@ class _TokenRequest(httpx.Request):
         return self.read()
 
     def read(self) -> bytes:
-        assert isinstance(self.stream, _SentOnce)
-        return self.stream.peek()
+        stream = self.stream
+        # A copy (copy, pickle: httpx gives it no stream) reads as the request does once sent.
+        return stream.peek() if isinstance(stream, _SentOnce) else self.__dict__["shown_body"]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For copy and pickle (a hook may keep a copy: a log, a recorder): the body with the
+        credential as ***, whether or not the request was sent."""
+        state = super().__getstate__()
+        if isinstance(self.stream, _SentOnce):
+            state["shown_body"] = self.stream.shown
+        return state
 
     async def aread(self) -> bytes:
         return self.read()
@@ -519,10 +549,16 @@ def _addressed_to(request: httpx.Request) -> str:
     host = request.headers.get("host")
     if host is None:
         return _origin(request.url)
-    try:
-        return _origin(httpx.URL(f"{request.url.scheme}://{host}/"))
-    except (httpx.InvalidURL, ValueError):
-        return f"the host {host!r} (its Host header)"
+    # Only host[:port]: parsed as a URL's authority, "other@host", "host/x", "host?x" and
+    # "host#x" would read as the host, while a server routing by the header's text does not.
+    if _HOST_HEADER.fullmatch(host):
+        with contextlib.suppress(httpx.InvalidURL, ValueError):
+            return _origin(httpx.URL(f"{request.url.scheme}://{host}/"))
+    return f"the host {host!r} (its Host header)"
+
+
+# A Host header's host (a name, an IPv4 address, or an IPv6 one in brackets) and port.
+_HOST_HEADER = re.compile(r"(?:\[[0-9A-Za-z:.%]+\]|[^\s\[\]:@/?#\\]+)(?::[0-9]*)?")
 
 
 def _received_token(response: httpx.Response, what: TokenRequest, endpoint: str) -> ReceivedToken:

@@ -185,7 +185,9 @@ def _check_headers(headers: Mapping[str, str]) -> None:
             f"headers= must be a dict of header names to values, got {type(headers).__name__}"
         )
     for name, value in headers.items():
-        if isinstance(name, str) and name.lower() in _REFUSED_HEADERS:
+        # (httpx takes names in bytes too: b"Host" is the Host header as much as "Host" is.)
+        spelt = name.decode("latin-1") if isinstance(name, bytes) else name
+        if isinstance(spelt, str) and spelt.lower() in _REFUSED_HEADERS:
             raise ConfigurationError(
                 f"headers= may not set {name!r}: the client sets it for the request it sends"
             )

@@ -52,6 +52,13 @@ REJECTION_BACKOFF_CAP = 60.0
 # A token whose `iat` is further than this from the local clock at arrival means the clocks
 # disagree; worth one warning (the lifecycle itself is immune to it).
 CLOCK_SKEW_WARNING = 120.0
+# A RefreshToken-only client whose refresh token was refused, and whose token store held nothing
+# newer, reads the store again: the process that spent the refresh token may save what it got
+# just after the read (its answer and the refusal leave the server together). Once after
+# STORE_SETTLE seconds, waited for by the call; then at most every STORE_RECHECK seconds, for
+# calls that find no token.
+STORE_SETTLE = 0.25
+STORE_RECHECK = 1.0
 
 
 class TokenUse(str, Enum):
@@ -207,6 +214,8 @@ class TokenState:
         # A refresh token the API refused, until the store is read again: another process may
         # have spent it, and left the refresh token it got in exchange there.
         self._spent_refresh_token: str | None = None
+        self._recheck_store_at: float | None = None  # when to read it again (see STORE_RECHECK)
+        self._settled = False  # read again after STORE_SETTLE since the refusal?
         self.held: HeldToken | None = None
         self.flight: Flight | None = None
         self.flights_started = 0
@@ -265,6 +274,12 @@ class TokenState:
                 return UseToken(held.token)
             if gate.until - now <= GATE_SLACK:
                 return Pause(gate.until - now)
+            recheck = self._recheck_store_at
+            if recheck is not None and (now >= recheck or not self._settled):
+                wait = 0.0 if self._settled else STORE_SETTLE
+                self._settled, self._recheck_store_at = True, None
+                self.loaded = False  # the flow reads the store, then decides again
+                return Pause(wait)
             raise self._gated(gate, now)
         failed = self._last_failure
         if failed is not None and failed.error is not None:
@@ -371,6 +386,7 @@ class TokenState:
             if self._has_store:  # read the store again before writing anything to it
                 self.loaded, self._dirty = False, False
                 self._spent_refresh_token = flight.request.variables["refreshToken"]
+                self._settled = False
             if refresh_only:
                 # A gate, not an error: a token not yet expired is still used until it does.
                 dead = _no_other_credential(f"The refresh token was rejected ({why})", error)
@@ -516,9 +532,13 @@ class TokenState:
         spent, self._spent_refresh_token = self._spent_refresh_token, None
         if spent is not None:  # read again after the API refused the refresh token `spent`
             if stored is None or stored.refresh_token in (None, spent):
-                self._dirty = True  # nothing newer there: the store is to forget it too
+                if isinstance(self.credentials, RefreshToken):  # only the store can help: later
+                    self._spent_refresh_token = spent
+                    self._recheck_store_at = now + STORE_RECHECK
+                else:
+                    self._dirty = True  # nothing newer there: the store is to forget it too
                 return
-            self._gate = None  # another process's newer tokens: in use from now
+            self._gate = self._recheck_store_at = None  # another process's tokens: used now
         elif stored is None or self.held is not None:
             return
         received_at = unix_time(stored.received_at)

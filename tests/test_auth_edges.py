@@ -73,15 +73,6 @@ from oeus_kraken import (
     SyncKrakenClient,
 )
 
-
-def awaiting_core_fix(where: str, what: str) -> pytest.MarkDecorator:
-    """A defect in the core (owned by the lead): its test fails until the fix proposed in the
-    probe10-auth report is applied there."""
-    return pytest.mark.xfail(
-        strict=True, reason=f"core ({where}): {what}; fix proposed in the probe10-auth report"
-    )
-
-
 # -- a server that quotes the token back ---------------------------------------------------------
 
 # How a server quotes the Authorization header of the data request it refuses or fails.
@@ -332,10 +323,6 @@ class SavesHeldBack:
             self.store.save(key, tokens)
 
 
-@awaiting_core_fix(
-    "_tokens.TokenState.load",
-    "a re-read that finds nothing newer is final for a RefreshToken-only client",
-)
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_rotated_refresh_token_saved_after_the_re_read_is_still_taken_from_the_store(
     kind: str, tmp_path: Path
@@ -513,10 +500,6 @@ async def test_a_request_whose_host_header_names_another_host_is_refused_before_
         assert endpoint.requests == []
 
 
-@awaiting_core_fix(
-    "_auth.KrakenAuth._check_origin",
-    "with a Host header, only the header is compared, not the URL the request connects to",
-)
 @pytest.mark.parametrize("kind", RAW_KINDS)
 async def test_a_request_to_another_origin_whose_host_header_names_the_endpoint_is_refused(
     kind: str,
@@ -552,10 +535,6 @@ HOSTS_IN_DISGUISE = {
 }
 
 
-@awaiting_core_fix(
-    "_auth._addressed_to",
-    "the Host header is parsed as a URL's authority, so what a URL parser drops is not seen",
-)
 @pytest.mark.parametrize("spelling", list(HOSTS_IN_DISGUISE))
 @pytest.mark.parametrize("kind", RAW_KINDS)
 async def test_a_host_header_that_is_more_than_the_endpoints_host_and_port_is_refused(
@@ -598,10 +577,6 @@ def test_a_host_header_naming_the_endpoint_in_another_case_or_with_its_port_is_s
 # -- headers in bytes, beyond ASCII ---------------------------------------------------------------
 
 
-@awaiting_core_fix(
-    "_auth.KrakenAuth._token_request",
-    "the caller's headers are copied as text, and httpx encodes text headers as ASCII",
-)
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_header_value_in_bytes_beyond_ascii_goes_on_the_token_request_as_given(
     kind: str,
@@ -714,10 +689,6 @@ REQUEST_COPIES: dict[str, Callable[[httpx.Request], httpx.Request]] = {
 }
 
 
-@awaiting_core_fix(
-    "_auth._TokenRequest.read",
-    "a copy has no _SentOnce stream (httpx's __getstate__ drops streams) and read() asserts it has",
-)
 @pytest.mark.parametrize("copying", list(REQUEST_COPIES))
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_hook_that_keeps_a_copy_of_each_request_reads_the_token_requests_masked(
@@ -748,10 +719,6 @@ async def test_a_hook_that_keeps_a_copy_of_each_request_reads_the_token_requests
     assert b'"organizationSecretKey":"***"' in read[0]
 
 
-@awaiting_core_fix(
-    "_auth.KrakenAuth._request_token",
-    "a token request httpx gives up on before sending keeps its body",
-)
 @pytest.mark.parametrize("kind", RAW_KINDS)
 async def test_the_error_of_a_token_request_that_could_not_be_sent_holds_no_credential(
     kind: str,

@@ -155,11 +155,6 @@ HEADERS_THE_CLIENT_SETS_IN_BYTES = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_call._check_headers): a header name in bytes is not compared with the "
-    "refused ones; fix proposed in the probe10-auth report",
-)
 @pytest.mark.parametrize("name", list(HEADERS_THE_CLIENT_SETS_IN_BYTES), ids=repr)
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_a_header_the_client_sets_is_refused_when_the_call_names_it_in_bytes(

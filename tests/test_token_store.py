@@ -1114,11 +1114,6 @@ def test_whatever_the_file_holds_the_store_never_raises_and_returns_only_well_fo
 # -- what token_store= may be ----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_auth.KrakenAuth.__init__): token_store= is not checked; fix proposed in the "
-    "probe10-auth report",
-)
 @pytest.mark.parametrize(
     "store", ["~/.cache/oeus-kraken/tokens.json", Path("tokens.json"), {}], ids=repr
 )
