@@ -214,11 +214,13 @@ def test_usage_export_with_no_stdout_at_all_is_quiet_too(
 def test_an_output_that_cannot_be_written_is_one_line_and_exit_1(
     env: dict[str, str], store_path: Path, argv: list[str]
 ) -> None:
-    # /dev/full: every write fails with ENOSPC, as on a disk that has filled up.
+    # /dev/full: every write fails with ENOSPC, as on a disk that has filled up. stdout
+    # buffered, as a user's is (not PYTHONUNBUFFERED, which a CI shell may set): the failure
+    # then comes at a flush, after the rows went into the buffer.
     with open("/dev/full", "w") as full:
         result = subprocess.run(
             [sys.executable, "-m", "oeus_kraken", *argv, "--db", str(store_path)],
-            env=env,
+            env={k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"},
             stdout=full,
             stderr=subprocess.PIPE,
             text=True,
