@@ -116,5 +116,7 @@ schema-check: $(INSTALLED)
 	@test -n "$(SCHEMA)$(URL)" || { echo "usage: make schema-check SCHEMA=path/to/candidate.graphql, or URL=https://host/v1/graphql/"; exit 2; }
 	$(BIN)/python tools/schema_tool.py check $(if $(URL),--url "$(URL)",) $(if $(SCHEMA),"$(SCHEMA)",)
 
+# test-pythons' venvs by name (.venv-3.10 ... .venv-3.13): a glob, .venv-3.*, also took a user's
+# own .venv-3.12-dev.
 clean:
-	rm -rf $(VENV) .venv-3.* .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(addprefix .venv-,$(PYTHONS)) .mypy_cache .pytest_cache .ruff_cache
