@@ -60,3 +60,12 @@ def test_the_operations_table_calls_public_exactly_the_operations_sent_without_a
     for method, auth in operations_table().items():
         operation = re.sub(r"_(\w)", lambda letter: letter.group(1).upper(), method)
         assert (auth == "public") == (operation in public_operations), (method, auth)
+
+
+def test_adding_an_operation_names_every_list_a_new_operation_must_join() -> None:
+    """A newcomer following "Adding an operation" reaches a green `make test`: every list that
+    fails until the new operation is in it (the exports, the operations test's table, this
+    README's table) is named in its steps."""
+    steps = README.split("### Adding an operation", 1)[1].split("\n### ", 1)[0]
+    places = ("oeus_kraken/__init__.py", "tests/test_operations.py", OPERATIONS_HEADING[4:])
+    assert [place for place in places if place not in steps] == []
