@@ -95,3 +95,12 @@ def test_every_python_snippet_in_the_readme_has_its_imports_sorted_as_ruff_sorts
         check=False,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_layout_names_every_tool() -> None:
+    """A newcomer reads "Layout" to find what a make target runs: every script in tools/ is
+    named in its row."""
+    layout = README.split("### Layout", 1)[1].split("\n### ", 1)[0]
+    [row] = [line for line in layout.splitlines() if line.startswith("| `tools/`")]
+    tools = sorted(p.name for p in (Path(__file__).parent.parent / "tools").glob("*.py"))
+    assert [name for name in tools if f"`{name}`" not in row] == []
