@@ -13,7 +13,7 @@ ALLOW_BREAKING =
 # `make test-pythons`: the CPython versions it looks for (each gets its own .venv-3.X), and
 # REQUIRE_ALL=1 to fail when one of them is not on this machine (CI sets it), on the command
 # line or in the environment (a CI job's `env:`; `REQUIRE_ALL =` ignored that one, and a missing
-# version passed without a word).
+# version passed without a word). REQUIRE_ALL=0 is off, as empty is (any text counted as on).
 PYTHONS = 3.10 3.11 3.12 3.13
 REQUIRE_ALL ?=
 
@@ -106,7 +106,7 @@ test: install check-generated lint typecheck pytest
 # Each version runs `make pytest VENV=.venv-3.X PYTHON=...`, so its venv is installed as .venv is;
 # PYTEST_ARGS reaches it through MAKEFLAGS.
 test-pythons:
-	+$(PYTHON) tools/test_pythons.py --make "$(MAKE)" $(if $(REQUIRE_ALL),--require-all,) $(PYTHONS)
+	+$(PYTHON) tools/test_pythons.py --make "$(MAKE)" $(if $(filter-out 0,$(REQUIRE_ALL)),--require-all,) $(PYTHONS)
 
 schema: $(INSTALLED)
 	$(BIN)/python tools/schema_tool.py fetch $(if $(ALLOW_BREAKING),--allow-breaking,)

@@ -207,19 +207,30 @@ def test_the_makefile_runs_it_for_3_10_to_3_13_and_ci_requires_every_one() -> No
     assert os.access(root / ".ci" / "run", os.X_OK)
 
 
-@pytest.mark.parametrize("given", ["on the command line", "in the environment"])
-def test_require_all_reaches_the_tool_from_the_command_line_or_the_environment(given: str) -> None:
-    """A CI system that sets REQUIRE_ALL=1 as an environment variable (a job's `env:`) must fail
-    on a missing version as `make test-pythons REQUIRE_ALL=1` does, not pass without a word."""
+@pytest.mark.parametrize(
+    ("argument", "environment", "required"),
+    [
+        ("REQUIRE_ALL=1", None, True),
+        (None, "1", True),  # a CI job's `env:`
+        ("REQUIRE_ALL=0", None, False),
+        (None, "0", False),
+        (None, None, False),
+    ],
+)
+def test_require_all_reaches_the_tool_from_the_command_line_or_the_environment(
+    argument: str | None, environment: str | None, required: bool
+) -> None:
+    """A CI system that sets REQUIRE_ALL=1 as an environment variable must fail on a missing
+    version as `make test-pythons REQUIRE_ALL=1` does, not pass without a word; 0 is off."""
     outer = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "REQUIRE_ALL")
     env = {k: v for k, v in os.environ.items() if k not in outer}
-    variable = ["REQUIRE_ALL=1"] if given == "on the command line" else []
-    if given == "in the environment":
-        env["REQUIRE_ALL"] = "1"
+    if environment is not None:
+        env["REQUIRE_ALL"] = environment
     # PYTHON=echo: the tool's command line is printed, not run (`make -n` would run it: its
     # recipe line is marked `+`).
     shown = subprocess.run(
-        ["make", "--no-print-directory", "-s", "test-pythons", "PYTHON=echo", *variable],
+        ["make", "--no-print-directory", "-s", "test-pythons", "PYTHON=echo"]
+        + ([argument] if argument else []),
         cwd=TOOL.parent.parent,
         env=env,
         capture_output=True,
@@ -227,4 +238,5 @@ def test_require_all_reaches_the_tool_from_the_command_line_or_the_environment(g
         timeout=60,
         check=True,
     )
-    assert shown.stdout.startswith("tools/test_pythons.py --make make --require-all 3.10 ")
+    flag = "--require-all " if required else ""
+    assert shown.stdout.startswith(f"tools/test_pythons.py --make make {flag}3.10 "), shown.stdout
