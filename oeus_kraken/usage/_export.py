@@ -149,7 +149,7 @@ def export(
             f"interval must be one of {', '.join(_INTERVALS)}, not {interval!r}"
         )
     if not isinstance(out, (str, os.PathLike)) and not callable(getattr(out, "write", None)):
-        # Anything else was taken for a binary stream, and failed in io.TextIOWrapper.
+        # Anything else was taken for a binary stream, and failed at its first write.
         raise ConfigurationError(
             f"out must be a file path (str or Path) or a stream with write(), not {out!r}"
         )
