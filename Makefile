@@ -11,9 +11,11 @@ SCHEMA ?=
 URL =
 ALLOW_BREAKING =
 # `make test-pythons`: the CPython versions it looks for (each gets its own .venv-3.X), and
-# REQUIRE_ALL=1 to fail when one of them is not on this machine (CI sets it).
+# REQUIRE_ALL=1 to fail when one of them is not on this machine (CI sets it), on the command
+# line or in the environment (a CI job's `env:`; `REQUIRE_ALL =` ignored that one, and a missing
+# version passed without a word). REQUIRE_ALL=0 is off, as empty is (any text counted as on).
 PYTHONS = 3.10 3.11 3.12 3.13
-REQUIRE_ALL =
+REQUIRE_ALL ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help demo bench install generate check-generated lint typecheck pytest test test-fast test-pythons schema schema-check clean
@@ -104,7 +106,7 @@ test: install check-generated lint typecheck pytest
 # Each version runs `make pytest VENV=.venv-3.X PYTHON=...`, so its venv is installed as .venv is;
 # PYTEST_ARGS reaches it through MAKEFLAGS.
 test-pythons:
-	+$(PYTHON) tools/test_pythons.py --make "$(MAKE)" $(if $(REQUIRE_ALL),--require-all,) $(PYTHONS)
+	+$(PYTHON) tools/test_pythons.py --make "$(MAKE)" $(if $(filter-out 0,$(REQUIRE_ALL)),--require-all,) $(PYTHONS)
 
 schema: $(INSTALLED)
 	$(BIN)/python tools/schema_tool.py fetch $(if $(ALLOW_BREAKING),--allow-breaking,)
@@ -114,5 +116,7 @@ schema-check: $(INSTALLED)
 	@test -n "$(SCHEMA)$(URL)" || { echo "usage: make schema-check SCHEMA=path/to/candidate.graphql, or URL=https://host/v1/graphql/"; exit 2; }
 	$(BIN)/python tools/schema_tool.py check $(if $(URL),--url "$(URL)",) $(if $(SCHEMA),"$(SCHEMA)",)
 
+# test-pythons' venvs by name (.venv-3.10 ... .venv-3.13): a glob, .venv-3.*, also took a user's
+# own .venv-3.12-dev.
 clean:
-	rm -rf $(VENV) .venv-3.* .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(addprefix .venv-,$(PYTHONS)) .mypy_cache .pytest_cache .ruff_cache

@@ -427,6 +427,12 @@ _HAND_WRITTEN = {
 _LAZY = frozenset(__all__) - frozenset(globals())
 
 
+def __dir__() -> list[str]:
+    # The names __getattr__ loads on first access too: completion in a REPL or an editor, and
+    # help(), read dir() (PEP 562), which without this listed none of the clients or models.
+    return sorted(set(globals()) | _LAZY)
+
+
 def __getattr__(name: str) -> object:
     if name not in _LAZY:
         raise AttributeError(f"module 'oeus_kraken' has no attribute {name!r}")

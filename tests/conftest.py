@@ -422,15 +422,15 @@ README = ROOT / "README.md"
 README_CLIENT = "from oeus_kraken import SyncKrakenClient\n\nkraken = SyncKrakenClient()\n"
 
 
-def readme_python_snippets() -> dict[str, str]:
+def readme_python_snippets(*, client: bool = True) -> dict[str, str]:
     """Each ```python block of the README as a script, by file name (readme_snippet_N.py): as
-    written, dedented (a block inside a list item is indented), and after `README_CLIENT` when
-    it uses a `kraken` it does not make."""
+    written, dedented (a block inside a list item is indented), and (`client`) after
+    `README_CLIENT` when it uses a `kraken` it does not make."""
     blocks = re.findall(r"^( *)```python\n(.*?)^\1```", README.read_text("utf-8"), re.M | re.S)
     snippets = {}
     for i, (_, block) in enumerate(blocks, start=1):
         text = textwrap.dedent(block)
-        if re.search(r"\bkraken\b", text) and not re.search(r"as kraken\b", text):
+        if client and re.search(r"\bkraken\b", text) and not re.search(r"as kraken\b", text):
             text = README_CLIENT + text
         snippets[f"readme_snippet_{i}.py"] = text
     return snippets

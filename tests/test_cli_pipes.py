@@ -203,6 +203,28 @@ def test_usage_export_with_no_stdout_at_all_is_quiet_too(
     assert (result.returncode, result.stderr) == (EXIT_CODES["ok"], "")
 
 
+@pytest.mark.parametrize("option", ["--help", "--version"])
+def test_help_to_an_output_that_cannot_be_written_is_one_line_and_exit_1(
+    option: str, tmp_path: Path
+) -> None:
+    # A newcomer's first command, to a full disk (/dev/full), with stdout buffered as a user's
+    # is: argparse has printed and asked to exit 0, and the output fails only when flushed.
+    env = process_env({}, tmp_path)
+    env.pop("PYTHONUNBUFFERED", None)
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "oeus_kraken", option],
+            env=env,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    said = "oeus-kraken: cannot write the output: No space left on device\n"
+    assert (result.returncode, result.stderr) == (EXIT_CODES["error"], said)
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -214,11 +236,13 @@ def test_usage_export_with_no_stdout_at_all_is_quiet_too(
 def test_an_output_that_cannot_be_written_is_one_line_and_exit_1(
     env: dict[str, str], store_path: Path, argv: list[str]
 ) -> None:
-    # /dev/full: every write fails with ENOSPC, as on a disk that has filled up.
+    # /dev/full: every write fails with ENOSPC, as on a disk that has filled up. stdout
+    # buffered, as a user's is (not PYTHONUNBUFFERED, which a CI shell may set): the failure
+    # then comes at a flush, after the rows went into the buffer.
     with open("/dev/full", "w") as full:
         result = subprocess.run(
             [sys.executable, "-m", "oeus_kraken", *argv, "--db", str(store_path)],
-            env=env,
+            env={k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"},
             stdout=full,
             stderr=subprocess.PIPE,
             text=True,

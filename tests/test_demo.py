@@ -18,7 +18,6 @@ import socket
 import stat
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -60,10 +59,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str]:
 
     def run_the_demo(folder: Path) -> None:
         port = free_port()
+        # Its temporary folders, the page's included, in the test run's: the system's would
+        # keep one page folder (the demo leaves it for the user to open) per `make test`.
+        (folder / "tmp").mkdir()
         result = subprocess.run(
             [sys.executable, "tools/demo.py", "--port", str(port)],
             cwd=ROOT,
-            env=process_env({}, folder),
+            env=process_env({"TMPDIR": str(folder / "tmp")}, folder),
             capture_output=True,
             text=True,
             timeout=600,
@@ -77,6 +79,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str]:
     assert code == 0, out[-3000:] + err
     assert "Traceback" not in err
     return port, out
+
+
+@pytest.fixture(scope="module")
+def demo_tmp(demo: tuple[int, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder the demo was given (TMPDIR), inside the test run's."""
+    return built_once(tmp_path_factory, "demo", lambda folder: None) / "tmp"  # built by `demo`
 
 
 @pytest.mark.slow
@@ -224,7 +232,9 @@ def test_the_examples_say_what_they_take(tmp_path: Path, example: str, args: lis
 
 
 @pytest.mark.slow
-def test_the_demo_ends_with_a_comparison_its_table_and_its_page(demo: tuple[int, str]) -> None:
+def test_the_demo_ends_with_a_comparison_its_table_and_its_page(
+    demo: tuple[int, str], demo_tmp: Path
+) -> None:
     _, output = demo
     last_step = output.split("\n=== ")[-1]
     [(line, printed)] = steps("\n=== " + last_step)
@@ -239,7 +249,7 @@ def test_the_demo_ends_with_a_comparison_its_table_and_its_page(demo: tuple[int,
     # In a folder the demo made for it, the user's alone: a fixed name in /tmp could be another
     # user's symlink to a file of ours, which the page would replace.
     folder = Path(page[1]).parent
-    assert folder.parent == Path(tempfile.gettempdir())
+    assert folder.parent == demo_tmp  # TMPDIR: the system's temporary folder for a user
     assert not folder.is_symlink()
     assert folder.stat().st_uid == os.getuid()
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700

@@ -365,3 +365,17 @@ def test_make_pytest_once_installed_needs_no_python3_on_path(tmp_path: Path) -> 
     shown = _make(root, "-n", "pytest", path=str(bare)).stdout
 
     assert " -n 3 --dist worksteal" in shown, shown
+
+
+def test_make_clean_removes_the_venvs_it_made_and_nothing_named_like_them(tmp_path: Path) -> None:
+    root = _checkout_with_a_venv(tmp_path / "checkout", python="exit 0")
+    made = [".venv", ".venv-3.10", ".venv-3.13", ".mypy_cache"]
+    mine = [".venv-3.12-mine", ".venv-3.11.7"]  # a user's own venvs
+    for name in made + mine:
+        (root / name / "bin").mkdir(parents=True, exist_ok=True)
+
+    done = _make(root, "clean")
+
+    assert done.returncode == 0, done.stderr
+    assert [name for name in made if (root / name).exists()] == []
+    assert [name for name in mine if not (root / name / "bin").exists()] == []

@@ -296,6 +296,14 @@ def test_star_import_gives_every_public_name(tmp_path: Path) -> None:
     assert json.loads(result.stdout) == sorted(EXPECTED_ALL)
 
 
+def test_dir_lists_every_public_name_before_it_is_loaded(tmp_path: Path) -> None:
+    """A REPL's or an editor's completion (`oeus_kraken.<Tab>`), and help(), read dir(): the
+    clients and models, loaded on first access, must be in it from the start."""
+    result = run_python("import json, oeus_kraken; print(json.dumps(dir(oeus_kraken)))", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(set(EXPECTED_ALL) - set(json.loads(result.stdout))) == []
+
+
 def test_clients_import_in_a_fresh_interpreter(tmp_path: Path) -> None:
     result = run_python("from oeus_kraken import KrakenClient, SyncKrakenClient", tmp_path)
     assert result.returncode == 0, result.stderr

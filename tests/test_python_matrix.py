@@ -205,3 +205,38 @@ def test_the_makefile_runs_it_for_3_10_to_3_13_and_ci_requires_every_one() -> No
     assert "make test-pythons" in ci
     assert "REQUIRE_ALL=1" in ci
     assert os.access(root / ".ci" / "run", os.X_OK)
+
+
+@pytest.mark.parametrize(
+    ("argument", "environment", "required"),
+    [
+        ("REQUIRE_ALL=1", None, True),
+        (None, "1", True),  # a CI job's `env:`
+        ("REQUIRE_ALL=0", None, False),
+        (None, "0", False),
+        (None, None, False),
+    ],
+)
+def test_require_all_reaches_the_tool_from_the_command_line_or_the_environment(
+    argument: str | None, environment: str | None, required: bool
+) -> None:
+    """A CI system that sets REQUIRE_ALL=1 as an environment variable must fail on a missing
+    version as `make test-pythons REQUIRE_ALL=1` does, not pass without a word; 0 is off."""
+    outer = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "REQUIRE_ALL")
+    env = {k: v for k, v in os.environ.items() if k not in outer}
+    if environment is not None:
+        env["REQUIRE_ALL"] = environment
+    # PYTHON=echo: the tool's command line is printed, not run (`make -n` would run it: its
+    # recipe line is marked `+`).
+    shown = subprocess.run(
+        ["make", "--no-print-directory", "-s", "test-pythons", "PYTHON=echo"]
+        + ([argument] if argument else []),
+        cwd=TOOL.parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    flag = "--require-all " if required else ""
+    assert shown.stdout.startswith(f"tools/test_pythons.py --make make {flag}3.10 "), shown.stdout

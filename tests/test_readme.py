@@ -9,7 +9,11 @@ row each, with the auth each one needs (issue 11). A new operation without a row
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
+
+from conftest import readme_python_snippets
 
 from oeus_kraken import KrakenClient, SyncKrakenClient
 from oeus_kraken.base import AsyncKrakenBaseClient, KrakenBaseClient
@@ -60,3 +64,43 @@ def test_the_operations_table_calls_public_exactly_the_operations_sent_without_a
     for method, auth in operations_table().items():
         operation = re.sub(r"_(\w)", lambda letter: letter.group(1).upper(), method)
         assert (auth == "public") == (operation in public_operations), (method, auth)
+
+
+def test_adding_an_operation_names_every_list_a_new_operation_must_join() -> None:
+    """A newcomer following "Adding an operation" reaches a green `make test`: every list that
+    fails until the new operation is in it (the exports, the operations test's table, this
+    README's table) is named in its steps."""
+    steps = README.split("### Adding an operation", 1)[1].split("\n### ", 1)[0]
+    places = ("oeus_kraken/__init__.py", "tests/test_operations.py", OPERATIONS_HEADING[4:])
+    assert [place for place in places if place not in steps] == []
+
+
+def test_every_python_snippet_in_the_readme_has_its_imports_sorted_as_ruff_sorts_them(
+    tmp_path: Path,
+) -> None:
+    """Pasted as written into a project that runs ruff (whose default rules sort imports from
+    0.17 on, I001), README's code passes; a generated package in src/ is the project's own."""
+    (tmp_path / "src" / "my_kraken").mkdir(parents=True)
+    (tmp_path / "src" / "my_kraken" / "__init__.py").touch()
+    snippets = readme_python_snippets(client=False)
+    for name, text in snippets.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    ruff = [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--select", "I"]
+    checked = subprocess.run(
+        [*ruff, "--output-format", "concise", *snippets],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_layout_names_every_tool() -> None:
+    """A newcomer reads "Layout" to find what a make target runs: every script in tools/ is
+    named in its row."""
+    layout = README.split("### Layout", 1)[1].split("\n### ", 1)[0]
+    [row] = [line for line in layout.splitlines() if line.startswith("| `tools/`")]
+    tools = sorted(p.name for p in (Path(__file__).parent.parent / "tools").glob("*.py"))
+    assert [name for name in tools if f"`{name}`" not in row] == []

@@ -3,7 +3,10 @@ which extra to install when one is missing."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
+import gc
 import io
 import json
 import sys
@@ -181,6 +184,25 @@ def test_exporting_to_a_stream_leaves_it_open(store: UsageStore) -> None:
     store.export(ESI, ORDINARY, ORDINARY, interval="day", out=out)
     out.write(b"still open")
     assert out.getvalue().endswith(b"still open")
+
+
+def test_exporting_to_a_stream_that_cannot_be_written_leaves_it_open(store: UsageStore) -> None:
+    # A buffered stream on a full disk (/dev/full) fails when it is flushed, after the rows went
+    # into its buffer: the caller's stream (the CLI's sys.stdout.buffer) must not be closed by
+    # the export's text layer going away, or the caller's own flush is a ValueError traceback.
+    store.upsert(day_intervals(ORDINARY), fetched_at=FETCHED)
+    full = open("/dev/full", "wb")  # noqa: SIM115 (closed below, where its flush fails too)
+    try:
+        try:  # not pytest.raises: its traceback would keep the export's text layer alive
+            store.export(ESI, ORDINARY, ORDINARY, out=full)
+        except OSError as error:
+            failed = error.errno
+        gc.collect()  # the text layer, if it still held the stream, closes it when collected
+        assert failed == errno.ENOSPC
+        assert not full.closed
+    finally:
+        with contextlib.suppress(OSError):
+            full.close()
 
 
 def test_an_unknown_account_or_esi_id_says_to_sync_it_first(store: UsageStore) -> None:

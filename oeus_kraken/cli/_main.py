@@ -337,7 +337,16 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         try:
             code = _run(arguments, stream)
         except SystemExit:  # argparse: --help printed, or an argument error
-            _flush(sys.stdout)
+            try:
+                _flush(sys.stdout)
+            except BrokenPipeError:
+                raise  # below: the reader went away
+            except OSError as error:
+                # The help or version could not be written (a full disk): one line, as for a
+                # command's output; before, a traceback (and exit 1, or 120 for --version).
+                discard_stdout()
+                _say(f"oeus-kraken: cannot write the output: {error.strerror or error}")
+                return EXIT_CODES["error"]
             raise
         except KeyboardInterrupt:
             code = EXIT_CODES["interrupted"]

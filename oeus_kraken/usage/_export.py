@@ -149,7 +149,7 @@ def export(
             f"interval must be one of {', '.join(_INTERVALS)}, not {interval!r}"
         )
     if not isinstance(out, (str, os.PathLike)) and not callable(getattr(out, "write", None)):
-        # Anything else was taken for a binary stream, and failed in io.TextIOWrapper.
+        # Anything else was taken for a binary stream, and failed at its first write.
         raise ConfigurationError(
             f"out must be a file path (str or Path) or a stream with write(), not {out!r}"
         )
@@ -452,18 +452,28 @@ def _text_output(out: str | os.PathLike[str] | BinaryIO | TextIO) -> Iterator[Te
         return
     if not isinstance(out, (str, os.PathLike)):
         binary = cast(BinaryIO, out)
-        wrapper = io.TextIOWrapper(binary, encoding="utf-8", newline="", write_through=True)
-        try:
-            yield wrapper
-            wrapper.flush()
-        finally:
-            wrapper.detach()  # the caller's stream stays open
+        yield cast(TextIO, _Utf8Writer(binary))
+        binary.flush()  # the rows are out when export returns; a full disk fails here
         return
     with (
         replaced_file(Path(out).expanduser()) as temporary,
         open(temporary, "w", encoding="utf-8", newline="") as handle,
     ):
         yield cast(TextIO, handle)
+
+
+class _Utf8Writer:
+    """Text written to a binary stream as UTF-8, as it comes, and nothing else: the stream stays
+    the caller's. (An io.TextIOWrapper closes its stream when it is collected unless detached,
+    and detaching flushes: on a full disk that flush fails, so the wrapper closed the caller's
+    stream, the CLI's sys.stdout.buffer, whose next flush was a ValueError traceback.)"""
+
+    def __init__(self, binary: BinaryIO) -> None:
+        self._binary = binary
+
+    def write(self, text: str) -> int:
+        self._binary.write(text.encode("utf-8"))
+        return len(text)
 
 
 def _write_csv(records: Iterator[_Record], columns: tuple[str, ...], out: TextIO) -> int:
