@@ -60,6 +60,19 @@ def run_into_pipe(
     return process.returncode, err
 
 
+def run_without_stdout(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python -m oeus_kraken ARGV >&-`: started with file descriptor 1 closed."""
+    command = " ".join(shlex.quote(word) for word in (sys.executable, "-m", "oeus_kraken", *argv))
+    return subprocess.run(
+        ["sh", "-c", f"exec {command} >&-"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 @pytest.fixture
 def env(sandbox: SandboxServer, tmp_path: Path) -> dict[str, str]:
     return process_env({"KRAKEN_URL": sandbox.url, "KRAKEN_API_KEY": DEMO_API_KEY}, tmp_path)
@@ -182,24 +195,32 @@ def test_no_stdout_at_all_is_quiet(env: dict[str, str]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["viewer", "--csv"],
+        ["rates", "--postal-code", "75001", "--csv"],
+        ["usage", DEMO_ACCOUNT_NUMBERS[0], "--from", "2026-07-01", "--to", "2026-07-01", "--json"],
+    ],
+    ids=["viewer --csv", "rates --csv", "usage --json"],
+)
+def test_csv_and_json_with_no_stdout_at_all_are_quiet_too(
+    env: dict[str, str], argv: list[str]
+) -> None:
+    # CSV and JSON are written with out.write (csv.writer, the JSON rows), not print(), which
+    # drops what it is given when sys.stdout is None: they were a traceback, exit 1.
+    result = run_without_stdout(argv, env)
+    assert (result.returncode, result.stderr) == (EXIT_CODES["ok"], "")
+
+
+@pytest.mark.slow
 def test_usage_export_with_no_stdout_at_all_is_quiet_too(
     env: dict[str, str], store_path: Path
 ) -> None:
     # The export writes stdout's bytes itself, not through print(), which drops them when
     # there is no stdout: it drops them the same way.
     argv = ["usage", "export", ESI, "--from", "2026-07-01", "--to", "2026-07-07"]
-    command = " ".join(
-        shlex.quote(word)
-        for word in (sys.executable, "-m", "oeus_kraken", *argv, "--db", str(store_path))
-    )
-    result = subprocess.run(
-        ["sh", "-c", f"exec {command} >&-"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_without_stdout([*argv, "--db", str(store_path)], env)
     assert (result.returncode, result.stderr) == (EXIT_CODES["ok"], "")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import decimal
+import io
 import logging
 import os
 import sys
@@ -328,10 +329,21 @@ def _exit_at_once(code: int) -> None:
     os._exit(code)
 
 
+class _NoStdout(io.StringIO):
+    """What a process started with no stdout (`>&-`, sys.stdout None) prints to: dropped, as
+    print() drops it. The commands also write with out.write (CSV, JSON rows), which on None
+    was a traceback."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     """Run `oeus-kraken ARGV...` (default: sys.argv[1:]), printing to `out` (default stdout);
     returns the exit code. argparse's --help and argument errors raise SystemExit."""
     stream = out if out is not None else sys.stdout
+    if stream is None:
+        stream = _NoStdout()
     arguments = sys.argv[1:] if argv is None else argv
     try:
         try:
