@@ -14,11 +14,13 @@ with the code for its kind (EXIT_CODES: 1 API error, 2 bad arguments, 3 authenti
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -502,6 +504,79 @@ def test_the_sandbox_logs_start_up_and_each_request_at_log_level_info(tmp_path: 
     assert len(re.findall(r'"POST /v1/graphql/ HTTP/1\.1" 200', console.err)) == 3
     assert QUIET_LINE not in [*console.banner, console.rest]
     assert "Traceback" not in console.err
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_answer_and_stop(port: int, process: subprocess.Popen[str]) -> str:
+    """Wait until the sandbox `process` on `port` answers a GraphQL request, stop it with Ctrl-C
+    (SIGINT); its stderr."""
+    url = f"http://127.0.0.1:{port}/v1/graphql/"
+    try:
+        for _ in range(600):
+            if process.poll() is not None:
+                break
+            try:
+                answer = httpx.post(url, json={"query": "{ products { code } }"}, timeout=10)
+            except httpx.TransportError:
+                time.sleep(0.1)
+                continue
+            assert answer.json()["data"]["products"]
+            break
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    return err
+
+
+@pytest.mark.slow
+def test_the_sandbox_with_no_stdout_at_all_serves_and_stops_on_sigint(tmp_path: Path) -> None:
+    # `>&-`: sys.stdout is None; uvicorn's log formatter asked sys.stdout.isatty() and the
+    # sandbox exited 2 at once, "Unable to configure formatter 'default'".
+    port = free_port()
+    command = f"exec {sys.executable} -m oeus_kraken sandbox --port {port} >&-"
+    with subprocess.Popen(
+        ["sh", "-c", command], env=process_env({}, tmp_path), stderr=subprocess.PIPE, text=True
+    ) as process:
+        err = serve_answer_and_stop(port, process)
+    assert (process.returncode, err) == (0, "")
+
+
+@pytest.mark.slow
+def test_the_sandbox_log_has_no_colour_codes_when_stderr_is_no_terminal(tmp_path: Path) -> None:
+    # Its log goes to stderr; uvicorn coloured it when *stdout* was a terminal, so `sandbox
+    # --log-level info 2> log` on a terminal wrote escape codes into the file.
+    port = free_port()
+    terminal, stdout = os.openpty()
+    try:
+        with subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "oeus_kraken",
+                "sandbox",
+                "--port",
+                str(port),
+                "--log-level",
+                "info",
+            ],
+            env=process_env({}, tmp_path),
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process:
+            err = serve_answer_and_stop(port, process)
+    finally:
+        os.close(stdout)
+        os.close(terminal)
+    assert process.returncode == 0, err
+    assert "Started server process" in err
+    assert "\x1b" not in err
 
 
 # -- -v: the library's logs ------------------------------------------------------------------------
