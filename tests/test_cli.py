@@ -40,6 +40,7 @@ from cli_helpers import (
     cli,
     instant_waits,
     process_env,
+    run_into_full_disk,
     run_process,
     sandbox_env,
     table,
@@ -47,6 +48,7 @@ from cli_helpers import (
 from conftest import SandboxClock
 from pytest_httpx import HTTPXMock
 
+from oeus_kraken.cli import EXIT_CODES
 from oeus_kraken.sandbox import (
     DEMO_ACCOUNT_NUMBERS,
     DEMO_API_KEY,
@@ -430,6 +432,18 @@ def test_sandbox_on_a_port_in_use_exits_2_in_one_line(
 def test_sandbox_on_a_port_out_of_range_exits_2_in_one_line(cli: Cli, clean_env: None) -> None:
     line = assert_one_error_line(cli("sandbox", "--port", "70000"), "sandbox", "usage")
     assert "65535" in line
+
+
+@pytest.mark.slow
+def test_sandbox_whose_banner_cannot_be_written_says_so_not_that_the_port_failed(
+    tmp_path: Path,
+) -> None:
+    # /dev/full: the banner's write fails with ENOSPC; it said "could not serve on port N: No
+    # space left on device; choose another --port", exit 2.
+    result = run_into_full_disk(["sandbox", "--port", "0"], process_env({}, tmp_path))
+    assert result.returncode == EXIT_CODES["error"]
+    [line] = result.stderr.splitlines()
+    assert line == "oeus-kraken sandbox: cannot write the output: No space left on device"
 
 
 def test_sandbox_help_gives_its_own_exit_statuses_ctrl_c_its_normal_end(cli: Cli) -> None:

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from cli_helpers import process_env
+from cli_helpers import process_env, run_into_full_disk
 from usage_helpers import ESI, FETCHED, day_intervals
 
 from oeus_kraken.cli import EXIT_CODES
@@ -235,17 +235,7 @@ def test_usage_export_with_no_stdout_at_all_is_quiet_too(
 def test_an_output_that_cannot_be_written_is_one_line_and_exit_1(
     env: dict[str, str], store_path: Path, argv: list[str]
 ) -> None:
-    # /dev/full: every write fails with ENOSPC, as on a disk that has filled up.
-    with open("/dev/full", "w") as full:
-        result = subprocess.run(
-            [sys.executable, "-m", "oeus_kraken", *argv, "--db", str(store_path)],
-            env=env,
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+    result = run_into_full_disk([*argv, "--db", str(store_path)], env)
     assert result.returncode == EXIT_CODES["error"]
     [line] = result.stderr.splitlines()
     assert (
