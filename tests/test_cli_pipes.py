@@ -242,3 +242,25 @@ def test_an_output_that_cannot_be_written_is_one_line_and_exit_1(
         line
         == f"oeus-kraken {' '.join(argv[:2])}: cannot write the output: No space left on device"
     )
+
+
+@pytest.mark.slow
+def test_an_output_whose_encoding_cannot_carry_the_text_is_one_line_and_exit_1(
+    env: dict[str, str],
+) -> None:
+    argv = ["rates", "--postal-code", "75001"]  # "energy ¢/kWh" in its table's header
+    # An ASCII stdout (PYTHONIOENCODING=ascii, or a non-UTF-8 locale with UTF-8 mode off)
+    # cannot carry "¢" or an API text's accents: it was a UnicodeEncodeError traceback.
+    result = subprocess.run(
+        [sys.executable, "-m", "oeus_kraken", *argv],
+        env=env | {"PYTHONIOENCODING": "ascii", "PYTHONUTF8": "0"},
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == EXIT_CODES["error"], result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("oeus-kraken rates: cannot write the output: its encoding ascii ")
+    assert "UTF-8" in line

@@ -10,6 +10,7 @@ point stdout at /dev/null so that the interpreter's last flush has nowhere to fa
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import decimal
 import io
@@ -301,6 +302,18 @@ def _run(argv: Sequence[str], out: TextIO) -> int:
         return EXIT_CODES["interrupted"]
     except BrokenPipeError:
         raise  # main's: the reader went away
+    except UnicodeEncodeError as error:
+        if not _is_the_outputs(error, out):
+            raise
+        # An ASCII stdout (a non-UTF-8 locale with Python's UTF-8 mode off, PYTHONIOENCODING)
+        # cannot carry a "¢" in a header or an accent in an API text; what could not be shown
+        # is said in the \x escape, as stderr shows it.
+        _say(
+            f"oeus-kraken {args.command}: cannot write the output: its encoding {error.encoding} "
+            f"cannot show {error.object[error.start : error.end]!a}; use a UTF-8 locale (e.g. "
+            "LC_ALL=C.UTF-8) or PYTHONIOENCODING=utf-8"
+        )
+        return EXIT_CODES["usage" if args.command in VERDICT_COMMANDS else "error"]
     except OSError as error:
         # What the command prints could not be written (a full disk, /dev/full); the files
         # the commands write say so as KrakenErrors of their own.
@@ -313,6 +326,17 @@ def _run(argv: Sequence[str], out: TextIO) -> int:
         return EXIT_CODES["usage" if args.command in VERDICT_COMMANDS else "error"]
     finally:
         call.close()
+
+
+def _is_the_outputs(error: UnicodeEncodeError, out: TextIO) -> bool:
+    """Whether `error` is one of writing to `out` in its encoding (not, say, a header's)."""
+    encoding = getattr(out, "encoding", None)
+    if not isinstance(encoding, str):
+        return False
+    try:
+        return codecs.lookup(encoding).name == codecs.lookup(error.encoding).name
+    except LookupError:
+        return False
 
 
 def _flush(*streams: TextIO | None) -> None:
