@@ -122,6 +122,26 @@ def test_a_url_value_that_is_no_url_at_all_is_refused_without_echoing_it(
     assert "not an http(s) URL" in line
 
 
+@pytest.mark.parametrize(
+    ("url", "options"),
+    [
+        ("http://127.0.0.1:99999/v1/graphql/", ()),
+        ("http://localhost:port/v1/graphql/", ()),
+        ("http://kraken.example.invalid:99999/v1/graphql/", ("--allow-insecure-http",)),
+    ],
+    ids=["loopback", "no number", "--allow-insecure-http given"],
+)
+def test_a_url_whose_port_is_no_port_says_so_not_that_http_is_refused(
+    cli: Cli, clean_env: None, url: str, options: tuple[str, ...]
+) -> None:
+    # It said "refusing plain http:// for '127.0.0.1' ... use http:// on this machine
+    # (127.0.0.1, ...)", and "--allow-insecure-http overrides this" to a run that gave it.
+    line = assert_one_error_line(cli("products", "--url", url, *options), "products", "usage")
+    assert "refusing plain http://" not in line
+    assert "port" in line
+    assert repr(url) in line
+
+
 @pytest.mark.usefixtures("instant_waits")
 def test_the_http_refusal_names_the_option_that_overrides_it(cli: Cli, clean_env: None) -> None:
     key = ("--api-key", DEMO_API_KEY)

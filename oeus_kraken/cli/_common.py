@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO
 from urllib.parse import urldefrag, urlsplit
 
-from .._config import PRODUCTION_URL, TEST_URL, check_url, credentials_from_env, shown_url
+from .._config import (
+    PRODUCTION_URL,
+    TEST_URL,
+    check_url,
+    credentials_from_env,
+    is_loopback,
+    shown_url,
+)
 from .._credentials import APIKey, Credentials, EmailPassword, OrganizationSecretKey, RefreshToken
 from .._errors import ConfigurationError, KrakenError
 
@@ -432,11 +439,14 @@ def _checked_url(url: str, source: str, allow_insecure_http: bool) -> str:
         return urldefrag(check_url(url, allow_insecure_http=allow_insecure_http)).url
     except ValueError:  # a ConfigurationError, or urllib's own for a malformed host ("[::1")
         pass
-    host = None
+    host = port_ok = None
     with contextlib.suppress(ValueError):
         parts = urlsplit(url)
         host = parts.hostname if parts.scheme == "http" else None
-    if host:
+        port_ok = parts.port is None or parts.port > 0  # urllib: ValueError outside 0-65535
+    # The plain-http refusal only for what it is about: a well-formed URL off this machine
+    # without the override (it was also said of 127.0.0.1:99999, and to a run that gave it).
+    if host and port_ok and not allow_insecure_http and not is_loopback(host):
         raise ConfigurationError(
             f"refusing plain http:// for {host!r} (from {source}): credentials and tokens "
             "would travel unencrypted. Use https://, or http:// on this machine (127.0.0.1, "
@@ -445,7 +455,8 @@ def _checked_url(url: str, source: str, allow_insecure_http: bool) -> str:
     # A value with no scheme at all is often a key in the wrong variable: never printed.
     given = repr(shown_url(url)) if "://" in url else "the value (not shown: it may be a key)"
     raise ConfigurationError(
-        f"{given} (from {source}) is not an http(s) URL with a host: expected e.g. {PRODUCTION_URL}"
+        f"{given} (from {source}) is not an http(s) URL with a host (and a port, if any, from "
+        f"1 to 65535): expected e.g. {PRODUCTION_URL}"
     ) from None
 
 
