@@ -686,6 +686,31 @@ def test_faults_and_stats_over_http(http: httpx.Client, server: SandboxServer) -
     assert http.get(f"{control}/faults").json()["token_rate_limit"] == 0
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"delay": NaN}',
+        '{"delay": Infinity}',
+        '{"bad_gateway": Infinity}',
+        '{"retry_after": 1e400}',
+    ],
+)
+def test_a_fault_that_is_no_finite_number_is_refused_with_400_and_changes_nothing(
+    http: httpx.Client, server: SandboxServer, body: str
+) -> None:
+    # Python's JSON reads NaN and Infinity: a NaN delay was stored and every GET of the faults
+    # answered 500 until a reset; an infinite delay held every request forever; an infinite
+    # count was a 500 (int(inf)).
+    control = f"{server.base_url}/sandbox/faults"
+    before = http.get(control).json()
+    refused = http.post(control, content=body, headers={"Content-Type": "application/json"})
+    assert refused.status_code == 400
+    assert "finite" in refused.json()["error"]
+    assert http.get(control).json() == before
+    with pytest.raises(ValueError, match="finite"):
+        server.set_faults(delay=float("nan"))
+
+
 def test_graphql_validation_errors_are_http_200_with_kraken_shape(
     http: httpx.Client, server: SandboxServer
 ) -> None:
