@@ -406,6 +406,24 @@ def test_kwh_must_be_a_positive_amount(cli: Cli, sandbox_env: None, kwh: str) ->
     assert "is not an amount of energy" in assert_one_error_line(run, "rates", "usage")
 
 
+@pytest.mark.parametrize("command", ["rates", "quote"])
+@pytest.mark.parametrize("kwh", ["1e-300", "0.5"])
+def test_kwh_below_one_is_refused_before_any_request(
+    cli: Cli, sandbox_env: None, sandbox: SandboxServer, command: str, kwh: str
+) -> None:
+    # 1e-300 kWh was sent: the monthly fees spread over it are beyond any number, and the
+    # sandbox's answer was "[<class 'decimal.InvalidOperation'>]" three times, exit 1.
+    option = "--kwh" if command == "rates" else "--annual-kwh"
+    credentials = (
+        () if command == "rates" else ("--organization-secret-key", DEMO_ORGANIZATION_SECRET_KEY)
+    )
+    run = cli(command, "--postal-code", "75001", option, kwh, *credentials)
+    line = assert_one_error_line(run, command, "usage")
+    assert "is not an amount of energy" in line
+    assert "from 1 to 10,000,000" in line
+    assert sandbox.stats.requests == 0
+
+
 # -- rate limits, in a user's words ----------------------------------------------------------------
 
 

@@ -201,9 +201,12 @@ def positive_kwh(text: str) -> Decimal:
         value = Decimal(text.strip())
     except InvalidOperation:
         value = Decimal("NaN")
-    if not value.is_finite() or not 0 < value <= 10_000_000:
+    # At least 1 kWh: the rates spread the monthly fees over it, and 1e-300 kWh made fees per
+    # kWh beyond any number (the sandbox answered with a decimal error, not a rate).
+    if not value.is_finite() or not 1 <= value <= 10_000_000:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not an amount of energy: expected a number of kWh above 0, e.g. 1000"
+            f"{text!r} is not an amount of energy: expected a number of kWh from 1 to "
+            "10,000,000, e.g. 1000"
         )
     return value
 
