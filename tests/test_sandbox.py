@@ -1632,6 +1632,18 @@ def test_quote_estimates_are_the_rate_times_the_usage(
     assert recommended["annualAmount"] == min(q["annualAmount"] for q in quoted)
 
 
+@pytest.mark.parametrize("kwh", ["1e-300", "1e-24"])
+def test_a_kwh_usage_too_small_to_price_is_a_validation_error_saying_so(
+    http: httpx.Client, server: SandboxServer, kwh: str
+) -> None:
+    # The monthly fees spread over it are beyond decimal's 28 digits: the answer's message was
+    # "[<class 'decimal.InvalidOperation'>]", once per product.
+    body = run(http, server, "getRatesForUsage", kwhUsage=kwh)
+    messages = {error["message"] for error in body["errors"]}
+    assert messages == {f"kwhUsage {Decimal(kwh)} is too small to work out a rate per kWh."}, body
+    assert {error["extensions"]["errorType"] for error in body["errors"]} == {"VALIDATION"}
+
+
 @pytest.mark.parametrize("annual_kwh", [0, -5])
 def test_a_stated_annual_usage_that_is_not_more_than_zero_is_refused_never_estimated(
     http: httpx.Client, server: SandboxServer, annual_kwh: int
