@@ -30,6 +30,7 @@ from cli_helpers import (
 from oeus_kraken.sandbox import (
     DEMO_ACCOUNT_NUMBERS,
     DEMO_API_KEY,
+    DEMO_EMAIL,
     DEMO_ORGANIZATION_SECRET_KEY,
     OTHER_ACCOUNT_NUMBER,
     SandboxServer,
@@ -159,6 +160,18 @@ def test_the_http_refusal_names_the_option_that_overrides_it(cli: Cli, clean_env
 
 
 # -- credentials -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", " "])
+def test_a_credential_option_read_from_a_file_with_its_line_end_works_as_the_variable_does(
+    cli: Cli, sandbox_env: None, end: str
+) -> None:
+    # `--api-key "$(cat key.txt)"` keeps a Windows file's \r; KRAKEN_API_KEY set from the same
+    # file worked (the environment's values are stripped), the option was "authentication
+    # failed", exit 3, and the key was not to be sent again.
+    run = cli("viewer", "--no-token-cache", "--api-key", DEMO_API_KEY + end)
+    assert run.code == 0, run.err
+    assert DEMO_EMAIL in run.out
 
 
 def test_missing_credentials_exit_2_as_a_process(tmp_path: Path, sandbox: SandboxServer) -> None:

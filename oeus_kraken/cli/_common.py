@@ -400,16 +400,28 @@ def add_command(
 
 
 def _credentials(args: argparse.Namespace) -> Credentials | None:
-    if args.organization_secret_key:
-        return OrganizationSecretKey(args.organization_secret_key)
-    if args.api_key:
-        return APIKey(args.api_key)
-    if args.email or args.password:
-        if not (args.email and args.password):
+    # Stripped as the KRAKEN_* variables are (credentials_from_env): `--api-key "$(cat key)"`
+    # keeps a Windows file's \r, which the same key from the environment never carried.
+    org_key, api_key, email, password, refresh_token = (
+        (value or "").strip()
+        for value in (
+            args.organization_secret_key,
+            args.api_key,
+            args.email,
+            args.password,
+            args.refresh_token,
+        )
+    )
+    if org_key:
+        return OrganizationSecretKey(org_key)
+    if api_key:
+        return APIKey(api_key)
+    if email or password:
+        if not (email and password):
             raise ConfigurationError("--email and --password go together")
-        return EmailPassword(args.email, args.password)
-    if args.refresh_token:
-        return RefreshToken(args.refresh_token)
+        return EmailPassword(email, password)
+    if refresh_token:
+        return RefreshToken(refresh_token)
     return credentials_from_env()
 
 
