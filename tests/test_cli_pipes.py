@@ -60,11 +60,13 @@ def run_into_pipe(
     return process.returncode, err
 
 
-def run_without_stdout(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`python -m oeus_kraken ARGV >&-`: started with file descriptor 1 closed."""
+def run_without_stdout(
+    argv: list[str], env: dict[str, str], *, closed: str = ">&-"
+) -> subprocess.CompletedProcess[str]:
+    """`python -m oeus_kraken ARGV >&-`: started with file descriptor 1 closed (or 2: `2>&-`)."""
     command = " ".join(shlex.quote(word) for word in (sys.executable, "-m", "oeus_kraken", *argv))
     return subprocess.run(
-        ["sh", "-c", f"exec {command} >&-"],
+        ["sh", "-c", f"exec {command} {closed}"],
         env=env,
         capture_output=True,
         text=True,
@@ -211,6 +213,20 @@ def test_csv_and_json_with_no_stdout_at_all_are_quiet_too(
     # drops what it is given when sys.stdout is None: they were a traceback, exit 1.
     result = run_without_stdout(argv, env)
     assert (result.returncode, result.stderr) == (EXIT_CODES["ok"], "")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "argv", [["account", "A-00000000", "--csv"], ["viewer", "--url", "ftp://x"]]
+)
+def test_with_no_stderr_at_all_a_failure_never_lands_in_the_output(
+    env: dict[str, str], argv: list[str]
+) -> None:
+    # `2>&-`: sys.stderr is None, and print(line, file=None) prints to stdout: the failure's
+    # line went into the CSV or JSON a script was reading.
+    result = run_without_stdout(argv, env, closed="2>&-")
+    assert result.returncode in (EXIT_CODES["error"], EXIT_CODES["usage"])
+    assert result.stdout == ""
 
 
 @pytest.mark.slow

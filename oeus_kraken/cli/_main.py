@@ -353,10 +353,10 @@ def _exit_at_once(code: int) -> None:
     os._exit(code)
 
 
-class _NoStdout(io.StringIO):
+class _Nowhere(io.StringIO):
     """What a process started with no stdout (`>&-`, sys.stdout None) prints to: dropped, as
     print() drops it. The commands also write with out.write (CSV, JSON rows), which on None
-    was a traceback."""
+    was a traceback. Likewise with no stderr (below)."""
 
     def write(self, text: str) -> int:
         return len(text)
@@ -367,7 +367,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     returns the exit code. argparse's --help and argument errors raise SystemExit."""
     stream = out if out is not None else sys.stdout
     if stream is None:
-        stream = _NoStdout()
+        stream = _Nowhere()
+    if sys.stderr is None:  # `2>&-`: print(line, file=None) would print a failure to stdout,
+        sys.stderr = _Nowhere()  # into the CSV or JSON a script reads
     arguments = sys.argv[1:] if argv is None else argv
     try:
         try:
