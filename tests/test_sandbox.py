@@ -711,6 +711,29 @@ def test_a_fault_that_is_no_finite_number_is_refused_with_400_and_changes_nothin
         server.set_faults(delay=float("nan"))
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("faults", {"expire_tokens": "false"}),
+        ("faults", {"revoke_refresh_tokens": "no"}),
+        ("usage", {"fill_gap": "false"}),
+        ("usage", {"fill_gap": 0}),
+    ],
+)
+def test_a_switch_that_is_no_json_boolean_is_refused_with_400_and_nothing_done(
+    http: httpx.Client, server: SandboxServer, path: str, body: dict[str, object]
+) -> None:
+    # bool("false") is True: {"fill_gap": "false"} filled the gap and {"expire_tokens": "no"}
+    # expired every token, answering 200.
+    token = org_token(http, server)
+    control = f"{server.base_url}/sandbox/{path}"
+    refused = http.post(control, json=body)
+    assert refused.status_code == 400
+    assert "true or false" in refused.json()["error"]
+    assert server.state.usage.settings.gap_filled_at is None
+    assert "errors" not in post(http, server, VIEWER_QUERY, authorization=token)
+
+
 def test_graphql_validation_errors_are_http_200_with_kraken_shape(
     http: httpx.Client, server: SandboxServer
 ) -> None:
