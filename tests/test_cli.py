@@ -446,6 +446,21 @@ def test_sandbox_whose_banner_cannot_be_written_says_so_not_that_the_port_failed
     assert line == "oeus-kraken sandbox: cannot write the output: No space left on device"
 
 
+def test_ctrl_c_while_the_sandbox_starts_is_its_normal_end_too(
+    cli: Cli, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Ctrl-C before uvicorn took over SIGINT (the schema still being built: about a second)
+    # was "oeus-kraken sandbox: interrupted (Ctrl-C)", exit 130; README and --help: 0.
+    import oeus_kraken.sandbox
+
+    def interrupted(**_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(oeus_kraken.sandbox, "serve", interrupted)
+    run = cli("sandbox", "--port", "0")
+    assert (run.code, run.err) == (EXIT_CODES["ok"], "")
+
+
 def test_sandbox_help_gives_its_own_exit_statuses_ctrl_c_its_normal_end(cli: Cli) -> None:
     # The README: `sandbox` stopped with Ctrl-C exits 0, not 130; no API or sync status applies.
     run = cli("sandbox", "--help")
