@@ -58,7 +58,9 @@ def executable_schema(path: Path | None = None) -> GraphQLSchema:
     with _lock:
         schema = _cache.get(resolved)
         if schema is None:
-            schema = _bound(shipped) if resolved == shipped else _other(resolved, shipped)
+            # Read as given: resolving /dev/fd/N (`--schema <(curl ...)`) gives a pipe's
+            # /proc/PID/fd/pipe:[N], which is no path; the resolved one is only the cache's key.
+            schema = _bound(shipped) if resolved == shipped else _other(path or shipped, shipped)
             install_defaults(schema)
             gate_root_fields(schema)
             _cache[resolved] = schema
