@@ -420,6 +420,24 @@ def busy_port() -> Iterator[int]:
         yield sock.getsockname()[1]
 
 
+def test_a_relative_xdg_cache_home_is_ignored_never_a_token_cache_in_the_working_folder(
+    cli: Cli, sandbox_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # XDG: "a relative path ... should be considered invalid and ignored". It put tokens.json in
+    # ./cache/oeus-kraken/ under whatever folder the command ran in (a git checkout, say).
+    work, home = tmp_path / "work", tmp_path / "home"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", "cache")
+
+    run = cli("viewer", "--api-key", DEMO_API_KEY)
+
+    assert run.code == 0, run.err
+    assert list(work.iterdir()) == []
+    assert (home / ".cache" / "oeus-kraken" / "tokens.json").is_file()
+
+
 def test_sandbox_on_a_port_in_use_exits_2_in_one_line(
     cli: Cli, clean_env: None, sandbox: SandboxServer, busy_port: int
 ) -> None:

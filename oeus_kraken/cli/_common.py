@@ -297,7 +297,7 @@ def token_cache_help() -> str:
     return (
         f"do not read or write the token cache, here {here} "
         "($XDG_CACHE_HOME/oeus-kraken/tokens.json, or ~/.cache/oeus-kraken/tokens.json when "
-        "XDG_CACHE_HOME is unset or empty)"
+        "XDG_CACHE_HOME is unset, empty or relative)"
     )
 
 
