@@ -438,6 +438,29 @@ def test_a_relative_xdg_cache_home_is_ignored_never_a_token_cache_in_the_working
     assert (home / ".cache" / "oeus-kraken" / "tokens.json").is_file()
 
 
+@pytest.mark.parametrize("argv", [("viewer",), ("viewer", "--help"), ("sandbox", "--help")])
+def test_with_no_home_folder_the_commands_run_without_a_token_cache(
+    cli: Cli, sandbox_env: None, monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
+) -> None:
+    # No HOME and a uid with no passwd entry (a container run as an arbitrary user): every
+    # command, --help too, was a "RuntimeError: Could not determine home directory" traceback,
+    # as the token cache's path is named in the help.
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.delenv("HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+
+    run = cli(*argv, "--api-key", DEMO_API_KEY) if argv == ("viewer",) else cli(*argv)
+
+    assert run.code == 0, run.err
+    assert "Traceback" not in run.err
+    if argv == ("viewer", "--help"):
+        assert "no home folder" in " ".join(run.out.split())
+
+
 def test_sandbox_on_a_port_in_use_exits_2_in_one_line(
     cli: Cli, clean_env: None, sandbox: SandboxServer, busy_port: int
 ) -> None:

@@ -34,6 +34,7 @@ from .._errors import ConfigurationError, KrakenError
 
 if TYPE_CHECKING:
     from .._client import SyncKrakenClient
+    from .._token_store import FileTokenStore
 
 EXIT_CODES = {
     "ok": 0,  # done; a usage sync: complete
@@ -289,12 +290,30 @@ def logging_options() -> argparse.ArgumentParser:
     return parent
 
 
-def token_cache_help() -> str:
-    """--no-token-cache's help, naming the cache file this run would use, and the rule."""
+def token_cache_path() -> Path | None:
+    """Where the token cache is, or None with no home folder to put it in (no HOME, and a uid
+    with no passwd entry: a container run as an arbitrary user), where Path.home() raises."""
     from .._token_store import default_token_store_path
 
-    here = str(default_token_store_path()).replace("%", "%%")  # help text is a %-format
-    return (
+    try:
+        return default_token_store_path()
+    except RuntimeError:
+        return None
+
+
+def token_store(args: argparse.Namespace) -> FileTokenStore | None:
+    """The token cache this run reads and writes: none with --no-token-cache or no home folder."""
+    from .._token_store import FileTokenStore
+
+    path = None if args.no_token_cache else token_cache_path()
+    return None if path is None else FileTokenStore(path)
+
+
+def token_cache_help() -> str:
+    """--no-token-cache's help, naming the cache file this run would use, and the rule."""
+    path = token_cache_path()
+    here = "none here: no home folder" if path is None else str(path).replace("%", "%%")
+    return (  # (help text is a %-format)
         f"do not read or write the token cache, here {here} "
         "($XDG_CACHE_HOME/oeus-kraken/tokens.json, or ~/.cache/oeus-kraken/tokens.json when "
         "XDG_CACHE_HOME is unset, empty or relative)"
@@ -500,7 +519,6 @@ class Invocation:
 
     def _make_client(self) -> SyncKrakenClient:
         from .._client import SyncKrakenClient
-        from .._token_store import FileTokenStore, default_token_store_path
 
         args = self.args
         self.url, self.url_source = api_url(args)
@@ -514,7 +532,7 @@ class Invocation:
             )
         # Tokens are cached between runs (an owner-only file) so that running a command twice
         # within a token's lifetime asks the API for one token, not two.
-        store = None if args.no_token_cache else FileTokenStore(default_token_store_path())
+        store = token_store(args)
         return SyncKrakenClient(
             url,
             credentials=credentials,
