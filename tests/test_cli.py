@@ -461,6 +461,24 @@ def test_with_no_home_folder_the_commands_run_without_a_token_cache(
         assert "no home folder" in " ".join(run.out.split())
 
 
+def test_a_path_under_a_home_folder_that_is_not_there_is_refused_in_one_line(
+    cli: Cli, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `--schema ~/tomorrow.graphql` with no home folder: a RuntimeError traceback out of
+    # argparse (which turns only TypeError and ValueError into its one line).
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.setattr(Path, "expanduser", _no_home)
+
+    run = cli("sandbox", "--schema", "~/tomorrow.graphql")
+
+    line = assert_one_error_line(run, "sandbox", "usage")
+    assert "no home folder" in line
+
+
+def _no_home(self: Path) -> Path:
+    raise RuntimeError("Could not determine home directory.")
+
+
 def test_sandbox_on_a_port_in_use_exits_2_in_one_line(
     cli: Cli, clean_env: None, sandbox: SandboxServer, busy_port: int
 ) -> None:

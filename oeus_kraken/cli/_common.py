@@ -226,7 +226,13 @@ def non_empty_path(text: str) -> Path:
     """A path, with `~` expanded as a shell would (a quoted '~/x' is still your home)."""
     if not text.strip():
         raise argparse.ArgumentTypeError("the path is empty")
-    return Path(text).expanduser()
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # no HOME, and a uid with no passwd entry (a container's)
+        raise argparse.ArgumentTypeError(
+            f"{text!r} starts with ~, and there is no home folder to expand it to: give the "
+            "whole path"
+        ) from None
 
 
 def today_in_texas() -> date:
