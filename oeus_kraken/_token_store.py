@@ -175,7 +175,10 @@ def store_key(url: str, credentials: Credentials) -> str:
 
 
 def default_token_store_path() -> Path:
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    cache = os.environ.get("XDG_CACHE_HOME", "")
+    # A relative one is ignored, as the XDG spec says: it put the tokens in the working folder.
+    if not os.path.isabs(cache):
+        cache = os.path.join(Path.home(), ".cache")
     return Path(cache) / "oeus-kraken" / "tokens.json"
 
 

@@ -100,6 +100,22 @@ def run_process(*argv: str, env: Mapping[str, str], tmp_path: Path) -> Run:
     return Run(result.returncode, result.stdout, result.stderr)
 
 
+def run_into_full_disk(argv: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python -m oeus_kraken ARGV > /dev/full`: every write to stdout fails with ENOSPC, as on a
+    disk that has filled up. stdout buffered, as a user's is (not PYTHONUNBUFFERED, which a CI
+    shell may set): the failure then comes at a flush, after the rows went into the buffer."""
+    with open("/dev/full", "w") as full:
+        return subprocess.run(
+            [sys.executable, "-m", "oeus_kraken", *argv],
+            env={k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"},
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+
 def assert_one_error_line(run: Run, command: str, code: str) -> str:
     """The failure contract: the exit code for its kind, one line on stderr, no traceback."""
     assert run.code == EXIT_CODES[code], run

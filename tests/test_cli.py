@@ -14,11 +14,13 @@ with the code for its kind (EXIT_CODES: 1 API error, 2 bad arguments, 3 authenti
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,7 @@ from cli_helpers import (
     cli,
     instant_waits,
     process_env,
+    run_into_full_disk,
     run_process,
     sandbox_env,
     table,
@@ -45,6 +48,7 @@ from cli_helpers import (
 from conftest import SandboxClock
 from pytest_httpx import HTTPXMock
 
+from oeus_kraken.cli import EXIT_CODES
 from oeus_kraken.sandbox import (
     DEMO_ACCOUNT_NUMBERS,
     DEMO_API_KEY,
@@ -416,6 +420,65 @@ def busy_port() -> Iterator[int]:
         yield sock.getsockname()[1]
 
 
+def test_a_relative_xdg_cache_home_is_ignored_never_a_token_cache_in_the_working_folder(
+    cli: Cli, sandbox_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # XDG: "a relative path ... should be considered invalid and ignored". It put tokens.json in
+    # ./cache/oeus-kraken/ under whatever folder the command ran in (a git checkout, say).
+    work, home = tmp_path / "work", tmp_path / "home"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", "cache")
+
+    run = cli("viewer", "--api-key", DEMO_API_KEY)
+
+    assert run.code == 0, run.err
+    assert list(work.iterdir()) == []
+    assert (home / ".cache" / "oeus-kraken" / "tokens.json").is_file()
+
+
+@pytest.mark.parametrize("argv", [("viewer",), ("viewer", "--help"), ("sandbox", "--help")])
+def test_with_no_home_folder_the_commands_run_without_a_token_cache(
+    cli: Cli, sandbox_env: None, monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
+) -> None:
+    # No HOME and a uid with no passwd entry (a container run as an arbitrary user): every
+    # command, --help too, was a "RuntimeError: Could not determine home directory" traceback,
+    # as the token cache's path is named in the help.
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.delenv("HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+
+    run = cli(*argv, "--api-key", DEMO_API_KEY) if argv == ("viewer",) else cli(*argv)
+
+    assert run.code == 0, run.err
+    assert "Traceback" not in run.err
+    if argv == ("viewer", "--help"):
+        assert "no home folder" in " ".join(run.out.split())
+
+
+def test_a_path_under_a_home_folder_that_is_not_there_is_refused_in_one_line(
+    cli: Cli, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `--schema ~/tomorrow.graphql` with no home folder: a RuntimeError traceback out of
+    # argparse (which turns only TypeError and ValueError into its one line).
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.setattr(Path, "expanduser", _no_home)
+
+    run = cli("sandbox", "--schema", "~/tomorrow.graphql")
+
+    line = assert_one_error_line(run, "sandbox", "usage")
+    assert "no home folder" in line
+
+
+def _no_home(self: Path) -> Path:
+    raise RuntimeError("Could not determine home directory.")
+
+
 def test_sandbox_on_a_port_in_use_exits_2_in_one_line(
     cli: Cli, clean_env: None, sandbox: SandboxServer, busy_port: int
 ) -> None:
@@ -428,6 +491,33 @@ def test_sandbox_on_a_port_in_use_exits_2_in_one_line(
 def test_sandbox_on_a_port_out_of_range_exits_2_in_one_line(cli: Cli, clean_env: None) -> None:
     line = assert_one_error_line(cli("sandbox", "--port", "70000"), "sandbox", "usage")
     assert "65535" in line
+
+
+@pytest.mark.slow
+def test_sandbox_whose_banner_cannot_be_written_says_so_not_that_the_port_failed(
+    tmp_path: Path,
+) -> None:
+    # /dev/full: the banner's write fails with ENOSPC; it said "could not serve on port N: No
+    # space left on device; choose another --port", exit 2.
+    result = run_into_full_disk(["sandbox", "--port", "0"], process_env({}, tmp_path))
+    assert result.returncode == EXIT_CODES["error"]
+    [line] = result.stderr.splitlines()
+    assert line == "oeus-kraken sandbox: cannot write the output: No space left on device"
+
+
+def test_ctrl_c_while_the_sandbox_starts_is_its_normal_end_too(
+    cli: Cli, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Ctrl-C before uvicorn took over SIGINT (the schema still being built: about a second)
+    # was "oeus-kraken sandbox: interrupted (Ctrl-C)", exit 130; README and --help: 0.
+    import oeus_kraken.sandbox
+
+    def interrupted(**_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(oeus_kraken.sandbox, "serve", interrupted)
+    run = cli("sandbox", "--port", "0")
+    assert (run.code, run.err) == (EXIT_CODES["ok"], "")
 
 
 def test_sandbox_help_gives_its_own_exit_statuses_ctrl_c_its_normal_end(cli: Cli) -> None:
@@ -502,6 +592,79 @@ def test_the_sandbox_logs_start_up_and_each_request_at_log_level_info(tmp_path: 
     assert len(re.findall(r'"POST /v1/graphql/ HTTP/1\.1" 200', console.err)) == 3
     assert QUIET_LINE not in [*console.banner, console.rest]
     assert "Traceback" not in console.err
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_answer_and_stop(port: int, process: subprocess.Popen[str]) -> str:
+    """Wait until the sandbox `process` on `port` answers a GraphQL request, stop it with Ctrl-C
+    (SIGINT); its stderr."""
+    url = f"http://127.0.0.1:{port}/v1/graphql/"
+    try:
+        for _ in range(600):
+            if process.poll() is not None:
+                break
+            try:
+                answer = httpx.post(url, json={"query": "{ products { code } }"}, timeout=10)
+            except httpx.TransportError:
+                time.sleep(0.1)
+                continue
+            assert answer.json()["data"]["products"]
+            break
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    return err
+
+
+@pytest.mark.slow
+def test_the_sandbox_with_no_stdout_at_all_serves_and_stops_on_sigint(tmp_path: Path) -> None:
+    # `>&-`: sys.stdout is None; uvicorn's log formatter asked sys.stdout.isatty() and the
+    # sandbox exited 2 at once, "Unable to configure formatter 'default'".
+    port = free_port()
+    command = f"exec {sys.executable} -m oeus_kraken sandbox --port {port} >&-"
+    with subprocess.Popen(
+        ["sh", "-c", command], env=process_env({}, tmp_path), stderr=subprocess.PIPE, text=True
+    ) as process:
+        err = serve_answer_and_stop(port, process)
+    assert (process.returncode, err) == (0, "")
+
+
+@pytest.mark.slow
+def test_the_sandbox_log_has_no_colour_codes_when_stderr_is_no_terminal(tmp_path: Path) -> None:
+    # Its log goes to stderr; uvicorn coloured it when *stdout* was a terminal, so `sandbox
+    # --log-level info 2> log` on a terminal wrote escape codes into the file.
+    port = free_port()
+    terminal, stdout = os.openpty()
+    try:
+        with subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "oeus_kraken",
+                "sandbox",
+                "--port",
+                str(port),
+                "--log-level",
+                "info",
+            ],
+            env=process_env({}, tmp_path),
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process:
+            err = serve_answer_and_stop(port, process)
+    finally:
+        os.close(stdout)
+        os.close(terminal)
+    assert process.returncode == 0, err
+    assert "Started server process" in err
+    assert "\x1b" not in err
 
 
 # -- -v: the library's logs ------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from cli_helpers import (
 from oeus_kraken.sandbox import (
     DEMO_ACCOUNT_NUMBERS,
     DEMO_API_KEY,
+    DEMO_EMAIL,
     DEMO_ORGANIZATION_SECRET_KEY,
     OTHER_ACCOUNT_NUMBER,
     SandboxServer,
@@ -122,6 +123,26 @@ def test_a_url_value_that_is_no_url_at_all_is_refused_without_echoing_it(
     assert "not an http(s) URL" in line
 
 
+@pytest.mark.parametrize(
+    ("url", "options"),
+    [
+        ("http://127.0.0.1:99999/v1/graphql/", ()),
+        ("http://localhost:port/v1/graphql/", ()),
+        ("http://kraken.example.invalid:99999/v1/graphql/", ("--allow-insecure-http",)),
+    ],
+    ids=["loopback", "no number", "--allow-insecure-http given"],
+)
+def test_a_url_whose_port_is_no_port_says_so_not_that_http_is_refused(
+    cli: Cli, clean_env: None, url: str, options: tuple[str, ...]
+) -> None:
+    # It said "refusing plain http:// for '127.0.0.1' ... use http:// on this machine
+    # (127.0.0.1, ...)", and "--allow-insecure-http overrides this" to a run that gave it.
+    line = assert_one_error_line(cli("products", "--url", url, *options), "products", "usage")
+    assert "refusing plain http://" not in line
+    assert "port" in line
+    assert repr(url) in line
+
+
 @pytest.mark.usefixtures("instant_waits")
 def test_the_http_refusal_names_the_option_that_overrides_it(cli: Cli, clean_env: None) -> None:
     key = ("--api-key", DEMO_API_KEY)
@@ -139,6 +160,18 @@ def test_the_http_refusal_names_the_option_that_overrides_it(cli: Cli, clean_env
 
 
 # -- credentials -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", " "])
+def test_a_credential_option_read_from_a_file_with_its_line_end_works_as_the_variable_does(
+    cli: Cli, sandbox_env: None, end: str
+) -> None:
+    # `--api-key "$(cat key.txt)"` keeps a Windows file's \r; KRAKEN_API_KEY set from the same
+    # file worked (the environment's values are stripped), the option was "authentication
+    # failed", exit 3, and the key was not to be sent again.
+    run = cli("viewer", "--no-token-cache", "--api-key", DEMO_API_KEY + end)
+    assert run.code == 0, run.err
+    assert DEMO_EMAIL in run.out
 
 
 def test_missing_credentials_exit_2_as_a_process(tmp_path: Path, sandbox: SandboxServer) -> None:
@@ -384,6 +417,24 @@ def test_dates_are_texas_local_iso_dates_in_order(
 def test_kwh_must_be_a_positive_amount(cli: Cli, sandbox_env: None, kwh: str) -> None:
     run = cli("rates", "--postal-code", "75001", "--kwh", kwh)
     assert "is not an amount of energy" in assert_one_error_line(run, "rates", "usage")
+
+
+@pytest.mark.parametrize("command", ["rates", "quote"])
+@pytest.mark.parametrize("kwh", ["1e-300", "0.5"])
+def test_kwh_below_one_is_refused_before_any_request(
+    cli: Cli, sandbox_env: None, sandbox: SandboxServer, command: str, kwh: str
+) -> None:
+    # 1e-300 kWh was sent: the monthly fees spread over it are beyond any number, and the
+    # sandbox's answer was "[<class 'decimal.InvalidOperation'>]" three times, exit 1.
+    option = "--kwh" if command == "rates" else "--annual-kwh"
+    credentials = (
+        () if command == "rates" else ("--organization-secret-key", DEMO_ORGANIZATION_SECRET_KEY)
+    )
+    run = cli(command, "--postal-code", "75001", option, kwh, *credentials)
+    line = assert_one_error_line(run, command, "usage")
+    assert "is not an amount of energy" in line
+    assert "from 1 to 10,000,000" in line
+    assert sandbox.stats.requests == 0
 
 
 # -- rate limits, in a user's words ----------------------------------------------------------------

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from cli_helpers import process_env
+from cli_helpers import process_env, run_into_full_disk
 from usage_helpers import ESI, FETCHED, day_intervals
 
 from oeus_kraken.cli import EXIT_CODES
@@ -58,6 +58,21 @@ def run_into_pipe(
         assert process.stderr is not None
         err = process.stderr.read()
     return process.returncode, err
+
+
+def run_without_stdout(
+    argv: list[str], env: dict[str, str], *, closed: str = ">&-"
+) -> subprocess.CompletedProcess[str]:
+    """`python -m oeus_kraken ARGV >&-`: started with file descriptor 1 closed (or 2: `2>&-`)."""
+    command = " ".join(shlex.quote(word) for word in (sys.executable, "-m", "oeus_kraken", *argv))
+    return subprocess.run(
+        ["sh", "-c", f"exec {command} {closed}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -182,24 +197,46 @@ def test_no_stdout_at_all_is_quiet(env: dict[str, str]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["viewer", "--csv"],
+        ["rates", "--postal-code", "75001", "--csv"],
+        ["usage", DEMO_ACCOUNT_NUMBERS[0], "--from", "2026-07-01", "--to", "2026-07-01", "--json"],
+    ],
+    ids=["viewer --csv", "rates --csv", "usage --json"],
+)
+def test_csv_and_json_with_no_stdout_at_all_are_quiet_too(
+    env: dict[str, str], argv: list[str]
+) -> None:
+    # CSV and JSON are written with out.write (csv.writer, the JSON rows), not print(), which
+    # drops what it is given when sys.stdout is None: they were a traceback, exit 1.
+    result = run_without_stdout(argv, env)
+    assert (result.returncode, result.stderr) == (EXIT_CODES["ok"], "")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "argv", [["account", "A-00000000", "--csv"], ["viewer", "--url", "ftp://x"]]
+)
+def test_with_no_stderr_at_all_a_failure_never_lands_in_the_output(
+    env: dict[str, str], argv: list[str]
+) -> None:
+    # `2>&-`: sys.stderr is None, and print(line, file=None) prints to stdout: the failure's
+    # line went into the CSV or JSON a script was reading.
+    result = run_without_stdout(argv, env, closed="2>&-")
+    assert result.returncode in (EXIT_CODES["error"], EXIT_CODES["usage"])
+    assert result.stdout == ""
+
+
+@pytest.mark.slow
 def test_usage_export_with_no_stdout_at_all_is_quiet_too(
     env: dict[str, str], store_path: Path
 ) -> None:
     # The export writes stdout's bytes itself, not through print(), which drops them when
     # there is no stdout: it drops them the same way.
     argv = ["usage", "export", ESI, "--from", "2026-07-01", "--to", "2026-07-07"]
-    command = " ".join(
-        shlex.quote(word)
-        for word in (sys.executable, "-m", "oeus_kraken", *argv, "--db", str(store_path))
-    )
-    result = subprocess.run(
-        ["sh", "-c", f"exec {command} >&-"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_without_stdout([*argv, "--db", str(store_path)], env)
     assert (result.returncode, result.stderr) == (EXIT_CODES["ok"], "")
 
 
@@ -236,22 +273,32 @@ def test_help_to_an_output_that_cannot_be_written_is_one_line_and_exit_1(
 def test_an_output_that_cannot_be_written_is_one_line_and_exit_1(
     env: dict[str, str], store_path: Path, argv: list[str]
 ) -> None:
-    # /dev/full: every write fails with ENOSPC, as on a disk that has filled up. stdout
-    # buffered, as a user's is (not PYTHONUNBUFFERED, which a CI shell may set): the failure
-    # then comes at a flush, after the rows went into the buffer.
-    with open("/dev/full", "w") as full:
-        result = subprocess.run(
-            [sys.executable, "-m", "oeus_kraken", *argv, "--db", str(store_path)],
-            env={k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"},
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+    result = run_into_full_disk([*argv, "--db", str(store_path)], env)
     assert result.returncode == EXIT_CODES["error"]
     [line] = result.stderr.splitlines()
     assert (
         line
         == f"oeus-kraken {' '.join(argv[:2])}: cannot write the output: No space left on device"
     )
+
+
+@pytest.mark.slow
+def test_an_output_whose_encoding_cannot_carry_the_text_is_one_line_and_exit_1(
+    env: dict[str, str],
+) -> None:
+    argv = ["rates", "--postal-code", "75001"]  # "energy ¢/kWh" in its table's header
+    # An ASCII stdout (PYTHONIOENCODING=ascii, or a non-UTF-8 locale with UTF-8 mode off)
+    # cannot carry "¢" or an API text's accents: it was a UnicodeEncodeError traceback.
+    result = subprocess.run(
+        [sys.executable, "-m", "oeus_kraken", *argv],
+        env=env | {"PYTHONIOENCODING": "ascii", "PYTHONUTF8": "0"},
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == EXIT_CODES["error"], result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("oeus-kraken rates: cannot write the output: its encoding ascii ")
+    assert "UTF-8" in line

@@ -686,6 +686,54 @@ def test_faults_and_stats_over_http(http: httpx.Client, server: SandboxServer) -
     assert http.get(f"{control}/faults").json()["token_rate_limit"] == 0
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"delay": NaN}',
+        '{"delay": Infinity}',
+        '{"bad_gateway": Infinity}',
+        '{"retry_after": 1e400}',
+    ],
+)
+def test_a_fault_that_is_no_finite_number_is_refused_with_400_and_changes_nothing(
+    http: httpx.Client, server: SandboxServer, body: str
+) -> None:
+    # Python's JSON reads NaN and Infinity: a NaN delay was stored and every GET of the faults
+    # answered 500 until a reset; an infinite delay held every request forever; an infinite
+    # count was a 500 (int(inf)).
+    control = f"{server.base_url}/sandbox/faults"
+    before = http.get(control).json()
+    refused = http.post(control, content=body, headers={"Content-Type": "application/json"})
+    assert refused.status_code == 400
+    assert "finite" in refused.json()["error"]
+    assert http.get(control).json() == before
+    with pytest.raises(ValueError, match="finite"):
+        server.set_faults(delay=float("nan"))
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("faults", {"expire_tokens": "false"}),
+        ("faults", {"revoke_refresh_tokens": "no"}),
+        ("usage", {"fill_gap": "false"}),
+        ("usage", {"fill_gap": 0}),
+    ],
+)
+def test_a_switch_that_is_no_json_boolean_is_refused_with_400_and_nothing_done(
+    http: httpx.Client, server: SandboxServer, path: str, body: dict[str, object]
+) -> None:
+    # bool("false") is True: {"fill_gap": "false"} filled the gap and {"expire_tokens": "no"}
+    # expired every token, answering 200.
+    token = org_token(http, server)
+    control = f"{server.base_url}/sandbox/{path}"
+    refused = http.post(control, json=body)
+    assert refused.status_code == 400
+    assert "true or false" in refused.json()["error"]
+    assert server.state.usage.settings.gap_filled_at is None
+    assert "errors" not in post(http, server, VIEWER_QUERY, authorization=token)
+
+
 def test_graphql_validation_errors_are_http_200_with_kraken_shape(
     http: httpx.Client, server: SandboxServer
 ) -> None:
@@ -1605,6 +1653,18 @@ def test_quote_estimates_are_the_rate_times_the_usage(
         assert (q["serviceProvider"], q["loadZone"]) == ("ONCOR", "LZ_NORTH")
     [recommended] = [q for q in quoted if q["recommended"]]
     assert recommended["annualAmount"] == min(q["annualAmount"] for q in quoted)
+
+
+@pytest.mark.parametrize("kwh", ["1e-300", "1e-24"])
+def test_a_kwh_usage_too_small_to_price_is_a_validation_error_saying_so(
+    http: httpx.Client, server: SandboxServer, kwh: str
+) -> None:
+    # The monthly fees spread over it are beyond decimal's 28 digits: the answer's message was
+    # "[<class 'decimal.InvalidOperation'>]", once per product.
+    body = run(http, server, "getRatesForUsage", kwhUsage=kwh)
+    messages = {error["message"] for error in body["errors"]}
+    assert messages == {f"kwhUsage {Decimal(kwh)} is too small to work out a rate per kWh."}, body
+    assert {error["extensions"]["errorType"] for error in body["errors"]} == {"VALIDATION"}
 
 
 @pytest.mark.parametrize("annual_kwh", [0, -5])

@@ -12,7 +12,9 @@ from __future__ import annotations
 import errno
 import io
 import json
+import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -1063,3 +1065,36 @@ def test_sandbox_refuses_a_schema_file_that_is_no_schema_in_one_line(
     assert line.startswith("oeus-kraken sandbox: ")
     assert "tomorrow.graphql" in line
     assert expected in line
+
+
+@pytest.mark.slow
+def test_sandbox_refuses_a_schema_file_with_no_end_in_one_line(tmp_path: Path) -> None:
+    # /dev/zero (or a pipe that never ends): the whole file was read into memory, a MemoryError
+    # traceback, exit 1 (with no limit, the machine's memory).
+    command = f"{shlex.quote(sys.executable)} -m oeus_kraken sandbox --port 0 --schema /dev/zero"
+    result = subprocess.run(
+        # Memory limited (1.5 GB): a runaway read fails fast, not the machine.
+        ["sh", "-c", f"ulimit -v 1500000 && exec {command}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    [line] = result.stderr.splitlines()
+    assert line.startswith("oeus-kraken sandbox: /dev/zero is larger than 64 MiB"), line
+
+
+def test_sandbox_serves_a_schema_given_as_a_pipe(tmp_path: Path) -> None:
+    # `--schema <(curl ...)`: /dev/fd/N, whose resolve() is /proc/PID/fd/pipe:[N], no path at
+    # all: "cannot read schema /proc/.../fd/pipe:[...]: No such file or directory", exit 2.
+    from oeus_kraken.sandbox import executable_schema
+
+    reader, writer = os.pipe()
+    try:
+        with os.fdopen(writer, "w") as sdl:
+            sdl.write(NEW_SDL)
+        served = executable_schema(Path(f"/dev/fd/{reader}"))
+    finally:
+        os.close(reader)
+    assert graphql.print_schema(served) == graphql.print_schema(graphql.build_schema(NEW_SDL))

@@ -21,12 +21,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO
 from urllib.parse import urldefrag, urlsplit
 
-from .._config import PRODUCTION_URL, TEST_URL, check_url, credentials_from_env, shown_url
+from .._config import (
+    PRODUCTION_URL,
+    TEST_URL,
+    check_url,
+    credentials_from_env,
+    is_loopback,
+    shown_url,
+)
 from .._credentials import APIKey, Credentials, EmailPassword, OrganizationSecretKey, RefreshToken
 from .._errors import ConfigurationError, KrakenError
 
 if TYPE_CHECKING:
     from .._client import SyncKrakenClient
+    from .._token_store import FileTokenStore
 
 EXIT_CODES = {
     "ok": 0,  # done; a usage sync: complete
@@ -194,9 +202,12 @@ def positive_kwh(text: str) -> Decimal:
         value = Decimal(text.strip())
     except InvalidOperation:
         value = Decimal("NaN")
-    if not value.is_finite() or not 0 < value <= 10_000_000:
+    # At least 1 kWh: the rates spread the monthly fees over it, and 1e-300 kWh made fees per
+    # kWh beyond any number (the sandbox answered with a decimal error, not a rate).
+    if not value.is_finite() or not 1 <= value <= 10_000_000:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not an amount of energy: expected a number of kWh above 0, e.g. 1000"
+            f"{text!r} is not an amount of energy: expected a number of kWh from 1 to "
+            "10,000,000, e.g. 1000"
         )
     return value
 
@@ -215,7 +226,13 @@ def non_empty_path(text: str) -> Path:
     """A path, with `~` expanded as a shell would (a quoted '~/x' is still your home)."""
     if not text.strip():
         raise argparse.ArgumentTypeError("the path is empty")
-    return Path(text).expanduser()
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # no HOME, and a uid with no passwd entry (a container's)
+        raise argparse.ArgumentTypeError(
+            f"{text!r} starts with ~, and there is no home folder to expand it to: give the "
+            "whole path"
+        ) from None
 
 
 def today_in_texas() -> date:
@@ -279,15 +296,33 @@ def logging_options() -> argparse.ArgumentParser:
     return parent
 
 
-def token_cache_help() -> str:
-    """--no-token-cache's help, naming the cache file this run would use, and the rule."""
+def token_cache_path() -> Path | None:
+    """Where the token cache is, or None with no home folder to put it in (no HOME, and a uid
+    with no passwd entry: a container run as an arbitrary user), where Path.home() raises."""
     from .._token_store import default_token_store_path
 
-    here = str(default_token_store_path()).replace("%", "%%")  # help text is a %-format
-    return (
+    try:
+        return default_token_store_path()
+    except RuntimeError:
+        return None
+
+
+def token_store(args: argparse.Namespace) -> FileTokenStore | None:
+    """The token cache this run reads and writes: none with --no-token-cache or no home folder."""
+    from .._token_store import FileTokenStore
+
+    path = None if args.no_token_cache else token_cache_path()
+    return None if path is None else FileTokenStore(path)
+
+
+def token_cache_help() -> str:
+    """--no-token-cache's help, naming the cache file this run would use, and the rule."""
+    path = token_cache_path()
+    here = "none here: no home folder" if path is None else str(path).replace("%", "%%")
+    return (  # (help text is a %-format)
         f"do not read or write the token cache, here {here} "
         "($XDG_CACHE_HOME/oeus-kraken/tokens.json, or ~/.cache/oeus-kraken/tokens.json when "
-        "XDG_CACHE_HOME is unset or empty)"
+        "XDG_CACHE_HOME is unset, empty or relative)"
     )
 
 
@@ -390,16 +425,28 @@ def add_command(
 
 
 def _credentials(args: argparse.Namespace) -> Credentials | None:
-    if args.organization_secret_key:
-        return OrganizationSecretKey(args.organization_secret_key)
-    if args.api_key:
-        return APIKey(args.api_key)
-    if args.email or args.password:
-        if not (args.email and args.password):
+    # Stripped as the KRAKEN_* variables are (credentials_from_env): `--api-key "$(cat key)"`
+    # keeps a Windows file's \r, which the same key from the environment never carried.
+    org_key, api_key, email, password, refresh_token = (
+        (value or "").strip()
+        for value in (
+            args.organization_secret_key,
+            args.api_key,
+            args.email,
+            args.password,
+            args.refresh_token,
+        )
+    )
+    if org_key:
+        return OrganizationSecretKey(org_key)
+    if api_key:
+        return APIKey(api_key)
+    if email or password:
+        if not (email and password):
             raise ConfigurationError("--email and --password go together")
-        return EmailPassword(args.email, args.password)
-    if args.refresh_token:
-        return RefreshToken(args.refresh_token)
+        return EmailPassword(email, password)
+    if refresh_token:
+        return RefreshToken(refresh_token)
     return credentials_from_env()
 
 
@@ -432,11 +479,14 @@ def _checked_url(url: str, source: str, allow_insecure_http: bool) -> str:
         return urldefrag(check_url(url, allow_insecure_http=allow_insecure_http)).url
     except ValueError:  # a ConfigurationError, or urllib's own for a malformed host ("[::1")
         pass
-    host = None
+    host = port_ok = None
     with contextlib.suppress(ValueError):
         parts = urlsplit(url)
         host = parts.hostname if parts.scheme == "http" else None
-    if host:
+        port_ok = parts.port is None or parts.port > 0  # urllib: ValueError outside 0-65535
+    # The plain-http refusal only for what it is about: a well-formed URL off this machine
+    # without the override (it was also said of 127.0.0.1:99999, and to a run that gave it).
+    if host and port_ok and not allow_insecure_http and not is_loopback(host):
         raise ConfigurationError(
             f"refusing plain http:// for {host!r} (from {source}): credentials and tokens "
             "would travel unencrypted. Use https://, or http:// on this machine (127.0.0.1, "
@@ -445,7 +495,8 @@ def _checked_url(url: str, source: str, allow_insecure_http: bool) -> str:
     # A value with no scheme at all is often a key in the wrong variable: never printed.
     given = repr(shown_url(url)) if "://" in url else "the value (not shown: it may be a key)"
     raise ConfigurationError(
-        f"{given} (from {source}) is not an http(s) URL with a host: expected e.g. {PRODUCTION_URL}"
+        f"{given} (from {source}) is not an http(s) URL with a host (and a port, if any, from "
+        f"1 to 65535): expected e.g. {PRODUCTION_URL}"
     ) from None
 
 
@@ -474,7 +525,6 @@ class Invocation:
 
     def _make_client(self) -> SyncKrakenClient:
         from .._client import SyncKrakenClient
-        from .._token_store import FileTokenStore, default_token_store_path
 
         args = self.args
         self.url, self.url_source = api_url(args)
@@ -488,7 +538,7 @@ class Invocation:
             )
         # Tokens are cached between runs (an owner-only file) so that running a command twice
         # within a token's lifetime asks the API for one token, not two.
-        store = None if args.no_token_cache else FileTokenStore(default_token_store_path())
+        store = token_store(args)
         return SyncKrakenClient(
             url,
             credentials=credentials,

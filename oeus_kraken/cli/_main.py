@@ -10,8 +10,10 @@ point stdout at /dev/null so that the interpreter's last flush has nowhere to fa
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import decimal
+import io
 import logging
 import os
 import sys
@@ -300,6 +302,18 @@ def _run(argv: Sequence[str], out: TextIO) -> int:
         return EXIT_CODES["interrupted"]
     except BrokenPipeError:
         raise  # main's: the reader went away
+    except UnicodeEncodeError as error:
+        if not _is_the_outputs(error, out):
+            raise
+        # An ASCII stdout (a non-UTF-8 locale with Python's UTF-8 mode off, PYTHONIOENCODING)
+        # cannot carry a "¢" in a header or an accent in an API text; what could not be shown
+        # is said in the \x escape, as stderr shows it.
+        _say(
+            f"oeus-kraken {args.command}: cannot write the output: its encoding {error.encoding} "
+            f"cannot show {error.object[error.start : error.end]!a}; use a UTF-8 locale (e.g. "
+            "LC_ALL=C.UTF-8) or PYTHONIOENCODING=utf-8"
+        )
+        return EXIT_CODES["usage" if args.command in VERDICT_COMMANDS else "error"]
     except OSError as error:
         # What the command prints could not be written (a full disk, /dev/full); the files
         # the commands write say so as KrakenErrors of their own.
@@ -312,6 +326,17 @@ def _run(argv: Sequence[str], out: TextIO) -> int:
         return EXIT_CODES["usage" if args.command in VERDICT_COMMANDS else "error"]
     finally:
         call.close()
+
+
+def _is_the_outputs(error: UnicodeEncodeError, out: TextIO) -> bool:
+    """Whether `error` is one of writing to `out` in its encoding (not, say, a header's)."""
+    encoding = getattr(out, "encoding", None)
+    if not isinstance(encoding, str):
+        return False
+    try:
+        return codecs.lookup(encoding).name == codecs.lookup(error.encoding).name
+    except LookupError:
+        return False
 
 
 def _flush(*streams: TextIO | None) -> None:
@@ -328,10 +353,23 @@ def _exit_at_once(code: int) -> None:
     os._exit(code)
 
 
+class _Nowhere(io.StringIO):
+    """What a process started with no stdout (`>&-`, sys.stdout None) prints to: dropped, as
+    print() drops it. The commands also write with out.write (CSV, JSON rows), which on None
+    was a traceback. Likewise with no stderr (below)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     """Run `oeus-kraken ARGV...` (default: sys.argv[1:]), printing to `out` (default stdout);
     returns the exit code. argparse's --help and argument errors raise SystemExit."""
     stream = out if out is not None else sys.stdout
+    if stream is None:
+        stream = _Nowhere()
+    if sys.stderr is None:  # `2>&-`: print(line, file=None) would print a failure to stdout,
+        sys.stderr = _Nowhere()  # into the CSV or JSON a script reads
     arguments = sys.argv[1:] if argv is None else argv
     try:
         try:

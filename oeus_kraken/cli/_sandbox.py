@@ -6,16 +6,20 @@ Quiet by default: one banner with its URL and the demo credentials, then nothing
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 from .._errors import ConfigurationError
 from ._common import Invocation, add_command, non_empty_path
 
+# What binding the port can fail with: in use, not this machine's, below 1024 without the right.
+_PORT_ERRORS = frozenset({errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES})
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 # The sandbox's own: it calls no API and syncs nothing, and Ctrl-C is how it ends, not a failure.
 SANDBOX_EXIT_CODES_TEXT = (
     "0 stopped with Ctrl-C (its normal end), 2 bad arguments: a port in use or out of range, a "
-    "schema file that cannot be read or served, the 'sandbox' extra not installed"
+    "schema file that cannot be read or served, the 'sandbox' extra not installed; 1 its banner "
+    "cannot be written (a full disk)"
 )
 
 
@@ -59,9 +63,15 @@ def run_sandbox(call: Invocation) -> None:
     port = call.args.port
     try:
         serve(port=port, out=call.out, log_level=call.args.log_level, schema=call.args.schema)
+    except KeyboardInterrupt:
+        # Ctrl-C before uvicorn took SIGINT over (while the schema is built): still the
+        # sandbox's normal end, exit 0, as once it serves; not the 130 of other commands.
+        return
     except ValueError as exc:  # a port out of range, a schema file that is no schema
         raise ConfigurationError(str(exc)) from exc
-    except OSError as exc:  # e.g. the port is in use
+    except OSError as exc:
+        if exc.errno not in _PORT_ERRORS:
+            raise  # the banner could not be written (a full disk): main says so, exit 1
         raise ConfigurationError(
             f"could not serve on port {port}: {exc.strerror or exc}; "
             "choose another --port (0: any free port)"

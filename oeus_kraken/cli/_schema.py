@@ -28,6 +28,7 @@ from ._common import (
     logging_options,
     non_empty_path,
     token_cache_help,
+    token_store,
 )
 
 if TYPE_CHECKING:
@@ -127,16 +128,14 @@ def register(commands: Any) -> argparse.ArgumentParser:
 
 
 def _introspect(url: str, args: argparse.Namespace) -> LoadedSchema:
-    from .._token_store import FileTokenStore, default_token_store_path
     from ..schema import display_url, introspect
 
     # Checked as shown: a URL's user:password part must not reach an error message.
     _checked_url(display_url(url), "the command line", args.allow_insecure_http)
-    store = None if args.no_token_cache else FileTokenStore(default_token_store_path())
     return introspect(
         url,
         credentials=credentials_from_env(),
-        token_store=store,
+        token_store=token_store(args),
         allow_insecure_http=args.allow_insecure_http,
     )
 

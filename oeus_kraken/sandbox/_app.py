@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -356,7 +356,10 @@ class SandboxApp:
             return JSONResponse({"error": "the body must be a JSON object"}, status_code=400)
         if not isinstance(changes, dict):
             return JSONResponse({"error": "the body must be a JSON object"}, status_code=400)
-        actions = {name: bool(changes.pop(name)) for name in _ACTIONS if name in changes}
+        refused = _not_a_switch(changes, _ACTIONS)
+        if refused is not None:
+            return refused
+        actions = {name: changes.pop(name) for name in _ACTIONS if name in changes}
         try:
             faults = self.state.set_faults(**changes)
         except ValueError as exc:
@@ -380,6 +383,9 @@ class SandboxApp:
                 },
                 status_code=400,
             )
+        refused = _not_a_switch(changes, ("fill_gap",))
+        if refused is not None:
+            return refused
         try:
             if "late_share" in changes or "revised_share" in changes:
                 current = self.state.usage.settings.epochs[-1]
@@ -392,6 +398,16 @@ class SandboxApp:
         if changes.get("fill_gap"):
             self.state.fill_usage_gap()
         return JSONResponse(self.state.usage.settings.to_json())
+
+
+def _not_a_switch(changes: dict[str, Any], names: Sequence[str]) -> Response | None:
+    """A 400 for a switch that is not a JSON boolean, checked before anything is changed:
+    bool("false") is True, and {"fill_gap": "false"} filled the gap."""
+    for name in names:
+        if name in changes and not isinstance(changes[name], bool):
+            error = f"{name} must be true or false, got {changes[name]!r}"
+            return JSONResponse({"error": error}, status_code=400)
+    return None
 
 
 def create_app(

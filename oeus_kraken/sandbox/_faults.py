@@ -14,6 +14,7 @@ The usage knobs (late and revised intervals, the gap) are not faults: see Sandbo
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -53,6 +54,10 @@ def _checked(name: str, value: object) -> int | float:
         raise ValueError(f"unknown fault {name!r}; known: {', '.join(sorted(_FIELDS))}")
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise ValueError(f"fault {name!r} must be a number >= 0, got {value!r}")
+    # NaN passes `< 0` (a NaN delay made every GET of the faults a 500), and JSON as Python
+    # reads it has Infinity (an endless delay; int(inf) raised OverflowError, a 500).
+    if not math.isfinite(value):
+        raise ValueError(f"fault {name!r} must be a finite number >= 0, got {value!r}")
     if name == "delay":
         return float(value)
     if value != int(value):

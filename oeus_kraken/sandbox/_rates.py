@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ._data import (
@@ -113,6 +113,14 @@ def concise_rates(product: Product, filter_by: Mapping[str, Any] | None) -> list
         # Delivery charges per kWh: the TDSP's per-kWh rate plus its monthly charge spread.
         delivery = tdsp.consumption_rate + tdsp.standing_rate / kwh
         fee_per_kwh = product.monthly_fee / kwh
+        try:  # the largest figure of the row: beyond decimal's 28 digits for kWh near zero
+            _q(max(day, night or day) + delivery + fee_per_kwh)
+        except InvalidOperation:
+            raise KrakenAPIError(
+                None,
+                f"kwhUsage {kwh} is too small to work out a rate per kWh.",
+                error_type="VALIDATION",
+            ) from None
 
         def total(energy: Decimal, delivery: Decimal = delivery) -> Decimal:
             return energy + delivery

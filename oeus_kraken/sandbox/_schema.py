@@ -45,6 +45,7 @@ from ._us_resolvers import us_bindables
 
 __all__ = ["executable_schema", "schema_path"]
 
+MAX_SCHEMA_BYTES = 64 << 20  # the largest schema file served (64 MiB)
 _lock = threading.Lock()
 _cache: dict[Path, GraphQLSchema] = {}
 
@@ -57,7 +58,9 @@ def executable_schema(path: Path | None = None) -> GraphQLSchema:
     with _lock:
         schema = _cache.get(resolved)
         if schema is None:
-            schema = _bound(shipped) if resolved == shipped else _other(resolved, shipped)
+            # Read as given: resolving /dev/fd/N (`--schema <(curl ...)`) gives a pipe's
+            # /proc/PID/fd/pipe:[N], which is no path; the resolved one is only the cache's key.
+            schema = _bound(shipped) if resolved == shipped else _other(path or shipped, shipped)
             install_defaults(schema)
             gate_root_fields(schema)
             _cache[resolved] = schema
@@ -100,7 +103,13 @@ def _sdl_of(path: Path) -> str:
     """The schema file's SDL: its text, or the SDL of an introspection result saved as JSON (as
     `schema diff`, `codegen --schema` and `make schema-check` read it), a byte order mark
     aside. ValueError for JSON that is no introspection result."""
-    text = path.read_text(encoding="utf-8-sig")
+    with path.open("rb") as file:
+        # Read up to a limit: /dev/zero, or a pipe that never ends, was read into memory whole
+        # (a MemoryError traceback). schema.graphql is under 1 MB, an introspection result a few.
+        data = file.read(MAX_SCHEMA_BYTES + 1)
+    if len(data) > MAX_SCHEMA_BYTES:
+        raise ValueError(f"{path} is larger than {MAX_SCHEMA_BYTES >> 20} MiB: not a schema file")
+    text = data.decode("utf-8-sig")
     if not text.lstrip().startswith("{"):  # SDL never starts with a brace
         return text
     from ..schema import SchemaFileError, read_schema_file

@@ -94,7 +94,20 @@ def _logging_config() -> dict[str, Any]:
     stdout is the banner's, which a script may read the URL from."""
     config = copy.deepcopy(LOGGING_CONFIG)
     config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    # Colours where the log goes, decided here: uvicorn's formatters ask sys.stdout.isatty(),
+    # which colours a log redirected to a file when stdout is a terminal, and fails when there
+    # is no stdout at all (`>&-`: None). NO_COLOR (no-color.org) turns them off.
+    colours = not os.environ.get("NO_COLOR") and _is_terminal(sys.stderr)
+    for formatter in config["formatters"].values():
+        formatter["use_colors"] = colours
     return config
+
+
+def _is_terminal(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
 
 
 def _config(app: SandboxApp, port: int, *, log_level: str, quiet: bool) -> uvicorn.Config:
