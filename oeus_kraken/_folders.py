@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 
@@ -15,3 +17,37 @@ def make_private_folders(folder: Path) -> None:
         folder = folder.parent
     for each in reversed(missing):
         each.mkdir(mode=0o700, exist_ok=True)
+
+
+def home_folder() -> Path | None:
+    """The user's home folder, or None when there is none to use.
+
+    A relative HOME counts as unset, and then the passwd entry is asked, as platformdirs does:
+    `Path.home()` returns a relative HOME as it is, and `~/.local/share` became
+    `./HOME/.local/share` under whatever folder a program ran in. None too for a uid with no
+    passwd entry and no HOME (a container run as an arbitrary user), where it raises."""
+    if sys.platform == "win32":  # USERPROFILE, not HOME
+        try:
+            home = Path.home()
+        except RuntimeError:
+            return None
+        return home if home.is_absolute() else None
+    home_text = os.environ.get("HOME", "")
+    if not os.path.isabs(home_text):
+        try:
+            import pwd
+
+            home_text = pwd.getpwuid(os.getuid()).pw_dir
+        except (ImportError, KeyError):  # no pwd module (WASI), or no entry for this uid
+            return None
+    return Path(home_text) if os.path.isabs(home_text) else None
+
+
+def xdg_folder(variable: str, default: str) -> Path | None:
+    """$variable when it is an absolute path, else `default` under the home folder (None with
+    no home folder). The XDG spec: a relative path "should be considered invalid and ignored"."""
+    value = os.environ.get(variable, "")
+    if os.path.isabs(value):
+        return Path(value)
+    home = home_folder()
+    return None if home is None else home / default

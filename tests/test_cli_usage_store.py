@@ -73,6 +73,32 @@ def test_the_first_word_after_usage_picks_the_store_command(
     assert route(argv) == routed
 
 
+@pytest.mark.parametrize("verb", ["status", "sync", "export"])
+def test_with_no_home_folder_a_store_command_without_db_is_refused_in_one_line(
+    cli: Cli, clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, verb: str
+) -> None:
+    # No HOME and a uid with no passwd entry (a container run as an arbitrary user): the
+    # default store's path was a RuntimeError traceback (older platformdirs: a store made under
+    # ./~/.local/share in the folder the command ran in).
+    import pwd
+
+    def no_passwd_entry(uid: int) -> object:
+        raise KeyError(uid)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", no_passwd_entry)
+    argv = {"status": [], "sync": ["--api-key", DEMO_API_KEY], "export": [ACCOUNT, *RANGE]}
+
+    run = cli("usage", verb, *argv[verb])
+
+    line = assert_one_error_line(run, f"usage {verb}", "usage")
+    assert "no home folder" in line
+    assert "--db" in line
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_usage_help_names_the_store_commands(cli: Cli, clean_env: None) -> None:
     text = " ".join(cli("usage", "--help").out.split())
     for verb in ("sync", "export", "status", "chart"):

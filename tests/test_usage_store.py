@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -136,6 +137,55 @@ def test_the_default_path_is_in_the_users_data_directory(
     with UsageStore() as store:
         assert store.path == default_usage_store_path()
         assert store.path.exists()
+
+
+def _no_passwd_entry(uid: int) -> object:
+    raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the XDG rule is the Linux one")
+@pytest.mark.parametrize("home", [None, "home"], ids=["no HOME", "a relative HOME"])
+def test_with_no_home_folder_the_default_store_is_a_configuration_error_not_the_working_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, home: str | None
+) -> None:
+    # No HOME (or a relative one) and a uid with no passwd entry: a container run as an
+    # arbitrary user. platformdirs raised a RuntimeError (older releases: a relative
+    # ~/.local/share, a store made under whatever folder the program ran in).
+    import pwd
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    if home is None:
+        monkeypatch.delenv("HOME", raising=False)
+    else:
+        monkeypatch.setenv("HOME", home)
+    monkeypatch.setattr(pwd, "getpwuid", _no_passwd_entry)
+
+    with pytest.raises(ConfigurationError, match=r"no home folder.*give the store's path"):
+        UsageStore()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the XDG rule is the Linux one")
+def test_a_relative_xdg_data_home_and_a_relative_home_are_ignored_never_the_working_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The XDG spec: a relative path "should be considered invalid and ignored"; a relative HOME
+    # counts as unset (the passwd entry's home is used), as the token cache's does.
+    import pwd
+
+    work, home = tmp_path / "work", tmp_path / "home"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("XDG_DATA_HOME", "data")
+    monkeypatch.setenv("HOME", "home")
+    monkeypatch.setattr(pwd, "getpwuid", lambda uid: SimpleNamespace(pw_dir=str(home)))
+
+    expected = home / ".local" / "share" / "oeus-kraken" / "usage.sqlite3"
+    assert default_usage_store_path() == expected
+    with UsageStore() as store:
+        assert store.path == expected
+    assert list(work.iterdir()) == []
 
 
 def test_a_closed_store_says_so(store_path: Path) -> None:

@@ -46,6 +46,7 @@ import shutil
 import socket
 import sqlite3
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -59,7 +60,7 @@ from typing import BinaryIO, Literal, TextIO
 import filelock
 
 from .._errors import ConfigurationError
-from .._folders import make_private_folders
+from .._folders import make_private_folders, xdg_folder
 from ._errors import UsageStoreError, UsageStoreLockedError
 from ._gaps import Attempted, attempt, merged, spans_of, subtract
 from ._models import (
@@ -102,10 +103,30 @@ _CHUNK = 20_000
 
 def default_usage_store_path() -> Path:
     """`usage.sqlite3` in the user's data directory (platformdirs: XDG on Linux,
-    ~/Library/Application Support on macOS, %LOCALAPPDATA% on Windows)."""
-    import platformdirs  # only when no path is given: most callers never pay for it
+    ~/Library/Application Support on macOS, %LOCALAPPDATA% on Windows).
 
-    return platformdirs.user_data_path("oeus-kraken", appauthor=False) / "usage.sqlite3"
+    `ConfigurationError` when there is no home folder to put it in (HOME unset or relative, and
+    a uid with no passwd entry): platformdirs then raises a RuntimeError, and older releases that
+    pyproject allows gave a relative `~/.local/share`: a store under whatever folder one ran in.
+    """
+    folder: Path | None
+    if sys.platform in ("win32", "darwin"):
+        import platformdirs  # only when no path is given: most callers never pay for it
+
+        try:
+            folder = platformdirs.user_data_path("oeus-kraken", appauthor=False)
+        except RuntimeError:
+            folder = None
+    else:  # XDG, by its rule: a relative XDG_DATA_HOME is ignored, as the token cache's is
+        data = xdg_folder("XDG_DATA_HOME", ".local/share")
+        folder = None if data is None else data / "oeus-kraken"
+    if folder is None or not folder.is_absolute():
+        raise ConfigurationError(
+            "there is no home folder to keep the usage store in (HOME is unset or relative): "
+            "give the store's path (UsageStore(path), or --db PATH), or set XDG_DATA_HOME to "
+            "an absolute folder"
+        )
+    return folder / "usage.sqlite3"
 
 
 # --- Schema -----------------------------------------------------------------------------------
