@@ -50,7 +50,7 @@ from typing import Any, Protocol
 
 from ._credentials import Credentials
 from ._errors import ConfigurationError
-from ._folders import make_private_folders
+from ._folders import make_private_folders, xdg_folder
 
 __all__ = [
     "FileTokenStore",
@@ -175,11 +175,13 @@ def store_key(url: str, credentials: Credentials) -> str:
 
 
 def default_token_store_path() -> Path:
-    cache = os.environ.get("XDG_CACHE_HOME", "")
-    # A relative one is ignored, as the XDG spec says: it put the tokens in the working folder.
-    if not os.path.isabs(cache):
-        cache = os.path.join(Path.home(), ".cache")
-    return Path(cache) / "oeus-kraken" / "tokens.json"
+    """$XDG_CACHE_HOME/oeus-kraken/tokens.json, or under ~/.cache. A relative XDG_CACHE_HOME is
+    ignored (the XDG spec), and a relative HOME counts as unset: either put the tokens under
+    the working folder. RuntimeError with no home folder (no HOME, no passwd entry)."""
+    cache = xdg_folder("XDG_CACHE_HOME", ".cache")
+    if cache is None:
+        raise RuntimeError("Could not determine home directory.")
+    return cache / "oeus-kraken" / "tokens.json"
 
 
 @functools.lru_cache(maxsize=64)

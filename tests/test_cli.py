@@ -438,6 +438,7 @@ def test_a_relative_xdg_cache_home_is_ignored_never_a_token_cache_in_the_working
     assert (home / ".cache" / "oeus-kraken" / "tokens.json").is_file()
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="HOME and passwd are the POSIX rule")
 @pytest.mark.parametrize("argv", [("viewer",), ("viewer", "--help"), ("sandbox", "--help")])
 def test_with_no_home_folder_the_commands_run_without_a_token_cache(
     cli: Cli, sandbox_env: None, monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
@@ -445,13 +446,15 @@ def test_with_no_home_folder_the_commands_run_without_a_token_cache(
     # No HOME and a uid with no passwd entry (a container run as an arbitrary user): every
     # command, --help too, was a "RuntimeError: Could not determine home directory" traceback,
     # as the token cache's path is named in the help.
+    import pwd
+
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.delenv("HOME", raising=False)
 
-    def no_home() -> Path:
-        raise RuntimeError("Could not determine home directory.")
+    def no_passwd_entry(uid: int) -> object:
+        raise KeyError(uid)
 
-    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    monkeypatch.setattr(pwd, "getpwuid", no_passwd_entry)
 
     run = cli(*argv, "--api-key", DEMO_API_KEY) if argv == ("viewer",) else cli(*argv)
 

@@ -60,7 +60,7 @@ from oeus_kraken import (
     KrakenClient,
     SyncKrakenClient,
 )
-from oeus_kraken._token_store import StoredTokens, store_key
+from oeus_kraken._token_store import StoredTokens, default_token_store_path, store_key
 
 CLIENT_CLASSES = {"async": KrakenClient, "sync": SyncKrakenClient}
 STORE_FORMAT = "oeus-kraken-tokens/2"
@@ -1136,3 +1136,21 @@ MADE_WITH_A_STORE: dict[str, Callable[[Any], object]] = {
     "SyncKrakenClient": _closed_client,
     "KrakenAuth": lambda store: KrakenAuth(APIKey("k"), url=URL, token_store=store),
 }
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="HOME and passwd are the POSIX rule")
+def test_a_relative_home_is_ignored_never_a_token_cache_in_the_working_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """HOME=home (relative): Path.home() returned it as it was, and the token cache went to
+    ./home/.cache/oeus-kraken/tokens.json under whatever folder a command ran in. A relative
+    HOME counts as unset: the passwd entry's home is used (as platformdirs does)."""
+    import pwd
+
+    home = tmp_path / "passwd-home"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", "home")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", lambda uid: type("Entry", (), {"pw_dir": str(home)}))
+
+    assert default_token_store_path() == home / ".cache" / "oeus-kraken" / "tokens.json"
