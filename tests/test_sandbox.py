@@ -12,9 +12,11 @@ import base64
 import functools
 import itertools
 import json
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -2104,3 +2106,27 @@ def test_the_schema_to_serve_may_be_named_by_a_str_or_a_path(as_text: bool) -> N
 
     assert answer.status_code == 200
     assert "discountAmount" in answer.json()["data"]["getFanClubDiscount"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="/dev/fd/N naming a pipe is the Linux way")
+def test_an_introspection_result_through_a_pipe_is_served(tmp_path: Path) -> None:
+    # `oeus-kraken sandbox --schema <(cat intro.json)`: the sandbox read the text to see it is
+    # JSON, then read_schema_file read the path again and found the pipe empty ("Syntax Error:
+    # Unexpected <EOF>"). The text read once is the schema (oeus_kraken.schema.schema_from_text).
+    sdl = "type Query { hello: String }"
+    text = json.dumps({"data": graphql.introspection_from_schema(graphql.build_schema(sdl))})
+    reader, writer = os.pipe()
+    feeding = threading.Thread(target=_write_and_close, args=(writer, text.encode()))
+    feeding.start()
+    try:
+        schema = executable_schema(Path(f"/dev/fd/{reader}"))
+    finally:
+        feeding.join()
+        os.close(reader)
+
+    assert graphql.print_schema(schema) == graphql.print_schema(graphql.build_schema(sdl))
+
+
+def _write_and_close(fd: int, data: bytes) -> None:
+    with open(fd, "wb") as file:
+        file.write(data)

@@ -112,10 +112,10 @@ def _sdl_of(path: Path) -> str:
     text = data.decode("utf-8-sig")
     if not text.lstrip().startswith("{"):  # SDL never starts with a brace
         return text
-    from ..schema import SchemaFileError, read_schema_file
+    from ..schema import SchemaFileError, schema_from_text
 
-    try:
-        return print_schema(read_schema_file(path).schema)
+    try:  # from the text read above: read again, a pipe (`--schema <(cat intro.json)`) is empty
+        return print_schema(schema_from_text(text, str(path)).schema)
     except SchemaFileError as error:  # the ValueError executable_schema() promises
         raise ValueError(str(error)) from None
 

@@ -68,6 +68,7 @@ from ._sources import (
     read_schema_file,
     schema_from_introspection,
     schema_from_sdl,
+    schema_from_text,
 )
 from ._walk import DeprecatedUse
 
@@ -105,6 +106,7 @@ __all__ = [
     "render_text",
     "schema_from_introspection",
     "schema_from_sdl",
+    "schema_from_text",
     "shown_path",
     "verdict_line",
 ]

@@ -59,6 +59,7 @@ __all__ = [
     "read_schema_file",
     "schema_from_introspection",
     "schema_from_sdl",
+    "schema_from_text",
 ]
 
 INTROSPECTION_OPERATION = "IntrospectionQuery"
@@ -140,9 +141,17 @@ def read_schema_file(
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else error
         raise SchemaFileError(f"cannot read schema {shown}: {reason}") from None
-    if sdl.lstrip().startswith("{"):  # SDL never starts with a brace
-        return LoadedSchema(shown, _schema_from_json(sdl, shown))
-    return LoadedSchema(shown, schema_from_sdl(sdl, shown, check_sdl=check_sdl), sdl)
+    return schema_from_text(sdl, shown, check_sdl=check_sdl)
+
+
+def schema_from_text(text: str, label: str, *, check_sdl: bool = True) -> LoadedSchema:
+    """A schema file's text (already read), built and validated as `read_schema_file` builds
+    the file's: SDL, or an introspection result saved as JSON when it starts with `{`.
+    SchemaFileError naming `label` if that fails. For text that cannot be read twice: reading
+    `<(cat intro.json)` again found the pipe empty."""
+    if text.lstrip().startswith("{"):  # SDL never starts with a brace
+        return LoadedSchema(label, _schema_from_json(text, label))
+    return LoadedSchema(label, schema_from_sdl(text, label, check_sdl=check_sdl), text)
 
 
 def _schema_from_json(text: str, label: str) -> GraphQLSchema:
