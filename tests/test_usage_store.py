@@ -196,6 +196,17 @@ def test_a_closed_store_says_so(store_path: Path) -> None:
         store.coverage(ESI)
 
 
+def test_a_closed_store_refuses_a_with_block_and_its_sync_lock(store_path: Path) -> None:
+    # Both were taken: `with store:` after close() ran its body, and sync_lock() held the lock
+    # file for a store nothing could then write; every other method says "closed".
+    with UsageStore(store_path) as store:
+        pass
+    with pytest.raises(UsageStoreError, match="closed"), store:
+        pytest.fail("the body of a with block over a closed store ran")
+    with pytest.raises(UsageStoreError, match="closed"), store.sync_lock():
+        pytest.fail("a closed store's sync lock was taken")
+
+
 def test_a_file_that_is_not_sqlite_is_refused_with_its_path(tmp_path: Path) -> None:
     path = tmp_path / "usage.sqlite3"
     path.write_bytes(b"this is a shopping list, not a database" * 100)

@@ -361,6 +361,7 @@ class UsageStore:
         return f"UsageStore({str(self.path)!r})"
 
     def __enter__(self) -> UsageStore:
+        self._connection()  # a closed store says so here, as every other use of it does
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -1180,6 +1181,7 @@ class UsageStore:
         killed. Not re-entrant: a second `sync_lock()` in the same process is refused like any
         other. A read-only store has no sync lock: a sync on it is refused.
         """
+        self._connection()  # closed: said before a lock is taken that nothing could use
         if self.read_only or not _writable(self.path):
             raise self._read_only_error()
         lock_path = self.path.with_name(self.path.name + ".lock")
