@@ -59,6 +59,24 @@ def test_an_export_out_that_is_neither_a_path_nor_a_stream_is_a_configuration_er
     assert [p.name for p in tmp_path.iterdir()] == ["usage.sqlite3"]  # nothing written
 
 
+@pytest.mark.parametrize("mode", ["r", "rb", "closed"])
+def test_an_export_out_stream_that_cannot_be_written_is_a_configuration_error(
+    tmp_path: Path, mode: str
+) -> None:
+    # Before: io.UnsupportedOperation: not writable, or ValueError: I/O operation on closed
+    # file (no KrakenError), from the first write: `out=sys.stdin`, open(path) (mode "r").
+    with UsageStore(tmp_path / "usage.sqlite3") as store:
+        store.link("A-1234ABCD", ESI)
+        store.upsert(day_intervals(DAY), fetched_at=FETCHED)
+        (tmp_path / "day.csv").write_text("kept\n")
+        with open(tmp_path / "day.csv", "r+" if mode == "closed" else mode) as stream:
+            if mode == "closed":
+                stream.close()
+            with pytest.raises(ConfigurationError, match="out is a stream"):
+                store.export(ESI, DAY, DAY, out=stream)
+    assert (tmp_path / "day.csv").read_text() == "kept\n"
+
+
 @pytest.mark.parametrize("out_png", [None, 5, b"day.png"], ids=repr)
 def test_a_chart_out_that_is_not_a_path_is_a_configuration_error(
     tmp_path: Path, out_png: Any

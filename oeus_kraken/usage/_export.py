@@ -153,6 +153,15 @@ def export(
         raise ConfigurationError(
             f"out must be a file path (str or Path) or a stream with write(), not {out!r}"
         )
+    # Said here, not by the first write: io.UnsupportedOperation, or ValueError when closed.
+    if getattr(out, "closed", False) is True:
+        raise ConfigurationError(f"out is a stream that is closed ({out!r}): give an open one")
+    writable = getattr(out, "writable", None)
+    if callable(writable) and not writable():  # sys.stdin, open(path) with its default "r"
+        raise ConfigurationError(
+            f"out is a stream not open for writing ({out!r}): open it with 'w' or 'wb', or "
+            "give its path"
+        )
     chosen = export_format(format, out)
     if isinstance(out, (str, os.PathLike)):
         store.check_out(out)
