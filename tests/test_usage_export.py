@@ -250,6 +250,16 @@ def test_datetimes_in_place_of_texas_dates_are_refused_as_a_configuration_error(
         store.export(ESI, from_date, to_date, out=io.BytesIO())
 
 
+def test_text_in_place_of_texas_dates_is_refused_saying_dates_are_wanted_not_text(
+    store: UsageStore,
+) -> None:
+    # export(ESI, "2026-07-14", ...) said "must be dates (Texas local), not datetimes: got
+    # '2026-07-14'": a datetime was not what it was given.
+    store.upsert(day_intervals(ORDINARY), fetched_at=FETCHED)
+    with pytest.raises(ConfigurationError, match=r"\(datetime\.date\), not datetimes or text"):
+        store.export(ESI, "2026-07-14", ORDINARY, out=io.BytesIO())  # type: ignore[arg-type]
+
+
 def test_a_failed_export_leaves_no_partial_file(store: UsageStore, tmp_path: Path) -> None:
     store.upsert(day_intervals(ORDINARY), fetched_at=FETCHED)
     store.upsert(day_intervals(ORDINARY + timedelta(days=1), unit="MWh"), fetched_at=FETCHED)

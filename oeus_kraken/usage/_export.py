@@ -121,7 +121,8 @@ def export_range(from_date: date, to_date: date, today: date) -> tuple[int, int]
     today at the latest (usage of the future does not exist yet); empty when all lies ahead."""
     if not all(isinstance(d, date) and not isinstance(d, datetime) for d in (from_date, to_date)):
         raise ConfigurationError(
-            "from_date and to_date must be dates (Texas local), not datetimes: "
+            "from_date and to_date must be Texas local dates (datetime.date), not datetimes or "
+            "text: "
             f"got {from_date!r} and {to_date!r}"
         )
     if to_date < from_date:
