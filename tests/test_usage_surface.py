@@ -151,3 +151,21 @@ async def test_a_sync_given_a_path_for_its_store_is_a_configuration_error_before
             await sync_usage(kraken_async, store, [ACCOUNT], since=TODAY_ON)
     assert sandbox.stats.requests == 0
     assert not os.listdir(tmp_path)  # no store made
+
+
+@pytest.mark.parametrize("account", ["", "  ", None, 5, [ACCOUNT]], ids=repr)
+async def test_a_walk_given_no_account_number_is_a_configuration_error_before_any_request(
+    sandbox: SandboxServer, account: Any
+) -> None:
+    # sync_usage refuses these before any request; iter_usage and aiter_usage sent them: the
+    # API's "not found" (KT-CT-4177) for "", a GraphQLError about $accountNumber for the rest.
+    credentials = APIKey(DEMO_API_KEY)
+    with (
+        SyncKrakenClient(sandbox.url, credentials=credentials) as kraken,
+        pytest.raises(ConfigurationError, match=r"account_number must be an account number"),
+    ):
+        list(iter_usage(kraken, account, TODAY_ON, TODAY_ON))
+    async with KrakenClient(sandbox.url, credentials=credentials) as kraken_async:
+        with pytest.raises(ConfigurationError, match=r"account_number must be an account number"):
+            [i async for i in aiter_usage(kraken_async, account, TODAY_ON, TODAY_ON)]
+    assert sandbox.stats.requests == 0

@@ -369,6 +369,12 @@ def _walk(
     page_size: int = DEFAULT_PAGE_SIZE,
     window_pages: int = DEFAULT_WINDOW_PAGES,
 ) -> Generator[Any, Any, None]:
+    if not isinstance(account_number, str) or not account_number.strip():
+        # Refused as the sync refuses it; sent, the API said "not found" of "" (KT-CT-4177)
+        # and raised a GraphQLError about $accountNumber for None, a number or a list.
+        raise ConfigurationError(
+            f"account_number must be an account number (a non-empty string), not {account_number!r}"
+        )
     page_size, window_pages = _check_sizes(page_size, window_pages)
     now = datetime.now(timezone.utc)
     span = _span_until_now(start, end, now)
