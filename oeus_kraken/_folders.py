@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+from ._errors import ConfigurationError
+
 
 def make_private_folders(folder: Path) -> None:
     """`mkdir -p folder`, every folder it creates 0700. `Path.mkdir(parents=True)` gives the
@@ -51,3 +53,16 @@ def xdg_folder(variable: str, default: str) -> Path | None:
         return Path(value)
     home = home_folder()
     return None if home is None else home / default
+
+
+def expand_home(path: str | os.PathLike[str]) -> Path:
+    """`Path(path).expanduser()`, and a ConfigurationError saying what to give where it raised
+    a bare RuntimeError: a `~` path with no home folder to expand it to (no HOME, and a uid
+    with no passwd entry, as in a container run as an arbitrary user)."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        raise ConfigurationError(
+            f"{os.fspath(path)!r} starts with ~, and there is no home folder to expand it to: "
+            "give the whole path"
+        ) from None

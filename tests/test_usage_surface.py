@@ -88,6 +88,29 @@ def test_a_chart_out_that_is_not_a_path_is_a_configuration_error(
             chart(store, ESI, DAY, DAY, out_png)
 
 
+def _no_home(self: Path) -> Path:
+    raise RuntimeError("Could not determine home directory.")
+
+
+@pytest.mark.parametrize("use", ["UsageStore", "export", "chart"])
+def test_a_path_under_a_home_folder_that_is_not_there_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use: str
+) -> None:
+    # No HOME, and a uid with no passwd entry (a container run as an arbitrary user):
+    # UsageStore("~/usage.sqlite3"), export(out="~/day.csv") and chart(..., "~/day.png") raised
+    # Path.expanduser's bare RuntimeError.
+    with UsageStore(tmp_path / "usage.sqlite3") as store:
+        store.upsert(day_intervals(DAY), fetched_at=FETCHED)
+        monkeypatch.setattr(Path, "expanduser", _no_home)
+        uses: dict[str, Any] = {
+            "UsageStore": lambda: UsageStore("~/usage.sqlite3"),
+            "export": lambda: store.export(ESI, DAY, DAY, out="~/day.csv"),
+            "chart": lambda: chart(store, ESI, DAY, DAY, "~/day.png"),
+        }
+        with pytest.raises(ConfigurationError, match="no home folder to expand it to"):
+            uses[use]()
+
+
 # -- a client of the other kind: KrakenClient to the blocking API, SyncKrakenClient to the async ---
 
 ACCOUNT = DEMO_ACCOUNT_NUMBERS[0]

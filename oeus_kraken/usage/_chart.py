@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigurationError
+from .._folders import expand_home
 from ._errors import MissingExtraError, NoUsageError, UsageStoreError
 from ._export import export_range
 from ._files import replaced_file
@@ -46,7 +47,7 @@ def chart(
     """
     if not isinstance(out_png, (str, os.PathLike)):  # Path() would raise a bare TypeError
         raise ConfigurationError(f"out_png must be a file path (str or Path), not {out_png!r}")
-    path = Path(out_png).expanduser()
+    path = expand_home(out_png)
     image_format = _FORMATS.get(path.suffix.lower())
     if image_format is None:
         raise ConfigurationError(

@@ -60,7 +60,7 @@ from typing import BinaryIO, Literal, TextIO
 import filelock
 
 from .._errors import ConfigurationError
-from .._folders import make_private_folders, xdg_folder
+from .._folders import expand_home, make_private_folders, xdg_folder
 from ._errors import UsageStoreError, UsageStoreLockedError
 from ._gaps import Attempted, attempt, merged, spans_of, subtract
 from ._models import (
@@ -335,7 +335,7 @@ class UsageStore:
             raise ConfigurationError(
                 f"busy_timeout must be a number of seconds, 0 or more, not {busy_timeout!r}"
             )
-        self.path = Path(path).expanduser() if path is not None else default_usage_store_path()
+        self.path = expand_home(path) if path is not None else default_usage_store_path()
         beside = _kept_beside(self.path)
         if beside is not None:
             # Made a store, the file would be truncated by the next sync of that store (its
@@ -1288,7 +1288,7 @@ class UsageStore:
         store, or a file SQLite or the sync lock keeps beside it: written there, it would be
         renamed over the store (a slip such as `--db usage.png --out usage.png`), or be read
         as its journal."""
-        out = Path(path).expanduser()
+        out = expand_home(path)
         for own in (self.path, *(Path(f"{self.path}{end}") for end in BESIDE_THE_STORE)):
             try:
                 same = os.path.samefile(out, own)
