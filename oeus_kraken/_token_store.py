@@ -50,7 +50,7 @@ from typing import Any, Protocol
 
 from ._credentials import Credentials
 from ._errors import ConfigurationError
-from ._folders import make_private_folders, xdg_folder
+from ._folders import expand_home, make_private_folders, xdg_folder
 
 __all__ = [
     "FileTokenStore",
@@ -256,8 +256,9 @@ class FileTokenStore:
     """Tokens in one owner-only JSON file, shared safely by threads and processes."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        # "~/.cache/..." is the user's home, as in a shell (and as the usage store reads it).
-        self.path = Path(path).expanduser()
+        # "~/.cache/..." is the user's home, as in a shell (and as the usage store reads it);
+        # with no home folder, a ConfigurationError (it was Path.expanduser's RuntimeError).
+        self.path = expand_home(path)
         self._warned_folder_mode = False
         self._warned_file_mode = False
 

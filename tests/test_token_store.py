@@ -1154,3 +1154,17 @@ def test_a_relative_home_is_ignored_never_a_token_cache_in_the_working_folder(
     monkeypatch.setattr(pwd, "getpwuid", lambda uid: type("Entry", (), {"pw_dir": str(home)}))
 
     assert default_token_store_path() == home / ".cache" / "oeus-kraken" / "tokens.json"
+
+
+def test_a_token_store_path_under_a_home_folder_that_is_not_there_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """FileTokenStore("~/.cache/oeus-kraken/tokens.json") with no home folder (no HOME, a uid
+    with no passwd entry) raised Path.expanduser's bare RuntimeError."""
+
+    def no_home(self: Path) -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "expanduser", no_home)
+    with pytest.raises(ConfigurationError, match="no home folder to expand it to"):
+        FileTokenStore("~/.cache/oeus-kraken/tokens.json")
