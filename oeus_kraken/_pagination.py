@@ -17,6 +17,7 @@ two functions carry it out with the one stepper (`_steps`), blocking or awaiting
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Sequence
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
@@ -30,6 +31,8 @@ NodeT_co = TypeVar("NodeT_co", covariant=True)
 
 DEFAULT_PAGE_SIZE = 50
 DEFAULT_MAX_PAGES = 1000
+
+logger = logging.getLogger("oeus_kraken")
 
 
 class PageInfo(Protocol):
@@ -119,6 +122,15 @@ def _pages(page_size: int, max_pages: int | None) -> Generator[_Fetch | Emit, An
     while pager.wants_more():
         for node in pager.receive((yield _Fetch(pager.page_size, pager.after))):
             yield Emit(node)
+    if not pager.done:
+        # The cap stopped a connection that has more: said, or a partial walk (a sum of
+        # transactions, say) would pass for the whole of it.
+        logger.warning(
+            "pagination stopped at max_pages=%s (%s pages) though the API has more; "
+            "raise max_pages, or pass None for no cap",
+            max_pages,
+            pager.pages,
+        )
 
 
 def paginate(
@@ -128,7 +140,8 @@ def paginate(
     max_pages: int | None = DEFAULT_MAX_PAGES,
 ) -> Iterator[Node]:
     """Yield every node of a connection. `fetch_page(first, after)` returns one page (or None
-    when the parent object is missing); at most `max_pages` pages are fetched (None: no cap)."""
+    when the parent object is missing); at most `max_pages` pages are fetched (None: no cap),
+    and a walk the cap cuts short logs a warning."""
     for emitted in iterate_sync(_pages(page_size, max_pages), lambda fetch: fetch_page(*fetch)):
         yield emitted.item
 

@@ -7,6 +7,7 @@ The pages here are plain objects shaped like the generated connection models (`p
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -107,3 +108,22 @@ def test_a_page_size_or_page_cap_that_is_no_count_is_refused_before_any_page(
     with pytest.raises(ConfigurationError, match="must be a positive integer"):
         list(paginate(fetch, **options))  # type: ignore[arg-type]
     assert fetch.asked == []  # type: ignore[attr-defined]
+
+
+def test_a_walk_the_page_cap_cuts_short_says_so_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Stopping at max_pages is the cap's job, but silently it looked like the whole connection:
+    # a user summing transactions got a partial total with nothing to tell them.
+    fetch = server(["A", "B", "C"], last_has_next=True)
+    with caplog.at_level(logging.WARNING, logger="oeus_kraken"):
+        assert list(paginate(fetch, max_pages=2)) == [0, 1]
+    assert [r.getMessage() for r in caplog.records] == [
+        "pagination stopped at max_pages=2 (2 pages) though the API has more; "
+        "raise max_pages, or pass None for no cap"
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="oeus_kraken"):
+        complete = server(["A", "B"], last_has_next=False)
+        assert list(paginate(complete, max_pages=2)) == [0, 1]  # the whole of it: no warning
+    assert caplog.records == []

@@ -1,0 +1,104 @@
+"""README's Options table read as a contract: the default it prints for each option is the one the
+constructors have, spelt as Python, so `help(KrakenClient)` and the README never disagree.
+
+Each row's "default" cell opens with a Python expression in backquotes (words after it may say
+what that default means); evaluated with `oeus_kraken`, `httpx` and `time` in scope, it must equal
+the default of that keyword in `KrakenClient`, `SyncKrakenClient` and, for the options it shares
+with them, `KrakenAuth`. Every keyword of the constructors has a row, and every row a keyword.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import oeus_kraken
+from oeus_kraken import (
+    PRODUCTION_URL,
+    ConfigurationError,
+    KrakenAuth,
+    KrakenClient,
+    SyncKrakenClient,
+)
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+CONSTRUCTORS = [KrakenClient, SyncKrakenClient]
+
+
+def options_table() -> dict[str, str]:
+    """Option name -> its default cell, from the table under "### Options"."""
+    section = README.split("### Options", 1)[1].split("\n### ", 1)[0]
+    rows: dict[str, str] = {}
+    for line in section.splitlines():
+        if not line.startswith("|"):
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        name = re.match(r"`(\w+)`", cells[0])
+        if name is not None and len(cells) >= 3:
+            rows[name.group(1)] = cells[1]
+    return rows
+
+
+def documented_default(cell: str) -> Any:
+    expression = re.match(r"`([^`]+)`", cell)
+    assert expression is not None, f"the default cell {cell!r} does not open with `a Python value`"
+    namespace = {**vars(oeus_kraken), "httpx": httpx, "time": time}
+    return eval(expression.group(1), namespace)  # noqa: S307 (our own README, in a test)
+
+
+def signature_defaults(constructor: Any) -> dict[str, Any]:
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(constructor).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+
+
+def test_the_options_table_has_a_row_for_every_keyword_of_both_constructors() -> None:
+    for constructor in CONSTRUCTORS:
+        assert set(options_table()) == set(signature_defaults(constructor)), constructor.__name__
+
+
+@pytest.mark.parametrize("constructor", CONSTRUCTORS, ids=lambda c: c.__name__)
+def test_each_options_table_default_is_the_constructors_default_spelt_as_python(
+    constructor: Any,
+) -> None:
+    defaults = signature_defaults(constructor)
+    wrong = {
+        name: (cell, defaults[name])
+        for name, cell in options_table().items()
+        if name in defaults and documented_default(cell) != defaults[name]
+    }
+    assert wrong == {}, "README says (cell) but the constructor has (default)"
+
+
+def test_kraken_auth_has_the_clients_defaults_for_the_options_it_shares() -> None:
+    shared = signature_defaults(KrakenAuth)
+    documented = {name: documented_default(cell) for name, cell in options_table().items()}
+    assert {name: documented[name] for name in shared} == shared
+
+
+def test_a_default_clock_is_time_time_as_the_options_table_says() -> None:
+    # The table shows `None`, and says what it means: the time from `time.time`.
+    with SyncKrakenClient(PRODUCTION_URL) as kraken:
+        before = time.time()
+        now = kraken.auth._clock()
+        assert before <= now <= time.time()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="KrakenAuth (oeus_kraken/_auth.py, lead-owned) takes any `clock` unchecked "
+    "(`clock or time.time`): one that is not callable fails on the first call, as a bare "
+    "TypeError; see the probe11-readme report for the diff",
+)
+@pytest.mark.parametrize("constructor", [*CONSTRUCTORS, KrakenAuth], ids=lambda c: c.__name__)
+def test_a_clock_that_is_not_callable_is_refused_when_the_client_is_made(constructor: Any) -> None:
+    with pytest.raises(ConfigurationError, match="clock"):
+        constructor(clock=1_800_000_000.0)
