@@ -48,6 +48,7 @@ from ._config import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REFRESH_MARGIN,
     PRODUCTION_URL,
+    check_clock,
     check_credentials,
     check_max_response_bytes,
     check_refresh_margin,
@@ -180,7 +181,7 @@ class KrakenAuth(httpx.Auth):
                 "credentials= alone."
             )
         self._origin = _origin(self._endpoint)
-        self._clock = clock or time.time
+        self._clock = check_clock(clock)
         self._state = TokenState(
             self.credentials, refresh_margin=self.refresh_margin, has_store=token_store is not None
         )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -89,6 +90,19 @@ def check_refresh_margin(refresh_margin: object) -> float:
             f"lasts an hour), got {refresh_margin}"
         )
     return float(refresh_margin)
+
+
+def check_clock(clock: object) -> Callable[[], float]:
+    """None is time.time. Checked here, as every option is: a number given for a clock failed at
+    the first call, a bare TypeError from deep in the token lifecycle."""
+    if clock is None:
+        return time.time
+    if not callable(clock):
+        raise ConfigurationError(
+            "clock must be a function giving the time in seconds, such as time.time, or None "
+            f"for time.time; got {type(clock).__name__}"
+        )
+    return clock
 
 
 def check_max_retries(max_retries: object) -> int:

@@ -92,12 +92,6 @@ def test_a_default_clock_is_time_time_as_the_options_table_says() -> None:
         assert before <= now <= time.time()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KrakenAuth (oeus_kraken/_auth.py, lead-owned) takes any `clock` unchecked "
-    "(`clock or time.time`): one that is not callable fails on the first call, as a bare "
-    "TypeError; see the probe11-readme report for the diff",
-)
 @pytest.mark.parametrize("constructor", [*CONSTRUCTORS, KrakenAuth], ids=lambda c: c.__name__)
 def test_a_clock_that_is_not_callable_is_refused_when_the_client_is_made(constructor: Any) -> None:
     with pytest.raises(ConfigurationError, match="clock"):
