@@ -134,6 +134,10 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         )
         self.url = self.auth.url
         self._timeout = check_timeout(timeout)
+        # A timeout given beside an http_client of the caller's is each call's (the http_client's
+        # own applies only when none is given), as a call's own timeout= is.
+        given = http_client is not None and timeout is not DEFAULT_TIMEOUT
+        self._call_timeout: Any = self._timeout if given else httpx.USE_CLIENT_DEFAULT
         self.retry_policy = RetryPolicy(max_retries=check_max_retries(max_retries))
         if http_client is not None:
             self._refuse_kraken_auth(http_client)
@@ -190,6 +194,8 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         http = self._usable_http_client()
         if headers or extensions or options is not None or timeout is not httpx.USE_CLIENT_DEFAULT:
             check_call_keywords(timeout, extensions, headers, options)
+        if timeout is httpx.USE_CLIENT_DEFAULT:
+            timeout = self._call_timeout
         body = request_body(query, operation_name, self._variables(variables) if variables else {})
         request = self._requests.build(http, body, headers, timeout, extensions)
         read = request.extensions["timeout"].get("read")
@@ -203,7 +209,9 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         )
 
     def _token_call(self) -> Call:
-        request = self._usable_http_client().build_request("POST", self.url)
+        request = self._usable_http_client().build_request(
+            "POST", self.url, timeout=self._call_timeout
+        )
         return Call(request, limit=request.extensions["timeout"].get("read"))
 
     def _usable_http_client(self) -> _HTTPClient:

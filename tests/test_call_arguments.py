@@ -10,12 +10,19 @@ from typing import Any
 
 import httpx
 import pytest
+from auth_helpers import OBTAIN, VIEWER_DATA, Delayed, data_response
 from conftest import AnyClient, call
 from hostile_server import HostileServer
 from loopback_kraken import CLIENT_KINDS, Caller, scripted
 from pytest_httpx import HTTPXMock
 
-from oeus_kraken import AuthenticationError, ConfigurationError, KrakenClient, SyncKrakenClient
+from oeus_kraken import (
+    APITimeoutError,
+    AuthenticationError,
+    ConfigurationError,
+    KrakenClient,
+    SyncKrakenClient,
+)
 
 BAD_TIMEOUTS = [
     0,
@@ -275,3 +282,32 @@ async def test_a_401_to_a_public_operation_says_it_carried_no_token(
     assert "carried no token" in str(raised.value)
     assert "credentials sent" not in str(raised.value)
     assert len(httpx_mock.get_requests()) == 1  # not retried
+
+
+# -- the client's timeout beside an http_client of the caller's ----------------------------------
+
+
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_a_timeout_given_beside_an_http_client_is_each_calls_time_limit(kind: str) -> None:
+    """`timeout=` given with the caller's own http_client was ignored: the http_client's own
+    (httpx's 5 s by default) timed every call, so a 0.3 s limit let a call wait 1.5 s. Given
+    both, the client's is each call's (as a call's own timeout= is), and authenticate()'s."""
+    kraken = scripted()
+    kraken.set_default("getViewer", lambda _sent: Delayed(1.5, data_response(VIEWER_DATA)))
+    kraken.queue(OBTAIN, lambda sent: Delayed(1.5, kraken.issue_token(sent)))
+    with HostileServer(kraken.over_socket) as endpoint:
+        callers = [
+            Caller.make(kind, endpoint.url, follow_redirects=False, timeout=0.3, max_retries=0)
+            for _ in range(2)
+        ]
+        slow_token, slow_viewer = (caller.client for caller in callers)
+        assert slow_token is not None
+        assert slow_viewer is not None
+        try:
+            with pytest.raises(APITimeoutError):  # its token request answered after 1.5 s
+                await callers[0].run(slow_token.authenticate)
+            with pytest.raises(APITimeoutError):  # the token at once, the answer after 1.5 s
+                await callers[1].run(slow_viewer.get_viewer)
+        finally:
+            for caller in callers:
+                await caller.close()
