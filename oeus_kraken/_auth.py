@@ -568,10 +568,15 @@ def _received_token(response: httpx.Response, what: TokenRequest, endpoint: str)
     # (Not any history: an http_client's own auth of several steps leaves some too.)
     hops = [hop for hop in (*response.history, response) if hop.has_redirect_location]
     if hops:
+        target = _target(hops[0])
+        kept = (
+            "a token request is never redirected, so it was not sent again"
+            if target == endpoint
+            else f"the credential goes to {endpoint} only, and was not sent there"
+        )
         raise APIStatusError(
             f"{operation}: HTTP {hops[0].status_code}: the API answered the token request with a "
-            f"redirect to {_target(hops[0])}; the credential goes to {endpoint} only, and was "
-            "not sent there. Point the client at the GraphQL endpoint itself.",
+            f"redirect to {target}; {kept}. Point the client at the GraphQL endpoint itself.",
             operation_name=operation,
             status_code=hops[0].status_code,
         )
