@@ -879,3 +879,42 @@ def test_an_errors_data_is_masked_for_every_field_the_models_repr_hides() -> Non
     for name in names:
         assert secrets_in({"node": [{camel(name): "x"}]}) == ["x"], name
     assert secrets_in({"key": "x", "tokens": ["y"], "tokenCount": 2}) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_TokenRequest.read() looks up shown_body, set only on copies, when the stream is "
+    "not the client's: KeyError (oeus_kraken/_auth.py, the lead's)",
+)
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_a_hook_that_replaces_a_token_requests_stream_can_read_it(kind: str) -> None:
+    """A request hook that reads a body and puts it back as a stream of its own (as a signing or
+    logging hook may) then reads it again: each token request failed with a bare KeyError
+    'shown_body'. The stream is the hook's: the body reads as it gave it, and the call works."""
+    read: list[bytes] = []
+
+    def put_back(request: httpx.Request, body: bytes) -> None:
+        request.stream = httpx.ByteStream(body)
+        read.append(request.read())
+
+    def hook(request: httpx.Request) -> None:
+        put_back(request, request.read())
+
+    async def async_hook(request: httpx.Request) -> None:
+        put_back(request, await request.aread())
+
+    http: Any = (
+        httpx.AsyncClient(event_hooks={"request": [async_hook]})
+        if kind == "async"
+        else httpx.Client(event_hooks={"request": [hook]})
+    )
+    with HostileServer(scripted().over_socket) as server:
+        caller = Caller(kind, server.url, http=http)
+        caller.client = (KrakenClient if kind == "async" else SyncKrakenClient)(
+            server.url, credentials=CREDENTIAL, http_client=http, max_retries=0
+        )
+        try:
+            assert viewer_email(await caller.call())
+        finally:
+            await caller.close()
+    assert len(read) == 2  # the token request's body, then the call's
