@@ -508,8 +508,11 @@ class _TokenRequest(httpx.Request):
 
     def read(self) -> bytes:
         stream = self.stream
-        # A copy (copy, pickle: httpx gives it no stream) reads as the request does once sent.
-        return stream.peek() if isinstance(stream, _SentOnce) else self.__dict__["shown_body"]
+        if isinstance(stream, _SentOnce):
+            return stream.peek()
+        if "shown_body" in self.__dict__:  # a copy (copy, pickle: httpx gives it no stream)
+            return self.__dict__["shown_body"]  # type: ignore[no-any-return]
+        return super().read()  # a stream an event hook put in place of ours: read as httpx does
 
     def __getstate__(self) -> dict[str, Any]:
         """For copy and pickle (a hook may keep a copy: a log, a recorder): the body with the
@@ -520,7 +523,9 @@ class _TokenRequest(httpx.Request):
         return state
 
     async def aread(self) -> bytes:
-        return self.read()
+        if isinstance(self.stream, _SentOnce) or "shown_body" in self.__dict__:
+            return self.read()
+        return await super().aread()  # (a hook's stream may be async only)
 
 
 def _origin(url: httpx.URL) -> str:
