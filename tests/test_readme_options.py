@@ -96,18 +96,3 @@ def test_a_default_clock_is_time_time_as_the_options_table_says() -> None:
 def test_a_clock_that_is_not_callable_is_refused_when_the_client_is_made(constructor: Any) -> None:
     with pytest.raises(ConfigurationError, match="clock"):
         constructor(clock=1_800_000_000.0)
-
-
-@pytest.mark.parametrize("constructor", [*CONSTRUCTORS, KrakenAuth], ids=lambda c: c.__name__)
-@pytest.mark.parametrize(
-    "reading", ["1800000000", None, True, float("nan"), float("inf"), -5.0], ids=repr
-)
-def test_a_clock_that_does_not_give_a_time_is_refused_when_the_client_is_made(
-    constructor: Any, reading: object
-) -> None:
-    """A clock giving a str or None failed at the first call with a bare TypeError from the
-    token lifecycle; a negative one with "the API rejected the last 0 tokens"; NaN or inf passed
-    unnoticed, every comparison of times with them meaningless. Its first reading is checked
-    when the client is made, as clock= itself is."""
-    with pytest.raises(ConfigurationError, match="clock"):
-        constructor(clock=lambda: reading)
