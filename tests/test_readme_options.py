@@ -96,3 +96,17 @@ def test_a_default_clock_is_time_time_as_the_options_table_says() -> None:
 def test_a_clock_that_is_not_callable_is_refused_when_the_client_is_made(constructor: Any) -> None:
     with pytest.raises(ConfigurationError, match="clock"):
         constructor(clock=1_800_000_000.0)
+
+
+@pytest.mark.parametrize("constructor", [*CONSTRUCTORS, KrakenAuth], ids=lambda c: c.__name__)
+def test_the_clock_is_not_read_when_the_client_is_made(constructor: Any) -> None:
+    # A caller's clock may be a script of times (`lambda: next(times)`): a reading taken at
+    # construction would use up its first one.
+    readings: list[float] = []
+
+    def clock() -> float:
+        readings.append(time.time())
+        return readings[-1]
+
+    constructor(clock=clock)
+    assert readings == []
