@@ -488,7 +488,8 @@ def _raised_for_status(exc: httpx.HTTPStatusError, operation_name: str | None) -
     hook = f"a response event hook of the http_client raised {type(exc).__name__} for it"
     kept = {k: v for k, v in answer.headers.items() if k in ("content-type", "retry-after")}
     try:
-        read_response(httpx.Response(answer.status_code, headers=kept), operation_name)
+        judged = httpx.Response(answer.status_code, headers=kept, request=answer.request)
+        read_response(judged, operation_name)  # (a 401 asks whether its request had a token)
     except (RateLimitError, AuthenticationError) as error:  # (known by status and headers)
         return error.copy(f"{error.message} ({hook})")
     except KrakenError:

@@ -72,6 +72,7 @@ from oeus_kraken import (
     StoredTokens,
     SyncKrakenClient,
 )
+from oeus_kraken._responses import TokenRejectedError
 
 # -- a server that quotes the token back ---------------------------------------------------------
 
@@ -604,6 +605,8 @@ RAISED_FOR_STATUS: dict[str, tuple[Callable[[], httpx.Response], type[KrakenErro
     "HTTP 503": (lambda: html_page(503, "503 Service Unavailable"), APIStatusError),
     "HTTP 429": (lambda: too_many_requests(0), RateLimitError),
     "HTTP 400": (lambda: httpx.Response(400, text="Bad request"), APIStatusError),
+    # (the token the request carried refused: the AuthenticationError for a rejected token)
+    "HTTP 401": (lambda: httpx.Response(401, text="Unauthorized"), TokenRejectedError),
 }
 
 
@@ -627,7 +630,8 @@ async def test_an_answer_an_event_hook_raises_for_is_an_error_of_its_status_not_
     assert type(error) is expected
     assert error.status_code == int(status.split()[1])
     assert "could not reach" not in str(error)
-    assert sent.count("getViewer") == (1 if status == "HTTP 400" else 2)  # (no retry for a 400)
+    not_retried = status in ("HTTP 400", "HTTP 401")
+    assert sent.count("getViewer") == (1 if not_retried else 2)  # (no retry for a 400, a 401)
 
 
 def _raise_for_status(response: httpx.Response) -> None:
