@@ -31,6 +31,7 @@ from .._config import (
 )
 from .._credentials import APIKey, Credentials, EmailPassword, OrganizationSecretKey, RefreshToken
 from .._errors import ConfigurationError, KrakenError
+from .._folders import expand_home
 
 if TYPE_CHECKING:
     from .._client import SyncKrakenClient
@@ -227,12 +228,9 @@ def non_empty_path(text: str) -> Path:
     if not text.strip():
         raise argparse.ArgumentTypeError("the path is empty")
     try:
-        return Path(text).expanduser()
-    except RuntimeError:  # no HOME, and a uid with no passwd entry (a container's)
-        raise argparse.ArgumentTypeError(
-            f"{text!r} starts with ~, and there is no home folder to expand it to: give the "
-            "whole path"
-        ) from None
+        return expand_home(text)
+    except ConfigurationError as exc:  # no home folder for a ~ (a container's arbitrary uid)
+        raise argparse.ArgumentTypeError(exc.message) from None
 
 
 def today_in_texas() -> date:
