@@ -399,11 +399,17 @@ def _secrets_sent(response: httpx.Response) -> list[str]:
     return secrets_in(body.get("variables")) if isinstance(body, dict) else []
 
 
-# The fields whose values are secrets, as the generated models' repr hides them (codegen's
-# SECRET_FIELD_NAMES and SECRET_FIELD_SUFFIXES), spelt as the API's JSON names are, lower-cased
-# and without underscores: `token`, `refreshToken`, `APIKey`, `organizationSecretKey`...
-_SECRET_NAMES = frozenset(("token", "password", "apikey", "authcode", "clientsecret", "secret"))
-_SECRET_ENDINGS = ("token", "password", "secret", "secretkey", "apikey", "signedkey")
+# Model fields (by Python name) whose values are secrets: credentials and tokens, in inputs
+# (ObtainJSONWebTokenInput) and results (obtainKrakenToken, smart-device and OAuth tokens). The
+# generated models' repr hides them (codegen's plugins), and errors mask them (secrets_in).
+SECRET_FIELD_NAMES = frozenset(
+    {"token", "password", "api_key", "auth_code", "client_secret", "secret", "secret_key"}
+)
+SECRET_FIELD_SUFFIXES = ("_token", "_password", "_secret", "_secret_key", "_api_key", "signed_key")
+# The same, spelt as the API's JSON names are when lower-cased and without underscores:
+# `token`, `refreshToken`, `APIKey`, `organizationSecretKey`...
+_SECRET_NAMES = frozenset(name.replace("_", "") for name in SECRET_FIELD_NAMES)
+_SECRET_ENDINGS = tuple(suffix.replace("_", "") for suffix in SECRET_FIELD_SUFFIXES)
 
 
 def secrets_in(data: object) -> list[str]:

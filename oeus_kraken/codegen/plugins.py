@@ -48,6 +48,7 @@ from graphql import (
 )
 
 from .._kt_codes import PUBLIC_ROOT_FIELDS
+from .._responses import SECRET_FIELD_NAMES, SECRET_FIELD_SUFFIXES
 from ._manifest import GENERATED_MARK
 from ._operations import METHOD_PARAMETERS
 
@@ -286,14 +287,6 @@ class PublicOperationsPlugin(Plugin):
             0, ast.parse(f"kraken_public_operations = frozenset({{{names}}})").body[0]
         )
         return class_def
-
-
-# Model fields (by Python name) whose values are secrets: credentials and tokens, in inputs
-# (ObtainJSONWebTokenInput) and results (obtainKrakenToken, smart-device and OAuth tokens).
-SECRET_FIELD_NAMES = frozenset(
-    {"token", "password", "api_key", "auth_code", "client_secret", "secret", "secret_key"}
-)
-SECRET_FIELD_SUFFIXES = ("_token", "_password", "_secret", "_secret_key", "_api_key", "signed_key")
 
 
 def _one_per_line(names: Iterable[str], indent: int) -> str:
