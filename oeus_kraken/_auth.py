@@ -374,7 +374,7 @@ class KrakenAuth(httpx.Auth):
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
         """httpx's blocking driver: `authorized`, its requests sent by httpx."""
-        self._check_origin(request)
+        self.check_origin(request)
         request.read()
         steps = iterate_sync(self.authorized(TokenCaller(request)), perform_sync, outward=Send)
         yield from _through_httpx(steps, self.max_response_bytes)
@@ -383,7 +383,7 @@ class KrakenAuth(httpx.Auth):
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         """httpx's async driver: `authorized`, its requests sent by httpx."""
-        self._check_origin(request)
+        self.check_origin(request)
         await request.aread()
         flow = self.authorized(TokenCaller(request))
         steps = iterate_async(flow, perform_async, outward=Send)
@@ -416,9 +416,9 @@ class KrakenAuth(httpx.Auth):
                 status_code=response.status_code,
             )
 
-    def _check_origin(self, request: httpx.Request) -> None:
-        # Where the request connects (its URL) and the virtual host it asks for there (its Host
-        # header): either, if not the endpoint's, would take the token elsewhere.
+    def check_origin(self, request: httpx.Request) -> None:
+        """Refuse a request that would take the credential or the token elsewhere than `url`:
+        where it connects (its URL), or the virtual host it asks for there (its Host header)."""
         origin = _origin(request.url)
         if origin == self._origin:
             origin = _addressed_to(request)

@@ -302,10 +302,22 @@ class RequestBuilder:
     builds the request. (tests/test_fast_path.py checks that both give the same requests.)
     """
 
-    __slots__ = ("_by_length", "_client", "_client_headers", "_headers", "_url", "_usable", "url")
+    __slots__ = (
+        "_by_length",
+        "_check",
+        "_client",
+        "_client_headers",
+        "_headers",
+        "_url",
+        "_usable",
+        "url",
+    )
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, check: Callable[[httpx.Request], None]) -> None:
         self.url = url
+        # Refuses what the http_client's own headers would send elsewhere (a Host header):
+        # run on each request build_request makes, and once on the headers kept for reuse.
+        self._check = check
         # Weakly: a client replaced (a new event loop, a fork) is dropped, and its connections
         # closed, at once, not after this builder's next request.
         self._client: weakref.ref[httpx.Client | httpx.AsyncClient] | None = None
@@ -329,7 +341,7 @@ class RequestBuilder:
         if fast and not (known and http.headers.raw == self._client_headers):
             self._remember(http)
         if not (fast and self._usable):
-            return http.build_request(
+            request = http.build_request(
                 "POST",
                 self.url,
                 content=body,
@@ -341,6 +353,8 @@ class RequestBuilder:
                 timeout=timeout,
                 extensions=extensions,
             )
+            self._check(request)
+            return request
         extensions = dict(extensions or {})
         if "timeout" not in extensions:  # as build_request does: the caller's extension wins
             chosen = http.timeout if timeout is httpx.USE_CLIENT_DEFAULT else httpx.Timeout(timeout)
@@ -370,6 +384,7 @@ class RequestBuilder:
         probe = http.build_request(
             "POST", self.url, content=b"0", headers={"Content-Type": "application/json"}
         )
+        self._check(probe)
         raw = probe.headers.raw
         if raw[-1] != (b"Content-Length", b"1") or any(k.lower() in _FRAMING for k, _ in raw[:-1]):
             return

@@ -143,7 +143,7 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
             self._refuse_kraken_auth(http_client)
         self._owns_http_client = http_client is None
         self.http_client: _HTTPClient = http_client or self._new_http_client()
-        self._requests = RequestBuilder(self.url)
+        self._requests = RequestBuilder(self.url, check=self.auth.check_origin)
         self._closed = False
         _clients.add(self)
 
@@ -212,6 +212,7 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         request = self._usable_http_client().build_request(
             "POST", self.url, timeout=self._call_timeout
         )
+        self.auth.check_origin(request)  # (the http_client's own headers: a Host header)
         return Call(request, limit=request.extensions["timeout"].get("read"))
 
     def _usable_http_client(self) -> _HTTPClient:

@@ -525,6 +525,29 @@ async def test_a_request_to_another_origin_whose_host_header_names_the_endpoint_
         assert (endpoint.requests, other.requests) == ([], [])
 
 
+@pytest.mark.parametrize("operation", ["a call", "authenticate()"])
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_an_http_client_whose_own_headers_name_another_host_is_refused_before_sending(
+    kind: str, operation: str
+) -> None:
+    """Our clients refuse a call's `headers={"Host": ...}`, but an http_client made with
+    `headers={"Host": "other.example"}` put that Host header on every request they built, the
+    token request (credential and all) included: addressed to another virtual host of whatever
+    serves the endpoint's address. KrakenAuth refuses it on a raw client; ours now do too."""
+    kraken = scripted()
+    with HostileServer(kraken.over_socket) as endpoint:
+        caller = with_http_client(kind, endpoint.url, {"headers": {"Host": "other.example"}})
+        client = caller.client
+        assert client is not None
+        send = client.get_viewer if operation == "a call" else client.authenticate
+        try:
+            with pytest.raises(ConfigurationError, match=r"other\.example"):
+                await caller.run(send)
+        finally:
+            await caller.close()
+        assert endpoint.requests == []
+
+
 # Host headers that a URL parser reads as the endpoint's host and port, but that are not that host
 # and port: a server or CDN routing by the header's text sends the request to another virtual host
 # (or its default one). `{}` is the endpoint's host:port.
