@@ -390,7 +390,6 @@ class UsageStore:
                 "path (--db PATH)",
                 path=self.path,
             ) from exc
-        _make_owner_only(self.path)
         try:
             conn = sqlite3.connect(
                 self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
@@ -400,6 +399,11 @@ class UsageStore:
                 f"cannot open the usage store {self.path}: {exc}", path=self.path
             ) from exc
         try:
+            # Another program's database is refused before anything of it changes: its mode,
+            # or its journal (WAL is recorded in the file, and changes how that program, or a
+            # read-only reader of it, opens it).
+            self._refuse_someone_elses(conn)
+            _make_owner_only(self.path)
             mode = self._enter_wal_mode(conn, busy_timeout)
             if mode != "wal":
                 raise UsageStoreError(
@@ -556,6 +560,21 @@ class UsageStore:
             path=self.path,
         )
 
+    def _refuse_someone_elses(self, conn: sqlite3.Connection) -> None:
+        """A database not marked as ours that holds anything, or marked as another program's."""
+        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        if application_id == _APPLICATION_ID:
+            return
+        if application_id or conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise self._someone_elses_error()
+
+    def _someone_elses_error(self) -> UsageStoreError:
+        return UsageStoreError(
+            f"{self.path} is a SQLite database of something else, not an oeus-kraken usage "
+            "store; give another path",
+            path=self.path,
+        )
+
     def _migrate(self, conn: sqlite3.Connection) -> None:
         target = len(_MIGRATIONS)
         # A store already ours and current needs no write lock: opening it (for `status`, say)
@@ -570,19 +589,10 @@ class UsageStore:
             application_id = conn.execute("PRAGMA application_id").fetchone()[0]
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if application_id == 0 and version == 0:
-                if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                    raise UsageStoreError(
-                        f"{self.path} is a SQLite database of something else, not an "
-                        "oeus-kraken usage store; give another path",
-                        path=self.path,
-                    )
+                self._refuse_someone_elses(conn)  # again: another process may have written it
                 conn.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
             elif application_id != _APPLICATION_ID:
-                raise UsageStoreError(
-                    f"{self.path} is a SQLite database of something else, not an oeus-kraken "
-                    "usage store; give another path",
-                    path=self.path,
-                )
+                raise self._someone_elses_error()
             if version > target:
                 raise UsageStoreError(
                     f"the usage store {self.path} has schema version {version}, newer than "

@@ -1,0 +1,63 @@
+"""Round 13 of probing the usage store from outside: a `--db` naming another program's SQLite
+database is refused, and that database is left exactly as it was (its bytes, its journal mode,
+its file mode): it is someone else's file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+from cli_helpers import Cli, assert_one_error_line, clean_env, cli
+
+from oeus_kraken.usage import UsageStore, UsageStoreError
+
+__all__ = ["clean_env", "cli"]  # fixtures, used by name
+
+
+@pytest.fixture
+def other_programs_database(tmp_path: Path) -> Path:
+    """A SQLite file of another program's: rollback journal (SQLite's default), mode 0644."""
+    path = tmp_path / "places.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (text TEXT)")
+    conn.execute("INSERT INTO notes VALUES ('mine')")
+    conn.commit()
+    conn.close()
+    path.chmod(0o644)
+    return path
+
+
+def as_it_was(path: Path, before: bytes) -> bool:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        conn.close()
+    return (
+        path.read_bytes() == before
+        and journal == "delete"
+        and stat.S_IMODE(path.stat().st_mode) == 0o644
+    )
+
+
+def test_another_programs_database_is_refused_before_anything_of_it_changes(
+    other_programs_database: Path,
+) -> None:
+    before = other_programs_database.read_bytes()
+    with pytest.raises(UsageStoreError, match="SQLite database of something else"):
+        UsageStore(other_programs_database)
+    assert as_it_was(other_programs_database, before)
+
+
+def test_usage_sync_with_db_naming_another_programs_database_changes_nothing_of_it(
+    cli: Cli, clean_env: None, other_programs_database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KRAKEN_URL", "http://127.0.0.1:9/v1/graphql/")  # nothing is asked
+    monkeypatch.setenv("KRAKEN_API_KEY", "sk_test_probe13")
+    before = other_programs_database.read_bytes()
+    run = cli("usage", "sync", "A-1234ABCD", "--db", str(other_programs_database))
+    assert "something else" in assert_one_error_line(run, "usage sync", "error")
+    assert as_it_was(other_programs_database, before)
