@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import Cli, assert_one_error_line, clean_env, cli
 
-from oeus_kraken.usage import UsageStore, UsageStoreError
+from oeus_kraken.usage import UsageStore, UsageStoreError, UsageStoreLockedError
 
 __all__ = ["clean_env", "cli"]  # fixtures, used by name
 
@@ -61,3 +61,16 @@ def test_usage_sync_with_db_naming_another_programs_database_changes_nothing_of_
     run = cli("usage", "sync", "A-1234ABCD", "--db", str(other_programs_database))
     assert "something else" in assert_one_error_line(run, "usage sync", "error")
     assert as_it_was(other_programs_database, before)
+
+
+def test_a_sync_through_a_symlink_to_the_store_is_refused_while_another_holds_it(
+    tmp_path: Path,
+) -> None:
+    """Two syncs of one store at once spend the hour's points budget twice over: the lock is
+    the store's, whichever path names it."""
+    store_path = tmp_path / "usage.sqlite3"
+    (tmp_path / "link.sqlite3").symlink_to(store_path.name)
+    with UsageStore(store_path) as store, UsageStore(tmp_path / "link.sqlite3") as linked:
+        for holder, second in ((store, linked), (linked, store)):
+            with holder.sync_lock(), pytest.raises(UsageStoreLockedError), second.sync_lock():
+                pass

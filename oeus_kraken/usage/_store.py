@@ -1194,7 +1194,9 @@ class UsageStore:
         self._connection()  # closed: said before a lock is taken that nothing could use
         if self.read_only or not _writable(self.path):
             raise self._read_only_error()
-        lock_path = self.path.with_name(self.path.name + ".lock")
+        # Beside the file itself: a symlink to the store is the same store, and a lock beside
+        # the link would let a sync through it run beside one through the store's own path.
+        lock_path = Path(os.path.realpath(self.path) + ".lock")
         lock = filelock.FileLock(lock_path, mode=0o600)
         try:
             lock.acquire(timeout=timeout, poll_interval=0.05)
