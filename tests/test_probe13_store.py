@@ -74,3 +74,31 @@ def test_a_sync_through_a_symlink_to_the_store_is_refused_while_another_holds_it
         for holder, second in ((store, linked), (linked, store)):
             with holder.sync_lock(), pytest.raises(UsageStoreLockedError), second.sync_lock():
                 pass
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_store_path_the_os_refuses_is_a_usage_store_error(
+    tmp_path: Path, read_only: bool
+) -> None:
+    """A file name too long (or a folder on the way that may not be searched) was a bare
+    OSError out of the constructor, and the CLI said 'cannot write' for status and export."""
+    path = tmp_path / ("a" * 300 + ".sqlite3")
+    with pytest.raises(UsageStoreError, match="File name too long") as caught:
+        UsageStore(path, read_only=read_only)
+    assert caught.value.path == path
+
+
+@pytest.mark.parametrize(
+    ("command", "code"),
+    [
+        (("usage", "status"), "error"),
+        (("usage", "export", "A-1234ABCD", "--from", "2026-07-14", "--to", "2026-07-14"), "error"),
+    ],
+)
+def test_a_read_only_command_never_says_it_cannot_write_the_store_it_reads(
+    cli: Cli, clean_env: None, tmp_path: Path, command: tuple[str, ...], code: str
+) -> None:
+    run = cli(*command, "--db", str(tmp_path / ("a" * 300 + ".sqlite3")))
+    line = assert_one_error_line(run, " ".join(command[:2]), code)
+    assert "cannot write" not in line
+    assert "File name too long" in line

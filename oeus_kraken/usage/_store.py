@@ -344,7 +344,13 @@ class UsageStore:
                 f"{self.path} is a file kept beside the usage store {beside}, not a store: "
                 f"give {beside} itself, or a name of its own for a new store"
             )
-        if self.path.is_dir():  # SQLite's words for it: "unable to open database file"
+        try:
+            is_folder = self.path.is_dir()
+        except OSError as exc:  # a name too long, a folder on the way that may not be searched
+            raise UsageStoreError(
+                f"cannot use {self.path} as a usage store: {exc.strerror or exc}", path=self.path
+            ) from exc
+        if is_folder:  # SQLite's words for it: "unable to open database file"
             raise UsageStoreError(
                 f"{self.path} is a folder, not a usage store: give a file path, such as "
                 f"{self.path / 'usage.sqlite3'}",
