@@ -6,6 +6,7 @@ the field, and the schema change that caused it").
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,24 @@ def test_a_break_at_a_literal_value_names_its_argument_or_input_field_and_the_ca
     ]
     assert line.startswith(f"ops/a.graphql:1: {element}: "), line
     assert f"[{change}: " in line, line
+
+
+def test_a_directive_argument_newly_deprecated_is_a_change_and_marked_as_new(
+    cli: Cli, clean_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README: the changes list 'newly deprecated fields, arguments, enum values and input
+    fields'; a directive's argument is an argument, and the operation's line says it is new."""
+    old = "directive @cached(ttl: Int) on FIELD\ntype Query { a: Int }\n"
+    new = old.replace("ttl: Int)", 'ttl: Int @deprecated(reason: "no TTLs now"))')
+    (tmp_path / "old.graphql").write_text(old)
+    (tmp_path / "new.graphql").write_text(new)
+    (tmp_path / "ops").mkdir()
+    (tmp_path / "ops" / "a.graphql").write_text("query cachedA { a @cached(ttl: 5) }\n")
+    monkeypatch.chdir(tmp_path)
+    run = cli("schema", "diff", "old.graphql", "new.graphql", "--queries", "ops", "--no-builtin")
+    assert run.code == 0, run
+    assert re.search(
+        r"ARG_DEPRECATED +Argument @cached\(ttl:\) was deprecated: no TTLs now", run.out
+    )
+    assert "[used by cachedA]" in run.out
+    assert "argument @cached(ttl:) is deprecated: no TTLs now (newly deprecated)" in run.out
