@@ -319,8 +319,10 @@ def _run(argv: Sequence[str], out: TextIO) -> int:
         # the commands write say so as KrakenErrors of their own.
         if out is sys.stdout:
             discard_stdout()  # what is still buffered must not fail again at exit
-        what = error.filename or "the output"
-        _say(f"oeus-kraken {args.command}: cannot write {what}: {error.strerror or error}")
+        # One that names a file came from a path the OS refused to look at (a name too long,
+        # a folder that may not be searched), often a path read (--queries): not "written".
+        what = f"use {error.filename}" if error.filename else "write the output"
+        _say(f"oeus-kraken {args.command}: cannot {what}: {error.strerror or error}")
         # Where 1 is a verdict (schema diff: an operation breaks; codegen --check: stale), an
         # output that could not be written must not read as one: 2, as for the environment.
         return EXIT_CODES["usage" if args.command in VERDICT_COMMANDS else "error"]

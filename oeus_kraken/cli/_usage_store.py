@@ -207,13 +207,23 @@ def _store_path(args: argparse.Namespace) -> Path:
     return default_usage_store_path()
 
 
+def _may_exist(path: Path) -> bool:
+    """False only when there is no file at `path`. A path the OS will not look at (a name too
+    long, a folder on the way that may not be searched) is left to UsageStore, which says why
+    as a UsageStoreError; Path.exists raised the OSError, which read as "cannot write" it."""
+    try:
+        return path.exists()
+    except OSError:
+        return True
+
+
 def _existing_store(args: argparse.Namespace) -> Any:
     """The store at --db, which must exist already, opened read-only: reading never creates
     or changes one, and works on read-only media."""
     from ..usage import UsageStore, UsageStoreError
 
     path = _store_path(args)
-    if not path.exists():
+    if not _may_exist(path):
         raise UsageStoreError(
             f"no usage store at {path}: `oeus-kraken usage sync` makes one (or give --db PATH)",
             path=path,
@@ -306,7 +316,7 @@ def run_status(call: Invocation) -> None:
 
     args, fmt, out = call.args, output_format(call.args), call.out
     path = _store_path(args)
-    if not path.exists():
+    if not _may_exist(path):
         if fmt == "table":
             print(f"no usage store at {path} yet: `oeus-kraken usage sync` makes one", file=out)
         else:

@@ -172,7 +172,7 @@ _KIND_WORDS = {
 
 def _deprecatable(schema: GraphQLSchema) -> Iterator[tuple[str, str, str | None]]:
     """(kind, coordinate, deprecation reason or None) for every field, argument, enum value and
-    input field of `schema`'s own types."""
+    input field of `schema`'s own types, and every argument of its directives."""
     for name, type_ in schema.type_map.items():
         if name.startswith("__"):
             continue
@@ -187,6 +187,9 @@ def _deprecatable(schema: GraphQLSchema) -> Iterator[tuple[str, str, str | None]
         elif isinstance(type_, GraphQLInputObjectType):
             for field_name, input_field in type_.fields.items():
                 yield "INPUT_FIELD", f"{name}.{field_name}", input_field.deprecation_reason
+    for directive in schema.directives:  # a directive's arguments are arguments too
+        for arg_name, arg in directive.args.items():
+            yield "ARG", f"@{directive.name}({arg_name}:)", arg.deprecation_reason
 
 
 def _deprecation_changes(old: GraphQLSchema, new: GraphQLSchema) -> list[SchemaChange]:

@@ -228,6 +228,17 @@ class _Walker(Visitor):
         if self.inputs:  # a variable passed as (part of) an argument
             self._element(node, "argument", self.inputs[-1])
 
+    def _literal(self, node: Node, *_: object) -> None:
+        """A value written in the operation (3, "x", null, [...], {...}): an error on it (a type
+        it no longer fits) is the argument's or input field's it is given to, whose change the
+        break then names; unnamed, it was a bare 'Expected value of type ...' with no cause."""
+        if self.inputs:
+            where = self.inputs[-1]
+            self._element(node, "argument" if where.endswith(":)") else "input field", where)
+
+    enter_int_value = enter_float_value = enter_string_value = enter_boolean_value = _literal
+    enter_null_value = enter_list_value = enter_object_value = _literal
+
     def enter_enum_value(self, node: EnumValueNode, *_: object) -> None:
         type_ = self.info.get_input_type()
         enum = get_named_type(type_) if type_ is not None else None

@@ -13,7 +13,10 @@ decimal is made to fit them (decimal128 up to 38 digits, decimal256 beyond).
 
 Whole or nothing: the dataset is written into a temporary folder and swapped in at the end
 (`_files.replaced_folder`). An existing OUT is replaced only when it holds an earlier export
-and nothing else; anything else there is refused, never mixed with.
+and nothing else; anything else there is refused, never mixed with. An earlier export is told
+by its files' columns, not by their names: other tools write `date=` partitions too (Spark's
+part-00000.parquet, DuckDB's data_0.parquet, Polars' 00000000.parquet), and a user's dataset
+taken for an export would be deleted.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ __all__ = ["DecimalShape", "check_replaceable", "pyarrow_module", "write_dataset
 # What an earlier export left, this layout or the one before it (esi_id=<id>/date=<day>/...).
 _EXPORT_FOLDER = re.compile(r"date=\d{4}-\d{2}-\d{2}")
 _OLD_EXPORT_FOLDER = re.compile(r"esi_id=[^/]+")
+# The columns every export's files hold, in this layout and the one before it.
+_EXPORT_COLUMNS = frozenset(
+    ("start_local", "end_local", "start_utc", "end_utc", "kwh", "cost_cents")
+)
 
 
 def pyarrow_module() -> Any:
@@ -87,8 +94,20 @@ def _foreign_files(out: Path) -> Iterator[Path]:
 
 def _not_parquet(folder: Path) -> Iterator[Path]:
     for item in sorted(folder.iterdir()):
-        if not (item.is_file() and not item.is_symlink() and item.suffix == ".parquet"):
+        if not (item.is_file() and not item.is_symlink() and _an_exports_file(item)):
             yield item
+
+
+def _an_exports_file(path: Path) -> bool:
+    """Whether `path` is a Parquet file with an export's columns (its footer alone is read)."""
+    if path.suffix != ".parquet":
+        return False
+    pa = pyarrow_module()
+    try:
+        names = pa.parquet.read_schema(path).names
+    except (OSError, pa.ArrowException):  # not Parquet, or unreadable: not ours to delete
+        return False
+    return set(names) >= _EXPORT_COLUMNS
 
 
 class DecimalShape:

@@ -344,7 +344,13 @@ class UsageStore:
                 f"{self.path} is a file kept beside the usage store {beside}, not a store: "
                 f"give {beside} itself, or a name of its own for a new store"
             )
-        if self.path.is_dir():  # SQLite's words for it: "unable to open database file"
+        try:
+            is_folder = self.path.is_dir()
+        except OSError as exc:  # a name too long, a folder on the way that may not be searched
+            raise UsageStoreError(
+                f"cannot use {self.path} as a usage store: {exc.strerror or exc}", path=self.path
+            ) from exc
+        if is_folder:  # SQLite's words for it: "unable to open database file"
             raise UsageStoreError(
                 f"{self.path} is a folder, not a usage store: give a file path, such as "
                 f"{self.path / 'usage.sqlite3'}",
@@ -390,7 +396,6 @@ class UsageStore:
                 "path (--db PATH)",
                 path=self.path,
             ) from exc
-        _make_owner_only(self.path)
         try:
             conn = sqlite3.connect(
                 self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
@@ -400,6 +405,11 @@ class UsageStore:
                 f"cannot open the usage store {self.path}: {exc}", path=self.path
             ) from exc
         try:
+            # Another program's database is refused before anything of it changes: its mode,
+            # or its journal (WAL is recorded in the file, and changes how that program, or a
+            # read-only reader of it, opens it).
+            self._refuse_someone_elses(conn)
+            _make_owner_only(self.path)
             mode = self._enter_wal_mode(conn, busy_timeout)
             if mode != "wal":
                 raise UsageStoreError(
@@ -556,6 +566,21 @@ class UsageStore:
             path=self.path,
         )
 
+    def _refuse_someone_elses(self, conn: sqlite3.Connection) -> None:
+        """A database not marked as ours that holds anything, or marked as another program's."""
+        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        if application_id == _APPLICATION_ID:
+            return
+        if application_id or conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise self._someone_elses_error()
+
+    def _someone_elses_error(self) -> UsageStoreError:
+        return UsageStoreError(
+            f"{self.path} is a SQLite database of something else, not an oeus-kraken usage "
+            "store; give another path",
+            path=self.path,
+        )
+
     def _migrate(self, conn: sqlite3.Connection) -> None:
         target = len(_MIGRATIONS)
         # A store already ours and current needs no write lock: opening it (for `status`, say)
@@ -570,19 +595,10 @@ class UsageStore:
             application_id = conn.execute("PRAGMA application_id").fetchone()[0]
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if application_id == 0 and version == 0:
-                if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                    raise UsageStoreError(
-                        f"{self.path} is a SQLite database of something else, not an "
-                        "oeus-kraken usage store; give another path",
-                        path=self.path,
-                    )
+                self._refuse_someone_elses(conn)  # again: another process may have written it
                 conn.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
             elif application_id != _APPLICATION_ID:
-                raise UsageStoreError(
-                    f"{self.path} is a SQLite database of something else, not an oeus-kraken "
-                    "usage store; give another path",
-                    path=self.path,
-                )
+                raise self._someone_elses_error()
             if version > target:
                 raise UsageStoreError(
                     f"the usage store {self.path} has schema version {version}, newer than "
@@ -1184,7 +1200,9 @@ class UsageStore:
         self._connection()  # closed: said before a lock is taken that nothing could use
         if self.read_only or not _writable(self.path):
             raise self._read_only_error()
-        lock_path = self.path.with_name(self.path.name + ".lock")
+        # Beside the file itself: a symlink to the store is the same store, and a lock beside
+        # the link would let a sync through it run beside one through the store's own path.
+        lock_path = Path(os.path.realpath(self.path) + ".lock")
         lock = filelock.FileLock(lock_path, mode=0o600)
         try:
             lock.acquire(timeout=timeout, poll_interval=0.05)

@@ -1,0 +1,104 @@
+"""Round 13 of probing the usage store from outside: a `--db` naming another program's SQLite
+database is refused, and that database is left exactly as it was (its bytes, its journal mode,
+its file mode): it is someone else's file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+from cli_helpers import Cli, assert_one_error_line, clean_env, cli
+
+from oeus_kraken.usage import UsageStore, UsageStoreError, UsageStoreLockedError
+
+__all__ = ["clean_env", "cli"]  # fixtures, used by name
+
+
+@pytest.fixture
+def other_programs_database(tmp_path: Path) -> Path:
+    """A SQLite file of another program's: rollback journal (SQLite's default), mode 0644."""
+    path = tmp_path / "places.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (text TEXT)")
+    conn.execute("INSERT INTO notes VALUES ('mine')")
+    conn.commit()
+    conn.close()
+    path.chmod(0o644)
+    return path
+
+
+def as_it_was(path: Path, before: bytes) -> bool:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        conn.close()
+    return (
+        path.read_bytes() == before
+        and journal == "delete"
+        and stat.S_IMODE(path.stat().st_mode) == 0o644
+    )
+
+
+def test_another_programs_database_is_refused_before_anything_of_it_changes(
+    other_programs_database: Path,
+) -> None:
+    before = other_programs_database.read_bytes()
+    with pytest.raises(UsageStoreError, match="SQLite database of something else"):
+        UsageStore(other_programs_database)
+    assert as_it_was(other_programs_database, before)
+
+
+def test_usage_sync_with_db_naming_another_programs_database_changes_nothing_of_it(
+    cli: Cli, clean_env: None, other_programs_database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KRAKEN_URL", "http://127.0.0.1:9/v1/graphql/")  # nothing is asked
+    monkeypatch.setenv("KRAKEN_API_KEY", "sk_test_probe13")
+    before = other_programs_database.read_bytes()
+    run = cli("usage", "sync", "A-1234ABCD", "--db", str(other_programs_database))
+    assert "something else" in assert_one_error_line(run, "usage sync", "error")
+    assert as_it_was(other_programs_database, before)
+
+
+def test_a_sync_through_a_symlink_to_the_store_is_refused_while_another_holds_it(
+    tmp_path: Path,
+) -> None:
+    """Two syncs of one store at once spend the hour's points budget twice over: the lock is
+    the store's, whichever path names it."""
+    store_path = tmp_path / "usage.sqlite3"
+    (tmp_path / "link.sqlite3").symlink_to(store_path.name)
+    with UsageStore(store_path) as store, UsageStore(tmp_path / "link.sqlite3") as linked:
+        for holder, second in ((store, linked), (linked, store)):
+            with holder.sync_lock(), pytest.raises(UsageStoreLockedError), second.sync_lock():
+                pass
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_store_path_the_os_refuses_is_a_usage_store_error(
+    tmp_path: Path, read_only: bool
+) -> None:
+    """A file name too long (or a folder on the way that may not be searched) was a bare
+    OSError out of the constructor, and the CLI said 'cannot write' for status and export."""
+    path = tmp_path / ("a" * 300 + ".sqlite3")
+    with pytest.raises(UsageStoreError, match="File name too long") as caught:
+        UsageStore(path, read_only=read_only)
+    assert caught.value.path == path
+
+
+@pytest.mark.parametrize(
+    ("command", "code"),
+    [
+        (("usage", "status"), "error"),
+        (("usage", "export", "A-1234ABCD", "--from", "2026-07-14", "--to", "2026-07-14"), "error"),
+    ],
+)
+def test_a_read_only_command_never_says_it_cannot_write_the_store_it_reads(
+    cli: Cli, clean_env: None, tmp_path: Path, command: tuple[str, ...], code: str
+) -> None:
+    run = cli(*command, "--db", str(tmp_path / ("a" * 300 + ".sqlite3")))
+    line = assert_one_error_line(run, " ".join(command[:2]), code)
+    assert "cannot write" not in line
+    assert "File name too long" in line
