@@ -1,4 +1,4 @@
-"""Round 13 of probing the usage exports from outside: what an export may replace.
+"""The usage exports: what an export may replace.
 
 A Parquet `--out` is replaced whole when it holds an earlier export; anything else there is the
 user's and is refused (README, "Export guarantees": "Never mixed"). These tests hold a folder of

@@ -1,4 +1,4 @@
-"""Round 13 of probing the usage store from outside: a `--db` naming another program's SQLite
+"""The usage store: a `--db` naming another program's SQLite
 database is refused, and that database is left exactly as it was (its bytes, its journal mode,
 its file mode): it is someone else's file.
 """

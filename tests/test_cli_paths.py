@@ -1,4 +1,4 @@
-"""Round 13 of probing the command line from outside: what a failure's one line says."""
+"""The command line: what a failure's one line says."""
 
 from __future__ import annotations
 

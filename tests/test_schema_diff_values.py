@@ -1,4 +1,4 @@
-"""Round 13 of probing `schema diff` from outside: a break at a value written in the operation
+"""`schema diff`: a break at a value written in the operation
 (a literal, not a variable) names the argument or input field it is given to and the schema
 change that caused it, as README promises of every break ("Each break names the file and line,
 the field, and the schema change that caused it").
