@@ -31,7 +31,14 @@ from typing import Any
 import httpx
 import pytest
 from cli_helpers import Run
-from codegen_helpers import MAKE, VIEWER, codegen_here, codegen_process, write_small_schema
+from codegen_helpers import (
+    MAKE,
+    OEUS_KRAKEN,
+    VIEWER,
+    codegen_here,
+    codegen_process,
+    write_small_schema,
+)
 
 from oeus_kraken import ConfigurationError, KrakenError
 from oeus_kraken.cli import main
@@ -1050,3 +1057,22 @@ def test_ctrl_c_during_codegen_says_so_in_one_line_and_leaves_the_package_as_it_
     assert run.code == 130, run.out + run.err
     assert run.err_lines == ["oeus-kraken codegen: interrupted (Ctrl-C)"]
     assert tree(project) == before  # the old package, and no scratch folder beside it
+
+
+def test_a_schema_given_through_a_pipe_is_read_once_and_generates(tmp_path: Path) -> None:
+    """`--schema /dev/stdin` fed by a pipe, as `--schema <(curl ...)` is: a pipe can be read
+    once, and the schema was read several times (the deprecation check, the SDL check, each of
+    ariadne-codegen's two runs): the second read found nothing, and the run said the schema was
+    no GraphQL schema ("Unexpected <EOF>")."""
+    write(tmp_path / "ops" / "viewer.graphql", VIEWER)
+    schema = write_small_schema(tmp_path).read_text(encoding="utf-8")
+    done = subprocess.run(
+        [str(OEUS_KRAKEN), "codegen", *MAKE, "--schema", "/dev/stdin"],
+        cwd=tmp_path,
+        input=schema,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert (tmp_path / "src" / "my_kraken" / "async_client.py").is_file()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
+import tempfile
 import textwrap
+from pathlib import Path
 from typing import Any, TextIO
 
 DESCRIPTION = """\
@@ -100,15 +103,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    from . import (
-        CodegenError,
-        check,
-        generate,
-        load_config,
-        package_config,
-        print_config,
-        say_deprecations,
-    )
+    from . import CodegenError, load_config, package_config, print_config
 
     if args.config:
         config = load_config(args.config)
@@ -133,6 +128,31 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.print_config:
         print(print_config(config), end="", file=out)
         return 0
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = config["tool"]["ariadne-codegen"]
+        settings["schema_path"] = _readable_again(settings["schema_path"], Path(scratch))
+        return _generate(config, args, out)
+
+
+def _readable_again(schema: str, scratch: Path) -> str:
+    """A schema given through a pipe (`--schema <(curl ...)`, `/dev/stdin`) can be read once,
+    and a run reads it several times (deprecations, the SDL, ariadne-codegen's two runs): such
+    a schema is copied into `scratch` first. Any other path is left for the run to read, or to
+    say why it cannot."""
+    try:
+        mode = os.stat(schema).st_mode
+    except OSError:
+        return schema
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return schema
+    copy = scratch / "schema.graphql"
+    copy.write_bytes(Path(schema).read_bytes())
+    return str(copy)
+
+
+def _generate(config: dict[str, Any], args: argparse.Namespace, out: TextIO) -> int:
+    from . import check, generate, say_deprecations
+
     if say_deprecations(config, fail=args.fail_on_deprecated, prefix="oeus-kraken codegen"):
         return 1
     if args.check:
