@@ -7,16 +7,28 @@ printed: assertions test booleans.
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import httpx
 import pytest
+from auth_helpers import EMAIL, FakeClock
 from hostile_server import HostileServer, Request, response_bytes
-from loopback_kraken import CLIENT_KINDS, Caller
+from loopback_kraken import (
+    CLIENT_KINDS,
+    KINDS,
+    Caller,
+    scripted,
+    too_many_requests,
+    viewer_email,
+)
 
 from oeus_kraken import (
     ConfigurationError,
     KrakenClient,
     KrakenError,
     OrganizationSecretKey,
+    RateLimitError,
     SyncKrakenClient,
 )
 
@@ -105,3 +117,35 @@ async def test_a_malformed_status_line_quoting_the_credential_shows_it_masked(ki
     assert server.requests, "the token request reached the server"
     shown = SECRET in _texts(raised.value)
     assert not shown
+
+
+# -- a clock set back -----------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_tokens.py (lead's): the rate-limit gate (and pacing, retry waves, the token's own "
+    "end) are instants on the client's clock; set back an hour after a 429 with Retry-After: "
+    "1, the gate stays closed for an hour and a minute, every call a RateLimitError",
+)
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_clock_set_back_keeps_a_rate_limit_gate_to_its_retry_after(kind: str) -> None:
+    kraken = scripted(token_faults=[too_many_requests(1)])
+    clock = FakeClock(time.time())
+    with HostileServer(kraken.over_socket) as server:
+        options: dict[str, Any] = {"clock": clock}
+        if kind in CLIENT_KINDS:
+            options["max_retries"] = 0
+        caller = Caller.make(kind, server.url, **options)
+        try:
+            with pytest.raises(RateLimitError):
+                await caller.call()
+            clock.advance(-3600)  # an NTP step back, a VM restored from a snapshot
+            with pytest.raises(RateLimitError) as raised:
+                await caller.call()
+            assert raised.value.retry_after is not None
+            assert raised.value.retry_after <= 1.0  # the Retry-After, not an hour more
+            clock.advance(1.5)
+            assert viewer_email(await caller.call()) == EMAIL
+        finally:
+            await caller.close()
