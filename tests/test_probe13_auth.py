@@ -7,7 +7,9 @@ printed: assertions test booleans.
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -17,7 +19,10 @@ from hostile_server import HostileServer, Request, response_bytes
 from loopback_kraken import (
     CLIENT_KINDS,
     KINDS,
+    RAW_TIMEOUT,
+    VIEWER_BODY,
     Caller,
+    html_page,
     scripted,
     too_many_requests,
     viewer_email,
@@ -25,6 +30,7 @@ from loopback_kraken import (
 
 from oeus_kraken import (
     ConfigurationError,
+    KrakenAuth,
     KrakenClient,
     KrakenError,
     OrganizationSecretKey,
@@ -149,3 +155,50 @@ async def test_a_clock_set_back_keeps_a_rate_limit_gate_to_its_retry_after(kind:
             assert viewer_email(await caller.call()) == EMAIL
         finally:
             await caller.close()
+
+
+# -- under trio -----------------------------------------------------------------------------------
+# httpx runs under trio (through anyio), and KrakenAuth is an httpx.Auth for anyone's client; the
+# token flows' waits already poll under trio (_steps.Signal). These need trio installed.
+
+
+def _under_trio(main: Callable[[], Awaitable[None]]) -> None:
+    trio = pytest.importorskip("trio")
+    trio.run(main)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_steps.asleep (lead's) is asyncio.sleep: a raw httpx.AsyncClient with a KrakenAuth "
+    "under trio raises a bare RuntimeError('no running event loop') where the token flow "
+    "pauses (a rate-limit gate about to open, a token store settling)",
+)
+def test_a_kraken_auth_pausing_for_a_gate_under_trio_is_no_runtime_error() -> None:
+    kraken = scripted(token_faults=[html_page(429, "429 Too Many Requests", Retry_After="0.04")])
+
+    async def main() -> None:
+        with HostileServer(kraken.over_socket) as server:
+            auth = KrakenAuth(OrganizationSecretKey(SECRET), url=server.url)
+            async with httpx.AsyncClient(auth=auth, timeout=RAW_TIMEOUT) as http:
+                with pytest.raises(RateLimitError):
+                    await http.post(server.url, json=VIEWER_BODY)
+                # At once: the gate opens within GATE_SLACK, so the flow pauses for it.
+                assert viewer_email(await http.post(server.url, json=VIEWER_BODY)) == EMAIL
+
+    _under_trio(main)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="base.py (lead's): AsyncKrakenBaseClient._perform calls asyncio.get_running_loop() "
+    "outside its try: under trio a call raises a bare RuntimeError, not a KrakenError saying "
+    "that KrakenClient needs asyncio (or it could run: its http_client is httpx's)",
+)
+def test_the_async_client_under_trio_raises_a_kraken_error_or_works() -> None:
+    async def main() -> None:
+        with HostileServer(scripted().over_socket) as server:
+            async with KrakenClient(server.url, credentials=OrganizationSecretKey(SECRET)) as k:
+                with contextlib.suppress(KrakenError):
+                    await k.get_viewer()
+
+    _under_trio(main)
