@@ -29,12 +29,15 @@ from loopback_kraken import (
 )
 
 from oeus_kraken import (
+    APIKey,
     ConfigurationError,
+    EmailPassword,
     KrakenAuth,
     KrakenClient,
     KrakenError,
     OrganizationSecretKey,
     RateLimitError,
+    RefreshToken,
     SyncKrakenClient,
 )
 
@@ -247,3 +250,31 @@ async def test_an_http_client_whose_host_header_names_the_endpoint_works(kind: s
             assert viewer_email(await caller.call()) == EMAIL
         finally:
             await caller.close()
+
+
+# -- a credential read from a file ----------------------------------------------------------------
+
+# Keys, refresh tokens and email addresses never start or end with a space or a line break; a
+# value read from a file (`Path("key").read_text()`) ends with its newline.
+PADDED_CREDENTIALS = {
+    "an API key with its newline": lambda: APIKey(SECRET + "\n"),
+    "an organisation key with a Windows newline": lambda: OrganizationSecretKey(SECRET + "\r\n"),
+    "a refresh token with a leading space": lambda: RefreshToken(" " + SECRET),
+    "an email address with a trailing tab": lambda: EmailPassword("me@example.com\t", SECRET),
+}
+
+
+@pytest.mark.parametrize("make", list(PADDED_CREDENTIALS))
+def test_a_credential_with_spaces_or_a_newline_at_its_ends_is_refused_when_made(make: str) -> None:
+    """Such a credential was sent as it was, the API rejected it, and the client, blaming the
+    credential, would never send it again ("create it with a corrected one"), with nothing
+    saying that the newline was the difference. (The CLI and from_env() strip their values.)"""
+    with pytest.raises(ConfigurationError, match=r"start or end") as raised:
+        PADDED_CREDENTIALS[make]()
+    shown = SECRET in str(raised.value)
+    assert not shown
+
+
+def test_a_password_may_start_or_end_with_a_space() -> None:
+    """A password is the user's choice, spaces included: kept as given."""
+    assert EmailPassword("me@example.com", " pass word ").password == " pass word "
