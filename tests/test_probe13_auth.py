@@ -278,3 +278,30 @@ def test_a_credential_with_spaces_or_a_newline_at_its_ends_is_refused_when_made(
 def test_a_password_may_start_or_end_with_a_space() -> None:
     """A password is the user's choice, spaces included: kept as given."""
     assert EmailPassword("me@example.com", " pass word ").password == " pass word "
+
+
+# -- a 401 in answer to the token request ---------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_responses.read_response / _tokens (lead's): a 401 to the token request (which "
+    "carries no token) reads as a data call's: 'it went out as a public operation: see "
+    "public_operations in codegen.toml', and the API key is gated for good ('create it with a "
+    "corrected one'), though a gateway, not Kraken, refused, before judging the credential",
+)
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_401_to_the_token_request_does_not_blame_the_credential(kind: str) -> None:
+    gateway = html_page(401, "401 Authorization Required", WWW_Authenticate='Basic realm="stage"')
+    kraken = scripted(token_faults=[gateway])
+    with HostileServer(kraken.over_socket) as server:
+        caller = Caller.make(kind, server.url, max_retries=0)
+        try:
+            with pytest.raises(KrakenError) as raised:
+                await caller.call()
+            assert "public operation" not in str(raised.value)
+            assert "corrected" not in str(raised.value)
+            # The gateway lets it through now: the credential was never judged, so it is sent.
+            assert viewer_email(await caller.call()) == EMAIL
+        finally:
+            await caller.close()
