@@ -14,7 +14,16 @@ from typing import Any
 
 import httpx
 import pytest
-from auth_helpers import EMAIL, FakeClock
+from auth_helpers import (
+    EMAIL,
+    REFRESH,
+    REFRESH_TOKEN_VALUE,
+    TOKEN_LIFETIME,
+    FakeClock,
+    FakeKraken,
+    Sent,
+    data_response,
+)
 from hostile_server import HostileServer, Request, response_bytes
 from loopback_kraken import (
     CLIENT_KINDS,
@@ -305,3 +314,38 @@ async def test_a_401_to_the_token_request_does_not_blame_the_credential(kind: st
             assert viewer_email(await caller.call()) == EMAIL
         finally:
             await caller.close()
+
+
+# -- refreshExpiresIn that predates the refresh token ---------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_tokens.token_received (lead's): a refreshExpiresIn of 0, or a duration (604800) "
+    "where Kraken gives a Unix time, reads as an expiry in 1970: a RefreshToken client gives "
+    "up after its first token ('The refresh token has expired'), never sending the refresh "
+    "token, while garbage of other kinds (-5, a string) is taken as unknown and works",
+)
+@pytest.mark.parametrize("refresh_expires_in", [0, 604_800])
+async def test_a_refresh_expiry_before_the_token_was_issued_is_taken_as_unknown(
+    refresh_expires_in: int,
+) -> None:
+    kraken = FakeKraken(time.time)
+
+    def issue(_sent: Sent) -> httpx.Response:
+        issued = kraken.new_token(refresh_expires_in=refresh_expires_in)
+        return data_response({"obtainKrakenToken": issued})
+
+    kraken.set_default(REFRESH, issue)
+    clock = FakeClock(time.time())
+    with HostileServer(kraken.over_socket) as server:
+        caller = Caller.make(
+            "sync", server.url, RefreshToken(REFRESH_TOKEN_VALUE), clock=clock, max_retries=0
+        )
+        try:
+            await caller.call()
+            clock.advance(TOKEN_LIFETIME + 1)  # the token has ended: its refresh token is used
+            assert viewer_email(await caller.call()) == EMAIL
+        finally:
+            await caller.close()
+    assert len(kraken.requests(REFRESH)) == 2
