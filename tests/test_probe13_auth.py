@@ -8,8 +8,10 @@ printed: assertions test booleans.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -390,3 +392,34 @@ async def test_an_http_client_auth_on_the_token_request_is_not_blamed_on_the_cre
             await caller.close()
     assert "corrected" not in str(raised.value)
     assert "http_client" in str(raised.value)
+
+
+# -- a clock that gives something other than seconds -----------------------------------------------
+
+NOT_SECONDS = {
+    "datetime.now (a datetime)": datetime.now,
+    "None": lambda: None,
+    "NaN": lambda: math.nan,
+    "a string": lambda: "1767225600",
+}
+
+
+@pytest.mark.parametrize("clock", list(NOT_SECONDS))
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_clock_that_gives_no_seconds_is_a_configuration_error(
+    kind: str, clock: str
+) -> None:
+    """`clock=datetime.now` (a natural slip) raised a bare TypeError from deep in the token
+    lifecycle ("'<' not supported between datetime and float") at the first call; a NaN clock
+    made every call obtain a token of its own."""
+    with HostileServer(scripted().over_socket) as server:
+        options: dict[str, Any] = {"clock": NOT_SECONDS[clock]}
+        if kind in CLIENT_KINDS:
+            options["max_retries"] = 0
+        caller = Caller.make(kind, server.url, **options)
+        try:
+            with pytest.raises(ConfigurationError, match="clock"):
+                await caller.call()
+        finally:
+            await caller.close()
+        assert server.requests == []
