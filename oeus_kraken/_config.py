@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -94,7 +95,8 @@ def check_refresh_margin(refresh_margin: object) -> float:
 
 def check_clock(clock: object) -> Callable[[], float]:
     """None is time.time. Checked here, as every option is: a number given for a clock failed at
-    the first call, a bare TypeError from deep in the token lifecycle."""
+    the first call, a bare TypeError from deep in the token lifecycle. A clock of the caller's
+    is wrapped, so that each reading is checked as it is taken."""
     if clock is None:
         return time.time
     if not callable(clock):
@@ -102,7 +104,23 @@ def check_clock(clock: object) -> Callable[[], float]:
             "clock must be a function giving the time in seconds, such as time.time, or None "
             f"for time.time; got {type(clock).__name__}"
         )
-    return clock
+    if clock is time.time:
+        return clock
+
+    def checked() -> float:
+        # Each reading checked where it is taken (never at construction: a clock may be a
+        # script of times): `clock=datetime.now` raised a bare TypeError deep in the token
+        # lifecycle at the first call, and a NaN clock had every call obtain a token of its own.
+        now = clock()
+        if isinstance(now, bool) or not isinstance(now, (int, float)) or not math.isfinite(now):
+            shown = repr(now) if isinstance(now, float) else f"a {type(now).__name__}"
+            raise ConfigurationError(
+                f"clock() gave {shown}, not a time in seconds: give a function such as "
+                "time.time (a Unix time, as a number), or None for time.time"
+            )
+        return now
+
+    return checked
 
 
 def check_max_retries(max_retries: object) -> int:

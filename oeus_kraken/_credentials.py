@@ -16,11 +16,19 @@ __all__ = ["APIKey", "Credentials", "EmailPassword", "OrganizationSecretKey", "R
 _REDACTED = "'***'"
 
 
-def _require_text(kind: str, field: str, value: object) -> None:
+def _require_text(kind: str, field: str, value: object, *, padded_ok: bool = False) -> None:
     if not isinstance(value, str) or not value.strip():
         raise ConfigurationError(f"{kind}: `{field}` must be a non-empty string")
     if "\0" in value:  # no credential holds one; the token store's key joins fields with it
         raise ConfigurationError(f"{kind}: `{field}` holds a NUL character (\\0)")
+    # No key, refresh token or email address starts or ends with one: a value read from a file
+    # keeps its newline, the API rejects it, and nothing says that the newline was the matter.
+    # (Not echoed: the value is a secret.) A password may: `padded_ok`.
+    if not padded_ok and value != value.strip():
+        raise ConfigurationError(
+            f"{kind}: `{field}` has a space or a line break at its start or end (a value read "
+            "from a file keeps its newline); remove them, e.g. with .strip()"
+        )
 
 
 @dataclass(frozen=True, repr=False)
@@ -51,7 +59,7 @@ class EmailPassword:
 
     def __post_init__(self) -> None:
         _require_text(type(self).__name__, "email", self.email)
-        _require_text(type(self).__name__, "password", self.password)
+        _require_text(type(self).__name__, "password", self.password, padded_ok=True)
 
     def __repr__(self) -> str:
         return f"EmailPassword(email={self.email!r}, password={_REDACTED})"
