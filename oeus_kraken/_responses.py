@@ -468,6 +468,14 @@ def transport_error(exc: BaseException, operation_name: str | None) -> KrakenErr
             f"({exc}); nothing was sent there. Point the client at the GraphQL endpoint itself.",
             operation_name=operation_name,
         )
+    elif isinstance(exc, httpx.DecodingError):
+        # The API answered, in an encoding its Content-Encoding header misnames: no network
+        # trouble, and no "check the URL".
+        error = InvalidResponseError(
+            f"{what}: the API{where} answered with a body that cannot be decoded as its "
+            f"Content-Encoding header says ({exc}).",
+            operation_name=operation_name,
+        )
     elif isinstance(exc, httpx.TimeoutException):
         error = APITimeoutError(
             f"{what}: timed out ({type(exc).__name__}); the API{where} did not answer in time. "

@@ -444,12 +444,6 @@ def _undecodable(operation: str) -> Callable[[Request], list[tuple[bytes, float]
     return answer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_responses.transport_error (lead's): httpx's DecodingError (the API answered, in an "
-    "encoding its Content-Encoding misnames) is reported as 'could not reach the Kraken API "
-    "... Check the URL and the network', an APIConnectionError",
-)
 @pytest.mark.parametrize("operation", ["getKrakenToken", "getViewer"])
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_an_answer_that_cannot_be_decoded_is_an_invalid_response(
