@@ -360,6 +360,11 @@ class TokenState:
         if received.refresh_token:
             self._refresh_token = received.refresh_token
             expires = unix_time(received.refresh_expires_in)  # on the API's clock: moved to ours
+            if expires is not None and expires <= (now if iat is None else iat):
+                # Before the refresh token was even issued (a duration, 604800, where Kraken
+                # gives a Unix time; a 0): no end it can have. Unknown, as other garbage is: the
+                # API decides, rather than a RefreshToken client giving up after an hour.
+                expires = None
             self._refresh_expires_at = None if expires is None else expires + skew
         self._gate = self._last_failure = None
         self._rate_limits_in_a_row = self._failures_in_a_row = 0

@@ -324,13 +324,6 @@ async def test_a_401_to_the_token_request_does_not_blame_the_credential(kind: st
 # -- refreshExpiresIn that predates the refresh token ---------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_tokens.token_received (lead's): a refreshExpiresIn of 0, or a duration (604800) "
-    "where Kraken gives a Unix time, reads as an expiry in 1970: a RefreshToken client gives "
-    "up after its first token ('The refresh token has expired'), never sending the refresh "
-    "token, while garbage of other kinds (-5, a string) is taken as unknown and works",
-)
 @pytest.mark.parametrize("refresh_expires_in", [0, 604_800])
 async def test_a_refresh_expiry_before_the_token_was_issued_is_taken_as_unknown(
     refresh_expires_in: int,
