@@ -585,6 +585,19 @@ def _received_token(response: httpx.Response, what: TokenRequest, endpoint: str)
             operation_name=operation,
             status_code=hops[0].status_code,
         )
+    if response.status_code == 401 and what.use is TokenUse.OBTAIN:
+        # A token request carries no token: its 401 is something in front of the API asking for
+        # HTTP authentication (a gateway, a staging site's password), not the API's verdict on
+        # the credential, which comes in a GraphQL error (KT-CT-1138 and kin). (A refresh
+        # token answered 401 is dropped, as README says: the primary credential then obtains.)
+        raise APIStatusError(
+            f"{operation}: HTTP 401 Unauthorized in answer to the token request, which carries no "
+            f"token: something at {endpoint} asks for HTTP authentication before any Kraken "
+            f"operation, and the {what.credential} was not judged. Check that the URL is the "
+            "Kraken GraphQL endpoint itself.",
+            operation_name=operation,
+            status_code=401,
+        )
     data = read_response_masking(response, operation, what.secrets)
     result = data.get("obtainKrakenToken")
     token = result.get("token") if isinstance(result, dict) else None

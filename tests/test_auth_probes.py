@@ -297,13 +297,6 @@ def test_a_password_may_start_or_end_with_a_space() -> None:
 # -- a 401 in answer to the token request ---------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_responses.read_response / _tokens (lead's): a 401 to the token request (which "
-    "carries no token) reads as a data call's: 'it went out as a public operation: see "
-    "public_operations in codegen.toml', and the API key is gated for good ('create it with a "
-    "corrected one'), though a gateway, not Kraken, refused, before judging the credential",
-)
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_401_to_the_token_request_does_not_blame_the_credential(kind: str) -> None:
     gateway = html_page(401, "401 Authorization Required", WWW_Authenticate='Basic realm="stage"')
