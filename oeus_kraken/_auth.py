@@ -292,7 +292,7 @@ class KrakenAuth(httpx.Auth):
             try:
                 response = yield Send(request, caller.deadline, follow_redirects=False)
             except httpx.HTTPError as exc:
-                failure = transport_error(exc, what.use.value)
+                failure = transport_error(exc, what.use.value, what.secrets)
             if failure is not None:
                 raise failure
             received = _received_token(response, what, self._origin)
@@ -338,7 +338,7 @@ class KrakenAuth(httpx.Auth):
     def _abandon(self, flight: Flight, cause: BaseException | None) -> None:
         error = cause if isinstance(cause, KrakenError) else None
         if isinstance(cause, httpx.HTTPError):
-            error = transport_error(cause, flight.request.use.value)
+            error = transport_error(cause, flight.request.use.value, flight.request.secrets)
         with self._lock:
             if not flight.done:
                 self._state.flight_abandoned(flight, error, self._clock())

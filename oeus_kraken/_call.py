@@ -131,7 +131,9 @@ def attempt(auth: KrakenAuth, call: Call) -> Generator[Effect, Any, httpx.Respon
         else:
             response = yield from auth.authorized(call)
     except httpx.HTTPError as exc:  # no answer (a token request's are KrakenErrors already)
-        failure = transport_error(exc, call.operation)
+        # (A server may echo the token into a malformed status line, which h11 quotes.)
+        token = call.request.headers.get("Authorization") or ""
+        failure = transport_error(exc, call.operation, [token])
     if failure is not None:
         raise failure
     clean = call.errors_ruled_out or not may_have_errors(response.content)

@@ -451,11 +451,17 @@ def _not_graphql(
     return APIStatusError(f"{what}: HTTP {status} {response.reason_phrase}: {excerpt}", **context)
 
 
-def transport_error(exc: BaseException, operation_name: str | None) -> KrakenError:
+def transport_error(
+    exc: BaseException, operation_name: str | None, secrets: Iterable[str] = ()
+) -> KrakenError:
     """The KrakenError for an httpx error that left a request without an answer, raised `from`
-    it scrubbed (see `scrubbed`). Raise it outside the `except` that caught `exc`, or the
-    original, request and all, becomes its __context__."""
+    it scrubbed (see `scrubbed`), each of `secrets` its message quotes shown as ***. Raise it
+    outside the `except` that caught `exc`, or the original, request and all, becomes its
+    __context__."""
     what = operation_name or "GraphQL request"
+    # h11 quotes a malformed status or header line, and httpx a Location: a server may have
+    # echoed the request there, credential or token included.
+    text = mask(str(exc), spellings := spellings_of(secrets))
     where = _where(exc)
     error: KrakenError
     if isinstance(exc, httpx.HTTPStatusError):
@@ -465,7 +471,7 @@ def transport_error(exc: BaseException, operation_name: str | None) -> KrakenErr
         # no URL: the API did answer, with a redirect to nowhere.
         error = APIStatusError(
             f"{what}: the API{where} answered with a redirect to an address that is not a URL "
-            f"({exc}); nothing was sent there. Point the client at the GraphQL endpoint itself.",
+            f"({text}); nothing was sent there. Point the client at the GraphQL endpoint itself.",
             operation_name=operation_name,
         )
     elif isinstance(exc, httpx.DecodingError):
@@ -473,7 +479,7 @@ def transport_error(exc: BaseException, operation_name: str | None) -> KrakenErr
         # trouble, and no "check the URL".
         error = InvalidResponseError(
             f"{what}: the API{where} answered with a body that cannot be decoded as its "
-            f"Content-Encoding header says ({exc}).",
+            f"Content-Encoding header says ({text}).",
             operation_name=operation_name,
         )
     elif isinstance(exc, httpx.TimeoutException):
@@ -483,13 +489,13 @@ def transport_error(exc: BaseException, operation_name: str | None) -> KrakenErr
             operation_name=operation_name,
         )
     else:
-        detail = str(exc) or "no detail"
+        detail = text or "no detail"
         error = APIConnectionError(
             f"{what}: could not reach the Kraken API{where} ({type(exc).__name__}: {detail}). "
             "Check the URL and the network.",
             operation_name=operation_name,
         )
-    error.__cause__ = scrubbed(exc)
+    error.__cause__ = scrubbed(exc, spellings)
     return error
 
 
@@ -526,15 +532,16 @@ def _where(exc: BaseException) -> str:
     return f" at {url.copy_with(username=None, password=None, query=None, fragment=None)}"
 
 
-def scrubbed(exc: BaseException) -> BaseException:
+def scrubbed(exc: BaseException, spellings: list[str] | None = None) -> BaseException:
     """`exc` without what could hold a secret, for use as a `__cause__`: an httpx error keeps
-    its type and message but loses `.request` (its body holds the credentials of a token
-    request, its headers the token) and its own chain."""
+    its type and message (`spellings` of secrets in it masked) but loses `.request` (its body
+    holds the credentials of a token request, its headers the token) and its own chain."""
     if isinstance(exc, httpx.HTTPError):
+        text = mask(str(exc), spellings or [])
         try:
-            clean: BaseException = type(exc)(str(exc))
+            clean: BaseException = type(exc)(text)
         except TypeError:  # an httpx error class with another constructor
-            clean = APIConnectionError(f"{type(exc).__name__}: {exc}")
+            clean = APIConnectionError(f"{type(exc).__name__}: {text}")
         clean.__suppress_context__ = True
         return clean
     return exc

@@ -122,12 +122,6 @@ def _status_line_quoting_the_body(request: Request) -> list[tuple[bytes, float]]
     return [(response_bytes(b'{"data": {"viewer": null}}'), 0.0)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_responses.transport_error / scrubbed (lead's): an httpx error's message is quoted "
-    "whole, and h11 quotes a malformed status line, so a server that echoes the token request "
-    "there puts the credential in the APIConnectionError's message and its __cause__",
-)
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_a_malformed_status_line_quoting_the_credential_shows_it_masked(kind: str) -> None:
     with HostileServer(_status_line_quoting_the_body) as server:
