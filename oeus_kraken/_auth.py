@@ -61,10 +61,12 @@ from ._errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    AuthenticationError,
     ConfigurationError,
     InvalidResponseError,
     KrakenError,
 )
+from ._kt_codes import Category, category_of
 from ._responses import (
     aread_capped,
     may_have_errors,
@@ -598,7 +600,13 @@ def _received_token(response: httpx.Response, what: TokenRequest, endpoint: str)
             operation_name=operation,
             status_code=401,
         )
-    data = read_response_masking(response, operation, what.secrets)
+    try:
+        data = read_response_masking(response, operation, what.secrets)
+    except AuthenticationError as error:
+        added = _added_authorization(response, what, error)
+        if added is None:
+            raise
+        raise added from None
     result = data.get("obtainKrakenToken")
     token = result.get("token") if isinstance(result, dict) else None
     if not isinstance(result, dict) or not isinstance(token, str):
@@ -619,6 +627,25 @@ def _received_token(response: httpx.Response, what: TokenRequest, endpoint: str)
         token_claims(token, result.get("payload")),
         refresh if isinstance(refresh, str) else None,
         result.get("refreshExpiresIn"),
+    )
+
+
+def _added_authorization(
+    response: httpx.Response, what: TokenRequest, error: AuthenticationError
+) -> ConfigurationError | None:
+    """We send a token request with no Authorization: if the API refused it as a bad token, the
+    http_client put one there (its auth=, an event hook), and the credential was not judged."""
+    added = "authorization" in response.request.headers  # (as sent, the http_client's auth run)
+    if not added or category_of(error.error_code) is not Category.TOKEN_REJECTED:
+        return None
+    return ConfigurationError(
+        f"{what.use.value}: the API refused the token request for its Authorization header "
+        f"({error.error_code}), which the client does not send with it: the http_client's own "
+        f"auth= or an event hook added it. The {what.credential} was not judged. Give an "
+        "http_client that adds no Authorization header.",
+        operation_name=what.use.value,
+        status_code=error.status_code,
+        error_code=error.error_code,
     )
 
 

@@ -339,13 +339,6 @@ async def test_a_refresh_expiry_before_the_token_was_issued_is_taken_as_unknown(
 # -- an http_client whose own auth adds an Authorization header ------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_auth._received_token (lead's): README lets an http_client's own auth= run after "
-    "ours; one that sets Authorization (BasicAuth) puts it on the token request, Kraken "
-    "refuses that header as a bad token (KT-CT-1143), and the client blames the credential "
-    "for good: 'will not send this API key again: create it with a corrected one'",
-)
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_an_http_client_auth_on_the_token_request_is_not_blamed_on_the_credential(
     kind: str,
