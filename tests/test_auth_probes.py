@@ -218,34 +218,11 @@ def test_the_async_client_under_trio_raises_a_kraken_error_or_works() -> None:
 # -- an http_client's own Host header -------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="base.py / _auth.py (lead's): our clients never check an http_client's own Host "
-    "header, which KrakenAuth refuses on a raw httpx client and a call's headers= refuses: "
-    "the token request, credential and all, goes out addressed to another virtual host",
-)
-@pytest.mark.parametrize("kind", CLIENT_KINDS)
-async def test_an_http_client_whose_host_header_names_another_host_is_refused(kind: str) -> None:
-    with HostileServer(scripted().over_socket) as endpoint:
-        http_class = httpx.AsyncClient if kind == "async" else httpx.Client
-        http = http_class(headers={"Host": "other.example"})
-        client_class = KrakenClient if kind == "async" else SyncKrakenClient
-        client = client_class(
-            endpoint.url, credentials=OrganizationSecretKey(SECRET), http_client=http
-        )
-        caller = Caller(kind, endpoint.url, client=client, http=http)
-        try:
-            with pytest.raises(ConfigurationError, match=r"other\.example"):
-                await caller.call()
-        finally:
-            await caller.close()
-        assert endpoint.requests == []
-
-
 @pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_an_http_client_whose_host_header_names_the_endpoint_works(kind: str) -> None:
-    """The other side of the test above: Host set to the endpoint's own host and port (a tunnel,
-    a proxy's requirement) is the endpoint's request, and works."""
+    """The other side of test_an_http_client_whose_own_headers_name_another_host_is_refused_...
+    (test_auth_edges.py): Host set to the endpoint's own host and port (a tunnel, a proxy's
+    requirement) is the endpoint's request, and works."""
     with HostileServer(scripted().over_socket) as endpoint:
         http_class = httpx.AsyncClient if kind == "async" else httpx.Client
         http = http_class(headers={"Host": httpx.URL(endpoint.url).netloc.decode()})
