@@ -57,7 +57,15 @@ from ._documents import is_mutation
 from ._errors import ConfigurationError, InvalidResponseError, KrakenError
 from ._responses import aread_capped, read_capped, read_response
 from ._retry import RetryPolicy
-from ._steps import Effect, Send, perform_async, perform_sync, run_async, run_sync
+from ._steps import (
+    Effect,
+    Send,
+    perform_async,
+    perform_sync,
+    run_async,
+    run_sync,
+    running_loop,
+)
 from ._token_store import TokenStore
 from ._tokens import TokenInfo
 
@@ -426,10 +434,8 @@ class AsyncKrakenBaseClient(
     async def _perform(self, effect: Any) -> Any:
         if type(effect) is not Send:
             return await perform_async(effect)
-        import asyncio  # loaded: this runs in its event loop
-
         http = self.http_client
-        loop = asyncio.get_running_loop()
+        loop = running_loop()  # None under another loop library (trio): no loop to follow
         if loop is not self._loop:  # its connections belong to the loop they were opened on
             if self._loop is not None and self._owns_http_client:
                 http = self.http_client = self._new_http_client()

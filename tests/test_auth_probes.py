@@ -178,12 +178,6 @@ def _under_trio(main: Callable[[], Awaitable[None]]) -> None:
     trio.run(main)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_steps.asleep (lead's) is asyncio.sleep: a raw httpx.AsyncClient with a KrakenAuth "
-    "under trio raises a bare RuntimeError('no running event loop') where the token flow "
-    "pauses (a rate-limit gate about to open, a token store settling)",
-)
 def test_a_kraken_auth_pausing_for_a_gate_under_trio_is_no_runtime_error() -> None:
     kraken = scripted(token_faults=[html_page(429, "429 Too Many Requests", Retry_After="0.04")])
 
@@ -199,12 +193,6 @@ def test_a_kraken_auth_pausing_for_a_gate_under_trio_is_no_runtime_error() -> No
     _under_trio(main)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="base.py (lead's): AsyncKrakenBaseClient._perform calls asyncio.get_running_loop() "
-    "outside its try: under trio a call raises a bare RuntimeError, not a KrakenError saying "
-    "that KrakenClient needs asyncio (or it could run: its http_client is httpx's)",
-)
 def test_the_async_client_under_trio_raises_a_kraken_error_or_works() -> None:
     async def main() -> None:
         with HostileServer(scripted().over_socket) as server:
