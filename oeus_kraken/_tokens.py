@@ -231,6 +231,8 @@ class TokenState:
         self._paced_until = 0.0
         self._skew_warned = False
         self._dirty = False
+        self._latest = -math.inf  # the latest `now` decided at: a later one before it means
+        # the clock went back (see _clock_went_back)
 
     # -- deciding ---------------------------------------------------------------------------------
 
@@ -256,6 +258,9 @@ class TokenState:
     def decide(self, now: float, wave: int) -> Decision:
         """What a caller of `wave` does to have a token. Raises the reason none can be had now:
         no credentials, rejected credentials, a closed gate, its wave's failed request."""
+        if now < self._latest:
+            self._clock_went_back(self._latest - now)
+        self._latest = now
         token = self.usable_token(now)
         if token is not None:
             return UseToken(token)
@@ -301,6 +306,27 @@ class TokenState:
         self.flights_started += 1
         self.flight = Flight(self.flights_started, request)
         return RequestToken(self.flight)
+
+    def _clock_went_back(self, by: float) -> None:
+        """The clock was set back (an NTP step, a restored VM): every instant measured on it is
+        moved back as much, so that a gate closed for a 1 s Retry-After does not stay closed
+        for the hour the clock went back, nor a token stay in use an hour past its end."""
+        if self._gate is not None:
+            self._gate = replace(self._gate, until=self._gate.until - by)
+        self._paced_until -= by
+        self._retry_at -= by
+        if self._recheck_store_at is not None:
+            self._recheck_store_at -= by
+        if self._refresh_expires_at is not None:
+            self._refresh_expires_at -= by
+        held = self.held
+        if held is not None:
+            self.held = replace(
+                held,
+                received_at=held.received_at - by,
+                expires_at=None if held.expires_at is None else held.expires_at - by,
+                refresh_at=None if held.refresh_at is None else held.refresh_at - by,
+            )
 
     def join_retry(self, now: float, retries_left: int) -> float | None:
         """For a caller whose token request failed: seconds until it retries with the others

@@ -139,12 +139,6 @@ async def test_a_malformed_status_line_quoting_the_credential_shows_it_masked(ki
 # -- a clock set back -----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_tokens.py (lead's): the rate-limit gate (and pacing, retry waves, the token's own "
-    "end) are instants on the client's clock; set back an hour after a 429 with Retry-After: "
-    "1, the gate stays closed for an hour and a minute, every call a RateLimitError",
-)
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_clock_set_back_keeps_a_rate_limit_gate_to_its_retry_after(kind: str) -> None:
     kraken = scripted(token_faults=[too_many_requests(1)])
