@@ -84,7 +84,7 @@ class Signal:
         with self._lock:
             self._event.set()
             tasks, self._tasks = self._tasks, {}
-        here = running_loop()
+        here = _running_loop()
         for loop, waiters in tasks.items():
             if loop is here:
                 waiters.wake()
@@ -95,7 +95,7 @@ class Signal:
         return self._event.wait(seconds)
 
     async def wait_async(self, seconds: float) -> bool:
-        loop = running_loop()
+        loop = _running_loop()
         if loop is None:
             import anyio
 
@@ -153,7 +153,7 @@ def _resolve(*futures: asyncio.Future[None]) -> None:
             future.set_result(None)
 
 
-def running_loop() -> asyncio.AbstractEventLoop | None:
+def _running_loop() -> asyncio.AbstractEventLoop | None:
     asyncio = sys.modules.get("asyncio")  # not loaded: no loop runs (and none is loaded here)
     try:
         return None if asyncio is None else asyncio.get_running_loop()
@@ -249,7 +249,7 @@ sleep: Callable[[float], None] = time.sleep  # (tests replace these two to recor
 
 
 async def asleep(seconds: float) -> None:
-    if running_loop() is None:  # another loop library (trio), as httpx may run under
+    if _running_loop() is None:  # another loop library (trio), as httpx may run under
         import anyio
 
         await anyio.sleep(seconds)

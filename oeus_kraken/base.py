@@ -57,15 +57,7 @@ from ._documents import is_mutation
 from ._errors import ConfigurationError, InvalidResponseError, KrakenError
 from ._responses import aread_capped, read_capped, read_response
 from ._retry import RetryPolicy
-from ._steps import (
-    Effect,
-    Send,
-    perform_async,
-    perform_sync,
-    run_async,
-    run_sync,
-    running_loop,
-)
+from ._steps import Effect, Send, perform_async, perform_sync, run_async, run_sync
 from ._token_store import TokenStore
 from ._tokens import TokenInfo
 
@@ -435,7 +427,12 @@ class AsyncKrakenBaseClient(
         if type(effect) is not Send:
             return await perform_async(effect)
         http = self.http_client
-        loop = running_loop()  # None under another loop library (trio): no loop to follow
+        import asyncio  # loaded: an event loop runs this
+
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:  # another loop library (trio): no asyncio loop to follow
+            loop = None
         if loop is not self._loop:  # its connections belong to the loop they were opened on
             if self._loop is not None and self._owns_http_client:
                 http = self.http_client = self._new_http_client()
