@@ -14,11 +14,14 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from cli_helpers import Run
 
@@ -157,3 +160,15 @@ def codegen_here(*args: str | Path, cwd: Path) -> Run:
     finally:
         os.chdir(previous)
     return Run(code, out.getvalue(), err.getvalue())
+
+
+@contextlib.contextmanager
+def imported(folder: Path, name: str) -> Iterator[Any]:
+    """The package `name` in `folder`, imported, and forgotten again afterwards."""
+    sys.path.insert(0, str(folder))
+    try:
+        yield importlib.import_module(name)
+    finally:
+        sys.path.remove(str(folder))
+        for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+            del sys.modules[module]

@@ -13,7 +13,6 @@ the same refusal as a ConfigurationError (a KrakenError) with the same words.
 from __future__ import annotations
 
 import ast
-import contextlib
 import errno
 import importlib
 import io
@@ -24,7 +23,6 @@ import stat
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,7 @@ from codegen_helpers import (
     VIEWER,
     codegen_here,
     codegen_process,
+    imported,
     write_small_schema,
 )
 
@@ -607,18 +606,6 @@ query pick($self: Boolean, $kwargs: Boolean, $data: Boolean, $response: Boolean)
   again: products(prepay: $data, basedOnTimeOfUse: $response) { code }
 }
 """
-
-
-@contextlib.contextmanager
-def imported(folder: Path, name: str) -> Iterator[Any]:
-    """The package `name` in `folder`, imported, and forgotten again afterwards."""
-    sys.path.insert(0, str(folder))
-    try:
-        yield importlib.import_module(name)
-    finally:
-        sys.path.remove(str(folder))
-        for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
-            del sys.modules[module]
 
 
 def test_variables_named_like_a_methods_own_names_are_parameters_that_work(

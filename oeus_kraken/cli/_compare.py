@@ -286,6 +286,9 @@ def _efl(comparison: Any, out: TextIO) -> None:
     skipped = sum(1 for c in comparison.efl for f in c.figures if f.holds is None)
     failures = [(c, f) for c in comparison.efl for f in c.failures]
     also = f"; {skipped} skipped, see --json" if skipped else ""
+    if not checked:  # not "all 0 figures are within": nothing was checked, nothing held
+        print(f"\nEFL check: no figure could be checked ({skipped} skipped, see --json)", file=out)
+        return
     if not failures:
         print(
             f"\nEFL check: all {checked} figures of {len(comparison.efl)} products are within "

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -155,14 +156,25 @@ def print_line(text: str, out: TextIO) -> None:
     print(printable(text), file=out)
 
 
+def display_width(text: str) -> int:
+    """The columns a terminal gives `text`: two for a wide or fullwidth character (CJK, such as
+    a product named in Japanese), none for a combining mark, else one. `len` would pad such a
+    name's row short, and every column after it would stand out of line."""
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
+
+
 def print_table(rows: Sequence[Sequence[object]], header: Sequence[str], out: TextIO) -> None:
     cells = [
         [str(h) for h in header],
         *[["" if c is None else printable(str(c)) for c in r] for r in rows],
     ]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    widths = [max(display_width(row[i]) for row in cells) for i in range(len(header))]
     for n, row in enumerate(cells):
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), file=out)
+        padded = (c + " " * (w - display_width(c)) for c, w in zip(row, widths, strict=True))
+        print("  ".join(padded).rstrip(), file=out)
         if n == 0:
             print("  ".join("-" * w for w in widths), file=out)
     if not rows:

@@ -57,16 +57,22 @@ def register(commands: Any) -> None:
 
 def run_sandbox(call: Invocation) -> None:
     try:
+        _serve(call)
+    except KeyboardInterrupt:
+        # Ctrl-C before uvicorn took SIGINT over (while the sandbox's modules are imported, or
+        # the schema is built): still the sandbox's normal end, exit 0, as once it serves; not
+        # the 130 of other commands.
+        return
+
+
+def _serve(call: Invocation) -> None:
+    try:
         from ..sandbox import serve
     except ImportError as exc:
         raise ConfigurationError(str(exc)) from exc
     port = call.args.port
     try:
         serve(port=port, out=call.out, log_level=call.args.log_level, schema=call.args.schema)
-    except KeyboardInterrupt:
-        # Ctrl-C before uvicorn took SIGINT over (while the schema is built): still the
-        # sandbox's normal end, exit 0, as once it serves; not the 130 of other commands.
-        return
     except ValueError as exc:  # a port out of range, a schema file that is no schema
         raise ConfigurationError(str(exc)) from exc
     except OSError as exc:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import CallKeywords
 from .._errors import ConfigurationError
 
 if TYPE_CHECKING:  # graphql-core comes with the codegen extra: imported where it is used
@@ -49,9 +50,11 @@ GENERATED_MODULES = frozenset(
     }
 )
 # The parameters every generated method has besides one per variable (`def pick(self, ...,
-# **kwargs)`): a variable of one of these names gets a trailing _ (ParameterNamesPlugin), as a
-# keyword does, since Python refuses a parameter twice.
-METHOD_PARAMETERS = frozenset({"self", "kwargs"})
+# **kwargs: Unpack[CallKeywords])`): a variable of one of these names gets a trailing _
+# (ParameterNamesPlugin), as a keyword does, since Python refuses a parameter twice. So does one
+# named like a keyword of CallKeywords (`$timeout`, `$headers`): as a parameter it would take
+# the call's own `timeout=` from the method, and mypy --strict refuses the overlap.
+METHOD_PARAMETERS = frozenset({"self", "kwargs", *CallKeywords.__annotations__})
 
 
 def validate_operations(schema_path: str | Path, queries_path: str | Path) -> list[str]:

@@ -143,9 +143,10 @@ MODEL_CLASS_METHODS = frozenset({"mro", "register"})
 
 
 class ParameterNamesPlugin(Plugin):
-    """Gives a variable named like a parameter every method has (`self`, `kwargs`) a trailing _,
-    as ariadne-codegen does for keywords and builtins: `query pick($self: Boolean)` is
-    `pick(self_=...)`, sending the variable `self`, not a method with `self` twice. A result or
+    """Gives a variable named like a parameter every method has (`self`, `kwargs`, and the
+    keywords of its `**kwargs`: `timeout`, `headers`, ...) a trailing _, as ariadne-codegen does
+    for keywords and builtins: `query pick($self: Boolean)` is `pick(self_=...)`, sending the
+    variable `self`, not a method with `self` twice. A result or
     input field named like a method of every model class (`register`, `mro`) gets one too: the
     attribute `register_`, still read and sent as `register`."""
 

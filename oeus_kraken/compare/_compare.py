@@ -87,6 +87,15 @@ def _plan(
     account_number: str | None,
     night: NightHours,
 ) -> _Plan:
+    if not isinstance(store, UsageStore):  # else an AttributeError ('str' has no 'readings')
+        raise ConfigurationError(
+            f"store must be an open UsageStore (e.g. UsageStore(path)), not {type(store).__name__}"
+        )
+    if account_number is not None and not isinstance(account_number, str):
+        raise ConfigurationError(
+            f"account_number must be an account number string (e.g. 'A-5F3C9D21') or None, not "
+            f"{type(account_number).__name__}"
+        )
     for bound in (start, end):
         if isinstance(bound, datetime) or not isinstance(bound, date | None):
             raise ConfigurationError(
@@ -223,6 +232,17 @@ async def _compare_async(client: Any, read: Callable[[], _Plan]) -> Comparison:
     return _build(plan, dict(zip(names, results, strict=True)))
 
 
+def _is_async(client: object) -> bool:
+    """Whether `client` is an async Kraken client (its methods are coroutine functions); a
+    ConfigurationError when it is no Kraken client at all (None, a URL, the store)."""
+    method = getattr(client, "get_product_rates_for_esi_id", None)
+    if not callable(method):  # else an AttributeError after the store was read
+        raise ConfigurationError(
+            f"client must be a KrakenClient or SyncKrakenClient, not {type(client).__name__}"
+        )
+    return inspect.iscoroutinefunction(method)
+
+
 @overload
 def compare_products(
     client: SyncKrakenClient,
@@ -267,7 +287,7 @@ def compare_products(
     the store (sync it first: `oeus_kraken.usage.sync_usage_blocking`).
     """
     read = functools.partial(_plan, store, esi_id, start, end, account_number, night)
-    if inspect.iscoroutinefunction(getattr(client, "get_product_rates_for_esi_id", None)):
+    if _is_async(client):
         return _compare_async(client, read)
     return _compare_blocking(client, read())
 
@@ -283,5 +303,10 @@ async def acompare_products(
     night: NightHours = DEFAULT_NIGHT,
 ) -> Comparison:
     """`compare_products` for the async client, as a coroutine function."""
+    if not _is_async(client):  # else its requests blocked the event loop, then a TypeError
+        raise ConfigurationError(
+            "acompare_products takes the async KrakenClient; with a SyncKrakenClient, call "
+            "compare_products"
+        )
     read = functools.partial(_plan, store, esi_id, start, end, account_number, night)
     return await _compare_async(client, read)

@@ -407,9 +407,11 @@ def _efl_summary(check: EflCheck) -> str:
     worst = max(differences, default=None)
     skipped = len(check.figures) - check.checked
     result = (
-        '<span class="good">✓ holds</span>'
-        if check.holds
-        else f'<span class="bad">✗ {len(check.failures)} figure(s) off</span>'
+        f'<span class="bad">✗ {len(check.failures)} figure(s) off</span>'
+        if not check.holds
+        else '<span class="good">✓ holds</span>'
+        if check.checked
+        else "— nothing checked"  # every figure skipped: no ✓ for what was never compared
     )
     return (
         f'<tr{" class=bad" if not check.holds else ""} data-product-id="{_e(check.product_id)}">'
@@ -446,6 +448,8 @@ def _efl_table(comparison: Comparison) -> str:
         f"{EFL_TOLERANCE}¢/kWh.</p>"
         if failed
         else f"<p class=good>Every figure checked is within {EFL_TOLERANCE}¢/kWh.</p>"
+        if any(c.checked for c in comparison.efl)
+        else "<p>No figure could be checked: see why under “Every figure”.</p>"
     )
     return (
         summary + '<div class="scroll"><table id="efl"><thead><tr><th>product</th>'
