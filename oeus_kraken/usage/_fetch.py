@@ -36,6 +36,7 @@ calls.
 
 from __future__ import annotations
 
+import bisect
 import inspect
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass
@@ -443,7 +444,7 @@ def _walk_window(
     one page only: returns where the walk goes on (after that page's last interval, or the
     window's end when it was the last)."""
     size, after = page_size, None
-    seen: set[datetime] = set()  # interval starts this window has passed on
+    seen = _Passed()  # the intervals this window has passed on
     cursors: set[str] = set()  # cursors asked after: one given again means a loop
     # A page holds at least one interval, so more pages than the window holds intervals (and
     # a few halvings of the page size) means the API keeps promising a next page.
@@ -497,22 +498,64 @@ def _walk_window(
     )
 
 
+class _Passed:
+    """The intervals a window has passed on, by start and in time order: what a later page is
+    checked against."""
+
+    def __init__(self) -> None:
+        self.by_start: dict[datetime, Interval] = {}
+        self.starts: list[datetime] = []  # sorted
+
+
 def _in_window(
-    esi_id: str, edges: list[Any], window: tuple[datetime, datetime], seen: set[datetime]
+    esi_id: str, edges: list[Any], window: tuple[datetime, datetime], passed: _Passed
 ) -> list[Interval]:
     """A page's intervals in `window` that the window has not passed on yet, oldest first: an
-    API that repeats intervals across pages, or answers outside the span, costs nothing."""
+    API that repeats intervals across pages, or answers outside the span, costs nothing. An
+    answer that contradicts itself is invalid: two readings of one interval, or intervals that
+    overlap (one off the 15-minute grid, one longer than the next one's start allows). Passed
+    on, the store kept both, and every total counted the overlapped minutes twice."""
     fresh: dict[datetime, Interval] = {}
     for edge in edges:
         interval = interval_of(esi_id, edge.node) if edge is not None else None
-        if (
-            interval is not None
-            and window[0] <= interval.start < window[1]
-            and interval.start not in seen
-        ):
+        if interval is None or not window[0] <= interval.start < window[1]:
+            continue
+        earlier = fresh.get(interval.start) or passed.by_start.get(interval.start)
+        if earlier is None:
             fresh[interval.start] = interval
-    seen.update(fresh)
-    return [fresh[start] for start in sorted(fresh)]
+        elif _reading(earlier) != _reading(interval):
+            raise _contradiction(esi_id, earlier, interval, "two readings of one interval")
+    new = [fresh[start] for start in sorted(fresh)]
+    for interval in new:
+        at = bisect.bisect(passed.starts, interval.start)
+        before = passed.by_start[passed.starts[at - 1]] if at else None
+        after = passed.by_start[passed.starts[at]] if at < len(passed.starts) else None
+        if before is not None and before.end > interval.start:
+            raise _contradiction(esi_id, before, interval, "intervals that overlap")
+        if after is not None and interval.end > after.start:
+            raise _contradiction(esi_id, interval, after, "intervals that overlap")
+        passed.starts.insert(at, interval.start)
+        passed.by_start[interval.start] = interval
+    return new
+
+
+def _reading(interval: Interval) -> tuple[Any, ...]:
+    """What makes two answers for one interval the same reading (the store's revision test)."""
+    return interval.end, interval.value, interval.unit, interval.cost
+
+
+def _contradiction(
+    esi_id: str, first: Interval, second: Interval, what: str
+) -> InvalidResponseError:
+    def span(interval: Interval) -> str:
+        return f"{interval.start.isoformat()} to {interval.end.isoformat()}: {interval.value}"
+
+    return InvalidResponseError(
+        f"getPropertyMeasurements: the answer for ESI ID {esi_id} holds {what} ({span(first)} "
+        f"{first.unit}; {span(second)} {second.unit}); nothing of it is kept, as any total of "
+        "it would be wrong; try again later",
+        operation_name="getPropertyMeasurements",
+    )
 
 
 def iter_usage_pages(

@@ -1,0 +1,109 @@
+"""What the API may send as usage, and what reaches the walk's caller and the store: answers
+that contradict themselves (two readings of one interval, intervals overlapping) are refused
+as invalid, never added up twice; readings in another unit of energy come out in kWh."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from usage_helpers import rewritten_sandbox
+
+from oeus_kraken import InvalidResponseError
+from oeus_kraken.sandbox import DEMO_ACCOUNT_NUMBERS, SandboxServer
+from oeus_kraken.usage import (
+    INTERVAL,
+    UsageStore,
+    iter_usage,
+    local_range_bounds,
+    sync_usage_blocking,
+)
+
+ACCOUNT = DEMO_ACCOUNT_NUMBERS[0]
+DAY = date(2026, 3, 2)
+METER = "10443720004512388"  # the first property's ESI ID, on ACCOUNT
+NOW = datetime(2026, 3, 3, 12, tzinfo=timezone.utc)
+
+Edges = list[dict[str, Any]]
+
+
+def changed(edge: dict[str, Any], **node: Any) -> dict[str, Any]:
+    """The edge with fields of its node replaced."""
+    return {**edge, "node": {**edge["node"], **node}}
+
+
+def shifted(text: str, minutes: int) -> str:
+    return (datetime.fromisoformat(text) + timedelta(minutes=minutes)).isoformat()
+
+
+def off_the_grid(edges: Edges) -> Edges:
+    """Every interval, and the first again 7 minutes later: over half of it and the next."""
+    first = edges[0]["node"]
+    return [
+        *edges,
+        changed(
+            edges[0], startAt=shifted(first["startAt"], 7), endAt=shifted(first["endAt"], 7)
+        ),
+    ]
+
+
+def first_reaching_into_the_second(edges: Edges) -> Edges:
+    """The first interval lasting 30 minutes: the second's 15 are in it too."""
+    return [changed(edges[0], endAt=edges[1]["node"]["endAt"]), *edges[1:]]
+
+
+def a_second_reading_of_the_first(edges: Edges) -> Edges:
+    """The first interval again at the page's end, with another value."""
+    return [*edges, changed(edges[0], value="9.999")]
+
+
+CONTRADICTIONS = [
+    pytest.param(off_the_grid, "overlap", id="off-the-grid-overlapping"),
+    pytest.param(first_reaching_into_the_second, "overlap", id="longer-overlapping"),
+    pytest.param(a_second_reading_of_the_first, "two readings", id="same-start-other-value"),
+]
+
+
+@pytest.mark.parametrize(("rewrite", "fault"), CONTRADICTIONS)
+def test_an_answer_that_contradicts_itself_is_an_invalid_answer_not_a_double_count(
+    sandbox: SandboxServer, rewrite: Any, fault: str
+) -> None:
+    # Before: every interval was passed on (or the last reading of one taken, silently); stored,
+    # a day export summed the overlapped 15 minutes twice: 97 intervals of 96, "complete".
+    with (
+        rewritten_sandbox(sandbox.url, rewrite) as kraken,
+        pytest.raises(InvalidResponseError, match=f"getPropertyMeasurements.*{fault}") as raised,
+    ):
+        list(iter_usage(kraken, ACCOUNT, DAY, DAY, esi_id=METER))
+    assert raised.value.operation_name == "getPropertyMeasurements"
+
+
+@pytest.mark.parametrize(("rewrite", "fault"), CONTRADICTIONS)
+def test_a_sync_stores_nothing_of_an_answer_that_contradicts_itself_and_names_the_account(
+    sandbox: SandboxServer, tmp_path: Path, rewrite: Any, fault: str
+) -> None:
+    with (
+        rewritten_sandbox(sandbox.url, rewrite) as kraken,
+        UsageStore(tmp_path / "usage.sqlite3") as store,
+    ):
+        report = sync_usage_blocking(kraken, store, [ACCOUNT], since=DAY, now=NOW)
+        stored = store.intervals(METER, *local_range_bounds(DAY, DAY))
+    assert list(report.failures) == [ACCOUNT]
+    assert fault in report.failures[ACCOUNT]
+    for earlier, later in zip(stored, stored[1:]):
+        assert earlier.end <= later.start  # nothing stored twice over
+
+
+def test_repeats_of_an_interval_with_the_same_reading_are_passed_on_once(
+    sandbox: SandboxServer,
+) -> None:
+    def repeated(edges: Edges) -> Edges:
+        return [*edges, changed(edges[3], readAt=shifted(edges[3]["node"]["readAt"], 60))]
+
+    with rewritten_sandbox(sandbox.url, repeated) as kraken:
+        got = list(iter_usage(kraken, ACCOUNT, DAY, DAY, esi_id=METER))
+    start, _ = local_range_bounds(DAY, DAY)
+    assert [i.start for i in got] == [start + n * INTERVAL for n in range(96)]
