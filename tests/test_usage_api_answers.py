@@ -107,3 +107,68 @@ def test_repeats_of_an_interval_with_the_same_reading_are_passed_on_once(
         got = list(iter_usage(kraken, ACCOUNT, DAY, DAY, esi_id=METER))
     start, _ = local_range_bounds(DAY, DAY)
     assert [i.start for i in got] == [start + n * INTERVAL for n in range(96)]
+
+
+# -- units: kWh out, whatever unit of energy the API reads in -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("unit", "value"),
+    [("Wh", "250"), ("WH", "250.0"), ("MWh", "0.00025"), ("kwh", "0.25"), ("Wh", "-250")],
+)
+def test_a_reading_in_another_unit_of_energy_comes_out_exactly_in_kwh(
+    sandbox: SandboxServer, unit: str, value: str
+) -> None:
+    def in_unit(edges: Edges) -> Edges:
+        return [changed(edges[0], unit=unit, value=value), *edges[1:]]
+
+    with rewritten_sandbox(sandbox.url, in_unit) as kraken:
+        first = next(iter_usage(kraken, ACCOUNT, DAY, DAY, esi_id=METER))
+    assert first.unit == "kWh"
+    assert first.value == (Decimal("-0.25") if value.startswith("-") else Decimal("0.25"))
+
+
+def test_a_sync_of_readings_in_wh_exports_their_day_in_kwh(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    # Before: stored as 'Wh', every export and comparison of a range holding it was refused
+    # ("export reports kWh only"), with nothing a user could do but delete the store.
+    def in_wh(edges: Edges) -> Edges:
+        return [
+            changed(edge, unit="Wh", value=str(Decimal(edge["node"]["value"]) * 1000))
+            for edge in edges
+        ]
+
+    with UsageStore(tmp_path / "wh.sqlite3") as in_wh_store, UsageStore(
+        tmp_path / "kwh.sqlite3"
+    ) as in_kwh_store:
+        for store, rewrite in ((in_wh_store, in_wh), (in_kwh_store, list)):
+            with rewritten_sandbox(sandbox.url, rewrite) as kraken:
+                report = sync_usage_blocking(kraken, store, [ACCOUNT], since=DAY, now=NOW)
+            assert not report.failures
+            store.export(METER, DAY, DAY, interval="day", out=tmp_path / f"{id(store)}.csv")
+        exported = [
+            (tmp_path / f"{id(store)}.csv").read_text() for store in (in_wh_store, in_kwh_store)
+        ]
+    assert exported[0] == exported[1]
+
+
+@pytest.mark.parametrize("unit", ["m3", "kVArh", "", "kW"])
+def test_a_reading_in_a_unit_that_is_not_energy_is_an_invalid_answer_not_stored(
+    sandbox: SandboxServer, tmp_path: Path, unit: str
+) -> None:
+    def in_unit(edges: Edges) -> Edges:
+        return [changed(edges[0], unit=unit), *edges[1:]]
+
+    with (
+        rewritten_sandbox(sandbox.url, in_unit) as kraken,
+        pytest.raises(InvalidResponseError, match=f"getPropertyMeasurements.*'{unit}'"),
+    ):
+        list(iter_usage(kraken, ACCOUNT, DAY, DAY, esi_id=METER))
+    with (
+        rewritten_sandbox(sandbox.url, in_unit) as kraken,
+        UsageStore(tmp_path / "usage.sqlite3") as store,
+    ):
+        report = sync_usage_blocking(kraken, store, [ACCOUNT], since=DAY, now=NOW)
+        assert list(report.failures) == [ACCOUNT]
+        assert {i.unit for i in store.intervals(METER, *local_range_bounds(DAY, DAY))} <= {"kWh"}

@@ -318,18 +318,39 @@ def interval_of(esi_id: str, node: Any) -> Interval | None:
         amount = statistic.cost_incl_tax or statistic.cost_excl_tax
         if amount is not None:
             cost = amount.estimated_amount
-    unit = "kWh" if str(node.unit).lower() == "kwh" else str(node.unit)
     start, end, read_at = _answered_times(esi_id, node.start_at, node.end_at, node.read_at)
     return Interval(
         esi_id=esi_id,
         start=start,
         end=end,
-        value=node.value,
-        unit=unit,
+        value=_in_kwh(esi_id, node.value, node.unit, start),
+        unit="kWh",
         cost=cost,
         source=node.source or None,
         read_at=read_at,
     )
+
+
+# A reading's unit (as the API spells it, any case) -> the power of ten that makes it kWh.
+_TO_KWH = {"kwh": 0, "wh": -3, "mwh": 3}
+
+
+def _in_kwh(esi_id: str, value: Decimal, unit: object, start: datetime) -> Decimal:
+    """A reading in kWh, exactly (the exponent moved: no rounding), or the answer is invalid.
+    Stored in another unit, every export and comparison of a range holding it was refused,
+    with nothing a user could do; a unit that is not energy (m3, kW) cannot be usage at all."""
+    places = _TO_KWH.get(unit.lower()) if isinstance(unit, str) else None
+    if places is None:
+        raise InvalidResponseError(
+            f"getPropertyMeasurements: the interval of ESI ID {esi_id} at {start.isoformat()} "
+            f"is in {unit!r}, not a unit of energy (kWh, Wh, MWh); nothing of the answer is "
+            "kept; try again later",
+            operation_name="getPropertyMeasurements",
+        )
+    if not places or not value.is_finite():
+        return value
+    sign, digits, exponent = value.as_tuple()
+    return Decimal((sign, digits, int(exponent) + places))
 
 
 def _answered_times(
