@@ -172,3 +172,77 @@ def test_a_reading_in_a_unit_that_is_not_energy_is_an_invalid_answer_not_stored(
         report = sync_usage_blocking(kraken, store, [ACCOUNT], since=DAY, now=NOW)
         assert list(report.failures) == [ACCOUNT]
         assert {i.unit for i in store.intervals(METER, *local_range_bounds(DAY, DAY))} <= {"kWh"}
+
+
+# -- values: what a meter can read, not what a Decimal can spell -----------------------------------
+
+
+@pytest.mark.parametrize("value", ["1E+999999999", "1E-999999999", "1" * 39, "0." + "1" * 38])
+def test_a_reading_with_more_digits_than_any_meter_reads_is_an_invalid_answer(
+    sandbox: SandboxServer, value: str
+) -> None:
+    # Before: passed on; stored, "1E+999999999" (12 characters in the answer) was written out as
+    # a billion digits: a bare MemoryError out of sync_usage_blocking.
+    def huge(edges: Edges) -> Edges:
+        return [changed(edges[0], value=value), *edges[1:]]
+
+    with (
+        rewritten_sandbox(sandbox.url, huge) as kraken,
+        pytest.raises(InvalidResponseError, match="getPropertyMeasurements.*digits"),
+    ):
+        list(iter_usage(kraken, ACCOUNT, DAY, DAY, esi_id=METER))
+
+
+def test_a_sync_stores_nothing_of_a_reading_with_millions_of_digits(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    # Before: three such readings grew the store by 300 MB.
+    def huge(edges: Edges) -> Edges:
+        return [changed(edge, value="1E+5000000") for edge in edges[:3]] + edges[3:]
+
+    with (
+        rewritten_sandbox(sandbox.url, huge) as kraken,
+        UsageStore(tmp_path / "usage.sqlite3") as store,
+    ):
+        report = sync_usage_blocking(kraken, store, [ACCOUNT], since=DAY, now=NOW)
+    assert list(report.failures) == [ACCOUNT]
+    assert "digits" in report.failures[ACCOUNT]
+    assert sum(file.stat().st_size for file in tmp_path.iterdir()) < 5_000_000
+
+
+def test_readings_of_the_widest_kept_width_negative_or_zero_are_passed_on_exactly(
+    sandbox: SandboxServer,
+) -> None:
+    values = ["9" * 38, "0." + "0" * 36 + "1", "-12.5", "0", "-0.000"]
+
+    def widest(edges: Edges) -> Edges:
+        return [changed(e, value=v) for e, v in zip(edges, values)] + edges[len(values) :]
+
+    with rewritten_sandbox(sandbox.url, widest) as kraken:
+        got = list(iter_usage(kraken, ACCOUNT, DAY, DAY, esi_id=METER))
+    assert [i.value for i in got[: len(values)]] == [Decimal(v) for v in values]
+
+
+def test_a_cost_with_more_digits_than_any_bill_is_an_invalid_answer(sandbox: SandboxServer) -> None:
+    wholesale = DEMO_ACCOUNT_NUMBERS[1]  # its intervals carry a cost
+
+    def huge_cost(edges: Edges) -> Edges:
+        node = edges[0]["node"]
+        statistics = [
+            {
+                **statistic,
+                **{
+                    key: {**statistic[key], "estimatedAmount": "1E+999999999"}
+                    for key in ("costInclTax", "costExclTax")
+                    if statistic.get(key)
+                },
+            }
+            for statistic in node["metaData"]["statistics"]
+        ]
+        return [changed(edges[0], metaData={**node["metaData"], "statistics": statistics})]
+
+    with (
+        rewritten_sandbox(sandbox.url, huge_cost) as kraken,
+        pytest.raises(InvalidResponseError, match="cost .*digits"),
+    ):
+        list(iter_usage(kraken, wholesale, date(2026, 8, 10), date(2026, 8, 10)))

@@ -325,7 +325,7 @@ def interval_of(esi_id: str, node: Any) -> Interval | None:
         end=end,
         value=_in_kwh(esi_id, node.value, node.unit, start),
         unit="kWh",
-        cost=cost,
+        cost=None if cost is None else _of_kept_width(esi_id, "cost", cost, start),
         source=node.source or None,
         read_at=read_at,
     )
@@ -347,10 +347,34 @@ def _in_kwh(esi_id: str, value: Decimal, unit: object, start: datetime) -> Decim
             "kept; try again later",
             operation_name="getPropertyMeasurements",
         )
-    if not places or not value.is_finite():
-        return value
-    sign, digits, exponent = value.as_tuple()
-    return Decimal((sign, digits, int(exponent) + places))
+    if places and value.is_finite():
+        sign, digits, exponent = value.as_tuple()
+        value = Decimal((sign, digits, int(exponent) + places))
+    return _of_kept_width(esi_id, "reading", value, start)
+
+
+# The most digits a reading or cost may have written out (as the store keeps it): a meter reads
+# a handful. "1E+999999999" is 12 characters in an answer and a billion digits in the store:
+# passed on, a sync ended in a bare MemoryError (and "1E+5000000" grew the store by 5 MB).
+MAX_DIGITS = 38
+
+
+def _of_kept_width(esi_id: str, what: str, number: Decimal, start: datetime) -> Decimal:
+    if number.is_finite():  # (not finite: the generated model refuses it)
+        _, digits, exponent = number.as_tuple()
+        exponent = int(exponent)
+        kept = len(digits)
+        while exponent < 0 and kept > 1 and digits[kept - 1] == 0:  # trailing zeros: dropped
+            kept, exponent = kept - 1, exponent + 1
+        width = max(kept + exponent, 1) + max(-exponent, 0)
+        if width > MAX_DIGITS:
+            raise InvalidResponseError(
+                f"getPropertyMeasurements: the {what} of ESI ID {esi_id} at {start.isoformat()} "
+                f"has {width} digits written out, more than a meter reads ({MAX_DIGITS} at "
+                "most); nothing of the answer is kept; try again later",
+                operation_name="getPropertyMeasurements",
+            )
+    return number
 
 
 def _answered_times(
