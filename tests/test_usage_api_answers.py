@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from usage_helpers import rewritten_sandbox
 
-from oeus_kraken import InvalidResponseError
+from oeus_kraken import ConfigurationError, InvalidResponseError
 from oeus_kraken.sandbox import DEMO_ACCOUNT_NUMBERS, SandboxServer
 from oeus_kraken.usage import (
     INTERVAL,
+    Interval,
     UsageStore,
     iter_usage,
     local_range_bounds,
@@ -246,3 +247,24 @@ def test_a_cost_with_more_digits_than_any_bill_is_an_invalid_answer(sandbox: San
         pytest.raises(InvalidResponseError, match="cost .*digits"),
     ):
         list(iter_usage(kraken, wholesale, date(2026, 8, 10), date(2026, 8, 10)))
+
+
+@pytest.mark.parametrize("field", ["value", "cost"])
+@pytest.mark.parametrize("number", ["1E+999999999", "1E-999999999", "1" * 77])
+def test_upserting_a_number_wider_than_the_store_keeps_is_a_configuration_error(
+    tmp_path: Path, field: str, number: str
+) -> None:
+    # Before: the store wrote "1E+999999999" out in full: a bare MemoryError.
+    start = datetime(2026, 3, 2, 6, tzinfo=timezone.utc)
+    fields: dict[str, Any] = {"value": Decimal(1), field: Decimal(number)}
+    given = Interval(METER, start, start + INTERVAL, **fields)
+    with (
+        UsageStore(tmp_path / "usage.sqlite3") as store,
+        pytest.raises(ConfigurationError, match=f"{field}.*digits"),
+    ):
+        store.upsert([given], fetched_at=NOW)
+    with UsageStore(tmp_path / "usage.sqlite3") as store:
+        assert store.intervals(METER, start, start + INTERVAL) == []
+        widest = Interval(METER, start, start + INTERVAL, Decimal("9" * 76), cost=Decimal(1))
+        store.upsert([widest], fetched_at=NOW)
+        assert store.intervals(METER, start, start + INTERVAL)[0].value == widest.value

@@ -50,7 +50,7 @@ from typing_extensions import Unpack
 from .._call import CallKeywords, CallOptions
 from .._errors import ConfigurationError, InvalidResponseError, QueryTooLargeError
 from .._steps import Emit, iterate_async, iterate_sync
-from ._models import Interval
+from ._models import Interval, decimal_width
 from ._time import INTERVAL, local_date, local_range_bounds
 
 __all__ = [
@@ -361,12 +361,7 @@ MAX_DIGITS = 38
 
 def _of_kept_width(esi_id: str, what: str, number: Decimal, start: datetime) -> Decimal:
     if number.is_finite():  # (not finite: the generated model refuses it)
-        _, digits, exponent = number.as_tuple()
-        exponent = int(exponent)
-        kept = len(digits)
-        while exponent < 0 and kept > 1 and digits[kept - 1] == 0:  # trailing zeros: dropped
-            kept, exponent = kept - 1, exponent + 1
-        width = max(kept + exponent, 1) + max(-exponent, 0)
+        width = decimal_width(number)
         if width > MAX_DIGITS:
             raise InvalidResponseError(
                 f"getPropertyMeasurements: the {what} of ESI ID {esi_id} at {start.isoformat()} "
