@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from usage_helpers import rewritten_sandbox
+from usage_helpers import MeasurementsRewritten, rewritten_sandbox
 
 from oeus_kraken import ConfigurationError, InvalidResponseError
 from oeus_kraken.sandbox import DEMO_ACCOUNT_NUMBERS, SandboxServer
@@ -268,3 +268,52 @@ def test_upserting_a_number_wider_than_the_store_keeps_is_a_configuration_error(
         widest = Interval(METER, start, start + INTERVAL, Decimal("9" * 76), cost=Decimal(1))
         store.upsert([widest], fetched_at=NOW)
         assert store.intervals(METER, start, start + INTERVAL)[0].value == widest.value
+
+
+# -- paging: a page that brings nothing yet promises more ends the walk at once -------------------
+
+
+def fresh_cursor(after: str | None) -> str:
+    """A cursor never given before: the API paging on without a loop to catch."""
+    return f"{after or ''}+"
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        pytest.param(lambda edges: [], id="empty-pages"),
+        pytest.param(list, id="the-first-page-again-and-again"),
+        pytest.param(
+            lambda edges: [
+                changed(
+                    edges[0],
+                    startAt="2020-01-01T00:00:00-06:00",
+                    endAt="2020-01-01T00:15:00-06:00",
+                )
+            ],
+            id="intervals-outside-the-span",
+        ),
+    ],
+)
+def test_a_page_with_no_new_interval_that_promises_more_is_an_invalid_answer_at_once(
+    sandbox: SandboxServer, tmp_path: Path, rewrite: Any
+) -> None:
+    # Before: paged on, a new cursor each time, until the window's intervals ran out: over a
+    # year, iter_usage was rate limited after 636 requests (the hour's points spent), and each
+    # sync stopped at the budget reserve after 570, resuming into the same the next run.
+    since = date(2025, 6, 1)
+    transport = MeasurementsRewritten(rewrite, fresh_cursor)
+    with (
+        rewritten_sandbox(sandbox.url, transport) as kraken,
+        pytest.raises(InvalidResponseError, match="getPropertyMeasurements.*next page"),
+    ):
+        list(iter_usage(kraken, ACCOUNT, since, DAY, esi_id=METER))
+    assert transport.measurement_requests <= 3  # a year: a page over all of it first
+    transport = MeasurementsRewritten(rewrite, fresh_cursor)
+    with (
+        rewritten_sandbox(sandbox.url, transport) as kraken,
+        UsageStore(tmp_path / "usage.sqlite3") as store,
+    ):
+        report = sync_usage_blocking(kraken, store, [ACCOUNT], since=since, now=NOW)
+    assert list(report.failures) == [ACCOUNT]
+    assert transport.measurement_requests <= 3

@@ -514,8 +514,17 @@ def _walk_window(
         if page is None:
             yield from take(UsagePage(meter, window, [], True, size))
             return window[1]
+        others = seen.others
         intervals = _in_window(meter.esi_id, page.edges, window, seen)
         done = not page.page_info.has_next_page
+        if not done and not intervals and seen.others == others:
+            # Nothing new (no edge, or only intervals already passed on) and more promised:
+            # paged on with a new cursor each time, this spent the hour's points budget.
+            raise InvalidResponseError(
+                "getPropertyMeasurements: the API says there is a next page after one that "
+                "held no interval it had not sent; stopping rather than paging on",
+                operation_name="getPropertyMeasurements",
+            )
         if probe and not done and intervals:
             reached = min(window[1], grid_ceil(max(i.end for i in intervals)))
             yield from take(UsagePage(meter, (window[0], reached), intervals, True, size))
@@ -545,6 +554,9 @@ class _Passed:
     def __init__(self) -> None:
         self.by_start: dict[datetime, Interval] = {}
         self.starts: list[datetime] = []  # sorted
+        # Nodes that are not intervals (other measurement types): a page of them may be
+        # followed by one of intervals. (Intervals outside the window asked for are no progress.)
+        self.others = 0
 
 
 def _in_window(
@@ -559,6 +571,7 @@ def _in_window(
     for edge in edges:
         interval = interval_of(esi_id, edge.node) if edge is not None else None
         if interval is None or not window[0] <= interval.start < window[1]:
+            passed.others += interval is None
             continue
         earlier = fresh.get(interval.start) or passed.by_start.get(interval.start)
         if earlier is None:
