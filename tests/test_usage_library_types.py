@@ -4,12 +4,16 @@ from deep inside, a silently wrong answer, or a store said to be damaged."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from usage_helpers import ESI, FETCHED
 
 from oeus_kraken import ConfigurationError, usage
+from oeus_kraken.usage import INTERVAL, Interval, UsageStore
 
 DAY = date(2026, 3, 8)
 LATE_EVENING = datetime(2026, 3, 9, 3, 0, tzinfo=timezone.utc)  # 2026-03-08 21:00 in Texas
@@ -38,3 +42,30 @@ def test_time_helpers_given_text_a_datetime_for_a_date_or_a_date_for_an_instant_
 ) -> None:
     with pytest.raises(ConfigurationError, match="give"):
         function(*arguments)
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (("not", "an", "interval"), "Interval"),
+        ({"start": START}, "Interval"),
+        (Interval(ESI, DAY, START + INTERVAL, Decimal(1)), "start"),  # type: ignore[arg-type]
+        (Interval(ESI, START, "2026-03-08T06:15Z", Decimal(1)), "end"),  # type: ignore[arg-type]
+        (Interval(ESI, START, START + INTERVAL, Decimal(1), unit=None), "unit"),  # type: ignore[arg-type]
+        (Interval(ESI, START, START + INTERVAL, Decimal(1), unit=""), "unit"),
+        (Interval(ESI, START, START + INTERVAL, Decimal(1), source=5), "source"),  # type: ignore[arg-type]
+        (Interval(ESI, START, START + INTERVAL, Decimal(1), read_at="now"), "read_at"),  # type: ignore[arg-type]
+    ],
+)
+def test_upserting_something_that_is_not_a_whole_interval_says_what_and_never_blames_the_store(
+    tmp_path: Path, given: Any, message: str
+) -> None:
+    # Before: AttributeError ('tuple' object has no attribute 'esi_id'; 'datetime.date' object
+    # has no attribute 'tzinfo'), a source stored as a number, and for unit=None "the usage
+    # store is damaged ...; move it aside and sync again": a sound store was to be thrown away.
+    with UsageStore(tmp_path / "usage.sqlite3") as store:
+        good = Interval(ESI, START - INTERVAL, START, Decimal(1))
+        with pytest.raises(ConfigurationError, match=message) as raised:
+            store.upsert([good, given], fetched_at=FETCHED)
+        assert "damaged" not in str(raised.value)
+        assert store.intervals(ESI, START - timedelta(days=1), START + timedelta(days=1)) == []
