@@ -13,7 +13,16 @@ import pytest
 from usage_helpers import ESI, FETCHED
 
 from oeus_kraken import ConfigurationError, usage
-from oeus_kraken.usage import INTERVAL, Interval, UsageStore
+from oeus_kraken.sandbox import DEMO_ACCOUNT_NUMBERS
+from oeus_kraken.usage import (
+    INTERVAL,
+    Interval,
+    UsageStore,
+    aiter_usage,
+    iter_usage,
+    sync_usage,
+    sync_usage_blocking,
+)
 
 DAY = date(2026, 3, 8)
 LATE_EVENING = datetime(2026, 3, 9, 3, 0, tzinfo=timezone.utc)  # 2026-03-08 21:00 in Texas
@@ -69,3 +78,31 @@ def test_upserting_something_that_is_not_a_whole_interval_says_what_and_never_bl
             store.upsert([good, given], fetched_at=FETCHED)
         assert "damaged" not in str(raised.value)
         assert store.intervals(ESI, START - timedelta(days=1), START + timedelta(days=1)) == []
+
+
+@pytest.mark.parametrize("client", [None, "https://api.example.com", "store"])
+async def test_a_usage_walk_given_no_client_says_which_client_to_give(
+    tmp_path: Path, client: Any
+) -> None:
+    # Before: AttributeError: 'NoneType' (or 'UsageStore') object has no attribute 'get_account'.
+    account = DEMO_ACCOUNT_NUMBERS[0]
+    with UsageStore(tmp_path / "usage.sqlite3") as store:
+        given = store if client == "store" else client
+        with pytest.raises(ConfigurationError, match="SyncKrakenClient"):
+            list(iter_usage(given, account, DAY, DAY))
+        with pytest.raises(ConfigurationError, match="KrakenClient"):
+            [interval async for interval in aiter_usage(given, account, DAY, DAY)]
+
+
+@pytest.mark.parametrize("client", [None, "https://api.example.com", "store"])
+async def test_a_usage_sync_given_no_client_says_which_client_to_give_and_records_nothing(
+    tmp_path: Path, client: Any
+) -> None:
+    # Before: AttributeError: 'NoneType' object has no attribute 'get_viewer'.
+    with UsageStore(tmp_path / "usage.sqlite3") as store:
+        given = store if client == "store" else client
+        with pytest.raises(ConfigurationError, match="SyncKrakenClient"):
+            sync_usage_blocking(given, store)
+        with pytest.raises(ConfigurationError, match="KrakenClient"):
+            await sync_usage(given, store)
+        assert store.requests_used() == 0

@@ -113,6 +113,20 @@ class UsageClient(Protocol):
     def get_rate_limit_info(self, **options: Unpack[CallKeywords]) -> Any: ...
 
 
+_CLIENT_METHODS = ("get_account", "get_property_measurements", "get_viewer", "get_rate_limit_info")
+
+
+def check_client(client: object, blocking: bool) -> None:
+    """A client with the operations the usage walks and syncs call, or a ConfigurationError
+    saying which to give (before: "'NoneType' object has no attribute 'get_account'")."""
+    if not all(callable(getattr(client, name, None)) for name in _CLIENT_METHODS):
+        kind = "SyncKrakenClient" if blocking else "KrakenClient"
+        raise ConfigurationError(
+            f"the client must be a {kind} (or a client with its generated operations), not "
+            f"{type(client).__name__}: {kind}.from_env() makes one"
+        )
+
+
 def call_sync(client: UsageClient, call: _Call, options: CallOptions | None = None) -> Any:
     """Perform a _Call, blocking (with `options` for the operation, if any)."""
     extra = {} if options is None else {"options": options}
@@ -620,6 +634,7 @@ def iter_usage_pages(
 ) -> Iterator[UsagePage]:
     """Every page of the account's (or `esi_id=` one ESI ID's) intervals in the span, with a
     `SyncKrakenClient` (or any client with the generated operations)."""
+    check_client(client, blocking=True)
     walk = _walk(account_number, start, end, **options)
     for emitted in iterate_sync(walk, partial(call_sync, client)):
         yield emitted.item
@@ -633,6 +648,7 @@ async def aiter_usage_pages(
     **options: Unpack[UsageOptions],
 ) -> AsyncIterator[UsagePage]:
     """`iter_usage_pages` with a `KrakenClient` (async)."""
+    check_client(client, blocking=False)
     walk = _walk(account_number, start, end, **options)
     async for emitted in iterate_async(walk, partial(call_async, client)):
         yield emitted.item
