@@ -4,6 +4,7 @@ as invalid, never added up twice; readings in another unit of energy come out in
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -45,9 +46,7 @@ def off_the_grid(edges: Edges) -> Edges:
     first = edges[0]["node"]
     return [
         *edges,
-        changed(
-            edges[0], startAt=shifted(first["startAt"], 7), endAt=shifted(first["endAt"], 7)
-        ),
+        changed(edges[0], startAt=shifted(first["startAt"], 7), endAt=shifted(first["endAt"], 7)),
     ]
 
 
@@ -94,7 +93,7 @@ def test_a_sync_stores_nothing_of_an_answer_that_contradicts_itself_and_names_th
         stored = store.intervals(METER, *local_range_bounds(DAY, DAY))
     assert list(report.failures) == [ACCOUNT]
     assert fault in report.failures[ACCOUNT]
-    for earlier, later in zip(stored, stored[1:]):
+    for earlier, later in itertools.pairwise(stored):
         assert earlier.end <= later.start  # nothing stored twice over
 
 
@@ -140,9 +139,10 @@ def test_a_sync_of_readings_in_wh_exports_their_day_in_kwh(
             for edge in edges
         ]
 
-    with UsageStore(tmp_path / "wh.sqlite3") as in_wh_store, UsageStore(
-        tmp_path / "kwh.sqlite3"
-    ) as in_kwh_store:
+    with (
+        UsageStore(tmp_path / "wh.sqlite3") as in_wh_store,
+        UsageStore(tmp_path / "kwh.sqlite3") as in_kwh_store,
+    ):
         for store, rewrite in ((in_wh_store, in_wh), (in_kwh_store, list)):
             with rewritten_sandbox(sandbox.url, rewrite) as kraken:
                 report = sync_usage_blocking(kraken, store, [ACCOUNT], since=DAY, now=NOW)
@@ -189,7 +189,7 @@ def test_a_reading_with_more_digits_than_any_meter_reads_is_an_invalid_answer(
 
     with (
         rewritten_sandbox(sandbox.url, huge) as kraken,
-        pytest.raises(InvalidResponseError, match="getPropertyMeasurements.*digits"),
+        pytest.raises(InvalidResponseError, match=r"getPropertyMeasurements.*digits"),
     ):
         list(iter_usage(kraken, ACCOUNT, DAY, DAY, esi_id=METER))
 
@@ -217,7 +217,7 @@ def test_readings_of_the_widest_kept_width_negative_or_zero_are_passed_on_exactl
     values = ["9" * 38, "0." + "0" * 36 + "1", "-12.5", "0", "-0.000"]
 
     def widest(edges: Edges) -> Edges:
-        return [changed(e, value=v) for e, v in zip(edges, values)] + edges[len(values) :]
+        return [changed(e, value=v) for e, v in zip(edges, values, strict=False)] + edges[5:]
 
     with rewritten_sandbox(sandbox.url, widest) as kraken:
         got = list(iter_usage(kraken, ACCOUNT, DAY, DAY, esi_id=METER))
@@ -244,7 +244,7 @@ def test_a_cost_with_more_digits_than_any_bill_is_an_invalid_answer(sandbox: San
 
     with (
         rewritten_sandbox(sandbox.url, huge_cost) as kraken,
-        pytest.raises(InvalidResponseError, match="cost .*digits"),
+        pytest.raises(InvalidResponseError, match=r"cost .*digits"),
     ):
         list(iter_usage(kraken, wholesale, date(2026, 8, 10), date(2026, 8, 10)))
 
@@ -305,7 +305,7 @@ def test_a_page_with_no_new_interval_that_promises_more_is_an_invalid_answer_at_
     transport = MeasurementsRewritten(rewrite, fresh_cursor)
     with (
         rewritten_sandbox(sandbox.url, transport) as kraken,
-        pytest.raises(InvalidResponseError, match="getPropertyMeasurements.*next page"),
+        pytest.raises(InvalidResponseError, match=r"getPropertyMeasurements.*next page"),
     ):
         list(iter_usage(kraken, ACCOUNT, since, DAY, esi_id=METER))
     assert transport.measurement_requests <= 3  # a year: a page over all of it first
