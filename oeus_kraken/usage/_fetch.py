@@ -36,6 +36,7 @@ calls.
 
 from __future__ import annotations
 
+import bisect
 import inspect
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ from typing_extensions import Unpack
 from .._call import CallKeywords, CallOptions
 from .._errors import ConfigurationError, InvalidResponseError, QueryTooLargeError
 from .._steps import Emit, iterate_async, iterate_sync
-from ._models import Interval
+from ._models import Interval, decimal_width
 from ._time import INTERVAL, local_date, local_range_bounds
 
 __all__ = [
@@ -110,6 +111,20 @@ class UsageClient(Protocol):
     ) -> Any: ...
     def get_viewer(self, **options: Unpack[CallKeywords]) -> Any: ...
     def get_rate_limit_info(self, **options: Unpack[CallKeywords]) -> Any: ...
+
+
+_CLIENT_METHODS = ("get_account", "get_property_measurements", "get_viewer", "get_rate_limit_info")
+
+
+def check_client(client: object, blocking: bool) -> None:
+    """A client with the operations the usage walks and syncs call, or a ConfigurationError
+    saying which to give (before: "'NoneType' object has no attribute 'get_account'")."""
+    if not all(callable(getattr(client, name, None)) for name in _CLIENT_METHODS):
+        kind = "SyncKrakenClient" if blocking else "KrakenClient"
+        raise ConfigurationError(
+            f"the client must be a {kind} (or a client with its generated operations), not "
+            f"{type(client).__name__}: {kind}.from_env() makes one"
+        )
 
 
 def call_sync(client: UsageClient, call: _Call, options: CallOptions | None = None) -> Any:
@@ -317,18 +332,58 @@ def interval_of(esi_id: str, node: Any) -> Interval | None:
         amount = statistic.cost_incl_tax or statistic.cost_excl_tax
         if amount is not None:
             cost = amount.estimated_amount
-    unit = "kWh" if str(node.unit).lower() == "kwh" else str(node.unit)
     start, end, read_at = _answered_times(esi_id, node.start_at, node.end_at, node.read_at)
     return Interval(
         esi_id=esi_id,
         start=start,
         end=end,
-        value=node.value,
-        unit=unit,
-        cost=cost,
+        value=_in_kwh(esi_id, node.value, node.unit, start),
+        unit="kWh",
+        cost=None if cost is None else _of_kept_width(esi_id, "cost", cost, start),
         source=node.source or None,
         read_at=read_at,
     )
+
+
+# A reading's unit (as the API spells it, any case) -> the power of ten that makes it kWh.
+_TO_KWH = {"kwh": 0, "wh": -3, "mwh": 3}
+
+
+def _in_kwh(esi_id: str, value: Decimal, unit: object, start: datetime) -> Decimal:
+    """A reading in kWh, exactly (the exponent moved: no rounding), or the answer is invalid.
+    Stored in another unit, every export and comparison of a range holding it was refused,
+    with nothing a user could do; a unit that is not energy (m3, kW) cannot be usage at all."""
+    places = _TO_KWH.get(unit.lower()) if isinstance(unit, str) else None
+    if places is None:
+        raise InvalidResponseError(
+            f"getPropertyMeasurements: the interval of ESI ID {esi_id} at {start.isoformat()} "
+            f"is in {unit!r}, not a unit of energy (kWh, Wh, MWh); nothing of the answer is "
+            "kept; try again later",
+            operation_name="getPropertyMeasurements",
+        )
+    if places and value.is_finite():
+        sign, digits, exponent = value.as_tuple()
+        value = Decimal((sign, digits, int(exponent) + places))
+    return _of_kept_width(esi_id, "reading", value, start)
+
+
+# The most digits a reading or cost may have written out (as the store keeps it): a meter reads
+# a handful. "1E+999999999" is 12 characters in an answer and a billion digits in the store:
+# passed on, a sync ended in a bare MemoryError (and "1E+5000000" grew the store by 5 MB).
+MAX_DIGITS = 38
+
+
+def _of_kept_width(esi_id: str, what: str, number: Decimal, start: datetime) -> Decimal:
+    if number.is_finite():  # (not finite: the generated model refuses it)
+        width = decimal_width(number)
+        if width > MAX_DIGITS:
+            raise InvalidResponseError(
+                f"getPropertyMeasurements: the {what} of ESI ID {esi_id} at {start.isoformat()} "
+                f"has {width} digits written out, more than a meter reads ({MAX_DIGITS} at "
+                "most); nothing of the answer is kept; try again later",
+                operation_name="getPropertyMeasurements",
+            )
+    return number
 
 
 def _answered_times(
@@ -443,7 +498,7 @@ def _walk_window(
     one page only: returns where the walk goes on (after that page's last interval, or the
     window's end when it was the last)."""
     size, after = page_size, None
-    seen: set[datetime] = set()  # interval starts this window has passed on
+    seen = _Passed()  # the intervals this window has passed on
     cursors: set[str] = set()  # cursors asked after: one given again means a loop
     # A page holds at least one interval, so more pages than the window holds intervals (and
     # a few halvings of the page size) means the API keeps promising a next page.
@@ -473,8 +528,17 @@ def _walk_window(
         if page is None:
             yield from take(UsagePage(meter, window, [], True, size))
             return window[1]
+        others = seen.others
         intervals = _in_window(meter.esi_id, page.edges, window, seen)
         done = not page.page_info.has_next_page
+        if not done and not intervals and seen.others == others:
+            # Nothing new (no edge, or only intervals already passed on) and more promised:
+            # paged on with a new cursor each time, this spent the hour's points budget.
+            raise InvalidResponseError(
+                "getPropertyMeasurements: the API says there is a next page after one that "
+                "held no interval it had not sent; stopping rather than paging on",
+                operation_name="getPropertyMeasurements",
+            )
         if probe and not done and intervals:
             reached = min(window[1], grid_ceil(max(i.end for i in intervals)))
             yield from take(UsagePage(meter, (window[0], reached), intervals, True, size))
@@ -497,22 +561,68 @@ def _walk_window(
     )
 
 
+class _Passed:
+    """The intervals a window has passed on, by start and in time order: what a later page is
+    checked against."""
+
+    def __init__(self) -> None:
+        self.by_start: dict[datetime, Interval] = {}
+        self.starts: list[datetime] = []  # sorted
+        # Nodes that are not intervals (other measurement types): a page of them may be
+        # followed by one of intervals. (Intervals outside the window asked for are no progress.)
+        self.others = 0
+
+
 def _in_window(
-    esi_id: str, edges: list[Any], window: tuple[datetime, datetime], seen: set[datetime]
+    esi_id: str, edges: list[Any], window: tuple[datetime, datetime], passed: _Passed
 ) -> list[Interval]:
     """A page's intervals in `window` that the window has not passed on yet, oldest first: an
-    API that repeats intervals across pages, or answers outside the span, costs nothing."""
+    API that repeats intervals across pages, or answers outside the span, costs nothing. An
+    answer that contradicts itself is invalid: two readings of one interval, or intervals that
+    overlap (one off the 15-minute grid, one longer than the next one's start allows). Passed
+    on, the store kept both, and every total counted the overlapped minutes twice."""
     fresh: dict[datetime, Interval] = {}
     for edge in edges:
         interval = interval_of(esi_id, edge.node) if edge is not None else None
-        if (
-            interval is not None
-            and window[0] <= interval.start < window[1]
-            and interval.start not in seen
-        ):
+        if interval is None or not window[0] <= interval.start < window[1]:
+            passed.others += interval is None
+            continue
+        earlier = fresh.get(interval.start) or passed.by_start.get(interval.start)
+        if earlier is None:
             fresh[interval.start] = interval
-    seen.update(fresh)
-    return [fresh[start] for start in sorted(fresh)]
+        elif _reading(earlier) != _reading(interval):
+            raise _contradiction(esi_id, earlier, interval, "two readings of one interval")
+    new = [fresh[start] for start in sorted(fresh)]
+    for interval in new:
+        at = bisect.bisect(passed.starts, interval.start)
+        before = passed.by_start[passed.starts[at - 1]] if at else None
+        after = passed.by_start[passed.starts[at]] if at < len(passed.starts) else None
+        if before is not None and before.end > interval.start:
+            raise _contradiction(esi_id, before, interval, "intervals that overlap")
+        if after is not None and interval.end > after.start:
+            raise _contradiction(esi_id, interval, after, "intervals that overlap")
+        passed.starts.insert(at, interval.start)
+        passed.by_start[interval.start] = interval
+    return new
+
+
+def _reading(interval: Interval) -> tuple[Any, ...]:
+    """What makes two answers for one interval the same reading (the store's revision test)."""
+    return interval.end, interval.value, interval.unit, interval.cost
+
+
+def _contradiction(
+    esi_id: str, first: Interval, second: Interval, what: str
+) -> InvalidResponseError:
+    def span(interval: Interval) -> str:
+        return f"{interval.start.isoformat()} to {interval.end.isoformat()}: {interval.value}"
+
+    return InvalidResponseError(
+        f"getPropertyMeasurements: the answer for ESI ID {esi_id} holds {what} ({span(first)} "
+        f"{first.unit}; {span(second)} {second.unit}); nothing of it is kept, as any total of "
+        "it would be wrong; try again later",
+        operation_name="getPropertyMeasurements",
+    )
 
 
 def iter_usage_pages(
@@ -524,6 +634,7 @@ def iter_usage_pages(
 ) -> Iterator[UsagePage]:
     """Every page of the account's (or `esi_id=` one ESI ID's) intervals in the span, with a
     `SyncKrakenClient` (or any client with the generated operations)."""
+    check_client(client, blocking=True)
     walk = _walk(account_number, start, end, **options)
     for emitted in iterate_sync(walk, partial(call_sync, client)):
         yield emitted.item
@@ -537,6 +648,7 @@ async def aiter_usage_pages(
     **options: Unpack[UsageOptions],
 ) -> AsyncIterator[UsagePage]:
     """`iter_usage_pages` with a `KrakenClient` (async)."""
+    check_client(client, blocking=False)
     walk = _walk(account_number, start, end, **options)
     async for emitted in iterate_async(walk, partial(call_async, client)):
         yield emitted.item

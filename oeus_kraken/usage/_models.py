@@ -15,12 +15,14 @@ from .._errors import ConfigurationError
 __all__ = [
     "DECIMAL_TEXTS",
     "SLOT_SECONDS",
+    "STORED_DIGITS",
     "Gap",
     "Interval",
     "SyncRecord",
     "UpsertResult",
     "UsageStatus",
     "decimal_text",
+    "decimal_width",
 ]
 
 SLOT_SECONDS = 900
@@ -122,6 +124,21 @@ class UsageStatus:
 DECIMAL_TEXTS: dict[Decimal, str] = {}
 
 
+STORED_DIGITS = 76
+"""The most digits a value or cost may have written out, in the store (the widest decimal a
+Parquet export holds)."""
+
+
+def decimal_width(value: Decimal) -> int:
+    """How many digits a finite Decimal has as the store writes it (fixed point, no trailing
+    zeros after the point), counted without writing it out."""
+    _, digits, exponent = value.as_tuple()
+    exponent, kept = int(exponent), len(digits)
+    while exponent < 0 and kept > 1 and digits[kept - 1] == 0:
+        kept, exponent = kept - 1, exponent + 1
+    return max(kept + exponent, 1) + max(-exponent, 0)
+
+
 def decimal_text(value: object, what: str) -> str:
     """A Decimal as fixed-point text without trailing zeros: equal numbers give equal text."""
     if type(value) is not Decimal:
@@ -135,6 +152,12 @@ def decimal_text(value: object, what: str) -> str:
         pass
     if not value.is_finite():
         raise ConfigurationError(f"interval {what} must be a finite number, not {value}")
+    if decimal_width(value) > STORED_DIGITS:
+        # Written out first, Decimal("1E+999999999") was a billion digits: a MemoryError.
+        raise ConfigurationError(
+            f"interval {what} {value:.3E} has {decimal_width(value)} digits written out, more "
+            f"than the store keeps ({STORED_DIGITS}, the widest Parquet decimal)"
+        )
     text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")

@@ -726,6 +726,10 @@ class UsageStore:
         chunk_meters: dict[str, int] = {}
         canonical = DECIMAL_TEXTS  # decimal_text's cache, looked up here without a call
         for interval in chunk:
+            if not isinstance(interval, Interval):  # before: "'tuple' has no attribute 'esi_id'"
+                raise ConfigurationError(
+                    f"upsert takes Interval objects (oeus_kraken.usage.Interval), not {interval!r}"
+                )
             esi_id = interval.esi_id
             meter = chunk_meters.get(esi_id)
             if meter is None:
@@ -733,8 +737,14 @@ class UsageStore:
                 assert meter is not None
                 chunk_meters[esi_id] = meter
             begins, ends = interval.start, interval.end
-            if begins.tzinfo is None or ends.tzinfo is None:
-                _epoch(begins if begins.tzinfo is None else ends, "interval time")  # raises
+            if not (
+                isinstance(begins, datetime)
+                and isinstance(ends, datetime)
+                and begins.tzinfo is not None
+                and ends.tzinfo is not None
+            ):
+                _epoch(begins, "interval start")  # raises for a date, text or a naive time...
+                _epoch(ends, "interval end")  # ... here, if the start was right
             start = int(begins.timestamp())  # aware: exact, whatever the time zone
             end = int(ends.timestamp())
             if not 0 < end - start <= _LONGEST_INTERVAL or begins.microsecond or ends.microsecond:
@@ -752,11 +762,20 @@ class UsageStore:
                 value, "value"
             )
             cost = interval.cost
+            unit, source = interval.unit, interval.source
+            # Checked here: a NULL unit failed the table's NOT NULL, which said the store was
+            # damaged (to be moved aside), and a source of another type was stored as given.
+            if type(unit) is not str or not unit:
+                raise ConfigurationError(
+                    f"interval unit must be the name of a unit such as 'kWh', not {unit!r}"
+                )
+            if source is not None and type(source) is not str:
+                raise ConfigurationError(f"interval source must be text or None, not {source!r}")
             read_at = interval.read_at
             if read_at is None:
                 read_at_s = _NO_TIME
-            elif read_at.tzinfo is None:
-                read_at_s = _epoch(read_at, "read_at")  # raises
+            elif not isinstance(read_at, datetime) or read_at.tzinfo is None:
+                read_at_s = _epoch(read_at, "interval read_at")  # raises
             else:
                 read_at_s = int(read_at.timestamp())
             rows = by_meter.get(meter)
@@ -767,9 +786,9 @@ class UsageStore:
                 start,
                 end,
                 value_text,
-                interval.unit,
+                unit,
                 _NO_TEXT if cost is None else decimal_text(cost, "cost"),
-                interval.source or _NO_TEXT,
+                source or _NO_TEXT,
                 read_at_s,
                 fetched,
             )

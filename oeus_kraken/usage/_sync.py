@@ -89,6 +89,7 @@ from ._fetch import (
     _meters,
     call_async,
     call_sync,
+    check_client,
     grid_ceil,
     grid_floor,
     meter_span,
@@ -854,6 +855,7 @@ def sync_usage_blocking(
 
     Ctrl-C raises `UsageSyncInterrupted` (a KeyboardInterrupt) with the report, within about
     INTERRUPT_GRACE seconds; a second Ctrl-C while it winds down stops at once."""
+    check_client(client, blocking=True)
     o = _options(store, accounts, dict(options))
     run = _new_run(o)
     syncs: list[_MeterSync] = []
@@ -891,6 +893,7 @@ async def sync_usage(
     """`sync_usage_blocking` with a `KrakenClient` (async): ESI IDs run as tasks, `concurrency`
     at a time; store writes run in a worker thread. Cancelled, it sends no further request,
     closes the open records as interrupted, logs the report's line and re-raises."""
+    check_client(client, blocking=False)
     o = _options(store, accounts, dict(options))
     run = _new_run(o)
     syncs: list[_MeterSync] = []

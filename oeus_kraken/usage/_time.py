@@ -35,13 +35,24 @@ INTERVAL = timedelta(minutes=15)
 """The length of one interval reading in ERCOT."""
 
 
+def _local_date(day: object) -> date:
+    """`day` if it is a date; text, or a datetime (a date too, to Python: its own date was taken,
+    not the Texas one: 21:00 in Texas is the next day in UTC), said as what to give."""
+    if not isinstance(day, date) or isinstance(day, datetime):
+        raise ConfigurationError(
+            f"a Texas local date is a datetime.date, not {day!r}: give date(2026, 3, 8), or "
+            "local_date(instant) for the Texas date of an aware datetime"
+        )
+    return day
+
+
 def local_day_bounds(day: date) -> tuple[datetime, datetime]:
     """The UTC instants a Texas local day starts and ends at: [start, end).
 
     Midnight exists exactly once on every Chicago day (DST changes at 02:00), so this is never
     ambiguous. The last day a date can name (9999-12-31) has no next midnight: refused.
     """
-    if day >= date.max:
+    if _local_date(day) >= date.max:
         raise ConfigurationError(
             f"{day} is the last day a date can name, and its end cannot be: give an earlier date"
         )
@@ -52,14 +63,14 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def local_days(first: date, last: date) -> list[date]:
     """Every local date from `first` to `last`, both included."""
-    if last < first:
+    if _local_date(last) < _local_date(first):
         raise ConfigurationError(f"the date range ends ({last}) before it starts ({first})")
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def local_range_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     """The UTC instants [start, end) covering local dates `first` to `last`, both included."""
-    if last < first:
+    if _local_date(last) < _local_date(first):
         raise ConfigurationError(f"the date range ends ({last}) before it starts ({first})")
     return local_day_bounds(first)[0], local_day_bounds(last)[1]
 
@@ -72,7 +83,12 @@ def intervals_in_day(day: date) -> int:
 
 def to_local(instant: datetime) -> datetime:
     """An aware instant as Texas local time (for display)."""
-    if instant.tzinfo is None:
+    if not isinstance(instant, datetime):
+        raise ConfigurationError(
+            f"an instant is an aware datetime, not {instant!r}: give one such as "
+            "datetime.now(timezone.utc)"
+        )
+    if instant.utcoffset() is None:
         raise ConfigurationError(f"{instant.isoformat()} has no time zone; give an aware datetime")
     return instant.astimezone(TEXAS)
 
