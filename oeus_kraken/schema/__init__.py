@@ -27,13 +27,22 @@ Importing `oeus_kraken` never imports this package.
 from __future__ import annotations
 
 try:
-    import graphql  # noqa: F401
+    import graphql
 except ImportError as exc:  # pragma: no cover - exercised by the CLI's error test
     raise ImportError(
         "oeus_kraken.schema needs graphql-core, which comes with the codegen extra: "
         "pip install 'oeus-kraken[codegen]'",
         name=exc.name,
     ) from exc
+# The changes are read from graphql-core 3.2's sentences (`_changes._PATTERNS`): 3.3 words them
+# otherwise, and with it an operation sending an input type that gained a required field was
+# "fine", exit 0. The codegen extra pins 3.2; another package may have brought 3.3.
+if graphql.version_info[:2] != (3, 2):
+    raise ImportError(
+        f"oeus_kraken.schema reads graphql-core 3.2's change reports, and {graphql.version} is "
+        "installed: pip install 'oeus-kraken[codegen]' (it pins graphql-core 3.2)",
+        name="graphql",
+    )
 
 from pathlib import Path
 
