@@ -5,6 +5,8 @@ dangerous changes, each as a type name and a sentence. We add what they do not s
 
   * newly deprecated fields, arguments, enum values and input fields, with their reasons
     (dangerous: nothing breaks today, but it will be removed);
+  * an input field's default value changed or removed (dangerous, as graphql-core says of an
+    argument's: an operation sending the input type without that field now means otherwise);
   * what was only added (types, fields, directives), deprecations lifted, and types changed in
     a way that breaks no operation: a field made non-null, an argument or input field made
     nullable (safe; regenerating still changes the models and parameters).
@@ -31,11 +33,15 @@ from typing import Literal
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
+    GraphQLInputType,
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
+    Undefined,
+    ast_from_value,
     find_breaking_changes,
     find_dangerous_changes,
+    print_ast,
 )
 
 from ._sources import shown_reason
@@ -235,6 +241,46 @@ def _deprecation_changes(old: GraphQLSchema, new: GraphQLSchema) -> list[SchemaC
     return changes
 
 
+def _shown_default(value: object, type_: GraphQLInputType) -> str:
+    node = ast_from_value(value, type_)
+    return print_ast(node) if node is not None else repr(value)
+
+
+def _default_changes(old: GraphQLSchema, new: GraphQLSchema) -> list[SchemaChange]:
+    """Input fields whose default value changed or was removed. graphql-core 3.2 reports this of
+    arguments only (ARG_DEFAULT_VALUE_CHANGE); of an input field it said nothing, and a schema
+    turning `limit: Int = 10` into `= 20` was "0 dangerous" for every operation sending it.
+    The type name and sentences are those graphql-core 3.3 gives the same change."""
+    changes = []
+    for name, type_ in new.type_map.items():
+        before = old.type_map.get(name)
+        if not (
+            isinstance(type_, GraphQLInputObjectType) and isinstance(before, GraphQLInputObjectType)
+        ):
+            continue
+        for field_name, input_field in type_.fields.items():
+            was = before.fields.get(field_name)
+            if was is None or was.default_value is Undefined:
+                continue
+            coordinate = f"{name}.{field_name}"
+            if input_field.default_value is Undefined:
+                description = f"{coordinate} defaultValue was removed."
+            else:
+                shown_was = _shown_default(was.default_value, was.type)
+                shown_now = _shown_default(input_field.default_value, input_field.type)
+                if shown_was == shown_now:
+                    continue
+                description = (
+                    f"{coordinate} has changed defaultValue from {shown_was} to {shown_now}."
+                )
+            changes.append(
+                SchemaChange(
+                    "dangerous", "INPUT_FIELD_DEFAULT_VALUE_CHANGE", description, coordinate, name
+                )
+            )
+    return changes
+
+
 def _additions(old: GraphQLSchema, new: GraphQLSchema) -> list[SchemaChange]:
     """Types, output fields and directives only added (input fields, arguments and enum values
     added are graphql-core's dangerous or breaking changes)."""
@@ -325,5 +371,7 @@ def find_changes(old: GraphQLSchema, new: GraphQLSchema) -> tuple[SchemaChange, 
     changes += [c for c in deprecations if c.group == "dangerous"]
     changes += _additions(old, new)
     changes += _safe_type_changes(old, new, {c.coordinate for c in changes})
+    # After: an input field whose default changed may also have changed type (made nullable).
+    changes += _default_changes(old, new)
     changes += [c for c in deprecations if c.group == "safe"]
-    return tuple(changes)
+    return tuple(sorted(changes, key=lambda change: GROUPS.index(change.group)))  # stable
