@@ -732,6 +732,12 @@ def write_atomically(path: Path, text: str) -> None:
 
 # --- Commands ---------------------------------------------------------------------------------
 
+
+class InterruptedAfterReplacing(KeyboardInterrupt):
+    """Ctrl-C once the schema file was replaced (while the last line was written): the line
+    main() prints must say so, not that the file was left unchanged."""
+
+
 Output = Callable[[str], None]
 
 
@@ -836,13 +842,16 @@ def run_fetch(
     if token:  # the file is committed: a description quoting the token must not carry it there
         text = text.replace(token, "***")
     write_atomically(target, text)
-    if report.breaks_us:
-        out(
-            f"\nReplaced {label} (--allow-breaking), though it breaks us (see above): fix"
-            f" queries/ before `make generate`, or `git checkout {label}` to go back."
-        )
-    else:
-        out(f"\nReplaced {label}. Next: `make generate`.")
+    try:
+        if report.breaks_us:
+            out(
+                f"\nReplaced {label} (--allow-breaking), though it breaks us (see above): fix"
+                f" queries/ before `make generate`, or `git checkout {label}` to go back."
+            )
+        else:
+            out(f"\nReplaced {label}. Next: `make generate`.")
+    except KeyboardInterrupt:
+        raise InterruptedAfterReplacing from None
     return report.exit_code
 
 
@@ -944,14 +953,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ToolError as error:
         print(redact(f"schema: {error}"), file=sys.stderr)
         return error.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         # Ctrl-C: one line, not a traceback. The file is only ever replaced whole (a rename),
         # and the temporary file is removed on the way out (write_atomically).
-        kept = (
-            "nothing written"
-            if args.command == "check"
-            else f"{display_path(args.schema)} left unchanged"
-        )
+        if isinstance(interrupt, InterruptedAfterReplacing):
+            kept = f"{display_path(args.schema)} was replaced all the same; next: `make generate`"
+        elif args.command == "check":
+            kept = "nothing written"
+        else:
+            kept = f"{display_path(args.schema)} left unchanged"
         print(f"schema: interrupted; {kept}", file=sys.stderr)
         return EXIT_INTERRUPTED
 
