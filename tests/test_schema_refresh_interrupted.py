@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import builtins
 import importlib
+import os
+import subprocess
 from pathlib import Path
 from types import ModuleType
 
@@ -54,3 +56,31 @@ def test_ctrl_c_after_the_rename_says_the_schema_was_replaced_not_left_unchanged
     assert "left unchanged" not in line
     assert line.startswith("schema: interrupted; ")
     assert "was replaced all the same" in line
+
+
+@pytest.mark.slow
+def test_make_schema_check_names_the_tools_status_and_readme_says_make_exits_2(
+    tmp_path: Path,
+) -> None:
+    # README gave `make schema`'s statuses (1: breaks us, 2: bad input, 3: unreachable) as if
+    # make exited with them; make exits 2 for any failing recipe.
+    candidate = tmp_path / "candidate.graphql"
+    sdl = (ROOT / "schema.graphql").read_text(encoding="utf-8")
+    candidate.write_text(sdl.replace("getFanClubDiscount", "fanClubDiscount"), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+
+    done = subprocess.run(
+        ["make", "--no-print-directory", "schema-check", f"SCHEMA={candidate}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert done.returncode == 2
+    assert "schema-check] Error 1" in done.stderr  # the tool's own verdict: it breaks us
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "make names a failing one" in readme
+    assert "`.venv/bin/python tools/schema_tool.py fetch` (`make schema`)" in readme
