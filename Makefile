@@ -10,6 +10,9 @@ SCHEMA ?=
 # variable that happens to be called URL.
 URL =
 ALLOW_BREAKING =
+# A switch (ALLOW_BREAKING, FAIL_ON_DEPRECATED) is on when set to anything but empty or 0: before,
+# `make schema ALLOW_BREAKING=0` counted as on and wrote a schema that breaks our operations.
+on = $(filter-out 0,$(strip $(1)))
 # `make test-pythons`: the CPython versions it looks for (each gets its own .venv-3.X), and
 # REQUIRE_ALL=1 to fail when one of them is not on this machine (CI sets it), on the command
 # line or in the environment (a CI job's `env:`; `REQUIRE_ALL =` ignored that one, and a missing
@@ -72,7 +75,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/run.py
 
 generate: $(INSTALLED)
-	$(BIN)/python tools/generate.py $(if $(FAIL_ON_DEPRECATED),--fail-on-deprecated,)
+	$(BIN)/python tools/generate.py $(if $(call on,$(FAIL_ON_DEPRECATED)),--fail-on-deprecated,)
 
 check-generated: $(INSTALLED)
 	$(BIN)/python tools/generate.py --check
@@ -109,7 +112,7 @@ test-pythons:
 	+$(PYTHON) tools/test_pythons.py --make "$(MAKE)" $(if $(filter-out 0,$(REQUIRE_ALL)),--require-all,) $(PYTHONS)
 
 schema: $(INSTALLED)
-	$(BIN)/python tools/schema_tool.py fetch $(if $(ALLOW_BREAKING),--allow-breaking,)
+	$(BIN)/python tools/schema_tool.py fetch $(if $(call on,$(ALLOW_BREAKING)),--allow-breaking,)
 
 # A dry run: compares schema.graphql with a candidate file or with what a live endpoint answers.
 schema-check: $(INSTALLED)

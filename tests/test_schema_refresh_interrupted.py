@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import builtins
 import importlib
-import os
-import subprocess
 from pathlib import Path
 from types import ModuleType
 
 import graphql
 import pytest
 from pytest_httpx import HTTPXMock
+from test_packaging import _make  # make as from a shell, not as a sub-make
 
 ROOT = Path(__file__).resolve().parent.parent
 URL = "https://kraken.test/v1/graphql/"
@@ -67,20 +66,23 @@ def test_make_schema_check_names_the_tools_status_and_readme_says_make_exits_2(
     candidate = tmp_path / "candidate.graphql"
     sdl = (ROOT / "schema.graphql").read_text(encoding="utf-8")
     candidate.write_text(sdl.replace("getFanClubDiscount", "fanClubDiscount"), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
 
-    done = subprocess.run(
-        ["make", "--no-print-directory", "schema-check", f"SCHEMA={candidate}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = _make(ROOT, "schema-check", f"SCHEMA={candidate}")
 
     assert done.returncode == 2
     assert "schema-check] Error 1" in done.stderr  # the tool's own verdict: it breaks us
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     assert "make names a failing one" in readme
     assert "`.venv/bin/python tools/schema_tool.py fetch` (`make schema`)" in readme
+
+
+@pytest.mark.parametrize(
+    ("setting", "option"),
+    [("ALLOW_BREAKING=0", "--allow-breaking"), ("FAIL_ON_DEPRECATED=0", "--fail-on-deprecated")],
+)
+def test_make_switches_set_to_0_are_off(setting: str, option: str) -> None:
+    # `make schema ALLOW_BREAKING=0` wrote a schema that breaks our operations: any text was on.
+    target = "schema" if setting.startswith("ALLOW") else "generate"
+
+    assert option not in _make(ROOT, "-n", target, setting).stdout
+    assert option in _make(ROOT, "-n", target, setting.replace("=0", "=1")).stdout
