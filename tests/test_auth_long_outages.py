@@ -62,3 +62,28 @@ def test_a_query_retried_more_than_a_thousand_times_ends_in_an_api_status_error(
     assert raised.value.status_code == 502
     assert sent["data"] == MANY + 1
     assert max(waits.delays) <= 8.0  # the backoff's cap, whatever the retry's number
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core (_tokens.py, lead's): TokenState._failed_in_passing computes "
+    "RETRY_BACKOFF * 2 ** (failures_in_a_row - 1) before capping it, which overflows (int too "
+    "large to convert to float) at the 1025th token request failure in a row: from then on, "
+    "until a token arrives, every call raises OverflowError. Same for rate limits "
+    "(RATE_LIMIT_BACKOFF) and rejected tokens (REJECTION_BACKOFF). Patch: "
+    "/tmp/probe14-auth/0002-tokens-backoff-overflow.patch",
+)
+def test_a_token_endpoint_down_for_more_than_a_thousand_retries_still_gives_api_status_errors(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A token endpoint answering 502 to 1100 token requests in a row (a long outage under a
+    long-running service): each call still ends in an APIStatusError, never an OverflowError."""
+    caplog.set_level(logging.ERROR, logger="oeus_kraken")
+    clock = FakeClock()
+    record_waits(monkeypatch, clock)
+    client, sent = _client(clock, token_down=True, data_down=False)
+    with client, pytest.raises(APIStatusError) as raised:
+        client.get_viewer()
+    assert raised.value.status_code == 502
+    assert sent["token"] > 1024
+    assert sent["data"] == 0
