@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from auth_helpers import VIEWER_DATA, token_response
+from auth_helpers import PRODUCTS_DATA, VIEWER_DATA, token_response
 from hostile_server import HostileServer, Request, at_once
 
 from oeus_kraken import APIKey, APITimeoutError, KrakenClient, SyncKrakenClient
@@ -96,3 +96,41 @@ async def test_a_call_with_more_time_does_not_share_the_timeout_of_a_shorter_cal
     assert not isinstance(long, BaseException), type(long).__name__
     assert long.viewer is not None
     assert _token_requests(server) == 2
+
+
+def _never_answers(request: Request) -> Iterator[tuple[bytes, float]]:
+    yield b"", 2.5  # longer than the client's timeout: an answer past it is no answer
+    yield from at_once(json.dumps({"data": PRODUCTS_DATA}).encode())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core (base.py/_call.py, lead's): extensions={'timeout': {'connect': 1.0}} replaces "
+    "the whole timeout (httpx's rule: a missing key is no limit), so the call has no read "
+    "timeout and no per-attempt deadline, and waits for as long as the server takes (forever "
+    "for one that never answers). Patch: "
+    "/tmp/probe14-auth/0004-call-partial-timeout-extension.patch",
+)
+@pytest.mark.parametrize("kind", ["async", "sync"])
+async def test_a_timeout_extension_naming_only_connect_keeps_the_clients_read_limit(
+    kind: str,
+) -> None:
+    """README: each attempt ends within the read timeout, whatever the server does. A call that
+    shortens only its connect timeout (extensions={"timeout": {"connect": 1.0}}, which
+    check_call_keywords accepts: "some of the keys") keeps the client's read timeout (0.5 s),
+    and times out at it, not when the server finally answers."""
+    with HostileServer(_never_answers) as server:
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError):
+            await _products_with_connect_timeout_only(kind, server.url)
+        assert time.monotonic() - started < 2.0
+
+
+async def _products_with_connect_timeout_only(kind: str, url: str) -> None:
+    extensions = {"timeout": {"connect": 1.0}}
+    if kind == "async":
+        async with KrakenClient(url, timeout=0.5, max_retries=0) as client:
+            await client.get_products(extensions=extensions)
+        return
+    with SyncKrakenClient(url, timeout=0.5, max_retries=0) as sync_client:
+        sync_client.get_products(extensions=extensions)
