@@ -15,22 +15,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from auth_helpers import PRODUCTS_DATA, VIEWER_DATA, token_response
+from auth_helpers import PRODUCTS_DATA, VIEWER_DATA
 from hostile_server import HostileServer, Request, at_once
+from loopback_kraken import token_late
 
 from oeus_kraken import APIKey, APITimeoutError, KrakenClient, SyncKrakenClient
 
 TOKEN_LATE = 1.0  # seconds the token endpoint takes to answer
 SHORT = 0.3  # a call's timeout= shorter than that
 LONG = 10.0  # one longer: the token arrives well within it
-
-
-def _slow_token_endpoint(request: Request) -> Iterator[tuple[bytes, float]]:
-    if b"obtainKrakenToken" in request.body:
-        yield b"", TOKEN_LATE
-        yield from at_once(json.dumps(token_response()).encode())
-        return
-    yield from at_once(json.dumps({"data": VIEWER_DATA}).encode())
 
 
 def _token_requests(server: HostileServer) -> int:
@@ -87,7 +80,7 @@ async def test_a_call_with_more_time_does_not_share_the_timeout_of_a_shorter_cal
     answers after 1 s; the second, timeout=10, waits for it. The first times out at 0.3 s (its
     own limit); the second, with time left, gets its token (from a token request of its own) and
     its answer."""
-    with HostileServer(_slow_token_endpoint) as server:
+    with HostileServer(token_late(TOKEN_LATE, VIEWER_DATA)) as server:
         if kind == "async":
             short, long = await _short_then_long_async(server.url)
         else:
