@@ -26,6 +26,8 @@ from ._errors import APIConnectionError, APIStatusError, KrakenError, RateLimitE
 
 # httpx errors raised before a single byte of the request was sent.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Doublings of the backoff that matter: 2 ** 64 times any base delay is past any cap.
+_MAX_DOUBLINGS = 64
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,10 @@ class RetryPolicy:
                 return None if wait > self.max_retry_after else float(wait)
         elif together is not None:
             return together
-        backoff = min(self.max_delay, self.base_delay * 2.0**retries_done)
+        # The exponent is capped before the power is taken: 2.0 ** 1024 overflows (OverflowError,
+        # untyped), and a large max_retries reaches it after a thousand retries. Any cap past
+        # the one that reaches max_delay gives the same wait.
+        backoff = min(self.max_delay, self.base_delay * 2.0 ** min(retries_done, _MAX_DOUBLINGS))
         return backoff * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not cryptography)
 
     @staticmethod

@@ -40,9 +40,11 @@ import hashlib
 import json
 import logging
 import os
+import re
 import secrets
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +90,12 @@ _SCRYPT_R = 8
 _SCRYPT_P = 1
 
 _OWNER_ONLY = 0o077  # permission bits that must be clear on the file
+# A save's temporary file: this prefix, mkstemp's 8 random characters, "-" and the store's name.
+_TEMP_PREFIX = ".tokens-"
+# Temporary files of an earlier version (no name after the random part), and the age past which
+# no save is still writing one (a save takes milliseconds).
+_UNNAMED_TEMP = re.compile(r"\.tokens-[a-z0-9_]{8}")
+_ORPHAN_AGE = 600.0
 # ... and on the folder, which could swap the file; on the file itself, set, it is not read.
 _OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
 
@@ -450,6 +458,7 @@ class FileTokenStore:
             if salt_now is not None:
                 _salted(key, salt_now)
             with self._locked():
+                self._remove_orphans()
                 contents = self._read()
                 salt = contents.salt or secrets.token_bytes(_SALT_BYTES)
                 # A format 1 file's other entries are keyed by unsalted hashes: dropped.
@@ -491,6 +500,23 @@ class FileTokenStore:
         finally:
             lock.release()
 
+    def _remove_orphans(self) -> None:
+        """Delete the temporary files of saves that never finished: a process killed (SIGKILL,
+        a power cut) between writing one and renaming it left it, holding a token and refresh
+        token, for good. Called under the lock, which every save of this store holds from
+        writing to renaming: any temporary file of its own there now is an orphan. Older ones,
+        named before they ended with the store's name (so perhaps another store's, beside this
+        one), only once no save could still be writing them."""
+        mine = re.compile(rf"{re.escape(_TEMP_PREFIX)}[a-z0-9_]{{8}}-{re.escape(self.path.name)}")
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.path.parent):
+                if mine.fullmatch(entry.name) or (
+                    _UNNAMED_TEMP.fullmatch(entry.name)
+                    and time.time() - entry.stat(follow_symlinks=False).st_mtime > _ORPHAN_AGE
+                ):
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+
     def _document(self, salt: bytes, entries: dict[str, Any]) -> bytes | None:
         """The file's new bytes, without the oldest entries if they would not fit the cap."""
         salt_text = base64.b64encode(salt).decode()
@@ -509,8 +535,11 @@ class FileTokenStore:
 
     def _replace(self, body: bytes) -> None:
         # Written under a temporary name with 0600 from the start, then renamed over the old
-        # file: readers see the old file or the new one, never half of one.
-        fd, temp = tempfile.mkstemp(prefix=".tokens-", dir=self.path.parent)
+        # file: readers see the old file or the new one, never half of one. The name ends with
+        # the store's, so that its orphans are known as this store's (_remove_orphans).
+        fd, temp = tempfile.mkstemp(
+            prefix=_TEMP_PREFIX, suffix=f"-{self.path.name}", dir=self.path.parent
+        )
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(body)

@@ -23,6 +23,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Union
 
 import httpx
@@ -32,9 +33,11 @@ from hostile_server import Request
 from oeus_kraken import (
     APIKey,
     EmailPassword,
+    FileTokenStore,
     KrakenClient,
     OrganizationSecretKey,
     RefreshToken,
+    StoredTokens,
     SyncKrakenClient,
 )
 
@@ -710,3 +713,27 @@ def record_waits(monkeypatch: Any, clock: Any) -> Waits:
     monkeypatch.setattr(oeus_kraken._steps, "sleep", recorded.sleep)
     monkeypatch.setattr(oeus_kraken._steps, "asleep", recorded.asleep)
     return recorded
+
+
+class SavesHeldBack:
+    """A FileTokenStore whose saves wait, while `holding`, until `release()`: the saves of a
+    process that is slower to write than another is to read."""
+
+    def __init__(self, path: Path) -> None:
+        self.store = FileTokenStore(path)
+        self.holding = False
+        self._held: list[tuple[str, StoredTokens | None]] = []
+
+    def load(self, key: str) -> StoredTokens | None:
+        return self.store.load(key)
+
+    def save(self, key: str, tokens: StoredTokens | None) -> None:
+        if self.holding:
+            self._held.append((key, tokens))
+        else:
+            self.store.save(key, tokens)
+
+    def release(self) -> None:
+        self.holding = False
+        for key, tokens in self._held:
+            self.store.save(key, tokens)

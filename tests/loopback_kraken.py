@@ -22,8 +22,9 @@ its test instead of hanging the run.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,8 +37,9 @@ from auth_helpers import (
     Reply,
     json_response,
     run_in_threads,
+    token_response,
 )
-from hostile_server import HostileServer, Request
+from hostile_server import Answer, HostileServer, Request, at_once
 
 from oeus_kraken import Credentials, KrakenAuth, KrakenClient, SyncKrakenClient
 
@@ -68,6 +70,20 @@ def scripted(
     kraken.queue(OBTAIN, *(lambda _sent, fault=fault: fault for fault in token_faults))
     kraken.data_reply = data
     return kraken
+
+
+def token_late(seconds: float, data: dict[str, Any]) -> Answer:
+    """A HostileServer answer: each token request answered `seconds` late, with a fresh token;
+    any other request at once, with `data`."""
+
+    def answer(request: Request) -> Iterator[tuple[bytes, float]]:
+        if b"obtainKrakenToken" in request.body:
+            yield b"", seconds
+            yield from at_once(json.dumps(token_response()).encode())
+            return
+        yield from at_once(json.dumps({"data": data}).encode())
+
+    return answer
 
 
 # -- answers as CDNs, load balancers and Kraken give them ------------------------------------------

@@ -33,6 +33,7 @@ from auth_helpers import (
     TOKEN_LIFETIME,
     FakeClock,
     FakeKraken,
+    SavesHeldBack,
     Sent,
     error_response,
     json_response,
@@ -69,7 +70,6 @@ from oeus_kraken import (
     OrganizationSecretKey,
     RateLimitError,
     RefreshToken,
-    StoredTokens,
     SyncKrakenClient,
 )
 from oeus_kraken._responses import TokenRejectedError
@@ -298,30 +298,6 @@ async def test_a_refresh_token_another_process_rotated_is_taken_from_the_shared_
         finally:
             await first.close()
             await second.close()
-
-
-class SavesHeldBack:
-    """A FileTokenStore whose saves wait, while `holding`, until `release()`: the saves of a
-    process that is slower to write than another is to read."""
-
-    def __init__(self, path: Path) -> None:
-        self.store = FileTokenStore(path)
-        self.holding = False
-        self._held: list[tuple[str, StoredTokens | None]] = []
-
-    def load(self, key: str) -> StoredTokens | None:
-        return self.store.load(key)
-
-    def save(self, key: str, tokens: StoredTokens | None) -> None:
-        if self.holding:
-            self._held.append((key, tokens))
-        else:
-            self.store.save(key, tokens)
-
-    def release(self) -> None:
-        self.holding = False
-        for key, tokens in self._held:
-            self.store.save(key, tokens)
 
 
 @pytest.mark.parametrize("kind", KINDS)
