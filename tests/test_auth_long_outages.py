@@ -64,15 +64,6 @@ def test_a_query_retried_more_than_a_thousand_times_ends_in_an_api_status_error(
     assert max(waits.delays) <= 8.0  # the backoff's cap, whatever the retry's number
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_tokens.py, lead's): TokenState._failed_in_passing computes "
-    "RETRY_BACKOFF * 2 ** (failures_in_a_row - 1) before capping it, which overflows (int too "
-    "large to convert to float) at the 1025th token request failure in a row: from then on, "
-    "until a token arrives, every call raises OverflowError. Same for rate limits "
-    "(RATE_LIMIT_BACKOFF) and rejected tokens (REJECTION_BACKOFF). Patch: "
-    "/tmp/probe14-auth/0002-tokens-backoff-overflow.patch",
-)
 def test_a_token_endpoint_down_for_more_than_a_thousand_retries_still_gives_api_status_errors(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
