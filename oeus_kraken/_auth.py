@@ -113,6 +113,8 @@ logger = logging.getLogger("oeus_kraken")
 
 # How long a caller waits for another caller's token request when its call has no deadline.
 DEFAULT_TOKEN_WAIT = 60.0
+# A timeout this close to a call's deadline is that deadline's doing (timers fire a little early).
+_AT_DEADLINE = 0.05
 
 # The token operations: ours, not generated (the core needs nothing generated). queries/auth.graphql
 # holds the same documents, so that the clients have typed methods for them too.
@@ -256,8 +258,15 @@ class KrakenAuth(httpx.Auth):
                 if isinstance(decision, Pause):
                     yield Sleep(decision.seconds)
                 elif isinstance(decision, WaitFor):  # it joins that request's wave
-                    caller.wave = min(caller.wave, decision.flight.number)
-                    yield from self._wait(decision.flight, caller.deadline)
+                    flight = decision.flight
+                    caller.wave = min(caller.wave, flight.number)
+                    yield from self._wait(flight, caller.deadline)
+                    if flight.error is not None and not flight.shares(caller.deadline):
+                        # Its sender ran out of time, and this caller has more: it decides
+                        # again, from the next wave, rather than fail with that timeout.
+                        caller.wave = max(caller.wave, flight.number + 1)
+                    elif flight.cut_at is not None and flight.error is not None:
+                        raise flight.error.copy()
                 else:
                     token = yield from self._request_token(decision.flight, caller)
                     if token is not None:
@@ -303,6 +312,15 @@ class KrakenAuth(httpx.Auth):
             with self._lock:
                 token = self._state.token_received(flight, received, self._clock())
         except KrakenError as error:
+            deadline = caller.deadline
+            # Timed out at (or within a moment of) its sender's deadline: the sender's timeout=,
+            # not the API's failure (callers with more time try again).
+            if (
+                isinstance(error, APITimeoutError)
+                and deadline is not None
+                and time.monotonic() >= deadline - _AT_DEADLINE
+            ):
+                flight.cut_at = deadline
             with self._lock:
                 again = self._state.token_request_failed(flight, error, self._clock())
             yield from self._save()

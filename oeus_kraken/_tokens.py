@@ -42,6 +42,9 @@ RATE_LIMIT_BACKOFF_CAP = 60.0
 # A gate this close to opening is waited for in place, not raised (timers may fire a little
 # early, and a caller told to wait until the gate opens must then find it open).
 GATE_SLACK = 0.05
+# A token request that its sender's own deadline ended is shared by the callers whose deadlines
+# are at most this much later (see Flight.shares).
+CUT_SLACK = 1.0
 # After a token request fails in passing, its wave retries this long after (doubling while they
 # fail in a row, with jitter, capped), as a call's own retries would back off.
 RETRY_BACKOFF = 0.5
@@ -98,6 +101,17 @@ class Flight:
     signal: Signal = field(default_factory=Signal, repr=False)
     done: bool = False
     error: KrakenError | None = None
+    # Its sender's deadline (time.monotonic()), if that, not the API, ended it (a timeout=
+    # shorter than the API took): no failure of the API's, so no retry wave; see `shares`.
+    cut_at: float | None = None
+
+    def shares(self, deadline: float | None) -> bool:
+        """Does a caller with this deadline share this flight's failure? Not one that has
+        more time than the sender had: it sends a token request of its own. Callers within
+        CUT_SLACK of the sender (those that started with it) share it, so that a dead endpoint
+        gets one token request from them, not one each."""
+        cut_at = self.cut_at
+        return cut_at is None or (deadline is not None and deadline <= cut_at + CUT_SLACK)
 
 
 class UseToken(NamedTuple):
@@ -442,7 +456,7 @@ class TokenState:
                 error.error_code or f"HTTP {error.status_code}",
                 say_seconds(wait),
             )
-        else:
+        elif flight.cut_at is None:  # (one its sender's deadline ended is no wave's failure)
             self._failed_in_passing(flight, now)
         self._land(flight, error)
         held = self.valid_token(now)

@@ -64,14 +64,6 @@ def _short_then_long_sync(url: str) -> list[Any]:
     return outcomes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_auth.py/_tokens.py, lead's): a token request cut off by its sender's own "
-    "deadline (timeout=0.3) is recorded as its wave's failure, which every caller waiting for it "
-    "shares: a call with timeout=10 fails 0.3 s in with 'timed out ... raise timeout=' (with "
-    "max_retries=0; with retries, it costs a retry and a second token request). Patch: "
-    "/tmp/probe14-auth/0003-auth-deadline-cut-token-request.patch",
-)
 @pytest.mark.parametrize("kind", ["async", "sync"])
 async def test_a_call_with_more_time_does_not_share_the_timeout_of_a_shorter_calls_token_request(
     kind: str,
