@@ -88,14 +88,6 @@ def _never_answers(request: Request) -> Iterator[tuple[bytes, float]]:
     yield from at_once(json.dumps({"data": PRODUCTS_DATA}).encode())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (base.py/_call.py, lead's): extensions={'timeout': {'connect': 1.0}} replaces "
-    "the whole timeout (httpx's rule: a missing key is no limit), so the call has no read "
-    "timeout and no per-attempt deadline, and waits for as long as the server takes (forever "
-    "for one that never answers). Patch: "
-    "/tmp/probe14-auth/0004-call-partial-timeout-extension.patch",
-)
 @pytest.mark.parametrize("kind", ["async", "sync"])
 async def test_a_timeout_extension_naming_only_connect_keeps_the_clients_read_limit(
     kind: str,
