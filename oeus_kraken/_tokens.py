@@ -57,10 +57,12 @@ REJECTION_BACKOFF_CAP = 60.0
 CLOCK_SKEW_WARNING = 120.0
 # A RefreshToken-only client whose refresh token was refused, and whose token store held nothing
 # newer, reads the store again: the process that spent the refresh token may save what it got
-# just after the read (its answer and the refusal leave the server together). Once after
-# STORE_SETTLE seconds, waited for by the call; then at most every STORE_RECHECK seconds, for
-# calls that find no token.
+# just after the read (its answer and the refusal leave the server together). Every
+# STORE_SETTLE seconds, waited for by the calls, for STORE_SETTLE_WINDOW seconds after the
+# refusal (a save can take that long: scrypt on a busy machine, another process's lock, a slow
+# disk or keyring); then at most every STORE_RECHECK seconds, for calls that find no token.
 STORE_SETTLE = 0.25
+STORE_SETTLE_WINDOW = 2.0
 STORE_RECHECK = 1.0
 
 
@@ -229,7 +231,7 @@ class TokenState:
         # have spent it, and left the refresh token it got in exchange there.
         self._spent_refresh_token: str | None = None
         self._recheck_store_at: float | None = None  # when to read it again (see STORE_RECHECK)
-        self._settled = False  # read again after STORE_SETTLE since the refusal?
+        self._settles_left = 0  # re-reads of the store that calls wait for (see STORE_SETTLE)
         self.held: HeldToken | None = None
         self.flight: Flight | None = None
         self.flights_started = 0
@@ -294,9 +296,11 @@ class TokenState:
             if gate.until - now <= GATE_SLACK:
                 return Pause(gate.until - now)
             recheck = self._recheck_store_at
-            if recheck is not None and (now >= recheck or not self._settled):
-                wait = 0.0 if self._settled else STORE_SETTLE
-                self._settled, self._recheck_store_at = True, None
+            if recheck is not None and (now >= recheck or self._settles_left > 0):
+                # (Counted, not timed: a clock= that stands still must not make it endless.)
+                wait = STORE_SETTLE if self._settles_left > 0 else 0.0
+                self._settles_left = max(0, self._settles_left - 1)
+                self._recheck_store_at = None
                 self.loaded = False  # the flow reads the store, then decides again
                 return Pause(wait)
             raise self._gated(gate, now)
@@ -431,7 +435,7 @@ class TokenState:
             if self._has_store:  # read the store again before writing anything to it
                 self.loaded, self._dirty = False, False
                 self._spent_refresh_token = flight.request.variables["refreshToken"]
-                self._settled = False
+                self._settles_left = round(STORE_SETTLE_WINDOW / STORE_SETTLE)
             if refresh_only:
                 # A gate, not an error: a token not yet expired is still used until it does.
                 dead = _no_other_credential(f"The refresh token was rejected ({why})", error)

@@ -66,15 +66,6 @@ def _error(code: str) -> dict[str, object]:
     return {"data": None, "errors": [{"message": code, "extensions": {"errorCode": code}}]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_tokens.py, lead's): after its refresh token is refused, a RefreshToken-only "
-    "client reads the store once more after STORE_SETTLE (0.25 s), then fails every call until "
-    "STORE_RECHECK (1 s) later, with 'Create the client with a new RefreshToken': four real "
-    "processes on one FileTokenStore (its saves take 0.3-0.5 s here under load: scrypt, the "
-    "lock) lost 48-99 calls each in one run out of two. Patch: "
-    "/tmp/probe14-auth/0005-tokens-store-settle-window.patch",
-)
 def test_a_process_that_loses_the_refresh_race_waits_for_the_winners_save_instead_of_failing(
     tmp_path: Path,
 ) -> None:
