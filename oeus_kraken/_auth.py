@@ -90,6 +90,7 @@ from ._token_store import (
     TokenStore,
     check_token_store,
     fits_a_header,
+    forget_from,
     load_from,
     save_to,
     store_key,
@@ -387,7 +388,12 @@ class KrakenAuth(httpx.Auth):
             return
         with self._lock:
             changed, tokens = self._state.pending_save()
-        if changed:
+            rejected = self._state.rejected
+        if changed and tokens is None and rejected is not None:
+            # Only that token: a newer one another process saved meanwhile (with the refresh
+            # token the API rotated for it) stays, for this client to take after its refusal.
+            yield Blocking(lambda: forget_from(store, self._store_key(), rejected))
+        elif changed:
             yield Blocking(lambda: save_to(store, self._store_key(), tokens))
 
     # -- on another httpx client ------------------------------------------------------------------

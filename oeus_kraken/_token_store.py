@@ -61,6 +61,7 @@ __all__ = [
     "check_token_store",
     "default_token_store_path",
     "fits_a_header",
+    "forget_from",
     "load_from",
     "save_to",
 ]
@@ -174,6 +175,18 @@ def save_to(store: TokenStore, key: str, tokens: StoredTokens | None) -> None:
             type(store).__name__,
             type(exc).__name__,
         )
+
+
+def forget_from(store: TokenStore, key: str, token: str) -> None:
+    """Forget `key`'s entry if it still holds `token` (one the API rejected), never raising:
+    another process sharing the store may have saved a newer token meanwhile, which stays.
+    Under the lock in a FileTokenStore; a store of anyone's is read first."""
+    if isinstance(store, FileTokenStore):
+        store.forget(key, token)
+        return
+    stored = load_from(store, key)
+    if stored is None or stored.token == token:
+        save_to(store, key, None)
 
 
 def store_key(url: str, credentials: Credentials) -> str:
@@ -297,6 +310,10 @@ class FileTokenStore:
 
     def save(self, key: str, tokens: StoredTokens | None) -> None:
         self._update(key, None if tokens is None else _entry_document(tokens))
+
+    def forget(self, key: str, token: str) -> None:
+        """Drop `key`'s entry if it holds `token`; one holding another token stays."""
+        self._update(key, None, holding=token)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -445,9 +462,10 @@ class FileTokenStore:
         self._update(key, None if tokens is None else _entry_document(tokens))
         return tokens
 
-    def _update(self, key: str, entry: dict[str, Any] | None) -> None:
+    def _update(self, key: str, entry: dict[str, Any] | None, holding: str | None = None) -> None:
         """Set (or with None, drop) `key`'s entry: a read-modify-write under the lock file, so
-        concurrent writers each see the other's entries. Never raises."""
+        concurrent writers each see the other's entries; with `holding`, only an entry holding
+        that token. Never raises."""
         try:
             self._check_folder_mode()
             make_private_folders(self.path.parent)
@@ -464,6 +482,9 @@ class FileTokenStore:
                 # A format 1 file's other entries are keyed by unsalted hashes: dropped.
                 entries = contents.entries if contents.salt is not None else {}
                 name = _salted(key, salt)
+                held = entries.get(name)
+                if holding is not None and isinstance(held, dict) and held.get("token") != holding:
+                    return  # another process saved a newer token since: it stays
                 entries.pop(name, None)  # re-added last: entries stay in order of saving
                 if entry is not None:
                     entries[name] = entry

@@ -247,6 +247,9 @@ class TokenState:
         self._paced_until = 0.0
         self._skew_warned = False
         self._dirty = False
+        # The token the API last rejected: the store forgets its entry only if it still holds
+        # that token (another process sharing the store may have saved a newer one since).
+        self.rejected: str | None = None
         self._latest = -math.inf  # the latest `now` decided at: a later one before it means
         # the clock went back (see _clock_went_back)
 
@@ -503,6 +506,7 @@ class TokenState:
             return
         logger.info("Kraken token rejected by the API (%s); obtaining a new one", reason)
         self.held = None
+        self.rejected = token
         self._dirty = True
         if reason not in REFRESHABLE_REJECTIONS and not isinstance(self.credentials, RefreshToken):
             self._drop_refresh_token()

@@ -118,18 +118,9 @@ class ForgetsLate(FileTokenStore):
 
     def forget(self, key: str, token: str) -> None:
         self._held_back()
-        super().forget(key, token)  # type: ignore[misc]  # (the 0006 patch adds it: drop this)
+        super().forget(key, token)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_tokens.py/_auth.py, lead's): a client whose token the API rejected saves "
-    "None to the store ('forget'), which deletes whatever the entry holds by then: another "
-    "process's newer token and rotated refresh token. A RefreshToken client then finds nothing "
-    "and fails until that process refreshes again (four real processes: three lost ~50 calls "
-    "each, ~2 s, even with the settle-window patch). Patch: "
-    "/tmp/probe14-auth/0006-tokens-forget-only-the-rejected-token.patch",
-)
 def test_a_process_forgetting_its_rejected_token_keeps_the_newer_one_another_process_saved(
     tmp_path: Path,
 ) -> None:
