@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from . import _deadline
+from ._durations import say_seconds
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -317,7 +318,8 @@ def read_response(
         raise (
             RateLimitError(
                 f"{what}: HTTP 429 Too Many Requests; wait "
-                + (f"{retry_after:.0f} s" if retry_after is not None else "a while")
+                # Rounded up: a caller that waits what this says must not call again early.
+                + (say_seconds(retry_after) if retry_after is not None else "a while")
                 + " before retrying.",
                 retry_after=retry_after,
                 **context,

@@ -11,13 +11,6 @@ from oeus_kraken import CallOptions, RateLimitError, SyncKrakenClient
 URL = "https://kraken.example.test/v1/graphql/"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_responses.py, lead's): read_response words a 429's Retry-After with "
-    "f'{retry_after:.0f} s', which rounds 0.25 down to 'wait 0 s' and 30.5 to 'wait 30 s'; "
-    "say_seconds (as the gate's message uses) rounds up. Patch: "
-    "/tmp/probe14-auth/0007-responses-retry-after-message.patch",
-)
 @pytest.mark.parametrize(("retry_after", "said"), [("0.25", "1 second"), ("30.5", "31 seconds")])
 def test_a_429s_message_never_says_to_wait_less_than_its_retry_after(
     retry_after: str, said: str
