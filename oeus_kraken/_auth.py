@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
+import math
 import os
 import re
 import sys
@@ -693,11 +694,17 @@ def _unanswered(operation: str) -> KrakenError | None:
     """The outcome of a token request httpx gave up on without a trace of why: an async
     generator closed by httpx (`aclose`) carries none of the error httpx was raising, nearly
     always a transport error. Shared by its waiters, who would otherwise each send one anew.
-    None if its task is being cancelled (Python 3.11+ says so): the waiters then decide again."""
+    None if its task is being cancelled (asyncio on Python 3.11+, and trio, say so): the
+    waiters then decide again."""
     asyncio = sys.modules.get("asyncio")
     with contextlib.suppress(RuntimeError):  # (no event loop running here)
         task = asyncio.current_task() if asyncio is not None else None
         if task is not None and getattr(task, "cancelling", lambda: 0)() > 0:
+            return None
+    trio = sys.modules.get("trio")  # (httpx runs under trio too; loaded if it does)
+    with contextlib.suppress(RuntimeError):  # (not in a trio task)
+        # A cancelled scope around the task makes its effective deadline minus infinity.
+        if trio is not None and trio.current_effective_deadline() == -math.inf:
             return None
     return APIConnectionError(
         f"{operation}: the token request got no answer: the HTTP client gave up on it (a "

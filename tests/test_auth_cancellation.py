@@ -21,15 +21,6 @@ from oeus_kraken import APIKey, KrakenAuth
 VIEWER_BODY = {"query": "query getViewer { viewer { email } }", "operationName": "getViewer"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_auth.py, lead's): httpx closes a cancelled request's auth flow with aclose(), "
-    "which carries no cause; _unanswered tells a cancellation from a lost answer only through "
-    "asyncio (task.cancelling()), so under trio the token request of a caller cancelled by "
-    "move_on_after is recorded as 'got no answer', and the caller waiting for it fails with "
-    "APIConnectionError (under asyncio it sends its own and succeeds). Patch: "
-    "/tmp/probe14-auth/0008-auth-trio-cancelled-token-request.patch",
-)
 def test_under_trio_a_caller_waiting_for_a_cancelled_callers_token_request_gets_one() -> None:
     trio = pytest.importorskip("trio")
     outcome: dict[str, Any] = {}
