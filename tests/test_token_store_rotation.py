@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import jwt
-import pytest
 from auth_helpers import VIEWER_DATA, SavesHeldBack, make_kraken_jwt
 from hostile_server import HostileServer, Request, at_once
 
