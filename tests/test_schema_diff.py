@@ -980,26 +980,50 @@ def test_an_endpoint_without_a_usable_schema_is_exit_4_never_1(
     assert_one_line(run, code, INTROSPECTED_URL, expected)
 
 
-def test_without_graphql_core_it_names_the_extra_to_install(tmp_path: Path) -> None:
+def _schema_diff_after(setup: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    """`oeus-kraken schema diff old.graphql new.graphql` in a fresh interpreter in `folder`,
+    after `setup` (code that makes graphql-core missing, or another version)."""
     code = (
-        "import sys\n"
-        "sys.modules['graphql'] = None  # as if graphql-core were not installed\n"
-        "from oeus_kraken.cli import main\n"
+        f"import sys\n{setup}\nfrom oeus_kraken.cli import main\n"
         "sys.exit(main(['schema', 'diff', 'old.graphql', 'new.graphql']))\n"
     )
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", code],
-        cwd=tmp_path,
+        cwd=folder,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
 
+
+def test_without_graphql_core_it_names_the_extra_to_install(tmp_path: Path) -> None:
+    setup = "sys.modules['graphql'] = None  # as if graphql-core were not installed"
+    result = _schema_diff_after(setup, tmp_path)
+
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
         "oeus-kraken schema diff: oeus_kraken.schema needs graphql-core, which comes with the "
         "codegen extra: pip install 'oeus-kraken[codegen]'\n"
+    )
+
+
+def test_schema_diff_under_another_graphql_core_series_says_which_to_install(
+    tmp_path: Path,
+) -> None:
+    # graphql-core 3.3 words its breaking changes otherwise: read with 3.2's patterns, an
+    # operation sending an input type that gained a required field was "fine", exit 0.
+    setup = (
+        "import graphql\n"
+        "graphql.version = '3.3.2'\n"
+        "graphql.version_info = type(graphql.version_info)(3, 3, 2, 'final', 0)"
+    )
+    result = _schema_diff_after(setup, tmp_path)
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "oeus-kraken schema diff: oeus_kraken.schema reads graphql-core 3.2's change reports, and"
+        " 3.3.2 is installed: pip install 'oeus-kraken[codegen]' (it pins graphql-core 3.2)\n"
     )
 
 
