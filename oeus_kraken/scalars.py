@@ -60,6 +60,11 @@ def parse_json_string(value: object) -> object:
             return json.loads(value)
         except ValueError:
             return value
+        except RecursionError:
+            # The answer around it parsed, so only this value is absurd: a ValueError makes it
+            # pydantic's validation error (an InvalidResponseError naming the field), where the
+            # decoder's RecursionError escaped the client bare.
+            raise ValueError("a JSON string nested too deeply to decode") from None
     return value
 
 

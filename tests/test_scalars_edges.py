@@ -1,0 +1,150 @@
+"""What the typed layer does with the custom scalars at their edges, both ways: values the API
+sends (calendar ends, offsets, exponents, JSON inside a string) and values a caller sends as
+variables (a datetime with no zone, a datetime where a date is asked for, a Decimal that is no
+number, a JSON value JSON cannot carry).
+
+Each variable a caller gets wrong is refused before anything is sent, with a ConfigurationError
+saying what to pass instead; each answer is either the exact value or an InvalidResponseError.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from auth_helpers import FakeKraken
+from conftest import call
+
+from oeus_kraken import (
+    InvalidResponseError,
+    LinkedObjectType,
+    OrganizationSecretKey,
+)
+
+KEY = OrganizationSecretKey("sk_test_scalars")
+ACCOUNT = "A-1234ABCD"
+
+
+async def test_aware_datetimes_dates_and_finite_decimals_go_as_the_api_spells_them(
+    make_client: Any, fake_kraken: FakeKraken
+) -> None:
+    fake_kraken.answer("getProducts", {"data": {"products": []}})
+    fake_kraken.answer("getRatesForUsage", {"data": {"productsWithConciseApplicableRates": []}})
+    client = make_client()
+    ends = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=14)))
+    await call(client, "get_products", available_at=ends)
+    await call(client, "get_rates_for_usage", kwh_usage=Decimal("1000.12345678901234567890123"))
+    await call(client, "get_rates_for_usage", kwh_usage=Decimal("1E+3"))
+    sent = [request.variables for request in fake_kraken.sent]
+    assert sent == [
+        {"availableAt": "9999-12-31T23:59:59.999999+14:00"},
+        {"kwhUsage": "1000.12345678901234567890123"},
+        {"kwhUsage": "1E+3"},
+    ]
+
+
+def metadata_answer(value: str) -> dict[str, Any]:
+    return {"data": {"updateMetadata": {"metadata": {"key": "k", "value": value}}}}
+
+
+async def test_a_json_string_nested_too_deeply_to_decode_is_an_invalid_response(
+    make_client: Any, fake_kraken: FakeKraken
+) -> None:
+    # Before: the decoder's RecursionError escaped parse_result bare (not a KrakenError), though
+    # the answer around it was ordinary JSON.
+    fake_kraken.answer_token()
+    fake_kraken.answer("updateMetadata", metadata_answer("[" * 100_000 + "]" * 100_000))
+    client = make_client(credentials=KEY)
+    with pytest.raises(InvalidResponseError, match=r"updateMetadata\.metadata\.value"):
+        await call(
+            client,
+            "update_metadata",
+            linked_object_type=LinkedObjectType.ACCOUNT,
+            identifier=ACCOUNT,
+            key="k",
+            value=1,
+        )
+
+
+@pytest.mark.parametrize(
+    ("wire", "value"),
+    [
+        ('{"ref":12,"at":"2026-01-01"}', {"ref": 12, "at": "2026-01-01"}),
+        ('"123"', "123"),  # a JSON string stays a string, not the number it spells
+        ("123", 123),
+        ("[1e400]", [float("inf")]),
+        ("null", None),
+    ],
+)
+async def test_a_json_string_answer_is_decoded_to_its_value(
+    make_client: Any, fake_kraken: FakeKraken, wire: str, value: object
+) -> None:
+    fake_kraken.answer_token()
+    fake_kraken.answer("updateMetadata", metadata_answer(wire))
+    client = make_client(credentials=KEY)
+    stored = await call(
+        client,
+        "update_metadata",
+        linked_object_type=LinkedObjectType.ACCOUNT,
+        identifier=ACCOUNT,
+        key="k",
+        value=0,
+    )
+    assert stored.update_metadata.metadata.value == value
+
+
+# The answers' own scalars: what each wire value becomes in a model, through the client.
+AGREEMENT = {
+    "id": "1",
+    "validFrom": None,
+    "validTo": None,
+    "meterPoint": {"mpan": "10443720004512388"},
+    "tariff": None,
+}
+
+
+def agreements_answer(**fields: object) -> dict[str, Any]:
+    agreement = {**AGREEMENT, **fields}
+    return {"data": {"account": {"number": ACCOUNT, "electricityAgreements": [agreement]}}}
+
+
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [
+        ("0001-01-01T00:00:00Z", datetime(1, 1, 1, tzinfo=timezone.utc)),
+        (
+            "9999-12-31T23:59:59.999999+14:00",
+            datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=14))),
+        ),
+        (
+            "2026-03-08T02:00:00+05:45",
+            datetime(2026, 3, 8, 2, tzinfo=timezone(timedelta(hours=5, minutes=45))),
+        ),
+        ("2026-03-08T02:00:00-00:00", datetime(2026, 3, 8, 2, tzinfo=timezone.utc)),
+        ("2026-03-08T02:00:00Z", datetime(2026, 3, 8, 2, tzinfo=timezone.utc)),
+    ],
+)
+async def test_datetimes_at_the_calendar_ends_and_odd_offsets_are_the_instants_sent(
+    make_client: Any, fake_kraken: FakeKraken, wire: str, expected: datetime
+) -> None:
+    fake_kraken.answer_token()
+    fake_kraken.answer("getAccountAgreements", agreements_answer(validFrom=wire))
+    client = make_client(credentials=KEY)
+    answer = await call(client, "get_account_agreements", account_number=ACCOUNT)
+    [agreement] = answer.account.electricity_agreements
+    assert agreement.valid_from == expected
+    assert agreement.valid_from.utcoffset() == expected.utcoffset()
+
+
+@pytest.mark.parametrize("wire", ["2016-12-31T23:59:60Z", "2026-01-01T00:00:00+24:00", "soon"])
+async def test_a_datetime_python_cannot_hold_is_an_invalid_response_naming_the_field(
+    make_client: Any, fake_kraken: FakeKraken, wire: str
+) -> None:
+    # A leap second (23:59:60) included: Kraken's own datetimes cannot carry one either.
+    fake_kraken.answer_token()
+    fake_kraken.answer("getAccountAgreements", agreements_answer(validFrom=wire))
+    client = make_client(credentials=KEY)
+    with pytest.raises(InvalidResponseError, match=r"electricityAgreements\.0\.validFrom"):
+        await call(client, "get_account_agreements", account_number=ACCOUNT)
