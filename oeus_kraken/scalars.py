@@ -37,7 +37,15 @@ def parse_decimal(value: object) -> object:
 
 # The serializers pass anything that is not their type through unchanged: ariadne-codegen calls
 # them on optional operation arguments even when they are unset (UNSET) or None, and the client
-# then drops UNSET and sends None as null.
+# then drops UNSET and sends None as null. A value of their type the API would read otherwise
+# than meant is refused before anything is sent.
+
+
+def _refused(message: str) -> Exception:
+    # Imported when needed: this module is imported while `oeus_kraken` may still initialise.
+    from ._errors import ConfigurationError
+
+    return ConfigurationError(message)
 
 
 def serialize_decimal(value: object) -> object:
@@ -46,7 +54,16 @@ def serialize_decimal(value: object) -> object:
 
 
 def serialize_datetime(value: object) -> object:
-    return value.isoformat() if isinstance(value, _dt.datetime) else value
+    if not isinstance(value, _dt.datetime):
+        return value
+    if value.utcoffset() is None:
+        # Without an offset the API would read it in a zone of its own choosing (or refuse
+        # it): the instant sent would not be the one meant.
+        raise _refused(
+            f"a DateTime variable needs a time zone, and {value.isoformat()} has none: give "
+            "it tzinfo (e.g. ZoneInfo('America/Chicago') for Texas local time, or timezone.utc)"
+        )
+    return value.isoformat()
 
 
 def serialize_date(value: object) -> object:

@@ -18,6 +18,7 @@ from auth_helpers import FakeKraken
 from conftest import call
 
 from oeus_kraken import (
+    ConfigurationError,
     InvalidResponseError,
     LinkedObjectType,
     OrganizationSecretKey,
@@ -25,6 +26,39 @@ from oeus_kraken import (
 
 KEY = OrganizationSecretKey("sk_test_scalars")
 ACCOUNT = "A-1234ABCD"
+
+# Each call a caller can make with a variable the API cannot read as meant, and what the
+# refusal says. Nothing is sent: the fake endpoint fails a test on any request not scripted.
+NAIVE = datetime(2026, 3, 8, 2, 30)  # no zone: 02:30 on a DST day in Texas does not exist
+UTC_EVENING = datetime(2026, 1, 1, 23, tzinfo=timezone.utc)  # Jan 1 in UTC, not in Texas
+USAGE = {"account_number": ACCOUNT, "first": 10}
+READINGS = {"account_number": ACCOUNT, "esi_id": "1", "to_datetime": UTC_EVENING}
+
+
+REFUSED_VARIABLES: list[tuple[str, dict[str, Any], str]] = [
+    # naive datetimes
+    ("get_products", {"available_at": NAIVE}, "time zone"),
+    ("get_interval_readings", {**READINGS, "from_datetime": NAIVE}, "time zone"),
+    ("get_measurements", {**USAGE, "start_at": NAIVE}, "time zone"),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "variables", "words"),
+    REFUSED_VARIABLES,
+    ids=[f"{method}-{i}" for i, (method, _, _) in enumerate(REFUSED_VARIABLES)],
+)
+async def test_a_variable_the_api_cannot_read_as_meant_is_refused_before_anything_is_sent(
+    make_client: Any, fake_kraken: FakeKraken, method: str, variables: dict[str, Any], words: str
+) -> None:
+    # Before: a naive datetime went as "2026-03-08T02:30:00" (an instant in whichever zone the
+    # API chose), a datetime for a Date as "2026-01-01T12:00:00" (a GraphQLError from the API),
+    # Decimal("NaN") as "NaN", a NaN in metadata as the non-JSON `NaN`, and a datetime or Decimal
+    # in metadata raised json's bare TypeError.
+    client = make_client(credentials=KEY)
+    with pytest.raises(ConfigurationError, match=words) as refused:
+        await call(client, method, **variables)
+    assert "\n" not in str(refused.value)
 
 
 async def test_aware_datetimes_dates_and_finite_decimals_go_as_the_api_spells_them(
