@@ -67,6 +67,13 @@ def serialize_datetime(value: object) -> object:
 
 
 def serialize_date(value: object) -> object:
+    if isinstance(value, _dt.datetime):
+        # A datetime is a date to Python and to mypy, but the API refuses its time: say which
+        # day is meant (its .date() is the day on its own clock, which may not be Texas's).
+        raise _refused(
+            f"a Date variable takes a date, not the datetime {value.isoformat()}: pass the "
+            "day meant, e.g. its .date(), or .astimezone(ZoneInfo('America/Chicago')).date()"
+        )
     return value.isoformat() if isinstance(value, _dt.date) else value
 
 

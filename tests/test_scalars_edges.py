@@ -40,6 +40,9 @@ REFUSED_VARIABLES: list[tuple[str, dict[str, Any], str]] = [
     ("get_products", {"available_at": NAIVE}, "time zone"),
     ("get_interval_readings", {**READINGS, "from_datetime": NAIVE}, "time zone"),
     ("get_measurements", {**USAGE, "start_at": NAIVE}, "time zone"),
+    # datetimes for dates
+    ("get_account_bills", {"account_number": ACCOUNT, "from_date": NAIVE}, "takes a date"),
+    ("get_measurements", {**USAGE, "start_on": UTC_EVENING}, "takes a date"),
 ]
 
 
