@@ -50,7 +50,12 @@ def _refused(message: str) -> Exception:
 
 def serialize_decimal(value: object) -> object:
     """Send Decimals as strings: a JSON float would lose digits."""
-    return str(value) if isinstance(value, Decimal) else value
+    if not isinstance(value, Decimal):
+        return value
+    if not value.is_finite():
+        # "NaN" would go as a string the API refuses after the round trip (a usage of NaN kWh).
+        raise _refused(f"a Decimal variable must be a finite number, not Decimal('{value}')")
+    return str(value)
 
 
 def serialize_datetime(value: object) -> object:

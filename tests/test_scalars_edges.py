@@ -43,6 +43,10 @@ REFUSED_VARIABLES: list[tuple[str, dict[str, Any], str]] = [
     # datetimes for dates
     ("get_account_bills", {"account_number": ACCOUNT, "from_date": NAIVE}, "takes a date"),
     ("get_measurements", {**USAGE, "start_on": UTC_EVENING}, "takes a date"),
+    # decimals that are no numbers
+    ("get_rates_for_usage", {"kwh_usage": Decimal("NaN")}, "finite"),
+    ("get_rates_for_usage", {"kwh_usage": Decimal("-Infinity")}, "finite"),
+    ("get_rates_for_esi_id", {"esi_id": "1", "kwh_usage": Decimal("sNaN")}, "finite"),
 ]
 
 
