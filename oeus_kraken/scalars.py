@@ -98,7 +98,16 @@ def parse_json_string(value: object) -> object:
 
 
 def serialize_json_string(value: JSONValue) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    try:
+        # allow_nan=False: NaN and Infinity are not JSON, and the API's store refuses them.
+        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        # The value itself is not quoted: metadata may hold what should not reach a log.
+        raise _refused(
+            "a JSONString variable takes what JSON holds: dicts with str keys, lists, str, int, "
+            "float (not NaN or infinity), bool and None; convert the rest (a datetime to its "
+            f".isoformat(), a Decimal to str) first ({type(exc).__name__})"
+        ) from None
 
 
 def parse_big_int(value: object) -> object:

@@ -35,6 +35,11 @@ USAGE = {"account_number": ACCOUNT, "first": 10}
 READINGS = {"account_number": ACCOUNT, "esi_id": "1", "to_datetime": UTC_EVENING}
 
 
+def metadata(value: object) -> dict[str, Any]:
+    return {"linked_object_type": LinkedObjectType.ACCOUNT, "identifier": ACCOUNT, "key": "k",
+            "value": value}  # fmt: skip
+
+
 REFUSED_VARIABLES: list[tuple[str, dict[str, Any], str]] = [
     # naive datetimes
     ("get_products", {"available_at": NAIVE}, "time zone"),
@@ -47,6 +52,10 @@ REFUSED_VARIABLES: list[tuple[str, dict[str, Any], str]] = [
     ("get_rates_for_usage", {"kwh_usage": Decimal("NaN")}, "finite"),
     ("get_rates_for_usage", {"kwh_usage": Decimal("-Infinity")}, "finite"),
     ("get_rates_for_esi_id", {"esi_id": "1", "kwh_usage": Decimal("sNaN")}, "finite"),
+    # JSON values JSON cannot carry
+    ("update_metadata", metadata({"at": UTC_EVENING}), "JSONString"),
+    ("update_metadata", metadata({"kwh": Decimal("1.5")}), "JSONString"),
+    ("update_metadata", metadata([float("nan")]), "JSONString"),
 ]
 
 
