@@ -22,6 +22,7 @@ from oeus_kraken import (
     InvalidResponseError,
     LinkedObjectType,
     OrganizationSecretKey,
+    ProductInput,
 )
 
 KEY = OrganizationSecretKey("sk_test_scalars")
@@ -75,6 +76,22 @@ async def test_a_variable_the_api_cannot_read_as_meant_is_refused_before_anythin
     with pytest.raises(ConfigurationError, match=words) as refused:
         await call(client, method, **variables)
     assert "\n" not in str(refused.value)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="base._jsonable (lead's core): pydantic wraps the refusal of a naive datetime inside "
+    "an input model (ProductInput.available_at) in its PydanticSerializationError, not a "
+    "KrakenError; patch in /tmp/probe15-models/base-input-model-serializer-refusal.patch",
+)
+async def test_a_naive_datetime_inside_an_input_model_is_refused_as_a_configuration_error(
+    make_client: Any, fake_kraken: FakeKraken
+) -> None:
+    # Before the scalars fix it went without an offset; now refused, but as pydantic's error.
+    client = make_client()
+    products = ProductInput(available_at=NAIVE)
+    with pytest.raises(ConfigurationError, match="time zone"):
+        await call(client, "get_products_with_rates", filter_products_by=products)
 
 
 async def test_aware_datetimes_dates_and_finite_decimals_go_as_the_api_spells_them(
