@@ -93,8 +93,8 @@ class Pager(Generic[Node]):
             )
         if info.has_next_page and info.end_cursor in self.seen:  # the last one included
             raise InvalidResponseError(
-                f"pagination: the API gave cursor {info.end_cursor!r} again (page {self.pages}); "
-                "stopping rather than reading its pages again"
+                f"pagination: the API gave cursor {_shown(info.end_cursor)} again "
+                f"(page {self.pages}); stopping rather than reading its pages again"
             )
         self.after = info.end_cursor
         if info.end_cursor:
@@ -110,6 +110,14 @@ class _Fetch(NamedTuple):
 
     first: int
     after: str | None
+
+
+def _shown(cursor: str | None) -> str:
+    """A cursor as an error names it: its start, when long. A server's cursor is opaque and can
+    be any length; a megabyte of it went into the message (and every log line quoting it)."""
+    if cursor is None or len(cursor) <= 60:
+        return repr(cursor)
+    return repr(f"{cursor[:40]}... ({len(cursor)} characters)")
 
 
 def _positive_integer(value: object) -> bool:
