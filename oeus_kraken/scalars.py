@@ -59,6 +59,13 @@ def serialize_decimal(value: object) -> object:
 
 
 def serialize_datetime(value: object) -> object:
+    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        # mypy refuses it, untyped code does not: it went as "2026-01-01", midnight in a zone
+        # of the API's choosing, or a GraphQLError.
+        raise _refused(
+            f"a DateTime variable takes a datetime with a time zone, not the date {value}: "
+            "e.g. datetime.combine(day, time(), ZoneInfo('America/Chicago'))"
+        )
     if not isinstance(value, _dt.datetime):
         return value
     if value.utcoffset() is None:

@@ -9,7 +9,7 @@ saying what to pass instead; each answer is either the exact value or an Invalid
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -46,6 +46,7 @@ REFUSED_VARIABLES: list[tuple[str, dict[str, Any], str]] = [
     ("get_products", {"available_at": NAIVE}, "time zone"),
     ("get_interval_readings", {**READINGS, "from_datetime": NAIVE}, "time zone"),
     ("get_measurements", {**USAGE, "start_at": NAIVE}, "time zone"),
+    ("get_products", {"available_at": date(2026, 1, 1)}, "not the date 2026-01-01"),
     # datetimes for dates
     ("get_account_bills", {"account_number": ACCOUNT, "from_date": NAIVE}, "takes a date"),
     ("get_measurements", {**USAGE, "start_on": UTC_EVENING}, "takes a date"),
