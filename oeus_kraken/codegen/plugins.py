@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ariadne_codegen.plugins.base import Plugin
+from ariadne_codegen.utils import str_to_snake_case
 from graphql import (
     FieldNode,
     GraphQLEnumType,
@@ -297,6 +298,10 @@ def _one_per_line(names: Iterable[str], indent: int) -> str:
     return "".join(f"{' ' * indent}{json.dumps(name)},\n" for name in names)
 
 
+def _is_secret(name: str) -> bool:
+    return name in SECRET_FIELD_NAMES or name.endswith(SECRET_FIELD_SUFFIXES)
+
+
 _REDACTING_REPR = f"""
 
 # Secrets in models (tokens, passwords, keys) show as '***' in repr() and str(), so that logging
@@ -334,7 +339,29 @@ _REDACTING_METHOD = """
 
 class RedactSecretsPlugin(Plugin):
     """Makes the generated `BaseModel` show secret fields (`SECRET_FIELD_NAMES`, and names ending
-    in `SECRET_FIELD_SUFFIXES`) as '***' in repr and str."""
+    in `SECRET_FIELD_SUFFIXES`) as '***' in repr and str; a secret field an operation renames
+    with a GraphQL alias (`jwt: token`), whose Python name no rule knows, is left out of them."""
+
+    def generate_result_field(
+        self, field_implementation: ast.AnnAssign, operation_definition: Any, field: FieldNode
+    ) -> ast.AnnAssign:
+        # The model knows the field by its alias only: before, repr showed `jwt='<the token>'`.
+        # pydantic's own repr=False leaves it out of repr and str; the attribute and
+        # model_dump() still give it.
+        name = field_implementation.target
+        if not (
+            field.alias is not None
+            and _is_secret(str_to_snake_case(field.name.value))
+            and not (isinstance(name, ast.Name) and _is_secret(name.id))
+        ):
+            return field_implementation
+        hidden = ast.keyword(arg="repr", value=ast.Constant(False))
+        value = field_implementation.value
+        if isinstance(value, ast.Call) and getattr(value.func, "id", None) == "Field":
+            value.keywords.append(hidden)
+        else:
+            field_implementation.value = ast.Call(ast.Name("Field"), [], [hidden])
+        return field_implementation
 
     def copy_code(self, copied_code: str) -> str:
         marker = "class BaseModel(PydanticBaseModel):"
