@@ -344,7 +344,14 @@ def _operation_of(response: httpx.Response) -> str | None:
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, pydantic.BaseModel):
-        return value.model_dump(by_alias=True, exclude_unset=True)
+        try:
+            return value.model_dump(by_alias=True, exclude_unset=True)
+        except ValueError as exc:
+            # pydantic wraps what a field's serializer raised (oeus_kraken.scalars refusing a
+            # naive datetime in an input model) in its PydanticSerializationError: raise ours.
+            if isinstance(exc.__cause__, KrakenError):
+                raise exc.__cause__ from None
+            raise
     if isinstance(value, list):
         return [_jsonable(item) for item in value]
     return value

@@ -79,12 +79,6 @@ async def test_a_variable_the_api_cannot_read_as_meant_is_refused_before_anythin
     assert "\n" not in str(refused.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="base._jsonable (lead's core): pydantic wraps the refusal of a naive datetime inside "
-    "an input model (ProductInput.available_at) in its PydanticSerializationError, not a "
-    "KrakenError; patch in /tmp/probe15-models/base-input-model-serializer-refusal.patch",
-)
 async def test_a_naive_datetime_inside_an_input_model_is_refused_as_a_configuration_error(
     make_client: Any, fake_kraken: FakeKraken
 ) -> None:
