@@ -16,6 +16,7 @@ import decimal
 import io
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from typing import TextIO
@@ -178,10 +179,47 @@ def exit_code(error: KrakenError) -> int:
     return EXIT_CODES["error"]
 
 
+# The library's advice speaks to a program: a keyword argument to raise, a client to create
+# again, code to regenerate. A command's user has none of these; each such sentence, and what
+# the user can do instead.
+_PROGRAM_ADVICE = (
+    ("Retry later, or raise timeout=.", "Run the command again later."),
+    ("retry later, or raise timeout=.", "run the command again later."),
+    (
+        "Ask for less (smaller pages), or raise max_response_bytes=.",
+        "Check that the URL is Kraken's GraphQL endpoint (for usage: ask for fewer days).",
+    ),
+    (
+        "regenerate from a fresh schema (`make schema`, or `oeus-kraken codegen` with a new "
+        "--schema).",
+        "upgrade oeus-kraken (pip install --upgrade oeus-kraken).",
+    ),
+)
+_CORRECT_THE_CREDENTIAL = re.compile(
+    r"The client will not send this .+? again: create it with a corrected one\."
+)
+_ASK_FOR_A_NEW_CLIENT = (
+    "Create the client with a new RefreshToken, or with an APIKey, OrganizationSecretKey or "
+    "EmailPassword."
+)
+
+
+def _in_a_users_words(text: str, call: Invocation) -> str:
+    """`text` with the library's advice to a program replaced by the command line's."""
+    for program, user in _PROGRAM_ADVICE:
+        text = text.replace(program, user)
+    source = call.credential_source or "the credential"
+    text = _CORRECT_THE_CREDENTIAL.sub(f"Correct {source} and run the command again.", text)
+    return text.replace(
+        _ASK_FOR_A_NEW_CLIENT,
+        f"Set a new refresh token ({source}), or another credential (see --help).",
+    )
+
+
 def message(error: KrakenError, call: Invocation) -> str:
     """The error's own words, with what this run knows and the library does not: which URL,
     from where; which account; which option to change."""
-    text = str(error)
+    text = _in_a_users_words(str(error), call)
     if isinstance(error, APIConnectionError) and call.url:
         # The library names the URL it tried; the run adds where that URL came from.
         return f"{text} (URL {shown_url(call.url)}, from {call.url_source})"
