@@ -1,6 +1,7 @@
 """The commands that call the API, against a server that fails them: each failure is one line
 saying what the command's user can do (an option or variable to correct, run again later), never
-what a program using the library would do (raise `timeout=`, create the client again).
+what a program using the library would do (raise `timeout=`, create the client again); and `quote`,
+a mutation, is never sent twice after an answer that may have been acted on.
 """
 
 from __future__ import annotations
@@ -180,3 +181,30 @@ def test_an_answer_of_another_shape_says_to_upgrade_not_regenerate_code(
 
     line = _failure_line(cli, monkeypatch, wrong_shape, argv, "error")
     assert "upgrade oeus-kraken" in line
+
+
+# -- quote: a mutation, sent once ----------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("clean_env", "quick_timeouts", "instant_waits")
+@pytest.mark.parametrize("fault", ["no answer", "connection dropped mid-answer"])
+@pytest.mark.parametrize(
+    "argv",
+    [("quote", "--postal-code", "75001"), ("quote", "--account", ACCOUNT, "--json")],
+    ids=["create-quote", "customer-quote"],
+)
+def test_a_quote_is_sent_once_when_its_answer_may_have_been_acted_on(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, fault: str, argv: tuple[str, ...]
+) -> None:
+    def cut_short(_: Request) -> Iterator[tuple[bytes, float]]:
+        if fault == "no answer":
+            yield b"", 5.0
+            return
+        yield b'HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{"data":', 0.0
+        raise OSError("the connection drops")  # (HostileServer closes it)
+
+    with _served(monkeypatch, cut_short) as server:
+        run = cli(*argv)
+        mutations = [r for r in server.requests if not _is_token_request(r)]
+    assert_one_error_line(run, "quote", "unreachable")
+    assert len(mutations) == 1
