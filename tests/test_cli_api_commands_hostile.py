@@ -1,7 +1,8 @@
 """The commands that call the API, against a server that fails them: each failure is one line
 saying what the command's user can do (an option or variable to correct, run again later), never
-what a program using the library would do (raise `timeout=`, create the client again); and `quote`,
-a mutation, is never sent twice after an answer that may have been acted on.
+what a program using the library would do (raise `timeout=`, create the client again); `quote`,
+a mutation, is never sent twice after an answer that may have been acted on; and nothing secret
+the API quotes back reaches stderr.
 """
 
 from __future__ import annotations
@@ -208,3 +209,29 @@ def test_a_quote_is_sent_once_when_its_answer_may_have_been_acted_on(
         mutations = [r for r in server.requests if not _is_token_request(r)]
     assert_one_error_line(run, "quote", "unreachable")
     assert len(mutations) == 1
+
+
+# -- secrets the API quotes back -------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core (_call.attempt): a data call's error is masked for its token only; a "
+    "credential or refresh token the API quotes back reaches the message (README: 'an answer "
+    "that quotes a credential or token back: *** in its place'). Proposed patch: "
+    "/tmp/probe15-cli/core-mask-credentials-in-data-call-errors.patch",
+)
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize(
+    "argv", [API_COMMANDS["viewer"], API_COMMANDS["quote"]], ids=["query", "mutation"]
+)
+def test_a_credential_or_refresh_token_an_api_error_quotes_back_is_not_on_stderr(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
+) -> None:
+    def quoting_back(_: Request) -> Iterable[tuple[bytes, float]]:
+        return _graphql_error(f"could not read {SECRET_KEY} / {REFRESH_TOKEN}", "KT-CT-1605")
+
+    with _served(monkeypatch, quoting_back):
+        run = cli(*argv, "-v")
+    assert run.code == 1
+    assert (SECRET_KEY in run.err, REFRESH_TOKEN in run.err) == (False, False)
