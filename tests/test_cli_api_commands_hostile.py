@@ -46,6 +46,7 @@ PROGRAM_ADVICE = (
     "max_response_bytes=",
     "create it",
     "Create the client",
+    "Point the client",
     "make schema",
 )
 
@@ -182,6 +183,41 @@ def test_an_answer_of_another_shape_says_to_upgrade_not_regenerate_code(
 
     line = _failure_line(cli, monkeypatch, wrong_shape, argv, "error")
     assert "upgrade oeus-kraken" in line
+
+
+@pytest.mark.usefixtures("clean_env", "instant_waits")
+@pytest.mark.parametrize(
+    ("status", "advice"),
+    [
+        ("301 Moved Permanently", "set KRAKEN_URL to the GraphQL endpoint itself"),
+        ("404 Not Found", "check the URL (from KRAKEN_URL)"),
+        ("502 Bad Gateway", "run the command again later"),
+    ],
+)
+@pytest.mark.parametrize("argv", API_COMMANDS.values(), ids=API_COMMANDS.keys())
+def test_an_http_status_with_no_graphql_answer_says_what_to_do_about_it(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, status: str, advice: str, argv: tuple[str, ...]
+) -> None:
+    def page(_: Request) -> Iterable[tuple[bytes, float]]:
+        headers = "Location: https://elsewhere.example/v1/graphql/\r\n" if "301" in status else ""
+        return at_once(b"<html><body>no</body></html>", status=status, headers=headers)
+
+    assert advice in _failure_line(cli, monkeypatch, page, argv, "error")
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_a_redirected_token_request_names_the_variable_to_set(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    redirect = at_once(
+        b"", status="308 Permanent Redirect", headers="Location: https://x.example/\r\n"
+    )
+    with HostileServer(lambda _: redirect) as server:
+        monkeypatch.setenv("KRAKEN_URL", server.url)
+        monkeypatch.setenv("KRAKEN_API_KEY", SECRET_KEY)
+        line = assert_one_error_line(cli("viewer"), "viewer", "error")
+    assert "Set KRAKEN_URL to the GraphQL endpoint itself" in line
+    assert "Point the client" not in line
 
 
 # -- quote: a mutation, sent once ----------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import TextIO
 from .._config import PRODUCTION_URL, TEST_URL, shown_url
 from .._errors import (
     APIConnectionError,
+    APIStatusError,
     AuthenticationError,
     ConfigurationError,
     KrakenError,
@@ -202,12 +203,34 @@ _ASK_FOR_A_NEW_CLIENT = (
     "Create the client with a new RefreshToken, or with an APIKey, OrganizationSecretKey or "
     "EmailPassword."
 )
+_POINT_THE_CLIENT = "Point the client at the GraphQL endpoint itself."
+
+
+def _give_the_endpoint(call: Invocation) -> str:
+    """What to change so that the URL is the endpoint: the option or variable that gave it."""
+    if call.url_source in ("--url", "KRAKEN_URL"):
+        return f"set {call.url_source} to the GraphQL endpoint itself"
+    return "give --url or KRAKEN_URL the GraphQL endpoint itself"
+
+
+def _status_advice(error: APIStatusError, call: Invocation) -> str:
+    """What to do about an HTTP status with no GraphQL answer, which the library's line only
+    names (`HTTP 502 Bad Gateway: <the page>`): a redirect is not followed (the URL is not the
+    endpoint), a 4xx is most often a wrong URL, a 5xx is the API's own trouble."""
+    status = error.status_code or 0
+    if 300 <= status < 400:
+        return f"the URL redirects, which the command does not follow: {_give_the_endpoint(call)}"
+    if 400 <= status < 500:
+        return f"check the URL (from {call.url_source}): is it Kraken's GraphQL endpoint?"
+    return "the API is failing: run the command again later"
 
 
 def _in_a_users_words(text: str, call: Invocation) -> str:
     """`text` with the library's advice to a program replaced by the command line's."""
     for program, user in _PROGRAM_ADVICE:
         text = text.replace(program, user)
+    endpoint = _give_the_endpoint(call)
+    text = text.replace(_POINT_THE_CLIENT, f"{endpoint[0].upper()}{endpoint[1:]}.")
     source = call.credential_source or "the credential"
     text = _CORRECT_THE_CREDENTIAL.sub(f"Correct {source} and run the command again.", text)
     return text.replace(
@@ -231,6 +254,9 @@ def message(error: KrakenError, call: Invocation) -> str:
         )
     if isinstance(error, RateLimitError):
         return _rate_limited(error)
+    # (Not a line that already says what to do about the URL: a redirected token request.)
+    if isinstance(error, APIStatusError) and "GraphQL endpoint" not in text:
+        return f"{text} ({_status_advice(error, call)})"
     if isinstance(error, PermissionDeniedError) and getattr(call.args, "auth", None) == (
         "organisation"
     ):
