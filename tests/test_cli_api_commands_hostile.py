@@ -18,7 +18,7 @@ from hostile_server import HostileServer, Request, at_once
 
 import oeus_kraken._client
 from oeus_kraken import SyncKrakenClient
-from oeus_kraken.sandbox import DEMO_EMAIL
+from oeus_kraken.sandbox import DEMO_EMAIL, SandboxServer
 
 __all__ = ["clean_env", "cli", "instant_waits", "sandbox_env"]  # fixtures, used by name
 
@@ -218,6 +218,16 @@ def test_a_redirected_token_request_names_the_variable_to_set(
         line = assert_one_error_line(cli("viewer"), "viewer", "error")
     assert "Set KRAKEN_URL to the GraphQL endpoint itself" in line
     assert "Point the client" not in line
+    assert line.count("GraphQL endpoint") == 1  # (said once)
+
+
+def test_a_page_that_names_the_endpoint_itself_still_gets_the_advice(
+    cli: Cli, sandbox_env: None, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sandbox's 404 page says where its endpoint is: the line still says what to change.
+    monkeypatch.setenv("KRAKEN_URL", sandbox.url + "v1/graphql/")
+    line = assert_one_error_line(cli("fan-club"), "fan-club", "error")
+    assert "check the URL (from KRAKEN_URL)" in line
 
 
 # -- quote: a mutation, sent once ----------------------------------------------------------------

@@ -204,6 +204,7 @@ _ASK_FOR_A_NEW_CLIENT = (
     "EmailPassword."
 )
 _POINT_THE_CLIENT = "Point the client at the GraphQL endpoint itself."
+_URL_ADVICE = (_POINT_THE_CLIENT, "Check that the URL is the Kraken GraphQL endpoint itself.")
 
 
 def _give_the_endpoint(call: Invocation) -> str:
@@ -254,8 +255,10 @@ def message(error: KrakenError, call: Invocation) -> str:
         )
     if isinstance(error, RateLimitError):
         return _rate_limited(error)
-    # (Not a line that already says what to do about the URL: a redirected token request.)
-    if isinstance(error, APIStatusError) and "GraphQL endpoint" not in text:
+    # (Not a line in which the library already says what to do about the URL: a redirected
+    # token request, a 401 to one. Judged by the library's words, not by the page's.)
+    said = str(error)
+    if isinstance(error, APIStatusError) and not any(advice in said for advice in _URL_ADVICE):
         return f"{text} ({_status_advice(error, call)})"
     if isinstance(error, PermissionDeniedError) and getattr(call.args, "auth", None) == (
         "organisation"
