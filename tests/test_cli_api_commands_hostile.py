@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from auth_helpers import token_response
 from cli_helpers import Cli, assert_one_error_line, clean_env, cli, instant_waits, sandbox_env
-from hostile_server import HostileServer, Request, at_once
+from hostile_server import HostileServer, Request, at_once, trickle
 
 import oeus_kraken._client
 from oeus_kraken import SyncKrakenClient
@@ -142,15 +142,24 @@ def test_a_rejected_credential_names_the_option_or_variable_to_correct(
     assert not any(advice in line for advice in PROGRAM_ADVICE), line
 
 
+def _no_answer(_: Request) -> Iterable[tuple[bytes, float]]:
+    return [(b"", 5.0)]  # nothing, for longer than the timeout
+
+
+def _trickling(_: Request) -> Iterable[tuple[bytes, float]]:
+    return trickle(b'{"data": {}}' + b" " * 100, every=0.1)  # past the deadline, a byte at a time
+
+
 @pytest.mark.usefixtures("clean_env", "quick_timeouts", "instant_waits")
+@pytest.mark.parametrize("server", [_no_answer, _trickling], ids=["no-answer", "trickling"])
 @pytest.mark.parametrize("argv", API_COMMANDS.values(), ids=API_COMMANDS.keys())
 def test_a_call_that_times_out_says_run_again_later_not_raise_a_timeout(
-    cli: Cli, monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
+    cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
+    server: Callable[[Request], Iterable[tuple[bytes, float]]],
+    argv: tuple[str, ...],
 ) -> None:
-    def no_answer(_: Request) -> Iterable[tuple[bytes, float]]:
-        return [(b"", 5.0)]  # nothing, for longer than the timeout
-
-    line = _failure_line(cli, monkeypatch, no_answer, argv, "unreachable")
+    line = _failure_line(cli, monkeypatch, server, argv, "unreachable")
     assert "run the command again later" in line.lower()
 
 
