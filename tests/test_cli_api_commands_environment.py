@@ -4,14 +4,32 @@ set but blank. Each either works or is one line saying what to change."""
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from cli_helpers import Cli, assert_one_error_line, clean_env, cli, sandbox_env
+from cli_helpers import (
+    Cli,
+    assert_one_error_line,
+    clean_env,
+    cli,
+    instant_waits,
+    process_env,
+    sandbox_env,
+)
 
-from oeus_kraken.sandbox import DEMO_EMAIL, DEMO_PASSWORD, SandboxServer
+from oeus_kraken.sandbox import (
+    DEMO_EMAIL,
+    DEMO_ORGANIZATION_SECRET_KEY,
+    DEMO_PASSWORD,
+    SandboxServer,
+)
 
-__all__ = ["clean_env", "cli", "sandbox_env"]  # fixtures, used by name
+__all__ = ["clean_env", "cli", "instant_waits", "sandbox_env"]  # fixtures, used by name
 
 
 @pytest.mark.parametrize(
@@ -31,7 +49,7 @@ def test_kraken_url_spelt_loosely_still_reaches_the_endpoint(
     assert (run.code, run.err) == (0, "")
 
 
-@pytest.mark.usefixtures("clean_env")
+@pytest.mark.usefixtures("clean_env", "instant_waits")
 def test_kraken_url_with_a_host_beyond_ascii_names_it_as_given_and_exits_4(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -51,3 +69,37 @@ def test_a_credential_variable_set_but_blank_is_called_blank_not_unset(
     line = assert_one_error_line(cli("viewer"), "viewer", "usage")
     assert f"{variable} is set but blank" in line
     assert DEMO_PASSWORD not in line
+
+
+def _viewer_under_umask_0(argv: tuple[str, ...], sandbox: SandboxServer, tmp_path: Path) -> int:
+    env = process_env(
+        {"KRAKEN_URL": sandbox.url, "KRAKEN_ORGANIZATION_SECRET_KEY": DEMO_ORGANIZATION_SECRET_KEY},
+        tmp_path,
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "oeus_kraken", *argv],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+        preexec_fn=lambda: os.umask(0),  # what a careless shell or service manager leaves
+    )
+    return done.returncode
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_the_token_cache_is_owner_only_even_under_umask_0(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    assert _viewer_under_umask_0(("viewer", "--csv"), sandbox, tmp_path) == 0
+    folder = tmp_path / "cache" / "oeus-kraken"
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in folder.iterdir()}
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert "tokens.json" in modes
+    assert set(modes.values()) == {0o600}, modes
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_no_token_cache_writes_no_file_at_all(sandbox: SandboxServer, tmp_path: Path) -> None:
+    assert _viewer_under_umask_0(("viewer", "--no-token-cache"), sandbox, tmp_path) == 0
+    assert not (tmp_path / "cache").exists()
