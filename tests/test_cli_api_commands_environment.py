@@ -103,3 +103,29 @@ def test_the_token_cache_is_owner_only_even_under_umask_0(
 def test_no_token_cache_writes_no_file_at_all(sandbox: SandboxServer, tmp_path: Path) -> None:
     assert _viewer_under_umask_0(("viewer", "--no-token-cache"), sandbox, tmp_path) == 0
     assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "blank"),
+    [
+        ("--api-key", ""),
+        ("--organization-secret-key", " "),
+        ("--refresh-token", ""),
+        ("--email", ""),
+        ("--password", "\n"),
+    ],
+)
+def test_a_credential_option_given_blank_is_refused_not_replaced_by_the_environments(
+    cli: Cli,
+    sandbox_env: None,
+    sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    option: str,
+    blank: str,
+) -> None:
+    # `--api-key "$USER_KEY"` with USER_KEY unset: the run must not go on as whoever the
+    # environment names (here the organisation, which sees every account).
+    monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", DEMO_ORGANIZATION_SECRET_KEY)
+    line = assert_one_error_line(cli("viewer", option, blank), "viewer", "usage")
+    assert f"{option} is empty" in line
+    assert sandbox.stats.requests == 0

@@ -446,15 +446,23 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
     """The credential the options give, if any."""
     # Stripped as the KRAKEN_* variables are (credentials_from_env): `--api-key "$(cat key)"`
     # keeps a Windows file's \r, which the same key from the environment never carried.
+    given = {
+        "--organization-secret-key": args.organization_secret_key,
+        "--api-key": args.api_key,
+        "--email": args.email,
+        "--password": args.password,
+        "--refresh-token": args.refresh_token,
+    }
+    # An option given blank (`--api-key "$KEY"` with KEY unset) is a mistake, as an empty
+    # --url is: read as not given, the run went on as whoever KRAKEN_* named.
+    for option, value in given.items():
+        if value is not None and not value.strip():
+            raise ConfigurationError(
+                f"{option} is empty: give its value (better in the environment, see --help), "
+                "or leave the option out"
+            )
     org_key, api_key, email, password, refresh_token = (
-        (value or "").strip()
-        for value in (
-            args.organization_secret_key,
-            args.api_key,
-            args.email,
-            args.password,
-            args.refresh_token,
-        )
+        (value or "").strip() for value in given.values()
     )
     if org_key:
         return OrganizationSecretKey(org_key)
