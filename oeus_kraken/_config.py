@@ -194,8 +194,11 @@ def credentials_from_env(environ: Mapping[str, str] | None = None) -> Credential
         return EmailPassword(email, password)
     if email or password:
         missing = "KRAKEN_PASSWORD" if email else "KRAKEN_EMAIL"
+        # Set to nothing but spaces (`KRAKEN_PASSWORD="$PW"` with PW empty) is not "not set":
+        # `env` shows it there, and the line must not send the user looking for a typo.
+        state = "set but blank" if missing in env else "not set"
         raise ConfigurationError(
-            f"KRAKEN_EMAIL and KRAKEN_PASSWORD go together, but {missing} is not set"
+            f"KRAKEN_EMAIL and KRAKEN_PASSWORD go together, but {missing} is {state}"
         )
     if token := _env(env, "KRAKEN_REFRESH_TOKEN"):
         return RefreshToken(token)

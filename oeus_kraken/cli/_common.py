@@ -422,18 +422,47 @@ def add_command(
 # -- the client ------------------------------------------------------------------------------------
 
 
+# Where each kind of credential comes from: its option(s), its variable(s). A failure line
+# names the one this run used, so that the user knows what to correct.
+_CREDENTIAL_SOURCES: dict[type, tuple[str, str]] = {
+    OrganizationSecretKey: ("--organization-secret-key", "KRAKEN_ORGANIZATION_SECRET_KEY"),
+    APIKey: ("--api-key", "KRAKEN_API_KEY"),
+    EmailPassword: ("--email and --password", "KRAKEN_EMAIL and KRAKEN_PASSWORD"),
+    RefreshToken: ("--refresh-token", "KRAKEN_REFRESH_TOKEN"),
+}
+
+
+def credentials_and_source(args: argparse.Namespace) -> tuple[Credentials | None, str | None]:
+    """The run's credential, and the option or variable it came from (None, None: none)."""
+    from_options = _credentials(args)
+    credentials = from_options or credentials_from_env()
+    if credentials is None:
+        return None, None
+    option, variable = _CREDENTIAL_SOURCES[type(credentials)]
+    return credentials, option if from_options else variable
+
+
 def _credentials(args: argparse.Namespace) -> Credentials | None:
+    """The credential the options give, if any."""
     # Stripped as the KRAKEN_* variables are (credentials_from_env): `--api-key "$(cat key)"`
     # keeps a Windows file's \r, which the same key from the environment never carried.
+    given = {
+        "--organization-secret-key": args.organization_secret_key,
+        "--api-key": args.api_key,
+        "--email": args.email,
+        "--password": args.password,
+        "--refresh-token": args.refresh_token,
+    }
+    # An option given blank (`--api-key "$KEY"` with KEY unset) is a mistake, as an empty
+    # --url is: read as not given, the run went on as whoever KRAKEN_* named.
+    for option, value in given.items():
+        if value is not None and not value.strip():
+            raise ConfigurationError(
+                f"{option} is empty: give its value (better in the environment, see --help), "
+                "or leave the option out"
+            )
     org_key, api_key, email, password, refresh_token = (
-        (value or "").strip()
-        for value in (
-            args.organization_secret_key,
-            args.api_key,
-            args.email,
-            args.password,
-            args.refresh_token,
-        )
+        (value or "").strip() for value in given.values()
     )
     if org_key:
         return OrganizationSecretKey(org_key)
@@ -445,7 +474,7 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
         return EmailPassword(email, password)
     if refresh_token:
         return RefreshToken(refresh_token)
-    return credentials_from_env()
+    return None
 
 
 def api_url(args: argparse.Namespace) -> tuple[str, str]:
@@ -514,6 +543,7 @@ class Invocation:
     url: str | None = None
     url_source: str | None = None
     account: str | None = None  # the account number asked about, for error messages
+    credential_source: str | None = None  # "--api-key", "KRAKEN_API_KEY": for error messages
     _client: SyncKrakenClient | None = field(default=None, repr=False)
 
     def client(self) -> SyncKrakenClient:
@@ -527,7 +557,7 @@ class Invocation:
         args = self.args
         self.url, self.url_source = api_url(args)
         url = _checked_url(self.url, self.url_source, args.allow_insecure_http)
-        credentials = _credentials(args)
+        credentials, self.credential_source = credentials_and_source(args)
         if credentials is None and args.auth != "public":
             raise ConfigurationError(
                 f"no credentials: {self.command} needs {_WHOSE[args.auth]}. Set "

@@ -16,6 +16,7 @@ import decimal
 import io
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from typing import TextIO
@@ -23,6 +24,7 @@ from typing import TextIO
 from .._config import PRODUCTION_URL, TEST_URL, shown_url
 from .._errors import (
     APIConnectionError,
+    APIStatusError,
     AuthenticationError,
     ConfigurationError,
     KrakenError,
@@ -178,10 +180,70 @@ def exit_code(error: KrakenError) -> int:
     return EXIT_CODES["error"]
 
 
+# The library's advice speaks to a program: a keyword argument to raise, a client to create
+# again, code to regenerate. A command's user has none of these; each such sentence, and what
+# the user can do instead.
+_PROGRAM_ADVICE = (
+    ("Retry later, or raise timeout=.", "Run the command again later."),
+    ("retry later, or raise timeout=.", "run the command again later."),
+    (
+        "Ask for less (smaller pages), or raise max_response_bytes=.",
+        "Check that the URL is Kraken's GraphQL endpoint (for usage: ask for fewer days).",
+    ),
+    (
+        "regenerate from a fresh schema (`make schema`, or `oeus-kraken codegen` with a new "
+        "--schema).",
+        "upgrade oeus-kraken (pip install --upgrade oeus-kraken).",
+    ),
+)
+_CORRECT_THE_CREDENTIAL = re.compile(
+    r"The client will not send this .+? again: create it with a corrected one\."
+)
+_ASK_FOR_A_NEW_CLIENT = (
+    "Create the client with a new RefreshToken, or with an APIKey, OrganizationSecretKey or "
+    "EmailPassword."
+)
+_POINT_THE_CLIENT = "Point the client at the GraphQL endpoint itself."
+_URL_ADVICE = (_POINT_THE_CLIENT, "Check that the URL is the Kraken GraphQL endpoint itself.")
+
+
+def _give_the_endpoint(call: Invocation) -> str:
+    """What to change so that the URL is the endpoint: the option or variable that gave it."""
+    if call.url_source in ("--url", "KRAKEN_URL"):
+        return f"set {call.url_source} to the GraphQL endpoint itself"
+    return "give --url or KRAKEN_URL the GraphQL endpoint itself"
+
+
+def _status_advice(error: APIStatusError, call: Invocation) -> str:
+    """What to do about an HTTP status with no GraphQL answer, which the library's line only
+    names (`HTTP 502 Bad Gateway: <the page>`): a redirect is not followed (the URL is not the
+    endpoint), a 4xx is most often a wrong URL, a 5xx is the API's own trouble."""
+    status = error.status_code or 0
+    if 300 <= status < 400:
+        return f"the URL redirects, which the command does not follow: {_give_the_endpoint(call)}"
+    if 400 <= status < 500:
+        return f"check the URL (from {call.url_source}): is it Kraken's GraphQL endpoint?"
+    return "the API is failing: run the command again later"
+
+
+def _in_a_users_words(text: str, call: Invocation) -> str:
+    """`text` with the library's advice to a program replaced by the command line's."""
+    for program, user in _PROGRAM_ADVICE:
+        text = text.replace(program, user)
+    endpoint = _give_the_endpoint(call)
+    text = text.replace(_POINT_THE_CLIENT, f"{endpoint[0].upper()}{endpoint[1:]}.")
+    source = call.credential_source or "the credential"
+    text = _CORRECT_THE_CREDENTIAL.sub(f"Correct {source} and run the command again.", text)
+    return text.replace(
+        _ASK_FOR_A_NEW_CLIENT,
+        f"Set a new refresh token ({source}), or another credential (see --help).",
+    )
+
+
 def message(error: KrakenError, call: Invocation) -> str:
     """The error's own words, with what this run knows and the library does not: which URL,
     from where; which account; which option to change."""
-    text = str(error)
+    text = _in_a_users_words(str(error), call)
     if isinstance(error, APIConnectionError) and call.url:
         # The library names the URL it tried; the run adds where that URL came from.
         return f"{text} (URL {shown_url(call.url)}, from {call.url_source})"
@@ -193,6 +255,11 @@ def message(error: KrakenError, call: Invocation) -> str:
         )
     if isinstance(error, RateLimitError):
         return _rate_limited(error)
+    # (Not a line in which the library already says what to do about the URL: a redirected
+    # token request, a 401 to one. Judged by the library's words, not by the page's.)
+    said = str(error)
+    if isinstance(error, APIStatusError) and not any(advice in said for advice in _URL_ADVICE):
+        return f"{text} ({_status_advice(error, call)})"
     if isinstance(error, PermissionDeniedError) and getattr(call.args, "auth", None) == (
         "organisation"
     ):

@@ -1,0 +1,292 @@
+"""The commands that call the API, against a server that fails them: each failure is one line
+saying what the command's user can do (an option or variable to correct, run again later), never
+what a program using the library would do (raise `timeout=`, create the client again); `quote`,
+a mutation, is never sent twice after an answer that may have been acted on; and nothing secret
+the API quotes back reaches stderr.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import pytest
+from auth_helpers import token_response
+from cli_helpers import Cli, assert_one_error_line, clean_env, cli, instant_waits, sandbox_env
+from hostile_server import HostileServer, Request, at_once, trickle
+
+import oeus_kraken._client
+from oeus_kraken import SyncKrakenClient
+from oeus_kraken.sandbox import DEMO_EMAIL, SandboxServer
+
+__all__ = ["clean_env", "cli", "instant_waits", "sandbox_env"]  # fixtures, used by name
+
+ACCOUNT = "A-5F3C9D21"
+ESI_ID = "10443720004512388"
+# A credential of the suite's own, distinctive enough to be found anywhere it leaks.
+SECRET_KEY = "sk_live_CLIPROBE-secret-4f1e9a"
+REFRESH_TOKEN = "RTCLIPROBE-secret-77b2c0"
+
+# Each API command once, with what it calls first after any token (the operation a failure names).
+API_COMMANDS = {
+    "viewer": ("viewer",),
+    "account": ("account", ACCOUNT),
+    "products": ("products",),
+    "rates": ("rates", "--esi-id", ESI_ID),
+    "quote": ("quote", "--postal-code", "75001"),
+    "fan-club": ("fan-club",),
+    "esi": ("esi", ESI_ID),
+    "address": ("address", "--street", "1 Main St", "--postal-code", "75001"),
+    "usage": ("usage", ACCOUNT, "--from", "2026-10-15", "--to", "2026-10-15"),
+}
+# What a command's user cannot act on: the library's advice to a program.
+PROGRAM_ADVICE = (
+    "timeout=",
+    "max_response_bytes=",
+    "create it",
+    "Create the client",
+    "Point the client",
+    "make schema",
+)
+
+
+def _is_token_request(request: Request) -> bool:
+    return b"obtainKrakenToken" in request.body
+
+
+def _token() -> Iterator[tuple[bytes, float]]:
+    return at_once(json.dumps(token_response(refresh_token=REFRESH_TOKEN)).encode())
+
+
+def _graphql_error(message: str, code: str) -> Iterator[tuple[bytes, float]]:
+    error = {"message": message, "extensions": {"errorCode": code}}
+    return at_once(json.dumps({"data": None, "errors": [error]}).encode())
+
+
+@pytest.fixture
+def quick_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands' client with a 0.5 s timeout in place of 30 s: what a timeout makes the
+    command say, without waiting for the real one."""
+
+    class Quick(SyncKrakenClient):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **{**kwargs, "timeout": 0.5})
+
+    monkeypatch.setattr(oeus_kraken._client, "SyncKrakenClient", Quick)
+
+
+def _served(
+    monkeypatch: pytest.MonkeyPatch, data: Callable[[Request], Iterable[tuple[bytes, float]]]
+) -> HostileServer:
+    """A server answering token requests with a token, and every other request with `data`;
+    KRAKEN_URL names it, KRAKEN_ORGANIZATION_SECRET_KEY the suite's key."""
+
+    def answer(request: Request) -> Iterable[tuple[bytes, float]]:
+        return _token() if _is_token_request(request) else data(request)
+
+    server = HostileServer(answer)
+    monkeypatch.setenv("KRAKEN_URL", server.url)
+    monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", SECRET_KEY)
+    return server
+
+
+def _failure_line(
+    cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
+    data: Callable[[Request], Iterable[tuple[bytes, float]]],
+    argv: tuple[str, ...],
+    kind: str,
+) -> str:
+    """The one line `oeus-kraken ARGV` fails with against `_served(data)`, which gives no advice
+    meant for a program."""
+    with _served(monkeypatch, data):
+        line = assert_one_error_line(cli(*argv), argv[0], kind)
+    assert not any(advice in line for advice in PROGRAM_ADVICE), line
+    return line
+
+
+# -- what to do, in the command line's words ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "variables", "source"),
+    [
+        (
+            (),
+            {"KRAKEN_ORGANIZATION_SECRET_KEY": "sk_test_org_not_a_key"},
+            "KRAKEN_ORGANIZATION_SECRET_KEY",
+        ),
+        (("--api-key", "sk_test_not_a_key"), {}, "--api-key"),
+        (
+            (),
+            {"KRAKEN_EMAIL": DEMO_EMAIL, "KRAKEN_PASSWORD": "not-it"},
+            "KRAKEN_EMAIL and KRAKEN_PASSWORD",
+        ),
+        ((), {"KRAKEN_REFRESH_TOKEN": "not-a-refresh-token"}, "KRAKEN_REFRESH_TOKEN"),
+    ],
+    ids=["org-key-variable", "api-key-option", "email-password-variables", "refresh-token"],
+)
+def test_a_rejected_credential_names_the_option_or_variable_to_correct(
+    cli: Cli,
+    sandbox_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    options: tuple[str, ...],
+    variables: dict[str, str],
+    source: str,
+) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    line = assert_one_error_line(cli("viewer", "--no-token-cache", *options), "viewer", "auth")
+    assert source in line
+    assert not any(advice in line for advice in PROGRAM_ADVICE), line
+
+
+def _no_answer(_: Request) -> Iterable[tuple[bytes, float]]:
+    return [(b"", 5.0)]  # nothing, for longer than the timeout
+
+
+def _trickling(_: Request) -> Iterable[tuple[bytes, float]]:
+    return trickle(b'{"data": {}}' + b" " * 100, every=0.1)  # past the deadline, a byte at a time
+
+
+@pytest.mark.usefixtures("clean_env", "quick_timeouts", "instant_waits")
+@pytest.mark.parametrize("server", [_no_answer, _trickling], ids=["no-answer", "trickling"])
+@pytest.mark.parametrize("argv", API_COMMANDS.values(), ids=API_COMMANDS.keys())
+def test_a_call_that_times_out_says_run_again_later_not_raise_a_timeout(
+    cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
+    server: Callable[[Request], Iterable[tuple[bytes, float]]],
+    argv: tuple[str, ...],
+) -> None:
+    line = _failure_line(cli, monkeypatch, server, argv, "unreachable")
+    assert "run the command again later" in line.lower()
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("argv", API_COMMANDS.values(), ids=API_COMMANDS.keys())
+def test_an_answer_beyond_the_size_cap_says_to_check_the_url_not_raise_the_cap(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
+) -> None:
+    def endless(_: Request) -> Iterator[tuple[bytes, float]]:
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        yield head + b"Transfer-Encoding: chunked\r\n\r\n", 0.0
+        while True:  # a body that never ends
+            yield b"100000\r\n" + b" " * 0x100000 + b"\r\n", 0.0
+
+    assert "GraphQL endpoint" in _failure_line(cli, monkeypatch, endless, argv, "error")
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("argv", API_COMMANDS.values(), ids=API_COMMANDS.keys())
+def test_an_answer_of_another_shape_says_to_upgrade_not_regenerate_code(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
+) -> None:
+    def wrong_shape(_: Request) -> Iterator[tuple[bytes, float]]:
+        # Each command's root field, a number where an object or a list belongs.
+        wrong = dict.fromkeys(("viewer", "account", "getFanClubDiscount", "createQuote"), 5)
+        wrong |= dict.fromkeys(
+            ("products", "addressLookup", "productsWithConciseApplicableRates"), 5
+        )
+        return at_once(json.dumps({"data": wrong}).encode())
+
+    line = _failure_line(cli, monkeypatch, wrong_shape, argv, "error")
+    assert "upgrade oeus-kraken" in line
+
+
+@pytest.mark.usefixtures("clean_env", "instant_waits")
+@pytest.mark.parametrize(
+    ("status", "advice"),
+    [
+        ("301 Moved Permanently", "set KRAKEN_URL to the GraphQL endpoint itself"),
+        ("404 Not Found", "check the URL (from KRAKEN_URL)"),
+        ("502 Bad Gateway", "run the command again later"),
+    ],
+)
+@pytest.mark.parametrize("argv", API_COMMANDS.values(), ids=API_COMMANDS.keys())
+def test_an_http_status_with_no_graphql_answer_says_what_to_do_about_it(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, status: str, advice: str, argv: tuple[str, ...]
+) -> None:
+    def page(_: Request) -> Iterable[tuple[bytes, float]]:
+        headers = "Location: https://elsewhere.example/v1/graphql/\r\n" if "301" in status else ""
+        return at_once(b"<html><body>no</body></html>", status=status, headers=headers)
+
+    assert advice in _failure_line(cli, monkeypatch, page, argv, "error")
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_a_redirected_token_request_names_the_variable_to_set(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    redirect = at_once(
+        b"", status="308 Permanent Redirect", headers="Location: https://x.example/\r\n"
+    )
+    with HostileServer(lambda _: redirect) as server:
+        monkeypatch.setenv("KRAKEN_URL", server.url)
+        monkeypatch.setenv("KRAKEN_API_KEY", SECRET_KEY)
+        line = assert_one_error_line(cli("viewer"), "viewer", "error")
+    assert "Set KRAKEN_URL to the GraphQL endpoint itself" in line
+    assert "Point the client" not in line
+    assert line.count("GraphQL endpoint") == 1  # (said once)
+
+
+def test_a_page_that_names_the_endpoint_itself_still_gets_the_advice(
+    cli: Cli, sandbox_env: None, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sandbox's 404 page says where its endpoint is: the line still says what to change.
+    monkeypatch.setenv("KRAKEN_URL", sandbox.url + "v1/graphql/")
+    line = assert_one_error_line(cli("fan-club"), "fan-club", "error")
+    assert "check the URL (from KRAKEN_URL)" in line
+
+
+# -- quote: a mutation, sent once ----------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("clean_env", "quick_timeouts", "instant_waits")
+@pytest.mark.parametrize("fault", ["no answer", "connection dropped mid-answer"])
+@pytest.mark.parametrize(
+    "argv",
+    [("quote", "--postal-code", "75001"), ("quote", "--account", ACCOUNT, "--json")],
+    ids=["create-quote", "customer-quote"],
+)
+def test_a_quote_is_sent_once_when_its_answer_may_have_been_acted_on(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, fault: str, argv: tuple[str, ...]
+) -> None:
+    def cut_short(_: Request) -> Iterator[tuple[bytes, float]]:
+        if fault == "no answer":
+            yield b"", 5.0
+            return
+        yield b'HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{"data":', 0.0
+        raise OSError("the connection drops")  # (HostileServer closes it)
+
+    with _served(monkeypatch, cut_short) as server:
+        run = cli(*argv)
+        mutations = [r for r in server.requests if not _is_token_request(r)]
+    assert_one_error_line(run, "quote", "unreachable")
+    assert len(mutations) == 1
+
+
+# -- secrets the API quotes back -------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core (_call.attempt): a data call's error is masked for its token only; a "
+    "credential or refresh token the API quotes back reaches the message (README: 'an answer "
+    "that quotes a credential or token back: *** in its place'). Proposed patch: "
+    "/tmp/probe15-cli/core-mask-credentials-in-data-call-errors.patch",
+)
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize(
+    "argv", [API_COMMANDS["viewer"], API_COMMANDS["quote"]], ids=["query", "mutation"]
+)
+def test_a_credential_or_refresh_token_an_api_error_quotes_back_is_not_on_stderr(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
+) -> None:
+    def quoting_back(_: Request) -> Iterable[tuple[bytes, float]]:
+        return _graphql_error(f"could not read {SECRET_KEY} / {REFRESH_TOKEN}", "KT-CT-1605")
+
+    with _served(monkeypatch, quoting_back):
+        run = cli(*argv, "-v")
+    assert run.code == 1
+    assert (SECRET_KEY in run.err, REFRESH_TOKEN in run.err) == (False, False)
