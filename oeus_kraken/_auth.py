@@ -203,6 +203,12 @@ class KrakenAuth(httpx.Auth):
         with self._lock:
             return self._state.token_info()
 
+    @property
+    def secrets(self) -> list[str]:
+        """The credential's secret values and the refresh tokens known, which an error must
+        show as *** wherever an answer quotes them (read without the lock: attributes)."""
+        return self._state.secrets
+
     def has_usable_token(self) -> bool:
         return self.fresh_token() is not None
 

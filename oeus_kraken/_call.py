@@ -133,15 +133,16 @@ def attempt(auth: KrakenAuth, call: Call) -> Generator[Effect, Any, httpx.Respon
     except httpx.HTTPError as exc:  # no answer (a token request's are KrakenErrors already)
         # (A server may echo the token into a malformed status line, which h11 quotes.)
         token = call.request.headers.get("Authorization") or ""
-        failure = transport_error(exc, call.operation, [token])
+        failure = transport_error(exc, call.operation, [token, *auth.secrets])
     if failure is not None:
         raise failure
     clean = call.errors_ruled_out or not may_have_errors(response.content)
     if response.status_code != 200 or not clean:
         # Raises what the answer carries, if anything. A server may quote the request's
-        # Authorization back, and that token may still work: masked, as a credential is.
+        # Authorization back, and that token may still work: masked, as a credential is; so
+        # are the credential and the refresh token, which it saw in a token request before.
         token = call.request.headers.get("Authorization") or ""
-        read_response_masking(response, call.operation, [token])
+        read_response_masking(response, call.operation, [token, *auth.secrets])
     return response
 
 

@@ -253,6 +253,17 @@ class TokenState:
         self._latest = -math.inf  # the latest `now` decided at: a later one before it means
         # the clock went back (see _clock_went_back)
 
+    @property
+    def secrets(self) -> list[str]:
+        """What an answer must never show: the credential's secret values and the refresh
+        tokens known (a server may quote them back in any later answer, not only the token
+        request's)."""
+        known = [self._refresh_token, self._spent_refresh_token]
+        if self.credentials is not None:
+            variables = self.credentials.token_variables()
+            known += [value for name, value in variables.items() if name != "email"]
+        return [secret for secret in known if secret]
+
     # -- deciding ---------------------------------------------------------------------------------
 
     def valid_token(self, now: float) -> HeldToken | None:

@@ -269,13 +269,6 @@ def test_a_quote_is_sent_once_when_its_answer_may_have_been_acted_on(
 # -- secrets the API quotes back -------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_call.attempt): a data call's error is masked for its token only; a "
-    "credential or refresh token the API quotes back reaches the message (README: 'an answer "
-    "that quotes a credential or token back: *** in its place'). Proposed patch: "
-    "/tmp/probe15-cli/core-mask-credentials-in-data-call-errors.patch",
-)
 @pytest.mark.usefixtures("clean_env")
 @pytest.mark.parametrize(
     "argv", [API_COMMANDS["viewer"], API_COMMANDS["quote"]], ids=["query", "mutation"]
