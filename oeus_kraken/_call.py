@@ -105,6 +105,8 @@ def retrying(
                 together=call.retry_in,
             )
             if delay is None:
+                if call.mutation and call.sent and policy.may_have_run(error):
+                    raise _may_have_run(error) from error.__cause__
                 raise
             logger.warning(
                 "%s failed (%s: %s); retry %d of %d in %.1f s",
@@ -117,6 +119,14 @@ def retrying(
             )
         retries += 1
         yield Sleep(delay)
+
+
+def _may_have_run(error: KrakenError) -> KrakenError:
+    """A mutation's failure after it left: not "could not reach" alone, as it may have run."""
+    return error.copy(
+        f"{error.message} The mutation was sent, so the API may have carried it out; it is not "
+        "sent again: check (the account's quotes, payments, ...) before you send it again."
+    )
 
 
 def attempt(auth: KrakenAuth, call: Call) -> Generator[Effect, Any, httpx.Response]:

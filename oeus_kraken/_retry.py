@@ -65,6 +65,11 @@ class RetryPolicy:
         backoff = min(self.max_delay, self.base_delay * 2.0 ** min(retries_done, _MAX_DOUBLINGS))
         return backoff * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not cryptography)
 
+    def may_have_run(self, error: KrakenError) -> bool:
+        """Is `error` one a query is retried after but a mutation is not: the request left, and
+        the API may have carried it out?"""
+        return self._retryable(error, mutation=False) and not self._retryable(error, mutation=True)
+
     @staticmethod
     def _retryable(error: KrakenError, mutation: bool) -> bool:
         if isinstance(error, RateLimitError):

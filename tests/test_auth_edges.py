@@ -16,7 +16,7 @@ import pickle
 import re
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,7 @@ from loopback_kraken import (
 )
 
 from oeus_kraken import (
+    APIConnectionError,
     APIStatusError,
     AuthenticationError,
     ConfigurationError,
@@ -916,3 +917,36 @@ async def test_a_hook_that_replaces_a_token_requests_stream_can_read_it(kind: st
         finally:
             await caller.close()
     assert len(read) == 2  # the token request's body, then the call's
+
+
+# -- a mutation whose answer was lost --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_a_mutation_whose_answer_was_cut_off_says_it_may_have_been_carried_out(
+    kind: str,
+) -> None:
+    """A mutation is never sent twice once it may have run (a connection lost mid-answer), and
+    the error said only "could not reach the Kraken API ... Check the URL and the network",
+    though the API had it: a user retrying by hand could create a second quote or payment."""
+    kraken = scripted()
+
+    def answer(request: Request) -> Iterator[tuple[bytes, float]]:
+        if b"obtainKrakenToken" in request.body:
+            yield from kraken.over_socket(request)
+            return
+        yield b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{", 0.0
+        raise OSError("connection lost")  # (HostileServer closes the connection)
+
+    with HostileServer(answer) as endpoint:
+        caller = Caller.make(kind, endpoint.url, max_retries=2)
+        try:
+            with pytest.raises(APIConnectionError) as raised:
+                await caller.execute("mutation quoteIt { createQuote { id } }", "quoteIt")
+        finally:
+            await caller.close()
+        sent = [request for request in endpoint.requests if b"quoteIt" in request.body]
+    assert len(sent) == 1
+    said = str(raised.value)
+    assert "may have carried it out" in said
+    assert "not sent again" in said
