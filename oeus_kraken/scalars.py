@@ -104,10 +104,26 @@ def parse_json_string(value: object) -> object:
     return value
 
 
+def _check_keys(value: object) -> None:
+    """A TypeError for a dict key that is not a str, however deep."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError("a dict key that is not a str")
+            _check_keys(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_keys(item)
+
+
 def serialize_json_string(value: JSONValue) -> str:
     try:
         # allow_nan=False: NaN and Infinity are not JSON, and the API's store refuses them.
-        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+        encoded = json.dumps(value, separators=(",", ":"), allow_nan=False)
+        # json.dumps writes a key 1 as "1" and None as "null": {1: "a", "1": "b"} would go with
+        # "1" twice and the API keep one value of the two, silently. (After dumps, which has
+        # refused a cycle, so this walk ends.)
+        _check_keys(value)
     except (TypeError, ValueError, RecursionError) as exc:
         # The value itself is not quoted: metadata may hold what should not reach a log.
         raise _refused(
@@ -115,6 +131,7 @@ def serialize_json_string(value: JSONValue) -> str:
             "float (not NaN or infinity), bool and None; convert the rest (a datetime to its "
             f".isoformat(), a Decimal to str) first ({type(exc).__name__})"
         ) from None
+    return encoded
 
 
 def parse_big_int(value: object) -> object:

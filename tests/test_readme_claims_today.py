@@ -17,8 +17,14 @@ from typing import Any
 import httpx
 import pytest
 
-from oeus_kraken import ConfigurationError, ProductInput, SyncKrakenClient
-from oeus_kraken.sandbox import SandboxServer
+from oeus_kraken import (
+    APIKey,
+    ConfigurationError,
+    LinkedObjectType,
+    ProductInput,
+    SyncKrakenClient,
+)
+from oeus_kraken.sandbox import DEMO_ACCOUNT_NUMBERS, DEMO_API_KEY, SandboxServer
 
 NAIVE = datetime(2026, 10, 1, 12)  # no tzinfo: Kraken would read it in a zone of its choosing
 IN_THE_CORE = (
@@ -92,3 +98,48 @@ def test_an_aware_datetime_in_a_dict_is_sent_with_its_offset(sandbox: SandboxSer
     assert b'"availableAt":"2026-10-01T12:00:00Z"' in sent[-1].content or (
         b'"availableAt":"2026-10-01T12:00:00+00:00"' in sent[-1].content
     )
+
+
+# -- update_metadata's value "takes what JSON holds" ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param({1: "a", "1": "b"}, id="int-key-colliding-with-its-string"),
+        pytest.param({"outer": [{None: "a", "null": "b"}]}, id="none-key-nested"),
+        pytest.param({True: "on"}, id="bool-key"),
+    ],
+)
+def test_metadata_with_a_key_json_has_not_is_refused_before_sending(
+    sandbox: SandboxServer, value: Any
+) -> None:
+    # Before: json.dumps wrote 1 as "1" and None as "null", so {1: "a", "1": "b"} went as
+    # {"1":"a","1":"b"} and the API kept one of the two values without a word.
+    sent: list[httpx.Request] = []
+    with (
+        httpx.Client(trust_env=False, event_hooks={"request": [sent.append]}) as http,
+        SyncKrakenClient(sandbox.url, credentials=APIKey(DEMO_API_KEY), http_client=http) as k,
+        pytest.raises(ConfigurationError, match="str keys"),
+    ):
+        k.update_metadata(
+            linked_object_type=LinkedObjectType.ACCOUNT,
+            identifier=DEMO_ACCOUNT_NUMBERS[0],
+            key="k",
+            value=value,
+        )
+    assert sent == []
+
+
+def test_metadata_of_json_values_is_sent_and_read_back(sandbox: SandboxServer) -> None:
+    value = {"a": [1, 2.5, None, True, {"b": "c"}], "": "empty key"}
+    with SyncKrakenClient(sandbox.url, credentials=APIKey(DEMO_API_KEY)) as kraken:
+        result = kraken.update_metadata(
+            linked_object_type=LinkedObjectType.ACCOUNT,
+            identifier=DEMO_ACCOUNT_NUMBERS[0],
+            key="k",
+            value=value,
+        )
+    assert result.update_metadata is not None
+    assert result.update_metadata.metadata is not None
+    assert result.update_metadata.metadata.value == value
