@@ -17,10 +17,12 @@ Everything raised is a `KrakenError`. The two classes differ only in how they ca
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import weakref
 from collections.abc import Callable, Coroutine, Generator, Mapping
+from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -60,6 +62,7 @@ from ._retry import RetryPolicy
 from ._steps import Effect, Send, perform_async, perform_sync, run_async, run_sync
 from ._token_store import TokenStore
 from ._tokens import TokenInfo
+from .scalars import serialize_datetime, serialize_decimal
 
 if TYPE_CHECKING:
     import asyncio
@@ -354,7 +357,15 @@ def _jsonable(value: Any) -> Any:
             raise
     if isinstance(value, list):
         return [_jsonable(item) for item in value]
-    return value
+    if isinstance(value, dict):
+        # An input object given as a plain dict goes as pydantic's JSON makes it: check what the
+        # input model's scalars would refuse (README: "Dates, times and numbers you send").
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, dt.datetime):
+        return serialize_datetime(value)  # a naive one: a ConfigurationError, nothing sent
+    if isinstance(value, Decimal):
+        return serialize_decimal(value)  # NaN, infinities: a ConfigurationError
+    return value  # (a plain date stays: it may be a Date, which it is right for)
 
 
 class KrakenBaseClient(_KrakenBaseClient[httpx.Client, httpx.Response, TokenInfo]):
