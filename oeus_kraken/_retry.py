@@ -26,8 +26,14 @@ from ._errors import APIConnectionError, APIStatusError, KrakenError, RateLimitE
 
 # httpx errors raised before a single byte of the request was sent.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# Doublings of the backoff that matter: 2 ** 64 times any base delay is past any cap.
-_MAX_DOUBLINGS = 64
+
+
+def doubled(times: int) -> float:
+    """2 ** times, the exponent capped at 64, for a backoff that doubles while failures go on:
+    2.0 ** 1024 overflows (OverflowError, untyped), and a count of failures in a row reaches it
+    in a long outage (or with a large max_retries). 2 ** 64 times any base delay is past every
+    cap, so the wait is the same."""
+    return 2.0 ** min(times, 64)
 
 
 @dataclass(frozen=True)
@@ -59,10 +65,7 @@ class RetryPolicy:
                 return None if wait > self.max_retry_after else float(wait)
         elif together is not None:
             return together
-        # The exponent is capped before the power is taken: 2.0 ** 1024 overflows (OverflowError,
-        # untyped), and a large max_retries reaches it after a thousand retries. Any cap past
-        # the one that reaches max_delay gives the same wait.
-        backoff = min(self.max_delay, self.base_delay * 2.0 ** min(retries_done, _MAX_DOUBLINGS))
+        backoff = min(self.max_delay, self.base_delay * doubled(retries_done))
         return backoff * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not cryptography)
 
     def may_have_run(self, error: KrakenError) -> bool:

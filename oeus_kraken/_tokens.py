@@ -30,6 +30,7 @@ from ._credentials import Credentials, RefreshToken
 from ._durations import say_seconds
 from ._errors import AuthenticationError, KrakenError, RateLimitError
 from ._kt_codes import REFRESHABLE_REJECTIONS, Category, category_of
+from ._retry import doubled
 from ._steps import Signal
 from ._token_store import StoredTokens
 
@@ -466,7 +467,7 @@ class TokenState:
             self._rate_limits_in_a_row += 1
             wait = error.retry_after
             if wait is None:
-                wait = RATE_LIMIT_BACKOFF * _doubled(self._rate_limits_in_a_row - 1)
+                wait = RATE_LIMIT_BACKOFF * doubled(self._rate_limits_in_a_row - 1)
                 wait = min(wait, RATE_LIMIT_BACKOFF_CAP)
             self._gate = _Gate(error, now + wait)
             logger.warning(
@@ -499,7 +500,7 @@ class TokenState:
     def _failed_in_passing(self, flight: Flight, now: float) -> None:
         self._last_failure = flight
         self._failures_in_a_row += 1
-        backoff = min(RETRY_BACKOFF * _doubled(self._failures_in_a_row - 1), RETRY_BACKOFF_CAP)
+        backoff = min(RETRY_BACKOFF * doubled(self._failures_in_a_row - 1), RETRY_BACKOFF_CAP)
         self._retry_at = now + backoff * random.uniform(0.5, 1.0)  # noqa: S311 (jitter)
         self._retrying = False
 
@@ -525,7 +526,7 @@ class TokenState:
             return
         self._rejections_in_a_row += 1
         if self._rejections_in_a_row >= 2:
-            pause = REJECTION_BACKOFF * _doubled(self._rejections_in_a_row - 2)
+            pause = REJECTION_BACKOFF * doubled(self._rejections_in_a_row - 2)
             pause = min(pause, REJECTION_BACKOFF_CAP)
             self._paced_until = now + pause
             logger.warning(
@@ -649,13 +650,6 @@ class TokenState:
             claims=dict(held.claims),
             token=held.token,
         )
-
-
-def _doubled(times: int) -> float:
-    """2 ** times, the exponent capped: the counts of failures in a row grow for as long as an
-    outage lasts, and a float times 2 ** 1024 overflows (OverflowError, on every call from the
-    1025th failure on). 2 ** 64 seconds is past every cap."""
-    return 2.0 ** min(times, 64)
 
 
 def _no_other_credential(what: str, cause: KrakenError | None = None) -> AuthenticationError:
