@@ -142,18 +142,21 @@ def attempt(auth: KrakenAuth, call: Call) -> Generator[Effect, Any, httpx.Respon
             response = yield from auth.authorized(call)
     except httpx.HTTPError as exc:  # no answer (a token request's are KrakenErrors already)
         # (A server may echo the token into a malformed status line, which h11 quotes.)
-        token = call.request.headers.get("Authorization") or ""
-        failure = transport_error(exc, call.operation, [token, *auth.secrets])
+        failure = transport_error(exc, call.operation, _secrets(auth, call))
     if failure is not None:
         raise failure
     clean = call.errors_ruled_out or not may_have_errors(response.content)
     if response.status_code != 200 or not clean:
-        # Raises what the answer carries, if anything. A server may quote the request's
-        # Authorization back, and that token may still work: masked, as a credential is; so
-        # are the credential and the refresh token, which it saw in a token request before.
-        token = call.request.headers.get("Authorization") or ""
-        read_response_masking(response, call.operation, [token, *auth.secrets])
+        # Raises what the answer carries, if anything, with `_secrets` masked.
+        read_response_masking(response, call.operation, _secrets(auth, call))
     return response
+
+
+def _secrets(auth: KrakenAuth, call: Call) -> list[str]:
+    """What an error about the call must show as ***: the token its request carried (a server
+    may quote the request's Authorization back, and that token may still work), and the
+    credential and refresh tokens, which the server saw in a token request before."""
+    return [call.request.headers.get("Authorization") or "", *auth.secrets]
 
 
 def check_call_keywords(
