@@ -152,10 +152,11 @@ def decimal_text(value: object, what: str) -> str:
         pass
     if not value.is_finite():
         raise ConfigurationError(f"interval {what} must be a finite number, not {value}")
-    if decimal_width(value) > STORED_DIGITS:
+    width = decimal_width(value)
+    if width > STORED_DIGITS:
         # Written out first, Decimal("1E+999999999") was a billion digits: a MemoryError.
         raise ConfigurationError(
-            f"interval {what} {value:.3E} has {decimal_width(value)} digits written out, more "
+            f"interval {what} {value:.3E} has {width} digits written out, more "
             f"than the store keeps ({STORED_DIGITS}, the widest Parquet decimal)"
         )
     text = format(value, "f")
