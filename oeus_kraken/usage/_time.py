@@ -46,6 +46,12 @@ def _local_date(day: object) -> date:
     return day
 
 
+def _check_range(first: object, last: object) -> None:
+    """Two Texas local dates, `last` not before `first`."""
+    if _local_date(last) < _local_date(first):
+        raise ConfigurationError(f"the date range ends ({last}) before it starts ({first})")
+
+
 def local_day_bounds(day: date) -> tuple[datetime, datetime]:
     """The UTC instants a Texas local day starts and ends at: [start, end).
 
@@ -63,15 +69,13 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def local_days(first: date, last: date) -> list[date]:
     """Every local date from `first` to `last`, both included."""
-    if _local_date(last) < _local_date(first):
-        raise ConfigurationError(f"the date range ends ({last}) before it starts ({first})")
+    _check_range(first, last)
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def local_range_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     """The UTC instants [start, end) covering local dates `first` to `last`, both included."""
-    if _local_date(last) < _local_date(first):
-        raise ConfigurationError(f"the date range ends ({last}) before it starts ({first})")
+    _check_range(first, last)
     return local_day_bounds(first)[0], local_day_bounds(last)[1]
 
 
