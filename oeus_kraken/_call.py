@@ -351,13 +351,13 @@ class RequestBuilder:
         timeout: Any,
         extensions: Mapping[str, Any] | None,
     ) -> httpx.Request:
-        chosen = extensions.get("timeout") if extensions else None
-        if extensions and chosen is not None and not chosen.keys() >= _TIMEOUT_PARTS:
+        parts = extensions.get("timeout") if extensions else None
+        if extensions and parts is not None and not parts.keys() >= _TIMEOUT_PARTS:
             # httpx reads a missing part of a timeout extension as no limit: a call naming only
             # its connect timeout had no read timeout, so no deadline (README: every attempt
             # ends within the read timeout). The parts it leaves out are the call's timeout's.
             given = http.timeout if timeout is httpx.USE_CLIENT_DEFAULT else httpx.Timeout(timeout)
-            extensions = {**extensions, "timeout": {**given.as_dict(), **chosen}}
+            extensions = {**extensions, "timeout": {**given.as_dict(), **parts}}
         # Cookies and params are merged into each request by httpx's rules: left to httpx.
         fast = not (headers or http.cookies or http.params)
         known = self._client is not None and self._client() is http
