@@ -143,6 +143,7 @@ class TokenCaller:
     retry_in: float | None = None  # after a failed token request: when to retry with the others
     sent: bool = False  # did the request itself leave (not only its token request)?
     errors_ruled_out: bool = False  # its answer provably carries no `errors` (may_have_errors)
+    attached: str | None = None  # the token its request carries already (RequestBuilder's)
 
 
 # Every KrakenAuth, so that a forked child can give each a fresh lock (see _after_fork).
@@ -228,7 +229,8 @@ class KrakenAuth(httpx.Auth):
         token = self.fresh_token() or (yield from self.ensure_token(caller))
         resent = False
         while True:
-            request.headers["Authorization"] = token
+            if token is not caller.attached:
+                request.headers["Authorization"] = caller.attached = token
             caller.sent = True
             response: httpx.Response = yield Send(request, caller.deadline)
             # (Scanned once for the caller too: the scan of a 40 KB answer costs ~25 µs.)

@@ -314,16 +314,17 @@ class RequestBuilder:
     build_request parses the endpoint URL and merges the http_client's headers anew for every
     call: more than the rest of a call costs. So while the http_client is a plain httpx client
     with no cookies or params and the same headers as last time, and the call brings no headers
-    of its own, the URL and headers build_request made once are reused; otherwise build_request
-    builds the request. (tests/test_fast_path.py checks that both give the same requests.)
+    of its own, the URL and headers build_request made once are reused (kept, with Content-Length
+    and the call's token added, for each body length and token); otherwise build_request builds
+    the request. (tests/test_fast_path.py checks that both give the same requests.)
     """
 
     __slots__ = (
-        "_by_length",
         "_check",
         "_client",
         "_client_headers",
         "_headers",
+        "_kept_headers",
         "_url",
         "_usable",
         "url",
@@ -340,7 +341,7 @@ class RequestBuilder:
         self._client_headers: list[tuple[bytes, bytes]] = []
         self._url = httpx.URL(url)
         self._headers = httpx.Headers()
-        self._by_length: dict[int, httpx.Headers] = {}
+        self._kept_headers: dict[tuple[int, str | None], httpx.Headers] = {}
         self._usable = False
 
     def build(
@@ -350,7 +351,9 @@ class RequestBuilder:
         headers: Mapping[str, str] | None,
         timeout: Any,
         extensions: Mapping[str, Any] | None,
+        token: str | None = None,
     ) -> httpx.Request:
+        """The call's request, with `token` as its Authorization header (last) if given."""
         parts = extensions.get("timeout") if extensions else None
         if extensions and parts is not None and not parts.keys() >= _TIMEOUT_PARTS:
             # httpx reads a missing part of a timeout extension as no limit: a call naming only
@@ -377,19 +380,21 @@ class RequestBuilder:
                 extensions=extensions,
             )
             self._check(request)
+            if token is not None:
+                request.headers["Authorization"] = token
             return request
         extensions = dict(extensions or {})
         if "timeout" not in extensions:  # as build_request does: the caller's extension wins
             chosen = http.timeout if timeout is httpx.USE_CLIENT_DEFAULT else httpx.Timeout(timeout)
             extensions["timeout"] = chosen.as_dict()
-        length = len(body)
+        kind = (len(body), token)
+        headers = self._kept_headers.get(kind) or self._headers_for(kind)
         request = httpx.Request(
-            "POST",
-            self._url,
-            headers=self._by_length.get(length) or self._headers_for(length),
-            stream=httpx.ByteStream(body),
-            extensions=extensions,
+            "POST", self._url, headers=headers, stream=httpx.ByteStream(body), extensions=extensions
         )
+        # httpx's copy of the kept headers forgets their encoding, found again by decoding every
+        # header of every request (~1 µs): it is the kept headers' (found once).
+        request.headers.encoding = headers.encoding
         request.read()  # as build_request leaves it: the body read, ready to send again
         return request
 
@@ -400,7 +405,7 @@ class RequestBuilder:
         from ._transport import PLAIN_CLIENTS  # (loaded already, or httpcore loads: rare)
 
         self._client, self._client_headers = weakref.ref(http), http.headers.raw
-        self._by_length.clear()
+        self._kept_headers.clear()
         self._usable = False
         if type(http) not in PLAIN_CLIENTS:
             return
@@ -413,12 +418,15 @@ class RequestBuilder:
             return
         self._url, self._headers, self._usable = probe.url, httpx.Headers(raw[:-1]), True
 
-    def _headers_for(self, length: int) -> httpx.Headers:
-        """Our headers with Content-Length last; an operation's bodies often have one length
-        (the same variables), so each length's are kept (a few)."""
+    def _headers_for(self, kind: tuple[int, str | None]) -> httpx.Headers:
+        """Our headers with Content-Length and the token last; an operation's bodies often have
+        one length (the same variables), so each length's are kept (a few) for each token."""
+        length, token = kind
         headers = httpx.Headers(self._headers)
         headers["Content-Length"] = str(length)
-        if len(self._by_length) >= _LENGTHS_KEPT:
-            self._by_length.clear()
-        self._by_length[length] = headers
+        if token is not None:
+            headers["Authorization"] = token
+        if len(self._kept_headers) >= _LENGTHS_KEPT:
+            self._kept_headers.clear()
+        self._kept_headers[kind] = headers
         return headers

@@ -200,13 +200,16 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         if timeout is httpx.USE_CLIENT_DEFAULT:
             timeout = self._call_timeout
         body = request_body(query, operation_name, self._variables(variables) if variables else {})
-        request = self._requests.build(http, body, headers, timeout, extensions)
+        public = operation_name in self.kraken_public_operations
+        token = None if public else self.auth.fresh_token()
+        request = self._requests.build(http, body, headers, timeout, extensions, token)
         read = request.extensions["timeout"].get("read")
         return Call(
             request,
             operation=operation_name,
+            attached=token,
             mutation=is_mutation(query, operation_name),
-            public=operation_name in self.kraken_public_operations,
+            public=public,
             limit=read,
             retry_rate_limits=(options or DEFAULT_OPTIONS).retry_rate_limits,
         )

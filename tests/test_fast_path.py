@@ -391,8 +391,12 @@ def sync_client_with(http: httpx.Client, clock: FakeClock | None = None) -> Sync
     ("operation", "variables"),
     [("getViewer", {}), ("getAccount", {"accountNumber": "A-1234ABCD"}), (None, None)],
 )
+@pytest.mark.parametrize("token", [None, "tok-1"], ids=["no-token", "token"])
 def test_a_request_from_the_template_equals_build_requests_for_the_same_call(
-    options: dict[str, Any], operation: str | None, variables: dict[str, Any] | None
+    options: dict[str, Any],
+    operation: str | None,
+    variables: dict[str, Any] | None,
+    token: str | None,
 ) -> None:
     with httpx.Client(**options) as http:
         builder = _call.RequestBuilder(URL, check=lambda _request: None)
@@ -401,7 +405,7 @@ def test_a_request_from_the_template_equals_build_requests_for_the_same_call(
         for extra in ({}, {"timeout": 2.0}, {"extensions": {"trace": "t-1"}}):
             timeout = extra.get("timeout", httpx.USE_CLIENT_DEFAULT)
             extensions = extra.get("extensions")
-            fast = builder.build(http, body, None, timeout, extensions)
+            fast = builder.build(http, body, None, timeout, extensions, token)
             general = http.build_request(
                 "POST",
                 URL,
@@ -410,6 +414,8 @@ def test_a_request_from_the_template_equals_build_requests_for_the_same_call(
                 timeout=timeout,
                 extensions=extensions,
             )
+            if token is not None:  # as KrakenAuth.authorized puts it there
+                general.headers["Authorization"] = token
             assert builder._usable  # it was the fast path
             assert (fast.method, fast.url, fast.headers.raw, fast.content) == (
                 general.method,
@@ -467,7 +473,7 @@ def test_the_caches_of_the_fast_path_stay_small_whatever_is_sent() -> None:
             client.execute(f"query getViewer{n} {{ viewer {{ id }} }}" + " " * n, f"q{n}")
         assert client._requests._usable
         assert len(_call._body_starts) <= _call._MAX_BODY_STARTS
-        assert len(client._requests._by_length) <= _call._LENGTHS_KEPT
+        assert len(client._requests._kept_headers) <= _call._LENGTHS_KEPT
 
 
 # -- an auth set on the caller's http_client ------------------------------------------------------
