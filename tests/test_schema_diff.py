@@ -915,6 +915,33 @@ def test_a_json_file_that_is_no_introspection_result_is_one_line_and_exit_2(
     assert_one_line(run, 2, says)
 
 
+@pytest.mark.parametrize("where", ["a field", "an argument"])
+def test_an_introspection_result_with_a_type_wrapped_hundreds_deep_is_one_line_and_exit_2(
+    cli: Cli, project: Path, where: str
+) -> None:
+    # SDL's parser refuses [[[...]]] deeper than 200; JSON has no such limit. Before: the schema
+    # built, then graphql-core spelling the changed type out ended in a RecursionError
+    # traceback, exit 1 ("an operation breaks"); codegen and the sandbox did the same.
+    data = graphql.introspection_from_schema(graphql.build_schema(OLD_SDL))
+    wrapped: dict[str, object] = {"kind": "SCALAR", "name": "String", "ofType": None}
+    for _ in range(400):
+        wrapped = {"kind": "LIST", "name": None, "ofType": wrapped}
+    [viewer] = [kind for kind in data["__schema"]["types"] if kind["name"] == "Viewer"]
+    [email] = [field for field in viewer["fields"] if field["name"] == "email"]
+    if where == "a field":
+        email["type"] = wrapped
+    else:
+        email["args"] = [{"name": "x", "description": None, "type": wrapped,
+                          "defaultValue": None, "isDeprecated": False,
+                          "deprecationReason": None}]  # fmt: skip
+    (project / "new.json").write_text(json.dumps({"data": data}))
+    write_operations(project, "selectsNickname")
+
+    run = cli("schema", "diff", "old.graphql", "new.json", "--queries", "ops", "--no-builtin")
+
+    assert_one_line(run, 2, "new.json is not a valid GraphQL schema", "more than 200 deep")
+
+
 def test_paths_starting_with_a_tilde_are_in_the_home_folder(
     cli: Cli, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
