@@ -96,6 +96,23 @@ def test_an_input_field_made_nullable_as_its_default_changed_is_listed_for_both(
     assert '"INPUT_FIELD_TYPE_CHANGED"' in run.out
 
 
+@pytest.mark.parametrize("sends", ["{a: 1}", "$x"])
+def test_a_required_input_field_added_is_said_to_validate_only_where_it_does(
+    cli: Cli, here: Path, sends: str
+) -> None:
+    # Before: `f(x: {a: 1})`, which no longer validates, was said to "still validate, but
+    # break" as well, as if it were sent through a variable.
+    old = "input I { a: Int }\ntype Query { f(x: I): Int }\n"
+    new = "input I { a: Int, c: Int! }\ntype Query { f(x: I): Int }\n"
+    variables = "($x: I)" if sends == "$x" else ""
+    run = _diff(here, cli, old, new, f"query q{variables} {{ f(x: {sends}) }}\n")
+
+    assert run.code == 1, run
+    assert re.search(r"^q +breaks +ops/a\.graphql:1$", run.out, re.MULTILINE), run.out
+    assert ("still validates" in run.out) == (sends == "$x"), run.out
+    assert ("was not provided" in run.out) == (sends != "$x"), run.out
+
+
 SHAPES = {
     # operation -> its verdict, and a line the report must hold
     "query viaUnion { ab { ... on A { id } ... on B { id } } }": (
@@ -105,6 +122,16 @@ SHAPES = {
     "query sendsFilter($f: Filter) { things(filter: $f) { id } }": (
         "breaks",
         "input field Filter.kind: still validates, but breaks: FIELD_CHANGED_KIND",
+    ),
+    # A literal is judged by validation, as the server judges it. Before: Filter.kind made
+    # String! broke an operation writing `kind: "x"` "although it still validates".
+    'query writesKind { things(filter: {kind: "x"}) { id } }': (
+        "fine",
+        "FIELD_CHANGED_KIND             Filter.kind changed type from String to String!.",
+    ),
+    "query omitsKind { things(filter: {}) { id } }": (
+        "breaks",
+        "Field 'Filter.kind' of required type 'String!' was not provided.",
     ),
     "query readsUnit { unit }": (
         "fine",  # an output enum losing a value breaks no reader

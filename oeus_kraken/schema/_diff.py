@@ -297,7 +297,11 @@ def _silent_breaks(
     explained = {c for b in seen for c in b.changes}
     first_use: dict[str, Use] = {}
     for use in uses:
-        first_use.setdefault(use.coordinate, use)
+        # A value written in the text is the server's to judge, and validation is that
+        # judgement: `{code: "x"}` to a field made String! still works. Counted, it broke
+        # such operations "although they validate" (and ones that did not, saying they did).
+        if not use.literal:
+            first_use.setdefault(use.coordinate, use)
     found = []
     for change in breaking:
         used = first_use.get(change.affects or "")
