@@ -6,6 +6,7 @@ change on one line, and the exit status README gives each verdict (0 fine, 1 bre
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -111,6 +112,28 @@ def test_a_required_input_field_added_is_said_to_validate_only_where_it_does(
     assert re.search(r"^q +breaks +ops/a\.graphql:1$", run.out, re.MULTILINE), run.out
     assert ("still validates" in run.out) == (sends == "$x"), run.out
     assert ("was not provided" in run.out) == (sends != "$x"), run.out
+
+
+def test_an_argument_or_input_field_made_required_is_used_by_whoever_leaves_it_out(
+    cli: Cli, here: Path
+) -> None:
+    # Before: each change listed only the operations writing the argument or input field, so
+    # the JSON's used_by missed the very operations it broke (omitsA, omitsB).
+    old = "input I { b: Int }\ntype Query { f(a: Int, x: I): Int }\n"
+    new = "input I { b: Int! }\ntype Query { f(a: Int!, x: I): Int }\n"
+    operations = (
+        "query omitsA { f(x: {b: 1}) }\nquery writesA { f(a: 1, x: {b: 1}) }\n"
+        "query omitsB { f(a: 1, x: {}) }\nquery writesB { f(a: 2, x: {b: 2}) }\n"
+    )
+    run = _diff(here, cli, old, new, operations, "--json")
+
+    assert run.code == 1, run
+    report = json.loads(run.out)
+    used_by = {c["coordinate"]: c["used_by"] for c in report["changes"]["breaking"]}
+    assert set(used_by["Query.f(a:)"]) >= {"omitsA"}, used_by
+    assert set(used_by["I.b"]) >= {"omitsB"}, used_by
+    broken = {o["name"] for o in report["operations"] if o["verdict"] == "breaks"}
+    assert broken == {"omitsA", "omitsB"}, report["operations"]
 
 
 SHAPES = {

@@ -304,7 +304,9 @@ def _silent_breaks(
             first_use.setdefault(use.coordinate, use)
     found = []
     for change in breaking:
-        used = first_use.get(change.affects or "")
+        # The element changed where the operation uses it (an input field made required, sent
+        # through a variable), else the one the change affects (the input type it is in).
+        used = first_use.get(change.coordinate or "") or first_use.get(change.affects or "")
         if change.breaks_valid_use and used is not None and change not in explained:
             found.append(
                 Break(
