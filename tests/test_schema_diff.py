@@ -813,6 +813,19 @@ def test_an_unreachable_endpoint_is_exit_4_and_its_password_is_never_shown(
     assert "s3cret-pw" not in run.err
 
 
+@pytest.mark.parametrize("url", ["https://user:s3cret-pw@[::1/v1/graphql/", "HTTP://[::1"])
+def test_an_endpoint_url_with_a_malformed_host_is_one_line_and_exit_2_and_no_password(
+    cli: Cli, project: Path, url: str
+) -> None:
+    # Before: urllib's "Invalid IPv6 URL" ValueError as a traceback, exit 1 ("it breaks").
+    write_operations(project, "selectsNickname")
+
+    run = cli("schema", "diff", "old.graphql", url, "--queries", "ops", "--no-builtin")
+
+    assert_one_line(run, 2, "is not an http(s) URL with a host")
+    assert "s3cret-pw" not in run.err
+
+
 INTROSPECTED_URL = "https://kraken.test/v1/graphql/"
 
 

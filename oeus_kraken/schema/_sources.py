@@ -102,7 +102,12 @@ def shown_reason(reason: str) -> str:
 
 def is_url(source: str) -> bool:
     """Whether a command-line schema source names an endpoint rather than a file."""
-    return urlsplit(source.strip()).scheme.lower() in ("http", "https")
+    text = source.strip()
+    try:
+        return urlsplit(text).scheme.lower() in ("http", "https")
+    except ValueError:  # a malformed host ("https://[::1/"): a URL still, refused as one
+        # (one line, exit 2); before, urllib's ValueError was a traceback, exit 1.
+        return text.partition(":")[0].lower() in ("http", "https")
 
 
 def schema_from_sdl(sdl: str, label: str, *, check_sdl: bool = True) -> GraphQLSchema:
