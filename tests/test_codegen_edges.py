@@ -557,6 +557,18 @@ def test_codegen_refuses_an_operation_whose_class_or_method_python_cannot_name(
             "ops/a.graphql:1:1: operation p would take the parameter self_ twice "
             "($self and $self_)",
         ),
+        # Before: written, and `KrakenClient` was both the client and the operation's model;
+        # the package failed mypy --strict, and the method's return type named the client.
+        (
+            "query KrakenClient { viewer { email } }\n",
+            "ops/a.graphql:1:1: operation KrakenClient would define the class KrakenClient, "
+            "the package's own (in its async_client.py): rename it",
+        ),
+        (
+            "query syncKrakenClient { viewer { email } }\n",
+            "operation syncKrakenClient would define the class SyncKrakenClient, the package's "
+            "own (in its sync_client.py)",
+        ),
         (
             "query v { viewer { fullName full_name: fullName } }\n",
             "ops/a.graphql:1:1: operation v would give the class VViewer two fields named "
@@ -569,6 +581,8 @@ def test_codegen_refuses_an_operation_whose_class_or_method_python_cannot_name(
         "two operations' classes",
         "two variables",
         "a variable and a renamed one",
+        "the async client's name",
+        "the sync client's name",
         "two fields",
     ],
 )

@@ -813,6 +813,19 @@ def test_an_unreachable_endpoint_is_exit_4_and_its_password_is_never_shown(
     assert "s3cret-pw" not in run.err
 
 
+@pytest.mark.parametrize("url", ["https://user:s3cret-pw@[::1/v1/graphql/", "HTTP://[::1"])
+def test_an_endpoint_url_with_a_malformed_host_is_one_line_and_exit_2_and_no_password(
+    cli: Cli, project: Path, url: str
+) -> None:
+    # Before: urllib's "Invalid IPv6 URL" ValueError as a traceback, exit 1 ("it breaks").
+    write_operations(project, "selectsNickname")
+
+    run = cli("schema", "diff", "old.graphql", url, "--queries", "ops", "--no-builtin")
+
+    assert_one_line(run, 2, "is not an http(s) URL with a host")
+    assert "s3cret-pw" not in run.err
+
+
 INTROSPECTED_URL = "https://kraken.test/v1/graphql/"
 
 
@@ -913,6 +926,33 @@ def test_a_json_file_that_is_no_introspection_result_is_one_line_and_exit_2(
     run = cli("schema", "diff", "old.graphql", "new.json", "--queries", "ops", "--no-builtin")
 
     assert_one_line(run, 2, says)
+
+
+@pytest.mark.parametrize("where", ["a field", "an argument"])
+def test_an_introspection_result_with_a_type_wrapped_hundreds_deep_is_one_line_and_exit_2(
+    cli: Cli, project: Path, where: str
+) -> None:
+    # SDL's parser refuses [[[...]]] deeper than 200; JSON has no such limit. Before: the schema
+    # built, then graphql-core spelling the changed type out ended in a RecursionError
+    # traceback, exit 1 ("an operation breaks"); codegen and the sandbox did the same.
+    data = graphql.introspection_from_schema(graphql.build_schema(OLD_SDL))
+    wrapped: dict[str, object] = {"kind": "SCALAR", "name": "String", "ofType": None}
+    for _ in range(400):
+        wrapped = {"kind": "LIST", "name": None, "ofType": wrapped}
+    [viewer] = [kind for kind in data["__schema"]["types"] if kind["name"] == "Viewer"]
+    [email] = [field for field in viewer["fields"] if field["name"] == "email"]
+    if where == "a field":
+        email["type"] = wrapped
+    else:
+        email["args"] = [{"name": "x", "description": None, "type": wrapped,
+                          "defaultValue": None, "isDeprecated": False,
+                          "deprecationReason": None}]  # fmt: skip
+    (project / "new.json").write_text(json.dumps({"data": data}))
+    write_operations(project, "selectsNickname")
+
+    run = cli("schema", "diff", "old.graphql", "new.json", "--queries", "ops", "--no-builtin")
+
+    assert_one_line(run, 2, "new.json is not a valid GraphQL schema", "more than 200 deep")
 
 
 def test_paths_starting_with_a_tilde_are_in_the_home_folder(

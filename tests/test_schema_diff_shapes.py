@@ -6,6 +6,7 @@ change on one line, and the exit status README gives each verdict (0 fine, 1 bre
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -96,6 +97,45 @@ def test_an_input_field_made_nullable_as_its_default_changed_is_listed_for_both(
     assert '"INPUT_FIELD_TYPE_CHANGED"' in run.out
 
 
+@pytest.mark.parametrize("sends", ["{a: 1}", "$x"])
+def test_a_required_input_field_added_is_said_to_validate_only_where_it_does(
+    cli: Cli, here: Path, sends: str
+) -> None:
+    # Before: `f(x: {a: 1})`, which no longer validates, was said to "still validate, but
+    # break" as well, as if it were sent through a variable.
+    old = "input I { a: Int }\ntype Query { f(x: I): Int }\n"
+    new = "input I { a: Int, c: Int! }\ntype Query { f(x: I): Int }\n"
+    variables = "($x: I)" if sends == "$x" else ""
+    run = _diff(here, cli, old, new, f"query q{variables} {{ f(x: {sends}) }}\n")
+
+    assert run.code == 1, run
+    assert re.search(r"^q +breaks +ops/a\.graphql:1$", run.out, re.MULTILINE), run.out
+    assert ("still validates" in run.out) == (sends == "$x"), run.out
+    assert ("was not provided" in run.out) == (sends != "$x"), run.out
+
+
+def test_an_argument_or_input_field_made_required_is_used_by_whoever_leaves_it_out(
+    cli: Cli, here: Path
+) -> None:
+    # Before: each change listed only the operations writing the argument or input field, so
+    # the JSON's used_by missed the very operations it broke (omitsA, omitsB).
+    old = "input I { b: Int }\ntype Query { f(a: Int, x: I): Int }\n"
+    new = "input I { b: Int! }\ntype Query { f(a: Int!, x: I): Int }\n"
+    operations = (
+        "query omitsA { f(x: {b: 1}) }\nquery writesA { f(a: 1, x: {b: 1}) }\n"
+        "query omitsB { f(a: 1, x: {}) }\nquery writesB { f(a: 2, x: {b: 2}) }\n"
+    )
+    run = _diff(here, cli, old, new, operations, "--json")
+
+    assert run.code == 1, run
+    report = json.loads(run.out)
+    used_by = {c["coordinate"]: c["used_by"] for c in report["changes"]["breaking"]}
+    assert set(used_by["Query.f(a:)"]) >= {"omitsA"}, used_by
+    assert set(used_by["I.b"]) >= {"omitsB"}, used_by
+    broken = {o["name"] for o in report["operations"] if o["verdict"] == "breaks"}
+    assert broken == {"omitsA", "omitsB"}, report["operations"]
+
+
 SHAPES = {
     # operation -> its verdict, and a line the report must hold
     "query viaUnion { ab { ... on A { id } ... on B { id } } }": (
@@ -105,6 +145,16 @@ SHAPES = {
     "query sendsFilter($f: Filter) { things(filter: $f) { id } }": (
         "breaks",
         "input field Filter.kind: still validates, but breaks: FIELD_CHANGED_KIND",
+    ),
+    # A literal is judged by validation, as the server judges it. Before: Filter.kind made
+    # String! broke an operation writing `kind: "x"` "although it still validates".
+    'query writesKind { things(filter: {kind: "x"}) { id } }': (
+        "fine",
+        "FIELD_CHANGED_KIND             Filter.kind changed type from String to String!.",
+    ),
+    "query omitsKind { things(filter: {}) { id } }": (
+        "breaks",
+        "Field 'Filter.kind' of required type 'String!' was not provided.",
     ),
     "query readsUnit { unit }": (
         "fine",  # an output enum losing a value breaks no reader

@@ -347,7 +347,8 @@ def _run_twice(config: dict[str, Any], output_root: Path) -> Path:
             settings["schema_path"] = str(Path(printed) / "schema.graphql")
             Path(settings["schema_path"]).write_text(sdl, encoding="utf-8")
         _codegen(config)
-        refuse_problems(name_clashes(package, settings["queries_path"]))
+        own = dict((ASYNC_CLIENT, ASYNC_BASE, SYNC_CLIENT, SYNC_BASE))
+        refuse_problems(name_clashes(package, settings["queries_path"], own))
         sync_config = copy.deepcopy(config)
         sync_config["tool"]["ariadne-codegen"].update(
             async_client=False,

@@ -28,12 +28,16 @@ _NOT_MODELS = frozenset(
 )
 
 
-def name_clashes(package: Path, queries_path: str | Path) -> list[str]:
+def name_clashes(package: Path, queries_path: str | Path, own: dict[str, str]) -> list[str]:
     """One line per name the generated `package` would bind twice: a class an operation's
-    module defines over a name it imports, one that two modules define, or a class's field."""
+    module defines over a name it imports, one that two modules define, one of the package's
+    own classes (`own`: class name -> its module), or a class's field."""
     where = operations_by_module(Path(queries_path))
     problems: list[str] = []
-    defined_in: dict[str, str] = {}  # class name -> the first module defining it
+    # The package's own classes (`own`: KrakenClient, SyncKrakenClient, their bases), exported
+    # under the same names as the operations' classes: `query KrakenClient` gave a model the
+    # client's name, and the package failed mypy --strict.
+    defined_in: dict[str, str] = dict(own)  # class name -> the first module defining it
     for module in sorted(package.glob("*.py")):
         if module.stem in _NOT_MODELS:
             continue
@@ -50,6 +54,11 @@ def name_clashes(package: Path, queries_path: str | Path) -> list[str]:
                 problems.append(
                     f"{_operation(where, module.stem)} would define the class {name}, over the "
                     f"{name} its generated module imports: rename it"
+                )
+            elif first == own.get(name):
+                problems.append(
+                    f"{_operation(where, module.stem)} would define the class {name}, the "
+                    f"package's own (in its {first}.py): rename it"
                 )
             elif first != module.stem:
                 problems.append(

@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from graphql import (
+    GraphQLArgument,
     GraphQLEnumType,
+    GraphQLInputField,
     GraphQLInputObjectType,
     GraphQLInputType,
     GraphQLInterfaceType,
@@ -41,6 +43,7 @@ from graphql import (
     ast_from_value,
     find_breaking_changes,
     find_dangerous_changes,
+    is_non_null_type,
     print_ast,
 )
 
@@ -357,10 +360,48 @@ def _safe_type_changes(
     return changes
 
 
+def _input_value(
+    schema: GraphQLSchema, coordinate: str
+) -> GraphQLArgument | GraphQLInputField | None:
+    """The argument ("T.f(a:)") or input field ("T.f") at `coordinate`, if there is one."""
+    match = re.fullmatch(r"(\w+)\.(\w+)(?:\((\w+):\))?", coordinate)
+    if match is None:
+        return None
+    owner, name, arg = match.groups()
+    type_ = schema.type_map.get(owner)
+    found: GraphQLArgument | GraphQLInputField | None = None
+    if arg is not None and isinstance(type_, (GraphQLObjectType, GraphQLInterfaceType)):
+        field = type_.fields.get(name)
+        found = field.args.get(arg) if field is not None else None
+    elif arg is None and isinstance(type_, GraphQLInputObjectType):
+        found = type_.fields.get(name)
+    return found
+
+
+def _required(value: GraphQLArgument | GraphQLInputField | None) -> bool:
+    """Whether an operation must give the argument or input field (graphql-core's rule)."""
+    return value is not None and is_non_null_type(value.type) and value.default_value is Undefined
+
+
+def _made_required(change: SchemaChange, old: GraphQLSchema, new: GraphQLSchema) -> SchemaChange:
+    """An argument or input field made required affects whoever leaves it out too: its field
+    (as REQUIRED_ARG_ADDED's), or its input type (as REQUIRED_INPUT_FIELD_ADDED's). Before,
+    only the operations writing it were listed as using the change, and not the one it broke
+    (`req` selected without its argument)."""
+    coordinate = change.coordinate
+    if change.type not in ("ARG_CHANGED_KIND", "FIELD_CHANGED_KIND") or coordinate is None:
+        return change
+    was = _input_value(old, coordinate)
+    if was is None or _required(was) or not _required(_input_value(new, coordinate)):
+        return change
+    owner = coordinate.rsplit("(" if coordinate.endswith(":)") else ".", 1)[0]
+    return replace(change, affects=owner)
+
+
 def find_changes(old: GraphQLSchema, new: GraphQLSchema) -> tuple[SchemaChange, ...]:
     """Every change from `old` to `new`: breaking, then dangerous, then safe."""
     changes = [
-        _core_change("breaking", c.type.name, c.description)
+        _made_required(_core_change("breaking", c.type.name, c.description), old, new)
         for c in find_breaking_changes(old, new)
     ]
     changes += [

@@ -297,10 +297,16 @@ def _silent_breaks(
     explained = {c for b in seen for c in b.changes}
     first_use: dict[str, Use] = {}
     for use in uses:
-        first_use.setdefault(use.coordinate, use)
+        # A value written in the text is the server's to judge, and validation is that
+        # judgement: `{code: "x"}` to a field made String! still works. Counted, it broke
+        # such operations "although they validate" (and ones that did not, saying they did).
+        if not use.literal:
+            first_use.setdefault(use.coordinate, use)
     found = []
     for change in breaking:
-        used = first_use.get(change.affects or "")
+        # The element changed where the operation uses it (an input field made required, sent
+        # through a variable), else the one the change affects (the input type it is in).
+        used = first_use.get(change.coordinate or "") or first_use.get(change.affects or "")
         if change.breaks_valid_use and used is not None and change not in explained:
             found.append(
                 Break(

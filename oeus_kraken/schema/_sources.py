@@ -33,6 +33,7 @@ from graphql import (
     build_client_schema,
     build_schema,
     get_introspection_query,
+    is_wrapping_type,
     validate_schema,
 )
 
@@ -101,7 +102,12 @@ def shown_reason(reason: str) -> str:
 
 def is_url(source: str) -> bool:
     """Whether a command-line schema source names an endpoint rather than a file."""
-    return urlsplit(source.strip()).scheme.lower() in ("http", "https")
+    text = source.strip()
+    try:
+        return urlsplit(text).scheme.lower() in ("http", "https")
+    except ValueError:  # a malformed host ("https://[::1/"): a URL still, refused as one
+        # (one line, exit 2); before, urllib's ValueError was a traceback, exit 1.
+        return text.partition(":")[0].lower() in ("http", "https")
 
 
 def schema_from_sdl(sdl: str, label: str, *, check_sdl: bool = True) -> GraphQLSchema:
@@ -191,12 +197,37 @@ def _client_schema(data: Any) -> GraphQLSchema:
         if not isinstance(data, dict) or not isinstance(data.get("__schema"), dict):
             raise TypeError("no data.__schema in the answer")
         schema = build_client_schema(data)  # type: ignore[arg-type]
+        _check_wrapping(schema)
         errors = validate_schema(schema)
         if errors:
             raise TypeError(errors[0].message)
     except (GraphQLCoreError, TypeError, ValueError, KeyError, AttributeError) as error:
         raise ValueError(str(error)) from None
+    except RecursionError:
+        raise ValueError(_TOO_DEEP) from None
     return schema
+
+
+# SDL's parser refuses a type wrapped deeper than this (graphql-core's MAX_NESTING_DEPTH);
+# JSON has no such limit, and a field typed [[[...Int]]] a few hundred deep built fine, then
+# ended `schema diff`, codegen and the sandbox in a RecursionError traceback (exit 1) when
+# graphql-core spelt the type out.
+MAX_WRAPPING = 200
+_TOO_DEEP = f"a type is wrapped in lists or non-null more than {MAX_WRAPPING} deep"
+
+
+def _check_wrapping(schema: GraphQLSchema) -> None:
+    """TypeError if any field, argument or input field's type is wrapped too deep to print."""
+    for named in schema.type_map.values():
+        fields = getattr(named, "fields", {})
+        for field in fields.values():
+            for typed in (field, *getattr(field, "args", {}).values()):
+                kind, depth = typed.type, 0
+                while is_wrapping_type(kind):
+                    depth += 1
+                    if depth > MAX_WRAPPING:
+                        raise TypeError(_TOO_DEEP)
+                    kind = kind.of_type
 
 
 class _AnyoneMayAsk(SyncKrakenClient):

@@ -62,12 +62,15 @@ def node_key(node: Node) -> NodeKey | None:
 
 @dataclass(frozen=True)
 class Use:
-    """A schema element used, and where; `written` False: reached through a variable."""
+    """A schema element used, and where; `written` False: reached through a variable.
+    `literal`: in a value written in the text (`{code: "x"}`, `A`), which validation against
+    the new schema judges as the server will."""
 
     kind: str  # as Element.kind
     coordinate: str
     location: Location | None
     written: bool = True
+    literal: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,12 +120,16 @@ class _Walker(Visitor):
             around = tuple(reversed([f for f in self.fields if f != coordinate]))
             self.result.elements[key] = Element(kind, coordinate, around)
 
-    def _use(self, kind: str, coordinate: str, node: Node, *, written: bool = True) -> None:
-        self.result.uses.append(Use(kind, coordinate, location_of(node), written))
+    def _use(
+        self, kind: str, coordinate: str, node: Node, *, written: bool = True, literal: bool = False
+    ) -> None:
+        self.result.uses.append(Use(kind, coordinate, location_of(node), written, literal))
 
-    def _use_type(self, type_: GraphQLType | None, node: Node, *, written: bool = True) -> None:
+    def _use_type(
+        self, type_: GraphQLType | None, node: Node, *, written: bool = True, literal: bool = False
+    ) -> None:
         if type_ is not None:
-            self._use("type", get_named_type(type_).name, node, written=written)
+            self._use("type", get_named_type(type_).name, node, written=written, literal=literal)
 
     def _deprecated(self, kind: str, coordinate: str, reason: str | None, node: Node) -> None:
         if reason is not None:
@@ -200,7 +207,7 @@ class _Walker(Visitor):
         if argument is None:
             return
         self._use("argument", coordinate, node)
-        self._use_type(argument.type, node)
+        self._use_type(argument.type, node, literal=not isinstance(node.value, VariableNode))
         self._deprecated("argument", coordinate, argument.deprecation_reason, node)
 
     def leave_argument(self, *_: object) -> None:
@@ -217,8 +224,8 @@ class _Walker(Visitor):
         definition = owner.fields.get(node.name.value)
         if definition is None:
             return
-        self._use("input field", coordinate, node)
-        self._use_type(definition.type, node)
+        self._use("input field", coordinate, node, literal=True)  # only literals have fields
+        self._use_type(definition.type, node, literal=not isinstance(node.value, VariableNode))
         self._deprecated("input field", coordinate, definition.deprecation_reason, node)
 
     def leave_object_field(self, *_: object) -> None:
@@ -249,7 +256,7 @@ class _Walker(Visitor):
         value = enum.values.get(node.value)
         if value is None:
             return
-        self._use("enum value", coordinate, node)
+        self._use("enum value", coordinate, node, literal=True)
         self._deprecated("enum value", coordinate, value.deprecation_reason, node)
 
 
