@@ -273,13 +273,32 @@ def _others_can_change(info: os.stat_result) -> bool:
     return bool(info.st_mode & _OTHERS_WRITE) or info.st_uid != os.geteuid()
 
 
+def _file_path(path: str | os.PathLike[str]) -> str | os.PathLike[str]:
+    """`path`, if it can name the store's file. A folder ("", ".", "/", "tokens/") and a NUL
+    were taken, and every load or save then raised ValueError (its lock file's name, or the
+    NUL), which the clients logged as a failed store on each call, keeping no token: a
+    ConfigurationError now, as the client is made, like every other option."""
+    text = os.fspath(path)
+    if not isinstance(text, str):  # bytes: Path refuses them itself, with a TypeError
+        return path
+    if "\0" in text:
+        raise ConfigurationError(f"FileTokenStore: the path {text!r} holds a NUL character (\\0)")
+    name = os.path.basename(text)
+    if name in ("", ".", ".."):  # (basename: "" after a trailing separator)
+        raise ConfigurationError(
+            f"FileTokenStore needs the path of a file, such as "
+            f"'~/.cache/oeus-kraken/tokens.json'; {text!r} names a folder"
+        )
+    return path
+
+
 class FileTokenStore:
     """Tokens in one owner-only JSON file, shared safely by threads and processes."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         # "~/.cache/..." is the user's home, as in a shell (and as the usage store reads it);
         # with no home folder, a ConfigurationError (it was Path.expanduser's RuntimeError).
-        self.path = expand_home(path)
+        self.path = expand_home(_file_path(path))
         self._warned_folder_mode = False
         self._warned_file_mode = False
 

@@ -1168,3 +1168,16 @@ def test_a_token_store_path_under_a_home_folder_that_is_not_there_is_a_configura
     monkeypatch.setattr(Path, "expanduser", no_home)
     with pytest.raises(ConfigurationError, match="no home folder to expand it to"):
         FileTokenStore("~/.cache/oeus-kraken/tokens.json")
+
+
+@pytest.mark.parametrize("given", ["", ".", "/", "..", "tokens/", "cache/tokens\0.json"])
+def test_a_token_store_path_that_names_no_file_is_refused_when_made_never_at_each_save(
+    given: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FileTokenStore(".") or ("tokens/") was taken, and every load or save then raised
+    ValueError (its lock file's name is made from the file's, and a folder has none; a NUL is
+    no path at all): the clients logged "token store FileTokenStore failed to save" on every
+    call and kept no token. Refused as the store is made, as every other option is."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigurationError, match=r"names a folder|NUL"):
+        FileTokenStore(given)
