@@ -11,7 +11,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -155,10 +155,15 @@ def error_code(error: object) -> str | None:
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
-    """Retry-After as seconds: either a number of seconds or an HTTP date."""
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
+    """Retry-After as seconds: either a number of seconds or an HTTP date. Given more than once
+    (a proxy adding its own copy), the longest of those that read: headers.get joined them
+    into "3600, 3600", which reads as neither, and the client retried at once an API that had
+    said to wait an hour. (get_list keeps each field whole: an HTTP date holds a comma.)"""
+    waits = [_retry_after(value) for value in response.headers.get_list("retry-after")]
+    return max((wait for wait in waits if wait is not None), default=None)
+
+
+def _retry_after(value: str) -> float | None:
     try:
         seconds = float(value)
     except ValueError:
@@ -375,12 +380,31 @@ def read_response(
     return data
 
 
+class Hidden:
+    """Secrets an error must mask, iterable as often as needed, whose repr says only how many:
+    a traceback printer that shows each frame's locals (`pytest --showlocals`, Sentry's
+    include_local_variables, on by default, rich's show_locals) prints every argument of the
+    frames an error passes through, and a list of them printed the token, the refresh token
+    and the credential whole."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self._values = tuple(values)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __repr__(self) -> str:
+        return f"<{len(self._values)} secrets, hidden>"
+
+
 def read_response_masking(
     response: httpx.Response, operation_name: str | None, secrets: Iterable[str]
 ) -> dict[str, Any]:
     """`read_response`, the error it raises with each of `secrets` the answer quotes back shown
     as *** (`KrakenError.masking`): a token request's credential, a call's token."""
-    secrets = list(secrets)
+    secrets = Hidden(secrets)  # rebound: this frame, and read_response's, show no secret
     try:
         return read_response(response, operation_name, secrets)
     except KrakenError as error:

@@ -560,12 +560,6 @@ DATA_FAILURES: dict[str, Callable[[Sent], httpx.Response]] = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_responses.read_response_masking and read_response hold the call's secrets (its "
-    "token, the credential, the refresh token) in a plain list, `secrets`, which every traceback "
-    "printer that shows locals prints whole (patch: /tmp/probe18-auth-_responses.patch)",
-)
 @pytest.mark.parametrize("failure", list(DATA_FAILURES))
 @pytest.mark.parametrize("kind", ["async", "sync"])
 async def test_no_secret_is_in_the_locals_of_the_frames_a_failed_calls_traceback_shows(

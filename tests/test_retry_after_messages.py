@@ -24,12 +24,6 @@ def test_a_429s_message_never_says_to_wait_less_than_its_retry_after(
     assert f"wait {said}" in str(raised.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_responses.retry_after_seconds reads Retry-After with headers.get, which joins a "
-    "repeated field into '3600, 3600', no number or date: taken as no Retry-After at all "
-    "(patch: /tmp/probe18-auth-_responses.patch)",
-)
 @pytest.mark.parametrize("values", [("3600", "3600"), ("1", "3600")], ids=["same", "differing"])
 def test_a_retry_after_given_twice_is_honoured_as_its_longest_wait_never_ignored(
     values: tuple[str, ...],
