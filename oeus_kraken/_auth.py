@@ -117,6 +117,9 @@ logger = logging.getLogger("oeus_kraken")
 DEFAULT_TOKEN_WAIT = 60.0
 # A timeout this close to a call's deadline is that deadline's doing (timers fire a little early).
 _AT_DEADLINE = 0.05
+# A token request still under way this long after its sender's deadline has a sender that stopped
+# running (an event loop left with the call pending, a frozen thread): nothing will end it.
+_STALLED_AFTER = 1.0
 
 # The token operations: ours, not generated (the core needs nothing generated). queries/auth.graphql
 # holds the same documents, so that the clients have typed methods for them too.
@@ -291,6 +294,15 @@ class KrakenAuth(httpx.Auth):
         seconds = DEFAULT_TOKEN_WAIT
         if deadline is not None:
             seconds = max(0.0, min(seconds, deadline - time.monotonic()))
+        if flight.sent_until is not None:
+            stalled_in = flight.sent_until + _STALLED_AFTER - time.monotonic()
+            if stalled_in < seconds:
+                # Its sender's deadline would have ended it by then, had its sender still been
+                # running: every caller, from any thread or event loop, waited for it until its
+                # own time ran out, for good. Abandoned, so that this caller requests anew.
+                if not (yield Wait(flight.signal, max(0.0, stalled_in))):
+                    self._abandon(flight, None)
+                return
         if not (yield Wait(flight.signal, seconds)):
             raise APITimeoutError(
                 f"{flight.request.use.value}: no Kraken token arrived within "
@@ -306,6 +318,7 @@ class KrakenAuth(httpx.Auth):
         what = flight.request
         logger.debug("Requesting a Kraken token (%s) with %s", what.use.value, what.credential)
         request = self._token_request(what, caller.request)
+        flight.sent_until = caller.deadline
         stream = request.stream
         assert isinstance(stream, _SentOnce)
         try:

@@ -107,6 +107,9 @@ class Flight:
     # Its sender's deadline (time.monotonic()), if that, not the API, ended it (a timeout=
     # shorter than the API took): no failure of the API's, so no retry wave; see `shares`.
     cut_at: float | None = None
+    # Its sender's deadline (time.monotonic()) as it sent it: a flight still under way well
+    # past it has a sender that stopped running (see KrakenAuth._wait).
+    sent_until: float | None = None
 
     def shares(self, deadline: float | None) -> bool:
         """Does a caller with this deadline share this flight's failure? Not one that has

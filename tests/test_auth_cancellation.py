@@ -53,12 +53,6 @@ def test_under_trio_a_caller_waiting_for_a_cancelled_callers_token_request_gets_
     assert outcome["status"] == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_auth.KrakenAuth._wait waits for a token request under way until the waiter's own "
-    "deadline, however long ago its sender's deadline passed: a sender that stopped running "
-    "never ends it (patch: /tmp/probe18-auth-_auth.patch, with /tmp/probe18-auth-_tokens.patch)",
-)
 def test_a_token_request_left_in_an_event_loop_that_stopped_does_not_hold_up_other_loops() -> None:
     """A call whose event loop stops running while its token request is under way (a loop
     left with the call pending: run_until_complete of something else, a notebook's loop) left
