@@ -39,7 +39,7 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -146,7 +146,8 @@ class TokenCaller:
     retry_in: float | None = None  # after a failed token request: when to retry with the others
     sent: bool = False  # did the request itself leave (not only its token request)?
     errors_ruled_out: bool = False  # its answer provably carries no `errors` (may_have_errors)
-    attached: str | None = None  # the token its request carries already (RequestBuilder's)
+    # The token its request carries already (RequestBuilder's); a secret, so not in the repr.
+    attached: str | None = field(default=None, repr=False)
 
 
 # Every KrakenAuth, so that a forked child can give each a fresh lock (see _after_fork).
