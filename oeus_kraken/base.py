@@ -152,8 +152,13 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Self:
-        """A client for KRAKEN_URL with the credential the KRAKEN_* variables name."""
-        return cls(url_from_env(environ), credentials=credentials_from_env(environ), **options)
+        """A client for KRAKEN_URL with the credential the KRAKEN_* variables name; a `url=` or
+        `credentials=` given here is taken instead of the environment's (as any option is)."""
+        if "url" not in options:
+            options["url"] = url_from_env(environ)
+        if "credentials" not in options:
+            options["credentials"] = credentials_from_env(environ)
+        return cls(**options)
 
     @property
     def credentials(self) -> Credentials | None:

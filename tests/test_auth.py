@@ -898,6 +898,20 @@ async def test_from_env_reads_kraken_url_and_exactly_one_credential_by_precedenc
     await close(client)
 
 
+async def test_from_env_takes_a_url_or_credentials_given_to_it_over_the_environments(
+    kind: str, kraken_env: pytest.MonkeyPatch
+) -> None:
+    kraken_env.setenv("KRAKEN_URL", PRODUCTION_URL)
+    kraken_env.setenv("KRAKEN_API_KEY", ALL_CREDENTIAL_VARIABLES["KRAKEN_API_KEY"])
+    kraken_env.setenv("KRAKEN_EMAIL", ALL_CREDENTIAL_VARIABLES["KRAKEN_EMAIL"])  # half a pair
+    given = APIKey("sk_given_key")
+
+    client = CLIENT_CLASSES[kind].from_env(url=TEST_URL, credentials=given)
+
+    assert (client.url, client.credentials) == (TEST_URL, given)
+    await close(client)
+
+
 @pytest.mark.parametrize(("present", "missing"), [("EMAIL", "PASSWORD"), ("PASSWORD", "EMAIL")])
 def test_from_env_with_only_one_of_email_and_password_raises_configuration_error(
     kind: str, kraken_env: pytest.MonkeyPatch, present: str, missing: str
