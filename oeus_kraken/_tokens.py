@@ -638,6 +638,12 @@ class TokenState:
 
     def token_info(self) -> TokenInfo:
         held = self.held
+        if held is None and self.credentials is None:
+            raise AuthenticationError(
+                "no Kraken token is held, and none can be: there are no credentials to obtain "
+                "one with. Pass credentials= (OrganizationSecretKey, APIKey, EmailPassword or "
+                "RefreshToken)."
+            )
         if held is None:
             raise AuthenticationError(
                 "no Kraken token is held: none obtained yet, or the API has just rejected it. "

@@ -299,6 +299,13 @@ def test_the_sync_client_uses_the_token_store_from_the_calling_thread(
     assert store.threads == [("load", threading.get_ident()), ("save", threading.get_ident())]
 
 
+def test_token_info_without_credentials_says_that_none_can_be_obtained() -> None:
+    auth = KrakenAuth(None, url=TEST_URL)
+    with pytest.raises(AuthenticationError, match="no credentials") as raised:
+        auth.token_info()
+    assert "obtains one" not in str(raised.value)
+
+
 def test_token_info_before_any_token_says_none_was_obtained_yet() -> None:
     # It said "(it was just rejected)" of a KrakenAuth that had never asked for a token.
     auth = KrakenAuth(APIKey("KEY-SECRET-never-used"), url=TEST_URL)
