@@ -794,18 +794,23 @@ def test_two_processes_writing_the_same_intervals_at_once_neither_corrupts_nor_d
     # One from January on, one from December back: whoever comes second finds the pages the
     # first wrote unchanged, but must never count them as its own or write them twice.
     writers = [child(WRITER, store_path, go, direction) for direction in ("forward", "backward")]
-    for writer in writers:
-        assert writer.stdout is not None
-        assert writer.stdout.readline().strip() == "ready", writer.communicate()[1]
-    go.touch()  # both start together, on a store file that neither has created yet
-    totals = []
-    spans = []
-    for writer in writers:
-        out, err = writer.communicate(timeout=120)
-        assert writer.returncode == 0, err
-        *counts, began, ended = out.split()
-        totals.append([int(n) for n in counts])
-        spans.append((float(began), float(ended)))
+    # (A failure leaves no writer running, nor its pipes open, into the next test's warnings.)
+    with contextlib.ExitStack() as stack:
+        for writer in writers:
+            stack.enter_context(writer)
+            stack.callback(writer.kill)
+        for writer in writers:
+            assert writer.stdout is not None
+            assert writer.stdout.readline().strip() == "ready", writer.communicate()[1]
+        go.touch()  # both start together, on a store file that neither has created yet
+        totals = []
+        spans = []
+        for writer in writers:
+            out, err = writer.communicate(timeout=120)
+            assert writer.returncode == 0, err
+            *counts, began, ended = out.split()
+            totals.append([int(n) for n in counts])
+            spans.append((float(began), float(ended)))
 
     # They did write at once: each began before the other had ended. (SQLite's busy handler
     # is not fair, so one may well wait for nearly all of the other's pages.)
@@ -1029,3 +1034,34 @@ def test_the_folders_a_new_store_creates_are_owner_only_even_under_umask_000(
     for folder in (tmp_path / "a", tmp_path / "a" / "b"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
+
+
+def test_a_store_another_process_creates_while_this_one_looks_at_the_file_opens(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes opening a new store: one may finish creating it between the other's two
+    looks at the file (whose is it? is it empty?). That second one opens the store the first
+    made; it took it for another program's database ("give another path") when the looks were
+    two snapshots, the creator's commit falling between them."""
+    with contextlib.closing(sqlite3.connect(store_path)) as conn:  # an empty file in WAL mode,
+        conn.execute("PRAGMA journal_mode = WAL")  # as the first process leaves it, creating
+    real_connect = sqlite3.connect
+
+    class Interleaved(sqlite3.Connection):
+        other_done = False
+
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
+            cursor = super().execute(sql, *args)
+            if "application_id" in sql and not Interleaved.other_done:
+                Interleaved.other_done = True
+                monkeypatch.setattr(sqlite3, "connect", real_connect)
+                UsageStore(store_path).close()  # the other process creates the store now
+            return cursor
+
+    def connect(*args: object, **kwargs: object) -> sqlite3.Connection:
+        return real_connect(*args, factory=Interleaved, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    with UsageStore(store_path) as store:
+        assert Interleaved.other_done
+        assert store.schema_version >= 1

@@ -567,11 +567,14 @@ class UsageStore:
         )
 
     def _refuse_someone_elses(self, conn: sqlite3.Connection) -> None:
-        """A database not marked as ours that holds anything, or marked as another program's."""
-        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        if application_id == _APPLICATION_ID:
-            return
-        if application_id or conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        """A database not marked as ours that holds anything, or marked as another program's.
+        Both read in one statement, one snapshot: another process creating the store may commit
+        between two, and its new store, read as unmarked but not empty, was refused."""
+        application_id, entries = conn.execute(
+            "SELECT (SELECT application_id FROM pragma_application_id),"
+            " (SELECT count(*) FROM sqlite_master)"
+        ).fetchone()
+        if application_id != _APPLICATION_ID and (application_id or entries):
             raise self._someone_elses_error()
 
     def _someone_elses_error(self) -> UsageStoreError:
