@@ -283,3 +283,28 @@ def test_a_credential_or_refresh_token_an_api_error_quotes_back_is_not_on_stderr
         run = cli(*argv, "-v")
     assert run.code == 1
     assert (SECRET_KEY in run.err, REFRESH_TOKEN in run.err) == (False, False)
+
+
+# -- answers a command cannot use ------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_a_quote_for_an_esi_id_whose_looked_up_postal_code_is_garbled_is_one_line_and_no_quote(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`quote --esi-id` asks the address lookup for the premise's postal code: one that is no
+    US postal code is the API's fault, said in one line (exit 1), and no quote is created. It
+    escaped as argparse's ArgumentTypeError, a traceback."""
+    fields = "houseNumber address address2 city state serviceProvider loadZone isCustomer"
+    premise = dict.fromkeys(fields.split())
+
+    def lookup(request: Request) -> Iterable[tuple[bytes, float]]:
+        found = {"addressLookup": [premise | {"esiId": ESI_ID, "postCode": "not a zip"}]}
+        return at_once(json.dumps({"data": found}).encode())
+
+    with _served(monkeypatch, lookup) as server:
+        line = assert_one_error_line(cli("quote", "--esi-id", ESI_ID), "quote", "error")
+        operations = [r.operation for r in server.requests if not _is_token_request(r)]
+    assert "'not a zip'" in line, line
+    assert "--postal-code" in line, line
+    assert operations == ["lookupAddressByEsiId"]  # no createQuote

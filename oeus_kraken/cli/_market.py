@@ -6,6 +6,7 @@ dollars and cents, and kept in cents by --csv and --json.
 
 from __future__ import annotations
 
+import argparse
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -326,7 +327,15 @@ def _quote_input(call: Invocation) -> Any:
                 f"no premise with ESI ID {args.esi_id} in the API's address lookup, so no "
                 "postal code to quote for: give --postal-code"
             )
-        code = postal_code(found[0])
+        try:
+            code = postal_code(found[0])
+        except argparse.ArgumentTypeError:
+            # The API's text, not the user's argument: its error escaped as a traceback.
+            raise NotFoundError(
+                f"the API's address lookup gives ESI ID {args.esi_id} the postal code "
+                f"{found[0]!r}, which is not a US postal code, so no quote "
+                "was made: give --postal-code"
+            ) from None
     annual = args.annual_kwh
     point = ElectricityMeterPointConsumptionInput(
         mpan=args.esi_id,
