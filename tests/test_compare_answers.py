@@ -589,3 +589,26 @@ def test_api_text_in_the_tables_heading_cannot_add_a_line_or_drive_the_terminal(
     heading = run.out.splitlines()[:3]
     assert heading[0].endswith(r"TDSP ONC\x1b[2JOR, load zone LZ\nNORTH"), heading
     assert heading[2] == r"current product: RETIRED\x1b[31m\nFAKE LINE, not on offer at this ESI ID"
+
+
+async def test_bills_without_an_id_are_each_checked_never_merged_into_one(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    """The schema lets a bill's id be null: bills the API gives no id are not the same bill
+    listed twice. All but the first were dropped, as if every id-less bill were one."""
+    script(fake_kraken, PRODUCTS[:1])
+    unnamed = [_statement("7", DAY, 1272), _statement("7", DAY, 900)]
+    for edge in unnamed:
+        edge["node"]["id"] = None
+    answer = {"account": {"number": ACCOUNT, "bills": {
+        "totalCount": 2, "pageInfo": {"hasNextPage": False, "endCursor": None},
+        "edges": unnamed}}}  # fmt: skip
+    fake_kraken.set_default("getAccountBills", lambda _sent: data_response(answer))
+    comparison = await compared(make_client, store)
+
+    assert sorted(b.billed_cents or 0 for b in comparison.bills.bills) == [900, 1272]
+    assert [b.bill_id for b in comparison.bills.bills] == [None, None]
+    assert [b["bill_id"] for b in comparison_document(comparison)["bill_check"]["bills"]] == [
+        None,
+        None,
+    ]
