@@ -308,3 +308,21 @@ def test_a_quote_for_an_esi_id_whose_looked_up_postal_code_is_garbled_is_one_lin
     assert "'not a zip'" in line, line
     assert "--postal-code" in line, line
     assert operations == ["lookupAddressByEsiId"]  # no createQuote
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_a_balance_of_more_than_28_digits_is_shown_to_the_cent_not_rounded(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cents become dollars exactly, however many digits: 32 nines of cents showed as
+    $1,000,000,000,000,000,000,000,000,000,000.00 (divided by 100 in Python's 28-digit context)."""
+    balance = int("9" * 32)
+
+    def account(_: Request) -> Iterable[tuple[bytes, float]]:
+        found = {"number": ACCOUNT, "status": "ACTIVE", "balance": balance, "properties": []}
+        return at_once(json.dumps({"data": {"account": found}}).encode())
+
+    with _served(monkeypatch, account):
+        run = cli("account", ACCOUNT)
+    assert run.code == 0, run.err
+    assert f"balance ${balance // 100:,}.99" in run.out, run.out
