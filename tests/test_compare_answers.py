@@ -612,3 +612,17 @@ async def test_bills_without_an_id_are_each_checked_never_merged_into_one(
         None,
         None,
     ]
+
+
+@pytest.mark.parametrize("kwh", ["123456789012345678901234567.891", "-2000000"])
+async def test_a_stored_reading_beyond_any_meters_is_a_comparison_error_before_any_request(
+    make_client: Any, fake_kraken: FakeKraken, tmp_path: Path, kwh: str
+) -> None:
+    """A reading the store holds (up to 38 digits) but no meter gives cannot be priced: said,
+    naming it, before any request. It escaped as decimal.InvalidOperation, no KrakenError,
+    once the API's rates had been asked for."""
+    with UsageStore(tmp_path / "usage.sqlite3") as garbled:
+        garbled.upsert(day_intervals(DAY, value=Decimal(kwh)), fetched_at=FETCHED)
+        with pytest.raises(ComparisonError, match=rf"{re.escape(kwh)} kWh.* 2026-10-14 00:00"):
+            await compared(make_client, garbled)
+    assert fake_kraken.sent == []

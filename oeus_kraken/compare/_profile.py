@@ -27,6 +27,10 @@ from ._models import DayUsage, HourlyShape, MonthUsage, NightHours, UsageProfile
 __all__ = ["default_period", "usage_profile"]
 
 _QUARTER = 900
+MOST_KWH = Decimal(1_000_000)
+"""The largest reading taken as usage, kWh: four gigawatts for 15 minutes, more than any power
+station makes. The store keeps readings of up to 38 digits; priced, one beyond this made totals
+past Decimal's 28 digits (decimal.InvalidOperation, no KrakenError) or rounded them silently."""
 _STANDARD_DAY = 86_400
 _MONTHS_BY_DEFAULT = 12
 
@@ -102,6 +106,13 @@ class _DaySums:
             if unit != "kWh" and unit.lower() != "kwh":
                 raise ComparisonError(
                     f"an interval of the stored usage is in {unit!r}, not kWh: it cannot be priced"
+                )
+            if value.copy_abs() > MOST_KWH:
+                raise ComparisonError(
+                    f"the stored usage has a reading of {value} kWh, for the interval from "
+                    f"{datetime.fromtimestamp(start, TEXAS):%Y-%m-%d %H:%M %Z}: beyond any "
+                    f"meter's ({MOST_KWH:,} kWh at most), so it cannot be priced; compare a "
+                    "period without it"
                 )
             while start >= ends[i]:
                 i += 1
