@@ -32,7 +32,7 @@ from oeus_kraken.compare import (
     comparison_html,
     write_csv,
 )
-from oeus_kraken.usage import UsageStore
+from oeus_kraken.usage import Interval, UsageStore
 
 ACCOUNT = "A-1B2C3D4E"
 DAY = date(2026, 10, 14)
@@ -625,4 +625,19 @@ async def test_a_stored_reading_beyond_any_meters_is_a_comparison_error_before_a
         garbled.upsert(day_intervals(DAY, value=Decimal(kwh)), fetched_at=FETCHED)
         with pytest.raises(ComparisonError, match=rf"{re.escape(kwh)} kWh.* 2026-10-14 00:00"):
             await compared(make_client, garbled)
+    assert fake_kraken.sent == []
+
+
+async def test_stored_readings_that_overlap_are_a_comparison_error_not_counted_twice(
+    make_client: Any, fake_kraken: FakeKraken, tmp_path: Path
+) -> None:
+    """The store keys a reading by its start, so an hour's reading and a later sync's 15-minute
+    readings inside that hour can both be there: their kWh were added together, the hour
+    priced twice over, without a word."""
+    quarters = day_intervals(DAY)
+    hour = Interval(ESI, quarters[0].start, quarters[4].start, Decimal("1.00"))
+    with UsageStore(tmp_path / "usage.sqlite3") as overlapping:
+        overlapping.upsert([hour, *quarters[1:]], fetched_at=FETCHED)
+        with pytest.raises(ComparisonError, match=r"overlap.* 2026-10-14 00:15"):
+            await compared(make_client, overlapping)
     assert fake_kraken.sent == []
