@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeAlias, Union
 
@@ -28,12 +29,19 @@ def parse_decimal(value: object) -> object:
     if isinstance(value, float):
         return Decimal(repr(value))
     if isinstance(value, str):
+        if not _DECIMAL_TEXT.fullmatch(value):
+            # Decimal() also reads "1_0" as 10, Arabic-Indic digits as theirs and skips spaces:
+            # a garbled answer read as a number the API never sent. A ValueError makes it
+            # pydantic's validation error (an InvalidResponseError naming the field).
+            raise ValueError(f"a Decimal is a number spelt in ASCII digits, not {value[:40]!r}")
         try:
             return Decimal(value)
         except InvalidOperation:
             return value
     return value
 
+
+_DECIMAL_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 # The serializers pass anything that is not their type through unchanged: ariadne-codegen calls
 # them on optional operation arguments even when they are unset (UNSET) or None, and the client

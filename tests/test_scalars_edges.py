@@ -210,3 +210,29 @@ async def test_a_datetime_python_cannot_hold_is_an_invalid_response_naming_the_f
     client = make_client(credentials=KEY)
     with pytest.raises(InvalidResponseError, match=r"electricityAgreements\.0\.validFrom"):
         await call(client, "get_account_agreements", account_number=ACCOUNT)
+
+
+@pytest.mark.parametrize("wire", ["1_0", "١٢", "0.2\n", " 0.2", "0x10", "--1"])
+async def test_a_decimal_spelt_as_no_json_number_is_an_invalid_response_not_read_as_one(
+    make_client: Any, fake_kraken: FakeKraken, wire: str
+) -> None:
+    """Python's Decimal reads "1_0" as 10, Arabic-Indic digits as 12 and skips spaces: an answer
+    garbled so was taken as a number the API never sent."""
+    fake_kraken.answer("getFanClubDiscount", {"data": {"getFanClubDiscount": {
+        "discountAmount": wire}}})  # fmt: skip
+    client = make_client()
+    with pytest.raises(InvalidResponseError, match=r"getFanClubDiscount\.discountAmount"):
+        await call(client, "get_fan_club_discount")
+
+
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [("20.00380", "20.00380"), ("-0.5", "-0.5"), ("1E+3", "1E+3"), ("1e-7", "1E-7"), (".5", "0.5")],
+)
+async def test_a_decimal_the_api_spells_as_a_number_keeps_every_digit(
+    make_client: Any, fake_kraken: FakeKraken, wire: str, expected: str
+) -> None:
+    fake_kraken.answer("getFanClubDiscount", {"data": {"getFanClubDiscount": {
+        "discountAmount": wire}}})  # fmt: skip
+    answer = await call(make_client(), "get_fan_club_discount")
+    assert str(answer.get_fan_club_discount.discount_amount) == expected
