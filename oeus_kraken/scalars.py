@@ -145,8 +145,15 @@ def serialize_json_string(value: JSONValue) -> str:
 def parse_big_int(value: object) -> object:
     """BigInt may arrive as a string when it exceeds JavaScript's safe integer range."""
     if isinstance(value, str):
+        if not _INTEGER_TEXT.fullmatch(value):
+            # As for a Decimal: int() reads "1_000" as 1000 (cents, in a payment) and skips
+            # spaces; a garbled answer is pydantic's validation error instead.
+            raise ValueError(f"a BigInt is an integer spelt in ASCII digits, not {value[:40]!r}")
         try:
             return int(value)
-        except ValueError:
+        except ValueError:  # past Python's 4,300 digits
             return value
     return value
+
+
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
