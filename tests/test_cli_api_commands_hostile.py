@@ -326,3 +326,20 @@ def test_a_balance_of_more_than_28_digits_is_shown_to_the_cent_not_rounded(
         run = cli("account", ACCOUNT)
     assert run.code == 0, run.err
     assert f"balance ${balance // 100:,}.99" in run.out, run.out
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("amount", ["1.5", "-0.5"])
+def test_a_fan_club_discount_that_is_no_fraction_is_one_line_not_shown_as_a_discount(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, amount: str
+) -> None:
+    """A discount is a fraction of the energy charge, 0 to 1: 1.5 showed as "150% off" and
+    -0.5 as "-50% off", a discount no one gives."""
+
+    def discount(_: Request) -> Iterable[tuple[bytes, float]]:
+        found = {"getFanClubDiscount": {"discountAmount": amount}}
+        return at_once(json.dumps({"data": found}).encode())
+
+    with _served(monkeypatch, discount):
+        line = assert_one_error_line(cli("fan-club"), "fan-club", "error")
+    assert f"discount of {amount}" in line, line

@@ -10,7 +10,7 @@ import argparse
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .._errors import ConfigurationError
+from .._errors import ConfigurationError, InvalidResponseError
 from . import _output as output
 from ._common import (
     Invocation,
@@ -435,6 +435,12 @@ def run_fan_club(call: Invocation) -> None:
     if amount is None:
         print("Octopus Fan Club: no discount given this hour", file=call.out)
         return
+    if not 0 <= amount <= 1:
+        # A fraction of the energy charge: 1.5 read as "150% off" (and -0.5 as "-50% off").
+        raise InvalidResponseError(
+            f"the API gives a Fan Club discount of {amount}, which is no fraction of the energy "
+            "charge (0 to 1): the answer is not usable, try again later"
+        )
     print(
         f"Octopus Fan Club discount this hour: {amount * 100:.0f}% off the energy charge "
         "(0% when wind is under 30% of the Texas grid, 20% from 30%, 50% from 45%)",
