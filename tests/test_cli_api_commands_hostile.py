@@ -343,3 +343,40 @@ def test_a_fan_club_discount_that_is_no_fraction_is_one_line_not_shown_as_a_disc
     with _served(monkeypatch, discount):
         line = assert_one_error_line(cli("fan-club"), "fan-club", "error")
     assert f"discount of {amount}" in line, line
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_a_months_estimate_of_half_a_cent_is_shown_rounded_away_from_zero_as_a_bill_rounds(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1.2345 cents/kWh for 1,000 kWh is 1,234.5 cents: $12.35, as a bill and `compare` round
+    (README), where Python's half-to-even formatting showed $12.34."""
+    fields = (
+        "serviceProvider loadZone kwhUsage totalApplicableRate "
+        "totalApplicableRateWithMonthlySubscriptionFees totalApplicableDayRate "
+        "totalApplicableNightRate totalApplicableDayRateWithMonthlySubscriptionFees "
+        "totalApplicableNightRateWithMonthlySubscriptionFees serviceProviderConsumptionRate "
+        "serviceProviderConsumptionRateUnitType serviceProviderStandingRate "
+        "serviceProviderStandingRateUnitType loadZoneConsumptionRate "
+        "loadZoneConsumptionRateUnitType loadZoneDayTimeConsumptionRate "
+        "loadZoneDayTimeRateUnitType loadZoneNightTimeConsumptionRate "
+        "loadZoneNightTimeRateUnitType"
+    )
+    rate = dict.fromkeys(fields.split()) | {
+        "serviceProvider": "ONCOR",
+        "kwhUsage": "1000",
+        "totalApplicableRate": "1.2345",
+        "totalApplicableRateWithMonthlySubscriptionFees": "1.2345",
+    }
+    product = {"id": "1", "displayName": "Half", "fullName": "Half", "description": None,
+               "term": 12, "prepay": False, "rates": [rate]}  # fmt: skip
+
+    def rates(_: Request) -> Iterable[tuple[bytes, float]]:
+        found = {"productsWithConciseApplicableRates": [product]}
+        return at_once(json.dumps({"data": found}).encode())
+
+    with _served(monkeypatch, rates):
+        run = cli("rates", "--esi-id", ESI_ID)
+    assert run.code == 0, run.err
+    [row] = [line for line in run.out.splitlines() if line.startswith("Half")]
+    assert row.endswith("$12.35"), row

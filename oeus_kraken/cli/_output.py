@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
 from typing import Any, Literal, TextIO
 
 Format = Literal["table", "json", "csv"]
@@ -56,14 +56,17 @@ _UNLIMITED = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
 def dollars(cents: int | Decimal | None, places: int = 2) -> str:
-    """Cents as dollars: 8100 -> "$81.00", -1234 -> "-$12.34"."""
+    """Cents as dollars: 8100 -> "$81.00", -1234 -> "-$12.34"; half of the last place away
+    from zero, as a bill rounds (1234.5 -> "$12.35")."""
     if cents is None:
         return ""
     # A shift of the point, exact at any length: `/ 100` rounded to the context's 28 digits,
-    # showing 32 nines of cents as $1,000,...,000.00.
+    # showing 32 nines of cents as $1,000,...,000.00. Rounded here, not by format(), whose
+    # half to even showed 1234.5 cents as $12.34.
     amount = Decimal(cents).scaleb(-2, _UNLIMITED)
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${amount.copy_abs():,.{places}f}"  # (abs() rounds to 28 digits too)
+    shown = amount.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP, _UNLIMITED)
+    sign = "-" if shown < 0 else ""
+    return f"{sign}${shown.copy_abs():,f}"  # (abs() rounds to 28 digits too)
 
 
 def kwh(value: Decimal | None) -> str:
