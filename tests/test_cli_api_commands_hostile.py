@@ -380,3 +380,17 @@ def test_a_months_estimate_of_half_a_cent_is_shown_rounded_away_from_zero_as_a_b
     assert run.code == 0, run.err
     [row] = [line for line in run.out.splitlines() if line.startswith("Half")]
     assert row.endswith("$12.35"), row
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_a_quote_without_a_code_says_so_not_none(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The schema lets a quote's code be null: the heading read "quote None for 75001"."""
+
+    def quoted(request: Request) -> Iterable[tuple[bytes, float]]:
+        quote = {"quoteId": None, "code": None, "postcode": "75001", "quotedProducts": []}
+        return at_once(json.dumps({"data": {"createQuote": {"quote": quote}}}).encode())
+
+    with _served(monkeypatch, quoted):
+        run = cli("quote", "--postal-code", "75001")
+    assert run.code == 0, run.err
+    assert run.out.splitlines()[0] == "quote (the API gives it no code) for 75001", run.out

@@ -413,9 +413,8 @@ def _quote_heading(quote: Any, products: list[Any], call: Invocation) -> None:
     esi = f", ESI ID {call.args.esi_id}" if call.args.esi_id else ""
     # isoformat: %Y is not padded to four digits (the year 1 as "1-01-01").
     expires = f"; expires {first.expires_at.isoformat()[:10]}" if first and first.expires_at else ""
-    output.print_line(
-        f"quote {quote.code} for {quote.postcode}{esi}{where}{usage}{expires}", call.out
-    )
+    code = quote.code if quote.code is not None else "(the API gives it no code)"  # not "None"
+    output.print_line(f"quote {code} for {quote.postcode}{esi}{where}{usage}{expires}", call.out)
 
 
 # -- fan club ------------------------------------------------------------------------------------
