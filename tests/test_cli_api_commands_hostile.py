@@ -8,9 +8,15 @@ the API quotes back reaches stderr.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
+import cli_helpers
 import pytest
 from auth_helpers import token_response
 from cli_helpers import Cli, assert_one_error_line, clean_env, cli, instant_waits, sandbox_env
@@ -394,3 +400,47 @@ def test_a_quote_without_a_code_says_so_not_none(cli: Cli, monkeypatch: pytest.M
         run = cli("quote", "--postal-code", "75001")
     assert run.code == 0, run.err
     assert run.out.splitlines()[0] == "quote (the API gives it no code) for 75001", run.out
+
+
+@pytest.mark.parametrize(
+    ("argv", "held", "warned"),
+    [
+        (("quote", "--postal-code", "75001"), "createQuote", True),
+        (("quote", "--esi-id", ESI_ID), "lookupAddressByEsiId", False),
+    ],
+    ids=["during-the-mutation", "before-it"],
+)
+def test_ctrl_c_while_a_quote_is_under_way_says_one_may_have_been_made(
+    tmp_path: Path, argv: tuple[str, ...], held: str, warned: bool
+) -> None:
+    """Ctrl-C once the quote was asked for: the API may have made it, as after a timeout,
+    which says so; the line said only "interrupted (Ctrl-C)", and a user asked again. Ctrl-C
+    before (while its postal code is looked up) made nothing, and says nothing of it."""
+    arrived = threading.Event()
+
+    def holding(request: Request) -> Iterable[tuple[bytes, float]]:
+        if _is_token_request(request):
+            return _token()
+        if request.operation == held:
+            arrived.set()
+        return [(b"", 30.0)]  # no answer while the test runs
+
+    with HostileServer(holding) as server:
+        env = {"KRAKEN_URL": server.url, "KRAKEN_ORGANIZATION_SECRET_KEY": SECRET_KEY}
+        child = subprocess.Popen(
+            [sys.executable, "-m", "oeus_kraken", *argv, "--no-token-cache"],
+            env=cli_helpers.process_env(env, tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert arrived.wait(60), "the request never arrived"
+            child.send_signal(signal.SIGINT)
+            _, err = child.communicate(timeout=60)
+        finally:
+            child.kill()
+    assert child.returncode == 130, err
+    [line] = err.splitlines()
+    assert line.startswith("oeus-kraken quote: interrupted (Ctrl-C)"), line
+    assert ("for the quote, which it may have made" in line) == warned, line

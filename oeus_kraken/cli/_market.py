@@ -360,7 +360,8 @@ def run_quote(call: Invocation) -> None:
             )
         call.account = args.account
         args.auth = "account user or organisation"  # customerCreateQuote: the account's user too
-        answer: Any = call.client().create_customer_quote(args.account)
+        client, call.making = call.client(), "the quote"
+        answer: Any = client.create_customer_quote(args.account)
         payload = answer.customer_create_quote
     else:
         if args.postal_code is None and args.esi_id is None:
@@ -368,8 +369,11 @@ def run_quote(call: Invocation) -> None:
                 "give the premise: --postal-code ZIP (and --esi-id ID if known), or --esi-id "
                 "alone, or --account ACCOUNT for a customer's own premise"
             )
-        answer = call.client().create_quote(_quote_input(call))
+        quote_input = _quote_input(call)  # (its address lookup makes nothing)
+        client, call.making = call.client(), "the quote"
+        answer = client.create_quote(quote_input)
         payload = answer.create_quote
+    call.making = None
     quote = payload.quote if payload is not None else None
     if quote is None:
         raise NotFoundError("the API made no quote (its answer has none)")
