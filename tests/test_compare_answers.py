@@ -641,3 +641,24 @@ async def test_stored_readings_that_overlap_are_a_comparison_error_not_counted_t
         with pytest.raises(ComparisonError, match=r"overlap.* 2026-10-14 00:15"):
             await compared(make_client, overlapping)
     assert fake_kraken.sent == []
+
+
+async def test_an_esi_id_the_store_links_to_two_accounts_is_asked_which_before_any_request(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore, cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A premise changes hands (a new tenant's account), and a store of an organisation's
+    accounts links its ESI ID to both: the first account by number was taken, its agreement
+    (none active: "current product not known") and its bills checked, whichever was meant."""
+    store.link("A-0AAAAAAA", ESI)  # sorts before ACCOUNT
+    with pytest.raises(ConfigurationError, match=r"A-0AAAAAAA, A-1B2C3D4E"):
+        await compared(make_client, store)
+    assert fake_kraken.sent == []
+
+    monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", CREDENTIALS.key)
+    run = cli("compare", ESI, "--from", str(DAY), "--to", str(DAY), "--db", str(store.path))
+    assert run.code == 2, run
+    assert "A-0AAAAAAA, A-1B2C3D4E" in run.err
+
+    script(fake_kraken, PRODUCTS[:1])  # named, it compares
+    assert (await compared(make_client, store, account_number=ACCOUNT)).account_number == ACCOUNT
