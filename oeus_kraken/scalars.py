@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeAlias, Union
 
@@ -28,12 +29,19 @@ def parse_decimal(value: object) -> object:
     if isinstance(value, float):
         return Decimal(repr(value))
     if isinstance(value, str):
+        if not _DECIMAL_TEXT.fullmatch(value):
+            # Decimal() also reads "1_0" as 10, Arabic-Indic digits as theirs and skips spaces:
+            # a garbled answer read as a number the API never sent. A ValueError makes it
+            # pydantic's validation error (an InvalidResponseError naming the field).
+            raise ValueError(f"a Decimal is a number spelt in ASCII digits, not {value[:40]!r}")
         try:
             return Decimal(value)
         except InvalidOperation:
             return value
     return value
 
+
+_DECIMAL_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 # The serializers pass anything that is not their type through unchanged: ariadne-codegen calls
 # them on optional operation arguments even when they are unset (UNSET) or None, and the client
@@ -137,8 +145,15 @@ def serialize_json_string(value: JSONValue) -> str:
 def parse_big_int(value: object) -> object:
     """BigInt may arrive as a string when it exceeds JavaScript's safe integer range."""
     if isinstance(value, str):
+        if not _INTEGER_TEXT.fullmatch(value):
+            # As for a Decimal: int() reads "1_000" as 1000 (cents, in a payment) and skips
+            # spaces; a garbled answer is pydantic's validation error instead.
+            raise ValueError(f"a BigInt is an integer spelt in ASCII digits, not {value[:40]!r}")
         try:
             return int(value)
-        except ValueError:
+        except ValueError:  # past Python's 4,300 digits
             return value
     return value
+
+
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")

@@ -8,9 +8,15 @@ the API quotes back reaches stderr.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
+import cli_helpers
 import pytest
 from auth_helpers import token_response
 from cli_helpers import Cli, assert_one_error_line, clean_env, cli, instant_waits, sandbox_env
@@ -283,3 +289,158 @@ def test_a_credential_or_refresh_token_an_api_error_quotes_back_is_not_on_stderr
         run = cli(*argv, "-v")
     assert run.code == 1
     assert (SECRET_KEY in run.err, REFRESH_TOKEN in run.err) == (False, False)
+
+
+# -- answers a command cannot use ------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_a_quote_for_an_esi_id_whose_looked_up_postal_code_is_garbled_is_one_line_and_no_quote(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`quote --esi-id` asks the address lookup for the premise's postal code: one that is no
+    US postal code is the API's fault, said in one line (exit 1), and no quote is created. It
+    escaped as argparse's ArgumentTypeError, a traceback."""
+    fields = "houseNumber address address2 city state serviceProvider loadZone isCustomer"
+    premise = dict.fromkeys(fields.split())
+
+    def lookup(request: Request) -> Iterable[tuple[bytes, float]]:
+        found = {"addressLookup": [premise | {"esiId": ESI_ID, "postCode": "not a zip"}]}
+        return at_once(json.dumps({"data": found}).encode())
+
+    with _served(monkeypatch, lookup) as server:
+        line = assert_one_error_line(cli("quote", "--esi-id", ESI_ID), "quote", "error")
+        operations = [r.operation for r in server.requests if not _is_token_request(r)]
+    assert "'not a zip'" in line, line
+    assert "--postal-code" in line, line
+    assert operations == ["lookupAddressByEsiId"]  # no createQuote
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_a_balance_of_more_than_28_digits_is_shown_to_the_cent_not_rounded(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cents become dollars exactly, however many digits: 32 nines of cents showed as
+    $1,000,000,000,000,000,000,000,000,000,000.00 (divided by 100 in Python's 28-digit context)."""
+    balance = int("9" * 32)
+
+    def account(_: Request) -> Iterable[tuple[bytes, float]]:
+        found = {"number": ACCOUNT, "status": "ACTIVE", "balance": balance, "properties": []}
+        return at_once(json.dumps({"data": {"account": found}}).encode())
+
+    with _served(monkeypatch, account):
+        run = cli("account", ACCOUNT)
+    assert run.code == 0, run.err
+    assert f"balance ${balance // 100:,}.99" in run.out, run.out
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("amount", ["1.5", "-0.5"])
+def test_a_fan_club_discount_that_is_no_fraction_is_one_line_not_shown_as_a_discount(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, amount: str
+) -> None:
+    """A discount is a fraction of the energy charge, 0 to 1: 1.5 showed as "150% off" and
+    -0.5 as "-50% off", a discount no one gives."""
+
+    def discount(_: Request) -> Iterable[tuple[bytes, float]]:
+        found = {"getFanClubDiscount": {"discountAmount": amount}}
+        return at_once(json.dumps({"data": found}).encode())
+
+    with _served(monkeypatch, discount):
+        line = assert_one_error_line(cli("fan-club"), "fan-club", "error")
+    assert f"discount of {amount}" in line, line
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_a_months_estimate_of_half_a_cent_is_shown_rounded_away_from_zero_as_a_bill_rounds(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1.2345 cents/kWh for 1,000 kWh is 1,234.5 cents: $12.35, as a bill and `compare` round
+    (README), where Python's half-to-even formatting showed $12.34."""
+    fields = (
+        "serviceProvider loadZone kwhUsage totalApplicableRate "
+        "totalApplicableRateWithMonthlySubscriptionFees totalApplicableDayRate "
+        "totalApplicableNightRate totalApplicableDayRateWithMonthlySubscriptionFees "
+        "totalApplicableNightRateWithMonthlySubscriptionFees serviceProviderConsumptionRate "
+        "serviceProviderConsumptionRateUnitType serviceProviderStandingRate "
+        "serviceProviderStandingRateUnitType loadZoneConsumptionRate "
+        "loadZoneConsumptionRateUnitType loadZoneDayTimeConsumptionRate "
+        "loadZoneDayTimeRateUnitType loadZoneNightTimeConsumptionRate "
+        "loadZoneNightTimeRateUnitType"
+    )
+    rate = dict.fromkeys(fields.split()) | {
+        "serviceProvider": "ONCOR",
+        "kwhUsage": "1000",
+        "totalApplicableRate": "1.2345",
+        "totalApplicableRateWithMonthlySubscriptionFees": "1.2345",
+    }
+    product = {"id": "1", "displayName": "Half", "fullName": "Half", "description": None,
+               "term": 12, "prepay": False, "rates": [rate]}  # fmt: skip
+
+    def rates(_: Request) -> Iterable[tuple[bytes, float]]:
+        found = {"productsWithConciseApplicableRates": [product]}
+        return at_once(json.dumps({"data": found}).encode())
+
+    with _served(monkeypatch, rates):
+        run = cli("rates", "--esi-id", ESI_ID)
+    assert run.code == 0, run.err
+    [row] = [line for line in run.out.splitlines() if line.startswith("Half")]
+    assert row.endswith("$12.35"), row
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_a_quote_without_a_code_says_so_not_none(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The schema lets a quote's code be null: the heading read "quote None for 75001"."""
+
+    def quoted(request: Request) -> Iterable[tuple[bytes, float]]:
+        quote = {"quoteId": None, "code": None, "postcode": "75001", "quotedProducts": []}
+        return at_once(json.dumps({"data": {"createQuote": {"quote": quote}}}).encode())
+
+    with _served(monkeypatch, quoted):
+        run = cli("quote", "--postal-code", "75001")
+    assert run.code == 0, run.err
+    assert run.out.splitlines()[0] == "quote (the API gives it no code) for 75001", run.out
+
+
+@pytest.mark.parametrize(
+    ("argv", "held", "warned"),
+    [
+        (("quote", "--postal-code", "75001"), "createQuote", True),
+        (("quote", "--esi-id", ESI_ID), "lookupAddressByEsiId", False),
+    ],
+    ids=["during-the-mutation", "before-it"],
+)
+def test_ctrl_c_while_a_quote_is_under_way_says_one_may_have_been_made(
+    tmp_path: Path, argv: tuple[str, ...], held: str, warned: bool
+) -> None:
+    """Ctrl-C once the quote was asked for: the API may have made it, as after a timeout,
+    which says so; the line said only "interrupted (Ctrl-C)", and a user asked again. Ctrl-C
+    before (while its postal code is looked up) made nothing, and says nothing of it."""
+    arrived = threading.Event()
+
+    def holding(request: Request) -> Iterable[tuple[bytes, float]]:
+        if _is_token_request(request):
+            return _token()
+        if request.operation == held:
+            arrived.set()
+        return [(b"", 30.0)]  # no answer while the test runs
+
+    with HostileServer(holding) as server:
+        env = {"KRAKEN_URL": server.url, "KRAKEN_ORGANIZATION_SECRET_KEY": SECRET_KEY}
+        child = subprocess.Popen(
+            [sys.executable, "-m", "oeus_kraken", *argv, "--no-token-cache"],
+            env=cli_helpers.process_env(env, tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert arrived.wait(60), "the request never arrived"
+            child.send_signal(signal.SIGINT)
+            _, err = child.communicate(timeout=60)
+        finally:
+            child.kill()
+    assert child.returncode == 130, err
+    [line] = err.splitlines()
+    assert line.startswith("oeus-kraken quote: interrupted (Ctrl-C)"), line
+    assert ("for the quote, which it may have made" in line) == warned, line

@@ -32,7 +32,7 @@ from oeus_kraken.compare import (
     comparison_html,
     write_csv,
 )
-from oeus_kraken.usage import UsageStore
+from oeus_kraken.usage import Interval, UsageStore
 
 ACCOUNT = "A-1B2C3D4E"
 DAY = date(2026, 10, 14)
@@ -589,3 +589,76 @@ def test_api_text_in_the_tables_heading_cannot_add_a_line_or_drive_the_terminal(
     heading = run.out.splitlines()[:3]
     assert heading[0].endswith(r"TDSP ONC\x1b[2JOR, load zone LZ\nNORTH"), heading
     assert heading[2] == r"current product: RETIRED\x1b[31m\nFAKE LINE, not on offer at this ESI ID"
+
+
+async def test_bills_without_an_id_are_each_checked_never_merged_into_one(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    """The schema lets a bill's id be null: bills the API gives no id are not the same bill
+    listed twice. All but the first were dropped, as if every id-less bill were one."""
+    script(fake_kraken, PRODUCTS[:1])
+    unnamed = [_statement("7", DAY, 1272), _statement("7", DAY, 900)]
+    for edge in unnamed:
+        edge["node"]["id"] = None
+    answer = {"account": {"number": ACCOUNT, "bills": {
+        "totalCount": 2, "pageInfo": {"hasNextPage": False, "endCursor": None},
+        "edges": unnamed}}}  # fmt: skip
+    fake_kraken.set_default("getAccountBills", lambda _sent: data_response(answer))
+    comparison = await compared(make_client, store)
+
+    assert sorted(b.billed_cents or 0 for b in comparison.bills.bills) == [900, 1272]
+    assert [b.bill_id for b in comparison.bills.bills] == [None, None]
+    assert [b["bill_id"] for b in comparison_document(comparison)["bill_check"]["bills"]] == [
+        None,
+        None,
+    ]
+
+
+@pytest.mark.parametrize("kwh", ["123456789012345678901234567.891", "-2000000"])
+async def test_a_stored_reading_beyond_any_meters_is_a_comparison_error_before_any_request(
+    make_client: Any, fake_kraken: FakeKraken, tmp_path: Path, kwh: str
+) -> None:
+    """A reading the store holds (up to 38 digits) but no meter gives cannot be priced: said,
+    naming it, before any request. It escaped as decimal.InvalidOperation, no KrakenError,
+    once the API's rates had been asked for."""
+    with UsageStore(tmp_path / "usage.sqlite3") as garbled:
+        garbled.upsert(day_intervals(DAY, value=Decimal(kwh)), fetched_at=FETCHED)
+        with pytest.raises(ComparisonError, match=rf"{re.escape(kwh)} kWh.* 2026-10-14 00:00"):
+            await compared(make_client, garbled)
+    assert fake_kraken.sent == []
+
+
+async def test_stored_readings_that_overlap_are_a_comparison_error_not_counted_twice(
+    make_client: Any, fake_kraken: FakeKraken, tmp_path: Path
+) -> None:
+    """The store keys a reading by its start, so an hour's reading and a later sync's 15-minute
+    readings inside that hour can both be there: their kWh were added together, the hour
+    priced twice over, without a word."""
+    quarters = day_intervals(DAY)
+    hour = Interval(ESI, quarters[0].start, quarters[4].start, Decimal("1.00"))
+    with UsageStore(tmp_path / "usage.sqlite3") as overlapping:
+        overlapping.upsert([hour, *quarters[1:]], fetched_at=FETCHED)
+        with pytest.raises(ComparisonError, match=r"overlap.* 2026-10-14 00:15"):
+            await compared(make_client, overlapping)
+    assert fake_kraken.sent == []
+
+
+async def test_an_esi_id_the_store_links_to_two_accounts_is_asked_which_before_any_request(
+    make_client: Any, fake_kraken: FakeKraken, store: UsageStore, cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A premise changes hands (a new tenant's account), and a store of an organisation's
+    accounts links its ESI ID to both: the first account by number was taken, its agreement
+    (none active: "current product not known") and its bills checked, whichever was meant."""
+    store.link("A-0AAAAAAA", ESI)  # sorts before ACCOUNT
+    with pytest.raises(ConfigurationError, match=r"A-0AAAAAAA, A-1B2C3D4E"):
+        await compared(make_client, store)
+    assert fake_kraken.sent == []
+
+    monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", CREDENTIALS.key)
+    run = cli("compare", ESI, "--from", str(DAY), "--to", str(DAY), "--db", str(store.path))
+    assert run.code == 2, run
+    assert "A-0AAAAAAA, A-1B2C3D4E" in run.err
+
+    script(fake_kraken, PRODUCTS[:1])  # named, it compares
+    assert (await compared(make_client, store, account_number=ACCOUNT)).account_number == ACCOUNT

@@ -210,3 +210,66 @@ async def test_a_datetime_python_cannot_hold_is_an_invalid_response_naming_the_f
     client = make_client(credentials=KEY)
     with pytest.raises(InvalidResponseError, match=r"electricityAgreements\.0\.validFrom"):
         await call(client, "get_account_agreements", account_number=ACCOUNT)
+
+
+@pytest.mark.parametrize("wire", ["1_0", "١٢", "0.2\n", " 0.2", "0x10", "--1"])
+async def test_a_decimal_spelt_as_no_json_number_is_an_invalid_response_not_read_as_one(
+    make_client: Any, fake_kraken: FakeKraken, wire: str
+) -> None:
+    """Python's Decimal reads "1_0" as 10, Arabic-Indic digits as 12 and skips spaces: an answer
+    garbled so was taken as a number the API never sent."""
+    fake_kraken.answer("getFanClubDiscount", {"data": {"getFanClubDiscount": {
+        "discountAmount": wire}}})  # fmt: skip
+    client = make_client()
+    with pytest.raises(InvalidResponseError, match=r"getFanClubDiscount\.discountAmount"):
+        await call(client, "get_fan_club_discount")
+
+
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [("20.00380", "20.00380"), ("-0.5", "-0.5"), ("1E+3", "1E+3"), ("1e-7", "1E-7"), (".5", "0.5")],
+)
+async def test_a_decimal_the_api_spells_as_a_number_keeps_every_digit(
+    make_client: Any, fake_kraken: FakeKraken, wire: str, expected: str
+) -> None:
+    fake_kraken.answer("getFanClubDiscount", {"data": {"getFanClubDiscount": {
+        "discountAmount": wire}}})  # fmt: skip
+    answer = await call(make_client(), "get_fan_club_discount")
+    assert str(answer.get_fan_club_discount.discount_amount) == expected
+
+
+def payments_answer(amount: object) -> dict[str, Any]:
+    payment = {"id": "1", "status": None, "amount": amount, "paymentDate": "2026-01-01",
+               "reference": "r", "transactionType": None, "surchargeAmount": None}  # fmt: skip
+    payments = {"totalCount": 1, "pageInfo": {"hasNextPage": False, "endCursor": None},
+                "edges": [{"node": payment}]}  # fmt: skip
+    return {"data": {"account": {"number": ACCOUNT, "payments": payments}}}
+
+
+async def paid(make_client: Any, fake_kraken: FakeKraken, amount: object) -> int:
+    """The amount of the one payment an answer holds, as the client reads `amount`."""
+    fake_kraken.answer_token()
+    fake_kraken.answer("getAccountPayments", payments_answer(amount))
+    client = make_client(credentials=KEY)
+    answer = await call(client, "get_account_payments", account_number=ACCOUNT, first=1)
+    return int(answer.account.payments.edges[0].node.amount)
+
+
+@pytest.mark.parametrize("wire", ["1_000", "١٢", " 12", "12\n", "+-1", "1.5"])
+async def test_a_big_int_spelt_as_no_integer_is_an_invalid_response_not_read_as_one(
+    make_client: Any, fake_kraken: FakeKraken, wire: str
+) -> None:
+    """A payment's amount (BigInt, cents): Python's int() read "1_000" as 1000 cents and
+    Arabic-Indic digits as theirs."""
+    with pytest.raises(InvalidResponseError, match=r"edges\.0\.node\.amount"):
+        await paid(make_client, fake_kraken, wire)
+
+
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [("-1234", -1234), ("9" * 40, int("9" * 40)), (12, 12), ("+7", 7)],
+)
+async def test_a_big_int_the_api_sends_keeps_every_digit(
+    make_client: Any, fake_kraken: FakeKraken, wire: object, expected: int
+) -> None:
+    assert await paid(make_client, fake_kraken, wire) == expected

@@ -544,6 +544,8 @@ class Invocation:
     url_source: str | None = None
     account: str | None = None  # the account number asked about, for error messages
     credential_source: str | None = None  # "--api-key", "KRAKEN_API_KEY": for error messages
+    # What a mutation under way would make ("the quote"): Ctrl-C then says it may exist.
+    making: str | None = None
     _client: SyncKrakenClient | None = field(default=None, repr=False)
 
     def client(self) -> SyncKrakenClient:

@@ -139,10 +139,6 @@ def _account_esi_id(store: Any, account: str) -> str:
     return str(esi_ids[0])
 
 
-def _linked_account(store: Any, esi_id: str) -> str | None:
-    return next((a for a in store.accounts() if esi_id in store.esi_ids(a)), None)
-
-
 def _sync(call: Invocation, store: Any, account: str | None, say: TextIO) -> int | None:
     """Run the sync; an exit code if it stopped for a rate limit (comparing would hit it too)."""
     from ..compare import ComparisonError
@@ -181,16 +177,18 @@ def _open_store(call: Invocation) -> Any:
 
 def _esi_and_account(call: Invocation, store: Any, say: TextIO) -> tuple[str, str | None] | int:
     """(ESI ID, its account) after the sync if asked for; an exit code if the sync says stop."""
+    from ..compare._compare import account_of  # one answer to "whose ESI ID is it?"
+
     target = call.args.target
     is_account = target.startswith("A-")
-    account = target if is_account else _linked_account(store, target)
+    account = target if is_account else account_of(store, target)
     call.account = account
     if call.args.sync:
         stopped = _sync(call, store, account, say)
         if stopped is not None:
             return stopped
         if account is None:
-            account = _linked_account(store, target)
+            account = account_of(store, target)
     esi_id = _account_esi_id(store, target) if is_account else target
     return esi_id, account
 

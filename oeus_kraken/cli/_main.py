@@ -365,7 +365,12 @@ def _run(argv: Sequence[str], out: TextIO) -> int:
     except KeyboardInterrupt:
         # One line, so that an exit with nothing said is never the answer (a usage sync, which
         # has more to say, says it and returns 130 itself).
-        _say(f"oeus-kraken {args.command}: interrupted (Ctrl-C)")
+        line = f"oeus-kraken {args.command}: interrupted (Ctrl-C)"
+        if call.making is not None:
+            # As after a timeout: the mutation may have been carried out, its answer lost.
+            line += f" while asking the API for {call.making}, which it may have made: check "
+            line += "before you ask again"
+        _say(line)
         return EXIT_CODES["interrupted"]
     except BrokenPipeError:
         raise  # main's: the reader went away

@@ -6,10 +6,11 @@ dollars and cents, and kept in cents by --csv and --json.
 
 from __future__ import annotations
 
+import argparse
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .._errors import ConfigurationError
+from .._errors import ConfigurationError, InvalidResponseError
 from . import _output as output
 from ._common import (
     Invocation,
@@ -326,7 +327,15 @@ def _quote_input(call: Invocation) -> Any:
                 f"no premise with ESI ID {args.esi_id} in the API's address lookup, so no "
                 "postal code to quote for: give --postal-code"
             )
-        code = postal_code(found[0])
+        try:
+            code = postal_code(found[0])
+        except argparse.ArgumentTypeError:
+            # The API's text, not the user's argument: its error escaped as a traceback.
+            raise NotFoundError(
+                f"the API's address lookup gives ESI ID {args.esi_id} the postal code "
+                f"{found[0]!r}, which is not a US postal code, so no quote "
+                "was made: give --postal-code"
+            ) from None
     annual = args.annual_kwh
     point = ElectricityMeterPointConsumptionInput(
         mpan=args.esi_id,
@@ -351,7 +360,8 @@ def run_quote(call: Invocation) -> None:
             )
         call.account = args.account
         args.auth = "account user or organisation"  # customerCreateQuote: the account's user too
-        answer: Any = call.client().create_customer_quote(args.account)
+        client, call.making = call.client(), "the quote"
+        answer: Any = client.create_customer_quote(args.account)
         payload = answer.customer_create_quote
     else:
         if args.postal_code is None and args.esi_id is None:
@@ -359,8 +369,11 @@ def run_quote(call: Invocation) -> None:
                 "give the premise: --postal-code ZIP (and --esi-id ID if known), or --esi-id "
                 "alone, or --account ACCOUNT for a customer's own premise"
             )
-        answer = call.client().create_quote(_quote_input(call))
+        quote_input = _quote_input(call)  # (its address lookup makes nothing)
+        client, call.making = call.client(), "the quote"
+        answer = client.create_quote(quote_input)
         payload = answer.create_quote
+    call.making = None
     quote = payload.quote if payload is not None else None
     if quote is None:
         raise NotFoundError("the API made no quote (its answer has none)")
@@ -404,9 +417,8 @@ def _quote_heading(quote: Any, products: list[Any], call: Invocation) -> None:
     esi = f", ESI ID {call.args.esi_id}" if call.args.esi_id else ""
     # isoformat: %Y is not padded to four digits (the year 1 as "1-01-01").
     expires = f"; expires {first.expires_at.isoformat()[:10]}" if first and first.expires_at else ""
-    output.print_line(
-        f"quote {quote.code} for {quote.postcode}{esi}{where}{usage}{expires}", call.out
-    )
+    code = quote.code if quote.code is not None else "(the API gives it no code)"  # not "None"
+    output.print_line(f"quote {code} for {quote.postcode}{esi}{where}{usage}{expires}", call.out)
 
 
 # -- fan club ------------------------------------------------------------------------------------
@@ -426,6 +438,12 @@ def run_fan_club(call: Invocation) -> None:
     if amount is None:
         print("Octopus Fan Club: no discount given this hour", file=call.out)
         return
+    if not 0 <= amount <= 1:
+        # A fraction of the energy charge: 1.5 read as "150% off" (and -0.5 as "-50% off").
+        raise InvalidResponseError(
+            f"the API gives a Fan Club discount of {amount}, which is no fraction of the energy "
+            "charge (0 to 1): the answer is not usable, try again later"
+        )
     print(
         f"Octopus Fan Club discount this hour: {amount * 100:.0f}% off the energy charge "
         "(0% when wind is under 30% of the Texas grid, 20% from 30%, 50% from 45%)",

@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
 from typing import Any, Literal, TextIO
 
 Format = Literal["table", "json", "csv"]
@@ -52,13 +52,21 @@ def decimal_text(value: Decimal) -> str:
     return "0" if text in ("", "-0") else text
 
 
+_UNLIMITED = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
 def dollars(cents: int | Decimal | None, places: int = 2) -> str:
-    """Cents as dollars: 8100 -> "$81.00", -1234 -> "-$12.34"."""
+    """Cents as dollars: 8100 -> "$81.00", -1234 -> "-$12.34"; half of the last place away
+    from zero, as a bill rounds (1234.5 -> "$12.35")."""
     if cents is None:
         return ""
-    amount = Decimal(cents) / 100
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.{places}f}"
+    # A shift of the point, exact at any length: `/ 100` rounded to the context's 28 digits,
+    # showing 32 nines of cents as $1,000,...,000.00. Rounded here, not by format(), whose
+    # half to even showed 1234.5 cents as $12.34.
+    amount = Decimal(cents).scaleb(-2, _UNLIMITED)
+    shown = amount.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP, _UNLIMITED)
+    sign = "-" if shown < 0 else ""
+    return f"{sign}${shown.copy_abs():,f}"  # (abs() rounds to 28 digits too)
 
 
 def kwh(value: Decimal | None) -> str:

@@ -58,9 +58,18 @@ class _Plan:
     calls: dict[str, _Call] = field(default_factory=dict)
 
 
-def _account_of(store: UsageStore, esi_id: str) -> str | None:
-    """The account the store links `esi_id` to (the first, if several)."""
-    return next((a for a in store.accounts() if esi_id in store.esi_ids(a)), None)
+def account_of(store: UsageStore, esi_id: str) -> str | None:
+    """The account the store links `esi_id` to; a ConfigurationError when it links several (a
+    premise that changed hands): the first by number was taken, its agreement and bills
+    checked, whichever was meant."""
+    linked = [a for a in store.accounts() if esi_id in store.esi_ids(a)]
+    if len(linked) > 1:
+        raise ConfigurationError(
+            f"the usage store links ESI ID {esi_id} to {len(linked)} accounts "
+            f"({', '.join(linked)}): say which one's agreement and bills to check (compare "
+            "the account number, or give account_number=)"
+        )
+    return linked[0] if linked else None
 
 
 def _check_period(start: date, end: date) -> None:
@@ -120,7 +129,7 @@ def _plan(
             f"the usage store {store.path} has no usage for ESI ID {esi_id} from {start} to "
             f"{end}: {advice}"
         )
-    account = account_number or _account_of(store, esi_id)
+    account = account_number or account_of(store, esi_id)
     calls = {
         "rates": _Call("get_product_rates_for_esi_id", {"esi_id": esi_id}),
         "efl": _Call("get_efl_rates_for_esi_id", {"esi_id": esi_id}),
@@ -281,10 +290,11 @@ def compare_products(
     With a `SyncKrakenClient` it returns the `Comparison`; with a `KrakenClient`, a coroutine
     to await (or use `acompare_products`), which reads the store in a worker thread and raises
     what it raises when awaited. `account_number` is the ESI ID's account (default:
-    the one the store links it to), whose agreement names the current product and whose bills
-    are checked; `night` the hours of a time-of-use product's NIGHT band (an assumption: the
-    API does not state them). Makes at most 4 requests, one of each kind; reads usage only from
-    the store (sync it first: `oeus_kraken.usage.sync_usage_blocking`).
+    the one the store links it to; a ConfigurationError when it links several), whose agreement
+    names the current product and whose bills are checked; `night` the hours of a time-of-use
+    product's NIGHT band (an assumption: the API does not state them). Makes at most 4
+    requests, one of each kind; reads usage only from the store (sync it first:
+    `oeus_kraken.usage.sync_usage_blocking`).
     """
     read = functools.partial(_plan, store, esi_id, start, end, account_number, night)
     if _is_async(client):

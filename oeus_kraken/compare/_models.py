@@ -376,7 +376,8 @@ class EflCheck:
 class BillComparison:
     """One bill beside the current product's modelled cost for its period, cents before tax."""
 
-    bill_id: str
+    bill_id: str | None
+    """None when the API gives the bill no id."""
     from_date: date
     to_date: date
     issued_date: date | None

@@ -145,7 +145,7 @@ def _compare_bill(node: Any, rates: ProductRates, usage: UsageProfile) -> BillCo
         elif rates.wholesale:
             note = "billed at ERCOT's price every 15 minutes; modelled at the quoted rate"
     return BillComparison(
-        bill_id=str(node.id),
+        bill_id=None if node.id is None else str(node.id),
         from_date=first,
         to_date=last,
         issued_date=node.issued_date,
@@ -169,9 +169,11 @@ def bill_check(
     connection = bills_answer.account.bills if bills_answer.account is not None else None
     listed = [e.node for e in (connection.edges if connection else []) if e and e.node]
     # A bill the answer lists again is one bill: checked once, not a second row beside itself.
-    first_listed: dict[str, Any] = {}
+    # One without an id (the schema allows it) is its own: keyed by None, all but the first of
+    # them were dropped.
+    first_listed: dict[object, Any] = {}
     for node in listed:
-        first_listed.setdefault(str(node.id), node)
+        first_listed.setdefault(object() if node.id is None else str(node.id), node)
     nodes = list(first_listed.values())
     note = _unfetched(connection, len(nodes))
     inside = [

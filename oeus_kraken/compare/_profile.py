@@ -27,6 +27,10 @@ from ._models import DayUsage, HourlyShape, MonthUsage, NightHours, UsageProfile
 __all__ = ["default_period", "usage_profile"]
 
 _QUARTER = 900
+MOST_KWH = Decimal(1_000_000)
+"""The largest reading taken as usage, kWh: four gigawatts for 15 minutes, more than any power
+station makes. The store keeps readings of up to 38 digits; priced, one beyond this made totals
+past Decimal's 28 digits (decimal.InvalidOperation, no KrakenError) or rounded them silently."""
 _STANDARD_DAY = 86_400
 _MONTHS_BY_DEFAULT = 12
 
@@ -97,12 +101,10 @@ class _DaySums:
     ) -> None:
         starts = [int(low.timestamp()) for low, _ in bounds]
         ends = [int(high.timestamp()) for _, high in bounds]
-        i = 0
+        i, previous_end = 0, None
         for start, end, value, unit in rows:
-            if unit != "kWh" and unit.lower() != "kwh":
-                raise ComparisonError(
-                    f"an interval of the stored usage is in {unit!r}, not kWh: it cannot be priced"
-                )
+            _check(start, value, unit, previous_end)
+            previous_end = end
             while start >= ends[i]:
                 i += 1
             quarter = _wall_quarter(start, starts[i], ends[i])
@@ -111,6 +113,32 @@ class _DaySums:
             if night[quarter]:
                 self.night_kwh[i] += value
             self.seconds[i] += end - start
+
+
+def _check(start: int, value: Decimal, unit: str, previous_end: int | None) -> None:
+    """A ComparisonError for a stored reading that cannot be priced as it is."""
+    if unit != "kWh" and unit.lower() != "kwh":
+        raise ComparisonError(
+            f"an interval of the stored usage is in {unit!r}, not kWh: it cannot be priced"
+        )
+    if value.copy_abs() > MOST_KWH:
+        raise ComparisonError(
+            f"the stored usage has a reading of {value} kWh, for the interval from "
+            f"{_at(start)}: beyond any meter's ({MOST_KWH:,} kWh at most), so it cannot be "
+            "priced; compare a period without it"
+        )
+    if previous_end is not None and start < previous_end:
+        # Keyed by its start, the store can hold an hour's reading and 15-minute ones inside
+        # it (syncs that got either): added up, that time was priced twice.
+        raise ComparisonError(
+            f"the stored usage has readings that overlap: one starts at {_at(start)}, before "
+            "the one before it ends, so that time would be priced twice; compare a period "
+            "without it"
+        )
+
+
+def _at(start: int) -> str:
+    return f"{datetime.fromtimestamp(start, TEXAS):%Y-%m-%d %H:%M %Z}"
 
 
 def _wall_quarter(start: int, day_start: int, day_end: int) -> int:
