@@ -33,6 +33,9 @@ from oeus_kraken import APIKey, KrakenClient, SyncKrakenClient
 from oeus_kraken._compat import code_qualname
 
 PACKAGE = Path(oeus_kraken.__file__).resolve().parent
+# Calls before the one counted (see loopback_sync). The first call after a new token, once an
+# hour, runs one function more (RequestBuilder._headers_for).
+WARM_UP_CALLS = 2
 # The auth/call core: `_auth.py + _tokens.py + base.py` before issue 19, and what replaced them.
 # Every module named here that exists is counted.
 CORE_MODULES = (
@@ -108,7 +111,10 @@ def loopback_sync() -> list[str]:
         _loopback_server(_small_body()) as url,
         SyncKrakenClient(url, credentials=APIKey(API_KEY)) as kraken,
     ):
-        kraken.get_viewer()  # steady state: token held, connection open
+        # Steady state: token held, connection open, and the request headers kept for that token
+        # (the first call obtains the token; the next makes the headers that carry it, once).
+        for _ in range(WARM_UP_CALLS):
+            kraken.get_viewer()
         with _Recorder() as recorder:
             kraken.get_viewer()
         return list(recorder.seen)
@@ -117,7 +123,8 @@ def loopback_sync() -> list[str]:
 def loopback_async() -> list[str]:
     async def main(url: str) -> list[str]:
         async with KrakenClient(url, credentials=APIKey(API_KEY)) as kraken:
-            await kraken.get_viewer()
+            for _ in range(WARM_UP_CALLS):
+                await kraken.get_viewer()
             with _Recorder() as recorder:
                 await kraken.get_viewer()
             return list(recorder.seen)
