@@ -7,11 +7,13 @@ A scripted Kraken (conftest.FakeKraken) answers each operation; both clients run
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 import inspect
 import io
 import json
 import re
+import sqlite3
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -637,7 +639,14 @@ async def test_stored_readings_that_overlap_are_a_comparison_error_not_counted_t
     quarters = day_intervals(DAY)
     hour = Interval(ESI, quarters[0].start, quarters[4].start, Decimal("1.00"))
     with UsageStore(tmp_path / "usage.sqlite3") as overlapping:
-        overlapping.upsert([hour, *quarters[1:]], fetched_at=FETCHED)
+        overlapping.upsert(quarters, fetched_at=FETCHED)
+        # As an older oeus-kraken kept them (upsert now refuses them): its first quarter made
+        # an hour, the three after it still there.
+        with contextlib.closing(sqlite3.connect(overlapping.path, isolation_level=None)) as conn:
+            conn.execute(
+                "UPDATE intervals SET end_at = ?, value = '1.00' WHERE start_at = ?",
+                (int(hour.end.timestamp()), int(hour.start.timestamp())),
+            )
         with pytest.raises(ComparisonError, match=r"overlap.* 2026-10-14 00:15"):
             await compared(make_client, overlapping)
     assert fake_kraken.sent == []

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from usage_helpers import ESI, FETCHED, OTHER_ESI, child, day_intervals
+from usage_helpers import ESI, FETCHED, OTHER_ESI, child, day_intervals, run_together
 
 from oeus_kraken import ConfigurationError, KrakenError
 from oeus_kraken.usage import (
@@ -794,23 +794,13 @@ def test_two_processes_writing_the_same_intervals_at_once_neither_corrupts_nor_d
     # One from January on, one from December back: whoever comes second finds the pages the
     # first wrote unchanged, but must never count them as its own or write them twice.
     writers = [child(WRITER, store_path, go, direction) for direction in ("forward", "backward")]
-    # (A failure leaves no writer running, nor its pipes open, into the next test's warnings.)
-    with contextlib.ExitStack() as stack:
-        for writer in writers:
-            stack.enter_context(writer)
-            stack.callback(writer.kill)
-        for writer in writers:
-            assert writer.stdout is not None
-            assert writer.stdout.readline().strip() == "ready", writer.communicate()[1]
-        go.touch()  # both start together, on a store file that neither has created yet
-        totals = []
-        spans = []
-        for writer in writers:
-            out, err = writer.communicate(timeout=120)
-            assert writer.returncode == 0, err
-            *counts, began, ended = out.split()
-            totals.append([int(n) for n in counts])
-            spans.append((float(began), float(ended)))
+    # Both start together, on a store file that neither has created yet.
+    totals = []
+    spans = []
+    for out in run_together(writers, go, timeout=120):
+        *counts, began, ended = out.split()
+        totals.append([int(n) for n in counts])
+        spans.append((float(began), float(ended)))
 
     # They did write at once: each began before the other had ended. (SQLite's busy handler
     # is not fair, so one may well wait for nearly all of the other's pages.)

@@ -1,5 +1,6 @@
 """Building blocks for the usage store tests: intervals of whole local days, a child process
-running a snippet against a store (for the two-process and kill tests), a disk that fills
+running a snippet against a store (for the two-process and kill tests; `run_together` lets
+several go at once), a disk that fills
 up (`file_size_limit`), and a sandbox whose usage pages are rewritten (`rewritten_sandbox`)."""
 
 from __future__ import annotations
@@ -53,6 +54,26 @@ def child(code: str, *args: str | Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def run_together(writers: list[subprocess.Popen[str]], go: Path, timeout: float) -> list[str]:
+    """Each child's output once all have said "ready" and been let go at once (by creating
+    `go`), and each has exited 0. A failure leaves none running, nor its pipes open, into the
+    next test's warnings."""
+    with contextlib.ExitStack() as stack:
+        for writer in writers:
+            stack.enter_context(writer)
+            stack.callback(writer.kill)
+        for writer in writers:
+            assert writer.stdout is not None
+            assert writer.stdout.readline().strip() == "ready", writer.communicate()[1]
+        go.touch()
+        outputs = []
+        for writer in writers:
+            out, err = writer.communicate(timeout=timeout)
+            assert writer.returncode == 0, err
+            outputs.append(out)
+    return outputs
 
 
 @contextlib.contextmanager

@@ -16,7 +16,13 @@ UTC in the store; dates are Texas local (America/Chicago) dates.
 from __future__ import annotations
 
 from ._chart import chart
-from ._errors import MissingExtraError, NoUsageError, UsageStoreError, UsageStoreLockedError
+from ._errors import (
+    MissingExtraError,
+    NoUsageError,
+    OverlappingReadingsError,
+    UsageStoreError,
+    UsageStoreLockedError,
+)
 from ._export import AGGREGATE_COLUMNS, INTERVAL_COLUMNS, UsageTotal, aggregate
 from ._fetch import (
     DEFAULT_PAGE_SIZE,
@@ -73,6 +79,7 @@ __all__ = [
     "MeterPoint",
     "MissingExtraError",
     "NoUsageError",
+    "OverlappingReadingsError",
     "SyncProgress",
     "SyncRecord",
     "SyncReport",

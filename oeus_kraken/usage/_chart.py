@@ -19,6 +19,7 @@ from .._folders import expand_home
 from ._errors import MissingExtraError, NoUsageError, UsageStoreError
 from ._export import export_range
 from ._files import replaced_file
+from ._store import overlap_error
 from ._time import TEXAS, local_date, no_usage_yet
 
 if TYPE_CHECKING:
@@ -62,12 +63,21 @@ def chart(
     slot_instants: list[set[int]] = [set() for _ in range(_SLOTS_PER_DAY)]
     with store.read_transaction() as conn:
         resolved = store.target_meters(conn, target)
-        for meter, _esi_id in resolved.meters:
-            for start, value in conn.execute(
-                "SELECT start_at, value FROM intervals WHERE meter = ? AND start_at >= ? "
-                "AND start_at < ?",
+        for meter, esi_id in resolved.meters:
+            previous_start = previous_end = low
+            for start, end, value in conn.execute(
+                "SELECT start_at, end_at, value FROM intervals WHERE meter = ? AND start_at >= ? "
+                "AND start_at < ? ORDER BY start_at",
                 (meter, low, high),
             ):
+                if start < previous_end:  # an older store's overlap: drawn, counted twice
+                    raise overlap_error(
+                        store.path,
+                        esi_id,
+                        (previous_start, previous_end, False),
+                        (start, end, False),
+                    )
+                previous_start, previous_end = start, end
                 local = datetime.fromtimestamp(start, timezone.utc).astimezone(TEXAS)
                 kwh = Decimal(value)
                 day = local.date()

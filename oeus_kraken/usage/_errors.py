@@ -4,6 +4,7 @@
     ├── ConfigurationError            bad arguments (a naive datetime, an unknown format...)
     ├── UsageStoreError               the store file cannot be used as asked
     │   ├── UsageStoreLockedError     another sync holds the store's sync lock
+    │   ├── OverlappingReadingsError  readings that overlap: refused by upsert, export, chart
     │   └── NoUsageError              nothing stored in the range asked for (a chart of it)
     └── MissingExtraError             an optional extra (parquet, chart) is not installed
                                       (also an ImportError)
@@ -13,11 +14,18 @@ Messages name the store's path and say what to do; they never carry usage values
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from .._errors import KrakenError
 
-__all__ = ["MissingExtraError", "NoUsageError", "UsageStoreError", "UsageStoreLockedError"]
+__all__ = [
+    "MissingExtraError",
+    "NoUsageError",
+    "OverlappingReadingsError",
+    "UsageStoreError",
+    "UsageStoreLockedError",
+]
 
 
 class UsageStoreError(KrakenError):
@@ -45,6 +53,30 @@ class UsageStoreLockedError(UsageStoreError):
         super().__init__(message, path=path)
         self.holder_pid = holder_pid
         self.holder_host = holder_host
+
+
+class OverlappingReadingsError(UsageStoreError):
+    """Two readings of one ESI ID cover the same time (an hour's reading and 15-minute ones
+    inside it): `upsert` refuses the page that would keep both, the store unchanged; export and
+    chart refuse a store that already holds both (an older oeus-kraken kept them), rather than
+    count that time twice.
+
+    `esi_id`, and `earlier` and `later`: the (start, end) of the first two that overlap, UTC.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | None,
+        esi_id: str,
+        earlier: tuple[datetime, datetime],
+        later: tuple[datetime, datetime],
+    ) -> None:
+        super().__init__(message, path=path)
+        self.esi_id = esi_id
+        self.earlier = earlier
+        self.later = later
 
 
 class NoUsageError(UsageStoreError):

@@ -55,6 +55,7 @@ from ._errors import UsageStoreError
 from ._files import replaced_file
 from ._models import SLOT_SECONDS, Interval, decimal_text
 from ._parquet import DecimalShape, pyarrow_module, write_dataset
+from ._store import overlap_error
 from ._time import TEXAS, local_date, local_day_bounds, local_range_bounds
 
 if TYPE_CHECKING:
@@ -250,7 +251,14 @@ def _decimal_shapes(
 def _checked_units(
     rows: Iterator[tuple[Any, ...]], esi_id: str, path: Path
 ) -> Iterator[tuple[Any, ...]]:
+    """The rows (in time order) as they are, or an error for one that cannot be exported as
+    it is: not in kWh, or overlapping the one before (a store an older oeus-kraken wrote,
+    holding an hour's reading and 15-minute ones inside it: summed, counted twice)."""
+    previous: tuple[Any, ...] | None = None
     for row in rows:
+        if previous is not None and row[0] < previous[1]:
+            raise overlap_error(path, esi_id, (*previous[:2], False), (*row[:2], False))
+        previous = row
         unit = row[3]
         if unit != "kWh" and unit.lower() != "kwh":
             raise UsageStoreError(
@@ -340,6 +348,7 @@ def aggregate(
 def _ordered_rows(esi_id: str, intervals: Iterable[Interval]) -> Iterator[tuple[Any, ...]]:
     """One ESI ID's intervals as the rows `_buckets` sums, checked for order and unit."""
     previous = None
+    previous_end = -(2**63)
     for item in intervals:
         if item.unit != "kWh" and item.unit.lower() != "kwh":
             raise ConfigurationError(
@@ -357,7 +366,13 @@ def _ordered_rows(esi_id: str, intervals: Iterable[Interval]) -> Iterator[tuple[
                 f"the intervals of ESI ID {esi_id} are not in time order, each once: "
                 f"{item.start.isoformat()} came after {_utc(previous)}"
             )
-        previous = start
+        if start < previous_end:  # an hour's reading and quarters inside it: summed twice
+            raise ConfigurationError(
+                f"the intervals of ESI ID {esi_id} overlap: {item.start.isoformat()} starts "
+                f"before the one before it ends ({_utc(previous_end)}); give readings of one "
+                "length for any stretch of time, so that none is counted twice"
+            )
+        previous, previous_end = start, int(item.end.timestamp())
         yield (start, int(item.end.timestamp()), item.value, item.unit, item.cost)
 
 

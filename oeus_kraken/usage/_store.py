@@ -18,7 +18,10 @@ The store knows nothing of the API. The sync engine is a loop over it:
         store.finish_sync(sync_id, finished_at=..., requests=..., intervals=..., revised=...)
 
 Layout and guarantees:
-- One row per (ESI ID, interval start), times as UTC epoch seconds. Values and costs are
+- One row per (ESI ID, interval start), times as UTC epoch seconds, and no two rows of an ESI
+  ID cover the same time: a page that would overlap stored readings of another length (an
+  hour's reading beside 15-minute ones) is refused whole, the store unchanged, checked inside
+  the page's write transaction, so two processes cannot both pass it. Values and costs are
   Decimals kept as canonical text ("0.25", never a float), so equal numbers compare equal and
   the API's digits survive.
 - WAL mode; every write is one transaction (BEGIN IMMEDIATE ... COMMIT), so a process killed at
@@ -61,7 +64,7 @@ import filelock
 
 from .._errors import ConfigurationError
 from .._folders import expand_home, make_private_folders, xdg_folder
-from ._errors import UsageStoreError, UsageStoreLockedError
+from ._errors import OverlappingReadingsError, UsageStoreError, UsageStoreLockedError
 from ._gaps import Attempted, attempt, merged, spans_of, subtract
 from ._models import (
     DECIMAL_TEXTS,
@@ -711,6 +714,10 @@ class UsageStore:
         it replaces the row, and the row's revision count goes up. One that is identical is
         left alone (its source and read_at too). When one call holds the same (ESI ID, start)
         twice, the last one wins.
+
+        Readings that would overlap, stored ones or the call's own (an hour's reading and
+        15-minute readings inside it, whichever came first): `OverlappingReadingsError`, and
+        none of the call is stored. Kept, every total would count that time twice.
         """
         fetched = _epoch(fetched_at, "fetched_at")
         counts = [0, 0, 0]
@@ -796,25 +803,39 @@ class UsageStore:
                 fetched,
             )
 
+        esi_ids = {meter: esi_id for esi_id, meter in chunk_meters.items()}
         for meter, rows in by_meter.items():
             low, high = min(rows), max(rows)
+            reach = self._reach(esi_ids[meter], rows)  # refuses new readings that overlap
             existing = {
                 found[0]: found[1:]  # start -> (end, value, unit, cost), like row[2:6]
                 for found in conn.execute(
+                    # The stored readings starting in the new ones' span [low, reach), and the
+                    # last one before it if it reaches in: stored readings never overlap, so no
+                    # earlier one can (an index seek, not a day of rows scanned per page).
                     "SELECT start_at, end_at, value, unit, COALESCE(cost, '') FROM intervals "
-                    "WHERE meter = ? AND start_at BETWEEN ? AND ?",
-                    (meter, low, high),
+                    "WHERE meter = ? AND start_at >= ? AND start_at < ? UNION ALL "
+                    "SELECT * FROM (SELECT start_at, end_at, value, unit, COALESCE(cost, '') "
+                    "FROM intervals WHERE meter = ? AND start_at < ? "
+                    "ORDER BY start_at DESC LIMIT 1) WHERE end_at > ?",
+                    (meter, low, reach, meter, low, low),
                 )
             }
             if existing:
                 inserts = []
                 updates = []
+                reshaped = False  # a stored reading given another end
                 for start, row in rows.items():
                     old = existing.get(start)
                     if old is None:
                         inserts.append(row)
                     elif old != row[2:6]:
                         updates.append(row)
+                        reshaped = reshaped or old[0] != row[2]
+                if inserts or reshaped:  # else every stored reading keeps its span
+                    spans = {start: old[0] for start, old in existing.items()}
+                    spans.update((start, row[2]) for start, row in rows.items())
+                    self._refuse_overlaps(esi_ids[meter], spans, rows)
             else:  # a first sync: nothing to compare with
                 inserts, updates = list(rows.values()), []
             counts[0] += len(inserts)
@@ -836,6 +857,31 @@ class UsageStore:
                     "source = NULLIF(?, ''), read_at = NULLIF(?, -1), fetched_at = ?, "
                     "revisions = revisions + 1 WHERE meter = ? AND start_at = ?",
                     [row[2:] + row[:2] for row in updates],
+                )
+
+    def _reach(self, esi_id: str, rows: dict[int, _Row]) -> int:
+        """The latest end of `rows` (one ESI ID's new readings); `OverlappingReadingsError` if
+        two of them overlap. One pass when they come in time order, as a page does."""
+        end = _EARLIEST_START
+        for row in rows.values():
+            if row[1] < end:  # out of order, or an overlap: sorted, the check tells which
+                self._refuse_overlaps(esi_id, {r[1]: r[2] for r in rows.values()}, rows)
+                return max(row[2] for row in rows.values())
+            end = row[2]
+        return end
+
+    def _refuse_overlaps(self, esi_id: str, spans: dict[int, int], rows: dict[int, _Row]) -> None:
+        """`OverlappingReadingsError` for the first two of `spans` (start -> end: the stored
+        readings near the new ones, with the new ones in place) that overlap; `rows` are the
+        new ones."""
+        starts = sorted(spans)
+        for start, following in itertools.pairwise(starts):
+            if spans[start] > following:
+                raise overlap_error(
+                    self.path,
+                    esi_id,
+                    (start, spans[start], start in rows),
+                    (following, spans[following], following in rows),
                 )
 
     @staticmethod
@@ -925,6 +971,23 @@ class UsageStore:
                     (meter, low, high),
                 )
             ]
+
+    def forget(self, esi_id: str, start: datetime, end: datetime) -> int:
+        """Delete the stored intervals of `esi_id` starting in [start, end); returns how many.
+
+        The repair of readings that overlap (`OverlappingReadingsError`): the span's slots are
+        then missing, never yet asked for, so the next sync fetches them again as the API now
+        gives them.
+        """
+        low, high = _epoch(start, "start"), _epoch(end, "end")
+        with self._writing() as conn:
+            meter = self._meter(conn, esi_id, create=False)
+            if meter is None:
+                return 0
+            return conn.execute(
+                "DELETE FROM intervals WHERE meter = ? AND start_at >= ? AND start_at < ?",
+                (meter, low, high),
+            ).rowcount
 
     # --- Accounts ---------------------------------------------------------------------------
 
@@ -1360,6 +1423,43 @@ class UsageStore:
                 path=self.path,
             )
         return StoreTarget(target, tuple((int(m), str(e)) for m, e in meters))
+
+
+def overlap_error(
+    path: Path, esi_id: str, earlier: tuple[int, int, bool], later: tuple[int, int, bool]
+) -> OverlappingReadingsError:
+    """The error for two readings of `esi_id` that overlap: (start, end, new?) each, in epoch
+    seconds, `new` False for one the store holds. What happened comes first (a sync's summary
+    shows 200 characters of it), then what to do: forget the stored readings and sync again."""
+
+    def said(reading: tuple[int, int, bool]) -> str:
+        start, end, new = reading
+        local = f"{_instant(start).astimezone(TEXAS):%Y-%m-%d %H:%M %Z}"
+        return f"{'a new' if new else 'a stored'} reading from {local} ({(end - start) // 60} min)"
+
+    repair = (
+        f"forget the stored readings of that hour or day (UsageStore.forget({esi_id!r}, "
+        "start, end)) and sync again"
+    )
+    if earlier[2] or later[2]:
+        message = (
+            f"ESI ID {esi_id}: {said(earlier)} overlaps {said(later)}: refused, the usage "
+            f"store {path} kept as it was (kept together, that time would count twice). To "
+            f"take the new readings, {repair}"
+        )
+    else:
+        message = (
+            f"the usage store {path} holds readings of ESI ID {esi_id} that overlap (kept by "
+            f"an older oeus-kraken): {said(earlier)} and {said(later)}; summed, that time "
+            f"would count twice. To repair it, {repair}; or use a period without it"
+        )
+    return OverlappingReadingsError(
+        message,
+        path=path,
+        esi_id=esi_id,
+        earlier=(_instant(earlier[0]), _instant(earlier[1])),
+        later=(_instant(later[0]), _instant(later[1])),
+    )
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:

@@ -77,7 +77,7 @@ from .._errors import (
     RateLimitError,
 )
 from .._steps import Blocking, perform_async, run_async, run_sync
-from ._errors import UsageStoreError
+from ._errors import OverlappingReadingsError, UsageStoreError
 from ._fetch import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_WINDOW_PAGES,
@@ -166,8 +166,11 @@ class UsageSyncInterrupted(KeyboardInterrupt):
 
 def _is_account_failure(error: BaseException) -> bool:
     """An error in the API's answer about one account's data: that account fails, the others
-    go on. Anything else (credentials, network, the store, a bug) stops the whole sync."""
-    return isinstance(error, (GraphQLError, InvalidResponseError, APIStatusError))
+    go on (a page the store refuses as overlapping its readings is one: the store is fine).
+    Anything else (credentials, network, the store, a bug) stops the whole sync."""
+    return isinstance(
+        error, (GraphQLError, InvalidResponseError, APIStatusError, OverlappingReadingsError)
+    )
 
 
 def _reason(error: BaseException) -> str:
