@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigurationError
 from .._folders import expand_home
-from ._errors import MissingExtraError, NoUsageError, UsageStoreError
+from ._errors import MissingExtraError, NoUsageError, UsageStoreError, overlap_error
 from ._export import export_range
 from ._files import replaced_file
-from ._store import overlap_error
 from ._time import TEXAS, local_date, no_usage_yet
 
 if TYPE_CHECKING:

@@ -14,10 +14,11 @@ Messages name the store's path and say what to do; they never carry usage values
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from .._errors import KrakenError
+from ._time import TEXAS
 
 __all__ = [
     "MissingExtraError",
@@ -93,3 +94,44 @@ class MissingExtraError(KrakenError, ImportError):
         )
         self.extra = extra
         self.module = module
+
+
+def overlap_error(
+    path: Path, esi_id: str, earlier: tuple[int, int, bool], later: tuple[int, int, bool]
+) -> OverlappingReadingsError:
+    """The error for two readings of `esi_id` that overlap: (start, end, new?) each, in epoch
+    seconds, `new` False for one the store holds. What happened comes first (a sync's summary
+    shows 200 characters of it), then what to do: forget the stored readings and sync again."""
+
+    def said(reading: tuple[int, int, bool]) -> str:
+        start, end, new = reading
+        local = f"{_utc(start).astimezone(TEXAS):%Y-%m-%d %H:%M %Z}"
+        return f"{'a new' if new else 'a stored'} reading from {local} ({(end - start) // 60} min)"
+
+    repair = (
+        f"forget the stored readings of that hour or day (UsageStore.forget({esi_id!r}, "
+        "start, end)) and sync again"
+    )
+    if earlier[2] or later[2]:
+        message = (
+            f"ESI ID {esi_id}: {said(earlier)} overlaps {said(later)}: refused, the usage "
+            f"store {path} kept as it was (kept together, that time would count twice). To "
+            f"take the new readings, {repair}"
+        )
+    else:
+        message = (
+            f"the usage store {path} holds readings of ESI ID {esi_id} that overlap (kept by "
+            f"an older oeus-kraken): {said(earlier)} and {said(later)}; summed, that time "
+            f"would count twice. To repair it, {repair}; or use a period without it"
+        )
+    return OverlappingReadingsError(
+        message,
+        path=path,
+        esi_id=esi_id,
+        earlier=(_utc(earlier[0]), _utc(earlier[1])),
+        later=(_utc(later[0]), _utc(later[1])),
+    )
+
+
+def _utc(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, timezone.utc)

@@ -51,11 +51,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TextIO, cast
 
 from .._errors import ConfigurationError
-from ._errors import UsageStoreError
+from ._errors import UsageStoreError, overlap_error
 from ._files import replaced_file
 from ._models import SLOT_SECONDS, Interval, decimal_text
 from ._parquet import DecimalShape, pyarrow_module, write_dataset
-from ._store import overlap_error
 from ._time import TEXAS, local_date, local_day_bounds, local_range_bounds
 
 if TYPE_CHECKING:

@@ -64,7 +64,7 @@ import filelock
 
 from .._errors import ConfigurationError
 from .._folders import expand_home, make_private_folders, xdg_folder
-from ._errors import OverlappingReadingsError, UsageStoreError, UsageStoreLockedError
+from ._errors import UsageStoreError, UsageStoreLockedError, overlap_error
 from ._gaps import Attempted, attempt, merged, spans_of, subtract
 from ._models import (
     DECIMAL_TEXTS,
@@ -1423,43 +1423,6 @@ class UsageStore:
                 path=self.path,
             )
         return StoreTarget(target, tuple((int(m), str(e)) for m, e in meters))
-
-
-def overlap_error(
-    path: Path, esi_id: str, earlier: tuple[int, int, bool], later: tuple[int, int, bool]
-) -> OverlappingReadingsError:
-    """The error for two readings of `esi_id` that overlap: (start, end, new?) each, in epoch
-    seconds, `new` False for one the store holds. What happened comes first (a sync's summary
-    shows 200 characters of it), then what to do: forget the stored readings and sync again."""
-
-    def said(reading: tuple[int, int, bool]) -> str:
-        start, end, new = reading
-        local = f"{_instant(start).astimezone(TEXAS):%Y-%m-%d %H:%M %Z}"
-        return f"{'a new' if new else 'a stored'} reading from {local} ({(end - start) // 60} min)"
-
-    repair = (
-        f"forget the stored readings of that hour or day (UsageStore.forget({esi_id!r}, "
-        "start, end)) and sync again"
-    )
-    if earlier[2] or later[2]:
-        message = (
-            f"ESI ID {esi_id}: {said(earlier)} overlaps {said(later)}: refused, the usage "
-            f"store {path} kept as it was (kept together, that time would count twice). To "
-            f"take the new readings, {repair}"
-        )
-    else:
-        message = (
-            f"the usage store {path} holds readings of ESI ID {esi_id} that overlap (kept by "
-            f"an older oeus-kraken): {said(earlier)} and {said(later)}; summed, that time "
-            f"would count twice. To repair it, {repair}; or use a period without it"
-        )
-    return OverlappingReadingsError(
-        message,
-        path=path,
-        esi_id=esi_id,
-        earlier=(_instant(earlier[0]), _instant(earlier[1])),
-        later=(_instant(later[0]), _instant(later[1])),
-    )
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
