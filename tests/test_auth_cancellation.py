@@ -75,6 +75,7 @@ def test_a_token_request_left_in_an_event_loop_that_stopped_does_not_hold_up_oth
             with contextlib.suppress(KrakenError):
                 left.run_until_complete(first)
             left.run_until_complete(client.aclose())
+            left.run_until_complete(left.shutdown_asyncgens())  # (its answers' streams)
             left.close()
             del client, first
             gc.collect()
