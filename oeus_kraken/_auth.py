@@ -236,7 +236,11 @@ class KrakenAuth(httpx.Auth):
             if token is not caller.attached:
                 request.headers["Authorization"] = caller.attached = token
             caller.sent = True
-            response: httpx.Response = yield Send(request, caller.deadline)
+            try:
+                response: httpx.Response = yield Send(request, caller.deadline)
+            except (httpx.HTTPStatusError, GeneratorExit) as exc:
+                self._rejected_in_a_hook(token, exc)
+                raise
             # (Scanned once for the caller too: the scan of a 40 KB answer costs ~25 µs.)
             caller.errors_ruled_out = not may_have_errors(response.content)
             reason = None
@@ -255,6 +259,19 @@ class KrakenAuth(httpx.Auth):
                 return response
             resent = True
             token = self.fresh_token() or (yield from self.ensure_token(caller))
+
+    def _rejected_in_a_hook(self, token: str, exc: BaseException) -> None:
+        """A response event hook of the http_client raised for the answer (`raise_for_status()`,
+        a common recipe) before this flow could see it: a 401 from this origin is still the API
+        refusing the token, which is forgotten (no resend: the hook has had its say), or every
+        later call would send it again until it expired."""
+        cause = _interruption_cause(exc)
+        if not isinstance(cause, httpx.HTTPStatusError) or cause.response.status_code != 401:
+            return
+        answer = cause.response
+        if all(_origin(hop.url) == self._origin for hop in (*answer.history, answer)):
+            with self._lock:
+                self._state.token_rejected(token, "HTTP 401", self._clock())
 
     def ensure_token(self, caller: TokenCaller) -> Generator[Effect, Any, str]:
         """Effects that end with a usable token, or raise why none can be had now (having set

@@ -34,6 +34,7 @@ from ._errors import (
     spellings_of,
 )
 from ._kt_codes import CODES, Category, KrakenCode
+from ._tokens import TokenUse
 
 # How much of an unexpected body an error message quotes.
 BODY_EXCERPT_CHARS = 200
@@ -116,18 +117,42 @@ async def aread_capped(response: httpx.Response, limit: int) -> None:
 
 
 def _stopped_reading(response: httpx.Response, limit: int, size: int) -> KrakenError:
+    operation = _operation_of(response.request)
+    what = f"{operation}: " if operation else ""
     if size > limit:
+        # A token answer is a few hundred bytes: asking for less is no advice for it.
+        advice = (
+            "A token answer is a few hundred bytes, so this is not the Kraken API answering: "
+            "check that the URL is the Kraken GraphQL endpoint itself."
+            if operation in _TOKEN_OPERATIONS
+            else "Ask for less (smaller pages), or raise max_response_bytes=."
+        )
         return InvalidResponseError(
-            f"the answer is larger than max_response_bytes ({limit:,} bytes after "
-            "decompression); it was not read further. Ask for less (smaller pages), or raise "
-            "max_response_bytes=.",
+            f"{what}the answer is larger than max_response_bytes ({limit:,} bytes after "
+            f"decompression); it was not read further. {advice}",
+            operation_name=operation,
             status_code=response.status_code,
         )
     return APITimeoutError(
-        "the call's time limit passed while the answer was still arriving; retry later, or "
-        "raise timeout=.",
+        f"{what}the call's time limit passed while the answer was still arriving; retry later, "
+        "or raise timeout=.",
+        operation_name=operation,
         status_code=response.status_code,
     )
+
+
+_TOKEN_OPERATIONS = frozenset(use.value for use in TokenUse)
+
+
+def _operation_of(request: httpx.Request) -> str | None:
+    """The operationName of the request answered, for an error read from its answer: every
+    error names its operation. (A token request's body reads with the credential masked.)"""
+    try:
+        body = decode_json(request.content)
+    except (httpx.RequestNotRead, ValueError):
+        return None
+    name = body.get("operationName") if isinstance(body, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def decode_json(content: bytes) -> object:

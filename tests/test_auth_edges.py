@@ -636,11 +636,6 @@ async def test_an_answer_an_event_hook_raises_for_is_an_error_of_its_status_not_
     assert sent.count("getViewer") == (1 if not_retried else 2)  # (no retry for a 400, a 401)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_auth.authorized): a 401 that a response hook raised for never reaches the "
-    "token flow, so the token is kept; patch at /tmp/probe19-auth-_auth.py.patch",
-)
 @pytest.mark.parametrize("kind", ["async", "sync", "raw-sync"])
 async def test_a_token_refused_with_a_401_a_response_hook_raised_for_is_not_sent_again(
     kind: str,
@@ -991,11 +986,6 @@ async def test_a_mutation_whose_answer_was_cut_off_says_it_may_have_been_carried
 # -- an answer too large to read names its operation -----------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (_responses._stopped_reading): the error names no operation, and advises a "
-    "token request to ask for less; patch at /tmp/probe19-auth-_responses.py.patch",
-)
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_token_answer_larger_than_max_response_bytes_names_the_token_request(
     kind: str,
