@@ -245,7 +245,9 @@ def run_export(call: Invocation) -> int:
         options: dict[str, Any] = {"interval": args.interval, "format": flag}
         if not to_stdout:
             rows = store.export(args.target, args.first, args.last, out=args.out, **options)
-            print(f"wrote {rows} rows to {args.out}", file=call.out)
+            # printable: a path is the user's, but a newline or an escape code in it must not
+            # add a line to the one this is, nor act on the terminal (as in a failure's line).
+            print(f"wrote {rows} rows to {output.printable(str(args.out))}", file=call.out)
         else:
             options["format"] = flag or "csv"
             rows = _export_to(call.out, store, args, options)
@@ -318,7 +320,8 @@ def run_status(call: Invocation) -> None:
     path = _store_path(args)
     if not _may_exist(path):
         if fmt == "table":
-            print(f"no usage store at {path} yet: `oeus-kraken usage sync` makes one", file=out)
+            where = output.printable(str(path))
+            print(f"no usage store at {where} yet: `oeus-kraken usage sync` makes one", file=out)
         else:
             output.write_rows(STATUS_COLUMNS, [], fmt, out)
         return
@@ -329,7 +332,7 @@ def run_status(call: Invocation) -> None:
         print(json.dumps([_status_document(s) for s in statuses], indent=2), file=out)
         return
     if fmt == "table":
-        print(f"usage store {path}", file=out)
+        print(f"usage store {output.printable(str(path))}", file=out)
     rows = [
         [
             s.account_number,
@@ -376,7 +379,7 @@ def run_chart(call: Invocation) -> None:
     check_date_range(args.first, args.last)
     with _existing_store(args) as store:
         path = chart(store, args.target, args.first, args.last, args.out)
-    print(f"wrote {path}", file=call.out)
+    print(f"wrote {output.printable(str(path))}", file=call.out)
 
 
 # -- sync ------------------------------------------------------------------------------------------
