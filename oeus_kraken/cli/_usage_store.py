@@ -39,6 +39,7 @@ from ._common import (
     add_command,
     check_date_range,
     check_not_future,
+    esi_id,
     exit_codes_text,
     local_date,
     logging_options,
@@ -185,6 +186,24 @@ def register(commands: Any, api: Any) -> None:
         help="a PNG, or an SVG when the name ends in .svg (owner-only)",
     )
     chart.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
+
+    forget = add_command(
+        commands,
+        "usage forget",
+        summary=None,
+        prog="oeus-kraken usage forget",
+        description="Delete the stored readings of one ESI ID for Texas local dates, both ends "
+        "included, so that the next `usage sync` fetches them again as the API now gives them "
+        "(give it --since for dates more than a year back): the repair of readings that "
+        "overlap (an hour's reading and 15-minute ones inside it), which export, chart and "
+        "sync refuse, naming this command. No API request.",
+        run=run_forget,
+        parents=[local],
+        auth=None,
+        exits=exit_codes_text(STORE_EXITS, error=STORE_ERROR),
+    )
+    add_range_options(forget, target=esi_id, target_help="ESI ID", interval=False)
+    forget.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
 
 
 def _concurrency(text: str) -> int:
@@ -370,6 +389,27 @@ def _status_document(status: Any) -> dict[str, Any]:
 
 
 # -- chart -----------------------------------------------------------------------------------------
+
+
+def run_forget(call: Invocation) -> None:
+    """`usage forget`: the repair OverlappingReadingsError names, one a command line user can
+    run (UsageStore.forget takes UTC datetimes, from Python only)."""
+    from ..usage import UsageStore, UsageStoreError
+    from ..usage._time import local_range_bounds
+
+    args = call.args
+    check_date_range(args.first, args.last)
+    start, end = local_range_bounds(args.first, args.last)
+    path = _store_path(args)
+    if not _may_exist(path):  # nothing to forget: making a store here would be a surprise
+        raise UsageStoreError(f"no usage store at {path}: there is nothing to forget", path=path)
+    with UsageStore(path) as store:
+        count = store.forget(args.target, start, end)
+    print(
+        f"forgot {count} stored readings of ESI ID {args.target} from {args.first} to "
+        f"{args.last}; the next `oeus-kraken usage sync` fetches them again",
+        file=call.out,
+    )
 
 
 def run_chart(call: Invocation) -> None:
