@@ -523,6 +523,21 @@ def test_ctrl_c_while_the_sandbox_starts_is_its_normal_end_too(
     assert (run.code, run.err) == (EXIT_CODES["ok"], "")
 
 
+def test_ctrl_c_while_the_command_line_is_read_is_one_line_and_exit_130(
+    cli: Cli, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # argparse building every command's parser takes a tenth of a second after start; a
+    # Ctrl-C then was exit 130 with nothing said (seen with SIGINT 0.15 s into `usage sync`).
+    import oeus_kraken.cli._main
+
+    def interrupted(argv: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(oeus_kraken.cli._main, "parse", interrupted)
+    run = cli("usage", "sync")
+    assert (run.code, run.err) == (EXIT_CODES["interrupted"], "oeus-kraken: interrupted (Ctrl-C)\n")
+
+
 def test_sandbox_help_gives_its_own_exit_statuses_ctrl_c_its_normal_end(cli: Cli) -> None:
     # The README: `sandbox` stopped with Ctrl-C exits 0, not 130; no API or sync status applies.
     run = cli("sandbox", "--help")

@@ -87,6 +87,7 @@ EXPECTED_EXIT_CODES = {
     "usage export": STORE | {8},
     "usage chart": STORE | {8},
     "usage status": STORE,
+    "usage forget": STORE,
     "sandbox": {0, 1, 2},  # 1: its banner cannot be written
     "codegen": {0, 1, 2},
     "schema diff": {0, 1, 2, 3, 4, 5, 130, 141},

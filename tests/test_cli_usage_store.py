@@ -446,3 +446,28 @@ def test_sync_stopped_by_max_requests_says_so_and_exits_6(
     assert run.code == EXIT_CODES["stopped"] == 6, run.err
     assert "stopped at --max-requests 3" in run.out
     assert sandbox.stats.requests - sandbox.stats.token_requests == 3
+
+
+# -- paths the commands print ----------------------------------------------------------------------
+
+
+def test_a_path_with_a_newline_or_an_escape_code_is_printed_escaped_on_one_line(
+    cli: Cli, clean_env: None, store_path: Path, tmp_path: Path
+) -> None:
+    """`wrote N rows to PATH` and status's `usage store PATH` spell a newline or an escape code in
+    the path as \\n and \\x1b, as a failure's line does: the path cannot add a line to the output
+    nor act on the terminal. Before, they were printed raw ('wrote 3 rows to a' then 'b.csv')."""
+    odd = "a\nb\x1b[31m"
+    folder = tmp_path / odd
+    folder.mkdir()
+    store = folder / "usage.sqlite3"
+    store_path.rename(store)
+    out = folder / "out.csv"
+    export = cli("usage", "export", ACCOUNT, *RANGE, "--db", str(store), "--out", str(out))
+    assert export.code == 0, export.err
+    assert export.out == f"wrote {3 * 96 - 4} rows to {tmp_path}/a\\nb\\x1b[31m/out.csv\n"
+    status = cli("usage", "status", "--db", str(store))
+    assert status.out.splitlines()[0] == f"usage store {tmp_path}/a\\nb\\x1b[31m/usage.sqlite3"
+    missing = cli("usage", "status", "--db", str(folder / "none.sqlite3"))
+    assert missing.out.startswith(f"no usage store at {tmp_path}/a\\nb\\x1b[31m/none.sqlite3 yet")
+    assert "\x1b" not in export.out + status.out + missing.out

@@ -287,15 +287,12 @@ def test_aggregate_refuses_intervals_that_overlap_instead_of_adding_them_twice()
 # --- a sync --------------------------------------------------------------------------------------
 
 
-def test_a_sync_whose_page_overlaps_stored_readings_fails_that_account_only_and_keeps_the_store(
-    sandbox: SandboxServer, tmp_path: Path
-) -> None:
+def _sync_over_a_stored_hour(sandbox: SandboxServer, tmp_path: Path) -> dict[str, str]:
     """The store holds an hour's reading; the API now answers 15-minute readings for that
-    hour, without its first quarter (so none replaces the hour): the account fails, named with
-    why, and the other account syncs on. Before: the quarters were kept beside the hour."""
+    hour, without its first quarter (so none replaces the hour): a sync of both demo accounts.
+    Checks the store kept the hour and synced the other account; returns the failures."""
     account, other = DEMO_ACCOUNT_NUMBERS
-    meter, day = "10443720004512388", date(2026, 3, 2)  # the first property's ESI ID
-    midnight, _ = local_day_bounds(day)
+    midnight, _ = local_day_bounds(SYNCED_DAY)
 
     def without_the_first_quarter(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [e for e in edges if datetime.fromisoformat(e["node"]["startAt"]) != midnight]
@@ -304,18 +301,69 @@ def test_a_sync_whose_page_overlaps_stored_readings_fails_that_account_only_and_
         rewritten_sandbox(sandbox.url, without_the_first_quarter) as kraken,
         UsageStore(tmp_path / "usage.sqlite3") as store,
     ):
-        store.upsert([Interval(meter, midnight, midnight + HOUR, Decimal(1))], fetched_at=FETCHED)
+        store.upsert([Interval(METER, midnight, midnight + HOUR, Decimal(1))], fetched_at=FETCHED)
         report = sync_usage_blocking(
-            kraken, store, [account, other], since=day,
+            kraken, store, [account, other], since=SYNCED_DAY,
             now=datetime(2026, 3, 3, 12, tzinfo=timezone.utc),
         )  # fmt: skip
-        assert store.intervals(meter, midnight, midnight + HOUR)[0].end == midnight + HOUR
-        assert [i.start for i in store.intervals(meter, midnight, midnight + HOUR)] == [midnight]
+        assert store.intervals(METER, midnight, midnight + HOUR)[0].end == midnight + HOUR
+        assert [i.start for i in store.intervals(METER, midnight, midnight + HOUR)] == [midnight]
         others = store.esi_ids(other)
         assert others
         assert all(store.coverage(esi_id) for esi_id in others)
-    assert list(report.failures) == [account]
-    assert "overlap" in report.failures[account]
+    return report.failures
+
+
+METER, SYNCED_DAY = "10443720004512388", date(2026, 3, 2)  # the first demo property's ESI ID
+
+
+def test_a_sync_whose_page_overlaps_stored_readings_fails_that_account_only_and_keeps_the_store(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    """Before: the quarters were kept beside the hour."""
+    failures = _sync_over_a_stored_hour(sandbox, tmp_path)
+    assert list(failures) == [DEMO_ACCOUNT_NUMBERS[0]]
+    assert "overlap" in failures[DEMO_ACCOUNT_NUMBERS[0]]
+
+
+def test_a_sync_refusing_an_overlapping_page_says_the_repair_command_in_full(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    """The account's reason ends with what to run; before, it was cut at 200 characters (as an
+    API's message is), which the store's path alone can fill: the repair was never seen, and it
+    was Python only (UsageStore.forget) where now it is a command."""
+    [reason] = _sync_over_a_stored_hour(sandbox, tmp_path).values()
+    assert reason.endswith(
+        f"`oeus-kraken usage forget {METER} --from {SYNCED_DAY} --to {SYNCED_DAY}`, or "
+        "UsageStore.forget in Python) and sync again"
+    ), reason
+
+
+def test_the_repair_a_refused_export_names_is_a_command_that_repairs_the_store(
+    older_store: Path, cli: Cli
+) -> None:
+    """Before, the line said UsageStore.forget(esi_id, start, end), which a command line user
+    could not run; now it names `oeus-kraken usage forget`, which does."""
+    export = (
+        "usage", "export", "A-1234ABCD", "--from", str(DAY), "--to", str(DAY),
+        "--interval", "day", "--db", str(older_store),
+    )  # fmt: skip
+    line = assert_one_error_line(cli(*export), "usage export", "error")
+    repair = line.split("`")[1].split()
+    assert repair[:3] == ["oeus-kraken", "usage", "forget"], line
+    forgot = cli(*repair[1:], "--db", str(older_store))
+    assert (forgot.code, forgot.err) == (0, "")
+    assert forgot.out.startswith(f"forgot 96 stored readings of ESI ID {ESI} from {DAY} to {DAY}")
+    repaired = cli(*export)  # the day is now to be fetched again: no rows, and no overlap
+    assert (repaired.code, "overlap" in repaired.err) == (8, False), repaired.err
+
+
+def test_usage_forget_of_no_store_says_so_and_makes_none(tmp_path: Path, cli: Cli) -> None:
+    missing = tmp_path / "none.sqlite3"
+    argv = ("usage", "forget", ESI, "--from", str(DAY), "--to", str(DAY), "--db", str(missing))
+    line = assert_one_error_line(cli(*argv), "usage forget", "error")
+    assert "nothing to forget" in line
+    assert not missing.exists()
 
 
 def test_charting_a_store_that_holds_overlaps_is_refused_and_draws_nothing(

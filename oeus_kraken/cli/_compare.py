@@ -410,5 +410,5 @@ def run_compare(call: Invocation) -> int:
     if page is not None:
         if fmt == "table":
             print(file=out)
-        print(f"HTML page: {page}", file=say)
+        print(f"HTML page: {output.printable(str(page))}", file=say)
     return EXIT_CODES["ok"]

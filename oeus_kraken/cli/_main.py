@@ -337,7 +337,13 @@ def _say(line: str) -> None:
 
 
 def _run(argv: Sequence[str], out: TextIO) -> int:
-    args = parse(argv)
+    try:
+        args = parse(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C while the command line is read (argparse builds every command's parser, a
+        # tenth of a second): still the one line an interrupted run ends with, not silence.
+        _say("oeus-kraken: interrupted (Ctrl-C)")
+        return EXIT_CODES["interrupted"]
     call = Invocation(command=args.command, args=args, out=out)
     try:
         if args.command == "codegen":

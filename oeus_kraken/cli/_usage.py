@@ -38,7 +38,7 @@ from ._common import (
 from ._output import Column
 
 # The first word after `usage` that makes it one of the store's commands (see _usage_store).
-STORE_VERBS = ("sync", "export", "status", "chart")
+STORE_VERBS = ("sync", "export", "status", "chart", "forget")
 
 DESCRIPTION = """\
 An account's interval usage from the API, for Texas local dates (America/Chicago), both ends
@@ -51,6 +51,7 @@ The local store of usage has its own commands, chosen by the word after `usage`:
   oeus-kraken usage export ACCOUNT --from --to   read it as CSV, JSON or Parquet (no request)
   oeus-kraken usage status                   what it holds: coverage, gaps, requests used
   oeus-kraken usage chart ACCOUNT --from --to --out FILE.png
+  oeus-kraken usage forget ESI_ID --from --to    delete stored readings: the next sync refetches
 Each has its own --help."""
 
 
@@ -58,7 +59,7 @@ def register(commands: Any, api: Any) -> None:
     usage = add_command(
         commands,
         "usage",
-        summary="interval usage from the API; usage sync|export|status|chart: the local store",
+        summary="interval usage from the API; usage sync|export|status|chart|forget: the store",
         description=DESCRIPTION,
         run=run_usage,
         parents=[api],

@@ -39,6 +39,7 @@ from ._common import (
     add_command,
     check_date_range,
     check_not_future,
+    esi_id,
     exit_codes_text,
     local_date,
     logging_options,
@@ -186,6 +187,24 @@ def register(commands: Any, api: Any) -> None:
     )
     chart.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
 
+    forget = add_command(
+        commands,
+        "usage forget",
+        summary=None,
+        prog="oeus-kraken usage forget",
+        description="Delete the stored readings of one ESI ID for Texas local dates, both ends "
+        "included, so that the next `usage sync` fetches them again as the API now gives them "
+        "(give it --since for dates more than a year back): the repair of readings that "
+        "overlap (an hour's reading and 15-minute ones inside it), which export, chart and "
+        "sync refuse, naming this command. No API request.",
+        run=run_forget,
+        parents=[local],
+        auth=None,
+        exits=exit_codes_text(STORE_EXITS, error=STORE_ERROR),
+    )
+    add_range_options(forget, target=esi_id, target_help="ESI ID", interval=False)
+    forget.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
+
 
 def _concurrency(text: str) -> int:
     """Refused here, not by the sync: that is after the store is made."""
@@ -245,7 +264,9 @@ def run_export(call: Invocation) -> int:
         options: dict[str, Any] = {"interval": args.interval, "format": flag}
         if not to_stdout:
             rows = store.export(args.target, args.first, args.last, out=args.out, **options)
-            print(f"wrote {rows} rows to {args.out}", file=call.out)
+            # printable: a path is the user's, but a newline or an escape code in it must not
+            # add a line to the one this is, nor act on the terminal (as in a failure's line).
+            print(f"wrote {rows} rows to {output.printable(str(args.out))}", file=call.out)
         else:
             options["format"] = flag or "csv"
             rows = _export_to(call.out, store, args, options)
@@ -318,7 +339,8 @@ def run_status(call: Invocation) -> None:
     path = _store_path(args)
     if not _may_exist(path):
         if fmt == "table":
-            print(f"no usage store at {path} yet: `oeus-kraken usage sync` makes one", file=out)
+            where = output.printable(str(path))
+            print(f"no usage store at {where} yet: `oeus-kraken usage sync` makes one", file=out)
         else:
             output.write_rows(STATUS_COLUMNS, [], fmt, out)
         return
@@ -329,7 +351,7 @@ def run_status(call: Invocation) -> None:
         print(json.dumps([_status_document(s) for s in statuses], indent=2), file=out)
         return
     if fmt == "table":
-        print(f"usage store {path}", file=out)
+        print(f"usage store {output.printable(str(path))}", file=out)
     rows = [
         [
             s.account_number,
@@ -369,6 +391,27 @@ def _status_document(status: Any) -> dict[str, Any]:
 # -- chart -----------------------------------------------------------------------------------------
 
 
+def run_forget(call: Invocation) -> None:
+    """`usage forget`: the repair OverlappingReadingsError names, one a command line user can
+    run (UsageStore.forget takes UTC datetimes, from Python only)."""
+    from ..usage import UsageStore, UsageStoreError
+    from ..usage._time import local_range_bounds
+
+    args = call.args
+    check_date_range(args.first, args.last)
+    start, end = local_range_bounds(args.first, args.last)
+    path = _store_path(args)
+    if not _may_exist(path):  # nothing to forget: making a store here would be a surprise
+        raise UsageStoreError(f"no usage store at {path}: there is nothing to forget", path=path)
+    with UsageStore(path) as store:
+        count = store.forget(args.target, start, end)
+    print(
+        f"forgot {count} stored readings of ESI ID {args.target} from {args.first} to "
+        f"{args.last}; the next `oeus-kraken usage sync` fetches them again",
+        file=call.out,
+    )
+
+
 def run_chart(call: Invocation) -> None:
     from ..usage import chart
 
@@ -376,7 +419,7 @@ def run_chart(call: Invocation) -> None:
     check_date_range(args.first, args.last)
     with _existing_store(args) as store:
         path = chart(store, args.target, args.first, args.last, args.out)
-    print(f"wrote {path}", file=call.out)
+    print(f"wrote {output.printable(str(path))}", file=call.out)
 
 
 # -- sync ------------------------------------------------------------------------------------------

@@ -108,9 +108,12 @@ def overlap_error(
         local = f"{_utc(start).astimezone(TEXAS):%Y-%m-%d %H:%M %Z}"
         return f"{'a new' if new else 'a stored'} reading from {local} ({(end - start) // 60} min)"
 
+    # The repair, spelt as a command a command line user can run (the days both readings
+    # start on: forget deletes the readings starting in them), and as Python.
+    first, last = sorted(f"{_utc(r[0]).astimezone(TEXAS):%Y-%m-%d}" for r in (earlier, later))
     repair = (
-        f"forget the stored readings of that hour or day (UsageStore.forget({esi_id!r}, "
-        "start, end)) and sync again"
+        f"forget the stored readings of those days (`oeus-kraken usage forget {esi_id} --from "
+        f"{first} --to {last}`, or UsageStore.forget in Python) and sync again"
     )
     if earlier[2] or later[2]:
         message = (

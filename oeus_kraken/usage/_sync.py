@@ -177,6 +177,8 @@ def _reason(error: BaseException) -> str:
     if getattr(error, "error_code", None) == "KT-CT-4177":
         return "not found, or not visible to these credentials (KT-CT-4177)"
     text = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, OverlappingReadingsError):
+        return text  # ours, not the API's words: cut short, it lost the repair at its end
     return text if len(text) <= 200 else text[:197] + "..."
 
 
