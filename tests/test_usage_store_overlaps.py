@@ -366,6 +366,13 @@ def test_usage_forget_of_no_store_says_so_and_makes_none(tmp_path: Path, cli: Cl
     assert not missing.exists()
 
 
+def test_usage_forget_names_what_it_takes_an_esi_id_not_an_account(cli: Cli) -> None:
+    result = cli("usage", "forget", "A-5F3C9D21", "--from", str(DAY), "--to", str(DAY))
+    assert result.code == 2
+    assert "argument ESI_ID:" in result.err
+    assert "ACCOUNT" not in result.err
+
+
 def test_charting_a_store_that_holds_overlaps_is_refused_and_draws_nothing(
     older_store: Path, tmp_path: Path
 ) -> None:

@@ -73,10 +73,12 @@ def register(commands: Any, api: Any) -> None:
     )
 
 
-def add_range_options(parser: Any, *, target: Any, target_help: str, interval: bool = True) -> None:
+def add_range_options(
+    parser: Any, *, target: Any, target_help: str, interval: bool = True, name: str = "ACCOUNT"
+) -> None:
     """ACCOUNT --from DATE --to DATE [--interval 15m|hour|day]: shared with `usage export` and
-    (without --interval) `usage chart`."""
-    parser.add_argument("target", metavar="ACCOUNT", type=target, help=target_help)
+    (without --interval) `usage chart`, and (ESI_ID, without --interval) `usage forget`."""
+    parser.add_argument("target", metavar=name, type=target, help=target_help)
     parser.add_argument(
         "--from",
         dest="first",

@@ -202,7 +202,7 @@ def register(commands: Any, api: Any) -> None:
         auth=None,
         exits=exit_codes_text(STORE_EXITS, error=STORE_ERROR),
     )
-    add_range_options(forget, target=esi_id, target_help="ESI ID", interval=False)
+    add_range_options(forget, target=esi_id, target_help="ESI ID", interval=False, name="ESI_ID")
     forget.add_argument("--db", metavar="PATH", type=non_empty_path, help=DB_HELP)
 
 
