@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -362,7 +363,9 @@ def test_an_esi_id_from_the_api_that_is_not_digits_fails_its_account_and_is_not_
         SyncKrakenClient(sandbox.url, credentials=APIKey(DEMO_API_KEY), http_client=http) as kraken,
         UsageStore(tmp_path / "usage.sqlite3") as store,
     ):
-        report = sync_usage_blocking(kraken, store, [account], since=date.today())
+        # Today in Texas (the machine's date is a day ahead of it after 00:00 UTC, 6 hours a day).
+        today = datetime.now(ZoneInfo("America/Chicago")).date()
+        report = sync_usage_blocking(kraken, store, [account], since=today)
         assert store.esi_ids() == []
     assert "not digits" in report.failures[account], report.failures
     assert sandbox.stats.operations.get("getPropertyMeasurements", 0) == 0
