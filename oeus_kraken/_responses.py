@@ -117,7 +117,7 @@ async def aread_capped(response: httpx.Response, limit: int) -> None:
 
 
 def _stopped_reading(response: httpx.Response, limit: int, size: int) -> KrakenError:
-    operation = _operation_of(response.request)
+    operation = operation_of(response)
     what = f"{operation}: " if operation else ""
     if size > limit:
         # A token answer is a few hundred bytes: asking for less is no advice for it.
@@ -144,12 +144,14 @@ def _stopped_reading(response: httpx.Response, limit: int, size: int) -> KrakenE
 _TOKEN_OPERATIONS = frozenset(use.value for use in TokenUse)
 
 
-def _operation_of(request: httpx.Request) -> str | None:
-    """The operationName of the request answered, for an error read from its answer: every
-    error names its operation. (A token request's body reads with the credential masked.)"""
+def operation_of(response: httpx.Response) -> str | None:
+    """The operationName of the request `response` answers, for an error read from it: every
+    error names its operation (error paths only). None when there is none to read: no request,
+    a body not read (RequestNotRead), no JSON. (A token request's body reads with the
+    credential masked.)"""
     try:
-        body = decode_json(request.content)
-    except (httpx.RequestNotRead, ValueError):
+        body = decode_json(response.request.content)
+    except (RuntimeError, ValueError, AttributeError):
         return None
     name = body.get("operationName") if isinstance(body, dict) else None
     return name if isinstance(name, str) else None

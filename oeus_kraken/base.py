@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import os
 import weakref
 from collections.abc import Callable, Coroutine, Generator, Mapping
@@ -57,7 +56,7 @@ from ._config import (
 from ._credentials import Credentials
 from ._documents import is_mutation
 from ._errors import ConfigurationError, InvalidResponseError, KrakenError
-from ._responses import aread_capped, read_capped, read_response
+from ._responses import aread_capped, operation_of, read_capped, read_response
 from ._retry import RetryPolicy
 from ._steps import Effect, Send, perform_async, perform_sync, run_async, run_sync
 from ._token_store import TokenStore
@@ -296,7 +295,7 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
 
     def get_data(self, response: Any) -> dict[str, Any]:
         """The `data` of an answer (what generated code calls without the parse_result hook)."""
-        return read_response(response, _operation_of(response))
+        return read_response(response, operation_of(response))
 
     def parse_result(self, model: type[_Result], response: Any) -> _Result:
         """The answer validated into the operation's result model."""
@@ -318,7 +317,7 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
                 f"the answer does not match the {model.__name__} model generated from the "
                 f"schema ({problems}). The API may have changed: regenerate from a fresh schema "
                 "(`make schema`, or `oeus-kraken codegen` with a new --schema).",
-                operation_name=_operation_of(response),
+                operation_name=operation_of(response),
                 status_code=response.status_code,
             ) from None
 
@@ -342,15 +341,6 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         socket), nor wait on a connection-pool lock a parent thread held at the fork."""
         if self._owns_http_client:
             self.http_client = self._new_http_client()
-
-
-def _operation_of(response: httpx.Response) -> str | None:
-    """The operation a response answers, from its request's body (error paths only)."""
-    try:
-        name = json.loads(response.request.content).get("operationName")
-    except (RuntimeError, ValueError, AttributeError):
-        return None
-    return name if isinstance(name, str) else None
 
 
 def _jsonable(value: Any) -> Any:
