@@ -84,14 +84,23 @@ class TokenRequest:
 
     @property
     def secrets(self) -> list[str]:
-        """The values of `variables` that are secrets: all but an email address (which the
-        credential's repr shows too)."""
-        return [value for name, value in self.variables.items() if name != "email"]
+        """The values of `variables` that are secrets (see `secret_values`)."""
+        return secret_values(self.variables)
 
     @property
     def masked_variables(self) -> dict[str, str]:
         """`variables` with each secret as ***."""
-        return {name: "***" if name != "email" else v for name, v in self.variables.items()}
+        return {name: v if name == _NOT_SECRET else "***" for name, v in self.variables.items()}
+
+
+# The one field of a token request's input that is no secret: an email address, which the
+# credential's repr shows too.
+_NOT_SECRET = "email"  # noqa: S105 (a field name, not a password)
+
+
+def secret_values(variables: dict[str, str]) -> list[str]:
+    """The values of a token request's input that are secrets: all but an email address."""
+    return [value for name, value in variables.items() if name != _NOT_SECRET]
 
 
 @dataclass(eq=False)
@@ -264,8 +273,7 @@ class TokenState:
         request's)."""
         known = [self._refresh_token, self._spent_refresh_token]
         if self.credentials is not None:
-            variables = self.credentials.token_variables()
-            known += [value for name, value in variables.items() if name != "email"]
+            known += secret_values(self.credentials.token_variables())
         return [secret for secret in known if secret]
 
     # -- deciding ---------------------------------------------------------------------------------
