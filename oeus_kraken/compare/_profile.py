@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from ..usage import TEXAS, UsageStore, intervals_in_day, local_day_bounds, local_days
+from ..usage._time import local_minute
 from ._errors import ComparisonError
 from ._models import DayUsage, HourlyShape, MonthUsage, NightHours, UsageProfile
 
@@ -124,21 +125,17 @@ def _check(start: int, value: Decimal, unit: str, previous_end: int | None) -> N
     if value.copy_abs() > MOST_KWH:
         raise ComparisonError(
             f"the stored usage has a reading of {value} kWh, for the interval from "
-            f"{_at(start)}: beyond any meter's ({MOST_KWH:,} kWh at most), so it cannot be "
-            "priced; compare a period without it"
+            f"{local_minute(start)}: beyond any meter's ({MOST_KWH:,} kWh at most), so it cannot "
+            "be priced; compare a period without it"
         )
     if previous_end is not None and start < previous_end:
         # Keyed by its start, the store can hold an hour's reading and 15-minute ones inside
         # it (syncs that got either): added up, that time was priced twice.
         raise ComparisonError(
-            f"the stored usage has readings that overlap: one starts at {_at(start)}, before "
-            "the one before it ends, so that time would be priced twice; compare a period "
-            "without it"
+            f"the stored usage has readings that overlap: one starts at {local_minute(start)}, "
+            "before the one before it ends, so that time would be priced twice; compare a "
+            "period without it"
         )
-
-
-def _at(start: int) -> str:
-    return f"{datetime.fromtimestamp(start, TEXAS):%Y-%m-%d %H:%M %Z}"
 
 
 def _wall_quarter(start: int, day_start: int, day_end: int) -> int:

@@ -14,11 +14,11 @@ Messages name the store's path and say what to do; they never carry usage values
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from .._errors import KrakenError
-from ._time import TEXAS
+from ._time import instant, local_date, local_minute
 
 __all__ = [
     "MissingExtraError",
@@ -105,12 +105,12 @@ def overlap_error(
 
     def said(reading: tuple[int, int, bool]) -> str:
         start, end, new = reading
-        local = f"{_utc(start).astimezone(TEXAS):%Y-%m-%d %H:%M %Z}"
-        return f"{'a new' if new else 'a stored'} reading from {local} ({(end - start) // 60} min)"
+        whose = "a new" if new else "a stored"
+        return f"{whose} reading from {local_minute(start)} ({(end - start) // 60} min)"
 
     # The repair, spelt as a command a command line user can run (the days both readings
     # start on: forget deletes the readings starting in them), and as Python.
-    first, last = sorted(f"{_utc(r[0]).astimezone(TEXAS):%Y-%m-%d}" for r in (earlier, later))
+    first, last = sorted(local_date(instant(r[0])).isoformat() for r in (earlier, later))
     repair = (
         f"forget the stored readings of those days (`oeus-kraken usage forget {esi_id} --from "
         f"{first} --to {last}`, or UsageStore.forget in Python) and sync again"
@@ -131,10 +131,6 @@ def overlap_error(
         message,
         path=path,
         esi_id=esi_id,
-        earlier=(_utc(earlier[0]), _utc(earlier[1])),
-        later=(_utc(later[0]), _utc(later[1])),
+        earlier=(instant(earlier[0]), instant(earlier[1])),
+        later=(instant(later[0]), instant(later[1])),
     )
-
-
-def _utc(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, timezone.utc)

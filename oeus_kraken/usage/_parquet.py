@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from typing import Any
 from .._errors import ConfigurationError
 from ._errors import MissingExtraError, UsageStoreError
 from ._files import OWNER_DIRECTORY, owner_only, replaced_folder
-from ._time import TEXAS, local_day_bounds
+from ._time import TEXAS, instant, local_day_bounds
 
 __all__ = ["DecimalShape", "check_replaceable", "pyarrow_module", "write_dataset"]
 
@@ -160,7 +160,7 @@ def _schema(pa: Any, aggregate: bool, kwh: DecimalShape, cost: DecimalShape) -> 
 
 
 def _instant(seconds: int | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, timezone.utc)
+    return None if seconds is None else instant(seconds)
 
 
 def _values(record: tuple[Any, ...], aggregate: bool, local: Any) -> list[Any]:

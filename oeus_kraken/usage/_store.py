@@ -55,7 +55,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO, Literal, TextIO
@@ -76,7 +76,7 @@ from ._models import (
     UsageStatus,
     decimal_text,
 )
-from ._time import TEXAS
+from ._time import TEXAS, instant
 
 __all__ = [
     "BESIDE_THE_STORE",
@@ -261,10 +261,6 @@ def _epoch(instant: datetime, what: str) -> int:
             "datetimes (e.g. datetime.now(timezone.utc))"
         )
     return int(instant.timestamp())  # aware: exact, whatever the time zone
-
-
-def _instant(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, timezone.utc)
 
 
 BESIDE_THE_STORE = ("-wal", "-shm", "-journal", ".lock")  # SQLite's files, and the sync lock's
@@ -936,13 +932,13 @@ class UsageStore:
             return [
                 Interval(
                     esi_id=esi_id,
-                    start=_instant(s),
-                    end=_instant(e),
+                    start=instant(s),
+                    end=instant(e),
                     value=Decimal(value),
                     unit=unit,
                     cost=None if cost is None else Decimal(cost),
                     source=source,
-                    read_at=None if read_at is None else _instant(read_at),
+                    read_at=None if read_at is None else instant(read_at),
                 )
                 for s, e, value, unit, cost, source, read_at in conn.execute(
                     "SELECT start_at, end_at, value, unit, cost, source, read_at FROM intervals "
@@ -1038,7 +1034,7 @@ class UsageStore:
             first, last = conn.execute(
                 "SELECT MIN(start_at), MAX(end_at) FROM intervals WHERE meter = ?", (meter,)
             ).fetchone()
-        return None if first is None else (_instant(first), _instant(last))
+        return None if first is None else (instant(first), instant(last))
 
     def missing(
         self, esi_id: str, start: datetime, end: datetime
@@ -1051,7 +1047,7 @@ class UsageStore:
         with self.read_transaction() as conn:
             meter = self._meter(conn, esi_id, create=False)
             runs = [(low, high)] if meter is None else self._missing(conn, meter, low, high)
-        return [(_instant(a), _instant(b)) for a, b in runs]
+        return [(instant(a), instant(b)) for a, b in runs]
 
     @staticmethod
     def _slot_range(start: datetime, end: datetime) -> tuple[int, int]:
@@ -1123,14 +1119,14 @@ class UsageStore:
         with self.read_transaction() as conn:
             meter = self._meter(conn, esi_id, create=False)
             if meter is None:
-                return [(_instant(low), _instant(high))] if high > low else []
+                return [(instant(low), instant(high))] if high > low else []
             runs = self._missing(conn, meter, low, high)
             waiting = spans_of(
                 (r.start, r.end)
                 for r in self._attempted(conn, meter, low, high)
                 if r.next_due > current
             )
-        return [(_instant(a), _instant(b)) for a, b in subtract(runs, waiting)]
+        return [(instant(a), instant(b)) for a, b in subtract(runs, waiting)]
 
     # --- Sync bookkeeping ----------------------------------------------------------------------
 
@@ -1247,8 +1243,8 @@ class UsageStore:
         return SyncRecord(
             id=sync_id,
             esi_id=esi_id,
-            started_at=_instant(started),
-            finished_at=None if finished is None else _instant(finished),
+            started_at=instant(started),
+            finished_at=None if finished is None else instant(finished),
             requests=requests,
             intervals=intervals,
             revised=revised,
@@ -1333,12 +1329,12 @@ class UsageStore:
                         ).fetchone()
                         gaps.append(
                             Gap(
-                                start=_instant(start).astimezone(TEXAS),
-                                end=_instant(end).astimezone(TEXAS),
+                                start=instant(start).astimezone(TEXAS),
+                                end=instant(end).astimezone(TEXAS),
                                 attempts=attempts,
                                 next_attempt_at=None
                                 if next_due is None
-                                else _instant(next_due).astimezone(TEXAS),
+                                else instant(next_due).astimezone(TEXAS),
                             )
                         )
                 (requests,) = conn.execute(
@@ -1352,7 +1348,7 @@ class UsageStore:
                         revisions=revisions,
                         covered=None
                         if first is None
-                        else (_instant(first).astimezone(TEXAS), _instant(last).astimezone(TEXAS)),
+                        else (instant(first).astimezone(TEXAS), instant(last).astimezone(TEXAS)),
                         gaps=tuple(gaps),
                         last_sync=self._last_sync(conn, meter, esi_id),
                         requests_used=requests,

@@ -19,10 +19,12 @@ from .._errors import ConfigurationError
 __all__ = [
     "INTERVAL",
     "TEXAS",
+    "instant",
     "intervals_in_day",
     "local_date",
     "local_day_bounds",
     "local_days",
+    "local_minute",
     "local_range_bounds",
     "no_usage_yet",
     "to_local",
@@ -83,6 +85,17 @@ def intervals_in_day(day: date) -> int:
     """How many 15-minute intervals a Texas local day holds: 92, 96 or 100."""
     start, end = local_day_bounds(day)
     return (end - start) // INTERVAL
+
+
+def instant(seconds: int) -> datetime:
+    """A Unix time (as the store keeps instants) as an aware UTC datetime."""
+    return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+def local_minute(seconds: int) -> str:
+    """A Unix time as Texas local time to the minute, its zone named ("2026-11-01 01:00 CST"),
+    as an error names a reading: the zone tells the fall-back day's two 01:00s apart."""
+    return f"{datetime.fromtimestamp(seconds, TEXAS):%Y-%m-%d %H:%M %Z}"
 
 
 def to_local(instant: datetime) -> datetime:
