@@ -269,7 +269,7 @@ class KrakenAuth(httpx.Auth):
         if not isinstance(cause, httpx.HTTPStatusError) or cause.response.status_code != 401:
             return
         answer = cause.response
-        if all(_origin(hop.url) == self._origin for hop in (*answer.history, answer)):
+        if set(_origins(answer)) == {self._origin}:
             with self._lock:
                 self._state.token_rejected(token, "HTTP 401", self._clock())
 
@@ -468,7 +468,7 @@ class KrakenAuth(httpx.Auth):
         """A rejection after a followed redirect took the request to another origin (httpx then
         drops its token, and does not put it back if a further redirect brings the request
         home) is not the API's verdict on the token: the token is kept, and the call ends."""
-        hops = [_origin(hop.url) for hop in (*response.history, response)]
+        hops = _origins(response)
         elsewhere = next((hop for hop in hops if hop != self._origin), None)
         if elsewhere is not None:
             answered_by = hops[-1]
@@ -603,6 +603,12 @@ def _origin(url: httpx.URL) -> str:
         host = ipaddress.ip_address(host).compressed
     host = f"[{host}]" if ":" in host else host
     return f"{url.scheme}://{host}" + ("" if port is None else f":{port}")
+
+
+def _origins(response: httpx.Response) -> list[str]:
+    """The origins a response's request went to, redirect by redirect, ending where it was
+    answered."""
+    return [_origin(hop.url) for hop in (*response.history, response)]
 
 
 def _token_request_body(what: TokenRequest, variables: dict[str, str]) -> bytes:
