@@ -32,7 +32,7 @@ help:
 	@echo "make generate         rebuild generated/ from schema.graphql + queries/ + codegen.toml (FAIL_ON_DEPRECATED=1: refuse if an operation uses a deprecated element)"
 	@echo "make check-generated  fail if generated/ is not what make generate produces"
 	@echo "make lint             ruff check and ruff format --check"
-	@echo "make typecheck        mypy --strict on oeus_kraken, examples, tools and bench"
+	@echo "make typecheck        mypy --strict on oeus_kraken, entry, examples, tools and bench"
 	@echo "make pytest           the tests alone, one worker per core and one more (PYTEST_ARGS=... passes options, e.g. -m 'not slow')"
 	@echo "make test-pythons     the tests on each CPython 3.10-3.13 found (pyenv or python3.X on PATH), one after another, each in its own .venv-3.X; names those it cannot find (PYTEST_ARGS=... passes options; REQUIRE_ALL=1: a missing version fails)"
 	@echo "make schema           refresh schema.graphql from KRAKEN_URL (left as it is when the types are the same, or when it breaks one of our operations: ALLOW_BREAKING=1 writes it anyway)"
@@ -85,7 +85,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 
 typecheck: $(INSTALLED)
-	$(BIN)/mypy oeus_kraken examples tools bench
+	$(BIN)/mypy oeus_kraken entry examples tools bench
 
 # One worker more than this machine's cores, work stealing: about a fifth of the suite's worker
 # time is spent waiting (deadlines running out, Retry-After, a child process starting), and the
