@@ -402,8 +402,8 @@ UNTRUSTED_FILES: dict[str, tuple[bytes, str]] = {
     "not UTF-8": (bytes(range(256)), "not valid JSON"),
     "another program's JSON object": (b'{"tokens": ["abc"]}', "not an oeus-kraken token file"),
     "a JSON array": (b"[1, 2, 3]", "not an oeus-kraken token file"),
-    "another format version": (
-        b'{"format": "oeus-kraken-tokens/99", "entries": {}}',
+    "a format that is no version of ours": (
+        b'{"format": "oeus-kraken-token", "entries": {}}',
         "not an oeus-kraken token file",
     ),
     "an entry of the wrong types": (_malformed_entry(), "malformed entry"),
@@ -447,6 +447,32 @@ async def test_a_corrupt_or_foreign_store_file_is_ignored_with_a_warning_then_re
     assert any(warning in w for w in warnings_about(logs, path))
     (entry,) = entries(path).values()  # rewritten in our format on the next save
     assert entry["token"] == server.issued_tokens[0]
+    assert_no_secret_leaked(logs, server)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_store_file_a_later_version_wrote_is_neither_read_nor_replaced(
+    connect: Callable[..., Driver],
+    server: FakeKraken,
+    path: Path,
+    logs: pytest.LogCaptureFixture,
+    kind: str,
+) -> None:
+    # Two versions of the CLI (a pipx install and a project's venv) share its default path: an
+    # older one replacing the later one's file lost its tokens, rotated refresh tokens included.
+    later = json.dumps(
+        {"format": "oeus-kraken-tokens/3", "entries": {"k": {"refresh_token": "LATER-RT"}}}
+    ).encode()
+    write(path, later)
+    driver = connect(kind)
+
+    viewer = await driver.call("get_viewer")
+
+    assert viewer.viewer is not None
+    assert operations(server.sent) == [OBTAIN, "getViewer"]
+    assert read(path) == later
+    (warning,) = [w for w in warnings_about(logs, path) if "later version" in w]  # once only
+    assert "upgrade oeus-kraken" in warning
     assert_no_secret_leaked(logs, server)
 
 
