@@ -304,6 +304,17 @@ class FileTokenStore:
         # "~/.cache/..." is the user's home, as in a shell (and as the usage store reads it);
         # with no home folder, a ConfigurationError (it was Path.expanduser's RuntimeError).
         self.path = expand_home(_file_path(path))
+        # (os.path.isdir: False when the path cannot be looked at, where Path.is_dir raises a
+        # PermissionError; such a store is warned about as it is used, as ever.)
+        if os.path.isdir(self.path):
+            # A folder that is there already ("~", "~/.cache/oeus-kraken": the folder meant for
+            # the file) was taken, and then no token was ever kept: each run warned that the
+            # store is not a regular file and could not be written, and left a lock file
+            # beside the folder.
+            raise ConfigurationError(
+                f"FileTokenStore needs the path of a file; {os.fspath(path)!r} is a folder "
+                f"({self.path}): give a file in it, such as {str(self.path / 'tokens.json')!r}"
+            )
         self._warned_folder_mode = False
         self._warned_file_mode = False
         self._warned_newer = False
