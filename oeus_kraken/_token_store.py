@@ -12,7 +12,10 @@ one file at a time.
 The file is read only if it is a regular file of ours that no one else can write, of at most
 `MAX_STORE_BYTES`, opened without blocking: a FIFO, a device or a symlink to one, a file others
 could have put a token in, an oversized file, JSON nested too deeply, or a file in another
-format are ignored with a warning and replaced on the next save. One of ours that others can
+format are ignored with a warning and replaced on the next save. A file a later version of
+oeus-kraken wrote (a format "oeus-kraken-tokens/<n>" unknown here) is neither read nor written:
+two versions share the CLI's default path, and replacing the later one's file would lose its
+tokens, its rotated refresh token included. One of ours that others can
 only read is used, and made 0600 as it is read (the next save may be an hour away), unless it is
 reached through a link (some other file of the user's, not ours to change). A token cache
 must never stop the client from working: no method here raises, whatever the file holds or
@@ -70,6 +73,7 @@ logger = logging.getLogger("oeus_kraken")
 
 _FORMAT = "oeus-kraken-tokens/2"
 _FORMAT_1 = "oeus-kraken-tokens/1"
+_FORMAT_PREFIX = "oeus-kraken-tokens/"
 
 # A token file holds a few kilobytes per credential: anything bigger than this is not ours (or is
 # hostile) and is ignored rather than read into memory. Saving drops the least recently saved
@@ -221,6 +225,7 @@ class _Contents:
     salt: bytes | None = None
     entries: dict[str, Any] = field(default_factory=dict)
     format_1: bool = False
+    newer: str | None = None  # the format of a file a later version wrote: not ours to replace
 
 
 def _entry_document(tokens: StoredTokens) -> dict[str, Any]:
@@ -299,8 +304,20 @@ class FileTokenStore:
         # "~/.cache/..." is the user's home, as in a shell (and as the usage store reads it);
         # with no home folder, a ConfigurationError (it was Path.expanduser's RuntimeError).
         self.path = expand_home(_file_path(path))
+        # (os.path.isdir: False when the path cannot be looked at, where Path.is_dir raises a
+        # PermissionError; such a store is warned about as it is used, as ever.)
+        if os.path.isdir(self.path):
+            # A folder that is there already ("~", "~/.cache/oeus-kraken": the folder meant for
+            # the file) was taken, and then no token was ever kept: each run warned that the
+            # store is not a regular file and could not be written, and left a lock file
+            # beside the folder.
+            raise ConfigurationError(
+                f"FileTokenStore needs the path of a file; {os.fspath(path)!r} is a folder "
+                f"({self.path}): give a file in it, such as {str(self.path / 'tokens.json')!r}"
+            )
         self._warned_folder_mode = False
         self._warned_file_mode = False
+        self._warned_newer = False
 
     def __repr__(self) -> str:
         return f"FileTokenStore({str(self.path)!r})"
@@ -348,7 +365,19 @@ class FileTokenStore:
         except RecursionError:
             logger.warning("token store %s is nested too deeply to read; ignoring it", self.path)
             return _Contents()
-        if not isinstance(document, dict) or document.get("format") not in (_FORMAT, _FORMAT_1):
+        found = document.get("format") if isinstance(document, dict) else None
+        if (
+            isinstance(found, str)
+            and found.startswith(_FORMAT_PREFIX)
+            and found
+            not in (
+                _FORMAT,
+                _FORMAT_1,
+            )
+        ):
+            self._warn_newer(found)
+            return _Contents(newer=found)
+        if not isinstance(document, dict) or found not in (_FORMAT, _FORMAT_1):
             logger.warning(
                 "token store %s is not an oeus-kraken token file; ignoring it", self.path
             )
@@ -366,6 +395,18 @@ class FileTokenStore:
             logger.warning("token store %s has no valid salt; ignoring it", self.path)
             return _Contents()
         return _Contents(salt_bytes, entries)
+
+    def _warn_newer(self, found: str) -> None:
+        if self._warned_newer:
+            return
+        self._warned_newer = True
+        logger.warning(
+            "token store %s was written by a later version of oeus-kraken (format %r); it is "
+            "neither read nor replaced, so each run asks the API for a new token: upgrade "
+            "oeus-kraken, or give this one a token store of its own",
+            self.path,
+            found,
+        )
 
     def _read_bytes(self) -> bytes | None:
         """The file's bytes, or None if there is no file we should read. Opened without blocking
@@ -497,6 +538,8 @@ class FileTokenStore:
             with self._locked():
                 self._remove_orphans()
                 contents = self._read()
+                if contents.newer is not None:
+                    return  # a later version's file: replacing it would lose its tokens
                 salt = contents.salt or secrets.token_bytes(_SALT_BYTES)
                 # A format 1 file's other entries are keyed by unsalted hashes: dropped.
                 entries = contents.entries if contents.salt is not None else {}

@@ -8,6 +8,9 @@ printed: assertions test booleans.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import gzip
+import json
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -32,6 +35,7 @@ from hostile_server import HostileServer, Request, response_bytes
 from loopback_kraken import (
     CLIENT_KINDS,
     KINDS,
+    RAW_KINDS,
     RAW_TIMEOUT,
     VIEWER_BODY,
     Caller,
@@ -381,3 +385,55 @@ async def test_an_answer_that_cannot_be_decoded_is_an_invalid_response(
                 await caller.call()
         finally:
             await caller.close()
+
+
+# -- a caller's request that describes its own body --------------------------------------------
+
+
+def _decoding_compressed_requests() -> Callable[[Request], list[tuple[bytes, float]]]:
+    """The suite's fake Kraken behind a server that takes compressed requests, as a gateway
+    does: a body is decoded as its Content-Encoding says, and one that is not what it says
+    is a 400 (as nginx or a CDN answers it), before the API sees it."""
+    kraken = scripted()
+
+    def answer(request: Request) -> list[tuple[bytes, float]]:
+        if request.headers.get("content-encoding", "").lower() == "gzip":
+            try:
+                body = gzip.decompress(request.body)
+            except (OSError, EOFError):
+                page = b"<html><body>400 Bad Request: body is not gzip</body></html>"
+                return [(response_bytes(page, status="400 Bad Request"), 0.0)]
+            request = dataclasses.replace(request, body=body)
+        return kraken.over_socket(request)
+
+    return answer
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_auth._NOT_COPIED copies the caller's Content-Encoding (and body digests) onto the "
+    "token request, whose body is plain JSON; patch: /tmp/probe20-auth-1.patch",
+)
+@pytest.mark.parametrize("kind", RAW_KINDS)
+async def test_a_compressed_call_gets_a_token_request_that_is_not_said_to_be_compressed(
+    kind: str,
+) -> None:
+    """A raw client sending its GraphQL gzip-compressed (Content-Encoding: gzip) had every
+    token request made for it sent with that header too, over a plain JSON body: a server
+    that decodes request bodies refused it, so no call could ever obtain a token."""
+    compressed = gzip.compress(json.dumps(VIEWER_BODY).encode())
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    with HostileServer(_decoding_compressed_requests()) as server:
+        caller = Caller.make(kind, server.url)
+        assert caller.http is not None
+        http = caller.http
+        try:
+            response = await caller.run(
+                lambda: http.post(server.url, content=compressed, headers=headers)
+            )
+        finally:
+            await caller.close()
+    assert response.status_code == 200
+    assert viewer_email(response) == EMAIL
+    (token_request,) = [r for r in server.requests if b"obtainKrakenToken" in r.body]
+    assert "content-encoding" not in token_request.headers

@@ -19,6 +19,7 @@ from cli_helpers import (
     cli,
     instant_waits,
     process_env,
+    run_process,
     sandbox_env,
 )
 
@@ -129,3 +130,18 @@ def test_a_credential_option_given_blank_is_refused_not_replaced_by_the_environm
     line = assert_one_error_line(cli("viewer", option, blank), "viewer", "usage")
     assert f"{option} is empty" in line
     assert sandbox.stats.requests == 0
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_a_folder_where_the_token_cache_file_goes_leaves_the_commands_working(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    """A token store path that is a folder is refused as the store is made; the command's own
+    cache path with a folder there (not a path the user gave) runs without a cache instead."""
+    (tmp_path / "cache" / "oeus-kraken" / "tokens.json").mkdir(parents=True)
+    env = {"KRAKEN_URL": sandbox.url}
+    env["KRAKEN_ORGANIZATION_SECRET_KEY"] = DEMO_ORGANIZATION_SECRET_KEY
+
+    run = run_process("viewer", "--csv", env=env, tmp_path=tmp_path)
+
+    assert (run.code, run.err) == (0, "")

@@ -402,8 +402,8 @@ UNTRUSTED_FILES: dict[str, tuple[bytes, str]] = {
     "not UTF-8": (bytes(range(256)), "not valid JSON"),
     "another program's JSON object": (b'{"tokens": ["abc"]}', "not an oeus-kraken token file"),
     "a JSON array": (b"[1, 2, 3]", "not an oeus-kraken token file"),
-    "another format version": (
-        b'{"format": "oeus-kraken-tokens/99", "entries": {}}',
+    "a format that is no version of ours": (
+        b'{"format": "oeus-kraken-token", "entries": {}}',
         "not an oeus-kraken token file",
     ),
     "an entry of the wrong types": (_malformed_entry(), "malformed entry"),
@@ -450,6 +450,32 @@ async def test_a_corrupt_or_foreign_store_file_is_ignored_with_a_warning_then_re
     assert_no_secret_leaked(logs, server)
 
 
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_store_file_a_later_version_wrote_is_neither_read_nor_replaced(
+    connect: Callable[..., Driver],
+    server: FakeKraken,
+    path: Path,
+    logs: pytest.LogCaptureFixture,
+    kind: str,
+) -> None:
+    # Two versions of the CLI (a pipx install and a project's venv) share its default path: an
+    # older one replacing the later one's file lost its tokens, rotated refresh tokens included.
+    later = json.dumps(
+        {"format": "oeus-kraken-tokens/3", "entries": {"k": {"refresh_token": "LATER-RT"}}}
+    ).encode()
+    write(path, later)
+    driver = connect(kind)
+
+    viewer = await driver.call("get_viewer")
+
+    assert viewer.viewer is not None
+    assert operations(server.sent) == [OBTAIN, "getViewer"]
+    assert read(path) == later
+    (warning,) = [w for w in warnings_about(logs, path) if "later version" in w]  # once only
+    assert "upgrade oeus-kraken" in warning
+    assert_no_secret_leaked(logs, server)
+
+
 def _read_only_directory(path: Path) -> Path:
     path.parent.mkdir(parents=True)
     path.parent.chmod(0o500)
@@ -488,8 +514,8 @@ async def test_an_unwritable_store_logs_a_warning_and_every_call_still_works(
 ) -> None:
     if where == "a read-only directory" and os.geteuid() == 0:
         pytest.skip("root writes into read-only directories; the other cases cover this rule")
-    UNWRITABLE[where](path)
     kraken = connect(kind)
+    UNWRITABLE[where](path)  # (after: a folder there already is refused as the store is made)
 
     for _ in range(2):
         viewer = await kraken.call("get_viewer")
@@ -1168,6 +1194,32 @@ def test_a_token_store_path_under_a_home_folder_that_is_not_there_is_a_configura
     monkeypatch.setattr(Path, "expanduser", no_home)
     with pytest.raises(ConfigurationError, match="no home folder to expand it to"):
         FileTokenStore("~/.cache/oeus-kraken/tokens.json")
+
+
+@pytest.mark.parametrize("folder", ["the folder meant for the file", "~", "a link to a folder"])
+def test_a_token_store_path_that_is_a_folder_already_is_refused_when_made(
+    folder: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FileTokenStore("~/.cache/oeus-kraken"), the folder meant for the file, or "~", was
+    taken: every run then warned that the store "is not a regular file" and "could not be
+    written (Is a directory)", kept no token, and left a lock file beside the folder."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    meant = tmp_path / ".cache" / "oeus-kraken"
+    meant.mkdir(parents=True)
+    link = tmp_path / "tokens"
+    link.symlink_to(meant)
+    given = {
+        "the folder meant for the file": str(meant),
+        "~": "~",
+        "a link to a folder": str(link),
+    }[folder]
+
+    with pytest.raises(ConfigurationError, match="is a folder") as raised:
+        FileTokenStore(given)
+
+    assert "tokens.json" in str(raised.value)  # what to give instead
+    assert sorted(os.listdir(tmp_path)) == [".cache", "tokens"]  # no lock file made
+    assert os.listdir(meant) == []
 
 
 @pytest.mark.parametrize("given", ["", ".", "/", "..", "tokens/", "cache/tokens\0.json"])

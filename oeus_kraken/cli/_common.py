@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import re
 import textwrap
@@ -310,7 +311,15 @@ def token_store(args: argparse.Namespace) -> FileTokenStore | None:
     from .._token_store import FileTokenStore
 
     path = None if args.no_token_cache else token_cache_path()
-    return None if path is None else FileTokenStore(path)
+    if path is None:
+        return None
+    try:
+        return FileTokenStore(path)
+    except ConfigurationError:  # a folder where the cache file goes: run without, as before
+        logging.getLogger("oeus_kraken").warning(
+            "token cache %s is a folder, not a file; running without a token cache", path
+        )
+        return None
 
 
 def token_cache_help() -> str:
