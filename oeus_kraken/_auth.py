@@ -88,6 +88,7 @@ from ._steps import (
     perform_sync,
 )
 from ._token_store import (
+    StoredTokens,
     TokenStore,
     check_token_store,
     fits_a_header,
@@ -128,10 +129,15 @@ TOKEN_DOCUMENTS = {
     use: f"mutation {use.value}($input: ObtainJSONWebTokenInput!) {{ {_TOKEN_FIELDS} }}"
     for use in TokenUse
 }
-# Headers of the caller's request that are not copied onto the token request made for it.
+# Headers of the caller's request that are not copied onto the token request made for it:
+# its credentials, and whatever describes its body rather than the token request's. Every
+# Content-* header is the body's (a Content-Encoding: gzip copied onto the token request's plain
+# JSON made a server that decodes request bodies refuse every token request), and so are the
+# body's digests.
 _NOT_COPIED = frozenset(
-    {b"authorization", b"content-length", b"content-type", b"transfer-encoding", b"cookie"}
+    {b"authorization", b"cookie", b"transfer-encoding", b"digest", b"repr-digest"}
 )
+_NOT_COPIED_PREFIX = b"content-"
 
 
 @dataclass(slots=True)
@@ -198,6 +204,9 @@ class KrakenAuth(httpx.Auth):
         )
         self.accepted_token: str | None = None  # the token the API last answered a call made with
         self._lock = threading.Lock()
+        # Saves in the order their states were taken (see _write).
+        self._save_lock = threading.Lock()
+        self._saves_taken = self._saves_written = 0
         _instances.add(self)
 
     def __repr__(self) -> str:
@@ -389,7 +398,11 @@ class KrakenAuth(httpx.Auth):
         # "Signature of the JWT has expired".
         # As bytes: httpx would decode a value beyond ASCII (obs-text) as Latin-1 text, then
         # refuse to encode that text as ASCII (UnicodeEncodeError).
-        headers = [(k, v) for k, v in original.headers.raw if k.lower() not in _NOT_COPIED]
+        headers = [
+            (k, v)
+            for k, v in original.headers.raw
+            if k.lower() not in _NOT_COPIED and not k.lower().startswith(_NOT_COPIED_PREFIX)
+        ]
         headers += [(b"Content-Type", b"application/json"), (b"Content-Length", b"%d" % len(body))]
         stream = _SentOnce(body, shown, what.use.value, self._origin)
         return _TokenRequest(
@@ -429,12 +442,28 @@ class KrakenAuth(httpx.Auth):
         with self._lock:
             changed, tokens = self._state.pending_save()
             rejected = self._state.rejected
-        if changed and tokens is None and rejected is not None:
-            # Only that token: a newer one another process saved meanwhile (with the refresh
-            # token the API rotated for it) stays, for this client to take after its refusal.
-            yield Blocking(lambda: forget_from(store, self._store_key(), rejected))
-        elif changed:
-            yield Blocking(lambda: save_to(store, self._store_key(), tokens))
+            self._saves_taken += 1
+            number = self._saves_taken
+        if changed:
+            yield Blocking(lambda: self._write(store, number, tokens, rejected))
+
+    def _write(
+        self, store: TokenStore, number: int, tokens: StoredTokens | None, rejected: str | None
+    ) -> None:
+        """Write the `number`th state taken, unless a later one has been written already. Saves
+        run outside the lock, in threads, and a store can be slow (a keyring, scrypt): written
+        in any order, an older state (a refresh token since rotated, so spent) could land over
+        a newer one and be all that the next run finds."""
+        with self._save_lock:
+            if number < self._saves_written:
+                return
+            self._saves_written = number
+            if tokens is None and rejected is not None:
+                # Only that token: a newer one another process saved meanwhile (with the refresh
+                # token the API rotated for it) stays, for this client to take after its refusal.
+                forget_from(store, self._store_key(), rejected)
+            else:
+                save_to(store, self._store_key(), tokens)
 
     # -- on another httpx client ------------------------------------------------------------------
 
@@ -501,6 +530,7 @@ class KrakenAuth(httpx.Auth):
         """In a forked child the parent's threads are gone: a lock one of them held would be
         held forever, and a token request one of them made never ends here."""
         self._lock = threading.Lock()
+        self._save_lock = threading.Lock()
         self._state.forget_flight()
 
 

@@ -71,9 +71,24 @@ __all__ = [
 
 logger = logging.getLogger("oeus_kraken")
 
-_FORMAT = "oeus-kraken-tokens/2"
-_FORMAT_1 = "oeus-kraken-tokens/1"
 _FORMAT_PREFIX = "oeus-kraken-tokens/"
+_VERSION = 2  # of the format this version writes
+_FORMAT = f"{_FORMAT_PREFIX}{_VERSION}"
+_FORMAT_1 = f"{_FORMAT_PREFIX}1"
+
+
+def _later_version(found: str) -> bool:
+    """Is `found` the format of a file a later version of oeus-kraken wrote ("...tokens/3")?
+    Anything else that is not ours (garbage, "...tokens/", "...tokens/x") is replaced."""
+    number = found.removeprefix(_FORMAT_PREFIX)
+    return (
+        found.startswith(_FORMAT_PREFIX)
+        and 0 < len(number) <= 9  # (int() refuses thousands of digits: ValueError)
+        and number.isascii()
+        and number.isdigit()
+        and int(number) > _VERSION
+    )
+
 
 # A token file holds a few kilobytes per credential: anything bigger than this is not ours (or is
 # hostile) and is ignored rather than read into memory. Saving drops the least recently saved
@@ -366,15 +381,7 @@ class FileTokenStore:
             logger.warning("token store %s is nested too deeply to read; ignoring it", self.path)
             return _Contents()
         found = document.get("format") if isinstance(document, dict) else None
-        if (
-            isinstance(found, str)
-            and found.startswith(_FORMAT_PREFIX)
-            and found
-            not in (
-                _FORMAT,
-                _FORMAT_1,
-            )
-        ):
+        if isinstance(found, str) and _later_version(found):
             self._warn_newer(found)
             return _Contents(newer=found)
         if not isinstance(document, dict) or found not in (_FORMAT, _FORMAT_1):

@@ -371,12 +371,6 @@ class FirstSaveSlow:
             self.later_save.set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_auth.KrakenAuth._save takes its snapshot under the lock but writes it after, "
-    "unordered: a slow save of older tokens lands after a newer one; "
-    "patch: /tmp/probe20-auth-2.patch",
-)
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_slow_save_of_older_tokens_never_lands_over_a_newer_ones(
     kind: str, tmp_path: Path

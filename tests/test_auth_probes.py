@@ -409,11 +409,6 @@ def _decoding_compressed_requests() -> Callable[[Request], list[tuple[bytes, flo
     return answer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_auth._NOT_COPIED copies the caller's Content-Encoding (and body digests) onto the "
-    "token request, whose body is plain JSON; patch: /tmp/probe20-auth-1.patch",
-)
 @pytest.mark.parametrize("kind", RAW_KINDS)
 async def test_a_compressed_call_gets_a_token_request_that_is_not_said_to_be_compressed(
     kind: str,

@@ -65,6 +65,7 @@ from oeus_kraken._token_store import StoredTokens, default_token_store_path, sto
 CLIENT_CLASSES = {"async": KrakenClient, "sync": SyncKrakenClient}
 STORE_FORMAT = "oeus-kraken-tokens/2"
 FORMAT_1 = "oeus-kraken-tokens/1"
+LATER_FORMAT = "oeus-kraken-tokens/3"  # what a later version of oeus-kraken may write
 
 
 @pytest.fixture
@@ -1103,7 +1104,10 @@ _ENTRY_VALUES = st.fixed_dictionaries(
 _DOCUMENTS = st.fixed_dictionaries(
     {},
     optional={
-        "format": st.sampled_from([STORE_FORMAT, FORMAT_1, "oeus-kraken-tokens/3"]) | _JSON_VALUES,
+        "format": st.sampled_from(
+            [STORE_FORMAT, FORMAT_1, LATER_FORMAT, "oeus-kraken-tokens/", "oeus-kraken-tokens/x"]
+        )
+        | _JSON_VALUES,
         "salt": st.sampled_from([base64.b64encode(_FUZZ_SALT).decode(), "", "%%"]) | _JSON_VALUES,
         "entries": _JSON_VALUES
         | st.dictionaries(
@@ -1133,8 +1137,20 @@ def test_whatever_the_file_holds_the_store_never_raises_and_returns_only_well_fo
         assert found.token
         assert found.refresh_token is None or isinstance(found.refresh_token, str)
         assert found.refresh_expires_at is None or isinstance(found.refresh_expires_at, float | int)
-    store.save(_FUZZ_KEY, tokens())  # and the file works again afterwards
-    assert FileTokenStore(path).load(_FUZZ_KEY) == tokens()
+    store.save(_FUZZ_KEY, tokens())
+    if _is_a_later_versions(content):  # not ours to replace: left as it was
+        assert found is None
+        assert path.read_bytes() == content
+    else:  # the file works again afterwards
+        assert FileTokenStore(path).load(_FUZZ_KEY) == tokens()
+
+
+def _is_a_later_versions(content: bytes) -> bool:
+    try:
+        document = json.loads(content)
+    except ValueError:
+        return False
+    return isinstance(document, dict) and document.get("format") == LATER_FORMAT
 
 
 # -- what token_store= may be ----------------------------------------------------------------------
