@@ -244,6 +244,35 @@ def test_item6_values_keep_the_apis_precision(store: UsageStore, tmp_path: Path)
     assert total == precise * 95 + huge
 
 
+def test_exports_of_other_ranges_and_stores_are_queried_together_by_duckdb_and_pyarrow(
+    store: UsageStore, tmp_path: Path
+) -> None:
+    """README: shard accounts across machines and query the exports together. Each export's
+    decimal was as wide as its own values, and readers take the type from the first file:
+    DuckDB failed casting a later file's DECIMAL(8,5) to the first's DECIMAL(2,1)."""
+    import duckdb
+    import pyarrow.dataset
+
+    day = DAY + timedelta(days=5)
+    small, wide = Decimal("0.5"), Decimal("123.45678")
+    store.upsert(day_intervals(day, value=small), fetched_at=FETCHED)
+    store.upsert(day_intervals(day + timedelta(days=1), value=wide), fetched_at=FETCHED)
+    first, second = tmp_path / "first.parquet", tmp_path / "second.parquet"
+    store.export(ESI, day, day, format="parquet", out=first)
+    after = day + timedelta(days=1)
+    store.export(ESI, after, after, format="parquet", out=second)
+
+    query = (
+        f"SELECT sum(kwh) FROM read_parquet(['{first}/**/*.parquet', '{second}/**/*.parquet'], "  # noqa: S608
+        "hive_partitioning=true)"
+    )
+    assert duckdb.sql(query).fetchall() == [(small * 96 + wide * 96,)]
+    both = pyarrow.dataset.dataset(
+        [pyarrow.dataset.dataset(out, partitioning="hive") for out in (first, second)]
+    )
+    assert sum(both.to_table().column("kwh").to_pylist()) == small * 96 + wide * 96
+
+
 def test_item6_esi_ids_read_back_as_text_in_duckdb_pyarrow_and_pandas(
     store: UsageStore, tmp_path: Path
 ) -> None:
