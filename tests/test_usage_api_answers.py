@@ -109,6 +109,50 @@ def test_repeats_of_an_interval_with_the_same_reading_are_passed_on_once(
     assert [i.start for i in got] == [start + n * INTERVAL for n in range(96)]
 
 
+def labelled(edge: dict[str, Any], **utility_filters: str) -> dict[str, Any]:
+    """The edge with its reading's metaData saying it is of another meter or direction."""
+    meta = edge["node"]["metaData"]
+    return changed(
+        edge, metaData={**meta, "utilityFilters": {**meta["utilityFilters"], **utility_filters}}
+    )
+
+
+def others_readings_at_8_oclock(edges: Edges) -> Edges:
+    """The 8:00 and 8:15 readings as another ESI ID's (a second meter of the property) and
+    the 8:30 one as what the home's solar panels generated."""
+    return [
+        labelled(edge, marketSupplyPointId="10443720000099999")
+        if n in (32, 33)
+        else labelled(edge, readingDirection="GENERATION")
+        if n == 34
+        else edge
+        for n, edge in enumerate(edges)
+    ]
+
+
+def test_readings_the_api_labels_as_another_meters_or_generated_are_not_this_meters_usage(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    # Before: the walk asks for a property's readings and took every one as the ESI ID's
+    # usage, whatever ESI ID or direction the reading said it was of: another meter's 15
+    # minutes and a solar panel's output were stored, exported and priced as this one's.
+    with rewritten_sandbox(sandbox.url, others_readings_at_8_oclock) as kraken:
+        got = list(iter_usage(kraken, ACCOUNT, DAY, DAY, esi_id=METER))
+    start, _ = local_range_bounds(DAY, DAY)
+    eight = start + 32 * INTERVAL
+    assert [i.start for i in got] == [
+        start + n * INTERVAL for n in range(96) if n not in (32, 33, 34)
+    ]
+    with (
+        rewritten_sandbox(sandbox.url, others_readings_at_8_oclock) as kraken,
+        UsageStore(tmp_path / "usage.sqlite3") as store,
+    ):
+        report = sync_usage_blocking(kraken, store, [ACCOUNT], since=DAY, now=NOW)
+        assert not report.failures
+        assert store.intervals(METER, eight, eight + 3 * INTERVAL) == []
+        assert store.intervals("10443720000099999", eight, eight + 3 * INTERVAL) == []
+
+
 # -- units: kWh out, whatever unit of energy the API reads in -------------------------------------
 
 

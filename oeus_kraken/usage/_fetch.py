@@ -321,11 +321,14 @@ def grid_ceil(moment: datetime) -> datetime:
 
 
 def interval_of(esi_id: str, node: Any) -> Interval | None:
-    """A measurement node as an Interval (None for a node that is not an interval)."""
+    """A measurement node as an Interval (None for a node that is not an interval of the ESI
+    ID's consumption)."""
     if getattr(node, "typename__", None) != "IntervalMeasurementType":
         return None
-    cost: Decimal | None = None
     meta = node.meta_data
+    if not _of_consumption(esi_id, meta):
+        return None
+    cost: Decimal | None = None
     for statistic in (meta.statistics or []) if meta is not None else []:
         if statistic is None or getattr(statistic.type_, "value", None) != "CONSUMPTION_COST":
             continue
@@ -347,6 +350,18 @@ def interval_of(esi_id: str, node: Any) -> Interval | None:
 
 # A reading's unit (as the API spells it, any case) -> the power of ten that makes it kWh.
 _TO_KWH = {"kwh": 0, "wh": -3, "mwh": 3}
+
+
+def _of_consumption(esi_id: str, meta: Any) -> bool:
+    """Whether a reading is of `esi_id`'s consumption, as far as its metaData says. A property's
+    readings are asked for whole, so a second meter's would come too, and a solar home's
+    generation: stored, they were this ESI ID's usage, exported and priced. A reading that
+    does not say is taken as the ESI ID's consumption."""
+    labels: Any = getattr(meta, "utility_filters", None)
+    if getattr(labels, "typename__", None) != "ElectricityFiltersOutput":
+        return True
+    direction = getattr(labels.reading_direction, "value", labels.reading_direction)
+    return labels.market_supply_point_id in (None, esi_id) and direction in (None, "CONSUMPTION")
 
 
 def _in_kwh(esi_id: str, value: Decimal, unit: object, start: datetime) -> Decimal:
