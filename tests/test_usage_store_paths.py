@@ -5,6 +5,7 @@ its file mode): it is someone else's file.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
 from pathlib import Path
@@ -102,3 +103,27 @@ def test_a_read_only_command_never_says_it_cannot_write_the_store_it_reads(
     line = assert_one_error_line(run, " ".join(command[:2]), code)
     assert "cannot write" not in line
     assert "File name too long" in line
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("usage", "forget", "10443720000000001", "--from", "2026-07-14", "--to", "2026-07-14"),
+        ("usage", "status"),
+    ],
+)
+def test_a_db_that_is_a_named_pipe_is_refused_as_one_and_nothing_is_made_beside_it(
+    cli: Cli, clean_env: None, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """A device or a named pipe given as --db (/dev/null, a FIFO): SQLite said "disk I/O error"
+    (nothing about what to do) and left a `-journal` file beside it, 0666 beside /dev/null."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    run = cli(*command, "--db", str(fifo))
+    line = assert_one_error_line(run, " ".join(command[:2]), "error")
+    assert "named pipe, not a usage store" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo"]
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    with pytest.raises(UsageStoreError, match="not a usage store") as caught:
+        UsageStore(fifo)
+    assert caught.value.path == fifo

@@ -355,6 +355,14 @@ class UsageStore:
                 f"{self.path / 'usage.sqlite3'}",
                 path=self.path,
             )
+        if self.path.exists() and not self.path.is_file():
+            # A device or a named pipe: SQLite said "disk I/O error", and left a journal file
+            # (0666) beside a device it had opened to write.
+            raise UsageStoreError(
+                f"{self.path} is a device or a named pipe, not a usage store: give a file "
+                "path (--db PATH)",
+                path=self.path,
+            )
         self.read_only = read_only
         self._lock = threading.RLock()
         self._meters: dict[str, int] = {}  # committed ESI ID -> meter id (ids never change)
