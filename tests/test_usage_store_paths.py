@@ -127,3 +127,35 @@ def test_a_db_that_is_a_named_pipe_is_refused_as_one_and_nothing_is_made_beside_
     with pytest.raises(UsageStoreError, match="not a usage store") as caught:
         UsageStore(fifo)
     assert caught.value.path == fifo
+
+
+def test_a_store_with_a_second_name_is_not_written_through_either_and_still_reads(
+    cli: Cli, clean_env: None, tmp_path: Path
+) -> None:
+    """Two syncs through two hard links of one store ran at once (the lock and SQLite's
+    write-ahead log are files beside each name) and damaged it: "UNIQUE constraint failed"."""
+    path = tmp_path / "usage.sqlite3"
+    with UsageStore(path) as store:
+        store.link("A-1234ABCD", "10443720000000001")
+    other = tmp_path / "backup.sqlite3"
+    os.link(path, other)
+    before = path.read_bytes()
+    for name in (path, other):
+        with pytest.raises(UsageStoreError, match="other name") as caught:
+            UsageStore(name)
+        assert caught.value.path == name
+        with UsageStore(name, read_only=True) as store:
+            assert store.accounts() == ["A-1234ABCD"]
+    run = cli(
+        "usage",
+        "forget",
+        "10443720000000001",
+        "--from",
+        "2026-07-14",
+        "--to",
+        "2026-07-14",
+        "--db",
+        str(other),
+    )
+    assert "hard links" in assert_one_error_line(run, "usage forget", "error")
+    assert path.read_bytes() == before

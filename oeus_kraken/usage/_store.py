@@ -403,6 +403,7 @@ class UsageStore:
                 "path (--db PATH)",
                 path=self.path,
             ) from exc
+        self._refuse_other_names()
         try:
             conn = sqlite3.connect(
                 self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
@@ -445,6 +446,20 @@ class UsageStore:
             conn.close()
             raise
         return conn
+
+    def _refuse_other_names(self) -> None:
+        """A store file with another name (a hard link) is not written. The sync lock and
+        SQLite's write-ahead log are files beside the name: two syncs through two names ran at
+        once, each with its own log, and damaged the store ("UNIQUE constraint failed")."""
+        with contextlib.suppress(OSError):
+            links = self.path.stat().st_nlink
+            if links > 1:
+                raise UsageStoreError(
+                    f"the usage store {self.path} has {links - 1} other name(s) (hard links): "
+                    "writes through two names are not kept apart and damage it; remove the "
+                    "other links (or copy the file) and run again",
+                    path=self.path,
+                )
 
     def _read_only_error(self) -> UsageStoreError:
         return UsageStoreError(
