@@ -8,11 +8,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from datetime import date
 from pathlib import Path
 
 import pytest
 from cli_helpers import Cli, assert_one_error_line, clean_env, cli
 
+from oeus_kraken import ConfigurationError
 from oeus_kraken.usage import UsageStore, UsageStoreError, UsageStoreLockedError
 
 __all__ = ["clean_env", "cli"]  # fixtures, used by name
@@ -159,3 +161,16 @@ def test_a_store_with_a_second_name_is_not_written_through_either_and_still_read
     )
     assert "hard links" in assert_one_error_line(run, "usage forget", "error")
     assert path.read_bytes() == before
+
+
+def test_a_path_holding_a_nul_character_is_a_configuration_error_not_a_bare_value_error(
+    tmp_path: Path,
+) -> None:
+    # Before: ValueError("embedded null byte") out of the constructor and out of export.
+    with pytest.raises(ConfigurationError, match="NUL character"):
+        UsageStore(str(tmp_path / "usage\0.sqlite3"))
+    with UsageStore(tmp_path / "usage.sqlite3") as store:
+        store.link("A-1234ABCD", "10443720000000001")
+        with pytest.raises(ConfigurationError, match="NUL character"):
+            store.export("A-1234ABCD", date(2026, 7, 14), date(2026, 7, 14), out="x\0.csv")
+    assert not [p for p in tmp_path.iterdir() if not p.name.startswith("usage.sqlite3")]
