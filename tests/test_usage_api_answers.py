@@ -153,6 +153,36 @@ def test_readings_the_api_labels_as_another_meters_or_generated_are_not_this_met
         assert store.intervals("10443720000099999", eight, eight + 3 * INTERVAL) == []
 
 
+@pytest.mark.parametrize(
+    "times",
+    [
+        {"startAt": "9999-12-31T23:45:00-06:00", "endAt": "9999-12-31T23:59:00-06:00"},
+        {"startAt": "0001-01-01T00:00:00+05:00", "endAt": "0001-01-01T00:15:00+05:00"},
+        {"readAt": "9999-12-31T23:59:59-06:00"},
+    ],
+    ids=["start-9999", "start-0001", "read-at-9999"],
+)
+def test_a_time_past_the_calendars_end_in_utc_fails_that_account_not_the_whole_sync(
+    sandbox: SandboxServer, tmp_path: Path, times: dict[str, str]
+) -> None:
+    # Before: a bare OverflowError ("date value out of range") out of iter_usage and out of
+    # sync_usage_blocking, the other accounts' syncs and the report with it.
+    def at_the_end(edges: Edges) -> Edges:
+        return [changed(edges[0], **times), *edges[1:]]
+
+    with (
+        rewritten_sandbox(sandbox.url, at_the_end) as kraken,
+        pytest.raises(InvalidResponseError, match="past the calendar's end"),
+    ):
+        list(iter_usage(kraken, ACCOUNT, DAY, DAY, esi_id=METER))
+    with (
+        rewritten_sandbox(sandbox.url, at_the_end) as kraken,
+        UsageStore(tmp_path / "usage.sqlite3") as store,
+    ):
+        report = sync_usage_blocking(kraken, store, [ACCOUNT], since=DAY, now=NOW)
+    assert "past the calendar's end" in report.failures[ACCOUNT]
+
+
 # -- units: kWh out, whatever unit of energy the API reads in -------------------------------------
 
 

@@ -407,18 +407,21 @@ def _answered_times(
     """An interval's times in UTC, or the answer is invalid: a time without a zone would be
     read as this machine's, and an interval must end after it starts, within a day."""
     fault = None
+    utc = timezone.utc
     if any(t is not None and t.utcoffset() is None for t in (start, end, read_at)):
         fault = "has a time with no time zone"
-    elif not start < end <= start + timedelta(days=1):
+    elif not timedelta(0) < end - start <= timedelta(days=1):  # (start + a day: 9999 overflows)
         fault = "ends before it starts" if end <= start else "lasts over a day"
-    if fault is not None:
-        raise InvalidResponseError(
-            f"getPropertyMeasurements: an interval of ESI ID {esi_id} ({start.isoformat()} to "
-            f"{end.isoformat()}) {fault}; the API's answer is not usable, try again later",
-            operation_name="getPropertyMeasurements",
-        )
-    utc = timezone.utc
-    return start.astimezone(utc), end.astimezone(utc), read_at and read_at.astimezone(utc)
+    if fault is None:
+        try:
+            return start.astimezone(utc), end.astimezone(utc), read_at and read_at.astimezone(utc)
+        except OverflowError:  # out of the sync whole, the other accounts' syncs with it
+            fault = "has a time in UTC past the calendar's end (year 1 or 9999)"
+    raise InvalidResponseError(
+        f"getPropertyMeasurements: an interval of ESI ID {esi_id} ({start.isoformat()} to "
+        f"{end.isoformat()}) {fault}; the API's answer is not usable, try again later",
+        operation_name="getPropertyMeasurements",
+    )
 
 
 class UsageOptions(TypedDict, total=False):
