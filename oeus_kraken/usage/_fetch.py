@@ -40,7 +40,7 @@ import bisect
 import inspect
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import MAXYEAR, date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import partial
 from typing import Any, Protocol, TypedDict
@@ -288,11 +288,22 @@ def _esi_id(account_number: str, mpan: Any) -> str:
 
 def _supply_start(point: Any) -> datetime | None:
     starts = [
-        agreement.valid_from.astimezone(timezone.utc)
+        _calendar_clamped(agreement.valid_from)
         for agreement in getattr(point, "agreements", None) or []
         if agreement is not None and agreement.valid_from is not None
     ]
     return min(starts, default=None)
+
+
+def _calendar_clamped(moment: datetime) -> datetime:
+    """`moment` in UTC; at the calendar's end when UTC cannot hold it (9999-12-31 or 0001-01-01
+    with an offset, a placeholder "open" date): a bare OverflowError ended the whole sync."""
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        if moment.year == MAXYEAR:  # its last 15 minutes: the grid (grid_floor) holds them
+            return datetime(MAXYEAR, 12, 31, 23, 45, tzinfo=timezone.utc)
+        return datetime.min.replace(tzinfo=timezone.utc)
 
 
 def meter_span(
