@@ -174,3 +174,24 @@ def test_a_path_holding_a_nul_character_is_a_configuration_error_not_a_bare_valu
         with pytest.raises(ConfigurationError, match="NUL character"):
             store.export("A-1234ABCD", date(2026, 7, 14), date(2026, 7, 14), out="x\0.csv")
     assert not [p for p in tmp_path.iterdir() if not p.name.startswith("usage.sqlite3")]
+
+
+def test_a_store_made_read_only_is_not_written_even_by_root_and_keeps_its_mode(
+    cli: Cli, clean_env: None, tmp_path: Path
+) -> None:
+    # Before, as root (whom access(2) lets write whatever the mode): `forget` deleted readings
+    # from a store its user had made read-only, and a sync made it 0600, writable again.
+    path = tmp_path / "usage.sqlite3"
+    with UsageStore(path) as store:
+        store.link("A-1234ABCD", "10443720000000001")
+    path.chmod(0o444)
+    before = path.read_bytes()
+    with pytest.raises(UsageStoreError, match="is read-only"):
+        UsageStore(path)
+    run = cli("usage", "forget", "10443720000000001", "--from", "2026-07-14", "--to",
+              "2026-07-14", "--db", str(path))  # fmt: skip
+    assert "is read-only" in assert_one_error_line(run, "usage forget", "error")
+    with UsageStore(path, read_only=True) as store:
+        assert store.accounts() == ["A-1234ABCD"]
+    assert path.read_bytes() == before
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444

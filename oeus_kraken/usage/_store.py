@@ -404,6 +404,10 @@ class UsageStore:
                 path=self.path,
             ) from exc
         self._refuse_other_names()
+        if not _mode_lets_write(self.path):
+            # Root writes past the mode (access(2) says yes): a sync wrote into a store its
+            # user had made read-only, and made it 0600, writable again; forget deleted from it.
+            raise self._read_only_error()
         try:
             conn = sqlite3.connect(
                 self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
@@ -1481,6 +1485,13 @@ def _is_full(exc: sqlite3.OperationalError) -> bool:
 
 
 # --- The note beside sync_lock's lock ----------------------------------------------------------
+
+
+def _mode_lets_write(path: Path) -> bool:
+    """Whether the file's mode has a write bit (on Windows, it is not read-only)."""
+    with contextlib.suppress(OSError):
+        return bool(path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    return True  # not there: SQLite says what it finds
 
 
 def _writable(path: Path) -> bool:
