@@ -142,6 +142,29 @@ def test_item6_a_folder_holding_other_files_is_refused_and_left_as_it_was(
     assert sorted(p.name for p in out.rglob("*")) == ["date=2026-07-14", "keep.csv", "notes.txt"]
 
 
+@pytest.mark.parametrize("out", [".", "..", "exports"])
+def test_a_parquet_out_that_is_the_working_folder_or_holds_it_is_refused_saying_what_to_give(
+    cli: Cli,
+    clean_env: None,
+    store_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    out: str,
+) -> None:
+    # Before: "." was "cannot use .: Device or resource busy" (exit 1, nothing of what to give);
+    # a folder holding the working one, an earlier export, would be swapped from under it.
+    here = tmp_path / "exports" / "date=2026-07-14"
+    here.mkdir(parents=True)
+    monkeypatch.chdir(here)
+    out = str(tmp_path / out) if out == "exports" else out  # the working folder's, by its path
+    run = cli("usage", "export", ESI, "--from", "2026-07-14", "--to", "2026-07-14", "--parquet",
+              "--db", str(store_path), "--out", out)  # fmt: skip
+    assert "give a new folder's name" in assert_one_error_line(run, "usage export", "usage")
+    assert here.is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exports", *sorted(
+        p.name for p in tmp_path.iterdir() if p.name.startswith("usage.sqlite3"))]  # fmt: skip
+
+
 def test_a_parquet_out_that_is_a_symlink_to_a_folder_is_refused_as_a_symlink_not_a_file(
     store: UsageStore, tmp_path: Path
 ) -> None:

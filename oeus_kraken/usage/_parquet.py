@@ -76,6 +76,14 @@ def check_replaceable(out: Path) -> None:
         )
     if not out.is_dir():
         return
+    here = Path.cwd()
+    if here == out.resolve() or out.resolve() in here.parents:
+        # The swap renames `out`: "." could not be ("Device or resource busy", no word of what
+        # to give), and a folder holding the working one would be deleted from under it.
+        raise ConfigurationError(
+            f"{out} is the current folder or holds it, and a Parquet export replaces its folder "
+            "whole: give a new folder's name, such as usage.parquet"
+        )
     foreign = next(_foreign_files(out), None)
     if foreign is not None:
         raise ConfigurationError(
