@@ -1000,10 +1000,12 @@ class UsageStore:
 
         The repair of readings that overlap (`OverlappingReadingsError`): the span's slots are
         then missing, never yet asked for, so the next sync fetches them again as the API now
-        gives them.
+        gives them. It takes the sync lock (`UsageStoreLockedError` while a sync runs): a sync
+        running meanwhile recorded the slots it had fetched, now forgotten, as gaps the API had
+        not filled, and the next syncs backed off from asking for them for an hour and more.
         """
         low, high = _epoch(start, "start"), _epoch(end, "end")
-        with self._writing() as conn:
+        with self.sync_lock(), self._writing() as conn:
             meter = self._meter(conn, esi_id, create=False)
             if meter is None:
                 return 0
