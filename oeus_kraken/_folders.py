@@ -58,7 +58,10 @@ def xdg_folder(variable: str, default: str) -> Path | None:
 def expand_home(path: str | os.PathLike[str]) -> Path:
     """`Path(path).expanduser()`, and a ConfigurationError saying what to give where it raised
     a bare RuntimeError: a `~` path with no home folder to expand it to (no HOME, and a uid
-    with no passwd entry, as in a container run as an arbitrary user)."""
+    with no passwd entry, as in a container run as an arbitrary user). A NUL character, which
+    no file name holds, is a ConfigurationError too: the OS call was a bare ValueError."""
+    if "\0" in os.fspath(path):
+        raise ConfigurationError(f"the path {os.fspath(path)!r} holds a NUL character (\\0)")
     try:
         return Path(path).expanduser()
     except RuntimeError:

@@ -13,8 +13,13 @@ from typing import Any
 import pytest
 from usage_helpers import MeasurementsRewritten, rewritten_sandbox
 
-from oeus_kraken import ConfigurationError, InvalidResponseError
-from oeus_kraken.sandbox import DEMO_ACCOUNT_NUMBERS, SandboxServer
+from oeus_kraken import ConfigurationError, InvalidResponseError, OrganizationSecretKey
+from oeus_kraken.sandbox import (
+    DEMO_ACCOUNT_NUMBERS,
+    DEMO_ORGANIZATION_SECRET_KEY,
+    OTHER_ACCOUNT_NUMBER,
+    SandboxServer,
+)
 from oeus_kraken.usage import (
     INTERVAL,
     Interval,
@@ -107,6 +112,97 @@ def test_repeats_of_an_interval_with_the_same_reading_are_passed_on_once(
         got = list(iter_usage(kraken, ACCOUNT, DAY, DAY, esi_id=METER))
     start, _ = local_range_bounds(DAY, DAY)
     assert [i.start for i in got] == [start + n * INTERVAL for n in range(96)]
+
+
+def labelled(edge: dict[str, Any], **utility_filters: str) -> dict[str, Any]:
+    """The edge with its reading's metaData saying it is of another meter or direction."""
+    meta = edge["node"]["metaData"]
+    return changed(
+        edge, metaData={**meta, "utilityFilters": {**meta["utilityFilters"], **utility_filters}}
+    )
+
+
+def test_readings_the_api_labels_as_another_meters_or_generated_are_not_this_meters_usage(
+    sandbox: SandboxServer,
+) -> None:
+    # Before: the walk asks for a property's readings and took every one as the ESI ID's
+    # usage, whatever ESI ID or direction the reading said it was of: another meter's 15
+    # minutes and a solar panel's output were stored, exported and priced as this one's.
+    account = OTHER_ACCOUNT_NUMBER  # three properties, an ESI ID each
+    organisation = OrganizationSecretKey(DEMO_ORGANIZATION_SECRET_KEY)  # sees that account
+    with rewritten_sandbox(sandbox.url, list, organisation) as kraken:
+        meters = sorted({i.esi_id for i in iter_usage(kraken, account, DAY, DAY)})
+    one, sibling = meters[0], meters[1]
+
+    def others_readings_at_8_oclock(edges: Edges) -> Edges:
+        """8:00 and 8:15 as the account's other ESI ID's, 8:30 as what solar panels made."""
+        return [
+            labelled(edge, marketSupplyPointId=sibling)
+            if n in (32, 33)
+            else labelled(edge, readingDirection="GENERATION")
+            if n == 34
+            else edge
+            for n, edge in enumerate(edges)
+        ]
+
+    with rewritten_sandbox(sandbox.url, others_readings_at_8_oclock, organisation) as kraken:
+        got = list(iter_usage(kraken, account, DAY, DAY, esi_id=one))
+    start, _ = local_range_bounds(DAY, DAY)
+    assert [i.start for i in got] == [
+        start + n * INTERVAL for n in range(96) if n not in (32, 33, 34)
+    ]
+
+
+def test_a_reading_labelled_as_an_esi_id_not_on_the_account_is_an_invalid_answer(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    # Before: stored as the ESI ID asked for. Left out instead, an API spelling ESI IDs its own
+    # way would leave the store empty without a word.
+    def a_strangers(edges: Edges) -> Edges:
+        return [labelled(edges[0], marketSupplyPointId="10443720000099999"), *edges[1:]]
+
+    with (
+        rewritten_sandbox(sandbox.url, a_strangers) as kraken,
+        pytest.raises(InvalidResponseError, match="'10443720000099999', not on the account"),
+    ):
+        list(iter_usage(kraken, ACCOUNT, DAY, DAY, esi_id=METER))
+    with (
+        rewritten_sandbox(sandbox.url, a_strangers) as kraken,
+        UsageStore(tmp_path / "usage.sqlite3") as store,
+    ):
+        report = sync_usage_blocking(kraken, store, [ACCOUNT], since=DAY, now=NOW)
+        assert store.intervals(METER, *local_range_bounds(DAY, DAY)) == []
+    assert "not on the account" in report.failures[ACCOUNT]
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        {"startAt": "9999-12-31T23:45:00-06:00", "endAt": "9999-12-31T23:59:00-06:00"},
+        {"startAt": "0001-01-01T00:00:00+05:00", "endAt": "0001-01-01T00:15:00+05:00"},
+        {"readAt": "9999-12-31T23:59:59-06:00"},
+    ],
+    ids=["start-9999", "start-0001", "read-at-9999"],
+)
+def test_a_time_past_the_calendars_end_in_utc_fails_that_account_not_the_whole_sync(
+    sandbox: SandboxServer, tmp_path: Path, times: dict[str, str]
+) -> None:
+    # Before: a bare OverflowError ("date value out of range") out of iter_usage and out of
+    # sync_usage_blocking, the other accounts' syncs and the report with it.
+    def at_the_end(edges: Edges) -> Edges:
+        return [changed(edges[0], **times), *edges[1:]]
+
+    with (
+        rewritten_sandbox(sandbox.url, at_the_end) as kraken,
+        pytest.raises(InvalidResponseError, match="past the calendar's end"),
+    ):
+        list(iter_usage(kraken, ACCOUNT, DAY, DAY, esi_id=METER))
+    with (
+        rewritten_sandbox(sandbox.url, at_the_end) as kraken,
+        UsageStore(tmp_path / "usage.sqlite3") as store,
+    ):
+        report = sync_usage_blocking(kraken, store, [ACCOUNT], since=DAY, now=NOW)
+    assert "past the calendar's end" in report.failures[ACCOUNT]
 
 
 # -- units: kWh out, whatever unit of energy the API reads in -------------------------------------

@@ -142,6 +142,29 @@ def test_item6_a_folder_holding_other_files_is_refused_and_left_as_it_was(
     assert sorted(p.name for p in out.rglob("*")) == ["date=2026-07-14", "keep.csv", "notes.txt"]
 
 
+@pytest.mark.parametrize("out", [".", "..", "exports"])
+def test_a_parquet_out_that_is_the_working_folder_or_holds_it_is_refused_saying_what_to_give(
+    cli: Cli,
+    clean_env: None,
+    store_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    out: str,
+) -> None:
+    # Before: "." was "cannot use .: Device or resource busy" (exit 1, nothing of what to give);
+    # a folder holding the working one, an earlier export, would be swapped from under it.
+    here = tmp_path / "exports" / "date=2026-07-14"
+    here.mkdir(parents=True)
+    monkeypatch.chdir(here)
+    out = str(tmp_path / out) if out == "exports" else out  # the working folder's, by its path
+    run = cli("usage", "export", ESI, "--from", "2026-07-14", "--to", "2026-07-14", "--parquet",
+              "--db", str(store_path), "--out", out)  # fmt: skip
+    assert "give a new folder's name" in assert_one_error_line(run, "usage export", "usage")
+    assert here.is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exports", *sorted(
+        p.name for p in tmp_path.iterdir() if p.name.startswith("usage.sqlite3"))]  # fmt: skip
+
+
 def test_a_parquet_out_that_is_a_symlink_to_a_folder_is_refused_as_a_symlink_not_a_file(
     store: UsageStore, tmp_path: Path
 ) -> None:
@@ -242,6 +265,35 @@ def test_item6_values_keep_the_apis_precision(store: UsageStore, tmp_path: Path)
     store.export(ESI, day, day, format="parquet", interval="day", out=out)
     [total] = pyarrow.parquet.read_table(out).column("kwh").to_pylist()
     assert total == precise * 95 + huge
+
+
+def test_exports_of_other_ranges_and_stores_are_queried_together_by_duckdb_and_pyarrow(
+    store: UsageStore, tmp_path: Path
+) -> None:
+    """README: shard accounts across machines and query the exports together. Each export's
+    decimal was as wide as its own values, and readers take the type from the first file:
+    DuckDB failed casting a later file's DECIMAL(8,5) to the first's DECIMAL(2,1)."""
+    import duckdb
+    import pyarrow.dataset
+
+    day = DAY + timedelta(days=5)
+    small, wide = Decimal("0.5"), Decimal("123.45678")
+    store.upsert(day_intervals(day, value=small), fetched_at=FETCHED)
+    store.upsert(day_intervals(day + timedelta(days=1), value=wide), fetched_at=FETCHED)
+    first, second = tmp_path / "first.parquet", tmp_path / "second.parquet"
+    store.export(ESI, day, day, format="parquet", out=first)
+    after = day + timedelta(days=1)
+    store.export(ESI, after, after, format="parquet", out=second)
+
+    query = (
+        f"SELECT sum(kwh) FROM read_parquet(['{first}/**/*.parquet', '{second}/**/*.parquet'], "  # noqa: S608
+        "hive_partitioning=true)"
+    )
+    assert duckdb.sql(query).fetchall() == [(small * 96 + wide * 96,)]
+    both = pyarrow.dataset.dataset(
+        [pyarrow.dataset.dataset(out, partitioning="hive") for out in (first, second)]
+    )
+    assert sum(both.to_table().column("kwh").to_pylist()) == small * 96 + wide * 96
 
 
 def test_item6_esi_ids_read_back_as_text_in_duckdb_pyarrow_and_pandas(

@@ -352,12 +352,11 @@ def test_item4_the_library_report_names_each_failed_account_and_why(
     assert report.inserted > 0
 
 
-def test_an_esi_id_from_the_api_that_is_not_digits_fails_its_account_and_is_not_stored(
-    sandbox: SandboxServer, tmp_path: Path
-) -> None:
-    # What the API names an ESI ID becomes a file name in a Parquet export and a cell in a CSV.
-    account = DEMO_ACCOUNT_NUMBERS[0]  # its ESI ID, as the README shows it:
-    transport = AccountRewritten("10443720004512388", "../../=HYPERLINK()")
+def sync_today_through(
+    sandbox: SandboxServer, transport: httpx.BaseTransport, tmp_path: Path, account: str
+) -> tuple[SyncReport, list[str]]:
+    """A sync of today's usage of `account` in a new store, through `transport`: its report,
+    and the ESI IDs it stored."""
     with (
         httpx.Client(transport=transport) as http,
         SyncKrakenClient(sandbox.url, credentials=APIKey(DEMO_API_KEY), http_client=http) as kraken,
@@ -365,10 +364,37 @@ def test_an_esi_id_from_the_api_that_is_not_digits_fails_its_account_and_is_not_
     ):
         # Today in Texas (the machine's date is a day ahead of it after 00:00 UTC, 6 hours a day).
         today = datetime.now(ZoneInfo("America/Chicago")).date()
-        report = sync_usage_blocking(kraken, store, [account], since=today)
-        assert store.esi_ids() == []
+        return sync_usage_blocking(kraken, store, [account], since=today), store.esi_ids()
+
+
+def test_an_esi_id_from_the_api_that_is_not_digits_fails_its_account_and_is_not_stored(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    # What the API names an ESI ID becomes a file name in a Parquet export and a cell in a CSV.
+    account = DEMO_ACCOUNT_NUMBERS[0]  # its ESI ID, as the README shows it:
+    transport = AccountRewritten("10443720004512388", "../../=HYPERLINK()")
+    report, esi_ids = sync_today_through(sandbox, transport, tmp_path, account)
+    assert esi_ids == []
     assert "not digits" in report.failures[account], report.failures
     assert sandbox.stats.operations.get("getPropertyMeasurements", 0) == 0
+
+
+@pytest.mark.parametrize(
+    ("valid_from", "measured"),
+    [("9999-12-31T23:59:00-06:00", False), ("0001-01-01T00:00:00+05:00", True)],
+    ids=["9999", "0001"],
+)
+def test_a_supply_start_past_the_calendars_end_in_utc_is_that_end_not_a_crash(
+    sandbox: SandboxServer, tmp_path: Path, valid_from: str, measured: bool
+) -> None:
+    # Before: a bare OverflowError ("date value out of range") out of sync_usage_blocking, for
+    # an agreement's validFrom (a placeholder date) that UTC cannot hold.
+    account = DEMO_ACCOUNT_NUMBERS[0]
+    transport = AccountRewritten("2024-12-01T00:00:00-06:00", valid_from)  # its supply start
+    report, _ = sync_today_through(sandbox, transport, tmp_path, account)
+    assert not report.failures
+    # A supply that starts in 9999 has no usage to ask for; one from year 1, all of it.
+    assert ("getPropertyMeasurements" in sandbox.stats.operations) is measured
 
 
 def test_an_account_named_twice_is_synced_once(sandbox: SandboxServer, tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from oeus_kraken.usage import (
     OverlappingReadingsError,
     UsageStore,
     UsageStoreError,
+    UsageStoreLockedError,
     aggregate,
     chart,
     local_day_bounds,
@@ -356,6 +357,23 @@ def test_the_repair_a_refused_export_names_is_a_command_that_repairs_the_store(
     assert forgot.out.startswith(f"forgot 96 stored readings of ESI ID {ESI} from {DAY} to {DAY}")
     repaired = cli(*export)  # the day is now to be fetched again: no rows, and no overlap
     assert (repaired.code, "overlap" in repaired.err) == (8, False), repaired.err
+
+
+def test_forget_while_a_sync_holds_the_store_is_refused_naming_it_and_deletes_nothing(
+    older_store: Path, cli: Cli
+) -> None:
+    """Before, `forget` ran beside a sync: the sync recorded the slots it had fetched, now
+    forgotten, as gaps the API had not filled, and the next sync asked for none of them ("0
+    new"), against "the next sync fetches them again"."""
+    low, _ = local_day_bounds(DAY)
+    argv = ("usage", "forget", ESI, "--from", str(DAY), "--to", str(DAY), "--db", str(older_store))
+    with UsageStore(older_store) as syncing, syncing.sync_lock():
+        with UsageStore(older_store) as store, pytest.raises(UsageStoreLockedError):
+            store.forget(ESI, low, low + HOUR)
+        line = assert_one_error_line(cli(*argv), "usage forget", "error")
+        assert "another sync is running" in line
+        assert len(syncing.intervals(ESI, low, low + HOUR)) == 4  # the hour's and 3 quarters
+    assert cli(*argv).code == 0  # once the sync is done
 
 
 def test_usage_forget_of_no_store_says_so_and_makes_none(tmp_path: Path, cli: Cli) -> None:

@@ -5,13 +5,16 @@ its file mode): it is someone else's file.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
+from datetime import date
 from pathlib import Path
 
 import pytest
 from cli_helpers import Cli, assert_one_error_line, clean_env, cli
 
+from oeus_kraken import ConfigurationError
 from oeus_kraken.usage import UsageStore, UsageStoreError, UsageStoreLockedError
 
 __all__ = ["clean_env", "cli"]  # fixtures, used by name
@@ -102,3 +105,93 @@ def test_a_read_only_command_never_says_it_cannot_write_the_store_it_reads(
     line = assert_one_error_line(run, " ".join(command[:2]), code)
     assert "cannot write" not in line
     assert "File name too long" in line
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("usage", "forget", "10443720000000001", "--from", "2026-07-14", "--to", "2026-07-14"),
+        ("usage", "status"),
+    ],
+)
+def test_a_db_that_is_a_named_pipe_is_refused_as_one_and_nothing_is_made_beside_it(
+    cli: Cli, clean_env: None, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """A device or a named pipe given as --db (/dev/null, a FIFO): SQLite said "disk I/O error"
+    (nothing about what to do) and left a `-journal` file beside it, 0666 beside /dev/null."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    run = cli(*command, "--db", str(fifo))
+    line = assert_one_error_line(run, " ".join(command[:2]), "error")
+    assert "named pipe, not a usage store" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo"]
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    with pytest.raises(UsageStoreError, match="not a usage store") as caught:
+        UsageStore(fifo)
+    assert caught.value.path == fifo
+
+
+def test_a_store_with_a_second_name_is_not_written_through_either_and_still_reads(
+    cli: Cli, clean_env: None, tmp_path: Path
+) -> None:
+    """Two syncs through two hard links of one store ran at once (the lock and SQLite's
+    write-ahead log are files beside each name) and damaged it: "UNIQUE constraint failed"."""
+    path = tmp_path / "usage.sqlite3"
+    with UsageStore(path) as store:
+        store.link("A-1234ABCD", "10443720000000001")
+    other = tmp_path / "backup.sqlite3"
+    os.link(path, other)
+    before = path.read_bytes()
+    for name in (path, other):
+        with pytest.raises(UsageStoreError, match="other name") as caught:
+            UsageStore(name)
+        assert caught.value.path == name
+        with UsageStore(name, read_only=True) as store:
+            assert store.accounts() == ["A-1234ABCD"]
+    run = cli(
+        "usage",
+        "forget",
+        "10443720000000001",
+        "--from",
+        "2026-07-14",
+        "--to",
+        "2026-07-14",
+        "--db",
+        str(other),
+    )
+    assert "hard links" in assert_one_error_line(run, "usage forget", "error")
+    assert path.read_bytes() == before
+
+
+def test_a_path_holding_a_nul_character_is_a_configuration_error_not_a_bare_value_error(
+    tmp_path: Path,
+) -> None:
+    # Before: ValueError("embedded null byte") out of the constructor and out of export.
+    with pytest.raises(ConfigurationError, match="NUL character"):
+        UsageStore(str(tmp_path / "usage\0.sqlite3"))
+    with UsageStore(tmp_path / "usage.sqlite3") as store:
+        store.link("A-1234ABCD", "10443720000000001")
+        with pytest.raises(ConfigurationError, match="NUL character"):
+            store.export("A-1234ABCD", date(2026, 7, 14), date(2026, 7, 14), out="x\0.csv")
+    assert not [p for p in tmp_path.iterdir() if not p.name.startswith("usage.sqlite3")]
+
+
+def test_a_store_made_read_only_is_not_written_even_by_root_and_keeps_its_mode(
+    cli: Cli, clean_env: None, tmp_path: Path
+) -> None:
+    # Before, as root (whom access(2) lets write whatever the mode): `forget` deleted readings
+    # from a store its user had made read-only, and a sync made it 0600, writable again.
+    path = tmp_path / "usage.sqlite3"
+    with UsageStore(path) as store:
+        store.link("A-1234ABCD", "10443720000000001")
+    path.chmod(0o444)
+    before = path.read_bytes()
+    with pytest.raises(UsageStoreError, match="is read-only"):
+        UsageStore(path)
+    run = cli("usage", "forget", "10443720000000001", "--from", "2026-07-14", "--to",
+              "2026-07-14", "--db", str(path))  # fmt: skip
+    assert "is read-only" in assert_one_error_line(run, "usage forget", "error")
+    with UsageStore(path, read_only=True) as store:
+        assert store.accounts() == ["A-1234ABCD"]
+    assert path.read_bytes() == before
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from oeus_kraken import APIKey, SyncKrakenClient
+from oeus_kraken import APIKey, Credentials, SyncKrakenClient
 from oeus_kraken.usage import INTERVAL, Interval, local_day_bounds
 
 ESI = "10443720000000001"
@@ -138,17 +138,22 @@ class MeasurementsRewritten(httpx.BaseTransport):
 
 @contextlib.contextmanager
 def rewritten_sandbox(
-    url: str, rewrite: Callable[[Edges], Edges] | MeasurementsRewritten
+    url: str,
+    rewrite: Callable[[Edges], Edges] | MeasurementsRewritten,
+    credentials: Credentials | None = None,
 ) -> Iterator[SyncKrakenClient]:
-    """A client of the sandbox at `url` (the demo API key) seeing its usage pages rewritten:
-    by `rewrite`, or through a `MeasurementsRewritten` given (to count its requests)."""
+    """A client of the sandbox at `url` (the demo API key, unless `credentials`) seeing its
+    usage pages rewritten: by `rewrite`, or through a `MeasurementsRewritten` given (to count
+    its requests)."""
     from oeus_kraken.sandbox import DEMO_API_KEY  # an optional extra: only these tests need it
 
     if not isinstance(rewrite, MeasurementsRewritten):
         rewrite = MeasurementsRewritten(rewrite)
     with (
         httpx.Client(transport=rewrite) as http,
-        SyncKrakenClient(url, credentials=APIKey(DEMO_API_KEY), http_client=http) as kraken,
+        SyncKrakenClient(
+            url, credentials=credentials or APIKey(DEMO_API_KEY), http_client=http
+        ) as kraken,
     ):
         yield kraken
 

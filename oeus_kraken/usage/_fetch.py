@@ -39,8 +39,8 @@ from __future__ import annotations
 import bisect
 import inspect
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import dataclass, replace
+from datetime import MAXYEAR, date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import partial
 from typing import Any, Protocol, TypedDict
@@ -80,6 +80,8 @@ class MeterPoint:
     property_id: str
     esi_id: str
     supply_start: datetime | None = None
+    others: frozenset[str] = frozenset()
+    """The account's other ESI IDs: a reading the API labels as one of them is that one's."""
 
 
 @dataclass(frozen=True)
@@ -264,6 +266,8 @@ def _meters(account_number: str, answer: Any, esi_id: str | None) -> list[MeterP
         for point in prop.electricity_meter_points or []
         if point is not None
     ]
+    every = frozenset(m.esi_id for m in meters)
+    meters = [replace(m, others=every - {m.esi_id}) for m in meters]
     if esi_id is None:
         return meters
     chosen = [m for m in meters if m.esi_id == esi_id]
@@ -288,11 +292,22 @@ def _esi_id(account_number: str, mpan: Any) -> str:
 
 def _supply_start(point: Any) -> datetime | None:
     starts = [
-        agreement.valid_from.astimezone(timezone.utc)
+        _calendar_clamped(agreement.valid_from)
         for agreement in getattr(point, "agreements", None) or []
         if agreement is not None and agreement.valid_from is not None
     ]
     return min(starts, default=None)
+
+
+def _calendar_clamped(moment: datetime) -> datetime:
+    """`moment` in UTC; at the calendar's end when UTC cannot hold it (9999-12-31 or 0001-01-01
+    with an offset, a placeholder "open" date): a bare OverflowError ended the whole sync."""
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        if moment.year == MAXYEAR:  # its last 15 minutes: the grid (grid_floor) holds them
+            return datetime(MAXYEAR, 12, 31, 23, 45, tzinfo=timezone.utc)
+        return datetime.min.replace(tzinfo=timezone.utc)
 
 
 def meter_span(
@@ -320,12 +335,15 @@ def grid_ceil(moment: datetime) -> datetime:
     return floor if floor == moment else floor + INTERVAL
 
 
-def interval_of(esi_id: str, node: Any) -> Interval | None:
-    """A measurement node as an Interval (None for a node that is not an interval)."""
+def interval_of(esi_id: str, node: Any, others: frozenset[str] = frozenset()) -> Interval | None:
+    """A measurement node as an Interval (None for a node that is not an interval of the ESI
+    ID's consumption: one of `others`', or generation)."""
     if getattr(node, "typename__", None) != "IntervalMeasurementType":
         return None
-    cost: Decimal | None = None
     meta = node.meta_data
+    if not _of_consumption(esi_id, meta, others, node.start_at):
+        return None
+    cost: Decimal | None = None
     for statistic in (meta.statistics or []) if meta is not None else []:
         if statistic is None or getattr(statistic.type_, "value", None) != "CONSUMPTION_COST":
             continue
@@ -347,6 +365,28 @@ def interval_of(esi_id: str, node: Any) -> Interval | None:
 
 # A reading's unit (as the API spells it, any case) -> the power of ten that makes it kWh.
 _TO_KWH = {"kwh": 0, "wh": -3, "mwh": 3}
+
+
+def _of_consumption(esi_id: str, meta: Any, others: frozenset[str], start: datetime) -> bool:
+    """Whether a reading is of `esi_id`'s consumption, as far as its metaData says. A property's
+    readings are asked for whole, so a second meter's would come too (one of `others`, the
+    account's other ESI IDs), and a solar home's generation: stored, they were this ESI ID's
+    usage, exported and priced. A reading that does not say is taken as the ESI ID's
+    consumption; one labelled as an ESI ID not on the account is an invalid answer (left out
+    silently, an API spelling ESI IDs its own way would leave the store empty)."""
+    labels: Any = getattr(meta, "utility_filters", None)
+    if getattr(labels, "typename__", None) != "ElectricityFiltersOutput":
+        return True
+    label = labels.market_supply_point_id
+    if label is not None and label != esi_id and label not in others:
+        raise InvalidResponseError(
+            f"getPropertyMeasurements: the reading at {start.isoformat()} asked for as ESI ID "
+            f"{esi_id}'s is labelled as ESI ID {label!r}, not on the account; nothing of the "
+            "answer is kept, try again later",
+            operation_name="getPropertyMeasurements",
+        )
+    direction = getattr(labels.reading_direction, "value", labels.reading_direction)
+    return label in (None, esi_id) and direction in (None, "CONSUMPTION")
 
 
 def _in_kwh(esi_id: str, value: Decimal, unit: object, start: datetime) -> Decimal:
@@ -392,18 +432,21 @@ def _answered_times(
     """An interval's times in UTC, or the answer is invalid: a time without a zone would be
     read as this machine's, and an interval must end after it starts, within a day."""
     fault = None
+    utc = timezone.utc
     if any(t is not None and t.utcoffset() is None for t in (start, end, read_at)):
         fault = "has a time with no time zone"
-    elif not start < end <= start + timedelta(days=1):
+    elif not timedelta(0) < end - start <= timedelta(days=1):  # (start + a day: 9999 overflows)
         fault = "ends before it starts" if end <= start else "lasts over a day"
-    if fault is not None:
-        raise InvalidResponseError(
-            f"getPropertyMeasurements: an interval of ESI ID {esi_id} ({start.isoformat()} to "
-            f"{end.isoformat()}) {fault}; the API's answer is not usable, try again later",
-            operation_name="getPropertyMeasurements",
-        )
-    utc = timezone.utc
-    return start.astimezone(utc), end.astimezone(utc), read_at and read_at.astimezone(utc)
+    if fault is None:
+        try:
+            return start.astimezone(utc), end.astimezone(utc), read_at and read_at.astimezone(utc)
+        except OverflowError:  # out of the sync whole, the other accounts' syncs with it
+            fault = "has a time in UTC past the calendar's end (year 1 or 9999)"
+    raise InvalidResponseError(
+        f"getPropertyMeasurements: an interval of ESI ID {esi_id} ({start.isoformat()} to "
+        f"{end.isoformat()}) {fault}; the API's answer is not usable, try again later",
+        operation_name="getPropertyMeasurements",
+    )
 
 
 class UsageOptions(TypedDict, total=False):
@@ -529,7 +572,7 @@ def _walk_window(
             yield from take(UsagePage(meter, window, [], True, size))
             return window[1]
         others = seen.others
-        intervals = _in_window(meter.esi_id, page.edges, window, seen)
+        intervals = _in_window(meter, page.edges, window, seen)
         done = not page.page_info.has_next_page
         if not done and not intervals and seen.others == others:
             # Nothing new (no edge, or only intervals already passed on) and more promised:
@@ -574,16 +617,17 @@ class _Passed:
 
 
 def _in_window(
-    esi_id: str, edges: list[Any], window: tuple[datetime, datetime], passed: _Passed
+    meter: MeterPoint, edges: list[Any], window: tuple[datetime, datetime], passed: _Passed
 ) -> list[Interval]:
     """A page's intervals in `window` that the window has not passed on yet, oldest first: an
     API that repeats intervals across pages, or answers outside the span, costs nothing. An
     answer that contradicts itself is invalid: two readings of one interval, or intervals that
     overlap (one off the 15-minute grid, one longer than the next one's start allows). Passed
     on, the store kept both, and every total counted the overlapped minutes twice."""
+    esi_id = meter.esi_id
     fresh: dict[datetime, Interval] = {}
     for edge in edges:
-        interval = interval_of(esi_id, edge.node) if edge is not None else None
+        interval = interval_of(esi_id, edge.node, meter.others) if edge is not None else None
         if interval is None or not window[0] <= interval.start < window[1]:
             passed.others += interval is None
             continue

@@ -6,10 +6,15 @@ fit one) and as a number or a category elsewhere. Here `esi_id` is a text column
 file, and only the date is a partition: DuckDB, pyarrow and pandas all read the ESI ID back as
 text, and a date filter still reads only that date's folder.
 
-Why the decimal is chosen per export: the API's values have as many digits as it likes, and a
-fixed decimal(38, 9) refused (and failed the whole export on) a value with a tenth decimal.
-The widest value and the most decimals of the range are read from the store first, and the
-decimal is made to fit them (decimal128 up to 38 digits, decimal256 beyond).
+Why the decimal is decimal(38, 9) unless a value needs more: exports are read together (a
+month's beside the last, one machine's shard beside another's), and readers take a column's
+type from the first file: DuckDB failed on a later file whose decimal was wider than the
+first's ("failed to cast column kwh from DECIMAL(8,5) to DECIMAL(2,1)"), and pyarrow refused to
+merge the two. So every export whose values fit 29 integer digits and 9 decimals (any meter's)
+has the same type. But the API's values have as many digits as it likes, and a fixed
+decimal(38, 9) alone refused (and failed the whole export on) a value with a tenth decimal:
+the widest value and the most decimals of the range are read from the store first, and a
+value past decimal(38, 9) widens it (decimal128 up to 38 digits, decimal256 beyond).
 
 Whole or nothing: the dataset is written into a temporary folder and swapped in at the end
 (`_files.replaced_folder`). An existing OUT is replaced only when it holds an earlier export
@@ -43,6 +48,8 @@ _OLD_EXPORT_FOLDER = re.compile(r"esi_id=[^/]+")
 _EXPORT_COLUMNS = frozenset(
     ("start_local", "end_local", "start_utc", "end_utc", "kwh", "cost_cents")
 )
+# The decimal of every export whose values fit it (see above).
+_USUAL_PRECISION, _USUAL_SCALE = 38, 9
 
 
 def pyarrow_module() -> Any:
@@ -69,6 +76,14 @@ def check_replaceable(out: Path) -> None:
         )
     if not out.is_dir():
         return
+    here = Path.cwd()
+    if here == out.resolve() or out.resolve() in here.parents:
+        # The swap renames `out`: "." could not be ("Device or resource busy", no word of what
+        # to give), and a folder holding the working one would be deleted from under it.
+        raise ConfigurationError(
+            f"{out} is the current folder or holds it, and a Parquet export replaces its folder "
+            "whole: give a new folder's name, such as usage.parquet"
+        )
     foreign = next(_foreign_files(out), None)
     if foreign is not None:
         raise ConfigurationError(
@@ -118,6 +133,8 @@ class DecimalShape:
         self.decimals = max(0, decimals)
 
     def arrow_type(self, pa: Any) -> Any:
+        if self.integer_digits <= _USUAL_PRECISION - _USUAL_SCALE and self.decimals <= _USUAL_SCALE:
+            return pa.decimal128(_USUAL_PRECISION, _USUAL_SCALE)  # one type for every export
         precision = self.integer_digits + self.decimals
         if precision <= 38:
             return pa.decimal128(precision, self.decimals)

@@ -355,6 +355,14 @@ class UsageStore:
                 f"{self.path / 'usage.sqlite3'}",
                 path=self.path,
             )
+        if self.path.exists() and not self.path.is_file():
+            # A device or a named pipe: SQLite said "disk I/O error", and left a journal file
+            # (0666) beside a device it had opened to write.
+            raise UsageStoreError(
+                f"{self.path} is a device or a named pipe, not a usage store: give a file "
+                "path (--db PATH)",
+                path=self.path,
+            )
         self.read_only = read_only
         self._lock = threading.RLock()
         self._meters: dict[str, int] = {}  # committed ESI ID -> meter id (ids never change)
@@ -395,6 +403,11 @@ class UsageStore:
                 "path (--db PATH)",
                 path=self.path,
             ) from exc
+        self._refuse_other_names()
+        if not _mode_lets_write(self.path):
+            # Root writes past the mode (access(2) says yes): a sync wrote into a store its
+            # user had made read-only, and made it 0600, writable again; forget deleted from it.
+            raise self._read_only_error()
         try:
             conn = sqlite3.connect(
                 self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
@@ -437,6 +450,20 @@ class UsageStore:
             conn.close()
             raise
         return conn
+
+    def _refuse_other_names(self) -> None:
+        """A store file with another name (a hard link) is not written. The sync lock and
+        SQLite's write-ahead log are files beside the name: two syncs through two names ran at
+        once, each with its own log, and damaged the store ("UNIQUE constraint failed")."""
+        with contextlib.suppress(OSError):
+            links = self.path.stat().st_nlink
+            if links > 1:
+                raise UsageStoreError(
+                    f"the usage store {self.path} has {links - 1} other name(s) (hard links): "
+                    "writes through two names are not kept apart and damage it; remove the "
+                    "other links (or copy the file) and run again",
+                    path=self.path,
+                )
 
     def _read_only_error(self) -> UsageStoreError:
         return UsageStoreError(
@@ -973,10 +1000,12 @@ class UsageStore:
 
         The repair of readings that overlap (`OverlappingReadingsError`): the span's slots are
         then missing, never yet asked for, so the next sync fetches them again as the API now
-        gives them.
+        gives them. It takes the sync lock (`UsageStoreLockedError` while a sync runs): a sync
+        running meanwhile recorded the slots it had fetched, now forgotten, as gaps the API had
+        not filled, and the next syncs backed off from asking for them for an hour and more.
         """
         low, high = _epoch(start, "start"), _epoch(end, "end")
-        with self._writing() as conn:
+        with self.sync_lock(), self._writing() as conn:
             meter = self._meter(conn, esi_id, create=False)
             if meter is None:
                 return 0
@@ -1458,6 +1487,13 @@ def _is_full(exc: sqlite3.OperationalError) -> bool:
 
 
 # --- The note beside sync_lock's lock ----------------------------------------------------------
+
+
+def _mode_lets_write(path: Path) -> bool:
+    """Whether the file's mode has a write bit (on Windows, it is not read-only)."""
+    with contextlib.suppress(OSError):
+        return bool(path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    return True  # not there: SQLite says what it finds
 
 
 def _writable(path: Path) -> bool:
