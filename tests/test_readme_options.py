@@ -110,3 +110,15 @@ def test_the_clock_is_not_read_when_the_client_is_made(constructor: Any) -> None
 
     constructor(clock=clock)
     assert readings == []
+
+
+@pytest.mark.parametrize("constructor", [*CONSTRUCTORS, KrakenAuth], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("flag", ["false", "no", 0, 1, None], ids=repr)
+def test_allow_insecure_http_that_is_not_a_bool_is_refused_when_the_client_is_made(
+    constructor: Any, flag: object
+) -> None:
+    # A flag read from a file or the environment is a string, and "false" is true: it let plain
+    # http:// to another host through, credential and token in clear. Like every other option,
+    # a value of the wrong type is refused, saying what to give.
+    with pytest.raises(ConfigurationError, match=r"allow_insecure_http must be True or False"):
+        constructor(url="http://kraken.example.com/graphql", allow_insecure_http=flag)
