@@ -139,3 +139,11 @@ def test_the_error_tree_is_the_exported_error_classes_with_their_bases() -> None
     bases = {name: cls.__bases__[0].__name__ for name, cls in exported.items()}
     assert {name: parent or "Exception" for name, parent in drawn.items()} == bases
 
+
+def test_every_hand_written_name_oeus_kraken_exports_is_named_in_the_readme() -> None:
+    # The generated models are named by the operations table (a method's result); the rest, the
+    # names written by hand, are each what a user imports to do something the README explains.
+    hand_written = oeus_kraken.__all__[: oeus_kraken.__all__.index("AccountPaymentStatusOptions")]
+    code = [*re.findall(r"`([^`\n]+)`", README), *tree_in(README)]
+    named = {word for text in code for word in re.findall(r"\w+", text)}
+    assert [name for name in hand_written if name not in named] == []
