@@ -122,3 +122,9 @@ def test_allow_insecure_http_that_is_not_a_bool_is_refused_when_the_client_is_ma
     # a value of the wrong type is refused, saying what to give.
     with pytest.raises(ConfigurationError, match=r"allow_insecure_http must be True or False"):
         constructor(url="http://kraken.example.com/graphql", allow_insecure_http=flag)
+
+
+def test_the_kraken_auth_section_names_every_keyword_kraken_auth_takes() -> None:
+    section = README.split("## Kraken authentication for any httpx client", 1)[1].split("\n## ")[0]
+    keywords = [name for name in inspect.signature(KrakenAuth).parameters if name != "credentials"]
+    assert [name for name in keywords if f"{name}=" not in section] == []
