@@ -141,3 +141,15 @@ def test_from_env_given_an_option_the_constructors_have_not_names_it_in_a_config
 ) -> None:
     with pytest.raises(ConfigurationError, match="timout"):
         constructor.from_env({}, timout=5.0)
+
+
+@pytest.mark.parametrize("constructor", CONSTRUCTORS, ids=lambda c: c.__name__)
+def test_a_timeout_in_seconds_sets_what_the_options_table_says_it_sets(constructor: Any) -> None:
+    # A number is not httpx's (all four parts): connecting keeps at most its default 5 s. The
+    # table says so with examples ("`60` is `httpx.Timeout(60.0, connect=5.0)`"), checked here.
+    row = next(line for line in README.splitlines() if line.startswith("| `timeout` |"))
+    examples = re.findall(r"`(\d+)` is `([^`]+)`", row)
+    assert examples, "the timeout row shows no `N` is `httpx.Timeout(...)` example"
+    for seconds, timeout in examples:
+        client = constructor(timeout=int(seconds))
+        assert client.http_client.timeout == documented_default(f"`{timeout}`"), seconds
