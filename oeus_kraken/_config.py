@@ -37,6 +37,13 @@ def is_loopback(host: str) -> bool:
 
 
 def check_url(url: object, *, allow_insecure_http: bool = False) -> str:
+    if not isinstance(allow_insecure_http, bool):
+        # A flag read from a file or the environment is a string, and "false" is true: taken as
+        # given, it let credentials go in clear over http:// to another host.
+        raise ConfigurationError(
+            "allow_insecure_http must be True or False, got "
+            f"{type(allow_insecure_http).__name__} {allow_insecure_http!r}"
+        )
     if not isinstance(url, str) or not url:
         raise ConfigurationError(f"url must be a non-empty string, got {type(url).__name__}")
     try:

@@ -17,6 +17,7 @@ two functions carry it out with the one stepper (`_steps`), blocking or awaiting
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Sequence
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
@@ -84,6 +85,9 @@ class Pager(Generic[Node]):
         if connection is None:
             self.done = True
             return []
+        if not (hasattr(connection, "page_info") and hasattr(connection, "edges")):
+            # A user's mistake, said as one: it was an AttributeError on 'page_info'.
+            raise ConfigurationError(_not_a_page(connection))
         info = connection.page_info
         if info.has_next_page and not info.end_cursor:
             # A server bug would otherwise make us fetch the first page again, forever.
@@ -118,6 +122,17 @@ def _shown(cursor: str | None) -> str:
     if cursor is None or len(cursor) <= 60:
         return repr(cursor)
     return repr(f"{cursor[:40]}... ({len(cursor)} characters)")
+
+
+def _not_a_page(page: object) -> str:
+    if inspect.isawaitable(page):
+        if inspect.iscoroutine(page):
+            page.close()  # (never to be awaited: no "was never awaited" warning)
+        return "paginate's fetch_page gave an awaitable: for an async fetch_page, use apaginate"
+    return (
+        "fetch_page must return one page of a Relay connection (a model with page_info and "
+        f"edges, as the generated ones are) or None; got {type(page).__name__}"
+    )
 
 
 def _positive_integer(value: object) -> bool:
@@ -161,5 +176,15 @@ async def apaginate(
     max_pages: int | None = DEFAULT_MAX_PAGES,
 ) -> AsyncIterator[Node]:
     """The async twin of `paginate`: `fetch_page(first, after)` is awaited for each page."""
-    async for emitted in iterate_async(_pages(page_size, max_pages), lambda f: fetch_page(*f)):
+
+    async def fetch(page: _Fetch) -> Connection[Node] | None:
+        fetched = fetch_page(*page)
+        if not inspect.isawaitable(fetched):  # (it was "can't be used in 'await' expression")
+            raise ConfigurationError(
+                "apaginate's fetch_page must be an async function (or give an awaitable); "
+                "for a blocking one, use paginate"
+            )
+        return await fetched
+
+    async for emitted in iterate_async(_pages(page_size, max_pages), fetch):
         yield emitted.item

@@ -443,6 +443,14 @@ def _with_call_keywords(keywords: str) -> str:
     return script.replace("my_products(prepay=False)", f"my_products(prepay=False, {keywords})")
 
 
+# A client made from the environment, with options of its own (README: "From the environment").
+FROM_ENV = """from oeus_kraken import KrakenClient, SyncKrakenClient
+
+sync = SyncKrakenClient.from_env({{}}, {options})
+asynchronous = KrakenClient.from_env({{}}, {options})
+"""
+
+
 def _scripts_to_type_check() -> dict[str, str]:
     """Every script the suite runs mypy on, by file name."""
     example = EXAMPLE.read_text(encoding="utf-8")
@@ -454,6 +462,8 @@ def _scripts_to_type_check() -> dict[str, str]:
         "use_my_kraken_misspelt.py": SCRIPT.format(balance="balanse"),
         "use_my_kraken_keywords.py": _with_call_keywords("timeout=5.0, options=CallOptions()"),
         "use_my_kraken_keyword_misspelt.py": _with_call_keywords("timeuot=5.0"),
+        "from_env_options.py": FROM_ENV.format(options="timeout=5.0, max_retries=3"),
+        "from_env_option_misspelt.py": FROM_ENV.format(options="timout=5.0, max_retries='3'"),
         **readme_python_snippets(),
     }
 

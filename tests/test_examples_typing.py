@@ -43,3 +43,17 @@ def test_every_python_snippet_in_the_readme_passes_mypy_strict(
     """A user pastes the README's code into a project checked by `mypy --strict`: it must pass
     there as it is (a snippet using a `kraken` it does not make gets a client made before it)."""
     assert mypy_errors[snippet] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core base.py: from_env takes **options: Any, so mypy passes any keyword and any "
+    "value (patch: /tmp/probe20-readme-3.patch)",
+)
+def test_from_env_options_are_typed_as_the_constructors_are(
+    mypy_errors: dict[str, list[str]],
+) -> None:
+    assert mypy_errors["from_env_options.py"] == []
+    errors = mypy_errors["from_env_option_misspelt.py"]
+    assert any('"timout"' in line for line in errors), errors
+    assert any('"max_retries"' in line for line in errors), errors

@@ -12,7 +12,13 @@ import asyncio
 import pytest
 from test_pagination import Edge, Page, PageInfo  # the pages test_pagination's server sends
 
-from oeus_kraken import APIConnectionError, InvalidResponseError, apaginate, paginate
+from oeus_kraken import (
+    APIConnectionError,
+    ConfigurationError,
+    InvalidResponseError,
+    apaginate,
+    paginate,
+)
 
 
 def test_a_page_that_fails_midway_raises_its_own_error_after_the_earlier_pages_nodes() -> None:
@@ -100,3 +106,29 @@ async def test_an_absurd_cursor_given_again_is_named_shortened_in_the_error(walk
         await walk_to_the_end()
     assert len(str(raised.value)) < 300
     assert "Y3Vyc29y" in str(raised.value)
+
+
+def test_paginate_given_an_async_fetch_says_to_use_apaginate() -> None:
+    # Before: AttributeError: 'coroutine' object has no attribute 'page_info', and a warning
+    # that the coroutine was never awaited.
+    async def afetch(first: int, after: str | None) -> Page:
+        return Page(PageInfo(False, None), [Edge(1)])
+
+    with pytest.raises(ConfigurationError, match="apaginate"):
+        list(paginate(afetch))  # type: ignore[arg-type]
+
+
+async def test_apaginate_given_a_blocking_fetch_says_to_use_paginate() -> None:
+    # Before: TypeError: object Page can't be used in 'await' expression.
+    def fetch(first: int, after: str | None) -> Page:
+        return Page(PageInfo(False, None), [Edge(1)])
+
+    with pytest.raises(ConfigurationError, match="paginate"):
+        [node async for node in apaginate(fetch)]  # type: ignore[arg-type,var-annotated]
+
+
+@pytest.mark.parametrize("page", [{"edges": []}, [], "page"], ids=repr)
+def test_a_fetch_that_gives_no_connection_is_told_what_to_give(page: object) -> None:
+    # Before: AttributeError: 'dict' object has no attribute 'page_info'.
+    with pytest.raises(ConfigurationError, match="page_info and edges"):
+        list(paginate(lambda first, after: page))  # type: ignore[arg-type,return-value]

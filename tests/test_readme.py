@@ -15,7 +15,8 @@ from pathlib import Path
 
 from conftest import readme_python_snippets
 
-from oeus_kraken import KrakenClient, SyncKrakenClient
+import oeus_kraken
+from oeus_kraken import KrakenClient, SyncKrakenClient, _errors
 from oeus_kraken.base import AsyncKrakenBaseClient, KrakenBaseClient
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
@@ -104,3 +105,45 @@ def test_the_layout_names_every_tool() -> None:
     [row] = [line for line in layout.splitlines() if line.startswith("| `tools/`")]
     tools = sorted(p.name for p in (Path(__file__).parent.parent / "tools").glob("*.py"))
     assert [name for name in tools if f"`{name}`" not in row] == []
+
+
+def tree_in(text: str) -> list[str]:
+    """The error tree drawn in `text`: the lines from `KrakenError` to `RateLimitError`."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("KrakenError "))
+    end = next(i for i, line in enumerate(lines) if "RateLimitError " in line and i > start)
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    return [line[indent:].rstrip() for line in lines[start : end + 1]]
+
+
+def test_the_readme_draws_the_error_tree_the_errors_module_draws() -> None:
+    assert tree_in(README) == tree_in(_errors.__doc__ or "")
+
+
+def test_the_error_tree_is_the_exported_error_classes_with_their_bases() -> None:
+    # Each name's parent is the nearest line above it drawn one level less deep.
+    drawn: dict[str, str | None] = {}
+    parents: list[str] = []
+    for line in tree_in(README):
+        name = re.search(r"(\w+Error)", line)
+        assert name is not None, line
+        depth = name.start() // 4
+        parents[depth:] = [name.group(1)]
+        drawn[name.group(1)] = parents[depth - 1] if depth else None
+    exported = {
+        name: cls
+        for name, cls in vars(oeus_kraken).items()
+        if name in oeus_kraken.__all__ and isinstance(cls, type) and issubclass(cls, Exception)
+    }
+    assert set(drawn) == set(exported) == set(_errors.__all__)
+    bases = {name: cls.__bases__[0].__name__ for name, cls in exported.items()}
+    assert {name: parent or "Exception" for name, parent in drawn.items()} == bases
+
+
+def test_every_hand_written_name_oeus_kraken_exports_is_named_in_the_readme() -> None:
+    # The generated models are named by the operations table (a method's result); the rest, the
+    # names written by hand, are each what a user imports to do something the README explains.
+    hand_written = oeus_kraken.__all__[: oeus_kraken.__all__.index("AccountPaymentStatusOptions")]
+    code = [*re.findall(r"`([^`\n]+)`", README), *tree_in(README)]
+    named = {word for text in code for word in re.findall(r"\w+", text)}
+    assert [name for name in hand_written if name not in named] == []

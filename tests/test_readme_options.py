@@ -110,3 +110,46 @@ def test_the_clock_is_not_read_when_the_client_is_made(constructor: Any) -> None
 
     constructor(clock=clock)
     assert readings == []
+
+
+@pytest.mark.parametrize("constructor", [*CONSTRUCTORS, KrakenAuth], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("flag", ["false", "no", 0, 1, None], ids=repr)
+def test_allow_insecure_http_that_is_not_a_bool_is_refused_when_the_client_is_made(
+    constructor: Any, flag: object
+) -> None:
+    # A flag read from a file or the environment is a string, and "false" is true: it let plain
+    # http:// to another host through, credential and token in clear. Like every other option,
+    # a value of the wrong type is refused, saying what to give.
+    with pytest.raises(ConfigurationError, match=r"allow_insecure_http must be True or False"):
+        constructor(url="http://kraken.example.com/graphql", allow_insecure_http=flag)
+
+
+def test_the_kraken_auth_section_names_every_keyword_kraken_auth_takes() -> None:
+    section = README.split("## Kraken authentication for any httpx client", 1)[1].split("\n## ")[0]
+    keywords = [name for name in inspect.signature(KrakenAuth).parameters if name != "credentials"]
+    assert [name for name in keywords if f"{name}=" not in section] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core base.py: from_env(**options: Any) hands its options to the constructor as they "
+    "are, and a misspelt one raised a bare TypeError (patch: /tmp/probe20-readme-3.patch)",
+)
+@pytest.mark.parametrize("constructor", CONSTRUCTORS, ids=lambda c: c.__name__)
+def test_from_env_given_an_option_the_constructors_have_not_names_it_in_a_configuration_error(
+    constructor: Any,
+) -> None:
+    with pytest.raises(ConfigurationError, match="timout"):
+        constructor.from_env({}, timout=5.0)
+
+
+@pytest.mark.parametrize("constructor", CONSTRUCTORS, ids=lambda c: c.__name__)
+def test_a_timeout_in_seconds_sets_what_the_options_table_says_it_sets(constructor: Any) -> None:
+    # A number is not httpx's (all four parts): connecting keeps at most its default 5 s. The
+    # table says so with examples ("`60` is `httpx.Timeout(60.0, connect=5.0)`"), checked here.
+    row = next(line for line in README.splitlines() if line.startswith("| `timeout` |"))
+    examples = re.findall(r"`(\d+)` is `([^`]+)`", row)
+    assert examples, "the timeout row shows no `N` is `httpx.Timeout(...)` example"
+    for seconds, timeout in examples:
+        client = constructor(timeout=int(seconds))
+        assert client.http_client.timeout == documented_default(f"`{timeout}`"), seconds
