@@ -58,6 +58,14 @@ class CallOptions:
 
     retry_rate_limits: bool = True  # False: a rate limit is raised at once, never waited out
 
+    def __post_init__(self) -> None:
+        # A flag read from a config file is a string, and "false" is true: it would wait.
+        if not isinstance(self.retry_rate_limits, bool):
+            raise ConfigurationError(
+                "CallOptions: retry_rate_limits must be True or False, got "
+                f"{type(self.retry_rate_limits).__name__} {self.retry_rate_limits!r}"
+            )
+
 
 class CallKeywords(TypedDict, total=False):
     """The keywords every operation method takes besides its variables (its `**kwargs`), typed,
@@ -170,6 +178,12 @@ def check_call_keywords(
     after retries, as if the API had not answered; headers as below."""
     if timeout is not httpx.USE_CLIENT_DEFAULT:
         check_timeout(timeout)
+    if extensions is not None and not isinstance(extensions, Mapping):
+        # (A list of pairs, as httpx takes headers, raised a bare AttributeError in build.)
+        raise ConfigurationError(
+            "extensions= must be a dict of httpx request extensions, got "
+            f"{type(extensions).__name__}"
+        )
     if extensions and "timeout" in extensions:
         chosen = extensions["timeout"]
         if not isinstance(chosen, Mapping) or not chosen.keys() <= _TIMEOUT_PARTS:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import httpx
 import pydantic
-from typing_extensions import Self
+from typing_extensions import Self, TypedDict, Unpack
 
 from . import _deadline
 from ._auth import KrakenAuth
@@ -87,6 +87,22 @@ def _envelope_validator(model: type[pydantic.BaseModel]) -> Any:
     envelope = pydantic.create_model(f"{model.__name__}Envelope", data=(model, ...))
     validator = _envelopes[model] = envelope.__pydantic_validator__
     return validator
+
+
+class ClientOptions(TypedDict, Generic[_HTTPClient], total=False):
+    """The constructors' keywords, as `from_env` takes them: typed, so that mypy refuses a
+    misspelt one or a value of the wrong type there as it does in the constructor."""
+
+    url: str
+    credentials: Credentials | None
+    refresh_margin: float
+    timeout: float | httpx.Timeout | None
+    max_retries: int
+    token_store: TokenStore | None
+    http_client: _HTTPClient | None
+    allow_insecure_http: bool
+    max_response_bytes: int
+    clock: Callable[[], float] | None
 
 
 # Every client, so that a forked child can drop the connections it shares with its parent.
@@ -150,9 +166,18 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         _clients.add(self)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Self:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **options: Unpack[ClientOptions[_HTTPClient]]
+    ) -> Self:
         """A client for KRAKEN_URL with the credential the KRAKEN_* variables name; a `url=` or
         `credentials=` given here is taken instead of the environment's (as any option is)."""
+        # Said here, not as the constructor's bare TypeError for an unexpected keyword.
+        unknown = sorted(set(options) - set(ClientOptions.__annotations__))
+        if unknown:
+            raise ConfigurationError(
+                f"{cls.__name__}.from_env() takes the options {cls.__name__}() takes; "
+                f"{', '.join(unknown)} is none of them"
+            )
         if "url" not in options:
             options["url"] = url_from_env(environ)
         if "credentials" not in options:

@@ -110,15 +110,7 @@ async def test_a_call_header_that_cannot_be_sent_as_given_is_refused_before_send
     "keyword",
     [
         "headers",
-        pytest.param(
-            "extensions",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="core _call.py: check_call_keywords looks in extensions= only for a "
-                "'timeout' key, so a list reaches RequestBuilder.build's extensions.get: a bare "
-                "AttributeError (patch: /tmp/probe20-readme-1.patch)",
-            ),
-        ),
+        "extensions",
     ],
 )
 async def test_call_headers_or_extensions_given_as_a_list_of_pairs_are_refused_as_configuration(
@@ -133,12 +125,6 @@ async def test_call_headers_or_extensions_given_as_a_list_of_pairs_are_refused_a
     assert httpx_mock.get_requests() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core _call.py: CallOptions takes any retry_rate_limits, and 'no' or 'false' (a "
-    "string from a config) is true: rate limits are waited out "
-    "(patch: /tmp/probe20-readme-2.patch)",
-)
 @pytest.mark.parametrize("flag", ["false", "no", 0, None], ids=repr)
 def test_call_options_whose_retry_rate_limits_is_no_bool_are_refused(flag: object) -> None:
     with pytest.raises(ConfigurationError, match="retry_rate_limits must be True or False"):

@@ -45,11 +45,6 @@ def test_every_python_snippet_in_the_readme_passes_mypy_strict(
     assert mypy_errors[snippet] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core base.py: from_env takes **options: Any, so mypy passes any keyword and any "
-    "value (patch: /tmp/probe20-readme-3.patch)",
-)
 def test_from_env_options_are_typed_as_the_constructors_are(
     mypy_errors: dict[str, list[str]],
 ) -> None:

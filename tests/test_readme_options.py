@@ -130,11 +130,6 @@ def test_the_kraken_auth_section_names_every_keyword_kraken_auth_takes() -> None
     assert [name for name in keywords if f"{name}=" not in section] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core base.py: from_env(**options: Any) hands its options to the constructor as they "
-    "are, and a misspelt one raised a bare TypeError (patch: /tmp/probe20-readme-3.patch)",
-)
 @pytest.mark.parametrize("constructor", CONSTRUCTORS, ids=lambda c: c.__name__)
 def test_from_env_given_an_option_the_constructors_have_not_names_it_in_a_configuration_error(
     constructor: Any,
