@@ -338,11 +338,13 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
                 f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}"
                 for e in exc.errors(include_url=False, include_input=False)[:5]
             )
+            operation = operation_of(response)
             raise InvalidResponseError(
-                f"the answer does not match the {model.__name__} model generated from the "
-                f"schema ({problems}). The API may have changed: regenerate from a fresh schema "
-                "(`make schema`, or `oeus-kraken codegen` with a new --schema).",
-                operation_name=operation_of(response),
+                f"{operation or 'GraphQL request'}: the answer does not match the "
+                f"{model.__name__} model generated from the schema ({problems}). The API may "
+                "have changed: regenerate from a fresh schema (`make schema`, or `oeus-kraken "
+                "codegen` with a new --schema).",
+                operation_name=operation,
                 status_code=response.status_code,
             ) from None
 

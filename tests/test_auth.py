@@ -1087,6 +1087,9 @@ async def test_an_answer_that_does_not_match_the_model_gives_invalid_response_er
     assert not isinstance(raised.value, pydantic.ValidationError)
     # pydantic's error quotes the values it rejected, which could be secrets: not chained.
     assert raised.value.__cause__ is None
+    # Named first, as every other error about a call is.
+    assert str(raised.value).startswith(f"{operation}: ")
+    assert raised.value.operation_name == operation
 
 
 @pytest.mark.parametrize("empty", ["", "   "])
