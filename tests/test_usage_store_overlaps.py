@@ -376,6 +376,30 @@ def test_forget_while_a_sync_holds_the_store_is_refused_naming_it_and_deletes_no
     assert cli(*argv).code == 0  # once the sync is done
 
 
+@pytest.mark.parametrize("to", ["9999-12-31", "2200-01-01"])
+def test_usage_forget_to_a_date_past_today_forgets_through_today(
+    older_store: Path, cli: Cli, to: str
+) -> None:
+    """--help: "a date past today: today". Before, 9999-12-31 (a user's "everything") was
+    refused with exit 2, as a day with no end."""
+    run = cli("usage", "forget", ESI, "--from", str(DAY), "--to", to, "--db", str(older_store))
+    assert (run.code, run.err) == (0, "")
+    assert run.out.startswith(f"forgot 96 stored readings of ESI ID {ESI} from {DAY} to ")
+    assert to not in run.out  # the range it forgot ends today, not at the date given
+    with UsageStore(older_store) as store:
+        low, _ = local_day_bounds(DAY)
+        assert store.intervals(ESI, low, low + HOUR) == []
+
+
+def test_usage_forget_from_a_date_past_today_forgets_nothing(older_store: Path, cli: Cli) -> None:
+    run = cli(
+        "usage", "forget", ESI, "--from", "9999-12-31", "--to", "9999-12-31",
+        "--db", str(older_store),
+    )  # fmt: skip
+    assert (run.code, run.err) == (0, "")
+    assert run.out.startswith(f"forgot 0 stored readings of ESI ID {ESI}")
+
+
 def test_usage_forget_of_no_store_says_so_and_makes_none(tmp_path: Path, cli: Cli) -> None:
     missing = tmp_path / "none.sqlite3"
     argv = ("usage", "forget", ESI, "--from", str(DAY), "--to", str(DAY), "--db", str(missing))

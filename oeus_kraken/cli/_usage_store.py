@@ -46,6 +46,7 @@ from ._common import (
     non_empty_path,
     output_format,
     positive_int,
+    today_in_texas,
 )
 from ._output import Column
 from ._usage import add_range_options
@@ -399,15 +400,20 @@ def run_forget(call: Invocation) -> None:
 
     args = call.args
     check_date_range(args.first, args.last)
-    start, end = local_range_bounds(args.first, args.last)
+    # A --to past today is today (as --help says): no reading is stored later, and the last day
+    # a date names (9999-12-31, "everything") has no end to give the store.
+    last = min(args.last, today_in_texas())
     path = _store_path(args)
     if not _may_exist(path):  # nothing to forget: making a store here would be a surprise
         raise UsageStoreError(f"no usage store at {path}: there is nothing to forget", path=path)
-    with UsageStore(path) as store:
-        count = store.forget(args.target, start, end)
+    count = 0
+    if args.first <= last:
+        start, end = local_range_bounds(args.first, last)
+        with UsageStore(path) as store:
+            count = store.forget(args.target, start, end)
     print(
         f"forgot {count} stored readings of ESI ID {args.target} from {args.first} to "
-        f"{args.last}; the next `oeus-kraken usage sync` fetches them again",
+        f"{last}; the next `oeus-kraken usage sync` fetches them again",
         file=call.out,
     )
 
