@@ -30,7 +30,9 @@ override the inference, by operation name), `sync_client` (client name, module).
 from __future__ import annotations
 
 import ast
+import builtins
 import json
+import keyword
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -38,14 +40,18 @@ from typing import Any
 from ariadne_codegen.plugins.base import Plugin
 from ariadne_codegen.utils import str_to_snake_case
 from graphql import (
+    EnumValueNode,
     FieldNode,
     GraphQLEnumType,
     GraphQLInputField,
     GraphQLSchema,
+    ListValueNode,
     Node,
     OperationDefinitionNode,
     OperationType,
+    ValueNode,
     VariableDefinitionNode,
+    get_named_type,
 )
 
 from .._kt_codes import PUBLIC_ROOT_FIELDS
@@ -185,43 +191,103 @@ def _insert_after_imports(module: ast.Module, statements: list[ast.stmt]) -> Non
     module.body[position:position] = statements
 
 
-def enum_member_name(name: str) -> str:
-    """The member name for an enum value ariadne-codegen names `name`, where Python's Enum or
-    mypy would not take that name for a member: `mro` (Enum raises when the class is made) is
-    `mro_`, as a keyword is `class_`; a name between underscores (`_missing_`: Enum reserves
-    it, and it would replace OpenEnum's hook; mypy reads any `_x_` as no member) loses the
-    leading ones, `missing_`."""
-    if name == "mro":
-        return "mro_"
-    if len(name) > 1 and name[0] == name[-1] == "_":
-        return name.lstrip("_")
-    return name
+# Methods of `str`, which every member of a generated enum is (OpenEnum is a `str` Enum): a member
+# named `upper` would replace `str.upper` for every member ("'Kind' object is not callable"), and
+# mypy refuses it as an incompatible override. The same 47 names on every Python we support.
+_STR_METHODS = frozenset(name for name in dir(str) if not name.startswith("_"))
+
+
+def _member_as_is(value: str) -> bool:
+    """Whether an enum value can be its member's name as it is spelt: not a keyword or a builtin
+    type (ariadne-codegen's rule, `class` is `class_`), not `mro` (Enum raises when the class is
+    made), not between underscores (`_missing_`: Enum reserves it, it would replace OpenEnum's
+    hook, and mypy reads any `_x_` as no member), not a method of `str`."""
+    if keyword.iskeyword(value) or isinstance(getattr(builtins, value, None), type):
+        return False
+    return not _sunder(value) and value != "mro" and value not in _STR_METHODS
+
+
+def _sunder(value: str) -> bool:
+    return len(value) > 1 and value[0] == value[-1] == "_"
+
+
+def enum_member_names(values: Iterable[str]) -> dict[str, str]:
+    """The member name of each value of one enum. A value that can be its own name keeps it; any
+    other is renamed, `class` to `class_`, `mro` to `mro_`, `_missing_` to `missing_` (the
+    leading underscores go), `upper` to `upper_`, with one more _ while another value of the
+    enum already has that name: `class` beside `class_` is `class__`. Before, both were the
+    member `class_`, and the package failed on import ("'class_' already defined")."""
+    values = list(values)
+    names = {value: value for value in values if _member_as_is(value)}
+    taken = set(names)
+    for value in values:
+        if value not in names:
+            name = value.lstrip("_") if _sunder(value) else value + "_"
+            while name in taken:
+                name += "_"
+            names[value] = name
+            taken.add(name)
+    return {value: names[value] for value in values}
+
+
+def _in_order(node: ast.AST) -> Iterable[ast.AST]:
+    """`node` and all below it, in source order (ast.walk goes breadth first)."""
+    yield node
+    for child in ast.iter_child_nodes(node):
+        yield from _in_order(child)
+
+
+def _enum_values_in_order(node: ValueNode) -> Iterable[str]:
+    """The enum values a default value names (`class`, or `[class, class_]`), in source order."""
+    if isinstance(node, EnumValueNode):
+        yield node.value
+    elif isinstance(node, ListValueNode):
+        for value in node.values:
+            yield from _enum_values_in_order(value)
 
 
 class OpenEnumsPlugin(Plugin):
     """Makes every generated enum an `OpenEnum` (above): tolerant of values added to the API.
-    Its members are named by `enum_member_name`, and so are the input types' enum defaults."""
+    Its members are named by `enum_member_names`, and so are the input types' enum defaults."""
 
     def generate_enums_module(self, module: ast.Module) -> ast.Module:
         _insert_after_imports(module, ast.parse("from typing import Any\n" + _OPEN_ENUM_BASE).body)
         for node in module.body:
             if isinstance(node, ast.ClassDef) and node.name != "OpenEnum":
                 node.bases = [ast.Name(id="OpenEnum")]
-                for member in node.body:
-                    if isinstance(member, ast.Assign):
-                        for target in member.targets:
-                            if isinstance(target, ast.Name):
-                                target.id = enum_member_name(target.id)
+                # Named from each member's value, the GraphQL value: ariadne-codegen's own name
+                # for it may be another value's (`class` and `class_` are both `class_`).
+                members = [
+                    (m, m.value.value)
+                    for m in node.body
+                    if isinstance(m, ast.Assign)
+                    and isinstance(m.value, ast.Constant)
+                    and isinstance(m.value.value, str)
+                ]
+                names = enum_member_names(value for _, value in members)
+                for member, value in members:
+                    member.targets = [ast.Name(id=names[value])]
         return module
 
-    def generate_inputs_module(self, module: ast.Module) -> ast.Module:
-        # ariadne-codegen writes an input field's enum default as one name, `Kind._missing_`.
-        enums = {n for n, t in self.schema.type_map.items() if isinstance(t, GraphQLEnumType)}
-        for node in ast.walk(module):
-            if isinstance(node, ast.Name) and node.id.partition(".")[0] in enums:
-                enum, dot, member = node.id.partition(".")
-                node.id = enum + dot + enum_member_name(member) if dot else node.id
-        return module
+    def generate_input_field(
+        self,
+        field_implementation: ast.AnnAssign,
+        input_field: GraphQLInputField,
+        field_name: str,
+    ) -> ast.AnnAssign:
+        # ariadne-codegen writes an input field's enum default as `Kind.<its name for the value>`
+        # (`Kind._missing_`, `Kind.class_` for both `class` and `class_`): name each member as
+        # the enums module does, from the default's GraphQL values, in the order they are written.
+        enum = get_named_type(input_field.type)
+        node = input_field.ast_node
+        if not isinstance(enum, GraphQLEnumType) or node is None or node.default_value is None:
+            return field_implementation
+        names = enum_member_names(enum.values)
+        values = iter(_enum_values_in_order(node.default_value))
+        for part in _in_order(field_implementation):
+            if isinstance(part, ast.Name) and part.id.startswith(enum.name + "."):
+                part.id = f"{enum.name}.{names[next(values)]}"
+        return field_implementation
 
 
 def is_public_operation(operation: OperationDefinitionNode) -> bool:
