@@ -10,6 +10,8 @@ codegen.toml can name them in `plugins = [...]` (`oeus-kraken codegen --print-co
   is a parameter with a trailing _, as a keyword is, not a method Python refuses; so is a field
   named like a model class's own method (`register`, `mro`);
 - `OpenEnumsPlugin`: enums accept values the API adds after generation;
+- `InputDefaultsPlugin`: an input field's enum default is the member `OpenEnumsPlugin` names, and
+  a list or object default is the schema's value, validated into the field's type;
 - `InputFieldNamesPlugin`: input models take renamed fields by their Python names (`api_key=`)
   under a plain `mypy --strict`, without pydantic's mypy plugin;
 - `PublicOperationsPlugin`: records which operations the API serves without authentication;
@@ -47,11 +49,14 @@ from graphql import (
     GraphQLSchema,
     ListValueNode,
     Node,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
-    ValueNode,
+    Undefined,
     VariableDefinitionNode,
     get_named_type,
+    value_from_ast,
+    value_from_ast_untyped,
 )
 
 from .._kt_codes import PUBLIC_ROOT_FIELDS
@@ -61,6 +66,7 @@ from ._operations import METHOD_PARAMETERS
 
 __all__ = [
     "GeneratedFileHeaderPlugin",
+    "InputDefaultsPlugin",
     "InputFieldNamesPlugin",
     "LightUnsetPlugin",
     "OpenEnumsPlugin",
@@ -79,6 +85,7 @@ PLUGINS = [
     "oeus_kraken.codegen.plugins.ResultParsingHookPlugin",
     "oeus_kraken.codegen.plugins.ParameterNamesPlugin",
     "oeus_kraken.codegen.plugins.OpenEnumsPlugin",
+    "oeus_kraken.codegen.plugins.InputDefaultsPlugin",
     "oeus_kraken.codegen.plugins.InputFieldNamesPlugin",
     "oeus_kraken.codegen.plugins.PublicOperationsPlugin",
     "oeus_kraken.codegen.plugins.RedactSecretsPlugin",
@@ -230,25 +237,10 @@ def enum_member_names(values: Iterable[str]) -> dict[str, str]:
     return {value: names[value] for value in values}
 
 
-def _in_order(node: ast.AST) -> Iterable[ast.AST]:
-    """`node` and all below it, in source order (ast.walk goes breadth first)."""
-    yield node
-    for child in ast.iter_child_nodes(node):
-        yield from _in_order(child)
-
-
-def _enum_values_in_order(node: ValueNode) -> Iterable[str]:
-    """The enum values a default value names (`class`, or `[class, class_]`), in source order."""
-    if isinstance(node, EnumValueNode):
-        yield node.value
-    elif isinstance(node, ListValueNode):
-        for value in node.values:
-            yield from _enum_values_in_order(value)
-
-
 class OpenEnumsPlugin(Plugin):
     """Makes every generated enum an `OpenEnum` (above): tolerant of values added to the API.
-    Its members are named by `enum_member_names`, and so are the input types' enum defaults."""
+    Its members are named by `enum_member_names`, and so are the input types' enum defaults
+    (`InputDefaultsPlugin`)."""
 
     def generate_enums_module(self, module: ast.Module) -> ast.Module:
         _insert_after_imports(module, ast.parse("from typing import Any\n" + _OPEN_ENUM_BASE).body)
@@ -269,25 +261,73 @@ class OpenEnumsPlugin(Plugin):
                     member.targets = [ast.Name(id=names[value])]
         return module
 
+
+class InputDefaultsPlugin(Plugin):
+    """An input field's enum default is the member `OpenEnumsPlugin` names (`Kind.class__`), and
+    one whose schema default is a list or an input object (`ids: [Int] = [1]`,
+    `filter: Filter = {kind: A}`) defaults to that value as the API writes it, validated into
+    the field's type each time a model is made: `Field(default_factory=lambda: cast(Any,
+    [1]), validate_default=True)`.
+
+    ariadne-codegen wrote it as Python: a list of an input object as a list holding pydantic's
+    FieldInfo (sent as such), an enum inside an object as an attribute of the object's class
+    (`Filter.A`: AttributeError whenever the model was made without that field), and a list of
+    nullable items failed `mypy --strict` (`list[int]` is no `list[Optional[int]]`). `cast`
+    tells mypy that pydantic, not the literal, gives the type.
+    """
+
+    def __init__(self, schema: GraphQLSchema, config_dict: dict[str, Any]) -> None:
+        super().__init__(schema, config_dict)
+        self.casts = False  # whether the inputs module needs `cast` and `Any`
+
     def generate_input_field(
         self,
         field_implementation: ast.AnnAssign,
         input_field: GraphQLInputField,
         field_name: str,
     ) -> ast.AnnAssign:
-        # ariadne-codegen writes an input field's enum default as `Kind.<its name for the value>`
-        # (`Kind._missing_`, `Kind.class_` for both `class` and `class_`): name each member as
-        # the enums module does, from the default's GraphQL values, in the order they are written.
-        enum = get_named_type(input_field.type)
         node = input_field.ast_node
-        if not isinstance(enum, GraphQLEnumType) or node is None or node.default_value is None:
+        default = node.default_value if node else None
+        enum = get_named_type(input_field.type)
+        if isinstance(enum, GraphQLEnumType) and isinstance(default, EnumValueNode):
+            # Written `Kind.<ariadne-codegen's name for the value>` (`Kind._missing_`, and
+            # `Kind.class_` for both `class` and `class_`): the member as the enums module names
+            # it, from the GraphQL value.
+            member = enum_member_names(enum.values)[default.value]
+            for part in ast.walk(field_implementation):  # alone, or in `Field(alias=...)`
+                if isinstance(part, ast.Name) and part.id.startswith(enum.name + "."):
+                    part.id = f"{enum.name}.{member}"
+        listed = isinstance(default, ListValueNode) and default.values  # `[]` is right as it is
+        if not (listed or isinstance(default, ObjectValueNode)) or default is None:
             return field_implementation
-        names = enum_member_names(enum.values)
-        values = iter(_enum_values_in_order(node.default_value))
-        for part in _in_order(field_implementation):
-            if isinstance(part, ast.Name) and part.id.startswith(enum.name + "."):
-                part.id = f"{enum.name}.{names[next(values)]}"
+        # Coerced as the API coerces it (`[[1], 2]` is `[[1], [2]]` for `[[Int]]`): enum values
+        # as their names, input objects as dicts of the API's field names.
+        value = value_from_ast(default, input_field.type)
+        if value is Undefined:  # the schema's rules refuse such a default: left for pydantic
+            value = value_from_ast_untyped(default)
+        factory = ast.parse(f"lambda: cast(Any, {value!r})", mode="eval").body
+        written = field_implementation.value
+        kept = written.keywords if isinstance(written, ast.Call) else []
+        kept = [k for k in kept if k.arg not in _DEFAULTS]  # the alias
+        field_implementation.value = ast.Call(
+            func=ast.Name(id="Field"),
+            args=[],
+            keywords=[
+                *kept,
+                ast.keyword(arg="default_factory", value=factory),
+                ast.keyword(arg="validate_default", value=ast.Constant(value=True)),
+            ],
+        )
+        self.casts = True
         return field_implementation
+
+    def generate_inputs_module(self, module: ast.Module) -> ast.Module:
+        if self.casts:
+            _insert_after_imports(module, ast.parse("from typing import Any, cast").body)
+        return module
+
+
+_DEFAULTS = ("default", "default_factory")
 
 
 def is_public_operation(operation: OperationDefinitionNode) -> bool:
