@@ -244,6 +244,11 @@ def print_config(config: dict[str, Any]) -> str:
     """`config` as a codegen.toml for plain ariadne-codegen (one client flavour per run)."""
     import toml  # the codegen extra (and ariadne-codegen's own dependency)
 
+    # Without `sync_client`: it has the package export the sync client that only our second run
+    # writes. One plain run writes the async client alone, and before, its package exported a
+    # SyncKrakenClient that was ModuleNotFoundError, and failed mypy --strict.
+    config = copy.deepcopy(config)
+    config["tool"]["oeus-kraken"].pop("sync_client", None)
     return str(toml.dumps(config))
 
 
