@@ -74,7 +74,11 @@ def _operation(where: dict[str, str], module: str) -> str:
 
 
 def _bindings(module: Path) -> tuple[set[str], dict[str, list[ast.stmt]]]:
-    """(names the module imports, the body of each class it defines), at its top level."""
+    """(names the module imports, the body of each class it defines), at its top level. A
+    field selecting only a fragment spread gets no class but a name for the fragment's
+    (`AViewer = AccountFields`, no body of its own): the package exports it as it does a class.
+    Before, such names were not counted: another operation's class AViewer, or the fragment
+    itself named AViewer, gave a package exporting one of two AViewers, failing mypy --strict."""
     tree = ast.parse(module.read_text(encoding="utf-8"))
     imported: set[str] = set()
     classes: dict[str, list[ast.stmt]] = {}
@@ -83,6 +87,10 @@ def _bindings(module: Path) -> tuple[set[str], dict[str, list[ast.stmt]]]:
             imported |= {(alias.asname or alias.name).partition(".")[0] for alias in node.names}
         elif isinstance(node, ast.ClassDef):
             classes.setdefault(node.name, node.body)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    classes.setdefault(target.id, [])
     return imported, classes
 
 
