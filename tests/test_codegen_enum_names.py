@@ -8,19 +8,10 @@ Generated enums are `OpenEnum(str, Enum)`: a member named like a method of `str`
 from __future__ import annotations
 
 import importlib
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from codegen_helpers import MAKE, codegen_here, imported
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
+from codegen_helpers import generate_from, imported, mypy_strict
 
 # Each renamed value beside a value already spelt like its renamed form; and values named like
 # `str`'s methods, which a `str` enum's members would replace.
@@ -34,11 +25,7 @@ type Thing { kind: Kind }
 """
 
 
-def _generate(tmp_path: Path, schema: str = CLASHING_ENUM_SCHEMA) -> None:
-    write(tmp_path / "kinds.graphql", schema)
-    write(tmp_path / "ops" / "a.graphql", "query a($f: Filter) { thing(filter: $f) { kind } }")
-    run = codegen_here(*MAKE, "--schema", "kinds.graphql", cwd=tmp_path)
-    assert run.code == 0, run.err
+OPERATION = "query a($f: Filter) { thing(filter: $f) { kind } }\n"
 
 
 def test_enum_values_whose_python_names_would_clash_are_distinct_members(tmp_path: Path) -> None:
@@ -46,8 +33,9 @@ def test_enum_values_whose_python_names_would_clash_are_distinct_members(tmp_pat
     # `_x_`/`x_`): codegen said it wrote the package, and importing it raised TypeError
     # "'class_' already defined". And `upper` was a member, so `Kind.A.upper()` raised
     # "'Kind' object is not callable".
-    _generate(tmp_path)
-    with imported(tmp_path / "src", "my_kraken") as my_kraken:
+    with imported(
+        generate_from(tmp_path, CLASHING_ENUM_SCHEMA, OPERATION), "my_kraken"
+    ) as my_kraken:
         kind = importlib.import_module("my_kraken.enums").Kind
         values = ["class", "class_", "mro", "mro_", "_x_", "x_", "upper", "format", "count"]
         assert [m.value for m in kind] == [*values, "title", "A"]
@@ -76,11 +64,6 @@ def test_a_package_with_enum_values_named_like_str_methods_passes_mypy_strict(
 ) -> None:
     # Before: "Incompatible types in assignment (expression has type "Kind", base class "str"
     # defined the type as ...)" for `upper`, `format`, `count` and `title`.
-    _generate(tmp_path, CLASHING_ENUM_SCHEMA.replace(" kinds: [Kind] = [class, class_, upper]", ""))
-    write(tmp_path / "plain.ini", "[mypy]\n")
-    mypy = [sys.executable, "-m", "mypy", "--strict", "--config-file", str(tmp_path / "plain.ini")]
-    mypy += ["--cache-dir", str(tmp_path / "cache"), "-p", "my_kraken"]
-    result = subprocess.run(
-        mypy, cwd=tmp_path / "src", capture_output=True, text=True, timeout=300, check=False
-    )
+    schema = CLASHING_ENUM_SCHEMA.replace(" kinds: [Kind] = [class, class_, upper]", "")
+    result = mypy_strict(generate_from(tmp_path, schema, OPERATION), tmp_path)
     assert result.returncode == 0, result.stdout

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from codegen_helpers import MAKE, codegen_here, imported
+from codegen_helpers import generate_from, imported, mypy_strict
 
 # Each default ariadne-codegen wrote as Python that failed: an enum inside an object default
 # (`Range.B`), a list of input objects (a list holding pydantic's FieldInfo), a list of nullable
@@ -32,20 +30,13 @@ input Filter {
 """
 
 
-def _generate(tmp_path: Path) -> Path:
-    (tmp_path / "ops").mkdir()
-    (tmp_path / "defaults.graphql").write_text(DEFAULTS_SCHEMA, encoding="utf-8")
-    operation = "query a($f: Filter) { things(filter: $f) }\n"
-    (tmp_path / "ops" / "a.graphql").write_text(operation, encoding="utf-8")
-    run = codegen_here(*MAKE, "--schema", "defaults.graphql", cwd=tmp_path)
-    assert run.code == 0, run.err
-    return tmp_path / "src"
+OPERATION = "query a($f: Filter) { things(filter: $f) }\n"
 
 
 def test_input_fields_default_to_the_schemas_list_and_object_values(tmp_path: Path) -> None:
     # Before, `Filter()` raised AttributeError: B (the enum value written as `Range.B`), and a
     # list of input objects defaulted to [FieldInfo(...)], which was sent as such.
-    with imported(_generate(tmp_path), "my_kraken") as my_kraken:
+    with imported(generate_from(tmp_path, DEFAULTS_SCHEMA, OPERATION), "my_kraken") as my_kraken:
         made = my_kraken.Filter()
         assert made.model_dump(by_alias=True, mode="json") == {
             "ids": [1, 2],
@@ -71,9 +62,5 @@ def test_a_package_with_list_and_object_input_defaults_passes_mypy_strict(
 ) -> None:
     # Before: "Incompatible types in assignment (expression has type "list[int]", variable has
     # type "list[int | None] | None")", and "type[Range]" has no attribute "B".
-    src = _generate(tmp_path)
-    (tmp_path / "plain.ini").write_text("[mypy]\n", encoding="utf-8")
-    mypy = [sys.executable, "-m", "mypy", "--strict", "--config-file", str(tmp_path / "plain.ini")]
-    mypy += ["--cache-dir", str(tmp_path / "cache"), "-p", "my_kraken"]
-    result = subprocess.run(mypy, cwd=src, capture_output=True, text=True, timeout=300, check=False)
+    result = mypy_strict(generate_from(tmp_path, DEFAULTS_SCHEMA, OPERATION), tmp_path)
     assert result.returncode == 0, result.stdout

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from codegen_helpers import PROTECTED, codegen_here, imported, write_small_schema
+from codegen_helpers import PROTECTED, codegen_here, imported, mypy_strict, write_small_schema
 
 ARIADNE_CODEGEN = Path(sys.executable).parent / "ariadne-codegen"
 
@@ -49,8 +49,5 @@ def test_the_printed_config_gives_a_package_exporting_only_the_client_it_generat
         assert not {"SyncKrakenClient", "KrakenBaseClient"} & exported
         for name in my_kraken.__all__:
             getattr(my_kraken, name)  # every name it exports imports
-    (tmp_path / "plain.ini").write_text("[mypy]\n", encoding="utf-8")
-    mypy = [sys.executable, "-m", "mypy", "--strict", "--config-file", str(tmp_path / "plain.ini")]
-    mypy += ["--cache-dir", str(tmp_path / "cache"), "-p", "my_kraken"]
-    result = subprocess.run(mypy, cwd=src, capture_output=True, text=True, timeout=300, check=False)
+    result = mypy_strict(src, tmp_path)
     assert result.returncode == 0, result.stdout
