@@ -20,6 +20,8 @@ codegen.toml can name them in `plugins = [...]` (`oeus-kraken codegen --print-co
   mypy refuses a misspelt keyword, or a variable's parameter spelt without its trailing _;
 - `LightUnsetPlugin`: the clients take their UNSET marker from `oeus_kraken.unset`, not from
   `base_model`, so that importing a client does not load pydantic's model machinery;
+- `ImportedNamesPlugin`: a field named like a name its module imports (`date`) does not hide it
+  from the fields after it;
 - `PackageInitPlugin`: the package's `__init__` also exports the sync client (the async and
   sync clients come from two runs; see `oeus_kraken.codegen`), and its lazy-import hooks are
   annotated, so that `mypy --strict` accepts the package.
@@ -66,6 +68,7 @@ from ._operations import METHOD_PARAMETERS
 
 __all__ = [
     "GeneratedFileHeaderPlugin",
+    "ImportedNamesPlugin",
     "InputDefaultsPlugin",
     "InputFieldNamesPlugin",
     "LightUnsetPlugin",
@@ -91,6 +94,7 @@ PLUGINS = [
     "oeus_kraken.codegen.plugins.RedactSecretsPlugin",
     "oeus_kraken.codegen.plugins.TypedKeywordsPlugin",
     "oeus_kraken.codegen.plugins.LightUnsetPlugin",
+    "oeus_kraken.codegen.plugins.ImportedNamesPlugin",
     "oeus_kraken.codegen.plugins.PackageInitPlugin",
 ]
 
@@ -550,6 +554,64 @@ class LightUnsetPlugin(Plugin):
             return generated_code
         # Among the absolute imports: before the first relative one.
         return head + "\nfrom oeus_kraken.unset import UNSET" + relative + rest
+
+
+class ImportedNamesPlugin(Plugin):
+    """A model field named like a name its module imports (`date`, `datetime`, for the Date and
+    DateTime scalars) does not hide that name from the annotations after it: the module imports
+    it as `_date` and the annotations say `_date`.
+
+    In a class body, a field with a default (an input model's `date: Optional[date] = None`)
+    binds its name: the next field, `until: Optional[date]`, was `Optional[None]` and refused
+    every date ("Input should be None"). Without a default (an answer's model) Python finds the
+    import, but mypy --strict refused the package ("Variable "...date" is not valid as a type").
+    """
+
+    def generate_result_types_module(
+        self, module: ast.Module, operation_definition: Any
+    ) -> ast.Module:
+        return _unshadow(module)
+
+    def generate_fragments_module(
+        self, module: ast.Module, fragments_definitions: Any
+    ) -> ast.Module:
+        return _unshadow(module)
+
+    def generate_inputs_module(self, module: ast.Module) -> ast.Module:
+        return _unshadow(module)
+
+
+def _unshadow(module: ast.Module) -> ast.Module:
+    """`module` with each imported name a field of one of its classes takes imported, and
+    used, as `_name` (fields never start with _: pydantic would take them as private)."""
+    fields = {
+        statement.target.id
+        for node in module.body
+        if isinstance(node, ast.ClassDef)
+        for statement in node.body
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
+    }
+    imports = [
+        alias
+        for node in module.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if (alias.asname or alias.name) in fields
+    ]
+    renamed = {alias.asname or alias.name: "_" + (alias.asname or alias.name) for alias in imports}
+    for alias in imports:
+        alias.asname = renamed[alias.asname or alias.name]
+    # Every use; not a field's own name (ariadne-codegen's names carry no Load or Store).
+    targets = {
+        id(target)
+        for node in ast.walk(module)
+        if isinstance(node, (ast.AnnAssign, ast.Assign))
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+    }
+    for node in ast.walk(module):
+        if isinstance(node, ast.Name) and node.id in renamed and id(node) not in targets:
+            node.id = renamed[node.id]
+    return module
 
 
 class PackageInitPlugin(Plugin):
