@@ -9,6 +9,8 @@ codegen.toml can name them in `plugins = [...]` (`oeus-kraken codegen --print-co
 - `ParameterNamesPlugin`: a variable named like a method's own parameter (`$self`, `$kwargs`)
   is a parameter with a trailing _, as a keyword is, not a method Python refuses; so is a field
   named like a model class's own method (`register`, `mro`);
+- `VariableDefaultsPlugin`: a non-null variable with a default is a parameter that may be left
+  out;
 - `OpenEnumsPlugin`: enums accept values the API adds after generation;
 - `InputDefaultsPlugin`: an input field's enum default is the member `OpenEnumsPlugin` names, and
   a list or object default is the schema's value, validated into the field's type;
@@ -51,6 +53,7 @@ from graphql import (
     GraphQLSchema,
     ListValueNode,
     Node,
+    NonNullTypeNode,
     ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
@@ -79,6 +82,7 @@ __all__ = [
     "RedactSecretsPlugin",
     "ResultParsingHookPlugin",
     "TypedKeywordsPlugin",
+    "VariableDefaultsPlugin",
     "oeus_kraken_settings",
 ]
 
@@ -87,6 +91,7 @@ PLUGINS = [
     "oeus_kraken.codegen.plugins.GeneratedFileHeaderPlugin",
     "oeus_kraken.codegen.plugins.ResultParsingHookPlugin",
     "oeus_kraken.codegen.plugins.ParameterNamesPlugin",
+    "oeus_kraken.codegen.plugins.VariableDefaultsPlugin",
     "oeus_kraken.codegen.plugins.OpenEnumsPlugin",
     "oeus_kraken.codegen.plugins.InputDefaultsPlugin",
     "oeus_kraken.codegen.plugins.InputFieldNamesPlugin",
@@ -174,6 +179,35 @@ class ParameterNamesPlugin(Plugin):
         if isinstance(node, (FieldNode, GraphQLInputField)) and name in MODEL_CLASS_METHODS:
             return name + "_"
         return name
+
+
+class VariableDefaultsPlugin(Plugin):
+    """A non-null variable with a default (`$first: Int! = 10`) is a parameter that may be left
+    out, `first: Union[int, "UnsetType"] = UNSET`, as GraphQL lets a call leave it out (the
+    server then uses the default). ariadne-codegen made it a required parameter: every call had
+    to repeat the operation's default."""
+
+    def generate_arguments(
+        self, arguments: ast.arguments, variable_definitions: Any
+    ) -> ast.arguments:
+        args, optional = arguments.args, len(arguments.args) - len(arguments.defaults)
+        # The required parameters after `self` are the non-null variables, in order.
+        non_null = [v for v in variable_definitions if isinstance(v.type, NonNullTypeNode)]
+        defaulted = [
+            arg
+            for arg, variable in zip(args[1:optional], non_null, strict=True)
+            if variable.default_value is not None
+        ]
+        for arg in defaulted:  # `int` is `Union[int, "UnsetType"]`, as a nullable one's is
+            if arg.annotation is not None:
+                unset = ast.Constant(value="UnsetType")
+                arg.annotation = ast.Subscript(
+                    value=ast.Name(id="Union"), slice=ast.Tuple(elts=[arg.annotation, unset])
+                )
+        required = [arg for arg in args[:optional] if arg not in defaulted]
+        arguments.args = required + defaulted + args[optional:]
+        arguments.defaults[:0] = [ast.Name(id="UNSET") for _ in defaulted]
+        return arguments
 
 
 _OPEN_ENUM_BASE = '''
@@ -545,15 +579,20 @@ class LightUnsetPlugin(Plugin):
 
     # Matched on the formatted code: the top-level import only (the TYPE_CHECKING one, of
     # UnsetType, is indented and costs nothing).
-    _CLIENT_IMPORT = re.compile(r"^from \.base_model import UNSET\n", re.MULTILINE)
+    # With UnsetType too where ariadne-codegen saw no nullable variable, only ones made
+    # optional by VariableDefaultsPlugin: `oeus_kraken.unset` has both.
+    _CLIENT_IMPORT = re.compile(
+        r"^from \.base_model import (UNSET(?:, UnsetType)?)\n", re.MULTILINE
+    )
 
     def generate_client_code(self, generated_code: str) -> str:
-        code, found = self._CLIENT_IMPORT.subn("", generated_code)
+        found = self._CLIENT_IMPORT.search(generated_code)
+        code = self._CLIENT_IMPORT.sub("", generated_code)
         head, relative, rest = code.partition("\n\nfrom .")
         if not found or not relative:  # nothing to move, or nowhere safe to put it: as it was
             return generated_code
         # Among the absolute imports: before the first relative one.
-        return head + "\nfrom oeus_kraken.unset import UNSET" + relative + rest
+        return head + f"\nfrom oeus_kraken.unset import {found.group(1)}" + relative + rest
 
 
 class ImportedNamesPlugin(Plugin):
