@@ -172,3 +172,23 @@ def imported(folder: Path, name: str) -> Iterator[Any]:
         sys.path.remove(str(folder))
         for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
             del sys.modules[module]
+
+
+def generate_from(folder: Path, schema: str, operations: str) -> Path:
+    """`src/my_kraken` generated in `folder` from `operations` (ops/a.graphql) against `schema`
+    (schema.graphql, text); returns `src`."""
+    (folder / "ops").mkdir()
+    (folder / "schema.graphql").write_text(schema, encoding="utf-8")
+    (folder / "ops" / "a.graphql").write_text(operations, encoding="utf-8")
+    run = codegen_here(*MAKE, "--schema", "schema.graphql", cwd=folder)
+    assert run.code == 0, run.err
+    return folder / "src"
+
+
+def mypy_strict(src: Path, scratch: Path) -> subprocess.CompletedProcess[str]:
+    """A plain `mypy --strict -p my_kraken` in `src` (no plugins, as the README's step 3 runs it),
+    its cache in `scratch`."""
+    (scratch / "plain.ini").write_text("[mypy]\n", encoding="utf-8")
+    mypy = [sys.executable, "-m", "mypy", "--strict", "--config-file", str(scratch / "plain.ini")]
+    mypy += ["--cache-dir", str(scratch / "cache"), "-p", "my_kraken"]
+    return subprocess.run(mypy, cwd=src, capture_output=True, text=True, timeout=300, check=False)

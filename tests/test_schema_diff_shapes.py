@@ -206,3 +206,23 @@ def test_an_operation_file_that_does_not_parse_is_exit_2_in_one_line(cli: Cli, h
 
     assert (run.code, run.out) == (2, "")
     assert len(run.err.splitlines()) == 1, run.err
+
+
+def test_an_operation_that_no_longer_validates_is_never_said_to_still_validate(
+    cli: Cli, here: Path
+) -> None:
+    # The type Account renamed AccountType: `... on Account` no longer validates, and the field
+    # it is on changed type. Before, that second break read "field Query.account: still
+    # validates, but breaks", and --json gave it "still_validates": true.
+    old = "type Account { number: String }\ntype Query { account: Account }\n"
+    new = "type AccountType { number: String }\ntype Query { account: AccountType }\n"
+    operation = "query q {\n  account { ... on Account { number } }\n}\n"
+    run = _diff(here, cli, old, new, operation)
+
+    assert run.code == 1, run
+    assert "Unknown type 'Account'" in run.out, run.out
+    assert "field Query.account: breaks: FIELD_CHANGED_KIND" in run.out, run.out
+    assert "still validates" not in run.out, run.out
+    listed = json.loads(_diff(here, cli, old, new, operation, "--json").out)
+    [verdict] = listed["operations"]
+    assert [b["still_validates"] for b in verdict["breaks"]] == [False, False]

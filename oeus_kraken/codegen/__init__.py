@@ -244,6 +244,11 @@ def print_config(config: dict[str, Any]) -> str:
     """`config` as a codegen.toml for plain ariadne-codegen (one client flavour per run)."""
     import toml  # the codegen extra (and ariadne-codegen's own dependency)
 
+    # Without `sync_client`: it has the package export the sync client that only our second run
+    # writes. One plain run writes the async client alone, and before, its package exported a
+    # SyncKrakenClient that was ModuleNotFoundError, and failed mypy --strict.
+    config = copy.deepcopy(config)
+    config["tool"]["oeus-kraken"].pop("sync_client", None)
     return str(toml.dumps(config))
 
 
@@ -308,6 +313,35 @@ def _codegen(config: dict[str, Any]) -> None:
             run_codegen(config)  # type: ignore[no-untyped-call]
         except CodeGenException as exc:  # what the checks before it did not foresee
             raise CodegenError(f"ariadne-codegen: {' '.join(str(exc).split())}") from exc
+        except RuntimeError as exc:  # ruff, formatting it, found what it wrote is no Python
+            if "ruff format failed" not in str(exc):
+                raise
+            raise CodegenError(_no_python(config, str(exc))) from None
+
+
+def _no_python(config: dict[str, Any], error: str) -> str:
+    """Why ariadne-codegen wrote no Python, in one line. An input type or an enum is a class of
+    its own name, which a keyword (`input from`, `enum None`) cannot be: before, a RuntimeError
+    traceback ("ruff format failed ... Expected an identifier, but found a keyword `from`")."""
+    import keyword
+
+    from graphql import GraphQLEnumType, GraphQLInputObjectType, build_schema
+
+    schema = Path(config["tool"]["ariadne-codegen"]["schema_path"])
+    types = build_schema(schema_sdl(schema)).type_map.items()
+    named = sorted(
+        name
+        for name, kind in types
+        if keyword.iskeyword(name) and isinstance(kind, (GraphQLInputObjectType, GraphQLEnumType))
+    )
+    if named:
+        return (
+            f"the schema's types {', '.join(named)} are Python keywords, which cannot name the "
+            "classes codegen writes for them: leave them out of the operations' variables, "
+            "arguments and fields"
+        )
+    first = next((line for line in error.splitlines() if "error:" in line), error)
+    return f"ariadne-codegen wrote Python that does not parse ({first.strip()}): please report it"
 
 
 def _check_settings(config: dict[str, Any]) -> None:

@@ -16,12 +16,16 @@ and each clash is one line naming the operation, as the other refusals are.
 from __future__ import annotations
 
 import ast
+import builtins
 from pathlib import Path
 
 from ._operations import operations_by_module
 
 __all__ = ["name_clashes"]
 
+# The modules whose classes are named after the schema's types and the fragments.
+_SCHEMA_MODULES = frozenset({".enums", ".input_types", ".fragments"})
+_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 # Modules that define no operation's classes, or only re-export them.
 _NOT_MODELS = frozenset(
     {"__init__", "async_client", "sync_client", "async_base_client", "base_client", "operations"}
@@ -65,6 +69,32 @@ def name_clashes(package: Path, queries_path: str | Path, own: dict[str, str]) -
                     f"{_operation(where, module.stem)} would define the class {name}, which "
                     f"{_operation(where, first)} defines too: rename one of them"
                 )
+    return problems + _imported_over(package)  # after: these name the operation
+
+
+def _imported_over(package: Path) -> list[str]:
+    """One line per enum, input type or fragment whose name the package's modules also import
+    from elsewhere (typing's `Optional`, pydantic's `Field`), or that is one of Python's builtins.
+    Each is imported by its name wherever it is used, and ariadne-codegen imports a name once:
+    before, `enum Optional` left the clients without typing's Optional (a NameError on import),
+    and `enum str` replaced the `str` of `id: Optional[str]` (every answer failed to validate)."""
+    sources: dict[str, set[str]] = {}
+    for module in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                for alias in node.names:
+                    source = "." * node.level + (node.module or "")
+                    sources.setdefault(alias.asname or alias.name, set()).add(source)
+    problems = []
+    for name, found in sorted(sources.items()):
+        ours = found & _SCHEMA_MODULES
+        others = [f"{source}'s {name}" for source in sorted(found - ours if ours else ())]
+        others += [f"Python's builtin {name}"] if ours and name in _BUILTINS else []
+        if ours and (others or len(ours) > 1):
+            what = "fragment" if ".fragments" in ours else "schema's type"
+            advice = "rename it" if ours == {".fragments"} else "leave it out of the operations"
+            over = " and ".join(others or [f"{source}'s {name}" for source in sorted(ours)])
+            problems.append(f"the {what} {name} would be imported over {over}: {advice}")
     return problems
 
 
@@ -74,7 +104,11 @@ def _operation(where: dict[str, str], module: str) -> str:
 
 
 def _bindings(module: Path) -> tuple[set[str], dict[str, list[ast.stmt]]]:
-    """(names the module imports, the body of each class it defines), at its top level."""
+    """(names the module imports, the body of each class it defines), at its top level. A
+    field selecting only a fragment spread gets no class but a name for the fragment's
+    (`AViewer = AccountFields`, no body of its own): the package exports it as it does a class.
+    Before, such names were not counted: another operation's class AViewer, or the fragment
+    itself named AViewer, gave a package exporting one of two AViewers, failing mypy --strict."""
     tree = ast.parse(module.read_text(encoding="utf-8"))
     imported: set[str] = set()
     classes: dict[str, list[ast.stmt]] = {}
@@ -83,6 +117,10 @@ def _bindings(module: Path) -> tuple[set[str], dict[str, list[ast.stmt]]]:
             imported |= {(alias.asname or alias.name).partition(".")[0] for alias in node.names}
         elif isinstance(node, ast.ClassDef):
             classes.setdefault(node.name, node.body)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    classes.setdefault(target.id, [])
     return imported, classes
 
 

@@ -104,6 +104,7 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     from . import CodegenError, load_config, package_config, print_config
+    from ._errors import shown
 
     if args.config:
         config = load_config(args.config)
@@ -130,8 +131,17 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     with tempfile.TemporaryDirectory() as scratch:
         settings = config["tool"]["ariadne-codegen"]
-        settings["schema_path"] = _readable_again(settings["schema_path"], Path(scratch))
-        return _generate(config, args, out)
+        given = settings["schema_path"]
+        settings["schema_path"] = _readable_again(given, Path(scratch))
+        try:
+            return _generate(config, args, out)
+        except CodegenError as exc:
+            # A refusal of the copy names the path given: before, it named the scratch copy
+            # ("/tmp/tmpq1x2/schema.graphql: not a valid GraphQL schema"), gone by then.
+            copy = settings["schema_path"]
+            if copy == given or copy not in str(exc):
+                raise
+            raise CodegenError(str(exc).replace(copy, shown(given))) from None
 
 
 def _readable_again(schema: str, scratch: Path) -> str:

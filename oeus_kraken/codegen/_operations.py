@@ -10,7 +10,10 @@ file, line and column ("ops/usage.graphql:4:5: ..."), as graphql-core's own vali
 
 from __future__ import annotations
 
+import ast
+import inspect
 import keyword
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -213,9 +216,33 @@ def operations_by_module(queries: Path) -> dict[str, str]:
 
 
 def _client_attributes() -> frozenset[str]:
+    """The names a method of the clients cannot take: their classes' attributes, and those they
+    set on themselves (`self.url = url`), which `dir` of a class does not list and which hide a
+    method of the same name. Before, `query url` was a method `url()` that raised "'str' object
+    is not callable", and the package failed mypy --strict."""
     from ..base import AsyncKrakenBaseClient, KrakenBaseClient
 
-    return frozenset(dir(AsyncKrakenBaseClient)) | frozenset(dir(KrakenBaseClient))
+    names = set(dir(AsyncKrakenBaseClient)) | set(dir(KrakenBaseClient))
+    for cls in {*AsyncKrakenBaseClient.__mro__, *KrakenBaseClient.__mro__}:
+        if cls.__module__.startswith("oeus_kraken."):
+            names |= _set_on_self(cls)
+    return frozenset(names)
+
+
+def _set_on_self(cls: type) -> set[str]:
+    """The attributes the methods of `cls` assign on `self`, read from its source."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    except (OSError, TypeError):  # no source (a frozen install): its class attributes only
+        return set()
+    return {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.ctx, ast.Store)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    }
 
 
 def _shape_problems(documents: list[DocumentNode]) -> list[str]:

@@ -12,6 +12,7 @@ not replace (`_manifest`). Each refusal is a CodegenError of one line, cheapest 
 from __future__ import annotations
 
 import functools
+import importlib.machinery
 import importlib.util
 import keyword
 import os
@@ -173,4 +174,14 @@ def path_problem(target: Path, package: Path) -> str | None:
             f"{shown(package)} is a file, not a package folder: codegen will not replace it; "
             "move it or choose another package name"
         )
+    # `import name` finds a package folder before a module of that name beside it: before,
+    # codegen wrote my_kraken/ beside the application's my_kraken.py, which `import` then
+    # no longer reached (nothing deleted, yet the module gone from the application).
+    for suffix in importlib.machinery.all_suffixes():
+        module = target / (package.name + suffix)
+        if os.path.lexists(module):
+            return (
+                f"{shown(module)} is a module of that name: the package written beside it "
+                f"would take its place in `import {package.name}`; choose another package name"
+            )
     return None

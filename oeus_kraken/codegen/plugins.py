@@ -9,7 +9,11 @@ codegen.toml can name them in `plugins = [...]` (`oeus-kraken codegen --print-co
 - `ParameterNamesPlugin`: a variable named like a method's own parameter (`$self`, `$kwargs`)
   is a parameter with a trailing _, as a keyword is, not a method Python refuses; so is a field
   named like a model class's own method (`register`, `mro`);
+- `VariableDefaultsPlugin`: a non-null variable with a default is a parameter that may be left
+  out;
 - `OpenEnumsPlugin`: enums accept values the API adds after generation;
+- `InputDefaultsPlugin`: an input field's enum default is the member `OpenEnumsPlugin` names, and
+  a list or object default is the schema's value, validated into the field's type;
 - `InputFieldNamesPlugin`: input models take renamed fields by their Python names (`api_key=`)
   under a plain `mypy --strict`, without pydantic's mypy plugin;
 - `PublicOperationsPlugin`: records which operations the API serves without authentication;
@@ -18,6 +22,8 @@ codegen.toml can name them in `plugins = [...]` (`oeus-kraken codegen --print-co
   mypy refuses a misspelt keyword, or a variable's parameter spelt without its trailing _;
 - `LightUnsetPlugin`: the clients take their UNSET marker from `oeus_kraken.unset`, not from
   `base_model`, so that importing a client does not load pydantic's model machinery;
+- `ImportedNamesPlugin`: a field named like a name its module imports (`date`) does not hide it
+  from the fields after it;
 - `PackageInitPlugin`: the package's `__init__` also exports the sync client (the async and
   sync clients come from two runs; see `oeus_kraken.codegen`), and its lazy-import hooks are
   annotated, so that `mypy --strict` accepts the package.
@@ -30,7 +36,9 @@ override the inference, by operation name), `sync_client` (client name, module).
 from __future__ import annotations
 
 import ast
+import builtins
 import json
+import keyword
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -38,14 +46,22 @@ from typing import Any
 from ariadne_codegen.plugins.base import Plugin
 from ariadne_codegen.utils import str_to_snake_case
 from graphql import (
+    EnumValueNode,
     FieldNode,
     GraphQLEnumType,
     GraphQLInputField,
     GraphQLSchema,
+    ListValueNode,
     Node,
+    NonNullTypeNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
+    Undefined,
     VariableDefinitionNode,
+    get_named_type,
+    value_from_ast,
+    value_from_ast_untyped,
 )
 
 from .._kt_codes import PUBLIC_ROOT_FIELDS
@@ -55,6 +71,8 @@ from ._operations import METHOD_PARAMETERS
 
 __all__ = [
     "GeneratedFileHeaderPlugin",
+    "ImportedNamesPlugin",
+    "InputDefaultsPlugin",
     "InputFieldNamesPlugin",
     "LightUnsetPlugin",
     "OpenEnumsPlugin",
@@ -64,6 +82,7 @@ __all__ = [
     "RedactSecretsPlugin",
     "ResultParsingHookPlugin",
     "TypedKeywordsPlugin",
+    "VariableDefaultsPlugin",
     "oeus_kraken_settings",
 ]
 
@@ -72,12 +91,15 @@ PLUGINS = [
     "oeus_kraken.codegen.plugins.GeneratedFileHeaderPlugin",
     "oeus_kraken.codegen.plugins.ResultParsingHookPlugin",
     "oeus_kraken.codegen.plugins.ParameterNamesPlugin",
+    "oeus_kraken.codegen.plugins.VariableDefaultsPlugin",
     "oeus_kraken.codegen.plugins.OpenEnumsPlugin",
+    "oeus_kraken.codegen.plugins.InputDefaultsPlugin",
     "oeus_kraken.codegen.plugins.InputFieldNamesPlugin",
     "oeus_kraken.codegen.plugins.PublicOperationsPlugin",
     "oeus_kraken.codegen.plugins.RedactSecretsPlugin",
     "oeus_kraken.codegen.plugins.TypedKeywordsPlugin",
     "oeus_kraken.codegen.plugins.LightUnsetPlugin",
+    "oeus_kraken.codegen.plugins.ImportedNamesPlugin",
     "oeus_kraken.codegen.plugins.PackageInitPlugin",
 ]
 
@@ -159,6 +181,35 @@ class ParameterNamesPlugin(Plugin):
         return name
 
 
+class VariableDefaultsPlugin(Plugin):
+    """A non-null variable with a default (`$first: Int! = 10`) is a parameter that may be left
+    out, `first: Union[int, "UnsetType"] = UNSET`, as GraphQL lets a call leave it out (the
+    server then uses the default). ariadne-codegen made it a required parameter: every call had
+    to repeat the operation's default."""
+
+    def generate_arguments(
+        self, arguments: ast.arguments, variable_definitions: Any
+    ) -> ast.arguments:
+        args, optional = arguments.args, len(arguments.args) - len(arguments.defaults)
+        # The required parameters after `self` are the non-null variables, in order.
+        non_null = [v for v in variable_definitions if isinstance(v.type, NonNullTypeNode)]
+        defaulted = [
+            arg
+            for arg, variable in zip(args[1:optional], non_null, strict=True)
+            if variable.default_value is not None
+        ]
+        for arg in defaulted:  # `int` is `Union[int, "UnsetType"]`, as a nullable one's is
+            if arg.annotation is not None:
+                unset = ast.Constant(value="UnsetType")
+                arg.annotation = ast.Subscript(
+                    value=ast.Name(id="Union"), slice=ast.Tuple(elts=[arg.annotation, unset])
+                )
+        required = [arg for arg in args[:optional] if arg not in defaulted]
+        arguments.args = required + defaulted + args[optional:]
+        arguments.defaults[:0] = [ast.Name(id="UNSET") for _ in defaulted]
+        return arguments
+
+
 _OPEN_ENUM_BASE = '''
 class OpenEnum(str, Enum):
     """An enum that accepts values the schema did not list when the client was generated.
@@ -185,43 +236,136 @@ def _insert_after_imports(module: ast.Module, statements: list[ast.stmt]) -> Non
     module.body[position:position] = statements
 
 
-def enum_member_name(name: str) -> str:
-    """The member name for an enum value ariadne-codegen names `name`, where Python's Enum or
-    mypy would not take that name for a member: `mro` (Enum raises when the class is made) is
-    `mro_`, as a keyword is `class_`; a name between underscores (`_missing_`: Enum reserves
-    it, and it would replace OpenEnum's hook; mypy reads any `_x_` as no member) loses the
-    leading ones, `missing_`."""
-    if name == "mro":
-        return "mro_"
-    if len(name) > 1 and name[0] == name[-1] == "_":
-        return name.lstrip("_")
-    return name
+# Methods of `str`, which every member of a generated enum is (OpenEnum is a `str` Enum): a member
+# named `upper` would replace `str.upper` for every member ("'Kind' object is not callable"), and
+# mypy refuses it as an incompatible override. The same 47 names on every Python we support.
+_STR_METHODS = frozenset(name for name in dir(str) if not name.startswith("_"))
+
+
+def _member_as_is(value: str) -> bool:
+    """Whether an enum value can be its member's name as it is spelt: not a keyword or a builtin
+    type (ariadne-codegen's rule, `class` is `class_`), not `mro` (Enum raises when the class is
+    made), not between underscores (`_missing_`: Enum reserves it, it would replace OpenEnum's
+    hook, and mypy reads any `_x_` as no member), not a method of `str`."""
+    if keyword.iskeyword(value) or isinstance(getattr(builtins, value, None), type):
+        return False
+    return not _sunder(value) and value != "mro" and value not in _STR_METHODS
+
+
+def _sunder(value: str) -> bool:
+    return len(value) > 1 and value[0] == value[-1] == "_"
+
+
+def enum_member_names(values: Iterable[str]) -> dict[str, str]:
+    """The member name of each value of one enum. A value that can be its own name keeps it; any
+    other is renamed, `class` to `class_`, `mro` to `mro_`, `_missing_` to `missing_` (the
+    leading underscores go), `upper` to `upper_`, with one more _ while another value of the
+    enum already has that name: `class` beside `class_` is `class__`. Before, both were the
+    member `class_`, and the package failed on import ("'class_' already defined")."""
+    values = list(values)
+    names = {value: value for value in values if _member_as_is(value)}
+    taken = set(names)
+    for value in values:
+        if value not in names:
+            name = value.lstrip("_") if _sunder(value) else value + "_"
+            while name in taken:
+                name += "_"
+            names[value] = name
+            taken.add(name)
+    return {value: names[value] for value in values}
 
 
 class OpenEnumsPlugin(Plugin):
     """Makes every generated enum an `OpenEnum` (above): tolerant of values added to the API.
-    Its members are named by `enum_member_name`, and so are the input types' enum defaults."""
+    Its members are named by `enum_member_names`, and so are the input types' enum defaults
+    (`InputDefaultsPlugin`)."""
 
     def generate_enums_module(self, module: ast.Module) -> ast.Module:
         _insert_after_imports(module, ast.parse("from typing import Any\n" + _OPEN_ENUM_BASE).body)
         for node in module.body:
             if isinstance(node, ast.ClassDef) and node.name != "OpenEnum":
                 node.bases = [ast.Name(id="OpenEnum")]
-                for member in node.body:
-                    if isinstance(member, ast.Assign):
-                        for target in member.targets:
-                            if isinstance(target, ast.Name):
-                                target.id = enum_member_name(target.id)
+                # Named from each member's value, the GraphQL value: ariadne-codegen's own name
+                # for it may be another value's (`class` and `class_` are both `class_`).
+                members = [
+                    (m, m.value.value)
+                    for m in node.body
+                    if isinstance(m, ast.Assign)
+                    and isinstance(m.value, ast.Constant)
+                    and isinstance(m.value.value, str)
+                ]
+                names = enum_member_names(value for _, value in members)
+                for member, value in members:
+                    member.targets = [ast.Name(id=names[value])]
         return module
 
+
+class InputDefaultsPlugin(Plugin):
+    """An input field's enum default is the member `OpenEnumsPlugin` names (`Kind.class__`), and
+    one whose schema default is a list or an input object (`ids: [Int] = [1]`,
+    `filter: Filter = {kind: A}`) defaults to that value as the API writes it, validated into
+    the field's type each time a model is made: `Field(default_factory=lambda: cast(Any,
+    [1]), validate_default=True)`.
+
+    ariadne-codegen wrote it as Python: a list of an input object as a list holding pydantic's
+    FieldInfo (sent as such), an enum inside an object as an attribute of the object's class
+    (`Filter.A`: AttributeError whenever the model was made without that field), and a list of
+    nullable items failed `mypy --strict` (`list[int]` is no `list[Optional[int]]`). `cast`
+    tells mypy that pydantic, not the literal, gives the type.
+    """
+
+    def __init__(self, schema: GraphQLSchema, config_dict: dict[str, Any]) -> None:
+        super().__init__(schema, config_dict)
+        self.casts = False  # whether the inputs module needs `cast` and `Any`
+
+    def generate_input_field(
+        self,
+        field_implementation: ast.AnnAssign,
+        input_field: GraphQLInputField,
+        field_name: str,
+    ) -> ast.AnnAssign:
+        node = input_field.ast_node
+        default = node.default_value if node else None
+        enum = get_named_type(input_field.type)
+        if isinstance(enum, GraphQLEnumType) and isinstance(default, EnumValueNode):
+            # Written `Kind.<ariadne-codegen's name for the value>` (`Kind._missing_`, and
+            # `Kind.class_` for both `class` and `class_`): the member as the enums module names
+            # it, from the GraphQL value.
+            member = enum_member_names(enum.values)[default.value]
+            for part in ast.walk(field_implementation):  # alone, or in `Field(alias=...)`
+                if isinstance(part, ast.Name) and part.id.startswith(enum.name + "."):
+                    part.id = f"{enum.name}.{member}"
+        listed = isinstance(default, ListValueNode) and default.values  # `[]` is right as it is
+        if not (listed or isinstance(default, ObjectValueNode)) or default is None:
+            return field_implementation
+        # Coerced as the API coerces it (`[[1], 2]` is `[[1], [2]]` for `[[Int]]`): enum values
+        # as their names, input objects as dicts of the API's field names.
+        value = value_from_ast(default, input_field.type)
+        if value is Undefined:  # the schema's rules refuse such a default: left for pydantic
+            value = value_from_ast_untyped(default)
+        factory = ast.parse(f"lambda: cast(Any, {value!r})", mode="eval").body
+        written = field_implementation.value
+        kept = written.keywords if isinstance(written, ast.Call) else []
+        kept = [k for k in kept if k.arg not in _DEFAULTS]  # the alias
+        field_implementation.value = ast.Call(
+            func=ast.Name(id="Field"),
+            args=[],
+            keywords=[
+                *kept,
+                ast.keyword(arg="default_factory", value=factory),
+                ast.keyword(arg="validate_default", value=ast.Constant(value=True)),
+            ],
+        )
+        self.casts = True
+        return field_implementation
+
     def generate_inputs_module(self, module: ast.Module) -> ast.Module:
-        # ariadne-codegen writes an input field's enum default as one name, `Kind._missing_`.
-        enums = {n for n, t in self.schema.type_map.items() if isinstance(t, GraphQLEnumType)}
-        for node in ast.walk(module):
-            if isinstance(node, ast.Name) and node.id.partition(".")[0] in enums:
-                enum, dot, member = node.id.partition(".")
-                node.id = enum + dot + enum_member_name(member) if dot else node.id
+        if self.casts:
+            _insert_after_imports(module, ast.parse("from typing import Any, cast").body)
         return module
+
+
+_DEFAULTS = ("default", "default_factory")
 
 
 def is_public_operation(operation: OperationDefinitionNode) -> bool:
@@ -435,15 +579,78 @@ class LightUnsetPlugin(Plugin):
 
     # Matched on the formatted code: the top-level import only (the TYPE_CHECKING one, of
     # UnsetType, is indented and costs nothing).
-    _CLIENT_IMPORT = re.compile(r"^from \.base_model import UNSET\n", re.MULTILINE)
+    # With UnsetType too where ariadne-codegen saw no nullable variable, only ones made
+    # optional by VariableDefaultsPlugin: `oeus_kraken.unset` has both.
+    _CLIENT_IMPORT = re.compile(
+        r"^from \.base_model import (UNSET(?:, UnsetType)?)\n", re.MULTILINE
+    )
 
     def generate_client_code(self, generated_code: str) -> str:
-        code, found = self._CLIENT_IMPORT.subn("", generated_code)
+        found = self._CLIENT_IMPORT.search(generated_code)
+        code = self._CLIENT_IMPORT.sub("", generated_code)
         head, relative, rest = code.partition("\n\nfrom .")
         if not found or not relative:  # nothing to move, or nowhere safe to put it: as it was
             return generated_code
         # Among the absolute imports: before the first relative one.
-        return head + "\nfrom oeus_kraken.unset import UNSET" + relative + rest
+        return head + f"\nfrom oeus_kraken.unset import {found.group(1)}" + relative + rest
+
+
+class ImportedNamesPlugin(Plugin):
+    """A model field named like a name its module imports (`date`, `datetime`, for the Date and
+    DateTime scalars) does not hide that name from the annotations after it: the module imports
+    it as `_date` and the annotations say `_date`.
+
+    In a class body, a field with a default (an input model's `date: Optional[date] = None`)
+    binds its name: the next field, `until: Optional[date]`, was `Optional[None]` and refused
+    every date ("Input should be None"). Without a default (an answer's model) Python finds the
+    import, but mypy --strict refused the package ("Variable "...date" is not valid as a type").
+    """
+
+    def generate_result_types_module(
+        self, module: ast.Module, operation_definition: Any
+    ) -> ast.Module:
+        return _unshadow(module)
+
+    def generate_fragments_module(
+        self, module: ast.Module, fragments_definitions: Any
+    ) -> ast.Module:
+        return _unshadow(module)
+
+    def generate_inputs_module(self, module: ast.Module) -> ast.Module:
+        return _unshadow(module)
+
+
+def _unshadow(module: ast.Module) -> ast.Module:
+    """`module` with each imported name a field of one of its classes takes imported, and
+    used, as `_name` (fields never start with _: pydantic would take them as private)."""
+    fields = {
+        statement.target.id
+        for node in module.body
+        if isinstance(node, ast.ClassDef)
+        for statement in node.body
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
+    }
+    imports = [
+        alias
+        for node in module.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if (alias.asname or alias.name) in fields
+    ]
+    renamed = {alias.asname or alias.name: "_" + (alias.asname or alias.name) for alias in imports}
+    for alias in imports:
+        alias.asname = renamed[alias.asname or alias.name]
+    # Every use; not a field's own name (ariadne-codegen's names carry no Load or Store).
+    targets = {
+        id(target)
+        for node in ast.walk(module)
+        if isinstance(node, (ast.AnnAssign, ast.Assign))
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+    }
+    for node in ast.walk(module):
+        if isinstance(node, ast.Name) and node.id in renamed and id(node) not in targets:
+            node.id = renamed[node.id]
+    return module
 
 
 class PackageInitPlugin(Plugin):

@@ -64,18 +64,24 @@ class Break:
     element: Element | None  # what the failing node stands for, in the old schema
     message: str  # the validation error, or the breaking change's sentence
     changes: tuple[SchemaChange, ...]  # the schema changes that caused it (may be none)
-    validates: bool = False  # True: still validates, but a breaking change touches it
+    touched: bool = False  # True: no validation error, but a breaking change touches it
+    validates: bool = False  # the operation still validates (a `touched` break can say so)
     already_invalid: bool = False  # it did not validate against the old schema either
 
     def render(self) -> str:
         where = f"{self.location}: " if self.location else ""
         what = f"{self.element.kind} {self.element.coordinate}: " if self.element else ""
-        if self.validates:
-            return f"{where}{what}still validates, but breaks: {self.message}"
+        if self.touched:
+            return f"{where}{what}{self.touched_words()}{self.message}"
         cause = "; ".join(change.render() for change in self.changes)
         if self.already_invalid:
             cause = "it did not validate against the old schema either"
         return f"{where}{what}{self.message}" + (f" [{cause}]" if cause else "")
+
+    def touched_words(self) -> str:
+        """What a `touched` break says before the change: that the operation still validates
+        only if it does (before, also beside its own validation errors)."""
+        return "still validates, but breaks: " if self.validates else "breaks: "
 
 
 @dataclass(frozen=True)
@@ -314,7 +320,8 @@ def _silent_breaks(
                     Element(used.kind, used.coordinate),
                     change.render(),
                     (change,),
-                    validates=True,
+                    touched=True,
+                    validates=not seen,
                 )
             )
     return found

@@ -154,8 +154,8 @@ def _row(*cells: str) -> str:
 
 def _break_cell(found: Break) -> str:
     what = f"{found.element.kind} {_code(found.element.coordinate)}: " if found.element else ""
-    if found.validates:
-        return _cell(f"{what}still validates, but breaks: {found.message}")
+    if found.touched:
+        return _cell(f"{what}{found.touched_words()}{found.message}")
     cause = "; ".join(c.render() for c in found.changes)
     if found.already_invalid:
         cause = "it did not validate against the old schema either"
