@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import os
 import re
+import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -127,6 +128,16 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_CODES["usage"], f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        # argparse drops an OSError here. With stdout unbuffered (PYTHONUNBUFFERED=1, as
+        # Docker images set), the write itself meets the full disk or the closed pipe, so
+        # `--help > /dev/full` exited 0 having shown nothing: let it through (main says it in
+        # one line). On stderr, where an argument error goes, there is nowhere to say it.
+        if file is sys.stdout and message:
+            file.write(message)
+        else:
+            super()._print_message(message, file)
 
 
 # -- what a user types, checked before any request ------------------------------------------------
