@@ -209,9 +209,18 @@ def local_date(text: str) -> date:
         ) from None
 
 
+def _in_ascii(text: str) -> str:
+    """`text` without its spaces at the ends, if it is ASCII; else "", which no number is.
+    int() and Decimal() read the digits of every script (fullwidth, Arabic-Indic): a --kwh or
+    --port in them was taken, where the dates, ESI IDs and postal codes beside them are
+    refused, as README says of anything but what it names."""
+    stripped = text.strip()
+    return stripped if stripped.isascii() else ""
+
+
 def positive_kwh(text: str) -> Decimal:
     try:
-        value = Decimal(text.strip())
+        value = Decimal(_in_ascii(text))
     except InvalidOperation:
         value = Decimal("NaN")
     # At least 1 kWh: the rates spread the monthly fees over it, and 1e-300 kWh made fees per
@@ -226,12 +235,19 @@ def positive_kwh(text: str) -> Decimal:
 
 def positive_int(text: str) -> int:
     try:
-        value = int(text.strip())
-    except ValueError:
+        value = whole_number(text)
+    except argparse.ArgumentTypeError:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
     return value
+
+
+def whole_number(text: str) -> int:
+    try:
+        return int(_in_ascii(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
 def non_empty_path(text: str) -> Path:
