@@ -1,16 +1,29 @@
 """The command line probed from outside, as a user runs it: what it says when its output cannot
-be written with Python's output unbuffered, and which numbers it takes. Each test names the
-behaviour that failed before its fix."""
+be written with Python's output unbuffered, which numbers it takes, and what it says of a
+damaged usage store. Each test names the behaviour that failed before its fix."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from cli_helpers import Cli, clean_env, cli, process_env, run_into_full_disk, sandbox_env
+from cli_helpers import (
+    Cli,
+    assert_one_error_line,
+    clean_env,
+    cli,
+    process_env,
+    run_into_full_disk,
+    sandbox_env,
+)
+from usage_helpers import ESI, FETCHED, day_intervals
 
 from oeus_kraken.cli import EXIT_CODES
 from oeus_kraken.sandbox import SandboxServer
+from oeus_kraken.usage import TEXAS, UsageStore, UsageStoreError, local_day_bounds
 
 __all__ = ["clean_env", "cli", "sandbox_env"]  # fixtures, used by name
 
@@ -48,3 +61,53 @@ def test_numbers_in_digits_of_another_script_are_refused_before_any_request(
     [line] = run.err_lines
     assert "is not a whole number" in line or "is not an amount of energy" in line, line
     assert sandbox.stats.requests == 0
+
+
+@pytest.mark.parametrize("value", ["abc", "", "NaN", "-Infinity", "1E+999999"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("export", "--csv"),
+        ("export", "--interval", "day", "--csv"),
+        ("chart", "--out", "day.svg"),
+    ],
+    ids=["export", "export --interval day", "chart"],
+)
+def test_a_damaged_stored_reading_is_one_line_naming_the_store_and_its_repair_exit_1(
+    cli: Cli, clean_env: None, tmp_path: Path, value: str, command: tuple[str, ...]
+) -> None:
+    # A value the store never writes (hand-edited, another tool's). Before: "a number in the
+    # API's answer is too large ... try again later" (no API was asked), NaN refused as a bad
+    # argument (exit 2), and the chart drawn from it (exit 0).
+    db = _damaged_store(tmp_path, value)
+    verb, *options = command
+    if verb == "chart":
+        options[-1] = str(tmp_path / options[-1])
+    run = cli("usage", verb, ESI, *JULY_1, *options, "--db", str(db))
+    line = assert_one_error_line(run, f"usage {verb}", "error")
+    assert f"the usage store {db} is damaged" in line, line
+    assert f"usage forget {ESI} --from 2026-07-01 --to 2026-07-01" in line, line
+
+
+def test_stored_readings_read_from_python_refuse_a_damaged_value(tmp_path: Path) -> None:
+    # What compare adds up (UsageStore.readings) and intervals() read it alike. Before:
+    # decimal.InvalidOperation, or a NaN kWh handed on.
+    with UsageStore(_damaged_store(tmp_path, "NaN")) as store:
+        start, end = local_day_bounds(date(2026, 7, 1))
+        for read in (store.readings, store.intervals):
+            with pytest.raises(UsageStoreError, match="is damaged"):
+                read(ESI, start, end)
+
+
+JULY_1 = ("--from", "2026-07-01", "--to", "2026-07-01")
+
+
+def _damaged_store(tmp_path: Path, value: str) -> Path:
+    """A store of 2026-07-01 whose reading at noon (Texas) holds `value`, as written by hand."""
+    db = tmp_path / "usage.sqlite3"
+    with UsageStore(db) as store:
+        store.upsert(day_intervals(date(2026, 7, 1)), fetched_at=FETCHED)
+    noon = int(datetime(2026, 7, 1, 12, tzinfo=TEXAS).timestamp())
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        assert conn.execute("UPDATE intervals SET value = ? WHERE start_at = ?", (value, noon))
+    return db

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TextIO, cast
 
 from .._errors import ConfigurationError
-from ._errors import UsageStoreError, overlap_error
+from ._errors import UsageStoreError, overlap_error, stored_kwh
 from ._files import replaced_file
 from ._models import SLOT_SECONDS, Interval, decimal_text
 from ._parquet import DecimalShape, pyarrow_module, write_dataset
@@ -251,8 +251,9 @@ def _checked_units(
     rows: Iterator[tuple[Any, ...]], esi_id: str, path: Path
 ) -> Iterator[tuple[Any, ...]]:
     """The rows (in time order) as they are, or an error for one that cannot be exported as
-    it is: not in kWh, or overlapping the one before (a store an older oeus-kraken wrote,
-    holding an hour's reading and 15-minute ones inside it: summed, counted twice)."""
+    it is: not in kWh, not a number (a damaged store), or overlapping the one before (a store
+    an older oeus-kraken wrote, holding an hour's reading and 15-minute ones inside it: summed,
+    counted twice)."""
     previous: tuple[Any, ...] | None = None
     for row in rows:
         if previous is not None and row[0] < previous[1]:
@@ -265,6 +266,7 @@ def _checked_units(
                 "export reports kWh only",
                 path=path,
             )
+        stored_kwh(row[2], path, esi_id, row[0])  # a damaged store's value: said, not summed
         yield row
 
 
