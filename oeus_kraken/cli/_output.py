@@ -226,6 +226,10 @@ def _csv_value(value: object) -> object:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        # The API's text, spelt as in a table: a newline in a product's name made two lines
+        # of one row (README: one line per row), and an escape code drove the terminal.
+        return printable(value)
     return machine(value)
 
 
