@@ -111,3 +111,30 @@ def _damaged_store(tmp_path: Path, value: str) -> Path:
     with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         assert conn.execute("UPDATE intervals SET value = ? WHERE start_at = ?", (value, noon))
     return db
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"KRAKEN_API_KEY": "\udcff\udcfesk_live_SECRET"},
+        {"KRAKEN_EMAIL": "me@example.com", "KRAKEN_PASSWORD": "pw-SECRET\udcff"},
+    ],
+    ids=["api key", "password"],
+)
+def test_a_credential_of_bytes_that_are_not_utf8_is_one_line_exit_2_not_a_traceback(
+    cli: Cli,
+    sandbox_env: None,
+    sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    variables: dict[str, str],
+) -> None:
+    # An environment variable set in another encoding (Latin-1 bytes): Python keeps the bytes
+    # as lone surrogates. Before: a PydanticSerializationError traceback from the token
+    # request's JSON, exit 1.
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    run = cli("--no-token-cache", "viewer")
+    line = assert_one_error_line(run, "viewer", "usage")
+    assert "not UTF-8" in line, line
+    assert "SECRET" not in run.err
+    assert sandbox.stats.requests == 0
