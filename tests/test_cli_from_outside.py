@@ -138,3 +138,17 @@ def test_a_credential_of_bytes_that_are_not_utf8_is_one_line_exit_2_not_a_traceb
     assert "not UTF-8" in line, line
     assert "SECRET" not in run.err
     assert sandbox.stats.requests == 0
+
+
+@pytest.mark.parametrize("option", ["--street", "--unit", "--city"])
+def test_address_text_of_bytes_that_are_not_utf8_says_so_in_a_users_words(
+    cli: Cli, sandbox_env: None, sandbox: SandboxServer, option: str
+) -> None:
+    # Typed in a Latin-1 terminal: lone surrogates. Before: exit 2 with a line for a programmer
+    # ("use str, int, float ... or the generated input models").
+    given = {"--street": "2415 Elm Street", option: "Elm\udce9"}
+    options = [part for pair in given.items() for part in pair]
+    run = cli("address", *options, "--postal-code", "75201")
+    line = assert_one_error_line(run, "address", "usage")
+    assert f"{option} 'Elm\\udce9' holds bytes that are not UTF-8" in line, line
+    assert sandbox.stats.requests == 0
