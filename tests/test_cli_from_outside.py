@@ -22,7 +22,7 @@ from cli_helpers import (
 from usage_helpers import ESI, FETCHED, day_intervals
 
 from oeus_kraken.cli import EXIT_CODES
-from oeus_kraken.sandbox import SandboxServer
+from oeus_kraken.sandbox import DEMO_ORGANIZATION_SECRET_KEY, SandboxServer
 from oeus_kraken.usage import TEXAS, UsageStore, UsageStoreError, local_day_bounds
 
 __all__ = ["clean_env", "cli", "sandbox_env"]  # fixtures, used by name
@@ -152,3 +152,29 @@ def test_address_text_of_bytes_that_are_not_utf8_says_so_in_a_users_words(
     line = assert_one_error_line(run, "address", "usage")
     assert f"{option} 'Elm\\udce9' holds bytes that are not UTF-8" in line, line
     assert sandbox.stats.requests == 0
+
+
+@pytest.mark.parametrize("argv", [("usage", "status"), ("compare", ESI)], ids=["status", "compare"])
+def test_a_stored_time_that_is_no_date_is_one_line_saying_the_store_is_damaged(
+    cli: Cli,
+    sandbox_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: tuple[str, ...],
+) -> None:
+    # A hand-edited store whose last reading starts in the year 33658. Before: a ValueError
+    # traceback ("year 33658 is out of range").
+    monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", DEMO_ORGANIZATION_SECRET_KEY)
+    db = tmp_path / "usage.sqlite3"
+    with UsageStore(db) as store:
+        store.upsert(day_intervals(date(2026, 7, 1)), fetched_at=FETCHED)
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        (last,) = conn.execute("SELECT MAX(start_at) FROM intervals").fetchone()
+        far = 10**12
+        conn.execute(
+            "UPDATE intervals SET start_at = ?, end_at = ? WHERE start_at = ?",
+            (far, far + 900, last),
+        )
+    run = cli(*argv, "--db", str(db))
+    line = assert_one_error_line(run, argv[0] if argv[0] == "compare" else "usage status", "error")
+    assert "holds a time that is no date" in line, line
