@@ -170,11 +170,23 @@ def test_a_stored_time_that_is_no_date_is_one_line_saying_the_store_is_damaged(
         store.upsert(day_intervals(date(2026, 7, 1)), fetched_at=FETCHED)
     with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         (last,) = conn.execute("SELECT MAX(start_at) FROM intervals").fetchone()
-        far = 10**12
-        conn.execute(
-            "UPDATE intervals SET start_at = ?, end_at = ? WHERE start_at = ?",
-            (far, far + 900, last),
-        )
+        moved = "UPDATE intervals SET start_at = ?, end_at = ? WHERE start_at = ?"
+        conn.execute(moved, (10**12, 10**12 + 900, last))
     run = cli(*argv, "--db", str(db))
     line = assert_one_error_line(run, argv[0] if argv[0] == "compare" else "usage status", "error")
+    assert "holds a time that is no date" in line, line
+
+
+def test_a_sync_time_that_is_text_is_one_line_saying_the_store_is_damaged(
+    cli: Cli, clean_env: None, tmp_path: Path
+) -> None:
+    # 'abc' where a sync's start time goes (an INTEGER column SQLite lets hold text). Before:
+    # a TypeError traceback from `usage status`.
+    db = tmp_path / "usage.sqlite3"
+    with UsageStore(db) as store:
+        store.upsert(day_intervals(date(2026, 7, 1)), fetched_at=FETCHED)
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("INSERT INTO syncs (meter, started_at) VALUES (1, 'abc')")
+    run = cli("usage", "status", "--db", str(db))
+    line = assert_one_error_line(run, "usage status", "error")
     assert "holds a time that is no date" in line, line

@@ -93,7 +93,7 @@ def instant(seconds: int) -> datetime:
     `compare` ended in a ValueError traceback."""
     try:
         return datetime.fromtimestamp(seconds, timezone.utc)
-    except (ValueError, OverflowError, OSError) as error:
+    except (ValueError, OverflowError, OSError, TypeError) as error:  # TypeError: 'abc'
         from ._errors import UsageStoreError  # (not above: _errors reads times through here)
 
         raise UsageStoreError(
