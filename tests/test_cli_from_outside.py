@@ -5,6 +5,7 @@ damaged usage store. Each test names the behaviour that failed before its fix.""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sqlite3
 from datetime import date, datetime
 from pathlib import Path
@@ -190,3 +191,18 @@ def test_a_sync_time_that_is_text_is_one_line_saying_the_store_is_damaged(
     run = cli("usage", "status", "--db", str(db))
     line = assert_one_error_line(run, "usage status", "error")
     assert "holds a time that is no date" in line, line
+
+
+def test_export_csv_spells_out_a_newline_and_an_escape_code_in_a_readings_source(
+    cli: Cli, clean_env: None, tmp_path: Path
+) -> None:
+    # The source is the API's text, stored as given. Before: written raw, its row over two
+    # lines (README: one line per row) and the escape code to the terminal of `--csv`.
+    db = tmp_path / "usage.sqlite3"
+    with UsageStore(db) as store:
+        [first, *_] = day_intervals(date(2026, 7, 1))
+        store.upsert([dataclasses.replace(first, source="AMS\nX\x1b[2J")], fetched_at=FETCHED)
+    run = cli("usage", "export", ESI, *JULY_1, "--csv", "--db", str(db))
+    assert run.code == 0, run
+    _header, row = run.out.splitlines()
+    assert ",AMS\\nX\\x1b[2J," in row, row

@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TextIO
 
+from .._text import printable
 from ._models import (
     EFL_TOLERANCE,
     BillCheck,
@@ -237,24 +238,18 @@ def _csv_rows(comparison: Comparison) -> Iterator[list[object]]:
         yield [
             "" if cost.rank is None else cost.rank,
             cost.rates.id,
-            _printable(cost.rates.code or ""),
-            _printable(cost.rates.name),
+            printable(cost.rates.code or ""),
+            printable(cost.rates.name),
             "true" if cost.current else "false",
             "true" if cost.priced else "false",
             decimal_text(cost.kwh),
             decimal_text(cost.total_cents) or "",
             average_text(cost.average_cents_per_kwh) or "",
             decimal_text(cost.versus_current_cents) or "",
-            _printable(cost.rates.unpriced or ""),
+            printable(cost.rates.unpriced or ""),
             missing,
             *(decimal_text(by_month.get(m.month)) or "" for m in comparison.usage.months),
         ]
-
-
-def _printable(text: str) -> str:
-    """The API's text with what a terminal acts on spelt out (`\\n`, `\\x1b`), as the command
-    line's tables and CSV show it: a newline in a product's name made two lines of one row."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @exact

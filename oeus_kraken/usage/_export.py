@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TextIO, cast
 
 from .._errors import ConfigurationError
+from .._text import printable
 from ._errors import UsageStoreError, overlap_error, stored_kwh
 from ._files import replaced_file
 from ._models import SLOT_SECONDS, Interval, decimal_text
@@ -502,13 +503,21 @@ class _Utf8Writer:
         return len(text)
 
 
+def _csv_cell(value: object) -> object:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return printable(value) if isinstance(value, str) else value
+
+
 def _write_csv(records: Iterator[_Record], columns: tuple[str, ...], out: TextIO) -> int:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     count = 0
     for row in _flat(records, aggregate=columns is AGGREGATE_COLUMNS):
-        # None is written as an empty field; `complete` as true or false, as in JSON.
-        writer.writerow(["true" if v is True else "false" if v is False else v for v in row])
+        # None is written as an empty field; `complete` as true or false, as in JSON; the
+        # API's text (a reading's source) spelt out, as the command line shows it: a newline
+        # in it made two lines of one row, an escape code reached the terminal of `--csv`.
+        writer.writerow([_csv_cell(v) for v in row])
         count += 1
     return count
 
