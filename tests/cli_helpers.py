@@ -100,14 +100,18 @@ def run_process(*argv: str, env: Mapping[str, str], tmp_path: Path) -> Run:
     return Run(result.returncode, result.stdout, result.stderr)
 
 
-def run_into_full_disk(argv: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+def run_into_full_disk(
+    argv: list[str], env: Mapping[str, str], *, unbuffered: bool = False
+) -> subprocess.CompletedProcess[str]:
     """`python -m oeus_kraken ARGV > /dev/full`: every write to stdout fails with ENOSPC, as on a
     disk that has filled up. stdout buffered, as a user's is (not PYTHONUNBUFFERED, which a CI
-    shell may set): the failure then comes at a flush, after the rows went into the buffer."""
+    shell may set): the failure then comes at a flush, after the rows went into the buffer.
+    `unbuffered`: PYTHONUNBUFFERED=1 (as Docker images set it), so each write fails itself."""
+    buffering = {"PYTHONUNBUFFERED": "1"} if unbuffered else {}
     with open("/dev/full", "w") as full:
         return subprocess.run(
             [sys.executable, "-m", "oeus_kraken", *argv],
-            env={k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"},
+            env={k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"} | buffering,
             stdout=full,
             stderr=subprocess.PIPE,
             text=True,

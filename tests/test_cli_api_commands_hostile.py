@@ -444,3 +444,34 @@ def test_ctrl_c_while_a_quote_is_under_way_says_one_may_have_been_made(
     [line] = err.splitlines()
     assert line.startswith("oeus-kraken quote: interrupted (Ctrl-C)"), line
     assert ("for the quote, which it may have made" in line) == warned, line
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_csv_spells_out_a_newline_and_an_escape_code_in_the_apis_text_as_a_table_does(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # README: CSV is a header line, then one line per row, and the API's text cannot add a
+    # line nor drive the terminal. Before: both went out raw, the row over two lines.
+    name = "Fixed\n12\x1b[2J"
+
+    def products(_: Request) -> Iterable[tuple[bytes, float]]:
+        product = dict.fromkeys(_PRODUCT_FIELDS) | {"id": "1", "code": "F-12", "term": 12}
+        found = {"products": [product | {"displayName": name, "isWholesale": False}]}
+        return at_once(json.dumps({"data": found}).encode())
+
+    with _served(monkeypatch, products):
+        run = cli("products", "--csv")
+    assert run.code == 0, run
+    assert run.out.splitlines() == ["code,display_name,term_months", "F-12,Fixed\\n12\\x1b[2J,12"]
+
+
+# What getProducts asks of a product (queries/products.graphql).
+_PRODUCT_FIELDS = [
+    "fullName",
+    "description",
+    "prepay",
+    "basedOnTimeOfUse",
+    "availableFrom",
+    "availableTo",
+    "generationCredit",
+]

@@ -766,6 +766,19 @@ def test_a_sync_that_fails_the_account_is_one_line_saying_why_and_nothing_is_com
     assert "getProductRatesForEsiId" not in sandbox.stats.operations
 
 
+def test_compare_sync_stopped_by_a_rate_limit_says_so_on_stderr_not_in_the_tables_place(
+    cli: Cli, org_env: None, sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    # Nothing is compared, so the run failed: its line belongs on stderr, named, as every
+    # failure's. Before: exit 5 with the sync's bare line on stdout (into `> table.txt`) and
+    # nothing on stderr.
+    sandbox.set_faults(data_rate_limit=1_000)
+    run = cli("compare", ESI_ID, "--db", str(tmp_path / "usage.sqlite3"), "--sync")
+    line = assert_one_error_line(run, "compare", "rate_limited")
+    assert "rate limiting" in line, line
+    assert run.out == ""
+
+
 # -- the HTML page --------------------------------------------------------------------------------
 
 

@@ -593,6 +593,21 @@ def test_api_text_in_the_tables_heading_cannot_add_a_line_or_drive_the_terminal(
     assert heading[2] == r"current product: RETIRED\x1b[31m\nFAKE LINE, not on offer at this ESI ID"
 
 
+def test_compare_csv_spells_out_a_newline_and_an_escape_code_in_a_products_name(
+    cli: Cli, fake_kraken: FakeKraken, store: UsageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the table does: one line per product (README, "Command line"). Before, the name went
+    out raw, its row over two lines, the escape code to the terminal."""
+    monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", CREDENTIALS.key)
+    script(fake_kraken, [offered("1", "Plain\n12\x1b[2J", [rate("10", timeOfUse="ALL_DAY")])])
+    days = ("--from", str(DAY), "--to", str(DAY))
+    run = cli("compare", ESI, *days, "--db", str(store.path), "--csv")
+    assert run.code == 0, run.err
+
+    _header, row = run.out.splitlines()
+    assert "Plain\\n12\\x1b[2J" in row, row
+
+
 async def test_bills_without_an_id_are_each_checked_never_merged_into_one(
     make_client: Any, fake_kraken: FakeKraken, store: UsageStore
 ) -> None:

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import re
+import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -129,6 +130,16 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_CODES["usage"], f"{self.prog}: {message} (see {self.prog} --help)\n")
 
+    def _print_message(self, message: str, file: Any = None) -> None:
+        # argparse drops an OSError here. With stdout unbuffered (PYTHONUNBUFFERED=1, as
+        # Docker images set), the write itself meets the full disk or the closed pipe, so
+        # `--help > /dev/full` exited 0 having shown nothing: let it through (main says it in
+        # one line). On stderr, where an argument error goes, there is nowhere to say it.
+        if file is sys.stdout and message:
+            file.write(message)
+        else:
+            super()._print_message(message, file)
+
 
 # -- what a user types, checked before any request ------------------------------------------------
 
@@ -199,9 +210,18 @@ def local_date(text: str) -> date:
         ) from None
 
 
+def _in_ascii(text: str) -> str:
+    """`text` without its spaces at the ends, if it is ASCII; else "", which no number is.
+    int() and Decimal() read the digits of every script (fullwidth, Arabic-Indic): a --kwh or
+    --port in them was taken, where the dates, ESI IDs and postal codes beside them are
+    refused, as README says of anything but what it names."""
+    stripped = text.strip()
+    return stripped if stripped.isascii() else ""
+
+
 def positive_kwh(text: str) -> Decimal:
     try:
-        value = Decimal(text.strip())
+        value = Decimal(_in_ascii(text))
     except InvalidOperation:
         value = Decimal("NaN")
     # At least 1 kWh: the rates spread the monthly fees over it, and 1e-300 kWh made fees per
@@ -216,12 +236,19 @@ def positive_kwh(text: str) -> Decimal:
 
 def positive_int(text: str) -> int:
     try:
-        value = int(text.strip())
-    except ValueError:
+        value = whole_number(text)
+    except argparse.ArgumentTypeError:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
     return value
+
+
+def whole_number(text: str) -> int:
+    try:
+        return int(_in_ascii(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
 def non_empty_path(text: str) -> Path:

@@ -160,9 +160,13 @@ def _sync(call: Invocation, store: Any, account: str | None, say: TextIO) -> int
         # Why the account failed is the answer: comparing would fail on it again, or price what
         # the store held before, after a line saying the sync failed and one to "add --sync".
         raise ComparisonError(f"--sync: {account}: {report.failures[account]}")
-    print(output.printable(report.message), file=say)  # (it may quote the API's words)
+    line = output.printable(report.message)  # (it may quote the API's words)
     if report.stopped_reason == "rate-limited":
+        # Nothing is compared: a failure, one line on stderr like every other; before, the
+        # bare line went to stdout (`say`) in the table's place, and stderr was silent.
+        print(f"oeus-kraken compare: --sync: {line}", file=sys.stderr)
         return SYNC_EXIT_CODES["rate-limited"]
+    print(line, file=say)
     return None
 
 

@@ -442,6 +442,12 @@ class _Nowhere(io.StringIO):
         return len(text)
 
 
+def _help_not_written(error: OSError) -> int:
+    discard_stdout()
+    _say(f"oeus-kraken: cannot write the output: {error.strerror or error}")
+    return EXIT_CODES["error"]
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     """Run `oeus-kraken ARGV...` (default: sys.argv[1:]), printing to `out` (default stdout);
     returns the exit code. argparse's --help and argument errors raise SystemExit."""
@@ -462,10 +468,12 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             except OSError as error:
                 # The help or version could not be written (a full disk): one line, as for a
                 # command's output; before, a traceback (and exit 1, or 120 for --version).
-                discard_stdout()
-                _say(f"oeus-kraken: cannot write the output: {error.strerror or error}")
-                return EXIT_CODES["error"]
+                return _help_not_written(error)
             raise
+        except BrokenPipeError:
+            raise  # below: the reader went away
+        except OSError as error:  # the same, met by the print itself (Parser._print_message)
+            return _help_not_written(error)
         except KeyboardInterrupt:
             code = EXIT_CODES["interrupted"]
         _flush(stream, sys.stdout)

@@ -22,6 +22,8 @@ from datetime import date, datetime, timezone
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
 from typing import Any, Literal, TextIO
 
+from .._text import printable as printable  # (re-exported: the commands spell text with it)
+
 Format = Literal["table", "json", "csv"]
 
 # What the API's amounts are in, by field name: the "units" object of --json documents.
@@ -149,15 +151,6 @@ def print_json(document: Any, out: TextIO, units: Mapping[str, str] | None = Non
     print(json.dumps(document, indent=2, ensure_ascii=False), file=out)
 
 
-def printable(text: str) -> str:
-    """`text` with each character a terminal would act on (a newline, an escape code) spelt as
-    Python spells it (`\\n`, `\\x1b`): text from the API cannot add a row to a table, nor clear
-    the screen; printable text, whatever its script, is left as it is."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
 def print_line(text: str, out: TextIO) -> None:
     """One line of output holding the API's text (a name above a table): printable, as a
     table's cells are, so that the text cannot start a line of its own nor act on the terminal."""
@@ -226,6 +219,10 @@ def _csv_value(value: object) -> object:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        # The API's text, spelt as in a table: a newline in a product's name made two lines
+        # of one row (README: one line per row), and an escape code drove the terminal.
+        return printable(value)
     return machine(value)
 
 

@@ -106,6 +106,15 @@ def run_address(call: Invocation) -> None:
         raise ConfigurationError(
             '--street is empty: give a house number and street, e.g. "1100 Louisiana St"'
         )
+    texts = {"--street": street, "--unit": args.unit, "--city": args.city, "--state": args.state}
+    for option, text in texts.items():
+        if text and not text.isascii() and _not_utf8(text):
+            # Bytes from a terminal in another encoding (lone surrogates): before, one line
+            # for a programmer ("use str, int, float ... or the generated input models").
+            raise ConfigurationError(
+                f"{option} {text!r} holds bytes that are not UTF-8 text (a terminal "
+                "or shell in another encoding): type it again in UTF-8"
+            )
     options = {
         name: value
         for name, value in (("address_2", args.unit), ("city", args.city), ("state", args.state))
@@ -115,3 +124,11 @@ def run_address(call: Invocation) -> None:
     _print(
         call, answer, f"no premise at {street!r} in {args.postal_code} in the API's address lookup"
     )
+
+
+def _not_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

@@ -10,7 +10,7 @@ import errno
 from typing import Any
 
 from .._errors import ConfigurationError
-from ._common import Invocation, add_command, non_empty_path
+from ._common import Invocation, add_command, non_empty_path, whole_number
 
 # What binding the port can fail with: in use, not this machine's, below 1024 without the right.
 _PORT_ERRORS = frozenset({errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES})
@@ -38,7 +38,7 @@ def register(commands: Any) -> None:
         auth=None,
         epilog=f"Exit codes: {SANDBOX_EXIT_CODES_TEXT}.",
     )
-    sandbox.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+    sandbox.add_argument("--port", type=whole_number, default=8000, help="port (0: any free port)")
     sandbox.add_argument(
         "--schema",
         metavar="FILE",

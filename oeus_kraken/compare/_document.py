@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TextIO
 
+from .._text import printable
 from ._models import (
     EFL_TOLERANCE,
     BillCheck,
@@ -237,15 +238,15 @@ def _csv_rows(comparison: Comparison) -> Iterator[list[object]]:
         yield [
             "" if cost.rank is None else cost.rank,
             cost.rates.id,
-            cost.rates.code or "",
-            cost.rates.name,
+            printable(cost.rates.code or ""),
+            printable(cost.rates.name),
             "true" if cost.current else "false",
             "true" if cost.priced else "false",
             decimal_text(cost.kwh),
             decimal_text(cost.total_cents) or "",
             average_text(cost.average_cents_per_kwh) or "",
             decimal_text(cost.versus_current_cents) or "",
-            cost.rates.unpriced or "",
+            printable(cost.rates.unpriced or ""),
             missing,
             *(decimal_text(by_month.get(m.month)) or "" for m in comparison.usage.months),
         ]

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigurationError
 from .._folders import expand_home
-from ._errors import MissingExtraError, NoUsageError, UsageStoreError, overlap_error
+from ._errors import (
+    MissingExtraError,
+    NoUsageError,
+    UsageStoreError,
+    overlap_error,
+    stored_kwh,
+)
 from ._export import export_range
 from ._files import replaced_file
 from ._time import TEXAS, local_date, no_usage_yet
@@ -78,7 +84,7 @@ def chart(
                     )
                 previous_start, previous_end = start, end
                 local = datetime.fromtimestamp(start, timezone.utc).astimezone(TEXAS)
-                kwh = Decimal(value)
+                kwh = stored_kwh(value, store.path, esi_id, start)
                 day = local.date()
                 daily[day] = daily.get(day, Decimal(0)) + kwh
                 slot = local.hour * 4 + local.minute // 15

@@ -15,9 +15,11 @@ Messages name the store's path and say what to do; they never carry usage values
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from .._errors import KrakenError
+from ._models import STORED_DIGITS, decimal_width
 from ._time import instant, local_date, local_minute
 
 __all__ = [
@@ -111,10 +113,7 @@ def overlap_error(
     # The repair, spelt as a command a command line user can run (the days both readings
     # start on: forget deletes the readings starting in them), and as Python.
     first, last = sorted(local_date(instant(r[0])).isoformat() for r in (earlier, later))
-    repair = (
-        f"forget the stored readings of those days (`oeus-kraken usage forget {esi_id} --from "
-        f"{first} --to {last}`, or UsageStore.forget in Python) and sync again"
-    )
+    repair = _repair(esi_id, first, last, "those days")
     if earlier[2] or later[2]:
         message = (
             f"ESI ID {esi_id}: {said(earlier)} overlaps {said(later)}: refused, the usage "
@@ -133,4 +132,43 @@ def overlap_error(
         esi_id=esi_id,
         earlier=(instant(earlier[0]), instant(earlier[1])),
         later=(instant(later[0]), instant(later[1])),
+    )
+
+
+# Stored values already checked, as stored_kwh returns them (readings() looks here first).
+STORED_KWH: dict[str, Decimal] = {}
+
+
+def stored_kwh(value: str, path: Path, esi_id: str, start: int) -> Decimal:
+    """A stored reading's kWh, `value` as the store holds it (text), or the error of a damaged
+    store: one the store would never have written ('abc', '', NaN, Infinity, 1E+999999:
+    hand-edited, or another tool's). Before, `export` said "a number in the API's answer is
+    too large ... try again later" (exit 1) or refused it as a bad argument (exit 2), and
+    `chart` drew it."""
+    kwh = STORED_KWH.get(value)
+    if kwh is not None:  # values repeat a lot: checked once (a year of readings in 2x the time)
+        return kwh
+    try:
+        kwh = Decimal(value)
+    except (InvalidOperation, TypeError):
+        kwh = Decimal("NaN")
+    if kwh.is_finite() and decimal_width(kwh) <= STORED_DIGITS:
+        if len(STORED_KWH) > 100_000:  # bounded, as DECIMAL_TEXTS is
+            STORED_KWH.clear()
+        STORED_KWH[value] = kwh
+        return kwh
+    day = local_date(instant(start)).isoformat()
+    raise UsageStoreError(
+        f"the usage store {path} is damaged: the reading of ESI ID {esi_id} from "
+        f"{local_minute(start)} holds {value!r}, not a number of kWh. To repair it, "
+        f"{_repair(esi_id, day, day, 'that day')}",
+        path=path,
+    )
+
+
+def _repair(esi_id: str, first: str, last: str, days: str) -> str:
+    """What to do about stored readings that cannot be used, as a command and as Python."""
+    return (
+        f"forget the stored readings of {days} (`oeus-kraken usage forget {esi_id} --from "
+        f"{first} --to {last}`, or UsageStore.forget in Python) and sync again"
     )

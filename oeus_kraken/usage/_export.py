@@ -51,7 +51,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TextIO, cast
 
 from .._errors import ConfigurationError
-from ._errors import UsageStoreError, overlap_error
+from .._text import printable
+from ._errors import UsageStoreError, overlap_error, stored_kwh
 from ._files import replaced_file
 from ._models import SLOT_SECONDS, Interval, decimal_text
 from ._parquet import DecimalShape, pyarrow_module, write_dataset
@@ -251,8 +252,9 @@ def _checked_units(
     rows: Iterator[tuple[Any, ...]], esi_id: str, path: Path
 ) -> Iterator[tuple[Any, ...]]:
     """The rows (in time order) as they are, or an error for one that cannot be exported as
-    it is: not in kWh, or overlapping the one before (a store an older oeus-kraken wrote,
-    holding an hour's reading and 15-minute ones inside it: summed, counted twice)."""
+    it is: not in kWh, not a number (a damaged store), or overlapping the one before (a store
+    an older oeus-kraken wrote, holding an hour's reading and 15-minute ones inside it: summed,
+    counted twice)."""
     previous: tuple[Any, ...] | None = None
     for row in rows:
         if previous is not None and row[0] < previous[1]:
@@ -265,6 +267,7 @@ def _checked_units(
                 "export reports kWh only",
                 path=path,
             )
+        stored_kwh(row[2], path, esi_id, row[0])  # a damaged store's value: said, not summed
         yield row
 
 
@@ -500,13 +503,21 @@ class _Utf8Writer:
         return len(text)
 
 
+def _csv_cell(value: object) -> object:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return printable(value) if isinstance(value, str) else value
+
+
 def _write_csv(records: Iterator[_Record], columns: tuple[str, ...], out: TextIO) -> int:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     count = 0
     for row in _flat(records, aggregate=columns is AGGREGATE_COLUMNS):
-        # None is written as an empty field; `complete` as true or false, as in JSON.
-        writer.writerow(["true" if v is True else "false" if v is False else v for v in row])
+        # None is written as an empty field; `complete` as true or false, as in JSON; the
+        # API's text (a reading's source) spelt out, as the command line shows it: a newline
+        # in it made two lines of one row, an escape code reached the terminal of `--csv`.
+        writer.writerow([_csv_cell(v) for v in row])
         count += 1
     return count
 

@@ -64,7 +64,13 @@ import filelock
 
 from .._errors import ConfigurationError
 from .._folders import expand_home, make_private_folders, xdg_folder
-from ._errors import UsageStoreError, UsageStoreLockedError, overlap_error
+from ._errors import (
+    STORED_KWH,
+    UsageStoreError,
+    UsageStoreLockedError,
+    overlap_error,
+    stored_kwh,
+)
 from ._gaps import Attempted, attempt, merged, spans_of, subtract
 from ._models import (
     DECIMAL_TEXTS,
@@ -961,7 +967,7 @@ class UsageStore:
                     esi_id=esi_id,
                     start=instant(s),
                     end=instant(e),
-                    value=Decimal(value),
+                    value=stored_kwh(value, self.path, esi_id, s),
                     unit=unit,
                     cost=None if cost is None else Decimal(cost),
                     source=source,
@@ -986,8 +992,11 @@ class UsageStore:
             meter = self._meter(conn, esi_id, create=False)
             if meter is None:
                 return []
+            # A value seen before, from the checked ones (a call per row cost as much as the
+            # rest of the read); a new one checked (a damaged store's is said, not returned).
+            checked = STORED_KWH.get
             return [
-                (s, e, Decimal(value), unit)
+                (s, e, checked(value) or stored_kwh(value, self.path, esi_id, s), unit)
                 for s, e, value, unit in conn.execute(
                     "SELECT start_at, end_at, value, unit FROM intervals "
                     "WHERE meter = ? AND start_at >= ? AND start_at < ? ORDER BY start_at",

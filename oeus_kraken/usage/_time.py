@@ -88,14 +88,24 @@ def intervals_in_day(day: date) -> int:
 
 
 def instant(seconds: int) -> datetime:
-    """A Unix time (as the store keeps instants) as an aware UTC datetime."""
-    return datetime.fromtimestamp(seconds, timezone.utc)
+    """A Unix time (as the store keeps instants) as an aware UTC datetime. One that is no date
+    (the year 33658: a hand-edited store) is a UsageStoreError; before, `usage status` and
+    `compare` ended in a ValueError traceback."""
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc)
+    except (ValueError, OverflowError, OSError, TypeError) as error:  # TypeError: 'abc'
+        from ._errors import UsageStoreError  # (not above: _errors reads times through here)
+
+        raise UsageStoreError(
+            f"the usage store holds a time that is no date (Unix time {seconds}: {error}), so "
+            "it is damaged; move it aside and sync again, or give another path"
+        ) from None
 
 
 def local_minute(seconds: int) -> str:
     """A Unix time as Texas local time to the minute, its zone named ("2026-11-01 01:00 CST"),
     as an error names a reading: the zone tells the fall-back day's two 01:00s apart."""
-    return f"{datetime.fromtimestamp(seconds, TEXAS):%Y-%m-%d %H:%M %Z}"
+    return f"{instant(seconds).astimezone(TEXAS):%Y-%m-%d %H:%M %Z}"
 
 
 def to_local(instant: datetime) -> datetime:
