@@ -16,13 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigurationError
 from .._folders import expand_home
-from ._errors import (
-    MissingExtraError,
-    NoUsageError,
-    UsageStoreError,
-    overlap_error,
-    stored_kwh,
-)
+from ._damage import overlap_error, stored_kwh
+from ._errors import MissingExtraError, NoUsageError, UsageStoreError
 from ._export import export_range
 from ._files import replaced_file
 from ._time import TEXAS, local_date, no_usage_yet

@@ -52,7 +52,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TextIO, cast
 
 from .._errors import ConfigurationError
 from .._text import printable
-from ._errors import UsageStoreError, overlap_error, stored_kwh
+from ._damage import overlap_error, stored_kwh
+from ._errors import UsageStoreError
 from ._files import replaced_file
 from ._models import SLOT_SECONDS, Interval, decimal_text
 from ._parquet import DecimalShape, pyarrow_module, write_dataset

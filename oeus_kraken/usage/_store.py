@@ -64,13 +64,8 @@ import filelock
 
 from .._errors import ConfigurationError
 from .._folders import expand_home, make_private_folders, xdg_folder
-from ._errors import (
-    STORED_KWH,
-    UsageStoreError,
-    UsageStoreLockedError,
-    overlap_error,
-    stored_kwh,
-)
+from ._damage import STORED_KWH, overlap_error, stored_kwh
+from ._errors import UsageStoreError, UsageStoreLockedError
 from ._gaps import Attempted, attempt, merged, spans_of, subtract
 from ._models import (
     DECIMAL_TEXTS,

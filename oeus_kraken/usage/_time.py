@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from .._errors import ConfigurationError
+from ._errors import UsageStoreError
 
 __all__ = [
     "INTERVAL",
@@ -94,8 +95,6 @@ def instant(seconds: int) -> datetime:
     try:
         return datetime.fromtimestamp(seconds, timezone.utc)
     except (ValueError, OverflowError, OSError, TypeError) as error:  # TypeError: 'abc'
-        from ._errors import UsageStoreError  # (not above: _errors reads times through here)
-
         raise UsageStoreError(
             f"the usage store holds a time that is no date (Unix time {seconds}: {error}), so "
             "it is damaged; move it aside and sync again, or give another path"
