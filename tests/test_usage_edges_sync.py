@@ -490,6 +490,41 @@ def test_item5_every_date_a_user_can_type_gets_a_result_or_one_line(
     assert len(run.err_lines) == 1 or run.code == 6, run
 
 
+@pytest.mark.parametrize(
+    ("accounts", "fault", "code"),
+    [
+        ((MISSING_ACCOUNT,), {}, "error"),  # every account failed
+        ((MISSING_ACCOUNT, ACCOUNT), {}, "partial"),  # some did
+        ((ACCOUNT,), {"data_rate_limit": 1_000}, "rate_limited"),
+    ],
+    ids=["every-account-failed", "some-failed", "rate-limited"],
+)
+@pytest.mark.parametrize("json_report", [False, True], ids=["text", "json"])
+def test_a_sync_that_fails_says_so_in_one_line_on_stderr_and_reports_on_stdout(
+    cli: Cli,
+    sandbox_env: None,
+    sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    accounts: tuple[str, ...],
+    fault: dict[str, int],
+    code: str,
+    json_report: bool,
+) -> None:
+    """README: "Failures are one line on stderr". Before, a sync whose accounts failed, or that
+    a rate limit stopped, printed its summary on stdout only: nothing on stderr."""
+    monkeypatch.setenv("KRAKEN_API_KEY", DEMO_API_KEY)
+    sandbox.set_faults(**fault)
+    argv = ["usage", "sync", *accounts, "--since", "2026-12-01", "--db", str(tmp_path / "u.db")]
+    run = cli(*argv, *(["--json"] if json_report else []))
+
+    line = assert_one_error_line(run, "usage sync", code)
+    if json_report:
+        assert json.loads(run.out)["message"] in line
+    else:
+        assert run.out == line.removeprefix("oeus-kraken usage sync: ") + "\n"
+
+
 def test_item5_a_future_since_is_exit_2_before_any_request(
     cli: Cli,
     sandbox_env: None,

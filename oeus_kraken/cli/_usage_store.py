@@ -499,16 +499,24 @@ def run_sync(call: Invocation) -> int:
     if report is None:
         return EXIT_CODES["interrupted"]
     interrupted = report.stopped_reason == "interrupted"
+    code = sync_exit_code(report)
     # The line quotes the API's words on a failed account: escaped, as all API text printed.
     line = output.printable(report.message)
-    if interrupted:
-        # Like every command's Ctrl-C: one line on stderr, named (stdout may be a file).
+    if interrupted or code in _SYNC_FAILURES:
+        # Like every command's failure or Ctrl-C: one line on stderr, named; the report goes to
+        # stdout as well (the summary, or --json's), for whoever reads the outcome there.
         print(f"oeus-kraken usage sync: {line}", file=sys.stderr)
     if call.args.json:
         print(json.dumps(dataclasses.asdict(report), indent=2), file=call.out)
     elif not interrupted:
         print(line, file=call.out)
-    return sync_exit_code(report)
+    return code
+
+
+# The ends of a sync that are failures (README: "Failures are one line on stderr"): every
+# account failed, some did, or the API's rate limit stopped it. A stop at the budget or at
+# --max-requests is the sync working as asked, and resumable.
+_SYNC_FAILURES = frozenset((EXIT_CODES["error"], EXIT_CODES["partial"], EXIT_CODES["rate_limited"]))
 
 
 def _ready_to_sync(call: Invocation) -> tuple[Any, Any]:
