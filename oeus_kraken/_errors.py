@@ -107,8 +107,16 @@ class KrakenError(Exception):
 def spellings_of(secrets: Iterable[str]) -> list[str]:
     """Each of `secrets` as it is, and as a Python repr, a JSON string or an HTML page (an
     error page quoting a form) would quote it; the longest first, as one can hold another."""
-    forms = {form for secret in secrets for form in _spellings(secret)}
+    forms = {
+        form for secret in secrets if len(secret) >= SHORTEST_MASKED for form in _spellings(secret)
+    }
     return sorted(forms, key=len, reverse=True)
+
+
+# A "secret" shorter than this (a test's APIKey("k")) cannot be told apart from the words around
+# it: masked, every k of a message went ("Name or service not ***nown", "getKra***enToken"), and
+# it hides nothing (a server can guess it in a moment). Longer ones are masked wherever they are.
+SHORTEST_MASKED = 4
 
 
 def _spellings(secret: str) -> set[str]:

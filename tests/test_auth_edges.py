@@ -60,7 +60,9 @@ from loopback_kraken import (
 )
 
 from oeus_kraken import (
+    TEST_URL,
     APIConnectionError,
+    APIKey,
     APIStatusError,
     AuthenticationError,
     ConfigurationError,
@@ -147,6 +149,27 @@ async def test_a_data_call_error_that_quotes_the_token_back_shows_it_masked(
     said = everything_said(error)
     assert [s for s in secrets_of(kraken) if s in said] == []
     assert str(error).count("***") == 1
+
+
+@pytest.mark.parametrize(("key", "masked"), [("k", False), ("kra", False), ("krak", True)])
+def test_a_credential_too_short_to_tell_from_the_words_around_it_leaves_them_readable(
+    key: str, masked: bool
+) -> None:
+    """Masked, APIKey("k") turned every k of a message into *** ("getKra***enToken", "Name or
+    service not ***nown"); a secret of under 4 characters hides nothing. From 4 on, masked."""
+
+    def maintenance(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, text="krakens ahead: down for maintenance")
+
+    http = httpx.Client(transport=httpx.MockTransport(maintenance))
+    kraken = SyncKrakenClient(TEST_URL, credentials=APIKey(key), max_retries=0, http_client=http)
+    with http, kraken, pytest.raises(APIStatusError) as raised:
+        kraken.get_viewer()
+
+    said = str(raised.value)
+    assert said.startswith("getKrakenToken: ")
+    assert ("krakens ahead" in said) is not masked
+    assert ("***ens ahead" in said) is masked
 
 
 # The credential fields of ObtainJSONWebTokenInput, each with a value the test looks for.
