@@ -12,9 +12,10 @@ order.
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -451,3 +452,20 @@ def test_money_is_decimal_never_float(fake_kraken: FakeKraken, store: UsageStore
                   month.delivery_cents, month.fees_cents, month.total_cents):  # fmt: skip
         assert type(value) is Decimal, value
     assert month.energy_cents == Decimal("0.01")
+
+
+def test_the_usage_profile_adds_up_exactly_whatever_the_callers_decimal_context(
+    store: UsageStore,
+) -> None:
+    """README: the sums are worked in a decimal context of their own, 28 digits, whatever the
+    caller's. `usage_profile` is public (oeus_kraken.compare): in a caller's 4-digit context its
+    sums must still be exact, and a cut month's share the 28-digit one."""
+    day = date(2026, 10, 14)
+    chosen = readings([day], lambda s: "1.001")
+    fill(store, chosen)
+    with decimal.localcontext(decimal.Context(prec=4, rounding=ROUND_HALF_EVEN)):
+        profile = usage_profile(store, ESI, day, day, NightHours(time(21), time(6)))
+    [month] = profile.months
+    assert month.kwh == Decimal("96.096")  # 96 x 1.001
+    assert month.night_kwh == Decimal("36.036")  # 21:00-06:00: 36 intervals
+    assert month.share == Decimal(1) / Decimal(31)  # 28 digits, as in compare_products
