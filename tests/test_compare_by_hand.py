@@ -82,7 +82,12 @@ def product(
             "isWholesale": False, "rates": rates}  # fmt: skip
 
 
-def script(fake: FakeKraken, products: list[dict[str, Any]], current: str = "CODE-1") -> None:
+def script(
+    fake: FakeKraken,
+    products: list[dict[str, Any]],
+    current: str = "CODE-1",
+    efl: list[dict[str, Any]] | None = None,
+) -> None:
     tariff = {"__typename": "StandardTariff", "productCode": current, "displayName": None,
               "fullName": None, "tariffCode": None}  # fmt: skip
     agreement = {"id": 1, "validFrom": None, "validTo": None, "meterPoint": {"mpan": ESI},
@@ -90,7 +95,7 @@ def script(fake: FakeKraken, products: list[dict[str, Any]], current: str = "COD
     bills = {"totalCount": 0, "pageInfo": {"hasNextPage": False, "endCursor": None}, "edges": []}
     fake.answer_token()
     fake.answer("getProductRatesForEsiId", {"data": {"products": products}})
-    fake.answer("getEflRatesForEsiId", {"data": {"productsWithConciseApplicableRates": []}})
+    fake.answer("getEflRatesForEsiId", {"data": {"productsWithConciseApplicableRates": efl or []}})
     fake.answer(
         "getAccountAgreements",
         {"data": {"account": {"number": ACCOUNT, "electricityAgreements": [agreement]}}},
@@ -469,3 +474,85 @@ def test_the_usage_profile_adds_up_exactly_whatever_the_callers_decimal_context(
     assert month.kwh == Decimal("96.096")  # 96 x 1.001
     assert month.night_kwh == Decimal("36.036")  # 21:00-06:00: 36 intervals
     assert month.share == Decimal(1) / Decimal(31)  # 28 digits, as in compare_products
+
+
+# -- the EFL check, the default period, the orders of runs -------------------------------------
+
+
+def efl_row(figures: dict[str, str]) -> list[dict[str, Any]]:
+    names = ("totalApplicableRate", "totalApplicableRateWithMonthlySubscriptionFees",
+             "totalApplicableDayRate", "totalApplicableNightRate",
+             "totalApplicableDayRateWithMonthlySubscriptionFees",
+             "totalApplicableNightRateWithMonthlySubscriptionFees")  # fmt: skip
+    return [{**ONCOR, "kwhUsage": "1000", **dict.fromkeys(names), **figures}]
+
+
+def test_the_efl_figures_are_the_parts_worked_out_by_hand_within_a_hundredth_of_a_cent(
+    fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    """10 + 4.5403 + 423 / U, and + 500 / U with the fee: at 500 kWh 15.3863 and 16.3863;
+    at 1,000 kWh 14.9633 and 15.4633; at 2,000 kWh 14.75180 and 15.00180. The API's figure
+    0.01 off holds, 0.0101 off fails."""
+    day = one_reading(store, "1")
+    rows = {
+        "at500Kwh": efl_row({"totalApplicableRate": "15.3963",  # 0.01 off: holds
+                             "totalApplicableRateWithMonthlySubscriptionFees": "16.3863"}),
+        "at1000Kwh": efl_row({"totalApplicableRate": "14.9633",
+                              "totalApplicableRateWithMonthlySubscriptionFees": "15.4734"}),
+        "at2000Kwh": efl_row({"totalApplicableRate": "14.7518",
+                              "totalApplicableRateWithMonthlySubscriptionFees": "15.0018"}),
+    }  # fmt: skip
+    flat = product("1", "Flat", {"ALL_DAY": "10"}, delivery_kwh="4.5403", delivery_month="423",
+                   fee_month="500")  # fmt: skip
+    script(fake_kraken, [flat], efl=[{"id": "1", "displayName": "Flat", **rows}])
+    [check] = compared(store, day, day).efl
+
+    worked = {(f.kwh_usage, f.name): f.computed_cents_per_kwh for f in check.figures}
+    assert worked == {
+        (500, "totalApplicableRate"): Decimal("15.3863"),
+        (500, "totalApplicableRateWithMonthlySubscriptionFees"): Decimal("16.3863"),
+        (1000, "totalApplicableRate"): Decimal("14.9633"),
+        (1000, "totalApplicableRateWithMonthlySubscriptionFees"): Decimal("15.4633"),
+        (2000, "totalApplicableRate"): Decimal("14.7518"),
+        (2000, "totalApplicableRateWithMonthlySubscriptionFees"): Decimal("15.0018"),
+    }
+    assert [(f.kwh_usage, f.name) for f in check.failures] == [
+        (1000, "totalApplicableRateWithMonthlySubscriptionFees")
+    ]
+
+
+def test_the_default_period_is_the_whole_local_months_stored(
+    fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    """Stored from Jan 31 23:45 to Mar 31 24:00 local: January is not whole, so February and
+    March (local midnight to local midnight, whatever UTC says)."""
+    jan_last = datetime(2026, 1, 31, 23, 45, tzinfo=CHICAGO).astimezone(timezone.utc)
+    days = [date(2026, 2, 1) + timedelta(days=n) for n in range(59)]
+    fill(store, [(jan_last, Decimal(1)), *readings(days, lambda s: "0.5")])
+    script(fake_kraken, [product("1", "Flat", {"ALL_DAY": "10"})])
+    with SyncKrakenClient(credentials=CREDENTIALS) as client:
+        comparison = compare_products(client, store, ESI)
+    assert (comparison.first, comparison.last) == (date(2026, 2, 1), date(2026, 3, 31))
+    [cost] = comparison.products
+    # March 8 is the spring-forward day: 92 intervals, not 96.
+    assert cost.kwh == (28 * 96 + 30 * 96 + 92) * Decimal("0.5")
+
+
+def test_two_runs_and_both_clients_give_the_same_comparison(
+    fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    import asyncio
+
+    from oeus_kraken import KrakenClient
+
+    day = one_reading(store, "2.5")
+    answer = [product(str(i), f"P{i % 3}", {"ALL_DAY": str(i % 4)}) for i in range(1, 9)]
+    script(fake_kraken, answer)
+    first = compared(store, day, day)
+
+    async def in_async() -> Comparison:
+        async with KrakenClient(credentials=CREDENTIALS) as client:
+            return await compare_products(client, store, ESI, day, day)
+
+    assert asyncio.run(in_async()) == first
+    assert compared(store, day, day) == first
