@@ -22,9 +22,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from auth_helpers import FakeKraken
+from auth_helpers import FakeKraken, data_response
+from test_compare_answers import ACCOUNT, CREDENTIALS, ESI, ONCOR, rate, script
 
-from oeus_kraken import OrganizationSecretKey, SyncKrakenClient
+from oeus_kraken import SyncKrakenClient
 from oeus_kraken.compare import (
     Comparison,
     NightHours,
@@ -36,21 +37,12 @@ from oeus_kraken.compare import (
 from oeus_kraken.usage import Interval, UsageStore
 
 CHICAGO = ZoneInfo("America/Chicago")
-ESI = "10443720000000001"
-ACCOUNT = "A-1B2C3D4E"
-CREDENTIALS = OrganizationSecretKey("sk_test_not_a_real_organization_key")
 FETCHED = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 QUARTER = timedelta(minutes=15)
-ONCOR = {"serviceProvider": "ONCOR", "loadZone": "LZ_NORTH"}
 TENTH_MILLI = Decimal("0.0001")
 
 
 # -- the answers -----------------------------------------------------------------------------------
-
-
-def _rate(price: str, unit: str = "KWH_CONSUMPTION", **fields: Any) -> dict[str, Any]:
-    return {"pricePerUnit": price, "unitType": unit, "band": "ENERGY", "serviceProvider": None,
-            "loadZone": None, **fields}  # fmt: skip
 
 
 def product(
@@ -65,42 +57,21 @@ def product(
     """A product at an Oncor ESI ID: energy cents/kWh by band, TDSP cents/kWh and cents/month,
     the product's fee cents/month."""
     delivery = {
-        "consumptionRates": [_rate(delivery_kwh, band="DELIVERY", timeOfUse="ALL_DAY", **ONCOR)],
-        "standingRates": [_rate(delivery_month, "MONTHS_ON_SUPPLY", band="DELIVERY", **ONCOR)],
+        "consumptionRates": [rate(delivery_kwh, band="DELIVERY", timeOfUse="ALL_DAY", **ONCOR)],
+        "standingRates": [rate(delivery_month, "MONTHS_ON_SUPPLY", band="DELIVERY", **ONCOR)],
     }
-    energy_rates = [_rate(price, timeOfUse=band) for band, price in energy.items()]
+    energy_rates = [rate(price, timeOfUse=band) for band, price in energy.items()]
     rates = {
         "tdspRates": delivery,
         "loadZoneRates": {"consumptionRates": energy_rates, "standingRates": []},
         "agnosticRates": {
             "consumptionRates": [],
-            "standingRates": [_rate(fee_month, "MONTHS_ON_SUPPLY")],
+            "standingRates": [rate(fee_month, "MONTHS_ON_SUPPLY")],
         },
     }
     return {"id": product_id, "code": f"CODE-{product_id}", "displayName": name,
             "fullName": name, "term": 12, "prepay": False, "basedOnTimeOfUse": "DAY" in energy,
             "isWholesale": False, "rates": rates}  # fmt: skip
-
-
-def script(
-    fake: FakeKraken,
-    products: list[dict[str, Any]],
-    current: str = "CODE-1",
-    efl: list[dict[str, Any]] | None = None,
-) -> None:
-    tariff = {"__typename": "StandardTariff", "productCode": current, "displayName": None,
-              "fullName": None, "tariffCode": None}  # fmt: skip
-    agreement = {"id": 1, "validFrom": None, "validTo": None, "meterPoint": {"mpan": ESI},
-                 "tariff": tariff}  # fmt: skip
-    bills = {"totalCount": 0, "pageInfo": {"hasNextPage": False, "endCursor": None}, "edges": []}
-    fake.answer_token()
-    fake.answer("getProductRatesForEsiId", {"data": {"products": products}})
-    fake.answer("getEflRatesForEsiId", {"data": {"productsWithConciseApplicableRates": efl or []}})
-    fake.answer(
-        "getAccountAgreements",
-        {"data": {"account": {"number": ACCOUNT, "electricityAgreements": [agreement]}}},
-    )
-    fake.answer("getAccountBills", {"data": {"account": {"number": ACCOUNT, "bills": bills}}})
 
 
 # -- the usage -------------------------------------------------------------------------------------
@@ -556,3 +527,31 @@ def test_two_runs_and_both_clients_give_the_same_comparison(
 
     assert asyncio.run(in_async()) == first
     assert compared(store, day, day) == first
+
+
+def test_the_current_product_is_the_active_agreements_not_a_renewal_that_starts_later(
+    fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    """A renewal already signed (an agreement from next year) is not the product the account is
+    on: README's current product is the ESI ID's active agreement's, so every saving is set
+    against the product billed now."""
+    day = one_reading(store, "1")
+    script(fake_kraken, [product("1", "Now", {"ALL_DAY": "10"}),
+                         product("2", "Renewal", {"ALL_DAY": "12"})])  # fmt: skip
+    now = datetime.now(timezone.utc)
+    tariff = {"__typename": "StandardTariff", "displayName": None, "fullName": None,
+              "tariffCode": None}  # fmt: skip
+    active = {"id": 1, "validFrom": (now - timedelta(days=300)).isoformat(),
+              "validTo": (now + timedelta(days=65)).isoformat(), "meterPoint": {"mpan": ESI},
+              "tariff": {**tariff, "productCode": "CODE-1"}}  # fmt: skip
+    renewal = {**active, "id": 2, "validFrom": active["validTo"], "validTo": None,
+               "tariff": {**tariff, "productCode": "CODE-2"}}  # fmt: skip
+    answer = {"account": {"number": ACCOUNT, "electricityAgreements": [active, renewal]}}
+    fake_kraken.set_default("getAccountAgreements", lambda _sent: data_response(answer))
+    comparison = compared(store, day, day)
+
+    assert comparison.current_product_code == "CODE-1"
+    assert [(p.rates.name, p.current, p.versus_current_cents) for p in comparison.products] == [
+        ("Now", True, Decimal(0)),
+        ("Renewal", False, Decimal(2)),
+    ]
