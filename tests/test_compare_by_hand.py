@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from auth_helpers import FakeKraken, data_response
-from test_compare_answers import ACCOUNT, CREDENTIALS, ESI, ONCOR, rate, script
+from test_compare_answers import ACCOUNT, CREDENTIALS, ESI, ONCOR, _statement, rate, script
 
 from oeus_kraken import SyncKrakenClient
 from oeus_kraken.compare import (
@@ -555,3 +555,52 @@ def test_the_current_product_is_the_active_agreements_not_a_renewal_that_starts_
         ("Now", True, Decimal(0)),
         ("Renewal", False, Decimal(2)),
     ]
+
+
+@pytest.mark.parametrize(("net", "matches"), [(3310, True), (3309, False)])
+def test_a_bill_across_a_month_end_and_the_fall_back_day_is_modelled_by_hand(
+    fake_kraken: FakeKraken, store: UsageStore, net: int, matches: bool
+) -> None:
+    """A bill for Oct 31 - Nov 1 2026, 1 kWh every interval, on a time-of-use product (night
+    21:00-06:00): 196 kWh, 76 of them at night (36 + 40, the repeated 01:00 hour twice), so
+    120 x 15 + 76 x 5 + 196 x 3.1 + one month's 423 + 99 = 3,309.6 cents; a bill of 3,310
+    matches (within half a cent), one of 3,309 does not."""
+    days = [date(2026, 10, 31), date(2026, 11, 1)]
+    chosen = readings(days, lambda s: "1")
+    fill(store, chosen)
+    tou = product("1", "Time of use", TOU, delivery_kwh="3.1", delivery_month="423",
+                  fee_month="99")  # fmt: skip
+    script(fake_kraken, [tou])
+    edge = _statement("7", days[0], net)
+    edge["node"]["toDate"] = str(days[1])
+    answer = {"account": {"number": ACCOUNT, "bills": {
+        "totalCount": 1, "pageInfo": {"hasNextPage": False, "endCursor": None},
+        "edges": [edge]}}}  # fmt: skip
+    fake_kraken.set_default("getAccountBills", lambda _sent: data_response(answer))
+    [bill] = compared(store, *days).bills.bills
+
+    assert sum(is_night(s, time(21), time(6)) for s, _ in chosen) == 76
+    assert bill.modelled_cents == Decimal("3309.6")
+    assert bill.matches is matches
+
+
+def test_the_figures_are_the_same_in_a_callers_coarse_decimal_context(
+    fake_kraken: FakeKraken, store: UsageStore
+) -> None:
+    """README: no rounding in the sums, whatever the caller's decimal context (here 3 digits,
+    rounding down, trapping any rounding at all)."""
+    days = [date(2026, 10, 31), date(2026, 11, 1)]
+    chosen = readings(days, lambda s: "1.001")
+    fill(store, chosen)
+    script(fake_kraken, [product("1", "Flat", {"ALL_DAY": "12.34567"}, fee_month="500")])
+    coarse = decimal.Context(prec=3, rounding=decimal.ROUND_DOWN,
+                             traps=[decimal.Inexact, decimal.Rounded])  # fmt: skip
+    with decimal.localcontext(coarse):
+        comparison = compared(store, *days)
+        [cost] = comparison.products
+        total, average = cost.total_cents, cost.average_cents_per_kwh
+        document = comparison_document(comparison)
+    expected = by_hand(chosen, *days, day_rate=Decimal("12.34567"), monthly=Decimal(500))
+    assert total == sum(expected.values())
+    assert average == sum(expected.values()) / (196 * Decimal("1.001"))
+    assert Decimal(document["products"][0]["total_cents"]) == total
