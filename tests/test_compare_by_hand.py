@@ -12,7 +12,9 @@ order.
 
 from __future__ import annotations
 
+import csv
 import decimal
+import io
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
@@ -23,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from auth_helpers import FakeKraken, data_response
+from cli_helpers import Cli, cli, table
 from test_compare_answers import ACCOUNT, CREDENTIALS, ESI, ONCOR, _statement, rate, script
 
 from oeus_kraken import SyncKrakenClient
@@ -33,6 +36,7 @@ from oeus_kraken.compare import (
     compare_products,
     comparison_document,
     usage_profile,
+    write_csv,
 )
 from oeus_kraken.usage import Interval, UsageStore
 
@@ -40,6 +44,8 @@ CHICAGO = ZoneInfo("America/Chicago")
 FETCHED = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 QUARTER = timedelta(minutes=15)
 TENTH_MILLI = Decimal("0.0001")
+
+__all__ = ["cli"]  # a fixture, used by name
 
 
 # -- the answers -----------------------------------------------------------------------------------
@@ -604,3 +610,31 @@ def test_the_figures_are_the_same_in_a_callers_coarse_decimal_context(
     assert total == sum(expected.values())
     assert average == sum(expected.values()) / (196 * Decimal("1.001"))
     assert Decimal(document["products"][0]["total_cents"]) == total
+
+
+def test_an_average_per_kwh_is_to_a_ten_thousandth_of_a_cent_half_to_even_as_readme_says(
+    fake_kraken: FakeKraken, store: UsageStore, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An average is a division (1 cent over 3 kWh has no exact decimal): JSON, CSV and the
+    page give it to a ten-thousandth of a cent, half to even (1 over 32 kWh, 0.03125: 0.0312),
+    the table to a hundredth (0.12 for 0.125); the totals stay exact."""
+    day = one_reading(store, "32")
+    script(fake_kraken, [product("1", "Half", {"ALL_DAY": "0.03125"}),
+                         product("2", "Eighth", {"ALL_DAY": "0.125"})])  # fmt: skip
+    comparison = compared(store, day, day)
+    shown = {row["name"]: row for row in comparison_document(comparison)["products"]}
+    assert (shown["Half"]["total_cents"], shown["Half"]["average_cents_per_kwh"]) == ("1", "0.0312")
+    assert shown["Eighth"]["average_cents_per_kwh"] == "0.125"
+    out = io.StringIO()
+    write_csv(comparison, out)
+    rows = {row["product"]: row for row in csv.DictReader(io.StringIO(out.getvalue()))}
+    assert rows["Half"]["average_cents_per_kwh"] == "0.0312"
+
+    monkeypatch.setenv("KRAKEN_ORGANIZATION_SECRET_KEY", CREDENTIALS.key)
+    run = cli("compare", ESI, "--from", str(day), "--to", str(day), "--db", str(store.path))
+    assert run.code == 0, run.err
+    rows_shown = table(
+        run.out, ("rank", "product", "total", "¢/kWh", "against the current product")
+    )
+    eighth = next(row for row in rows_shown if "Eighth" in row)
+    assert eighth.split()[3] == "0.12", rows_shown
