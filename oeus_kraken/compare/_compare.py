@@ -156,15 +156,20 @@ def _starts(valid_from: datetime | None) -> datetime:
     return valid_from if valid_from.tzinfo is not None else valid_from.replace(tzinfo=TEXAS)
 
 
-def _current_product(agreements: Any, esi_id: str) -> tuple[str | None, int]:
-    """(product code the ESI ID's active agreement names, ESI IDs the agreements cover)."""
+def _current_product(agreements: Any, esi_id: str, now: datetime) -> tuple[str | None, int]:
+    """(product code the ESI ID's active agreement names, ESI IDs the agreements cover): the
+    latest to have started by `now`. A renewal already signed starts later: the account is not
+    on it yet, and every saving set against it was against a product it is not billed on. Only
+    when no agreement has started, the first to start."""
     if agreements is None or agreements.account is None:
         return None, 0
     found = [a for a in agreements.account.electricity_agreements or [] if a is not None]
     meters = {a.meter_point.mpan for a in found}
     mine = [a for a in found if a.meter_point.mpan == esi_id and a.tariff is not None]
     mine.sort(key=lambda a: _starts(a.valid_from))
-    return (mine[-1].tariff.product_code if mine else None), len(meters)
+    started = [a for a in mine if _starts(a.valid_from) <= now]
+    chosen = started[-1] if started else (mine[0] if mine else None)
+    return (chosen.tariff.product_code if chosen else None), len(meters)
 
 
 def _assumptions(usage: UsageProfile, products: list[ProductRates]) -> tuple[str, ...]:
@@ -201,7 +206,8 @@ def _build(plan: _Plan, answers: Mapping[str, Any]) -> Comparison:
             f"the API offers no product with rates at ESI ID {plan.esi_id}: check the ESI ID "
             "(`oeus-kraken esi ESI_ID` shows its premise)"
         )
-    current_code, meters = _current_product(answers.get("agreements"), plan.esi_id)
+    made_at = datetime.now(timezone.utc)
+    current_code, meters = _current_product(answers.get("agreements"), plan.esi_id, made_at)
     ranked = rank_products(products, plan.usage, current_code)
     current = next((p for p in ranked if p.current), None)
     skipped = None
@@ -221,7 +227,7 @@ def _build(plan: _Plan, answers: Mapping[str, Any]) -> Comparison:
         bills=bill_check(answers.get("bills"), current, plan.usage, skipped),
         assumptions=_assumptions(plan.usage, products),
         requests=len(plan.calls),
-        made_at=datetime.now(timezone.utc),
+        made_at=made_at,
     )
 
 

@@ -23,7 +23,7 @@ from decimal import Decimal
 from ..usage import TEXAS, UsageStore, intervals_in_day, local_day_bounds, local_days
 from ..usage._time import local_minute
 from ._errors import ComparisonError
-from ._models import DayUsage, HourlyShape, MonthUsage, NightHours, UsageProfile
+from ._models import DayUsage, HourlyShape, MonthUsage, NightHours, UsageProfile, exact
 
 __all__ = ["default_period", "usage_profile"]
 
@@ -60,10 +60,14 @@ def default_period(store: UsageStore, esi_id: str) -> tuple[date, date]:
     return first, after_last - timedelta(days=1)
 
 
+# Public (oeus_kraken.compare), so called in the caller's decimal context too: its sums and a cut
+# month's share must be those compare_products works with, not cut to a caller's 4 digits.
+@exact
 def usage_profile(
     store: UsageStore, esi_id: str, first: date, last: date, night: NightHours
 ) -> UsageProfile:
-    """Read `esi_id`'s intervals for local dates `first` to `last` once and add them up."""
+    """Read `esi_id`'s intervals for local dates `first` to `last` once and add them up,
+    exactly (in the comparison's own decimal context, whatever the caller's)."""
     days = local_days(first, last)
     bounds = [local_day_bounds(day) for day in days]
     start, end = bounds[0][0], bounds[-1][1]
