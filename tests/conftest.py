@@ -451,6 +451,17 @@ asynchronous = KrakenClient.from_env({{}}, {options})
 """
 
 
+# A usage sync with options (README: "Keep your usage locally").
+SYNC_OPTIONS = """from datetime import date
+
+from oeus_kraken import SyncKrakenClient
+from oeus_kraken.usage import UsageStore, sync_usage_blocking
+
+with SyncKrakenClient() as kraken, UsageStore("usage.sqlite3") as store:
+    sync_usage_blocking(kraken, store, since=date(2026, 1, 1), {options})
+"""
+
+
 def _scripts_to_type_check() -> dict[str, str]:
     """Every script the suite runs mypy on, by file name."""
     example = EXAMPLE.read_text(encoding="utf-8")
@@ -464,6 +475,8 @@ def _scripts_to_type_check() -> dict[str, str]:
         "use_my_kraken_keyword_misspelt.py": _with_call_keywords("timeuot=5.0"),
         "from_env_options.py": FROM_ENV.format(options="timeout=5.0, max_retries=3"),
         "from_env_option_misspelt.py": FROM_ENV.format(options="timout=5.0, max_retries='3'"),
+        "sync_options.py": SYNC_OPTIONS.format(options="max_requests=10, concurrency=2"),
+        "sync_option_misspelt.py": SYNC_OPTIONS.format(options="max_request=10, concurrency='2'"),
         **readme_python_snippets(),
     }
 

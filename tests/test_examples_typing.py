@@ -45,6 +45,15 @@ def test_every_python_snippet_in_the_readme_passes_mypy_strict(
     assert mypy_errors[snippet] == []
 
 
+def test_usage_sync_options_are_typed(mypy_errors: dict[str, list[str]]) -> None:
+    """Before, sync_usage and sync_usage_blocking took **options: Any: mypy passed a misspelt
+    option, which only the run refused."""
+    assert mypy_errors["sync_options.py"] == []
+    errors = mypy_errors["sync_option_misspelt.py"]
+    assert any('"max_request"' in line for line in errors), errors
+    assert any('"concurrency"' in line for line in errors), errors
+
+
 def test_from_env_options_are_typed_as_the_constructors_are(
     mypy_errors: dict[str, list[str]],
 ) -> None:

@@ -66,6 +66,8 @@ from datetime import date, datetime, timedelta, timezone
 from functools import partial
 from typing import Any
 
+from typing_extensions import TypedDict, Unpack
+
 from .._call import NO_RATE_LIMIT_RETRY
 from .._errors import (
     APIStatusError,
@@ -105,6 +107,7 @@ __all__ = [
     "INTERRUPT_GRACE",
     "MAX_CONCURRENCY",
     "REVISION_WINDOW",
+    "SyncOptions",
     "SyncProgress",
     "SyncReport",
     "UsageSyncInterrupted",
@@ -714,6 +717,18 @@ def _report(run: _Run) -> SyncReport:
     )
 
 
+class SyncOptions(TypedDict, total=False):
+    """The options of sync_usage and sync_usage_blocking, typed, so that mypy refuses a misspelt
+    one (`max_request=`) or a value of the wrong type, as the sync does at run time."""
+
+    since: date | None  # a Texas local date, not in the future
+    max_requests: int | None
+    concurrency: int
+    budget_reserve: float  # the fraction of the hour's points left unspent
+    progress: Callable[[SyncProgress], None] | None  # called after each page
+    now: datetime | None  # an aware datetime, for tests and simulations
+
+
 @dataclass
 class _Options:
     accounts: Sequence[str] | None
@@ -850,7 +865,7 @@ def sync_usage_blocking(
     client: UsageClient,
     store: UsageStore,
     accounts: Sequence[str] | None = None,
-    **options: Any,
+    **options: Unpack[SyncOptions],
 ) -> SyncReport:
     """Bring `store` up to date for `accounts` (None, the default: every account the credential
     sees; each account named is synced once; an empty list syncs none), with a
@@ -861,7 +876,7 @@ def sync_usage_blocking(
     Ctrl-C raises `UsageSyncInterrupted` (a KeyboardInterrupt) with the report, within about
     INTERRUPT_GRACE seconds; a second Ctrl-C while it winds down stops at once."""
     check_client(client, blocking=True)
-    o = _options(store, accounts, dict(options))
+    o = _options(store, accounts, {**options})
     run = _new_run(o)
     syncs: list[_MeterSync] = []
     with store.sync_lock():
@@ -893,13 +908,13 @@ async def sync_usage(
     client: UsageClient,
     store: UsageStore,
     accounts: Sequence[str] | None = None,
-    **options: Any,
+    **options: Unpack[SyncOptions],
 ) -> SyncReport:
     """`sync_usage_blocking` with a `KrakenClient` (async): ESI IDs run as tasks, `concurrency`
     at a time; store writes run in a worker thread. Cancelled, it sends no further request,
     closes the open records as interrupted, logs the report's line and re-raises."""
     check_client(client, blocking=False)
-    o = _options(store, accounts, dict(options))
+    o = _options(store, accounts, {**options})
     run = _new_run(o)
     syncs: list[_MeterSync] = []
     tasks: list[asyncio.Task[None]] = []
