@@ -64,3 +64,31 @@ def test_make_generate_rebuilds_a_deleted_generated_package_and_the_check_then_p
     checked = _tool(project, "--check", "--no-cache")
     assert checked.returncode == 0, checked.stdout[-2000:] + checked.stderr[-2000:]
     assert "matches" in checked.stdout
+
+
+@pytest.mark.parametrize(
+    ("fresh", "on_disk", "said"),
+    [
+        (
+            {"py.typed": b"", "a.py": b"x = 1\n"},
+            {"a.py": b"x = 1\n"},
+            "Only in regenerated: py.typed",
+        ),
+        ({"a.py": b"x = 1\n"}, {"a.py": b"x = 1\n", "mine.py": b""}, "Only in my_kraken: mine.py"),
+    ],
+    ids=["an empty file deleted", "an empty file added"],
+)
+def test_check_generated_names_an_empty_file_deleted_or_added(
+    tmp_path: Path, fresh: dict[str, bytes], on_disk: dict[str, bytes], said: str
+) -> None:
+    from oeus_kraken.codegen._differences import differences
+
+    folders = {"regenerated": fresh, "my_kraken": on_disk}
+    for folder, files in folders.items():
+        for name, content in files.items():
+            (tmp_path / folder).mkdir(exist_ok=True)
+            (tmp_path / folder / name).write_bytes(content)
+
+    shown = differences(tmp_path / "regenerated", tmp_path / "my_kraken")
+
+    assert [line.rstrip("\n") for line in shown] == [said]
