@@ -3,13 +3,17 @@ is in: they are how a missing, broken or hand-edited generated package is found 
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from oeus_kraken.codegen import package_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,3 +96,50 @@ def test_check_generated_names_an_empty_file_deleted_or_added(
     shown = differences(tmp_path / "regenerated", tmp_path / "my_kraken")
 
     assert [line.rstrip("\n") for line in shown] == [said]
+
+
+def test_a_second_make_generate_writes_nothing_and_a_changed_input_regenerates(
+    small_codegen_project: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project = Path(shutil.copytree(small_codegen_project, tmp_path / "project", symlinks=True))
+    spec = importlib.util.spec_from_file_location("generate_tool", ROOT / "tools" / "generate.py")
+    assert spec is not None
+    assert spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    config = package_config(
+        queries=project / "ops",
+        package="my_kraken",
+        target=project / "src",
+        schema=project / "small.graphql",
+    )
+    monkeypatch.setattr(tool, "load_config", lambda _path: config)
+    monkeypatch.setattr(tool, "STAMP", tmp_path / "stamp")
+    monkeypatch.setattr(sys, "argv", ["generate.py"])
+    written: list[bool] = []
+    real_generate = tool.generate
+
+    def generate(config: dict[str, Any]) -> Path:
+        written.append(True)
+        return Path(real_generate(config))
+
+    monkeypatch.setattr(tool, "generate", generate)
+    package = project / "src" / "my_kraken"
+
+    assert tool.main() == 0
+    before = package.stat().st_ino, (package / "enums.py").stat().st_mtime_ns
+    assert tool.main() == 0  # nothing changed: nothing written
+
+    assert written == [True]
+    assert (package.stat().st_ino, (package / "enums.py").stat().st_mtime_ns) == before
+    assert "nothing changed since it was last written or checked" in capsys.readouterr().out
+    operation = project / "ops" / "viewer.graphql"
+    operation.write_text(operation.read_text() + "\n# a comment\n")
+    assert tool.main() == 0
+    assert written == [True, True]
+    monkeypatch.setattr(sys, "argv", ["generate.py", "--no-cache"])
+    assert tool.main() == 0
+    assert written == [True, True, True]
