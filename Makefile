@@ -26,7 +26,7 @@ REQUIRE_ALL ?=
 help:
 	@echo "make demo             the client against a local Kraken sandbox (no network, no credentials)"
 	@echo "make test             install, check generated code, lint, typecheck, run the tests (the 10 slowest named at the end)"
-	@echo "make test-fast        the tests not marked slow: the quick inner loop (every behaviour area, under a minute)"
+	@echo "make test-fast        the tests not marked slow: the quick inner loop (every behaviour area, about a minute on 2 cores)"
 	@echo "make bench            per-call cost, import time, generate time, memory (bench/results.json)"
 	@echo "make install          create .venv with the package (editable) and the dev tools; reruns only when pyproject.toml changes"
 	@echo "make generate         rebuild generated/ from schema.graphql + queries/ + codegen.toml (FAIL_ON_DEPRECATED=1: refuse if an operation uses a deprecated element)"
