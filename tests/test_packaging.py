@@ -385,3 +385,24 @@ def test_make_clean_removes_the_venvs_it_made_and_nothing_named_like_them(tmp_pa
     assert done.returncode == 0, done.stderr
     assert [name for name in made if (root / name).exists()] == []
     assert [name for name in mine if not (root / name / "bin").exists()] == []
+
+
+def test_make_clean_removes_the_caches_the_test_targets_made_and_leaves_the_users_files(
+    tmp_path: Path,
+) -> None:
+    root = _checkout_with_a_venv(tmp_path / "checkout", python="exit 0")
+    # `make test` writes byte code (its targets turn it on) and hypothesis's example database.
+    made = [".hypothesis", "oeus_kraken/cli/__pycache__", "tests/__pycache__"]
+    mine = ["notes/__pycache__", "bench/results.json", "oeus_kraken/cli/_main.py"]
+    for folder in [*made, "notes/__pycache__"]:
+        (root / folder).mkdir(parents=True)
+        (root / folder / "x.pyc").write_bytes(b"x")
+    for name in mine[1:]:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("x\n", encoding="utf-8")
+
+    done = _make(root, "clean")
+
+    assert done.returncode == 0, done.stderr
+    assert [name for name in made if (root / name).exists()] == []
+    assert [name for name in mine if not (root / name).exists()] == []

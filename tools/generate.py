@@ -15,12 +15,13 @@ Each deprecated element an operation uses is one line on stderr, `queries/x.grap
 Type.field is deprecated: <reason>`, whichever way it runs.
 
 A check regenerates everything (ariadne-codegen twice over the 26k-line schema: seconds), so a
-passing check leaves a stamp in the virtual environment: a hash of every byte its verdict
-depends on (codegen.toml, the schema, the operations, generated/, this script and every module
-of oeus_kraken, the Python version and every installed distribution's version). The next check
-with the same hash passes without regenerating; any change to any of them, or `--no-cache`,
-makes it regenerate and compare again. Generating is byte-reproducible for the same inputs and
-versions (oeus_kraken.codegen), which is what makes the stamp sound.
+passing check, and a generate, leave a stamp in the virtual environment: a hash of every byte
+its verdict depends on (codegen.toml, the schema, the operations, generated/, this script and
+every module of oeus_kraken, the Python version and every installed distribution's version). The
+next check with the same hash passes without regenerating, and the next generate writes nothing;
+any change to any of them, or `--no-cache`, makes it regenerate (and a check compare) again.
+Generating is byte-reproducible for the same inputs and versions (oeus_kraken.codegen), which
+is what makes the stamp sound.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def _main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if generated/ is stale")
     parser.add_argument(
-        "--no-cache", action="store_true", help="with --check: regenerate even if nothing changed"
+        "--no-cache", action="store_true", help="regenerate even if nothing changed"
     )
     parser.add_argument(
         "--fail-on-deprecated",
@@ -74,9 +75,7 @@ def _main() -> int:
         if say_deprecations(config, fail=args.fail_on_deprecated, prefix="generate"):
             return 1
         if not args.check:
-            package = generate(config)
-            print(f"generate: wrote {len(list(package.glob('*.py')))} modules to {package}")
-            return 0
+            return _generate(config, cached=not args.no_cache)
         stamp, digest = STAMP, inputs_digest(config)
         if not args.no_cache and stamp is not None and _read(stamp) == digest:
             print("check-generated: generated/ matches schema.graphql, queries/ and codegen.toml "
@@ -101,22 +100,41 @@ def _main() -> int:
     return 0
 
 
+def _generate(config: dict[str, Any], *, cached: bool) -> int:
+    """Rewrite the package, unless the stamp says it is already what this would write: a second
+    `make generate` does nothing; before, it regenerated (seconds) and swapped in a new folder of
+    the same bytes, every file with a new time. A package just written is stamped, as a check
+    that passed would stamp it, if nothing it came from changed while it was written."""
+    digest = inputs_digest(config)
+    if cached and STAMP is not None and _read(STAMP) == digest:
+        print("generate: generated/ is already what schema.graphql, queries/ and codegen.toml "
+              "give (nothing changed since it was last written or checked).")  # fmt: skip
+        return 0
+    sources = inputs_digest(config, package=False)
+    package = generate(config)
+    if inputs_digest(config, package=False) == sources:
+        _write(STAMP, inputs_digest(config))
+    print(f"generate: wrote {len(list(package.glob('*.py')))} modules to {package}")
+    return 0
+
+
 # Where a passing check's hash is kept: in the virtual environment (per clone, and gone with
 # `make clean`); no stamp outside one.
 STAMP = Path(sys.prefix) / "oeus-kraken-check-generated" if sys.prefix != sys.base_prefix else None
 
 
-def inputs_digest(config: dict[str, Any]) -> str:
-    """A hash of everything a check's verdict depends on (see the module's docstring)."""
+def inputs_digest(config: dict[str, Any], *, package: bool = True) -> str:
+    """A hash of everything a check's verdict depends on (see the module's docstring); with
+    package=False, of what generating reads only."""
     settings = config["tool"]["ariadne-codegen"]
-    package = Path(settings["target_package_path"]) / settings["target_package_name"]
+    written = Path(settings["target_package_path"]) / settings["target_package_name"]
     files = [
         ROOT / "codegen.toml",
         Path(__file__).resolve(),
         Path(settings["schema_path"]),
         *_tree(Path(settings["queries_path"])),
         *_tree(ROOT / "oeus_kraken"),
-        *_tree(package),
+        *(_tree(written) if package else ()),
     ]
     digest = hashlib.sha256(sys.version.encode())
     for path in files:

@@ -23,6 +23,10 @@ def differences(expected: Path, actual: Path) -> list[str]:
             continue
         if name.endswith("/"):
             lines.append(f"Only in {actual.name}: {name}\n")
+        elif not (before or after):
+            # An empty file on one side only (py.typed deleted, an empty module added): a unified
+            # diff of no lines is empty, and the check passed; before, it did.
+            lines.append(f"Only in {'regenerated' if before is None else actual.name}: {name}\n")
         elif _is_text(before) and _is_text(after):
             lines += difflib.unified_diff(
                 _lines(before), _lines(after), f"{actual.name}/{name}", f"regenerated/{name}"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from graphql import (
@@ -37,7 +37,6 @@ from graphql import (
     validate_schema,
 )
 
-from .._client import SyncKrakenClient
 from .._config import shown_url as display_url
 from .._credentials import Credentials
 from .._errors import (
@@ -48,6 +47,13 @@ from .._errors import (
     InvalidResponseError,
 )
 from .._token_store import TokenStore
+
+# The client only when an endpoint is asked: codegen (`make generate`, `check-generated`) imports
+# this package for its operation files and reasons, and must work while the generated package it
+# rebuilds is missing or broken; before, it stopped on a traceback ("No module named
+# 'oeus_kraken_generated'"), and the one command that rebuilds generated/ could not run.
+if TYPE_CHECKING:
+    from .._client import SyncKrakenClient
 
 __all__ = [
     "IntrospectionError",
@@ -230,12 +236,6 @@ def _check_wrapping(schema: GraphQLSchema) -> None:
                     kind = kind.of_type
 
 
-class _AnyoneMayAsk(SyncKrakenClient):
-    """Our client, with the introspection query among the operations sent with no token."""
-
-    kraken_public_operations = SyncKrakenClient.kraken_public_operations | {INTROSPECTION_OPERATION}
-
-
 def introspect(
     url: str,
     *,
@@ -244,6 +244,15 @@ def introspect(
     allow_insecure_http: bool = False,
 ) -> LoadedSchema:
     """The schema the endpoint at `url` serves, asked with `credentials` (None: with no token)."""
+    from .._client import SyncKrakenClient
+
+    class _AnyoneMayAsk(SyncKrakenClient):
+        """Our client, with the introspection query among the operations sent with no token."""
+
+        kraken_public_operations = SyncKrakenClient.kraken_public_operations | {
+            INTROSPECTION_OPERATION
+        }
+
     client_class = SyncKrakenClient if credentials is not None else _AnyoneMayAsk
     with client_class(
         url,
