@@ -175,6 +175,21 @@ def test_a_reading_labelled_as_an_esi_id_not_on_the_account_is_an_invalid_answer
     assert "not on the account" in report.failures[ACCOUNT]
 
 
+def test_a_reading_labelled_with_the_esi_ids_digits_spelt_another_way_is_its_usage(
+    sandbox: SandboxServer,
+) -> None:
+    """An ESI ID's digits with spaces or dashes between them are the ESI ID asked for: failed
+    as 'not on the account', every sync of the account would fail for a way of writing it."""
+    spelt = "-".join((METER[:5], METER[5:11], METER[11:]))
+
+    def spaced(edges: Edges) -> Edges:
+        return [labelled(edges[0], marketSupplyPointId=spelt), *edges[1:]]
+
+    with rewritten_sandbox(sandbox.url, spaced) as kraken:
+        got = list(iter_usage(kraken, ACCOUNT, DAY, DAY, esi_id=METER))
+    assert len(got) == 96
+
+
 @pytest.mark.parametrize(
     "times",
     [

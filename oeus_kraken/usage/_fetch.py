@@ -378,6 +378,9 @@ def _of_consumption(esi_id: str, meta: Any, others: frozenset[str], start: datet
     if getattr(labels, "typename__", None) != "ElectricityFiltersOutput":
         return True
     label = labels.market_supply_point_id
+    if isinstance(label, str) and label != esi_id and label not in others:
+        # The same digits spelt another way (spaces, dashes) are the ESI ID asked for.
+        label = esi_id if "".join(filter(str.isdigit, label)) == esi_id else label
     if label is not None and label != esi_id and label not in others:
         raise InvalidResponseError(
             f"getPropertyMeasurements: the reading at {start.isoformat()} asked for as ESI ID "
