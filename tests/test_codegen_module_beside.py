@@ -8,7 +8,16 @@ import pytest
 from codegen_helpers import MAKE, VIEWER, codegen_here
 
 
-@pytest.mark.parametrize("module", ["my_kraken.py", "my_kraken.cpython-311-x86_64-linux-gnu.so"])
+# Extensions built for two Pythons: whichever runs codegen, the other's is the application's too.
+@pytest.mark.parametrize(
+    "module",
+    [
+        "my_kraken.py",
+        "my_kraken.cpython-310-x86_64-linux-gnu.so",
+        "my_kraken.cpython-313-x86_64-linux-gnu.so",
+        "my_kraken.abi3.so",
+    ],
+)
 def test_a_module_the_package_would_take_the_place_of_is_refused(
     tmp_path: Path, module: str
 ) -> None:

@@ -12,6 +12,7 @@ not replace (`_manifest`). Each refusal is a CodegenError of one line, cheapest 
 from __future__ import annotations
 
 import functools
+import glob
 import importlib.machinery
 import importlib.util
 import keyword
@@ -177,11 +178,16 @@ def path_problem(target: Path, package: Path) -> str | None:
     # `import name` finds a package folder before a module of that name beside it: before,
     # codegen wrote my_kraken/ beside the application's my_kraken.py, which `import` then
     # no longer reached (nothing deleted, yet the module gone from the application).
-    for suffix in importlib.machinery.all_suffixes():
-        module = target / (package.name + suffix)
-        if os.path.lexists(module):
+    # Any Python's modules count, not only this one's: an extension built for another
+    # version (my_kraken.cpython-311-....so) is the application's there.
+    for module in sorted(target.glob(glob.escape(package.name) + ".*")):
+        tail = module.name[len(package.name) :]
+        if tail in _MODULE_SUFFIXES or tail.endswith((".so", ".pyd")):
             return (
                 f"{shown(module)} is a module of that name: the package written beside it "
                 f"would take its place in `import {package.name}`; choose another package name"
             )
     return None
+
+
+_MODULE_SUFFIXES = frozenset(importlib.machinery.all_suffixes())
