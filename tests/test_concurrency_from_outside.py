@@ -7,22 +7,29 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import os
 import pickle
 import random
 import threading
+import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from auth_helpers import OBTAIN, VIEWER_DATA, FakeClock, FakeKraken
+from hostile_server import HostileServer, Request, at_once
 from test_hardening import fork_and_call  # 0 if the child returned, 1 if it raised, -1 hung
 
 from oeus_kraken import (
     APIKey,
+    ConfigurationError,
     FileTokenStore,
     KrakenAuth,
     KrakenClient,
+    KrakenError,
     OrganizationSecretKey,
     SyncKrakenClient,
 )
@@ -150,3 +157,50 @@ def test_a_forked_child_and_its_parent_calling_at_once_with_one_token_file_get_t
     assert status == 0
     assert sandbox.stats.token_requests == 1  # the child used the token it inherited
     assert path.stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.slow  # before the fix: 40 s, the call's timeout
+@pytest.mark.xfail(
+    strict=True,
+    reason="core (base.py): aclose() from one event loop closes connections a call on another "
+    "loop (another thread) is waiting on without waking that loop: the call hung until its read "
+    "timed out (forever with timeout=None, even once answered); proposed fix: "
+    "/tmp/probe21-concurrency-2.patch",
+)
+def test_closing_the_async_client_from_one_event_loop_ends_a_call_waiting_in_another_at_once() -> (
+    None
+):
+    held = threading.Event()  # the server has the call's request, and holds its answer
+    answered = threading.Event()  # the server may answer now
+    ended: list[object] = []  # the call's outcome, and whether the server had answered by then
+    call_ended = threading.Event()
+
+    def answer(request: Request) -> Any:
+        if request.operation == OBTAIN:
+            token = FakeKraken(FakeClock(time.time())).new_token()
+            return at_once(json.dumps({"data": {"obtainKrakenToken": token}}).encode())
+        held.set()
+        answered.wait(60)
+        return at_once(json.dumps({"data": VIEWER_DATA}).encode())
+
+    def call_on_its_own_loop() -> None:
+        try:
+            asyncio.run(kraken.get_viewer())
+            ended.append("answered")
+        except KrakenError as exc:
+            ended.append(type(exc))
+        ended.append(answered.is_set())
+        call_ended.set()
+
+    with HostileServer(answer) as server, warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # (the other loop's, once it is closed)
+        kraken = KrakenClient(server.url, credentials=APIKey(DEMO_API_KEY), timeout=40)
+        other = threading.Thread(target=call_on_its_own_loop)
+        other.start()
+        assert held.wait(30)
+        asyncio.run(kraken.aclose())  # from this thread's loop
+        call_ended.wait(10)  # a guard, not a measure: the call should end at once, not when
+        # its read times out (and with timeout=None, never: its loop no longer watches the socket)
+        answered.set()
+        other.join()
+    assert ended == [ConfigurationError, False]
