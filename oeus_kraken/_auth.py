@@ -209,6 +209,11 @@ class KrakenAuth(httpx.Auth):
         self._saves_taken = self._saves_written = 0
         _instances.add(self)
 
+    def __reduce_ex__(self, _protocol: object) -> Any:
+        """Refused in our words (pickle, copy): it holds locks and its token (see
+        `unpicklable_message`)."""
+        raise TypeError(unpicklable_message(type(self).__name__))
+
     def __repr__(self) -> str:
         return f"KrakenAuth(credentials={self.credentials!r}, url={shown_url(self.url)!r})"
 
@@ -785,6 +790,17 @@ def _unanswered(operation: str) -> KrakenError | None:
         f"{operation}: the token request got no answer: the HTTP client gave up on it (a "
         "timeout, or a refused or lost connection). Check the URL and the network; retry later.",
         operation_name=operation,
+    )
+
+
+def unpicklable_message(kind: str) -> str:
+    """Why a client or a KrakenAuth cannot go to another process, and what to send instead."""
+    return (
+        f"a {kind} cannot be pickled or copied: it holds locks and its token (a client, its "
+        "connections too). To call Kraken from another process (multiprocessing's spawn or "
+        "forkserver, a Pool's arguments), send the credentials, which pickle, and make a client "
+        f"there; with the fork start method, a {kind} made before the fork works in the child as "
+        "it is (a global, not an argument)."
     )
 
 

@@ -30,7 +30,7 @@ import pydantic
 from typing_extensions import Self, TypedDict, Unpack
 
 from . import _deadline
-from ._auth import KrakenAuth
+from ._auth import KrakenAuth, unpicklable_message
 from ._call import (
     DEFAULT_OPTIONS,
     Call,
@@ -164,6 +164,12 @@ class _KrakenBaseClient(Generic[_HTTPClient, _Sent, _Info]):
         self._requests = RequestBuilder(self.url, check=self.auth.check_origin)
         self._closed = False
         _clients.add(self)
+
+    def __reduce_ex__(self, _protocol: object) -> Any:
+        """Refused in our words (pickle, copy; multiprocessing's spawn and forkserver pickle a
+        Pool's arguments): it would fail deep inside on a lock, "cannot pickle '_thread.lock'
+        object", naming neither the client nor what to do instead."""
+        raise TypeError(unpicklable_message(type(self).__name__))
 
     @classmethod
     def from_env(
@@ -463,6 +469,23 @@ class AsyncKrakenBaseClient(
             # Its connections belong to an event loop that is gone: they cannot be closed
             # cleanly from this one, only dropped.
             return
+        import asyncio  # loaded: the client was used on an event loop, or this is one
+
+        try:
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:  # another loop library (trio)
+            here = None
+        if self._loop is not None and self._loop is not here and self._loop.is_running():
+            # Its connections belong to an event loop running in another thread, where calls
+            # may be waiting on them: closed from here, that loop would not hear of it, and they
+            # waited until their read timed out (forever with timeout=None, even once answered).
+            # Closed there instead (not waited for: that loop may be busy).
+            with contextlib.suppress(RuntimeError):  # (it closed meanwhile)
+                asyncio.run_coroutine_threadsafe(self._aclose_http_client(), self._loop)
+            return
+        await self._aclose_http_client()
+
+    async def _aclose_http_client(self) -> None:
         with contextlib.suppress(RuntimeError):
             await self.http_client.aclose()
 

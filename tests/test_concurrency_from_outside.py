@@ -50,11 +50,6 @@ UNPICKLABLE: dict[str, Callable[[str], Any]] = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (base.py, _auth.py): pickling a client or a KrakenAuth fails deep inside with "
-    "\"cannot pickle '_thread.lock' object\"; proposed fix: /tmp/probe21-concurrency-1.patch",
-)
 @pytest.mark.parametrize("kind", sorted(UNPICKLABLE))
 def test_pickling_a_client_or_kraken_auth_is_a_type_error_naming_it_and_saying_to_send_credentials(
     kind: str,
@@ -160,13 +155,6 @@ def test_a_forked_child_and_its_parent_calling_at_once_with_one_token_file_get_t
 
 
 @pytest.mark.slow  # before the fix: 40 s, the call's timeout
-@pytest.mark.xfail(
-    strict=True,
-    reason="core (base.py): aclose() from one event loop closes connections a call on another "
-    "loop (another thread) is waiting on without waking that loop: the call hung until its read "
-    "timed out (forever with timeout=None, even once answered); proposed fix: "
-    "/tmp/probe21-concurrency-2.patch",
-)
 def test_closing_the_async_client_from_one_event_loop_ends_a_call_waiting_in_another_at_once() -> (
     None
 ):
