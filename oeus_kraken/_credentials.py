@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import ClassVar, TypeAlias
 
 from ._errors import ConfigurationError
+from ._text import is_utf8
 
 __all__ = ["APIKey", "Credentials", "EmailPassword", "OrganizationSecretKey", "RefreshToken"]
 
@@ -21,17 +22,14 @@ def _require_text(kind: str, field: str, value: object, *, padded_ok: bool = Fal
         raise ConfigurationError(f"{kind}: `{field}` must be a non-empty string")
     if "\0" in value:  # no credential holds one; the token store's key joins fields with it
         raise ConfigurationError(f"{kind}: `{field}` holds a NUL character (\\0)")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            # Bytes that are not UTF-8 (an environment variable set in another encoding: Python
-            # keeps them as lone surrogates) cannot go into the token request's JSON; before,
-            # the first call failed with a serialisation traceback. (Not echoed: a secret.)
-            raise ConfigurationError(
-                f"{kind}: `{field}` holds bytes that are not UTF-8 text (as a variable set in "
-                "another encoding gives); set it again as UTF-8"
-            ) from None
+    if not is_utf8(value):
+        # Bytes that are not UTF-8 (an environment variable set in another encoding) cannot go
+        # into the token request's JSON; before, the first call failed with a serialisation
+        # traceback. (Not echoed: a secret.)
+        raise ConfigurationError(
+            f"{kind}: `{field}` holds bytes that are not UTF-8 text (as a variable set in "
+            "another encoding gives); set it again as UTF-8"
+        )
     # No key, refresh token or email address starts or ends with one: a value read from a file
     # keeps its newline, the API rejects it, and nothing says that the newline was the matter.
     # (Not echoed: the value is a secret.) A password may: `padded_ok`.

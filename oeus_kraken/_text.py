@@ -1,5 +1,6 @@
-"""Text from the API as the command line and the files it writes show it: the characters a
-terminal acts on spelt out, so that a name cannot add a line or a row, nor drive a terminal."""
+"""Text at the edges: the API's as the command line and the files it writes show it (the
+characters a terminal acts on spelt out, so that a name cannot add a line or a row, nor drive a
+terminal), and a user's, which must be UTF-8 to be sent at all."""
 
 from __future__ import annotations
 
@@ -10,3 +11,15 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def is_utf8(text: str) -> bool:
+    """Whether `text` can be encoded as UTF-8: not if it holds lone surrogates, as Python keeps
+    the bytes of an argument or environment variable set in another encoding."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

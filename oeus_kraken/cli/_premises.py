@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._errors import ConfigurationError
+from .._text import is_utf8
 from . import _output as output
 from ._common import (
     Invocation,
@@ -108,7 +109,7 @@ def run_address(call: Invocation) -> None:
         )
     texts = {"--street": street, "--unit": args.unit, "--city": args.city, "--state": args.state}
     for option, text in texts.items():
-        if text and not text.isascii() and _not_utf8(text):
+        if text and not is_utf8(text):
             # Bytes from a terminal in another encoding (lone surrogates): before, one line
             # for a programmer ("use str, int, float ... or the generated input models").
             raise ConfigurationError(
@@ -124,11 +125,3 @@ def run_address(call: Invocation) -> None:
     _print(
         call, answer, f"no premise at {street!r} in {args.postal_code} in the API's address lookup"
     )
-
-
-def _not_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False

@@ -389,7 +389,7 @@ def _status_document(status: Any) -> dict[str, Any]:
     return document
 
 
-# -- chart -----------------------------------------------------------------------------------------
+# -- forget ----------------------------------------------------------------------------------------
 
 
 def run_forget(call: Invocation) -> None:
@@ -416,6 +416,9 @@ def run_forget(call: Invocation) -> None:
         f"{last}; the next `oeus-kraken usage sync` fetches them again",
         file=call.out,
     )
+
+
+# -- chart -----------------------------------------------------------------------------------------
 
 
 def run_chart(call: Invocation) -> None:
